@@ -1,0 +1,246 @@
+//! Command-line interface (clap derive). Flag names are a public contract: keep them.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::engine::events::Jitter;
+
+#[derive(Debug, Parser)]
+#[command(name = "wsmon", version, about = "Run and watch many WebSocket client sessions at once")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open sessions to one or more ws:// or wss:// URLs and watch them (TUI, or --headless).
+    Watch(Box<WatchArgs>),
+    /// Start the scenario server in-process and watch a curated mix of its endpoints.
+    Demo(DemoArgs),
+    /// Run the scenario server (echo, overload, flaky, close codes, rejects, drops, stalls).
+    Serve(ServeArgs),
+    /// Explain close codes: `explain 1013`, compare two: `explain 1010 1013`, list: `--all`.
+    Explain(ExplainArgs),
+    /// Summarise an exported JSONL session log.
+    Replay(ReplayArgs),
+}
+
+/// Language of explanations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LangArg {
+    #[default]
+    En,
+    Fr,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExplainArgs {
+    /// Close codes (0-4999). One explains it; two compare them side by side.
+    #[arg(value_name = "CODE", allow_hyphen_values = true)]
+    pub codes: Vec<String>,
+    /// Language of headings and texts (defaults from LANG: fr_* gives French).
+    #[arg(long, value_enum)]
+    pub lang: Option<LangArg>,
+    /// List every code and range as a table.
+    #[arg(long)]
+    pub all: bool,
+    /// Print the entries as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Config file whose [codes] table names application codes (4000-4999).
+    #[arg(short = 'c', long = "config", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:9001")]
+    pub bind: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReplayArgs {
+    /// A .jsonl file written by `watch --export`.
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Sessions per scenario target.
+    #[arg(short = 'n', long = "sessions", default_value_t = 20)]
+    pub sessions: usize,
+    /// Run without the TUI for this long and print the summary (for scripts and CI).
+    #[arg(long)]
+    pub headless: bool,
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    /// Write every event to this file (.jsonl or .csv).
+    #[arg(long, value_name = "FILE")]
+    pub export: Option<PathBuf>,
+    /// Language of explanations.
+    #[arg(long, value_enum)]
+    pub lang: Option<LangArg>,
+    /// Maximum redraws per second.
+    #[arg(long, default_value_t = 10)]
+    pub fps: u32,
+}
+
+/// `watch`: every flag is optional so that a config file can provide it; CLI wins over file.
+#[derive(Debug, Clone, Default, Args)]
+pub struct WatchArgs {
+    /// ws:// or wss:// URLs to watch (added to the config file's targets).
+    #[arg(value_name = "URL")]
+    pub urls: Vec<String>,
+    /// Concurrent sessions per URL (default 1).
+    #[arg(short = 'n', long = "sessions")]
+    pub sessions: Option<usize>,
+    /// TOML config file (targets with their own counts, headers, offers, requirements).
+    #[arg(short = 'c', long = "config", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print a commented default config file and exit.
+    #[arg(long)]
+    pub print_config: bool,
+    /// Turn off TLS certificate verification (wss://). Says so loudly.
+    #[arg(long)]
+    pub insecure: bool,
+    /// Extra request header 'Name: value' (repeatable).
+    #[arg(long = "header", value_name = "'K: V'")]
+    pub headers: Vec<String>,
+    /// Sec-WebSocket-Protocol to request (repeatable).
+    #[arg(long = "subprotocol", value_name = "P")]
+    pub subprotocols: Vec<String>,
+    /// Bound on DNS + connect + TLS + upgrade (default 10s).
+    #[arg(long, value_parser = parse_duration)]
+    pub connect_timeout: Option<Duration>,
+    /// Extension offer, e.g. 'permessage-deflate; client_max_window_bits' (repeatable).
+    /// Default: permessage-deflate with client_max_window_bits and client_no_context_takeover.
+    #[arg(long = "offer", value_name = "EXT")]
+    pub offers: Vec<String>,
+    /// Offer no extension at all.
+    #[arg(long, conflicts_with = "offers")]
+    pub no_offer: bool,
+    /// Extension the server must accept, or wsmon closes with 1010 (repeatable).
+    #[arg(long = "require", value_name = "NAME")]
+    pub require: Vec<String>,
+    /// Largest message accepted after inflating, e.g. 16MiB (larger closes with 1009).
+    #[arg(long, value_parser = parse_size)]
+    pub max_message_size: Option<u64>,
+    /// Interval between pings (default 15s; 0 turns pings off).
+    #[arg(long, value_parser = parse_duration)]
+    pub ping_interval: Option<Duration>,
+    /// Text message sent when a session opens.
+    #[arg(long, value_name = "TEXT")]
+    pub send: Option<String>,
+    /// Repeat --send at this interval.
+    #[arg(long, value_parser = parse_duration, requires = "send")]
+    pub send_every: Option<Duration>,
+    /// No TUI: status lines on stderr, a summary at the end.
+    #[arg(long)]
+    pub headless: bool,
+    /// Stop after this long (e.g. 20s, 5m).
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    /// Write every event to FILE: JSON Lines for .jsonl, CSV for .csv.
+    #[arg(long, value_name = "FILE")]
+    pub export: Option<PathBuf>,
+    /// Close codes that are retried with backoff even if the knowledge base says never
+    /// (comma-separated, e.g. 1008,4000).
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub retry_on: Vec<u16>,
+    /// Close codes that are never retried (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub no_retry_on: Vec<u16>,
+    /// Jitter strategy for backoff.
+    #[arg(long, value_enum)]
+    pub jitter: Option<Jitter>,
+    /// First backoff window (default 1s).
+    #[arg(long, value_parser = parse_duration)]
+    pub backoff_base: Option<Duration>,
+    /// Largest backoff window (default 60s).
+    #[arg(long, value_parser = parse_duration)]
+    pub backoff_cap: Option<Duration>,
+    /// Give up after this many retries (default unlimited).
+    #[arg(long)]
+    pub max_attempts: Option<u32>,
+    /// Largest Retry-After honoured (default 300s).
+    #[arg(long, value_parser = parse_duration)]
+    pub retry_after_max: Option<Duration>,
+    /// The retry counter resets only after a connection stayed open this long (default 10s).
+    #[arg(long, value_parser = parse_duration)]
+    pub stable_after: Option<Duration>,
+    /// Delay range after 1012/1001, e.g. 5s-30s (default 5s-30s).
+    #[arg(long, value_name = "MIN-MAX")]
+    pub restart_delay: Option<String>,
+    /// Seed for jitter randomness (reproducible runs).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Maximum redraws per second (TUI).
+    #[arg(long)]
+    pub fps: Option<u32>,
+    /// Language of explanations (defaults from LANG).
+    #[arg(long, value_enum)]
+    pub lang: Option<LangArg>,
+    /// Write tracing logs to this file (never to the screen).
+    #[arg(long, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+}
+
+/// Parse "20s", "1m30s", "500ms", or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err("empty duration".into());
+    }
+    if let Ok(secs) = t.parse::<f64>() {
+        if secs.is_finite() && secs >= 0.0 {
+            return Ok(Duration::from_secs_f64(secs));
+        }
+        return Err(format!("invalid duration '{s}'"));
+    }
+    humantime::parse_duration(t).map_err(|e| format!("invalid duration '{s}': {e} (try 20s, 5m, 500ms)"))
+}
+
+/// Parse "16MiB", "64KiB", "1000", "2MB".
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num.parse().map_err(|_| format!("invalid size '{s}' (try 16MiB, 64KiB, 1000)"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1000,
+        "kib" => 1024,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1024 * 1024,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1024 * 1024 * 1024,
+        _ => return Err(format!("invalid size unit in '{s}' (use B, KiB, MiB, GiB)")),
+    };
+    n.checked_mul(mult).ok_or_else(|| format!("size '{s}' is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("20s"), Ok(Duration::from_secs(20)));
+        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("-1").is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("16MiB"), Ok(16 * 1024 * 1024));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert!(parse_size("12 parsecs").is_err());
+    }
+}

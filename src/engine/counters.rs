@@ -1,0 +1,61 @@
+//! High-rate facts (messages, bytes, RTT) as atomic counters: the session task and its stream
+//! layers add to them, the store reads them when it builds a snapshot. No event per message.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Default)]
+pub struct SessionCounters {
+    pub msgs_in: AtomicU64,
+    pub msgs_out: AtomicU64,
+    /// Bytes read from / written to the socket after the upgrade (frame headers included).
+    pub wire_in: AtomicU64,
+    pub wire_out: AtomicU64,
+    /// Application payload of data messages, after inflating / before deflating.
+    pub payload_in: AtomicU64,
+    pub payload_out: AtomicU64,
+    /// Last ping round-trip time in microseconds; 0 = none yet.
+    pub rtt_us: AtomicU64,
+}
+
+impl SessionCounters {
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn load(&self) -> CounterValues {
+        let rtt = self.rtt_us.load(Ordering::Relaxed);
+        CounterValues {
+            msgs_in: self.msgs_in.load(Ordering::Relaxed),
+            msgs_out: self.msgs_out.load(Ordering::Relaxed),
+            wire_in: self.wire_in.load(Ordering::Relaxed),
+            wire_out: self.wire_out.load(Ordering::Relaxed),
+            payload_in: self.payload_in.load(Ordering::Relaxed),
+            payload_out: self.payload_out.load(Ordering::Relaxed),
+            rtt_us: (rtt != 0).then_some(rtt),
+        }
+    }
+}
+
+/// A copy of the counters at one instant.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CounterValues {
+    pub msgs_in: u64,
+    pub msgs_out: u64,
+    pub wire_in: u64,
+    pub wire_out: u64,
+    pub payload_in: u64,
+    pub payload_out: u64,
+    pub rtt_us: Option<u64>,
+}
+
+impl CounterValues {
+    /// Payload bytes per wire byte, both directions together: 1.0 without compression,
+    /// above 1 when deflate saves bytes. `None` before any data.
+    pub fn compression_ratio(&self) -> Option<f64> {
+        let wire = self.wire_in + self.wire_out;
+        let payload = self.payload_in + self.payload_out;
+        (wire > 0 && payload > 0).then(|| payload as f64 / wire as f64)
+    }
+}

@@ -1,0 +1,307 @@
+//! Plain data that flows from session tasks to the store (events) and from the UI to the
+//! supervisor (commands). Nothing here does I/O; everything is `Clone` and serialisable so the
+//! export writer can write it as is.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::protocol::extensions::Extension;
+
+/// Stable session id, unique for the life of the process. Shown as `s<id>`.
+pub type SessionId = u64;
+
+/// Life-cycle state of one session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionState {
+    /// DNS, TCP connect and TLS are in progress.
+    Connecting,
+    /// The HTTP upgrade request was sent; waiting for the answer.
+    Handshaking,
+    Open,
+    /// A close frame was sent or received; waiting for the other side.
+    Closing,
+    /// Ended and will not be retried (see `ended_why`).
+    Closed,
+    /// Waiting for the next reconnect attempt.
+    Waiting,
+    /// `--max-attempts` was reached.
+    GaveUp,
+}
+
+impl SessionState {
+    pub const ALL: [SessionState; 7] = [
+        SessionState::Connecting,
+        SessionState::Handshaking,
+        SessionState::Open,
+        SessionState::Closing,
+        SessionState::Closed,
+        SessionState::Waiting,
+        SessionState::GaveUp,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionState::Connecting => "connecting",
+            SessionState::Handshaking => "handshaking",
+            SessionState::Open => "open",
+            SessionState::Closing => "closing",
+            SessionState::Closed => "closed",
+            SessionState::Waiting => "waiting",
+            SessionState::GaveUp => "gave_up",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Who ended the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Initiator {
+    /// The server sent the first close frame.
+    Server,
+    /// wsmon sent the first close frame (1010, 1009, a user's `c`, shutdown's 1001).
+    Client,
+    /// Detected locally, never on the wire: 1005, 1006, 1015.
+    Local,
+}
+
+impl Initiator {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Initiator::Server => "server",
+            Initiator::Client => "client",
+            Initiator::Local => "local",
+        }
+    }
+}
+
+/// A finished connection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CloseInfo {
+    pub code: u16,
+    /// At most 123 bytes as received, with control characters escaped.
+    pub reason: String,
+    pub initiator: Initiator,
+    /// Both close frames were exchanged and the TCP connection closed after that.
+    pub clean: bool,
+    /// How long the connection was open, if it ever opened.
+    pub uptime_ms: Option<u64>,
+}
+
+/// What went wrong when there was no close code to report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The URL could not be used (bad scheme, no host ...).
+    Url,
+    /// Name resolution failed.
+    Dns,
+    /// TCP connect failed (refused, unreachable).
+    Connect,
+    /// `--connect-timeout` passed before the upgrade answered.
+    Timeout,
+    /// TLS handshake or certificate failure.
+    Tls,
+    /// The upgrade answer was not a valid WebSocket upgrade (bad Sec-WebSocket-Accept,
+    /// malformed HTTP, a non-101 answer is *not* this: it is a handshake with a status).
+    Handshake,
+    /// The server's extension answer broke RFC 6455 section 9.1 or RFC 7692.
+    Extension,
+    /// A framing or protocol violation after the upgrade.
+    Protocol,
+    /// Any other I/O error.
+    Io,
+}
+
+impl ErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Url => "url",
+            ErrorKind::Dns => "dns",
+            ErrorKind::Connect => "connect",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Tls => "tls",
+            ErrorKind::Handshake => "handshake",
+            ErrorKind::Extension => "extension",
+            ErrorKind::Protocol => "protocol",
+            ErrorKind::Io => "io",
+        }
+    }
+}
+
+/// Durations of the phases of one attempt, in milliseconds. `None` for a phase that did not
+/// happen (no TLS on ws://, no DNS for an IP literal) or did not finish.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    pub dns: Option<f64>,
+    pub connect: Option<f64>,
+    pub tls: Option<f64>,
+    pub upgrade: Option<f64>,
+}
+
+/// Everything captured about one upgrade attempt that got an HTTP answer.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct HandshakeInfo {
+    pub status: u16,
+    /// e.g. "HTTP/1.1 101 Switching Protocols".
+    pub status_line: String,
+    /// Headers in the order sent, secrets redacted.
+    pub request_headers: Vec<(String, String)>,
+    /// Headers in the order received, secrets redacted.
+    pub response_headers: Vec<(String, String)>,
+    /// First 4 KiB of a non-101 body, lossily decoded, control characters escaped.
+    pub body: Option<String>,
+    pub offered: Vec<Extension>,
+    pub accepted: Vec<Extension>,
+    pub required: Vec<Extension>,
+    /// Required extensions that the server did not accept (leads to a 1010 close).
+    pub missing: Vec<String>,
+    /// What the server answered that was not offered or not valid (leads to a 1002 failure).
+    pub unexpected: Vec<String>,
+    pub subprotocol: Option<String>,
+    pub retry_after_ms: Option<u64>,
+    /// The raw Retry-After value when it could not be parsed.
+    pub retry_after_invalid: Option<String>,
+    pub timings_ms: Timings,
+}
+
+/// Why a retry was scheduled (or refused).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Cause {
+    /// The connection closed with this code (sent by the server or detected locally).
+    Close { code: u16 },
+    /// The upgrade was answered with this HTTP status.
+    Status { status: u16 },
+    /// The attempt failed before a close code existed.
+    Error { kind: ErrorKind },
+    /// The user asked for it (`r`).
+    Manual,
+}
+
+/// Which delay rule produced a backoff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DelayKind {
+    /// Exponential window with jitter.
+    Backoff,
+    /// Random delay in the restart range (1012, 1001).
+    RestartDelay,
+    /// Retry at once.
+    Immediate,
+}
+
+/// Jitter strategy (AWS Architecture Blog, "Exponential Backoff And Jitter").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[derive(clap::ValueEnum)]
+pub enum Jitter {
+    /// random(0, window)
+    #[default]
+    Full,
+    /// window/2 + random(0, window/2)
+    Equal,
+    /// min(cap, random(base, previous * 3))
+    Decorrelated,
+    /// exactly the window
+    None,
+}
+
+/// A retry that was scheduled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackoffInfo {
+    /// The attempt number this delay leads to, counted as retries: 1 for the first retry.
+    pub attempt: u32,
+    pub cause: Cause,
+    pub kind: DelayKind,
+    pub window_ms: u64,
+    pub delay_ms: u64,
+    pub retry_after_ms: Option<u64>,
+    pub jitter: Jitter,
+    pub next_attempt_at: DateTime<Utc>,
+}
+
+/// One thing that happened to one session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub ts: DateTime<Utc>,
+    pub session: SessionId,
+    pub kind: EventKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    /// A session was created for target `target` (index into the target list).
+    Spawned { target: usize, url: String },
+    /// Attempt `attempt` starts (1 for the first connection).
+    Connecting { attempt: u32 },
+    /// The upgrade request was sent.
+    Handshaking { attempt: u32 },
+    /// An HTTP answer to the upgrade arrived (101 or not).
+    Handshake(Box<HandshakeInfo>),
+    /// The WebSocket is open.
+    Open { attempt: u32 },
+    /// A close frame was sent (`initiator` client) or received (`initiator` server).
+    Closing { code: u16, initiator: Initiator },
+    /// The connection ended.
+    Closed(CloseInfo),
+    /// The attempt failed without a close code.
+    Error { kind: ErrorKind, message: String },
+    /// A retry was scheduled.
+    Backoff(BackoffInfo),
+    /// `--max-attempts` reached; no more retries.
+    GaveUp { attempts: u32, cause: Cause },
+    /// The session ended for good without retrying; `why` says why.
+    Ended { cause: Option<Cause>, why: String },
+    /// Retries were paused or resumed for this session.
+    Paused { paused: bool },
+    /// The session was removed (`-` in the TUI); it no longer exists.
+    Removed,
+}
+
+impl EventKind {
+    /// The `event` field of the export.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::Spawned { .. } => "spawned",
+            EventKind::Connecting { .. } => "connecting",
+            EventKind::Handshaking { .. } => "handshaking",
+            EventKind::Handshake(_) => "handshake",
+            EventKind::Open { .. } => "open",
+            EventKind::Closing { .. } => "closing",
+            EventKind::Closed(_) => "closed",
+            EventKind::Error { .. } => "error",
+            EventKind::Backoff(_) => "backoff",
+            EventKind::GaveUp { .. } => "gave_up",
+            EventKind::Ended { .. } => "ended",
+            EventKind::Paused { .. } => "paused",
+            EventKind::Removed => "removed",
+        }
+    }
+}
+
+/// What the UI asks the supervisor to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Add `count` sessions to `url` (a new target if the URL is new).
+    AddSessions { url: String, count: usize },
+    /// Add `count` sessions to an existing target.
+    Grow { target: usize, count: usize },
+    /// Remove the newest `count` sessions of a target (they close with 1000).
+    Shrink { target: usize, count: usize },
+    /// Close one session with this code and reason; it is not retried.
+    Close { session: SessionId, code: u16, reason: String },
+    /// Skip the wait: reconnect now (one session, or every waiting session when `None`).
+    ReconnectNow { session: Option<SessionId> },
+    /// Pause or resume retries (one session, or all when `None`).
+    SetPaused { session: Option<SessionId>, paused: bool },
+    /// Write the export now (flush) and report the path.
+    FlushExport,
+    /// Close every session with 1001 and stop.
+    Shutdown,
+}

@@ -1,0 +1,4 @@
+//! The session engine: one task per session, a supervisor, and the pure backoff policy.
+
+pub mod counters;
+pub mod events;

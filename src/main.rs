@@ -1,0 +1,24 @@
+//! wsmon binary: parse the CLI, dispatch a subcommand.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use wsmon::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result: anyhow::Result<ExitCode> = match cli.command {
+        Command::Explain(_args) => Err(anyhow::anyhow!("explain: not built yet")),
+        Command::Serve(_args) => Err(anyhow::anyhow!("serve: not built yet")),
+        Command::Watch(_args) => Err(anyhow::anyhow!("watch: not built yet")),
+        Command::Demo(_args) => Err(anyhow::anyhow!("demo: not built yet")),
+        Command::Replay(_args) => Err(anyhow::anyhow!("replay: not built yet")),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("wsmon: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}

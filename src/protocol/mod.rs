@@ -1,0 +1,3 @@
+//! Wire protocol pieces: the HTTP/1.1 upgrade, extension negotiation, permessage-deflate.
+
+pub mod extensions;

@@ -1,0 +1,3 @@
+//! The store: the single owner of session state.
+
+pub mod snapshot;

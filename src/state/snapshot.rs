@@ -1,0 +1,157 @@
+//! Read-only snapshots of the store, published at most ~10 times a second. The TUI and headless
+//! mode read only these: rendering is a pure function of (snapshot, view state).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::engine::counters::CounterValues;
+use crate::engine::events::{
+    Cause, CloseInfo, DelayKind, ErrorKind, HandshakeInfo, SessionId, SessionState,
+};
+
+/// Everything the UI may show, at one instant.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// Wall clock when the snapshot was built: the UI computes ages from this, never the clock.
+    pub now: DateTime<Utc>,
+    /// Increases with every published snapshot.
+    pub generation: u64,
+    pub targets: Vec<TargetView>,
+    /// Every live session, ordered by id.
+    pub sessions: Vec<Arc<SessionView>>,
+    /// Counters per session, same order as `sessions`.
+    pub counters: Vec<CounterValues>,
+    pub totals: Totals,
+    pub storm: StormView,
+    /// Where `--export` writes, if anywhere.
+    pub export_path: Option<String>,
+    /// Events written to the export so far.
+    pub exported_events: u64,
+}
+
+impl Snapshot {
+    /// Index of a session in `sessions` (sessions are ordered by id).
+    pub fn index_of(&self, id: SessionId) -> Option<usize> {
+        self.sessions.binary_search_by_key(&id, |s| s.id).ok()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TargetView {
+    /// URL with credentials redacted.
+    pub url: String,
+    /// Live sessions of this target.
+    pub sessions: usize,
+}
+
+/// One session as the UI sees it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SessionView {
+    pub id: SessionId,
+    pub target: usize,
+    pub url: Arc<str>,
+    pub state: SessionState,
+    pub state_since: DateTime<Utc>,
+    /// When the current connection opened (state Open/Closing).
+    pub opened_at: Option<DateTime<Utc>>,
+    /// Current attempt number (1 for the first connection).
+    pub attempt: u32,
+    /// Retries paused for this session.
+    pub paused: bool,
+    pub last_handshake: Option<Arc<HandshakeInfo>>,
+    pub last_close: Option<CloseInfo>,
+    pub last_error: Option<(ErrorKind, String)>,
+    /// When the next attempt is due (state Waiting).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// Why the session will not be retried (state Closed / GaveUp).
+    pub ended_why: Option<String>,
+    /// The most recent attempts, oldest first (at most `TIMELINE_LEN`).
+    pub timeline: VecDeque<AttemptRecord>,
+    /// Attempts dropped from the front of `timeline`.
+    pub timeline_dropped: u32,
+}
+
+pub const TIMELINE_LEN: usize = 256;
+
+/// One connection attempt in a session's backoff timeline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AttemptRecord {
+    /// 1 for the first connection.
+    pub attempt: u32,
+    /// What ended the previous attempt (None for the first).
+    pub cause: Option<Cause>,
+    pub kind: Option<DelayKind>,
+    pub window_ms: Option<u64>,
+    pub delay_ms: Option<u64>,
+    pub retry_after_ms: Option<u64>,
+    pub scheduled_at: Option<DateTime<Utc>>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub outcome: Option<Outcome>,
+    /// How long this attempt's connection stayed open.
+    pub uptime_ms: Option<u64>,
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Opened and still open.
+    Opened,
+    Closed { code: u16 },
+    Status { status: u16 },
+    Error { kind: ErrorKind },
+}
+
+/// Aggregates over all sessions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Totals {
+    /// Live sessions per state, indexed by `SessionState::index()`.
+    pub by_state: [usize; 7],
+    /// Every close seen, by code.
+    pub closes_by_code: BTreeMap<u16, u64>,
+    /// Every HTTP answer to an upgrade, by status.
+    pub statuses: BTreeMap<u16, u64>,
+    /// Every failed attempt without a code, by kind.
+    pub errors: BTreeMap<ErrorKind, u64>,
+    /// Negotiated extension sets (as formatted header values) and how many handshakes got each;
+    /// "" for none.
+    pub negotiated: BTreeMap<String, u64>,
+    pub attempts: u64,
+    pub gave_up: u64,
+    /// Largest retry number scheduled by any session.
+    pub max_backoff_attempt: u32,
+    pub paused_all: bool,
+}
+
+/// Reconnect-storm metrics over a rolling window at 1 s resolution.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct StormView {
+    /// Completed seconds, oldest first (at most `STORM_SECONDS`).
+    pub seconds: VecDeque<SecondSample>,
+    /// Attempts in the last completed second.
+    pub attempts_per_sec: f64,
+    /// Lockstep index of recent attempts: share of a second's attempts that fall in its busiest
+    /// 100 ms slice (1.0 = herd, ~0.1 = even). `None` with too few attempts to tell.
+    pub lockstep: Option<f64>,
+    /// Retries already scheduled within the next 1, 5 and 30 s.
+    pub forecast: [u64; 3],
+}
+
+pub const STORM_SECONDS: usize = 600;
+
+/// One second of storm metrics.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SecondSample {
+    /// Start of the second (unix seconds).
+    pub second: i64,
+    pub attempts: u64,
+    /// Closes in this second, by code.
+    pub closes: BTreeMap<u16, u64>,
+    pub open: u64,
+    pub waiting: u64,
+    pub connecting: u64,
+    pub lockstep: Option<f64>,
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the real peer servers used by the interop tests, under target/peers (kept out of the
+# tree): Python `websockets` in a venv and Node `ws`. Also tmux for the end-to-end TUI test.
+# Idempotent: a second run does nothing.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+peers=target/peers
+mkdir -p "$peers"
+
+need_apt=()
+command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
+if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then need_apt+=(python3-venv); fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "installing with apt: ${need_apt[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if [ ! -x "$peers/venv/bin/python" ] || ! "$peers/venv/bin/python" -c 'import websockets' 2>/dev/null; then
+  python3 -m venv "$peers/venv"
+  "$peers/venv/bin/pip" install -q 'websockets>=13,<16'
+fi
+if [ ! -d "$peers/node/node_modules/ws" ]; then
+  mkdir -p "$peers/node"
+  (cd "$peers/node" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund 'ws@8')
+fi
+echo "peers ready: $("$peers/venv/bin/python" -c 'import websockets; print("websockets", websockets.__version__)'), ws $(node -p "require('./$peers/node/node_modules/ws/package.json').version")"
