@@ -8,7 +8,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::engine::events::Jitter;
 
 #[derive(Debug, Parser)]
-#[command(name = "wsmon", version, about = "Run and watch many WebSocket client sessions at once")]
+#[command(
+    name = "wsmon",
+    version,
+    about = "Run and watch many WebSocket client sessions at once"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -202,7 +206,8 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         }
         return Err(format!("invalid duration '{s}'"));
     }
-    humantime::parse_duration(t).map_err(|e| format!("invalid duration '{s}': {e} (try 20s, 5m, 500ms)"))
+    humantime::parse_duration(t)
+        .map_err(|e| format!("invalid duration '{s}': {e} (try 20s, 5m, 500ms)"))
 }
 
 /// Parse "16MiB", "64KiB", "1000", "2MB".
@@ -210,7 +215,9 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let n: u64 = num.parse().map_err(|_| format!("invalid size '{s}' (try 16MiB, 64KiB, 1000)"))?;
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("invalid size '{s}' (try 16MiB, 64KiB, 1000)"))?;
     let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kb" => 1000,
@@ -221,7 +228,8 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         "gib" => 1024 * 1024 * 1024,
         _ => return Err(format!("invalid size unit in '{s}' (use B, KiB, MiB, GiB)")),
     };
-    n.checked_mul(mult).ok_or_else(|| format!("size '{s}' is too large"))
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("size '{s}' is too large"))
 }
 
 #[cfg(test)]

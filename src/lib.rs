@@ -12,6 +12,7 @@ pub mod engine;
 pub mod export;
 pub mod headless;
 pub mod protocol;
+pub mod redact;
 pub mod server;
 pub mod state;
 pub mod tui;

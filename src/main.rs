@@ -1,4 +1,4 @@
-//! wsmon binary: parse the CLI, dispatch a subcommand.
+//! wsmon binary: parse the CLI, build the runtime, dispatch a subcommand.
 
 use std::process::ExitCode;
 
@@ -7,13 +7,25 @@ use wsmon::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result: anyhow::Result<ExitCode> = match cli.command {
-        Command::Explain(_args) => Err(anyhow::anyhow!("explain: not built yet")),
-        Command::Serve(_args) => Err(anyhow::anyhow!("serve: not built yet")),
-        Command::Watch(_args) => Err(anyhow::anyhow!("watch: not built yet")),
-        Command::Demo(_args) => Err(anyhow::anyhow!("demo: not built yet")),
-        Command::Replay(_args) => Err(anyhow::anyhow!("replay: not built yet")),
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("wsmon: cannot start the async runtime: {err}");
+            return ExitCode::from(1);
+        }
     };
+    let result: anyhow::Result<ExitCode> = runtime.block_on(async move {
+        match cli.command {
+            Command::Explain(_args) => Err(anyhow::anyhow!("explain: not built yet")),
+            Command::Serve(_args) => Err(anyhow::anyhow!("serve: not built yet")),
+            Command::Watch(_args) => Err(anyhow::anyhow!("watch: not built yet")),
+            Command::Demo(_args) => Err(anyhow::anyhow!("demo: not built yet")),
+            Command::Replay(_args) => Err(anyhow::anyhow!("replay: not built yet")),
+        }
+    });
     match result {
         Ok(code) => code,
         Err(err) => {

@@ -295,11 +295,18 @@ pub enum Command {
     /// Remove the newest `count` sessions of a target (they close with 1000).
     Shrink { target: usize, count: usize },
     /// Close one session with this code and reason; it is not retried.
-    Close { session: SessionId, code: u16, reason: String },
+    Close {
+        session: SessionId,
+        code: u16,
+        reason: String,
+    },
     /// Skip the wait: reconnect now (one session, or every waiting session when `None`).
     ReconnectNow { session: Option<SessionId> },
     /// Pause or resume retries (one session, or all when `None`).
-    SetPaused { session: Option<SessionId>, paused: bool },
+    SetPaused {
+        session: Option<SessionId>,
+        paused: bool,
+    },
     /// Write the export now (flush) and report the path.
     FlushExport,
     /// Close every session with 1001 and stop.

@@ -100,9 +100,15 @@ pub struct AttemptRecord {
 pub enum Outcome {
     /// Opened and still open.
     Opened,
-    Closed { code: u16 },
-    Status { status: u16 },
-    Error { kind: ErrorKind },
+    Closed {
+        code: u16,
+    },
+    Status {
+        status: u16,
+    },
+    Error {
+        kind: ErrorKind,
+    },
 }
 
 /// Aggregates over all sessions.
