@@ -1,1 +1,535 @@
-//! config
+//! Configuration: a TOML file merged with CLI flags (CLI wins) into one validated [`Config`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::cli::{LangArg, WatchArgs, parse_duration, parse_size};
+use crate::codes::{AppCode, RetryAdvice};
+use crate::engine::backoff::{self, BackoffConfig};
+use crate::engine::events::Jitter;
+use crate::protocol::extensions::{self, Extension};
+
+/// Default offer: permessage-deflate with `client_max_window_bits` and `client_no_context_takeover`
+/// (a compressor without context takeover keeps no window between messages: small at 10k sessions).
+pub const DEFAULT_OFFER: &str = "permessage-deflate; client_max_window_bits; client_no_context_takeover";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn invalid(msg: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid(msg.into())
+}
+
+/// One target: a URL and how to talk to it.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub url: Url,
+    pub sessions: usize,
+    pub headers: Vec<(String, String)>,
+    pub subprotocols: Vec<String>,
+    pub offers: Vec<Extension>,
+    pub require: Vec<String>,
+}
+
+/// Per-connection behaviour shared by all sessions.
+#[derive(Debug, Clone)]
+pub struct SessionSettings {
+    pub connect_timeout: Duration,
+    pub max_message_size: usize,
+    /// `None` = no pings.
+    pub ping_interval: Option<Duration>,
+    pub send: Option<String>,
+    pub send_every: Option<Duration>,
+    pub insecure: bool,
+    /// How long to wait for the peer's close frame after sending ours.
+    pub close_timeout: Duration,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        SessionSettings {
+            connect_timeout: Duration::from_secs(10),
+            max_message_size: 16 * 1024 * 1024,
+            ping_interval: Some(Duration::from_secs(15)),
+            send: None,
+            send_every: None,
+            insecure: false,
+            close_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Everything `watch` needs, validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub targets: Vec<Target>,
+    pub session: SessionSettings,
+    pub backoff: BackoffConfig,
+    pub seed: Option<u64>,
+    pub headless: bool,
+    pub duration: Option<Duration>,
+    pub export: Option<PathBuf>,
+    pub fps: u32,
+    pub lang: Option<LangArg>,
+    pub keys: BTreeMap<String, String>,
+    pub app_codes: BTreeMap<u16, AppCode>,
+    pub log_file: Option<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            targets: Vec::new(),
+            session: SessionSettings::default(),
+            backoff: BackoffConfig::default(),
+            seed: None,
+            headless: false,
+            duration: None,
+            export: None,
+            fps: 10,
+            lang: None,
+            keys: BTreeMap::new(),
+            app_codes: BTreeMap::new(),
+            log_file: None,
+        }
+    }
+}
+
+// ----- the file format -----
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    #[serde(default)]
+    targets: Vec<FileTarget>,
+    sessions: Option<usize>,
+    #[serde(default)]
+    headers: Vec<String>,
+    #[serde(default)]
+    subprotocols: Vec<String>,
+    offers: Option<Vec<String>>,
+    #[serde(default)]
+    require: Vec<String>,
+    connect_timeout: Option<String>,
+    max_message_size: Option<String>,
+    ping_interval: Option<String>,
+    send: Option<String>,
+    send_every: Option<String>,
+    insecure: Option<bool>,
+    export: Option<PathBuf>,
+    seed: Option<u64>,
+    #[serde(default)]
+    backoff: FileBackoff,
+    /// Per-code retry advice: "1008" = "backoff".
+    #[serde(default)]
+    retry: BTreeMap<String, RetryAdvice>,
+    #[serde(default)]
+    codes: BTreeMap<String, AppCode>,
+    #[serde(default)]
+    ui: FileUi,
+    #[serde(default)]
+    keys: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileTarget {
+    url: String,
+    sessions: Option<usize>,
+    headers: Option<Vec<String>>,
+    subprotocols: Option<Vec<String>>,
+    offers: Option<Vec<String>>,
+    require: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileBackoff {
+    base: Option<String>,
+    cap: Option<String>,
+    jitter: Option<Jitter>,
+    max_attempts: Option<u32>,
+    retry_after_max: Option<String>,
+    stable_after: Option<String>,
+    restart_delay: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileUi {
+    fps: Option<u32>,
+    lang: Option<LangArg>,
+}
+
+/// The commented default config printed by `watch --print-config`.
+pub const DEFAULT_CONFIG_TOML: &str = include_str!("../assets/wsmon.example.toml");
+
+fn dur(field: &str, v: &Option<String>) -> Result<Option<Duration>, ConfigError> {
+    v.as_deref()
+        .map(|s| parse_duration(s).map_err(|e| invalid(format!("{field}: {e}"))))
+        .transpose()
+}
+
+/// Parse a `--header 'K: V'` value.
+pub fn parse_header_arg(s: &str) -> Result<(String, String), ConfigError> {
+    let (k, v) = s
+        .split_once(':')
+        .ok_or_else(|| invalid(format!("header '{s}' must look like 'Name: value'")))?;
+    let k = k.trim();
+    if k.is_empty() || !k.bytes().all(is_tchar) {
+        return Err(invalid(format!("header name '{k}' is not a valid HTTP token")));
+    }
+    let v = v.trim();
+    if v.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+        return Err(invalid(format!("header '{k}' has a line break or NUL in its value")));
+    }
+    const RESERVED: [&str; 6] = [
+        "host",
+        "upgrade",
+        "connection",
+        "sec-websocket-key",
+        "sec-websocket-version",
+        "sec-websocket-extensions",
+    ];
+    if RESERVED.iter().any(|r| k.eq_ignore_ascii_case(r)) {
+        return Err(invalid(format!(
+            "header '{k}' is set by wsmon itself (use --offer for extensions)"
+        )));
+    }
+    Ok((k.to_string(), v.to_string()))
+}
+
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Parse and check a ws:// or wss:// URL.
+pub fn parse_url(s: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(s.trim()).map_err(|e| {
+        invalid(format!("'{}' is not a valid URL: {e} (expected ws://host[:port]/path or wss://...)", crate::redact::url(s)))
+    })?;
+    match url.scheme() {
+        "ws" | "wss" => {}
+        other => {
+            return Err(invalid(format!(
+                "'{}': scheme '{other}' is not supported; use ws:// or wss://",
+                crate::redact::url(s)
+            )));
+        }
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(invalid(format!("'{}' has no host", crate::redact::url(s))));
+    }
+    if url.fragment().is_some() {
+        return Err(invalid(format!(
+            "'{}': WebSocket URLs must not have a #fragment (RFC 6455 section 3)",
+            crate::redact::url(s)
+        )));
+    }
+    Ok(url)
+}
+
+fn parse_offers(list: &[String]) -> Result<Vec<Extension>, ConfigError> {
+    let mut out = Vec::new();
+    for o in list {
+        let exts = extensions::parse_header(o).map_err(|e| invalid(format!("offer '{o}': {e}")))?;
+        out.extend(exts);
+    }
+    Ok(out)
+}
+
+fn parse_headers(list: &[String]) -> Result<Vec<(String, String)>, ConfigError> {
+    list.iter().map(|h| parse_header_arg(h)).collect()
+}
+
+impl Config {
+    /// Build the config for `watch`: the file (if any), then CLI flags on top.
+    pub fn from_watch_args(args: &WatchArgs) -> Result<Config, ConfigError> {
+        let file = match &args.config {
+            Some(path) => load_file(path)?,
+            None => FileConfig::default(),
+        };
+        Self::merge(file, args)
+    }
+
+    fn merge(file: FileConfig, args: &WatchArgs) -> Result<Config, ConfigError> {
+        let mut cfg = Config::default();
+
+        // Connection defaults: file, then CLI.
+        let default_sessions = args.sessions.or(file.sessions).unwrap_or(1);
+        if default_sessions == 0 {
+            return Err(invalid("--sessions must be at least 1"));
+        }
+        let mut headers = parse_headers(&file.headers)?;
+        headers.extend(parse_headers(&args.headers)?);
+        let mut subprotocols = file.subprotocols.clone();
+        subprotocols.extend(args.subprotocols.iter().cloned());
+        let offers = if args.no_offer {
+            Vec::new()
+        } else if !args.offers.is_empty() {
+            parse_offers(&args.offers)?
+        } else if let Some(o) = &file.offers {
+            parse_offers(o)?
+        } else {
+            parse_offers(&[DEFAULT_OFFER.to_string()])?
+        };
+        let mut require = file.require.clone();
+        require.extend(args.require.iter().cloned());
+        for r in &require {
+            if r.is_empty() || !r.bytes().all(is_tchar) {
+                return Err(invalid(format!("--require '{r}' is not a valid extension name")));
+            }
+        }
+
+        for t in &file.targets {
+            let url = parse_url(&t.url)?;
+            let sessions = args.sessions.or(t.sessions).unwrap_or(default_sessions);
+            let mut th = match &t.headers {
+                Some(h) => parse_headers(h)?,
+                None => parse_headers(&file.headers)?,
+            };
+            th.extend(parse_headers(&args.headers)?);
+            let tsub = t.subprotocols.clone().unwrap_or_else(|| subprotocols.clone());
+            let toffers = if args.no_offer || !args.offers.is_empty() {
+                offers.clone()
+            } else if let Some(o) = &t.offers {
+                parse_offers(o)?
+            } else {
+                offers.clone()
+            };
+            let mut treq = t.require.clone().unwrap_or_else(|| file.require.clone());
+            treq.extend(args.require.iter().cloned());
+            cfg.targets.push(Target { url, sessions, headers: th, subprotocols: tsub, offers: toffers, require: treq });
+        }
+        for u in &args.urls {
+            cfg.targets.push(Target {
+                url: parse_url(u)?,
+                sessions: default_sessions,
+                headers: headers.clone(),
+                subprotocols: subprotocols.clone(),
+                offers: offers.clone(),
+                require: require.clone(),
+            });
+        }
+        for t in &cfg.targets {
+            if t.sessions == 0 {
+                return Err(invalid(format!("target {}: sessions must be at least 1", crate::redact::url(t.url.as_str()))));
+            }
+        }
+
+        // Session settings.
+        let s = &mut cfg.session;
+        if let Some(d) = args.connect_timeout.or(dur("connect_timeout", &file.connect_timeout)?) {
+            if d.is_zero() {
+                return Err(invalid("--connect-timeout must be more than 0"));
+            }
+            s.connect_timeout = d;
+        }
+        let max = match (args.max_message_size, &file.max_message_size) {
+            (Some(m), _) => Some(m),
+            (None, Some(f)) => Some(parse_size(f).map_err(|e| invalid(format!("max_message_size: {e}")))?),
+            _ => None,
+        };
+        if let Some(m) = max {
+            if m == 0 {
+                return Err(invalid("--max-message-size must be more than 0"));
+            }
+            s.max_message_size = usize::try_from(m).map_err(|_| invalid("--max-message-size is too large"))?;
+        }
+        if let Some(p) = args.ping_interval.or(dur("ping_interval", &file.ping_interval)?) {
+            s.ping_interval = (!p.is_zero()).then_some(p);
+        }
+        s.send = args.send.clone().or(file.send.clone());
+        s.send_every = args.send_every.or(dur("send_every", &file.send_every)?);
+        if let Some(e) = s.send_every {
+            if e.is_zero() {
+                return Err(invalid("--send-every must be more than 0"));
+            }
+            if s.send.is_none() {
+                return Err(invalid("send_every needs send (the message to repeat)"));
+            }
+        }
+        s.insecure = args.insecure || file.insecure.unwrap_or(false);
+
+        // Backoff.
+        let b = &mut cfg.backoff;
+        let fb = &file.backoff;
+        if let Some(v) = args.backoff_base.or(dur("backoff.base", &fb.base)?) {
+            b.base = v;
+        }
+        if let Some(v) = args.backoff_cap.or(dur("backoff.cap", &fb.cap)?) {
+            b.cap = v;
+        }
+        if b.base.is_zero() {
+            return Err(invalid("--backoff-base must be more than 0"));
+        }
+        if b.cap < b.base {
+            return Err(invalid(format!(
+                "--backoff-cap ({}) is smaller than --backoff-base ({})",
+                humantime::format_duration(b.cap),
+                humantime::format_duration(b.base)
+            )));
+        }
+        if let Some(j) = args.jitter.or(fb.jitter) {
+            b.jitter = j;
+        }
+        if let Some(m) = args.max_attempts.or(fb.max_attempts) {
+            b.max_attempts = (m > 0).then_some(m);
+        }
+        if let Some(v) = args.retry_after_max.or(dur("backoff.retry_after_max", &fb.retry_after_max)?) {
+            b.retry_after_max = v;
+        }
+        if let Some(v) = args.stable_after.or(dur("backoff.stable_after", &fb.stable_after)?) {
+            b.stable_after = v;
+        }
+        if let Some(r) = args.restart_delay.as_deref().or(fb.restart_delay.as_deref()) {
+            b.restart_delay = backoff::parse_restart_range(r).map_err(|e| invalid(format!("--restart-delay: {e}")))?;
+        }
+        for (k, v) in &file.retry {
+            let code: u16 = k
+                .parse()
+                .ok()
+                .filter(|c| (1000..=4999).contains(c))
+                .ok_or_else(|| invalid(format!("[retry] key '{k}' is not a close code in 1000-4999")))?;
+            b.overrides.insert(code, *v);
+        }
+        for c in &args.retry_on {
+            b.overrides.insert(*c, RetryAdvice::Backoff);
+        }
+        for c in &args.no_retry_on {
+            if args.retry_on.contains(c) {
+                return Err(invalid(format!("code {c} is in both --retry-on and --no-retry-on")));
+            }
+            b.overrides.insert(*c, RetryAdvice::Never);
+        }
+
+        cfg.seed = args.seed.or(file.seed);
+        cfg.headless = args.headless;
+        cfg.duration = args.duration;
+        cfg.export = args.export.clone().or(file.export.clone());
+        if let Some(p) = &cfg.export {
+            crate::export::Format::from_path(p).map_err(|e| invalid(e.to_string()))?;
+        }
+        cfg.fps = args.fps.or(file.ui.fps).unwrap_or(10).clamp(1, 60);
+        cfg.lang = args.lang.or(file.ui.lang);
+        cfg.keys = file.keys;
+        let mut app = BTreeMap::new();
+        for (k, v) in file.codes {
+            let code: u16 = k
+                .parse()
+                .ok()
+                .filter(|c| (4000..=4999).contains(c))
+                .ok_or_else(|| invalid(format!("[codes] key '{k}' must be an application close code in 4000-4999")))?;
+            app.insert(code, v);
+        }
+        cfg.app_codes = app;
+        cfg.log_file = args.log_file.clone();
+        Ok(cfg)
+    }
+
+    pub fn total_sessions(&self) -> usize {
+        self.targets.iter().map(|t| t.sessions).sum()
+    }
+}
+
+fn load_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(urls: &[&str]) -> WatchArgs {
+        WatchArgs { urls: urls.iter().map(|s| s.to_string()).collect(), ..Default::default() }
+    }
+
+    #[test]
+    fn defaults_offer_deflate_without_client_context() {
+        let cfg = Config::merge(FileConfig::default(), &args(&["ws://127.0.0.1:1/echo"])).expect("valid");
+        assert_eq!(cfg.targets.len(), 1);
+        assert_eq!(cfg.targets[0].sessions, 1);
+        let offer = &cfg.targets[0].offers[0];
+        assert_eq!(offer.name, "permessage-deflate");
+        assert!(offer.param("client_no_context_takeover").is_some());
+        assert_eq!(cfg.session.connect_timeout, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn bad_urls_are_clear_errors() {
+        for (u, want) in [
+            ("http://x/", "scheme 'http'"),
+            ("not a url", "not a valid URL"),
+            ("ws://x/#frag", "fragment"),
+        ] {
+            let err = Config::merge(FileConfig::default(), &args(&[u])).expect_err(u).to_string();
+            assert!(err.contains(want), "{u}: {err}");
+        }
+    }
+
+    #[test]
+    fn cli_wins_over_file() {
+        let file: FileConfig = toml::from_str(
+            r#"
+            sessions = 3
+            connect_timeout = "2s"
+            [[targets]]
+            url = "ws://127.0.0.1:1/a"
+            sessions = 7
+            require = ["permessage-deflate"]
+            [backoff]
+            cap = "30s"
+            jitter = "none"
+            [retry]
+            "1008" = "backoff"
+            [codes.4001]
+            name = "Session expired"
+            description = "Log in again"
+            "#,
+        )
+        .expect("parses");
+        let mut a = args(&["ws://127.0.0.1:1/b"]);
+        a.connect_timeout = Some(Duration::from_secs(4));
+        let cfg = Config::merge(file, &a).expect("valid");
+        assert_eq!(cfg.targets.len(), 2);
+        assert_eq!(cfg.targets[0].sessions, 7);
+        assert_eq!(cfg.targets[0].require, vec!["permessage-deflate".to_string()]);
+        assert_eq!(cfg.targets[1].sessions, 3);
+        assert_eq!(cfg.session.connect_timeout, Duration::from_secs(4));
+        assert_eq!(cfg.backoff.cap, Duration::from_secs(30));
+        assert_eq!(cfg.backoff.jitter, Jitter::None);
+        assert_eq!(cfg.backoff.overrides.get(&1008), Some(&RetryAdvice::Backoff));
+        assert_eq!(cfg.app_codes.get(&4001).map(|c| c.name.as_str()), Some("Session expired"));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_rejected() {
+        assert!(toml::from_str::<FileConfig>("sesions = 3").is_err());
+        let file: FileConfig = toml::from_str("[codes.1000]\nname='x'\ndescription='y'").expect("parses");
+        let err = Config::merge(file, &args(&["ws://h/"])).expect_err("1000 is not an app code").to_string();
+        assert!(err.contains("4000-4999"), "{err}");
+        let mut a = args(&["ws://h/"]);
+        a.headers = vec!["NoColon".into()];
+        assert!(Config::merge(FileConfig::default(), &a).is_err());
+        a.headers = vec!["Host: evil".into()];
+        assert!(Config::merge(FileConfig::default(), &a).is_err());
+    }
+
+    #[test]
+    fn example_config_is_valid() {
+        let file: FileConfig = toml::from_str(DEFAULT_CONFIG_TOML).expect("example parses");
+        Config::merge(file, &args(&[])).expect("example is valid");
+    }
+}

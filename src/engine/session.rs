@@ -1,0 +1,626 @@
+//! One task per session: it owns its socket and its backoff state, and only sends events.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use futures_util::{SinkExt, StreamExt};
+use rand::SeedableRng;
+use rand::rngs::SmallRng;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_rustls::TlsConnector;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role as WsRole, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message, error::ProtocolError};
+use url::Url;
+
+use crate::codes::Registry;
+use crate::config::SessionSettings;
+use crate::engine::backoff::{self, BackoffConfig, Decision};
+use crate::engine::counters::SessionCounters;
+use crate::engine::events::{
+    BackoffInfo, Cause, CloseInfo, DelayKind, ErrorKind, Event, EventKind, Initiator, SessionId, Timings,
+};
+use crate::protocol::deflate::{DeflateStream, Role};
+use crate::protocol::handshake::{self, RequestSpec, Transport, UpgradeOutcome};
+use crate::redact;
+use crate::state::store::StoreMsg;
+
+/// What the supervisor tells one session.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionCmd {
+    /// Close with this code; the session is not retried.
+    Close { code: u16, reason: String },
+    /// Skip the wait and reconnect now (also restarts an ended session).
+    ReconnectNow,
+    SetPaused(bool),
+    /// wsmon is stopping: close with 1001.
+    Shutdown,
+    /// The session is being removed: close with 1000 and end.
+    Remove,
+}
+
+/// Settings shared by every session.
+pub struct Shared {
+    pub settings: SessionSettings,
+    pub backoff: BackoffConfig,
+    pub tls: Option<TlsConnector>,
+    pub registry: Arc<Registry>,
+    pub store: mpsc::Sender<StoreMsg>,
+}
+
+/// One session's identity.
+pub struct SessionSpec {
+    pub id: SessionId,
+    pub target: usize,
+    pub url: Url,
+    pub url_shown: String,
+    pub request: Arc<RequestSpec>,
+    pub seed: u64,
+}
+
+/// Why the session loop stops for good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    Shutdown,
+    Remove,
+}
+
+/// How one attempt ended.
+struct AttemptEnd {
+    cause: Option<Cause>,
+    uptime: Option<Duration>,
+    retry_after: Option<Duration>,
+    /// Closed by the operator (`c`): do not retry.
+    user_closed: Option<u16>,
+    /// The operator asked to reconnect now.
+    reconnect_now: bool,
+    stop: Option<Stop>,
+}
+
+impl AttemptEnd {
+    fn cause(cause: Cause) -> Self {
+        AttemptEnd { cause: Some(cause), uptime: None, retry_after: None, user_closed: None, reconnect_now: false, stop: None }
+    }
+    fn stopped(stop: Stop) -> Self {
+        AttemptEnd { cause: None, uptime: None, retry_after: None, user_closed: None, reconnect_now: false, stop: Some(stop) }
+    }
+}
+
+/// A running session.
+pub struct Session {
+    spec: SessionSpec,
+    shared: Arc<Shared>,
+    counters: Arc<SessionCounters>,
+    cmds: mpsc::Receiver<SessionCmd>,
+    paused: bool,
+    rng: SmallRng,
+    /// The store is gone: stop quietly.
+    orphaned: bool,
+}
+
+/// Close reasons are at most 123 bytes (RFC 6455 section 5.5.1): cut on a char boundary.
+pub fn truncate_reason(s: &str) -> String {
+    let mut end = s.len().min(123);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_string()
+}
+
+impl Session {
+    pub fn new(spec: SessionSpec, shared: Arc<Shared>, counters: Arc<SessionCounters>, cmds: mpsc::Receiver<SessionCmd>) -> Self {
+        let rng = SmallRng::seed_from_u64(spec.seed);
+        Session { spec, shared, counters, cmds, paused: false, rng, orphaned: false }
+    }
+
+    async fn emit(&mut self, kind: EventKind) {
+        if self.orphaned {
+            return;
+        }
+        let ev = Event { ts: Utc::now(), session: self.spec.id, kind };
+        if self.shared.store.send(StoreMsg::Event(ev)).await.is_err() {
+            self.orphaned = true;
+        }
+    }
+
+    /// The session's whole life.
+    pub async fn run(mut self) {
+        let url = self.spec.url_shown.clone();
+        self.emit(EventKind::Spawned { target: self.spec.target, url }).await;
+        let mut attempt: u32 = 1;
+        let mut retry: u32 = 0;
+        let mut prev_delay: Option<Duration> = None;
+        loop {
+            if self.orphaned {
+                return;
+            }
+            self.emit(EventKind::Connecting { attempt }).await;
+            let end = self.attempt(attempt).await;
+            if let Some(stop) = end.stop {
+                self.finish(stop).await;
+                return;
+            }
+            attempt = attempt.saturating_add(1);
+            if let Some(code) = end.user_closed {
+                let why = format!("closed by the operator with {code}; press r to reconnect");
+                self.emit(EventKind::Ended { cause: end.cause, why }).await;
+                match self.wait_for_restart().await {
+                    Some(stop) => return self.finish(stop).await,
+                    None => {
+                        retry = 0;
+                        prev_delay = None;
+                        continue;
+                    }
+                }
+            }
+            if end.reconnect_now {
+                retry = 0;
+                prev_delay = None;
+                self.emit_immediate(retry).await;
+                continue;
+            }
+            let Some(cause) = end.cause else { continue };
+            retry = backoff::next_attempt(retry, end.uptime, self.shared.backoff.stable_after);
+            let registry = self.shared.registry.clone();
+            let advice = move |code: u16| registry.retry_advice(code);
+            let decision =
+                backoff::decide(&self.shared.backoff, &advice, retry, &cause, end.retry_after, prev_delay, &mut self.rng);
+            match decision {
+                Decision::Retry { attempt: n, kind, window, delay, retry_after } => {
+                    prev_delay = Some(delay);
+                    let next_at = Utc::now() + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::zero());
+                    self.emit(EventKind::Backoff(BackoffInfo {
+                        attempt: n,
+                        cause,
+                        kind,
+                        window_ms: window.as_millis() as u64,
+                        delay_ms: delay.as_millis() as u64,
+                        retry_after_ms: retry_after.map(|d| d.as_millis() as u64),
+                        jitter: self.shared.backoff.jitter,
+                        next_attempt_at: next_at,
+                    }))
+                    .await;
+                    match self.wait(delay).await {
+                        Wait::Elapsed => {}
+                        Wait::Now => {
+                            retry = 0;
+                            prev_delay = None;
+                        }
+                        Wait::Closed(code) => {
+                            let why = format!("closed by the operator with {code} while waiting; press r to reconnect");
+                            self.emit(EventKind::Ended { cause: Some(cause), why }).await;
+                            match self.wait_for_restart().await {
+                                Some(stop) => return self.finish(stop).await,
+                                None => {
+                                    retry = 0;
+                                    prev_delay = None;
+                                }
+                            }
+                        }
+                        Wait::Stop(stop) => return self.finish(stop).await,
+                    }
+                }
+                Decision::Stop { why } => {
+                    self.emit(EventKind::Ended { cause: Some(cause), why }).await;
+                    match self.wait_for_restart().await {
+                        Some(stop) => return self.finish(stop).await,
+                        None => {
+                            retry = 0;
+                            prev_delay = None;
+                        }
+                    }
+                }
+                Decision::GiveUp { attempts } => {
+                    self.emit(EventKind::GaveUp { attempts, cause }).await;
+                    match self.wait_for_restart().await {
+                        Some(stop) => return self.finish(stop).await,
+                        None => {
+                            retry = 0;
+                            prev_delay = None;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    async fn emit_immediate(&mut self, retry: u32) {
+        self.emit(EventKind::Backoff(BackoffInfo {
+            attempt: retry,
+            cause: Cause::Manual,
+            kind: DelayKind::Immediate,
+            window_ms: 0,
+            delay_ms: 0,
+            retry_after_ms: None,
+            jitter: self.shared.backoff.jitter,
+            next_attempt_at: Utc::now(),
+        }))
+        .await;
+    }
+
+    async fn finish(&mut self, stop: Stop) {
+        if stop == Stop::Remove {
+            self.emit(EventKind::Removed).await;
+        }
+    }
+
+    fn set_paused(&mut self, p: bool) -> bool {
+        let changed = self.paused != p;
+        self.paused = p;
+        changed
+    }
+
+    /// Ended or gave up: wait for `r` (restart, returns None) or a stop.
+    async fn wait_for_restart(&mut self) -> Option<Stop> {
+        loop {
+            match self.cmds.recv().await {
+                None | Some(SessionCmd::Shutdown) => return Some(Stop::Shutdown),
+                Some(SessionCmd::Remove) => return Some(Stop::Remove),
+                Some(SessionCmd::ReconnectNow) => {
+                    self.emit_immediate(0).await;
+                    return None;
+                }
+                Some(SessionCmd::SetPaused(p)) => {
+                    if self.set_paused(p) {
+                        self.emit(EventKind::Paused { paused: p }).await;
+                    }
+                }
+                Some(SessionCmd::Close { .. }) => {}
+            }
+        }
+    }
+
+    /// Wait out a backoff delay; paused sessions wait until resumed (and the delay passed).
+    async fn wait(&mut self, delay: Duration) -> Wait {
+        let deadline = Instant::now() + delay;
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(deadline), if !self.paused => return Wait::Elapsed,
+                cmd = self.cmds.recv() => match cmd {
+                    None | Some(SessionCmd::Shutdown) => return Wait::Stop(Stop::Shutdown),
+                    Some(SessionCmd::Remove) => return Wait::Stop(Stop::Remove),
+                    Some(SessionCmd::ReconnectNow) => {
+                        self.emit_immediate(0).await;
+                        return Wait::Now;
+                    }
+                    Some(SessionCmd::Close { code, .. }) => return Wait::Closed(code),
+                    Some(SessionCmd::SetPaused(p)) => {
+                        if self.set_paused(p) {
+                            self.emit(EventKind::Paused { paused: p }).await;
+                        }
+                    }
+                },
+            }
+        }
+    }
+
+    /// Connect, upgrade, and (if it opens) run the connection until it ends.
+    async fn attempt(&mut self, attempt: u32) -> AttemptEnd {
+        let mut timings = Timings::default();
+        let timeout = self.shared.settings.connect_timeout;
+        let deadline = Instant::now() + timeout;
+
+        // Phase 1: DNS, TCP, TLS.
+        let transport = {
+            let fut = handshake::open_transport(&self.spec.url, self.shared.tls.as_ref(), &mut timings);
+            tokio::pin!(fut);
+            loop {
+                tokio::select! {
+                    r = &mut fut => break Some(r),
+                    _ = tokio::time::sleep_until(deadline) => break None,
+                    cmd = self.cmds.recv() => match cmd {
+                        None | Some(SessionCmd::Shutdown) => return AttemptEnd::stopped(Stop::Shutdown),
+                        Some(SessionCmd::Remove) => return AttemptEnd::stopped(Stop::Remove),
+                        Some(SessionCmd::SetPaused(p)) => { self.set_paused(p); }
+                        Some(_) => {}
+                    },
+                }
+            }
+        };
+        let transport = match transport {
+            None => {
+                let phase = if timings.dns.is_none() && self.spec.url.host().is_some_and(|h| matches!(h, url::Host::Domain(_))) {
+                    "name resolution"
+                } else if timings.connect.is_none() {
+                    "TCP connect"
+                } else {
+                    "TLS handshake"
+                };
+                return self.fail(ErrorKind::Timeout, format!("{phase} did not finish within {}", humantime::format_duration(timeout))).await;
+            }
+            Some(Err(e)) => {
+                self.emit(EventKind::Error { kind: e.kind, message: e.message.clone() }).await;
+                if e.kind == ErrorKind::Tls {
+                    // A TLS failure is reported as 1015, detected locally (never on the wire).
+                    self.emit(EventKind::Closed(CloseInfo {
+                        code: 1015,
+                        reason: redact::escape_control(&truncate_reason(&e.message)),
+                        initiator: Initiator::Local,
+                        clean: false,
+                        uptime_ms: None,
+                    }))
+                    .await;
+                    return AttemptEnd::cause(Cause::Close { code: 1015 });
+                }
+                return AttemptEnd::cause(Cause::Error { kind: e.kind });
+            }
+            Some(Ok(t)) => t,
+        };
+
+        // Phase 2: the upgrade.
+        self.emit(EventKind::Handshaking { attempt }).await;
+        let outcome = {
+            let fut = handshake::upgrade(transport, &self.spec.url, &self.spec.request, timings);
+            tokio::pin!(fut);
+            loop {
+                tokio::select! {
+                    r = &mut fut => break Some(r),
+                    _ = tokio::time::sleep_until(deadline) => break None,
+                    cmd = self.cmds.recv() => match cmd {
+                        None | Some(SessionCmd::Shutdown) => return AttemptEnd::stopped(Stop::Shutdown),
+                        Some(SessionCmd::Remove) => return AttemptEnd::stopped(Stop::Remove),
+                        Some(SessionCmd::SetPaused(p)) => { self.set_paused(p); }
+                        Some(_) => {}
+                    },
+                }
+            }
+        };
+        match outcome {
+            None => {
+                self.fail(
+                    ErrorKind::Timeout,
+                    format!("the server did not answer the upgrade within {}", humantime::format_duration(timeout)),
+                )
+                .await
+            }
+            Some(Err(e)) => self.fail(e.kind, e.message).await,
+            Some(Ok(UpgradeOutcome::Rejected { info })) => {
+                let status = info.status;
+                let retry_after = info.retry_after_ms.map(Duration::from_millis);
+                self.emit(EventKind::Handshake(Box::new(info))).await;
+                AttemptEnd { retry_after, ..AttemptEnd::cause(Cause::Status { status }) }
+            }
+            Some(Ok(UpgradeOutcome::BadExtensions { transport, info, problems })) => {
+                self.emit(EventKind::Handshake(Box::new(info))).await;
+                let message = problems.join("; ");
+                self.emit(EventKind::Error { kind: ErrorKind::Extension, message: message.clone() }).await;
+                // Fail the WebSocket connection (RFC 6455 section 7.1.7): send 1002 and drop.
+                let reason = truncate_reason(&message);
+                let mut ws = WebSocketStream::from_raw_socket(transport, WsRole::Client, Some(ws_config(1024))).await;
+                let frame = CloseFrame { code: CloseCode::Protocol, reason: reason.clone().into() };
+                let sent = tokio::time::timeout(Duration::from_secs(1), ws.close(Some(frame))).await;
+                self.emit(EventKind::Closing { code: 1002, initiator: Initiator::Client }).await;
+                self.emit(EventKind::Closed(CloseInfo {
+                    code: 1002,
+                    reason: redact::escape_control(&reason),
+                    initiator: Initiator::Client,
+                    clean: false,
+                    uptime_ms: Some(0),
+                }))
+                .await;
+                let _ = sent;
+                AttemptEnd::cause(Cause::Close { code: 1002 })
+            }
+            Some(Ok(UpgradeOutcome::Upgraded { transport, leftover, info, agreement })) => {
+                self.emit(EventKind::Handshake(Box::new(info))).await;
+                self.run_open(attempt, transport, leftover, agreement).await
+            }
+        }
+    }
+
+    async fn fail(&mut self, kind: ErrorKind, message: String) -> AttemptEnd {
+        self.emit(EventKind::Error { kind, message }).await;
+        AttemptEnd::cause(Cause::Error { kind })
+    }
+
+    /// The open connection: read, ping, send, obey commands, record how it ends.
+    async fn run_open(
+        &mut self,
+        attempt: u32,
+        transport: Transport,
+        leftover: Vec<u8>,
+        agreement: crate::protocol::extensions::Agreement,
+    ) -> AttemptEnd {
+        let settings = self.shared.settings.clone();
+        let max = settings.max_message_size;
+        let layer = DeflateStream::new(transport, Role::Client, agreement.deflate, leftover, max, self.counters.clone());
+        let layer_state = layer.state();
+        let mut ws = WebSocketStream::from_raw_socket(layer, WsRole::Client, Some(ws_config(max))).await;
+        self.emit(EventKind::Open { attempt }).await;
+        let opened = Instant::now();
+
+        // (code, reason, initiator) of the first close frame, once there is one.
+        let mut closing: Option<(u16, String, Initiator)> = None;
+        let mut close_deadline: Option<Instant> = None;
+        let mut user_closed = None;
+        let mut reconnect_now = false;
+        let mut stop = None;
+        let mut ended_error: Option<String> = None;
+
+        if let Some(reason) = agreement.missing_reason() {
+            let reason = truncate_reason(&reason);
+            let _ = ws.send(Message::Close(Some(CloseFrame { code: CloseCode::Extension, reason: reason.clone().into() }))).await;
+            self.emit(EventKind::Closing { code: 1010, initiator: Initiator::Client }).await;
+            closing = Some((1010, reason, Initiator::Client));
+            close_deadline = Some(Instant::now() + settings.close_timeout);
+        } else if let Some(text) = &settings.send {
+            if ws.send(Message::text(text.clone())).await.is_ok() {
+                SessionCounters::add(&self.counters.msgs_out, 1);
+            }
+        }
+
+        let far = Duration::from_secs(86400 * 365);
+        let ping_every = settings.ping_interval.unwrap_or(far);
+        let mut ping = tokio::time::interval_at(opened + ping_every, ping_every);
+        ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let send_every = settings.send_every.unwrap_or(far);
+        let mut resend = tokio::time::interval_at(opened + send_every, send_every);
+        resend.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut ping_seq: u64 = 0;
+        let mut ping_sent: Option<(u64, Instant)> = None;
+
+        loop {
+            let deadline = close_deadline.unwrap_or(opened + far);
+            tokio::select! {
+                msg = ws.next() => match msg {
+                    Some(Ok(Message::Text(_))) | Some(Ok(Message::Binary(_))) => {
+                        SessionCounters::add(&self.counters.msgs_in, 1);
+                    }
+                    Some(Ok(Message::Pong(p))) => {
+                        if let (Some((seq, at)), Ok(bytes)) = (ping_sent, <[u8; 8]>::try_from(p.as_ref())) {
+                            if u64::from_be_bytes(bytes) == seq {
+                                let rtt = at.elapsed().as_micros().max(1) as u64;
+                                self.counters.rtt_us.store(rtt, std::sync::atomic::Ordering::Relaxed);
+                                ping_sent = None;
+                            }
+                        }
+                    }
+                    Some(Ok(Message::Ping(_))) | Some(Ok(Message::Frame(_))) => {}
+                    Some(Ok(Message::Close(frame))) => {
+                        if closing.is_none() {
+                            // The server closed first. Prefer the raw code our frame layer saw:
+                            // tungstenite rewrites codes it does not know (e.g. 1014) to 1002.
+                            let raw = layer_state.peer_close();
+                            let (code, reason, initiator) = match (raw, frame) {
+                                (Some(r), _) => match r.code {
+                                    Some(c) => (c, r.reason, Initiator::Server),
+                                    None => (1005, String::new(), Initiator::Local),
+                                },
+                                (None, Some(f)) => (u16::from(f.code), f.reason.to_string(), Initiator::Server),
+                                (None, None) => (1005, String::new(), Initiator::Local),
+                            };
+                            self.emit(EventKind::Closing { code, initiator }).await;
+                            closing = Some((code, reason, initiator));
+                            close_deadline = Some(Instant::now() + settings.close_timeout);
+                        }
+                    }
+                    Some(Err(e)) => {
+                        if closing.is_none() {
+                            ended_error = Some(self.handle_ws_error(&mut ws, &e, &layer_state, &mut closing).await);
+                        }
+                        break;
+                    }
+                    None => break,
+                },
+                _ = ping.tick(), if closing.is_none() && settings.ping_interval.is_some() => {
+                    ping_seq += 1;
+                    if ws.send(Message::Ping(ping_seq.to_be_bytes().to_vec().into())).await.is_ok() {
+                        ping_sent = Some((ping_seq, Instant::now()));
+                    }
+                }
+                _ = resend.tick(), if closing.is_none() && settings.send_every.is_some() => {
+                    if let Some(text) = &settings.send {
+                        if ws.send(Message::text(text.clone())).await.is_ok() {
+                            SessionCounters::add(&self.counters.msgs_out, 1);
+                        }
+                    }
+                }
+                cmd = self.cmds.recv(), if closing.is_none() => {
+                    let (code, reason) = match cmd {
+                        None | Some(SessionCmd::Shutdown) => { stop = Some(Stop::Shutdown); (1001, "wsmon is shutting down".to_string()) }
+                        Some(SessionCmd::Remove) => { stop = Some(Stop::Remove); (1000, "session removed by the operator".to_string()) }
+                        Some(SessionCmd::Close { code, reason }) => { user_closed = Some(code); (code, reason) }
+                        Some(SessionCmd::ReconnectNow) => { reconnect_now = true; (1000, "reconnect requested by the operator".to_string()) }
+                        Some(SessionCmd::SetPaused(p)) => {
+                            if self.set_paused(p) {
+                                self.emit(EventKind::Paused { paused: p }).await;
+                            }
+                            continue;
+                        }
+                    };
+                    let reason = truncate_reason(&reason);
+                    let _ = ws.send(Message::Close(Some(CloseFrame { code: CloseCode::from(code), reason: reason.clone().into() }))).await;
+                    self.emit(EventKind::Closing { code, initiator: Initiator::Client }).await;
+                    closing = Some((code, reason, Initiator::Client));
+                    close_deadline = Some(Instant::now() + settings.close_timeout);
+                }
+                _ = tokio::time::sleep_until(deadline), if close_deadline.is_some() => {
+                    ended_error = Some("the peer did not finish the closing handshake in time".into());
+                    break;
+                }
+            }
+        }
+        let uptime = opened.elapsed();
+        let clean = ended_error.is_none() && closing.is_some();
+        let (code, reason, initiator) = match (closing, layer_state.layer_close()) {
+            (_, Some(lc)) => (lc.code, lc.reason, Initiator::Client),
+            (Some(c), None) => c,
+            (None, None) => (
+                1006,
+                ended_error.clone().unwrap_or_else(|| "connection dropped without a close frame".into()),
+                Initiator::Local,
+            ),
+        };
+        let clean = clean && code != 1006;
+        self.emit(EventKind::Closed(CloseInfo {
+            code,
+            reason: redact::escape_control(&truncate_reason(&reason)),
+            initiator,
+            clean,
+            uptime_ms: Some(uptime.as_millis() as u64),
+        }))
+        .await;
+        AttemptEnd {
+            cause: Some(Cause::Close { code }),
+            uptime: Some(uptime),
+            retry_after: None,
+            user_closed,
+            reconnect_now,
+            stop,
+        }
+    }
+
+    /// A read error while open and not closing: decide the close code and, where the client must
+    /// close (too big, bad UTF-8, protocol error), send the close frame. Returns a description.
+    async fn handle_ws_error<S>(
+        &mut self,
+        ws: &mut WebSocketStream<S>,
+        e: &WsError,
+        layer_state: &crate::protocol::deflate::LayerHandle,
+        closing: &mut Option<(u16, String, Initiator)>,
+    ) -> String
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    {
+        if let Some(lc) = layer_state.layer_close() {
+            self.emit(EventKind::Closing { code: lc.code, initiator: Initiator::Client }).await;
+            return lc.reason;
+        }
+        let (code, reason) = match e {
+            WsError::Capacity(c) => (1009, format!("message too big: {c}")),
+            WsError::Utf8(_) => (1007, "text message is not valid UTF-8".to_string()),
+            WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
+                return "connection reset without a close frame".into();
+            }
+            WsError::Protocol(p) => (1002, format!("protocol error: {p}")),
+            WsError::Io(io) => return format!("connection lost: {io}"),
+            other => return format!("connection ended: {other}"),
+        };
+        let reason = truncate_reason(&reason);
+        self.emit(EventKind::Error { kind: ErrorKind::Protocol, message: reason.clone() }).await;
+        let frame = CloseFrame { code: CloseCode::from(code), reason: reason.clone().into() };
+        let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(Some(frame))).await;
+        self.emit(EventKind::Closing { code, initiator: Initiator::Client }).await;
+        *closing = Some((code, reason.clone(), Initiator::Client));
+        reason
+    }
+}
+
+enum Wait {
+    Elapsed,
+    Now,
+    Closed(u16),
+    Stop(Stop),
+}
+
+/// Small buffers: 10,000 idle sessions must stay small (tungstenite preallocates its read buffer).
+pub fn ws_config(max_message: usize) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_message_size(Some(max_message))
+        .max_frame_size(Some(max_message))
+}

@@ -1,0 +1,338 @@
+//! The store: the single owner of session state. It applies events, forwards every event to the
+//! export writer (never dropping one: the channel applies backpressure), and publishes
+//! read-only snapshots at most 10 times a second, and at least once a second.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::engine::counters::SessionCounters;
+use crate::engine::events::{Event, EventKind, SessionId, SessionState};
+use crate::protocol::extensions;
+use crate::state::snapshot::{AttemptRecord, Outcome, SessionView, Snapshot, TIMELINE_LEN, TargetView, Totals};
+use crate::state::storm::StormTracker;
+
+/// What the store receives, in order, on one bounded channel.
+pub enum StoreMsg {
+    /// A session's counters, sent by the supervisor before the session starts.
+    Register { id: SessionId, counters: Arc<SessionCounters> },
+    Event(Event),
+    /// Flush the export; answers with the number of events written.
+    FlushExport(oneshot::Sender<Result<u64, String>>),
+}
+
+/// What the export writer thread receives.
+pub enum ExportMsg {
+    Event(Event),
+    Flush(oneshot::Sender<Result<u64, String>>),
+}
+
+/// The state, without any I/O: `apply` events, take `snapshot`s.
+pub struct Store {
+    sessions: Vec<Arc<SessionView>>,
+    counters: Vec<Arc<SessionCounters>>,
+    pending_counters: HashMap<SessionId, Arc<SessionCounters>>,
+    targets: Vec<TargetView>,
+    totals: Totals,
+    storm: StormTracker,
+    generation: u64,
+    export_path: Option<String>,
+    exported: Arc<AtomicU64>,
+    dirty: bool,
+}
+
+impl Store {
+    pub fn new(export_path: Option<String>, exported: Arc<AtomicU64>) -> Self {
+        Store {
+            sessions: Vec::new(),
+            counters: Vec::new(),
+            pending_counters: HashMap::new(),
+            targets: Vec::new(),
+            totals: Totals::default(),
+            storm: StormTracker::new(),
+            generation: 0,
+            export_path,
+            exported,
+            dirty: true,
+        }
+    }
+
+    pub fn register(&mut self, id: SessionId, counters: Arc<SessionCounters>) {
+        self.pending_counters.insert(id, counters);
+    }
+
+    fn index(&self, id: SessionId) -> Option<usize> {
+        self.sessions.binary_search_by_key(&id, |s| s.id).ok()
+    }
+
+    /// Apply one event. Events for unknown sessions (already removed) are ignored.
+    pub fn apply(&mut self, ev: &Event) {
+        self.dirty = true;
+        let ts = ev.ts;
+        if let EventKind::Spawned { target, url } = &ev.kind {
+            while self.targets.len() <= *target {
+                self.targets.push(TargetView { url: String::new(), sessions: 0 });
+            }
+            let t = &mut self.targets[*target];
+            if t.url.is_empty() {
+                t.url = url.clone();
+            }
+            t.sessions += 1;
+            let view = SessionView {
+                id: ev.session,
+                target: *target,
+                url: Arc::from(url.as_str()),
+                state: SessionState::Connecting,
+                state_since: ts,
+                opened_at: None,
+                attempt: 0,
+                paused: false,
+                last_handshake: None,
+                last_close: None,
+                last_error: None,
+                next_attempt_at: None,
+                ended_why: None,
+                timeline: VecDeque::new(),
+                timeline_dropped: 0,
+            };
+            let counters = self.pending_counters.remove(&ev.session).unwrap_or_default();
+            let pos = self.sessions.partition_point(|s| s.id < ev.session);
+            self.sessions.insert(pos, Arc::new(view));
+            self.counters.insert(pos, counters);
+            return;
+        }
+        let Some(i) = self.index(ev.session) else { return };
+        if let EventKind::Removed = ev.kind {
+            let s = self.sessions.remove(i);
+            self.counters.remove(i);
+            if let Some(t) = self.targets.get_mut(s.target) {
+                t.sessions = t.sessions.saturating_sub(1);
+            }
+            return;
+        }
+        let totals = &mut self.totals;
+        let storm = &mut self.storm;
+        let s = Arc::make_mut(&mut self.sessions[i]);
+        let set_state = |s: &mut SessionView, st: SessionState| {
+            if s.state != st {
+                s.state = st;
+                s.state_since = ts;
+            }
+        };
+        match &ev.kind {
+            EventKind::Spawned { .. } | EventKind::Removed => {}
+            EventKind::Connecting { attempt } => {
+                set_state(s, SessionState::Connecting);
+                s.attempt = *attempt;
+                s.next_attempt_at = None;
+                s.ended_why = None;
+                totals.attempts += 1;
+                storm.record_attempt(ts);
+                match s.timeline.back_mut() {
+                    Some(r) if r.attempt == *attempt && r.started_at.is_none() => r.started_at = Some(ts),
+                    _ => push_record(s, AttemptRecord {
+                        attempt: *attempt,
+                        cause: None,
+                        kind: None,
+                        window_ms: None,
+                        delay_ms: None,
+                        retry_after_ms: None,
+                        scheduled_at: None,
+                        started_at: Some(ts),
+                        outcome: None,
+                        uptime_ms: None,
+                    }),
+                }
+            }
+            EventKind::Handshaking { .. } => set_state(s, SessionState::Handshaking),
+            EventKind::Handshake(info) => {
+                *totals.statuses.entry(info.status).or_default() += 1;
+                if info.status == 101 {
+                    *totals.negotiated.entry(extensions::format_header(&info.accepted)).or_default() += 1;
+                } else if let Some(r) = s.timeline.back_mut() {
+                    r.outcome = Some(Outcome::Status { status: info.status });
+                }
+                s.last_handshake = Some(Arc::new((**info).clone()));
+            }
+            EventKind::Open { .. } => {
+                set_state(s, SessionState::Open);
+                s.opened_at = Some(ts);
+                s.last_error = None;
+                if let Some(r) = s.timeline.back_mut() {
+                    r.outcome = Some(Outcome::Opened);
+                }
+            }
+            EventKind::Closing { .. } => set_state(s, SessionState::Closing),
+            EventKind::Closed(ci) => {
+                set_state(s, SessionState::Closed);
+                s.opened_at = None;
+                *totals.closes_by_code.entry(ci.code).or_default() += 1;
+                storm.record_close(ts, ci.code);
+                if let Some(r) = s.timeline.back_mut() {
+                    r.outcome = Some(Outcome::Closed { code: ci.code });
+                    r.uptime_ms = ci.uptime_ms;
+                }
+                s.last_close = Some(ci.clone());
+            }
+            EventKind::Error { kind, message } => {
+                *totals.errors.entry(*kind).or_default() += 1;
+                s.last_error = Some((*kind, message.clone()));
+                if let Some(r) = s.timeline.back_mut() {
+                    if r.outcome.is_none() || r.outcome == Some(Outcome::Opened) {
+                        r.outcome = Some(Outcome::Error { kind: *kind });
+                    }
+                }
+                if s.state == SessionState::Connecting || s.state == SessionState::Handshaking {
+                    set_state(s, SessionState::Closed);
+                }
+            }
+            EventKind::Backoff(b) => {
+                set_state(s, SessionState::Waiting);
+                s.next_attempt_at = Some(b.next_attempt_at);
+                totals.max_backoff_attempt = totals.max_backoff_attempt.max(b.attempt);
+                let next = s.attempt.saturating_add(1);
+                push_record(s, AttemptRecord {
+                    attempt: next,
+                    cause: Some(b.cause),
+                    kind: Some(b.kind),
+                    window_ms: Some(b.window_ms),
+                    delay_ms: Some(b.delay_ms),
+                    retry_after_ms: b.retry_after_ms,
+                    scheduled_at: Some(ts),
+                    started_at: None,
+                    outcome: None,
+                    uptime_ms: None,
+                });
+            }
+            EventKind::GaveUp { attempts, .. } => {
+                set_state(s, SessionState::GaveUp);
+                s.next_attempt_at = None;
+                s.ended_why = Some(format!("gave up after {attempts} retries (--max-attempts); press r to reconnect"));
+                totals.gave_up += 1;
+            }
+            EventKind::Ended { why, .. } => {
+                set_state(s, SessionState::Closed);
+                s.next_attempt_at = None;
+                s.ended_why = Some(why.clone());
+            }
+            EventKind::Paused { paused } => s.paused = *paused,
+        }
+    }
+
+    /// Close the storm second(s) up to `now`.
+    pub fn tick(&mut self, now: DateTime<Utc>) {
+        let (mut open, mut waiting, mut connecting) = (0u64, 0u64, 0u64);
+        for s in &self.sessions {
+            match s.state {
+                SessionState::Open | SessionState::Closing => open += 1,
+                SessionState::Waiting => waiting += 1,
+                SessionState::Connecting | SessionState::Handshaking => connecting += 1,
+                _ => {}
+            }
+        }
+        self.storm.tick(now, open, waiting, connecting);
+        self.dirty = true;
+    }
+
+    pub fn is_dirty(&self) -> bool {
+        self.dirty
+    }
+
+    /// A read-only copy of the state. Cheap: sessions are shared `Arc`s.
+    pub fn snapshot(&mut self, now: DateTime<Utc>) -> Snapshot {
+        self.dirty = false;
+        self.generation += 1;
+        let mut totals = self.totals.clone();
+        totals.by_state = [0; 7];
+        let mut all_paused = !self.sessions.is_empty();
+        for s in &self.sessions {
+            totals.by_state[s.state.index()] += 1;
+            all_paused &= s.paused;
+        }
+        totals.paused_all = all_paused;
+        let next = self.sessions.iter().filter_map(|s| s.next_attempt_at);
+        let storm = self.storm.view(now, next);
+        Snapshot {
+            now,
+            generation: self.generation,
+            targets: self.targets.clone(),
+            sessions: self.sessions.clone(),
+            counters: self.counters.iter().map(|c| c.load()).collect(),
+            totals,
+            storm,
+            export_path: self.export_path.clone(),
+            exported_events: self.exported.load(Ordering::Relaxed),
+        }
+    }
+}
+
+fn push_record(s: &mut SessionView, r: AttemptRecord) {
+    if s.timeline.len() >= TIMELINE_LEN {
+        s.timeline.pop_front();
+        s.timeline_dropped += 1;
+    }
+    s.timeline.push_back(r);
+}
+
+/// Snapshot publishing limits.
+const MIN_PUBLISH: Duration = Duration::from_millis(100);
+const MAX_QUIET: Duration = Duration::from_secs(1);
+
+/// The store task: runs until every sender is gone, then flushes the export and returns the
+/// final snapshot.
+pub async fn run(
+    mut store: Store,
+    mut rx: mpsc::Receiver<StoreMsg>,
+    snapshots: watch::Sender<Arc<Snapshot>>,
+    export: Option<mpsc::Sender<ExportMsg>>,
+) -> Arc<Snapshot> {
+    let mut tick = tokio::time::interval(MIN_PUBLISH);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_publish = tokio::time::Instant::now();
+    let mut last_second = Utc::now().timestamp();
+    loop {
+        tokio::select! {
+            msg = rx.recv() => match msg {
+                None => break,
+                Some(StoreMsg::Register { id, counters }) => store.register(id, counters),
+                Some(StoreMsg::Event(ev)) => {
+                    store.apply(&ev);
+                    if let Some(tx) = &export {
+                        // Backpressure, never loss: wait for room in the writer's queue.
+                        let _ = tx.send(ExportMsg::Event(ev)).await;
+                    }
+                }
+                Some(StoreMsg::FlushExport(reply)) => match &export {
+                    Some(tx) => { let _ = tx.send(ExportMsg::Flush(reply)).await; }
+                    None => { let _ = reply.send(Err("no export file (use --export FILE)".into())); }
+                },
+            },
+            _ = tick.tick() => {
+                let now = Utc::now();
+                if now.timestamp() != last_second {
+                    last_second = now.timestamp();
+                    store.tick(now);
+                }
+                if store.is_dirty() || last_publish.elapsed() >= MAX_QUIET {
+                    let _ = snapshots.send(Arc::new(store.snapshot(now)));
+                    last_publish = tokio::time::Instant::now();
+                }
+            }
+        }
+    }
+    if let Some(tx) = &export {
+        let (reply, done) = oneshot::channel();
+        if tx.send(ExportMsg::Flush(reply)).await.is_ok() {
+            let _ = done.await;
+        }
+    }
+    let now = Utc::now();
+    store.tick(now);
+    let last = Arc::new(store.snapshot(now));
+    let _ = snapshots.send(last.clone());
+    last
+}
