@@ -1,1 +1,267 @@
-//! server
+//! The scenario server behind `wsmon serve` and `wsmon demo`: one port, one path per
+//! misbehaviour (echo, overload with 1013, flaky, scripted close codes, rejected upgrades,
+//! dropped and stalled connections, bursts). See [`scenario::SCENARIOS`].
+//!
+//! The HTTP/1.1 upgrade is done here (bounded, timed), extensions are negotiated with
+//! [`crate::protocol::extensions`], and the WebSocket side runs on tokio-tungstenite.
+//! Shutdown follows mini-redis: a watch channel tells every connection to stop (open sessions
+//! are closed with 1001 "server shutting down"), and the accept loop waits for them.
+
+pub mod conn;
+pub mod http;
+pub mod scenario;
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use rand::SeedableRng;
+use rand::rngs::SmallRng;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+
+pub use scenario::SCENARIOS;
+
+/// How long shutdown waits for connections to finish their close handshakes before it aborts
+/// them.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// A running scenario server. Dropping it without [`ServerHandle::shutdown`] also stops it,
+/// without waiting.
+#[derive(Debug)]
+pub struct ServerHandle {
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    accept_loop: JoinHandle<()>,
+}
+
+impl ServerHandle {
+    /// The address the server listens on (the real port when bound to port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `ws://ADDR/path` for a scenario path such as `/echo` or `overload?cap=3`.
+    pub fn url(&self, path: &str) -> String {
+        if path.starts_with('/') {
+            format!("ws://{}{path}", self.addr)
+        } else {
+            format!("ws://{}/{path}", self.addr)
+        }
+    }
+
+    /// Stop accepting, close every open session with 1001 "server shutting down", and wait
+    /// for the connections to finish (at most [`SHUTDOWN_GRACE`], then they are aborted).
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        if let Err(e) = self.accept_loop.await {
+            tracing::warn!(error = %e, "scenario server accept loop failed");
+        }
+    }
+}
+
+/// State shared by all connections of one server.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    /// Open sessions on `/overload` (all caps share one count).
+    overload_active: AtomicUsize,
+    rng: Mutex<SmallRng>,
+}
+
+impl Shared {
+    fn new() -> Self {
+        Shared {
+            overload_active: AtomicUsize::new(0),
+            rng: Mutex::new(SmallRng::from_os_rng()),
+        }
+    }
+
+    /// Take one of `cap` slots on `/overload`, or say how many are taken.
+    pub(crate) fn try_overload_slot(&self, cap: usize) -> Result<OverloadSlot<'_>, usize> {
+        self.overload_active
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < cap).then_some(n + 1)
+            })
+            .map(|_| OverloadSlot(&self.overload_active))
+    }
+
+    pub(crate) fn rng(&self) -> MutexGuard<'_, SmallRng> {
+        self.rng.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A held `/overload` slot; dropping it frees the slot.
+#[derive(Debug)]
+pub(crate) struct OverloadSlot<'a>(&'a AtomicUsize);
+
+impl Drop for OverloadSlot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Bind (`127.0.0.1:0` picks a free port) and spawn the accept loop.
+pub async fn start(bind: &str) -> std::io::Result<ServerHandle> {
+    let listener = TcpListener::bind(bind).await?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = watch::channel(false);
+    let accept_loop = tokio::spawn(accept_loop(listener, rx));
+    tracing::info!(%addr, "scenario server listening");
+    Ok(ServerHandle {
+        addr,
+        shutdown: tx,
+        accept_loop,
+    })
+}
+
+async fn accept_loop(listener: TcpListener, mut shutdown: watch::Receiver<bool>) {
+    let shared = Arc::new(Shared::new());
+    let mut conns = JoinSet::new();
+    loop {
+        tokio::select! {
+            () = conn::shutting_down(&mut shutdown) => break,
+            Some(done) = conns.join_next(), if !conns.is_empty() => {
+                if let Err(e) = done
+                    && e.is_panic()
+                {
+                    tracing::error!(error = %e, "scenario connection task panicked");
+                }
+            }
+            accepted = listener.accept() => match accepted {
+                Ok((sock, peer)) => {
+                    conns.spawn(conn::handle(sock, peer, shared.clone(), shutdown.clone()));
+                }
+                Err(e) if is_connection_error(&e) => {
+                    tracing::debug!(error = %e, "accept: connection gone before accept");
+                }
+                Err(e) => {
+                    // Typically out of file descriptors: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed; retrying in 100 ms");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+    }
+    drop(listener);
+    let open = conns.len();
+    if open > 0 {
+        tracing::info!(
+            open,
+            "scenario server shutting down: closing open connections"
+        );
+    }
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while conns.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            left = conns.len(),
+            "connections still open after the shutdown grace period: aborting them"
+        );
+        conns.shutdown().await;
+    }
+}
+
+fn is_connection_error(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        ConnectionRefused | ConnectionAborted | ConnectionReset | Interrupted
+    )
+}
+
+/// The scenario paths, one per line, aligned: for 404 bodies and the banner.
+pub fn path_list() -> String {
+    let width = SCENARIOS.iter().map(|(p, _)| p.len()).max().unwrap_or(0);
+    SCENARIOS
+        .iter()
+        .map(|(path, what)| format!("  {path:<width$}  {what}\n"))
+        .collect()
+}
+
+/// The plain-text page served on `GET /`.
+pub fn help_text() -> String {
+    format!(
+        "wsmon scenario server\n\n\
+         Open a WebSocket to one of these paths:\n\n{}\n\
+         DUR is a duration such as 500ms, 15s or 1m30s. Every path except /nodeflate accepts\n\
+         permessage-deflate when the client offers it.\n",
+        path_list()
+    )
+}
+
+/// `wsmon serve`: print the address and the paths, serve until Ctrl-C or SIGTERM.
+pub async fn run(args: &crate::cli::ServeArgs) -> anyhow::Result<ExitCode> {
+    init_logging();
+    let handle = start(&args.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.bind))?;
+    println!("wsmon scenario server on ws://{}", handle.addr());
+    println!();
+    print!("{}", path_list());
+    println!();
+    println!("Press Ctrl-C to stop.");
+    wait_for_stop_signal().await?;
+    eprintln!("wsmon: shutting down, closing open sessions with 1001");
+    handle.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Log to stderr for `serve` (RUST_LOG overrides the default `info`), unless the program
+/// already installed a subscriber.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn wait_for_stop_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.context("cannot watch Ctrl-C")?,
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c()
+        .await
+        .context("cannot watch Ctrl-C")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overload_slots_free_on_drop() {
+        let shared = Shared::new();
+        let a = shared.try_overload_slot(2).expect("first slot");
+        let b = shared.try_overload_slot(2).expect("second slot");
+        assert_eq!(shared.try_overload_slot(2).map(|_| ()), Err(2));
+        drop(a);
+        let c = shared.try_overload_slot(2).expect("freed slot");
+        assert_eq!(shared.try_overload_slot(0).map(|_| ()), Err(2));
+        drop((b, c));
+        assert_eq!(shared.overload_active.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn help_lists_every_path() {
+        let help = help_text();
+        for (path, _) in SCENARIOS {
+            assert!(help.contains(path), "{path}");
+        }
+    }
+}

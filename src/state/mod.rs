@@ -1,3 +1,4 @@
 //! The store: the single owner of session state.
 
 pub mod snapshot;
+pub mod storm;

@@ -1,0 +1,508 @@
+//! One accepted TCP connection: read the upgrade request, answer it as the scenario says, then
+//! run the WebSocket side (echo, burst, timed close or drop) until the client goes or the server
+//! shuts down.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use rand::Rng;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tokio::time::Instant;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+
+use super::Shared;
+use super::http::{self, ReadError, Request};
+use super::scenario::{self, RouteError, Scenario};
+use crate::protocol::extensions;
+
+/// How long a client may take to send its request head.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long we wait for the client's close frame after sending ours.
+pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
+/// tungstenite's read buffer per connection: small, the demo hosts thousands of sessions.
+pub const READ_BUFFER: usize = 4 * 1024;
+/// Largest message we accept (and the inflate limit once deflate is on).
+pub const MAX_MESSAGE: usize = 16 << 20;
+
+/// The reason sent with 1001 when the server shuts down.
+pub const SHUTDOWN_REASON: &str = "server shutting down";
+
+pub(crate) fn ws_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
+        .max_message_size(Some(MAX_MESSAGE))
+        .max_frame_size(Some(MAX_MESSAGE))
+}
+
+/// Resolves once the server is shutting down (or its handle is gone).
+pub(crate) async fn shutting_down(rx: &mut watch::Receiver<bool>) {
+    let _ = rx.wait_for(|down| *down).await;
+}
+
+/// Serve one connection to the end. Errors are logged, never propagated: one bad client must
+/// not disturb the others.
+pub(crate) async fn handle(
+    mut sock: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let _ = sock.set_nodelay(true);
+    let read = tokio::select! {
+        r = tokio::time::timeout(HEADER_TIMEOUT, http::read_request(&mut sock)) => r,
+        () = shutting_down(&mut shutdown) => return,
+    };
+    let (req, leftover) = match read {
+        Err(_elapsed) => {
+            tracing::debug!(%peer, "request head timed out");
+            let body = format!(
+                "request head not received within {}s\n",
+                HEADER_TIMEOUT.as_secs()
+            );
+            let _ = http::respond_and_close(&mut sock, &http::text_response(408, &[], &body)).await;
+            return;
+        }
+        Ok(Err(ReadError::Closed)) => return,
+        Ok(Err(ReadError::Io(e))) => {
+            tracing::debug!(%peer, error = %e, "read error before the request head");
+            return;
+        }
+        Ok(Err(e @ ReadError::TooLarge)) => {
+            tracing::debug!(%peer, "request head too large");
+            let _ = http::respond_and_close(
+                &mut sock,
+                &http::text_response(431, &[], &format!("{e}\n")),
+            )
+            .await;
+            return;
+        }
+        Ok(Err(e)) => {
+            tracing::debug!(%peer, error = %e, "bad request head");
+            let _ = http::respond_and_close(
+                &mut sock,
+                &http::text_response(400, &[], &format!("{e}\n")),
+            )
+            .await;
+            return;
+        }
+        Ok(Ok(r)) => r,
+    };
+    tracing::debug!(%peer, target = %crate::redact::escape_control(&req.target), "request");
+    if let Err(e) = serve(&mut sock, req, leftover, &shared, &mut shutdown).await {
+        tracing::debug!(%peer, error = %e, "connection ended with an error");
+    }
+}
+
+/// A plain HTTP answer that ends the connection.
+async fn answer(
+    sock: &mut TcpStream,
+    status: u16,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> std::io::Result<()> {
+    http::respond_and_close(sock, &http::text_response(status, headers, body)).await
+}
+
+async fn serve(
+    sock: &mut TcpStream,
+    req: Request,
+    leftover: Vec<u8>,
+    shared: &Shared,
+    shutdown: &mut watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    if req.method != "GET" {
+        let body = format!(
+            "method {} not allowed: scenarios are GET requests\n",
+            crate::redact::escape_control(&req.method)
+        );
+        return answer(sock, 405, &[("Allow", "GET")], &body).await;
+    }
+    let scenario = match scenario::route(&req.target) {
+        Ok(s) => s,
+        Err(RouteError::NotFound(path)) => {
+            let body = format!("no scenario at {path}\n\n{}", super::path_list());
+            return answer(sock, 404, &[], &body).await;
+        }
+        Err(RouteError::BadRequest(why)) => {
+            return answer(sock, 400, &[], &format!("{why}\n")).await;
+        }
+    };
+    match &scenario {
+        Scenario::Index if req.wants_websocket() => {
+            let body = format!(
+                "no scenario at /: pick one of these paths\n\n{}",
+                super::path_list()
+            );
+            return answer(sock, 404, &[], &body).await;
+        }
+        Scenario::Index => return answer(sock, 200, &[], &super::help_text()).await,
+        Scenario::Reject {
+            status,
+            retry_after,
+        } => {
+            let body = format!(
+                "upgrade rejected by scenario /reject/{status}: {}\n",
+                http::status_line(*status)
+            );
+            let headers: Vec<(&str, &str)> = retry_after
+                .as_deref()
+                .map(|v| ("Retry-After", v))
+                .into_iter()
+                .collect();
+            return answer(sock, *status, &headers, &body).await;
+        }
+        _ => {}
+    }
+    let accept = match http::check_upgrade(&req) {
+        Ok(a) => a,
+        Err(refusal) => {
+            let headers: &[(&str, &str)] = if refusal.status == 426 {
+                &[("Sec-WebSocket-Version", "13")]
+            } else {
+                &[]
+            };
+            return answer(
+                sock,
+                refusal.status,
+                headers,
+                &format!("{}\n", refusal.message),
+            )
+            .await;
+        }
+    };
+    if scenario == Scenario::Stall {
+        return stall(sock, shutdown).await;
+    }
+
+    // Extensions: parse every offer line; a malformed offer is the client's bug, say so.
+    let mut offers = Vec::new();
+    for value in req.header_values("sec-websocket-extensions") {
+        if value.trim().is_empty() {
+            continue;
+        }
+        match extensions::parse_header(value) {
+            Ok(mut exts) => offers.append(&mut exts),
+            Err(e) => {
+                let body = format!("malformed Sec-WebSocket-Extensions header: {e}\n");
+                return answer(sock, 400, &[], &body).await;
+            }
+        }
+    }
+    let selected = if scenario.negotiates_deflate() {
+        extensions::server_select(&offers)
+    } else {
+        None
+    };
+    // Until the deflate stream layer is merged we cannot speak permessage-deflate: never accept.
+    let _ = selected;
+    let ext_header: Option<String> = None;
+
+    // Decide the fate of the session before answering, so a capacity slot is held from the start.
+    let mut slot = None;
+    let fate = match &scenario {
+        Scenario::Overload { cap } => match shared.try_overload_slot(*cap) {
+            Ok(guard) => {
+                slot = Some(guard);
+                Fate::Serve(Plan::ECHO)
+            }
+            Err(active) => {
+                Fate::CloseNow(Some(1013), format!("overloaded: {active}/{cap} sessions"))
+            }
+        },
+        Scenario::Flaky { p, after } => {
+            let fails = shared.rng().random::<f64>() < *p;
+            let reason = format!("flaky: try again later (p={p})");
+            match (fails, after) {
+                (false, _) => Fate::Serve(Plan::ECHO),
+                (true, None) => Fate::CloseNow(Some(1013), reason),
+                (true, Some(d)) => Fate::Serve(Plan {
+                    burst: 0,
+                    end: Some((*d, End::Close(CloseCode::Again, reason))),
+                }),
+            }
+        }
+        Scenario::Close { code, reason } => Fate::CloseNow(*code, reason.clone()),
+        Scenario::Drop { after: None } => Fate::DropNow,
+        Scenario::Drop { after: Some(d) } => Fate::Serve(Plan {
+            burst: 0,
+            end: Some((*d, End::Drop)),
+        }),
+        Scenario::Burst { n } => Fate::Serve(Plan {
+            burst: *n,
+            end: None,
+        }),
+        Scenario::Echo | Scenario::NoDeflate => Fate::Serve(Plan::ECHO),
+        // Handled above.
+        Scenario::Index | Scenario::Reject { .. } | Scenario::Stall => Fate::DropNow,
+    };
+
+    let head = http::switching_protocols(&accept, ext_header.as_deref());
+    sock.write_all(head.as_bytes()).await?;
+    match fate {
+        Fate::DropNow => {
+            sock.flush().await?;
+            sock.shutdown().await
+        }
+        Fate::CloseNow(code, reason) => raw_close(sock, leftover, code, &reason, shutdown).await,
+        Fate::Serve(plan) => {
+            let ws = WebSocketStream::from_partially_read(
+                sock,
+                leftover,
+                Role::Server,
+                Some(ws_config()),
+            )
+            .await;
+            let result = run_session(ws, plan, shutdown).await;
+            drop(slot);
+            result.map_err(std::io::Error::other)
+        }
+    }
+}
+
+/// `/stall`: never answer, hold the connection until the client goes or the server stops.
+async fn stall(sock: &mut TcpStream, shutdown: &mut watch::Receiver<bool>) -> std::io::Result<()> {
+    let mut scratch = [0u8; 512];
+    loop {
+        tokio::select! {
+            () = shutting_down(shutdown) => return Ok(()),
+            r = sock.read(&mut scratch) => match r {
+                Ok(0) | Err(_) => return Ok(()),
+                Ok(_) => {}
+            }
+        }
+    }
+}
+
+enum Fate {
+    /// Close TCP right after the 101.
+    DropNow,
+    /// Send this close frame right after the 101 (`None`: no code, i.e. 1005).
+    CloseNow(Option<u16>, String),
+    /// Run a WebSocket session.
+    Serve(Plan),
+}
+
+/// What a served session does.
+struct Plan {
+    /// Messages to send first.
+    burst: u32,
+    /// What happens after a while, if anything.
+    end: Option<(Duration, End)>,
+}
+
+impl Plan {
+    const ECHO: Plan = Plan {
+        burst: 0,
+        end: None,
+    };
+}
+
+enum End {
+    Close(CloseCode, String),
+    Drop,
+}
+
+/// Echo until the client closes, the plan's end comes, or the server shuts down.
+async fn run_session<S>(
+    mut ws: WebSocketStream<S>,
+    plan: Plan,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Result<(), tokio_tungstenite::tungstenite::Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let (deadline, end) = match plan.end {
+        Some((after, end)) => (Some(Instant::now() + after), Some(end)),
+        None => (None, None),
+    };
+    let end_timer = async {
+        match deadline {
+            Some(at) => tokio::time::sleep_until(at).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(end_timer);
+
+    for seq in 0..plan.burst {
+        let msg = Message::Text(burst_message(seq, plan.burst).into());
+        tokio::select! {
+            () = shutting_down(shutdown) => return close_and_drain(ws, CloseCode::Away, SHUTDOWN_REASON).await,
+            r = ws.send(msg) => r?,
+        }
+    }
+
+    loop {
+        tokio::select! {
+            () = shutting_down(shutdown) => {
+                return close_and_drain(ws, CloseCode::Away, SHUTDOWN_REASON).await;
+            }
+            () = &mut end_timer => {
+                return match end {
+                    Some(End::Close(code, reason)) => close_and_drain(ws, code, &reason).await,
+                    // Dropping the stream closes the socket without a close frame.
+                    Some(End::Drop) | None => Ok(()),
+                };
+            }
+            msg = ws.next() => match msg {
+                None => return Ok(()),
+                Some(Err(e)) => return Err(e),
+                Some(Ok(m @ (Message::Text(_) | Message::Binary(_)))) => ws.send(m).await?,
+                // tungstenite queues the pong and the close reply itself; they go out on the
+                // next read or write.
+                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
+                Some(Ok(Message::Close(_))) => {}
+            }
+        }
+    }
+}
+
+/// Send a close frame, then read until the client's reply (or a timeout) and drop the socket.
+async fn close_and_drain<S>(
+    mut ws: WebSocketStream<S>,
+    code: CloseCode,
+    reason: &str,
+) -> Result<(), tokio_tungstenite::tungstenite::Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let frame = CloseFrame {
+        code,
+        reason: Utf8Bytes::from(reason),
+    };
+    ws.close(Some(frame)).await?;
+    let drain = async { while let Some(Ok(_)) = ws.next().await {} };
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, drain).await;
+    Ok(())
+}
+
+/// The bytes of an unmasked (server) close frame: `0x88`, length, code big-endian, reason.
+/// `code: None` gives the empty close frame that the receiver reports as 1005.
+pub fn close_frame_bytes(code: Option<u16>, reason: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 + reason.len());
+    out.push(0x88);
+    match code {
+        None => out.push(0),
+        Some(code) => {
+            // The route caps reasons at 123 bytes; cut at a char boundary if called otherwise.
+            let mut end = reason.len().min(scenario::MAX_CLOSE_REASON);
+            while !reason.is_char_boundary(end) {
+                end -= 1;
+            }
+            let reason = &reason.as_bytes()[..end];
+            out.push((2 + reason.len()) as u8);
+            out.extend_from_slice(&code.to_be_bytes());
+            out.extend_from_slice(reason);
+        }
+    }
+    out
+}
+
+/// Close with exactly this code, written by hand (tungstenite will not send 1014 or an empty
+/// close frame on request), then wait for the client's close frame and close TCP.
+async fn raw_close(
+    sock: &mut TcpStream,
+    leftover: Vec<u8>,
+    code: Option<u16>,
+    reason: &str,
+    shutdown: &mut watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    sock.write_all(&close_frame_bytes(code, reason)).await?;
+    sock.flush().await?;
+    let wait_reply = async {
+        let mut reader = (&leftover[..]).chain(&mut *sock);
+        // The client may still send data frames before it sees our close: skip them.
+        while let Ok((opcode, len)) = read_frame_header(&mut reader).await {
+            let skipped =
+                tokio::io::copy(&mut (&mut reader).take(len), &mut tokio::io::sink()).await;
+            if opcode == 0x8 || !matches!(skipped, Ok(n) if n == len) {
+                break;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::time::timeout(CLOSE_TIMEOUT, wait_reply) => {}
+        () = shutting_down(shutdown) => {}
+    }
+    sock.shutdown().await
+}
+
+/// Read one client frame header: returns the opcode and the payload length (mask key consumed).
+async fn read_frame_header<R: AsyncRead + Unpin>(r: &mut R) -> std::io::Result<(u8, u64)> {
+    let mut head = [0u8; 2];
+    r.read_exact(&mut head).await?;
+    let opcode = head[0] & 0x0f;
+    let masked = head[1] & 0x80 != 0;
+    let len = match head[1] & 0x7f {
+        126 => u64::from(r.read_u16().await?),
+        127 => r.read_u64().await?,
+        n => u64::from(n),
+    };
+    if masked {
+        let mut key = [0u8; 4];
+        r.read_exact(&mut key).await?;
+    }
+    Ok((opcode, len))
+}
+
+/// One `/burst` message: about 1 KiB of repetitive JSON, so permessage-deflate has work to do.
+pub fn burst_message(seq: u32, of: u32) -> String {
+    let mut s = format!("{{\"scenario\":\"burst\",\"seq\":{seq},\"of\":{of},\"readings\":[");
+    let mut i = 0u32;
+    while s.len() < 1000 {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&format!(
+            "{{\"sensor\":\"sensor-{i:02}\",\"status\":\"ok\",\"value\":{}}}",
+            (seq + i) % 100
+        ));
+        i += 1;
+    }
+    s.push_str("]}");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_frames_by_hand() {
+        assert_eq!(close_frame_bytes(None, "ignored"), [0x88, 0x00]);
+        assert_eq!(
+            close_frame_bytes(Some(1014), "x"),
+            [0x88, 3, 0x03, 0xf6, b'x']
+        );
+        let long = "é".repeat(100); // 200 bytes
+        let f = close_frame_bytes(Some(1000), &long);
+        assert_eq!(usize::from(f[1]), f.len() - 2);
+        assert!(f.len() - 4 <= scenario::MAX_CLOSE_REASON);
+        assert!(std::str::from_utf8(&f[4..]).is_ok());
+    }
+
+    #[test]
+    fn burst_messages_are_json_of_about_a_kib() {
+        let m = burst_message(3, 5);
+        let v: serde_json::Value = serde_json::from_str(&m).expect("valid JSON");
+        assert_eq!(v["seq"], 3);
+        assert_eq!(v["of"], 5);
+        assert!((1000..1100).contains(&m.len()), "{}", m.len());
+    }
+
+    #[tokio::test]
+    async fn frame_headers() {
+        let bytes: &[u8] = &[0x88, 0x82, 1, 2, 3, 4, 0xaa, 0xbb];
+        let mut r = bytes;
+        assert_eq!(read_frame_header(&mut r).await.expect("header"), (8, 2));
+        let bytes: &[u8] = &[0x81, 126, 0x01, 0x00];
+        let mut r = bytes;
+        assert_eq!(read_frame_header(&mut r).await.expect("header"), (1, 256));
+    }
+}

@@ -1,0 +1,563 @@
+//! The scenario routes: a request target (`/close/1008?reason=x`) becomes a [`Scenario`], or a
+//! 404 / 400 with an explanation. Pure: no I/O, so every rule is unit-tested here.
+
+use std::time::Duration;
+
+/// Longest close reason on the wire: a control frame carries at most 125 bytes, 2 are the code.
+pub const MAX_CLOSE_REASON: usize = 123;
+/// Upper bound for `/burst?n=`: enough for any storm, small enough that one request cannot keep
+/// the server busy for minutes.
+pub const MAX_BURST: u32 = 100_000;
+/// Upper bound for `after=` delays.
+pub const MAX_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+/// Default capacity of `/overload` when `cap` is not given.
+pub const DEFAULT_CAP: usize = 10;
+/// Default probability of `/flaky` when `p` is not given.
+pub const DEFAULT_P: f64 = 0.5;
+/// Default message count of `/burst` when `n` is not given.
+pub const DEFAULT_BURST: u32 = 10;
+/// `Retry-After` sent with `/reject/503` and `/reject/429` unless `retry_after` overrides it.
+pub const DEFAULT_RETRY_AFTER: &str = "3";
+
+/// Every scenario path with a one-line description: used by the help page, the 404 body and the
+/// `wsmon serve` banner.
+pub const SCENARIOS: &[(&str, &str)] = &[
+    (
+        "/echo",
+        "echo text and binary messages; negotiates permessage-deflate when offered",
+    ),
+    ("/nodeflate", "echo, never negotiates an extension"),
+    (
+        "/overload?cap=K",
+        "first K concurrent sessions echo, later ones are closed with 1013 (default K=10)",
+    ),
+    (
+        "/flaky?p=P&after=DUR",
+        "close with 1013 with probability P (0..1, default 0.5), right away or after DUR; else echo",
+    ),
+    (
+        "/close/CODE?reason=TEXT",
+        "complete the upgrade, then close with CODE (1005: a close frame without a code)",
+    ),
+    (
+        "/reject/STATUS?retry_after=V",
+        "refuse the upgrade with that HTTP status; 503 and 429 carry Retry-After (default 3)",
+    ),
+    (
+        "/drop?after=DUR",
+        "complete the upgrade, then drop TCP without a close frame (right away or after DUR)",
+    ),
+    ("/stall", "read the upgrade request and never answer it"),
+    (
+        "/burst?n=N",
+        "send N compressible ~1 KiB JSON text messages (default 10), then echo",
+    ),
+];
+
+/// What one request asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scenario {
+    /// `/`: the help page (as plain HTTP); a WebSocket upgrade there is a 404.
+    Index,
+    Echo,
+    NoDeflate,
+    Overload {
+        cap: usize,
+    },
+    Flaky {
+        p: f64,
+        after: Option<Duration>,
+    },
+    /// `code: None` is 1005: a close frame with an empty payload.
+    Close {
+        code: Option<u16>,
+        reason: String,
+    },
+    Reject {
+        status: u16,
+        retry_after: Option<String>,
+    },
+    Drop {
+        after: Option<Duration>,
+    },
+    Stall,
+    Burst {
+        n: u32,
+    },
+}
+
+impl Scenario {
+    /// Whether the upgrade negotiates permessage-deflate when the client offers it.
+    pub fn negotiates_deflate(&self) -> bool {
+        !matches!(self, Scenario::NoDeflate)
+    }
+}
+
+/// Why a request target does not name a scenario.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RouteError {
+    /// HTTP 404.
+    #[error("no scenario at {0}")]
+    NotFound(String),
+    /// HTTP 400, with the explanation as the body.
+    #[error("{0}")]
+    BadRequest(String),
+}
+
+/// The scenario a request target asks for.
+pub fn route(target: &str) -> Result<Scenario, RouteError> {
+    if !target.starts_with('/') {
+        return Err(RouteError::BadRequest(format!(
+            "request target must be a path starting with '/', got {:?}",
+            crate::redact::escape_control(target)
+        )));
+    }
+    let (path, query) = match target.split_once('?') {
+        Some((p, q)) => (p, q),
+        None => (target, ""),
+    };
+    let params = Params::parse(path, query)?;
+    let scenario = match path {
+        "/" => {
+            params.only(&[])?;
+            Scenario::Index
+        }
+        "/echo" => {
+            params.only(&[])?;
+            Scenario::Echo
+        }
+        "/nodeflate" => {
+            params.only(&[])?;
+            Scenario::NoDeflate
+        }
+        "/overload" => {
+            params.only(&["cap"])?;
+            let cap = match params.get("cap") {
+                Some(v) => v.parse::<usize>().map_err(|_| {
+                    bad(format!(
+                        "cap must be a whole number of sessions, got {:?}",
+                        esc(v)
+                    ))
+                })?,
+                None => DEFAULT_CAP,
+            };
+            Scenario::Overload { cap }
+        }
+        "/flaky" => {
+            params.only(&["p", "after"])?;
+            let p = match params.get("p") {
+                Some(v) => parse_probability(v)?,
+                None => DEFAULT_P,
+            };
+            let after = params.get("after").map(parse_after).transpose()?;
+            Scenario::Flaky { p, after }
+        }
+        "/drop" => {
+            params.only(&["after"])?;
+            let after = params.get("after").map(parse_after).transpose()?;
+            Scenario::Drop { after }
+        }
+        "/stall" => {
+            params.only(&[])?;
+            Scenario::Stall
+        }
+        "/burst" => {
+            params.only(&["n"])?;
+            let n = match params.get("n") {
+                Some(v) => match v.parse::<u32>() {
+                    Ok(n) if n <= MAX_BURST => n,
+                    _ => {
+                        return Err(bad(format!(
+                            "n must be a message count from 0 to {MAX_BURST}, got {:?}",
+                            esc(v)
+                        )));
+                    }
+                },
+                None => DEFAULT_BURST,
+            };
+            Scenario::Burst { n }
+        }
+        _ => {
+            if let Some(code) = path.strip_prefix("/close/") {
+                params.only(&["reason"])?;
+                close_scenario(code, params.get("reason"))?
+            } else if let Some(status) = path.strip_prefix("/reject/") {
+                params.only(&["retry_after"])?;
+                reject_scenario(status, params.get("retry_after"))?
+            } else {
+                return Err(RouteError::NotFound(esc(path)));
+            }
+        }
+    };
+    Ok(scenario)
+}
+
+fn close_scenario(raw: &str, reason: Option<&str>) -> Result<Scenario, RouteError> {
+    let code: u16 = raw.parse().map_err(|_| {
+        bad(format!(
+            "/close/CODE needs a close code from 1000 to 4999, got {:?}",
+            esc(raw)
+        ))
+    })?;
+    if let Some(why) = not_on_the_wire(code) {
+        return Err(bad(format!(
+            "close code {code} cannot be sent in a close frame: {why}"
+        )));
+    }
+    if code == 1005 {
+        if reason.is_some() {
+            return Err(bad(
+                "1005 means \"no status\": the close frame has no code, so it cannot carry a reason"
+                    .to_string(),
+            ));
+        }
+        return Ok(Scenario::Close {
+            code: None,
+            reason: String::new(),
+        });
+    }
+    let reason = match reason {
+        Some(r) if r.len() > MAX_CLOSE_REASON => {
+            return Err(bad(format!(
+                "close reason is {} bytes; a close frame allows at most {MAX_CLOSE_REASON}",
+                r.len()
+            )));
+        }
+        Some(r) => r.to_string(),
+        None => default_close_reason(code),
+    };
+    Ok(Scenario::Close {
+        code: Some(code),
+        reason,
+    })
+}
+
+/// Why a close code may not appear in a close frame, or `None` when it may.
+/// 1005 is accepted here: the scenario sends it as a close frame without a code.
+pub fn not_on_the_wire(code: u16) -> Option<&'static str> {
+    match code {
+        0..=999 => Some("codes 0-999 are not used (RFC 6455 section 7.4.2)"),
+        1004 => Some("1004 is reserved and must not be sent"),
+        1006 => Some(
+            "1006 (Abnormal Closure) is only reported locally when a connection drops without a \
+             close frame; use /drop to make that happen",
+        ),
+        1015 => Some(
+            "1015 (TLS Handshake failure) is only reported locally when the TLS handshake fails",
+        ),
+        5000.. => Some("close codes end at 4999"),
+        _ => None,
+    }
+}
+
+/// `scenario close 1008 Policy Violation`.
+pub fn default_close_reason(code: u16) -> String {
+    format!("scenario close {code} {}", close_code_name(code))
+}
+
+/// Short name of a close code for the default reason (RFC 6455 section 7.4.1 and the IANA
+/// registry; ranges for the rest).
+pub fn close_code_name(code: u16) -> &'static str {
+    match code {
+        1000 => "Normal Closure",
+        1001 => "Going Away",
+        1002 => "Protocol Error",
+        1003 => "Unsupported Data",
+        1004 => "Reserved",
+        1005 => "No Status Received",
+        1006 => "Abnormal Closure",
+        1007 => "Invalid Frame Payload Data",
+        1008 => "Policy Violation",
+        1009 => "Message Too Big",
+        1010 => "Mandatory Extension",
+        1011 => "Internal Error",
+        1012 => "Service Restart",
+        1013 => "Try Again Later",
+        1014 => "Bad Gateway",
+        1015 => "TLS Handshake",
+        1016..=2999 => "Reserved for the protocol",
+        3000..=3999 => "Registered (libraries and frameworks)",
+        4000..=4999 => "Private use",
+        _ => "Not a close code",
+    }
+}
+
+fn reject_scenario(raw: &str, retry_after: Option<&str>) -> Result<Scenario, RouteError> {
+    let status = match raw.parse::<u16>() {
+        Ok(s) if (200..=599).contains(&s) => s,
+        _ => {
+            return Err(bad(format!(
+                "/reject/STATUS needs an HTTP status from 200 to 599, got {:?}",
+                esc(raw)
+            )));
+        }
+    };
+    let retry_after = match retry_after {
+        // Present but empty: send no Retry-After at all.
+        Some("") => None,
+        Some(v) => {
+            if v.bytes().any(|b| b != b'\t' && (b < 0x20 || b == 0x7f)) {
+                return Err(bad(
+                    "retry_after must not contain control characters (no header injection)"
+                        .to_string(),
+                ));
+            }
+            Some(v.to_string())
+        }
+        None if status == 503 || status == 429 => Some(DEFAULT_RETRY_AFTER.to_string()),
+        None => None,
+    };
+    Ok(Scenario::Reject {
+        status,
+        retry_after,
+    })
+}
+
+fn parse_probability(v: &str) -> Result<f64, RouteError> {
+    match v.parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(bad(format!(
+            "p must be a probability from 0 to 1, got {:?}",
+            esc(v)
+        ))),
+    }
+}
+
+fn parse_after(v: &str) -> Result<Duration, RouteError> {
+    match humantime::parse_duration(v) {
+        Ok(d) if d <= MAX_AFTER => Ok(d),
+        Ok(_) => Err(bad(format!("after must be at most 24h, got {:?}", esc(v)))),
+        Err(e) => Err(bad(format!(
+            "after must be a duration such as 500ms, 15s or 1m30s, got {:?}: {e}",
+            esc(v)
+        ))),
+    }
+}
+
+/// Decoded query parameters of one request.
+struct Params<'a> {
+    path: &'a str,
+    pairs: Vec<(String, String)>,
+}
+
+impl<'a> Params<'a> {
+    fn parse(path: &'a str, query: &str) -> Result<Self, RouteError> {
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+            if pairs.iter().any(|(seen, _)| *seen == k) {
+                return Err(bad(format!("parameter {:?} given twice", esc(&k))));
+            }
+            pairs.push((k.into_owned(), v.into_owned()));
+        }
+        Ok(Params { path, pairs })
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Unknown parameters are an error, so a typo (`?cpa=3`) does not silently use a default.
+    fn only(&self, known: &[&str]) -> Result<(), RouteError> {
+        match self
+            .pairs
+            .iter()
+            .find(|(k, _)| !known.contains(&k.as_str()))
+        {
+            None => Ok(()),
+            Some((k, _)) if known.is_empty() => Err(bad(format!(
+                "{} takes no parameters, got {:?}",
+                esc(self.path),
+                esc(k)
+            ))),
+            Some((k, _)) => Err(bad(format!(
+                "unknown parameter {:?} for {} (known: {})",
+                esc(k),
+                esc(self.path),
+                known.join(", ")
+            ))),
+        }
+    }
+}
+
+fn bad(msg: String) -> RouteError {
+    RouteError::BadRequest(msg)
+}
+
+fn esc(s: &str) -> String {
+    crate::redact::escape_control(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(target: &str) -> Scenario {
+        route(target).expect("route should accept this target")
+    }
+
+    fn bad_request(target: &str) -> String {
+        match route(target) {
+            Err(RouteError::BadRequest(m)) => m,
+            other => panic!("{target}: expected 400, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn plain_paths() {
+        assert_eq!(ok("/"), Scenario::Index);
+        assert_eq!(ok("/echo"), Scenario::Echo);
+        assert_eq!(ok("/nodeflate"), Scenario::NoDeflate);
+        assert_eq!(ok("/stall"), Scenario::Stall);
+        assert_eq!(ok("/drop"), Scenario::Drop { after: None });
+    }
+
+    #[test]
+    fn unknown_paths_are_404() {
+        for t in ["/nope", "/echo/", "/close", "/close/", "/ECHO"] {
+            assert!(
+                matches!(
+                    route(t),
+                    Err(RouteError::NotFound(_)) | Err(RouteError::BadRequest(_))
+                ),
+                "{t}"
+            );
+        }
+        assert_eq!(route("/nope"), Err(RouteError::NotFound("/nope".into())));
+        assert_eq!(route("/echo/"), Err(RouteError::NotFound("/echo/".into())));
+    }
+
+    #[test]
+    fn overload_cap() {
+        assert_eq!(ok("/overload?cap=2"), Scenario::Overload { cap: 2 });
+        assert_eq!(ok("/overload"), Scenario::Overload { cap: DEFAULT_CAP });
+        assert!(bad_request("/overload?cap=-1").contains("cap"));
+        assert!(bad_request("/overload?cpa=3").contains("unknown parameter"));
+    }
+
+    #[test]
+    fn flaky_probability_and_after() {
+        assert_eq!(
+            ok("/flaky?p=1"),
+            Scenario::Flaky {
+                p: 1.0,
+                after: None
+            }
+        );
+        assert_eq!(
+            ok("/flaky?p=0.25&after=15s"),
+            Scenario::Flaky {
+                p: 0.25,
+                after: Some(Duration::from_secs(15))
+            }
+        );
+        assert!(bad_request("/flaky?p=1.5").contains("probability"));
+        assert!(bad_request("/flaky?p=NaN").contains("probability"));
+        assert!(bad_request("/flaky?after=soon").contains("duration"));
+        assert!(bad_request("/flaky?after=1000d").contains("24h"));
+    }
+
+    #[test]
+    fn close_codes_on_the_wire() {
+        assert_eq!(
+            ok("/close/1008"),
+            Scenario::Close {
+                code: Some(1008),
+                reason: "scenario close 1008 Policy Violation".into()
+            }
+        );
+        assert_eq!(
+            ok("/close/1014"),
+            Scenario::Close {
+                code: Some(1014),
+                reason: "scenario close 1014 Bad Gateway".into()
+            }
+        );
+        assert_eq!(
+            ok("/close/1005"),
+            Scenario::Close {
+                code: None,
+                reason: String::new()
+            }
+        );
+        assert_eq!(
+            ok("/close/4001?reason=bye%0Anow"),
+            Scenario::Close {
+                code: Some(4001),
+                reason: "bye\nnow".into()
+            }
+        );
+        for code in ["999", "1004", "1006", "1015", "5000", "65535"] {
+            assert!(
+                bad_request(&format!("/close/{code}")).contains("cannot be sent"),
+                "{code}"
+            );
+        }
+        assert!(bad_request("/close/abc").contains("close code"));
+        assert!(bad_request("/close/70000").contains("close code"));
+        assert!(bad_request("/close/1006").contains("/drop"));
+        assert!(bad_request("/close/1005?reason=x").contains("no code"));
+        let long = "x".repeat(124);
+        assert!(bad_request(&format!("/close/1000?reason={long}")).contains("123"));
+    }
+
+    #[test]
+    fn reject_status_and_retry_after() {
+        assert_eq!(
+            ok("/reject/503"),
+            Scenario::Reject {
+                status: 503,
+                retry_after: Some("3".into())
+            }
+        );
+        assert_eq!(
+            ok("/reject/429?retry_after=Wed,+21+Oct+2015+07:28:00+GMT"),
+            Scenario::Reject {
+                status: 429,
+                retry_after: Some("Wed, 21 Oct 2015 07:28:00 GMT".into())
+            }
+        );
+        assert_eq!(
+            ok("/reject/403"),
+            Scenario::Reject {
+                status: 403,
+                retry_after: None
+            }
+        );
+        assert_eq!(
+            ok("/reject/503?retry_after="),
+            Scenario::Reject {
+                status: 503,
+                retry_after: None
+            }
+        );
+        assert!(bad_request("/reject/101").contains("200 to 599"));
+        assert!(bad_request("/reject/600").contains("200 to 599"));
+        assert!(bad_request("/reject/503?retry_after=1%0D%0AX-Evil:+1").contains("control"));
+    }
+
+    #[test]
+    fn burst_count() {
+        assert_eq!(ok("/burst?n=5"), Scenario::Burst { n: 5 });
+        assert_eq!(ok("/burst"), Scenario::Burst { n: DEFAULT_BURST });
+        assert!(bad_request("/burst?n=100001").contains("0 to"));
+    }
+
+    #[test]
+    fn parameters_are_strict() {
+        assert!(bad_request("/echo?x=1").contains("takes no parameters"));
+        assert!(bad_request("/burst?n=1&n=2").contains("twice"));
+        assert!(bad_request("http://h/echo").contains("starting with '/'"));
+    }
+
+    #[test]
+    fn every_route_is_documented() {
+        for (pattern, _) in SCENARIOS {
+            let base = pattern.split('?').next().expect("split yields one item");
+            let example = base.replace("CODE", "1000").replace("STATUS", "503");
+            assert!(route(&example).is_ok(), "{pattern}");
+        }
+    }
+}
