@@ -8,8 +8,8 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::cli::{LangArg, WatchArgs, parse_duration, parse_size};
-use crate::codes::{AppCode, RetryAdvice};
-use crate::engine::backoff::{self, BackoffConfig};
+use crate::codes::AppCode;
+use crate::engine::backoff::{self, Advice, BackoffConfig};
 use crate::engine::events::Jitter;
 use crate::protocol::extensions::{self, Extension};
 
@@ -133,7 +133,7 @@ struct FileConfig {
     backoff: FileBackoff,
     /// Per-code retry advice: "1008" = "backoff".
     #[serde(default)]
-    retry: BTreeMap<String, RetryAdvice>,
+    retry: BTreeMap<String, Advice>,
     #[serde(default)]
     codes: BTreeMap<String, AppCode>,
     #[serde(default)]
@@ -405,13 +405,13 @@ impl Config {
             b.overrides.insert(code, *v);
         }
         for c in &args.retry_on {
-            b.overrides.insert(*c, RetryAdvice::Backoff);
+            b.overrides.insert(*c, Advice::Backoff);
         }
         for c in &args.no_retry_on {
             if args.retry_on.contains(c) {
                 return Err(invalid(format!("code {c} is in both --retry-on and --no-retry-on")));
             }
-            b.overrides.insert(*c, RetryAdvice::Never);
+            b.overrides.insert(*c, Advice::Never);
         }
 
         cfg.seed = args.seed.or(file.seed);
@@ -510,7 +510,7 @@ mod tests {
         assert_eq!(cfg.session.connect_timeout, Duration::from_secs(4));
         assert_eq!(cfg.backoff.cap, Duration::from_secs(30));
         assert_eq!(cfg.backoff.jitter, Jitter::None);
-        assert_eq!(cfg.backoff.overrides.get(&1008), Some(&RetryAdvice::Backoff));
+        assert_eq!(cfg.backoff.overrides.get(&1008), Some(&Advice::Backoff));
         assert_eq!(cfg.app_codes.get(&4001).map(|c| c.name.as_str()), Some("Session expired"));
     }
 

@@ -5,6 +5,7 @@
 //! [`state::snapshot::Snapshot`]s for the TUI and headless mode. The UI sends
 //! [`engine::events::Command`]s back to the supervisor.
 
+pub mod app;
 pub mod cli;
 pub mod codes;
 pub mod config;

@@ -21,8 +21,8 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Explain(_args) => Err(anyhow::anyhow!("explain: not built yet")),
             Command::Serve(args) => wsmon::server::run(&args).await,
-            Command::Watch(_args) => Err(anyhow::anyhow!("watch: not built yet")),
-            Command::Demo(_args) => Err(anyhow::anyhow!("demo: not built yet")),
+            Command::Watch(args) => wsmon::app::run_watch(&args).await,
+            Command::Demo(args) => wsmon::app::run_demo(&args).await,
             Command::Replay(_args) => Err(anyhow::anyhow!("replay: not built yet")),
         }
     });

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use rand::SeedableRng;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 
@@ -102,7 +103,7 @@ pub fn start(cfg: Config, registry: Arc<Registry>) -> anyhow::Result<Engine> {
     });
     let (cmd_tx, cmd_rx) = mpsc::channel(256);
     let (notice_tx, notice_rx) = mpsc::channel(64);
-    let seed = cfg.seed.unwrap_or_else(rand::random);
+    let seed = cfg.seed.unwrap_or_else(|| rand::Rng::random(&mut rand::rngs::SmallRng::from_os_rng()));
     let mut sup = Supervisor {
         shared,
         targets: Vec::new(),

@@ -314,7 +314,7 @@ impl Session {
                     cmd = self.cmds.recv() => match cmd {
                         None | Some(SessionCmd::Shutdown) => return AttemptEnd::stopped(Stop::Shutdown),
                         Some(SessionCmd::Remove) => return AttemptEnd::stopped(Stop::Remove),
-                        Some(SessionCmd::SetPaused(p)) => { self.set_paused(p); }
+                        Some(SessionCmd::SetPaused(p)) => { self.paused = p; }
                         Some(_) => {}
                     },
                 }
@@ -362,7 +362,7 @@ impl Session {
                     cmd = self.cmds.recv() => match cmd {
                         None | Some(SessionCmd::Shutdown) => return AttemptEnd::stopped(Stop::Shutdown),
                         Some(SessionCmd::Remove) => return AttemptEnd::stopped(Stop::Remove),
-                        Some(SessionCmd::SetPaused(p)) => { self.set_paused(p); }
+                        Some(SessionCmd::SetPaused(p)) => { self.paused = p; }
                         Some(_) => {}
                     },
                 }

@@ -2,3 +2,4 @@
 
 pub mod deflate;
 pub mod extensions;
+pub mod handshake;

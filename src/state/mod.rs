@@ -2,3 +2,4 @@
 
 pub mod snapshot;
 pub mod storm;
+pub mod store;

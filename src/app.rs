@@ -1,0 +1,161 @@
+//! The top of `watch` and `demo`: build the config, start the engine, run the TUI or headless
+//! mode, shut down cleanly. `main.rs` only parses the CLI and calls these.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::cli::{DemoArgs, WatchArgs};
+use crate::codes::{Lang, Registry};
+use crate::config::{self, Config, Target};
+use crate::engine;
+
+/// Exit status for bad usage or bad config.
+pub const EXIT_USAGE: u8 = 2;
+
+fn init_logging(file: Option<&PathBuf>, headless: bool) -> anyhow::Result<()> {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("WSMON_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    match file {
+        Some(path) => {
+            let f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("cannot open log file {}", path.display()))?;
+            let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false).with_writer(Arc::new(f)).try_init();
+        }
+        // Never log to the screen under the TUI.
+        None if headless => {
+            let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+        }
+        None => {}
+    }
+    Ok(())
+}
+
+/// Where the TUI writes its log when `--export` is not given, so that `e` always has a file and
+/// no event is lost.
+fn default_export_path(prefix: &str) -> PathBuf {
+    let ts = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    std::env::temp_dir().join(format!("{prefix}-{ts}-{}.jsonl", std::process::id()))
+}
+
+/// `wsmon watch`.
+pub async fn run_watch(args: &WatchArgs) -> anyhow::Result<ExitCode> {
+    if args.print_config {
+        print!("{}", config::DEFAULT_CONFIG_TOML);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut cfg = match Config::from_watch_args(args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("wsmon: {e}");
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    };
+    if cfg.targets.is_empty() {
+        eprintln!("wsmon: no URL to watch: give one or more ws:// or wss:// URLs, or targets in --config");
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
+    if cfg.session.insecure {
+        eprintln!("wsmon: WARNING: --insecure: TLS certificates are NOT verified");
+    }
+    let registry = match Registry::with_app_codes(&cfg.app_codes) {
+        Ok(r) => Arc::new(r),
+        Err(e) => {
+            eprintln!("wsmon: {e}");
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    };
+    init_logging(cfg.log_file.as_ref(), cfg.headless)?;
+    if !cfg.headless && cfg.export.is_none() {
+        cfg.export = Some(default_export_path("wsmon"));
+    }
+    let title = cfg.targets.iter().map(|t| crate::redact::url(t.url.as_str())).collect::<Vec<_>>().join(" ");
+    run_engine(cfg, registry, title).await
+}
+
+async fn run_engine(cfg: Config, registry: Arc<Registry>, title: String) -> anyhow::Result<ExitCode> {
+    let headless = cfg.headless;
+    let duration = cfg.duration;
+    let lang = Lang::resolve(cfg.lang);
+    let fps = cfg.fps;
+    let keys = cfg.keys.clone();
+    let engine = engine::start(cfg, registry.clone())?;
+    if headless {
+        return crate::headless::run(engine, duration, registry).await;
+    }
+    let opts = crate::tui::TuiOptions {
+        fps,
+        lang,
+        keys,
+        color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        title,
+        registry: registry.clone(),
+        duration,
+    };
+    crate::tui::run_with_engine(engine, opts).await
+}
+
+/// `wsmon demo`: the scenario server in-process, and a curated mix of sessions watching it.
+pub async fn run_demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
+    init_logging(None, args.headless)?;
+    let server = crate::server::start("127.0.0.1:0").await.context("cannot start the scenario server")?;
+    let cfg = demo_config(&server, args)?;
+    let registry = Arc::new(Registry::builtin().clone());
+    let title = format!("demo: scenario server on ws://{}", server.addr());
+    let result = run_engine(cfg, registry, title).await;
+    server.shutdown().await;
+    result
+}
+
+/// The demo's targets: every feature shows within ten seconds.
+pub fn demo_config(server: &crate::server::ServerHandle, args: &DemoArgs) -> anyhow::Result<Config> {
+    let n = args.sessions.max(4);
+    let quarter = (n / 4).max(1);
+    let offer = crate::protocol::extensions::parse_header(config::DEFAULT_OFFER)?;
+    let target = |path: &str, sessions: usize, require: &[&str]| -> anyhow::Result<Target> {
+        Ok(Target {
+            url: config::parse_url(&server.url(path))?,
+            sessions,
+            headers: vec![("Authorization".to_string(), "Bearer demo-secret-token".to_string())],
+            subprotocols: Vec::new(),
+            offers: offer.clone(),
+            require: require.iter().map(|s| s.to_string()).collect(),
+        })
+    };
+    let mut cfg = Config {
+        targets: vec![
+            target("/echo", n, &[])?,
+            target("/nodeflate", quarter, &["permessage-deflate"])?,
+            target(&format!("/overload?cap={}", (n / 4).max(2)), n, &[])?,
+            target("/flaky?p=0.5", quarter * 2, &[])?,
+            target("/close/1012", quarter, &[])?,
+            target("/reject/503", quarter, &[])?,
+            target("/drop?after=3s", quarter, &[])?,
+            target("/close/1008", 2, &[])?,
+            target("/burst?n=50", 2, &[])?,
+        ],
+        headless: args.headless,
+        duration: args.duration,
+        fps: args.fps.clamp(1, 60),
+        lang: args.lang,
+        ..Config::default()
+    };
+    cfg.session.send = Some(r#"{"type":"tick","from":"wsmon demo","payload":"hello hello hello hello hello hello"}"#.into());
+    cfg.session.send_every = Some(Duration::from_secs(1));
+    cfg.session.ping_interval = Some(Duration::from_secs(2));
+    cfg.export = match &args.export {
+        Some(p) => Some(p.clone()),
+        None if !args.headless => Some(default_export_path("wsmon-demo")),
+        None => None,
+    };
+    if let Some(p) = &cfg.export {
+        crate::export::Format::from_path(p)?;
+    }
+    Ok(cfg)
+}

@@ -1,0 +1,85 @@
+//! Shared helpers for engine tests: run the real engine against a real server on 127.0.0.1:0
+//! and read back what it exported.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use wsmon::codes::Registry;
+use wsmon::config::{self, Config, Target};
+use wsmon::state::snapshot::Snapshot;
+
+pub fn target(url: &str, sessions: usize) -> Target {
+    Target {
+        url: config::parse_url(url).expect("test URL is valid"),
+        sessions,
+        headers: Vec::new(),
+        subprotocols: Vec::new(),
+        offers: wsmon::protocol::extensions::parse_header(config::DEFAULT_OFFER).expect("default offer parses"),
+        require: Vec::new(),
+    }
+}
+
+pub fn temp_export(dir: &tempfile::TempDir) -> PathBuf {
+    dir.path().join("events.jsonl")
+}
+
+/// Result of a run: the last snapshot and every exported event.
+pub struct Run {
+    pub snapshot: Arc<Snapshot>,
+    pub events: Vec<Value>,
+}
+
+impl Run {
+    pub fn of(&self, event: &str) -> Vec<&Value> {
+        self.events.iter().filter(|e| e["event"] == event).collect()
+    }
+    pub fn for_session(&self, session: u64, event: &str) -> Vec<&Value> {
+        self.events.iter().filter(|e| e["session"] == session && e["event"] == event).collect()
+    }
+    pub fn sessions(&self) -> Vec<u64> {
+        let mut ids: Vec<u64> = self.of("spawned").iter().filter_map(|e| e["session"].as_u64()).collect();
+        ids.sort();
+        ids
+    }
+}
+
+/// Start the engine with `cfg`, wait until `done(snapshot)` is true (or `limit` passes, which
+/// fails the test), shut down, and read the export.
+pub async fn run_until(mut cfg: Config, limit: Duration, done: impl Fn(&Snapshot) -> bool) -> Run {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = temp_export(&dir);
+    cfg.export = Some(path.clone());
+    cfg.headless = true;
+    let registry = Arc::new(Registry::builtin().clone());
+    let engine = wsmon::engine::start(cfg, registry).expect("engine starts");
+    let mut rx = engine.snapshots.clone();
+    let reached = tokio::time::timeout(limit, async {
+        loop {
+            if done(&rx.borrow_and_update()) {
+                return;
+            }
+            if rx.changed().await.is_err() {
+                return;
+            }
+        }
+    })
+    .await;
+    let (snapshot, export) = engine.shutdown().await;
+    let written = export.expect("export configured").expect("export ok");
+    let events = wsmon::export::reader::read_jsonl(&path).expect("export is valid JSONL");
+    assert_eq!(events.len() as u64, written, "every event written is read back");
+    assert!(reached.is_ok(), "condition not reached within {limit:?}; last snapshot totals: {:?}", snapshot.totals);
+    Run { snapshot, events }
+}
+
+/// A config with quiet defaults for tests: no pings, short close timeout.
+pub fn config(targets: Vec<Target>) -> Config {
+    let mut cfg = Config { targets, ..Config::default() };
+    cfg.session.ping_interval = None;
+    cfg.session.close_timeout = Duration::from_secs(2);
+    cfg.seed = Some(7);
+    cfg
+}
