@@ -23,7 +23,7 @@ fn main() -> ExitCode {
             Command::Serve(_args) => Err(anyhow::anyhow!("serve: not built yet")),
             Command::Watch(_args) => Err(anyhow::anyhow!("watch: not built yet")),
             Command::Demo(_args) => Err(anyhow::anyhow!("demo: not built yet")),
-            Command::Replay(_args) => Err(anyhow::anyhow!("replay: not built yet")),
+            Command::Replay(args) => wsmon::export::run_replay(&args),
         }
     });
     match result {
