@@ -1,1 +1,234 @@
-//! export
+//! `--export FILE`: every event as it happens, JSON Lines for `.jsonl` (or `.json`), CSV for
+//! `.csv`; and `wsmon replay FILE.jsonl`, which summarises such a log.
+//!
+//! Nothing is dropped and every line is written whole: each event is encoded into its own
+//! buffer first and handed to the buffered file writer in one piece, so the file always ends
+//! at a line boundary after each write to the OS. The writer keeps each session's URL from its
+//! `spawned` event (redacted) and forgets it on `removed`.
+
+pub mod csv;
+pub mod jsonl;
+pub mod reader;
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::engine::events::{Event, EventKind, SessionId};
+use crate::redact;
+
+pub use jsonl::to_json_line;
+
+/// File format of an export, chosen by the file name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Jsonl,
+    Csv,
+}
+
+impl Format {
+    /// `.jsonl` / `.json` give JSON Lines, `.csv` gives CSV (case-insensitive); anything else is
+    /// an error that names both.
+    pub fn from_path(path: &Path) -> Result<Format, ExportError> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match ext.as_deref() {
+            Some("jsonl" | "json") => Ok(Format::Jsonl),
+            Some("csv") => Ok(Format::Csv),
+            _ => Err(ExportError::UnknownFormat {
+                path: path.to_path_buf(),
+            }),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(
+        "cannot tell the export format of '{}': use a name ending in .jsonl (JSON Lines) or .csv (CSV)",
+        path.display()
+    )]
+    UnknownFormat { path: PathBuf },
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: io::Error },
+    #[error("{}: cannot encode a CSV row: {source}", path.display())]
+    Csv { path: PathBuf, source: ::csv::Error },
+    #[error("{}: cannot encode an event as JSON: {source}", path.display())]
+    Json {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("{}:{line}: {message}", path.display())]
+    Malformed {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
+}
+
+impl ExportError {
+    fn io(path: &Path, source: io::Error) -> Self {
+        ExportError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// Names close codes for the export (the knowledge base's `name`).
+pub type CodeNamer = Arc<dyn Fn(u16) -> String + Send + Sync>;
+
+/// Buffered data reaches the OS at least this often while events keep coming.
+const FLUSH_EVERY: Duration = Duration::from_secs(1);
+
+/// Writes every event to the export file. Owned by the store task.
+pub struct ExportWriter {
+    path: PathBuf,
+    format: Format,
+    out: BufWriter<File>,
+    code_name: CodeNamer,
+    urls: HashMap<SessionId, Arc<str>>,
+    line: Vec<u8>,
+    count: u64,
+    last_flush: Instant,
+}
+
+impl std::fmt::Debug for ExportWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportWriter")
+            .field("path", &self.path)
+            .field("format", &self.format)
+            .field("count", &self.count)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ExportWriter {
+    /// Create (truncate) `path`; the format follows the extension. A CSV file starts with its
+    /// header row.
+    pub fn create(path: &Path, code_name: CodeNamer) -> Result<Self, ExportError> {
+        let format = Format::from_path(path)?;
+        let file = File::create(path).map_err(|e| ExportError::io(path, e))?;
+        let mut w = ExportWriter {
+            path: path.to_path_buf(),
+            format,
+            out: BufWriter::with_capacity(64 * 1024, file),
+            code_name,
+            urls: HashMap::new(),
+            line: Vec::with_capacity(1024),
+            count: 0,
+            last_flush: Instant::now(),
+        };
+        if format == Format::Csv {
+            let header = csv::encode_record(csv::COLUMNS).map_err(|e| w.csv_error(e))?;
+            w.out
+                .write_all(&header)
+                .map_err(|e| ExportError::io(path, e))?;
+        }
+        Ok(w)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Write one event as one whole line (buffered; flushed at least once a second while
+    /// events arrive, and by [`ExportWriter::flush`]).
+    pub fn write(&mut self, ev: &Event) -> Result<(), ExportError> {
+        if let EventKind::Spawned { url, .. } = &ev.kind {
+            self.urls.insert(ev.session, Arc::from(redact::url(url)));
+        }
+        let url = self
+            .urls
+            .get(&ev.session)
+            .cloned()
+            .unwrap_or_else(|| Arc::from(""));
+        let value = to_json_line(ev, &url, &*self.code_name);
+        self.line.clear();
+        match self.format {
+            Format::Jsonl => {
+                serde_json::to_writer(&mut self.line, &value).map_err(|source| {
+                    ExportError::Json {
+                        path: self.path.clone(),
+                        source,
+                    }
+                })?;
+                self.line.push(b'\n');
+            }
+            Format::Csv => {
+                let bytes = csv::encode_record(csv::row(&value)).map_err(|e| self.csv_error(e))?;
+                self.line.extend_from_slice(&bytes);
+            }
+        }
+        self.out
+            .write_all(&self.line)
+            .map_err(|e| ExportError::io(&self.path, e))?;
+        self.count += 1;
+        if matches!(ev.kind, EventKind::Removed) {
+            self.urls.remove(&ev.session);
+        }
+        if self.last_flush.elapsed() >= FLUSH_EVERY {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Push everything written so far to the file.
+    pub fn flush(&mut self) -> Result<(), ExportError> {
+        self.last_flush = Instant::now();
+        self.out.flush().map_err(|e| ExportError::io(&self.path, e))
+    }
+
+    /// Events written so far.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    fn csv_error(&self, source: ::csv::Error) -> ExportError {
+        ExportError::Csv {
+            path: self.path.clone(),
+            source,
+        }
+    }
+}
+
+// The store task owns the writer and may run on any worker thread.
+const _: fn() = || {
+    fn assert_send<T: Send + 'static>() {}
+    assert_send::<ExportWriter>();
+};
+
+/// `wsmon replay FILE.jsonl`: print a summary of an exported log.
+pub fn run_replay(args: &crate::cli::ReplayArgs) -> anyhow::Result<ExitCode> {
+    let path = &args.file;
+    if Format::from_path(path).ok() == Some(Format::Csv) {
+        anyhow::bail!(
+            "{}: replay reads JSON Lines; export with a .jsonl file name to replay a run",
+            path.display()
+        );
+    }
+    let mut summary = reader::Summary::default();
+    reader::for_each_jsonl(path, |_, v| summary.add(&v))?;
+    let mut stdout = io::stdout().lock();
+    writeln!(
+        stdout,
+        "{}",
+        redact::escape_control(&path.display().to_string())
+    )?;
+    write!(stdout, "{summary}")?;
+    stdout.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests;

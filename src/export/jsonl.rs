@@ -1,0 +1,165 @@
+//! One event as one flat JSON object: the envelope (`ts`, `session`, `url`, `event`) plus the
+//! kind's own fields. Shared by the JSONL and the CSV writer, and read back by `replay`.
+
+use chrono::SecondsFormat;
+use serde_json::{Map, Value, json};
+
+use crate::engine::events::{Cause, Event, EventKind, HandshakeInfo, Timings};
+use crate::protocol::extensions::Extension;
+use crate::redact;
+
+/// RFC 3339 UTC with milliseconds and `Z`, e.g. "2026-11-25T19:20:17.123Z".
+pub fn format_ts(ts: &chrono::DateTime<chrono::Utc>) -> String {
+    ts.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The flat JSON object for `ev`. `url` is the session's URL (redacted again here, defensively);
+/// `code_name` names close codes (the knowledge base). Secret header values are redacted again
+/// too, whatever the producer did.
+pub fn to_json_line(ev: &Event, url: &str, code_name: &dyn Fn(u16) -> String) -> Value {
+    let mut m = Map::new();
+    m.insert("ts".into(), Value::String(format_ts(&ev.ts)));
+    m.insert("session".into(), Value::from(ev.session));
+    m.insert("url".into(), Value::String(redact::url(url)));
+    m.insert("event".into(), Value::String(ev.kind.name().to_string()));
+    let mut put = |k: &str, v: Value| {
+        m.insert(k.to_string(), v);
+    };
+    match &ev.kind {
+        EventKind::Spawned { target, url: _ } => put("target", Value::from(*target)),
+        EventKind::Connecting { attempt }
+        | EventKind::Handshaking { attempt }
+        | EventKind::Open { attempt } => put("attempt", Value::from(*attempt)),
+        EventKind::Handshake(h) => handshake_fields(h, &mut put),
+        EventKind::Closing { code, initiator } => {
+            put("code", Value::from(*code));
+            put("code_name", Value::String(code_name(*code)));
+            put("initiator", Value::String(initiator.as_str().into()));
+        }
+        EventKind::Closed(c) => {
+            put("code", Value::from(c.code));
+            put("code_name", Value::String(code_name(c.code)));
+            put("reason", Value::String(c.reason.clone()));
+            put("initiator", Value::String(c.initiator.as_str().into()));
+            put("clean", Value::Bool(c.clean));
+            put("uptime_ms", opt(c.uptime_ms));
+        }
+        EventKind::Error { kind, message } => {
+            put("kind", Value::String(kind.as_str().into()));
+            put("message", Value::String(message.clone()));
+        }
+        EventKind::Backoff(b) => {
+            put("attempt", Value::from(b.attempt));
+            put("cause", cause_value(&b.cause, code_name));
+            put("kind", enum_value(&b.kind));
+            put("window_ms", Value::from(b.window_ms));
+            put("delay_ms", Value::from(b.delay_ms));
+            put("retry_after_ms", opt(b.retry_after_ms));
+            put("jitter", enum_value(&b.jitter));
+            put(
+                "next_attempt_at",
+                Value::String(format_ts(&b.next_attempt_at)),
+            );
+        }
+        EventKind::GaveUp { attempts, cause } => {
+            put("attempts", Value::from(*attempts));
+            put("cause", cause_value(cause, code_name));
+        }
+        EventKind::Ended { cause, why } => {
+            put(
+                "cause",
+                cause
+                    .as_ref()
+                    .map_or(Value::Null, |c| cause_value(c, code_name)),
+            );
+            put("why", Value::String(why.clone()));
+        }
+        EventKind::Paused { paused } => put("paused", Value::Bool(*paused)),
+        EventKind::Removed => {}
+    }
+    Value::Object(m)
+}
+
+fn handshake_fields(h: &HandshakeInfo, put: &mut impl FnMut(&str, Value)) {
+    put("status", Value::from(h.status));
+    put("status_line", Value::String(h.status_line.clone()));
+    put("request_headers", headers_object(&h.request_headers));
+    put("response_headers", headers_object(&h.response_headers));
+    if let Some(body) = &h.body {
+        put("body", Value::String(body.clone()));
+    }
+    put("offered", extensions(&h.offered));
+    put("accepted", extensions(&h.accepted));
+    put("required", extensions(&h.required));
+    if !h.missing.is_empty() {
+        put("missing", json!(h.missing));
+    }
+    if !h.unexpected.is_empty() {
+        put("unexpected", json!(h.unexpected));
+    }
+    if let Some(p) = &h.subprotocol {
+        put("subprotocol", Value::String(p.clone()));
+    }
+    put("timings_ms", timings(&h.timings_ms));
+    if let Some(ms) = h.retry_after_ms {
+        put("retry_after_ms", Value::from(ms));
+    }
+    if let Some(raw) = &h.retry_after_invalid {
+        put("retry_after_invalid", Value::String(raw.clone()));
+    }
+}
+
+/// Headers as an object; a repeated header (names compared case-insensitively) merges as
+/// "a, b" under the first spelling seen. Secret values are redacted.
+fn headers_object(headers: &[(String, String)]) -> Value {
+    let mut merged: Vec<(&str, String)> = Vec::with_capacity(headers.len());
+    for (name, value) in headers {
+        let value = redact::header_value(name, value);
+        match merged
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            Some((_, v)) => {
+                v.push_str(", ");
+                v.push_str(value);
+            }
+            None => merged.push((name, value.to_string())),
+        }
+    }
+    Value::Object(
+        merged
+            .into_iter()
+            .map(|(n, v)| (n.to_string(), Value::String(v)))
+            .collect(),
+    )
+}
+
+/// `[{"name": "permessage-deflate", "params": {"client_max_window_bits": true, "server_max_window_bits": "10"}}]`:
+/// the shape of `Extension`'s own serialization (a parameter without a value is `true`).
+fn extensions(exts: &[Extension]) -> Value {
+    serde_json::to_value(exts).unwrap_or(Value::Null)
+}
+
+fn timings(t: &Timings) -> Value {
+    json!({ "dns": t.dns, "connect": t.connect, "tls": t.tls, "upgrade": t.upgrade })
+}
+
+/// `{"type":"close","code":1013,"name":"Try Again Later"}`, `{"type":"status","status":503}`,
+/// `{"type":"error","kind":"dns"}`, `{"type":"manual"}`.
+pub fn cause_value(cause: &Cause, code_name: &dyn Fn(u16) -> String) -> Value {
+    match *cause {
+        Cause::Close { code } => json!({"type": "close", "code": code, "name": code_name(code)}),
+        Cause::Status { status } => json!({"type": "status", "status": status}),
+        Cause::Error { kind } => json!({"type": "error", "kind": kind.as_str()}),
+        Cause::Manual => json!({"type": "manual"}),
+    }
+}
+
+fn opt(v: Option<u64>) -> Value {
+    v.map_or(Value::Null, Value::from)
+}
+
+/// A unit enum through its serde name ("backoff", "full" ...).
+fn enum_value<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
