@@ -19,7 +19,7 @@ fn main() -> ExitCode {
     };
     let result: anyhow::Result<ExitCode> = runtime.block_on(async move {
         match cli.command {
-            Command::Explain(_args) => Err(anyhow::anyhow!("explain: not built yet")),
+            Command::Explain(args) => wsmon::codes::explain::run(&args),
             Command::Serve(_args) => Err(anyhow::anyhow!("serve: not built yet")),
             Command::Watch(_args) => Err(anyhow::anyhow!("watch: not built yet")),
             Command::Demo(_args) => Err(anyhow::anyhow!("demo: not built yet")),
