@@ -582,15 +582,15 @@ impl Registry {
             return None;
         }
         let range = self.range_of(code);
-        if let Some(app) = self.app.get(&code) {
-            if let Some((bounds, data)) = range {
-                return Some(Entry {
-                    code: Some(code),
-                    range: Some(bounds),
-                    data,
-                    app: Some(app),
-                });
-            }
+        if let Some(app) = self.app.get(&code)
+            && let Some((bounds, data)) = range
+        {
+            return Some(Entry {
+                code: Some(code),
+                range: Some(bounds),
+                data,
+                app: Some(app),
+            });
         }
         if let Some(data) = self.codes.get(&code) {
             return Some(Entry {
