@@ -77,6 +77,7 @@ struct Words {
     category_diff: &'static str,
     no_difference: &'static str,
     each: &'static str,
+    both: &'static str,
     both_wire: &'static str,
     footnote_library: &'static str,
     footnote_app: &'static str,
@@ -113,6 +114,7 @@ const EN: Words = Words {
     category_diff: "Category",
     no_difference: "no difference",
     each: "each",
+    both: "both",
     both_wire: "both may appear in a close frame",
     footnote_library: "* widely used, but library-defined (meaning set by the sender's library)",
     footnote_app: "+ named by your application (wsmon config [codes])",
@@ -149,6 +151,7 @@ const FR: Words = Words {
     category_diff: "Catégorie",
     no_difference: "aucune différence",
     each: "chacun",
+    both: "les deux",
     both_wire: "les deux peuvent figurer dans une trame de fermeture",
     footnote_library: "* très répandu, mais défini par une bibliothèque (celle de l'émetteur)",
     footnote_app: "+ nommé par votre application (configuration wsmon [codes])",
@@ -283,9 +286,10 @@ fn description_paragraphs(entry: &Entry<'_>, lang: Lang) -> Vec<String> {
         }
         if let Some((lo, hi)) = entry.range {
             paras.push(format!(
-                "{} {lo}-{hi} ({}): {}",
+                "{} {lo}-{hi} ({}){} {}",
                 words(lang).range_context,
                 entry.kb_name(lang),
+                colon(lang),
                 entry.data.texts(lang).description
             ));
         }
@@ -322,7 +326,7 @@ pub fn render_one(reg: &Registry, code: u16, lang: Lang, color: bool) -> String 
     row(
         &mut out,
         w.retry,
-        advice.as_str(),
+        advice.label(lang),
         Some(retry_style(advice)),
         color,
     );
@@ -344,11 +348,17 @@ pub fn render_one(reg: &Registry, code: u16, lang: Lang, color: bool) -> String 
     paragraph(&mut out, entry.fix(lang));
     heading(
         &mut out,
-        &format!("{}: {}", w.retry_heading, advice.as_str()),
+        &format!("{}{} {}", w.retry_heading, colon(lang), advice.label(lang)),
         color,
     );
-    paragraph(&mut out, &format!("{}.", capitalise(advice.summary(lang))));
-    paragraph(&mut out, entry.retry_why(lang));
+    paragraph(
+        &mut out,
+        &format!(
+            "{}. {}",
+            capitalise(advice.summary(lang)),
+            entry.retry_why(lang)
+        ),
+    );
     finish(out)
 }
 
@@ -440,8 +450,8 @@ pub fn render_compare(reg: &Registry, a: u16, b: u16, lang: Lang, color: bool) -
     let (ra, rb) = (ea.retry_advice(), eb.retry_advice());
     table_row(
         w.retry,
-        ra.as_str(),
-        rb.as_str(),
+        ra.label(lang),
+        rb.label(lang),
         Some(retry_style(ra)),
         Some(retry_style(rb)),
     );
@@ -461,15 +471,11 @@ pub fn render_compare(reg: &Registry, a: u16, b: u16, lang: Lang, color: bool) -
         (w.fix, [ea.fix(lang).to_string(), eb.fix(lang).to_string()]),
     ] {
         heading(&mut out, heading_text, color);
-        for (i, (label, text)) in [(&la, &texts[0]), (&lb, &texts[1])].into_iter().enumerate() {
-            if i > 0 {
-                out.push(String::new());
-            }
-            out.extend(wrap(&format!("{label}: {text}"), WIDTH, "  ", "  "));
-        }
+        pair(&mut out, lang, &la, &texts[0], &lb, &texts[1]);
     }
 
     heading(&mut out, w.key_differences, color);
+    let (c, sc) = (colon(lang), semicolon(lang));
     let mut n = 0;
     let mut next = || {
         n += 1;
@@ -478,7 +484,7 @@ pub fn render_compare(reg: &Registry, a: u16, b: u16, lang: Lang, color: bool) -
     // Sender.
     if ea.sender() == eb.sender() {
         let head = format!(
-            "{}: {}; {} {}.",
+            "{}{c} {}{sc} {} {}.",
             w.sender_diff,
             w.no_difference,
             w.each,
@@ -487,7 +493,7 @@ pub fn render_compare(reg: &Registry, a: u16, b: u16, lang: Lang, color: bool) -
         item(&mut out, next(), &head, &[]);
     } else {
         let head = format!(
-            "{}: {la} {}; {lb} {}.",
+            "{}{c} {la} {}{sc} {lb} {}.",
             w.sender_diff,
             sender_phrase(ea.sender(), lang),
             sender_phrase(eb.sender(), lang)
@@ -498,11 +504,8 @@ pub fn render_compare(reg: &Registry, a: u16, b: u16, lang: Lang, color: bool) -
     item(
         &mut out,
         next(),
-        &format!("{}:", w.when_diff),
-        &[
-            format!("{la}: {}", first_sentence(ea.when(lang))),
-            format!("{lb}: {}", first_sentence(eb.when(lang))),
-        ],
+        &format!("{}{c}", w.when_diff),
+        &circumstances(&ea, &eb, lang),
     );
     // Retry advice.
     if ra == rb {
@@ -510,10 +513,10 @@ pub fn render_compare(reg: &Registry, a: u16, b: u16, lang: Lang, color: bool) -
             &mut out,
             next(),
             &format!(
-                "{}: {}; {} {} ({}).",
+                "{}{c} {}{sc} {}{c} {} — {}.",
                 w.retry_diff,
                 w.no_difference,
-                w.each,
+                w.both,
                 ra.as_str(),
                 ra.summary(lang)
             ),
@@ -523,16 +526,16 @@ pub fn render_compare(reg: &Registry, a: u16, b: u16, lang: Lang, color: bool) -
         item(
             &mut out,
             next(),
-            &format!("{}:", w.retry_diff),
+            &format!("{}{c}", w.retry_diff),
             &[
                 format!(
-                    "{la}: {} ({}). {}",
+                    "{la}{c} {} — {}. {}",
                     ra.as_str(),
                     ra.summary(lang),
                     first_sentence(ea.retry_why(lang))
                 ),
                 format!(
-                    "{lb}: {} ({}). {}",
+                    "{lb}{c} {} — {}. {}",
                     rb.as_str(),
                     rb.summary(lang),
                     first_sentence(eb.retry_why(lang))
@@ -542,10 +545,10 @@ pub fn render_compare(reg: &Registry, a: u16, b: u16, lang: Lang, color: bool) -
     }
     // Wire.
     let wire_head = if ea.on_wire() && eb.on_wire() {
-        format!("{}: {}.", w.wire_diff, w.both_wire)
+        format!("{}{c} {}.", w.wire_diff, w.both_wire)
     } else if wire_phrase(&ea, lang) == wire_phrase(&eb, lang) {
         format!(
-            "{}: {}; {} {}.",
+            "{}{c} {}{sc} {} {}.",
             w.wire_diff,
             w.no_difference,
             w.each,
@@ -553,7 +556,7 @@ pub fn render_compare(reg: &Registry, a: u16, b: u16, lang: Lang, color: bool) -
         )
     } else {
         format!(
-            "{}: {la} {}; {lb} {}.",
+            "{}{c} {la} {}{sc} {lb} {}.",
             w.wire_diff,
             wire_phrase(&ea, lang),
             wire_phrase(&eb, lang)
@@ -563,7 +566,7 @@ pub fn render_compare(reg: &Registry, a: u16, b: u16, lang: Lang, color: bool) -
     // Category, when it differs.
     if ea.category() != eb.category() {
         let head = format!(
-            "{}: {la} {}; {lb} {}.",
+            "{}{c} {la} {}{sc} {lb} {}.",
             w.category_diff,
             category_phrase(ea.category(), lang),
             category_phrase(eb.category(), lang)
@@ -572,19 +575,64 @@ pub fn render_compare(reg: &Registry, a: u16, b: u16, lang: Lang, color: bool) -
     }
 
     heading(&mut out, w.which, color);
-    for (i, e) in [&ea, &eb].into_iter().enumerate() {
-        if i > 0 {
-            out.push(String::new());
-        }
-        let text = format!(
-            "{} ({}): {}",
-            e.code_label(),
-            e.name(lang),
-            e.send_when(lang)
-        );
-        out.extend(wrap(&text, WIDTH, "  ", "  "));
-    }
+    pair(
+        &mut out,
+        lang,
+        &format!("{la} ({})", ea.name(lang)),
+        ea.send_when(lang),
+        &format!("{lb} ({})", eb.name(lang)),
+        eb.send_when(lang),
+    );
     finish(out)
+}
+
+/// Two labelled paragraphs, or one when both texts are the same (two codes of one range).
+fn pair(out: &mut Vec<String>, lang: Lang, la: &str, ta: &str, lb: &str, tb: &str) {
+    let c = colon(lang);
+    if ta == tb {
+        out.extend(wrap(&format!("{la}, {lb}{c} {ta}"), WIDTH, "  ", "  "));
+    } else {
+        out.extend(wrap(&format!("{la}{c} {ta}"), WIDTH, "  ", "  "));
+        out.push(String::new());
+        out.extend(wrap(&format!("{lb}{c} {tb}"), WIDTH, "  ", "  "));
+    }
+}
+
+/// ":" in English, " :" in French (French typography spaces it).
+fn colon(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => ":",
+        Lang::Fr => " :",
+    }
+}
+
+/// ";" in English, " ;" in French.
+fn semicolon(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => ";",
+        Lang::Fr => " ;",
+    }
+}
+
+/// What tells the two apart: the first sentence of "when you see it", or of the descriptions
+/// when both codes share their circumstances (application codes of the same range).
+fn circumstances(ea: &Entry<'_>, eb: &Entry<'_>, lang: Lang) -> [String; 2] {
+    let (la, lb) = (ea.code_label(), eb.code_label());
+    let c = colon(lang);
+    if ea.when(lang) != eb.when(lang) {
+        return [
+            format!("{la}{c} {}", first_sentence(ea.when(lang))),
+            format!("{lb}{c} {}", first_sentence(eb.when(lang))),
+        ];
+    }
+    let meaning = |e: &Entry<'_>| match e.app {
+        Some(app) if app.description.trim().is_empty() => format!("{}.", e.name(lang)),
+        _ => first_sentence(&e.description(lang)).to_string(),
+    };
+    [
+        format!("{la}{c} {}", meaning(ea)),
+        format!("{lb}{c} {}", meaning(eb)),
+    ]
 }
 
 fn category_phrase(c: Category, lang: Lang) -> String {
@@ -758,11 +806,17 @@ fn load_registry(args: &ExplainArgs) -> Result<Registry, Usage> {
     Ok(Registry::with_app_codes(&app)?)
 }
 
-/// TOML errors span several lines (with a caret); keep the message to one line.
+/// TOML errors span several lines (the source line with a caret under it); keep the message
+/// to one line: drop the quoted source and the caret.
 fn one_line(s: &str) -> String {
     s.split('\n')
         .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.chars().all(|c| c == '|' || c == '^' || c == ' '))
+        .filter(|l| {
+            let gutter = l
+                .trim_start_matches(|c: char| c.is_ascii_digit())
+                .trim_start();
+            !l.is_empty() && !gutter.starts_with('|')
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -840,5 +894,161 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
             eprintln!("wsmon explain: {msg}");
             Ok(ExitCode::from(2))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codes::AppCode;
+    use std::collections::BTreeMap;
+
+    fn check_lines(text: &str, what: &str) {
+        for line in text.lines() {
+            assert!(
+                super::super::wrap::len(line) <= WIDTH,
+                "{what}: line longer than {WIDTH}: {line:?}"
+            );
+            assert_eq!(line, line.trim_end(), "{what}: trailing space in {line:?}");
+            assert!(!line.contains('\x1b'), "{what}: escape code without color");
+        }
+    }
+
+    fn app_registry() -> Registry {
+        let mut app = BTreeMap::new();
+        app.insert(
+            4001,
+            AppCode {
+                name: "Session expired after a very long period of inactivity on the account"
+                    .into(),
+                description: "The login token expired; log in again.".into(),
+            },
+        );
+        Registry::with_app_codes(&app).expect("valid")
+    }
+
+    #[test]
+    fn every_explanation_fits_the_pane() {
+        let reg = app_registry();
+        let mut codes: Vec<u16> = reg.entries().filter_map(|e| e.code).collect();
+        codes.extend([0, 999, 1016, 2500, 2999, 3500, 4002, 4999]);
+        for lang in [Lang::En, Lang::Fr] {
+            for &a in &codes {
+                check_lines(&render_one(&reg, a, lang, false), &format!("{a}"));
+                for &b in &codes {
+                    check_lines(
+                        &render_compare(&reg, a, b, lang, false),
+                        &format!("{a} vs {b}"),
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn one_code_has_all_sections_in_order() {
+        let reg = Registry::builtin();
+        let text = render_one(reg, 1013, Lang::En, false);
+        let pos = |needle: &str| {
+            text.find(needle)
+                .unwrap_or_else(|| panic!("{needle:?} missing from:\n{text}"))
+        };
+        assert!(text.starts_with("1013 Try Again Later\n"), "{text}");
+        let order = [
+            "Category       Temporary condition",
+            "Sent by        server",
+            "On the wire    yes",
+            "Retry advice   backoff",
+            "\nDescription\n",
+            "\nWhen you see it\n",
+            "\nHow to fix\n",
+            "\nRetry advice: backoff\n",
+        ];
+        for pair in order.windows(2) {
+            assert!(pos(pair[0]) < pos(pair[1]), "{pair:?}");
+        }
+    }
+
+    #[test]
+    fn french_uses_french_headings_and_texts() {
+        let reg = Registry::builtin();
+        let one = render_one(reg, 1013, Lang::Fr, false);
+        for h in [
+            "Description",
+            "Quand vous le voyez",
+            "Comment résoudre",
+            "Réessayer plus tard",
+        ] {
+            assert!(one.contains(h), "{h} missing:\n{one}");
+        }
+        assert!(!one.contains("When you see it"));
+        let cmp = render_compare(reg, 1010, 1013, Lang::Fr, false);
+        for h in [
+            "Différences clés",
+            "Quand utiliser lequel",
+            "Extension obligatoire",
+        ] {
+            assert!(cmp.contains(h), "{h} missing:\n{cmp}");
+        }
+    }
+
+    #[test]
+    fn comparison_derives_differences_from_the_data() {
+        let reg = Registry::builtin();
+        let cmp = render_compare(reg, 1010, 1013, Lang::En, false);
+        let diffs = &cmp[cmp.find("Key differences").expect("section")..];
+        assert!(diffs.contains("1010 is sent only by a client"), "{diffs}");
+        assert!(diffs.contains("1013 is sent by the server"), "{diffs}");
+        assert!(diffs.contains("1010: never"), "{diffs}");
+        assert!(diffs.contains("1013: backoff"), "{diffs}");
+        assert!(
+            diffs.contains("both may appear in a close frame"),
+            "{diffs}"
+        );
+        // 1006 vs 1000: the wire differs.
+        let cmp = render_compare(reg, 1006, 1000, Lang::En, false);
+        assert!(cmp.contains("1006 never appears in a close frame"), "{cmp}");
+        // Same sender and same advice are said to be the same.
+        let cmp = render_compare(reg, 1011, 1014, Lang::En, false);
+        assert!(cmp.contains("no difference; both: backoff"), "{cmp}");
+    }
+
+    #[test]
+    fn color_only_when_asked() {
+        let reg = Registry::builtin();
+        assert!(render_one(reg, 1013, Lang::En, true).contains("\x1b[1m"));
+        assert!(render_compare(reg, 1010, 1013, Lang::En, true).contains("\x1b[31m"));
+        assert!(render_all(reg, Lang::En, true).contains("\x1b["));
+        assert!(!render_all(reg, Lang::En, false).contains('\x1b'));
+    }
+
+    #[test]
+    fn app_code_shows_its_name_with_range_context() {
+        let reg = app_registry();
+        let text = render_one(&reg, 4001, Lang::En, false);
+        assert!(text.starts_with("4001 Session expired after"), "{text}");
+        assert!(
+            text.contains("The login token expired; log in again."),
+            "{text}"
+        );
+        assert!(text.contains("Range 4000-4999 (Private use):"), "{text}");
+    }
+
+    #[test]
+    fn first_sentence_stops_at_a_full_stop() {
+        assert_eq!(first_sentence("One two. Three."), "One two.");
+        assert_eq!(first_sentence("Use 1.5 s. Then"), "Use 1.5 s.");
+        assert_eq!(first_sentence("No stop"), "No stop");
+        assert_eq!(first_sentence("Dit « x ». Puis"), "Dit « x ».");
+    }
+
+    #[test]
+    fn toml_errors_become_one_line() {
+        let err = crate::codes::app_codes_from_toml("[codes.4001\n")
+            .expect_err("bad toml")
+            .to_string();
+        let line = one_line(&err);
+        assert!(!line.contains('\n') && !line.contains('^'), "{line}");
+        assert!(line.contains("line 1"), "{line}");
     }
 }

@@ -118,6 +118,17 @@ impl RetryAdvice {
         }
     }
 
+    /// The identifier, with a translation in French: "never", "never (jamais)".
+    pub fn label(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (_, Lang::En) => self.as_str(),
+            (RetryAdvice::Never, Lang::Fr) => "never (jamais)",
+            (RetryAdvice::Backoff, Lang::Fr) => "backoff (délai croissant)",
+            (RetryAdvice::RestartDelay, Lang::Fr) => "restart_delay (délai de redémarrage)",
+            (RetryAdvice::Immediate, Lang::Fr) => "immediate (immédiat)",
+        }
+    }
+
     /// What the advice means, in a few words.
     pub fn summary(self, lang: Lang) -> &'static str {
         match (self, lang) {

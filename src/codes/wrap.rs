@@ -12,7 +12,7 @@ pub fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
     let mut line_len = first.chars().count();
     let mut empty = true;
     let rest_len = rest.chars().count();
-    for word in text.split_whitespace() {
+    for word in units(text) {
         let mut word: Vec<char> = word.chars().collect();
         loop {
             let need = if empty { word.len() } else { word.len() + 1 };
@@ -49,6 +49,32 @@ pub fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
         lines.push(line.trim_end().to_string());
     }
     lines
+}
+
+/// The words of `text`, with French spaced punctuation kept on the same line as its word:
+/// "«" sticks to the next word; ":", ";", "!", "?" and "»" stick to the previous one.
+fn units(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut open_quote = false;
+    for word in text.split_whitespace() {
+        let attaches_back = matches!(word.chars().next(), Some(':' | ';' | '!' | '?' | '»'))
+            && word.chars().count() <= 2;
+        if open_quote {
+            if let Some(last) = out.last_mut() {
+                last.push(' ');
+                last.push_str(word);
+            }
+        } else if attaches_back && !out.is_empty() {
+            if let Some(last) = out.last_mut() {
+                last.push(' ');
+                last.push_str(word);
+            }
+        } else {
+            out.push(word.to_string());
+        }
+        open_quote = word == "«";
+    }
+    out
 }
 
 /// Number of characters (the texts have no wide characters; good enough for alignment).
@@ -96,6 +122,23 @@ mod tests {
     fn empty_text_gives_the_trimmed_prefix() {
         assert_eq!(wrap("   ", 10, "  ", "  "), vec![String::new()]);
         assert_eq!(wrap("", 10, "x: ", ""), vec!["x:".to_string()]);
+    }
+
+    #[test]
+    fn french_punctuation_never_starts_a_line() {
+        let text = "aaaa bbbb « cccc » dddd : eeee ; ffff";
+        for width in 8..=text.len() {
+            for line in wrap(text, width, "", "") {
+                assert!(!line.ends_with('«'), "{width}: {line:?}");
+                for p in [":", ";", "»"] {
+                    assert!(!line.starts_with(p), "{width}: {line:?}");
+                }
+            }
+        }
+        assert_eq!(
+            wrap(text, 11, "", ""),
+            vec!["aaaa bbbb", "« cccc »", "dddd :", "eeee ; ffff"]
+        );
     }
 
     #[test]
