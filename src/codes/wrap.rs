@@ -59,18 +59,12 @@ fn units(text: &str) -> Vec<String> {
     for word in text.split_whitespace() {
         let attaches_back = matches!(word.chars().next(), Some(':' | ';' | '!' | '?' | '»'))
             && word.chars().count() <= 2;
-        if open_quote {
-            if let Some(last) = out.last_mut() {
+        match out.last_mut() {
+            Some(last) if open_quote || attaches_back => {
                 last.push(' ');
                 last.push_str(word);
             }
-        } else if attaches_back && !out.is_empty() {
-            if let Some(last) = out.last_mut() {
-                last.push(' ');
-                last.push_str(word);
-            }
-        } else {
-            out.push(word.to_string());
+            _ => out.push(word.to_string()),
         }
         open_quote = word == "«";
     }
