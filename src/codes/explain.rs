@@ -4,6 +4,7 @@
 //! trailing spaces, so the TUI can show them in its close-code pane as they are. With
 //! `color`, headings and retry advice get ANSI styles (for terminals only).
 
+use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -795,15 +796,15 @@ impl From<CodesError> for Usage {
     }
 }
 
-fn load_registry(args: &ExplainArgs) -> Result<Registry, Usage> {
+fn load_registry(args: &ExplainArgs) -> Result<Cow<'static, Registry>, Usage> {
     let Some(path) = &args.config else {
-        return Ok(Registry::builtin().clone());
+        return Ok(Cow::Borrowed(Registry::builtin()));
     };
     let text = std::fs::read_to_string(path)
         .map_err(|e| Usage(format!("cannot read config {}: {e}", path.display())))?;
     let app = app_codes_from_toml(&text)
         .map_err(|e| Usage(format!("{}: {}", path.display(), one_line(&e.to_string()))))?;
-    Ok(Registry::with_app_codes(&app)?)
+    Ok(Cow::Owned(Registry::with_app_codes(&app)?))
 }
 
 /// TOML errors span several lines (the source line with a caret under it); keep the message

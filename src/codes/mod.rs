@@ -71,17 +71,22 @@ impl Lang {
 
     /// The `--lang` flag if given, else the locale.
     pub fn resolve(arg: Option<LangArg>) -> Lang {
-        match arg {
-            Some(LangArg::En) => Lang::En,
-            Some(LangArg::Fr) => Lang::Fr,
-            None => Lang::from_env(),
-        }
+        arg.map(Lang::from).unwrap_or_else(Lang::from_env)
     }
 
     pub fn as_str(self) -> &'static str {
         match self {
             Lang::En => "en",
             Lang::Fr => "fr",
+        }
+    }
+}
+
+impl From<LangArg> for Lang {
+    fn from(arg: LangArg) -> Lang {
+        match arg {
+            LangArg::En => Lang::En,
+            LangArg::Fr => Lang::Fr,
         }
     }
 }
