@@ -605,7 +605,15 @@ async fn shutdown_closes_open_sessions_with_1001() {
         .expect("shutdown finishes promptly")
         .expect("shutdown task");
     assert!(TcpStream::connect(addr).await.is_err(), "still accepting");
-    // The stalled connection was let go too.
+    // The stalled connection was let go too (FIN, or a reset if shutdown came before the
+    // server had read the request).
     let mut rest = Vec::new();
-    assert_eq!(stalled.read_to_end(&mut rest).await.expect("read"), 0);
+    let end = tokio::time::timeout(Duration::from_secs(1), stalled.read_to_end(&mut rest))
+        .await
+        .expect("the stalled connection ends at shutdown");
+    assert!(
+        matches!(&end, Ok(0))
+            || matches!(&end, Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset),
+        "{end:?} {rest:?}"
+    );
 }
