@@ -129,6 +129,11 @@ impl App {
         };
         let d = i32::try_from(delta).unwrap_or(0);
         *field = u16::try_from((i32::from(*field) + d).max(0)).unwrap_or(u16::MAX);
+        let (detail, explain, help) = ui::max_scroll(shown, &self.view, self.screen);
+        let v = &mut self.view;
+        v.detail_scroll = v.detail_scroll.min(detail);
+        v.explain_scroll = v.explain_scroll.min(explain);
+        v.help_scroll = v.help_scroll.min(help);
     }
 
     fn on_mouse(&mut self, m: &MouseEvent, shown: &Snapshot) -> Outcome {

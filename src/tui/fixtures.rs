@@ -529,3 +529,40 @@ pub fn snapshot(n: usize) -> Snapshot {
         exported_events: 1234,
     }
 }
+
+/// A view state for tests: built-in registry, English, no color, title "demo", default keys.
+pub fn view_state() -> crate::tui::view::ViewState {
+    crate::tui::view::ViewState::new(
+        crate::tui::keys::KeyMap::default(),
+        crate::codes::Lang::En,
+        false,
+        "demo".to_string(),
+        crate::codes::Registry::builtin(),
+    )
+}
+
+/// The text of a buffer, one string per row.
+pub fn buffer_lines(buf: &ratatui::buffer::Buffer) -> Vec<String> {
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect()
+}
+
+/// Draw `snap` as the loop would (order synced, cursor kept in view) on a `width` x `height`
+/// test terminal and return the screen's text.
+pub fn render(
+    app: &mut crate::tui::app::App,
+    snap: &Snapshot,
+    width: u16,
+    height: u16,
+) -> Vec<String> {
+    let backend = ratatui::backend::TestBackend::new(width, height);
+    let Ok(mut terminal) = ratatui::Terminal::new(backend);
+    app.prepare(snap, ratatui::layout::Rect::new(0, 0, width, height));
+    let Ok(_) = terminal.draw(|f| crate::tui::ui::draw(f, snap, &app.view));
+    buffer_lines(terminal.backend().buffer())
+}

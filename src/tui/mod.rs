@@ -162,21 +162,19 @@ where
     let mut dirty = true;
     let mut next_frame = Instant::now();
     let mut status_until: Option<Instant> = None;
-    let mut had_status = false;
+    let mut status_seen = None;
 
     loop {
         let now = Instant::now();
         // A new status message starts its time to live; an expired one is cleared.
-        match (&app.view.status, had_status) {
-            (Some(_), false) => status_until = Some(now + STATUS_TTL),
-            (None, _) => status_until = None,
-            _ => {}
+        if app.view.status != status_seen {
+            status_seen.clone_from(&app.view.status);
+            status_until = status_seen.as_ref().map(|_| now + STATUS_TTL);
         }
-        had_status = app.view.status.is_some();
         if status_until.is_some_and(|t| now >= t) {
             app.view.status = None;
+            status_seen = None;
             status_until = None;
-            had_status = false;
             dirty = true;
         }
         if dirty && now >= next_frame {

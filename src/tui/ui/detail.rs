@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
@@ -39,45 +40,76 @@ pub fn draw(
     if area.height == 0 || area.width == 0 {
         return;
     }
-    let block = Block::default()
-        .borders(Borders::TOP)
-        .title(format!(" Session s{id} (Esc: back, j/k: scroll) "))
-        .title_style(t.heading());
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner_width = area.width;
     let lines = match snap.index_of(id).and_then(|i| snap.sessions.get(i)) {
-        Some(s) => lines(s, snap, view, inner.width, t),
+        Some(s) => lines(s, snap, view, inner_width, t),
         None => vec![Line::styled(
             format!("session s{id} no longer exists (it was removed)"),
             t.dim(),
         )],
     };
+    let height = area.height.saturating_sub(1);
     let max_scroll = u16::try_from(lines.len())
         .unwrap_or(u16::MAX)
-        .saturating_sub(inner.height);
+        .saturating_sub(height);
     let scroll = view.detail_scroll.min(max_scroll);
+    let mut block = Block::default()
+        .borders(Borders::TOP)
+        .title(format!(" Session s{id} (Esc: back, j/k: scroll) "))
+        .title_style(t.heading());
+    if let Some(hint) = super::scroll_hint(scroll, height, lines.len()) {
+        block = block.title(Line::styled(hint, t.dim()).right_aligned());
+    }
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
     frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
 }
 
-fn heading<'a>(text: impl Into<Cow<'a, str>>, t: Theme) -> Line<'a> {
+fn heading(text: impl Into<String>, t: Theme) -> Line<'static> {
     Line::styled(text.into(), t.heading())
 }
 
-fn kv<'a>(key: &str, value: impl Into<Cow<'a, str>>, t: Theme) -> Line<'a> {
-    Line::from(vec![
-        Span::styled(format!("  {key:<12}"), t.label()),
-        Span::raw(value.into()),
-    ])
+/// `label value` lines, the value wrapped to `width` under itself.
+fn push_kv(
+    out: &mut Vec<Line<'static>>,
+    label: &str,
+    value: &str,
+    style: Style,
+    width: u16,
+    t: Theme,
+) {
+    push_wrapped(out, format!("  {label:<12}"), value, style, width, t);
+}
+
+/// `prefix` then `value` wrapped to `width`, continuation lines aligned under the value.
+fn push_wrapped(
+    out: &mut Vec<Line<'static>>,
+    prefix: String,
+    value: &str,
+    style: Style,
+    width: u16,
+    t: Theme,
+) {
+    let indent = prefix.chars().count();
+    let room = usize::from(width).saturating_sub(indent).max(10);
+    for (i, l) in format::wrap(value, room).into_iter().enumerate() {
+        let lead = if i == 0 {
+            Span::styled(prefix.clone(), t.label())
+        } else {
+            Span::raw(" ".repeat(indent))
+        };
+        out.push(Line::from(vec![lead, Span::styled(l, style)]));
+    }
 }
 
 /// Every line of the detail of one session.
-pub fn lines<'a>(
-    s: &'a SessionView,
+pub fn lines(
+    s: &SessionView,
     snap: &Snapshot,
     view: &ViewState,
     width: u16,
     t: Theme,
-) -> Vec<Line<'a>> {
+) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     let mut state = vec![
         Span::styled("  state       ", t.label()),
@@ -104,21 +136,32 @@ pub fn lines<'a>(
     if s.paused {
         state.push(Span::styled("  retries paused", t.warn()));
     }
-    out.push(kv("target", format!("#{} {}", s.target, &*s.url), t));
+    push_kv(
+        &mut out,
+        "target",
+        &format!("#{} {}", s.target, &*s.url),
+        t.plain(),
+        width,
+        t,
+    );
     out.push(Line::from(state));
     if let Some((kind, msg)) = &s.last_error {
-        out.push(Line::from(vec![
-            Span::styled("  last error  ", t.label()),
-            Span::styled(format!("{}: {}", kind.as_str(), safe(msg)), t.error()),
-        ]));
+        push_kv(
+            &mut out,
+            "last error",
+            &format!("{}: {}", kind.as_str(), safe(msg)),
+            t.error(),
+            width,
+            t,
+        );
     }
     out.push(Line::raw(""));
 
     match &s.last_handshake {
         Some(h) => {
-            handshake_lines(&mut out, h, t);
+            handshake_lines(&mut out, h, width, t);
             out.push(Line::raw(""));
-            extension_lines(&mut out, h, t);
+            extension_lines(&mut out, h, width, t);
         }
         None => {
             out.push(heading("Handshake", t));
@@ -126,7 +169,7 @@ pub fn lines<'a>(
         }
     }
     out.push(Line::raw(""));
-    close_lines(&mut out, s, view, t);
+    close_lines(&mut out, s, view, width, t);
     out.push(Line::raw(""));
     timeline_lines(&mut out, s, snap, width, t);
     out
@@ -136,36 +179,43 @@ fn ms_f(v: Option<f64>) -> String {
     v.map_or_else(|| "-".to_string(), |v| format!("{v:.1}ms"))
 }
 
-fn handshake_lines(out: &mut Vec<Line<'_>>, h: &HandshakeInfo, t: Theme) {
+fn handshake_lines(out: &mut Vec<Line<'static>>, h: &HandshakeInfo, width: u16, t: Theme) {
     let status_style = if h.status == 101 { t.good() } else { t.error() };
     out.push(Line::from(vec![
         Span::styled("Handshake  ", t.heading()),
         Span::styled(safe(&h.status_line).into_owned(), status_style),
     ]));
     let tm = &h.timings_ms;
-    out.push(kv(
-        "timings",
-        format!(
-            "dns {}  connect {}  tls {}  upgrade {}",
-            ms_f(tm.dns),
-            ms_f(tm.connect),
-            ms_f(tm.tls),
-            ms_f(tm.upgrade)
-        ),
-        t,
-    ));
+    let timings = format!(
+        "dns {}, connect {}, tls {}, upgrade {}",
+        ms_f(tm.dns),
+        ms_f(tm.connect),
+        ms_f(tm.tls),
+        ms_f(tm.upgrade)
+    );
+    push_kv(out, "timings", &timings, t.plain(), width, t);
     if let Some(p) = &h.subprotocol {
-        out.push(kv("subprotocol", safe(p).into_owned(), t));
+        push_kv(out, "subprotocol", &safe(p), t.plain(), width, t);
     }
     if let Some(ms) = h.retry_after_ms {
-        out.push(kv("Retry-After", format::duration_ms(ms), t));
+        push_kv(
+            out,
+            "Retry-After",
+            &format::duration_ms(ms),
+            t.plain(),
+            width,
+            t,
+        );
     }
     if let Some(raw) = &h.retry_after_invalid {
-        out.push(kv(
+        push_kv(
+            out,
             "Retry-After",
-            format!("unparsable value \"{}\" (ignored)", safe(raw)),
+            &format!("unparsable value \"{}\" (ignored)", safe(raw)),
+            t.warn(),
+            width,
             t,
-        ));
+        );
     }
     for (title, headers) in [
         ("request", &h.request_headers),
@@ -176,14 +226,25 @@ fn handshake_lines(out: &mut Vec<Line<'_>>, h: &HandshakeInfo, t: Theme) {
             out.push(Line::styled("    (none)", t.dim()));
         }
         for (name, value) in headers {
-            out.push(Line::from(vec![
-                Span::styled(format!("    {}: ", safe(name)), t.dim()),
-                Span::raw(safe(redact::header_value(name, value)).into_owned()),
-            ]));
+            push_wrapped(
+                out,
+                format!("    {}: ", safe(name)),
+                &safe(redact::header_value(name, value)),
+                t.plain(),
+                width,
+                t,
+            );
         }
     }
     if let Some(body) = &h.body {
-        out.push(kv("body", format!("\"{}\"", safe(body)), t));
+        push_kv(
+            out,
+            "body",
+            &format!("\"{}\"", safe(body)),
+            t.plain(),
+            width,
+            t,
+        );
     }
 }
 
@@ -192,11 +253,15 @@ fn find<'e>(list: &'e [Extension], name: &str) -> Option<&'e Extension> {
     list.iter().find(|e| e.name.eq_ignore_ascii_case(name))
 }
 
-fn extension_lines(out: &mut Vec<Line<'_>>, h: &HandshakeInfo, t: Theme) {
+fn extension_lines(out: &mut Vec<Line<'static>>, h: &HandshakeInfo, width: u16, t: Theme) {
     out.push(heading("Extensions", t));
-    out.push(kv("offered", format::extensions(&h.offered), t));
-    out.push(kv("accepted", format::extensions(&h.accepted), t));
-    out.push(kv("required", format::extensions(&h.required), t));
+    for (label, list) in [
+        ("offered", &h.offered),
+        ("accepted", &h.accepted),
+        ("required", &h.required),
+    ] {
+        push_kv(out, label, &format::extensions(list), t.plain(), width, t);
+    }
     let mut names: Vec<&str> = Vec::new();
     for e in h.offered.iter().chain(&h.accepted).chain(&h.required) {
         if !names.iter().any(|n| n.eq_ignore_ascii_case(&e.name)) {
@@ -215,7 +280,7 @@ fn extension_lines(out: &mut Vec<Line<'_>>, h: &HandshakeInfo, t: Theme) {
             (false, false) => ("required, never offered", t.error()),
         };
         out.push(Line::from(vec![
-            Span::raw(format!("  {name}: ")),
+            Span::raw(format!("  {}: ", safe(name))),
             Span::styled(verdict.0, verdict.1),
         ]));
         let mut params: Vec<&str> = Vec::new();
@@ -251,37 +316,33 @@ fn extension_lines(out: &mut Vec<Line<'_>>, h: &HandshakeInfo, t: Theme) {
         }
     }
     if !h.missing.is_empty() {
-        out.push(Line::from(vec![
-            Span::styled("  missing     ", t.label()),
-            Span::styled(
-                format!(
-                    "{} (required, not accepted: wsmon closes with 1010)",
-                    safe(&h.missing.join(", "))
-                ),
-                t.error(),
-            ),
-        ]));
+        let text = format!(
+            "{} (required, not accepted: wsmon closes with 1010)",
+            safe(&h.missing.join(", "))
+        );
+        push_kv(out, "missing", &text, t.error(), width, t);
     }
     if !h.unexpected.is_empty() {
-        out.push(Line::from(vec![
-            Span::styled("  unexpected  ", t.label()),
-            Span::styled(
-                format!(
-                    "{} (not offered or not valid: the connection fails)",
-                    safe(&h.unexpected.join(", "))
-                ),
-                t.error(),
-            ),
-        ]));
+        let text = format!(
+            "{} (not offered or not valid: the connection fails)",
+            safe(&h.unexpected.join(", "))
+        );
+        push_kv(out, "unexpected", &text, t.error(), width, t);
     }
 }
 
-fn close_lines(out: &mut Vec<Line<'_>>, s: &SessionView, view: &ViewState, t: Theme) {
+fn close_lines(
+    out: &mut Vec<Line<'static>>,
+    s: &SessionView,
+    view: &ViewState,
+    width: u16,
+    t: Theme,
+) {
     let Some(c) = &s.last_close else {
         out.push(heading("Last close", t));
         out.push(Line::styled("  none yet", t.dim()));
         if let Some(why) = &s.ended_why {
-            out.push(kv("not retried", safe(why).into_owned(), t));
+            push_kv(out, "not retried", &safe(why), t.warn(), width, t);
         }
         return;
     };
@@ -297,13 +358,17 @@ fn close_lines(out: &mut Vec<Line<'_>>, s: &SessionView, view: &ViewState, t: Th
         Span::styled(how, t.dim()),
     ]));
     if !c.reason.is_empty() {
-        out.push(kv("reason", format!("\"{}\"", safe(&c.reason)), t));
+        push_kv(
+            out,
+            "reason",
+            &format!("\"{}\"", safe(&c.reason)),
+            t.plain(),
+            width,
+            t,
+        );
     }
     if let Some(why) = &s.ended_why {
-        out.push(Line::from(vec![
-            Span::styled("  not retried ", t.label()),
-            Span::styled(safe(why).into_owned(), t.warn()),
-        ]));
+        push_kv(out, "not retried", &safe(why), t.warn(), width, t);
     }
     let text = explain::render_one(view.registry, c.code, view.lang, false);
     let code = c.code.to_string();
@@ -329,7 +394,13 @@ fn opt_ms(v: Option<u64>) -> String {
     v.map_or_else(|| "-".to_string(), format::duration_ms)
 }
 
-fn timeline_lines(out: &mut Vec<Line<'_>>, s: &SessionView, snap: &Snapshot, width: u16, t: Theme) {
+fn timeline_lines(
+    out: &mut Vec<Line<'static>>,
+    s: &SessionView,
+    snap: &Snapshot,
+    width: u16,
+    t: Theme,
+) {
     let n = s.timeline.len();
     let title = if s.timeline_dropped > 0 {
         format!(
@@ -352,7 +423,7 @@ fn timeline_lines(out: &mut Vec<Line<'_>>, s: &SessionView, snap: &Snapshot, wid
         t.label(),
     ));
     let max_window = s.timeline.iter().filter_map(|r| r.window_ms).max();
-    let bar_room = usize::from(width).saturating_sub(72).clamp(4, 32);
+    let bar_room = usize::from(width).saturating_sub(76).clamp(4, 32);
     for r in &s.timeline {
         let bar = match (r.window_ms, max_window) {
             (Some(w), Some(m)) if m > 0 => {
@@ -395,7 +466,13 @@ fn column(at: DateTime<Utc>, t0: DateTime<Utc>, span_ms: u64, cols: usize) -> us
 }
 
 /// The attempts drawn on a time axis: attempt numbers above markers, so doubling gaps show.
-fn axis_lines(out: &mut Vec<Line<'_>>, s: &SessionView, now: DateTime<Utc>, width: u16, t: Theme) {
+fn axis_lines(
+    out: &mut Vec<Line<'static>>,
+    s: &SessionView,
+    now: DateTime<Utc>,
+    width: u16,
+    t: Theme,
+) {
     let starts: Vec<(&AttemptRecord, DateTime<Utc>)> = s
         .timeline
         .iter()

@@ -36,25 +36,27 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &ViewState, target: ExplainTarg
         ),
         ExplainTarget::Compare(a, b) => format!(" {a} vs {b} (Esc: back) "),
     };
-    let block = Block::default()
+    let text = text(view, target);
+    let lines: Vec<Line> = text.lines().map(|l| Line::raw(l.to_string())).collect();
+    let height = pane.height.saturating_sub(2);
+    let max_scroll = u16::try_from(lines.len())
+        .unwrap_or(u16::MAX)
+        .saturating_sub(height);
+    let scroll = view.explain_scroll.min(max_scroll);
+    let mut block = Block::default()
         .borders(Borders::ALL)
         .title(title)
         .title_style(t.heading());
+    if let Some(hint) = super::scroll_hint(scroll, height, lines.len()) {
+        block = block.title_bottom(Line::styled(hint, t.dim()).right_aligned());
+    }
     let inner = block.inner(pane);
     let inner = Rect {
         x: inner.x.saturating_add(1).min(inner.right()),
         width: inner.width.saturating_sub(2),
         ..inner
     };
-    let text = text(view, target);
-    let lines: Vec<Line> = text.lines().map(|l| Line::raw(l.to_string())).collect();
-    let max_scroll = u16::try_from(lines.len())
-        .unwrap_or(u16::MAX)
-        .saturating_sub(inner.height);
     frame.render_widget(Clear, pane);
     frame.render_widget(block, pane);
-    frame.render_widget(
-        Paragraph::new(lines).scroll((view.explain_scroll.min(max_scroll), 0)),
-        inner,
-    );
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
 }

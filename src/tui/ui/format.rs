@@ -180,6 +180,43 @@ pub fn fit(text: &str, width: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Greedy word wrap to `width` characters; words longer than a line are cut. Never empty.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut len = 0;
+    for word in text.split_whitespace() {
+        let mut word: Vec<char> = word.chars().collect();
+        loop {
+            let need = if len == 0 { word.len() } else { word.len() + 1 };
+            if len + need <= width {
+                if len > 0 {
+                    line.push(' ');
+                }
+                line.extend(word.iter());
+                len += need;
+                break;
+            }
+            if len > 0 {
+                lines.push(std::mem::take(&mut line));
+                len = 0;
+                continue;
+            }
+            let tail = word.split_off(width.min(word.len()));
+            lines.push(word.iter().collect());
+            word = tail;
+            if word.is_empty() {
+                break;
+            }
+        }
+    }
+    if len > 0 || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// A host and path for the table: the URL without its scheme.
 pub fn short_url(url: &str) -> &str {
     url.split_once("://").map_or(url, |(_, rest)| rest)
@@ -209,6 +246,13 @@ mod tests {
         assert_eq!(bytes(5 * 1024 * 1024), "5.0M");
         assert_eq!(rtt(850), "850us");
         assert_eq!(rtt(12_345), "12.3ms");
+    }
+
+    #[test]
+    fn wrap_words_and_cuts() {
+        assert_eq!(wrap("a bb ccc", 4), vec!["a bb", "ccc"]);
+        assert_eq!(wrap("abcdefgh", 3), vec!["abc", "def", "gh"]);
+        assert_eq!(wrap("", 5), vec![""]);
     }
 
     #[test]

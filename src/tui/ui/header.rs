@@ -36,8 +36,11 @@ pub fn draw_title(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewSta
     }
     left.push(Span::styled("  ", bar));
     for (tab, name) in [(Tab::Sessions, "Sessions"), (Tab::Storm, "Storm")] {
-        let style = if view.tab == tab { t.tab_active() } else { bar };
-        left.push(Span::styled(format!(" {name} "), style));
+        if view.tab == tab {
+            left.push(Span::styled(format!("[{name}]"), t.tab_active()));
+        } else {
+            left.push(Span::styled(format!(" {name} "), bar));
+        }
     }
     let mut right = Vec::new();
     if view.frozen.is_some() {

@@ -50,19 +50,21 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &ViewState, t: Theme) {
     if pane.width == 0 || pane.height == 0 {
         return;
     }
-    let block = Block::default()
+    let lines = lines(view, t);
+    let height = pane.height.saturating_sub(2);
+    let max_scroll = u16::try_from(lines.len())
+        .unwrap_or(u16::MAX)
+        .saturating_sub(height);
+    let scroll = view.help_scroll.min(max_scroll);
+    let mut block = Block::default()
         .borders(Borders::ALL)
         .title(" Help (Esc or ? to close) ")
         .title_style(t.heading());
+    if let Some(hint) = super::scroll_hint(scroll, height, lines.len()) {
+        block = block.title_bottom(Line::styled(hint, t.dim()).right_aligned());
+    }
     let inner = block.inner(pane);
-    let lines = lines(view, t);
-    let max_scroll = u16::try_from(lines.len())
-        .unwrap_or(u16::MAX)
-        .saturating_sub(inner.height);
     frame.render_widget(Clear, pane);
     frame.render_widget(block, pane);
-    frame.render_widget(
-        Paragraph::new(lines).scroll((view.help_scroll.min(max_scroll), 0)),
-        inner,
-    );
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
 }

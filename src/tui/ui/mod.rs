@@ -192,6 +192,48 @@ pub fn draw(frame: &mut Frame, snap: &Snapshot, view: &ViewState) {
     }
 }
 
+/// The largest useful scroll offset of the detail, explain or help pane on a `screen`, so that
+/// scrolling past the end does not leave the offset where Up seems to do nothing.
+pub fn max_scroll(snap: &Snapshot, view: &ViewState, screen: Rect) -> (u16, u16, u16) {
+    let t = Theme { color: view.color };
+    let body = areas(screen).body;
+    let over = |lines: usize, height: u16| {
+        u16::try_from(lines)
+            .unwrap_or(u16::MAX)
+            .saturating_sub(height)
+    };
+    let detail = view
+        .detail
+        .and_then(|id| snap.index_of(id))
+        .and_then(|i| snap.sessions.get(i))
+        .map_or(0, |s| {
+            over(
+                detail::lines(s, snap, view, body.width, t).len(),
+                body.height.saturating_sub(1),
+            )
+        });
+    let explain = view.explain.map_or(0, |target| {
+        over(
+            explain::text(view, target).lines().count(),
+            body.height.saturating_sub(2),
+        )
+    });
+    let help = over(help::lines(view, t).len(), body.height.saturating_sub(2));
+    (detail, explain, help)
+}
+
+/// "lines 21-44 of 60" when `total` lines do not fit in `shown`, for a pane title.
+pub fn scroll_hint(first: u16, shown: u16, total: usize) -> Option<String> {
+    let total = u16::try_from(total).unwrap_or(u16::MAX);
+    (total > shown && shown > 0).then(|| {
+        format!(
+            " lines {}-{} of {total} ",
+            first + 1,
+            first.saturating_add(shown).min(total)
+        )
+    })
+}
+
 /// A rectangle of at most `width` x `height`, centered in `area`.
 pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width);

@@ -37,23 +37,26 @@ struct Series {
 
 /// The series of the storm view: attempts/s, closes/s of the most frequent codes (and the rest),
 /// and open sessions.
-fn series(snap: &Snapshot, view: &ViewState, t: Theme) -> Vec<Series> {
+fn series(snap: &Snapshot, view: &ViewState, points: usize, t: Theme) -> Vec<Series> {
     let seconds = &snap.storm.seconds;
+    let keep = points.min(CHART_SECONDS);
     let samples: Vec<&SecondSample> = seconds
         .iter()
-        .skip(seconds.len().saturating_sub(CHART_SECONDS))
+        .skip(seconds.len().saturating_sub(keep))
         .collect();
     let mut out = vec![Series {
         title: "attempts/s".to_string(),
         values: samples.iter().map(|s| s.attempts).collect(),
         style: t.series(0),
     }];
-    let mut codes: Vec<(u16, u64)> = snap
-        .totals
-        .closes_by_code
-        .iter()
-        .map(|(c, n)| (*c, *n))
-        .collect();
+    // The codes charted are the most frequent in the charted window.
+    let mut in_window: std::collections::BTreeMap<u16, u64> = std::collections::BTreeMap::new();
+    for s in &samples {
+        for (c, n) in &s.closes {
+            *in_window.entry(*c).or_default() += n;
+        }
+    }
+    let mut codes: Vec<(u16, u64)> = in_window.into_iter().filter(|(_, n)| *n > 0).collect();
     codes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let top: Vec<u16> = codes.iter().take(CHART_CODES).map(|c| c.0).collect();
     for (i, code) in top.iter().enumerate() {
@@ -100,12 +103,11 @@ fn series(snap: &Snapshot, view: &ViewState, t: Theme) -> Vec<Series> {
 }
 
 fn series_panel(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, t: Theme) {
-    let all = series(snap, view, t);
+    let all = series(snap, view, usize::from(area.width.saturating_sub(2)), t);
     let areas = Layout::vertical(all.iter().map(|_| Constraint::Fill(1))).split(area);
     for (s, a) in all.iter().zip(areas.iter()) {
-        let room = usize::from(a.width.saturating_sub(2));
         // Newest at the right edge: feed the newest first and draw right to left.
-        let newest_first: Vec<u64> = s.values.iter().rev().take(room).copied().collect();
+        let newest_first: Vec<u64> = s.values.iter().rev().copied().collect();
         let now = newest_first.first().copied().unwrap_or(0);
         let peak = newest_first.iter().copied().max().unwrap_or(0);
         let block = Block::default()

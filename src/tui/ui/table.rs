@@ -200,7 +200,7 @@ pub fn state_text(s: &SessionView, snap: &Snapshot) -> String {
 }
 
 /// The LAST CLOSE cell: code, initiator and name; or what ended the last attempt without a code.
-fn close_cell<'a>(s: &SessionView, view: &ViewState, t: Theme) -> Line<'a> {
+fn close_cell<'a>(s: &SessionView, view: &ViewState, width: u16, t: Theme) -> Line<'a> {
     match s.timeline.back().and_then(|r| r.outcome) {
         Some(Outcome::Status { status }) => {
             return Line::styled(format!("HTTP {status}"), t.error());
@@ -217,10 +217,13 @@ fn close_cell<'a>(s: &SessionView, view: &ViewState, t: Theme) -> Line<'a> {
                 crate::engine::events::Initiator::Client => "cli",
                 crate::engine::events::Initiator::Local => "loc",
             };
+            let code = c.code.to_string();
+            let room = usize::from(width).saturating_sub(code.len() + who.len() + 2);
+            let name = view.registry.name_in(c.code, view.lang);
             Line::from(vec![
-                Span::styled(c.code.to_string(), t.code(c.code)),
+                Span::styled(code, t.code(c.code)),
                 Span::styled(format!(" {who} "), t.dim()),
-                Span::raw(view.registry.name_in(c.code, view.lang)),
+                Span::raw(format::fit(&name, room).into_owned()),
             ])
         }
         None => Line::styled("-", t.dim()),
@@ -248,7 +251,7 @@ fn build_row<'a>(
             None => dash(),
         },
         Column::Attempt => Cell::from(format::count(u64::from(s.attempt))),
-        Column::Close => Cell::from(close_cell(s, view, t)),
+        Column::Close => Cell::from(close_cell(s, view, *w, t)),
         Column::Ext => Cell::from(format::ext_short(s).into_owned()),
         Column::Rtt => match c.rtt_us {
             Some(us) => Cell::from(format::rtt(us)),
