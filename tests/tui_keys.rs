@@ -655,4 +655,12 @@ fn mouse_click_selects_and_sorts_wheel_scrolls() {
     });
     app.on_event(&wheel, &snap);
     assert_eq!(app.view.selected, Some(8));
+    // Clicking "Storm" in the title bar switches tabs; "Sessions" switches back.
+    let title = fixtures::render(&mut app, &snap, 100, 30)[0].clone();
+    let storm = u16::try_from(title.find("Storm").expect("tab shown")).expect("fits");
+    app.on_event(&click(storm + 1, 0), &snap);
+    assert_eq!(app.view.tab, Tab::Storm);
+    let sessions = u16::try_from(title.find("Sessions").expect("tab shown")).expect("fits");
+    app.on_event(&click(sessions + 1, 0), &snap);
+    assert_eq!(app.view.tab, Tab::Sessions);
 }
