@@ -178,3 +178,27 @@ async fn max_attempts_gives_up() {
     assert_eq!(run.snapshot.totals.max_backoff_attempt, 3);
     server.shutdown().await;
 }
+
+/// Lockstep index of the retry seconds (the first second, the initial connect, is a herd by
+/// construction and is left out). Real time: storm metrics are per wall-clock second.
+async fn lockstep_of(jitter: Jitter) -> f64 {
+    let server = wsmon::server::start("127.0.0.1:0").await.expect("server");
+    let mut cfg = config(vec![target(&server.url("/overload?cap=0"), 60)]);
+    cfg.backoff.jitter = jitter;
+    cfg.backoff.cap = Duration::from_secs(2);
+    let run = run_until(cfg, Duration::from_secs(30), |s| s.storm.seconds.len() >= 7).await;
+    server.shutdown().await;
+    let seconds: Vec<_> = run.snapshot.storm.seconds.iter().filter(|s| s.attempts >= 5).skip(1).collect();
+    assert!(seconds.len() >= 3, "enough retry seconds: {:?}", run.snapshot.storm.seconds);
+    let total: u64 = seconds.iter().map(|s| s.attempts).sum();
+    seconds.iter().map(|s| s.lockstep.unwrap_or(0.0) * s.attempts as f64).sum::<f64>() / total as f64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lockstep_index_shows_a_herd_without_jitter_and_a_spread_with_full_jitter() {
+    let none = lockstep_of(Jitter::None).await;
+    let full = lockstep_of(Jitter::Full).await;
+    eprintln!("lockstep index: jitter none {none:.2}, jitter full {full:.2}");
+    assert!(none >= 0.9, "no jitter: retries in step, got {none:.2}");
+    assert!(full <= 0.6, "full jitter spreads retries, got {full:.2}");
+}
