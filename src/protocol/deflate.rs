@@ -361,24 +361,55 @@ impl std::fmt::Display for LayerClose {
     }
 }
 
-/// Shared view of the layer's verdict: set once when the layer fails the connection.
+/// A close frame as the peer sent it, before tungstenite sees it. tungstenite 0.30 replaces
+/// codes it does not know (1014 Bad Gateway, for one) with 1002; this keeps what was on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerClose {
+    /// `None` for a close frame without a status code (reported as 1005).
+    pub code: Option<u16>,
+    /// The reason, lossily decoded (tungstenite checks its UTF-8 itself).
+    pub reason: String,
+}
+
+#[derive(Debug, Default)]
+struct HandleState {
+    layer: Option<LayerClose>,
+    peer: Option<PeerClose>,
+}
+
+/// Shared view of what the layer saw: the close it sent when it failed the connection, and
+/// the first close frame the peer sent.
 #[derive(Debug, Clone, Default)]
-pub struct LayerCloseHandle(Arc<Mutex<Option<LayerClose>>>);
+pub struct LayerCloseHandle(Arc<Mutex<HandleState>>);
 
 impl LayerCloseHandle {
-    /// The close the layer sent, if any.
-    pub fn get(&self) -> Option<LayerClose> {
+    fn with<T>(&self, f: impl FnOnce(&mut HandleState) -> T) -> T {
         match self.0.lock() {
-            Ok(g) => g.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
+            Ok(mut g) => f(&mut g),
+            Err(poisoned) => f(&mut poisoned.into_inner()),
         }
     }
 
+    /// The close the layer sent, if any.
+    pub fn get(&self) -> Option<LayerClose> {
+        self.with(|s| s.layer.clone())
+    }
+
+    /// The first close frame the peer sent, exactly as it was on the wire.
+    pub fn peer_close(&self) -> Option<PeerClose> {
+        self.with(|s| s.peer.clone())
+    }
+
     fn set(&self, close: LayerClose) {
-        match self.0.lock() {
-            Ok(mut g) => *g = Some(close),
-            Err(poisoned) => *poisoned.into_inner() = Some(close),
-        }
+        self.with(|s| s.layer = Some(close));
+    }
+
+    fn set_peer(&self, close: PeerClose) {
+        self.with(|s| {
+            if s.peer.is_none() {
+                s.peer = Some(close);
+            }
+        });
     }
 }
 
@@ -670,6 +701,23 @@ impl<S> DeflateStream<S> {
                     let Some(h) = parse_head(&self.raw[self.raw_pos..]) else {
                         return Ok(());
                     };
+                    if h.opcode == 0x8 && h.len <= 125 {
+                        // A close frame: wait for its (small) payload and record it as sent.
+                        let end = self.raw_pos + h.size + h.len as usize;
+                        if self.raw.len() < end {
+                            return Ok(());
+                        }
+                        let mut payload = self.raw[self.raw_pos + h.size..end].to_vec();
+                        if let Some(k) = h.mask {
+                            apply_mask(&mut payload, k, 0);
+                        }
+                        self.close.set_peer(PeerClose {
+                            code: (payload.len() >= 2)
+                                .then(|| u16::from_be_bytes([payload[0], payload[1]])),
+                            reason: String::from_utf8_lossy(payload.get(2..).unwrap_or_default())
+                                .into_owned(),
+                        });
+                    }
                     self.on_head(h)?;
                 }
                 ReadState::Pass { remaining } => {
