@@ -800,13 +800,18 @@ async fn compressed_frames_on_the_wire() {
 #[tokio::test]
 async fn burst_with_deflate_is_compressed() {
     let srv = serve().await;
-    let (params, _, mut ws, counters) = deflate_client(
+    let (params, answer, mut ws, counters) = deflate_client(
         &srv,
         "/burst?n=5",
         "permessage-deflate; client_no_context_takeover",
     )
     .await;
-    assert!(params.is_some());
+    // Load paths keep no compression context on the server (RFC 7692 7.1.1.1 allows adding it).
+    assert_eq!(
+        answer,
+        "permessage-deflate; client_no_context_takeover; server_no_context_takeover"
+    );
+    assert!(params.is_some_and(|p| p.server_no_context_takeover && p.client_no_context_takeover));
     for seq in 0..5 {
         let text = ws
             .next()

@@ -202,7 +202,13 @@ async fn serve(
         None
     };
     let (ext_header, deflate) = match selected {
-        Some((response, params)) => (Some(response.to_string()), Some(params)),
+        Some((mut response, mut params)) => {
+            if scenario.forces_server_no_context_takeover() && !params.server_no_context_takeover {
+                response = response.with_param("server_no_context_takeover", None);
+                params.server_no_context_takeover = true;
+            }
+            (Some(response.to_string()), Some(params))
+        }
         None => (None, None),
     };
 

@@ -239,7 +239,9 @@ pub fn help_text() -> String {
         "wsmon scenario server\n\n\
          Open a WebSocket to one of these paths:\n\n{}\n\
          DUR is a duration such as 500ms, 15s or 1m30s. Every path except /nodeflate accepts\n\
-         permessage-deflate when the client offers it.\n",
+         permessage-deflate when the client offers it: /echo with exactly the parameters asked\n\
+         for, the others also with server_no_context_takeover (no per-session compression\n\
+         context on the server, so thousands of sessions stay small).\n",
         path_list()
     )
 }
