@@ -828,3 +828,19 @@ async fn burst_with_deflate_is_compressed() {
     drop(ws);
     srv.shutdown().await;
 }
+
+#[tokio::test]
+async fn what_a_tungstenite_client_reports_for_1005_and_1014() {
+    // Facts for the engine: an empty close frame arrives as `Close(None)` (report 1005), and
+    // tungstenite 0.30 turns a received 1014 into 1002 "Protocol violation" (the raw-bytes test
+    // above shows the server really sent 1014), so the real code must be read below tungstenite.
+    let srv = serve().await;
+    let mut ws = connect(&srv, "/close/1005").await;
+    assert_eq!(next_close(&mut ws).await, None);
+    let mut ws = connect(&srv, "/close/1014").await;
+    assert_eq!(
+        next_close(&mut ws).await,
+        Some((1002, "Protocol violation".to_string()))
+    );
+    srv.shutdown().await;
+}
