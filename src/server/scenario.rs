@@ -91,6 +91,15 @@ impl Scenario {
     pub fn negotiates_deflate(&self) -> bool {
         !matches!(self, Scenario::NoDeflate)
     }
+
+    /// Whether the server resets its compressor after every message even when the client did
+    /// not ask it to (RFC 7692 section 7.1.1.1 lets a server add `server_no_context_takeover`).
+    /// A compressor that keeps its context holds about 300 KiB per session; the load paths
+    /// (everything but `/echo`, which answers exactly what was asked) host thousands of demo
+    /// sessions, so they do not keep it.
+    pub fn forces_server_no_context_takeover(&self) -> bool {
+        !matches!(self, Scenario::Echo)
+    }
 }
 
 /// Why a request target does not name a scenario.
