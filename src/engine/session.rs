@@ -581,10 +581,10 @@ impl Session {
             .await;
             closing = Some((1010, reason, Initiator::Client));
             close_deadline = Some(Instant::now() + settings.close_timeout);
-        } else if let Some(text) = &settings.send {
-            if ws.send(Message::text(text.clone())).await.is_ok() {
-                SessionCounters::add(&self.counters.msgs_out, 1);
-            }
+        } else if let Some(text) = &settings.send
+            && ws.send(Message::text(text.clone())).await.is_ok()
+        {
+            SessionCounters::add(&self.counters.msgs_out, 1);
         }
 
         let far = Duration::from_secs(86400 * 365);
@@ -605,12 +605,12 @@ impl Session {
                         SessionCounters::add(&self.counters.msgs_in, 1);
                     }
                     Some(Ok(Message::Pong(p))) => {
-                        if let (Some((seq, at)), Ok(bytes)) = (ping_sent, <[u8; 8]>::try_from(p.as_ref())) {
-                            if u64::from_be_bytes(bytes) == seq {
-                                let rtt = at.elapsed().as_micros().max(1) as u64;
-                                self.counters.rtt_us.store(rtt, std::sync::atomic::Ordering::Relaxed);
-                                ping_sent = None;
-                            }
+                        if let (Some((seq, at)), Ok(bytes)) = (ping_sent, <[u8; 8]>::try_from(p.as_ref()))
+                            && u64::from_be_bytes(bytes) == seq
+                        {
+                            let rtt = at.elapsed().as_micros().max(1) as u64;
+                            self.counters.rtt_us.store(rtt, std::sync::atomic::Ordering::Relaxed);
+                            ping_sent = None;
                         }
                     }
                     Some(Ok(Message::Ping(_))) | Some(Ok(Message::Frame(_))) => {}
@@ -647,10 +647,10 @@ impl Session {
                     }
                 }
                 _ = resend.tick(), if closing.is_none() && settings.send_every.is_some() => {
-                    if let Some(text) = &settings.send {
-                        if ws.send(Message::text(text.clone())).await.is_ok() {
-                            SessionCounters::add(&self.counters.msgs_out, 1);
-                        }
+                    if let Some(text) = &settings.send
+                        && ws.send(Message::text(text.clone())).await.is_ok()
+                    {
+                        SessionCounters::add(&self.counters.msgs_out, 1);
                     }
                 }
                 cmd = self.cmds.recv(), if closing.is_none() => {

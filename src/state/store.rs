@@ -204,10 +204,10 @@ impl Store {
             EventKind::Error { kind, message } => {
                 *totals.errors.entry(*kind).or_default() += 1;
                 s.last_error = Some((*kind, message.clone()));
-                if let Some(r) = s.timeline.back_mut() {
-                    if r.outcome.is_none() || r.outcome == Some(Outcome::Opened) {
-                        r.outcome = Some(Outcome::Error { kind: *kind });
-                    }
+                if let Some(r) = s.timeline.back_mut()
+                    && (r.outcome.is_none() || r.outcome == Some(Outcome::Opened))
+                {
+                    r.outcome = Some(Outcome::Error { kind: *kind });
                 }
                 if s.state == SessionState::Connecting || s.state == SessionState::Handshaking {
                     set_state(s, SessionState::Closed);
