@@ -7,7 +7,8 @@
 // Paths:
 //   /echo          echoes every text and binary message exactly
 //   /close/CODE    closes at once with CODE and reason "peer close CODE"
-//   /log           like /echo, and writes "<text|binary> <length> <sha256>" per message to stderr
+//   /log           like /echo, and writes "<text|binary> <length> <sha256>" per message to stderr,
+//                  then "close <code> <reason>" for the client's close frame (1006 if none came)
 //
 // Flags: --compression on|off, --server-max-window-bits N, --client-max-window-bits N,
 //        --no-context-takeover (server_no_context_takeover).
@@ -85,6 +86,10 @@ function echo(ws, log) {
     }
     ws.send(data, { binary: isBinary });
   });
+  if (log) {
+    // The close frame the client sent (1006 if none arrived).
+    ws.on('close', (code, reason) => process.stderr.write(`close ${code} ${reason.toString()}\n`));
+  }
 }
 
 wss.on('connection', (ws, req) => {

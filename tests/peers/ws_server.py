@@ -7,7 +7,8 @@ closes (so a test that dies never leaves it running) or on SIGTERM / SIGINT.
 Paths:
   /echo          echoes every text and binary message exactly
   /close/CODE    closes at once with CODE and reason "peer close CODE"
-  /log           like /echo, and writes "<text|binary> <length> <sha256>" per message to stderr
+  /log           like /echo, and writes "<text|binary> <length> <sha256>" per message to stderr,
+                 then "close <code> <reason>" for the client's close frame (1006 if none came)
 
 Run it with the venv that `bash tests/peers/install.sh` creates:
   target/peers/venv/bin/python tests/peers/ws_server.py --compression on --server-max-window-bits 10
@@ -52,6 +53,10 @@ async def echo(ws, log: bool) -> None:
             await ws.send(message)
     except ConnectionClosed:
         pass
+    if log:
+        await ws.wait_closed()
+        # The close frame the client sent (1006 if none arrived).
+        print(f"close {ws.close_code} {ws.close_reason}", file=sys.stderr, flush=True)
 
 
 async def handler(ws) -> None:
