@@ -44,7 +44,7 @@ pub enum LangArg {
 #[derive(Debug, Clone, Args)]
 pub struct ExplainArgs {
     /// Close codes (0-4999). One explains it; two compare them side by side.
-    #[arg(value_name = "CODE", allow_hyphen_values = true)]
+    #[arg(value_name = "CODE", allow_negative_numbers = true)]
     pub codes: Vec<String>,
     /// Language of headings and texts (defaults from LANG: fr_* gives French).
     #[arg(long, value_enum)]

@@ -20,7 +20,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
@@ -104,9 +104,14 @@ impl Drop for OverloadSlot<'_> {
     }
 }
 
+/// Pending-connection queue of the listener. tokio's default (1024) drops SYNs when thousands
+/// of demo sessions reconnect at once, which shows up as one-second connect delays; the kernel
+/// caps this at `net.core.somaxconn`.
+pub const LISTEN_BACKLOG: u32 = 4096;
+
 /// Bind (`127.0.0.1:0` picks a free port) and spawn the accept loop.
 pub async fn start(bind: &str) -> std::io::Result<ServerHandle> {
-    let listener = TcpListener::bind(bind).await?;
+    let listener = listen(bind).await?;
     let addr = listener.local_addr()?;
     let (tx, rx) = watch::channel(false);
     let accept_loop = tokio::spawn(accept_loop(listener, rx));
@@ -116,6 +121,33 @@ pub async fn start(bind: &str) -> std::io::Result<ServerHandle> {
         shutdown: tx,
         accept_loop,
     })
+}
+
+/// Resolve `bind` and listen on the first address that works.
+async fn listen(bind: &str) -> std::io::Result<TcpListener> {
+    let mut last_err = None;
+    for addr in tokio::net::lookup_host(bind).await? {
+        let socket = if addr.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        #[cfg(unix)]
+        socket.set_reuseaddr(true)?;
+        match socket
+            .bind(addr)
+            .and_then(|()| socket.listen(LISTEN_BACKLOG))
+        {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last_err = Some(e),
+        }
+    }
+    Err(last_err.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{bind:?} resolves to no address"),
+        )
+    }))
 }
 
 async fn accept_loop(listener: TcpListener, mut shutdown: watch::Receiver<bool>) {
@@ -220,6 +252,7 @@ fn init_logging() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }
 
