@@ -89,16 +89,43 @@ async fn run_engine(cfg: Config, registry: Arc<Registry>, title: String) -> anyh
     if headless {
         return crate::headless::run(engine, duration, registry).await;
     }
+    // One registry for the life of the process: the TUI borrows it for 'static.
+    let registry: &'static Registry = Box::leak(Box::new((*registry).clone()));
     let opts = crate::tui::TuiOptions {
         fps,
         lang,
         keys,
         color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         title,
-        registry: registry.clone(),
-        duration,
+        registry: Some(registry),
     };
-    crate::tui::run_with_engine(engine, opts).await
+    run_tui(engine, opts, duration).await
+}
+
+/// The TUI on a running engine. `q` sends `Shutdown`; the engine closes every session with 1001,
+/// flushes the export, and the terminal is restored before the export result is printed.
+async fn run_tui(engine: engine::Engine, opts: crate::tui::TuiOptions, duration: Option<Duration>) -> anyhow::Result<ExitCode> {
+    if let Some(d) = duration {
+        let commands = engine.commands.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(d).await;
+            let _ = commands.send(crate::engine::events::Command::Shutdown).await;
+        });
+    }
+    let ui = crate::tui::run(engine.snapshots.clone(), engine.commands.clone(), opts).await;
+    let (last, export) = engine.shutdown().await;
+    ui?;
+    match (export, &last.export_path) {
+        (Some(Ok(n)), Some(p)) => {
+            eprintln!("wsmon: {n} events exported to {p}");
+            Ok(ExitCode::SUCCESS)
+        }
+        (Some(Err(e)), _) => {
+            eprintln!("wsmon: {e}");
+            Ok(ExitCode::from(1))
+        }
+        _ => Ok(ExitCode::SUCCESS),
+    }
 }
 
 /// `wsmon demo`: the scenario server in-process, and a curated mix of sessions watching it.

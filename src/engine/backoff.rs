@@ -1143,3 +1143,15 @@ mod tests {
         );
     }
 }
+
+impl From<crate::codes::RetryAdvice> for Advice {
+    fn from(a: crate::codes::RetryAdvice) -> Self {
+        use crate::codes::RetryAdvice as R;
+        match a {
+            R::Never => Advice::Never,
+            R::Backoff => Advice::Backoff,
+            R::RestartDelay => Advice::RestartDelay,
+            R::Immediate => Advice::Immediate,
+        }
+    }
+}

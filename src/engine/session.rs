@@ -18,7 +18,7 @@ use url::Url;
 
 use crate::codes::Registry;
 use crate::config::SessionSettings;
-use crate::engine::backoff::{self, BackoffConfig, Decision};
+use crate::engine::backoff::{self, Advice, BackoffConfig, Decision};
 use crate::engine::counters::SessionCounters;
 use crate::engine::events::{
     BackoffInfo, Cause, CloseInfo, DelayKind, ErrorKind, Event, EventKind, Initiator, SessionId, Timings,
@@ -165,7 +165,7 @@ impl Session {
             let Some(cause) = end.cause else { continue };
             retry = backoff::next_attempt(retry, end.uptime, self.shared.backoff.stable_after);
             let registry = self.shared.registry.clone();
-            let advice = move |code: u16| registry.retry_advice(code);
+            let advice = move |code: u16| Advice::from(registry.retry_advice(code));
             let decision =
                 backoff::decide(&self.shared.backoff, &advice, retry, &cause, end.retry_after, prev_delay, &mut self.rng);
             match decision {
@@ -427,7 +427,7 @@ impl Session {
         let settings = self.shared.settings.clone();
         let max = settings.max_message_size;
         let layer = DeflateStream::new(transport, Role::Client, agreement.deflate, leftover, max, self.counters.clone());
-        let layer_state = layer.state();
+        let layer_state = layer.layer_close();
         let mut ws = WebSocketStream::from_raw_socket(layer, WsRole::Client, Some(ws_config(max))).await;
         self.emit(EventKind::Open { attempt }).await;
         let opened = Instant::now();
@@ -545,7 +545,7 @@ impl Session {
         }
         let uptime = opened.elapsed();
         let clean = ended_error.is_none() && closing.is_some();
-        let (code, reason, initiator) = match (closing, layer_state.layer_close()) {
+        let (code, reason, initiator) = match (closing, layer_state.get()) {
             (_, Some(lc)) => (lc.code, lc.reason, Initiator::Client),
             (Some(c), None) => c,
             (None, None) => (
@@ -579,13 +579,13 @@ impl Session {
         &mut self,
         ws: &mut WebSocketStream<S>,
         e: &WsError,
-        layer_state: &crate::protocol::deflate::LayerHandle,
+        layer_state: &crate::protocol::deflate::LayerCloseHandle,
         closing: &mut Option<(u16, String, Initiator)>,
     ) -> String
     where
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
     {
-        if let Some(lc) = layer_state.layer_close() {
+        if let Some(lc) = layer_state.get() {
             self.emit(EventKind::Closing { code: lc.code, initiator: Initiator::Client }).await;
             return lc.reason;
         }

@@ -1,1 +1,322 @@
-//! tui
+//! The terminal UI: one `tokio::select!` loop over terminal input, snapshot changes and a frame
+//! deadline. Rendering (`ui::draw`) is a pure function of (snapshot, view state); keys become
+//! actions (`keys`), and actions that change sessions become `Command`s for the supervisor.
+//!
+//! The loop is generic over the ratatui backend and the input stream, so tests drive it on a
+//! `TestBackend` with scripted events.
+
+pub mod app;
+#[doc(hidden)]
+pub mod fixtures;
+pub mod keys;
+pub mod ui;
+pub mod view;
+
+use std::collections::BTreeMap;
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event, EventStream};
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use futures_util::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::{Backend, CrosstermBackend};
+use tokio::sync::{Notify, mpsc, watch};
+use tokio::time::Instant;
+
+use crate::codes::{Lang, Registry};
+use crate::engine::events::Command;
+use crate::state::snapshot::Snapshot;
+
+use app::App;
+use keys::KeyMap;
+use view::ViewState;
+
+/// How the TUI looks and which keys it uses.
+#[derive(Debug, Clone)]
+pub struct TuiOptions {
+    /// Maximum redraws per second (`--fps`, default 10).
+    pub fps: u32,
+    /// Language of explanations.
+    pub lang: Lang,
+    /// The config file's `[keys]`: action name -> key(s).
+    pub keys: BTreeMap<String, String>,
+    /// Use colors (false when `NO_COLOR` is set).
+    pub color: bool,
+    /// Shown in the title bar ("demo", a config file name ...).
+    pub title: String,
+    /// The close-code registry (with the config's application codes); `None` = the built-in one.
+    pub registry: Option<&'static Registry>,
+}
+
+impl Default for TuiOptions {
+    fn default() -> Self {
+        TuiOptions {
+            fps: 10,
+            lang: Lang::default(),
+            keys: BTreeMap::new(),
+            color: color_from_env(),
+            title: String::new(),
+            registry: None,
+        }
+    }
+}
+
+/// Colors unless `NO_COLOR` is set to a non-empty value (<https://no-color.org>).
+pub fn color_from_env() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Upper bound on `--fps`.
+pub const MAX_FPS: u32 = 60;
+/// How long a status message stays.
+pub const STATUS_TTL: Duration = Duration::from_secs(5);
+/// How long quitting waits for the supervisor to accept `Shutdown`.
+pub const SHUTDOWN_SEND_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Counters about a finished loop (for tests and diagnostics).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoopStats {
+    /// Frames drawn.
+    pub frames: u64,
+    /// Snapshots received.
+    pub snapshots: u64,
+    /// Commands sent.
+    pub commands: u64,
+}
+
+/// Why the loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// The user quit; `Shutdown` was sent.
+    Quit,
+    /// The snapshot channel closed (the store stopped).
+    StoreClosed,
+    /// The input stream ended; `Shutdown` was sent.
+    InputClosed,
+}
+
+/// Build the view state from options (validates the key bindings).
+pub fn view_state(opts: &TuiOptions) -> anyhow::Result<ViewState> {
+    let keys = KeyMap::from_config(&opts.keys).map_err(anyhow::Error::msg)?;
+    Ok(ViewState::new(
+        keys,
+        opts.lang,
+        opts.color,
+        opts.title.clone(),
+        opts.registry.unwrap_or_else(|| Registry::builtin()),
+    ))
+}
+
+/// Run the TUI on the real terminal until the user quits or the store stops. On quit,
+/// `Command::Shutdown` is sent and this returns; the caller waits for the engine to close the
+/// sessions and flush the export. The terminal is restored on every path, including a panic in
+/// any task (a process-wide panic hook restores it and makes this loop exit with an error).
+pub async fn run(
+    snapshots: watch::Receiver<Arc<Snapshot>>,
+    commands: mpsc::Sender<Command>,
+    opts: TuiOptions,
+) -> anyhow::Result<()> {
+    let view = view_state(&opts)?;
+    let guard = TerminalGuard::enter().context("cannot set up the terminal")?;
+    let mut terminal =
+        Terminal::new(CrosstermBackend::new(io::stdout())).context("cannot use the terminal")?;
+    terminal.clear()?;
+    let result = run_loop(
+        &mut terminal,
+        EventStream::new(),
+        snapshots,
+        commands,
+        view,
+        opts.fps,
+    )
+    .await;
+    drop(terminal);
+    drop(guard);
+    result.map(|_| ())
+}
+
+/// The event loop, generic over the backend and the input stream.
+pub async fn run_loop<B, S>(
+    terminal: &mut Terminal<B>,
+    mut input: S,
+    mut snapshots: watch::Receiver<Arc<Snapshot>>,
+    commands: mpsc::Sender<Command>,
+    view: ViewState,
+    fps: u32,
+) -> anyhow::Result<(Exit, LoopStats)>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+    S: Stream<Item = io::Result<Event>> + Unpin,
+{
+    let frame_interval = Duration::from_secs(1) / fps.clamp(1, MAX_FPS);
+    let mut app = App::new(view);
+    let mut stats = LoopStats::default();
+    let mut latest: Arc<Snapshot> = snapshots.borrow_and_update().clone();
+    let mut dirty = true;
+    let mut next_frame = Instant::now();
+    let mut status_until: Option<Instant> = None;
+    let mut status_seen = None;
+
+    loop {
+        let now = Instant::now();
+        // A new status message starts its time to live; an expired one is cleared.
+        if app.view.status != status_seen {
+            status_seen.clone_from(&app.view.status);
+            status_until = status_seen.as_ref().map(|_| now + STATUS_TTL);
+        }
+        if status_until.is_some_and(|t| now >= t) {
+            app.view.status = None;
+            status_seen = None;
+            status_until = None;
+            dirty = true;
+        }
+        if dirty && now >= next_frame {
+            let shown = app.view.shown(&latest).clone();
+            let size = terminal.size()?;
+            app.prepare(&shown, size.into());
+            terminal.draw(|f| ui::draw(f, &shown, &app.view))?;
+            stats.frames += 1;
+            dirty = false;
+            next_frame = now + frame_interval;
+        }
+        let wake = match (dirty, status_until) {
+            (true, Some(s)) => Some(next_frame.min(s)),
+            (true, None) => Some(next_frame),
+            (false, s) => s,
+        };
+        let watching_panics = TUI_ACTIVE.load(Ordering::SeqCst);
+
+        tokio::select! {
+            biased;
+            () = PANIC_NOTIFY.notified(), if watching_panics => {
+                if PANICKED.load(Ordering::SeqCst) {
+                    let _ = commands.try_send(Command::Shutdown);
+                    anyhow::bail!("a task panicked (message above); the terminal was restored");
+                }
+            }
+            ev = input.next() => {
+                let ev = match ev {
+                    None => {
+                        shutdown(&commands).await?;
+                        return Ok((Exit::InputClosed, stats));
+                    }
+                    Some(Err(e)) => {
+                        let _ = commands.try_send(Command::Shutdown);
+                        return Err(e).context("reading terminal input");
+                    }
+                    Some(Ok(ev)) => ev,
+                };
+                let out = app.on_event(&ev, &latest);
+                dirty |= out.redraw;
+                if out.quit {
+                    shutdown(&commands).await?;
+                    stats.commands += 1;
+                    return Ok((Exit::Quit, stats));
+                }
+                for cmd in out.commands {
+                    match commands.try_send(cmd) {
+                        Ok(()) => stats.commands += 1,
+                        Err(mpsc::error::TrySendError::Full(_)) => {
+                            app.view.set_error("the engine is busy: command not sent, try again");
+                        }
+                        Err(mpsc::error::TrySendError::Closed(_)) => {
+                            app.view.set_error("the engine has stopped: command not sent");
+                        }
+                    }
+                }
+            }
+            changed = snapshots.changed() => {
+                if changed.is_err() {
+                    return Ok((Exit::StoreClosed, stats));
+                }
+                latest = snapshots.borrow_and_update().clone();
+                stats.snapshots += 1;
+                dirty |= app.on_snapshot(&latest).redraw;
+            }
+            () = sleep_until_opt(wake), if wake.is_some() => {}
+        }
+    }
+}
+
+async fn sleep_until_opt(at: Option<Instant>) {
+    if let Some(at) = at {
+        tokio::time::sleep_until(at).await;
+    }
+}
+
+/// Send `Shutdown`, waiting a bounded time if the queue is full. A closed channel is fine: the
+/// engine is already gone.
+async fn shutdown(commands: &mpsc::Sender<Command>) -> anyhow::Result<()> {
+    match tokio::time::timeout(SHUTDOWN_SEND_TIMEOUT, commands.send(Command::Shutdown)).await {
+        Ok(_) => Ok(()),
+        Err(_) => anyhow::bail!(
+            "the engine did not accept the shutdown within {}s",
+            SHUTDOWN_SEND_TIMEOUT.as_secs()
+        ),
+    }
+}
+
+/// The TUI owns the real terminal (raw mode, alternate screen, mouse capture).
+static TUI_ACTIVE: AtomicBool = AtomicBool::new(false);
+/// A panic happened while the TUI owned the terminal.
+static PANICKED: AtomicBool = AtomicBool::new(false);
+static PANIC_NOTIFY: Notify = Notify::const_new();
+static HOOK: Once = Once::new();
+
+/// Put the terminal back: raw mode off, mouse capture off, main screen, cursor shown.
+fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let _ = crossterm::execute!(
+        io::stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
+/// Install (once) a panic hook that restores the terminal before the panic message is printed,
+/// and wakes the TUI loop so it exits. Panics in any thread or task go through it.
+fn install_panic_hook() {
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if TUI_ACTIVE.swap(false, Ordering::SeqCst) {
+                restore_terminal();
+                PANICKED.store(true, Ordering::SeqCst);
+                PANIC_NOTIFY.notify_one();
+            }
+            previous(info);
+        }));
+    });
+}
+
+/// Owns the terminal modes; restores them when dropped (errors returned with `?` included).
+pub struct TerminalGuard {
+    _private: (),
+}
+
+impl TerminalGuard {
+    pub fn enter() -> io::Result<TerminalGuard> {
+        install_panic_hook();
+        enable_raw_mode()?;
+        TUI_ACTIVE.store(true, Ordering::SeqCst);
+        let guard = TerminalGuard { _private: () };
+        crossterm::execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+        Ok(guard)
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        if TUI_ACTIVE.swap(false, Ordering::SeqCst) {
+            restore_terminal();
+        }
+    }
+}

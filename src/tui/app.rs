@@ -1,0 +1,419 @@
+//! Input handling: key and mouse events change the view state and produce commands. No I/O here:
+//! the loop in `mod.rs` sends the commands and draws.
+
+use std::sync::Arc;
+
+use crossterm::event::{Event, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::Rect;
+
+use crate::engine::events::Command;
+use crate::state::snapshot::Snapshot;
+
+use super::keys::{self, Action, Mode};
+use super::ui;
+use super::view::{
+    ExplainTarget, Prompt, PromptKind, Tab, ViewState, next_code_filter, next_state_filter,
+};
+
+/// Rows moved by one wheel notch.
+const WHEEL_ROWS: isize = 3;
+
+/// What the loop should do after an event.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Outcome {
+    /// The screen changed and needs a redraw.
+    pub redraw: bool,
+    /// Commands to send to the supervisor, in order.
+    pub commands: Vec<Command>,
+    /// The user asked to quit (`Command::Shutdown` is in `commands`).
+    pub quit: bool,
+}
+
+impl Outcome {
+    fn redraw() -> Outcome {
+        Outcome {
+            redraw: true,
+            ..Outcome::default()
+        }
+    }
+}
+
+/// The view state plus what input handling needs to remember.
+#[derive(Debug)]
+pub struct App {
+    pub view: ViewState,
+    /// The screen size at the last draw (for page sizes and mouse hit tests).
+    pub screen: Rect,
+    /// Generation of the snapshot current when an export flush was asked for.
+    pub pending_flush: Option<u64>,
+}
+
+impl App {
+    pub fn new(view: ViewState) -> App {
+        App {
+            view,
+            screen: Rect::default(),
+            pending_flush: None,
+        }
+    }
+
+    /// Rows of the table on screen (the page size).
+    pub fn page_rows(&self) -> usize {
+        let body = ui::areas(self.screen).body;
+        usize::from(ui::table::rows_area(body).height).max(1)
+    }
+
+    /// Sync the cached order with what is shown and keep the cursor in view. Call before drawing.
+    pub fn prepare(&mut self, shown: &Snapshot, screen: Rect) {
+        self.screen = screen;
+        self.view.sync(shown);
+        let rows = usize::from(ui::table::rows_area(ui::areas(screen).body).height);
+        self.view.offset = ui::table::window(
+            self.view.offset,
+            self.view.cursor,
+            rows,
+            self.view.order().len(),
+        );
+    }
+
+    /// A new snapshot arrived.
+    pub fn on_snapshot(&mut self, latest: &Snapshot) -> Outcome {
+        if let Some(asked) = self.pending_flush
+            && latest.generation > asked
+        {
+            self.pending_flush = None;
+            match &latest.export_path {
+                Some(path) => self.view.set_status(format!(
+                    "export flushed: {path} ({} events)",
+                    latest.exported_events
+                )),
+                None => self
+                    .view
+                    .set_error("no export file: start wsmon with --export FILE"),
+            }
+        }
+        Outcome {
+            redraw: self.view.frozen.is_none() || self.view.status.is_some(),
+            ..Outcome::default()
+        }
+    }
+
+    /// Handle one terminal event. `latest` is the newest snapshot (commands act on live data
+    /// even while the display is frozen).
+    pub fn on_event(&mut self, ev: &Event, latest: &Arc<Snapshot>) -> Outcome {
+        let shown = self.view.shown(latest).clone();
+        self.view.sync(&shown);
+        match ev {
+            Event::Key(k) if k.kind == KeyEventKind::Press => {
+                match keys::action_for(*k, self.view.mode(), &self.view.keys) {
+                    Some(a) => self.on_action(a, &shown, latest),
+                    None => Outcome::default(),
+                }
+            }
+            Event::Mouse(m) => self.on_mouse(m, &shown),
+            Event::Resize(..) => Outcome::redraw(),
+            _ => Outcome::default(),
+        }
+    }
+
+    fn scroll(&mut self, shown: &Snapshot, delta: isize) {
+        let field = match self.view.mode() {
+            Mode::Sessions => {
+                self.view.move_cursor(shown, delta);
+                return;
+            }
+            Mode::Detail => &mut self.view.detail_scroll,
+            Mode::Explain => &mut self.view.explain_scroll,
+            Mode::Help => &mut self.view.help_scroll,
+            Mode::Storm | Mode::Prompt => return,
+        };
+        let d = i32::try_from(delta).unwrap_or(0);
+        *field = u16::try_from((i32::from(*field) + d).max(0)).unwrap_or(u16::MAX);
+        let (detail, explain, help) = ui::max_scroll(shown, &self.view, self.screen);
+        let v = &mut self.view;
+        v.detail_scroll = v.detail_scroll.min(detail);
+        v.explain_scroll = v.explain_scroll.min(explain);
+        v.help_scroll = v.help_scroll.min(help);
+    }
+
+    fn on_mouse(&mut self, m: &MouseEvent, shown: &Snapshot) -> Outcome {
+        match m.kind {
+            MouseEventKind::ScrollDown => self.scroll(shown, WHEEL_ROWS),
+            MouseEventKind::ScrollUp => self.scroll(shown, -WHEEL_ROWS),
+            MouseEventKind::Down(MouseButton::Left) if self.view.mode() == Mode::Sessions => {
+                let body = ui::areas(self.screen).body;
+                match ui::table::hit(body, m.column, m.row, shown, &self.view) {
+                    Some(ui::table::Hit::Header(col)) => {
+                        if self.view.sort == col {
+                            self.view.descending = !self.view.descending;
+                        } else {
+                            self.view.sort = col;
+                            self.view.descending = false;
+                        }
+                    }
+                    Some(ui::table::Hit::Row(pos)) => self.view.select_position(shown, pos),
+                    None => return Outcome::default(),
+                }
+            }
+            _ => return Outcome::default(),
+        }
+        Outcome::redraw()
+    }
+
+    fn open_prompt(&mut self, kind: PromptKind, input: String) {
+        self.view.prompt = Some(Prompt { kind, input });
+    }
+
+    fn on_action(&mut self, action: Action, shown: &Snapshot, latest: &Arc<Snapshot>) -> Outcome {
+        let mut out = Outcome::redraw();
+        let page = isize::try_from(self.page_rows_for(shown)).unwrap_or(1);
+        match action {
+            Action::Quit => {
+                out.quit = true;
+                out.commands.push(Command::Shutdown);
+            }
+            Action::Help => {
+                self.view.help = !self.view.help;
+                self.view.help_scroll = 0;
+            }
+            Action::Back => {
+                if self.view.help {
+                    self.view.help = false;
+                } else if self.view.explain.is_some() {
+                    self.view.explain = None;
+                } else if self.view.tab == Tab::Storm {
+                    self.view.tab = Tab::Sessions;
+                } else {
+                    self.view.detail = None;
+                }
+            }
+            Action::NextTab => {
+                self.view.tab = match self.view.tab {
+                    Tab::Sessions => Tab::Storm,
+                    Tab::Storm => Tab::Sessions,
+                };
+            }
+            Action::Up => self.scroll(shown, -1),
+            Action::Down => self.scroll(shown, 1),
+            Action::PageUp => self.scroll(shown, -page),
+            Action::PageDown => self.scroll(shown, page),
+            Action::Home => match self.view.mode() {
+                Mode::Sessions => self.view.select_position(shown, 0),
+                _ => self.scroll(shown, -65_535isize),
+            },
+            Action::End => match self.view.mode() {
+                Mode::Sessions => self.view.select_position(shown, usize::MAX),
+                _ => self.scroll(shown, 65_535isize),
+            },
+            Action::Open => match self.view.selected {
+                Some(id) => {
+                    self.view.detail = Some(id);
+                    self.view.detail_scroll = 0;
+                }
+                None => self.view.set_error("no session selected"),
+            },
+            Action::SortNext => {
+                self.view.sort = self.view.sort.next();
+                self.view.descending = false;
+            }
+            Action::SortPrev => {
+                self.view.sort = self.view.sort.prev();
+                self.view.descending = false;
+            }
+            Action::SortReverse => self.view.descending = !self.view.descending,
+            Action::Filter => {
+                let current = self.view.filter.clone();
+                self.open_prompt(PromptKind::Filter, current);
+            }
+            Action::StateFilter => {
+                self.view.state_filter = next_state_filter(self.view.state_filter);
+                self.view.cursor = 0;
+            }
+            Action::CodeFilter => {
+                self.view.code_filter = next_code_filter(self.view.code_filter, shown);
+                self.view.cursor = 0;
+            }
+            Action::Explain => {
+                let code = match self.view.mode() {
+                    Mode::Explain => None,
+                    _ => self
+                        .view
+                        .selected_session(shown)
+                        .and_then(|s| s.last_close.as_ref())
+                        .map(|c| c.code),
+                };
+                match code {
+                    Some(code) => {
+                        self.view.explain = Some(ExplainTarget::One(code));
+                        self.view.explain_scroll = 0;
+                    }
+                    None => self.open_prompt(PromptKind::Explain, String::new()),
+                }
+            }
+            Action::Compare => {
+                let first = match self.view.explain {
+                    Some(ExplainTarget::One(a) | ExplainTarget::Compare(a, _)) => a,
+                    None => return out,
+                };
+                self.open_prompt(PromptKind::Compare(first), String::new());
+            }
+            Action::Add => self.open_prompt(PromptKind::Add, String::new()),
+            Action::Close => match self.view.selection(latest).session {
+                Some(id) => self.open_prompt(PromptKind::Close(id), String::new()),
+                None => self.view.set_error("no session selected"),
+            },
+            Action::Freeze => {
+                if self.view.frozen.take().is_some() {
+                    self.view.set_status("display live again");
+                } else {
+                    self.view.frozen = Some(latest.clone());
+                    self.view
+                        .set_status("display frozen; data keeps flowing (f: live again)");
+                }
+            }
+            Action::Reconnect
+            | Action::ReconnectAll
+            | Action::Pause
+            | Action::PauseAll
+            | Action::Grow
+            | Action::Shrink
+            | Action::Export => {
+                let sel = self.view.selection(latest);
+                match keys::command_for(action, &sel) {
+                    Some(cmd) => {
+                        self.view.set_status(describe(&cmd, latest));
+                        if cmd == Command::FlushExport {
+                            self.pending_flush = Some(latest.generation);
+                        }
+                        out.commands.push(cmd);
+                    }
+                    None => self.view.set_error("no session selected"),
+                }
+            }
+            Action::Input(c) => {
+                if let Some(p) = &mut self.view.prompt
+                    && p.input.len() < 1024
+                {
+                    p.input.push(c);
+                }
+            }
+            Action::Backspace => {
+                if let Some(p) = &mut self.view.prompt {
+                    p.input.pop();
+                }
+            }
+            Action::Cancel => self.view.prompt = None,
+            Action::Submit => {
+                if let Some(p) = self.view.prompt.take() {
+                    self.submit(p, &mut out);
+                }
+            }
+        }
+        out
+    }
+
+    fn page_rows_for(&self, _shown: &Snapshot) -> usize {
+        match self.view.mode() {
+            Mode::Sessions => self.page_rows(),
+            _ => usize::from(ui::areas(self.screen).body.height.saturating_sub(2)).max(1),
+        }
+    }
+
+    fn submit(&mut self, p: Prompt, out: &mut Outcome) {
+        let v = &mut self.view;
+        let input = p.input.trim();
+        match p.kind {
+            PromptKind::Filter => {
+                v.filter = input.to_string();
+                v.cursor = 0;
+            }
+            PromptKind::Add => match keys::parse_add(input) {
+                Ok(cmd) => {
+                    if let Command::AddSessions { url, count } = &cmd {
+                        v.set_status(format!(
+                            "adding {count} session{} to {}",
+                            if *count == 1 { "" } else { "s" },
+                            crate::redact::url(url)
+                        ));
+                    }
+                    out.commands.push(cmd);
+                }
+                Err(e) => v.set_error(e),
+            },
+            PromptKind::Close(id) => match keys::parse_close(input, id) {
+                Ok(cmd) => {
+                    if let Command::Close { code, .. } = &cmd {
+                        v.set_status(format!("closing s{id} with {code}"));
+                    }
+                    out.commands.push(cmd);
+                }
+                Err(e) => v.set_error(e),
+            },
+            PromptKind::Explain => match parse_codes(input) {
+                Ok((a, None)) => v.explain = Some(ExplainTarget::One(a)),
+                Ok((a, Some(b))) => v.explain = Some(ExplainTarget::Compare(a, b)),
+                Err(e) => v.set_error(e),
+            },
+            PromptKind::Compare(a) => match parse_codes(input) {
+                Ok((b, None)) => v.explain = Some(ExplainTarget::Compare(a, b)),
+                Ok(_) => v.set_error("give one code to compare with"),
+                Err(e) => v.set_error(e),
+            },
+        }
+        v.explain_scroll = 0;
+    }
+}
+
+/// One or two close codes (0-4999).
+pub fn parse_codes(input: &str) -> Result<(u16, Option<u16>), String> {
+    let parse = |s: &str| -> Result<u16, String> {
+        match s.parse::<u16>() {
+            Ok(c) if c <= 4999 => Ok(c),
+            _ => Err(format!("invalid close code '{s}' (0-4999)")),
+        }
+    };
+    let parts: Vec<&str> = input.split_whitespace().collect();
+    match parts.as_slice() {
+        [a] => Ok((parse(a)?, None)),
+        [a, b] => Ok((parse(a)?, Some(parse(b)?))),
+        _ => Err("give one close code, or two to compare (0-4999)".to_string()),
+    }
+}
+
+/// A status line for a command just sent.
+fn describe(cmd: &Command, snap: &Snapshot) -> String {
+    let target = |t: usize| {
+        snap.targets
+            .get(t)
+            .map_or_else(|| format!("target #{t}"), |v| format!("#{t} {}", v.url))
+    };
+    match cmd {
+        Command::ReconnectNow { session: Some(id) } => format!("reconnecting s{id} now"),
+        Command::ReconnectNow { session: None } => "reconnecting every waiting session now".into(),
+        Command::SetPaused {
+            session: Some(id),
+            paused,
+        } => format!(
+            "{} retries of s{id}",
+            if *paused { "pausing" } else { "resuming" }
+        ),
+        Command::SetPaused {
+            session: None,
+            paused,
+        } => format!(
+            "{} all retries",
+            if *paused { "pausing" } else { "resuming" }
+        ),
+        Command::Grow { target: t, count } => format!("adding {count} session to {}", target(*t)),
+        Command::Shrink { target: t, count } => {
+            format!("removing {count} session from {}", target(*t))
+        }
+        Command::FlushExport => match &snap.export_path {
+            Some(p) => format!("flushing the export to {p} ..."),
+            None => "no export file: start wsmon with --export FILE".into(),
+        },
+        Command::AddSessions { url, count } => format!("adding {count} sessions to {url}"),
+        Command::Close { session, code, .. } => format!("closing s{session} with {code}"),
+        Command::Shutdown => "shutting down".into(),
+    }
+}

@@ -1,0 +1,771 @@
+//! Key bindings: a key press in a mode becomes an [`Action`]; actions that change sessions become
+//! [`Command`]s for the supervisor. Bindings come from a table of defaults that the config file's
+//! `[keys]` section can override (`quit = "q"`, `freeze = "F"`, `up = "k up"`).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::engine::events::{Command, SessionId};
+
+/// What the screen shows, as far as keys are concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// The sessions table (main screen).
+    Sessions,
+    /// One session's detail (Enter on a row).
+    Detail,
+    /// The storm tab.
+    Storm,
+    /// The explanation of a close code, or a comparison of two.
+    Explain,
+    /// The key help overlay.
+    Help,
+    /// A one-line prompt is taking text input.
+    Prompt,
+}
+
+/// Something the user asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    Quit,
+    Help,
+    /// Esc: close the overlay or view, back to the previous screen.
+    Back,
+    /// Tab: switch between the Sessions and Storm tabs.
+    NextTab,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Home,
+    End,
+    /// Enter on a row: open the session detail.
+    Open,
+    SortNext,
+    SortPrev,
+    SortReverse,
+    /// `/`: filter rows by text.
+    Filter,
+    /// Cycle the state filter.
+    StateFilter,
+    /// Cycle the last-close-code filter.
+    CodeFilter,
+    /// Explain the selected session's close code (or ask for a code).
+    Explain,
+    /// In the explain view: compare with a second code.
+    Compare,
+    /// Add sessions (asks for URL and count).
+    Add,
+    /// Close the selected session (asks for the code, default 1000).
+    Close,
+    /// Reconnect the selected session now.
+    Reconnect,
+    /// Reconnect every waiting session now.
+    ReconnectAll,
+    /// Pause or resume the selected session's retries.
+    Pause,
+    /// Pause or resume all retries.
+    PauseAll,
+    /// One more session of the selected target.
+    Grow,
+    /// One session fewer of the selected target.
+    Shrink,
+    /// Freeze the display while data keeps flowing.
+    Freeze,
+    /// Write the export now.
+    Export,
+    /// Prompt editing: a typed character.
+    Input(char),
+    /// Prompt editing: delete the last character.
+    Backspace,
+    /// Prompt editing: accept (Enter).
+    Submit,
+    /// Prompt editing: abandon (Esc).
+    Cancel,
+}
+
+/// Where a binding is active.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// Every mode but the prompt and help.
+    Screens,
+    /// Every mode but the prompt (help included).
+    Everywhere,
+    Only(&'static [Mode]),
+}
+
+impl Scope {
+    fn contains(self, mode: Mode) -> bool {
+        match self {
+            Scope::Screens => !matches!(mode, Mode::Prompt | Mode::Help),
+            Scope::Everywhere => mode != Mode::Prompt,
+            Scope::Only(modes) => modes.contains(&mode),
+        }
+    }
+
+    fn overlaps(self, other: Scope) -> bool {
+        [
+            Mode::Sessions,
+            Mode::Detail,
+            Mode::Storm,
+            Mode::Explain,
+            Mode::Help,
+            Mode::Prompt,
+        ]
+        .iter()
+        .any(|m| self.contains(*m) && other.contains(*m))
+    }
+}
+
+const SCROLLABLE: &[Mode] = &[Mode::Sessions, Mode::Detail, Mode::Explain, Mode::Help];
+const SESSION_SCREENS: &[Mode] = &[Mode::Sessions, Mode::Detail];
+const BACKABLE: &[Mode] = &[Mode::Detail, Mode::Storm, Mode::Explain, Mode::Help];
+
+/// One configurable action: its config name, default keys, help text and scope.
+struct Spec {
+    name: &'static str,
+    action: Action,
+    keys: &'static str,
+    help: &'static str,
+    scope: Scope,
+}
+
+/// The default bindings, in the order the help shows them.
+const SPECS: &[Spec] = &[
+    Spec {
+        name: "up",
+        action: Action::Up,
+        keys: "k up",
+        help: "move up / scroll up",
+        scope: Scope::Only(SCROLLABLE),
+    },
+    Spec {
+        name: "down",
+        action: Action::Down,
+        keys: "j down",
+        help: "move down / scroll down",
+        scope: Scope::Only(SCROLLABLE),
+    },
+    Spec {
+        name: "page_up",
+        action: Action::PageUp,
+        keys: "pageup",
+        help: "one page up",
+        scope: Scope::Only(SCROLLABLE),
+    },
+    Spec {
+        name: "page_down",
+        action: Action::PageDown,
+        keys: "pagedown",
+        help: "one page down",
+        scope: Scope::Only(SCROLLABLE),
+    },
+    Spec {
+        name: "home",
+        action: Action::Home,
+        keys: "home",
+        help: "first row / top",
+        scope: Scope::Only(SCROLLABLE),
+    },
+    Spec {
+        name: "end",
+        action: Action::End,
+        keys: "end",
+        help: "last row / bottom",
+        scope: Scope::Only(SCROLLABLE),
+    },
+    Spec {
+        name: "open",
+        action: Action::Open,
+        keys: "enter",
+        help: "open the selected session's detail",
+        scope: Scope::Only(&[Mode::Sessions]),
+    },
+    Spec {
+        name: "back",
+        action: Action::Back,
+        keys: "esc",
+        help: "go back",
+        scope: Scope::Only(BACKABLE),
+    },
+    Spec {
+        name: "next_tab",
+        action: Action::NextTab,
+        keys: "tab",
+        help: "switch Sessions / Storm tabs",
+        scope: Scope::Only(&[Mode::Sessions, Mode::Storm, Mode::Detail]),
+    },
+    Spec {
+        name: "sort_next",
+        action: Action::SortNext,
+        keys: ">",
+        help: "sort by the next column",
+        scope: Scope::Only(&[Mode::Sessions]),
+    },
+    Spec {
+        name: "sort_prev",
+        action: Action::SortPrev,
+        keys: "<",
+        help: "sort by the previous column",
+        scope: Scope::Only(&[Mode::Sessions]),
+    },
+    Spec {
+        name: "sort_reverse",
+        action: Action::SortReverse,
+        keys: "i",
+        help: "invert the sort order",
+        scope: Scope::Only(&[Mode::Sessions]),
+    },
+    Spec {
+        name: "filter",
+        action: Action::Filter,
+        keys: "/",
+        help: "filter rows by text (empty clears)",
+        scope: Scope::Only(&[Mode::Sessions]),
+    },
+    Spec {
+        name: "state_filter",
+        action: Action::StateFilter,
+        keys: "t",
+        help: "filter by state (cycles)",
+        scope: Scope::Only(&[Mode::Sessions]),
+    },
+    Spec {
+        name: "code_filter",
+        action: Action::CodeFilter,
+        keys: "o",
+        help: "filter by last close code (cycles)",
+        scope: Scope::Only(&[Mode::Sessions]),
+    },
+    Spec {
+        name: "explain",
+        action: Action::Explain,
+        keys: "x",
+        help: "explain the close code (asks for one if none)",
+        scope: Scope::Only(&[Mode::Sessions, Mode::Detail, Mode::Explain]),
+    },
+    Spec {
+        name: "compare",
+        action: Action::Compare,
+        keys: "c",
+        help: "in the explanation: compare with another code",
+        scope: Scope::Only(&[Mode::Explain]),
+    },
+    Spec {
+        name: "add",
+        action: Action::Add,
+        keys: "a",
+        help: "add sessions (URL and count)",
+        scope: Scope::Only(&[Mode::Sessions, Mode::Detail, Mode::Storm]),
+    },
+    Spec {
+        name: "close",
+        action: Action::Close,
+        keys: "c",
+        help: "close the selected session (code, default 1000)",
+        scope: Scope::Only(SESSION_SCREENS),
+    },
+    Spec {
+        name: "reconnect",
+        action: Action::Reconnect,
+        keys: "r",
+        help: "reconnect the selected session now",
+        scope: Scope::Only(SESSION_SCREENS),
+    },
+    Spec {
+        name: "reconnect_all",
+        action: Action::ReconnectAll,
+        keys: "R",
+        help: "reconnect every waiting session now",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "pause",
+        action: Action::Pause,
+        keys: "p",
+        help: "pause / resume the selected session's retries",
+        scope: Scope::Only(SESSION_SCREENS),
+    },
+    Spec {
+        name: "pause_all",
+        action: Action::PauseAll,
+        keys: "P",
+        help: "pause / resume all retries",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "grow",
+        action: Action::Grow,
+        keys: "+",
+        help: "one more session of the selected target",
+        scope: Scope::Only(SESSION_SCREENS),
+    },
+    Spec {
+        name: "shrink",
+        action: Action::Shrink,
+        keys: "-",
+        help: "one session fewer of the selected target",
+        scope: Scope::Only(SESSION_SCREENS),
+    },
+    Spec {
+        name: "freeze",
+        action: Action::Freeze,
+        keys: "f",
+        help: "freeze / unfreeze the display (data keeps flowing)",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "export",
+        action: Action::Export,
+        keys: "e",
+        help: "write the log export now and show its path",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "help",
+        action: Action::Help,
+        keys: "?",
+        help: "show / hide this help",
+        scope: Scope::Everywhere,
+    },
+    Spec {
+        name: "quit",
+        action: Action::Quit,
+        keys: "q",
+        help: "quit (sessions close with 1001)",
+        scope: Scope::Everywhere,
+    },
+];
+
+/// A key with its modifiers, as written in the config file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Key {
+    pub code: KeyCode,
+    /// Only CONTROL and ALT matter; SHIFT is part of the character (`P`, `?`).
+    pub modifiers: KeyModifiers,
+}
+
+impl Key {
+    fn matches(&self, ev: &KeyEvent) -> bool {
+        let mods = ev.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT);
+        let code = match ev.code {
+            // Some terminals report Shift+Tab as Tab with SHIFT.
+            KeyCode::Tab if ev.modifiers.contains(KeyModifiers::SHIFT) => KeyCode::BackTab,
+            c => c,
+        };
+        code == self.code && mods == self.modifiers
+    }
+
+    /// Parse `q`, `F`, `?`, `ctrl-c`, `alt-x`, `enter`, `esc`, `tab`, `backtab`, `up`, `down`,
+    /// `left`, `right`, `pageup`, `pagedown`, `home`, `end`, `space`, `backspace`, `delete`,
+    /// `insert`, `f1`..`f12`.
+    pub fn parse(s: &str) -> Result<Key, String> {
+        let mut modifiers = KeyModifiers::NONE;
+        let mut rest = s.trim();
+        if rest.is_empty() {
+            return Err("empty key".to_string());
+        }
+        loop {
+            let lower = rest.to_ascii_lowercase();
+            let prefix = ["ctrl-", "ctrl+", "c-", "alt-", "alt+", "a-", "m-"]
+                .iter()
+                .find(|p| lower.starts_with(**p) && rest.len() > p.len());
+            match prefix {
+                Some(p) => {
+                    if p.starts_with('c') {
+                        modifiers |= KeyModifiers::CONTROL;
+                    } else {
+                        modifiers |= KeyModifiers::ALT;
+                    }
+                    rest = &rest[p.len()..];
+                }
+                None => break,
+            }
+        }
+        let mut chars = rest.chars();
+        let code = match (chars.next(), chars.next()) {
+            (Some(c), None) => {
+                if modifiers.contains(KeyModifiers::CONTROL) {
+                    KeyCode::Char(c.to_ascii_lowercase())
+                } else {
+                    KeyCode::Char(c)
+                }
+            }
+            _ => match rest.to_ascii_lowercase().as_str() {
+                "enter" | "return" => KeyCode::Enter,
+                "esc" | "escape" => KeyCode::Esc,
+                "tab" => KeyCode::Tab,
+                "backtab" | "shift-tab" => KeyCode::BackTab,
+                "up" => KeyCode::Up,
+                "down" => KeyCode::Down,
+                "left" => KeyCode::Left,
+                "right" => KeyCode::Right,
+                "pageup" | "pgup" => KeyCode::PageUp,
+                "pagedown" | "pgdn" => KeyCode::PageDown,
+                "home" => KeyCode::Home,
+                "end" => KeyCode::End,
+                "space" => KeyCode::Char(' '),
+                "backspace" => KeyCode::Backspace,
+                "delete" | "del" => KeyCode::Delete,
+                "insert" | "ins" => KeyCode::Insert,
+                other => match other.strip_prefix('f').and_then(|n| n.parse::<u8>().ok()) {
+                    Some(n @ 1..=12) => KeyCode::F(n),
+                    _ => {
+                        return Err(format!(
+                            "unknown key '{s}' (use a single character, ctrl-X, alt-X, enter, \
+                             esc, tab, backtab, up, down, left, right, pageup, pagedown, home, \
+                             end, space, backspace, delete, insert or f1..f12)"
+                        ));
+                    }
+                },
+            },
+        };
+        Ok(Key { code, modifiers })
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.modifiers.contains(KeyModifiers::CONTROL) {
+            f.write_str("Ctrl-")?;
+        }
+        if self.modifiers.contains(KeyModifiers::ALT) {
+            f.write_str("Alt-")?;
+        }
+        match self.code {
+            KeyCode::Char(' ') => f.write_str("Space"),
+            KeyCode::Char(c) => write!(f, "{c}"),
+            KeyCode::Enter => f.write_str("Enter"),
+            KeyCode::Esc => f.write_str("Esc"),
+            KeyCode::Tab => f.write_str("Tab"),
+            KeyCode::BackTab => f.write_str("Shift-Tab"),
+            KeyCode::Up => f.write_str("Up"),
+            KeyCode::Down => f.write_str("Down"),
+            KeyCode::Left => f.write_str("Left"),
+            KeyCode::Right => f.write_str("Right"),
+            KeyCode::PageUp => f.write_str("PgUp"),
+            KeyCode::PageDown => f.write_str("PgDn"),
+            KeyCode::Home => f.write_str("Home"),
+            KeyCode::End => f.write_str("End"),
+            KeyCode::Backspace => f.write_str("Backspace"),
+            KeyCode::Delete => f.write_str("Delete"),
+            KeyCode::Insert => f.write_str("Insert"),
+            KeyCode::F(n) => write!(f, "F{n}"),
+            other => write!(f, "{other:?}"),
+        }
+    }
+}
+
+/// One resolved binding.
+#[derive(Debug, Clone)]
+struct Binding {
+    name: &'static str,
+    action: Action,
+    keys: Vec<Key>,
+    help: &'static str,
+    scope: Scope,
+}
+
+/// The active key bindings.
+#[derive(Debug, Clone)]
+pub struct KeyMap {
+    bindings: Vec<Binding>,
+}
+
+impl Default for KeyMap {
+    fn default() -> Self {
+        let bindings = SPECS
+            .iter()
+            .map(|s| Binding {
+                name: s.name,
+                action: s.action,
+                keys: parse_keys(s.keys).unwrap_or_default(),
+                help: s.help,
+                scope: s.scope,
+            })
+            .collect();
+        KeyMap { bindings }
+    }
+}
+
+fn parse_keys(list: &str) -> Result<Vec<Key>, String> {
+    let keys: Vec<Key> = list
+        .split_whitespace()
+        .map(Key::parse)
+        .collect::<Result<_, _>>()?;
+    if keys.is_empty() {
+        return Err("no key given".to_string());
+    }
+    Ok(keys)
+}
+
+impl KeyMap {
+    /// The defaults with the config file's `[keys]` applied: `action = "key"` or several keys
+    /// separated by spaces (`down = "j down"`). Unknown action names, unknown keys and a key bound
+    /// to two actions that are active on the same screen are errors.
+    pub fn from_config(keys: &BTreeMap<String, String>) -> Result<KeyMap, String> {
+        let mut map = KeyMap::default();
+        for (name, value) in keys {
+            let Some(binding) = map.bindings.iter_mut().find(|b| b.name == name.as_str()) else {
+                let names: Vec<&str> = SPECS.iter().map(|s| s.name).collect();
+                return Err(format!(
+                    "[keys]: unknown action '{name}' (known: {})",
+                    names.join(", ")
+                ));
+            };
+            binding.keys = parse_keys(value).map_err(|e| format!("[keys] {name}: {e}"))?;
+        }
+        for (i, a) in map.bindings.iter().enumerate() {
+            for b in &map.bindings[i + 1..] {
+                if !a.scope.overlaps(b.scope) {
+                    continue;
+                }
+                if let Some(k) = a.keys.iter().find(|k| b.keys.contains(k)) {
+                    return Err(format!(
+                        "[keys]: '{k}' is bound to both {} and {}",
+                        a.name, b.name
+                    ));
+                }
+            }
+        }
+        Ok(map)
+    }
+
+    /// The keys of an action, for the footer and help ("q", "k/Up").
+    pub fn keys_of(&self, action: Action) -> String {
+        self.bindings
+            .iter()
+            .find(|b| b.action == action)
+            .map(|b| {
+                b.keys
+                    .iter()
+                    .map(|k| k.to_string())
+                    .collect::<Vec<_>>()
+                    .join("/")
+            })
+            .unwrap_or_default()
+    }
+
+    /// Every configurable binding: (config name, keys as shown, help text).
+    pub fn help_rows(&self) -> Vec<(&'static str, String, &'static str)> {
+        self.bindings
+            .iter()
+            .map(|b| (b.name, self.keys_of(b.action), b.help))
+            .collect()
+    }
+}
+
+/// The action for a key press in a mode, if any. Ctrl-C always quits.
+pub fn action_for(key: KeyEvent, mode: Mode, map: &KeyMap) -> Option<Action> {
+    if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        return Some(Action::Quit);
+    }
+    if mode == Mode::Prompt {
+        return match key.code {
+            KeyCode::Esc => Some(Action::Cancel),
+            KeyCode::Enter => Some(Action::Submit),
+            KeyCode::Backspace => Some(Action::Backspace),
+            KeyCode::Char(c)
+                if !key
+                    .modifiers
+                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+            {
+                Some(Action::Input(c))
+            }
+            _ => None,
+        };
+    }
+    map.bindings
+        .iter()
+        .filter(|b| b.scope.contains(mode))
+        .find(|b| b.keys.iter().any(|k| k.matches(&key)))
+        .map(|b| b.action)
+}
+
+/// What the command-making actions need to know about the selection.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Selection {
+    pub session: Option<SessionId>,
+    pub target: Option<usize>,
+    /// The selected session's retries are paused.
+    pub paused: bool,
+    /// All retries are paused.
+    pub paused_all: bool,
+}
+
+/// The command an action sends right away, if it sends one. `Add` and `Close` first ask for
+/// input (see [`parse_add`] and [`parse_close`]); navigation and view actions send nothing.
+pub fn command_for(action: Action, sel: &Selection) -> Option<Command> {
+    match action {
+        Action::Quit => Some(Command::Shutdown),
+        Action::Export => Some(Command::FlushExport),
+        Action::ReconnectAll => Some(Command::ReconnectNow { session: None }),
+        Action::PauseAll => Some(Command::SetPaused {
+            session: None,
+            paused: !sel.paused_all,
+        }),
+        Action::Reconnect => sel
+            .session
+            .map(|id| Command::ReconnectNow { session: Some(id) }),
+        Action::Pause => sel.session.map(|id| Command::SetPaused {
+            session: Some(id),
+            paused: !sel.paused,
+        }),
+        Action::Grow => sel.target.map(|target| Command::Grow { target, count: 1 }),
+        Action::Shrink => sel
+            .target
+            .map(|target| Command::Shrink { target, count: 1 }),
+        _ => None,
+    }
+}
+
+/// Largest number of sessions one `a` may add.
+pub const MAX_ADD: usize = 10_000;
+
+/// Parse the `a` prompt: `URL [COUNT]` (count defaults to 1).
+pub fn parse_add(input: &str) -> Result<Command, String> {
+    let mut parts = input.split_whitespace();
+    let url = parts
+        .next()
+        .ok_or_else(|| "give a ws:// or wss:// URL, then a count".to_string())?;
+    let parsed = url::Url::parse(url).map_err(|e| format!("invalid URL '{url}': {e}"))?;
+    if !matches!(parsed.scheme(), "ws" | "wss") {
+        return Err(format!(
+            "invalid URL '{url}': the scheme must be ws:// or wss://"
+        ));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(format!("invalid URL '{url}': no host"));
+    }
+    let count = match parts.next() {
+        None => 1,
+        Some(n) => match n.parse::<usize>() {
+            Ok(n @ 1..=MAX_ADD) => n,
+            _ => return Err(format!("invalid count '{n}' (1..={MAX_ADD})")),
+        },
+    };
+    if let Some(extra) = parts.next() {
+        return Err(format!("unexpected '{extra}' after the count"));
+    }
+    Ok(Command::AddSessions {
+        url: url.to_string(),
+        count,
+    })
+}
+
+/// Largest close reason, in bytes (RFC 6455 section 5.5: control frame payload <= 125).
+pub const MAX_REASON: usize = 123;
+
+/// Parse the `c` prompt: `[CODE] [REASON...]`; empty means 1000. Codes that must not be sent
+/// (1004-1006, 1015, 0-999, 1016-2999, above 4999) are refused.
+pub fn parse_close(input: &str, session: SessionId) -> Result<Command, String> {
+    let input = input.trim();
+    let (code_str, reason) = match input.split_once(char::is_whitespace) {
+        Some((c, r)) => (c, r.trim()),
+        None => (input, ""),
+    };
+    let code = if code_str.is_empty() {
+        1000
+    } else {
+        code_str
+            .parse::<u16>()
+            .map_err(|_| format!("invalid close code '{code_str}' (a number, e.g. 1000)"))?
+    };
+    let sendable = matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999);
+    if !sendable {
+        return Err(format!(
+            "close code {code} cannot be sent: use 1000-1003, 1007-1014 or 3000-4999"
+        ));
+    }
+    if reason.len() > MAX_REASON {
+        return Err(format!(
+            "close reason is {} bytes; at most {MAX_REASON} are allowed",
+            reason.len()
+        ));
+    }
+    Ok(Command::Close {
+        session,
+        code,
+        reason: reason.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn press(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    fn ch(c: char) -> KeyEvent {
+        let mods = if c.is_ascii_uppercase() {
+            KeyModifiers::SHIFT
+        } else {
+            KeyModifiers::NONE
+        };
+        KeyEvent::new(KeyCode::Char(c), mods)
+    }
+
+    #[test]
+    fn default_map_has_no_conflicts() {
+        assert!(KeyMap::from_config(&BTreeMap::new()).is_ok());
+        for spec in SPECS {
+            assert!(parse_keys(spec.keys).is_ok(), "{}", spec.name);
+        }
+    }
+
+    #[test]
+    fn shift_is_part_of_the_character() {
+        let map = KeyMap::default();
+        assert_eq!(
+            action_for(ch('P'), Mode::Sessions, &map),
+            Some(Action::PauseAll)
+        );
+        assert_eq!(
+            action_for(ch('p'), Mode::Sessions, &map),
+            Some(Action::Pause)
+        );
+        let question = KeyEvent::new(KeyCode::Char('?'), KeyModifiers::SHIFT);
+        assert_eq!(action_for(question, Mode::Storm, &map), Some(Action::Help));
+    }
+
+    #[test]
+    fn same_key_differs_by_mode() {
+        let map = KeyMap::default();
+        assert_eq!(
+            action_for(ch('c'), Mode::Sessions, &map),
+            Some(Action::Close)
+        );
+        assert_eq!(
+            action_for(ch('c'), Mode::Explain, &map),
+            Some(Action::Compare)
+        );
+        assert_eq!(action_for(ch('c'), Mode::Storm, &map), None);
+        assert_eq!(
+            action_for(press(KeyCode::Esc), Mode::Sessions, &map),
+            None,
+            "Esc on the main screen does nothing"
+        );
+    }
+
+    #[test]
+    fn parse_keys_forms() {
+        assert_eq!(
+            Key::parse("ctrl-x"),
+            Ok(Key {
+                code: KeyCode::Char('x'),
+                modifiers: KeyModifiers::CONTROL
+            })
+        );
+        assert_eq!(Key::parse("F5").map(|k| k.code), Ok(KeyCode::F(5)));
+        assert_eq!(Key::parse("F").map(|k| k.code), Ok(KeyCode::Char('F')));
+        assert_eq!(Key::parse("-").map(|k| k.code), Ok(KeyCode::Char('-')));
+        assert_eq!(Key::parse("PgDn").map(|k| k.code), Ok(KeyCode::PageDown));
+        assert!(Key::parse("hyper-q").is_err());
+        assert!(Key::parse("").is_err());
+        assert!(Key::parse("f13").is_err());
+    }
+}

@@ -1,0 +1,571 @@
+//! One session in full: handshake, extensions parameter by parameter, the last close with its
+//! explanation, and the backoff timeline as a table and as a drawing on a time axis.
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use crate::codes::explain;
+use crate::engine::events::{HandshakeInfo, SessionId, SessionState};
+use crate::protocol::extensions::Extension;
+use crate::redact;
+use crate::state::snapshot::{AttemptRecord, SessionView, Snapshot};
+
+use super::{Theme, format};
+use crate::tui::view::ViewState;
+
+/// Text from a remote peer, safe to draw: control characters escaped (text that is already
+/// escaped is left alone, so backslashes are not doubled).
+pub fn safe(s: &str) -> Cow<'_, str> {
+    if s.chars().any(char::is_control) {
+        Cow::Owned(redact::escape_control(s))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+pub fn draw(
+    frame: &mut Frame,
+    area: Rect,
+    snap: &Snapshot,
+    view: &ViewState,
+    id: SessionId,
+    t: Theme,
+) {
+    if area.height == 0 || area.width == 0 {
+        return;
+    }
+    let inner_width = area.width;
+    let lines = match snap.index_of(id).and_then(|i| snap.sessions.get(i)) {
+        Some(s) => lines(s, snap, view, inner_width, t),
+        None => vec![Line::styled(
+            format!("session s{id} no longer exists (it was removed)"),
+            t.dim(),
+        )],
+    };
+    let height = area.height.saturating_sub(1);
+    let max_scroll = u16::try_from(lines.len())
+        .unwrap_or(u16::MAX)
+        .saturating_sub(height);
+    let scroll = view.detail_scroll.min(max_scroll);
+    let mut block = Block::default()
+        .borders(Borders::TOP)
+        .title(format!(" Session s{id} (Esc: back, j/k: scroll) "))
+        .title_style(t.heading());
+    if let Some(hint) = super::scroll_hint(scroll, height, lines.len()) {
+        block = block.title(Line::styled(hint, t.dim()).right_aligned());
+    }
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
+}
+
+fn heading(text: impl Into<String>, t: Theme) -> Line<'static> {
+    Line::styled(text.into(), t.heading())
+}
+
+/// `label value` lines, the value wrapped to `width` under itself.
+fn push_kv(
+    out: &mut Vec<Line<'static>>,
+    label: &str,
+    value: &str,
+    style: Style,
+    width: u16,
+    t: Theme,
+) {
+    push_wrapped(out, format!("  {label:<12}"), value, style, width, t);
+}
+
+/// `prefix` then `value` wrapped to `width`, continuation lines aligned under the value.
+fn push_wrapped(
+    out: &mut Vec<Line<'static>>,
+    prefix: String,
+    value: &str,
+    style: Style,
+    width: u16,
+    t: Theme,
+) {
+    let indent = prefix.chars().count();
+    let room = usize::from(width).saturating_sub(indent).max(10);
+    for (i, l) in format::wrap(value, room).into_iter().enumerate() {
+        let lead = if i == 0 {
+            Span::styled(prefix.clone(), t.label())
+        } else {
+            Span::raw(" ".repeat(indent))
+        };
+        out.push(Line::from(vec![lead, Span::styled(l, style)]));
+    }
+}
+
+/// Every line of the detail of one session.
+pub fn lines(
+    s: &SessionView,
+    snap: &Snapshot,
+    view: &ViewState,
+    width: u16,
+    t: Theme,
+) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    let mut state = vec![
+        Span::styled("  state       ", t.label()),
+        Span::styled(s.state.as_str(), t.state(s.state)),
+        Span::raw(format!(
+            " for {}",
+            format::duration_ms(format::ms_since(s.state_since, snap.now))
+        )),
+        Span::styled("  attempt ", t.label()),
+        Span::raw(s.attempt.to_string()),
+    ];
+    if let Some(up) = format::uptime_ms(s, snap.now) {
+        state.push(Span::styled("  uptime ", t.label()));
+        state.push(Span::raw(format::duration_ms(up)));
+    }
+    if s.state == SessionState::Waiting
+        && let Some(at) = s.next_attempt_at
+    {
+        state.push(Span::styled("  next attempt in ", t.label()));
+        state.push(Span::raw(format::duration_ms(format::ms_until(
+            at, snap.now,
+        ))));
+    }
+    if s.paused {
+        state.push(Span::styled("  retries paused", t.warn()));
+    }
+    push_kv(
+        &mut out,
+        "target",
+        &format!("#{} {}", s.target, &*s.url),
+        t.plain(),
+        width,
+        t,
+    );
+    out.push(Line::from(state));
+    if let Some((kind, msg)) = &s.last_error {
+        push_kv(
+            &mut out,
+            "last error",
+            &format!("{}: {}", kind.as_str(), safe(msg)),
+            t.error(),
+            width,
+            t,
+        );
+    }
+    out.push(Line::raw(""));
+
+    match &s.last_handshake {
+        Some(h) => {
+            handshake_lines(&mut out, h, width, t);
+            out.push(Line::raw(""));
+            extension_lines(&mut out, h, width, t);
+        }
+        None => {
+            out.push(heading("Handshake", t));
+            out.push(Line::styled("  no HTTP answer yet", t.dim()));
+        }
+    }
+    out.push(Line::raw(""));
+    close_lines(&mut out, s, view, width, t);
+    out.push(Line::raw(""));
+    timeline_lines(&mut out, s, snap, width, t);
+    out
+}
+
+fn ms_f(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| format!("{v:.1}ms"))
+}
+
+fn handshake_lines(out: &mut Vec<Line<'static>>, h: &HandshakeInfo, width: u16, t: Theme) {
+    let status_style = if h.status == 101 { t.good() } else { t.error() };
+    out.push(Line::from(vec![
+        Span::styled("Handshake  ", t.heading()),
+        Span::styled(safe(&h.status_line).into_owned(), status_style),
+    ]));
+    let tm = &h.timings_ms;
+    let timings = format!(
+        "dns {}, connect {}, tls {}, upgrade {}",
+        ms_f(tm.dns),
+        ms_f(tm.connect),
+        ms_f(tm.tls),
+        ms_f(tm.upgrade)
+    );
+    push_kv(out, "timings", &timings, t.plain(), width, t);
+    if let Some(p) = &h.subprotocol {
+        push_kv(out, "subprotocol", &safe(p), t.plain(), width, t);
+    }
+    if let Some(ms) = h.retry_after_ms {
+        push_kv(
+            out,
+            "Retry-After",
+            &format::duration_ms(ms),
+            t.plain(),
+            width,
+            t,
+        );
+    }
+    if let Some(raw) = &h.retry_after_invalid {
+        push_kv(
+            out,
+            "Retry-After",
+            &format!("unparsable value \"{}\" (ignored)", safe(raw)),
+            t.warn(),
+            width,
+            t,
+        );
+    }
+    for (title, headers) in [
+        ("request", &h.request_headers),
+        ("response", &h.response_headers),
+    ] {
+        out.push(Line::styled(format!("  {title} headers"), t.label()));
+        if headers.is_empty() {
+            out.push(Line::styled("    (none)", t.dim()));
+        }
+        for (name, value) in headers {
+            push_wrapped(
+                out,
+                format!("    {}: ", safe(name)),
+                &safe(redact::header_value(name, value)),
+                t.plain(),
+                width,
+                t,
+            );
+        }
+    }
+    if let Some(body) = &h.body {
+        push_kv(
+            out,
+            "body",
+            &format!("\"{}\"", safe(body)),
+            t.plain(),
+            width,
+            t,
+        );
+    }
+}
+
+/// Parameters of an extension by name, if present in a list.
+fn find<'e>(list: &'e [Extension], name: &str) -> Option<&'e Extension> {
+    list.iter().find(|e| e.name.eq_ignore_ascii_case(name))
+}
+
+fn extension_lines(out: &mut Vec<Line<'static>>, h: &HandshakeInfo, width: u16, t: Theme) {
+    out.push(heading("Extensions", t));
+    for (label, list) in [
+        ("offered", &h.offered),
+        ("accepted", &h.accepted),
+        ("required", &h.required),
+    ] {
+        push_kv(out, label, &format::extensions(list), t.plain(), width, t);
+    }
+    let mut names: Vec<&str> = Vec::new();
+    for e in h.offered.iter().chain(&h.accepted).chain(&h.required) {
+        if !names.iter().any(|n| n.eq_ignore_ascii_case(&e.name)) {
+            names.push(&e.name);
+        }
+    }
+    for name in names {
+        let offered = find(&h.offered, name);
+        let accepted = find(&h.accepted, name);
+        let required = find(&h.required, name).is_some();
+        let verdict = match (offered.is_some(), accepted.is_some()) {
+            (true, true) => ("accepted", t.good()),
+            (true, false) if required => ("required but not accepted", t.error()),
+            (true, false) => ("declined by the server", t.dim()),
+            (false, true) => ("answered without an offer", t.error()),
+            (false, false) => ("required, never offered", t.error()),
+        };
+        out.push(Line::from(vec![
+            Span::raw(format!("  {}: ", safe(name))),
+            Span::styled(verdict.0, verdict.1),
+        ]));
+        let mut params: Vec<&str> = Vec::new();
+        for p in offered
+            .iter()
+            .chain(accepted.iter())
+            .flat_map(|e| e.params.iter())
+        {
+            if !params.contains(&p.name.as_str()) {
+                params.push(&p.name);
+            }
+        }
+        for p in params {
+            let value_in = |e: Option<&Extension>| -> Option<String> {
+                e.and_then(|e| e.params.iter().find(|q| q.name == p))
+                    .map(|q| q.value.clone().unwrap_or_else(|| "(set)".to_string()))
+            };
+            let (o, a) = (value_in(offered), value_in(accepted));
+            let note = match (&o, &a) {
+                (Some(_), Some(_)) => ("agreed", t.good()),
+                (Some(_), None) => ("not in the answer", t.dim()),
+                (None, Some(_)) => ("added by the server", t.warn()),
+                (None, None) => ("", t.dim()),
+            };
+            out.push(Line::from(vec![
+                Span::raw(format!("    {p:<28}")),
+                Span::styled("offered ", t.label()),
+                Span::raw(format!("{:<7}", o.as_deref().unwrap_or("-"))),
+                Span::styled(" accepted ", t.label()),
+                Span::raw(format!("{:<7} ", a.as_deref().unwrap_or("-"))),
+                Span::styled(note.0, note.1),
+            ]));
+        }
+    }
+    if !h.missing.is_empty() {
+        let text = format!(
+            "{} (required, not accepted: wsmon closes with 1010)",
+            safe(&h.missing.join(", "))
+        );
+        push_kv(out, "missing", &text, t.error(), width, t);
+    }
+    if !h.unexpected.is_empty() {
+        let text = format!(
+            "{} (not offered or not valid: the connection fails)",
+            safe(&h.unexpected.join(", "))
+        );
+        push_kv(out, "unexpected", &text, t.error(), width, t);
+    }
+}
+
+fn close_lines(
+    out: &mut Vec<Line<'static>>,
+    s: &SessionView,
+    view: &ViewState,
+    width: u16,
+    t: Theme,
+) {
+    let Some(c) = &s.last_close else {
+        out.push(heading("Last close", t));
+        out.push(Line::styled("  none yet", t.dim()));
+        if let Some(why) = &s.ended_why {
+            push_kv(out, "not retried", &safe(why), t.warn(), width, t);
+        }
+        return;
+    };
+    let mut how = format!("by {}", c.initiator.as_str());
+    how.push_str(if c.clean { ", clean" } else { ", not clean" });
+    if let Some(up) = c.uptime_ms {
+        how.push_str(&format!(", after {} open", format::duration_ms(up)));
+    }
+    out.push(Line::from(vec![
+        Span::styled("Last close  ", t.heading()),
+        Span::styled(c.code.to_string(), t.code(c.code).add_modifier_bold()),
+        Span::raw(format!(" {}  ", view.registry.name_in(c.code, view.lang))),
+        Span::styled(how, t.dim()),
+    ]));
+    if !c.reason.is_empty() {
+        push_kv(
+            out,
+            "reason",
+            &format!("\"{}\"", safe(&c.reason)),
+            t.plain(),
+            width,
+            t,
+        );
+    }
+    if let Some(why) = &s.ended_why {
+        push_kv(out, "not retried", &safe(why), t.warn(), width, t);
+    }
+    let text = explain::render_one(view.registry, c.code, view.lang, false);
+    let code = c.code.to_string();
+    // The first line repeats the code and name shown just above.
+    let skip = usize::from(text.lines().next().is_some_and(|l| l.starts_with(&code)));
+    for line in text.lines().skip(skip) {
+        out.push(Line::raw(format!("  {line}")));
+    }
+}
+
+/// Extension so code colors can be made bold without importing Modifier everywhere.
+trait BoldExt {
+    fn add_modifier_bold(self) -> Self;
+}
+
+impl BoldExt for ratatui::style::Style {
+    fn add_modifier_bold(self) -> Self {
+        self.add_modifier(ratatui::style::Modifier::BOLD)
+    }
+}
+
+fn opt_ms(v: Option<u64>) -> String {
+    v.map_or_else(|| "-".to_string(), format::duration_ms)
+}
+
+fn timeline_lines(
+    out: &mut Vec<Line<'static>>,
+    s: &SessionView,
+    snap: &Snapshot,
+    width: u16,
+    t: Theme,
+) {
+    let n = s.timeline.len();
+    let title = if s.timeline_dropped > 0 {
+        format!(
+            "Backoff timeline (last {n} attempts; {} earlier not kept)",
+            s.timeline_dropped
+        )
+    } else {
+        format!("Backoff timeline ({n} attempts)")
+    };
+    out.push(heading(title, t));
+    if n == 0 {
+        out.push(Line::styled("  no attempt yet", t.dim()));
+        return;
+    }
+    out.push(Line::styled(
+        format!(
+            "  {:>4}  {:<11} {:<9} {:>6} {:>6} {:>6}  {:<11} {:>7}",
+            "#", "cause", "rule", "window", "delay", "retry", "outcome", "uptime"
+        ),
+        t.label(),
+    ));
+    let max_window = s.timeline.iter().filter_map(|r| r.window_ms).max();
+    let bar_room = usize::from(width).saturating_sub(76).clamp(4, 32);
+    for r in &s.timeline {
+        let bar = match (r.window_ms, max_window) {
+            (Some(w), Some(m)) if m > 0 => {
+                let len = ((w as f64 / m as f64) * bar_room as f64).round() as usize;
+                "█".repeat(len.max(1))
+            }
+            _ => String::new(),
+        };
+        let outcome = r
+            .outcome
+            .as_ref()
+            .map_or_else(|| "pending".to_string(), format::outcome);
+        out.push(Line::from(vec![
+            Span::raw(format!(
+                "  {:>4}  {:<11} {:<9} {:>6} {:>6} {:>6}  ",
+                r.attempt,
+                r.cause
+                    .as_ref()
+                    .map_or_else(|| "-".to_string(), format::cause),
+                r.kind.map_or("-", format::delay_kind),
+                opt_ms(r.window_ms),
+                opt_ms(r.delay_ms),
+                opt_ms(r.retry_after_ms),
+            )),
+            Span::raw(format!("{outcome:<11} {:>7}  ", opt_ms(r.uptime_ms))),
+            Span::styled(bar, t.series(0)),
+        ]));
+    }
+    out.push(Line::raw(""));
+    axis_lines(out, s, snap.now, width, t);
+}
+
+/// Column of time `at` on an axis from `t0` spanning `span_ms` over `cols` columns.
+fn column(at: DateTime<Utc>, t0: DateTime<Utc>, span_ms: u64, cols: usize) -> usize {
+    let offset = u64::try_from((at - t0).num_milliseconds()).unwrap_or(0);
+    if span_ms == 0 || cols <= 1 {
+        return 0;
+    }
+    ((offset as f64 / span_ms as f64) * (cols - 1) as f64).round() as usize
+}
+
+/// The attempts drawn on a time axis: attempt numbers above markers, so doubling gaps show.
+fn axis_lines(
+    out: &mut Vec<Line<'static>>,
+    s: &SessionView,
+    now: DateTime<Utc>,
+    width: u16,
+    t: Theme,
+) {
+    let starts: Vec<(&AttemptRecord, DateTime<Utc>)> = s
+        .timeline
+        .iter()
+        .filter_map(|r| r.started_at.map(|at| (r, at)))
+        .collect();
+    let Some(&(_, t0)) = starts.first() else {
+        return;
+    };
+    let next = s
+        .next_attempt_at
+        .filter(|_| s.state == SessionState::Waiting);
+    let end = next.map_or(now, |n| n.max(now));
+    let span_ms = u64::try_from((end - t0).num_milliseconds()).unwrap_or(0);
+    let cols = usize::from(width).saturating_sub(4).min(100);
+    if cols < 10 {
+        return;
+    }
+    out.push(heading(
+        format!(
+            "Attempts on a time axis (0 .. {})",
+            format::duration_ms(span_ms)
+        ),
+        t,
+    ));
+    let mut labels = vec![' '; cols];
+    let mut marks = vec![' '; cols];
+    let first = column(t0, t0, span_ms, cols);
+    let last_start = starts.last().map_or(t0, |(_, at)| *at);
+    let last = column(last_start, t0, span_ms, cols);
+    for m in marks.iter_mut().take(last + 1).skip(first) {
+        *m = '─';
+    }
+    let now_col = column(now, t0, span_ms, cols);
+    if let Some(n) = next {
+        let c = column(n, t0, span_ms, cols);
+        for m in marks.iter_mut().take(c).skip(last + 1) {
+            *m = '┄';
+        }
+        if let Some(m) = marks.get_mut(c) {
+            *m = '○';
+        }
+    }
+    for (r, at) in &starts {
+        let c = column(*at, t0, span_ms, cols);
+        if let Some(m) = marks.get_mut(c) {
+            *m = '●';
+        }
+        let label = r.attempt.to_string();
+        for (k, ch) in label.chars().enumerate() {
+            if let Some(l) = labels.get_mut(c + k) {
+                *l = ch;
+            }
+        }
+    }
+    if let Some(m) = marks.get_mut(now_col)
+        && matches!(*m, ' ' | '─' | '┄')
+    {
+        *m = '|';
+    }
+    let mut scale = vec![' '; cols];
+    let ticks = [
+        (0usize, "0s".to_string()),
+        (cols / 2, format::duration_ms(span_ms / 2)),
+        (cols.saturating_sub(1), format::duration_ms(span_ms)),
+    ];
+    for (i, (pos, text)) in ticks.iter().enumerate() {
+        let len = text.chars().count();
+        let start = match i {
+            0 => *pos,
+            1 => pos.saturating_sub(len / 2),
+            _ => (pos + 1).saturating_sub(len),
+        };
+        for (k, ch) in text.chars().enumerate() {
+            if let Some(cell) = scale.get_mut(start + k) {
+                *cell = ch;
+            }
+        }
+    }
+    let indent = "  ";
+    out.push(Line::raw(format!(
+        "{indent}{}",
+        labels.iter().collect::<String>().trim_end()
+    )));
+    out.push(Line::styled(
+        format!("{indent}{}", marks.iter().collect::<String>().trim_end()),
+        t.series(0),
+    ));
+    out.push(Line::styled(
+        format!("{indent}{}", scale.iter().collect::<String>().trim_end()),
+        t.dim(),
+    ));
+    out.push(Line::styled(
+        format!("{indent}● attempt   | now   ○ next attempt"),
+        t.dim(),
+    ));
+}

@@ -1,0 +1,264 @@
+//! Small, pure text formatters shared by the views: durations, counts, bytes, extensions.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+
+use crate::engine::events::{Cause, DelayKind, SessionState};
+use crate::protocol::extensions::Extension;
+use crate::state::snapshot::{Outcome, SessionView};
+
+/// How long the current connection has been open, in ms (Open and Closing only).
+pub fn uptime_ms(s: &SessionView, now: DateTime<Utc>) -> Option<u64> {
+    match s.state {
+        SessionState::Open | SessionState::Closing => s
+            .opened_at
+            .map(|t| u64::try_from((now - t).num_milliseconds()).unwrap_or(0)),
+        _ => None,
+    }
+}
+
+/// Milliseconds until `t` (0 when past).
+pub fn ms_until(t: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
+    u64::try_from((t - now).num_milliseconds()).unwrap_or(0)
+}
+
+/// Milliseconds from `t` to `now` (0 when `t` is in the future).
+pub fn ms_since(t: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
+    ms_until(now, t)
+}
+
+/// A duration in ms as a short human text: `850ms`, `12.3s`, `4m05s`, `2h03m`, `3d04h`.
+pub fn duration_ms(ms: u64) -> String {
+    let s = ms / 1000;
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else if ms < 60_000 {
+        format!("{}.{}s", s, (ms % 1000) / 100)
+    } else if s < 3600 {
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else if s < 86_400 {
+        format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
+    } else {
+        format!("{}d{:02}h", s / 86_400, (s % 86_400) / 3600)
+    }
+}
+
+/// A duration in ms, rounded to whole units for tight columns: `850ms`, `12s`, `4m05s`.
+pub fn duration_short(ms: u64) -> String {
+    if (1000..60_000).contains(&ms) {
+        format!("{}s", ms / 1000)
+    } else {
+        duration_ms(ms)
+    }
+}
+
+/// Round-trip time from microseconds: `850us`, `12.3ms`, `1.20s`.
+pub fn rtt(us: u64) -> String {
+    if us < 1000 {
+        format!("{us}us")
+    } else if us < 1_000_000 {
+        format!("{:.1}ms", us as f64 / 1000.0)
+    } else {
+        format!("{:.2}s", us as f64 / 1_000_000.0)
+    }
+}
+
+/// A count: `999`, `1.2k`, `34k`, `5.6M`, `7.8G`.
+pub fn count(n: u64) -> String {
+    scaled(n, 1000.0, &["", "k", "M", "G", "T"])
+}
+
+/// Bytes in binary units: `512B`, `1.2K`, `34K`, `5.6M`, `7.8G` (K = KiB).
+pub fn bytes(n: u64) -> String {
+    scaled(n, 1024.0, &["B", "K", "M", "G", "T"])
+}
+
+fn scaled(n: u64, base: f64, units: &[&str]) -> String {
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= base && unit + 1 < units.len() {
+        v /= base;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n}{}", units[0])
+    } else if v < 10.0 {
+        format!("{v:.1}{}", units[unit])
+    } else {
+        format!("{:.0}{}", v.floor(), units[unit])
+    }
+}
+
+/// One extension as a header value: `permessage-deflate; client_max_window_bits=15`.
+pub fn extension(e: &Extension) -> String {
+    let mut out = e.name.clone();
+    for p in &e.params {
+        out.push_str("; ");
+        out.push_str(&p.name);
+        if let Some(v) = &p.value {
+            let _ = write!(out, "={v}");
+        }
+    }
+    out
+}
+
+/// A list of extensions as one header value ("-" for none).
+pub fn extensions(list: &[Extension]) -> String {
+    if list.is_empty() {
+        return "-".to_string();
+    }
+    list.iter().map(extension).collect::<Vec<_>>().join(", ")
+}
+
+/// The short name of an extension for the table: `deflate` for permessage-deflate.
+pub fn ext_name(name: &str) -> &str {
+    if name.eq_ignore_ascii_case("permessage-deflate") {
+        "deflate"
+    } else {
+        name
+    }
+}
+
+/// The negotiated extensions of the session's last successful handshake, short ("-" if none).
+pub fn ext_short(s: &SessionView) -> Cow<'_, str> {
+    let Some(h) = s.last_handshake.as_ref().filter(|h| h.status == 101) else {
+        return Cow::Borrowed("-");
+    };
+    match h.accepted.as_slice() {
+        [] => Cow::Borrowed("-"),
+        [one] => Cow::Borrowed(ext_name(&one.name)),
+        many => Cow::Owned(
+            many.iter()
+                .map(|e| ext_name(&e.name))
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+    }
+}
+
+/// A cause in a few words: `close 1013`, `HTTP 503`, `error connect`, `manual`.
+pub fn cause(c: &Cause) -> String {
+    match c {
+        Cause::Close { code } => format!("close {code}"),
+        Cause::Status { status } => format!("HTTP {status}"),
+        Cause::Error { kind } => format!("error {}", kind.as_str()),
+        Cause::Manual => "manual".to_string(),
+    }
+}
+
+/// An outcome in a few words: `open`, `close 1013`, `HTTP 503`, `error dns`.
+pub fn outcome(o: &Outcome) -> String {
+    match o {
+        Outcome::Opened => "open".to_string(),
+        Outcome::Closed { code } => format!("close {code}"),
+        Outcome::Status { status } => format!("HTTP {status}"),
+        Outcome::Error { kind } => format!("error {}", kind.as_str()),
+    }
+}
+
+/// A delay rule in a few words.
+pub fn delay_kind(k: DelayKind) -> &'static str {
+    match k {
+        DelayKind::Backoff => "backoff",
+        DelayKind::RestartDelay => "restart",
+        DelayKind::Immediate => "immediate",
+    }
+}
+
+/// `text` cut to `width` characters, with `~` marking the cut.
+pub fn fit(text: &str, width: usize) -> Cow<'_, str> {
+    if text.chars().count() <= width {
+        return Cow::Borrowed(text);
+    }
+    if width == 0 {
+        return Cow::Borrowed("");
+    }
+    let mut out: String = text.chars().take(width - 1).collect();
+    out.push('~');
+    Cow::Owned(out)
+}
+
+/// Greedy word wrap to `width` characters; words longer than a line are cut. Never empty.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut len = 0;
+    for word in text.split_whitespace() {
+        let mut word: Vec<char> = word.chars().collect();
+        loop {
+            let need = if len == 0 { word.len() } else { word.len() + 1 };
+            if len + need <= width {
+                if len > 0 {
+                    line.push(' ');
+                }
+                line.extend(word.iter());
+                len += need;
+                break;
+            }
+            if len > 0 {
+                lines.push(std::mem::take(&mut line));
+                len = 0;
+                continue;
+            }
+            let tail = word.split_off(width.min(word.len()));
+            lines.push(word.iter().collect());
+            word = tail;
+            if word.is_empty() {
+                break;
+            }
+        }
+    }
+    if len > 0 || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// A host and path for the table: the URL without its scheme.
+pub fn short_url(url: &str) -> &str {
+    url.split_once("://").map_or(url, |(_, rest)| rest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration_ms(850), "850ms");
+        assert_eq!(duration_ms(12_345), "12.3s");
+        assert_eq!(duration_ms(245_000), "4m05s");
+        assert_eq!(duration_ms(7_380_000), "2h03m");
+        assert_eq!(duration_ms(3 * 86_400_000 + 4 * 3_600_000), "3d04h");
+        assert_eq!(duration_short(12_345), "12s");
+    }
+
+    #[test]
+    fn counts_and_bytes() {
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1234), "1.2k");
+        assert_eq!(count(34_567), "34k");
+        assert_eq!(bytes(512), "512B");
+        assert_eq!(bytes(1536), "1.5K");
+        assert_eq!(bytes(5 * 1024 * 1024), "5.0M");
+        assert_eq!(rtt(850), "850us");
+        assert_eq!(rtt(12_345), "12.3ms");
+    }
+
+    #[test]
+    fn wrap_words_and_cuts() {
+        assert_eq!(wrap("a bb ccc", 4), vec!["a bb", "ccc"]);
+        assert_eq!(wrap("abcdefgh", 3), vec!["abc", "def", "gh"]);
+        assert_eq!(wrap("", 5), vec![""]);
+    }
+
+    #[test]
+    fn fit_marks_cuts() {
+        assert_eq!(fit("abcdef", 4), "abc~");
+        assert_eq!(fit("abc", 4), "abc");
+        assert_eq!(fit("abc", 0), "");
+    }
+}

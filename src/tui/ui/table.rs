@@ -1,0 +1,291 @@
+//! The sessions table. Columns that do not fit are dropped by priority (htop style); only the
+//! visible window of rows is built.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
+
+use crate::engine::events::SessionState;
+use crate::state::snapshot::{Outcome, SessionView, Snapshot};
+
+use super::{Theme, format};
+use crate::tui::view::{Column, ViewState};
+
+/// Which columns to keep when the screen is narrow, most important first.
+const PRIORITY: [Column; 11] = [
+    Column::Id,
+    Column::State,
+    Column::Close,
+    Column::Target,
+    Column::Uptime,
+    Column::Attempt,
+    Column::Ext,
+    Column::Rtt,
+    Column::Ratio,
+    Column::Msgs,
+    Column::Bytes,
+];
+
+const SPACING: u16 = 1;
+const TARGET_MAX: u16 = 40;
+
+fn base_width(col: Column, id_width: u16) -> u16 {
+    match col {
+        Column::Id => id_width,
+        Column::Target => 12,
+        Column::State => 13,
+        Column::Uptime => 6,
+        Column::Attempt => 4,
+        Column::Close => 24,
+        Column::Ext => 7,
+        Column::Rtt => 7,
+        Column::Msgs => 11,
+        Column::Bytes => 12,
+        Column::Ratio => 5,
+    }
+}
+
+/// The columns shown at this width, in display order, with their widths.
+pub fn columns(width: u16, snap: &Snapshot) -> Vec<(Column, u16)> {
+    let max_id = snap.sessions.last().map_or(0, |s| s.id);
+    let id_width = u16::try_from(format!("s{max_id}").len())
+        .unwrap_or(8)
+        .max(3);
+    let mut chosen: Vec<Column> = Vec::new();
+    let mut used: u16 = 0;
+    for col in PRIORITY {
+        let w = base_width(col, id_width);
+        let extra = if chosen.is_empty() { w } else { w + SPACING };
+        if used + extra <= width {
+            used += extra;
+            chosen.push(col);
+        }
+    }
+    let spare = width.saturating_sub(used);
+    Column::ALL
+        .iter()
+        .filter(|c| chosen.contains(c))
+        .map(|&c| {
+            let w = base_width(c, id_width);
+            let w = if c == Column::Target {
+                (w + spare).min(TARGET_MAX)
+            } else {
+                w
+            };
+            (c, w)
+        })
+        .collect()
+}
+
+/// The first visible row so that the cursor is in view, starting from the previous offset.
+pub fn window(offset: usize, cursor: usize, height: usize, len: usize) -> usize {
+    if height == 0 || len == 0 {
+        return 0;
+    }
+    let mut off = offset.min(len.saturating_sub(height));
+    if cursor < off {
+        off = cursor;
+    } else if cursor >= off + height {
+        off = cursor + 1 - height;
+    }
+    off
+}
+
+/// The area holding the table's data rows (below its header row).
+pub fn rows_area(body: Rect) -> Rect {
+    Rect {
+        y: body.y.saturating_add(1).min(body.bottom()),
+        height: body.height.saturating_sub(1),
+        ..body
+    }
+}
+
+/// What a mouse click on the table hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hit {
+    /// A column header: sort by it.
+    Header(Column),
+    /// A data row, by position in the filtered order.
+    Row(usize),
+}
+
+/// Hit-test a click at (x, y) on the table drawn in `body`.
+pub fn hit(body: Rect, x: u16, y: u16, snap: &Snapshot, view: &ViewState) -> Option<Hit> {
+    if x < body.x || x >= body.right() || y < body.y || y >= body.bottom() {
+        return None;
+    }
+    if y == body.y {
+        let mut left = body.x;
+        for (col, w) in columns(body.width, snap) {
+            if x >= left && x < left + w + SPACING {
+                return Some(Hit::Header(col));
+            }
+            left += w + SPACING;
+        }
+        return None;
+    }
+    let rows = rows_area(body);
+    let len = view.order().len();
+    let off = window(view.offset, view.cursor, rows.height as usize, len);
+    let pos = off + (y - rows.y) as usize;
+    (pos < len).then_some(Hit::Row(pos))
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, t: Theme) {
+    if area.height == 0 || area.width == 0 {
+        return;
+    }
+    let cols = columns(area.width, snap);
+    let header = Row::new(cols.iter().map(|(c, _)| {
+        let mut title = c.title().to_string();
+        if *c == view.sort {
+            title.push(if view.descending { '▼' } else { '▲' });
+        }
+        Cell::from(title)
+    }))
+    .style(t.heading().add_modifier(Modifier::UNDERLINED));
+
+    let order = view.order();
+    let rows_area = rows_area(area);
+    let height = rows_area.height as usize;
+    let off = window(view.offset, view.cursor, height, order.len());
+    let end = (off + height).min(order.len());
+    let rows: Vec<Row> = order[off..end]
+        .iter()
+        .enumerate()
+        .filter_map(|(k, &i)| {
+            let s = snap.sessions.get(i)?;
+            let row = build_row(s, i, snap, view, &cols, t);
+            Some(if off + k == view.cursor {
+                row.style(t.selected())
+            } else {
+                row
+            })
+        })
+        .collect();
+    let widths: Vec<Constraint> = cols.iter().map(|(_, w)| Constraint::Length(*w)).collect();
+    let table = Table::new(rows, widths)
+        .header(header)
+        .column_spacing(SPACING);
+    frame.render_widget(table, area);
+
+    if order.is_empty() && rows_area.height > 0 {
+        let msg = if snap.sessions.is_empty() {
+            "no sessions yet (a: add sessions)".to_string()
+        } else {
+            format!(
+                "no session matches the filter ({}); / with empty text clears it",
+                view.filter_summary()
+            )
+        };
+        frame.render_widget(Paragraph::new(Line::styled(msg, t.dim())), rows_area);
+    }
+}
+
+/// The text of the STATE cell: the state, with the countdown to the next attempt when waiting.
+pub fn state_text(s: &SessionView, snap: &Snapshot) -> String {
+    match s.state {
+        SessionState::Waiting if s.paused => "paused".to_string(),
+        SessionState::Waiting => match s.next_attempt_at {
+            Some(at) => format!(
+                "waiting {}",
+                format::duration_short(format::ms_until(at, snap.now))
+            ),
+            None => "waiting".to_string(),
+        },
+        st => st.as_str().to_string(),
+    }
+}
+
+/// The LAST CLOSE cell: code, initiator and name; or what ended the last attempt without a code.
+fn close_cell<'a>(s: &SessionView, view: &ViewState, width: u16, t: Theme) -> Line<'a> {
+    match s.timeline.back().and_then(|r| r.outcome) {
+        Some(Outcome::Status { status }) => {
+            return Line::styled(format!("HTTP {status}"), t.error());
+        }
+        Some(Outcome::Error { kind }) => {
+            return Line::styled(format!("error {}", kind.as_str()), t.error());
+        }
+        _ => {}
+    }
+    match &s.last_close {
+        Some(c) => {
+            let who = match c.initiator {
+                crate::engine::events::Initiator::Server => "srv",
+                crate::engine::events::Initiator::Client => "cli",
+                crate::engine::events::Initiator::Local => "loc",
+            };
+            let code = c.code.to_string();
+            let room = usize::from(width).saturating_sub(code.len() + who.len() + 2);
+            let name = view.registry.name_in(c.code, view.lang);
+            Line::from(vec![
+                Span::styled(code, t.code(c.code)),
+                Span::styled(format!(" {who} "), t.dim()),
+                Span::raw(format::fit(&name, room).into_owned()),
+            ])
+        }
+        None => Line::styled("-", t.dim()),
+    }
+}
+
+fn build_row<'a>(
+    s: &SessionView,
+    index: usize,
+    snap: &Snapshot,
+    view: &ViewState,
+    cols: &[(Column, u16)],
+    t: Theme,
+) -> Row<'a> {
+    let c = snap.counters.get(index).copied().unwrap_or_default();
+    let dash = || Cell::from(Span::styled("-", t.dim()));
+    let cells = cols.iter().map(|(col, w)| match col {
+        Column::Id => Cell::from(format!("s{}", s.id)),
+        Column::Target => {
+            Cell::from(format::fit(format::short_url(&s.url), *w as usize).into_owned())
+        }
+        Column::State => Cell::from(Span::styled(state_text(s, snap), t.state(s.state))),
+        Column::Uptime => match format::uptime_ms(s, snap.now) {
+            Some(ms) => Cell::from(format::duration_ms(ms)),
+            None => dash(),
+        },
+        Column::Attempt => Cell::from(format::count(u64::from(s.attempt))),
+        Column::Close => Cell::from(close_cell(s, view, *w, t)),
+        Column::Ext => Cell::from(format::ext_short(s).into_owned()),
+        Column::Rtt => match c.rtt_us {
+            Some(us) => Cell::from(format::rtt(us)),
+            None => dash(),
+        },
+        Column::Msgs => Cell::from(format!(
+            "{}/{}",
+            format::count(c.msgs_in),
+            format::count(c.msgs_out)
+        )),
+        Column::Bytes => Cell::from(format!(
+            "{}/{}",
+            format::bytes(c.wire_in),
+            format::bytes(c.wire_out)
+        )),
+        Column::Ratio => match c.compression_ratio() {
+            Some(r) => Cell::from(format!("{r:.2}")),
+            None => dash(),
+        },
+    });
+    Row::new(cells)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_keeps_cursor_visible() {
+        assert_eq!(window(0, 0, 10, 100), 0);
+        assert_eq!(window(0, 15, 10, 100), 6);
+        assert_eq!(window(50, 45, 10, 100), 45);
+        assert_eq!(window(95, 99, 10, 100), 90);
+        assert_eq!(window(3, 0, 0, 100), 0);
+        assert_eq!(window(3, 0, 10, 0), 0);
+    }
+}

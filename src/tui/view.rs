@@ -1,0 +1,453 @@
+//! View state: what the user is looking at (tab, selection by session id, scroll, sort, filters,
+//! frozen snapshot, prompt input, status message). The filtered and sorted order of sessions is
+//! cached here and recomputed only when the snapshot, the sort or a filter changes.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use crate::codes::{Lang, Registry};
+use crate::engine::events::{SessionId, SessionState};
+use crate::state::snapshot::{SessionView, Snapshot};
+
+use super::keys::{KeyMap, Mode, Selection};
+use super::ui::format;
+
+/// The two tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tab {
+    #[default]
+    Sessions,
+    Storm,
+}
+
+/// Columns of the sessions table, in display order. Every column sorts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Column {
+    #[default]
+    Id,
+    Target,
+    State,
+    Uptime,
+    Attempt,
+    Close,
+    Ext,
+    Rtt,
+    Msgs,
+    Bytes,
+    Ratio,
+}
+
+impl Column {
+    pub const ALL: [Column; 11] = [
+        Column::Id,
+        Column::Target,
+        Column::State,
+        Column::Uptime,
+        Column::Attempt,
+        Column::Close,
+        Column::Ext,
+        Column::Rtt,
+        Column::Msgs,
+        Column::Bytes,
+        Column::Ratio,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Column::Id => "ID",
+            Column::Target => "TARGET",
+            Column::State => "STATE",
+            Column::Uptime => "UPTIME",
+            Column::Attempt => "ATT",
+            Column::Close => "LAST CLOSE",
+            Column::Ext => "EXT",
+            Column::Rtt => "RTT",
+            Column::Msgs => "MSGS IN/OUT",
+            Column::Bytes => "BYTES IN/OUT",
+            Column::Ratio => "RATIO",
+        }
+    }
+
+    fn position(self) -> usize {
+        Column::ALL.iter().position(|c| *c == self).unwrap_or(0)
+    }
+
+    pub fn next(self) -> Column {
+        Column::ALL[(self.position() + 1) % Column::ALL.len()]
+    }
+
+    pub fn prev(self) -> Column {
+        let n = Column::ALL.len();
+        Column::ALL[(self.position() + n - 1) % n]
+    }
+}
+
+/// What the explain view shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExplainTarget {
+    One(u16),
+    Compare(u16, u16),
+}
+
+/// What a prompt is asking for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    /// `/`: text filter.
+    Filter,
+    /// `a`: URL and count.
+    Add,
+    /// `c`: close code and reason for this session.
+    Close(SessionId),
+    /// `x` without a close code: code(s) to explain.
+    Explain,
+    /// `c` in the explain view: the second code.
+    Compare(u16),
+}
+
+impl PromptKind {
+    pub fn label(self) -> String {
+        match self {
+            PromptKind::Filter => "filter: ".to_string(),
+            PromptKind::Add => "add sessions (URL COUNT): ".to_string(),
+            PromptKind::Close(id) => format!("close s{id} with code [reason] (default 1000): "),
+            PromptKind::Explain => "explain code (or two to compare): ".to_string(),
+            PromptKind::Compare(a) => format!("compare {a} with code: "),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub input: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusKind {
+    Info,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub text: String,
+    pub kind: StatusKind,
+}
+
+/// What determines the cached order.
+#[derive(Debug, Clone, PartialEq)]
+struct OrderKey {
+    generation: u64,
+    sessions: usize,
+    sort: Column,
+    descending: bool,
+    filter: String,
+    state: Option<SessionState>,
+    code: Option<u16>,
+}
+
+/// Everything about the display that is not data.
+#[derive(Debug, Clone)]
+pub struct ViewState {
+    pub tab: Tab,
+    /// The session whose detail is open (Sessions tab).
+    pub detail: Option<SessionId>,
+    pub explain: Option<ExplainTarget>,
+    pub help: bool,
+    pub prompt: Option<Prompt>,
+    /// The selected session, by id (stable across re-sorts).
+    pub selected: Option<SessionId>,
+    /// Position of the selection in `order`.
+    pub cursor: usize,
+    /// First visible row of the table.
+    pub offset: usize,
+    pub detail_scroll: u16,
+    pub explain_scroll: u16,
+    pub help_scroll: u16,
+    pub sort: Column,
+    pub descending: bool,
+    pub filter: String,
+    pub state_filter: Option<SessionState>,
+    pub code_filter: Option<u16>,
+    /// The snapshot shown while the display is frozen.
+    pub frozen: Option<Arc<Snapshot>>,
+    pub status: Option<Status>,
+    pub keys: KeyMap,
+    pub lang: Lang,
+    pub color: bool,
+    pub title: String,
+    pub registry: &'static Registry,
+    /// Indices into the shown snapshot's `sessions`, filtered and sorted.
+    order: Vec<usize>,
+    order_key: Option<OrderKey>,
+}
+
+impl ViewState {
+    pub fn new(
+        keys: KeyMap,
+        lang: Lang,
+        color: bool,
+        title: String,
+        registry: &'static Registry,
+    ) -> ViewState {
+        ViewState {
+            tab: Tab::Sessions,
+            detail: None,
+            explain: None,
+            help: false,
+            prompt: None,
+            selected: None,
+            cursor: 0,
+            offset: 0,
+            detail_scroll: 0,
+            explain_scroll: 0,
+            help_scroll: 0,
+            sort: Column::Id,
+            descending: false,
+            filter: String::new(),
+            state_filter: None,
+            code_filter: None,
+            frozen: None,
+            status: None,
+            keys,
+            lang,
+            color,
+            title,
+            registry,
+            order: Vec::new(),
+            order_key: None,
+        }
+    }
+
+    /// The mode that decides what keys mean.
+    pub fn mode(&self) -> Mode {
+        if self.prompt.is_some() {
+            Mode::Prompt
+        } else if self.help {
+            Mode::Help
+        } else if self.explain.is_some() {
+            Mode::Explain
+        } else if self.tab == Tab::Storm {
+            Mode::Storm
+        } else if self.detail.is_some() {
+            Mode::Detail
+        } else {
+            Mode::Sessions
+        }
+    }
+
+    /// The snapshot to draw: the frozen one, or the latest.
+    pub fn shown<'a>(&'a self, latest: &'a Arc<Snapshot>) -> &'a Arc<Snapshot> {
+        self.frozen.as_ref().unwrap_or(latest)
+    }
+
+    /// Filtered and sorted indices into the shown snapshot (valid after [`ViewState::sync`]).
+    pub fn order(&self) -> &[usize] {
+        &self.order
+    }
+
+    /// Bring the cached order up to date with `snap` (only recomputed when the snapshot, sort or
+    /// filters changed) and keep the selection on the same session id.
+    pub fn sync(&mut self, snap: &Snapshot) {
+        let key = OrderKey {
+            generation: snap.generation,
+            sessions: snap.sessions.len(),
+            sort: self.sort,
+            descending: self.descending,
+            filter: self.filter.clone(),
+            state: self.state_filter,
+            code: self.code_filter,
+        };
+        if self.order_key.as_ref() == Some(&key) {
+            return;
+        }
+        self.order = compute_order(snap, &key, self.registry);
+        self.order_key = Some(key);
+        self.reselect(snap);
+    }
+
+    /// Put the cursor back on the selected id; if that session is gone, stay at the same position.
+    fn reselect(&mut self, snap: &Snapshot) {
+        let found = self.selected.and_then(|id| {
+            self.order
+                .iter()
+                .position(|&i| snap.sessions.get(i).is_some_and(|s| s.id == id))
+        });
+        match found {
+            Some(pos) => self.cursor = pos,
+            None => {
+                self.cursor = self.cursor.min(self.order.len().saturating_sub(1));
+                self.selected = self
+                    .order
+                    .get(self.cursor)
+                    .and_then(|&i| snap.sessions.get(i))
+                    .map(|s| s.id);
+            }
+        }
+    }
+
+    /// Move the cursor by `delta` rows (clamped) and select that row.
+    pub fn move_cursor(&mut self, snap: &Snapshot, delta: isize) {
+        if self.order.is_empty() {
+            self.cursor = 0;
+            self.selected = None;
+            return;
+        }
+        let last = self.order.len() - 1;
+        let pos = self.cursor.saturating_add_signed(delta).min(last);
+        self.select_position(snap, pos);
+    }
+
+    /// Select the row at `pos` (clamped).
+    pub fn select_position(&mut self, snap: &Snapshot, pos: usize) {
+        if self.order.is_empty() {
+            return;
+        }
+        self.cursor = pos.min(self.order.len() - 1);
+        self.selected = self
+            .order
+            .get(self.cursor)
+            .and_then(|&i| snap.sessions.get(i))
+            .map(|s| s.id);
+    }
+
+    /// The selected session in `snap`.
+    pub fn selected_session<'a>(&self, snap: &'a Snapshot) -> Option<&'a Arc<SessionView>> {
+        let id = match self.tab {
+            Tab::Sessions => self.detail.or(self.selected),
+            Tab::Storm => self.selected,
+        }?;
+        snap.index_of(id).and_then(|i| snap.sessions.get(i))
+    }
+
+    /// What command-making actions need about the selection.
+    pub fn selection(&self, snap: &Snapshot) -> Selection {
+        let s = self.selected_session(snap);
+        Selection {
+            session: s.map(|s| s.id),
+            target: s.map(|s| s.target),
+            paused: s.is_some_and(|s| s.paused),
+            paused_all: snap.totals.paused_all,
+        }
+    }
+
+    pub fn set_status(&mut self, text: impl Into<String>) {
+        self.status = Some(Status {
+            text: text.into(),
+            kind: StatusKind::Info,
+        });
+    }
+
+    pub fn set_error(&mut self, text: impl Into<String>) {
+        self.status = Some(Status {
+            text: text.into(),
+            kind: StatusKind::Error,
+        });
+    }
+
+    /// A short description of the active filters, for the table title ("" when none).
+    pub fn filter_summary(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.filter.is_empty() {
+            parts.push(format!("text \"{}\"", self.filter));
+        }
+        if let Some(s) = self.state_filter {
+            parts.push(format!("state {}", s.as_str()));
+        }
+        if let Some(c) = self.code_filter {
+            parts.push(format!("close {c}"));
+        }
+        parts.join(", ")
+    }
+}
+
+/// Next value of the state filter: all -> each state -> all.
+pub fn next_state_filter(current: Option<SessionState>) -> Option<SessionState> {
+    match current {
+        None => Some(SessionState::ALL[0]),
+        Some(s) => SessionState::ALL.get(s.index() + 1).copied(),
+    }
+}
+
+/// Next value of the close-code filter, cycling through the codes seen so far.
+pub fn next_code_filter(current: Option<u16>, snap: &Snapshot) -> Option<u16> {
+    let codes = &snap.totals.closes_by_code;
+    match current {
+        None => codes.keys().next().copied(),
+        Some(c) => codes
+            .range(c.saturating_add(1)..)
+            .next()
+            .map(|(k, _)| *k)
+            .filter(|k| *k > c),
+    }
+}
+
+fn compute_order(snap: &Snapshot, key: &OrderKey, reg: &Registry) -> Vec<usize> {
+    let needle = key.filter.to_lowercase();
+    let mut order: Vec<usize> = snap
+        .sessions
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| key.state.is_none_or(|st| s.state == st))
+        .filter(|(_, s)| {
+            key.code
+                .is_none_or(|c| s.last_close.as_ref().is_some_and(|cl| cl.code == c))
+        })
+        .filter(|(_, s)| needle.is_empty() || matches_text(s, &needle, reg))
+        .map(|(i, _)| i)
+        .collect();
+    let cmp = |a: &usize, b: &usize| -> Ordering {
+        let ord = compare(snap, *a, *b, key.sort);
+        let ord = if key.descending { ord.reverse() } else { ord };
+        ord.then_with(|| snap.sessions[*a].id.cmp(&snap.sessions[*b].id))
+    };
+    if key.sort != Column::Id || key.descending {
+        order.sort_by(cmp);
+    }
+    order
+}
+
+/// Case-insensitive match of the lower-cased `needle` against what the row shows.
+fn matches_text(s: &SessionView, needle: &str, reg: &Registry) -> bool {
+    let contains = |hay: &str| hay.to_lowercase().contains(needle);
+    if format!("s{}", s.id).contains(needle)
+        || contains(&s.url)
+        || s.state.as_str().contains(needle)
+    {
+        return true;
+    }
+    if let Some(c) = &s.last_close
+        && (c.code.to_string().contains(needle) || contains(&reg.name(c.code)))
+    {
+        return true;
+    }
+    s.last_handshake
+        .as_ref()
+        .is_some_and(|h| h.accepted.iter().any(|e| contains(&e.name)))
+}
+
+fn compare(snap: &Snapshot, a: usize, b: usize, col: Column) -> Ordering {
+    let (sa, sb) = (&snap.sessions[a], &snap.sessions[b]);
+    let ca = snap.counters.get(a).copied().unwrap_or_default();
+    let cb = snap.counters.get(b).copied().unwrap_or_default();
+    match col {
+        Column::Id => sa.id.cmp(&sb.id),
+        Column::Target => sa.target.cmp(&sb.target),
+        Column::State => sa.state.cmp(&sb.state),
+        Column::Uptime => format::uptime_ms(sa, snap.now).cmp(&format::uptime_ms(sb, snap.now)),
+        Column::Attempt => sa.attempt.cmp(&sb.attempt),
+        Column::Close => sa
+            .last_close
+            .as_ref()
+            .map(|c| c.code)
+            .cmp(&sb.last_close.as_ref().map(|c| c.code)),
+        Column::Ext => format::ext_short(sa).cmp(&format::ext_short(sb)),
+        Column::Rtt => ca.rtt_us.cmp(&cb.rtt_us),
+        Column::Msgs => (ca.msgs_in + ca.msgs_out).cmp(&(cb.msgs_in + cb.msgs_out)),
+        Column::Bytes => (ca.wire_in + ca.wire_out).cmp(&(cb.wire_in + cb.wire_out)),
+        Column::Ratio => ca
+            .compression_ratio()
+            .partial_cmp(&cb.compression_ratio())
+            .unwrap_or(Ordering::Equal),
+    }
+}
