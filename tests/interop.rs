@@ -115,9 +115,12 @@ impl Peer {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        let mut child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start the {} peer: {e}; {INSTALL_HINT}", runtime.name()));
+        let mut child = cmd.spawn().unwrap_or_else(|e| {
+            panic!(
+                "cannot start the {} peer: {e}; {INSTALL_HINT}",
+                runtime.name()
+            )
+        });
         let stdin = child.stdin.take();
         let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
         let mut stderr = child.stderr.take().expect("stderr is piped");
@@ -129,13 +132,18 @@ impl Peer {
                 if n == 0 {
                     break;
                 }
-                sink.lock().expect("peer log lock").push_str(&String::from_utf8_lossy(&buf[..n]));
+                sink.lock()
+                    .expect("peer log lock")
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
             }
         });
 
         let mut line = String::new();
         let read = tokio::time::timeout(START, stdout.read_line(&mut line)).await;
-        let port = line.trim().strip_prefix("PORT ").and_then(|p| p.parse::<u16>().ok());
+        let port = line
+            .trim()
+            .strip_prefix("PORT ")
+            .and_then(|p| p.parse::<u16>().ok());
         let Some(port) = port else {
             let why = match read {
                 Err(_) => format!("did not print its port within {START:?}"),
@@ -146,9 +154,20 @@ impl Peer {
             let _ = child.start_kill();
             let _ = tokio::time::timeout(Duration::from_secs(2), stderr_task).await;
             let said = log.lock().expect("peer log lock").clone();
-            panic!("the {} peer {why}; its stderr:\n{said}\n{INSTALL_HINT}", runtime.name());
+            panic!(
+                "the {} peer {why}; its stderr:\n{said}\n{INSTALL_HINT}",
+                runtime.name()
+            );
         };
-        Peer { runtime, port, log, child, _stdin: stdin, _stdout: stdout, _stderr_task: stderr_task }
+        Peer {
+            runtime,
+            port,
+            log,
+            child,
+            _stdin: stdin,
+            _stdout: stdout,
+            _stderr_task: stderr_task,
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -180,7 +199,11 @@ impl Peer {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        panic!("the {} peer never logged {line:?}; its stderr:\n{}", self.runtime.name(), self.log());
+        panic!(
+            "the {} peer never logged {line:?}; its stderr:\n{}",
+            self.runtime.name(),
+            self.log()
+        );
     }
 }
 
@@ -215,7 +238,9 @@ impl Case {
             Case::ContextTakeover => &["--compression", "on"],
             Case::ReducedWindow => &["--compression", "on", "--server-max-window-bits", "10"],
             Case::NoContextTakeover => &["--compression", "on", "--no-context-takeover"],
-            Case::PeerForcesClientWindow8 => &["--compression", "on", "--client-max-window-bits", "8"],
+            Case::PeerForcesClientWindow8 => {
+                &["--compression", "on", "--client-max-window-bits", "8"]
+            }
             Case::Off => &["--compression", "off"],
         }
     }
@@ -223,7 +248,9 @@ impl Case {
     fn offer(self) -> &'static str {
         match self {
             Case::ContextTakeover | Case::Off => "permessage-deflate",
-            Case::ReducedWindow => "permessage-deflate; client_max_window_bits=10; server_max_window_bits=10",
+            Case::ReducedWindow => {
+                "permessage-deflate; client_max_window_bits=10; server_max_window_bits=10"
+            }
             Case::NoContextTakeover => "permessage-deflate; client_no_context_takeover",
             Case::PeerForcesClientWindow8 => "permessage-deflate; client_max_window_bits",
         }
@@ -237,15 +264,27 @@ impl Case {
             Case::ContextTakeover => Some((vec![], d)),
             Case::ReducedWindow => Some((
                 vec!["client_max_window_bits=10", "server_max_window_bits=10"],
-                DeflateParams { client_max_window_bits: 10, server_max_window_bits: 10, ..d },
+                DeflateParams {
+                    client_max_window_bits: 10,
+                    server_max_window_bits: 10,
+                    ..d
+                },
             )),
             Case::NoContextTakeover => Some((
                 vec!["client_no_context_takeover", "server_no_context_takeover"],
-                DeflateParams { client_no_context_takeover: true, server_no_context_takeover: true, ..d },
+                DeflateParams {
+                    client_no_context_takeover: true,
+                    server_no_context_takeover: true,
+                    ..d
+                },
             )),
-            Case::PeerForcesClientWindow8 => {
-                Some((vec!["client_max_window_bits=8"], DeflateParams { client_max_window_bits: 8, ..d }))
-            }
+            Case::PeerForcesClientWindow8 => Some((
+                vec!["client_max_window_bits=8"],
+                DeflateParams {
+                    client_max_window_bits: 8,
+                    ..d
+                },
+            )),
             Case::Off => None,
         }
     }
@@ -277,18 +316,40 @@ fn json_document() -> String {
 /// ~100 KiB of text: a 5 KiB block of words repeated, so that matches span farther than a
 /// reduced window and the whole is larger than the 32 KiB maximum window.
 fn repeated_text(rng: &mut SmallRng) -> String {
-    const WORDS: [&str; 12] =
-        ["close", "code", "frame", "deflate", "window", "retry", "jitter", "server", "client", "überlast", "🙂", "1013"];
+    const WORDS: [&str; 12] = [
+        "close",
+        "code",
+        "frame",
+        "deflate",
+        "window",
+        "retry",
+        "jitter",
+        "server",
+        "client",
+        "überlast",
+        "🙂",
+        "1013",
+    ];
     let mut block = String::new();
     while block.len() < 5 * 1024 {
         block.push_str(WORDS[rng.random_range(0..WORDS.len())]);
-        block.push(if rng.random_range(0..8) == 0 { '\n' } else { ' ' });
+        block.push(if rng.random_range(0..8) == 0 {
+            '\n'
+        } else {
+            ' '
+        });
     }
     block.repeat(20)
 }
 
 fn describe(m: &Message) -> String {
-    let kind = if m.is_text() { "text" } else if m.is_binary() { "binary" } else { "control" };
+    let kind = if m.is_text() {
+        "text"
+    } else if m.is_binary() {
+        "binary"
+    } else {
+        "control"
+    };
     format!("{kind} message of {} bytes", m.len())
 }
 
@@ -314,13 +375,29 @@ where
 {
     loop {
         match tokio::time::timeout(STEP, ws.next()).await {
-            Err(_) => panic!("{}: no echo of {what} within {STEP:?}; peer stderr:\n{}", peer.runtime.name(), peer.log()),
-            Ok(None) => panic!("{}: connection ended waiting for {what}; peer stderr:\n{}", peer.runtime.name(), peer.log()),
+            Err(_) => panic!(
+                "{}: no echo of {what} within {STEP:?}; peer stderr:\n{}",
+                peer.runtime.name(),
+                peer.log()
+            ),
+            Ok(None) => panic!(
+                "{}: connection ended waiting for {what}; peer stderr:\n{}",
+                peer.runtime.name(),
+                peer.log()
+            ),
             Ok(Some(Err(e))) => {
-                panic!("{}: read error waiting for {what}: {e}; peer stderr:\n{}", peer.runtime.name(), peer.log())
+                panic!(
+                    "{}: read error waiting for {what}: {e}; peer stderr:\n{}",
+                    peer.runtime.name(),
+                    peer.log()
+                )
             }
             Ok(Some(Ok(Message::Close(f)))) => {
-                panic!("{}: peer closed ({f:?}) instead of echoing {what}; peer stderr:\n{}", peer.runtime.name(), peer.log())
+                panic!(
+                    "{}: peer closed ({f:?}) instead of echoing {what}; peer stderr:\n{}",
+                    peer.runtime.name(),
+                    peer.log()
+                )
             }
             Ok(Some(Ok(m @ (Message::Text(_) | Message::Binary(_))))) => return m,
             Ok(Some(Ok(_))) => {}
@@ -332,7 +409,9 @@ async fn echo<S>(ws: &mut WebSocketStream<S>, peer: &Peer, m: &Message, what: &s
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
-    ws.send(m.clone()).await.unwrap_or_else(|e| panic!("{}: sending {what}: {e}", peer.runtime.name()));
+    ws.send(m.clone())
+        .await
+        .unwrap_or_else(|e| panic!("{}: sending {what}: {e}", peer.runtime.name()));
     let got = next_data(ws, peer, what).await;
     assert_same(m, &got, what, peer);
 }
@@ -353,14 +432,21 @@ async fn raw_round_trip(runtime: Runtime, case: Case) {
     let peer = Peer::start(runtime, case.peer_args()).await;
     let body = raw_round_trip_with(&peer, case);
     if tokio::time::timeout(RAW_LIMIT, body).await.is_err() {
-        panic!("{} {case:?}: did not finish within {RAW_LIMIT:?}; peer stderr:\n{}", runtime.name(), peer.log());
+        panic!(
+            "{} {case:?}: did not finish within {RAW_LIMIT:?}; peer stderr:\n{}",
+            runtime.name(),
+            peer.log()
+        );
     }
 }
 
 async fn raw_round_trip_with(peer: &Peer, case: Case) {
     let name = peer.runtime.name();
     let url = Url::parse(&peer.url("/log")).expect("peer URL parses");
-    let spec = RequestSpec { offers: extensions::parse_header(case.offer()).expect("offer parses"), ..Default::default() };
+    let spec = RequestSpec {
+        offers: extensions::parse_header(case.offer()).expect("offer parses"),
+        ..Default::default()
+    };
     let mut timings = Timings::default();
     let transport = handshake::open_transport(&url, None, &mut timings)
         .await
@@ -369,22 +455,41 @@ async fn raw_round_trip_with(peer: &Peer, case: Case) {
         .await
         .unwrap_or_else(|e| panic!("{name}: upgrade failed: {}", e.message));
     let (transport, leftover, info, agreement) = match outcome {
-        UpgradeOutcome::Upgraded { transport, leftover, info, agreement } => (transport, leftover, info, agreement),
+        UpgradeOutcome::Upgraded {
+            transport,
+            leftover,
+            info,
+            agreement,
+        } => (transport, leftover, info, agreement),
         UpgradeOutcome::BadExtensions { problems, info, .. } => {
-            panic!("{name} {case:?}: extension answer refused: {problems:?}; response headers {:?}", info.response_headers)
+            panic!(
+                "{name} {case:?}: extension answer refused: {problems:?}; response headers {:?}",
+                info.response_headers
+            )
         }
-        UpgradeOutcome::Rejected { info } => panic!("{name} {case:?}: upgrade rejected: {}", info.status_line),
+        UpgradeOutcome::Rejected { info } => {
+            panic!("{name} {case:?}: upgrade rejected: {}", info.status_line)
+        }
     };
     assert_eq!(info.status, 101);
 
     // The handshake accepted exactly the parameters expected.
     match case.expected() {
         None => {
-            assert!(agreement.accepted.is_empty(), "{name} {case:?}: nothing may be accepted: {:?}", agreement.accepted);
+            assert!(
+                agreement.accepted.is_empty(),
+                "{name} {case:?}: nothing may be accepted: {:?}",
+                agreement.accepted
+            );
             assert_eq!(agreement.deflate, None);
         }
         Some((params, deflate)) => {
-            assert_eq!(agreement.accepted.len(), 1, "{name} {case:?}: accepted {:?}", agreement.accepted);
+            assert_eq!(
+                agreement.accepted.len(),
+                1,
+                "{name} {case:?}: accepted {:?}",
+                agreement.accepted
+            );
             let ext = &agreement.accepted[0];
             assert_eq!(ext.name, "permessage-deflate");
             let mut got: Vec<String> = ext
@@ -397,15 +502,27 @@ async fn raw_round_trip_with(peer: &Peer, case: Case) {
                 .collect();
             got.sort();
             assert_eq!(got, params, "{name} {case:?}: accepted parameters");
-            assert_eq!(agreement.deflate, Some(deflate), "{name} {case:?}: parameters in force");
+            assert_eq!(
+                agreement.deflate,
+                Some(deflate),
+                "{name} {case:?}: parameters in force"
+            );
         }
     }
     assert!(agreement.missing.is_empty());
     let compressed = agreement.deflate.is_some();
 
     let counters = Arc::new(SessionCounters::default());
-    let layer = DeflateStream::new(transport, Role::Client, agreement.deflate, leftover, MAX_MESSAGE, counters.clone());
-    let mut ws = WebSocketStream::from_raw_socket(layer, WsRole::Client, Some(ws_config(MAX_MESSAGE))).await;
+    let layer = DeflateStream::new(
+        transport,
+        Role::Client,
+        agreement.deflate,
+        leftover,
+        MAX_MESSAGE,
+        counters.clone(),
+    );
+    let mut ws =
+        WebSocketStream::from_raw_socket(layer, WsRole::Client, Some(ws_config(MAX_MESSAGE))).await;
 
     // Part 1: compressible messages.
     let mut rng = SmallRng::seed_from_u64(0x1013_1010);
@@ -414,7 +531,10 @@ async fn raw_round_trip_with(peer: &Peer, case: Case) {
         ("an empty binary", Message::binary(Vec::new())),
         ("a short text", Message::text("hello, peer")),
         ("64 KiB of JSON", Message::text(json_document())),
-        ("100 KiB of repeated text", Message::text(repeated_text(&mut rng))),
+        (
+            "100 KiB of repeated text",
+            Message::text(repeated_text(&mut rng)),
+        ),
     ];
     let mut sent: Vec<Message> = Vec::new();
     for (what, m) in &singles {
@@ -424,12 +544,21 @@ async fn raw_round_trip_with(peer: &Peer, case: Case) {
     // 50 small, similar messages in a row (sent before reading any echo): with context
     // takeover, later ones refer back to earlier ones.
     let burst: Vec<Message> = (0..50)
-        .map(|i| Message::text(format!(r#"{{"seq":{i},"event":"tick","session":"session-{:05}","ok":true}}"#, i % 7)))
+        .map(|i| {
+            Message::text(format!(
+                r#"{{"seq":{i},"event":"tick","session":"session-{:05}","ok":true}}"#,
+                i % 7
+            ))
+        })
         .collect();
     for m in &burst {
-        ws.feed(m.clone()).await.unwrap_or_else(|e| panic!("{name}: sending the burst: {e}"));
+        ws.feed(m.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{name}: sending the burst: {e}"));
     }
-    ws.flush().await.unwrap_or_else(|e| panic!("{name}: flushing the burst: {e}"));
+    ws.flush()
+        .await
+        .unwrap_or_else(|e| panic!("{name}: flushing the burst: {e}"));
     for (i, m) in burst.iter().enumerate() {
         let got = next_data(&mut ws, peer, &format!("burst message {i}")).await;
         assert_same(m, &got, &format!("burst message {i}"), peer);
@@ -438,17 +567,38 @@ async fn raw_round_trip_with(peer: &Peer, case: Case) {
 
     let payload: u64 = sent.iter().map(|m| m.len() as u64).sum();
     let c1 = counters.load();
-    assert_eq!(c1.msgs_in, 0, "the layer does not count messages (the session does)");
-    assert_eq!(c1.payload_out, payload, "{name} {case:?}: payload_out counts every byte sent: {c1:?}");
-    assert_eq!(c1.payload_in, payload, "{name} {case:?}: payload_in counts every byte echoed: {c1:?}");
+    assert_eq!(
+        c1.msgs_in, 0,
+        "the layer does not count messages (the session does)"
+    );
+    assert_eq!(
+        c1.payload_out, payload,
+        "{name} {case:?}: payload_out counts every byte sent: {c1:?}"
+    );
+    assert_eq!(
+        c1.payload_in, payload,
+        "{name} {case:?}: payload_in counts every byte echoed: {c1:?}"
+    );
     if compressed {
-        assert!(c1.wire_out < c1.payload_out, "{name} {case:?}: our messages must shrink on the wire: {c1:?}");
-        assert!(c1.wire_in < c1.payload_in, "{name} {case:?}: the peer's messages must shrink on the wire: {c1:?}");
+        assert!(
+            c1.wire_out < c1.payload_out,
+            "{name} {case:?}: our messages must shrink on the wire: {c1:?}"
+        );
+        assert!(
+            c1.wire_in < c1.payload_in,
+            "{name} {case:?}: the peer's messages must shrink on the wire: {c1:?}"
+        );
     } else {
         // Plain frames: the wire carries the payload plus exactly one header per message
         // (masked from us, unmasked from the peer).
-        let out: u64 = sent.iter().map(|m| header_len(m.len(), true) + m.len() as u64).sum();
-        let inn: u64 = sent.iter().map(|m| header_len(m.len(), false) + m.len() as u64).sum();
+        let out: u64 = sent
+            .iter()
+            .map(|m| header_len(m.len(), true) + m.len() as u64)
+            .sum();
+        let inn: u64 = sent
+            .iter()
+            .map(|m| header_len(m.len(), false) + m.len() as u64)
+            .sum();
         assert_eq!(c1.wire_out, out, "{name}: uncompressed bytes out: {c1:?}");
         assert_eq!(c1.wire_in, inn, "{name}: uncompressed bytes in: {c1:?}");
     }
@@ -466,24 +616,43 @@ async fn raw_round_trip_with(peer: &Peer, case: Case) {
     let (dp_in, dw_in) = (c2.payload_in - c1.payload_in, c2.wire_in - c1.wire_in);
     assert_eq!(dp_out, 200 * 1024);
     assert_eq!(dp_in, 200 * 1024);
-    assert!(dw_out > dp_out && dw_in > dp_in, "{name} {case:?}: random data cannot shrink: {c1:?} -> {c2:?}");
+    assert!(
+        dw_out > dp_out && dw_in > dp_in,
+        "{name} {case:?}: random data cannot shrink: {c1:?} -> {c2:?}"
+    );
 
     // The peer decoded every message we sent to the right kind and length, in order.
-    let expected: Vec<(String, usize)> =
-        sent.iter().map(|m| ((if m.is_text() { "text" } else { "binary" }).to_string(), m.len())).collect();
+    let expected: Vec<(String, usize)> = sent
+        .iter()
+        .map(|m| {
+            (
+                (if m.is_text() { "text" } else { "binary" }).to_string(),
+                m.len(),
+            )
+        })
+        .collect();
     let logged = peer.logged_messages();
     assert_eq!(logged, expected, "{name} {case:?}: what the peer received");
 
     // A clean close: the peer receives our code and reason.
-    let frame = CloseFrame { code: CloseCode::Normal, reason: "interop done".into() };
-    ws.close(Some(frame)).await.unwrap_or_else(|e| panic!("{name}: close: {e}"));
+    let frame = CloseFrame {
+        code: CloseCode::Normal,
+        reason: "interop done".into(),
+    };
+    ws.close(Some(frame))
+        .await
+        .unwrap_or_else(|e| panic!("{name}: close: {e}"));
     for _ in 0..100 {
         match tokio::time::timeout(STEP, ws.next()).await {
             Ok(Some(Ok(_))) => {}
             Ok(None) | Ok(Some(Err(_))) => break,
-            Err(_) => panic!("{name}: the peer did not finish the closing handshake within {STEP:?}"),
+            Err(_) => {
+                panic!("{name}: the peer did not finish the closing handshake within {STEP:?}")
+            }
         }
     }
+    // Our side of the TCP connection closes here; the peers report the close after that.
+    drop(ws);
     peer.wait_for_line("close 1000 interop done").await;
 }
 
@@ -533,7 +702,10 @@ async fn required_extension_refused_sends_1010(runtime: Runtime) {
     let peer = Peer::start(runtime, &["--compression", "off"]).await;
     let mut t = target(&peer.url("/log"), 1);
     t.require = vec!["permessage-deflate".into()];
-    let run = run_until(config(vec![t]), ENGINE_LIMIT, |s| s.totals.closes_by_code.contains_key(&1010)).await;
+    let run = run_until(config(vec![t]), ENGINE_LIMIT, |s| {
+        s.totals.closes_by_code.contains_key(&1010)
+    })
+    .await;
     let hs = &run.of("handshake")[0];
     assert_eq!(hs["status"], 101, "{hs}");
     assert_eq!(hs["offered"][0]["name"], "permessage-deflate", "{hs}");
@@ -545,11 +717,19 @@ async fn required_extension_refused_sends_1010(runtime: Runtime) {
     assert_eq!(closed[0]["code_name"], "Mandatory Extension");
     assert_eq!(closed[0]["initiator"], "client");
     assert_eq!(closed[0]["reason"], "missing extension: permessage-deflate");
-    assert_eq!(closed[0]["clean"], true, "the peer answered our close frame: {}", closed[0]);
-    assert!(run.of("backoff").is_empty(), "1010 is not fixed by retrying");
+    assert_eq!(
+        closed[0]["clean"], true,
+        "the peer answered our close frame: {}",
+        closed[0]
+    );
+    assert!(
+        run.of("backoff").is_empty(),
+        "1010 is not fixed by retrying"
+    );
     assert_eq!(run.of("ended").len(), 1);
     // The 1010 really went over the wire.
-    peer.wait_for_line("close 1010 missing extension: permessage-deflate").await;
+    peer.wait_for_line("close 1010 missing extension: permessage-deflate")
+        .await;
 }
 
 /// Compression on: the session opens, messages flow both ways, the counters show compression.
@@ -561,28 +741,48 @@ async fn deflate_session_opens_and_compresses(runtime: Runtime) {
     let mut cfg = config(vec![t]);
     cfg.session.send = Some(text.clone());
     cfg.session.send_every = Some(Duration::from_millis(20));
-    let run = run_until(cfg, ENGINE_LIMIT, |s| s.counters.first().is_some_and(|c| c.msgs_in >= 20)).await;
+    let run = run_until(cfg, ENGINE_LIMIT, |s| {
+        s.counters.first().is_some_and(|c| c.msgs_in >= 20)
+    })
+    .await;
 
     let hs = &run.of("handshake")[0];
     assert_eq!(hs["accepted"][0]["name"], "permessage-deflate", "{hs}");
     // The default offer asks for client_no_context_takeover; both peers confirm it.
-    assert_eq!(hs["accepted"][0]["params"]["client_no_context_takeover"], true, "{hs}");
+    assert_eq!(
+        hs["accepted"][0]["params"]["client_no_context_takeover"], true,
+        "{hs}"
+    );
     assert!(hs.get("missing").is_none(), "{hs}");
     assert_eq!(run.of("open").len(), 1);
     let c = run.snapshot.counters[0];
     assert!(c.msgs_in >= 20 && c.msgs_out >= 20, "{c:?}");
-    assert!(c.payload_out > 2 * c.wire_out, "sent messages must shrink on the wire: {c:?}");
-    assert!(c.payload_in > 2 * c.wire_in, "received messages must shrink on the wire: {c:?}");
+    assert!(
+        c.payload_out > 2 * c.wire_out,
+        "sent messages must shrink on the wire: {c:?}"
+    );
+    assert!(
+        c.payload_in > 2 * c.wire_in,
+        "received messages must shrink on the wire: {c:?}"
+    );
     assert!(c.compression_ratio().is_some_and(|r| r > 2.0), "{c:?}");
 
     // The peer inflated our messages to the text we sent.
     let logged = peer.logged_messages();
     assert!(logged.len() >= 20, "peer received {logged:?}");
-    assert!(logged.iter().all(|(k, n)| k == "text" && *n == text.len()), "peer received {logged:?}");
+    assert!(
+        logged.iter().all(|(k, n)| k == "text" && *n == text.len()),
+        "peer received {logged:?}"
+    );
     // Shutting down closes with 1001, and the peer sees it.
     let closed = run.of("closed");
-    assert_eq!(closed.last().map(|c| c["code"].clone()), Some(json!(1001)), "{closed:?}");
-    peer.wait_for_line("close 1001 wsmon is shutting down").await;
+    assert_eq!(
+        closed.last().map(|c| c["code"].clone()),
+        Some(json!(1001)),
+        "{closed:?}"
+    );
+    peer.wait_for_line("close 1001 wsmon is shutting down")
+        .await;
 }
 
 /// The peer closes with 1013 right after opening: recorded as the server's 1013, and retried
@@ -593,7 +793,10 @@ async fn peer_1013_is_recorded_and_backed_off(runtime: Runtime) {
     cfg.backoff.base = Duration::from_millis(50);
     cfg.backoff.cap = Duration::from_millis(200);
     cfg.backoff.jitter = Jitter::None;
-    let run = run_until(cfg, ENGINE_LIMIT, |s| s.totals.closes_by_code.get(&1013).copied().unwrap_or(0) >= 4).await;
+    let run = run_until(cfg, ENGINE_LIMIT, |s| {
+        s.totals.closes_by_code.get(&1013).copied().unwrap_or(0) >= 4
+    })
+    .await;
 
     let closed = run.of("closed");
     let overloaded: Vec<_> = closed.iter().filter(|c| c["code"] == 1013).collect();
@@ -606,15 +809,29 @@ async fn peer_1013_is_recorded_and_backed_off(runtime: Runtime) {
     }
     let backoffs = run.of("backoff");
     assert!(backoffs.len() >= 3, "{backoffs:?}");
-    let windows: Vec<u64> = backoffs[..3].iter().filter_map(|b| b["window_ms"].as_u64()).collect();
-    assert_eq!(windows, [50, 100, 200], "windows double up to the cap: {backoffs:?}");
+    let windows: Vec<u64> = backoffs[..3]
+        .iter()
+        .filter_map(|b| b["window_ms"].as_u64())
+        .collect();
+    assert_eq!(
+        windows,
+        [50, 100, 200],
+        "windows double up to the cap: {backoffs:?}"
+    );
     for b in &backoffs[..3] {
         assert_eq!(b["cause"]["type"], "close", "{b}");
         assert_eq!(b["cause"]["code"], 1013, "{b}");
         assert_eq!(b["delay_ms"], b["window_ms"], "no jitter: {b}");
     }
-    let attempts: Vec<u64> = run.of("connecting").iter().filter_map(|e| e["attempt"].as_u64()).collect();
-    assert!(attempts.len() >= 4 && attempts.windows(2).all(|w| w[1] == w[0] + 1), "{attempts:?}");
+    let attempts: Vec<u64> = run
+        .of("connecting")
+        .iter()
+        .filter_map(|e| e["attempt"].as_u64())
+        .collect();
+    assert!(
+        attempts.len() >= 4 && attempts.windows(2).all(|w| w[1] == w[0] + 1),
+        "{attempts:?}"
+    );
 }
 
 macro_rules! engine_tests {
