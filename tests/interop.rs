@@ -33,7 +33,7 @@ use wsmon::engine::events::{Jitter, Timings};
 use wsmon::engine::session::ws_config;
 use wsmon::protocol::deflate::{DeflateParams, DeflateStream, Role};
 use wsmon::protocol::extensions;
-use wsmon::protocol::handshake::{self, RequestSpec, UpgradeOutcome};
+use wsmon::protocol::handshake::{self, RequestSpec, Transport, UpgradeOutcome};
 
 const INSTALL_HINT: &str = "run `bash tests/peers/install.sh` first (CI's .ci/run does it)";
 /// How long a peer may take to start listening (Python imports are slow on a busy machine).
@@ -368,52 +368,51 @@ fn assert_same(sent: &Message, got: &Message, what: &str, peer: &Peer) {
     );
 }
 
-/// The next data message, skipping pings and pongs.
-async fn next_data<S>(ws: &mut WebSocketStream<S>, peer: &Peer, what: &str) -> Message
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-{
+/// The socket wsmon's session task uses: tungstenite framing over the deflate layer.
+type Ws = WebSocketStream<DeflateStream<Transport>>;
+
+/// The next data message. Pings and pongs on the way are counted in `pings` (tungstenite
+/// answers pings by itself).
+async fn next_data(ws: &mut Ws, peer: &Peer, what: &str, pings: &mut usize) -> Message {
+    let name = peer.runtime.name();
     loop {
         match tokio::time::timeout(STEP, ws.next()).await {
             Err(_) => panic!(
-                "{}: no echo of {what} within {STEP:?}; peer stderr:\n{}",
-                peer.runtime.name(),
+                "{name}: no echo of {what} within {STEP:?}; peer stderr:\n{}",
                 peer.log()
             ),
             Ok(None) => panic!(
-                "{}: connection ended waiting for {what}; peer stderr:\n{}",
-                peer.runtime.name(),
+                "{name}: connection ended waiting for {what}; peer stderr:\n{}",
                 peer.log()
             ),
             Ok(Some(Err(e))) => {
                 panic!(
-                    "{}: read error waiting for {what}: {e}; peer stderr:\n{}",
-                    peer.runtime.name(),
+                    "{name}: read error waiting for {what}: {e}; peer stderr:\n{}",
                     peer.log()
                 )
             }
             Ok(Some(Ok(Message::Close(f)))) => {
                 panic!(
-                    "{}: peer closed ({f:?}) instead of echoing {what}; peer stderr:\n{}",
-                    peer.runtime.name(),
+                    "{name}: peer closed ({f:?}) instead of echoing {what}; peer stderr:\n{}",
                     peer.log()
                 )
             }
             Ok(Some(Ok(m @ (Message::Text(_) | Message::Binary(_))))) => return m,
+            Ok(Some(Ok(Message::Ping(_)))) => *pings += 1,
             Ok(Some(Ok(_))) => {}
         }
     }
 }
 
-async fn echo<S>(ws: &mut WebSocketStream<S>, peer: &Peer, m: &Message, what: &str)
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-{
+/// Send `m`, wait for its echo, check it is identical. Returns the pings seen on the way.
+async fn echo(ws: &mut Ws, peer: &Peer, m: &Message, what: &str) -> usize {
     ws.send(m.clone())
         .await
         .unwrap_or_else(|e| panic!("{}: sending {what}: {e}", peer.runtime.name()));
-    let got = next_data(ws, peer, what).await;
+    let mut pings = 0;
+    let got = next_data(ws, peer, what, &mut pings).await;
     assert_same(m, &got, what, peer);
+    pings
 }
 
 /// Frame header size of a frame carrying `len` payload bytes (RFC 6455 section 5.2).
@@ -428,21 +427,11 @@ fn header_len(len: usize, masked: bool) -> u64 {
     base + if masked { 4 } else { 0 }
 }
 
-async fn raw_round_trip(runtime: Runtime, case: Case) {
-    let peer = Peer::start(runtime, case.peer_args()).await;
-    let body = raw_round_trip_with(&peer, case);
-    if tokio::time::timeout(RAW_LIMIT, body).await.is_err() {
-        panic!(
-            "{} {case:?}: did not finish within {RAW_LIMIT:?}; peer stderr:\n{}",
-            runtime.name(),
-            peer.log()
-        );
-    }
-}
-
-async fn raw_round_trip_with(peer: &Peer, case: Case) {
+/// Our upgrade with the case's offer, checked against what the case expects the peer to
+/// accept, then the deflate layer and tungstenite on top, as the session task builds them.
+async fn connect(peer: &Peer, path: &str, case: Case) -> (Ws, Arc<SessionCounters>, bool) {
     let name = peer.runtime.name();
-    let url = Url::parse(&peer.url("/log")).expect("peer URL parses");
+    let url = Url::parse(&peer.url(path)).expect("peer URL parses");
     let spec = RequestSpec {
         offers: extensions::parse_header(case.offer()).expect("offer parses"),
         ..Default::default()
@@ -461,12 +450,10 @@ async fn raw_round_trip_with(peer: &Peer, case: Case) {
             info,
             agreement,
         } => (transport, leftover, info, agreement),
-        UpgradeOutcome::BadExtensions { problems, info, .. } => {
-            panic!(
-                "{name} {case:?}: extension answer refused: {problems:?}; response headers {:?}",
-                info.response_headers
-            )
-        }
+        UpgradeOutcome::BadExtensions { problems, info, .. } => panic!(
+            "{name} {case:?}: extension answer refused: {problems:?}; response headers {:?}",
+            info.response_headers
+        ),
         UpgradeOutcome::Rejected { info } => {
             panic!("{name} {case:?}: upgrade rejected: {}", info.status_line)
         }
@@ -510,9 +497,9 @@ async fn raw_round_trip_with(peer: &Peer, case: Case) {
         }
     }
     assert!(agreement.missing.is_empty());
-    let compressed = agreement.deflate.is_some();
 
     let counters = Arc::new(SessionCounters::default());
+    let compressed = agreement.deflate.is_some();
     let layer = DeflateStream::new(
         transport,
         Role::Client,
@@ -521,20 +508,60 @@ async fn raw_round_trip_with(peer: &Peer, case: Case) {
         MAX_MESSAGE,
         counters.clone(),
     );
-    let mut ws =
+    let ws =
         WebSocketStream::from_raw_socket(layer, WsRole::Client, Some(ws_config(MAX_MESSAGE))).await;
+    (ws, counters, compressed)
+}
+
+/// Close with 1000 "interop done", wait for the peer's answer, and close our side.
+async fn close(mut ws: Ws, peer: &Peer) {
+    let name = peer.runtime.name();
+    let frame = CloseFrame {
+        code: CloseCode::Normal,
+        reason: "interop done".into(),
+    };
+    ws.close(Some(frame))
+        .await
+        .unwrap_or_else(|e| panic!("{name}: close: {e}"));
+    for _ in 0..100 {
+        match tokio::time::timeout(STEP, ws.next()).await {
+            Ok(Some(Ok(_))) => {}
+            Ok(None) | Ok(Some(Err(_))) => break,
+            Err(_) => {
+                panic!("{name}: the peer did not finish the closing handshake within {STEP:?}")
+            }
+        }
+    }
+    // Our side of the TCP connection closes here; the peers report the close after that.
+    drop(ws);
+}
+
+async fn raw_round_trip(runtime: Runtime, case: Case) {
+    let peer = Peer::start(runtime, case.peer_args()).await;
+    let body = raw_round_trip_with(&peer, case);
+    if tokio::time::timeout(RAW_LIMIT, body).await.is_err() {
+        panic!(
+            "{} {case:?}: did not finish within {RAW_LIMIT:?}; peer stderr:\n{}",
+            runtime.name(),
+            peer.log()
+        );
+    }
+}
+
+async fn raw_round_trip_with(peer: &Peer, case: Case) {
+    let name = peer.runtime.name();
+    let (mut ws, counters, compressed) = connect(peer, "/log", case).await;
 
     // Part 1: compressible messages.
     let mut rng = SmallRng::seed_from_u64(0x1013_1010);
+    let json = Message::text(json_document());
+    let text = Message::text(repeated_text(&mut rng));
     let singles: Vec<(&str, Message)> = vec![
         ("an empty text", Message::text("")),
         ("an empty binary", Message::binary(Vec::new())),
         ("a short text", Message::text("hello, peer")),
-        ("64 KiB of JSON", Message::text(json_document())),
-        (
-            "100 KiB of repeated text",
-            Message::text(repeated_text(&mut rng)),
-        ),
+        ("64 KiB of JSON", json.clone()),
+        ("100 KiB of repeated text", text.clone()),
     ];
     let mut sent: Vec<Message> = Vec::new();
     for (what, m) in &singles {
@@ -560,8 +587,9 @@ async fn raw_round_trip_with(peer: &Peer, case: Case) {
         .await
         .unwrap_or_else(|e| panic!("{name}: flushing the burst: {e}"));
     for (i, m) in burst.iter().enumerate() {
-        let got = next_data(&mut ws, peer, &format!("burst message {i}")).await;
-        assert_same(m, &got, &format!("burst message {i}"), peer);
+        let what = format!("burst message {i}");
+        let got = next_data(&mut ws, peer, &what, &mut 0).await;
+        assert_same(m, &got, &what, peer);
     }
     sent.extend(burst.iter().cloned());
 
@@ -569,7 +597,7 @@ async fn raw_round_trip_with(peer: &Peer, case: Case) {
     let c1 = counters.load();
     assert_eq!(
         c1.msgs_in, 0,
-        "the layer does not count messages (the session does)"
+        "the session counts messages, not the layer (else they count twice)"
     );
     assert_eq!(
         c1.payload_out, payload,
@@ -608,9 +636,9 @@ async fn raw_round_trip_with(peer: &Peer, case: Case) {
     // counters must not pretend they shrank.
     let mut random = vec![0u8; 200 * 1024];
     rng.fill_bytes(&mut random);
-    let m = Message::binary(random);
-    echo(&mut ws, peer, &m, "200 KiB of random binary").await;
-    sent.push(m);
+    let random = Message::binary(random);
+    echo(&mut ws, peer, &random, "200 KiB of random binary").await;
+    sent.push(random.clone());
     let c2 = counters.load();
     let (dp_out, dw_out) = (c2.payload_out - c1.payload_out, c2.wire_out - c1.wire_out);
     let (dp_in, dw_in) = (c2.payload_in - c1.payload_in, c2.wire_in - c1.wire_in);
@@ -635,25 +663,32 @@ async fn raw_round_trip_with(peer: &Peer, case: Case) {
     assert_eq!(logged, expected, "{name} {case:?}: what the peer received");
 
     // A clean close: the peer receives our code and reason.
-    let frame = CloseFrame {
-        code: CloseCode::Normal,
-        reason: "interop done".into(),
-    };
-    ws.close(Some(frame))
-        .await
-        .unwrap_or_else(|e| panic!("{name}: close: {e}"));
-    for _ in 0..100 {
-        match tokio::time::timeout(STEP, ws.next()).await {
-            Ok(Some(Ok(_))) => {}
-            Ok(None) | Ok(Some(Err(_))) => break,
-            Err(_) => {
-                panic!("{name}: the peer did not finish the closing handshake within {STEP:?}")
-            }
-        }
-    }
-    // Our side of the TCP connection closes here; the peers report the close after that.
-    drop(ws);
+    close(ws, peer).await;
     peer.wait_for_line("close 1000 interop done").await;
+
+    // Part 3: the peer answers with fragmented messages (4 data frames, compressed as one
+    // message, a ping between fragments; text cut inside UTF-8 characters by Node).
+    let (mut ws, counters, _) = connect(peer, "/fragment", case).await;
+    let fragmented = [
+        ("a short text", Message::text("héllo, fragments 🙂")),
+        ("64 KiB of JSON", json),
+        ("100 KiB of repeated text", text),
+        ("200 KiB of random binary", random),
+    ];
+    for (what, m) in &fragmented {
+        let pings = echo(&mut ws, peer, m, &format!("{what} (fragmented)")).await;
+        assert_eq!(
+            pings, 3,
+            "{name} {case:?}: the 3 pings between the fragments of {what} reach tungstenite"
+        );
+    }
+    let payload: u64 = fragmented.iter().map(|(_, m)| m.len() as u64).sum();
+    let c3 = counters.load();
+    assert_eq!(
+        c3.payload_in, payload,
+        "{name} {case:?}: fragmented payload in: {c3:?}"
+    );
+    close(ws, peer).await;
 }
 
 /// Measured ratios go to the test output (`--nocapture`) for the report.

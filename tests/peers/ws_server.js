@@ -9,6 +9,7 @@
 //   /close/CODE    closes at once with CODE and reason "peer close CODE"
 //   /log           like /echo, and writes "<text|binary> <length> <sha256>" per message to stderr,
 //                  then "close <code> <reason>" for the client's close frame (1006 if none came)
+//   /fragment      echoes each message (4 bytes or more) as 4 fragments, with a ping between them
 //
 // Flags: --compression on|off, --server-max-window-bits N, --client-max-window-bits N,
 //        --no-context-takeover (server_no_context_takeover).
@@ -92,6 +93,23 @@ function echo(ws, log) {
   }
 }
 
+// Echo each message (4 bytes or more) as 4 fragments, with a ping between fragments (control
+// frames may interleave). Text is split by bytes, so a fragment may end inside a UTF-8 character.
+function echoFragmented(ws) {
+  ws.on('message', (data, isBinary) => {
+    const n = data.length;
+    if (n < 4) {
+      ws.send(data, { binary: isBinary });
+      return;
+    }
+    for (let i = 0; i < 4; i++) {
+      if (i > 0) ws.ping(`mid-message ${i}`);
+      const part = data.subarray(Math.floor((n * i) / 4), Math.floor((n * (i + 1)) / 4));
+      ws.send(part, { binary: isBinary, fin: i === 3 });
+    }
+  });
+}
+
 wss.on('connection', (ws, req) => {
   ws.on('error', (err) => process.stderr.write(`connection error: ${err.message}\n`));
   const p = (req.url || '/').split('?')[0];
@@ -100,6 +118,8 @@ wss.on('connection', (ws, req) => {
     echo(ws, false);
   } else if (p === '/log') {
     echo(ws, true);
+  } else if (p === '/fragment') {
+    echoFragmented(ws);
   } else if (close) {
     const code = Number(close[1]);
     ws.close(code, `peer close ${code}`);

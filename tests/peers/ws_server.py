@@ -9,6 +9,7 @@ Paths:
   /close/CODE    closes at once with CODE and reason "peer close CODE"
   /log           like /echo, and writes "<text|binary> <length> <sha256>" per message to stderr,
                  then "close <code> <reason>" for the client's close frame (1006 if none came)
+  /fragment      echoes each message (4 bytes or more) as 4 fragments, with a ping between them
 
 Run it with the venv that `bash tests/peers/install.sh` creates:
   target/peers/venv/bin/python tests/peers/ws_server.py --compression on --server-max-window-bits 10
@@ -59,12 +60,41 @@ async def echo(ws, log: bool) -> None:
         print(f"close {ws.close_code} {ws.close_reason}", file=sys.stderr, flush=True)
 
 
+def split4(message):
+    """Four nearly equal parts of a str (by characters) or bytes."""
+    n = len(message)
+    return [message[n * i // 4 : n * (i + 1) // 4] for i in range(4)]
+
+
+async def echo_fragmented(ws) -> None:
+    """Echo each message as a fragmented message of 4 frames plus websockets' empty final
+    continuation, with a ping between fragments (control frames may interleave)."""
+    try:
+        async for message in ws:
+            if len(message) < 4:
+                await ws.send(message)
+                continue
+            parts = split4(message)
+
+            async def fragments():
+                for i, part in enumerate(parts):
+                    if i > 0:
+                        await ws.ping(f"mid-message {i}")
+                    yield part
+
+            await ws.send(fragments())
+    except ConnectionClosed:
+        pass
+
+
 async def handler(ws) -> None:
     path = ws.request.path.split("?", 1)[0]
     if path == "/echo":
         await echo(ws, log=False)
     elif path == "/log":
         await echo(ws, log=True)
+    elif path == "/fragment":
+        await echo_fragmented(ws)
     elif path.startswith("/close/") and path[len("/close/"):].isdigit():
         code = int(path[len("/close/"):])
         await ws.close(code, f"peer close {code}")
