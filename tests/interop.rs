@@ -886,3 +886,27 @@ engine_tests! {
     python_1013_is_recorded_and_backed_off: peer_1013_is_recorded_and_backed_off(Runtime::Python);
     node_1013_is_recorded_and_backed_off: peer_1013_is_recorded_and_backed_off(Runtime::Node);
 }
+
+/// 1014 (Bad Gateway) is a valid code that tungstenite 0.30 does not know: it rewrites it to
+/// 1002 "Protocol violation". wsmon must record what the peer really sent.
+async fn peer_1014_is_recorded_as_sent(runtime: Runtime) {
+    let peer = Peer::start(runtime, &["--compression", "on"]).await;
+    let cfg = config(vec![target(&peer.url("/close/1014"), 1)]);
+    let run = run_until(cfg, ENGINE_LIMIT, |s| {
+        s.totals
+            .closes_by_code
+            .keys()
+            .any(|c| *c == 1014 || *c == 1002)
+    })
+    .await;
+    let c = &run.of("closed")[0];
+    assert_eq!(c["code"], 1014, "{c}");
+    assert_eq!(c["code_name"], "Bad Gateway", "{c}");
+    assert_eq!(c["initiator"], "server", "{c}");
+    assert_eq!(c["reason"], "peer close 1014", "{c}");
+}
+
+engine_tests! {
+    python_1014_is_recorded_as_sent: peer_1014_is_recorded_as_sent(Runtime::Python);
+    node_1014_is_recorded_as_sent: peer_1014_is_recorded_as_sent(Runtime::Node);
+}
