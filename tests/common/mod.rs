@@ -53,12 +53,15 @@ pub async fn run_until(mut cfg: Config, limit: Duration, done: impl Fn(&Snapshot
     let path = temp_export(&dir);
     cfg.export = Some(path.clone());
     cfg.headless = true;
+    let expected = cfg.total_sessions();
     let registry = Arc::new(Registry::builtin().clone());
     let engine = wsmon::engine::start(cfg, registry).expect("engine starts");
     let mut rx = engine.snapshots.clone();
     let reached = tokio::time::timeout(limit, async {
         loop {
-            if done(&rx.borrow_and_update()) {
+            let snap = rx.borrow_and_update().clone();
+            // Judge only once every configured session exists (an empty snapshot proves nothing).
+            if snap.sessions.len() == expected && done(&snap) {
                 return;
             }
             if rx.changed().await.is_err() {
