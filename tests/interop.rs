@@ -1,8 +1,11 @@
 //! Interop with real peers that other projects wrote (issue #3): Python `websockets` and Node
 //! `ws`, each with permessage-deflate on (context takeover, reduced windows, no context takeover)
-//! and off. Proves that deflated messages round-trip in both directions through wsmon's own
-//! frame layer, that wsmon sends 1010 when a required extension is refused, and that a real
-//! peer's 1013 is recorded and backed off.
+//! and off. Proves that deflated messages (whole and fragmented, with pings between fragments)
+//! round-trip in both directions through wsmon's own frame layer, that wsmon sends 1010 when a
+//! required extension is refused, that a real peer's 1013 is recorded and backed off, and that
+//! a 1014 is recorded as sent.
+//!
+//! Each test starts its own peer process (about 0.1-0.3 s); the whole file takes a few seconds.
 //!
 //! The peer scripts live in `tests/peers/`; their runtimes live in `target/peers/`, installed by
 //! `bash tests/peers/install.sh` (`.ci/run` calls it first). A missing peer FAILS the test with
