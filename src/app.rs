@@ -26,11 +26,18 @@ fn init_logging(file: Option<&PathBuf>, headless: bool) -> anyhow::Result<()> {
                 .append(true)
                 .open(path)
                 .with_context(|| format!("cannot open log file {}", path.display()))?;
-            let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false).with_writer(Arc::new(f)).try_init();
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_ansi(false)
+                .with_writer(Arc::new(f))
+                .try_init();
         }
         // Never log to the screen under the TUI.
         None if headless => {
-            let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(std::io::stderr)
+                .try_init();
         }
         None => {}
     }
@@ -58,7 +65,9 @@ pub async fn run_watch(args: &WatchArgs) -> anyhow::Result<ExitCode> {
         }
     };
     if cfg.targets.is_empty() {
-        eprintln!("wsmon: no URL to watch: give one or more ws:// or wss:// URLs, or targets in --config");
+        eprintln!(
+            "wsmon: no URL to watch: give one or more ws:// or wss:// URLs, or targets in --config"
+        );
         return Ok(ExitCode::from(EXIT_USAGE));
     }
     if cfg.session.insecure {
@@ -75,11 +84,20 @@ pub async fn run_watch(args: &WatchArgs) -> anyhow::Result<ExitCode> {
     if !cfg.headless && cfg.export.is_none() {
         cfg.export = Some(default_export_path("wsmon"));
     }
-    let title = cfg.targets.iter().map(|t| crate::redact::url(t.url.as_str())).collect::<Vec<_>>().join(" ");
+    let title = cfg
+        .targets
+        .iter()
+        .map(|t| crate::redact::url(t.url.as_str()))
+        .collect::<Vec<_>>()
+        .join(" ");
     run_engine(cfg, registry, title).await
 }
 
-async fn run_engine(cfg: Config, registry: Arc<Registry>, title: String) -> anyhow::Result<ExitCode> {
+async fn run_engine(
+    cfg: Config,
+    registry: Arc<Registry>,
+    title: String,
+) -> anyhow::Result<ExitCode> {
     let headless = cfg.headless;
     let duration = cfg.duration;
     let lang = Lang::resolve(cfg.lang);
@@ -104,12 +122,18 @@ async fn run_engine(cfg: Config, registry: Arc<Registry>, title: String) -> anyh
 
 /// The TUI on a running engine. `q` sends `Shutdown`; the engine closes every session with 1001,
 /// flushes the export, and the terminal is restored before the export result is printed.
-async fn run_tui(engine: engine::Engine, opts: crate::tui::TuiOptions, duration: Option<Duration>) -> anyhow::Result<ExitCode> {
+async fn run_tui(
+    engine: engine::Engine,
+    opts: crate::tui::TuiOptions,
+    duration: Option<Duration>,
+) -> anyhow::Result<ExitCode> {
     if let Some(d) = duration {
         let commands = engine.commands.clone();
         tokio::spawn(async move {
             tokio::time::sleep(d).await;
-            let _ = commands.send(crate::engine::events::Command::Shutdown).await;
+            let _ = commands
+                .send(crate::engine::events::Command::Shutdown)
+                .await;
         });
     }
     let ui = crate::tui::run(engine.snapshots.clone(), engine.commands.clone(), opts).await;
@@ -131,7 +155,9 @@ async fn run_tui(engine: engine::Engine, opts: crate::tui::TuiOptions, duration:
 /// `wsmon demo`: the scenario server in-process, and a curated mix of sessions watching it.
 pub async fn run_demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     init_logging(None, args.headless)?;
-    let server = crate::server::start("127.0.0.1:0").await.context("cannot start the scenario server")?;
+    let server = crate::server::start("127.0.0.1:0")
+        .await
+        .context("cannot start the scenario server")?;
     let cfg = demo_config(&server, args)?;
     let registry = Arc::new(Registry::builtin().clone());
     let title = format!("demo: scenario server on ws://{}", server.addr());
@@ -141,7 +167,10 @@ pub async fn run_demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The demo's targets: every feature shows within ten seconds.
-pub fn demo_config(server: &crate::server::ServerHandle, args: &DemoArgs) -> anyhow::Result<Config> {
+pub fn demo_config(
+    server: &crate::server::ServerHandle,
+    args: &DemoArgs,
+) -> anyhow::Result<Config> {
     let n = args.sessions.max(4);
     let quarter = (n / 4).max(1);
     let offer = crate::protocol::extensions::parse_header(config::DEFAULT_OFFER)?;
@@ -149,7 +178,10 @@ pub fn demo_config(server: &crate::server::ServerHandle, args: &DemoArgs) -> any
         Ok(Target {
             url: config::parse_url(&server.url(path))?,
             sessions,
-            headers: vec![("Authorization".to_string(), "Bearer demo-secret-token".to_string())],
+            headers: vec![(
+                "Authorization".to_string(),
+                "Bearer demo-secret-token".to_string(),
+            )],
             subprotocols: Vec::new(),
             offers: offer.clone(),
             require: require.iter().map(|s| s.to_string()).collect(),
@@ -173,7 +205,10 @@ pub fn demo_config(server: &crate::server::ServerHandle, args: &DemoArgs) -> any
         lang: args.lang,
         ..Config::default()
     };
-    cfg.session.send = Some(r#"{"type":"tick","from":"wsmon demo","payload":"hello hello hello hello hello hello"}"#.into());
+    cfg.session.send = Some(
+        r#"{"type":"tick","from":"wsmon demo","payload":"hello hello hello hello hello hello"}"#
+            .into(),
+    );
     cfg.session.send_every = Some(Duration::from_secs(1));
     cfg.session.ping_interval = Some(Duration::from_secs(2));
     cfg.export = match &args.export {

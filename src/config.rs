@@ -15,12 +15,16 @@ use crate::protocol::extensions::{self, Extension};
 
 /// Default offer: permessage-deflate with `client_max_window_bits` and `client_no_context_takeover`
 /// (a compressor without context takeover keeps no window between messages: small at 10k sessions).
-pub const DEFAULT_OFFER: &str = "permessage-deflate; client_max_window_bits; client_no_context_takeover";
+pub const DEFAULT_OFFER: &str =
+    "permessage-deflate; client_max_window_bits; client_no_context_takeover";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("config file {path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("{0}")]
@@ -188,11 +192,15 @@ pub fn parse_header_arg(s: &str) -> Result<(String, String), ConfigError> {
         .ok_or_else(|| invalid(format!("header '{s}' must look like 'Name: value'")))?;
     let k = k.trim();
     if k.is_empty() || !k.bytes().all(is_tchar) {
-        return Err(invalid(format!("header name '{k}' is not a valid HTTP token")));
+        return Err(invalid(format!(
+            "header name '{k}' is not a valid HTTP token"
+        )));
     }
     let v = v.trim();
     if v.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
-        return Err(invalid(format!("header '{k}' has a line break or NUL in its value")));
+        return Err(invalid(format!(
+            "header '{k}' has a line break or NUL in its value"
+        )));
     }
     const RESERVED: [&str; 6] = [
         "host",
@@ -217,7 +225,10 @@ fn is_tchar(b: u8) -> bool {
 /// Parse and check a ws:// or wss:// URL.
 pub fn parse_url(s: &str) -> Result<Url, ConfigError> {
     let url = Url::parse(s.trim()).map_err(|e| {
-        invalid(format!("'{}' is not a valid URL: {e} (expected ws://host[:port]/path or wss://...)", crate::redact::url(s)))
+        invalid(format!(
+            "'{}' is not a valid URL: {e} (expected ws://host[:port]/path or wss://...)",
+            crate::redact::url(s)
+        ))
     })?;
     match url.scheme() {
         "ws" | "wss" => {}
@@ -288,7 +299,9 @@ impl Config {
         require.extend(args.require.iter().cloned());
         for r in &require {
             if r.is_empty() || !r.bytes().all(is_tchar) {
-                return Err(invalid(format!("--require '{r}' is not a valid extension name")));
+                return Err(invalid(format!(
+                    "--require '{r}' is not a valid extension name"
+                )));
             }
         }
 
@@ -300,7 +313,10 @@ impl Config {
                 None => parse_headers(&file.headers)?,
             };
             th.extend(parse_headers(&args.headers)?);
-            let tsub = t.subprotocols.clone().unwrap_or_else(|| subprotocols.clone());
+            let tsub = t
+                .subprotocols
+                .clone()
+                .unwrap_or_else(|| subprotocols.clone());
             let toffers = if args.no_offer || !args.offers.is_empty() {
                 offers.clone()
             } else if let Some(o) = &t.offers {
@@ -310,7 +326,14 @@ impl Config {
             };
             let mut treq = t.require.clone().unwrap_or_else(|| file.require.clone());
             treq.extend(args.require.iter().cloned());
-            cfg.targets.push(Target { url, sessions, headers: th, subprotocols: tsub, offers: toffers, require: treq });
+            cfg.targets.push(Target {
+                url,
+                sessions,
+                headers: th,
+                subprotocols: tsub,
+                offers: toffers,
+                require: treq,
+            });
         }
         for u in &args.urls {
             cfg.targets.push(Target {
@@ -324,13 +347,19 @@ impl Config {
         }
         for t in &cfg.targets {
             if t.sessions == 0 {
-                return Err(invalid(format!("target {}: sessions must be at least 1", crate::redact::url(t.url.as_str()))));
+                return Err(invalid(format!(
+                    "target {}: sessions must be at least 1",
+                    crate::redact::url(t.url.as_str())
+                )));
             }
         }
 
         // Session settings.
         let s = &mut cfg.session;
-        if let Some(d) = args.connect_timeout.or(dur("connect_timeout", &file.connect_timeout)?) {
+        if let Some(d) = args
+            .connect_timeout
+            .or(dur("connect_timeout", &file.connect_timeout)?)
+        {
             if d.is_zero() {
                 return Err(invalid("--connect-timeout must be more than 0"));
             }
@@ -338,16 +367,22 @@ impl Config {
         }
         let max = match (args.max_message_size, &file.max_message_size) {
             (Some(m), _) => Some(m),
-            (None, Some(f)) => Some(parse_size(f).map_err(|e| invalid(format!("max_message_size: {e}")))?),
+            (None, Some(f)) => {
+                Some(parse_size(f).map_err(|e| invalid(format!("max_message_size: {e}")))?)
+            }
             _ => None,
         };
         if let Some(m) = max {
             if m == 0 {
                 return Err(invalid("--max-message-size must be more than 0"));
             }
-            s.max_message_size = usize::try_from(m).map_err(|_| invalid("--max-message-size is too large"))?;
+            s.max_message_size =
+                usize::try_from(m).map_err(|_| invalid("--max-message-size is too large"))?;
         }
-        if let Some(p) = args.ping_interval.or(dur("ping_interval", &file.ping_interval)?) {
+        if let Some(p) = args
+            .ping_interval
+            .or(dur("ping_interval", &file.ping_interval)?)
+        {
             s.ping_interval = (!p.is_zero()).then_some(p);
         }
         s.send = args.send.clone().or(file.send.clone());
@@ -387,21 +422,36 @@ impl Config {
         if let Some(m) = args.max_attempts.or(fb.max_attempts) {
             b.max_attempts = (m > 0).then_some(m);
         }
-        if let Some(v) = args.retry_after_max.or(dur("backoff.retry_after_max", &fb.retry_after_max)?) {
+        if let Some(v) = args
+            .retry_after_max
+            .or(dur("backoff.retry_after_max", &fb.retry_after_max)?)
+        {
             b.retry_after_max = v;
         }
-        if let Some(v) = args.stable_after.or(dur("backoff.stable_after", &fb.stable_after)?) {
+        if let Some(v) = args
+            .stable_after
+            .or(dur("backoff.stable_after", &fb.stable_after)?)
+        {
             b.stable_after = v;
         }
-        if let Some(r) = args.restart_delay.as_deref().or(fb.restart_delay.as_deref()) {
-            b.restart_delay = backoff::parse_restart_range(r).map_err(|e| invalid(format!("--restart-delay: {e}")))?;
+        if let Some(r) = args
+            .restart_delay
+            .as_deref()
+            .or(fb.restart_delay.as_deref())
+        {
+            b.restart_delay = backoff::parse_restart_range(r)
+                .map_err(|e| invalid(format!("--restart-delay: {e}")))?;
         }
         for (k, v) in &file.retry {
             let code: u16 = k
                 .parse()
                 .ok()
                 .filter(|c| (1000..=4999).contains(c))
-                .ok_or_else(|| invalid(format!("[retry] key '{k}' is not a close code in 1000-4999")))?;
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "[retry] key '{k}' is not a close code in 1000-4999"
+                    ))
+                })?;
             b.overrides.insert(code, *v);
         }
         for c in &args.retry_on {
@@ -409,7 +459,9 @@ impl Config {
         }
         for c in &args.no_retry_on {
             if args.retry_on.contains(c) {
-                return Err(invalid(format!("code {c} is in both --retry-on and --no-retry-on")));
+                return Err(invalid(format!(
+                    "code {c} is in both --retry-on and --no-retry-on"
+                )));
             }
             b.overrides.insert(*c, Advice::Never);
         }
@@ -430,7 +482,11 @@ impl Config {
                 .parse()
                 .ok()
                 .filter(|c| (4000..=4999).contains(c))
-                .ok_or_else(|| invalid(format!("[codes] key '{k}' must be an application close code in 4000-4999")))?;
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "[codes] key '{k}' must be an application close code in 4000-4999"
+                    ))
+                })?;
             app.insert(code, v);
         }
         cfg.app_codes = app;
@@ -444,8 +500,14 @@ impl Config {
 }
 
 fn load_file(path: &Path) -> Result<FileConfig, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
-    toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -453,12 +515,16 @@ mod tests {
     use super::*;
 
     fn args(urls: &[&str]) -> WatchArgs {
-        WatchArgs { urls: urls.iter().map(|s| s.to_string()).collect(), ..Default::default() }
+        WatchArgs {
+            urls: urls.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn defaults_offer_deflate_without_client_context() {
-        let cfg = Config::merge(FileConfig::default(), &args(&["ws://127.0.0.1:1/echo"])).expect("valid");
+        let cfg =
+            Config::merge(FileConfig::default(), &args(&["ws://127.0.0.1:1/echo"])).expect("valid");
         assert_eq!(cfg.targets.len(), 1);
         assert_eq!(cfg.targets[0].sessions, 1);
         let offer = &cfg.targets[0].offers[0];
@@ -474,7 +540,9 @@ mod tests {
             ("not a url", "not a valid URL"),
             ("ws://x/#frag", "fragment"),
         ] {
-            let err = Config::merge(FileConfig::default(), &args(&[u])).expect_err(u).to_string();
+            let err = Config::merge(FileConfig::default(), &args(&[u]))
+                .expect_err(u)
+                .to_string();
             assert!(err.contains(want), "{u}: {err}");
         }
     }
@@ -505,20 +573,29 @@ mod tests {
         let cfg = Config::merge(file, &a).expect("valid");
         assert_eq!(cfg.targets.len(), 2);
         assert_eq!(cfg.targets[0].sessions, 7);
-        assert_eq!(cfg.targets[0].require, vec!["permessage-deflate".to_string()]);
+        assert_eq!(
+            cfg.targets[0].require,
+            vec!["permessage-deflate".to_string()]
+        );
         assert_eq!(cfg.targets[1].sessions, 3);
         assert_eq!(cfg.session.connect_timeout, Duration::from_secs(4));
         assert_eq!(cfg.backoff.cap, Duration::from_secs(30));
         assert_eq!(cfg.backoff.jitter, Jitter::None);
         assert_eq!(cfg.backoff.overrides.get(&1008), Some(&Advice::Backoff));
-        assert_eq!(cfg.app_codes.get(&4001).map(|c| c.name.as_str()), Some("Session expired"));
+        assert_eq!(
+            cfg.app_codes.get(&4001).map(|c| c.name.as_str()),
+            Some("Session expired")
+        );
     }
 
     #[test]
     fn unknown_keys_and_bad_values_are_rejected() {
         assert!(toml::from_str::<FileConfig>("sesions = 3").is_err());
-        let file: FileConfig = toml::from_str("[codes.1000]\nname='x'\ndescription='y'").expect("parses");
-        let err = Config::merge(file, &args(&["ws://h/"])).expect_err("1000 is not an app code").to_string();
+        let file: FileConfig =
+            toml::from_str("[codes.1000]\nname='x'\ndescription='y'").expect("parses");
+        let err = Config::merge(file, &args(&["ws://h/"]))
+            .expect_err("1000 is not an app code")
+            .to_string();
         assert!(err.contains("4000-4999"), "{err}");
         let mut a = args(&["ws://h/"]);
         a.headers = vec!["NoColon".into()];

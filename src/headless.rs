@@ -37,7 +37,11 @@ pub async fn stop_signal() {
 }
 
 /// Run until `duration` passes or a stop signal, then shut down and print the summary.
-pub async fn run(engine: Engine, duration: Option<Duration>, registry: Arc<Registry>) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    engine: Engine,
+    duration: Option<Duration>,
+    registry: Arc<Registry>,
+) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
     ticker.tick().await;
@@ -75,12 +79,22 @@ pub async fn run(engine: Engine, duration: Option<Duration>, registry: Arc<Regis
 
 fn fmt_secs(d: Duration) -> String {
     let s = d.as_secs();
-    if s >= 3600 { format!("{}h{:02}m", s / 3600, (s % 3600) / 60) } else if s >= 60 { format!("{}m{:02}s", s / 60, s % 60) } else { format!("{s}s") }
+    if s >= 3600 {
+        format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
+    } else if s >= 60 {
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
 }
 
 /// One line: sessions by state, closes by code, attempts/s, lockstep, forecast.
 pub fn status_line(snap: &Snapshot, elapsed: Duration, registry: &Registry) -> String {
-    let mut line = format!("[{:>6}] {} sessions:", fmt_secs(elapsed), snap.sessions.len());
+    let mut line = format!(
+        "[{:>6}] {} sessions:",
+        fmt_secs(elapsed),
+        snap.sessions.len()
+    );
     let mut any = false;
     for st in SessionState::ALL {
         let n = snap.totals.by_state[st.index()];
@@ -114,7 +128,11 @@ pub fn status_line(snap: &Snapshot, elapsed: Duration, registry: &Registry) -> S
         }
         None => line.push_str(" | lockstep -"),
     }
-    let _ = write!(line, " | retries due 1s:{} 5s:{} 30s:{}", st.forecast[0], st.forecast[1], st.forecast[2]);
+    let _ = write!(
+        line,
+        " | retries due 1s:{} 5s:{} 30s:{}",
+        st.forecast[0], st.forecast[1], st.forecast[2]
+    );
     line
 }
 
@@ -122,7 +140,12 @@ pub fn status_line(snap: &Snapshot, elapsed: Duration, registry: &Registry) -> S
 pub fn summary(snap: &Snapshot, elapsed: Duration, registry: &Registry) -> String {
     let t = &snap.totals;
     let mut out = String::new();
-    let _ = writeln!(out, "wsmon summary after {:.1}s, {} sessions", elapsed.as_secs_f64(), snap.sessions.len());
+    let _ = writeln!(
+        out,
+        "wsmon summary after {:.1}s, {} sessions",
+        elapsed.as_secs_f64(),
+        snap.sessions.len()
+    );
     out.push_str("sessions by final state:");
     for st in SessionState::ALL {
         let n = t.by_state[st.index()];
@@ -157,7 +180,11 @@ pub fn summary(snap: &Snapshot, elapsed: Duration, registry: &Registry) -> Strin
     if !t.negotiated.is_empty() {
         out.push_str("negotiated extensions:\n");
         for (ext, n) in &t.negotiated {
-            let shown = if ext.is_empty() { "(none)" } else { ext.as_str() };
+            let shown = if ext.is_empty() {
+                "(none)"
+            } else {
+                ext.as_str()
+            };
             let _ = writeln!(out, "  {shown} x{n}");
         }
     }
@@ -166,7 +193,11 @@ pub fn summary(snap: &Snapshot, elapsed: Duration, registry: &Registry) -> Strin
         "attempts: {}; largest backoff attempt: {}; gave up: {}",
         t.attempts, t.max_backoff_attempt, t.gave_up
     );
-    let ended: Vec<_> = snap.sessions.iter().filter_map(|s| s.ended_why.as_deref()).collect();
+    let ended: Vec<_> = snap
+        .sessions
+        .iter()
+        .filter_map(|s| s.ended_why.as_deref())
+        .collect();
     if !ended.is_empty() {
         let mut whys: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
         for w in ended {

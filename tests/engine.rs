@@ -14,7 +14,10 @@ async fn required_extension_refused_closes_with_1010_naming_it() {
     let server = wsmon::server::start("127.0.0.1:0").await.expect("server");
     let mut t = target(&server.url("/nodeflate"), 1);
     t.require = vec!["permessage-deflate".into()];
-    let run = run_until(config(vec![t]), LIMIT, |s| s.totals.closes_by_code.contains_key(&1010)).await;
+    let run = run_until(config(vec![t]), LIMIT, |s| {
+        s.totals.closes_by_code.contains_key(&1010)
+    })
+    .await;
     let hs = run.of("handshake");
     assert_eq!(hs[0]["status"], 101);
     assert_eq!(hs[0]["accepted"], serde_json::json!([]));
@@ -36,10 +39,15 @@ async fn overload_lets_cap_sessions_in_and_closes_the_rest_with_1013() {
     let server = wsmon::server::start("127.0.0.1:0").await.expect("server");
     let cfg = config(vec![target(&server.url("/overload?cap=2"), 5)]);
     let run = run_until(cfg, LIMIT, |s| {
-        s.totals.by_state[SessionState::Open.index()] == 2 && s.totals.closes_by_code.get(&1013).copied().unwrap_or(0) >= 3
+        s.totals.by_state[SessionState::Open.index()] == 2
+            && s.totals.closes_by_code.get(&1013).copied().unwrap_or(0) >= 3
     })
     .await;
-    let closes: Vec<_> = run.of("closed").into_iter().filter(|c| c["code"] == 1013).collect();
+    let closes: Vec<_> = run
+        .of("closed")
+        .into_iter()
+        .filter(|c| c["code"] == 1013)
+        .collect();
     assert!(closes.len() >= 3);
     for c in &closes {
         assert_eq!(c["initiator"], "server");
@@ -52,13 +60,32 @@ async fn overload_lets_cap_sessions_in_and_closes_the_rest_with_1013() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_close_code_is_recorded_as_the_server_sent_it() {
     let server = wsmon::server::start("127.0.0.1:0").await.expect("server");
-    let codes: [u16; 14] = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 4001];
-    let targets = codes.iter().map(|c| target(&server.url(&format!("/close/{c}")), 1)).collect();
-    let run = run_until(config(targets), LIMIT, |s| codes.iter().all(|c| s.totals.closes_by_code.contains_key(c))).await;
+    let codes: [u16; 14] = [
+        1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 4001,
+    ];
+    let targets = codes
+        .iter()
+        .map(|c| target(&server.url(&format!("/close/{c}")), 1))
+        .collect();
+    let run = run_until(config(targets), LIMIT, |s| {
+        codes
+            .iter()
+            .all(|c| s.totals.closes_by_code.contains_key(c))
+    })
+    .await;
     for code in codes {
-        let c = run.of("closed").into_iter().find(|c| c["code"] == code).unwrap_or_else(|| panic!("no close {code}"));
+        let c = run
+            .of("closed")
+            .into_iter()
+            .find(|c| c["code"] == code)
+            .unwrap_or_else(|| panic!("no close {code}"));
         assert_eq!(c["initiator"], "server", "{c}");
-        assert!(c["reason"].as_str().is_some_and(|r| r.contains(&code.to_string())), "{c}");
+        assert!(
+            c["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains(&code.to_string())),
+            "{c}"
+        );
         assert!(c["uptime_ms"].is_u64(), "{c}");
     }
     server.shutdown().await;
@@ -67,9 +94,11 @@ async fn every_close_code_is_recorded_as_the_server_sent_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn close_frame_without_code_is_1005_local() {
     let server = wsmon::server::start("127.0.0.1:0").await.expect("server");
-    let run = run_until(config(vec![target(&server.url("/close/1005"), 1)]), LIMIT, |s| {
-        s.totals.closes_by_code.contains_key(&1005)
-    })
+    let run = run_until(
+        config(vec![target(&server.url("/close/1005"), 1)]),
+        LIMIT,
+        |s| s.totals.closes_by_code.contains_key(&1005),
+    )
     .await;
     let c = &run.of("closed")[0];
     assert_eq!(c["code"], 1005);
@@ -81,14 +110,20 @@ async fn close_frame_without_code_is_1005_local() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rejected_upgrade_records_status_body_and_retry_after() {
     let server = wsmon::server::start("127.0.0.1:0").await.expect("server");
-    let run = run_until(config(vec![target(&server.url("/reject/503"), 1)]), LIMIT, |s| {
-        s.totals.statuses.contains_key(&503) && s.totals.max_backoff_attempt >= 1
-    })
+    let run = run_until(
+        config(vec![target(&server.url("/reject/503"), 1)]),
+        LIMIT,
+        |s| s.totals.statuses.contains_key(&503) && s.totals.max_backoff_attempt >= 1,
+    )
     .await;
     let hs = &run.of("handshake")[0];
     assert_eq!(hs["status"], 503);
     assert_eq!(hs["retry_after_ms"], 3000);
-    assert!(hs["response_headers"]["Retry-After"].is_string() || hs["response_headers"]["retry-after"].is_string(), "{hs}");
+    assert!(
+        hs["response_headers"]["Retry-After"].is_string()
+            || hs["response_headers"]["retry-after"].is_string(),
+        "{hs}"
+    );
     let b = &run.of("backoff")[0];
     assert!(b["delay_ms"].as_u64().expect("delay") >= 3000, "{b}");
     assert_eq!(b["retry_after_ms"], 3000);
@@ -116,13 +151,28 @@ async fn stalled_upgrade_hits_the_connect_timeout() {
     let server = wsmon::server::start("127.0.0.1:0").await.expect("server");
     let mut cfg = config(vec![target(&server.url("/stall"), 1)]);
     cfg.session.connect_timeout = Duration::from_millis(300);
-    let run = run_until(cfg, LIMIT, |s| s.totals.errors.contains_key(&wsmon::engine::events::ErrorKind::Timeout)).await;
+    let run = run_until(cfg, LIMIT, |s| {
+        s.totals
+            .errors
+            .contains_key(&wsmon::engine::events::ErrorKind::Timeout)
+    })
+    .await;
     let e = &run.of("error")[0];
     assert_eq!(e["kind"], "timeout");
-    assert!(e["message"].as_str().is_some_and(|m| m.contains("did not answer the upgrade")), "{e}");
-    let hs_sent = run.of("handshaking");
-    assert_eq!(hs_sent.len() >= 1, true);
-    assert!(run.of("handshake").is_empty(), "no answer means no handshake record");
+    assert!(
+        e["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("did not answer the upgrade")),
+        "{e}"
+    );
+    assert!(
+        !run.of("handshaking").is_empty(),
+        "the upgrade request was sent"
+    );
+    assert!(
+        run.of("handshake").is_empty(),
+        "no answer means no handshake record"
+    );
     server.shutdown().await;
 }
 
@@ -130,12 +180,18 @@ async fn stalled_upgrade_hits_the_connect_timeout() {
 async fn burst_is_inflated_and_the_compression_ratio_is_counted() {
     let server = wsmon::server::start("127.0.0.1:0").await.expect("server");
     let cfg = config(vec![target(&server.url("/burst?n=40"), 1)]);
-    let run = run_until(cfg, LIMIT, |s| s.counters.first().is_some_and(|c| c.msgs_in >= 40)).await;
+    let run = run_until(cfg, LIMIT, |s| {
+        s.counters.first().is_some_and(|c| c.msgs_in >= 40)
+    })
+    .await;
     let hs = &run.of("handshake")[0];
     assert_eq!(hs["accepted"][0]["name"], "permessage-deflate", "{hs}");
     let c = run.snapshot.counters[0];
     assert!(c.msgs_in >= 40);
-    assert!(c.payload_in > 2 * c.wire_in, "compressible data must shrink on the wire: {c:?}");
+    assert!(
+        c.payload_in > 2 * c.wire_in,
+        "compressible data must shrink on the wire: {c:?}"
+    );
     assert!(c.compression_ratio().expect("ratio") > 2.0);
     server.shutdown().await;
 }
@@ -148,7 +204,10 @@ async fn echo_round_trips_compressed_messages_and_measures_rtt() {
     cfg.session.send_every = Some(Duration::from_millis(50));
     cfg.session.ping_interval = Some(Duration::from_millis(100));
     let run = run_until(cfg, LIMIT, |s| {
-        s.counters.len() == 3 && s.counters.iter().all(|c| c.msgs_in >= 5 && c.rtt_us.is_some())
+        s.counters.len() == 3
+            && s.counters
+                .iter()
+                .all(|c| c.msgs_in >= 5 && c.rtt_us.is_some())
     })
     .await;
     for c in &run.snapshot.counters {
@@ -172,10 +231,165 @@ async fn unreachable_server_is_a_connect_error_not_a_crash() {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = l.local_addr().expect("addr").port();
     drop(l);
-    let run = run_until(config(vec![target(&format!("ws://127.0.0.1:{port}/"), 1)]), LIMIT, |s| {
-        s.totals.errors.contains_key(&wsmon::engine::events::ErrorKind::Connect)
-    })
+    let run = run_until(
+        config(vec![target(&format!("ws://127.0.0.1:{port}/"), 1)]),
+        LIMIT,
+        |s| {
+            s.totals
+                .errors
+                .contains_key(&wsmon::engine::events::ErrorKind::Connect)
+        },
+    )
     .await;
     assert_eq!(run.of("error")[0]["kind"], "connect");
     assert_eq!(run.of("backoff")[0]["cause"]["type"], "error");
+}
+
+/// A hostile server: answers every upgrade with `answer(key)` as raw bytes, then keeps the
+/// socket open a moment (so the client can send its close frame) and drops it.
+async fn hostile(answer: fn(&str) -> String) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let mut len = 0;
+                while !buf[..len].windows(4).any(|w| w == b"\r\n\r\n") && len < buf.len() {
+                    match sock.read(&mut buf[len..]).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => len += n,
+                    }
+                }
+                let req = String::from_utf8_lossy(&buf[..len]).to_string();
+                let key = req
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string();
+                let _ = sock.write_all(answer(&key).as_bytes()).await;
+                let _ = tokio::time::timeout(Duration::from_millis(500), sock.read(&mut buf)).await;
+            });
+        }
+    });
+    format!("ws://{addr}/")
+}
+
+fn accept(key: &str) -> String {
+    tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_accepting_an_unoffered_extension_fails_the_connection_with_1002() {
+    let url = hostile(|key| {
+        format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Accept: {}\r\nSec-WebSocket-Extensions: x-webkit-deflate-frame\r\n\r\n",
+            accept(key)
+        )
+    })
+    .await;
+    let run = run_until(config(vec![target(&url, 1)]), LIMIT, |s| {
+        s.totals.closes_by_code.contains_key(&1002)
+    })
+    .await;
+    let e = &run.of("error")[0];
+    assert_eq!(e["kind"], "extension");
+    assert!(
+        e["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("x-webkit-deflate-frame") && m.contains("not offered")),
+        "{e}"
+    );
+    let hs = &run.of("handshake")[0];
+    assert_eq!(hs["accepted"][0]["name"], "x-webkit-deflate-frame");
+    assert!(
+        hs["unexpected"][0]
+            .as_str()
+            .is_some_and(|u| u.contains("not offered")),
+        "{hs}"
+    );
+    let c = &run.of("closed")[0];
+    assert_eq!(c["code"], 1002);
+    assert_eq!(c["initiator"], "client");
+    // A protocol error is not fixed by retrying.
+    assert!(run.of("backoff").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_accept_key_and_garbage_answers_are_handshake_errors() {
+    let wrong_key = hostile(|_| {
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n"
+            .to_string()
+    })
+    .await;
+    let garbage = hostile(|_| "SSH-2.0-OpenSSH_9.6\r\n\x1b[31m\x00\x01\r\n\r\n".to_string()).await;
+    let cfg = config(vec![target(&wrong_key, 1), target(&garbage, 1)]);
+    let run = run_until(cfg, LIMIT, |s| {
+        s.totals
+            .errors
+            .get(&wsmon::engine::events::ErrorKind::Handshake)
+            .copied()
+            .unwrap_or(0)
+            >= 2
+    })
+    .await;
+    let msgs: Vec<String> = run
+        .of("error")
+        .iter()
+        .map(|e| e["message"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(
+        msgs.iter().any(|m| m.contains("Sec-WebSocket-Accept")),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.iter().any(|m| m.contains("malformed HTTP")),
+        "{msgs:?}"
+    );
+    for m in &msgs {
+        assert!(
+            !m.contains('\x1b') && !m.contains('\0'),
+            "no raw control characters: {m:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_over_the_limit_after_inflating_closes_with_1009() {
+    let server = wsmon::server::start("127.0.0.1:0").await.expect("server");
+    let mut cfg = config(vec![target(&server.url("/burst?n=3"), 1)]);
+    cfg.session.max_message_size = 200;
+    let run = run_until(cfg, LIMIT, |s| s.totals.closes_by_code.contains_key(&1009)).await;
+    let c = &run.of("closed")[0];
+    assert_eq!(c["code"], 1009);
+    assert_eq!(c["initiator"], "client");
+    assert!(
+        c["reason"].as_str().is_some_and(|r| r.contains("200")),
+        "{c}"
+    );
+    assert!(run.of("backoff").is_empty(), "1009 is not retried");
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tls_failure_is_1015_detected_locally() {
+    // wss:// to a plain-text server: the TLS handshake fails.
+    let server = wsmon::server::start("127.0.0.1:0").await.expect("server");
+    let url = server.url("/echo").replace("ws://", "wss://");
+    let run = run_until(config(vec![target(&url, 1)]), LIMIT, |s| {
+        s.totals.closes_by_code.contains_key(&1015)
+    })
+    .await;
+    assert_eq!(run.of("error")[0]["kind"], "tls");
+    let c = &run.of("closed")[0];
+    assert_eq!(c["code"], 1015);
+    assert_eq!(c["initiator"], "local");
+    assert_eq!(c["code_name"], "TLS Handshake Failure");
+    server.shutdown().await;
 }

@@ -257,17 +257,17 @@ const DETAIL_TIMELINE_100X30: &str = r#"
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1 |
 | attempts/s 3.0 (total 39)  lockstep 0.82 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
-| Session s7 (Esc: back, j/k: scroll) ──────────────────────────────────────────── lines 52-74 of 74 |
+| Session s7 (Esc: back, j/k: scroll) ──────────────────────────────────────────── lines 51-73 of 73 |
+|    backoff just because a connection opened: reset it only once the session                        |
 |    has stayed up for a while (wsmon: --stable-after). If it persists, add                          |
 |    server capacity, raise the connection limit, or open fewer sessions per                         |
 |    client.                                                                                         |
 |                                                                                                    |
 |  Retry advice: backoff                                                                             |
-|    Reconnect with exponential backoff and jitter.                                                  |
-|    The condition is temporary, but retrying at once adds load to a server                          |
-|    that is already overloaded. Exponential backoff with full jitter spreads                        |
-|    clients out and does the least total work (AWS, "Exponential Backoff And                        |
-|    Jitter").                                                                                       |
+|    Reconnect with exponential backoff and jitter. The condition is temporary,                      |
+|    but retrying at once adds load to a server that is already overloaded.                          |
+|    Exponential backoff with full jitter spreads clients out and does the                           |
+|    least total work (AWS, "Exponential Backoff And Jitter").                                       |
 |                                                                                                    |
 |Backoff timeline (4 attempts)                                                                       |
 |     #  cause       rule      window  delay  retry  outcome      uptime                             |
@@ -290,7 +290,7 @@ const DETAIL_TOP_100X40: &str = r#"
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1 |
 | attempts/s 3.0 (total 39)  lockstep 0.82 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
-| Session s10 (Esc: back, j/k: scroll) ──────────────────────────────────────────── lines 1-33 of 70 |
+| Session s10 (Esc: back, j/k: scroll) ──────────────────────────────────────────── lines 1-33 of 69 |
 |  target      #3 ws://127.0.0.1:9001/strict                                                         |
 |  state       closed for 1m41s  attempt 1                                                           |
 |                                                                                                    |
@@ -389,7 +389,7 @@ const EXPLAIN_100X30: &str = r#"
 |s20 127.0.│   backoff just because a connection opened: reset it only once the session   │     -    |
 |          │   has stayed up for a while (wsmon: --stable-after). If it persists, add     │          |
 |          │   server capacity, raise the connection limit, or open fewer sessions per    │          |
-|          └──────────────────────────────────────────────────────────── lines 1-22 of 30 ┘          |
+|          └──────────────────────────────────────────────────────────── lines 1-22 of 29 ┘          |
 | close code explanation                                                                             |
 | Esc back  c compare  x other code  j scroll  q quit                                                |
 "#;

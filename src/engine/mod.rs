@@ -59,7 +59,14 @@ impl Engine {
 
     /// Wait for the engine to stop (after a `Command::Shutdown`).
     pub async fn wait(self) -> (Arc<Snapshot>, Option<Result<u64, String>>) {
-        let Engine { snapshots, commands, supervisor, store, writer, .. } = self;
+        let Engine {
+            snapshots,
+            commands,
+            supervisor,
+            store,
+            writer,
+            ..
+        } = self;
         drop(commands);
         let _ = supervisor.await;
         let last = match store.await {
@@ -68,9 +75,12 @@ impl Engine {
         };
         let export = match writer {
             Some(w) => Some(
-                tokio::task::spawn_blocking(move || w.join().unwrap_or_else(|_| Err("export writer panicked".into())))
-                    .await
-                    .unwrap_or_else(|e| Err(format!("export writer: {e}"))),
+                tokio::task::spawn_blocking(move || {
+                    w.join()
+                        .unwrap_or_else(|_| Err("export writer panicked".into()))
+                })
+                .await
+                .unwrap_or_else(|e| Err(format!("export writer: {e}"))),
             ),
             None => None,
         };
@@ -91,7 +101,12 @@ pub fn start(cfg: Config, registry: Arc<Registry>) -> anyhow::Result<Engine> {
     let export_path = cfg.export.as_ref().map(|p| p.display().to_string());
     let (store_tx, store_rx) = mpsc::channel(STORE_QUEUE);
     let (snap_tx, snap_rx) = watch::channel(Arc::new(Snapshot::default()));
-    let store = tokio::spawn(store::run(Store::new(export_path, exported), store_rx, snap_tx, export_tx));
+    let store = tokio::spawn(store::run(
+        Store::new(export_path, exported),
+        store_rx,
+        snap_tx,
+        export_tx,
+    ));
 
     let tls = tls_connector(cfg.session.insecure).map_err(|e| anyhow::anyhow!(e))?;
     let shared = Arc::new(Shared {
@@ -103,7 +118,9 @@ pub fn start(cfg: Config, registry: Arc<Registry>) -> anyhow::Result<Engine> {
     });
     let (cmd_tx, cmd_rx) = mpsc::channel(256);
     let (notice_tx, notice_rx) = mpsc::channel(64);
-    let seed = cfg.seed.unwrap_or_else(|| rand::Rng::random(&mut rand::rngs::SmallRng::from_os_rng()));
+    let seed = cfg
+        .seed
+        .unwrap_or_else(|| rand::Rng::random(&mut rand::rngs::SmallRng::from_os_rng()));
     let mut sup = Supervisor {
         shared,
         targets: Vec::new(),
@@ -121,45 +138,61 @@ pub fn start(cfg: Config, registry: Arc<Registry>) -> anyhow::Result<Engine> {
         }
         sup.run(cmd_rx).await
     });
-    Ok(Engine { snapshots: snap_rx, commands: cmd_tx, notices: notice_rx, supervisor, store, writer })
+    Ok(Engine {
+        snapshots: snap_rx,
+        commands: cmd_tx,
+        notices: notice_rx,
+        supervisor,
+        store,
+        writer,
+    })
 }
 
-type WriterSpawn = (mpsc::Sender<ExportMsg>, std::thread::JoinHandle<Result<u64, String>>);
+type WriterSpawn = (
+    mpsc::Sender<ExportMsg>,
+    std::thread::JoinHandle<Result<u64, String>>,
+);
 
 /// The export writer runs on its own thread: file I/O never blocks the runtime.
-fn spawn_writer(path: PathBuf, registry: Arc<Registry>, exported: Arc<AtomicU64>) -> anyhow::Result<WriterSpawn> {
+fn spawn_writer(
+    path: PathBuf,
+    registry: Arc<Registry>,
+    exported: Arc<AtomicU64>,
+) -> anyhow::Result<WriterSpawn> {
     let name = move |code: u16| registry.name(code);
     let mut writer = ExportWriter::create(&path, Arc::new(name))
         .map_err(|e| anyhow::anyhow!("cannot write export {}: {e}", path.display()))?;
     let (tx, mut rx) = mpsc::channel::<ExportMsg>(EXPORT_QUEUE);
-    let handle = std::thread::Builder::new().name("wsmon-export".into()).spawn(move || {
-        let mut error: Option<String> = None;
-        while let Some(msg) = rx.blocking_recv() {
-            match msg {
-                ExportMsg::Event(ev) => {
-                    if error.is_none() {
-                        if let Err(e) = writer.write(&ev) {
-                            error = Some(format!("export {}: {e}", path.display()));
+    let handle = std::thread::Builder::new()
+        .name("wsmon-export".into())
+        .spawn(move || {
+            let mut error: Option<String> = None;
+            while let Some(msg) = rx.blocking_recv() {
+                match msg {
+                    ExportMsg::Event(ev) => {
+                        if error.is_none() {
+                            if let Err(e) = writer.write(&ev) {
+                                error = Some(format!("export {}: {e}", path.display()));
+                            }
+                            exported.store(writer.count(), Ordering::Relaxed);
                         }
-                        exported.store(writer.count(), Ordering::Relaxed);
+                    }
+                    ExportMsg::Flush(reply) => {
+                        let r = match (&error, writer.flush()) {
+                            (Some(e), _) => Err(e.clone()),
+                            (None, Err(e)) => Err(format!("export {}: {e}", path.display())),
+                            (None, Ok(())) => Ok(writer.count()),
+                        };
+                        let _ = reply.send(r);
                     }
                 }
-                ExportMsg::Flush(reply) => {
-                    let r = match (&error, writer.flush()) {
-                        (Some(e), _) => Err(e.clone()),
-                        (None, Err(e)) => Err(format!("export {}: {e}", path.display())),
-                        (None, Ok(())) => Ok(writer.count()),
-                    };
-                    let _ = reply.send(r);
-                }
             }
-        }
-        match (error, writer.flush()) {
-            (Some(e), _) => Err(e),
-            (None, Err(e)) => Err(format!("export {}: {e}", path.display())),
-            (None, Ok(())) => Ok(writer.count()),
-        }
-    })?;
+            match (error, writer.flush()) {
+                (Some(e), _) => Err(e),
+                (None, Err(e)) => Err(format!("export {}: {e}", path.display())),
+                (None, Ok(())) => Ok(writer.count()),
+            }
+        })?;
     Ok((tx, handle))
 }
 
@@ -190,7 +223,12 @@ impl Supervisor {
             required: target.require.clone(),
         });
         let url_shown = crate::redact::url(target.url.as_str());
-        self.targets.push(TargetEntry { target, request, url_shown, sessions: Vec::new() });
+        self.targets.push(TargetEntry {
+            target,
+            request,
+            url_shown,
+            sessions: Vec::new(),
+        });
         let idx = self.targets.len() - 1;
         self.grow(idx, count).await;
         idx
@@ -206,7 +244,14 @@ impl Supervisor {
             let counters = Arc::new(SessionCounters::default());
             // Registration goes on the same channel as the events, before the session starts,
             // so it arrives first.
-            let _ = self.shared.store.send(StoreMsg::Register { id, counters: counters.clone() }).await;
+            let _ = self
+                .shared
+                .store
+                .send(StoreMsg::Register {
+                    id,
+                    counters: counters.clone(),
+                })
+                .await;
             let entry = &mut self.targets[target];
             let (tx, rx) = mpsc::channel(16);
             let spec = SessionSpec {
@@ -215,7 +260,9 @@ impl Supervisor {
                 url: entry.target.url.clone(),
                 url_shown: entry.url_shown.clone(),
                 request: entry.request.clone(),
-                seed: self.seed.wrapping_add(id.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+                seed: self
+                    .seed
+                    .wrapping_add(id.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
             };
             let session = Session::new(spec, self.shared.clone(), counters, rx);
             self.tasks.spawn(async move {
@@ -277,24 +324,35 @@ impl Supervisor {
                     let count = count.clamp(1, 100_000);
                     if let Some(i) = self.targets.iter().position(|t| t.target.url == u) {
                         self.grow(i, count).await;
-                        self.notice(format!("added {count} sessions to {}", crate::redact::url(u.as_str()))).await;
+                        self.notice(format!(
+                            "added {count} sessions to {}",
+                            crate::redact::url(u.as_str())
+                        ))
+                        .await;
                     } else {
                         let template = self.targets.first().map(|t| t.target.clone());
                         let target = match template {
-                            Some(t) => Target { url: u, sessions: count, ..t },
+                            Some(t) => Target {
+                                url: u,
+                                sessions: count,
+                                ..t
+                            },
                             None => Target {
                                 url: u,
                                 sessions: count,
                                 headers: Vec::new(),
                                 subprotocols: Vec::new(),
-                                offers: crate::protocol::extensions::parse_header(crate::config::DEFAULT_OFFER)
-                                    .unwrap_or_default(),
+                                offers: crate::protocol::extensions::parse_header(
+                                    crate::config::DEFAULT_OFFER,
+                                )
+                                .unwrap_or_default(),
                                 require: Vec::new(),
                             },
                         };
                         let shown = crate::redact::url(target.url.as_str());
                         self.add_target(target, count).await;
-                        self.notice(format!("added target {shown} with {count} sessions")).await;
+                        self.notice(format!("added target {shown} with {count} sessions"))
+                            .await;
                     }
                 }
                 Err(e) => self.notice(format!("cannot add: {e}")).await,
@@ -312,22 +370,40 @@ impl Supervisor {
                     self.send(id, SessionCmd::Remove).await;
                 }
             }
-            Command::Close { session, code, reason } => self.send(session, SessionCmd::Close { code, reason }).await,
-            Command::ReconnectNow { session: Some(id) } => self.send(id, SessionCmd::ReconnectNow).await,
+            Command::Close {
+                session,
+                code,
+                reason,
+            } => self.send(session, SessionCmd::Close { code, reason }).await,
+            Command::ReconnectNow { session: Some(id) } => {
+                self.send(id, SessionCmd::ReconnectNow).await
+            }
             Command::ReconnectNow { session: None } => {
                 for tx in self.sessions.values() {
                     let _ = tx.send(SessionCmd::ReconnectNow).await;
                 }
             }
-            Command::SetPaused { session: Some(id), paused } => self.send(id, SessionCmd::SetPaused(paused)).await,
-            Command::SetPaused { session: None, paused } => {
+            Command::SetPaused {
+                session: Some(id),
+                paused,
+            } => self.send(id, SessionCmd::SetPaused(paused)).await,
+            Command::SetPaused {
+                session: None,
+                paused,
+            } => {
                 for tx in self.sessions.values() {
                     let _ = tx.send(SessionCmd::SetPaused(paused)).await;
                 }
             }
             Command::FlushExport => {
                 let (reply, answer) = oneshot::channel();
-                if self.shared.store.send(StoreMsg::FlushExport(reply)).await.is_ok() {
+                if self
+                    .shared
+                    .store
+                    .send(StoreMsg::FlushExport(reply))
+                    .await
+                    .is_ok()
+                {
                     let notices = self.notices.clone();
                     tokio::spawn(async move {
                         let msg = match answer.await {

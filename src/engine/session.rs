@@ -21,7 +21,8 @@ use crate::config::SessionSettings;
 use crate::engine::backoff::{self, Advice, BackoffConfig, Decision};
 use crate::engine::counters::SessionCounters;
 use crate::engine::events::{
-    BackoffInfo, Cause, CloseInfo, DelayKind, ErrorKind, Event, EventKind, Initiator, SessionId, Timings,
+    BackoffInfo, Cause, CloseInfo, DelayKind, ErrorKind, Event, EventKind, Initiator, SessionId,
+    Timings,
 };
 use crate::protocol::deflate::{DeflateStream, Role};
 use crate::protocol::handshake::{self, RequestSpec, Transport, UpgradeOutcome};
@@ -32,7 +33,10 @@ use crate::state::store::StoreMsg;
 #[derive(Debug, Clone, PartialEq)]
 pub enum SessionCmd {
     /// Close with this code; the session is not retried.
-    Close { code: u16, reason: String },
+    Close {
+        code: u16,
+        reason: String,
+    },
     /// Skip the wait and reconnect now (also restarts an ended session).
     ReconnectNow,
     SetPaused(bool),
@@ -82,10 +86,24 @@ struct AttemptEnd {
 
 impl AttemptEnd {
     fn cause(cause: Cause) -> Self {
-        AttemptEnd { cause: Some(cause), uptime: None, retry_after: None, user_closed: None, reconnect_now: false, stop: None }
+        AttemptEnd {
+            cause: Some(cause),
+            uptime: None,
+            retry_after: None,
+            user_closed: None,
+            reconnect_now: false,
+            stop: None,
+        }
     }
     fn stopped(stop: Stop) -> Self {
-        AttemptEnd { cause: None, uptime: None, retry_after: None, user_closed: None, reconnect_now: false, stop: Some(stop) }
+        AttemptEnd {
+            cause: None,
+            uptime: None,
+            retry_after: None,
+            user_closed: None,
+            reconnect_now: false,
+            stop: Some(stop),
+        }
     }
 }
 
@@ -111,16 +129,33 @@ pub fn truncate_reason(s: &str) -> String {
 }
 
 impl Session {
-    pub fn new(spec: SessionSpec, shared: Arc<Shared>, counters: Arc<SessionCounters>, cmds: mpsc::Receiver<SessionCmd>) -> Self {
+    pub fn new(
+        spec: SessionSpec,
+        shared: Arc<Shared>,
+        counters: Arc<SessionCounters>,
+        cmds: mpsc::Receiver<SessionCmd>,
+    ) -> Self {
         let rng = SmallRng::seed_from_u64(spec.seed);
-        Session { spec, shared, counters, cmds, paused: false, rng, orphaned: false }
+        Session {
+            spec,
+            shared,
+            counters,
+            cmds,
+            paused: false,
+            rng,
+            orphaned: false,
+        }
     }
 
     async fn emit(&mut self, kind: EventKind) {
         if self.orphaned {
             return;
         }
-        let ev = Event { ts: Utc::now(), session: self.spec.id, kind };
+        let ev = Event {
+            ts: Utc::now(),
+            session: self.spec.id,
+            kind,
+        };
         if self.shared.store.send(StoreMsg::Event(ev)).await.is_err() {
             self.orphaned = true;
         }
@@ -129,7 +164,11 @@ impl Session {
     /// The session's whole life.
     pub async fn run(mut self) {
         let url = self.spec.url_shown.clone();
-        self.emit(EventKind::Spawned { target: self.spec.target, url }).await;
+        self.emit(EventKind::Spawned {
+            target: self.spec.target,
+            url,
+        })
+        .await;
         let mut attempt: u32 = 1;
         let mut retry: u32 = 0;
         let mut prev_delay: Option<Duration> = None;
@@ -146,7 +185,11 @@ impl Session {
             attempt = attempt.saturating_add(1);
             if let Some(code) = end.user_closed {
                 let why = format!("closed by the operator with {code}; press r to reconnect");
-                self.emit(EventKind::Ended { cause: end.cause, why }).await;
+                self.emit(EventKind::Ended {
+                    cause: end.cause,
+                    why,
+                })
+                .await;
                 match self.wait_for_restart().await {
                     Some(stop) => return self.finish(stop).await,
                     None => {
@@ -166,12 +209,26 @@ impl Session {
             retry = backoff::next_attempt(retry, end.uptime, self.shared.backoff.stable_after);
             let registry = self.shared.registry.clone();
             let advice = move |code: u16| Advice::from(registry.retry_advice(code));
-            let decision =
-                backoff::decide(&self.shared.backoff, &advice, retry, &cause, end.retry_after, prev_delay, &mut self.rng);
+            let decision = backoff::decide(
+                &self.shared.backoff,
+                &advice,
+                retry,
+                &cause,
+                end.retry_after,
+                prev_delay,
+                &mut self.rng,
+            );
             match decision {
-                Decision::Retry { attempt: n, kind, window, delay, retry_after } => {
+                Decision::Retry {
+                    attempt: n,
+                    kind,
+                    window,
+                    delay,
+                    retry_after,
+                } => {
                     prev_delay = Some(delay);
-                    let next_at = Utc::now() + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::zero());
+                    let next_at = Utc::now()
+                        + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::zero());
                     self.emit(EventKind::Backoff(BackoffInfo {
                         attempt: n,
                         cause,
@@ -190,8 +247,14 @@ impl Session {
                             prev_delay = None;
                         }
                         Wait::Closed(code) => {
-                            let why = format!("closed by the operator with {code} while waiting; press r to reconnect");
-                            self.emit(EventKind::Ended { cause: Some(cause), why }).await;
+                            let why = format!(
+                                "closed by the operator with {code} while waiting; press r to reconnect"
+                            );
+                            self.emit(EventKind::Ended {
+                                cause: Some(cause),
+                                why,
+                            })
+                            .await;
                             match self.wait_for_restart().await {
                                 Some(stop) => return self.finish(stop).await,
                                 None => {
@@ -204,7 +267,11 @@ impl Session {
                     }
                 }
                 Decision::Stop { why } => {
-                    self.emit(EventKind::Ended { cause: Some(cause), why }).await;
+                    self.emit(EventKind::Ended {
+                        cause: Some(cause),
+                        why,
+                    })
+                    .await;
                     match self.wait_for_restart().await {
                         Some(stop) => return self.finish(stop).await,
                         None => {
@@ -305,7 +372,8 @@ impl Session {
 
         // Phase 1: DNS, TCP, TLS.
         let transport = {
-            let fut = handshake::open_transport(&self.spec.url, self.shared.tls.as_ref(), &mut timings);
+            let fut =
+                handshake::open_transport(&self.spec.url, self.shared.tls.as_ref(), &mut timings);
             tokio::pin!(fut);
             loop {
                 tokio::select! {
@@ -322,17 +390,35 @@ impl Session {
         };
         let transport = match transport {
             None => {
-                let phase = if timings.dns.is_none() && self.spec.url.host().is_some_and(|h| matches!(h, url::Host::Domain(_))) {
+                let phase = if timings.dns.is_none()
+                    && self
+                        .spec
+                        .url
+                        .host()
+                        .is_some_and(|h| matches!(h, url::Host::Domain(_)))
+                {
                     "name resolution"
                 } else if timings.connect.is_none() {
                     "TCP connect"
                 } else {
                     "TLS handshake"
                 };
-                return self.fail(ErrorKind::Timeout, format!("{phase} did not finish within {}", humantime::format_duration(timeout))).await;
+                return self
+                    .fail(
+                        ErrorKind::Timeout,
+                        format!(
+                            "{phase} did not finish within {}",
+                            humantime::format_duration(timeout)
+                        ),
+                    )
+                    .await;
             }
             Some(Err(e)) => {
-                self.emit(EventKind::Error { kind: e.kind, message: e.message.clone() }).await;
+                self.emit(EventKind::Error {
+                    kind: e.kind,
+                    message: e.message.clone(),
+                })
+                .await;
                 if e.kind == ErrorKind::Tls {
                     // A TLS failure is reported as 1015, detected locally (never on the wire).
                     self.emit(EventKind::Closed(CloseInfo {
@@ -372,7 +458,10 @@ impl Session {
             None => {
                 self.fail(
                     ErrorKind::Timeout,
-                    format!("the server did not answer the upgrade within {}", humantime::format_duration(timeout)),
+                    format!(
+                        "the server did not answer the upgrade within {}",
+                        humantime::format_duration(timeout)
+                    ),
                 )
                 .await
             }
@@ -381,18 +470,42 @@ impl Session {
                 let status = info.status;
                 let retry_after = info.retry_after_ms.map(Duration::from_millis);
                 self.emit(EventKind::Handshake(Box::new(info))).await;
-                AttemptEnd { retry_after, ..AttemptEnd::cause(Cause::Status { status }) }
+                AttemptEnd {
+                    retry_after,
+                    ..AttemptEnd::cause(Cause::Status { status })
+                }
             }
-            Some(Ok(UpgradeOutcome::BadExtensions { transport, info, problems })) => {
+            Some(Ok(UpgradeOutcome::BadExtensions {
+                transport,
+                info,
+                problems,
+            })) => {
                 self.emit(EventKind::Handshake(Box::new(info))).await;
                 let message = problems.join("; ");
-                self.emit(EventKind::Error { kind: ErrorKind::Extension, message: message.clone() }).await;
+                self.emit(EventKind::Error {
+                    kind: ErrorKind::Extension,
+                    message: message.clone(),
+                })
+                .await;
                 // Fail the WebSocket connection (RFC 6455 section 7.1.7): send 1002 and drop.
                 let reason = truncate_reason(&message);
-                let mut ws = WebSocketStream::from_raw_socket(transport, WsRole::Client, Some(ws_config(1024))).await;
-                let frame = CloseFrame { code: CloseCode::Protocol, reason: reason.clone().into() };
-                let sent = tokio::time::timeout(Duration::from_secs(1), ws.close(Some(frame))).await;
-                self.emit(EventKind::Closing { code: 1002, initiator: Initiator::Client }).await;
+                let mut ws = WebSocketStream::from_raw_socket(
+                    transport,
+                    WsRole::Client,
+                    Some(ws_config(1024)),
+                )
+                .await;
+                let frame = CloseFrame {
+                    code: CloseCode::Protocol,
+                    reason: reason.clone().into(),
+                };
+                let sent =
+                    tokio::time::timeout(Duration::from_secs(1), ws.close(Some(frame))).await;
+                self.emit(EventKind::Closing {
+                    code: 1002,
+                    initiator: Initiator::Client,
+                })
+                .await;
                 self.emit(EventKind::Closed(CloseInfo {
                     code: 1002,
                     reason: redact::escape_control(&reason),
@@ -404,7 +517,12 @@ impl Session {
                 let _ = sent;
                 AttemptEnd::cause(Cause::Close { code: 1002 })
             }
-            Some(Ok(UpgradeOutcome::Upgraded { transport, leftover, info, agreement })) => {
+            Some(Ok(UpgradeOutcome::Upgraded {
+                transport,
+                leftover,
+                info,
+                agreement,
+            })) => {
                 self.emit(EventKind::Handshake(Box::new(info))).await;
                 self.run_open(attempt, transport, leftover, agreement).await
             }
@@ -426,9 +544,17 @@ impl Session {
     ) -> AttemptEnd {
         let settings = self.shared.settings.clone();
         let max = settings.max_message_size;
-        let layer = DeflateStream::new(transport, Role::Client, agreement.deflate, leftover, max, self.counters.clone());
+        let layer = DeflateStream::new(
+            transport,
+            Role::Client,
+            agreement.deflate,
+            leftover,
+            max,
+            self.counters.clone(),
+        );
         let layer_state = layer.layer_close();
-        let mut ws = WebSocketStream::from_raw_socket(layer, WsRole::Client, Some(ws_config(max))).await;
+        let mut ws =
+            WebSocketStream::from_raw_socket(layer, WsRole::Client, Some(ws_config(max))).await;
         self.emit(EventKind::Open { attempt }).await;
         let opened = Instant::now();
 
@@ -442,14 +568,23 @@ impl Session {
 
         if let Some(reason) = agreement.missing_reason() {
             let reason = truncate_reason(&reason);
-            let _ = ws.send(Message::Close(Some(CloseFrame { code: CloseCode::Extension, reason: reason.clone().into() }))).await;
-            self.emit(EventKind::Closing { code: 1010, initiator: Initiator::Client }).await;
+            let _ = ws
+                .send(Message::Close(Some(CloseFrame {
+                    code: CloseCode::Extension,
+                    reason: reason.clone().into(),
+                })))
+                .await;
+            self.emit(EventKind::Closing {
+                code: 1010,
+                initiator: Initiator::Client,
+            })
+            .await;
             closing = Some((1010, reason, Initiator::Client));
             close_deadline = Some(Instant::now() + settings.close_timeout);
-        } else if let Some(text) = &settings.send {
-            if ws.send(Message::text(text.clone())).await.is_ok() {
-                SessionCounters::add(&self.counters.msgs_out, 1);
-            }
+        } else if let Some(text) = &settings.send
+            && ws.send(Message::text(text.clone())).await.is_ok()
+        {
+            SessionCounters::add(&self.counters.msgs_out, 1);
         }
 
         let far = Duration::from_secs(86400 * 365);
@@ -470,12 +605,12 @@ impl Session {
                         SessionCounters::add(&self.counters.msgs_in, 1);
                     }
                     Some(Ok(Message::Pong(p))) => {
-                        if let (Some((seq, at)), Ok(bytes)) = (ping_sent, <[u8; 8]>::try_from(p.as_ref())) {
-                            if u64::from_be_bytes(bytes) == seq {
-                                let rtt = at.elapsed().as_micros().max(1) as u64;
-                                self.counters.rtt_us.store(rtt, std::sync::atomic::Ordering::Relaxed);
-                                ping_sent = None;
-                            }
+                        if let (Some((seq, at)), Ok(bytes)) = (ping_sent, <[u8; 8]>::try_from(p.as_ref()))
+                            && u64::from_be_bytes(bytes) == seq
+                        {
+                            let rtt = at.elapsed().as_micros().max(1) as u64;
+                            self.counters.rtt_us.store(rtt, std::sync::atomic::Ordering::Relaxed);
+                            ping_sent = None;
                         }
                     }
                     Some(Ok(Message::Ping(_))) | Some(Ok(Message::Frame(_))) => {}
@@ -512,10 +647,10 @@ impl Session {
                     }
                 }
                 _ = resend.tick(), if closing.is_none() && settings.send_every.is_some() => {
-                    if let Some(text) = &settings.send {
-                        if ws.send(Message::text(text.clone())).await.is_ok() {
-                            SessionCounters::add(&self.counters.msgs_out, 1);
-                        }
+                    if let Some(text) = &settings.send
+                        && ws.send(Message::text(text.clone())).await.is_ok()
+                    {
+                        SessionCounters::add(&self.counters.msgs_out, 1);
                     }
                 }
                 cmd = self.cmds.recv(), if closing.is_none() => {
@@ -550,7 +685,9 @@ impl Session {
             (Some(c), None) => c,
             (None, None) => (
                 1006,
-                ended_error.clone().unwrap_or_else(|| "connection dropped without a close frame".into()),
+                ended_error
+                    .clone()
+                    .unwrap_or_else(|| "connection dropped without a close frame".into()),
                 Initiator::Local,
             ),
         };
@@ -586,7 +723,11 @@ impl Session {
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
     {
         if let Some(lc) = layer_state.get() {
-            self.emit(EventKind::Closing { code: lc.code, initiator: Initiator::Client }).await;
+            self.emit(EventKind::Closing {
+                code: lc.code,
+                initiator: Initiator::Client,
+            })
+            .await;
             return lc.reason;
         }
         let (code, reason) = match e {
@@ -600,10 +741,21 @@ impl Session {
             other => return format!("connection ended: {other}"),
         };
         let reason = truncate_reason(&reason);
-        self.emit(EventKind::Error { kind: ErrorKind::Protocol, message: reason.clone() }).await;
-        let frame = CloseFrame { code: CloseCode::from(code), reason: reason.clone().into() };
+        self.emit(EventKind::Error {
+            kind: ErrorKind::Protocol,
+            message: reason.clone(),
+        })
+        .await;
+        let frame = CloseFrame {
+            code: CloseCode::from(code),
+            reason: reason.clone().into(),
+        };
         let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(Some(frame))).await;
-        self.emit(EventKind::Closing { code, initiator: Initiator::Client }).await;
+        self.emit(EventKind::Closing {
+            code,
+            initiator: Initiator::Client,
+        })
+        .await;
         *closing = Some((code, reason.clone(), Initiator::Client));
         reason
     }

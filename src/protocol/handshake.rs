@@ -37,7 +37,11 @@ pub enum Transport {
 }
 
 impl AsyncRead for Transport {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Transport::Plain(s) => Pin::new(s).poll_read(cx, buf),
             Transport::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
@@ -46,7 +50,11 @@ impl AsyncRead for Transport {
 }
 
 impl AsyncWrite for Transport {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             Transport::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Transport::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
@@ -85,7 +93,11 @@ pub struct ConnectError {
 
 impl ConnectError {
     fn new(kind: ErrorKind, message: impl Into<String>, timings: Timings) -> Self {
-        ConnectError { kind, message: message.into(), timings }
+        ConnectError {
+            kind,
+            message: message.into(),
+            timings,
+        }
     }
 }
 
@@ -93,9 +105,18 @@ impl ConnectError {
 pub enum UpgradeOutcome {
     /// 101 and a valid WebSocket answer. `agreement.missing` lists required extensions the
     /// server did not accept (the caller closes with 1010).
-    Upgraded { transport: Transport, leftover: Vec<u8>, info: HandshakeInfo, agreement: Agreement },
+    Upgraded {
+        transport: Transport,
+        leftover: Vec<u8>,
+        info: HandshakeInfo,
+        agreement: Agreement,
+    },
     /// 101, but the extension answer is invalid: fail the connection with 1002.
-    BadExtensions { transport: Transport, info: HandshakeInfo, problems: Vec<String> },
+    BadExtensions {
+        transport: Transport,
+        info: HandshakeInfo,
+        problems: Vec<String>,
+    },
     /// Any other status: a recorded outcome, not an error.
     Rejected { info: HandshakeInfo },
 }
@@ -125,11 +146,21 @@ pub async fn open_transport(
         Err(_) => {
             let found = tokio::net::lookup_host((bare, port))
                 .await
-                .map_err(|e| ConnectError::new(ErrorKind::Dns, format!("cannot resolve {bare}: {e}"), *timings))?
+                .map_err(|e| {
+                    ConnectError::new(
+                        ErrorKind::Dns,
+                        format!("cannot resolve {bare}: {e}"),
+                        *timings,
+                    )
+                })?
                 .collect::<Vec<_>>();
             timings.dns = Some(ms(t0.elapsed()));
             if found.is_empty() {
-                return Err(ConnectError::new(ErrorKind::Dns, format!("{bare} has no addresses"), *timings));
+                return Err(ConnectError::new(
+                    ErrorKind::Dns,
+                    format!("{bare} has no addresses"),
+                    *timings,
+                ));
             }
             found
         }
@@ -148,7 +179,11 @@ pub async fn open_transport(
         }
     }
     let tcp = tcp.ok_or_else(|| {
-        ConnectError::new(ErrorKind::Connect, last_err.unwrap_or_else(|| "no address to connect to".into()), *timings)
+        ConnectError::new(
+            ErrorKind::Connect,
+            last_err.unwrap_or_else(|| "no address to connect to".into()),
+            *timings,
+        )
     })?;
     timings.connect = Some(ms(t1.elapsed()));
     let _ = tcp.set_nodelay(true);
@@ -156,15 +191,24 @@ pub async fn open_transport(
     if url.scheme() != "wss" {
         return Ok(Transport::Plain(tcp));
     }
-    let connector =
-        tls.ok_or_else(|| ConnectError::new(ErrorKind::Tls, "wss:// needs a TLS configuration", *timings))?;
-    let name = rustls::pki_types::ServerName::try_from(bare.to_string())
-        .map_err(|e| ConnectError::new(ErrorKind::Tls, format!("invalid TLS server name {bare}: {e}"), *timings))?;
+    let connector = tls.ok_or_else(|| {
+        ConnectError::new(ErrorKind::Tls, "wss:// needs a TLS configuration", *timings)
+    })?;
+    let name = rustls::pki_types::ServerName::try_from(bare.to_string()).map_err(|e| {
+        ConnectError::new(
+            ErrorKind::Tls,
+            format!("invalid TLS server name {bare}: {e}"),
+            *timings,
+        )
+    })?;
     let t2 = Instant::now();
-    let stream = connector
-        .connect(name, tcp)
-        .await
-        .map_err(|e| ConnectError::new(ErrorKind::Tls, format!("TLS handshake with {bare} failed: {e}"), *timings))?;
+    let stream = connector.connect(name, tcp).await.map_err(|e| {
+        ConnectError::new(
+            ErrorKind::Tls,
+            format!("TLS handshake with {bare} failed: {e}"),
+            *timings,
+        )
+    })?;
     timings.tls = Some(ms(t2.elapsed()));
     Ok(Transport::Tls(Box::new(stream)))
 }
@@ -191,15 +235,29 @@ pub fn build_request(url: &Url, spec: &RequestSpec, key: &str) -> (String, Vec<(
         ("Connection".to_string(), "Upgrade".to_string()),
         ("Sec-WebSocket-Key".to_string(), key.to_string()),
         ("Sec-WebSocket-Version".to_string(), "13".to_string()),
-        ("User-Agent".to_string(), concat!("wsmon/", env!("CARGO_PKG_VERSION")).to_string()),
+        (
+            "User-Agent".to_string(),
+            concat!("wsmon/", env!("CARGO_PKG_VERSION")).to_string(),
+        ),
     ];
     if !spec.offers.is_empty() {
-        headers.push(("Sec-WebSocket-Extensions".to_string(), extensions::format_header(&spec.offers)));
+        headers.push((
+            "Sec-WebSocket-Extensions".to_string(),
+            extensions::format_header(&spec.offers),
+        ));
     }
     if !spec.subprotocols.is_empty() {
-        headers.push(("Sec-WebSocket-Protocol".to_string(), spec.subprotocols.join(", ")));
+        headers.push((
+            "Sec-WebSocket-Protocol".to_string(),
+            spec.subprotocols.join(", "),
+        ));
     }
-    if !url.username().is_empty() && !spec.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("authorization")) {
+    if !url.username().is_empty()
+        && !spec
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+    {
         let user = percent_decode(url.username());
         let pass = url.password().map(percent_decode).unwrap_or_default();
         let token = data_encoding::BASE64.encode(format!("{user}:{pass}").as_bytes());
@@ -218,7 +276,12 @@ fn percent_decode(s: &str) -> String {
 
 fn redact_headers(h: &[(String, String)]) -> Vec<(String, String)> {
     h.iter()
-        .map(|(k, v)| (k.clone(), redact::escape_control(redact::header_value(k, v))))
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                redact::escape_control(redact::header_value(k, v)),
+            )
+        })
         .collect()
 }
 
@@ -243,9 +306,17 @@ pub async fn upgrade(
     req.push_str("\r\n");
 
     let t0 = Instant::now();
-    let io_err = |e: io::Error, what: &str, t: Timings| ConnectError::new(ErrorKind::Io, format!("{what}: {e}"), t);
-    transport.write_all(req.as_bytes()).await.map_err(|e| io_err(e, "sending the upgrade request", timings))?;
-    transport.flush().await.map_err(|e| io_err(e, "sending the upgrade request", timings))?;
+    let io_err = |e: io::Error, what: &str, t: Timings| {
+        ConnectError::new(ErrorKind::Io, format!("{what}: {e}"), t)
+    };
+    transport
+        .write_all(req.as_bytes())
+        .await
+        .map_err(|e| io_err(e, "sending the upgrade request", timings))?;
+    transport
+        .flush()
+        .await
+        .map_err(|e| io_err(e, "sending the upgrade request", timings))?;
 
     // Read until the end of the response head.
     let mut buf: Vec<u8> = Vec::with_capacity(1024);
@@ -256,12 +327,18 @@ pub async fn upgrade(
         if buf.len() >= MAX_HEAD {
             return Err(ConnectError::new(
                 ErrorKind::Handshake,
-                format!("the upgrade answer's headers are larger than {} KiB", MAX_HEAD / 1024),
+                format!(
+                    "the upgrade answer's headers are larger than {} KiB",
+                    MAX_HEAD / 1024
+                ),
                 timings,
             ));
         }
         let mut chunk = [0u8; 2048];
-        let n = transport.read(&mut chunk).await.map_err(|e| io_err(e, "reading the upgrade answer", timings))?;
+        let n = transport
+            .read(&mut chunk)
+            .await
+            .map_err(|e| io_err(e, "reading the upgrade answer", timings))?;
         if n == 0 {
             let msg = if buf.is_empty() {
                 "the server closed the connection without answering the upgrade".to_string()
@@ -279,10 +356,18 @@ pub async fn upgrade(
     match resp.parse(&buf[..head_len]) {
         Ok(httparse::Status::Complete(_)) => {}
         Ok(httparse::Status::Partial) => {
-            return Err(ConnectError::new(ErrorKind::Handshake, "incomplete HTTP answer to the upgrade", timings));
+            return Err(ConnectError::new(
+                ErrorKind::Handshake,
+                "incomplete HTTP answer to the upgrade",
+                timings,
+            ));
         }
         Err(e) => {
-            return Err(ConnectError::new(ErrorKind::Handshake, format!("malformed HTTP answer to the upgrade: {e}"), timings));
+            return Err(ConnectError::new(
+                ErrorKind::Handshake,
+                format!("malformed HTTP answer to the upgrade: {e}"),
+                timings,
+            ));
         }
     }
     let status = resp.code.unwrap_or(0);
@@ -291,19 +376,30 @@ pub async fn upgrade(
     let response_headers: Vec<(String, String)> = resp
         .headers
         .iter()
-        .map(|h| (h.name.to_string(), String::from_utf8_lossy(h.value).into_owned()))
+        .map(|h| {
+            (
+                h.name.to_string(),
+                String::from_utf8_lossy(h.value).into_owned(),
+            )
+        })
         .collect();
     let get = |name: &str| -> Vec<&str> {
-        response_headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
+        response_headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
     };
 
     let mut info = HandshakeInfo {
         status,
-        status_line: format!("HTTP/1.{version} {status} {reason_phrase}").trim_end().to_string(),
+        status_line: format!("HTTP/1.{version} {status} {reason_phrase}")
+            .trim_end()
+            .to_string(),
         request_headers: redact_headers(&headers),
         response_headers: redact_headers(&response_headers),
         offered: spec.offers.clone(),
-        required: spec.required.iter().map(|n| Extension::new(n)).collect(),
+        required: spec.required.iter().map(Extension::new).collect(),
         timings_ms: timings,
         ..HandshakeInfo::default()
     };
@@ -322,7 +418,9 @@ pub async fn upgrade(
 
     // RFC 6455 section 4.1: validate the 101 answer.
     let has_token = |name: &str, token: &str| {
-        get(name).iter().any(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+        get(name)
+            .iter()
+            .any(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
     };
     let fail = |msg: String, t: Timings| Err(ConnectError::new(ErrorKind::Handshake, msg, t));
     if !has_token("upgrade", "websocket") {
@@ -337,17 +435,31 @@ pub async fn upgrade(
         [] => return fail("101 answer without Sec-WebSocket-Accept".into(), timings),
         [v] => {
             return fail(
-                format!("Sec-WebSocket-Accept is '{}', expected '{expected}'", redact::escape_control(v)),
+                format!(
+                    "Sec-WebSocket-Accept is '{}', expected '{expected}'",
+                    redact::escape_control(v)
+                ),
                 timings,
             );
         }
-        _ => return fail("101 answer with several Sec-WebSocket-Accept headers".into(), timings),
+        _ => {
+            return fail(
+                "101 answer with several Sec-WebSocket-Accept headers".into(),
+                timings,
+            );
+        }
     }
     let protos = get("sec-websocket-protocol");
     if let Some(p) = protos.first() {
         let p = p.trim();
         if protos.len() > 1 || !spec.subprotocols.iter().any(|s| s == p) {
-            return fail(format!("server chose subprotocol '{}' that was not requested", redact::escape_control(p)), timings);
+            return fail(
+                format!(
+                    "server chose subprotocol '{}' that was not requested",
+                    redact::escape_control(p)
+                ),
+                timings,
+            );
         }
         info.subprotocol = Some(p.to_string());
     }
@@ -358,7 +470,10 @@ pub async fn upgrade(
     for v in get("sec-websocket-extensions") {
         match extensions::parse_header(v) {
             Ok(mut e) => accepted.append(&mut e),
-            Err(e) => problems.push(format!("malformed Sec-WebSocket-Extensions '{}': {e}", redact::escape_control(v))),
+            Err(e) => problems.push(format!(
+                "malformed Sec-WebSocket-Extensions '{}': {e}",
+                redact::escape_control(v)
+            )),
         }
     }
     info.accepted = accepted.clone();
@@ -366,13 +481,22 @@ pub async fn upgrade(
         match extensions::check_response(&spec.offers, &spec.required, &accepted) {
             Ok(agreement) => {
                 info.missing = agreement.missing.clone();
-                return Ok(UpgradeOutcome::Upgraded { transport, leftover, info, agreement });
+                return Ok(UpgradeOutcome::Upgraded {
+                    transport,
+                    leftover,
+                    info,
+                    agreement,
+                });
             }
             Err(p) => problems = p,
         }
     }
     info.unexpected = problems.clone();
-    Ok(UpgradeOutcome::BadExtensions { transport, info, problems })
+    Ok(UpgradeOutcome::BadExtensions {
+        transport,
+        info,
+        problems,
+    })
 }
 
 fn find_head_end(buf: &[u8]) -> Option<usize> {
@@ -380,7 +504,11 @@ fn find_head_end(buf: &[u8]) -> Option<usize> {
 }
 
 /// Up to 4 KiB of a non-101 body, waiting briefly: Content-Length if given, else what arrives.
-async fn read_body(transport: &mut Transport, mut body: Vec<u8>, headers: &[(String, String)]) -> String {
+async fn read_body(
+    transport: &mut Transport,
+    mut body: Vec<u8>,
+    headers: &[(String, String)],
+) -> String {
     let declared: Option<usize> = headers
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
@@ -410,7 +538,9 @@ pub fn tls_connector(insecure: bool) -> Result<TlsConnector, String> {
             .with_custom_certificate_verifier(Arc::new(NoVerify(provider)))
             .with_no_client_auth()
     } else {
-        let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+        let roots = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
         builder.with_root_certificates(roots).with_no_client_auth()
     };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
@@ -438,7 +568,12 @@ impl rustls::client::danger::ServerCertVerifier for NoVerify {
         cert: &rustls::pki_types::CertificateDer<'_>,
         dss: &rustls::DigitallySignedStruct,
     ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
     fn verify_tls13_signature(
         &self,
@@ -446,7 +581,12 @@ impl rustls::client::danger::ServerCertVerifier for NoVerify {
         cert: &rustls::pki_types::CertificateDer<'_>,
         dss: &rustls::DigitallySignedStruct,
     ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
@@ -461,7 +601,8 @@ mod tests {
     fn request_has_the_rfc_headers_and_basic_auth_from_url() {
         let url = Url::parse("ws://bob:p%40ss@127.0.0.1:9001/echo?x=1").expect("url");
         let spec = RequestSpec {
-            offers: extensions::parse_header("permessage-deflate; client_max_window_bits").expect("offer"),
+            offers: extensions::parse_header("permessage-deflate; client_max_window_bits")
+                .expect("offer"),
             subprotocols: vec!["chat".into()],
             ..Default::default()
         };
@@ -478,7 +619,11 @@ mod tests {
         // bob:p@ss
         assert_eq!(get("Authorization").as_deref(), Some("Basic Ym9iOnBAc3M="));
         let shown = redact_headers(&h);
-        assert!(shown.iter().any(|(k, v)| k == "Authorization" && v == redact::REDACTED));
+        assert!(
+            shown
+                .iter()
+                .any(|(k, v)| k == "Authorization" && v == redact::REDACTED)
+        );
     }
 
     #[test]

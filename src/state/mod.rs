@@ -1,5 +1,5 @@
 //! The store: the single owner of session state.
 
 pub mod snapshot;
-pub mod storm;
 pub mod store;
+pub mod storm;

@@ -13,13 +13,18 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::engine::counters::SessionCounters;
 use crate::engine::events::{Event, EventKind, SessionId, SessionState};
 use crate::protocol::extensions;
-use crate::state::snapshot::{AttemptRecord, Outcome, SessionView, Snapshot, TIMELINE_LEN, TargetView, Totals};
+use crate::state::snapshot::{
+    AttemptRecord, Outcome, SessionView, Snapshot, TIMELINE_LEN, TargetView, Totals,
+};
 use crate::state::storm::StormTracker;
 
 /// What the store receives, in order, on one bounded channel.
 pub enum StoreMsg {
     /// A session's counters, sent by the supervisor before the session starts.
-    Register { id: SessionId, counters: Arc<SessionCounters> },
+    Register {
+        id: SessionId,
+        counters: Arc<SessionCounters>,
+    },
     Event(Event),
     /// Flush the export; answers with the number of events written.
     FlushExport(oneshot::Sender<Result<u64, String>>),
@@ -75,7 +80,10 @@ impl Store {
         let ts = ev.ts;
         if let EventKind::Spawned { target, url } = &ev.kind {
             while self.targets.len() <= *target {
-                self.targets.push(TargetView { url: String::new(), sessions: 0 });
+                self.targets.push(TargetView {
+                    url: String::new(),
+                    sessions: 0,
+                });
             }
             let t = &mut self.targets[*target];
             if t.url.is_empty() {
@@ -99,13 +107,18 @@ impl Store {
                 timeline: VecDeque::new(),
                 timeline_dropped: 0,
             };
-            let counters = self.pending_counters.remove(&ev.session).unwrap_or_default();
+            let counters = self
+                .pending_counters
+                .remove(&ev.session)
+                .unwrap_or_default();
             let pos = self.sessions.partition_point(|s| s.id < ev.session);
             self.sessions.insert(pos, Arc::new(view));
             self.counters.insert(pos, counters);
             return;
         }
-        let Some(i) = self.index(ev.session) else { return };
+        let Some(i) = self.index(ev.session) else {
+            return;
+        };
         if let EventKind::Removed = ev.kind {
             let s = self.sessions.remove(i);
             self.counters.remove(i);
@@ -133,28 +146,38 @@ impl Store {
                 totals.attempts += 1;
                 storm.record_attempt(ts);
                 match s.timeline.back_mut() {
-                    Some(r) if r.attempt == *attempt && r.started_at.is_none() => r.started_at = Some(ts),
-                    _ => push_record(s, AttemptRecord {
-                        attempt: *attempt,
-                        cause: None,
-                        kind: None,
-                        window_ms: None,
-                        delay_ms: None,
-                        retry_after_ms: None,
-                        scheduled_at: None,
-                        started_at: Some(ts),
-                        outcome: None,
-                        uptime_ms: None,
-                    }),
+                    Some(r) if r.attempt == *attempt && r.started_at.is_none() => {
+                        r.started_at = Some(ts)
+                    }
+                    _ => push_record(
+                        s,
+                        AttemptRecord {
+                            attempt: *attempt,
+                            cause: None,
+                            kind: None,
+                            window_ms: None,
+                            delay_ms: None,
+                            retry_after_ms: None,
+                            scheduled_at: None,
+                            started_at: Some(ts),
+                            outcome: None,
+                            uptime_ms: None,
+                        },
+                    ),
                 }
             }
             EventKind::Handshaking { .. } => set_state(s, SessionState::Handshaking),
             EventKind::Handshake(info) => {
                 *totals.statuses.entry(info.status).or_default() += 1;
                 if info.status == 101 {
-                    *totals.negotiated.entry(extensions::format_header(&info.accepted)).or_default() += 1;
+                    *totals
+                        .negotiated
+                        .entry(extensions::format_header(&info.accepted))
+                        .or_default() += 1;
                 } else if let Some(r) = s.timeline.back_mut() {
-                    r.outcome = Some(Outcome::Status { status: info.status });
+                    r.outcome = Some(Outcome::Status {
+                        status: info.status,
+                    });
                 }
                 s.last_handshake = Some(Arc::new((**info).clone()));
             }
@@ -181,10 +204,10 @@ impl Store {
             EventKind::Error { kind, message } => {
                 *totals.errors.entry(*kind).or_default() += 1;
                 s.last_error = Some((*kind, message.clone()));
-                if let Some(r) = s.timeline.back_mut() {
-                    if r.outcome.is_none() || r.outcome == Some(Outcome::Opened) {
-                        r.outcome = Some(Outcome::Error { kind: *kind });
-                    }
+                if let Some(r) = s.timeline.back_mut()
+                    && (r.outcome.is_none() || r.outcome == Some(Outcome::Opened))
+                {
+                    r.outcome = Some(Outcome::Error { kind: *kind });
                 }
                 if s.state == SessionState::Connecting || s.state == SessionState::Handshaking {
                     set_state(s, SessionState::Closed);
@@ -195,23 +218,28 @@ impl Store {
                 s.next_attempt_at = Some(b.next_attempt_at);
                 totals.max_backoff_attempt = totals.max_backoff_attempt.max(b.attempt);
                 let next = s.attempt.saturating_add(1);
-                push_record(s, AttemptRecord {
-                    attempt: next,
-                    cause: Some(b.cause),
-                    kind: Some(b.kind),
-                    window_ms: Some(b.window_ms),
-                    delay_ms: Some(b.delay_ms),
-                    retry_after_ms: b.retry_after_ms,
-                    scheduled_at: Some(ts),
-                    started_at: None,
-                    outcome: None,
-                    uptime_ms: None,
-                });
+                push_record(
+                    s,
+                    AttemptRecord {
+                        attempt: next,
+                        cause: Some(b.cause),
+                        kind: Some(b.kind),
+                        window_ms: Some(b.window_ms),
+                        delay_ms: Some(b.delay_ms),
+                        retry_after_ms: b.retry_after_ms,
+                        scheduled_at: Some(ts),
+                        started_at: None,
+                        outcome: None,
+                        uptime_ms: None,
+                    },
+                );
             }
             EventKind::GaveUp { attempts, .. } => {
                 set_state(s, SessionState::GaveUp);
                 s.next_attempt_at = None;
-                s.ended_why = Some(format!("gave up after {attempts} retries (--max-attempts); press r to reconnect"));
+                s.ended_why = Some(format!(
+                    "gave up after {attempts} retries (--max-attempts); press r to reconnect"
+                ));
                 totals.gave_up += 1;
             }
             EventKind::Ended { why, .. } => {

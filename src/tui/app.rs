@@ -137,6 +137,22 @@ impl App {
     }
 
     fn on_mouse(&mut self, m: &MouseEvent, shown: &Snapshot) -> Outcome {
+        let title = ui::areas(self.screen).title;
+        if m.kind == MouseEventKind::Down(MouseButton::Left)
+            && m.row == title.y
+            && title.height > 0
+            && self.view.prompt.is_none()
+        {
+            return match ui::header::tab_at(&self.view, m.column.saturating_sub(title.x)) {
+                Some(tab) => {
+                    self.view.tab = tab;
+                    self.view.explain = None;
+                    self.view.help = false;
+                    Outcome::redraw()
+                }
+                None => Outcome::default(),
+            };
+        }
         match m.kind {
             MouseEventKind::ScrollDown => self.scroll(shown, WHEEL_ROWS),
             MouseEventKind::ScrollUp => self.scroll(shown, -WHEEL_ROWS),

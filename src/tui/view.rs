@@ -2,7 +2,6 @@
 //! frozen snapshot, prompt input, status message). The filtered and sorted order of sessions is
 //! cached here and recomputed only when the snapshot, the sort or a filter changes.
 
-use std::cmp::Ordering;
 use std::sync::Arc;
 
 use crate::codes::{Lang, Registry};
@@ -384,6 +383,17 @@ pub fn next_code_filter(current: Option<u16>, snap: &Snapshot) -> Option<u16> {
 
 fn compute_order(snap: &Snapshot, key: &OrderKey, reg: &Registry) -> Vec<usize> {
     let needle = key.filter.to_lowercase();
+    // Close-code names, lower-cased once per code rather than once per session.
+    let mut names: std::collections::HashMap<u16, String> = std::collections::HashMap::new();
+    if !needle.is_empty() {
+        for s in &snap.sessions {
+            if let Some(c) = &s.last_close {
+                names
+                    .entry(c.code)
+                    .or_insert_with(|| reg.name(c.code).to_lowercase());
+            }
+        }
+    }
     let mut order: Vec<usize> = snap
         .sessions
         .iter()
@@ -393,61 +403,215 @@ fn compute_order(snap: &Snapshot, key: &OrderKey, reg: &Registry) -> Vec<usize> 
             key.code
                 .is_none_or(|c| s.last_close.as_ref().is_some_and(|cl| cl.code == c))
         })
-        .filter(|(_, s)| needle.is_empty() || matches_text(s, &needle, reg))
+        .filter(|(_, s)| needle.is_empty() || matches_text(s, &needle, &names))
         .map(|(i, _)| i)
         .collect();
-    let cmp = |a: &usize, b: &usize| -> Ordering {
-        let ord = compare(snap, *a, *b, key.sort);
-        let ord = if key.descending { ord.reverse() } else { ord };
-        ord.then_with(|| snap.sessions[*a].id.cmp(&snap.sessions[*b].id))
-    };
-    if key.sort != Column::Id || key.descending {
-        order.sort_by(cmp);
+    if key.sort == Column::Id && !key.descending {
+        return order; // sessions are already ordered by id
     }
-    order
+    if key.sort == Column::Ext {
+        if key.descending {
+            order.sort_by_cached_key(|&i| {
+                let ext = format::ext_short(&snap.sessions[i]).into_owned();
+                (std::cmp::Reverse(ext), snap.sessions[i].id)
+            });
+        } else {
+            order.sort_by_cached_key(|&i| {
+                let ext = format::ext_short(&snap.sessions[i]).into_owned();
+                (ext, snap.sessions[i].id)
+            });
+        }
+        return order;
+    }
+    // One numeric key per session (computed once), then an unstable sort on (key, id), which
+    // is unique: much cheaper than comparing fields inside the sort.
+    let mut keyed: Vec<(u64, u64, usize)> = order
+        .iter()
+        .map(|&i| (sort_key(snap, i, key.sort), snap.sessions[i].id, i))
+        .collect();
+    if key.descending {
+        keyed.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    } else {
+        keyed.sort_unstable();
+    }
+    keyed.into_iter().map(|(_, _, i)| i).collect()
 }
 
-/// Case-insensitive match of the lower-cased `needle` against what the row shows.
-fn matches_text(s: &SessionView, needle: &str, reg: &Registry) -> bool {
-    let contains = |hay: &str| hay.to_lowercase().contains(needle);
-    if format!("s{}", s.id).contains(needle)
-        || contains(&s.url)
-        || s.state.as_str().contains(needle)
+/// A number that orders sessions by a column (`None` values first).
+fn sort_key(snap: &Snapshot, i: usize, col: Column) -> u64 {
+    let s = &snap.sessions[i];
+    let c = snap.counters.get(i).copied().unwrap_or_default();
+    let some = |v: Option<u64>| v.map_or(0, |v| v.saturating_add(1));
+    match col {
+        Column::Id => s.id,
+        Column::Target => s.target as u64,
+        Column::State => s.state.index() as u64,
+        Column::Uptime => some(format::uptime_ms(s, snap.now)),
+        Column::Attempt => u64::from(s.attempt),
+        Column::Close => some(s.last_close.as_ref().map(|c| u64::from(c.code))),
+        // Ext is sorted as text by the caller.
+        Column::Ext => 0,
+        Column::Rtt => some(c.rtt_us),
+        Column::Msgs => c.msgs_in.saturating_add(c.msgs_out),
+        Column::Bytes => c.wire_in.saturating_add(c.wire_out),
+        Column::Ratio => some(c.compression_ratio().map(|r| (r.max(0.0) * 1e6) as u64)),
+    }
+}
+
+/// `hay` contains the lower-cased `needle`, ignoring ASCII case (no allocation).
+fn contains_ci(hay: &str, needle: &str) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    h.len() >= n.len()
+        && h.windows(n.len())
+            .any(|w| w.iter().zip(n).all(|(a, b)| a.to_ascii_lowercase() == *b))
+}
+
+/// Case-insensitive match of the lower-cased `needle` against what the row shows: the id
+/// (`s42`), the URL, the state, the close code and its name, the negotiated extensions.
+fn matches_text(
+    s: &SessionView,
+    needle: &str,
+    names: &std::collections::HashMap<u16, String>,
+) -> bool {
+    if let Some(digits) = needle.strip_prefix('s')
+        && !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && contains_ci(&s.id.to_string(), digits)
     {
         return true;
     }
-    if let Some(c) = &s.last_close
-        && (c.code.to_string().contains(needle) || contains(&reg.name(c.code)))
-    {
+    if contains_ci(&s.url, needle) || s.state.as_str().contains(needle) {
         return true;
+    }
+    if let Some(c) = &s.last_close {
+        let code = c.code.to_string();
+        if code.contains(needle) || names.get(&c.code).is_some_and(|n| n.contains(needle)) {
+            return true;
+        }
     }
     s.last_handshake
         .as_ref()
-        .is_some_and(|h| h.accepted.iter().any(|e| contains(&e.name)))
+        .is_some_and(|h| h.accepted.iter().any(|e| contains_ci(&e.name, needle)))
 }
 
-fn compare(snap: &Snapshot, a: usize, b: usize, col: Column) -> Ordering {
-    let (sa, sb) = (&snap.sessions[a], &snap.sessions[b]);
-    let ca = snap.counters.get(a).copied().unwrap_or_default();
-    let cb = snap.counters.get(b).copied().unwrap_or_default();
-    match col {
-        Column::Id => sa.id.cmp(&sb.id),
-        Column::Target => sa.target.cmp(&sb.target),
-        Column::State => sa.state.cmp(&sb.state),
-        Column::Uptime => format::uptime_ms(sa, snap.now).cmp(&format::uptime_ms(sb, snap.now)),
-        Column::Attempt => sa.attempt.cmp(&sb.attempt),
-        Column::Close => sa
-            .last_close
-            .as_ref()
-            .map(|c| c.code)
-            .cmp(&sb.last_close.as_ref().map(|c| c.code)),
-        Column::Ext => format::ext_short(sa).cmp(&format::ext_short(sb)),
-        Column::Rtt => ca.rtt_us.cmp(&cb.rtt_us),
-        Column::Msgs => (ca.msgs_in + ca.msgs_out).cmp(&(cb.msgs_in + cb.msgs_out)),
-        Column::Bytes => (ca.wire_in + ca.wire_out).cmp(&(cb.wire_in + cb.wire_out)),
-        Column::Ratio => ca
-            .compression_ratio()
-            .partial_cmp(&cb.compression_ratio())
-            .unwrap_or(Ordering::Equal),
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::fixtures;
+
+    fn ids(view: &ViewState, snap: &Snapshot) -> Vec<u64> {
+        view.order().iter().map(|&i| snap.sessions[i].id).collect()
+    }
+
+    #[test]
+    fn every_column_sorts_both_ways_with_ties_by_id() {
+        let snap = fixtures::snapshot(200);
+        let mut view = fixtures::view_state();
+        for col in Column::ALL {
+            for descending in [false, true] {
+                view.sort = col;
+                view.descending = descending;
+                view.sync(&snap);
+                let order = view.order().to_vec();
+                assert_eq!(order.len(), 200);
+                for w in order.windows(2) {
+                    let (a, b) = (w[0], w[1]);
+                    let (ka, kb) = if col == Column::Ext {
+                        (
+                            format::ext_short(&snap.sessions[a]).into_owned(),
+                            format::ext_short(&snap.sessions[b]).into_owned(),
+                        )
+                    } else {
+                        (
+                            format!("{:020}", sort_key(&snap, a, col)),
+                            format!("{:020}", sort_key(&snap, b, col)),
+                        )
+                    };
+                    let ok = if descending { ka >= kb } else { ka <= kb };
+                    assert!(ok, "{col:?} desc={descending}: {ka} then {kb}");
+                    if ka == kb {
+                        assert!(
+                            snap.sessions[a].id < snap.sessions[b].id,
+                            "{col:?}: ties by id"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn uptime_sort_puts_longest_first_when_descending() {
+        let snap = fixtures::snapshot(20);
+        let mut view = fixtures::view_state();
+        view.sort = Column::Uptime;
+        view.descending = true;
+        view.sync(&snap);
+        let first = &snap.sessions[view.order()[0]];
+        let best = snap
+            .sessions
+            .iter()
+            .filter_map(|s| format::uptime_ms(s, snap.now))
+            .max();
+        assert_eq!(format::uptime_ms(first, snap.now), best);
+    }
+
+    #[test]
+    fn order_is_cached_until_something_changes() {
+        let snap = fixtures::snapshot(50);
+        let mut view = fixtures::view_state();
+        view.sort = Column::Rtt;
+        view.sync(&snap);
+        let first = view.order().as_ptr();
+        view.sync(&snap);
+        assert_eq!(first, view.order().as_ptr(), "same generation: not rebuilt");
+        let mut next = snap.clone();
+        next.generation += 1;
+        view.sync(&next);
+        assert_eq!(view.order().len(), 50);
+    }
+
+    #[test]
+    fn filters_combine_and_selection_follows_the_id() {
+        let snap = fixtures::snapshot(40);
+        let mut view = fixtures::view_state();
+        view.sync(&snap);
+        view.select_position(&snap, 16); // s17, waiting after 1013
+        assert_eq!(view.selected, Some(17));
+        view.state_filter = Some(SessionState::Waiting);
+        view.code_filter = Some(1013);
+        view.sync(&snap);
+        let got = ids(&view, &snap);
+        assert!(got.iter().all(|id| {
+            let s = &snap.sessions[snap.index_of(*id).expect("listed")];
+            s.state == SessionState::Waiting && s.last_close.as_ref().map(|c| c.code) == Some(1013)
+        }));
+        assert_eq!(view.selected, Some(17));
+        assert_eq!(got[view.cursor], 17);
+        view.filter = "s17".to_string();
+        view.sync(&snap);
+        assert_eq!(ids(&view, &snap), vec![17]);
+        view.filter = "NO SUCH THING".to_string();
+        view.sync(&snap);
+        assert!(view.order().is_empty());
+        assert_eq!(view.selected, None);
+    }
+
+    #[test]
+    fn code_filter_cycles_through_seen_codes() {
+        let snap = fixtures::snapshot(20);
+        let mut c = None;
+        let mut seen = Vec::new();
+        for _ in 0..5 {
+            c = next_code_filter(c, &snap);
+            seen.push(c);
+        }
+        assert_eq!(
+            seen,
+            vec![Some(1006), Some(1010), Some(1013), None, Some(1006)]
+        );
     }
 }

@@ -17,7 +17,8 @@ pub fn target(url: &str, sessions: usize) -> Target {
         sessions,
         headers: Vec::new(),
         subprotocols: Vec::new(),
-        offers: wsmon::protocol::extensions::parse_header(config::DEFAULT_OFFER).expect("default offer parses"),
+        offers: wsmon::protocol::extensions::parse_header(config::DEFAULT_OFFER)
+            .expect("default offer parses"),
         require: Vec::new(),
     }
 }
@@ -37,10 +38,17 @@ impl Run {
         self.events.iter().filter(|e| e["event"] == event).collect()
     }
     pub fn for_session(&self, session: u64, event: &str) -> Vec<&Value> {
-        self.events.iter().filter(|e| e["session"] == session && e["event"] == event).collect()
+        self.events
+            .iter()
+            .filter(|e| e["session"] == session && e["event"] == event)
+            .collect()
     }
     pub fn sessions(&self) -> Vec<u64> {
-        let mut ids: Vec<u64> = self.of("spawned").iter().filter_map(|e| e["session"].as_u64()).collect();
+        let mut ids: Vec<u64> = self
+            .of("spawned")
+            .iter()
+            .filter_map(|e| e["session"].as_u64())
+            .collect();
         ids.sort();
         ids
     }
@@ -73,14 +81,25 @@ pub async fn run_until(mut cfg: Config, limit: Duration, done: impl Fn(&Snapshot
     let (snapshot, export) = engine.shutdown().await;
     let written = export.expect("export configured").expect("export ok");
     let events = wsmon::export::reader::read_jsonl(&path).expect("export is valid JSONL");
-    assert_eq!(events.len() as u64, written, "every event written is read back");
-    assert!(reached.is_ok(), "condition not reached within {limit:?}; last snapshot totals: {:?}", snapshot.totals);
+    assert_eq!(
+        events.len() as u64,
+        written,
+        "every event written is read back"
+    );
+    assert!(
+        reached.is_ok(),
+        "condition not reached within {limit:?}; last snapshot totals: {:?}",
+        snapshot.totals
+    );
     Run { snapshot, events }
 }
 
 /// A config with quiet defaults for tests: no pings, short close timeout.
 pub fn config(targets: Vec<Target>) -> Config {
-    let mut cfg = Config { targets, ..Config::default() };
+    let mut cfg = Config {
+        targets,
+        ..Config::default()
+    };
     cfg.session.ping_interval = None;
     cfg.session.close_timeout = Duration::from_secs(2);
     cfg.seed = Some(7);

@@ -408,7 +408,10 @@ fn timeline_lines(
             s.timeline_dropped
         )
     } else {
-        format!("Backoff timeline ({n} attempts)")
+        format!(
+            "Backoff timeline ({n} attempt{})",
+            if n == 1 { "" } else { "s" }
+        )
     };
     out.push(heading(title, t));
     if n == 0 {

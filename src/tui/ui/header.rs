@@ -28,20 +28,50 @@ pub fn lockstep_word(l: f64) -> &'static str {
     }
 }
 
+/// The left part of the title bar: text pieces, with the tab each piece switches to.
+fn title_pieces(view: &ViewState) -> Vec<(Option<Tab>, String)> {
+    let mut out = vec![(None, " wsmon".to_string())];
+    if !view.title.is_empty() {
+        out.push((None, format!(" | {}", view.title)));
+    }
+    out.push((None, "  ".to_string()));
+    for (tab, name) in [(Tab::Sessions, "Sessions"), (Tab::Storm, "Storm")] {
+        let text = if view.tab == tab {
+            format!("[{name}]")
+        } else {
+            format!(" {name} ")
+        };
+        out.push((Some(tab), text));
+    }
+    out
+}
+
+/// The tab under column `x` of the title bar, if any (for mouse clicks).
+pub fn tab_at(view: &ViewState, x: u16) -> Option<Tab> {
+    let mut left = 0usize;
+    for (tab, text) in title_pieces(view) {
+        let w = text.chars().count();
+        if usize::from(x) >= left && usize::from(x) < left + w {
+            return tab;
+        }
+        left += w;
+    }
+    None
+}
+
 pub fn draw_title(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, t: Theme) {
     let bar = t.title_bar();
-    let mut left = vec![Span::styled(" wsmon", bar)];
-    if !view.title.is_empty() {
-        left.push(Span::styled(format!(" | {}", view.title), bar));
-    }
-    left.push(Span::styled("  ", bar));
-    for (tab, name) in [(Tab::Sessions, "Sessions"), (Tab::Storm, "Storm")] {
-        if view.tab == tab {
-            left.push(Span::styled(format!("[{name}]"), t.tab_active()));
-        } else {
-            left.push(Span::styled(format!(" {name} "), bar));
-        }
-    }
+    let left: Vec<Span> = title_pieces(view)
+        .into_iter()
+        .map(|(tab, text)| {
+            let style = if tab.is_some() && tab == Some(view.tab) {
+                t.tab_active()
+            } else {
+                bar
+            };
+            Span::styled(text, style)
+        })
+        .collect();
     let mut right = Vec::new();
     if view.frozen.is_some() {
         right.push(Span::styled(" FROZEN ", t.badge()));

@@ -1,0 +1,666 @@
+//! Key handling: every default key maps to the right action in each mode, actions map to the
+//! right commands, the config file's [keys] rebinds and rejects bad input, and the prompts
+//! parse what the user types.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crossterm::event::{
+    Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use wsmon::engine::events::Command;
+use wsmon::state::snapshot::Snapshot;
+use wsmon::tui::app::{App, Outcome};
+use wsmon::tui::fixtures;
+use wsmon::tui::keys::{
+    Action, KeyMap, Mode, Selection, action_for, command_for, parse_add, parse_close,
+};
+use wsmon::tui::view::{Column, ExplainTarget, PromptKind, Tab};
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+fn ch(c: char) -> KeyEvent {
+    let mods = if c.is_ascii_uppercase() {
+        KeyModifiers::SHIFT
+    } else {
+        KeyModifiers::NONE
+    };
+    KeyEvent::new(KeyCode::Char(c), mods)
+}
+
+#[test]
+fn default_keys_on_the_sessions_screen() {
+    let map = KeyMap::default();
+    let cases = [
+        (ch('q'), Action::Quit),
+        (ch('?'), Action::Help),
+        (ch('k'), Action::Up),
+        (key(KeyCode::Up), Action::Up),
+        (ch('j'), Action::Down),
+        (key(KeyCode::Down), Action::Down),
+        (key(KeyCode::PageUp), Action::PageUp),
+        (key(KeyCode::PageDown), Action::PageDown),
+        (key(KeyCode::Home), Action::Home),
+        (key(KeyCode::End), Action::End),
+        (key(KeyCode::Enter), Action::Open),
+        (key(KeyCode::Tab), Action::NextTab),
+        (ch('>'), Action::SortNext),
+        (ch('<'), Action::SortPrev),
+        (ch('i'), Action::SortReverse),
+        (ch('/'), Action::Filter),
+        (ch('t'), Action::StateFilter),
+        (ch('o'), Action::CodeFilter),
+        (ch('x'), Action::Explain),
+        (ch('a'), Action::Add),
+        (ch('c'), Action::Close),
+        (ch('r'), Action::Reconnect),
+        (ch('R'), Action::ReconnectAll),
+        (ch('p'), Action::Pause),
+        (ch('P'), Action::PauseAll),
+        (ch('+'), Action::Grow),
+        (ch('-'), Action::Shrink),
+        (ch('f'), Action::Freeze),
+        (ch('e'), Action::Export),
+    ];
+    for (k, want) in cases {
+        assert_eq!(
+            action_for(k, Mode::Sessions, &map),
+            Some(want),
+            "key {:?}",
+            k.code
+        );
+    }
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    for mode in [
+        Mode::Sessions,
+        Mode::Detail,
+        Mode::Storm,
+        Mode::Explain,
+        Mode::Help,
+        Mode::Prompt,
+    ] {
+        assert_eq!(
+            action_for(ctrl_c, mode, &map),
+            Some(Action::Quit),
+            "{mode:?}"
+        );
+    }
+}
+
+#[test]
+fn keys_depend_on_the_mode() {
+    let map = KeyMap::default();
+    let esc = key(KeyCode::Esc);
+    assert_eq!(action_for(esc, Mode::Detail, &map), Some(Action::Back));
+    assert_eq!(action_for(esc, Mode::Storm, &map), Some(Action::Back));
+    assert_eq!(action_for(esc, Mode::Explain, &map), Some(Action::Back));
+    assert_eq!(action_for(esc, Mode::Help, &map), Some(Action::Back));
+    assert_eq!(action_for(esc, Mode::Prompt, &map), Some(Action::Cancel));
+    assert_eq!(
+        action_for(ch('c'), Mode::Explain, &map),
+        Some(Action::Compare)
+    );
+    assert_eq!(action_for(ch('c'), Mode::Detail, &map), Some(Action::Close));
+    // Session actions need a session: not on the storm tab.
+    assert_eq!(action_for(ch('r'), Mode::Storm, &map), None);
+    assert_eq!(
+        action_for(ch('P'), Mode::Storm, &map),
+        Some(Action::PauseAll)
+    );
+    // Help only closes, scrolls and quits.
+    assert_eq!(action_for(ch('f'), Mode::Help, &map), None);
+    assert_eq!(action_for(ch('q'), Mode::Help, &map), Some(Action::Quit));
+    // In a prompt, letters are text, even q.
+    assert_eq!(
+        action_for(ch('q'), Mode::Prompt, &map),
+        Some(Action::Input('q'))
+    );
+    assert_eq!(
+        action_for(key(KeyCode::Enter), Mode::Prompt, &map),
+        Some(Action::Submit)
+    );
+    assert_eq!(
+        action_for(key(KeyCode::Backspace), Mode::Prompt, &map),
+        Some(Action::Backspace)
+    );
+}
+
+#[test]
+fn actions_map_to_commands() {
+    let sel = Selection {
+        session: Some(7),
+        target: Some(1),
+        paused: false,
+        paused_all: false,
+    };
+    assert_eq!(command_for(Action::Quit, &sel), Some(Command::Shutdown));
+    assert_eq!(
+        command_for(Action::Export, &sel),
+        Some(Command::FlushExport)
+    );
+    assert_eq!(
+        command_for(Action::Reconnect, &sel),
+        Some(Command::ReconnectNow { session: Some(7) })
+    );
+    assert_eq!(
+        command_for(Action::ReconnectAll, &sel),
+        Some(Command::ReconnectNow { session: None })
+    );
+    assert_eq!(
+        command_for(Action::Pause, &sel),
+        Some(Command::SetPaused {
+            session: Some(7),
+            paused: true
+        })
+    );
+    let paused = Selection {
+        paused: true,
+        paused_all: true,
+        ..sel
+    };
+    assert_eq!(
+        command_for(Action::Pause, &paused),
+        Some(Command::SetPaused {
+            session: Some(7),
+            paused: false
+        }),
+        "p on a paused session resumes it"
+    );
+    assert_eq!(
+        command_for(Action::PauseAll, &sel),
+        Some(Command::SetPaused {
+            session: None,
+            paused: true
+        })
+    );
+    assert_eq!(
+        command_for(Action::PauseAll, &paused),
+        Some(Command::SetPaused {
+            session: None,
+            paused: false
+        })
+    );
+    assert_eq!(
+        command_for(Action::Grow, &sel),
+        Some(Command::Grow {
+            target: 1,
+            count: 1
+        })
+    );
+    assert_eq!(
+        command_for(Action::Shrink, &sel),
+        Some(Command::Shrink {
+            target: 1,
+            count: 1
+        })
+    );
+    // Without a selection, per-session actions send nothing; global ones still do.
+    let none = Selection::default();
+    assert_eq!(command_for(Action::Reconnect, &none), None);
+    assert_eq!(command_for(Action::Grow, &none), None);
+    assert_eq!(
+        command_for(Action::ReconnectAll, &none),
+        Some(Command::ReconnectNow { session: None })
+    );
+    // Navigation and prompts send nothing by themselves.
+    for a in [
+        Action::Down,
+        Action::Add,
+        Action::Close,
+        Action::Freeze,
+        Action::Help,
+    ] {
+        assert_eq!(command_for(a, &sel), None, "{a:?}");
+    }
+}
+
+#[test]
+fn config_rebinds_keys() {
+    let mut keys = BTreeMap::new();
+    keys.insert("freeze".to_string(), "F".to_string());
+    keys.insert("quit".to_string(), "ctrl-q".to_string());
+    keys.insert("down".to_string(), "n down".to_string());
+    let map = KeyMap::from_config(&keys).expect("valid config");
+    assert_eq!(
+        action_for(ch('F'), Mode::Sessions, &map),
+        Some(Action::Freeze)
+    );
+    assert_eq!(action_for(ch('f'), Mode::Sessions, &map), None);
+    let ctrl_q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::CONTROL);
+    assert_eq!(action_for(ctrl_q, Mode::Sessions, &map), Some(Action::Quit));
+    assert_eq!(action_for(ch('q'), Mode::Sessions, &map), None);
+    assert_eq!(
+        action_for(ch('n'), Mode::Sessions, &map),
+        Some(Action::Down)
+    );
+    assert_eq!(action_for(ch('j'), Mode::Sessions, &map), None);
+    assert_eq!(map.keys_of(Action::Down), "n/Down");
+    // The help shows the configured keys.
+    let rows = map.help_rows();
+    assert!(
+        rows.iter()
+            .any(|(name, keys, _)| *name == "freeze" && keys == "F")
+    );
+}
+
+#[test]
+fn config_errors_are_clear() {
+    let bad = |name: &str, value: &str| {
+        let mut keys = BTreeMap::new();
+        keys.insert(name.to_string(), value.to_string());
+        KeyMap::from_config(&keys).expect_err("must be rejected")
+    };
+    let e = bad("explode", "x");
+    assert!(
+        e.contains("unknown action 'explode'") && e.contains("quit"),
+        "{e}"
+    );
+    let e = bad("quit", "hyper-q");
+    assert!(
+        e.contains("quit") && e.contains("unknown key 'hyper-q'"),
+        "{e}"
+    );
+    let e = bad("quit", "   ");
+    assert!(e.contains("quit"), "{e}");
+    let e = bad("freeze", "p");
+    assert!(
+        e.contains("'p' is bound to both") && e.contains("pause") && e.contains("freeze"),
+        "{e}"
+    );
+    // Same key in modes that never overlap is fine (compare is only in the explain view).
+    let mut keys = BTreeMap::new();
+    keys.insert("compare".to_string(), "a".to_string());
+    assert!(KeyMap::from_config(&keys).is_ok());
+}
+
+#[test]
+fn add_prompt_parsing() {
+    assert_eq!(
+        parse_add("ws://127.0.0.1:9001/echo 25"),
+        Ok(Command::AddSessions {
+            url: "ws://127.0.0.1:9001/echo".to_string(),
+            count: 25
+        })
+    );
+    assert_eq!(
+        parse_add("  wss://example.test/feed "),
+        Ok(Command::AddSessions {
+            url: "wss://example.test/feed".to_string(),
+            count: 1
+        })
+    );
+    for (input, needle) in [
+        ("", "URL"),
+        ("http://h/x 2", "ws:// or wss://"),
+        ("ws://h/x 0", "invalid count"),
+        ("ws://h/x 100001", "invalid count"),
+        ("ws://h/x many", "invalid count"),
+        ("ws://h/x 2 3", "unexpected"),
+        ("not a url", "invalid URL"),
+    ] {
+        let e = parse_add(input).expect_err(input);
+        assert!(e.contains(needle), "{input}: {e}");
+    }
+}
+
+#[test]
+fn close_prompt_parsing() {
+    assert_eq!(
+        parse_close("", 3),
+        Ok(Command::Close {
+            session: 3,
+            code: 1000,
+            reason: String::new()
+        })
+    );
+    assert_eq!(
+        parse_close("4000 going for maintenance", 3),
+        Ok(Command::Close {
+            session: 3,
+            code: 4000,
+            reason: "going for maintenance".to_string()
+        })
+    );
+    for code in ["1005", "1006", "1015", "999", "2000", "5000", "1004"] {
+        let e = parse_close(code, 3).expect_err(code);
+        assert!(e.contains("cannot be sent"), "{code}: {e}");
+    }
+    assert!(parse_close("abc", 3).is_err());
+    let long = format!("1000 {}", "x".repeat(124));
+    assert!(
+        parse_close(&long, 3)
+            .expect_err("too long")
+            .contains("at most 123")
+    );
+}
+
+// ---- keys through the app: view changes and commands ----
+
+fn snap() -> Arc<Snapshot> {
+    Arc::new(fixtures::snapshot(20))
+}
+
+fn press(app: &mut App, snap: &Arc<Snapshot>, k: KeyEvent) -> Outcome {
+    app.on_event(&Event::Key(k), snap)
+}
+
+fn typed(app: &mut App, snap: &Arc<Snapshot>, text: &str) {
+    for c in text.chars() {
+        press(app, snap, ch(c));
+    }
+}
+
+fn ready(snap: &Arc<Snapshot>) -> App {
+    let mut app = App::new(fixtures::view_state());
+    fixtures::render(&mut app, snap, 100, 30);
+    app
+}
+
+#[test]
+fn navigation_selects_by_id_and_pages() {
+    let snap = snap();
+    let mut app = ready(&snap);
+    assert_eq!(app.view.selected, Some(1));
+    press(&mut app, &snap, ch('j'));
+    press(&mut app, &snap, key(KeyCode::Down));
+    assert_eq!(app.view.selected, Some(3));
+    press(&mut app, &snap, key(KeyCode::End));
+    assert_eq!(app.view.selected, Some(20));
+    press(&mut app, &snap, key(KeyCode::Home));
+    assert_eq!(app.view.selected, Some(1));
+    // A page is the number of table rows on a 100x30 screen (30 - 6 - 1 header = 23).
+    press(&mut app, &snap, key(KeyCode::PageDown));
+    assert_eq!(app.view.selected, Some(20), "clamped at the last row");
+    // Sorting keeps the selected session selected.
+    press(&mut app, &snap, key(KeyCode::Home));
+    press(&mut app, &snap, ch('j'));
+    press(&mut app, &snap, ch('j'));
+    let before = app.view.selected;
+    press(&mut app, &snap, ch('>'));
+    assert_eq!(app.view.sort, Column::Target);
+    app.view.sync(&snap);
+    assert_eq!(app.view.selected, before);
+    // Release events are ignored (only presses act).
+    let mut release = ch('j');
+    release.kind = KeyEventKind::Release;
+    let out = press(&mut app, &snap, release);
+    assert!(!out.redraw && out.commands.is_empty());
+}
+
+#[test]
+fn session_keys_send_commands_for_the_selected_session() {
+    let snap = snap();
+    let mut app = ready(&snap);
+    press(&mut app, &snap, ch('j')); // s2, target 0
+    let out = press(&mut app, &snap, ch('r'));
+    assert_eq!(
+        out.commands,
+        vec![Command::ReconnectNow { session: Some(2) }]
+    );
+    assert!(
+        app.view
+            .status
+            .as_ref()
+            .is_some_and(|s| s.text.contains("s2"))
+    );
+    let out = press(&mut app, &snap, ch('p'));
+    assert_eq!(
+        out.commands,
+        vec![Command::SetPaused {
+            session: Some(2),
+            paused: true
+        }]
+    );
+    let out = press(&mut app, &snap, ch('P'));
+    assert_eq!(
+        out.commands,
+        vec![Command::SetPaused {
+            session: None,
+            paused: true
+        }]
+    );
+    let out = press(&mut app, &snap, ch('+'));
+    assert_eq!(
+        out.commands,
+        vec![Command::Grow {
+            target: 0,
+            count: 1
+        }]
+    );
+    let out = press(&mut app, &snap, ch('-'));
+    assert_eq!(
+        out.commands,
+        vec![Command::Shrink {
+            target: 0,
+            count: 1
+        }]
+    );
+    let out = press(&mut app, &snap, ch('e'));
+    assert_eq!(out.commands, vec![Command::FlushExport]);
+    let out = press(&mut app, &snap, ch('q'));
+    assert!(out.quit);
+    assert_eq!(out.commands, vec![Command::Shutdown]);
+}
+
+#[test]
+fn close_and_add_go_through_prompts() {
+    let snap = snap();
+    let mut app = ready(&snap);
+    press(&mut app, &snap, ch('j'));
+    press(&mut app, &snap, ch('c'));
+    assert_eq!(
+        app.view.prompt.as_ref().map(|p| p.kind),
+        Some(PromptKind::Close(2))
+    );
+    assert_eq!(app.view.mode(), Mode::Prompt);
+    // Enter with nothing typed closes with 1000.
+    let out = press(&mut app, &snap, key(KeyCode::Enter));
+    assert_eq!(
+        out.commands,
+        vec![Command::Close {
+            session: 2,
+            code: 1000,
+            reason: String::new()
+        }]
+    );
+    assert!(app.view.prompt.is_none());
+
+    press(&mut app, &snap, ch('c'));
+    typed(&mut app, &snap, "4001 bye");
+    let out = press(&mut app, &snap, key(KeyCode::Enter));
+    assert_eq!(
+        out.commands,
+        vec![Command::Close {
+            session: 2,
+            code: 4001,
+            reason: "bye".to_string()
+        }]
+    );
+
+    // A code that cannot be sent: an error, nothing sent.
+    press(&mut app, &snap, ch('c'));
+    typed(&mut app, &snap, "1006");
+    let out = press(&mut app, &snap, key(KeyCode::Enter));
+    assert!(out.commands.is_empty());
+    assert!(
+        app.view
+            .status
+            .as_ref()
+            .is_some_and(|s| s.text.contains("cannot be sent"))
+    );
+
+    press(&mut app, &snap, ch('a'));
+    typed(&mut app, &snap, "ws://127.0.0.1:9001/echo 5x");
+    press(&mut app, &snap, key(KeyCode::Backspace));
+    let out = press(&mut app, &snap, key(KeyCode::Enter));
+    assert_eq!(
+        out.commands,
+        vec![Command::AddSessions {
+            url: "ws://127.0.0.1:9001/echo".to_string(),
+            count: 5
+        }]
+    );
+
+    // Esc abandons a prompt without sending.
+    press(&mut app, &snap, ch('a'));
+    typed(&mut app, &snap, "ws://x/ 3");
+    let out = press(&mut app, &snap, key(KeyCode::Esc));
+    assert!(out.commands.is_empty() && app.view.prompt.is_none());
+}
+
+#[test]
+fn explain_and_compare() {
+    let snap = snap();
+    let mut app = ready(&snap);
+    // s6 closed with 1013.
+    for _ in 0..5 {
+        press(&mut app, &snap, ch('j'));
+    }
+    assert_eq!(app.view.selected, Some(6));
+    press(&mut app, &snap, ch('x'));
+    assert_eq!(app.view.explain, Some(ExplainTarget::One(1013)));
+    assert_eq!(app.view.mode(), Mode::Explain);
+    press(&mut app, &snap, ch('c'));
+    typed(&mut app, &snap, "1010");
+    press(&mut app, &snap, key(KeyCode::Enter));
+    assert_eq!(app.view.explain, Some(ExplainTarget::Compare(1013, 1010)));
+    press(&mut app, &snap, key(KeyCode::Esc));
+    assert_eq!(app.view.explain, None);
+    // s1 never closed: x asks for a code.
+    press(&mut app, &snap, key(KeyCode::Home));
+    press(&mut app, &snap, ch('x'));
+    assert_eq!(
+        app.view.prompt.as_ref().map(|p| p.kind),
+        Some(PromptKind::Explain)
+    );
+    typed(&mut app, &snap, "1010 1013");
+    press(&mut app, &snap, key(KeyCode::Enter));
+    assert_eq!(app.view.explain, Some(ExplainTarget::Compare(1010, 1013)));
+    press(&mut app, &snap, ch('x'));
+    typed(&mut app, &snap, "99999");
+    press(&mut app, &snap, key(KeyCode::Enter));
+    assert!(
+        app.view
+            .status
+            .as_ref()
+            .is_some_and(|s| s.text.contains("0-4999"))
+    );
+}
+
+#[test]
+fn views_tabs_filters_and_freeze() {
+    let snap = snap();
+    let mut app = ready(&snap);
+    press(&mut app, &snap, key(KeyCode::Enter));
+    assert_eq!(app.view.detail, Some(1));
+    assert_eq!(app.view.mode(), Mode::Detail);
+    press(&mut app, &snap, key(KeyCode::Tab));
+    assert_eq!(app.view.tab, Tab::Storm);
+    press(&mut app, &snap, key(KeyCode::Esc));
+    assert_eq!(app.view.tab, Tab::Sessions);
+    press(&mut app, &snap, key(KeyCode::Esc));
+    assert_eq!(app.view.detail, None);
+    press(&mut app, &snap, ch('?'));
+    assert_eq!(app.view.mode(), Mode::Help);
+    press(&mut app, &snap, ch('?'));
+    assert_eq!(app.view.mode(), Mode::Sessions);
+
+    // Text filter.
+    press(&mut app, &snap, ch('/'));
+    typed(&mut app, &snap, "strict");
+    press(&mut app, &snap, key(KeyCode::Enter));
+    app.view.sync(&snap);
+    let ids: Vec<u64> = app
+        .view
+        .order()
+        .iter()
+        .map(|&i| snap.sessions[i].id)
+        .collect();
+    assert_eq!(ids, vec![10, 20]);
+    // Filtering by a close code's name works too.
+    press(&mut app, &snap, ch('/'));
+    for _ in 0..6 {
+        press(&mut app, &snap, key(KeyCode::Backspace));
+    }
+    typed(&mut app, &snap, "try again");
+    press(&mut app, &snap, key(KeyCode::Enter));
+    app.view.sync(&snap);
+    assert_eq!(app.view.order().len(), 6);
+    press(&mut app, &snap, ch('/'));
+    for _ in 0..9 {
+        press(&mut app, &snap, key(KeyCode::Backspace));
+    }
+    press(&mut app, &snap, key(KeyCode::Enter));
+    app.view.sync(&snap);
+    assert_eq!(app.view.order().len(), 20);
+
+    // State filter cycles: connecting, handshaking, open ...
+    press(&mut app, &snap, ch('t'));
+    app.view.sync(&snap);
+    assert_eq!(app.view.order().len(), 1);
+    // Close-code filter cycles through the codes seen: 1006 first.
+    press(&mut app, &snap, ch('t'));
+    for _ in 0..6 {
+        press(&mut app, &snap, ch('t'));
+    }
+    assert_eq!(app.view.state_filter, None, "cycled back to all states");
+    press(&mut app, &snap, ch('o'));
+    assert_eq!(app.view.code_filter, Some(1006));
+    app.view.sync(&snap);
+    assert_eq!(app.view.order().len(), 1);
+
+    // Freeze keeps the current snapshot on screen.
+    press(&mut app, &snap, ch('f'));
+    assert!(
+        app.view
+            .frozen
+            .as_ref()
+            .is_some_and(|f| Arc::ptr_eq(f, &snap))
+    );
+    press(&mut app, &snap, ch('f'));
+    assert!(app.view.frozen.is_none());
+}
+
+#[test]
+fn mouse_click_selects_and_sorts_wheel_scrolls() {
+    let snap = snap();
+    let mut app = ready(&snap);
+    let click = |col: u16, row: u16| {
+        Event::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: col,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    // Rows start at y = 5 (title, 3 summary lines, table header).
+    app.on_event(&click(2, 9), &snap);
+    assert_eq!(app.view.selected, Some(5));
+    // Click the STATE title: sort by state; again: descending.
+    app.on_event(&click(30, 4), &snap);
+    assert_eq!(app.view.sort, Column::State);
+    assert!(!app.view.descending);
+    app.on_event(&click(30, 4), &snap);
+    assert!(app.view.descending);
+    app.view.sort = Column::Id;
+    app.view.descending = false;
+    app.view.sync(&snap);
+    let wheel = Event::Mouse(MouseEvent {
+        kind: MouseEventKind::ScrollDown,
+        column: 10,
+        row: 10,
+        modifiers: KeyModifiers::NONE,
+    });
+    app.on_event(&wheel, &snap);
+    assert_eq!(app.view.selected, Some(8));
+    // Clicking "Storm" in the title bar switches tabs; "Sessions" switches back.
+    let title = fixtures::render(&mut app, &snap, 100, 30)[0].clone();
+    let storm = u16::try_from(title.find("Storm").expect("tab shown")).expect("fits");
+    app.on_event(&click(storm + 1, 0), &snap);
+    assert_eq!(app.view.tab, Tab::Storm);
+    let sessions = u16::try_from(title.find("Sessions").expect("tab shown")).expect("fits");
+    app.on_event(&click(sessions + 1, 0), &snap);
+    assert_eq!(app.view.tab, Tab::Sessions);
+}
