@@ -131,6 +131,9 @@ pub enum StatusKind {
 pub struct Status {
     pub text: String,
     pub kind: StatusKind,
+    /// Counts messages, so the same text shown twice is still a new message (with its own
+    /// time to live).
+    pub serial: u64,
 }
 
 /// What determines the cached order.
@@ -331,17 +334,16 @@ impl ViewState {
     }
 
     pub fn set_status(&mut self, text: impl Into<String>) {
-        self.status = Some(Status {
-            text: text.into(),
-            kind: StatusKind::Info,
-        });
+        self.set_message(text.into(), StatusKind::Info);
     }
 
     pub fn set_error(&mut self, text: impl Into<String>) {
-        self.status = Some(Status {
-            text: text.into(),
-            kind: StatusKind::Error,
-        });
+        self.set_message(text.into(), StatusKind::Error);
+    }
+
+    fn set_message(&mut self, text: String, kind: StatusKind) {
+        let serial = self.status.as_ref().map_or(0, |s| s.serial) + 1;
+        self.status = Some(Status { text, kind, serial });
     }
 
     /// A short description of the active filters, for the table title ("" when none).

@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, RenderDirection, Sparkline, Wrap};
 
 use crate::state::snapshot::{SecondSample, Snapshot};
+use crate::state::storm::{LOCKSTEP_MIN_ATTEMPTS, LOCKSTEP_RECENT_SECONDS};
 
 use super::Theme;
 use super::header::{LOCKSTEP_HIGH, LOCKSTEP_MID, lockstep_word};
@@ -179,18 +180,18 @@ fn side_panel(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, 
     codes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let max = codes.first().map_or(0, |c| c.1);
     let w = usize::from(inner.width);
+    // Counts right-aligned in one column, so they compare at a glance; bars after them.
+    let count_w = max.to_string().len();
     let lines: Vec<Line> = if codes.is_empty() {
         vec![Line::styled("no closes yet", t.dim())]
     } else {
         codes
             .iter()
             .map(|(code, n)| {
-                let count = n.to_string();
-                let name_w = w.saturating_sub(5 + 1 + count.len() + 1 + 6);
-                let name_w = name_w.min(22);
+                let name_w = w.saturating_sub(5 + count_w + 1 + 6).min(22);
                 let name = view.registry.name_in(*code, view.lang);
                 let name = super::format::fit(&name, name_w).into_owned();
-                let bar_room = w.saturating_sub(5 + name_w + 1 + count.len() + 1);
+                let bar_room = w.saturating_sub(5 + name_w + 1 + count_w + 1);
                 let bar_len = if max == 0 {
                     0
                 } else {
@@ -198,9 +199,8 @@ fn side_panel(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, 
                 };
                 Line::from(vec![
                     Span::styled(format!("{code} "), t.code(*code)),
-                    Span::raw(format!("{name:<name_w$} ")),
+                    Span::raw(format!("{name:<name_w$} {n:>count_w$} ")),
                     Span::styled("█".repeat(bar_len.min(bar_room)), t.code(*code)),
-                    Span::raw(format!(" {count}")),
                 ])
             })
             .collect()
@@ -226,7 +226,13 @@ fn side_panel(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, 
             ),
             Span::styled("  (1.0 herd, ~0.1 even)", t.dim()),
         ]),
-        None => Line::styled("too few attempts to tell", t.dim()),
+        None => Line::styled(
+            format!(
+                "too few recent attempts to tell (needs {LOCKSTEP_MIN_ATTEMPTS} in one second, \
+                 in the last {LOCKSTEP_RECENT_SECONDS} s)"
+            ),
+            t.dim(),
+        ),
     }];
     if let Some(w) = warning {
         lines.push(Line::styled(w, t.warn()));
