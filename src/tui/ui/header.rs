@@ -92,7 +92,8 @@ pub fn draw_title(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewSta
         // Two spaces before the title, one kept free before the right-hand part.
         let room = usize::from(l.width).saturating_sub(used + 3);
         if room >= 4 {
-            let title = format::fit(&view.title, room).into_owned();
+            // The end of the title (a port, the last URL) tells apart as much as its start.
+            let title = format::fit_middle(&view.title, room).into_owned();
             left.push(Span::styled(format!("  {title}"), bar));
         }
     }
