@@ -255,6 +255,10 @@ fn parse_offers(list: &[String]) -> Result<Vec<Extension>, ConfigError> {
     let mut out = Vec::new();
     for o in list {
         let exts = extensions::parse_header(o).map_err(|e| invalid(format!("offer '{o}': {e}")))?;
+        for e in &exts {
+            extensions::check_offer(e)
+                .map_err(|problems| invalid(format!("offer '{o}': {}", problems.join("; "))))?;
+        }
         out.extend(exts);
     }
     Ok(out)
@@ -601,6 +605,18 @@ mod tests {
         a.headers = vec!["NoColon".into()];
         assert!(Config::merge(FileConfig::default(), &a).is_err());
         a.headers = vec!["Host: evil".into()];
+        assert!(Config::merge(FileConfig::default(), &a).is_err());
+    }
+
+    #[test]
+    fn invalid_offers_are_rejected() {
+        let mut a = args(&["ws://h/"]);
+        a.offers = vec!["permessage-deflate; server_max_window_bits=99".into()];
+        let err = Config::merge(FileConfig::default(), &a)
+            .expect_err("bits out of range")
+            .to_string();
+        assert!(err.contains("server_max_window_bits"), "{err}");
+        a.offers = vec!["permessage-deflate; x=\"unterminated".into()];
         assert!(Config::merge(FileConfig::default(), &a).is_err());
     }
 

@@ -2,6 +2,7 @@
 //! second, a summary on stdout at the end. Ctrl-C or SIGTERM end it cleanly.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,30 +52,38 @@ pub async fn run(
     let mut snapshots = engine.snapshots.clone();
     loop {
         tokio::select! {
-            _ = &mut stop => { eprintln!("wsmon: stopping (signal)"); break; }
+            _ = &mut stop => { err_line("wsmon: stopping (signal)"); break; }
             _ = tokio::time::sleep_until(until.unwrap_or(started + Duration::from_secs(u32::MAX as u64))), if until.is_some() => break,
             _ = ticker.tick() => {
                 let snap = snapshots.borrow_and_update().clone();
-                eprintln!("{}", status_line(&snap, started.elapsed(), &registry));
+                err_line(&status_line(&snap, started.elapsed(), &registry));
             }
         }
     }
     let elapsed = started.elapsed();
     let (last, export) = engine.shutdown().await;
-    print!("{}", summary(&last, elapsed, &registry));
-    match export {
+    let mut out = summary(&last, elapsed, &registry);
+    let code = match export {
         Some(Ok(n)) => {
             if let Some(p) = &last.export_path {
-                println!("export: {p} ({n} events)");
+                let _ = writeln!(out, "export: {p} ({n} events)");
             }
-            Ok(ExitCode::SUCCESS)
+            ExitCode::SUCCESS
         }
         Some(Err(e)) => {
-            eprintln!("wsmon: {e}");
-            Ok(ExitCode::from(1))
+            err_line(&format!("wsmon: {e}"));
+            ExitCode::from(1)
         }
-        None => Ok(ExitCode::SUCCESS),
-    }
+        None => ExitCode::SUCCESS,
+    };
+    // A closed stdout (`| head`) must not turn a finished run into a crash.
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes());
+    Ok(code)
+}
+
+/// One line on stderr; a closed stderr is ignored rather than a panic.
+fn err_line(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 fn fmt_secs(d: Duration) -> String {

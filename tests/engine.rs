@@ -165,8 +165,10 @@ async fn stalled_upgrade_hits_the_connect_timeout() {
             .is_some_and(|m| m.contains("did not answer the upgrade")),
         "{e}"
     );
-    let hs_sent = run.of("handshaking");
-    assert_eq!(hs_sent.len() >= 1, true);
+    assert!(
+        !run.of("handshaking").is_empty(),
+        "the upgrade request was sent"
+    );
     assert!(
         run.of("handshake").is_empty(),
         "no answer means no handshake record"
@@ -241,4 +243,153 @@ async fn unreachable_server_is_a_connect_error_not_a_crash() {
     .await;
     assert_eq!(run.of("error")[0]["kind"], "connect");
     assert_eq!(run.of("backoff")[0]["cause"]["type"], "error");
+}
+
+/// A hostile server: answers every upgrade with `answer(key)` as raw bytes, then keeps the
+/// socket open a moment (so the client can send its close frame) and drops it.
+async fn hostile(answer: fn(&str) -> String) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let mut len = 0;
+                while !buf[..len].windows(4).any(|w| w == b"\r\n\r\n") && len < buf.len() {
+                    match sock.read(&mut buf[len..]).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => len += n,
+                    }
+                }
+                let req = String::from_utf8_lossy(&buf[..len]).to_string();
+                let key = req
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string();
+                let _ = sock.write_all(answer(&key).as_bytes()).await;
+                let _ = tokio::time::timeout(Duration::from_millis(500), sock.read(&mut buf)).await;
+            });
+        }
+    });
+    format!("ws://{addr}/")
+}
+
+fn accept(key: &str) -> String {
+    tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_accepting_an_unoffered_extension_fails_the_connection_with_1002() {
+    let url = hostile(|key| {
+        format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Accept: {}\r\nSec-WebSocket-Extensions: x-webkit-deflate-frame\r\n\r\n",
+            accept(key)
+        )
+    })
+    .await;
+    let run = run_until(config(vec![target(&url, 1)]), LIMIT, |s| {
+        s.totals.closes_by_code.contains_key(&1002)
+    })
+    .await;
+    let e = &run.of("error")[0];
+    assert_eq!(e["kind"], "extension");
+    assert!(
+        e["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("x-webkit-deflate-frame") && m.contains("not offered")),
+        "{e}"
+    );
+    let hs = &run.of("handshake")[0];
+    assert_eq!(hs["accepted"][0]["name"], "x-webkit-deflate-frame");
+    assert!(
+        hs["unexpected"][0]
+            .as_str()
+            .is_some_and(|u| u.contains("not offered")),
+        "{hs}"
+    );
+    let c = &run.of("closed")[0];
+    assert_eq!(c["code"], 1002);
+    assert_eq!(c["initiator"], "client");
+    // A protocol error is not fixed by retrying.
+    assert!(run.of("backoff").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_accept_key_and_garbage_answers_are_handshake_errors() {
+    let wrong_key = hostile(|_| {
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n"
+            .to_string()
+    })
+    .await;
+    let garbage = hostile(|_| "SSH-2.0-OpenSSH_9.6\r\n\x1b[31m\x00\x01\r\n\r\n".to_string()).await;
+    let cfg = config(vec![target(&wrong_key, 1), target(&garbage, 1)]);
+    let run = run_until(cfg, LIMIT, |s| {
+        s.totals
+            .errors
+            .get(&wsmon::engine::events::ErrorKind::Handshake)
+            .copied()
+            .unwrap_or(0)
+            >= 2
+    })
+    .await;
+    let msgs: Vec<String> = run
+        .of("error")
+        .iter()
+        .map(|e| e["message"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(
+        msgs.iter().any(|m| m.contains("Sec-WebSocket-Accept")),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.iter().any(|m| m.contains("malformed HTTP")),
+        "{msgs:?}"
+    );
+    for m in &msgs {
+        assert!(
+            !m.contains('\x1b') && !m.contains('\0'),
+            "no raw control characters: {m:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_over_the_limit_after_inflating_closes_with_1009() {
+    let server = wsmon::server::start("127.0.0.1:0").await.expect("server");
+    let mut cfg = config(vec![target(&server.url("/burst?n=3"), 1)]);
+    cfg.session.max_message_size = 200;
+    let run = run_until(cfg, LIMIT, |s| s.totals.closes_by_code.contains_key(&1009)).await;
+    let c = &run.of("closed")[0];
+    assert_eq!(c["code"], 1009);
+    assert_eq!(c["initiator"], "client");
+    assert!(
+        c["reason"].as_str().is_some_and(|r| r.contains("200")),
+        "{c}"
+    );
+    assert!(run.of("backoff").is_empty(), "1009 is not retried");
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tls_failure_is_1015_detected_locally() {
+    // wss:// to a plain-text server: the TLS handshake fails.
+    let server = wsmon::server::start("127.0.0.1:0").await.expect("server");
+    let url = server.url("/echo").replace("ws://", "wss://");
+    let run = run_until(config(vec![target(&url, 1)]), LIMIT, |s| {
+        s.totals.closes_by_code.contains_key(&1015)
+    })
+    .await;
+    assert_eq!(run.of("error")[0]["kind"], "tls");
+    let c = &run.of("closed")[0];
+    assert_eq!(c["code"], 1015);
+    assert_eq!(c["initiator"], "local");
+    assert_eq!(c["code_name"], "TLS Handshake Failure");
+    server.shutdown().await;
 }

@@ -417,10 +417,14 @@ pub fn parse_restart_range(s: &str) -> Result<(Duration, Duration), String> {
     Ok((lo, hi))
 }
 
-/// The advice the RFC 6455 / IANA semantics suggest for a close code, for use when no
-/// knowledge base is at hand (tests, fallbacks). The knowledge base (`assets/close-codes.toml`)
-/// is the authority at run time.
+/// The knowledge base's advice for a close code (what a session uses, without overrides).
 pub fn default_advice(code: u16) -> Advice {
+    crate::codes::Registry::builtin().retry_advice(code).into()
+}
+
+/// The RFC 6455 semantics, written out independently, to check the knowledge base against.
+#[cfg(test)]
+pub(crate) fn rfc_advice(code: u16) -> Advice {
     match code {
         1000 | 1002 | 1003 | 1007 | 1008 | 1009 | 1010 => Advice::Never,
         1001 | 1012 => Advice::RestartDelay,
@@ -428,34 +432,9 @@ pub fn default_advice(code: u16) -> Advice {
     }
 }
 
-/// IANA names of the codes defined by RFC 6455 and its registry.
-fn standard_name(code: u16) -> Option<&'static str> {
-    Some(match code {
-        1000 => "Normal Closure",
-        1001 => "Going Away",
-        1002 => "Protocol Error",
-        1003 => "Unsupported Data",
-        1004 => "Reserved",
-        1005 => "No Status Received",
-        1006 => "Abnormal Closure",
-        1007 => "Invalid Frame Payload Data",
-        1008 => "Policy Violation",
-        1009 => "Message Too Big",
-        1010 => "Mandatory Extension",
-        1011 => "Internal Error",
-        1012 => "Service Restart",
-        1013 => "Try Again Later",
-        1014 => "Bad Gateway",
-        1015 => "TLS Handshake",
-        _ => return None,
-    })
-}
-
+/// "1008 Policy Violation": the code and its name from the knowledge base.
 fn code_label(code: u16) -> String {
-    match standard_name(code) {
-        Some(name) => format!("{code} {name}"),
-        None => format!("close code {code}"),
-    }
+    format!("{code} {}", crate::codes::Registry::builtin().name(code))
 }
 
 fn close_why(code: u16) -> String {
@@ -512,6 +491,18 @@ fn error_advice(kind: ErrorKind) -> (Advice, Option<String>) {
         }
     };
     (Advice::Never, Some(why.to_string()))
+}
+
+impl From<crate::codes::RetryAdvice> for Advice {
+    fn from(a: crate::codes::RetryAdvice) -> Self {
+        use crate::codes::RetryAdvice as R;
+        match a {
+            R::Never => Advice::Never,
+            R::Backoff => Advice::Backoff,
+            R::RestartDelay => Advice::RestartDelay,
+            R::Immediate => Advice::Immediate,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -833,7 +824,7 @@ mod tests {
             &mut rng,
         );
         assert!(
-            matches!(d, Decision::Stop { ref why } if why.contains("close code 4000")),
+            matches!(d, Decision::Stop { ref why } if why.starts_with("4000 Private use")),
             "{d:?}"
         );
         let d = decide(
@@ -1142,16 +1133,13 @@ mod tests {
                 .is_none()
         );
     }
-}
 
-impl From<crate::codes::RetryAdvice> for Advice {
-    fn from(a: crate::codes::RetryAdvice) -> Self {
-        use crate::codes::RetryAdvice as R;
-        match a {
-            R::Never => Advice::Never,
-            R::Backoff => Advice::Backoff,
-            R::RestartDelay => Advice::RestartDelay,
-            R::Immediate => Advice::Immediate,
+    #[test]
+    fn knowledge_base_advice_matches_the_policy_for_every_listed_code() {
+        for code in [
+            1000, 1001, 1002, 1003, 1006, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014,
+        ] {
+            assert_eq!(default_advice(code), rfc_advice(code), "close code {code}");
         }
     }
 }

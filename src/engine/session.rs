@@ -164,139 +164,124 @@ impl Session {
     /// The session's whole life.
     pub async fn run(mut self) {
         let url = self.spec.url_shown.clone();
-        self.emit(EventKind::Spawned {
-            target: self.spec.target,
-            url,
-        })
-        .await;
+        let target = self.spec.target;
+        self.emit(EventKind::Spawned { target, url }).await;
         let mut attempt: u32 = 1;
-        let mut retry: u32 = 0;
-        let mut prev_delay: Option<Duration> = None;
+        let mut retries = Retries::default();
         loop {
             if self.orphaned {
                 return;
             }
             self.emit(EventKind::Connecting { attempt }).await;
             let end = self.attempt(attempt).await;
-            if let Some(stop) = end.stop {
-                self.finish(stop).await;
-                return;
-            }
             attempt = attempt.saturating_add(1);
-            if let Some(code) = end.user_closed {
-                let why = format!("closed by the operator with {code}; press r to reconnect");
-                self.emit(EventKind::Ended {
-                    cause: end.cause,
-                    why,
-                })
-                .await;
-                match self.wait_for_restart().await {
-                    Some(stop) => return self.finish(stop).await,
-                    None => {
-                        retry = 0;
-                        prev_delay = None;
-                        continue;
-                    }
+            if let Err(stop) = self.between_attempts(end, &mut retries).await {
+                if stop == Stop::Remove {
+                    self.emit(EventKind::Removed).await;
                 }
-            }
-            if end.reconnect_now {
-                retry = 0;
-                prev_delay = None;
-                self.emit_immediate(retry).await;
-                continue;
-            }
-            let Some(cause) = end.cause else { continue };
-            retry = backoff::next_attempt(retry, end.uptime, self.shared.backoff.stable_after);
-            let registry = self.shared.registry.clone();
-            let advice = move |code: u16| Advice::from(registry.retry_advice(code));
-            let decision = backoff::decide(
-                &self.shared.backoff,
-                &advice,
-                retry,
-                &cause,
-                end.retry_after,
-                prev_delay,
-                &mut self.rng,
-            );
-            match decision {
-                Decision::Retry {
-                    attempt: n,
-                    kind,
-                    window,
-                    delay,
-                    retry_after,
-                } => {
-                    prev_delay = Some(delay);
-                    let next_at = Utc::now()
-                        + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::zero());
-                    self.emit(EventKind::Backoff(BackoffInfo {
-                        attempt: n,
-                        cause,
-                        kind,
-                        window_ms: window.as_millis() as u64,
-                        delay_ms: delay.as_millis() as u64,
-                        retry_after_ms: retry_after.map(|d| d.as_millis() as u64),
-                        jitter: self.shared.backoff.jitter,
-                        next_attempt_at: next_at,
-                    }))
-                    .await;
-                    match self.wait(delay).await {
-                        Wait::Elapsed => {}
-                        Wait::Now => {
-                            retry = 0;
-                            prev_delay = None;
-                        }
-                        Wait::Closed(code) => {
-                            let why = format!(
-                                "closed by the operator with {code} while waiting; press r to reconnect"
-                            );
-                            self.emit(EventKind::Ended {
-                                cause: Some(cause),
-                                why,
-                            })
-                            .await;
-                            match self.wait_for_restart().await {
-                                Some(stop) => return self.finish(stop).await,
-                                None => {
-                                    retry = 0;
-                                    prev_delay = None;
-                                }
-                            }
-                        }
-                        Wait::Stop(stop) => return self.finish(stop).await,
-                    }
-                }
-                Decision::Stop { why } => {
-                    self.emit(EventKind::Ended {
-                        cause: Some(cause),
-                        why,
-                    })
-                    .await;
-                    match self.wait_for_restart().await {
-                        Some(stop) => return self.finish(stop).await,
-                        None => {
-                            retry = 0;
-                            prev_delay = None;
-                        }
-                    }
-                }
-                Decision::GiveUp { attempts } => {
-                    self.emit(EventKind::GaveUp { attempts, cause }).await;
-                    match self.wait_for_restart().await {
-                        Some(stop) => return self.finish(stop).await,
-                        None => {
-                            retry = 0;
-                            prev_delay = None;
-                        }
-                    }
-                }
+                return;
             }
         }
     }
 
-    async fn emit_immediate(&mut self, retry: u32) {
+    /// After an attempt: decide by cause, then back off, wait for the operator, or stop.
+    /// `Ok` means "connect again".
+    async fn between_attempts(
+        &mut self,
+        end: AttemptEnd,
+        retries: &mut Retries,
+    ) -> Result<(), Stop> {
+        if let Some(stop) = end.stop {
+            return Err(stop);
+        }
+        if let Some(code) = end.user_closed {
+            let why = format!("closed by the operator with {code}; press r to reconnect");
+            self.emit(EventKind::Ended {
+                cause: end.cause,
+                why,
+            })
+            .await;
+            return self.park(retries).await;
+        }
+        if end.reconnect_now {
+            *retries = Retries::default();
+            self.emit_immediate().await;
+            return Ok(());
+        }
+        let Some(cause) = end.cause else {
+            return Ok(());
+        };
+        retries.number =
+            backoff::next_attempt(retries.number, end.uptime, self.shared.backoff.stable_after);
+        let registry = self.shared.registry.clone();
+        let advice = move |code: u16| Advice::from(registry.retry_advice(code));
+        let decision = backoff::decide(
+            &self.shared.backoff,
+            &advice,
+            retries.number,
+            &cause,
+            end.retry_after,
+            retries.prev_delay,
+            &mut self.rng,
+        );
+        match decision {
+            Decision::Retry { delay, .. } => {
+                retries.prev_delay = Some(delay);
+                if let Some(info) =
+                    decision.backoff_info(cause, self.shared.backoff.jitter, Utc::now())
+                {
+                    self.emit(EventKind::Backoff(info)).await;
+                }
+                match self.wait(Some(Instant::now() + delay)).await {
+                    Wait::Elapsed => Ok(()),
+                    Wait::Now => {
+                        *retries = Retries::default();
+                        Ok(())
+                    }
+                    Wait::Closed(code) => {
+                        let why = format!(
+                            "closed by the operator with {code} while waiting; press r to reconnect"
+                        );
+                        self.emit(EventKind::Ended {
+                            cause: Some(cause),
+                            why,
+                        })
+                        .await;
+                        self.park(retries).await
+                    }
+                    Wait::Stop(stop) => Err(stop),
+                }
+            }
+            Decision::Stop { why } => {
+                self.emit(EventKind::Ended {
+                    cause: Some(cause),
+                    why,
+                })
+                .await;
+                self.park(retries).await
+            }
+            Decision::GiveUp { attempts } => {
+                self.emit(EventKind::GaveUp { attempts, cause }).await;
+                self.park(retries).await
+            }
+        }
+    }
+
+    /// Ended or gave up: wait for `r` (connect again, with a fresh retry count) or a stop.
+    async fn park(&mut self, retries: &mut Retries) -> Result<(), Stop> {
+        match self.wait(None).await {
+            Wait::Stop(stop) => Err(stop),
+            _ => {
+                *retries = Retries::default();
+                Ok(())
+            }
+        }
+    }
+
+    /// The operator's `r`: an immediate retry, recorded in the timeline.
+    async fn emit_immediate(&mut self) {
         self.emit(EventKind::Backoff(BackoffInfo {
-            attempt: retry,
+            attempt: 0,
             cause: Cause::Manual,
             kind: DelayKind::Immediate,
             window_ms: 0,
@@ -308,57 +293,30 @@ impl Session {
         .await;
     }
 
-    async fn finish(&mut self, stop: Stop) {
-        if stop == Stop::Remove {
-            self.emit(EventKind::Removed).await;
+    async fn set_paused(&mut self, p: bool) {
+        if self.paused != p {
+            self.paused = p;
+            self.emit(EventKind::Paused { paused: p }).await;
         }
     }
 
-    fn set_paused(&mut self, p: bool) -> bool {
-        let changed = self.paused != p;
-        self.paused = p;
-        changed
-    }
-
-    /// Ended or gave up: wait for `r` (restart, returns None) or a stop.
-    async fn wait_for_restart(&mut self) -> Option<Stop> {
+    /// Wait until `deadline` (a backoff delay; paused sessions wait until resumed), or, with no
+    /// deadline, until the operator restarts or removes the session.
+    async fn wait(&mut self, deadline: Option<Instant>) -> Wait {
         loop {
-            match self.cmds.recv().await {
-                None | Some(SessionCmd::Shutdown) => return Some(Stop::Shutdown),
-                Some(SessionCmd::Remove) => return Some(Stop::Remove),
-                Some(SessionCmd::ReconnectNow) => {
-                    self.emit_immediate(0).await;
-                    return None;
-                }
-                Some(SessionCmd::SetPaused(p)) => {
-                    if self.set_paused(p) {
-                        self.emit(EventKind::Paused { paused: p }).await;
-                    }
-                }
-                Some(SessionCmd::Close { .. }) => {}
-            }
-        }
-    }
-
-    /// Wait out a backoff delay; paused sessions wait until resumed (and the delay passed).
-    async fn wait(&mut self, delay: Duration) -> Wait {
-        let deadline = Instant::now() + delay;
-        loop {
+            let until = deadline.unwrap_or_else(|| Instant::now() + FAR);
             tokio::select! {
-                _ = tokio::time::sleep_until(deadline), if !self.paused => return Wait::Elapsed,
+                _ = tokio::time::sleep_until(until), if deadline.is_some() && !self.paused => return Wait::Elapsed,
                 cmd = self.cmds.recv() => match cmd {
                     None | Some(SessionCmd::Shutdown) => return Wait::Stop(Stop::Shutdown),
                     Some(SessionCmd::Remove) => return Wait::Stop(Stop::Remove),
                     Some(SessionCmd::ReconnectNow) => {
-                        self.emit_immediate(0).await;
+                        self.emit_immediate().await;
                         return Wait::Now;
                     }
-                    Some(SessionCmd::Close { code, .. }) => return Wait::Closed(code),
-                    Some(SessionCmd::SetPaused(p)) => {
-                        if self.set_paused(p) {
-                            self.emit(EventKind::Paused { paused: p }).await;
-                        }
-                    }
+                    Some(SessionCmd::Close { code, .. }) if deadline.is_some() => return Wait::Closed(code),
+                    Some(SessionCmd::Close { .. }) => {}
+                    Some(SessionCmd::SetPaused(p)) => self.set_paused(p).await,
                 },
             }
         }
@@ -371,22 +329,10 @@ impl Session {
         let deadline = Instant::now() + timeout;
 
         // Phase 1: DNS, TCP, TLS.
-        let transport = {
-            let fut =
-                handshake::open_transport(&self.spec.url, self.shared.tls.as_ref(), &mut timings);
-            tokio::pin!(fut);
-            loop {
-                tokio::select! {
-                    r = &mut fut => break Some(r),
-                    _ = tokio::time::sleep_until(deadline) => break None,
-                    cmd = self.cmds.recv() => match cmd {
-                        None | Some(SessionCmd::Shutdown) => return AttemptEnd::stopped(Stop::Shutdown),
-                        Some(SessionCmd::Remove) => return AttemptEnd::stopped(Stop::Remove),
-                        Some(SessionCmd::SetPaused(p)) => { self.paused = p; }
-                        Some(_) => {}
-                    },
-                }
-            }
+        let fut = handshake::open_transport(&self.spec.url, self.shared.tls.as_ref(), &mut timings);
+        let transport = match race(fut, deadline, &mut self.cmds, &mut self.paused).await {
+            Err(stop) => return AttemptEnd::stopped(stop),
+            Ok(r) => r,
         };
         let transport = match transport {
             None => {
@@ -438,21 +384,10 @@ impl Session {
 
         // Phase 2: the upgrade.
         self.emit(EventKind::Handshaking { attempt }).await;
-        let outcome = {
-            let fut = handshake::upgrade(transport, &self.spec.url, &self.spec.request, timings);
-            tokio::pin!(fut);
-            loop {
-                tokio::select! {
-                    r = &mut fut => break Some(r),
-                    _ = tokio::time::sleep_until(deadline) => break None,
-                    cmd = self.cmds.recv() => match cmd {
-                        None | Some(SessionCmd::Shutdown) => return AttemptEnd::stopped(Stop::Shutdown),
-                        Some(SessionCmd::Remove) => return AttemptEnd::stopped(Stop::Remove),
-                        Some(SessionCmd::SetPaused(p)) => { self.paused = p; }
-                        Some(_) => {}
-                    },
-                }
-            }
+        let fut = handshake::upgrade(transport, &self.spec.url, &self.spec.request, timings);
+        let outcome = match race(fut, deadline, &mut self.cmds, &mut self.paused).await {
+            Err(stop) => return AttemptEnd::stopped(stop),
+            Ok(r) => r,
         };
         match outcome {
             None => {
@@ -581,36 +516,35 @@ impl Session {
             .await;
             closing = Some((1010, reason, Initiator::Client));
             close_deadline = Some(Instant::now() + settings.close_timeout);
-        } else if let Some(text) = &settings.send {
-            if ws.send(Message::text(text.clone())).await.is_ok() {
-                SessionCounters::add(&self.counters.msgs_out, 1);
-            }
+        } else if let Some(text) = &settings.send
+            && ws.send(Message::text(text.clone())).await.is_ok()
+        {
+            SessionCounters::add(&self.counters.msgs_out, 1);
         }
 
-        let far = Duration::from_secs(86400 * 365);
-        let ping_every = settings.ping_interval.unwrap_or(far);
+        let ping_every = settings.ping_interval.unwrap_or(FAR);
         let mut ping = tokio::time::interval_at(opened + ping_every, ping_every);
         ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let send_every = settings.send_every.unwrap_or(far);
+        let send_every = settings.send_every.unwrap_or(FAR);
         let mut resend = tokio::time::interval_at(opened + send_every, send_every);
         resend.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut ping_seq: u64 = 0;
         let mut ping_sent: Option<(u64, Instant)> = None;
 
         loop {
-            let deadline = close_deadline.unwrap_or(opened + far);
+            let deadline = close_deadline.unwrap_or(opened + FAR);
             tokio::select! {
                 msg = ws.next() => match msg {
                     Some(Ok(Message::Text(_))) | Some(Ok(Message::Binary(_))) => {
                         SessionCounters::add(&self.counters.msgs_in, 1);
                     }
                     Some(Ok(Message::Pong(p))) => {
-                        if let (Some((seq, at)), Ok(bytes)) = (ping_sent, <[u8; 8]>::try_from(p.as_ref())) {
-                            if u64::from_be_bytes(bytes) == seq {
-                                let rtt = at.elapsed().as_micros().max(1) as u64;
-                                self.counters.rtt_us.store(rtt, std::sync::atomic::Ordering::Relaxed);
-                                ping_sent = None;
-                            }
+                        if let (Some((seq, at)), Ok(bytes)) = (ping_sent, <[u8; 8]>::try_from(p.as_ref()))
+                            && u64::from_be_bytes(bytes) == seq
+                        {
+                            let rtt = at.elapsed().as_micros().max(1) as u64;
+                            self.counters.rtt_us.store(rtt, std::sync::atomic::Ordering::Relaxed);
+                            ping_sent = None;
                         }
                     }
                     Some(Ok(Message::Ping(_))) | Some(Ok(Message::Frame(_))) => {}
@@ -647,10 +581,10 @@ impl Session {
                     }
                 }
                 _ = resend.tick(), if closing.is_none() && settings.send_every.is_some() => {
-                    if let Some(text) = &settings.send {
-                        if ws.send(Message::text(text.clone())).await.is_ok() {
-                            SessionCounters::add(&self.counters.msgs_out, 1);
-                        }
+                    if let Some(text) = &settings.send
+                        && ws.send(Message::text(text.clone())).await.is_ok()
+                    {
+                        SessionCounters::add(&self.counters.msgs_out, 1);
                     }
                 }
                 cmd = self.cmds.recv(), if closing.is_none() => {
@@ -660,9 +594,7 @@ impl Session {
                         Some(SessionCmd::Close { code, reason }) => { user_closed = Some(code); (code, reason) }
                         Some(SessionCmd::ReconnectNow) => { reconnect_now = true; (1000, "reconnect requested by the operator".to_string()) }
                         Some(SessionCmd::SetPaused(p)) => {
-                            if self.set_paused(p) {
-                                self.emit(EventKind::Paused { paused: p }).await;
-                            }
+                            self.set_paused(p).await;
                             continue;
                         }
                     };
@@ -758,6 +690,39 @@ impl Session {
         .await;
         *closing = Some((code, reason.clone(), Initiator::Client));
         reason
+    }
+}
+
+/// The retry counter of the backoff policy, and the last delay (for decorrelated jitter).
+#[derive(Debug, Default)]
+struct Retries {
+    number: u32,
+    prev_delay: Option<Duration>,
+}
+
+/// "Never", for timers that must not fire.
+const FAR: Duration = Duration::from_secs(86400 * 365);
+
+/// Run one connect phase until it finishes (`Ok(Some)`), the deadline passes (`Ok(None)`) or
+/// the operator stops the session (`Err`). Pause requests are remembered for later.
+async fn race<F: std::future::Future>(
+    fut: F,
+    deadline: Instant,
+    cmds: &mut mpsc::Receiver<SessionCmd>,
+    paused: &mut bool,
+) -> Result<Option<F::Output>, Stop> {
+    tokio::pin!(fut);
+    loop {
+        tokio::select! {
+            r = &mut fut => return Ok(Some(r)),
+            _ = tokio::time::sleep_until(deadline) => return Ok(None),
+            cmd = cmds.recv() => match cmd {
+                None | Some(SessionCmd::Shutdown) => return Err(Stop::Shutdown),
+                Some(SessionCmd::Remove) => return Err(Stop::Remove),
+                Some(SessionCmd::SetPaused(p)) => *paused = p,
+                Some(_) => {}
+            },
+        }
     }
 }
 

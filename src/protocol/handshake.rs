@@ -399,7 +399,7 @@ pub async fn upgrade(
         request_headers: redact_headers(&headers),
         response_headers: redact_headers(&response_headers),
         offered: spec.offers.clone(),
-        required: spec.required.iter().map(|n| Extension::new(n)).collect(),
+        required: spec.required.iter().map(Extension::new).collect(),
         timings_ms: timings,
         ..HandshakeInfo::default()
     };

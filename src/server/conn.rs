@@ -20,6 +20,7 @@ use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use super::Shared;
 use super::http::{self, ReadError, Request};
 use super::scenario::{self, RouteError, Scenario};
+use crate::protocol::deflate::DeflateStream;
 use crate::protocol::extensions;
 
 /// How long a client may take to send its request head.
@@ -28,7 +29,7 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
 /// tungstenite's read buffer per connection: small, the demo hosts thousands of sessions.
 pub const READ_BUFFER: usize = 4 * 1024;
-/// Largest message we accept (and the inflate limit once deflate is on).
+/// Largest message we accept, after inflating.
 pub const MAX_MESSAGE: usize = 16 << 20;
 
 /// The reason sent with 1001 when the server shuts down.
@@ -200,9 +201,16 @@ async fn serve(
     } else {
         None
     };
-    // Until the deflate stream layer is merged we cannot speak permessage-deflate: never accept.
-    let _ = selected;
-    let ext_header: Option<String> = None;
+    let (ext_header, deflate) = match selected {
+        Some((mut response, mut params)) => {
+            if scenario.forces_server_no_context_takeover() && !params.server_no_context_takeover {
+                response = response.with_param("server_no_context_takeover", None);
+                params.server_no_context_takeover = true;
+            }
+            (Some(response.to_string()), Some(params))
+        }
+        None => (None, None),
+    };
 
     // Decide the fate of the session before answering, so a capacity slot is held from the start.
     let mut slot = None;
@@ -252,15 +260,24 @@ async fn serve(
         }
         Fate::CloseNow(code, reason) => raw_close(sock, leftover, code, &reason, shutdown).await,
         Fate::Serve(plan) => {
-            let ws = WebSocketStream::from_partially_read(
+            // The layer counts traffic and enforces the size limit even without deflate.
+            let stream = DeflateStream::new(
                 sock,
-                leftover,
                 Role::Server,
-                Some(ws_config()),
-            )
-            .await;
+                deflate,
+                leftover,
+                MAX_MESSAGE,
+                shared.counters.clone(),
+            );
+            let layer_close = stream.layer_close();
+            let ws =
+                WebSocketStream::from_raw_socket(stream, Role::Server, Some(ws_config())).await;
             let result = run_session(ws, plan, shutdown).await;
             drop(slot);
+            if let Some(close) = layer_close.get() {
+                tracing::debug!(code = close.code, reason = %crate::redact::escape_control(&close.reason),
+                    "permessage-deflate layer closed the session");
+            }
             result.map_err(std::io::Error::other)
         }
     }

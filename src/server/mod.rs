@@ -24,6 +24,8 @@ use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
+use crate::engine::counters::{CounterValues, SessionCounters};
+
 pub use scenario::SCENARIOS;
 
 /// How long shutdown waits for connections to finish their close handshakes before it aborts
@@ -37,6 +39,7 @@ pub struct ServerHandle {
     addr: SocketAddr,
     shutdown: watch::Sender<bool>,
     accept_loop: JoinHandle<()>,
+    shared: Arc<Shared>,
 }
 
 impl ServerHandle {
@@ -52,6 +55,12 @@ impl ServerHandle {
         } else {
             format!("ws://{}/{path}", self.addr)
         }
+    }
+
+    /// Traffic of every WebSocket session this server ran so far, added up: messages, wire
+    /// bytes and payload bytes (so `compression_ratio()` shows what permessage-deflate saved).
+    pub fn traffic(&self) -> CounterValues {
+        self.shared.counters.load()
     }
 
     /// Stop accepting, close every open session with 1001 "server shutting down", and wait
@@ -70,6 +79,8 @@ pub(crate) struct Shared {
     /// Open sessions on `/overload` (all caps share one count).
     overload_active: AtomicUsize,
     rng: Mutex<SmallRng>,
+    /// Traffic of all sessions together (the deflate layer adds to it).
+    counters: Arc<SessionCounters>,
 }
 
 impl Shared {
@@ -77,6 +88,7 @@ impl Shared {
         Shared {
             overload_active: AtomicUsize::new(0),
             rng: Mutex::new(SmallRng::from_os_rng()),
+            counters: Arc::new(SessionCounters::default()),
         }
     }
 
@@ -114,12 +126,14 @@ pub async fn start(bind: &str) -> std::io::Result<ServerHandle> {
     let listener = listen(bind).await?;
     let addr = listener.local_addr()?;
     let (tx, rx) = watch::channel(false);
-    let accept_loop = tokio::spawn(accept_loop(listener, rx));
+    let shared = Arc::new(Shared::new());
+    let accept_loop = tokio::spawn(accept_loop(listener, shared.clone(), rx));
     tracing::info!(%addr, "scenario server listening");
     Ok(ServerHandle {
         addr,
         shutdown: tx,
         accept_loop,
+        shared,
     })
 }
 
@@ -150,8 +164,11 @@ async fn listen(bind: &str) -> std::io::Result<TcpListener> {
     }))
 }
 
-async fn accept_loop(listener: TcpListener, mut shutdown: watch::Receiver<bool>) {
-    let shared = Arc::new(Shared::new());
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let mut conns = JoinSet::new();
     loop {
         tokio::select! {
@@ -222,7 +239,9 @@ pub fn help_text() -> String {
         "wsmon scenario server\n\n\
          Open a WebSocket to one of these paths:\n\n{}\n\
          DUR is a duration such as 500ms, 15s or 1m30s. Every path except /nodeflate accepts\n\
-         permessage-deflate when the client offers it.\n",
+         permessage-deflate when the client offers it: /echo with exactly the parameters asked\n\
+         for, the others also with server_no_context_takeover (no per-session compression\n\
+         context on the server, so thousands of sessions stay small).\n",
         path_list()
     )
 }

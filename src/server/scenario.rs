@@ -91,6 +91,15 @@ impl Scenario {
     pub fn negotiates_deflate(&self) -> bool {
         !matches!(self, Scenario::NoDeflate)
     }
+
+    /// Whether the server resets its compressor after every message even when the client did
+    /// not ask it to (RFC 7692 section 7.1.1.1 lets a server add `server_no_context_takeover`).
+    /// A compressor that keeps its context holds about 300 KiB per session; the load paths
+    /// (everything but `/echo`, which answers exactly what was asked) host thousands of demo
+    /// sessions, so they do not keep it.
+    pub fn forces_server_no_context_takeover(&self) -> bool {
+        !matches!(self, Scenario::Echo)
+    }
 }
 
 /// Why a request target does not name a scenario.
@@ -252,34 +261,10 @@ pub fn not_on_the_wire(code: u16) -> Option<&'static str> {
 
 /// `scenario close 1008 Policy Violation`.
 pub fn default_close_reason(code: u16) -> String {
-    format!("scenario close {code} {}", close_code_name(code))
-}
-
-/// Short name of a close code for the default reason (RFC 6455 section 7.4.1 and the IANA
-/// registry; ranges for the rest).
-pub fn close_code_name(code: u16) -> &'static str {
-    match code {
-        1000 => "Normal Closure",
-        1001 => "Going Away",
-        1002 => "Protocol Error",
-        1003 => "Unsupported Data",
-        1004 => "Reserved",
-        1005 => "No Status Received",
-        1006 => "Abnormal Closure",
-        1007 => "Invalid Frame Payload Data",
-        1008 => "Policy Violation",
-        1009 => "Message Too Big",
-        1010 => "Mandatory Extension",
-        1011 => "Internal Error",
-        1012 => "Service Restart",
-        1013 => "Try Again Later",
-        1014 => "Bad Gateway",
-        1015 => "TLS Handshake",
-        1016..=2999 => "Reserved for the protocol",
-        3000..=3999 => "Registered (libraries and frameworks)",
-        4000..=4999 => "Private use",
-        _ => "Not a close code",
-    }
+    format!(
+        "scenario close {code} {}",
+        crate::codes::Registry::builtin().name(code)
+    )
 }
 
 fn reject_scenario(raw: &str, retry_after: Option<&str>) -> Result<Scenario, RouteError> {

@@ -204,10 +204,10 @@ impl Store {
             EventKind::Error { kind, message } => {
                 *totals.errors.entry(*kind).or_default() += 1;
                 s.last_error = Some((*kind, message.clone()));
-                if let Some(r) = s.timeline.back_mut() {
-                    if r.outcome.is_none() || r.outcome == Some(Outcome::Opened) {
-                        r.outcome = Some(Outcome::Error { kind: *kind });
-                    }
+                if let Some(r) = s.timeline.back_mut()
+                    && (r.outcome.is_none() || r.outcome == Some(Outcome::Opened))
+                {
+                    r.outcome = Some(Outcome::Error { kind: *kind });
                 }
                 if s.state == SessionState::Connecting || s.state == SessionState::Handshaking {
                     set_state(s, SessionState::Closed);
@@ -322,6 +322,9 @@ pub async fn run(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_publish = tokio::time::Instant::now();
     let mut last_second = Utc::now().timestamp();
+    // Events handed to the writer since its last flush: flushed once a second, so a file being
+    // followed (`tail -f`) or a crash never leaves more than a second of events unwritten.
+    let mut unflushed = false;
     loop {
         tokio::select! {
             msg = rx.recv() => match msg {
@@ -332,6 +335,7 @@ pub async fn run(
                     if let Some(tx) = &export {
                         // Backpressure, never loss: wait for room in the writer's queue.
                         let _ = tx.send(ExportMsg::Event(ev)).await;
+                        unflushed = true;
                     }
                 }
                 Some(StoreMsg::FlushExport(reply)) => match &export {
@@ -344,6 +348,11 @@ pub async fn run(
                 if now.timestamp() != last_second {
                     last_second = now.timestamp();
                     store.tick(now);
+                    if let (Some(tx), true) = (&export, unflushed) {
+                        let (reply, _) = oneshot::channel();
+                        let _ = tx.send(ExportMsg::Flush(reply)).await;
+                        unflushed = false;
+                    }
                 }
                 if store.is_dirty() || last_publish.elapsed() >= MAX_QUIET {
                     let _ = snapshots.send(Arc::new(store.snapshot(now)));

@@ -17,8 +17,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 if [ ! -x "$peers/venv/bin/python" ] || ! "$peers/venv/bin/python" -c 'import websockets' 2>/dev/null; then
-  python3 -m venv "$peers/venv"
-  "$peers/venv/bin/pip" install -q 'websockets>=13,<16'
+  # --clear: a venv left broken (interrupted install, Python upgraded) is rebuilt from scratch.
+  python3 -m venv --clear "$peers/venv"
+  "$peers/venv/bin/python" -m pip install -q --disable-pip-version-check 'websockets>=13,<16'
 fi
 if [ ! -d "$peers/node/node_modules/ws" ]; then
   mkdir -p "$peers/node"
