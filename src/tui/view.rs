@@ -159,6 +159,10 @@ pub struct ViewState {
     pub prompt: Option<Prompt>,
     /// The selected session, by id (stable across re-sorts).
     pub selected: Option<SessionId>,
+    /// The user chose the selection (moved, clicked). Until then the selection is simply the
+    /// first row: sessions appear in any order at start-up, and the cursor must not follow
+    /// whichever happened to be listed first.
+    pub user_selected: bool,
     /// Position of the selection in `order`.
     pub cursor: usize,
     /// First visible row of the table.
@@ -199,6 +203,7 @@ impl ViewState {
             help: false,
             prompt: None,
             selected: None,
+            user_selected: false,
             cursor: 0,
             offset: 0,
             detail_scroll: 0,
@@ -269,8 +274,9 @@ impl ViewState {
     }
 
     /// Put the cursor back on the selected id; if that session is gone, stay at the same position.
+    /// Before the user chose a row, the selection stays on the first row.
     fn reselect(&mut self, snap: &Snapshot) {
-        let found = self.selected.and_then(|id| {
+        let found = self.selected.filter(|_| self.user_selected).and_then(|id| {
             self.order
                 .iter()
                 .position(|&i| snap.sessions.get(i).is_some_and(|s| s.id == id))
@@ -300,11 +306,12 @@ impl ViewState {
         self.select_position(snap, pos);
     }
 
-    /// Select the row at `pos` (clamped).
+    /// Select the row at `pos` (clamped): the user's choice, kept across updates.
     pub fn select_position(&mut self, snap: &Snapshot, pos: usize) {
         if self.order.is_empty() {
             return;
         }
+        self.user_selected = true;
         self.cursor = pos.min(self.order.len() - 1);
         self.selected = self
             .order
@@ -600,6 +607,32 @@ mod tests {
         view.sync(&snap);
         assert!(view.order().is_empty());
         assert_eq!(view.selected, None);
+    }
+
+    #[test]
+    fn start_up_selection_stays_on_the_first_row_until_the_user_moves() {
+        let full = fixtures::snapshot(20);
+        // Sessions announce themselves in any order: the first snapshot may list only s20.
+        let mut partial = full.clone();
+        partial.sessions = vec![full.sessions[19].clone()];
+        partial.counters = vec![full.counters[19]];
+        partial.generation = 1;
+        let mut view = fixtures::view_state();
+        view.sync(&partial);
+        assert_eq!(view.selected, Some(20));
+        view.sync(&full);
+        assert_eq!(
+            (view.cursor, view.selected),
+            (0, Some(1)),
+            "first row, not s20"
+        );
+        // Once the user picks a row, it follows that session through re-sorts.
+        view.select_position(&full, 5);
+        assert_eq!(view.selected, Some(6));
+        view.descending = true;
+        view.sync(&full);
+        assert_eq!(view.selected, Some(6));
+        assert_eq!(view.cursor, 14);
     }
 
     #[test]
