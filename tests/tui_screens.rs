@@ -71,7 +71,7 @@ fn detail_view_handshake_and_extensions() {
     let mut app = app();
     app.view.detail = Some(10);
     // Scrolled down to the handshake.
-    app.view.detail_scroll = 18;
+    app.view.detail_scroll = 22;
     let screen = fixtures::render(&mut app, &snap, 100, 40);
     check("detail_handshake_100x40", &screen, DETAIL_HANDSHAKE_100X40);
 }
@@ -425,7 +425,7 @@ const DETAIL_TIMELINE_100X30: &str = r#"
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1 |
 | attempts/s 3.0 (total 39)  lockstep 0.82 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
-| Session s7 (Esc: back, j/k: scroll) ───────────────────────────────────────────── lines 1-23 of 76 |
+| Session s7 (Esc: back, j/k: scroll) ───────────────────────────────────────────── lines 1-23 of 81 |
 |  target      #1 ws://127.0.0.1:9001/overload                                                       |
 |  state       waiting for 422ms  attempt 4  next attempt in 4.3s                                    |
 |                                                                                                    |
@@ -446,9 +446,9 @@ const DETAIL_TIMELINE_100X30: &str = r#"
 |  0s                                            5.0s                                         10.0s  |
 |  ● attempt   | now   ○ next attempt                                                                |
 |                                                                                                    |
-|Handshake  HTTP/1.1 101 Switching Protocols                                                         |
-|  timings     dns -, connect 0.4ms, tls -, upgrade 1.8ms                                            |
-|  request headers                                                                                   |
+|Traffic (this session, all connections)                                                             |
+|  received    0 msgs, 4B on the wire, 0B payload                                                    |
+|  sent        1 msg, 18B on the wire, 12B payload                                                   |
 | session detail                                                                                     |
 | Esc back  j scroll  x explain  c close  r reconnect  p pause  f freeze  ? help  q quit             |
 "#;
@@ -458,7 +458,7 @@ const DETAIL_HANDSHAKE_100X40: &str = r#"
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1 |
 | attempts/s 3.0 (total 39)  lockstep 0.82 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
-| Session s10 (Esc: back, j/k: scroll) ─────────────────────────────────────────── lines 19-51 of 71 |
+| Session s10 (Esc: back, j/k: scroll) ─────────────────────────────────────────── lines 23-55 of 75 |
 |Handshake  HTTP/1.1 101 Switching Protocols                                                         |
 |  timings     dns -, connect 0.4ms, tls -, upgrade 1.8ms                                            |
 |  request headers                                                                                   |

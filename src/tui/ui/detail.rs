@@ -162,6 +162,8 @@ pub fn lines(
     out.push(Line::raw(""));
     timeline_lines(&mut out, s, snap, width, t);
     out.push(Line::raw(""));
+    traffic_lines(&mut out, s, snap, width, t);
+    out.push(Line::raw(""));
     match &s.last_handshake {
         Some(h) => {
             handshake_lines(&mut out, h, width, t);
@@ -382,6 +384,62 @@ fn close_lines(
     }
     if let Some(why) = &s.ended_why {
         push_kv(out, "not retried", &safe(why), t.warn(), width, t);
+    }
+}
+
+/// Messages and bytes each way (on the wire and as payload), what compression saves, the ping
+/// round trip.
+fn traffic_lines(
+    out: &mut Vec<Line<'static>>,
+    s: &SessionView,
+    snap: &Snapshot,
+    width: u16,
+    t: Theme,
+) {
+    let Some(c) = snap
+        .index_of(s.id)
+        .and_then(|i| snap.counters.get(i))
+        .copied()
+    else {
+        return;
+    };
+    out.push(heading("Traffic (this session, all connections)", t));
+    let way = |msgs: u64, wire: u64, payload: u64| {
+        format!(
+            "{} msg{}, {} on the wire, {} payload",
+            format::count(msgs),
+            if msgs == 1 { "" } else { "s" },
+            format::bytes(wire),
+            format::bytes(payload)
+        )
+    };
+    push_kv(
+        out,
+        "received",
+        &way(c.msgs_in, c.wire_in, c.payload_in),
+        t.plain(),
+        width,
+        t,
+    );
+    push_kv(
+        out,
+        "sent",
+        &way(c.msgs_out, c.wire_out, c.payload_out),
+        t.plain(),
+        width,
+        t,
+    );
+    let mut extra = Vec::new();
+    if let Some(r) = c.compression_ratio() {
+        extra.push(format!(
+            "{r:.2} payload bytes per wire byte (frame headers count; above 1: compression saves)"
+        ));
+    }
+    if let Some(us) = c.rtt_us {
+        extra.push(format!("ping round trip {}", format::rtt(us)));
+    }
+    if !extra.is_empty() {
+        push_kv(out, "", &extra.join("; "), t.dim(), width, t);
     }
 }
 
