@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::codes::{Lang, Registry};
 use crate::engine::events::{SessionId, SessionState};
-use crate::state::snapshot::{SessionView, Snapshot};
+use crate::state::snapshot::{Outcome, SessionView, Snapshot};
 
 use super::keys::{KeyMap, Mode, Selection};
 use super::ui::format;
@@ -501,6 +501,16 @@ fn matches_text(
             return true;
         }
     }
+    // What the LAST CLOSE column shows when the last attempt ended without a close code.
+    match s.timeline.iter().rev().find_map(|r| r.outcome) {
+        Some(Outcome::Status { status }) if format!("http {status}").contains(needle) => {
+            return true;
+        }
+        Some(Outcome::Error { kind }) if format!("error {}", kind.as_str()).contains(needle) => {
+            return true;
+        }
+        _ => {}
+    }
     s.last_handshake
         .as_ref()
         .is_some_and(|h| h.accepted.iter().any(|e| contains_ci(&e.name, needle)))
@@ -607,6 +617,21 @@ mod tests {
         view.sync(&snap);
         assert!(view.order().is_empty());
         assert_eq!(view.selected, None);
+    }
+
+    #[test]
+    fn text_filter_matches_what_the_last_close_column_shows() {
+        let snap = fixtures::snapshot(40);
+        let mut view = fixtures::view_state();
+        // A failed upgrade: the column shows "HTTP 503" (the pending retry is newer).
+        for needle in ["503", "HTTP 503", "http"] {
+            view.filter = needle.to_string();
+            view.sync(&snap);
+            assert_eq!(ids(&view, &snap), vec![9, 29], "{needle}");
+        }
+        view.filter = "try again".to_string();
+        view.sync(&snap);
+        assert_eq!(ids(&view, &snap).len(), 12);
     }
 
     #[test]
