@@ -240,11 +240,15 @@ pub fn fit_middle(text: &str, width: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// (scheme, authority, path and query) of a URL; the path is `/` when empty.
+/// (scheme, host and port, path and query) of a URL; the path is `/` when empty. Credentials
+/// (already redacted) are left out: they do not tell targets apart.
 fn url_parts(url: &str) -> (&str, &str, &str) {
     let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, path) = rest.split_at(end);
+    let authority = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
     let path = path.split('#').next().unwrap_or_default();
     (scheme, authority, if path.is_empty() { "/" } else { path })
 }
@@ -334,6 +338,11 @@ mod tests {
             target_labels(&same),
             vec!["/echo", "/overload?cap=5", "/close/1012", "/"]
         );
+        let creds = [
+            "ws://127.0.0.1:9001/echo",
+            "ws://<redacted>@127.0.0.1:9001/close/1013",
+        ];
+        assert_eq!(target_labels(&creds), vec!["/echo", "/close/1013"]);
         let hosts = ["ws://a.example:80/feed", "wss://b.example/feed?x=1"];
         assert_eq!(
             target_labels(&hosts),
