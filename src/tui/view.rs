@@ -392,6 +392,24 @@ pub fn next_code_filter(current: Option<u16>, snap: &Snapshot) -> Option<u16> {
 
 fn compute_order(snap: &Snapshot, key: &OrderKey, reg: &Registry) -> Vec<usize> {
     let needle = key.filter.to_lowercase();
+    // The "HTTP 503" / "error connect" labels that match, decided once per label seen rather
+    // than once per session.
+    let outcomes = MatchingOutcomes {
+        statuses: snap
+            .totals
+            .statuses
+            .keys()
+            .filter(|st| !needle.is_empty() && format!("http {st}").contains(&needle))
+            .copied()
+            .collect(),
+        errors: snap
+            .totals
+            .errors
+            .keys()
+            .filter(|k| !needle.is_empty() && format!("error {}", k.as_str()).contains(&needle))
+            .copied()
+            .collect(),
+    };
     // Close-code names, lower-cased once per code rather than once per session.
     let mut names: std::collections::HashMap<u16, String> = std::collections::HashMap::new();
     if !needle.is_empty() {
@@ -412,7 +430,7 @@ fn compute_order(snap: &Snapshot, key: &OrderKey, reg: &Registry) -> Vec<usize> 
             key.code
                 .is_none_or(|c| s.last_close.as_ref().is_some_and(|cl| cl.code == c))
         })
-        .filter(|(_, s)| needle.is_empty() || matches_text(s, &needle, &names))
+        .filter(|(_, s)| needle.is_empty() || matches_text(s, &needle, &names, &outcomes))
         .map(|(i, _)| i)
         .collect();
     if key.sort == Column::Id && !key.descending {
@@ -467,6 +485,12 @@ fn sort_key(snap: &Snapshot, i: usize, col: Column) -> u64 {
     }
 }
 
+/// The HTTP statuses and error kinds whose LAST CLOSE label matches the text filter.
+struct MatchingOutcomes {
+    statuses: std::collections::BTreeSet<u16>,
+    errors: std::collections::BTreeSet<crate::engine::events::ErrorKind>,
+}
+
 /// `hay` contains the lower-cased `needle`, ignoring ASCII case (no allocation).
 fn contains_ci(hay: &str, needle: &str) -> bool {
     if needle.is_empty() {
@@ -484,6 +508,7 @@ fn matches_text(
     s: &SessionView,
     needle: &str,
     names: &std::collections::HashMap<u16, String>,
+    outcomes: &MatchingOutcomes,
 ) -> bool {
     if let Some(digits) = needle.strip_prefix('s')
         && !digits.is_empty()
@@ -503,12 +528,8 @@ fn matches_text(
     }
     // What the LAST CLOSE column shows when the last attempt ended without a close code.
     match s.timeline.iter().rev().find_map(|r| r.outcome) {
-        Some(Outcome::Status { status }) if format!("http {status}").contains(needle) => {
-            return true;
-        }
-        Some(Outcome::Error { kind }) if format!("error {}", kind.as_str()).contains(needle) => {
-            return true;
-        }
+        Some(Outcome::Status { status }) if outcomes.statuses.contains(&status) => return true,
+        Some(Outcome::Error { kind }) if outcomes.errors.contains(&kind) => return true,
         _ => {}
     }
     s.last_handshake
