@@ -289,6 +289,21 @@ fn stale_lockstep_is_not_reported_as_current() {
     assert!(screen.contains("too few recent attempts"), "{screen}");
 }
 
+/// On a narrow storm view the series keep their numbers (the code's name goes first).
+#[test]
+fn narrow_storm_view_keeps_now_and_peak() {
+    let snap = snap20();
+    let mut app = app();
+    app.view.tab = Tab::Storm;
+    let screen = fixtures::render(&mut app, &snap, 80, 24).join("\n");
+    assert!(screen.contains(" closes/s 1013 now 1 peak 3 "), "{screen}");
+    let screen = fixtures::render(&mut app, &snap, 100, 30).join("\n");
+    assert!(
+        screen.contains(" closes/s 1013 Try Again Later now 1 peak 3 "),
+        "{screen}"
+    );
+}
+
 /// At 80 columns the extension parameter lines of the detail are whole.
 #[test]
 fn detail_fits_80_columns() {

@@ -32,6 +32,8 @@ pub fn draw(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, t:
 /// One charted series: a title and one value per second, oldest first.
 struct Series {
     title: String,
+    /// The title for narrow panels.
+    title_short: String,
     values: Vec<u64>,
     style: ratatui::style::Style,
 }
@@ -47,6 +49,7 @@ fn series(snap: &Snapshot, view: &ViewState, points: usize, t: Theme) -> Vec<Ser
         .collect();
     let mut out = vec![Series {
         title: "attempts/s".to_string(),
+        title_short: "attempts/s".to_string(),
         values: samples.iter().map(|s| s.attempts).collect(),
         style: t.series(0),
     }];
@@ -66,6 +69,7 @@ fn series(snap: &Snapshot, view: &ViewState, points: usize, t: Theme) -> Vec<Ser
                 "closes/s {code} {}",
                 view.registry.name_in(*code, view.lang)
             ),
+            title_short: format!("closes/s {code}"),
             values: samples
                 .iter()
                 .map(|s| s.closes.get(code).copied().unwrap_or(0))
@@ -76,6 +80,7 @@ fn series(snap: &Snapshot, view: &ViewState, points: usize, t: Theme) -> Vec<Ser
     if codes.len() > CHART_CODES {
         out.push(Series {
             title: "closes/s other codes".to_string(),
+            title_short: "closes/s other".to_string(),
             values: samples
                 .iter()
                 .map(|s| {
@@ -91,12 +96,14 @@ fn series(snap: &Snapshot, view: &ViewState, points: usize, t: Theme) -> Vec<Ser
     } else if top.is_empty() {
         out.push(Series {
             title: "closes/s".to_string(),
+            title_short: "closes/s".to_string(),
             values: samples.iter().map(|s| s.closes.values().sum()).collect(),
             style: t.series(1),
         });
     }
     out.push(Series {
         title: "open sessions".to_string(),
+        title_short: "open".to_string(),
         values: samples.iter().map(|s| s.open).collect(),
         style: t.good(),
     });
@@ -111,11 +118,19 @@ fn series_panel(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState
         let newest_first: Vec<u64> = s.values.iter().rev().copied().collect();
         let now = newest_first.first().copied().unwrap_or(0);
         let peak = newest_first.iter().copied().max().unwrap_or(0);
+        let stats = format!("now {now} peak {peak} ");
+        // On a narrow panel the code's name goes, so that the numbers stay.
+        let room = usize::from(a.width.saturating_sub(3));
+        let title = if s.title.chars().count() + 2 + stats.len() <= room {
+            s.title.as_str()
+        } else {
+            s.title_short.as_str()
+        };
         let block = Block::default()
             .borders(Borders::ALL)
             .title(Line::from(vec![
-                Span::styled(format!(" {} ", s.title), t.heading()),
-                Span::styled(format!("now {now} peak {peak} "), t.dim()),
+                Span::styled(format!(" {title} "), t.heading()),
+                Span::styled(stats, t.dim()),
             ]))
             .title_bottom(
                 Line::styled(
