@@ -123,7 +123,7 @@ async fn run_engine(
 /// The TUI on a running engine. `q` sends `Shutdown`; the engine closes every session with 1001,
 /// flushes the export, and the terminal is restored before the export result is printed.
 async fn run_tui(
-    engine: engine::Engine,
+    mut engine: engine::Engine,
     opts: crate::tui::TuiOptions,
     duration: Option<Duration>,
 ) -> anyhow::Result<ExitCode> {
@@ -136,7 +136,16 @@ async fn run_tui(
                 .await;
         });
     }
-    let ui = crate::tui::run(engine.snapshots.clone(), engine.commands.clone(), opts).await;
+    // The TUI shows the engine's notices; the engine keeps an empty receiver in their place
+    // (shutting down does not read them).
+    let notices = std::mem::replace(&mut engine.notices, tokio::sync::mpsc::channel(1).1);
+    let ui = crate::tui::run(
+        engine.snapshots.clone(),
+        engine.commands.clone(),
+        Some(notices),
+        opts,
+    )
+    .await;
     let (last, export) = engine.shutdown().await;
     ui?;
     match (export, &last.export_path) {

@@ -664,3 +664,45 @@ fn mouse_click_selects_and_sorts_wheel_scrolls() {
     app.on_event(&click(sessions + 1, 0), &snap);
     assert_eq!(app.view.tab, Tab::Sessions);
 }
+
+#[test]
+fn g_and_shift_g_jump_to_the_top_and_the_bottom() {
+    let map = KeyMap::default();
+    for mode in [Mode::Sessions, Mode::Detail, Mode::Explain, Mode::Help] {
+        assert_eq!(
+            action_for(ch('g'), mode, &map),
+            Some(Action::Home),
+            "{mode:?}"
+        );
+        assert_eq!(
+            action_for(ch('G'), mode, &map),
+            Some(Action::End),
+            "{mode:?}"
+        );
+    }
+    // In a prompt they are text.
+    assert_eq!(
+        action_for(ch('g'), Mode::Prompt, &map),
+        Some(Action::Input('g'))
+    );
+}
+
+#[test]
+fn engine_notices_are_told_apart_into_news_and_errors() {
+    use wsmon::tui::app::notice_is_error;
+    for news in [
+        "export flushed (1234 events written)",
+        "added target ws://127.0.0.1:9001/echo with 5 sessions",
+        "added 3 sessions to ws://127.0.0.1:9001/echo",
+    ] {
+        assert!(!notice_is_error(news), "{news}");
+    }
+    for error in [
+        "cannot add: invalid URL 'x'",
+        "no export file (use --export FILE)",
+        "export /tmp/x.jsonl: No space left on device (os error 28)",
+        "export writer is gone",
+    ] {
+        assert!(notice_is_error(error), "{error}");
+    }
+}

@@ -28,6 +28,8 @@ struct Harness {
     snaps: watch::Sender<Arc<Snapshot>>,
     commands: mpsc::Receiver<Command>,
     input: Input,
+    /// The engine's side of the notices channel.
+    notices: mpsc::Sender<String>,
     parts: Option<Parts>,
 }
 
@@ -35,22 +37,26 @@ struct Parts {
     input: mpsc::UnboundedReceiver<io::Result<Event>>,
     snaps: watch::Receiver<Arc<Snapshot>>,
     commands: mpsc::Sender<Command>,
+    notices: mpsc::Receiver<String>,
 }
 
 fn harness(first: Snapshot, command_capacity: usize) -> Harness {
     let (snap_tx, snap_rx) = watch::channel(Arc::new(first));
     let (cmd_tx, cmd_rx) = mpsc::channel(command_capacity);
     let (in_tx, in_rx) = mpsc::unbounded_channel();
+    let (notice_tx, notice_rx) = mpsc::channel(8);
     let Ok(terminal) = Terminal::new(TestBackend::new(100, 30));
     Harness {
         terminal,
         snaps: snap_tx,
         commands: cmd_rx,
         input: in_tx,
+        notices: notice_tx,
         parts: Some(Parts {
             input: in_rx,
             snaps: snap_rx,
             commands: cmd_tx,
+            notices: notice_rx,
         }),
     }
 }
@@ -65,14 +71,29 @@ impl Harness {
             mut input,
             snaps,
             commands,
+            notices,
         } = self.parts.take().expect("run once");
         let stream = futures_util::stream::poll_fn(move |cx| input.poll_recv(cx));
         let view = fixtures::view_state();
         let (result, ()) = tokio::join!(
-            run_loop(&mut self.terminal, stream, snaps, commands, view, fps),
+            run_loop(
+                &mut self.terminal,
+                stream,
+                snaps,
+                commands,
+                Some(notices),
+                view,
+                fps
+            ),
             script
         );
         result
+    }
+
+    /// The style of the first letter of the status line (second row from the bottom).
+    fn status_style(&self) -> ratatui::style::Style {
+        let buf = self.terminal.backend().buffer();
+        buf[(1, buf.area.height - 2)].style()
     }
 
     fn screen(&self) -> String {
@@ -273,17 +294,18 @@ async fn status_messages_expire() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn export_flush_reports_path_and_count() {
+async fn export_flush_shows_the_writers_answer_with_the_path() {
     let mut h = harness(fixtures::snapshot(20), 8);
     let input = h.input.clone();
-    let snaps = h.snaps.clone();
+    let notices = h.notices.clone();
     h.run(10, async move {
         input.send(key('e')).expect("alive");
         sleep_ms(100).await;
-        let mut next = fixtures::snapshot(20);
-        next.generation = 43;
-        next.exported_events = 2000;
-        snaps.send_replace(Arc::new(next));
+        // What the supervisor sends once the writer has flushed.
+        notices
+            .send("export flushed (2000 events written)".to_string())
+            .await
+            .expect("loop reads notices");
         sleep_ms(300).await;
         input.send(key('q')).expect("alive");
     })
@@ -291,11 +313,118 @@ async fn export_flush_reports_path_and_count() {
     .expect("loop ok");
     assert!(
         h.screen()
-            .contains("export flushed: /tmp/wsmon-demo.jsonl (2000 events)"),
+            .contains("export flushed (2000 events written): /tmp/wsmon-demo.jsonl"),
         "{}",
         h.screen()
     );
     assert_eq!(h.sent(), vec![Command::FlushExport, Command::Shutdown]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn export_flush_waits_for_the_writer_not_the_next_snapshot() {
+    let mut h = harness(fixtures::snapshot(20), 8);
+    let input = h.input.clone();
+    let snaps = h.snaps.clone();
+    h.run(10, async move {
+        input.send(key('e')).expect("alive");
+        sleep_ms(100).await;
+        // New snapshots keep coming, but the writer has not answered yet.
+        for g in 0..3 {
+            let mut next = fixtures::snapshot(20);
+            next.generation = 43 + g;
+            snaps.send_replace(Arc::new(next));
+            sleep_ms(200).await;
+        }
+        input.send(key('q')).expect("alive");
+    })
+    .await
+    .expect("loop ok");
+    let screen = h.screen();
+    assert!(!screen.contains("export flushed"), "{screen}");
+    assert!(
+        screen.contains("flushing the export to /tmp/wsmon-demo.jsonl"),
+        "{screen}"
+    );
+}
+
+/// Run a harness where the engine sends `notice`, then quit after `wait_ms`; the screen and the
+/// status line's style (no colors in the fixture view: errors are bold).
+async fn after_notice(notice: &str, wait_ms: u64) -> (String, ratatui::style::Style) {
+    let mut h = harness(fixtures::snapshot(20), 8);
+    let input = h.input.clone();
+    let notices = h.notices.clone();
+    let notice = notice.to_string();
+    h.run(10, async move {
+        notices.send(notice).await.expect("loop reads notices");
+        sleep_ms(wait_ms).await;
+        input.send(key('q')).expect("alive");
+    })
+    .await
+    .expect("loop ok");
+    (h.screen(), h.status_style())
+}
+
+#[tokio::test(start_paused = true)]
+async fn engine_notices_show_in_the_status_line_and_errors_stand_out() {
+    let added = "added target ws://127.0.0.1:9001/new with 5 sessions";
+    let (screen, info) = after_notice(added, 300).await;
+    assert!(screen.contains(&format!(" {added}")), "{screen}");
+    let (screen, _) = after_notice(added, 6_000).await;
+    assert!(!screen.contains("added target"), "expired: {screen}");
+    let (screen, error) = after_notice(
+        "cannot add: invalid URL 'ftp://x': use ws:// or wss://",
+        300,
+    )
+    .await;
+    assert!(screen.contains(" cannot add: invalid URL"), "{screen}");
+    assert_ne!(error, info, "an error looks different from news");
+    // Control characters from the outside world are escaped, not sent to the terminal.
+    let (screen, _) = after_notice("added target ws://h/\x1b[2J with 1 sessions", 300).await;
+    assert!(!screen.contains('\x1b'), "{screen}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_same_notice_twice_gets_a_fresh_time_to_live() {
+    let mut h = harness(fixtures::snapshot(20), 8);
+    let input = h.input.clone();
+    let notices = h.notices.clone();
+    h.run(10, async move {
+        let text = "export flushed (10 events written)";
+        notices.send(text.to_string()).await.expect("alive");
+        sleep_ms(4_000).await;
+        notices.send(text.to_string()).await.expect("alive");
+        // 7 s after the first, 3 s after the second: still shown.
+        sleep_ms(3_000).await;
+        input.send(key('q')).expect("alive");
+    })
+    .await
+    .expect("loop ok");
+    assert!(
+        h.screen().contains("export flushed (10 events written)"),
+        "{}",
+        h.screen()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_closed_notice_channel_does_not_stop_the_loop() {
+    let mut h = harness(fixtures::snapshot(20), 8);
+    let input = h.input.clone();
+    let notices = std::mem::replace(&mut h.notices, mpsc::channel(1).0);
+    let snaps = h.snaps.clone();
+    let (exit, stats) = h
+        .run(10, async move {
+            drop(notices);
+            sleep_ms(200).await;
+            snaps.send_replace(Arc::new(small(50)));
+            sleep_ms(200).await;
+            input.send(key('q')).expect("alive");
+        })
+        .await
+        .expect("loop ok");
+    assert_eq!(exit, Exit::Quit);
+    assert_eq!(stats.notices, 0);
+    assert!(h.screen().contains("sessions 3"), "{}", h.screen());
 }
 
 #[tokio::test(start_paused = true)]

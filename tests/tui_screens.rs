@@ -60,19 +60,20 @@ fn detail_view_with_backoff_timeline() {
     let snap = snap20();
     let mut app = app();
     app.view.detail = Some(7);
-    // Scrolled to the end: the timeline table and the time axis.
-    app.view.detail_scroll = u16::MAX;
+    // The first screen: the last close, the timeline table and the time axis.
     let screen = fixtures::render(&mut app, &snap, 100, 30);
     check("detail_timeline_100x30", &screen, DETAIL_TIMELINE_100X30);
 }
 
 #[test]
-fn detail_view_top_handshake_and_extensions() {
+fn detail_view_handshake_and_extensions() {
     let snap = snap20();
     let mut app = app();
     app.view.detail = Some(10);
+    // Scrolled down to the handshake.
+    app.view.detail_scroll = 22;
     let screen = fixtures::render(&mut app, &snap, 100, 40);
-    check("detail_top_100x40", &screen, DETAIL_TOP_100X40);
+    check("detail_handshake_100x40", &screen, DETAIL_HANDSHAKE_100X40);
 }
 
 #[test]
@@ -155,6 +156,188 @@ fn ten_thousand_sessions_page_and_end() {
     );
 }
 
+#[test]
+fn frozen_badge_and_tabs_survive_a_long_title_on_a_narrow_screen() {
+    let mut snap = fixtures::snapshot(20);
+    snap.totals.paused_all = true;
+    let snap = Arc::new(snap);
+    let mut app = app();
+    app.view.title = "demo: scenario server on ws://127.0.0.1:35127 and a long tail".to_string();
+    app.view.frozen = Some(snap.clone());
+    let screen = fixtures::render(&mut app, &snap, 80, 24);
+    let title = &screen[0];
+    assert!(
+        title.starts_with(" wsmon [Sessions] Storm   demo: scena"),
+        "{title}"
+    );
+    assert!(
+        title.contains("… a long tail  FROZEN   PAUSED  12:00:00Z"),
+        "cut in the middle, not overlapped: {title}"
+    );
+}
+
+/// Demo-like targets on one host and port: the TARGET column shows the path and query, which is
+/// what tells them apart.
+#[test]
+fn target_column_shows_the_distinguishing_path() {
+    let mut snap = fixtures::snapshot(20);
+    let urls = [
+        "ws://127.0.0.1:35127/echo",
+        "ws://127.0.0.1:35127/overload?cap=5",
+        "ws://127.0.0.1:35127/close/1012",
+        "ws://127.0.0.1:35127/reject/503",
+    ];
+    for (t, u) in snap.targets.iter_mut().zip(urls) {
+        t.url = u.to_string();
+    }
+    let snap = Arc::new(snap);
+    let mut app = app();
+    let screen = fixtures::render(&mut app, &snap, 80, 24);
+    assert!(screen[5].starts_with("s1  /echo "), "{}", screen[5]);
+    assert!(
+        screen[10].starts_with("s6  /overload?cap=5 "),
+        "{}",
+        screen[10]
+    );
+    assert!(screen[13].starts_with("s9  /close/1012 "), "{}", screen[13]);
+    // Different hosts: host and path, cut in the middle when too long.
+    let mut snap = (*snap).clone();
+    snap.targets[0].url = "wss://a-very-long-host-name.example.com:8443/stream/v2?token=x".into();
+    snap.targets[1].url = "ws://b.example/overload".into();
+    let snap = Arc::new(snap);
+    let mut app = self::app();
+    let screen = fixtures::render(&mut app, &snap, 100, 30);
+    assert!(
+        screen[10].starts_with("s6  b.example/overload "),
+        "{}",
+        screen[10]
+    );
+    let first = &screen[5];
+    assert!(
+        first.starts_with("s1  a-very-long") && first.contains('…'),
+        "{first}"
+    );
+    assert!(first.contains("token=x "), "the end stays: {first}");
+}
+
+/// The closes line names the most frequent codes and counts the rest instead of running off.
+#[test]
+fn closes_line_shows_top_codes_and_how_many_more() {
+    let mut snap = fixtures::snapshot(20);
+    for (code, n) in [
+        (1001, 7),
+        (1002, 6),
+        (1008, 5),
+        (1011, 4),
+        (1012, 3),
+        (4000, 2),
+    ] {
+        snap.totals.closes_by_code.insert(code, n);
+    }
+    let snap = Arc::new(snap);
+    for width in [80u16, 120, 200] {
+        let mut app = app();
+        let screen = fixtures::render(&mut app, &snap, width, 24);
+        let line = screen[2].trim_end();
+        assert!(
+            line.starts_with(" closes 1013 Try Again Later 24 | 1001 Going Away 7"),
+            "{line}"
+        );
+        assert!(line.chars().count() <= usize::from(width), "{line}");
+        let shown = line.matches(" | ").count() + 1;
+        if let Some(more) = line.split("| +").nth(1) {
+            let n: usize = more
+                .trim_end_matches(" more")
+                .parse()
+                .expect("a count of the rest");
+            // 10 kinds in all: 9 close codes and HTTP 503.
+            assert_eq!(shown - 1 + n, 10, "{line}");
+        } else {
+            assert_eq!(shown, 10, "everything fits at {width}: {line}");
+        }
+    }
+}
+
+/// With no recent attempts the store has no lockstep index: neither the header nor the storm
+/// view may call retries "in step" from the herds of older seconds.
+#[test]
+fn stale_lockstep_is_not_reported_as_current() {
+    let mut snap = fixtures::snapshot(20);
+    assert!(
+        snap.storm
+            .seconds
+            .iter()
+            .any(|s| s.lockstep.is_some_and(|l| l > 0.5))
+    );
+    snap.storm.lockstep = None;
+    snap.storm.attempts_per_sec = 0.0;
+    let snap = Arc::new(snap);
+    let mut app = app();
+    let screen = fixtures::render(&mut app, &snap, 100, 30);
+    assert!(
+        screen[3].contains("lockstep - (few retries)"),
+        "{}",
+        screen[3]
+    );
+    assert!(!screen.join("\n").contains("IN STEP"));
+    app.view.tab = Tab::Storm;
+    let screen = fixtures::render(&mut app, &snap, 100, 30).join("\n");
+    assert!(
+        !screen.contains("IN STEP") && !screen.contains("in step"),
+        "{screen}"
+    );
+    assert!(screen.contains("too few recent attempts"), "{screen}");
+}
+
+/// On a narrow storm view the series keep their numbers (the code's name goes first).
+#[test]
+fn narrow_storm_view_keeps_now_and_peak() {
+    let snap = snap20();
+    let mut app = app();
+    app.view.tab = Tab::Storm;
+    let screen = fixtures::render(&mut app, &snap, 80, 24).join("\n");
+    assert!(screen.contains(" closes/s 1013 now 1 peak 3 "), "{screen}");
+    let screen = fixtures::render(&mut app, &snap, 100, 30).join("\n");
+    assert!(
+        screen.contains(" closes/s 1013 Try Again Later now 1 peak 3 "),
+        "{screen}"
+    );
+}
+
+/// At 80 columns the extension parameter lines of the detail are whole.
+#[test]
+fn detail_fits_80_columns() {
+    let snap = snap20();
+    let mut app = app();
+    app.view.detail = Some(10);
+    let screen = fixtures::render(&mut app, &snap, 80, 80).join("\n");
+    assert!(
+        screen.contains(
+            "    client_no_context_takeover  offered (set)  accepted -      not in the answer"
+        ),
+        "{screen}"
+    );
+}
+
+/// A session waiting after a failed HTTP upgrade (its newest timeline entry is the pending next
+/// attempt) still shows what ended the last attempt.
+#[test]
+fn waiting_session_shows_what_ended_its_last_attempt() {
+    let snap = snap20();
+    let s9 = &snap.sessions[8];
+    assert!(
+        s9.timeline.back().is_some_and(|r| r.outcome.is_none()),
+        "pending at the back"
+    );
+    let mut app = app();
+    let screen = fixtures::render(&mut app, &snap, 100, 30);
+    assert!(
+        screen[13].starts_with("s9  /flaky       waiting 22s   -      1    HTTP 503 "),
+        "{}",
+        screen[13]
+    );
+}
+
 /// Every view at every small size, and a zero-size area: nothing panics.
 #[test]
 fn tiny_and_zero_sizes_do_not_panic() {
@@ -193,31 +376,31 @@ fn tiny_and_zero_sizes_do_not_panic() {
 }
 
 const MAIN_100X30: &str = r#"
-| wsmon | demo  [Sessions] Storm                                                           12:00:00Z |
+| wsmon [Sessions] Storm   demo                                                            12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1 |
 | attempts/s 3.0 (total 39)  lockstep 0.82 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
-|ID▲ TARGET                  STATE         UPTIME ATT  LAST CLOSE               EXT     RTT     RATIO|
-|s1  127.0.0.1:9001/echo     open          1m00s  1    -                        deflate 250us   2.81 |
-|s2  127.0.0.1:9001/echo     open          1m07s  1    -                        deflate 263us   2.81 |
-|s3  127.0.0.1:9001/echo     open          1m15s  1    -                        deflate 276us   2.81 |
-|s4  127.0.0.1:9001/echo     open          1m23s  1    -                        deflate 289us   2.81 |
-|s5  127.0.0.1:9001/echo     connecting    -      1    -                        -       -       -    |
-|s6  127.0.0.1:9001/overload waiting 2s    -      3    1013 srv Try Again Later deflate -       0.55 |
-|s7  127.0.0.1:9001/overload waiting 4s    -      4    1013 srv Try Again Later deflate -       0.55 |
-|s8  127.0.0.1:9001/overload waiting 8s    -      5    1013 srv Try Again Later deflate -       0.55 |
-|s9  127.0.0.1:9001/flaky    waiting 22s   -      1    HTTP 503                 -       -       -    |
-|s10 127.0.0.1:9001/strict   closed        -      1    1010 cli Mandatory Exte~ -       -       -    |
-|s11 127.0.0.1:9001/echo     open          2m19s  1    -                        deflate 380us   2.81 |
-|s12 127.0.0.1:9001/echo     open          2m27s  1    -                        deflate 393us   2.81 |
-|s13 127.0.0.1:9001/echo     open          2m35s  1    -                        deflate 406us   2.81 |
-|s14 127.0.0.1:9001/echo     open          2m42s  1    -                        deflate 419us   2.81 |
-|s15 127.0.0.1:9001/echo     open          2m50s  1    -                        deflate 432us   2.81 |
-|s16 127.0.0.1:9001/overload waiting 3s    -      3    1013 srv Try Again Later deflate -       0.55 |
-|s17 127.0.0.1:9001/overload waiting 5s    -      4    1013 srv Try Again Later deflate -       0.55 |
-|s18 127.0.0.1:9001/overload waiting 9s    -      5    1013 srv Try Again Later deflate -       0.55 |
-|s19 127.0.0.1:9001/flaky    open          44.5s  2    1006 loc Abnormal Closu~ deflate 2.0ms   0.95 |
-|s20 127.0.0.1:9001/strict   closed        -      1    1010 cli Mandatory Exte~ -       -       -    |
+|ID▲ TARGET       STATE         UPTIME ATT  LAST CLOSE                          EXT     RTT     RATIO|
+|s1  /echo        open          1m00s  1    -                                   deflate 250us   2.81 |
+|s2  /echo        open          1m07s  1    -                                   deflate 263us   2.81 |
+|s3  /echo        open          1m15s  1    -                                   deflate 276us   2.81 |
+|s4  /echo        open          1m23s  1    -                                   deflate 289us   2.81 |
+|s5  /echo        connecting    -      1    -                                   -       -       -    |
+|s6  /overload    waiting 2s    -      3    1013 srv Try Again Later            deflate -       0.55 |
+|s7  /overload    waiting 4s    -      4    1013 srv Try Again Later            deflate -       0.55 |
+|s8  /overload    waiting 8s    -      5    1013 srv Try Again Later            deflate -       0.55 |
+|s9  /flaky       waiting 22s   -      1    HTTP 503                            -       -       -    |
+|s10 /strict      closed        -      1    1010 cli Mandatory Extension        -       -       -    |
+|s11 /echo        open          2m19s  1    -                                   deflate 380us   2.81 |
+|s12 /echo        open          2m27s  1    -                                   deflate 393us   2.81 |
+|s13 /echo        open          2m35s  1    -                                   deflate 406us   2.81 |
+|s14 /echo        open          2m42s  1    -                                   deflate 419us   2.81 |
+|s15 /echo        open          2m50s  1    -                                   deflate 432us   2.81 |
+|s16 /overload    waiting 3s    -      3    1013 srv Try Again Later            deflate -       0.55 |
+|s17 /overload    waiting 5s    -      4    1013 srv Try Again Later            deflate -       0.55 |
+|s18 /overload    waiting 9s    -      5    1013 srv Try Again Later            deflate -       0.55 |
+|s19 /flaky       open          44.5s  2    1006 loc Abnormal Closure           deflate 2.0ms   0.95 |
+|s20 /strict      closed        -      1    1010 cli Mandatory Extension        -       -       -    |
 |                                                                                                    |
 |                                                                                                    |
 |                                                                                                    |
@@ -226,74 +409,71 @@ const MAIN_100X30: &str = r#"
 "#;
 
 const MAIN_80X24: &str = r#"
-| wsmon | demo  [Sessions] Storm                                       12:00:00Z |
+| wsmon [Sessions] Storm   demo                                        12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                |
-| closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Clo|
-| attempts/s 3.0 (total 39)  lockstep 0.82 IN STEP  export /tmp/wsmon-demo.jsonl |
-|ID▲ TARGET            STATE         UPTIME ATT  LAST CLOSE               EXT    |
-|s1  127.0.0.1:9001/e~ open          1m00s  1    -                        deflate|
-|s2  127.0.0.1:9001/e~ open          1m07s  1    -                        deflate|
-|s3  127.0.0.1:9001/e~ open          1m15s  1    -                        deflate|
-|s4  127.0.0.1:9001/e~ open          1m23s  1    -                        deflate|
-|s5  127.0.0.1:9001/e~ connecting    -      1    -                        -      |
-|s6  127.0.0.1:9001/o~ waiting 2s    -      3    1013 srv Try Again Later deflate|
-|s7  127.0.0.1:9001/o~ waiting 4s    -      4    1013 srv Try Again Later deflate|
-|s8  127.0.0.1:9001/o~ waiting 8s    -      5    1013 srv Try Again Later deflate|
-|s9  127.0.0.1:9001/f~ waiting 22s   -      1    HTTP 503                 -      |
-|s10 127.0.0.1:9001/s~ closed        -      1    1010 cli Mandatory Exte~ -      |
-|s11 127.0.0.1:9001/e~ open          2m19s  1    -                        deflate|
-|s12 127.0.0.1:9001/e~ open          2m27s  1    -                        deflate|
-|s13 127.0.0.1:9001/e~ open          2m35s  1    -                        deflate|
-|s14 127.0.0.1:9001/e~ open          2m42s  1    -                        deflate|
-|s15 127.0.0.1:9001/e~ open          2m50s  1    -                        deflate|
-|s16 127.0.0.1:9001/o~ waiting 3s    -      3    1013 srv Try Again Later deflate|
-|s17 127.0.0.1:9001/o~ waiting 5s    -      4    1013 srv Try Again Later deflate|
+| closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | +2 more          |
+| attempts/s 3.0 (total 39)  lockstep 0.82 IN STEP  export 1234 events           |
+|ID▲ TARGET       STATE         UPTIME ATT  LAST CLOSE                    EXT    |
+|s1  /echo        open          1m00s  1    -                             deflate|
+|s2  /echo        open          1m07s  1    -                             deflate|
+|s3  /echo        open          1m15s  1    -                             deflate|
+|s4  /echo        open          1m23s  1    -                             deflate|
+|s5  /echo        connecting    -      1    -                             -      |
+|s6  /overload    waiting 2s    -      3    1013 srv Try Again Later      deflate|
+|s7  /overload    waiting 4s    -      4    1013 srv Try Again Later      deflate|
+|s8  /overload    waiting 8s    -      5    1013 srv Try Again Later      deflate|
+|s9  /flaky       waiting 22s   -      1    HTTP 503                      -      |
+|s10 /strict      closed        -      1    1010 cli Mandatory Extension  -      |
+|s11 /echo        open          2m19s  1    -                             deflate|
+|s12 /echo        open          2m27s  1    -                             deflate|
+|s13 /echo        open          2m35s  1    -                             deflate|
+|s14 /echo        open          2m42s  1    -                             deflate|
+|s15 /echo        open          2m50s  1    -                             deflate|
+|s16 /overload    waiting 3s    -      3    1013 srv Try Again Later      deflate|
+|s17 /overload    waiting 5s    -      4    1013 srv Try Again Later      deflate|
 | row 1/20  sort ID asc                                                          |
 | q quit  ? help  Enter detail  > sort  x explain  a add  c close  r reconnect   |
 "#;
 
 const DETAIL_TIMELINE_100X30: &str = r#"
-| wsmon | demo  [Sessions] Storm                                                           12:00:00Z |
+| wsmon [Sessions] Storm   demo                                                            12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1 |
 | attempts/s 3.0 (total 39)  lockstep 0.82 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
-| Session s7 (Esc: back, j/k: scroll) ──────────────────────────────────────────── lines 51-73 of 73 |
-|    backoff just because a connection opened: reset it only once the session                        |
-|    has stayed up for a while (wsmon: --stable-after). If it persists, add                          |
-|    server capacity, raise the connection limit, or open fewer sessions per                         |
-|    client.                                                                                         |
+| Session s7 (Esc: back, j/k: scroll) ───────────────────────────────────────────── lines 1-23 of 81 |
+|  target      #1 ws://127.0.0.1:9001/overload                                                       |
+|  state       waiting for 422ms  attempt 4  next attempt in 4.3s                                    |
 |                                                                                                    |
-|  Retry advice: backoff                                                                             |
-|    Reconnect with exponential backoff and jitter. The condition is temporary,                      |
-|    but retrying at once adds load to a server that is already overloaded.                          |
-|    Exponential backoff with full jitter spreads clients out and does the                           |
-|    least total work (AWS, "Exponential Backoff And Jitter").                                       |
+|Last close  1013 Try Again Later  by server, clean, after 124ms open                                |
+|  reason      "server overloaded, try later"                                                        |
 |                                                                                                    |
-|Backoff timeline (4 attempts)                                                                       |
+|Backoff timeline (5 attempts)                                                                       |
 |     #  cause       rule      window  delay  retry  outcome      uptime                             |
 |     1  -           -              -      -      -  close 1013    103ms                             |
-|     2  close 1013  backoff     1.0s  900ms      -  close 1013    110ms  ██████                     |
-|     3  close 1013  backoff     2.0s   1.9s      -  close 1013    117ms  ████████████               |
-|     4  close 1013  backoff     4.0s   2.0s      -  close 1013    124ms  ████████████████████████   |
+|     2  close 1013  backoff     1.0s  900ms      -  close 1013    110ms  ███                        |
+|     3  close 1013  backoff     2.0s   1.9s      -  close 1013    117ms  ██████                     |
+|     4  close 1013  backoff     4.0s   2.0s      -  close 1013    124ms  ████████████               |
+|     5  close 1013  backoff     8.0s   4.7s      -  pending           -  ████████████████████████   |
 |                                                                                                    |
 |Attempts on a time axis (0 .. 10.0s)                                                                |
 |  1         2                  3                   4                                                |
 |  ●─────────●──────────────────●───────────────────●┄┄┄┄|┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄○  |
 |  0s                                            5.0s                                         10.0s  |
 |  ● attempt   | now   ○ next attempt                                                                |
+|                                                                                                    |
+|Traffic (this session, all connections)                                                             |
+|  received    0 msgs, 4B on the wire, 0B payload                                                    |
+|  sent        1 msg, 18B on the wire, 12B payload                                                   |
 | session detail                                                                                     |
 | Esc back  j scroll  x explain  c close  r reconnect  p pause  f freeze  ? help  q quit             |
 "#;
 
-const DETAIL_TOP_100X40: &str = r#"
-| wsmon | demo  [Sessions] Storm                                                           12:00:00Z |
+const DETAIL_HANDSHAKE_100X40: &str = r#"
+| wsmon [Sessions] Storm   demo                                                            12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1 |
 | attempts/s 3.0 (total 39)  lockstep 0.82 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
-| Session s10 (Esc: back, j/k: scroll) ──────────────────────────────────────────── lines 1-33 of 69 |
-|  target      #3 ws://127.0.0.1:9001/strict                                                         |
-|  state       closed for 1m41s  attempt 1                                                           |
-|                                                                                                    |
+| Session s10 (Esc: back, j/k: scroll) ─────────────────────────────────────────── lines 23-55 of 75 |
 |Handshake  HTTP/1.1 101 Switching Protocols                                                         |
 |  timings     dns -, connect 0.4ms, tls -, upgrade 1.8ms                                            |
 |  request headers                                                                                   |
@@ -314,29 +494,32 @@ const DETAIL_TOP_100X40: &str = r#"
 |  accepted    -                                                                                     |
 |  required    permessage-deflate                                                                    |
 |  permessage-deflate: required but not accepted                                                     |
-|    client_max_window_bits      offered (set)   accepted -       not in the answer                  |
-|    client_no_context_takeover  offered (set)   accepted -       not in the answer                  |
+|    client_max_window_bits      offered (set)  accepted -      not in the answer                    |
+|    client_no_context_takeover  offered (set)  accepted -      not in the answer                    |
 |  missing     permessage-deflate (required, not accepted: wsmon closes with 1010)                   |
 |                                                                                                    |
-|Last close  1010 Mandatory Extension  by client, clean, after 2ms open                              |
-|  reason      "permessage-deflate"                                                                  |
-|  not retried closed with 1010 Mandatory Extension: a retry does not fix a missing required         |
-|              extension                                                                             |
+|About 1010 Mandatory Extension                                                                      |
 |  Category       Protocol error                                                                     |
 |  Sent by        client only                                                                        |
+|  On the wire    yes                                                                                |
+|  Retry advice   never                                                                              |
+|  Defined in     RFC 6455 section 7.4.1                                                             |
+|                                                                                                    |
+|  Description                                                                                       |
+|    The client is ending the connection because the server did not accept an                        |
 | session detail                                                                                     |
 | Esc back  j scroll  x explain  c close  r reconnect  p pause  f freeze  ? help  q quit             |
 "#;
 
 const STORM_100X30: &str = r#"
-| wsmon | demo   Sessions [Storm]                                                          12:00:00Z |
+| wsmon  Sessions [Storm]  demo                                                            12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1 |
 | attempts/s 3.0 (total 39)  lockstep 0.82 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
 |┌ attempts/s now 3 peak 6 ───────────────────────────────┐┌ close codes ───────────────────────────┐|
-|│██      ██      ██      ██      ██      ██      ██      ││1013 Try Again Later        █████████ 24│|
-|│██      ██      ██      ██      ██      ██      ██      ││1010 Mandatory Extension    █ 2         │|
-|│██ ▂█ ▂████ ▂█ ▂██▂█ ▂█ ██ ▂█ ▂████ ▂█ ▂██▂█ ▂█ ██ ▂█ ▂█││1006 Abnormal Closure       █ 1         │|
+|│██      ██      ██      ██      ██      ██      ██      ││1013 Try Again Later        24 █████████│|
+|│██      ██      ██      ██      ██      ██      ██      ││1010 Mandatory Extension     2 █        │|
+|│██ ▂█ ▂████ ▂█ ▂██▂█ ▂█ ██ ▂█ ▂████ ▂█ ▂██▂█ ▂█ ██ ▂█ ▂█││1006 Abnormal Closure        1 █        │|
 |│██▅██▅█████▅██▅█████▅██▅██▅██▅█████▅██▅█████▅██▅██▅██▅██│└────────────────────────────────────────┘|
 |└──────────────────────────────── last 56s, newest right ┘┌ lockstep ──────────────────────────────┐|
 |┌ closes/s 1013 Try Again Later now 1 peak 3 ────────────┐│0.82 IN STEP  (1.0 herd, ~0.1 even)     │|
@@ -362,31 +545,31 @@ const STORM_100X30: &str = r#"
 "#;
 
 const EXPLAIN_100X30: &str = r#"
-| wsmon | demo  [Sessions] Storm                                                           12:00:00Z |
+| wsmon [Sessions] Storm   demo                                                            12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1 |
 | attempts/s 3.0 (total 39)  lockstep 0.82 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
 |ID▲ TARGET┌ 1013 Try Again Later (c: compare, Esc: back) ────────────────────────────────┐     RATIO|
-|s1  127.0.│ 1013 Try Again Later                                                         │us   2.81 |
-|s2  127.0.│ Category       Temporary condition                                           │us   2.81 |
-|s3  127.0.│ Sent by        server                                                        │us   2.81 |
-|s4  127.0.│ On the wire    yes                                                           │us   2.81 |
-|s5  127.0.│ Retry advice   backoff                                                       │     -    |
-|s6  127.0.│ Defined in     IANA registry                                                 │     0.55 |
-|s7  127.0.│                                                                              │     0.55 |
-|s8  127.0.│ Description                                                                  │     0.55 |
-|s9  127.0.│   The server is up but cannot serve this client right now, usually because   │     -    |
-|s10 127.0.│   it is overloaded. The client should come back after a backoff period.      │     -    |
-|s11 127.0.│                                                                              │us   2.81 |
-|s12 127.0.│ When you see it                                                              │us   2.81 |
-|s13 127.0.│   The server is shedding load or throttling: too many connections, a         │us   2.81 |
-|s14 127.0.│   per-client or per-tenant quota, a full queue. Unlike 1012 it is not        │us   2.81 |
-|s15 127.0.│   restarting; it is running but refuses more work. A server that accepts the │us   2.81 |
-|s16 127.0.│   upgrade and closes at once with 1013 is turning clients away at the door.  │     0.55 |
-|s17 127.0.│                                                                              │     0.55 |
-|s18 127.0.│ How to fix                                                                   │     0.55 |
-|s19 127.0.│   Reconnect with exponential backoff and jitter, and do not reset the        │ms   0.95 |
-|s20 127.0.│   backoff just because a connection opened: reset it only once the session   │     -    |
+|s1  /echo │ 1013 Try Again Later                                                         │us   2.81 |
+|s2  /echo │ Category       Temporary condition                                           │us   2.81 |
+|s3  /echo │ Sent by        server                                                        │us   2.81 |
+|s4  /echo │ On the wire    yes                                                           │us   2.81 |
+|s5  /echo │ Retry advice   backoff                                                       │     -    |
+|s6  /overl│ Defined in     IANA registry                                                 │     0.55 |
+|s7  /overl│                                                                              │     0.55 |
+|s8  /overl│ Description                                                                  │     0.55 |
+|s9  /flaky│   The server is up but cannot serve this client right now, usually because   │     -    |
+|s10 /stric│   it is overloaded. The client should come back after a backoff period.      │     -    |
+|s11 /echo │                                                                              │us   2.81 |
+|s12 /echo │ When you see it                                                              │us   2.81 |
+|s13 /echo │   The server is shedding load or throttling: too many connections, a         │us   2.81 |
+|s14 /echo │   per-client or per-tenant quota, a full queue. Unlike 1012 it is not        │us   2.81 |
+|s15 /echo │   restarting; it is running but refuses more work. A server that accepts the │us   2.81 |
+|s16 /overl│   upgrade and closes at once with 1013 is turning clients away at the door.  │     0.55 |
+|s17 /overl│                                                                              │     0.55 |
+|s18 /overl│ How to fix                                                                   │     0.55 |
+|s19 /flaky│   Reconnect with exponential backoff and jitter, and do not reset the        │ms   0.95 |
+|s20 /stric│   backoff just because a connection opened: reset it only once the session   │     -    |
 |          │   has stayed up for a while (wsmon: --stable-after). If it persists, add     │          |
 |          │   server capacity, raise the connection limit, or open fewer sessions per    │          |
 |          └──────────────────────────────────────────────────────────── lines 1-22 of 29 ┘          |
@@ -395,31 +578,31 @@ const EXPLAIN_100X30: &str = r#"
 "#;
 
 const COMPARE_100X30: &str = r#"
-| wsmon | demo  [Sessions] Storm                                                           12:00:00Z |
+| wsmon [Sessions] Storm   demo                                                            12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1 |
 | attempts/s 3.0 (total 39)  lockstep 0.82 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
 |ID▲ TARGET┌ 1010 vs 1013 (Esc: back) ────────────────────────────────────────────────────┐     RATIO|
-|s1  127.0.│ 1010 Mandatory Extension vs 1013 Try Again Later                             │us   2.81 |
-|s2  127.0.│                                                                              │us   2.81 |
-|s3  127.0.│               1010                            1013                           │us   2.81 |
-|s4  127.0.│ Name          Mandatory Extension             Try Again Later                │us   2.81 |
-|s5  127.0.│ Category      Protocol error                  Temporary condition            │     -    |
-|s6  127.0.│ Sent by       client only                     server                         │     0.55 |
-|s7  127.0.│ On the wire   yes                             yes                            │     0.55 |
-|s8  127.0.│ Retry advice  never                           backoff                        │     0.55 |
-|s9  127.0.│                                                                              │     -    |
-|s10 127.0.│ Description                                                                  │     -    |
-|s11 127.0.│   1010: The client is ending the connection because the server did not       │us   2.81 |
-|s12 127.0.│   accept an extension the client requires.                                   │us   2.81 |
-|s13 127.0.│                                                                              │us   2.81 |
-|s14 127.0.│   1013: The server is up but cannot serve this client right now, usually     │us   2.81 |
-|s15 127.0.│   because it is overloaded. The client should come back after a backoff      │us   2.81 |
-|s16 127.0.│   period.                                                                    │     0.55 |
-|s17 127.0.│                                                                              │     0.55 |
-|s18 127.0.│ When you see it                                                              │     0.55 |
-|s19 127.0.│   1010: The client offered an extension it cannot work without (for example  │ms   0.95 |
-|s20 127.0.│   permessage-deflate) in Sec-WebSocket-Extensions, and the server's 101      │     -    |
+|s1  /echo │ 1010 Mandatory Extension vs 1013 Try Again Later                             │us   2.81 |
+|s2  /echo │                                                                              │us   2.81 |
+|s3  /echo │               1010                            1013                           │us   2.81 |
+|s4  /echo │ Name          Mandatory Extension             Try Again Later                │us   2.81 |
+|s5  /echo │ Category      Protocol error                  Temporary condition            │     -    |
+|s6  /overl│ Sent by       client only                     server                         │     0.55 |
+|s7  /overl│ On the wire   yes                             yes                            │     0.55 |
+|s8  /overl│ Retry advice  never                           backoff                        │     0.55 |
+|s9  /flaky│                                                                              │     -    |
+|s10 /stric│ Description                                                                  │     -    |
+|s11 /echo │   1010: The client is ending the connection because the server did not       │us   2.81 |
+|s12 /echo │   accept an extension the client requires.                                   │us   2.81 |
+|s13 /echo │                                                                              │us   2.81 |
+|s14 /echo │   1013: The server is up but cannot serve this client right now, usually     │us   2.81 |
+|s15 /echo │   because it is overloaded. The client should come back after a backoff      │us   2.81 |
+|s16 /overl│   period.                                                                    │     0.55 |
+|s17 /overl│                                                                              │     0.55 |
+|s18 /overl│ When you see it                                                              │     0.55 |
+|s19 /flaky│   1010: The client offered an extension it cannot work without (for example  │ms   0.95 |
+|s20 /stric│   permessage-deflate) in Sec-WebSocket-Extensions, and the server's 101      │     -    |
 |          │   response did not include it, often because compression is off on the       │          |
 |          │   server or a proxy stripped the header. The close reason should list the    │          |
 |          └──────────────────────────────────────────────────────────── lines 1-22 of 70 ┘          |
@@ -428,31 +611,31 @@ const COMPARE_100X30: &str = r#"
 "#;
 
 const HELP_100X40: &str = r#"
-| wsmon | demo  [Sessions] Storm                                                           12:00:00Z |
+| wsmon [Sessions] Storm   demo                                                            12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1 |
 | attempts/s 3.0 (total 39)  lockstep 0.82 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
 |ID▲ TAR┌ Help (Esc or ? to close) ──────────────────────────────────────────────────────────┐  RATIO|
-|s1  127│Keys (change them in the config file: [keys] name = "key")                          │  2.81 |
-|s2  127│  k/Up        move up / scroll up                                 up                │  2.81 |
-|s3  127│  j/Down      move down / scroll down                             down              │  2.81 |
-|s4  127│  PgUp        one page up                                         page_up           │  2.81 |
-|s5  127│  PgDn        one page down                                       page_down         │  -    |
-|s6  127│  Home        first row / top                                     home              │  0.55 |
-|s7  127│  End         last row / bottom                                   end               │  0.55 |
-|s8  127│  Enter       open the selected session's detail                  open              │  0.55 |
-|s9  127│  Esc         go back                                             back              │  -    |
-|s10 127│  Tab         switch Sessions / Storm tabs                        next_tab          │  -    |
-|s11 127│  >           sort by the next column                             sort_next         │  2.81 |
-|s12 127│  <           sort by the previous column                         sort_prev         │  2.81 |
-|s13 127│  i           invert the sort order                               sort_reverse      │  2.81 |
-|s14 127│  /           filter rows by text (empty clears)                  filter            │  2.81 |
-|s15 127│  t           filter by state (cycles)                            state_filter      │  2.81 |
-|s16 127│  o           filter by last close code (cycles)                  code_filter       │  0.55 |
-|s17 127│  x           explain the close code (asks for one if none)       explain           │  0.55 |
-|s18 127│  c           in the explanation: compare with another code       compare           │  0.55 |
-|s19 127│  a           add sessions (URL and count)                        add               │  0.95 |
-|s20 127│  c           close the selected session (code, default 1000)     close             │  -    |
+|s1  /ec│Keys (change them in the config file: [keys] name = "key")                          │  2.81 |
+|s2  /ec│  k/Up        move up / scroll up                                 up                │  2.81 |
+|s3  /ec│  j/Down      move down / scroll down                             down              │  2.81 |
+|s4  /ec│  PgUp        one page up                                         page_up           │  2.81 |
+|s5  /ec│  PgDn        one page down                                       page_down         │  -    |
+|s6  /ov│  Home/g      first row / top                                     home              │  0.55 |
+|s7  /ov│  End/G       last row / bottom                                   end               │  0.55 |
+|s8  /ov│  Enter       open the selected session's detail                  open              │  0.55 |
+|s9  /fl│  Esc         go back                                             back              │  -    |
+|s10 /st│  Tab         switch Sessions / Storm tabs                        next_tab          │  -    |
+|s11 /ec│  >           sort by the next column                             sort_next         │  2.81 |
+|s12 /ec│  <           sort by the previous column                         sort_prev         │  2.81 |
+|s13 /ec│  i           invert the sort order                               sort_reverse      │  2.81 |
+|s14 /ec│  /           filter rows by text (empty clears)                  filter            │  2.81 |
+|s15 /ec│  t           filter by state (cycles)                            state_filter      │  2.81 |
+|s16 /ov│  o           filter by last close code (cycles)                  code_filter       │  0.55 |
+|s17 /ov│  x           explain the close code (asks for one if none)       explain           │  0.55 |
+|s18 /ov│  c           in the explanation: compare with another code       compare           │  0.55 |
+|s19 /fl│  a           add sessions (URL and count)                        add               │  0.95 |
+|s20 /st│  c           close the selected session (code, default 1000)     close             │  -    |
 |       │  r           reconnect the selected session now                  reconnect         │       |
 |       │  R           reconnect every waiting session now                 reconnect_all     │       |
 |       │  p           pause / resume the selected session's retries       pause             │       |
@@ -471,18 +654,18 @@ const HELP_100X40: &str = r#"
 "#;
 
 const PROMPT_FILTER_80X24: &str = r#"
-| wsmon | demo  [Sessions] Storm                                       12:00:00Z |
+| wsmon [Sessions] Storm   demo                                        12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                |
-| closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Clo|
-| attempts/s 3.0 (total 39)  lockstep 0.82 IN STEP  export /tmp/wsmon-demo.jsonl |
-|ID▲ TARGET            STATE         UPTIME ATT  LAST CLOSE               EXT    |
-|s6  127.0.0.1:9001/o~ waiting 2s    -      3    1013 srv Try Again Later deflate|
-|s7  127.0.0.1:9001/o~ waiting 4s    -      4    1013 srv Try Again Later deflate|
-|s8  127.0.0.1:9001/o~ waiting 8s    -      5    1013 srv Try Again Later deflate|
-|s9  127.0.0.1:9001/f~ waiting 22s   -      1    HTTP 503                 -      |
-|s16 127.0.0.1:9001/o~ waiting 3s    -      3    1013 srv Try Again Later deflate|
-|s17 127.0.0.1:9001/o~ waiting 5s    -      4    1013 srv Try Again Later deflate|
-|s18 127.0.0.1:9001/o~ waiting 9s    -      5    1013 srv Try Again Later deflate|
+| closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | +2 more          |
+| attempts/s 3.0 (total 39)  lockstep 0.82 IN STEP  export 1234 events           |
+|ID▲ TARGET       STATE         UPTIME ATT  LAST CLOSE                    EXT    |
+|s6  /overload    waiting 2s    -      3    1013 srv Try Again Later      deflate|
+|s7  /overload    waiting 4s    -      4    1013 srv Try Again Later      deflate|
+|s8  /overload    waiting 8s    -      5    1013 srv Try Again Later      deflate|
+|s9  /flaky       waiting 22s   -      1    HTTP 503                      -      |
+|s16 /overload    waiting 3s    -      3    1013 srv Try Again Later      deflate|
+|s17 /overload    waiting 5s    -      4    1013 srv Try Again Later      deflate|
+|s18 /overload    waiting 9s    -      5    1013 srv Try Again Later      deflate|
 |                                                                                |
 |                                                                                |
 |                                                                                |

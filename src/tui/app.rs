@@ -44,8 +44,6 @@ pub struct App {
     pub view: ViewState,
     /// The screen size at the last draw (for page sizes and mouse hit tests).
     pub screen: Rect,
-    /// Generation of the snapshot current when an export flush was asked for.
-    pub pending_flush: Option<u64>,
 }
 
 impl App {
@@ -53,7 +51,6 @@ impl App {
         App {
             view,
             screen: Rect::default(),
-            pending_flush: None,
         }
     }
 
@@ -77,25 +74,27 @@ impl App {
     }
 
     /// A new snapshot arrived.
-    pub fn on_snapshot(&mut self, latest: &Snapshot) -> Outcome {
-        if let Some(asked) = self.pending_flush
-            && latest.generation > asked
-        {
-            self.pending_flush = None;
-            match &latest.export_path {
-                Some(path) => self.view.set_status(format!(
-                    "export flushed: {path} ({} events)",
-                    latest.exported_events
-                )),
-                None => self
-                    .view
-                    .set_error("no export file: start wsmon with --export FILE"),
-            }
-        }
+    pub fn on_snapshot(&mut self, _latest: &Snapshot) -> Outcome {
         Outcome {
-            redraw: self.view.frozen.is_none() || self.view.status.is_some(),
+            redraw: self.view.frozen.is_none(),
             ..Outcome::default()
         }
+    }
+
+    /// A notice from the engine arrived: show it in the status line. The export writer's
+    /// answer to `e` ("export flushed (N events written)") gets the file's path added.
+    pub fn on_notice(&mut self, text: &str, latest: &Snapshot) -> Outcome {
+        let text = ui::detail::safe(text);
+        if notice_is_error(&text) {
+            self.view.set_error(text);
+        } else if text.starts_with("export flushed")
+            && let Some(path) = &latest.export_path
+        {
+            self.view.set_status(format!("{text}: {path}"));
+        } else {
+            self.view.set_status(text);
+        }
+        Outcome::redraw()
     }
 
     /// Handle one terminal event. `latest` is the newest snapshot (commands act on live data
@@ -298,9 +297,6 @@ impl App {
                 match keys::command_for(action, &sel) {
                     Some(cmd) => {
                         self.view.set_status(describe(&cmd, latest));
-                        if cmd == Command::FlushExport {
-                            self.pending_flush = Some(latest.generation);
-                        }
                         out.commands.push(cmd);
                     }
                     None => self.view.set_error("no session selected"),
@@ -378,6 +374,18 @@ impl App {
         }
         v.explain_scroll = 0;
     }
+}
+
+/// Whether an engine notice reports a failure (drawn in the error style): "cannot add: ...",
+/// "no export file ...", an export write error, "export writer is gone".
+pub fn notice_is_error(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    t.starts_with("cannot")
+        || t.starts_with("no ")
+        || t.contains("error")
+        || t.contains("failed")
+        || t.ends_with(" gone")
+        || (t.starts_with("export ") && !t.starts_with("export flushed"))
 }
 
 /// One or two close codes (0-4999).

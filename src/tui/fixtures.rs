@@ -275,15 +275,29 @@ fn session(i: usize, now: DateTime<Utc>) -> (SessionView, CounterValues) {
         1 => {
             let n = 3 + (i % 5) as u32;
             let end = now - ms(200 + (i as i64 * 37) % 900);
-            let timeline = overload_timeline(n, end, i as u64);
+            let mut timeline = overload_timeline(n, end, i as u64);
             let next_window = 1000u64 << (n - 1).min(6);
             let next_delay = next_window / 2 + (i as u64 * 131) % (next_window / 2);
+            let uptime_ms = timeline.back().and_then(|r| r.uptime_ms);
+            // As the store does: the next attempt is in the timeline, scheduled, not started.
+            timeline.push_back(AttemptRecord {
+                attempt: n + 1,
+                cause: Some(Cause::Close { code: 1013 }),
+                kind: Some(DelayKind::Backoff),
+                window_ms: Some(next_window),
+                delay_ms: Some(next_delay),
+                retry_after_ms: None,
+                scheduled_at: Some(end),
+                started_at: None,
+                outcome: None,
+                uptime_ms: None,
+            });
             let close = CloseInfo {
                 code: 1013,
                 reason: "server overloaded, try later".to_string(),
                 initiator: Initiator::Server,
                 clean: true,
-                uptime_ms: timeline.back().and_then(|r| r.uptime_ms),
+                uptime_ms,
             };
             let view = SessionView {
                 state: SessionState::Waiting,
@@ -321,12 +335,25 @@ fn session(i: usize, now: DateTime<Utc>) -> (SessionView, CounterValues) {
                 outcome: Some(Outcome::Status { status: 503 }),
                 uptime_ms: None,
             };
+            // The server's Retry-After sets the delay.
+            let pending = AttemptRecord {
+                attempt: 2,
+                cause: Some(Cause::Status { status: 503 }),
+                kind: Some(DelayKind::Backoff),
+                window_ms: Some(1000),
+                delay_ms: Some(30_000),
+                retry_after_ms: Some(30_000),
+                scheduled_at: Some(started + ms(3)),
+                started_at: None,
+                outcome: None,
+                uptime_ms: None,
+            };
             let view = SessionView {
                 state: SessionState::Waiting,
                 state_since: started + ms(3),
                 last_handshake: Some(Arc::new(handshake_503())),
                 next_attempt_at: Some(started + ms(30_003)),
-                timeline: VecDeque::from([record]),
+                timeline: VecDeque::from([record, pending]),
                 ..base
             };
             (view, CounterValues::default())

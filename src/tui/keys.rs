@@ -165,14 +165,14 @@ const SPECS: &[Spec] = &[
     Spec {
         name: "home",
         action: Action::Home,
-        keys: "home",
+        keys: "home g",
         help: "first row / top",
         scope: Scope::Only(SCROLLABLE),
     },
     Spec {
         name: "end",
         action: Action::End,
-        keys: "end",
+        keys: "end G",
         help: "last row / bottom",
         scope: Scope::Only(SCROLLABLE),
     },

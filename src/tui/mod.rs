@@ -88,6 +88,8 @@ pub struct LoopStats {
     pub snapshots: u64,
     /// Commands sent.
     pub commands: u64,
+    /// Engine notices shown.
+    pub notices: u64,
 }
 
 /// Why the loop ended.
@@ -117,9 +119,13 @@ pub fn view_state(opts: &TuiOptions) -> anyhow::Result<ViewState> {
 /// `Command::Shutdown` is sent and this returns; the caller waits for the engine to close the
 /// sessions and flush the export. The terminal is restored on every path, including a panic in
 /// any task (a process-wide panic hook restores it and makes this loop exit with an error).
+///
+/// `notices` are the engine's messages about commands ("export flushed (N events written)",
+/// "added target ... with 5 sessions", "cannot add: ..."); they are shown in the status line.
 pub async fn run(
     snapshots: watch::Receiver<Arc<Snapshot>>,
     commands: mpsc::Sender<Command>,
+    notices: Option<mpsc::Receiver<String>>,
     opts: TuiOptions,
 ) -> anyhow::Result<()> {
     let view = view_state(&opts)?;
@@ -132,6 +138,7 @@ pub async fn run(
         EventStream::new(),
         snapshots,
         commands,
+        notices,
         view,
         opts.fps,
     )
@@ -141,12 +148,14 @@ pub async fn run(
     result.map(|_| ())
 }
 
-/// The event loop, generic over the backend and the input stream.
+/// The event loop, generic over the backend and the input stream. `notices` (if any) are shown
+/// in the status line as they arrive; the loop stops reading them when their sender is gone.
 pub async fn run_loop<B, S>(
     terminal: &mut Terminal<B>,
     mut input: S,
     mut snapshots: watch::Receiver<Arc<Snapshot>>,
     commands: mpsc::Sender<Command>,
+    mut notices: Option<mpsc::Receiver<String>>,
     view: ViewState,
     fps: u32,
 ) -> anyhow::Result<(Exit, LoopStats)>
@@ -240,8 +249,22 @@ where
                 stats.snapshots += 1;
                 dirty |= app.on_snapshot(&latest).redraw;
             }
+            notice = recv_opt(&mut notices), if notices.is_some() => match notice {
+                Some(text) => {
+                    stats.notices += 1;
+                    dirty |= app.on_notice(&text, &latest).redraw;
+                }
+                None => notices = None,
+            },
             () = sleep_until_opt(wake), if wake.is_some() => {}
         }
+    }
+}
+
+async fn recv_opt(rx: &mut Option<mpsc::Receiver<String>>) -> Option<String> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => None,
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::codes::{Lang, Registry};
 use crate::engine::events::{SessionId, SessionState};
-use crate::state::snapshot::{SessionView, Snapshot};
+use crate::state::snapshot::{Outcome, SessionView, Snapshot};
 
 use super::keys::{KeyMap, Mode, Selection};
 use super::ui::format;
@@ -131,6 +131,9 @@ pub enum StatusKind {
 pub struct Status {
     pub text: String,
     pub kind: StatusKind,
+    /// Counts messages, so the same text shown twice is still a new message (with its own
+    /// time to live).
+    pub serial: u64,
 }
 
 /// What determines the cached order.
@@ -156,6 +159,10 @@ pub struct ViewState {
     pub prompt: Option<Prompt>,
     /// The selected session, by id (stable across re-sorts).
     pub selected: Option<SessionId>,
+    /// The user chose the selection (moved, clicked). Until then the selection is simply the
+    /// first row: sessions appear in any order at start-up, and the cursor must not follow
+    /// whichever happened to be listed first.
+    pub user_selected: bool,
     /// Position of the selection in `order`.
     pub cursor: usize,
     /// First visible row of the table.
@@ -196,6 +203,7 @@ impl ViewState {
             help: false,
             prompt: None,
             selected: None,
+            user_selected: false,
             cursor: 0,
             offset: 0,
             detail_scroll: 0,
@@ -266,8 +274,9 @@ impl ViewState {
     }
 
     /// Put the cursor back on the selected id; if that session is gone, stay at the same position.
+    /// Before the user chose a row, the selection stays on the first row.
     fn reselect(&mut self, snap: &Snapshot) {
-        let found = self.selected.and_then(|id| {
+        let found = self.selected.filter(|_| self.user_selected).and_then(|id| {
             self.order
                 .iter()
                 .position(|&i| snap.sessions.get(i).is_some_and(|s| s.id == id))
@@ -297,11 +306,12 @@ impl ViewState {
         self.select_position(snap, pos);
     }
 
-    /// Select the row at `pos` (clamped).
+    /// Select the row at `pos` (clamped): the user's choice, kept across updates.
     pub fn select_position(&mut self, snap: &Snapshot, pos: usize) {
         if self.order.is_empty() {
             return;
         }
+        self.user_selected = true;
         self.cursor = pos.min(self.order.len() - 1);
         self.selected = self
             .order
@@ -331,17 +341,16 @@ impl ViewState {
     }
 
     pub fn set_status(&mut self, text: impl Into<String>) {
-        self.status = Some(Status {
-            text: text.into(),
-            kind: StatusKind::Info,
-        });
+        self.set_message(text.into(), StatusKind::Info);
     }
 
     pub fn set_error(&mut self, text: impl Into<String>) {
-        self.status = Some(Status {
-            text: text.into(),
-            kind: StatusKind::Error,
-        });
+        self.set_message(text.into(), StatusKind::Error);
+    }
+
+    fn set_message(&mut self, text: String, kind: StatusKind) {
+        let serial = self.status.as_ref().map_or(0, |s| s.serial) + 1;
+        self.status = Some(Status { text, kind, serial });
     }
 
     /// A short description of the active filters, for the table title ("" when none).
@@ -383,6 +392,24 @@ pub fn next_code_filter(current: Option<u16>, snap: &Snapshot) -> Option<u16> {
 
 fn compute_order(snap: &Snapshot, key: &OrderKey, reg: &Registry) -> Vec<usize> {
     let needle = key.filter.to_lowercase();
+    // The "HTTP 503" / "error connect" labels that match, decided once per label seen rather
+    // than once per session.
+    let outcomes = MatchingOutcomes {
+        statuses: snap
+            .totals
+            .statuses
+            .keys()
+            .filter(|st| !needle.is_empty() && format!("http {st}").contains(&needle))
+            .copied()
+            .collect(),
+        errors: snap
+            .totals
+            .errors
+            .keys()
+            .filter(|k| !needle.is_empty() && format!("error {}", k.as_str()).contains(&needle))
+            .copied()
+            .collect(),
+    };
     // Close-code names, lower-cased once per code rather than once per session.
     let mut names: std::collections::HashMap<u16, String> = std::collections::HashMap::new();
     if !needle.is_empty() {
@@ -403,7 +430,7 @@ fn compute_order(snap: &Snapshot, key: &OrderKey, reg: &Registry) -> Vec<usize> 
             key.code
                 .is_none_or(|c| s.last_close.as_ref().is_some_and(|cl| cl.code == c))
         })
-        .filter(|(_, s)| needle.is_empty() || matches_text(s, &needle, &names))
+        .filter(|(_, s)| needle.is_empty() || matches_text(s, &needle, &names, &outcomes))
         .map(|(i, _)| i)
         .collect();
     if key.sort == Column::Id && !key.descending {
@@ -458,6 +485,12 @@ fn sort_key(snap: &Snapshot, i: usize, col: Column) -> u64 {
     }
 }
 
+/// The HTTP statuses and error kinds whose LAST CLOSE label matches the text filter.
+struct MatchingOutcomes {
+    statuses: std::collections::BTreeSet<u16>,
+    errors: std::collections::BTreeSet<crate::engine::events::ErrorKind>,
+}
+
 /// `hay` contains the lower-cased `needle`, ignoring ASCII case (no allocation).
 fn contains_ci(hay: &str, needle: &str) -> bool {
     if needle.is_empty() {
@@ -475,6 +508,7 @@ fn matches_text(
     s: &SessionView,
     needle: &str,
     names: &std::collections::HashMap<u16, String>,
+    outcomes: &MatchingOutcomes,
 ) -> bool {
     if let Some(digits) = needle.strip_prefix('s')
         && !digits.is_empty()
@@ -491,6 +525,12 @@ fn matches_text(
         if code.contains(needle) || names.get(&c.code).is_some_and(|n| n.contains(needle)) {
             return true;
         }
+    }
+    // What the LAST CLOSE column shows when the last attempt ended without a close code.
+    match s.timeline.iter().rev().find_map(|r| r.outcome) {
+        Some(Outcome::Status { status }) if outcomes.statuses.contains(&status) => return true,
+        Some(Outcome::Error { kind }) if outcomes.errors.contains(&kind) => return true,
+        _ => {}
     }
     s.last_handshake
         .as_ref()
@@ -598,6 +638,47 @@ mod tests {
         view.sync(&snap);
         assert!(view.order().is_empty());
         assert_eq!(view.selected, None);
+    }
+
+    #[test]
+    fn text_filter_matches_what_the_last_close_column_shows() {
+        let snap = fixtures::snapshot(40);
+        let mut view = fixtures::view_state();
+        // A failed upgrade: the column shows "HTTP 503" (the pending retry is newer).
+        for needle in ["503", "HTTP 503", "http"] {
+            view.filter = needle.to_string();
+            view.sync(&snap);
+            assert_eq!(ids(&view, &snap), vec![9, 29], "{needle}");
+        }
+        view.filter = "try again".to_string();
+        view.sync(&snap);
+        assert_eq!(ids(&view, &snap).len(), 12);
+    }
+
+    #[test]
+    fn start_up_selection_stays_on_the_first_row_until_the_user_moves() {
+        let full = fixtures::snapshot(20);
+        // Sessions announce themselves in any order: the first snapshot may list only s20.
+        let mut partial = full.clone();
+        partial.sessions = vec![full.sessions[19].clone()];
+        partial.counters = vec![full.counters[19]];
+        partial.generation = 1;
+        let mut view = fixtures::view_state();
+        view.sync(&partial);
+        assert_eq!(view.selected, Some(20));
+        view.sync(&full);
+        assert_eq!(
+            (view.cursor, view.selected),
+            (0, Some(1)),
+            "first row, not s20"
+        );
+        // Once the user picks a row, it follows that session through re-sorts.
+        view.select_position(&full, 5);
+        assert_eq!(view.selected, Some(6));
+        view.descending = true;
+        view.sync(&full);
+        assert_eq!(view.selected, Some(6));
+        assert_eq!(view.cursor, 14);
     }
 
     #[test]

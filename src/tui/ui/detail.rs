@@ -156,7 +156,14 @@ pub fn lines(
         );
     }
     out.push(Line::raw(""));
-
+    // What happened and what happens next first (the last close, the backoff timeline), then
+    // the handshake and extensions, then the close code's full explanation.
+    close_lines(&mut out, s, view, width, t);
+    out.push(Line::raw(""));
+    timeline_lines(&mut out, s, snap, width, t);
+    out.push(Line::raw(""));
+    traffic_lines(&mut out, s, snap, width, t);
+    out.push(Line::raw(""));
     match &s.last_handshake {
         Some(h) => {
             handshake_lines(&mut out, h, width, t);
@@ -168,10 +175,10 @@ pub fn lines(
             out.push(Line::styled("  no HTTP answer yet", t.dim()));
         }
     }
-    out.push(Line::raw(""));
-    close_lines(&mut out, s, view, width, t);
-    out.push(Line::raw(""));
-    timeline_lines(&mut out, s, snap, width, t);
+    if let Some(c) = &s.last_close {
+        out.push(Line::raw(""));
+        explanation_lines(&mut out, c.code, view, t);
+    }
     out
 }
 
@@ -293,12 +300,20 @@ fn extension_lines(out: &mut Vec<Line<'static>>, h: &HandshakeInfo, width: u16, 
                 params.push(&p.name);
             }
         }
+        let value_in = |e: Option<&Extension>, p: &str| -> Option<String> {
+            e.and_then(|e| e.params.iter().find(|q| q.name == p))
+                .map(|q| q.value.clone().unwrap_or_else(|| "(set)".to_string()))
+        };
+        // Columns as wide as their longest entry, so the lines fit 80 columns.
+        let name_w = params.iter().map(|p| p.chars().count()).max().unwrap_or(0) + 2;
+        let value_w = params
+            .iter()
+            .flat_map(|p| [value_in(offered, p), value_in(accepted, p)])
+            .map(|v| v.map_or(1, |v| v.chars().count()))
+            .max()
+            .unwrap_or(1);
         for p in params {
-            let value_in = |e: Option<&Extension>| -> Option<String> {
-                e.and_then(|e| e.params.iter().find(|q| q.name == p))
-                    .map(|q| q.value.clone().unwrap_or_else(|| "(set)".to_string()))
-            };
-            let (o, a) = (value_in(offered), value_in(accepted));
+            let (o, a) = (value_in(offered, p), value_in(accepted, p));
             let note = match (&o, &a) {
                 (Some(_), Some(_)) => ("agreed", t.good()),
                 (Some(_), None) => ("not in the answer", t.dim()),
@@ -306,11 +321,11 @@ fn extension_lines(out: &mut Vec<Line<'static>>, h: &HandshakeInfo, width: u16, 
                 (None, None) => ("", t.dim()),
             };
             out.push(Line::from(vec![
-                Span::raw(format!("    {p:<28}")),
+                Span::raw(format!("    {:<name_w$}", safe(p))),
                 Span::styled("offered ", t.label()),
-                Span::raw(format!("{:<7}", o.as_deref().unwrap_or("-"))),
-                Span::styled(" accepted ", t.label()),
-                Span::raw(format!("{:<7} ", a.as_deref().unwrap_or("-"))),
+                Span::raw(format!("{:<value_w$}", safe(o.as_deref().unwrap_or("-")))),
+                Span::styled("  accepted ", t.label()),
+                Span::raw(format!("{:<value_w$}  ", safe(a.as_deref().unwrap_or("-")))),
                 Span::styled(note.0, note.1),
             ]));
         }
@@ -370,9 +385,71 @@ fn close_lines(
     if let Some(why) = &s.ended_why {
         push_kv(out, "not retried", &safe(why), t.warn(), width, t);
     }
-    let text = explain::render_one(view.registry, c.code, view.lang, false);
-    let code = c.code.to_string();
-    // The first line repeats the code and name shown just above.
+}
+
+/// Messages and bytes each way (on the wire and as payload), what compression saves, the ping
+/// round trip.
+fn traffic_lines(
+    out: &mut Vec<Line<'static>>,
+    s: &SessionView,
+    snap: &Snapshot,
+    width: u16,
+    t: Theme,
+) {
+    let Some(c) = snap
+        .index_of(s.id)
+        .and_then(|i| snap.counters.get(i))
+        .copied()
+    else {
+        return;
+    };
+    out.push(heading("Traffic (this session, all connections)", t));
+    let way = |msgs: u64, wire: u64, payload: u64| {
+        format!(
+            "{} msg{}, {} on the wire, {} payload",
+            format::count(msgs),
+            if msgs == 1 { "" } else { "s" },
+            format::bytes(wire),
+            format::bytes(payload)
+        )
+    };
+    push_kv(
+        out,
+        "received",
+        &way(c.msgs_in, c.wire_in, c.payload_in),
+        t.plain(),
+        width,
+        t,
+    );
+    push_kv(
+        out,
+        "sent",
+        &way(c.msgs_out, c.wire_out, c.payload_out),
+        t.plain(),
+        width,
+        t,
+    );
+    let mut extra = Vec::new();
+    if let Some(r) = c.compression_ratio() {
+        extra.push(format!(
+            "{r:.2} payload bytes per wire byte (frame headers count; above 1: compression saves)"
+        ));
+    }
+    if let Some(us) = c.rtt_us {
+        extra.push(format!("ping round trip {}", format::rtt(us)));
+    }
+    if !extra.is_empty() {
+        push_kv(out, "", &extra.join("; "), t.dim(), width, t);
+    }
+}
+
+/// The full explanation of the last close code, at the end of the detail.
+fn explanation_lines(out: &mut Vec<Line<'static>>, code: u16, view: &ViewState, t: Theme) {
+    let text = explain::render_one(view.registry, code, view.lang, false);
+    let name = view.registry.name_in(code, view.lang);
+    out.push(heading(format!("About {code} {name}"), t));
+    let code = code.to_string();
+    // The first line repeats the code and name of the heading.
     let skip = usize::from(text.lines().next().is_some_and(|l| l.starts_with(&code)));
     for line in text.lines().skip(skip) {
         out.push(Line::raw(format!("  {line}")));
@@ -518,16 +595,20 @@ fn axis_lines(
             *m = '○';
         }
     }
-    for (r, at) in &starts {
-        let c = column(*at, t0, span_ms, cols);
-        if let Some(m) = marks.get_mut(c) {
+    for (_, at) in &starts {
+        if let Some(m) = marks.get_mut(column(*at, t0, span_ms, cols)) {
             *m = '●';
         }
-        let label = r.attempt.to_string();
-        for (k, ch) in label.chars().enumerate() {
-            if let Some(l) = labels.get_mut(c + k) {
-                *l = ch;
-            }
+    }
+    // Attempt numbers above their markers, newest first: where early attempts crowd together,
+    // a number is left out rather than written over another one.
+    for (r, at) in starts.iter().rev() {
+        let c = column(*at, t0, span_ms, cols);
+        let label: Vec<char> = r.attempt.to_string().chars().collect();
+        let free = |k: usize| labels.get(k).is_none_or(|l| *l == ' ');
+        let clear = (c.saturating_sub(1)..=c + label.len()).all(free);
+        if clear && c + label.len() <= cols {
+            labels[c..c + label.len()].copy_from_slice(&label);
         }
     }
     if let Some(m) = marks.get_mut(now_col)

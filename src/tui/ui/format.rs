@@ -222,6 +222,64 @@ pub fn short_url(url: &str) -> &str {
     url.split_once("://").map_or(url, |(_, rest)| rest)
 }
 
+/// `text` cut in the middle to `width` characters, with `…` marking the cut: the start and the
+/// end stay (the end of a path, a query or a file name is often what tells two apart).
+pub fn fit_middle(text: &str, width: usize) -> Cow<'_, str> {
+    let len = text.chars().count();
+    if len <= width {
+        return Cow::Borrowed(text);
+    }
+    if width <= 1 {
+        return Cow::Owned("…".chars().take(width).collect());
+    }
+    let tail = (width - 1) / 2;
+    let head = width - 1 - tail;
+    let mut out: String = text.chars().take(head).collect();
+    out.push('…');
+    out.extend(text.chars().skip(len - tail));
+    Cow::Owned(out)
+}
+
+/// (scheme, host and port, path and query) of a URL; the path is `/` when empty. Credentials
+/// (already redacted) are left out: they do not tell targets apart.
+fn url_parts(url: &str) -> (&str, &str, &str) {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    let authority = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let path = path.split('#').next().unwrap_or_default();
+    (scheme, authority, if path.is_empty() { "/" } else { path })
+}
+
+/// Labels that tell targets apart in a narrow column: the path and query when every target
+/// shares scheme, host and port (`/echo`, `/overload?cap=5`); else host and path without the
+/// scheme; the whole URL if even that is ambiguous. Same order as `urls`.
+pub fn target_labels<S: AsRef<str>>(urls: &[S]) -> Vec<String> {
+    let parts: Vec<(&str, &str, &str)> = urls.iter().map(|u| url_parts(u.as_ref())).collect();
+    let shared = parts
+        .first()
+        .is_some_and(|(s0, a0, _)| parts.iter().all(|(s, a, _)| s == s0 && a == a0));
+    if shared {
+        return parts.iter().map(|(_, _, p)| (*p).to_string()).collect();
+    }
+    let labels: Vec<String> = parts.iter().map(|(_, a, p)| format!("{a}{p}")).collect();
+    let unique = {
+        let mut seen = std::collections::HashSet::new();
+        labels.iter().all(|l| seen.insert(l.as_str()))
+    };
+    let distinct_urls = {
+        let mut seen = std::collections::HashSet::new();
+        urls.iter().all(|u| seen.insert(u.as_ref()))
+    };
+    if unique || !distinct_urls {
+        labels
+    } else {
+        urls.iter().map(|u| u.as_ref().to_string()).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,6 +311,47 @@ mod tests {
         assert_eq!(wrap("a bb ccc", 4), vec!["a bb", "ccc"]);
         assert_eq!(wrap("abcdefgh", 3), vec!["abc", "def", "gh"]);
         assert_eq!(wrap("", 5), vec![""]);
+    }
+
+    #[test]
+    fn fit_middle_keeps_both_ends() {
+        assert_eq!(fit_middle("/overload?cap=5", 20), "/overload?cap=5");
+        assert_eq!(fit_middle("/overload?cap=5", 9), "/ove…ap=5");
+        assert_eq!(fit_middle("abcdef", 2), "a…");
+        assert_eq!(fit_middle("abcdef", 1), "…");
+        assert_eq!(fit_middle("abcdef", 0), "");
+        assert_eq!(
+            fit_middle("/tmp/wsmon-demo-1234.jsonl", 14).chars().count(),
+            14
+        );
+    }
+
+    #[test]
+    fn target_labels_show_what_tells_targets_apart() {
+        let same = [
+            "ws://127.0.0.1:35127/echo",
+            "ws://127.0.0.1:35127/overload?cap=5",
+            "ws://127.0.0.1:35127/close/1012",
+            "ws://127.0.0.1:35127",
+        ];
+        assert_eq!(
+            target_labels(&same),
+            vec!["/echo", "/overload?cap=5", "/close/1012", "/"]
+        );
+        let creds = [
+            "ws://127.0.0.1:9001/echo",
+            "ws://<redacted>@127.0.0.1:9001/close/1013",
+        ];
+        assert_eq!(target_labels(&creds), vec!["/echo", "/close/1013"]);
+        let hosts = ["ws://a.example:80/feed", "wss://b.example/feed?x=1"];
+        assert_eq!(
+            target_labels(&hosts),
+            vec!["a.example:80/feed", "b.example/feed?x=1"]
+        );
+        // Same host and path under two schemes: only the whole URL tells them apart.
+        let schemes = ["ws://h.example/x", "wss://h.example/x", "ws://g.example/x"];
+        assert_eq!(target_labels(&schemes), schemes.to_vec());
+        assert!(target_labels::<&str>(&[]).is_empty());
     }
 
     #[test]

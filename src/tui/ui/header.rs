@@ -3,13 +3,14 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::engine::events::SessionState;
 use crate::state::snapshot::Snapshot;
 
-use super::Theme;
+use super::{Theme, format};
 use crate::tui::view::{Tab, ViewState};
 
 /// Lockstep index at or above which retries are called "in step".
@@ -28,13 +29,11 @@ pub fn lockstep_word(l: f64) -> &'static str {
     }
 }
 
-/// The left part of the title bar: text pieces, with the tab each piece switches to.
+/// The left part of the title bar: text pieces, with the tab each piece switches to. The tabs
+/// come before the free-form title, so they stay in place and visible on narrow screens (the
+/// title is cut instead).
 fn title_pieces(view: &ViewState) -> Vec<(Option<Tab>, String)> {
-    let mut out = vec![(None, " wsmon".to_string())];
-    if !view.title.is_empty() {
-        out.push((None, format!(" | {}", view.title)));
-    }
-    out.push((None, "  ".to_string()));
+    let mut out = vec![(None, " wsmon ".to_string())];
     for (tab, name) in [(Tab::Sessions, "Sessions"), (Tab::Storm, "Storm")] {
         let text = if view.tab == tab {
             format!("[{name}]")
@@ -61,7 +60,7 @@ pub fn tab_at(view: &ViewState, x: u16) -> Option<Tab> {
 
 pub fn draw_title(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, t: Theme) {
     let bar = t.title_bar();
-    let left: Vec<Span> = title_pieces(view)
+    let mut left: Vec<Span> = title_pieces(view)
         .into_iter()
         .map(|(tab, text)| {
             let style = if tab.is_some() && tab == Some(view.tab) {
@@ -88,6 +87,16 @@ pub fn draw_title(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewSta
     let right = Line::from(right);
     let width = u16::try_from(right.width()).unwrap_or(u16::MAX);
     let [l, r] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(width)]).areas(area);
+    if !view.title.is_empty() {
+        let used: usize = left.iter().map(Span::width).sum();
+        // Two spaces before the title, one kept free before the right-hand part.
+        let room = usize::from(l.width).saturating_sub(used + 3);
+        if room >= 4 {
+            // The end of the title (a port, the last URL) tells apart as much as its start.
+            let title = format::fit_middle(&view.title, room).into_owned();
+            left.push(Span::styled(format!("  {title}"), bar));
+        }
+    }
     frame.render_widget(Paragraph::new(Line::from(left)).style(bar), l);
     frame.render_widget(Paragraph::new(right).style(bar), r);
 }
@@ -111,36 +120,7 @@ pub fn draw_summary(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewS
         states.push(Span::raw(format!(" {n}")));
     }
 
-    let mut closes = vec![Span::styled(" closes ", t.label())];
-    let mut by_count: Vec<(u16, u64)> = totals
-        .closes_by_code
-        .iter()
-        .map(|(c, n)| (*c, *n))
-        .collect();
-    by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    if by_count.is_empty() {
-        closes.push(Span::styled("none", t.dim()));
-    }
-    for (i, (code, n)) in by_count.iter().enumerate() {
-        if i > 0 {
-            closes.push(Span::styled(" | ", t.dim()));
-        }
-        closes.push(Span::styled(code.to_string(), t.code(*code)));
-        closes.push(Span::raw(format!(
-            " {} {n}",
-            view.registry.name_in(*code, view.lang)
-        )));
-    }
-    for (status, n) in totals.statuses.iter().filter(|(s, _)| **s != 101) {
-        closes.push(Span::styled(" | ", t.dim()));
-        closes.push(Span::styled(format!("HTTP {status}"), t.error()));
-        closes.push(Span::raw(format!(" {n}")));
-    }
-    for (kind, n) in &totals.errors {
-        closes.push(Span::styled(" | ", t.dim()));
-        closes.push(Span::styled(format!("error {}", kind.as_str()), t.error()));
-        closes.push(Span::raw(format!(" {n}")));
-    }
+    let closes = closes_line(snap, view, usize::from(area.width), t);
 
     let storm = &snap.storm;
     let mut rates = vec![
@@ -151,6 +131,8 @@ pub fn draw_summary(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewS
         Span::styled(")", t.dim()),
         Span::styled("  lockstep ", t.label()),
     ];
+    // Only the store's recent value: with too few recent attempts it is None, and an old
+    // herd must not be reported as if it were happening now.
     match storm.lockstep {
         Some(l) => {
             let style = if l >= LOCKSTEP_HIGH {
@@ -160,19 +142,104 @@ pub fn draw_summary(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewS
             };
             rates.push(Span::styled(format!("{l:.2} {}", lockstep_word(l)), style));
         }
-        None => rates.push(Span::styled("-", t.dim())),
+        None => rates.push(Span::styled("- (few retries)", t.dim())),
     }
     if totals.gave_up > 0 {
         rates.push(Span::styled("  gave up ", t.label()));
         rates.push(Span::styled(totals.gave_up.to_string(), t.error()));
     }
     if let Some(path) = &snap.export_path {
-        rates.push(Span::styled("  export ", t.label()));
-        rates.push(Span::raw(format!(
-            "{path} ({} events)",
-            snap.exported_events
-        )));
+        let used: usize = rates.iter().map(Span::width).sum();
+        let count = format!(" ({} events)", snap.exported_events);
+        let label = "  export ";
+        let room = usize::from(area.width).saturating_sub(used + label.len() + count.len());
+        rates.push(Span::styled(label, t.label()));
+        if room >= 12 {
+            // The file name is at the end: cut the middle of the path, not the end.
+            rates.push(Span::raw(format::fit_middle(path, room).into_owned()));
+            rates.push(Span::raw(count));
+        } else {
+            rates.push(Span::raw(format!("{} events", snap.exported_events)));
+        }
     }
-    let lines = vec![Line::from(states), Line::from(closes), Line::from(rates)];
+    let lines = vec![Line::from(states), closes, Line::from(rates)];
     frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// One entry of the closes line: a close code, an HTTP status or an error kind.
+struct CloseItem {
+    count: u64,
+    /// Ties: codes, then statuses, then errors, each in order.
+    order: (u8, u16),
+    label: String,
+    style: Style,
+    /// What follows the label: the name (for codes) and the count.
+    rest: String,
+}
+
+/// The closes line: every close code, HTTP status and error seen, most frequent first, as many
+/// as fit in `width`, then `+N more` for the rest.
+fn closes_line<'a>(snap: &Snapshot, view: &ViewState, width: usize, t: Theme) -> Line<'a> {
+    let totals = &snap.totals;
+    let head = Span::styled(" closes ", t.label());
+    let mut items: Vec<CloseItem> = Vec::new();
+    for (code, n) in &totals.closes_by_code {
+        let name = view.registry.name_in(*code, view.lang);
+        items.push(CloseItem {
+            count: *n,
+            order: (0, *code),
+            label: code.to_string(),
+            style: t.code(*code),
+            rest: format!(" {name} {n}"),
+        });
+    }
+    for (status, n) in totals.statuses.iter().filter(|(s, _)| **s != 101) {
+        items.push(CloseItem {
+            count: *n,
+            order: (1, *status),
+            label: format!("HTTP {status}"),
+            style: t.error(),
+            rest: format!(" {n}"),
+        });
+    }
+    for (i, (kind, n)) in totals.errors.iter().enumerate() {
+        items.push(CloseItem {
+            count: *n,
+            order: (2, u16::try_from(i).unwrap_or(u16::MAX)),
+            label: format!("error {}", kind.as_str()),
+            style: t.error(),
+            rest: format!(" {n}"),
+        });
+    }
+    if items.is_empty() {
+        return Line::from(vec![head, Span::styled("none", t.dim())]);
+    }
+    items.sort_by(|a, b| b.count.cmp(&a.count).then(a.order.cmp(&b.order)));
+    let total = items.len();
+    let sep = " | ";
+    let mut spans = vec![head];
+    let mut used = spans[0].width();
+    for (shown, item) in items.into_iter().enumerate() {
+        let w = item.label.chars().count() + item.rest.chars().count();
+        let lead = if shown == 0 { 0 } else { sep.len() };
+        let left_after = total - shown - 1;
+        // Room for "| +N more" unless this is the last item.
+        let reserve = if left_after == 0 {
+            0
+        } else {
+            sep.len() + format!("+{left_after} more").len()
+        };
+        if used + lead + w + reserve > width && shown > 0 {
+            spans.push(Span::styled(sep, t.dim()));
+            spans.push(Span::styled(format!("+{} more", total - shown), t.dim()));
+            return Line::from(spans);
+        }
+        if shown > 0 {
+            spans.push(Span::styled(sep, t.dim()));
+        }
+        spans.push(Span::styled(item.label, item.style));
+        spans.push(Span::raw(item.rest));
+        used += lead + w;
+    }
+    Line::from(spans)
 }

@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, RenderDirection, Sparkline, Wrap};
 
 use crate::state::snapshot::{SecondSample, Snapshot};
+use crate::state::storm::{LOCKSTEP_MIN_ATTEMPTS, LOCKSTEP_RECENT_SECONDS};
 
 use super::Theme;
 use super::header::{LOCKSTEP_HIGH, LOCKSTEP_MID, lockstep_word};
@@ -31,6 +32,8 @@ pub fn draw(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, t:
 /// One charted series: a title and one value per second, oldest first.
 struct Series {
     title: String,
+    /// The title for narrow panels.
+    title_short: String,
     values: Vec<u64>,
     style: ratatui::style::Style,
 }
@@ -46,6 +49,7 @@ fn series(snap: &Snapshot, view: &ViewState, points: usize, t: Theme) -> Vec<Ser
         .collect();
     let mut out = vec![Series {
         title: "attempts/s".to_string(),
+        title_short: "attempts/s".to_string(),
         values: samples.iter().map(|s| s.attempts).collect(),
         style: t.series(0),
     }];
@@ -65,6 +69,7 @@ fn series(snap: &Snapshot, view: &ViewState, points: usize, t: Theme) -> Vec<Ser
                 "closes/s {code} {}",
                 view.registry.name_in(*code, view.lang)
             ),
+            title_short: format!("closes/s {code}"),
             values: samples
                 .iter()
                 .map(|s| s.closes.get(code).copied().unwrap_or(0))
@@ -75,6 +80,7 @@ fn series(snap: &Snapshot, view: &ViewState, points: usize, t: Theme) -> Vec<Ser
     if codes.len() > CHART_CODES {
         out.push(Series {
             title: "closes/s other codes".to_string(),
+            title_short: "closes/s other".to_string(),
             values: samples
                 .iter()
                 .map(|s| {
@@ -90,12 +96,14 @@ fn series(snap: &Snapshot, view: &ViewState, points: usize, t: Theme) -> Vec<Ser
     } else if top.is_empty() {
         out.push(Series {
             title: "closes/s".to_string(),
+            title_short: "closes/s".to_string(),
             values: samples.iter().map(|s| s.closes.values().sum()).collect(),
             style: t.series(1),
         });
     }
     out.push(Series {
         title: "open sessions".to_string(),
+        title_short: "open".to_string(),
         values: samples.iter().map(|s| s.open).collect(),
         style: t.good(),
     });
@@ -110,11 +118,19 @@ fn series_panel(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState
         let newest_first: Vec<u64> = s.values.iter().rev().copied().collect();
         let now = newest_first.first().copied().unwrap_or(0);
         let peak = newest_first.iter().copied().max().unwrap_or(0);
+        let stats = format!("now {now} peak {peak} ");
+        // On a narrow panel the code's name goes, so that the numbers stay.
+        let room = usize::from(a.width.saturating_sub(3));
+        let title = if s.title.chars().count() + 2 + stats.len() <= room {
+            s.title.as_str()
+        } else {
+            s.title_short.as_str()
+        };
         let block = Block::default()
             .borders(Borders::ALL)
             .title(Line::from(vec![
-                Span::styled(format!(" {} ", s.title), t.heading()),
-                Span::styled(format!("now {now} peak {peak} "), t.dim()),
+                Span::styled(format!(" {title} "), t.heading()),
+                Span::styled(stats, t.dim()),
             ]))
             .title_bottom(
                 Line::styled(
@@ -179,18 +195,18 @@ fn side_panel(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, 
     codes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let max = codes.first().map_or(0, |c| c.1);
     let w = usize::from(inner.width);
+    // Counts right-aligned in one column, so they compare at a glance; bars after them.
+    let count_w = max.to_string().len();
     let lines: Vec<Line> = if codes.is_empty() {
         vec![Line::styled("no closes yet", t.dim())]
     } else {
         codes
             .iter()
             .map(|(code, n)| {
-                let count = n.to_string();
-                let name_w = w.saturating_sub(5 + 1 + count.len() + 1 + 6);
-                let name_w = name_w.min(22);
+                let name_w = w.saturating_sub(5 + count_w + 1 + 6).min(22);
                 let name = view.registry.name_in(*code, view.lang);
                 let name = super::format::fit(&name, name_w).into_owned();
-                let bar_room = w.saturating_sub(5 + name_w + 1 + count.len() + 1);
+                let bar_room = w.saturating_sub(5 + name_w + 1 + count_w + 1);
                 let bar_len = if max == 0 {
                     0
                 } else {
@@ -198,9 +214,8 @@ fn side_panel(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, 
                 };
                 Line::from(vec![
                     Span::styled(format!("{code} "), t.code(*code)),
-                    Span::raw(format!("{name:<name_w$} ")),
+                    Span::raw(format!("{name:<name_w$} {n:>count_w$} ")),
                     Span::styled("█".repeat(bar_len.min(bar_room)), t.code(*code)),
-                    Span::raw(format!(" {count}")),
                 ])
             })
             .collect()
@@ -226,7 +241,13 @@ fn side_panel(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, 
             ),
             Span::styled("  (1.0 herd, ~0.1 even)", t.dim()),
         ]),
-        None => Line::styled("too few attempts to tell", t.dim()),
+        None => Line::styled(
+            format!(
+                "too few recent attempts to tell (needs {LOCKSTEP_MIN_ATTEMPTS} in one second, \
+                 in the last {LOCKSTEP_RECENT_SECONDS} s)"
+            ),
+            t.dim(),
+        ),
     }];
     if let Some(w) = warning {
         lines.push(Line::styled(w, t.warn()));

@@ -30,6 +30,8 @@ const PRIORITY: [Column; 11] = [
 
 const SPACING: u16 = 1;
 const TARGET_MAX: u16 = 40;
+/// The LAST CLOSE column grows up to this width so that long names stay whole.
+const CLOSE_MAX: u16 = 36;
 
 fn base_width(col: Column, id_width: u16) -> u16 {
     match col {
@@ -47,7 +49,21 @@ fn base_width(col: Column, id_width: u16) -> u16 {
     }
 }
 
-/// The columns shown at this width, in display order, with their widths.
+/// The TARGET labels of the snapshot's targets (see [`format::target_labels`]).
+pub fn target_labels(snap: &Snapshot) -> Vec<String> {
+    let urls: Vec<&str> = snap.targets.iter().map(|t| t.url.as_str()).collect();
+    format::target_labels(&urls)
+}
+
+/// The TARGET text of a session: its target's label, or its URL without the scheme.
+fn target_label<'a>(s: &'a SessionView, labels: &'a [String]) -> &'a str {
+    labels
+        .get(s.target)
+        .map_or_else(|| format::short_url(&s.url), String::as_str)
+}
+
+/// The columns shown at this width, in display order, with their widths. Spare room goes first
+/// to TARGET (as far as its longest label needs), then to LAST CLOSE, then to TARGET again.
 pub fn columns(width: u16, snap: &Snapshot) -> Vec<(Column, u16)> {
     let max_id = snap.sessions.last().map_or(0, |s| s.id);
     let id_width = u16::try_from(format!("s{max_id}").len())
@@ -63,16 +79,38 @@ pub fn columns(width: u16, snap: &Snapshot) -> Vec<(Column, u16)> {
             chosen.push(col);
         }
     }
-    let spare = width.saturating_sub(used);
+    let mut spare = width.saturating_sub(used);
+    let label_need = target_labels(snap)
+        .iter()
+        .map(|l| u16::try_from(l.chars().count()).unwrap_or(u16::MAX))
+        .max()
+        .unwrap_or(0);
+    let mut take = |want: u16| {
+        let got = want.min(spare);
+        spare -= got;
+        got
+    };
+    let base_target = base_width(Column::Target, id_width);
+    let base_close = base_width(Column::Close, id_width);
+    let mut target_w = base_target;
+    let mut close_w = base_close;
+    if chosen.contains(&Column::Target) {
+        target_w += take(label_need.min(TARGET_MAX).saturating_sub(base_target));
+    }
+    if chosen.contains(&Column::Close) {
+        close_w += take(CLOSE_MAX - base_close);
+    }
+    if chosen.contains(&Column::Target) {
+        target_w += take(TARGET_MAX.saturating_sub(target_w));
+    }
     Column::ALL
         .iter()
         .filter(|c| chosen.contains(c))
         .map(|&c| {
-            let w = base_width(c, id_width);
-            let w = if c == Column::Target {
-                (w + spare).min(TARGET_MAX)
-            } else {
-                w
+            let w = match c {
+                Column::Target => target_w,
+                Column::Close => close_w,
+                _ => base_width(c, id_width),
             };
             (c, w)
         })
@@ -152,12 +190,13 @@ pub fn draw(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, t:
     let height = rows_area.height as usize;
     let off = window(view.offset, view.cursor, height, order.len());
     let end = (off + height).min(order.len());
+    let labels = target_labels(snap);
     let rows: Vec<Row> = order[off..end]
         .iter()
         .enumerate()
         .filter_map(|(k, &i)| {
             let s = snap.sessions.get(i)?;
-            let row = build_row(s, i, snap, view, &cols, t);
+            let row = build_row(s, i, snap, view, &cols, &labels, t);
             Some(if off + k == view.cursor {
                 row.style(t.selected())
             } else {
@@ -199,9 +238,10 @@ pub fn state_text(s: &SessionView, snap: &Snapshot) -> String {
     }
 }
 
-/// The LAST CLOSE cell: code, initiator and name; or what ended the last attempt without a code.
+/// The LAST CLOSE cell: code, initiator and name; or what ended the last attempt without a code
+/// (an HTTP status or an error), looking past the pending attempt of a waiting session.
 fn close_cell<'a>(s: &SessionView, view: &ViewState, width: u16, t: Theme) -> Line<'a> {
-    match s.timeline.back().and_then(|r| r.outcome) {
+    match s.timeline.iter().rev().find_map(|r| r.outcome) {
         Some(Outcome::Status { status }) => {
             return Line::styled(format!("HTTP {status}"), t.error());
         }
@@ -236,6 +276,7 @@ fn build_row<'a>(
     snap: &Snapshot,
     view: &ViewState,
     cols: &[(Column, u16)],
+    labels: &[String],
     t: Theme,
 ) -> Row<'a> {
     let c = snap.counters.get(index).copied().unwrap_or_default();
@@ -243,7 +284,7 @@ fn build_row<'a>(
     let cells = cols.iter().map(|(col, w)| match col {
         Column::Id => Cell::from(format!("s{}", s.id)),
         Column::Target => {
-            Cell::from(format::fit(format::short_url(&s.url), *w as usize).into_owned())
+            Cell::from(format::fit_middle(target_label(s, labels), *w as usize).into_owned())
         }
         Column::State => Cell::from(Span::styled(state_text(s, snap), t.state(s.state))),
         Column::Uptime => match format::uptime_ms(s, snap.now) {

@@ -1,0 +1,253 @@
+//! End to end: the real `wsmon demo` binary in a real terminal (tmux), driven by keys as a user
+//! would. It waits for 1013 closes to show, filters to a session closed with "Try Again Later",
+//! opens its detail and finds the backoff timeline with doubling windows, then quits and checks
+//! that the process exits cleanly and reports its export.
+//!
+//! tmux is installed by `tests/peers/install.sh` (which `.ci/run` runs first). If it is missing,
+//! the test fails and says so. The tmux server runs on its own socket and is always killed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+const SESSION: &str = "e2e";
+const WIDTH: u16 = 120;
+const HEIGHT: u16 = 40;
+/// How often the screen is read while waiting.
+const POLL: Duration = Duration::from_millis(100);
+
+/// A tmux server on a socket of its own (in a temporary directory, so nothing is left behind);
+/// killed when dropped, whatever happened.
+struct Tmux {
+    socket: PathBuf,
+}
+
+impl Tmux {
+    fn start(dir: &Path, program: &Path, args: &[&str]) -> Tmux {
+        match Command::new("tmux").arg("-V").output() {
+            Ok(o) if o.status.success() => {}
+            _ => panic!(
+                "tmux is missing: the end-to-end TUI test needs it (run tests/peers/install.sh, \
+                 or apt-get install tmux)"
+            ),
+        }
+        let tmux = Tmux {
+            socket: dir.join(format!("tmux-wsmon-e2e-{}", std::process::id())),
+        };
+        let size = (WIDTH.to_string(), HEIGHT.to_string());
+        let mut cmd: Vec<&str> = vec![
+            "new-session",
+            "-d",
+            "-s",
+            SESSION,
+            "-x",
+            &size.0,
+            "-y",
+            &size.1,
+        ];
+        // Through sh, which prints the exit status and then keeps the pane open, so that what
+        // wsmon printed last stays readable (a pane left by remain-on-exit may lose it, and
+        // tmux does not always know the status).
+        let program = program.to_str().expect("the binary path is UTF-8");
+        cmd.extend_from_slice(&[
+            "sh",
+            "-c",
+            r#""$0" "$@"; echo "[wsmon exit status $?]"; sleep 60"#,
+        ]);
+        cmd.push(program);
+        cmd.extend_from_slice(args);
+        let out = tmux.run(&cmd);
+        assert!(
+            out.status.success(),
+            "tmux new-session failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        tmux
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(["-f", "/dev/null"])
+            .args(args)
+            .output()
+            .expect("tmux runs")
+    }
+
+    fn screen(&self) -> String {
+        let out = self.run(&["capture-pane", "-p", "-t", SESSION]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Send keys (tmux key names: "Enter", "Escape", or literal text with `-l`).
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", SESSION];
+        args.extend_from_slice(keys);
+        let out = self.run(&args);
+        assert!(out.status.success(), "send-keys {keys:?}");
+        // Let the program read them as separate presses (an Esc followed at once by a letter
+        // would read as Alt+letter).
+        sleep(Duration::from_millis(150));
+    }
+
+    fn text(&self, text: &str) {
+        self.keys(&["-l", text]);
+    }
+
+    /// `Some(exit status)` once wsmon has exited (sh then prints it).
+    fn exit_status(&self) -> Option<i32> {
+        self.screen()
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("[wsmon exit status "))
+            .and_then(|rest| rest.strip_suffix(']'))
+            .and_then(|n| n.parse().ok())
+    }
+
+    /// Poll the screen until `done` holds; fail with the last screen after `limit`.
+    fn wait_for(&self, what: &str, limit: Duration, done: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + limit;
+        loop {
+            let screen = self.screen();
+            if done(&screen) {
+                return screen;
+            }
+            if Instant::now() >= deadline {
+                panic!("waited {limit:?} for {what}; the screen:\n{screen}");
+            }
+            if let Some(status) = self.exit_status() {
+                panic!("wsmon exited (status {status}) while waiting for {what}:\n{screen}");
+            }
+            sleep(POLL);
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+/// The backoff windows of the timeline rows on screen (`close 1013  backoff  1.0s ...`).
+fn backoff_windows(screen: &str) -> Vec<String> {
+    screen
+        .lines()
+        .filter_map(|l| {
+            let rest = l.split("close 1013").nth(1)?;
+            let mut words = rest.split_whitespace();
+            (words.next() == Some("backoff"))
+                .then(|| words.next().map(str::to_string))
+                .flatten()
+        })
+        .collect()
+}
+
+#[test]
+fn demo_shows_1013_its_backoff_timeline_and_exits_with_the_export() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let export = dir.path().join("events.jsonl");
+    let export_arg = export.to_str().expect("temp path is UTF-8");
+    let bin = Path::new(env!("CARGO_BIN_EXE_wsmon"));
+    let tmux = Tmux::start(dir.path(), bin, &["demo", "--export", export_arg]);
+
+    // The overloaded target turns sessions away with 1013 within a second or two.
+    tmux.wait_for(
+        "1013 Try Again Later in the header",
+        Duration::from_secs(20),
+        |s| s.contains("1013") && s.contains("Try Again Later"),
+    );
+
+    // Only sessions whose last close is "Try Again Later".
+    tmux.keys(&["/"]);
+    tmux.text("try again later");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("the filter to apply", Duration::from_secs(5), |s| {
+        s.contains("filter text \"try again later\"")
+    });
+    let first_row = screen
+        .lines()
+        .skip_while(|l| !l.starts_with("ID"))
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        first_row.contains("/overload?cap=") && first_row.contains("1013 srv Try Again Later"),
+        "the first row is a session closed with 1013:\n{screen}"
+    );
+    let id = first_row
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+
+    // Its detail: the last close and the backoff timeline, windows doubling from 1 s.
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for(
+        "the detail's backoff timeline with windows 1.0s and 2.0s",
+        Duration::from_secs(15),
+        |s| {
+            let w = backoff_windows(s);
+            w.iter().any(|w| w == "1.0s") && w.iter().any(|w| w == "2.0s")
+        },
+    );
+    assert!(
+        screen.contains(&format!("Session {id} ")),
+        "detail of {id}:\n{screen}"
+    );
+    assert!(
+        screen.contains("Last close  1013 Try Again Later  by server"),
+        "{screen}"
+    );
+    assert!(screen.contains("Backoff timeline ("), "{screen}");
+    assert!(
+        screen.contains("Attempts on a time axis"),
+        "the timeline is drawn on a time axis too:\n{screen}"
+    );
+    let windows = backoff_windows(&screen);
+    assert_eq!(
+        windows.first().map(String::as_str),
+        Some("1.0s"),
+        "the first retry's window is the base, 1 s: {windows:?}\n{screen}"
+    );
+
+    // Quit: sessions close, the export is flushed, the terminal is restored, and the export
+    // is reported.
+    tmux.keys(&["q"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = tmux.exit_status() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "wsmon did not exit within 10 s of q:\n{}",
+            tmux.screen()
+        );
+        sleep(POLL);
+    };
+    let screen = tmux.screen();
+    assert_eq!(status, 0, "exit status:\n{screen}");
+    let line = screen
+        .lines()
+        .find(|l| l.contains("events exported to"))
+        .unwrap_or_else(|| panic!("no export line after quitting:\n{screen}"));
+    assert!(line.contains(export_arg), "{line}");
+    let reported: usize = line
+        .trim_start_matches("wsmon: ")
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("an event count in {line:?}"));
+    let written = std::fs::read_to_string(&export).expect("the export file exists");
+    assert_eq!(
+        written.lines().count(),
+        reported,
+        "the reported count is what was written"
+    );
+    assert!(
+        written.contains("\"code\":1013"),
+        "the export holds the 1013 closes"
+    );
+}
