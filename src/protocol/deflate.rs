@@ -321,12 +321,12 @@ impl Decompressor {
 
     fn end_message(&mut self, failed: bool) {
         // After a final block the sender starts a new stream, so the window goes too.
-        if self.no_context_takeover || self.ended || failed {
-            if let Some(d) = self.inner.take()
-                && !failed
-            {
-                DECOMPRESSORS.give(self.window_bits.clamp(9, 15), d);
-            }
+        // The window goes; a state that did not fail is reset and reused later.
+        if (self.no_context_takeover || self.ended || failed)
+            && let Some(d) = self.inner.take()
+            && !failed
+        {
+            DECOMPRESSORS.give(self.window_bits.clamp(9, 15), d);
         }
         self.msg_in = 0;
         self.msg_out = 0;
