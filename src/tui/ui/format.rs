@@ -167,7 +167,7 @@ pub fn delay_kind(k: DelayKind) -> &'static str {
     }
 }
 
-/// `text` cut to `width` characters, with `~` marking the cut.
+/// `text` cut to `width` characters, with `…` marking the cut.
 pub fn fit(text: &str, width: usize) -> Cow<'_, str> {
     if text.chars().count() <= width {
         return Cow::Borrowed(text);
@@ -176,7 +176,7 @@ pub fn fit(text: &str, width: usize) -> Cow<'_, str> {
         return Cow::Borrowed("");
     }
     let mut out: String = text.chars().take(width - 1).collect();
-    out.push('~');
+    out.push('…');
     Cow::Owned(out)
 }
 
@@ -356,7 +356,7 @@ mod tests {
 
     #[test]
     fn fit_marks_cuts() {
-        assert_eq!(fit("abcdef", 4), "abc~");
+        assert_eq!(fit("abcdef", 4), "abc…");
         assert_eq!(fit("abc", 4), "abc");
         assert_eq!(fit("abc", 0), "");
     }
