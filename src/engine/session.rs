@@ -576,8 +576,10 @@ impl Session {
                 },
                 _ = ping.tick(), if closing.is_none() && settings.ping_interval.is_some() => {
                     ping_seq += 1;
+                    // Stamp before the send: the round trip includes our own write.
+                    let sent_at = Instant::now();
                     if ws.send(Message::Ping(ping_seq.to_be_bytes().to_vec().into())).await.is_ok() {
-                        ping_sent = Some((ping_seq, Instant::now()));
+                        ping_sent = Some((ping_seq, sent_at));
                     }
                 }
                 _ = resend.tick(), if closing.is_none() && settings.send_every.is_some() => {
