@@ -74,6 +74,29 @@ pub struct SessionView {
     pub timeline_dropped: u32,
 }
 
+impl SessionView {
+    /// A session that was just created: connecting, no attempt yet, nothing recorded.
+    pub fn new(id: SessionId, target: usize, url: Arc<str>, since: DateTime<Utc>) -> Self {
+        SessionView {
+            id,
+            target,
+            url,
+            state: SessionState::Connecting,
+            state_since: since,
+            opened_at: None,
+            attempt: 0,
+            paused: false,
+            last_handshake: None,
+            last_close: None,
+            last_error: None,
+            next_attempt_at: None,
+            ended_why: None,
+            timeline: VecDeque::new(),
+            timeline_dropped: 0,
+        }
+    }
+}
+
 pub const TIMELINE_LEN: usize = 256;
 
 /// One connection attempt in a session's backoff timeline.

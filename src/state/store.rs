@@ -2,7 +2,7 @@
 //! export writer (never dropping one: the channel applies backpressure), and publishes
 //! read-only snapshots at most 10 times a second, and at least once a second.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -90,23 +90,7 @@ impl Store {
                 t.url = url.clone();
             }
             t.sessions += 1;
-            let view = SessionView {
-                id: ev.session,
-                target: *target,
-                url: Arc::from(url.as_str()),
-                state: SessionState::Connecting,
-                state_since: ts,
-                opened_at: None,
-                attempt: 0,
-                paused: false,
-                last_handshake: None,
-                last_close: None,
-                last_error: None,
-                next_attempt_at: None,
-                ended_why: None,
-                timeline: VecDeque::new(),
-                timeline_dropped: 0,
-            };
+            let view = SessionView::new(ev.session, *target, Arc::from(url.as_str()), ts);
             let counters = self
                 .pending_counters
                 .remove(&ev.session)

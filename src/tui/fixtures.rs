@@ -206,21 +206,9 @@ fn session(i: usize, now: DateTime<Utc>) -> (SessionView, CounterValues) {
     let kind = kind_of(i);
     let url: Arc<str> = Arc::from(TARGETS[kind]);
     let base = SessionView {
-        id,
-        target: kind,
-        url,
         state: SessionState::Open,
-        state_since: now,
-        opened_at: None,
         attempt: 1,
-        paused: false,
-        last_handshake: None,
-        last_close: None,
-        last_error: None,
-        next_attempt_at: None,
-        ended_why: None,
-        timeline: VecDeque::new(),
-        timeline_dropped: 0,
+        ..SessionView::new(id, kind, url, now)
     };
     let spread = (i as i64 * 7919) % 3_600_000;
     match kind {
