@@ -24,6 +24,7 @@ use crate::engine::events::{
     BackoffInfo, Cause, CloseInfo, DelayKind, ErrorKind, Event, EventKind, Initiator, SessionId,
     Timings,
 };
+use crate::protocol::close_reason;
 use crate::protocol::deflate::{DeflateStream, Role};
 use crate::protocol::handshake::{self, RequestSpec, Transport, UpgradeOutcome};
 use crate::redact;
@@ -117,15 +118,6 @@ pub struct Session {
     rng: SmallRng,
     /// The store is gone: stop quietly.
     orphaned: bool,
-}
-
-/// Close reasons are at most 123 bytes (RFC 6455 section 5.5.1): cut on a char boundary.
-pub fn truncate_reason(s: &str) -> String {
-    let mut end = s.len().min(123);
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s[..end].to_string()
 }
 
 impl Session {
@@ -369,7 +361,7 @@ impl Session {
                     // A TLS failure is reported as 1015, detected locally (never on the wire).
                     self.emit(EventKind::Closed(CloseInfo {
                         code: 1015,
-                        reason: redact::escape_control(&truncate_reason(&e.message)),
+                        reason: redact::escape_control(close_reason(&e.message)),
                         initiator: Initiator::Local,
                         clean: false,
                         uptime_ms: None,
@@ -423,7 +415,7 @@ impl Session {
                 })
                 .await;
                 // Fail the WebSocket connection (RFC 6455 section 7.1.7): send 1002 and drop.
-                let reason = truncate_reason(&message);
+                let reason = close_reason(&message).to_string();
                 let mut ws = WebSocketStream::from_raw_socket(
                     transport,
                     WsRole::Client,
@@ -502,7 +494,7 @@ impl Session {
         let mut ended_error: Option<String> = None;
 
         if let Some(reason) = agreement.missing_reason() {
-            let reason = truncate_reason(&reason);
+            let reason = close_reason(&reason).to_string();
             let _ = ws
                 .send(Message::Close(Some(CloseFrame {
                     code: CloseCode::Extension,
@@ -600,7 +592,7 @@ impl Session {
                             continue;
                         }
                     };
-                    let reason = truncate_reason(&reason);
+                    let reason = close_reason(&reason).to_string();
                     let _ = ws.send(Message::Close(Some(CloseFrame { code: CloseCode::from(code), reason: reason.clone().into() }))).await;
                     self.emit(EventKind::Closing { code, initiator: Initiator::Client }).await;
                     closing = Some((code, reason, Initiator::Client));
@@ -628,7 +620,7 @@ impl Session {
         let clean = clean && code != 1006;
         self.emit(EventKind::Closed(CloseInfo {
             code,
-            reason: redact::escape_control(&truncate_reason(&reason)),
+            reason: redact::escape_control(close_reason(&reason)),
             initiator,
             clean,
             uptime_ms: Some(uptime.as_millis() as u64),
@@ -674,7 +666,7 @@ impl Session {
             WsError::Io(io) => return format!("connection lost: {io}"),
             other => return format!("connection ended: {other}"),
         };
-        let reason = truncate_reason(&reason);
+        let reason = close_reason(&reason).to_string();
         self.emit(EventKind::Error {
             kind: ErrorKind::Protocol,
             message: reason.clone(),

@@ -90,9 +90,6 @@ const KEEP_CAPACITY: usize = 1024;
 const WRITE_HIGH_WATER: usize = 64 * 1024;
 /// Bytes read from the socket per call (a stack buffer, not kept per connection).
 const READ_CHUNK: usize = 8 * 1024;
-/// Close reasons must fit in a control frame (125 - 2 bytes of code).
-const MAX_REASON: usize = 123;
-
 /// A compression or decompression failure.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DeflateError {
@@ -398,13 +395,7 @@ pub struct LayerClose {
 impl LayerClose {
     fn new(code: u16, reason: impl Into<String>) -> Self {
         let mut reason = reason.into();
-        if reason.len() > MAX_REASON {
-            let mut end = MAX_REASON;
-            while !reason.is_char_boundary(end) {
-                end -= 1;
-            }
-            reason.truncate(end);
-        }
+        reason.truncate(super::close_reason(&reason).len());
         LayerClose { code, reason }
     }
 }

@@ -426,18 +426,8 @@ impl Agreement {
             return None;
         }
         let mut reason = format!("missing extension: {}", self.missing.join(", "));
-        truncate_utf8(&mut reason, 123);
+        reason.truncate(super::close_reason(&reason).len());
         Some(reason)
-    }
-}
-
-fn truncate_utf8(s: &mut String, max: usize) {
-    if s.len() > max {
-        let mut end = max;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
     }
 }
 

@@ -408,11 +408,7 @@ pub fn close_frame_bytes(code: Option<u16>, reason: &str) -> Vec<u8> {
         None => out.push(0),
         Some(code) => {
             // The route caps reasons at 123 bytes; cut at a char boundary if called otherwise.
-            let mut end = reason.len().min(scenario::MAX_CLOSE_REASON);
-            while !reason.is_char_boundary(end) {
-                end -= 1;
-            }
-            let reason = &reason.as_bytes()[..end];
+            let reason = crate::protocol::close_reason(reason).as_bytes();
             out.push((2 + reason.len()) as u8);
             out.extend_from_slice(&code.to_be_bytes());
             out.extend_from_slice(reason);

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 /// Longest close reason on the wire: a control frame carries at most 125 bytes, 2 are the code.
-pub const MAX_CLOSE_REASON: usize = 123;
+pub use crate::protocol::MAX_CLOSE_REASON;
 /// Upper bound for `/burst?n=`: enough for any storm, small enough that one request cannot keep
 /// the server busy for minutes.
 pub const MAX_BURST: u32 = 100_000;

@@ -656,7 +656,7 @@ pub fn parse_add(input: &str) -> Result<Command, String> {
 }
 
 /// Largest close reason, in bytes (RFC 6455 section 5.5: control frame payload <= 125).
-pub const MAX_REASON: usize = 123;
+pub use crate::protocol::MAX_CLOSE_REASON as MAX_REASON;
 
 /// Parse the `c` prompt: `[CODE] [REASON...]`; empty means 1000. Codes that must not be sent
 /// (1004-1006, 1015, 0-999, 1016-2999, above 4999) are refused.
