@@ -14,29 +14,6 @@ use crate::engine::Engine;
 use crate::engine::events::{ErrorKind, SessionState};
 use crate::state::snapshot::Snapshot;
 
-/// Resolves when the process gets Ctrl-C or SIGTERM.
-pub async fn stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
 /// Run until `duration` passes or a stop signal, then shut down and print the summary.
 pub async fn run(
     engine: Engine,
@@ -47,7 +24,7 @@ pub async fn run(
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
     ticker.tick().await;
     let until = duration.map(|d| started + d);
-    let stop = stop_signal();
+    let stop = crate::signal::stop();
     tokio::pin!(stop);
     let mut snapshots = engine.snapshots.clone();
     loop {

@@ -15,5 +15,6 @@ pub mod headless;
 pub mod protocol;
 pub mod redact;
 pub mod server;
+pub mod signal;
 pub mod state;
 pub mod tui;

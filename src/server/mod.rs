@@ -257,7 +257,7 @@ pub async fn run(args: &crate::cli::ServeArgs) -> anyhow::Result<ExitCode> {
     print!("{}", path_list());
     println!();
     println!("Press Ctrl-C to stop.");
-    wait_for_stop_signal().await?;
+    crate::signal::stop().await;
     eprintln!("wsmon: shutting down, closing open sessions with 1001");
     handle.shutdown().await;
     Ok(ExitCode::SUCCESS)
@@ -273,23 +273,6 @@ fn init_logging() {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
-}
-
-async fn wait_for_stop_signal() -> anyhow::Result<()> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r.context("cannot watch Ctrl-C")?,
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot watch Ctrl-C")?;
-    Ok(())
 }
 
 #[cfg(test)]
