@@ -410,16 +410,6 @@ impl Config {
         if let Some(v) = args.backoff_cap.or(dur("backoff.cap", &fb.cap)?) {
             b.cap = v;
         }
-        if b.base.is_zero() {
-            return Err(invalid("--backoff-base must be more than 0"));
-        }
-        if b.cap < b.base {
-            return Err(invalid(format!(
-                "--backoff-cap ({}) is smaller than --backoff-base ({})",
-                humantime::format_duration(b.cap),
-                humantime::format_duration(b.base)
-            )));
-        }
         if let Some(j) = args.jitter.or(fb.jitter) {
             b.jitter = j;
         }
@@ -458,17 +448,10 @@ impl Config {
                 })?;
             b.overrides.insert(code, *v);
         }
-        for c in &args.retry_on {
-            b.overrides.insert(*c, Advice::Backoff);
-        }
-        for c in &args.no_retry_on {
-            if args.retry_on.contains(c) {
-                return Err(invalid(format!(
-                    "code {c} is in both --retry-on and --no-retry-on"
-                )));
-            }
-            b.overrides.insert(*c, Advice::Never);
-        }
+        let flags = backoff::overrides_from(&args.retry_on, &args.no_retry_on)
+            .map_err(|e| invalid(e.to_string()))?;
+        b.overrides.extend(flags);
+        b.validate().map_err(|e| invalid(e.to_string()))?;
 
         cfg.seed = args.seed.or(file.seed);
         cfg.headless = args.headless;
