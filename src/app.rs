@@ -136,13 +136,11 @@ async fn run_tui(
                 .await;
         });
     }
-    // The TUI shows the engine's notices; the engine keeps an empty receiver in their place
-    // (shutting down does not read them).
-    let notices = std::mem::replace(&mut engine.notices, tokio::sync::mpsc::channel(1).1);
+    let notices = engine.notices.take();
     let ui = crate::tui::run(
         engine.snapshots.clone(),
         engine.commands.clone(),
-        Some(notices),
+        notices,
         opts,
     )
     .await;

@@ -42,8 +42,8 @@ pub struct Engine {
     pub snapshots: watch::Receiver<Arc<Snapshot>>,
     /// Commands (from the TUI, or `Shutdown` from headless mode).
     pub commands: mpsc::Sender<Command>,
-    /// Messages for the UI about commands (e.g. "export flushed: ...").
-    pub notices: mpsc::Receiver<String>,
+    /// Messages for the UI about commands (e.g. "export flushed: ..."); the UI takes it.
+    pub notices: Option<mpsc::Receiver<String>>,
     supervisor: tokio::task::JoinHandle<()>,
     store: tokio::task::JoinHandle<Arc<Snapshot>>,
     writer: Option<std::thread::JoinHandle<Result<u64, String>>>,
@@ -141,7 +141,7 @@ pub fn start(cfg: Config, registry: Arc<Registry>) -> anyhow::Result<Engine> {
     Ok(Engine {
         snapshots: snap_rx,
         commands: cmd_tx,
-        notices: notice_rx,
+        notices: Some(notice_rx),
         supervisor,
         store,
         writer,
