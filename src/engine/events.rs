@@ -243,7 +243,7 @@ pub enum EventKind {
     /// The upgrade request was sent.
     Handshaking { attempt: u32 },
     /// An HTTP answer to the upgrade arrived (101 or not).
-    Handshake(Box<HandshakeInfo>),
+    Handshake(std::sync::Arc<HandshakeInfo>),
     /// The WebSocket is open.
     Open { attempt: u32 },
     /// A close frame was sent (`initiator` client) or received (`initiator` server).

@@ -396,7 +396,8 @@ impl Session {
             Some(Ok(UpgradeOutcome::Rejected { info })) => {
                 let status = info.status;
                 let retry_after = info.retry_after_ms.map(Duration::from_millis);
-                self.emit(EventKind::Handshake(Box::new(info))).await;
+                self.emit(EventKind::Handshake(std::sync::Arc::new(info)))
+                    .await;
                 AttemptEnd {
                     retry_after,
                     ..AttemptEnd::cause(Cause::Status { status })
@@ -407,7 +408,8 @@ impl Session {
                 info,
                 problems,
             })) => {
-                self.emit(EventKind::Handshake(Box::new(info))).await;
+                self.emit(EventKind::Handshake(std::sync::Arc::new(info)))
+                    .await;
                 let message = problems.join("; ");
                 self.emit(EventKind::Error {
                     kind: ErrorKind::Extension,
@@ -450,7 +452,8 @@ impl Session {
                 info,
                 agreement,
             })) => {
-                self.emit(EventKind::Handshake(Box::new(info))).await;
+                self.emit(EventKind::Handshake(std::sync::Arc::new(info)))
+                    .await;
                 self.run_open(attempt, transport, leftover, agreement).await
             }
         }

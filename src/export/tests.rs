@@ -82,7 +82,7 @@ fn every_kind() -> Vec<Event> {
         },
         EventKind::Connecting { attempt: 1 },
         EventKind::Handshaking { attempt: 1 },
-        EventKind::Handshake(Box::new(handshake())),
+        EventKind::Handshake(std::sync::Arc::new(handshake())),
         EventKind::Open { attempt: 1 },
         EventKind::Closing {
             code: 1013,
@@ -406,7 +406,7 @@ fn lines_are_whole_even_when_larger_than_the_buffer() {
     };
     for i in 0..50 {
         let kind = if i % 10 == 0 {
-            EventKind::Handshake(Box::new(hs.clone()))
+            EventKind::Handshake(std::sync::Arc::new(hs.clone()))
         } else {
             EventKind::Connecting { attempt: i }
         };

@@ -163,7 +163,7 @@ impl Store {
                         status: info.status,
                     });
                 }
-                s.last_handshake = Some(Arc::new((**info).clone()));
+                s.last_handshake = Some(info.clone());
             }
             EventKind::Open { .. } => {
                 set_state(s, SessionState::Open);
