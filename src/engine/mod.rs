@@ -280,7 +280,7 @@ impl Supervisor {
         }
     }
 
-    async fn notice(&self, msg: String) {
+    fn notice(&self, msg: String) {
         let _ = self.notices.try_send(msg);
     }
 
@@ -327,8 +327,7 @@ impl Supervisor {
                         self.notice(format!(
                             "added {count} sessions to {}",
                             crate::redact::url(u.as_str())
-                        ))
-                        .await;
+                        ));
                     } else {
                         let template = self.targets.first().map(|t| t.target.clone());
                         let target = match template {
@@ -351,11 +350,10 @@ impl Supervisor {
                         };
                         let shown = crate::redact::url(target.url.as_str());
                         self.add_target(target, count).await;
-                        self.notice(format!("added target {shown} with {count} sessions"))
-                            .await;
+                        self.notice(format!("added target {shown} with {count} sessions"));
                     }
                 }
-                Err(e) => self.notice(format!("cannot add: {e}")).await,
+                Err(e) => self.notice(format!("cannot add: {e}")),
             },
             Command::Grow { target, count } => self.grow(target, count.clamp(1, 100_000)).await,
             Command::Shrink { target, count } => {
