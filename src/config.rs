@@ -222,33 +222,9 @@ fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
-/// Parse and check a ws:// or wss:// URL.
+/// Parse and check a ws:// or wss:// URL (the one parser, in `protocol::url`).
 pub fn parse_url(s: &str) -> Result<Url, ConfigError> {
-    let url = Url::parse(s.trim()).map_err(|e| {
-        invalid(format!(
-            "'{}' is not a valid URL: {e} (expected ws://host[:port]/path or wss://...)",
-            crate::redact::url(s)
-        ))
-    })?;
-    match url.scheme() {
-        "ws" | "wss" => {}
-        other => {
-            return Err(invalid(format!(
-                "'{}': scheme '{other}' is not supported; use ws:// or wss://",
-                crate::redact::url(s)
-            )));
-        }
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(invalid(format!("'{}' has no host", crate::redact::url(s))));
-    }
-    if url.fragment().is_some() {
-        return Err(invalid(format!(
-            "'{}': WebSocket URLs must not have a #fragment (RFC 6455 section 3)",
-            crate::redact::url(s)
-        )));
-    }
-    Ok(url)
+    crate::protocol::url::parse_ws_url(s).map_err(|e| ConfigError::Invalid(e.0))
 }
 
 fn parse_offers(list: &[String]) -> Result<Vec<Extension>, ConfigError> {

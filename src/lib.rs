@@ -18,3 +18,4 @@ pub mod server;
 pub mod signal;
 pub mod state;
 pub mod tui;
+pub mod units;

@@ -689,20 +689,27 @@ fn g_and_shift_g_jump_to_the_top_and_the_bottom() {
 
 #[test]
 fn engine_notices_are_told_apart_into_news_and_errors() {
-    use wsmon::tui::app::notice_is_error;
+    use wsmon::engine::events::Notice;
+    let url = "ws://127.0.0.1:9001/echo".to_string();
     for news in [
-        "export flushed (1234 events written)",
-        "added target ws://127.0.0.1:9001/echo with 5 sessions",
-        "added 3 sessions to ws://127.0.0.1:9001/echo",
+        Notice::ExportFlushed { events: 1234 },
+        Notice::TargetAdded {
+            url: url.clone(),
+            count: 5,
+        },
+        Notice::SessionsAdded { url, count: 3 },
     ] {
-        assert!(!notice_is_error(news), "{news}");
+        assert!(!news.is_error(), "{news}");
     }
     for error in [
-        "cannot add: invalid URL 'x'",
-        "no export file (use --export FILE)",
-        "export /tmp/x.jsonl: No space left on device (os error 28)",
-        "export writer is gone",
+        Notice::AddFailed {
+            error: "invalid URL 'x'".into(),
+        },
+        Notice::NoExport,
+        Notice::ExportFailed {
+            error: "export /tmp/x.jsonl: No space left on device (os error 28)".into(),
+        },
     ] {
-        assert!(notice_is_error(error), "{error}");
+        assert!(error.is_error(), "{error}");
     }
 }

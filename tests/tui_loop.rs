@@ -10,7 +10,7 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tokio::sync::{mpsc, watch};
-use wsmon::engine::events::Command;
+use wsmon::engine::events::{Command, Notice};
 use wsmon::state::snapshot::Snapshot;
 use wsmon::tui::{Exit, LoopStats, fixtures, run_loop};
 
@@ -29,7 +29,7 @@ struct Harness {
     commands: mpsc::Receiver<Command>,
     input: Input,
     /// The engine's side of the notices channel.
-    notices: mpsc::Sender<String>,
+    notices: mpsc::Sender<Notice>,
     parts: Option<Parts>,
 }
 
@@ -37,7 +37,7 @@ struct Parts {
     input: mpsc::UnboundedReceiver<io::Result<Event>>,
     snaps: watch::Receiver<Arc<Snapshot>>,
     commands: mpsc::Sender<Command>,
-    notices: mpsc::Receiver<String>,
+    notices: mpsc::Receiver<Notice>,
 }
 
 fn harness(first: Snapshot, command_capacity: usize) -> Harness {
@@ -303,7 +303,7 @@ async fn export_flush_shows_the_writers_answer_with_the_path() {
         sleep_ms(100).await;
         // What the supervisor sends once the writer has flushed.
         notices
-            .send("export flushed (2000 events written)".to_string())
+            .send(Notice::ExportFlushed { events: 2000 })
             .await
             .expect("loop reads notices");
         sleep_ms(300).await;
@@ -349,11 +349,10 @@ async fn export_flush_waits_for_the_writer_not_the_next_snapshot() {
 
 /// Run a harness where the engine sends `notice`, then quit after `wait_ms`; the screen and the
 /// status line's style (no colors in the fixture view: errors are bold).
-async fn after_notice(notice: &str, wait_ms: u64) -> (String, ratatui::style::Style) {
+async fn after_notice(notice: Notice, wait_ms: u64) -> (String, ratatui::style::Style) {
     let mut h = harness(fixtures::snapshot(20), 8);
     let input = h.input.clone();
     let notices = h.notices.clone();
-    let notice = notice.to_string();
     h.run(10, async move {
         notices.send(notice).await.expect("loop reads notices");
         sleep_ms(wait_ms).await;
@@ -366,20 +365,35 @@ async fn after_notice(notice: &str, wait_ms: u64) -> (String, ratatui::style::St
 
 #[tokio::test(start_paused = true)]
 async fn engine_notices_show_in_the_status_line_and_errors_stand_out() {
-    let added = "added target ws://127.0.0.1:9001/new with 5 sessions";
-    let (screen, info) = after_notice(added, 300).await;
-    assert!(screen.contains(&format!(" {added}")), "{screen}");
-    let (screen, _) = after_notice(added, 6_000).await;
+    let added = || Notice::TargetAdded {
+        url: "ws://127.0.0.1:9001/new".into(),
+        count: 5,
+    };
+    let (screen, info) = after_notice(added(), 300).await;
+    assert!(
+        screen.contains(" added target ws://127.0.0.1:9001/new with 5 sessions"),
+        "{screen}"
+    );
+    let (screen, _) = after_notice(added(), 6_000).await;
     assert!(!screen.contains("added target"), "expired: {screen}");
     let (screen, error) = after_notice(
-        "cannot add: invalid URL 'ftp://x': use ws:// or wss://",
+        Notice::AddFailed {
+            error: "invalid URL 'ftp://x': use ws:// or wss://".into(),
+        },
         300,
     )
     .await;
     assert!(screen.contains(" cannot add: invalid URL"), "{screen}");
     assert_ne!(error, info, "an error looks different from news");
     // Control characters from the outside world are escaped, not sent to the terminal.
-    let (screen, _) = after_notice("added target ws://h/\x1b[2J with 1 sessions", 300).await;
+    let (screen, _) = after_notice(
+        Notice::TargetAdded {
+            url: "ws://h/\x1b[2J".into(),
+            count: 1,
+        },
+        300,
+    )
+    .await;
     assert!(!screen.contains('\x1b'), "{screen}");
 }
 
@@ -389,10 +403,10 @@ async fn the_same_notice_twice_gets_a_fresh_time_to_live() {
     let input = h.input.clone();
     let notices = h.notices.clone();
     h.run(10, async move {
-        let text = "export flushed (10 events written)";
-        notices.send(text.to_string()).await.expect("alive");
+        let flushed = || Notice::ExportFlushed { events: 10 };
+        notices.send(flushed()).await.expect("alive");
         sleep_ms(4_000).await;
-        notices.send(text.to_string()).await.expect("alive");
+        notices.send(flushed()).await.expect("alive");
         // 7 s after the first, 3 s after the second: still shown.
         sleep_ms(3_000).await;
         input.send(key('q')).expect("alive");

@@ -312,3 +312,48 @@ pub enum Command {
     /// Close every session with 1001 and stop.
     Shutdown,
 }
+
+/// What the engine and the runtime tell the front end about the commands they carried out.
+/// Typed, so the UI decides how to show each one without reading its text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notice {
+    /// `count` sessions were added to the existing target `url` (redacted).
+    SessionsAdded { url: String, count: usize },
+    /// A new target `url` (redacted) was added with `count` sessions.
+    TargetAdded { url: String, count: usize },
+    /// An "add sessions" request could not be carried out.
+    AddFailed { error: String },
+    /// The export was flushed; `events` have been written so far.
+    ExportFlushed { events: u64 },
+    /// The export could not be written or flushed.
+    ExportFailed { error: String },
+    /// A flush was asked for, but there is no export file.
+    NoExport,
+}
+
+impl Notice {
+    /// Whether this reports a failure (drawn in the error style).
+    pub fn is_error(&self) -> bool {
+        matches!(
+            self,
+            Notice::AddFailed { .. } | Notice::ExportFailed { .. } | Notice::NoExport
+        )
+    }
+}
+
+impl std::fmt::Display for Notice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Notice::SessionsAdded { url, count } => write!(f, "added {count} sessions to {url}"),
+            Notice::TargetAdded { url, count } => {
+                write!(f, "added target {url} with {count} sessions")
+            }
+            Notice::AddFailed { error } => write!(f, "cannot add: {error}"),
+            Notice::ExportFlushed { events } => {
+                write!(f, "export flushed ({events} events written)")
+            }
+            Notice::ExportFailed { error } => write!(f, "{error}"),
+            Notice::NoExport => write!(f, "no export file (use --export FILE)"),
+        }
+    }
+}

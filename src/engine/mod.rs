@@ -24,7 +24,7 @@ use tokio::task::JoinSet;
 use crate::codes::Registry;
 use crate::config::{Config, Target, parse_url};
 use crate::engine::counters::SessionCounters;
-use crate::engine::events::{Command, SessionId};
+use crate::engine::events::{Command, Notice, SessionId};
 use crate::engine::session::{Session, SessionCmd, SessionSpec, Shared};
 use crate::export::ExportWriter;
 use crate::protocol::handshake::{RequestSpec, tls_connector};
@@ -43,7 +43,7 @@ pub struct Engine {
     /// Commands (from the TUI, or `Shutdown` from headless mode).
     pub commands: mpsc::Sender<Command>,
     /// Messages for the UI about commands (e.g. "export flushed: ..."); the UI takes it.
-    pub notices: Option<mpsc::Receiver<String>>,
+    pub notices: Option<mpsc::Receiver<Notice>>,
     supervisor: tokio::task::JoinHandle<()>,
     store: tokio::task::JoinHandle<Arc<Snapshot>>,
     writer: Option<std::thread::JoinHandle<Result<u64, String>>>,
@@ -211,7 +211,7 @@ struct Supervisor {
     tasks: JoinSet<SessionId>,
     next_id: SessionId,
     seed: u64,
-    notices: mpsc::Sender<String>,
+    notices: mpsc::Sender<Notice>,
 }
 
 impl Supervisor {
@@ -280,7 +280,7 @@ impl Supervisor {
         }
     }
 
-    fn notice(&self, msg: String) {
+    fn notice(&self, msg: Notice) {
         let _ = self.notices.try_send(msg);
     }
 
@@ -324,10 +324,10 @@ impl Supervisor {
                     let count = count.clamp(1, 100_000);
                     if let Some(i) = self.targets.iter().position(|t| t.target.url == u) {
                         self.grow(i, count).await;
-                        self.notice(format!(
-                            "added {count} sessions to {}",
-                            crate::redact::url(u.as_str())
-                        ));
+                        self.notice(Notice::SessionsAdded {
+                            url: crate::redact::url(u.as_str()),
+                            count,
+                        });
                     } else {
                         let template = self.targets.first().map(|t| t.target.clone());
                         let target = match template {
@@ -350,10 +350,12 @@ impl Supervisor {
                         };
                         let shown = crate::redact::url(target.url.as_str());
                         self.add_target(target, count).await;
-                        self.notice(format!("added target {shown} with {count} sessions"));
+                        self.notice(Notice::TargetAdded { url: shown, count });
                     }
                 }
-                Err(e) => self.notice(format!("cannot add: {e}")),
+                Err(e) => self.notice(Notice::AddFailed {
+                    error: e.to_string(),
+                }),
             },
             Command::Grow { target, count } => self.grow(target, count.clamp(1, 100_000)).await,
             Command::Shrink { target, count } => {
@@ -405,9 +407,12 @@ impl Supervisor {
                     let notices = self.notices.clone();
                     tokio::spawn(async move {
                         let msg = match answer.await {
-                            Ok(Ok(n)) => format!("export flushed ({n} events written)"),
-                            Ok(Err(e)) => e,
-                            Err(_) => "export writer is gone".to_string(),
+                            Ok(Ok(n)) => Notice::ExportFlushed { events: n },
+                            Ok(Err(e)) if e.starts_with("no export file") => Notice::NoExport,
+                            Ok(Err(error)) => Notice::ExportFailed { error },
+                            Err(_) => Notice::ExportFailed {
+                                error: "the export writer is gone".to_string(),
+                            },
                         };
                         let _ = notices.send(msg).await;
                     });

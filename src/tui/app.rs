@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crossterm::event::{Event, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
 
-use crate::engine::events::Command;
+use crate::engine::events::{Command, Notice};
 use crate::state::snapshot::Snapshot;
 
 use super::keys::{self, Action, Mode};
@@ -83,13 +83,12 @@ impl App {
 
     /// A notice from the engine arrived: show it in the status line. The export writer's
     /// answer to `e` ("export flushed (N events written)") gets the file's path added.
-    pub fn on_notice(&mut self, text: &str, latest: &Snapshot) -> Outcome {
-        let text = ui::detail::safe(text);
-        if notice_is_error(&text) {
+    pub fn on_notice(&mut self, notice: &Notice, latest: &Snapshot) -> Outcome {
+        let text = notice.to_string();
+        let text = ui::detail::safe(&text).into_owned();
+        if notice.is_error() {
             self.view.set_error(text);
-        } else if text.starts_with("export flushed")
-            && let Some(path) = &latest.export_path
-        {
+        } else if let (Notice::ExportFlushed { .. }, Some(path)) = (notice, &latest.export_path) {
             self.view.set_status(format!("{text}: {path}"));
         } else {
             self.view.set_status(text);
@@ -374,18 +373,6 @@ impl App {
         }
         v.explain_scroll = 0;
     }
-}
-
-/// Whether an engine notice reports a failure (drawn in the error style): "cannot add: ...",
-/// "no export file ...", an export write error, "export writer is gone".
-pub fn notice_is_error(text: &str) -> bool {
-    let t = text.to_ascii_lowercase();
-    t.starts_with("cannot")
-        || t.starts_with("no ")
-        || t.contains("error")
-        || t.contains("failed")
-        || t.ends_with(" gone")
-        || (t.starts_with("export ") && !t.starts_with("export flushed"))
 }
 
 /// One or two close codes (0-4999).

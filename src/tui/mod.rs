@@ -30,7 +30,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio::time::Instant;
 
 use crate::codes::{Lang, Registry};
-use crate::engine::events::Command;
+use crate::engine::events::{Command, Notice};
 use crate::state::snapshot::Snapshot;
 
 use app::App;
@@ -125,7 +125,7 @@ pub fn view_state(opts: &TuiOptions) -> anyhow::Result<ViewState> {
 pub async fn run(
     snapshots: watch::Receiver<Arc<Snapshot>>,
     commands: mpsc::Sender<Command>,
-    notices: Option<mpsc::Receiver<String>>,
+    notices: Option<mpsc::Receiver<Notice>>,
     opts: TuiOptions,
 ) -> anyhow::Result<()> {
     let view = view_state(&opts)?;
@@ -155,7 +155,7 @@ pub async fn run_loop<B, S>(
     mut input: S,
     mut snapshots: watch::Receiver<Arc<Snapshot>>,
     commands: mpsc::Sender<Command>,
-    mut notices: Option<mpsc::Receiver<String>>,
+    mut notices: Option<mpsc::Receiver<Notice>>,
     view: ViewState,
     fps: u32,
 ) -> anyhow::Result<(Exit, LoopStats)>
@@ -250,9 +250,9 @@ where
                 dirty |= app.on_snapshot(&latest).redraw;
             }
             notice = recv_opt(&mut notices), if notices.is_some() => match notice {
-                Some(text) => {
+                Some(notice) => {
                     stats.notices += 1;
-                    dirty |= app.on_notice(&text, &latest).redraw;
+                    dirty |= app.on_notice(&notice, &latest).redraw;
                 }
                 None => notices = None,
             },
@@ -261,7 +261,7 @@ where
     }
 }
 
-async fn recv_opt(rx: &mut Option<mpsc::Receiver<String>>) -> Option<String> {
+async fn recv_opt(rx: &mut Option<mpsc::Receiver<Notice>>) -> Option<Notice> {
     match rx {
         Some(rx) => rx.recv().await,
         None => None,
