@@ -9,11 +9,23 @@ mkdir -p "$peers"
 
 need_apt=()
 command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
-command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then need_apt+=(python3-venv); fi
 if [ ${#need_apt[@]} -gt 0 ]; then
+  # apt-get needs root: use sudo when we are not root (and say so when there is no sudo).
+  sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+      sudo=(sudo)
+    else
+      echo "tests/peers/install.sh: need root or sudo to install: ${need_apt[*]}" >&2
+      exit 1
+    fi
+  fi
   echo "installing with apt: ${need_apt[*]}"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  ${sudo[@]+"${sudo[@]}"} apt-get update -qq
+  ${sudo[@]+"${sudo[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
 if [ ! -x "$peers/venv/bin/python" ] || ! "$peers/venv/bin/python" -c 'import websockets' 2>/dev/null; then
