@@ -1,6 +1,7 @@
 //! Wire protocol pieces: the HTTP/1.1 upgrade, extension negotiation, permessage-deflate.
 
 pub mod deflate;
+pub mod error;
 pub mod extensions;
 pub mod handshake;
 pub mod url;
