@@ -1,10 +1,15 @@
-//! Wire protocol pieces: the HTTP/1.1 upgrade, extension negotiation, permessage-deflate.
+//! Wire protocol pieces: the HTTP/1.1 upgrade, extension negotiation, RFC 6455 frames, the
+//! permessage-deflate codec and the frame layer under tokio-tungstenite.
 
 pub mod deflate;
 pub mod error;
 pub mod extensions;
+pub mod frame;
 pub mod handshake;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub mod url;
+pub mod wire;
 
 /// A close frame's reason is at most 123 bytes of UTF-8 (RFC 6455 section 5.5: 125 bytes of
 /// control-frame payload minus the 2-byte code).
