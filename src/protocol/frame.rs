@@ -16,6 +16,19 @@ pub const MAX_HEAD: usize = 14;
 /// Largest payload of a control frame (section 5.5).
 pub const MAX_CONTROL_PAYLOAD: u64 = 125;
 
+/// A close frame's reason is at most 123 bytes of UTF-8 (section 5.5: 125 bytes of
+/// control-frame payload minus the 2-byte code).
+pub const MAX_CLOSE_REASON: usize = 123;
+
+/// `s` cut to at most [`MAX_CLOSE_REASON`] bytes, on a character boundary.
+pub fn close_reason(s: &str) -> &str {
+    let mut end = s.len().min(MAX_CLOSE_REASON);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 /// A parsed frame header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FrameHead {
@@ -149,7 +162,7 @@ pub fn close_payload(code: Option<u16>, reason: &str) -> Vec<u8> {
     let Some(code) = code else {
         return Vec::new();
     };
-    let reason = super::close_reason(reason).as_bytes();
+    let reason = close_reason(reason).as_bytes();
     let mut out = Vec::with_capacity(2 + reason.len());
     out.extend_from_slice(&code.to_be_bytes());
     out.extend_from_slice(reason);
@@ -211,7 +224,7 @@ mod tests {
         let long = "é".repeat(100); // 200 bytes
         let f = close_frame(Some(1000), &long, None);
         assert_eq!(usize::from(f[1]), f.len() - 2);
-        assert!(f.len() - 4 <= super::super::MAX_CLOSE_REASON);
+        assert!(f.len() - 4 <= MAX_CLOSE_REASON);
         assert!(std::str::from_utf8(&f[4..]).is_ok());
     }
 
@@ -241,5 +254,14 @@ mod tests {
             }
         );
         assert_eq!(CloseBody::decode(&[0x03]).code, None);
+    }
+
+    #[test]
+    fn close_reasons_are_cut_on_a_character_boundary() {
+        assert_eq!(close_reason("bye"), "bye");
+        let long = "é".repeat(100); // 200 bytes
+        let cut = close_reason(&long);
+        assert_eq!(cut.len(), 122);
+        assert!(cut.chars().all(|c| c == 'é'));
     }
 }

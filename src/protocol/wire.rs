@@ -5,19 +5,19 @@
 //! rejects every frame with RSV1 set) it also compresses and inflates. Without a codec, data
 //! frames pass through unchanged.
 //!
-//!
 //! - **Reading** (peer -> tungstenite): frames are parsed as they arrive. Control frames and
-//!   uncompressed data frames pass through unchanged, payload bytes streamed as they come. A
-//!   data message whose first frame has RSV1 is inflated incrementally (its frames unmasked,
-//!   `00 00 ff ff` appended at the end) with a hard output limit, and handed to tungstenite as
-//!   ONE uncompressed frame (FIN, same opcode, RSV clear; masked with an all-zero key in the
-//!   server role, because tungstenite's server expects masked client frames). Control frames in
-//!   the middle of a fragmented compressed message reach tungstenite before the message.
-//! - **Writing** (tungstenite -> peer): tungstenite writes complete frames into the layer.
-//!   Data frames are compressed per message (sync flush, trailing `00 00 ff ff` removed, RSV1 on
-//!   the first frame only, an empty result sent as the single byte `00`) and re-masked with the
-//!   key tungstenite drew for that frame (a fresh random key per frame, client role). Control
-//!   frames pass through.
+//!   uncompressed data frames pass through unchanged, payload bytes streamed as they come. With
+//!   a codec, a data message whose first frame has RSV1 is inflated incrementally (its frames
+//!   unmasked, `00 00 ff ff` appended at the end) with a hard output limit, and handed to
+//!   tungstenite as ONE uncompressed frame (FIN, same opcode, RSV clear; masked with an all-zero
+//!   key in the server role, because tungstenite's server expects masked client frames).
+//!   Control frames in the middle of a fragmented compressed message reach tungstenite before
+//!   the message.
+//! - **Writing** (tungstenite -> peer): tungstenite writes complete frames into the layer. With
+//!   a codec, data frames are compressed per message (sync flush, trailing `00 00 ff ff`
+//!   removed, RSV1 on the first frame only, an empty result sent as the single byte `00`) and
+//!   re-masked with the key tungstenite drew for that frame (a fresh random key per frame,
+//!   client role). Control frames pass through.
 //! - **Violations** found by the layer (a message over the size limit -> 1009, compressed data
 //!   that does not inflate -> 1007, RSV1 on a control or continuation frame and similar framing
 //!   errors -> 1002): the layer queues a close frame with that code and a reason, flushes it,
@@ -25,6 +25,8 @@
 //!   [`io::ErrorKind::InvalidData`] error. Writes after that are dropped: nothing may follow a
 //!   close frame. The size limit applies to uncompressed messages as well (checked from the
 //!   frame headers before the payload arrives), so one mechanism gives 1009 in every case.
+//!
+//! Buffers start empty and are released when they drain.
 
 use std::io;
 use std::pin::Pin;
@@ -71,7 +73,7 @@ pub struct LayerClose {
 impl LayerClose {
     fn new(code: u16, reason: impl Into<String>) -> Self {
         let mut reason = reason.into();
-        reason.truncate(super::close_reason(&reason).len());
+        reason.truncate(frame::close_reason(&reason).len());
         LayerClose { code, reason }
     }
 }
