@@ -25,8 +25,8 @@ use crate::engine::events::{
     Timings,
 };
 use crate::protocol::close_reason;
-use crate::protocol::deflate::{DeflateStream, Role};
 use crate::protocol::handshake::{self, RequestSpec, Transport, UpgradeOutcome};
+use crate::protocol::wire::{Role, WireStream};
 use crate::redact;
 use crate::state::store::StoreMsg;
 
@@ -474,7 +474,7 @@ impl Session {
     ) -> AttemptEnd {
         let settings = self.shared.settings.clone();
         let max = settings.max_message_size;
-        let layer = DeflateStream::new(
+        let layer = WireStream::new(
             transport,
             Role::Client,
             agreement.deflate,
@@ -645,7 +645,7 @@ impl Session {
         &mut self,
         ws: &mut WebSocketStream<S>,
         e: &WsError,
-        layer_state: &crate::protocol::deflate::LayerCloseHandle,
+        layer_state: &crate::protocol::wire::LayerCloseHandle,
         closing: &mut Option<(u16, String, Initiator)>,
     ) -> String
     where
