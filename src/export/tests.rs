@@ -94,6 +94,7 @@ fn every_kind() -> Vec<Event> {
             initiator: Initiator::Server,
             clean: true,
             uptime_ms: None,
+            peer_code: None,
         }),
         EventKind::Error {
             kind: ErrorKind::Connect,
@@ -477,6 +478,7 @@ fn summary_of_a_run() {
             initiator: Initiator::Server,
             clean: true,
             uptime_ms: Some(3),
+            peer_code: None,
         }),
         EventKind::Backoff(BackoffInfo {
             attempt: 6,
