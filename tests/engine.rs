@@ -88,6 +88,11 @@ async fn every_close_code_is_recorded_as_the_server_sent_it() {
             "{c}"
         );
         assert!(c["uptime_ms"].is_u64(), "{c}");
+        assert_eq!(c["clean"], true, "{c}");
+        assert!(
+            c.get("peer_code").is_none(),
+            "valid codes have no peer_code: {c}"
+        );
     }
     server.shutdown().await;
 }
