@@ -91,6 +91,10 @@ pub struct CloseInfo {
     pub clean: bool,
     /// How long the connection was open, if it ever opened.
     pub uptime_ms: Option<u64>,
+    /// The code the peer sent when it may not be on the wire (RFC 6455 section 7.4); the
+    /// record then says 1002 from the client, which failed the connection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_code: Option<u16>,
 }
 
 /// Why a retry was scheduled (or refused).

@@ -7,6 +7,7 @@
 //! ```
 
 pub mod backoff;
+pub mod close;
 pub mod counters;
 pub mod events;
 pub mod session;

@@ -286,6 +286,7 @@ fn session(i: usize, now: DateTime<Utc>) -> (SessionView, CounterValues) {
                 initiator: Initiator::Server,
                 clean: true,
                 uptime_ms,
+                peer_code: None,
             };
             let view = SessionView {
                 state: SessionState::Waiting,
@@ -384,6 +385,7 @@ fn session(i: usize, now: DateTime<Utc>) -> (SessionView, CounterValues) {
                     initiator: Initiator::Local,
                     clean: false,
                     uptime_ms: Some(8_200),
+                    peer_code: None,
                 }),
                 timeline: VecDeque::from([first, second]),
                 ..base
@@ -424,6 +426,7 @@ fn session(i: usize, now: DateTime<Utc>) -> (SessionView, CounterValues) {
                     initiator: Initiator::Client,
                     clean: true,
                     uptime_ms: Some(2),
+                    peer_code: None,
                 }),
                 ended_why: Some(
                     "closed with 1010 Mandatory Extension: a retry does not fix a missing \
