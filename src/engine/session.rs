@@ -17,18 +17,17 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message, error::ProtocolE
 use url::Url;
 
 use crate::codes::Registry;
-use crate::config::SessionSettings;
 use crate::engine::backoff::{self, Advice, BackoffConfig, Decision};
 use crate::engine::counters::SessionCounters;
 use crate::engine::events::{
     BackoffInfo, Cause, CloseInfo, DelayKind, ErrorKind, Event, EventKind, Initiator, SessionId,
-    Timings,
+    SessionMsg, Timings,
 };
+use crate::engine::settings::SessionSettings;
 use crate::protocol::close_reason;
 use crate::protocol::deflate::{DeflateStream, Role};
 use crate::protocol::handshake::{self, RequestSpec, Transport, UpgradeOutcome};
 use crate::redact;
-use crate::state::store::StoreMsg;
 
 /// What the supervisor tells one session.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,7 +52,7 @@ pub struct Shared {
     pub backoff: BackoffConfig,
     pub tls: Option<TlsConnector>,
     pub registry: Arc<Registry>,
-    pub store: mpsc::Sender<StoreMsg>,
+    pub events: mpsc::Sender<SessionMsg>,
 }
 
 /// One session's identity.
@@ -148,7 +147,13 @@ impl Session {
             session: self.spec.id,
             kind,
         };
-        if self.shared.store.send(StoreMsg::Event(ev)).await.is_err() {
+        if self
+            .shared
+            .events
+            .send(SessionMsg::Event(ev))
+            .await
+            .is_err()
+        {
             self.orphaned = true;
         }
     }
