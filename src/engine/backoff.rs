@@ -405,8 +405,8 @@ pub fn parse_restart_range(s: &str) -> Result<(Duration, Duration), String> {
     let (a, b) = s.split_once('-').ok_or_else(|| {
         format!("invalid restart delay range '{s}' (expected MIN-MAX, e.g. 5s-30s)")
     })?;
-    let lo = crate::cli::parse_duration(a)?;
-    let hi = crate::cli::parse_duration(b)?;
+    let lo = crate::units::parse_duration(a)?;
+    let hi = crate::units::parse_duration(b)?;
     if lo > hi {
         return Err(format!(
             "invalid restart delay range '{s}': the minimum is larger than the maximum"

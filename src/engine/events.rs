@@ -2,11 +2,25 @@
 //! supervisor (commands). Nothing here does I/O; everything is `Clone` and serialisable so the
 //! export writer can write it as is.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use crate::protocol::error::ErrorKind;
 pub use crate::protocol::handshake::{HandshakeInfo, Timings};
+use crate::engine::counters::SessionCounters;
+
+/// What the engine emits, in order, on the one bounded channel it is given.
+#[derive(Debug)]
+pub enum SessionMsg {
+    /// A session's counters, sent by the supervisor before the session starts.
+    Register {
+        id: SessionId,
+        counters: Arc<SessionCounters>,
+    },
+    Event(Event),
+}
 
 /// Stable session id, unique for the life of the process. Shown as `s<id>`.
 pub type SessionId = u64;
@@ -126,7 +140,6 @@ pub enum DelayKind {
 /// Jitter strategy (AWS Architecture Blog, "Exponential Backoff And Jitter").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[derive(clap::ValueEnum)]
 pub enum Jitter {
     /// random(0, window)
     #[default]

@@ -17,16 +17,15 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role as WsRole, WebSo
 use url::Url;
 
 use crate::codes::Registry;
-use crate::config::SessionSettings;
 use crate::engine::backoff::{self, Advice, BackoffConfig, DecideInput, Decision};
 use crate::engine::close::{self, CloseTracker, CloseWhy, Input, OurClose, PeerFrame, Step};
 use crate::engine::counters::SessionCounters;
 use crate::engine::events::{
-    BackoffInfo, Cause, DelayKind, ErrorKind, Event, EventKind, SessionId, Timings,
+    BackoffInfo, Cause, DelayKind, ErrorKind, Event, EventKind, SessionId, SessionMsg, Timings,
 };
+use crate::engine::settings::SessionSettings;
 use crate::protocol::handshake::{self, RequestSpec, Transport, UpgradeOutcome};
 use crate::protocol::wire::{Role, WireStream};
-use crate::state::store::StoreMsg;
 
 /// What the supervisor tells one session.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,7 +50,7 @@ pub struct Shared {
     pub backoff: BackoffConfig,
     pub tls: Option<TlsConnector>,
     pub registry: Arc<Registry>,
-    pub store: mpsc::Sender<StoreMsg>,
+    pub events: mpsc::Sender<SessionMsg>,
 }
 
 /// One session's identity.
@@ -142,7 +141,13 @@ impl Session {
             session: self.spec.id,
             kind,
         };
-        if self.shared.store.send(StoreMsg::Event(ev)).await.is_err() {
+        if self
+            .shared
+            .events
+            .send(SessionMsg::Event(ev))
+            .await
+            .is_err()
+        {
             self.orphaned = true;
         }
     }

@@ -542,23 +542,6 @@ fn summary_of_a_run() {
 }
 
 #[test]
-fn replay_rejects_csv_and_reads_jsonl() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let csv_path = dir.path().join("run.csv");
-    write_all(&csv_path, &every_kind());
-    let err = run_replay(&crate::cli::ReplayArgs {
-        file: csv_path.clone(),
-    })
-    .expect_err("csv is not replayable");
-    assert!(err.to_string().contains(".jsonl"), "{err}");
-
-    let jsonl_path = dir.path().join("run.jsonl");
-    write_all(&jsonl_path, &every_kind());
-    let code = run_replay(&crate::cli::ReplayArgs { file: jsonl_path }).expect("replay works");
-    assert_eq!(code, ExitCode::SUCCESS);
-}
-
-#[test]
 fn peer_code_is_exported_only_when_the_peer_sent_an_invalid_code() {
     let closed = |peer_code: Option<u16>| Event {
         ts: t(0),
