@@ -579,3 +579,30 @@ pub fn render(
     let Ok(_) = terminal.draw(|f| crate::tui::ui::draw(f, snap, &app.view));
     buffer_lines(terminal.backend().buffer())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::events::SessionState;
+
+    #[test]
+    fn fifty_sessions_cover_every_state_and_the_storm_has_a_herd() {
+        let snap = snapshot(50);
+        for state in SessionState::ALL {
+            assert!(
+                snap.totals.by_state[state.index()] > 0,
+                "no session is {}",
+                state.as_str()
+            );
+        }
+        assert!(snap.sessions.iter().any(|s| s.paused));
+        assert_eq!(snap.now, now());
+        assert!(snap.storm.lockstep.is_some_and(|l| l > 0.9));
+        assert!(
+            snap.storm
+                .seconds
+                .iter()
+                .any(|s| s.closes.contains_key(&1013))
+        );
+    }
+}
