@@ -135,15 +135,13 @@ async fn run_engine(
     if headless {
         return crate::headless::run(rt, duration, registry).await;
     }
-    // One registry for the life of the process: the TUI borrows it for 'static.
-    let registry: &'static Registry = Box::leak(Box::new((*registry).clone()));
     let opts = crate::tui::TuiOptions {
         fps,
         lang,
         keys,
         color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         title,
-        registry: Some(registry),
+        registry,
     };
     run_tui(rt, opts, duration).await
 }

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::engine::counters::SessionCounters;
 pub use crate::protocol::error::ErrorKind;
 pub use crate::protocol::handshake::{HandshakeInfo, Timings};
-use crate::engine::counters::SessionCounters;
 
 /// What the engine emits, in order, on the one bounded channel it is given.
 #[derive(Debug)]
