@@ -255,8 +255,8 @@ fn lang_from_locale() {
         Lang::from_locale(None, Some("fr_BE"), Some("en_US")),
         Lang::Fr
     );
-    assert_eq!(Lang::resolve(Some(LangArg::Fr)), Lang::Fr);
-    assert_eq!(Lang::resolve(Some(LangArg::En)), Lang::En);
+    assert_eq!(Lang::resolve(Some(Lang::Fr)), Lang::Fr);
+    assert_eq!(Lang::resolve(Some(Lang::En)), Lang::En);
 }
 
 #[test]

@@ -203,11 +203,17 @@ pub async fn open_transport(
     })?;
     let t2 = Instant::now();
     let stream = connector.connect(name, tcp).await.map_err(|e| {
-        ConnectError::new(
-            ErrorKind::Tls,
-            format!("TLS handshake with {bare} failed: {e}"),
-            *timings,
-        )
+        // A refused certificate or TLS setup (a rustls error) fails every attempt the same way;
+        // a reset or an early end of stream during the handshake is a network problem.
+        let refused = e
+            .get_ref()
+            .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some());
+        let (kind, what) = if refused {
+            (ErrorKind::Tls, "failed")
+        } else {
+            (ErrorKind::Io, "was interrupted")
+        };
+        ConnectError::new(kind, format!("TLS handshake with {bare} {what}: {e}"), *timings)
     })?;
     timings.tls = Some(ms(t2.elapsed()));
     Ok(Transport::Tls(Box::new(stream)))

@@ -377,12 +377,7 @@ impl App {
 
 /// One or two close codes (0-4999).
 pub fn parse_codes(input: &str) -> Result<(u16, Option<u16>), String> {
-    let parse = |s: &str| -> Result<u16, String> {
-        match s.parse::<u16>() {
-            Ok(c) if c <= 4999 => Ok(c),
-            _ => Err(format!("invalid close code '{s}' (0-4999)")),
-        }
-    };
+    let parse = |s: &str| crate::codes::parse_code(s).map_err(|e| e.to_string());
     let parts: Vec<&str> = input.split_whitespace().collect();
     match parts.as_slice() {
         [a] => Ok((parse(a)?, None)),
