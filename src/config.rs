@@ -444,8 +444,8 @@ impl Config {
         cfg.fps = args.fps.or(file.ui.fps).unwrap_or(10).clamp(1, 60);
         cfg.lang = args.lang.or(file.ui.lang);
         cfg.keys = file.keys;
-        cfg.app_codes = crate::codes::app_codes_from_table(&file.codes)
-            .map_err(|e| invalid(e.to_string()))?;
+        cfg.app_codes =
+            crate::codes::app_codes_from_table(&file.codes).map_err(|e| invalid(e.to_string()))?;
         cfg.profile = match args.profile.as_deref().or(file.profile.as_deref()) {
             Some(name) => {
                 Some(crate::codes::check_profile(name).map_err(|e| invalid(e.to_string()))?)

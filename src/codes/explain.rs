@@ -306,23 +306,50 @@ fn localise_source(s: &str, lang: Lang) -> String {
             "tungstenite 0.30 source (answers codes it does not know with 1002)",
             "code source de tungstenite 0.30 (répond par 1002 aux codes inconnus)",
         ),
-        ("(\"Reserved\", no MUST NOT)", "(« Reserved », sans interdiction)"),
-        ("(MUST NOT be set in a close frame)", "(interdit dans une trame de fermeture)"),
+        (
+            "(\"Reserved\", no MUST NOT)",
+            "(« Reserved », sans interdiction)",
+        ),
+        (
+            "(MUST NOT be set in a close frame)",
+            "(interdit dans une trame de fermeture)",
+        ),
         (
             "(first reconnect delay random, 0-5 s, then backoff)",
             "(premier délai aléatoire de 0 à 5 s, puis croissant)",
         ),
         ("(extension negotiation)", "(négociation des extensions)"),
-        ("errata ID 3227 (either endpoint may send 1011)", "errata 3227 (1011 envoyable par les deux extrémités)"),
+        (
+            "errata ID 3227 (either endpoint may send 1011)",
+            "errata 3227 (1011 envoyable par les deux extrémités)",
+        ),
         ("hybi list,", "liste hybi,"),
-        ("(IANA's reference: random 5-30 s delay)", "(référence de l'IANA : délai aléatoire de 5 à 30 s)"),
-        ("(IANA's reference: other IP, or user action)", "(référence de l'IANA : autre IP, ou action de l'utilisateur)"),
+        (
+            "(IANA's reference: random 5-30 s delay)",
+            "(référence de l'IANA : délai aléatoire de 5 à 30 s)",
+        ),
+        (
+            "(IANA's reference: other IP, or user action)",
+            "(référence de l'IANA : autre IP, ou action de l'utilisateur)",
+        ),
         ("(IANA's reference)", "(référence de l'IANA)"),
-        ("Spring Framework CloseStatus.SERVICE_OVERLOAD javadoc", "javadoc de CloseStatus.SERVICE_OVERLOAD (Spring Framework)"),
+        (
+            "Spring Framework CloseStatus.SERVICE_OVERLOAD javadoc",
+            "javadoc de CloseStatus.SERVICE_OVERLOAD (Spring Framework)",
+        ),
         ("(raw 1014 recorded)", "(1014 brut enregistré)"),
-        ("(codes above 4999 are not defined)", "(aucun code défini au-delà de 4999)"),
-        ("wsmon tests/engine.rs and tests/interop.rs", "tests de wsmon tests/engine.rs et tests/interop.rs"),
-        ("(documented reconnect column)", "(colonne « Reconnect » documentée)"),
+        (
+            "(codes above 4999 are not defined)",
+            "(aucun code défini au-delà de 4999)",
+        ),
+        (
+            "wsmon tests/engine.rs and tests/interop.rs",
+            "tests de wsmon tests/engine.rs et tests/interop.rs",
+        ),
+        (
+            "(documented reconnect column)",
+            "(colonne « Reconnect » documentée)",
+        ),
     ];
     let mut out = s.to_string();
     for (en, fr) in FR_WORDS {
@@ -380,8 +407,22 @@ pub fn render_one_at(reg: &Registry, code: u16, lang: Lang, color: bool, width: 
         None,
         color,
     );
-    row(&mut out, width, w.sent_by, entry.sender().label(lang), None, color);
-    row(&mut out, width, w.on_wire, wire_value(&entry, lang), None, color);
+    row(
+        &mut out,
+        width,
+        w.sent_by,
+        entry.sender().label(lang),
+        None,
+        color,
+    );
+    row(
+        &mut out,
+        width,
+        w.on_wire,
+        wire_value(&entry, lang),
+        None,
+        color,
+    );
     let advice = entry.retry_advice();
     row(
         &mut out,
@@ -788,8 +829,15 @@ pub fn render_all_at(reg: &Registry, lang: Lang, color: bool, width: usize) -> S
         }
     }
     // The name column takes what the others leave, at least 12 characters.
-    let others: usize = widths.iter().enumerate().filter(|(i, _)| *i != 1).map(|(_, w)| w).sum();
-    let room = width.saturating_sub(others + 2 * (widths.len() - 1)).max(12);
+    let others: usize = widths
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 1)
+        .map(|(_, w)| w)
+        .sum();
+    let room = width
+        .saturating_sub(others + 2 * (widths.len() - 1))
+        .max(12);
     widths[1] = widths[1].min(room);
     let mut out = Vec::new();
     let header_line = headers
@@ -1272,5 +1320,112 @@ mod tests {
         let line = one_line(&err);
         assert!(!line.contains('\n') && !line.contains('^'), "{line}");
         assert!(line.contains("line 1"), "{line}");
+    }
+
+    #[test]
+    fn all_fits_80_columns_in_both_languages_and_follows_wider_terminals() {
+        let reg = app_registry();
+        for lang in [Lang::En, Lang::Fr] {
+            let text = render_all(&reg, lang, false);
+            for line in text.lines() {
+                assert!(super::super::wrap::len(line) <= 80, "{lang:?}: {line:?}");
+            }
+            let req = ExplainRequest {
+                all: true,
+                lang: Some(lang),
+                ..Default::default()
+            };
+            for width in [80, 120] {
+                let text = build_output(&req, false, width).expect("all");
+                assert!(text.lines().all(|l| super::super::wrap::len(l) <= width));
+            }
+            let wide = render_one_at(&reg, 1013, lang, false, 120);
+            assert!(
+                wide.lines().any(|l| super::super::wrap::len(l) > 80),
+                "{wide}"
+            );
+            assert!(wide.lines().all(|l| super::super::wrap::len(l) <= 120));
+        }
+        assert!(!render_all(&reg, Lang::Fr, false).contains("backoff"));
+    }
+
+    #[test]
+    fn french_seed_page_points_are_all_there() {
+        let req = ExplainRequest {
+            codes: vec!["1010".into(), "1013".into()],
+            lang: Some(Lang::Fr),
+            ..Default::default()
+        };
+        let text = build_output(&req, false, 80).expect("compare");
+        // Collapse the wrapping so phrases split across lines still match.
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        for point in [
+            "Extension obligatoire",
+            "Réessayer plus tard",
+            "une ou plusieurs extensions",
+            "dans la réponse à la poignée de main",
+            "permessage-deflate",
+            "Sec-WebSocket-Extensions",
+            "Activez l'extension sur le serveur",
+            "facultative côté client",
+            "surchargé",
+            "Contrairement à 1012, il ne s'agit pas d'un redémarrage",
+            "commencer à 1 seconde, doubler à chaque tentative",
+            "passez à l'échelle horizontalement",
+            "réduisez le nombre de connexions simultanées",
+            "capacité du serveur",
+            "Différences clés",
+            "Quand utiliser lequel",
+            "Quand vous le voyez",
+            "Comment résoudre",
+        ] {
+            assert!(flat.contains(point), "{point:?} missing from:\n{text}");
+        }
+        for english in ["backoff (", "never (", "IANA registry", "Protocol error"] {
+            assert!(!flat.contains(english), "{english:?} left in:\n{text}");
+        }
+        assert!(text.lines().all(|l| super::super::wrap::len(l) <= 80));
+    }
+
+    #[test]
+    fn comparisons_of_many_codes_and_json_keep_differences() {
+        let req = |codes: &[&str], json: bool| ExplainRequest {
+            codes: codes.iter().map(|c| c.to_string()).collect(),
+            lang: Some(Lang::En),
+            json,
+            ..Default::default()
+        };
+        let three = build_output(&req(&["1000", "1001", "1013"], false), false, 80).expect("3");
+        assert_eq!(
+            three.matches("\n──").count() + usize::from(three.starts_with("──")),
+            2
+        );
+        let json = build_output(&req(&["1010", "1013"], true), false, 80).expect("json");
+        let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+        let differs = v[0]["differs_in"].as_array().expect("differences");
+        for f in ["category", "sender", "retry"] {
+            assert!(differs.iter().any(|d| d == f), "{f} in {differs:?}");
+        }
+        assert!(v[0]["sources"].as_array().is_some_and(|s| !s.is_empty()));
+        // 1010 is not a protocol error.
+        let cmp = render_compare(Registry::builtin(), 1010, 1013, Lang::En, false);
+        assert!(!cmp.contains("\"Protocol error\""), "{cmp}");
+    }
+
+    #[test]
+    fn http_statuses_explain_what_the_policy_does() {
+        for status in super::super::http::known() {
+            for lang in [Lang::En, Lang::Fr] {
+                let text = super::super::http::render_status(status, lang, false, 80);
+                assert!(
+                    text.lines().all(|l| super::super::wrap::len(l) <= 80),
+                    "{text}"
+                );
+                let advice = super::super::http::retry_advice(status);
+                assert!(text.contains(advice.label(lang)), "{status}: {text}");
+            }
+        }
+        assert_eq!(super::super::http::retry_advice(503), RetryAdvice::Backoff);
+        assert_eq!(super::super::http::retry_advice(401), RetryAdvice::Never);
     }
 }

@@ -228,7 +228,9 @@ pub fn retry_advice(status: u16) -> RetryAdvice {
 pub fn parse_status(input: &str) -> Result<u16, CodesError> {
     match input.trim().parse::<u16>() {
         Ok(s) if (100..=599).contains(&s) => Ok(s),
-        _ => Err(CodesError::InvalidStatus(crate::redact::escape_control(input))),
+        _ => Err(CodesError::InvalidStatus(crate::redact::escape_control(
+            input,
+        ))),
     }
 }
 
@@ -254,8 +256,7 @@ fn texts(status: u16, lang: Lang) -> [String; 3] {
             "Toute réponse autre que 101 signifie que le serveur n'a pas accepté l'upgrade \
              (RFC 6455, section 4.1)."
                 .to_string(),
-            "Lisez le corps et les en-têtes de la réponse, et les journaux du serveur."
-                .to_string(),
+            "Lisez le corps et les en-têtes de la réponse, et les journaux du serveur.".to_string(),
         ],
     }
 }
@@ -321,7 +322,12 @@ pub fn render_status(status: u16, lang: Lang, color: bool, width: usize) -> Stri
         }
     };
     let mut out = vec![bold(&format!("HTTP {status}  {name}"))];
-    out.extend(wrap(advice.label(lang), width, &pad(l_retry, 15), &" ".repeat(15)));
+    out.extend(wrap(
+        advice.label(lang),
+        width,
+        &pad(l_retry, 15),
+        &" ".repeat(15),
+    ));
     for (i, src) in sources(lang).iter().enumerate() {
         let label = if i == 0 { l_src } else { "" };
         out.extend(wrap(src, width, &pad(label, 15), &" ".repeat(15)));

@@ -514,7 +514,10 @@ pub struct Registry {
 
 /// Well-known protocols whose close codes ship with wsmon (`--profile NAME`).
 pub const PROFILES: [(&str, &str); 2] = [
-    ("discord", include_str!("../../assets/profiles/discord.toml")),
+    (
+        "discord",
+        include_str!("../../assets/profiles/discord.toml"),
+    ),
     (
         "graphql-ws",
         include_str!("../../assets/profiles/graphql-ws.toml"),
@@ -550,10 +553,16 @@ impl Registry {
         for raw in file.entry {
             let code = raw.code;
             if !(APP_RANGE.0..=APP_RANGE.1).contains(&code) {
-                return Err(CodesError::Profile(key, format!("code {code} is not 4000-4999")));
+                return Err(CodesError::Profile(
+                    key,
+                    format!("code {code} is not 4000-4999"),
+                ));
             }
             if raw.sources.is_empty() {
-                return Err(CodesError::Profile(key, format!("code {code} has no source")));
+                return Err(CodesError::Profile(
+                    key,
+                    format!("code {code} has no source"),
+                ));
             }
             let title = &file.profile.title;
             let texts = |t: RawProfileTexts, lang: Lang| Texts {

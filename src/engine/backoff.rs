@@ -476,15 +476,16 @@ fn status_advice(status: u16) -> (Advice, Option<String>) {
 
 fn error_advice(kind: ErrorKind) -> (Advice, Option<String>) {
     let why = match kind {
-        ErrorKind::Dns
-        | ErrorKind::Connect
-        | ErrorKind::Timeout
-        | ErrorKind::Io => return (Advice::Backoff, None),
+        ErrorKind::Dns | ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::Io => {
+            return (Advice::Backoff, None);
+        }
         // One rule, owned by the knowledge base's 1015 entry: a refused certificate or TLS
         // setup is not retried (interrupted TLS handshakes are reported as `Io`).
         ErrorKind::Tls => match default_advice(1015) {
-            Advice::Never => "the TLS handshake was refused (certificate or TLS setup); \
-                              retrying will not help",
+            Advice::Never => {
+                "the TLS handshake was refused (certificate or TLS setup); \
+                              retrying will not help"
+            }
             other => return (other, None),
         },
         ErrorKind::Url => "the URL cannot be used; fix it and start again",

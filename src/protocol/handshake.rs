@@ -213,7 +213,11 @@ pub async fn open_transport(
         } else {
             (ErrorKind::Io, "was interrupted")
         };
-        ConnectError::new(kind, format!("TLS handshake with {bare} {what}: {e}"), *timings)
+        ConnectError::new(
+            kind,
+            format!("TLS handshake with {bare} {what}: {e}"),
+            *timings,
+        )
     })?;
     timings.tls = Some(ms(t2.elapsed()));
     Ok(Transport::Tls(Box::new(stream)))
