@@ -661,11 +661,14 @@ impl Registry {
                 fr: raw.fr,
             };
             match (raw.code, raw.range) {
-                (Some(c), None) => {
-                    if codes.insert(c, data).is_some() {
+                (Some(c), None) => match codes.entry(c) {
+                    std::collections::btree_map::Entry::Occupied(_) => {
                         return Err(CodesError::Asset(format!("{what}: listed twice")));
                     }
-                }
+                    std::collections::btree_map::Entry::Vacant(slot) => {
+                        slot.insert(data);
+                    }
+                },
                 (None, Some([lo, hi])) => {
                     if lo > hi {
                         return Err(CodesError::Asset(format!("{what}: bad bounds")));
