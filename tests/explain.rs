@@ -301,7 +301,7 @@ fn bad_codes_exit_2_naming_the_range() {
         .arg("explain")
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("0-4999"));
+        .stderr(predicate::str::contains("0-65535"));
 }
 
 #[test]

@@ -710,9 +710,6 @@ mod tests {
                 kind: ErrorKind::Io,
             },
             Cause::Error {
-                kind: ErrorKind::Tls,
-            },
-            Cause::Error {
                 kind: ErrorKind::Timeout,
             },
             Cause::Status { status: 429 },
@@ -782,6 +779,12 @@ mod tests {
                     kind: ErrorKind::Url,
                 },
                 "URL",
+            ),
+            (
+                Cause::Error {
+                    kind: ErrorKind::Tls,
+                },
+                "TLS handshake was refused",
             ),
             (
                 Cause::Error {
