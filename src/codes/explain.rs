@@ -516,6 +516,9 @@ pub fn render_compare_at(
         let bad = if reg.lookup(a).is_none() { a } else { b };
         return format!("{}\n", CodesError::InvalidCode(bad.to_string()));
     };
+    if std::ptr::eq(ea.data, eb.data) && !ea.app_defined() && !eb.app_defined() {
+        return render_same_range(&ea, &eb, lang, color, width);
+    }
     let w = words(lang);
     let (la, lb) = (ea.code_label(), eb.code_label());
     let mut out = Vec::new();
@@ -702,9 +705,80 @@ pub fn render_compare_at(
         &mut out,
         width,
         lang,
-        (&format!("{la} ({})", ea.name(lang)), ea.send_when(lang)),
-        (&format!("{lb} ({})", eb.name(lang)), eb.send_when(lang)),
+        (&format!("{la} ({})", short_name(&ea, lang)), ea.send_when(lang)),
+        (&format!("{lb} ({})", short_name(&eb, lang)), eb.send_when(lang)),
     );
+    finish(out)
+}
+
+/// The name without the range in brackets, for labels that already name the code.
+fn short_name(e: &Entry<'_>, lang: Lang) -> String {
+    if e.app_defined() {
+        e.name(lang)
+    } else {
+        e.kb_name(lang).to_string()
+    }
+}
+
+/// Two codes explained by the same range entry: nothing tells them apart, so say so once and
+/// explain the range.
+fn render_same_range(
+    ea: &Entry<'_>,
+    eb: &Entry<'_>,
+    lang: Lang,
+    color: bool,
+    width: usize,
+) -> String {
+    let (la, lb) = (ea.code_label(), eb.code_label());
+    let (lo, hi) = ea.range.unwrap_or((0, 0));
+    let name = ea.kb_name(lang);
+    let note = match lang {
+        Lang::En => format!(
+            "{la} and {lb} are both in the range {lo}-{hi} ({name}) and have no entry of their \
+             own: nothing wsmon knows tells them apart. The sender gives each its meaning; \
+             name them in the config's [codes] table (or load a --profile) to compare them."
+        ),
+        Lang::Fr => format!(
+            "{la} et {lb} appartiennent tous deux à la plage {lo}-{hi} ({name}) et n'ont pas \
+             d'entrée propre : rien de ce que sait wsmon ne les distingue. C'est l'émetteur qui \
+             donne son sens à chacun ; nommez-les dans la table [codes] de la configuration \
+             (ou chargez un --profile) pour les comparer."
+        ),
+    };
+    let mut out = Vec::new();
+    let head = format!("{la} {} {lb}  {name} ({lo}-{hi})", words(lang).vs);
+    for line in wrap(&head, width, "", "  ") {
+        out.push(paint(&line, TITLE, color));
+    }
+    out.push(String::new());
+    out.extend(wrap(&note, width, "", ""));
+    out.push(String::new());
+    let mut s = finish(out);
+    s.push_str(&render_one_at_range(ea, lang, color, width));
+    s
+}
+
+/// The explanation of an entry's range, as `explain --all` lists it.
+fn render_one_at_range(e: &Entry<'_>, lang: Lang, color: bool, width: usize) -> String {
+    let w = words(lang);
+    let mut out = Vec::new();
+    let advice = e.retry_advice();
+    row(&mut out, width, w.category, e.category().label(lang), None, color);
+    row(&mut out, width, w.sent_by, e.sender().label(lang), None, color);
+    row(&mut out, width, w.on_wire, wire_value(e, lang), None, color);
+    row(&mut out, width, w.retry, advice.label(lang), Some(retry_style(advice)), color);
+    for (i, src) in sources(e, lang).iter().enumerate() {
+        let label = if i == 0 { w.defined_in } else { "" };
+        row(&mut out, width, label, src, None, color);
+    }
+    for (h, text) in [
+        (w.description, e.texts(lang).description.as_str()),
+        (w.when, e.when(lang)),
+        (w.fix, e.fix(lang)),
+    ] {
+        heading(&mut out, h, color);
+        paragraph(&mut out, width, text);
+    }
     finish(out)
 }
 

@@ -438,3 +438,24 @@ fn profiles_load_with_sources_and_retry_columns() {
     let both = Registry::build(Some("discord"), &app).expect("both");
     assert_eq!(both.name(4004), "Ours");
 }
+
+#[test]
+fn french_texts_use_french_words_for_the_retry_policy() {
+    for e in Registry::builtin().entries() {
+        for (field, text) in e.data.fr.fields() {
+            let words: String = text
+                .split_whitespace()
+                .filter(|w| !w.starts_with("--"))
+                .collect::<Vec<_>>()
+                .join(" ")
+                .replace("Exponential Backoff And Jitter", "");
+            for english in ["backoff", "jitter", "IANA registry", "retry"] {
+                assert!(
+                    !words.to_lowercase().contains(&english.to_lowercase()),
+                    "{} fr.{field} contains {english:?}",
+                    e.code_label()
+                );
+            }
+        }
+    }
+}
