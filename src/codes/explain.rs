@@ -705,8 +705,14 @@ pub fn render_compare_at(
         &mut out,
         width,
         lang,
-        (&format!("{la} ({})", short_name(&ea, lang)), ea.send_when(lang)),
-        (&format!("{lb} ({})", short_name(&eb, lang)), eb.send_when(lang)),
+        (
+            &format!("{la} ({})", short_name(&ea, lang)),
+            ea.send_when(lang),
+        ),
+        (
+            &format!("{lb} ({})", short_name(&eb, lang)),
+            eb.send_when(lang),
+        ),
     );
     finish(out)
 }
@@ -763,10 +769,31 @@ fn render_one_at_range(e: &Entry<'_>, lang: Lang, color: bool, width: usize) -> 
     let w = words(lang);
     let mut out = Vec::new();
     let advice = e.retry_advice();
-    row(&mut out, width, w.category, e.category().label(lang), None, color);
-    row(&mut out, width, w.sent_by, e.sender().label(lang), None, color);
+    row(
+        &mut out,
+        width,
+        w.category,
+        e.category().label(lang),
+        None,
+        color,
+    );
+    row(
+        &mut out,
+        width,
+        w.sent_by,
+        e.sender().label(lang),
+        None,
+        color,
+    );
     row(&mut out, width, w.on_wire, wire_value(e, lang), None, color);
-    row(&mut out, width, w.retry, advice.label(lang), Some(retry_style(advice)), color);
+    row(
+        &mut out,
+        width,
+        w.retry,
+        advice.label(lang),
+        Some(retry_style(advice)),
+        color,
+    );
     for (i, src) in sources(e, lang).iter().enumerate() {
         let label = if i == 0 { w.defined_in } else { "" };
         row(&mut out, width, label, src, None, color);
