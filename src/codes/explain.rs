@@ -10,7 +10,8 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
-use super::wrap::{WIDTH, pad, wrap};
+pub use super::wrap::WIDTH;
+use super::wrap::{pad, wrap};
 use super::{
     Category, CodesError, Entry, Lang, Registry, RetryAdvice, Sender, app_codes_from_toml,
     parse_code,

@@ -248,17 +248,22 @@ impl App {
                 self.view.cursor = 0;
             }
             Action::Explain => {
-                let code = match self.view.mode() {
+                let target = match self.view.mode() {
                     Mode::Explain => None,
-                    _ => self
-                        .view
-                        .selected_session(shown)
-                        .and_then(|s| s.last_close.as_ref())
-                        .map(|c| c.code),
+                    _ => self.view.selected_session(shown).and_then(|s| {
+                        // The last outcome decides: an HTTP status, else the last close.
+                        let last = s.timeline.iter().rev().find_map(|r| r.outcome);
+                        match last {
+                            Some(crate::state::snapshot::Outcome::Status { status }) => {
+                                Some(ExplainTarget::Http(status))
+                            }
+                            _ => s.last_close.as_ref().map(|c| ExplainTarget::One(c.code)),
+                        }
+                    }),
                 };
-                match code {
-                    Some(code) => {
-                        self.view.explain = Some(ExplainTarget::One(code));
+                match target {
+                    Some(target) => {
+                        self.view.explain = Some(target);
                         self.view.explain_scroll = 0;
                     }
                     None => self.open_prompt(PromptKind::Explain, String::new()),
@@ -267,7 +272,7 @@ impl App {
             Action::Compare => {
                 let first = match self.view.explain {
                     Some(ExplainTarget::One(a) | ExplainTarget::Compare(a, _)) => a,
-                    None => return out,
+                    Some(ExplainTarget::Http(_)) | None => return out,
                 };
                 self.open_prompt(PromptKind::Compare(first), String::new());
             }
@@ -375,14 +380,14 @@ impl App {
     }
 }
 
-/// One or two close codes (0-4999).
+/// One or two close codes (0-65535).
 pub fn parse_codes(input: &str) -> Result<(u16, Option<u16>), String> {
     let parse = |s: &str| crate::codes::parse_code(s).map_err(|e| e.to_string());
     let parts: Vec<&str> = input.split_whitespace().collect();
     match parts.as_slice() {
         [a] => Ok((parse(a)?, None)),
         [a, b] => Ok((parse(a)?, Some(parse(b)?))),
-        _ => Err("give one close code, or two to compare (0-4999)".to_string()),
+        _ => Err("give one close code, or two to compare (0-65535)".to_string()),
     }
 }
 
