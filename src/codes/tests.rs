@@ -459,3 +459,17 @@ fn french_texts_use_french_words_for_the_retry_policy() {
         }
     }
 }
+
+#[test]
+fn no_text_has_a_hyphen_split_by_the_line_continuation() {
+    for e in Registry::builtin().entries() {
+        for texts in [&e.data.en, &e.data.fr] {
+            for (field, text) in texts.fields() {
+                let bad = text
+                    .split(' ')
+                    .any(|w| w.ends_with('-') && w.len() > 1 && w != "--" && !w.starts_with("--"));
+                assert!(!bad, "{} {field}: {text}", e.code_label());
+            }
+        }
+    }
+}
