@@ -341,3 +341,17 @@ fn explain_http_and_profiles_from_the_command_line() {
     let text = stdout_of(&["6000"]);
     assert!(text.contains("Invalid (above 4999)"), "{text}");
 }
+
+#[test]
+fn the_config_profile_key_loads_a_profile_and_bad_names_exit_2() {
+    let f = config_file("profile = \"graphql-ws\"\n");
+    let path = f.path().to_str().expect("utf-8 path");
+    let text = stdout_of(&["-c", path, "4401"]);
+    assert!(text.starts_with("4401 Unauthorized"), "{text}");
+    assert!(text.contains("shouldRetryConnectOrThrow"), "{text}");
+    wsmon()
+        .args(["explain", "4004", "--profile", "slack"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown profile"));
+}
