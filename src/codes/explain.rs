@@ -296,7 +296,7 @@ fn localise_source(s: &str, lang: Lang) -> String {
     if lang == Lang::En {
         return s.to_string();
     }
-    const FR_WORDS: [(&str, &str); 18] = [
+    const FR_WORDS: [(&str, &str); 19] = [
         (
             "IANA registry: WebSocket Close Code Number Registry",
             "registre IANA des codes de fermeture WebSocket",
@@ -348,9 +348,10 @@ fn localise_source(s: &str, lang: Lang) -> String {
             "tests de wsmon tests/engine.rs et tests/interop.rs",
         ),
         (
-            "(documented reconnect column)",
-            "(colonne « Reconnect » documentée)",
+            ", documented reconnect column)",
+            ", colonne « Reconnect » documentée)",
         ),
+        (" and src/common.ts", " et src/common.ts"),
     ];
     let mut out = s.to_string();
     for (en, fr) in FR_WORDS {

@@ -564,22 +564,24 @@ impl Registry {
                     format!("code {code} has no source"),
                 ));
             }
-            let title = &file.profile.title;
+            let (title, title_fr) = (&file.profile.title, &file.profile.title_fr);
             let texts = |t: RawProfileTexts, lang: Lang| Texts {
                 name: t.name,
                 description: t.description,
                 when: match lang {
                     Lang::En => format!("A {title} server closed the connection with this code."),
-                    Lang::Fr => format!("Un serveur {title} a fermé la connexion avec ce code."),
+                    Lang::Fr => {
+                        format!("Un serveur de {title_fr} a fermé la connexion avec ce code.")
+                    }
                 },
                 fix: match lang {
                     Lang::En => format!("Read the {title} documentation for this code."),
-                    Lang::Fr => format!("Lisez la documentation de {title} pour ce code."),
+                    Lang::Fr => format!("Lisez la documentation de {title_fr} pour ce code."),
                 },
                 retry_why: t.retry_why,
                 send_when: match lang {
                     Lang::En => format!("Defined by {title}: only its servers send it."),
-                    Lang::Fr => format!("Défini par {title} : seuls ses serveurs l'envoient."),
+                    Lang::Fr => format!("Défini par {title_fr} : seuls ses serveurs l'envoient."),
                 },
             };
             let data = EntryData {
@@ -954,6 +956,8 @@ struct RawProfileMeta {
     #[allow(dead_code)]
     name: String,
     title: String,
+    /// The title in French ("la passerelle Discord").
+    title_fr: String,
 }
 
 #[derive(Deserialize)]
