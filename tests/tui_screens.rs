@@ -556,8 +556,8 @@ const EXPLAIN_100X30: &str = r#"
 |s4  /echo │ On the wire    yes                                                           │us   2.81 |
 |s5  /echo │ Retry advice   backoff                                                       │     -    |
 |s6  /overl│ Sources        IANA registry: WebSocket Close Code Number Registry           │     0.55 |
-|s7  /overl│                hybi list, msg09649 (IANA's reference: other IP, or user      │     0.55 |
-|s8  /overl│                action)                                                       │     0.55 |
+|s7  /overl│                hybi list, msg09670 (IANA's reference, shared with 1012:      │     0.55 |
+|s8  /overl│                other IP, or user action)                                     │     0.55 |
 |s9  /flaky│                Spring Framework CloseStatus.SERVICE_OVERLOAD javadoc         │     -    |
 |s10 /stric│                                                                              │     -    |
 |s11 /echo │ Description                                                                  │us   2.81 |

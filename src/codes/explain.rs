@@ -330,8 +330,8 @@ fn localise_source(s: &str, lang: Lang) -> String {
             "(référence de l'IANA : délai aléatoire de 5 à 30 s)",
         ),
         (
-            "(IANA's reference: other IP, or user action)",
-            "(référence de l'IANA : autre IP, ou action de l'utilisateur)",
+            "(IANA's reference, shared with 1012: other IP, or user action)",
+            "(référence de l'IANA, commune avec 1012 : autre IP, ou action de l'utilisateur)",
         ),
         ("(IANA's reference)", "(référence de l'IANA)"),
         (
