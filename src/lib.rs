@@ -17,5 +17,6 @@ pub mod redact;
 pub mod server;
 pub mod signal;
 pub mod state;
+pub mod thresholds;
 pub mod tui;
 pub mod units;

@@ -10,6 +10,7 @@ pub mod backoff;
 pub mod counters;
 pub mod events;
 pub mod session;
+pub mod shard;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -3,6 +3,7 @@
 pub mod deflate;
 pub mod extensions;
 pub mod handshake;
+pub mod proxy;
 pub mod url;
 
 /// A close frame's reason is at most 123 bytes of UTF-8 (RFC 6455 section 5.5: 125 bytes of
