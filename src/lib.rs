@@ -12,6 +12,7 @@ pub mod config;
 pub mod engine;
 pub mod export;
 pub mod headless;
+pub mod metrics;
 pub mod protocol;
 pub mod redact;
 pub mod server;

@@ -164,7 +164,9 @@ pub fn parse(expr: &str) -> Result<Threshold, ThresholdError> {
         .unwrap_or(expr.len());
     let name = &expr[..name_end];
     if name.is_empty() {
-        return Err(invalid("expected a metric name, as in open_ratio<0.99".into()));
+        return Err(invalid(
+            "expected a metric name, as in open_ratio<0.99".into(),
+        ));
     }
     let mut rest = &expr[name_end..];
     let mut labels: Vec<(&str, &str)> = Vec::new();
@@ -173,9 +175,9 @@ pub fn parse(expr: &str) -> Result<Threshold, ThresholdError> {
             .find('}')
             .ok_or_else(|| invalid("'{' without a closing '}'".into()))?;
         for pair in after[..close].split(',').filter(|p| !p.trim().is_empty()) {
-            let (k, v) = pair
-                .split_once('=')
-                .ok_or_else(|| invalid(format!("label '{}' needs a value: name=value", pair.trim())))?;
+            let (k, v) = pair.split_once('=').ok_or_else(|| {
+                invalid(format!("label '{}' needs a value: name=value", pair.trim()))
+            })?;
             labels.push((k.trim(), v.trim().trim_matches('"')));
         }
         rest = &after[close + 1..];
@@ -270,21 +272,27 @@ fn metric(name: &str, labels: &[(&str, &str)]) -> Result<Metric, Option<String>>
             code: number("code")?,
             initiator: label("initiator")
                 .map(|v| {
-                    INITIATORS.into_iter().find(|i| i.as_str() == v).ok_or_else(|| {
-                        Some(format!(
-                            "initiator={v}: expected one of server, client, local"
-                        ))
-                    })
+                    INITIATORS
+                        .into_iter()
+                        .find(|i| i.as_str() == v)
+                        .ok_or_else(|| {
+                            Some(format!(
+                                "initiator={v}: expected one of server, client, local"
+                            ))
+                        })
                 })
                 .transpose()?,
         },
         "errors" => Metric::Errors {
             kind: label("kind")
                 .map(|v| {
-                    ERROR_KINDS.into_iter().find(|k| k.as_str() == v).ok_or_else(|| {
-                        let names: Vec<&str> = ERROR_KINDS.iter().map(|k| k.as_str()).collect();
-                        Some(format!("kind={v}: expected one of {}", names.join(", ")))
-                    })
+                    ERROR_KINDS
+                        .into_iter()
+                        .find(|k| k.as_str() == v)
+                        .ok_or_else(|| {
+                            let names: Vec<&str> = ERROR_KINDS.iter().map(|k| k.as_str()).collect();
+                            Some(format!("kind={v}: expected one of {}", names.join(", ")))
+                        })
                 })
                 .transpose()?,
         },
@@ -339,9 +347,17 @@ fn value(s: &str, unit: Unit) -> Result<f64, String> {
         ("%", Unit::Ratio) => 0.01,
         ("ms", Unit::Millis) => 1.0,
         ("s", Unit::Millis) => 1000.0,
-        (u, Unit::Ratio) => return Err(format!("unit '{u}' does not fit a ratio (use 0.99 or 99%)")),
-        (u, Unit::Millis) => return Err(format!("unit '{u}' does not fit a duration (use ms or s)")),
-        (u, _) => return Err(format!("unit '{u}' does not fit a count (write a plain number)")),
+        (u, Unit::Ratio) => {
+            return Err(format!("unit '{u}' does not fit a ratio (use 0.99 or 99%)"));
+        }
+        (u, Unit::Millis) => {
+            return Err(format!("unit '{u}' does not fit a duration (use ms or s)"));
+        }
+        (u, _) => {
+            return Err(format!(
+                "unit '{u}' does not fit a count (write a plain number)"
+            ));
+        }
     };
     Ok(n * scale)
 }
@@ -510,7 +526,10 @@ mod tests {
         );
         assert_eq!((t.op, t.value), (Op::Ge, 10.0));
         let t = p("handshake_p99>500ms");
-        assert_eq!((t.metric, t.value), (Metric::HandshakePercentile(99), 500.0));
+        assert_eq!(
+            (t.metric, t.value),
+            (Metric::HandshakePercentile(99), 500.0)
+        );
         assert_eq!(p("handshake_p95>0.5s").value, 500.0);
         assert_eq!(p("handshake_p50>20").value, 20.0);
         assert_eq!(p("attempts_per_s>200").metric, Metric::AttemptsPerS);
@@ -542,7 +561,10 @@ mod tests {
         ] {
             assert_eq!(p(s).op, op, "{s}");
         }
-        assert_eq!(p("  closes{ code = 1000 } == 3 ").expr, "closes{ code = 1000 } == 3");
+        assert_eq!(
+            p("  closes{ code = 1000 } == 3 ").expr,
+            "closes{ code = 1000 } == 3"
+        );
     }
 
     #[test]
@@ -551,7 +573,10 @@ mod tests {
         assert!(matches!(&e, ThresholdError::UnknownMetric { name, .. } if name == "open_rate"));
         assert!(e.to_string().contains("unknown metric 'open_rate'"), "{e}");
         let e = parse("gave_up=>0").expect_err("unknown operator");
-        assert!(matches!(&e, ThresholdError::UnknownOperator { op, .. } if op == "=>"), "{e}");
+        assert!(
+            matches!(&e, ThresholdError::UnknownOperator { op, .. } if op == "=>"),
+            "{e}"
+        );
         let e = parse("gave_up=0").expect_err("single =");
         assert!(e.to_string().contains("unknown operator '='"), "{e}");
         let e = parse("gave_up ~ 0").expect_err("tilde");
@@ -568,7 +593,10 @@ mod tests {
             ("closes{reason=x}>0", "has no label 'reason'"),
             ("closes{code=1000,code=1001}>0", "given twice"),
             ("closes{code=1000>0", "without a closing"),
-            ("errors{kind=weird}>0", "kind=weird: expected one of url, dns"),
+            (
+                "errors{kind=weird}>0",
+                "kind=weird: expected one of url, dns",
+            ),
             ("sessions{state=asleep}>0", "state=asleep"),
             ("lockstep{code=1}>0", "takes no labels"),
             ("<0.9", "expected a metric name"),
@@ -635,7 +663,10 @@ mod tests {
         let s = snapshot();
         assert_eq!(verdict("open_ratio<0.99", &s), (Some(0.97), Verdict::Fail));
         assert_eq!(verdict("open_ratio<95%", &s), (Some(0.97), Verdict::Pass));
-        assert_eq!(verdict("closes{code=1006}>0", &s), (Some(4.0), Verdict::Fail));
+        assert_eq!(
+            verdict("closes{code=1006}>0", &s),
+            (Some(4.0), Verdict::Fail)
+        );
         assert_eq!(verdict("closes>16", &s), (Some(16.0), Verdict::Pass));
         assert_eq!(
             verdict("closes{code=1013,initiator=server}>=10", &s),
@@ -645,17 +676,41 @@ mod tests {
             verdict("closes{initiator=client}>1", &s),
             (Some(1.0), Verdict::Pass)
         );
-        assert_eq!(verdict("closes{code=1000}>0", &s), (Some(0.0), Verdict::Pass));
-        assert_eq!(verdict("handshake_p99>50ms", &s), (Some(99.0), Verdict::Fail));
-        assert_eq!(verdict("handshake_p50>0.05s", &s), (Some(50.0), Verdict::Pass));
-        assert_eq!(verdict("attempts_per_s>200", &s), (Some(250.0), Verdict::Fail));
+        assert_eq!(
+            verdict("closes{code=1000}>0", &s),
+            (Some(0.0), Verdict::Pass)
+        );
+        assert_eq!(
+            verdict("handshake_p99>50ms", &s),
+            (Some(99.0), Verdict::Fail)
+        );
+        assert_eq!(
+            verdict("handshake_p50>0.05s", &s),
+            (Some(50.0), Verdict::Pass)
+        );
+        assert_eq!(
+            verdict("attempts_per_s>200", &s),
+            (Some(250.0), Verdict::Fail)
+        );
         assert_eq!(verdict("gave_up>0", &s), (Some(1.0), Verdict::Fail));
         assert_eq!(verdict("lockstep>0.5", &s), (Some(0.62), Verdict::Fail));
-        assert_eq!(verdict("errors{kind=dns}>0", &s), (Some(3.0), Verdict::Fail));
+        assert_eq!(
+            verdict("errors{kind=dns}>0", &s),
+            (Some(3.0), Verdict::Fail)
+        );
         assert_eq!(verdict("errors>=5", &s), (Some(4.0), Verdict::Pass));
-        assert_eq!(verdict("errors{kind=tls}>0", &s), (Some(0.0), Verdict::Pass));
-        assert_eq!(verdict("statuses{status=503}>0", &s), (Some(2.0), Verdict::Fail));
-        assert_eq!(verdict("sessions{state=waiting}==2", &s), (Some(2.0), Verdict::Fail));
+        assert_eq!(
+            verdict("errors{kind=tls}>0", &s),
+            (Some(0.0), Verdict::Pass)
+        );
+        assert_eq!(
+            verdict("statuses{status=503}>0", &s),
+            (Some(2.0), Verdict::Fail)
+        );
+        assert_eq!(
+            verdict("sessions{state=waiting}==2", &s),
+            (Some(2.0), Verdict::Fail)
+        );
         assert_eq!(verdict("sessions!=100", &s), (Some(100.0), Verdict::Pass));
         assert_eq!(verdict("opens<113", &s), (Some(113.0), Verdict::Pass));
         assert_eq!(verdict("attempts<=120", &s), (Some(120.0), Verdict::Fail));
@@ -665,7 +720,10 @@ mod tests {
     fn nothing_to_measure_is_no_data_not_a_failure() {
         let empty = Snapshot::default();
         assert_eq!(verdict("open_ratio<0.99", &empty), (None, Verdict::NoData));
-        assert_eq!(verdict("handshake_p99>1ms", &empty), (None, Verdict::NoData));
+        assert_eq!(
+            verdict("handshake_p99>1ms", &empty),
+            (None, Verdict::NoData)
+        );
         assert_eq!(verdict("lockstep>0.5", &empty), (None, Verdict::NoData));
         assert_eq!(verdict("gave_up>0", &empty), (Some(0.0), Verdict::Pass));
     }
@@ -674,7 +732,11 @@ mod tests {
     fn results_show_the_value_with_its_unit() {
         let s = snapshot();
         let all = evaluate_all(
-            &[p("handshake_p99>500ms"), p("open_ratio<0.99"), p("attempts_per_s>200")],
+            &[
+                p("handshake_p99>500ms"),
+                p("open_ratio<0.99"),
+                p("attempts_per_s>200"),
+            ],
             &s,
         );
         let shown: Vec<&str> = all.iter().map(|r| r.shown.as_str()).collect();

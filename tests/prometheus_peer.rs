@@ -51,11 +51,9 @@ async fn prometheus_scrapes_a_static_endpoint_and_answers_queries() {
         .await;
     assert_eq!(up, 1.0);
     let sum = prom
-        .wait_for(
-            "sum(wsmon_test_closes_total{code=\"1013\"})",
-            limit,
-            |v| v > 0.0,
-        )
+        .wait_for("sum(wsmon_test_closes_total{code=\"1013\"})", limit, |v| {
+            v > 0.0
+        })
         .await;
     assert_eq!(sum, 12.0);
     let by_target = prom.query("wsmon_test_closes_total").await;

@@ -108,14 +108,11 @@ impl FromStr for LocalAddrs {
     fn from_str(s: &str) -> Result<LocalAddrs, ShardError> {
         let mut addrs: Vec<IpAddr> = Vec::new();
         for part in s.split(',').map(str::trim) {
-            let ip: IpAddr = part
-                .trim_matches(['[', ']'])
-                .parse()
-                .map_err(|_| {
-                    ShardError(format!(
-                        "--local-addr: '{part}' is not an IP address (as in 127.0.0.2,127.0.0.3)"
-                    ))
-                })?;
+            let ip: IpAddr = part.trim_matches(['[', ']']).parse().map_err(|_| {
+                ShardError(format!(
+                    "--local-addr: '{part}' is not an IP address (as in 127.0.0.2,127.0.0.3)"
+                ))
+            })?;
             if addrs.contains(&ip) {
                 return Err(ShardError(format!("--local-addr: {ip} is listed twice")));
             }
@@ -138,7 +135,9 @@ mod tests {
         assert_eq!(shard("2/3"), Shard::new(2, 3).expect("valid"));
         assert_eq!(shard(" 1 / 1 "), Shard::ALL);
         assert_eq!(shard("3/3").to_string(), "3/3");
-        for bad in ["0/3", "4/3", "1/0", "0/0", "3", "a/3", "1/b", "-1/3", "1/3/4", ""] {
+        for bad in [
+            "0/3", "4/3", "1/0", "0/0", "3", "a/3", "1/b", "-1/3", "1/3/4", "",
+        ] {
             let e = bad.parse::<Shard>().expect_err(bad);
             assert!(e.0.contains("--shard"), "{bad}: {e}");
         }
@@ -196,7 +195,13 @@ mod tests {
         let one: LocalAddrs = "[::1]".parse().expect("v6");
         assert_eq!(one.for_session(5).to_string(), "::1");
         assert_eq!(one.addrs().len(), 1);
-        for bad in ["", "127.0.0.2,", "localhost", "127.0.0.2,127.0.0.2", "1.2.3"] {
+        for bad in [
+            "",
+            "127.0.0.2,",
+            "localhost",
+            "127.0.0.2,127.0.0.2",
+            "1.2.3",
+        ] {
             let e = bad.parse::<LocalAddrs>().expect_err(bad);
             assert!(e.0.contains("--local-addr"), "{bad}: {e}");
         }

@@ -81,12 +81,8 @@ impl ProxyUrl {
                 .map(|(_, v)| v.into_owned())
                 .unwrap_or_default()
         };
-        let credentials = (!url.username().is_empty() || url.password().is_some()).then(|| {
-            (
-                decode(url.username()),
-                decode(url.password().unwrap_or("")),
-            )
-        });
+        let credentials = (!url.username().is_empty() || url.password().is_some())
+            .then(|| (decode(url.username()), decode(url.password().unwrap_or(""))));
         Ok(ProxyUrl {
             scheme,
             host,
@@ -190,12 +186,15 @@ impl ProxyError {
         }
     }
 
-    /// Whether retrying later may help: not for a bad URL, refused credentials (407, SOCKS auth)
+    /// Whether retrying later may help: not for a bad URL, refused credentials (407, or 401 as
+    /// tinyproxy sends for a wrong password; SOCKS auth)
     /// or a target the proxy forbids (403, SOCKS "not allowed by ruleset").
     pub fn retryable(&self) -> bool {
         match self {
             ProxyError::BadUrl { .. } | ProxyError::SocksAuth { .. } => false,
-            ProxyError::HttpRefused { status, .. } => !matches!(status, 400 | 403 | 405 | 407),
+            ProxyError::HttpRefused { status, .. } => {
+                !matches!(status, 400 | 401 | 403 | 405 | 407)
+            }
             ProxyError::SocksRefused { code, .. } => !matches!(code, 2 | 7 | 8),
             _ => true,
         }
@@ -400,7 +399,10 @@ async fn socks5(
         .await
         .map_err(io_err(proxy))?;
     if choice[0] != 5 {
-        return Err(bad(format!("version {} in the method answer, not 5", choice[0])));
+        return Err(bad(format!(
+            "version {} in the method answer, not 5",
+            choice[0]
+        )));
     }
     match (choice[1], &proxy.credentials) {
         (0, _) => {}
@@ -439,7 +441,11 @@ async fn socks5(
                 },
             });
         }
-        (m, _) => return Err(bad(format!("the proxy chose method {m}, which was not offered"))),
+        (m, _) => {
+            return Err(bad(format!(
+                "the proxy chose method {m}, which was not offered"
+            )));
+        }
     }
 
     let mut req = vec![5, 1, 0];
@@ -447,10 +453,7 @@ async fn socks5(
     req.extend_from_slice(&port.to_be_bytes());
     stream.write_all(&req).await.map_err(io_err(proxy))?;
     let mut reply = [0u8; 4];
-    stream
-        .read_exact(&mut reply)
-        .await
-        .map_err(io_err(proxy))?;
+    stream.read_exact(&mut reply).await.map_err(io_err(proxy))?;
     if reply[0] != 5 {
         return Err(bad(format!("version {} in the reply, not 5", reply[0])));
     }
@@ -635,13 +638,18 @@ mod tests {
             Some(("alice".to_string(), "s3cr@t".to_string()))
         );
         for shown in [p.to_string(), format!("{p:?}"), p.redacted()] {
-            assert!(!shown.contains("s3cr") && !shown.contains("alice"), "{shown}");
+            assert!(
+                !shown.contains("s3cr") && !shown.contains("alice"),
+                "{shown}"
+            );
             assert!(shown.contains("<redacted>@proxy.corp:3128"), "{shown}");
         }
         let p = ProxyUrl::parse("proxy.corp").expect("no scheme");
         assert_eq!((p.scheme, p.port), (ProxyScheme::Http, DEFAULT_PROXY_PORT));
         assert_eq!(
-            ProxyUrl::parse("socks5h://[::1]:1081").expect("v6").redacted(),
+            ProxyUrl::parse("socks5h://[::1]:1081")
+                .expect("v6")
+                .redacted(),
             "socks5h://[::1]:1081"
         );
         assert_eq!(
@@ -663,8 +671,14 @@ mod tests {
             ("HTTP_PROXY", "http://p.upper:4"),
             ("ALL_PROXY", "socks5h://all:5"),
         ];
-        assert_eq!(chosen("wss://e.test/", &all).as_deref(), Some("http://s.lower:1"));
-        assert_eq!(chosen("ws://e.test/", &all).as_deref(), Some("http://p.lower:3"));
+        assert_eq!(
+            chosen("wss://e.test/", &all).as_deref(),
+            Some("http://s.lower:1")
+        );
+        assert_eq!(
+            chosen("ws://e.test/", &all).as_deref(),
+            Some("http://p.lower:3")
+        );
         // Uppercase HTTPS_PROXY is read; uppercase HTTP_PROXY never is (curl: httpoxy).
         assert_eq!(
             chosen("wss://e.test/", &all[1..]).as_deref(),
@@ -674,12 +688,19 @@ mod tests {
             chosen("ws://e.test/", &all[3..]).as_deref(),
             Some("socks5h://all:5")
         );
-        assert_eq!(chosen("ws://e.test/", &[("HTTP_PROXY", "http://p:4")]), None);
+        assert_eq!(
+            chosen("ws://e.test/", &[("HTTP_PROXY", "http://p:4")]),
+            None
+        );
         // all_proxy (lowercase first), and empty values are unset.
         assert_eq!(
             chosen(
                 "ws://e.test/",
-                &[("http_proxy", " "), ("all_proxy", "a:9"), ("ALL_PROXY", "b:9")]
+                &[
+                    ("http_proxy", " "),
+                    ("all_proxy", "a:9"),
+                    ("ALL_PROXY", "b:9")
+                ]
             )
             .as_deref(),
             Some("http://a:9")
@@ -692,8 +713,11 @@ mod tests {
         assert_eq!(chosen("wss://e.test/", &with_no), None);
         assert!(chosen("wss://other.test/", &with_no).is_some());
         // A malformed variable is an error that names it redacted.
-        let e = proxy_for(&url("wss://e.test/"), env(&[("https_proxy", "ftp://u:pw@x")]))
-            .expect_err("ftp proxy");
+        let e = proxy_for(
+            &url("wss://e.test/"),
+            env(&[("https_proxy", "ftp://u:pw@x")]),
+        )
+        .expect_err("ftp proxy");
         assert!(!e.to_string().contains("pw"), "{e}");
     }
 
@@ -749,6 +773,9 @@ mod tests {
         };
         assert_eq!(s.status(), Some(2));
         assert!(!s.retryable());
-        assert!(s.to_string().contains("SOCKS5 reply 2 (connection not allowed by ruleset)"));
+        assert!(
+            s.to_string()
+                .contains("SOCKS5 reply 2 (connection not allowed by ruleset)")
+        );
     }
 }
