@@ -14,6 +14,7 @@ pub mod export;
 pub mod headless;
 pub mod protocol;
 pub mod redact;
+pub mod replay;
 pub mod server;
 pub mod signal;
 pub mod state;

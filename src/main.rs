@@ -23,7 +23,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => wsmon::server::run(&args).await,
             Command::Watch(args) => wsmon::app::run_watch(&args).await,
             Command::Demo(args) => wsmon::app::run_demo(&args).await,
-            Command::Replay(args) => wsmon::export::run_replay(&args),
+            Command::Replay(args) => wsmon::replay::run(&args),
         }
     });
     match result {

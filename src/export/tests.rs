@@ -546,12 +546,17 @@ fn replay_rejects_csv_and_reads_jsonl() {
     write_all(&csv_path, &every_kind());
     let err = run_replay(&crate::cli::ReplayArgs {
         file: csv_path.clone(),
+        ..Default::default()
     })
     .expect_err("csv is not replayable");
     assert!(err.to_string().contains(".jsonl"), "{err}");
 
     let jsonl_path = dir.path().join("run.jsonl");
     write_all(&jsonl_path, &every_kind());
-    let code = run_replay(&crate::cli::ReplayArgs { file: jsonl_path }).expect("replay works");
+    let code = run_replay(&crate::cli::ReplayArgs {
+        file: jsonl_path,
+        ..Default::default()
+    })
+    .expect("replay works");
     assert_eq!(code, ExitCode::SUCCESS);
 }
