@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -12,13 +12,24 @@ use chrono::{DateTime, Utc};
 use super::cursor::ReplayCursor;
 use super::load::{self, LoadError, Recording};
 use super::time::parse_time;
-use crate::cli::ReplayArgs;
 use crate::engine::events::{Cause, EventKind, SessionId, SessionState};
 use crate::export::jsonl::format_ts;
 use crate::export::reader::Summary;
 use crate::export::{CodeNamer, ExportWriter, to_json_line};
 use crate::redact::escape_control;
 use crate::state::snapshot::Snapshot;
+
+/// What `wsmon replay` was asked to do (built by the CLI from its `ReplayArgs`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    pub file: PathBuf,
+    /// `--summary` (also what plain `wsmon replay FILE` does without a screen).
+    pub summary: bool,
+    pub at: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub export: Option<PathBuf>,
+}
 
 /// Exit code for a file that is not a wsmon export, or a time that cannot be used.
 const USAGE: u8 = 2;
@@ -33,7 +44,7 @@ pub enum Mode {
 
 /// Plain `wsmon replay FILE` prints the summary; on a terminal it will open the TUI on the
 /// recording (not yet: it prints the summary too).
-pub fn mode(args: &ReplayArgs, _stdout_is_terminal: bool) -> Mode {
+pub fn mode(args: &Options, _stdout_is_terminal: bool) -> Mode {
     if args.at.is_some() {
         Mode::At
     } else if args.export.is_some() {
@@ -49,7 +60,7 @@ fn usage(msg: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
 }
 
 /// Run `wsmon replay`.
-pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: &Options) -> anyhow::Result<ExitCode> {
     let rec = match load::load(&args.file) {
         Ok(rec) => rec,
         Err(e @ (LoadError::NotAnExport { .. } | LoadError::UnknownFormat { .. })) => {

@@ -14,7 +14,7 @@ pub mod line;
 pub mod load;
 pub mod time;
 
-pub use command::run;
+pub use command::{Options, run};
 pub use cursor::{ReplayCursor, SecondTotals, Speed};
 pub use load::{LoadError, Recording, Warning, WarningKind, load};
 
