@@ -339,7 +339,11 @@ fn next_close_and_next_burst() {
     // A herd of 20 attempts in second 5.
     for s in 10..30u64 {
         let url = "ws://h/herd".to_string();
-        events.push(ev(4000 + s as i64, s, EventKind::Spawned { target: 2, url }));
+        events.push(ev(
+            4000 + s as i64,
+            s,
+            EventKind::Spawned { target: 2, url },
+        ));
     }
     for s in 10..30u64 {
         events.push(ev(5000 + s as i64, s, EventKind::Connecting { attempt: 1 }));
