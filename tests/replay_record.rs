@@ -40,8 +40,13 @@ fn timeline(records: &std::collections::VecDeque<AttemptRecord>) -> Vec<String> 
         .collect()
 }
 
+/// One session as compared: id, state, attempt, next attempt (ms), timeline.
+type SessionRow = (u64, SessionState, u32, Option<i64>, Vec<String>);
+/// One storm second as compared: second, attempts, closes by code.
+type SecondRow = (i64, u64, Vec<(u16, u64)>);
+
 /// What must match between a live snapshot and the replayed one.
-fn sessions(s: &Snapshot) -> Vec<(u64, SessionState, u32, Option<i64>, Vec<String>)> {
+fn sessions(s: &Snapshot) -> Vec<SessionRow> {
     s.sessions
         .iter()
         .map(|v| {
@@ -56,7 +61,7 @@ fn sessions(s: &Snapshot) -> Vec<(u64, SessionState, u32, Option<i64>, Vec<Strin
         .collect()
 }
 
-fn storm(s: &Snapshot, from_second: i64) -> Vec<(i64, u64, Vec<(u16, u64)>)> {
+fn storm(s: &Snapshot, from_second: i64) -> Vec<SecondRow> {
     s.storm
         .seconds
         .iter()

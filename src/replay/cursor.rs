@@ -151,7 +151,7 @@ impl ReplayCursor {
                 }
                 _ => {}
             }
-            if p.pos % every == 0 {
+            if p.pos.is_multiple_of(every) {
                 checkpoints.push(p.clone());
             }
         }
