@@ -27,7 +27,9 @@ pub enum SinkMsg {
     Flush(oneshot::Sender<Result<u64, String>>),
 }
 
-/// The state, without any I/O: `apply` events, take `snapshot`s.
+/// The state, without any I/O: `apply` events, take `snapshot`s. Cloning is cheap (sessions
+/// are shared `Arc`s, copied on their next change): replay keeps clones as checkpoints.
+#[derive(Clone)]
 pub struct Store {
     sessions: Vec<Arc<SessionView>>,
     counters: Vec<Arc<SessionCounters>>,
