@@ -11,6 +11,7 @@ use crate::state::snapshot::Snapshot;
 
 use super::keys::{self, Action, Mode};
 use super::prompt;
+use super::replay;
 use super::ui;
 use super::view::{
     ExplainTarget, Prompt, PromptKind, Tab, ViewState, next_code_filter, next_state_filter,
@@ -124,6 +125,16 @@ impl App {
             Mode::Detail => &mut self.view.detail_scroll,
             Mode::Explain => &mut self.view.explain_scroll,
             Mode::Help => &mut self.view.help_scroll,
+            Mode::Targets => {
+                let n = ui::targets::order(shown, &self.view.targets).len();
+                let t = &mut self.view.targets;
+                t.cursor = t
+                    .cursor
+                    .min(n.saturating_sub(1))
+                    .saturating_add_signed(delta)
+                    .min(n.saturating_sub(1));
+                return;
+            }
             Mode::Storm | Mode::Prompt => return,
         };
         let d = i32::try_from(delta).unwrap_or(0);
@@ -182,6 +193,19 @@ impl App {
     fn on_action(&mut self, action: Action, shown: &Snapshot, latest: &Arc<Snapshot>) -> Outcome {
         let mut out = Outcome::redraw();
         let page = isize::try_from(self.page_rows_for(shown)).unwrap_or(1);
+        if self.view.replay.is_some() {
+            // A recording: nothing reconnects or sends.
+            if replay::sends_commands(action) {
+                self.view.set_error(replay::REFUSED);
+                return out;
+            }
+            if replay::on_action(&mut self.view, action, shown) {
+                return out;
+            }
+        }
+        if self.view.mode() == Mode::Targets && self.on_targets_action(action, shown) {
+            return out;
+        }
         match action {
             Action::Quit => {
                 out.quit = true;
@@ -196,7 +220,7 @@ impl App {
                     self.view.help = false;
                 } else if self.view.explain.is_some() {
                     self.view.explain = None;
-                } else if self.view.tab == Tab::Storm {
+                } else if matches!(self.view.tab, Tab::Storm | Tab::Targets) {
                     self.view.tab = Tab::Sessions;
                 } else {
                     self.view.detail = None;
@@ -205,7 +229,8 @@ impl App {
             Action::NextTab => {
                 self.view.tab = match self.view.tab {
                     Tab::Sessions => Tab::Storm,
-                    Tab::Storm => Tab::Sessions,
+                    Tab::Storm => Tab::Targets,
+                    Tab::Targets => Tab::Sessions,
                 };
             }
             Action::Up => self.scroll(shown, -1),
@@ -325,8 +350,44 @@ impl App {
                     self.submit(p, &mut out);
                 }
             }
+            // Time cursor keys outside replay (not bound there).
+            _ => {}
         }
         out
+    }
+
+    /// Keys of the Targets tab: sort, move, Enter shows the target's sessions. Returns false
+    /// for keys it leaves to the common handling.
+    fn on_targets_action(&mut self, action: Action, shown: &Snapshot) -> bool {
+        let t = &mut self.view.targets;
+        match action {
+            Action::SortNext => {
+                t.sort = t.sort.next();
+                t.descending = false;
+            }
+            Action::SortPrev => {
+                t.sort = t.sort.prev();
+                t.descending = false;
+            }
+            Action::SortReverse => t.descending = !t.descending,
+            Action::Home => t.cursor = 0,
+            Action::End => t.cursor = usize::MAX,
+            Action::Open => match ui::targets::selected(shown, &self.view.targets) {
+                Some(target) => {
+                    self.view.target_filter = Some(target);
+                    self.view.tab = Tab::Sessions;
+                    self.view.detail = None;
+                    self.view.cursor = 0;
+                    let url = shown.targets.get(target).map_or("", |v| v.url.as_str());
+                    self.view.set_status(format!(
+                        "sessions of target #{target} {url} (/ then Enter: all targets)"
+                    ));
+                }
+                None => self.view.set_error("no target selected"),
+            },
+            _ => return false,
+        }
+        true
     }
 
     fn page_rows_for(&self, _shown: &Snapshot) -> usize {
@@ -341,6 +402,9 @@ impl App {
         let input = p.input.trim();
         match p.kind {
             PromptKind::Filter => {
+                if input.is_empty() {
+                    v.target_filter = None;
+                }
                 v.filter = input.to_string();
                 v.cursor = 0;
             }
@@ -376,6 +440,7 @@ impl App {
                 Ok(_) => v.set_error("give one code to compare with"),
                 Err(e) => v.set_error(e),
             },
+            PromptKind::NextClose | PromptKind::GotoTime => replay::submit(v, p.kind, input),
         }
         v.explain_scroll = 0;
     }

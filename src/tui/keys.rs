@@ -18,6 +18,8 @@ pub enum Mode {
     Detail,
     /// The storm tab.
     Storm,
+    /// The targets tab.
+    Targets,
     /// The explanation of a close code, or a comparison of two.
     Explain,
     /// The key help overlay.
@@ -84,6 +86,31 @@ pub enum Action {
     Submit,
     /// Prompt editing: abandon (Esc).
     Cancel,
+    /// Replay: play / pause.
+    PlayPause,
+    /// Replay: speed x1, x10, x100, as fast as possible.
+    SpeedX1,
+    SpeedX10,
+    SpeedX100,
+    SpeedMax,
+    /// Replay: move the time cursor by 1 s, 10 s, 1 min.
+    StepBack,
+    StepForward,
+    StepBack10,
+    StepForward10,
+    StepBackMinute,
+    StepForwardMinute,
+    /// Replay: the start / the end of the recording.
+    TimeStart,
+    TimeEnd,
+    /// Replay: the next close with a code (asks for it).
+    NextClose,
+    /// Replay: the next close with the same code again.
+    RepeatNextClose,
+    /// Replay: the next burst of attempts.
+    NextBurst,
+    /// Replay: go to a typed time.
+    GotoTime,
 }
 
 /// Where a binding is active.
@@ -110,6 +137,7 @@ impl Scope {
             Mode::Sessions,
             Mode::Detail,
             Mode::Storm,
+            Mode::Targets,
             Mode::Explain,
             Mode::Help,
             Mode::Prompt,
@@ -119,9 +147,23 @@ impl Scope {
     }
 }
 
-const SCROLLABLE: &[Mode] = &[Mode::Sessions, Mode::Detail, Mode::Explain, Mode::Help];
+const SCROLLABLE: &[Mode] = &[
+    Mode::Sessions,
+    Mode::Detail,
+    Mode::Explain,
+    Mode::Help,
+    Mode::Targets,
+];
 const SESSION_SCREENS: &[Mode] = &[Mode::Sessions, Mode::Detail];
-const BACKABLE: &[Mode] = &[Mode::Detail, Mode::Storm, Mode::Explain, Mode::Help];
+const BACKABLE: &[Mode] = &[
+    Mode::Detail,
+    Mode::Storm,
+    Mode::Targets,
+    Mode::Explain,
+    Mode::Help,
+];
+/// The tables that sort (sessions, targets).
+const SORTABLE: &[Mode] = &[Mode::Sessions, Mode::Targets];
 
 /// One configurable action: its config name, default keys, help text and scope.
 struct Spec {
@@ -180,8 +222,8 @@ const SPECS: &[Spec] = &[
         name: "open",
         action: Action::Open,
         keys: "enter",
-        help: "open the selected session's detail",
-        scope: Scope::Only(&[Mode::Sessions]),
+        help: "open the selected session's detail (targets: its sessions)",
+        scope: Scope::Only(&[Mode::Sessions, Mode::Targets]),
     },
     Spec {
         name: "back",
@@ -194,29 +236,29 @@ const SPECS: &[Spec] = &[
         name: "next_tab",
         action: Action::NextTab,
         keys: "tab",
-        help: "switch Sessions / Storm tabs",
-        scope: Scope::Only(&[Mode::Sessions, Mode::Storm, Mode::Detail]),
+        help: "next tab (Sessions, Storm, Targets)",
+        scope: Scope::Only(&[Mode::Sessions, Mode::Storm, Mode::Targets, Mode::Detail]),
     },
     Spec {
         name: "sort_next",
         action: Action::SortNext,
         keys: ">",
         help: "sort by the next column",
-        scope: Scope::Only(&[Mode::Sessions]),
+        scope: Scope::Only(SORTABLE),
     },
     Spec {
         name: "sort_prev",
         action: Action::SortPrev,
         keys: "<",
         help: "sort by the previous column",
-        scope: Scope::Only(&[Mode::Sessions]),
+        scope: Scope::Only(SORTABLE),
     },
     Spec {
         name: "sort_reverse",
         action: Action::SortReverse,
         keys: "i",
         help: "invert the sort order",
-        scope: Scope::Only(&[Mode::Sessions]),
+        scope: Scope::Only(SORTABLE),
     },
     Spec {
         name: "filter",
@@ -336,6 +378,131 @@ const SPECS: &[Spec] = &[
         keys: "q",
         help: "quit (sessions close with 1001)",
         scope: Scope::Everywhere,
+    },
+];
+
+/// The time cursor's keys, active only in `wsmon replay` (shown in the help only there). They
+/// take precedence over the other bindings: `g`/`G` go to the start/end of the recording, and
+/// Home/End still move to the first/last row.
+const REPLAY_SPECS: &[Spec] = &[
+    Spec {
+        name: "play_pause",
+        action: Action::PlayPause,
+        keys: "space",
+        help: "replay: play / pause",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "speed_x1",
+        action: Action::SpeedX1,
+        keys: "1",
+        help: "replay: speed x1",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "speed_x10",
+        action: Action::SpeedX10,
+        keys: "2",
+        help: "replay: speed x10",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "speed_x100",
+        action: Action::SpeedX100,
+        keys: "3",
+        help: "replay: speed x100",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "speed_max",
+        action: Action::SpeedMax,
+        keys: "4",
+        help: "replay: as fast as possible",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "step_back",
+        action: Action::StepBack,
+        keys: "left",
+        help: "replay: 1 s back",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "step_forward",
+        action: Action::StepForward,
+        keys: "right",
+        help: "replay: 1 s forward",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "step_back_10s",
+        action: Action::StepBack10,
+        keys: ",",
+        help: "replay: 10 s back",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "step_forward_10s",
+        action: Action::StepForward10,
+        keys: ".",
+        help: "replay: 10 s forward",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "step_back_1m",
+        action: Action::StepBackMinute,
+        keys: "ctrl-left [",
+        help: "replay: 1 min back",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "step_forward_1m",
+        action: Action::StepForwardMinute,
+        keys: "ctrl-right ]",
+        help: "replay: 1 min forward",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "time_start",
+        action: Action::TimeStart,
+        keys: "g",
+        help: "replay: the start of the recording (Home: first row)",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "time_end",
+        action: Action::TimeEnd,
+        keys: "G",
+        help: "replay: the end of the recording (End: last row)",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "next_close",
+        action: Action::NextClose,
+        keys: "n",
+        help: "replay: the next close with a code (asks for it)",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "next_close_again",
+        action: Action::RepeatNextClose,
+        keys: "N",
+        help: "replay: the next close with the same code",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "next_burst",
+        action: Action::NextBurst,
+        keys: "b",
+        help: "replay: the next burst of attempts",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "goto_time",
+        action: Action::GotoTime,
+        keys: ":",
+        help: "replay: go to a time (14:03:12, +2m30s, -10s)",
+        scope: Scope::Screens,
     },
 ];
 
@@ -466,27 +633,37 @@ struct Binding {
     keys: Vec<Key>,
     help: &'static str,
     scope: Scope,
+    /// A time cursor key: only active (and in the help) in replay.
+    replay: bool,
 }
 
 /// The active key bindings.
 #[derive(Debug, Clone)]
 pub struct KeyMap {
     bindings: Vec<Binding>,
+    /// Replay mode: the time cursor keys are active.
+    replay: bool,
 }
 
 impl Default for KeyMap {
     fn default() -> Self {
         let bindings = SPECS
             .iter()
-            .map(|s| Binding {
+            .map(|s| (s, false))
+            .chain(REPLAY_SPECS.iter().map(|s| (s, true)))
+            .map(|(s, replay)| Binding {
                 name: s.name,
                 action: s.action,
                 keys: parse_keys(s.keys).unwrap_or_default(),
                 help: s.help,
                 scope: s.scope,
+                replay,
             })
             .collect();
-        KeyMap { bindings }
+        KeyMap {
+            bindings,
+            replay: false,
+        }
     }
 }
 
@@ -509,7 +686,7 @@ impl KeyMap {
         let mut map = KeyMap::default();
         for (name, value) in keys {
             let Some(binding) = map.bindings.iter_mut().find(|b| b.name == name.as_str()) else {
-                let names: Vec<&str> = SPECS.iter().map(|s| s.name).collect();
+                let names: Vec<&str> = SPECS.iter().chain(REPLAY_SPECS).map(|s| s.name).collect();
                 return Err(format!(
                     "[keys]: unknown action '{name}' (known: {})",
                     names.join(", ")
@@ -519,7 +696,8 @@ impl KeyMap {
         }
         for (i, a) in map.bindings.iter().enumerate() {
             for b in &map.bindings[i + 1..] {
-                if !a.scope.overlaps(b.scope) {
+                // Replay keys take precedence over the others (only in replay).
+                if !a.scope.overlaps(b.scope) || a.replay != b.replay {
                     continue;
                 }
                 if let Some(k) = a.keys.iter().find(|k| b.keys.contains(k)) {
@@ -548,10 +726,22 @@ impl KeyMap {
             .unwrap_or_default()
     }
 
-    /// Every configurable binding: (config name, keys as shown, help text).
+    /// Turn the time cursor keys on (replay) or off.
+    pub fn set_replay(&mut self, on: bool) {
+        self.replay = on;
+    }
+
+    /// Are the time cursor keys on?
+    pub fn is_replay(&self) -> bool {
+        self.replay
+    }
+
+    /// Every configurable binding: (config name, keys as shown, help text). The time cursor
+    /// keys are listed only in replay.
     pub fn help_rows(&self) -> Vec<(&'static str, String, &'static str)> {
         self.bindings
             .iter()
+            .filter(|b| self.replay || !b.replay)
             .map(|b| (b.name, self.keys_of(b.action), b.help))
             .collect()
     }
@@ -577,11 +767,18 @@ pub fn action_for(key: KeyEvent, mode: Mode, map: &KeyMap) -> Option<Action> {
             _ => None,
         };
     }
-    map.bindings
-        .iter()
-        .filter(|b| b.scope.contains(mode))
-        .find(|b| b.keys.iter().any(|k| k.matches(&key)))
-        .map(|b| b.action)
+    let found = |replay: bool| {
+        map.bindings
+            .iter()
+            .filter(|b| b.replay == replay && b.scope.contains(mode))
+            .find(|b| b.keys.iter().any(|k| k.matches(&key)))
+            .map(|b| b.action)
+    };
+    if map.replay {
+        found(true).or_else(|| found(false))
+    } else {
+        found(false)
+    }
 }
 
 /// What the command-making actions need to know about the selection.
@@ -641,7 +838,7 @@ mod tests {
     #[test]
     fn default_map_has_no_conflicts() {
         assert!(KeyMap::from_config(&BTreeMap::new()).is_ok());
-        for spec in SPECS {
+        for spec in SPECS.iter().chain(REPLAY_SPECS) {
             assert!(parse_keys(spec.keys).is_ok(), "{}", spec.name);
         }
     }

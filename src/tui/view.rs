@@ -11,12 +11,14 @@ use crate::state::snapshot::{Outcome, SessionView, Snapshot};
 use super::keys::{KeyMap, Mode, Selection};
 use super::ui::format;
 
-/// The two tabs.
+/// The tabs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Tab {
     #[default]
     Sessions,
     Storm,
+    /// One row per target URL.
+    Targets,
 }
 
 /// Columns of the sessions table, in display order. Every column sorts.
@@ -103,6 +105,10 @@ pub enum PromptKind {
     Explain,
     /// `c` in the explain view: the second code.
     Compare(u16),
+    /// Replay `n`: the code of the next close to go to.
+    NextClose,
+    /// Replay `:`: a time to go to.
+    GotoTime,
 }
 
 impl PromptKind {
@@ -113,6 +119,8 @@ impl PromptKind {
             PromptKind::Close(id) => format!("close s{id} with code [reason] (default 1000): "),
             PromptKind::Explain => "explain code (or two to compare): ".to_string(),
             PromptKind::Compare(a) => format!("compare {a} with code: "),
+            PromptKind::NextClose => "next close with code: ".to_string(),
+            PromptKind::GotoTime => "go to time (14:03:12, +2m30s, -10s): ".to_string(),
         }
     }
 }
@@ -148,6 +156,7 @@ struct OrderKey {
     filter: String,
     state: Option<SessionState>,
     code: Option<u16>,
+    target: Option<usize>,
 }
 
 /// Everything about the display that is not data.
@@ -186,6 +195,12 @@ pub struct ViewState {
     pub title: String,
     /// Shared with the rest of the process (the config's application codes included).
     pub registry: Arc<Registry>,
+    /// Only the sessions of this target (Enter on the Targets tab).
+    pub target_filter: Option<usize>,
+    /// The Targets tab: sort, cursor.
+    pub targets: super::ui::targets::TargetsState,
+    /// Replaying a recorded log: the recording and the time cursor's state.
+    pub replay: Option<super::replay::ReplayView>,
     /// Indices into the shown snapshot's `sessions`, filtered and sorted.
     order: Vec<usize>,
     order_key: Option<OrderKey>,
@@ -224,6 +239,9 @@ impl ViewState {
             color,
             title,
             registry,
+            target_filter: None,
+            targets: super::ui::targets::TargetsState::default(),
+            replay: None,
             order: Vec::new(),
             order_key: None,
         }
@@ -239,6 +257,8 @@ impl ViewState {
             Mode::Explain
         } else if self.tab == Tab::Storm {
             Mode::Storm
+        } else if self.tab == Tab::Targets {
+            Mode::Targets
         } else if self.detail.is_some() {
             Mode::Detail
         } else {
@@ -267,6 +287,7 @@ impl ViewState {
             filter: self.filter.clone(),
             state: self.state_filter,
             code: self.code_filter,
+            target: self.target_filter,
         };
         if self.order_key.as_ref() == Some(&key) {
             return;
@@ -327,7 +348,7 @@ impl ViewState {
     pub fn selected_session<'a>(&self, snap: &'a Snapshot) -> Option<&'a Arc<SessionView>> {
         let id = match self.tab {
             Tab::Sessions => self.detail.or(self.selected),
-            Tab::Storm => self.selected,
+            Tab::Storm | Tab::Targets => self.selected,
         }?;
         snap.index_of(id).and_then(|i| snap.sessions.get(i))
     }
@@ -367,6 +388,9 @@ impl ViewState {
         }
         if let Some(c) = self.code_filter {
             parts.push(format!("close {c}"));
+        }
+        if let Some(t) = self.target_filter {
+            parts.push(format!("target #{t}"));
         }
         parts.join(", ")
     }
@@ -429,6 +453,7 @@ fn compute_order(snap: &Snapshot, key: &OrderKey, reg: &Registry) -> Vec<usize> 
         .iter()
         .enumerate()
         .filter(|(_, s)| key.state.is_none_or(|st| s.state == st))
+        .filter(|(_, s)| key.target.is_none_or(|t| s.target == t))
         .filter(|(_, s)| {
             key.code
                 .is_none_or(|c| s.last_close.as_ref().is_some_and(|cl| cl.code == c))

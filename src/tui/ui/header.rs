@@ -34,7 +34,11 @@ pub fn lockstep_word(l: f64) -> &'static str {
 /// title is cut instead).
 fn title_pieces(view: &ViewState) -> Vec<(Option<Tab>, String)> {
     let mut out = vec![(None, " wsmon ".to_string())];
-    for (tab, name) in [(Tab::Sessions, "Sessions"), (Tab::Storm, "Storm")] {
+    for (tab, name) in [
+        (Tab::Sessions, "Sessions"),
+        (Tab::Storm, "Storm"),
+        (Tab::Targets, "Targets"),
+    ] {
         let text = if view.tab == tab {
             format!("[{name}]")
         } else {
@@ -80,10 +84,20 @@ pub fn draw_title(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewSta
         right.push(Span::styled(" PAUSED ", t.badge()));
         right.push(Span::styled(" ", bar));
     }
-    right.push(Span::styled(
-        format!("{} ", snap.now.format("%H:%M:%SZ")),
-        bar,
-    ));
+    match &view.replay {
+        // Replay: the recorded time at the cursor, where it is in the recording, the speed.
+        Some(r) => {
+            right.push(Span::styled(" REPLAY ", t.badge()));
+            right.push(Span::styled(
+                format!(" {} ", crate::tui::replay::cursor_text(r, snap)),
+                bar,
+            ));
+        }
+        None => right.push(Span::styled(
+            format!("{} ", snap.now.format("%H:%M:%SZ")),
+            bar,
+        )),
+    }
     let right = Line::from(right);
     let width = u16::try_from(right.width()).unwrap_or(u16::MAX);
     let [l, r] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(width)]).areas(area);

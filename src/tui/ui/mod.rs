@@ -9,6 +9,8 @@ pub mod header;
 pub mod help;
 pub mod storm;
 pub mod table;
+pub mod targets;
+pub mod timeline;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -181,6 +183,7 @@ pub fn draw(frame: &mut Frame, snap: &Snapshot, view: &ViewState) {
             None => table::draw(frame, a.body, snap, view, theme),
         },
         Tab::Storm => storm::draw(frame, a.body, snap, view, theme),
+        Tab::Targets => targets::draw(frame, a.body, snap, view, theme),
     }
     footer::draw_status(frame, a.status, snap, view, theme);
     footer::draw_footer(frame, a.footer, view, theme);
