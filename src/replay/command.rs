@@ -72,10 +72,7 @@ async fn run_tui(rec: Recording, file: String) -> anyhow::Result<ExitCode> {
     let view = crate::tui::replay::ReplayView::new(file, start, end, seconds, tx, |s, a, b| {
         parse_time(s, a, b).map_err(|e| e.to_string())
     });
-    let opts = crate::tui::TuiOptions {
-        title: "replay".to_string(),
-        ..crate::tui::TuiOptions::default()
-    };
+    let opts = crate::tui::TuiOptions::default();
     let result = crate::tui::run_replay(watch_rx, view, opts).await;
     driver.abort();
     result.map(|()| ExitCode::SUCCESS)

@@ -89,7 +89,11 @@ pub fn draw_title(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewSta
         Some(r) => {
             right.push(Span::styled(" REPLAY ", t.badge()));
             right.push(Span::styled(
-                format!(" {} ", crate::tui::replay::cursor_text(r, snap)),
+                format!(
+                    " {}  {} ",
+                    format::fit_middle(&r.file, 28),
+                    crate::tui::replay::cursor_text(r, snap)
+                ),
                 bar,
             ));
         }

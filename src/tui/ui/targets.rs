@@ -72,11 +72,11 @@ impl TargetColumn {
         match self {
             TargetColumn::Index => 3,
             TargetColumn::Url => 0,
-            TargetColumn::Closes => 24,
+            TargetColumn::Closes => 20,
             TargetColumn::Http => 9,
-            TargetColumn::P50 | TargetColumn::P99 => 7,
-            TargetColumn::GaveUp => 7,
-            _ => 6,
+            TargetColumn::P50 | TargetColumn::P99 | TargetColumn::GaveUp => 7,
+            TargetColumn::Opens | TargetColumn::Rate => 6,
+            _ => 5,
         }
     }
 

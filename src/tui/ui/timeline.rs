@@ -18,39 +18,59 @@ const CHART_CODES: usize = 2;
 /// The cursor marker.
 pub const MARKER: &str = "│";
 
-/// The recording cut into `columns` slices of whole seconds: (seconds per column, columns used).
-pub fn slices(r: &ReplayView, columns: usize) -> (i64, usize) {
-    let span = (r.end.timestamp() - r.start.timestamp() + 1).max(1);
-    let cols = i64::try_from(columns.max(1)).unwrap_or(1);
-    let per = (span + cols - 1) / cols;
-    let used = usize::try_from((span + per - 1) / per).unwrap_or(1);
-    (per, used)
+/// Seconds of the recording, from its first to its last (at least 1).
+fn span(r: &ReplayView) -> i64 {
+    (r.end.timestamp() - r.start.timestamp() + 1).max(1)
 }
 
-/// The column of the cursor at `snap.now`.
-pub fn cursor_column(r: &ReplayView, snap: &Snapshot, per: i64, used: usize) -> usize {
-    let off = (snap.now.timestamp() - r.start.timestamp()).max(0) / per.max(1);
-    usize::try_from(off)
+/// The seconds (offsets from the start) that column `c` of `cols` covers: a slice of the
+/// recording, or one second spread over several columns when the recording is short.
+fn column_range(c: usize, cols: usize, span: i64) -> (i64, i64) {
+    let cols = i64::try_from(cols.max(1)).unwrap_or(1);
+    let c = i64::try_from(c).unwrap_or(0);
+    let s0 = c * span / cols;
+    let s1 = ((c + 1) * span / cols).max(s0 + 1);
+    (s0, s1)
+}
+
+/// The column of the cursor at `snap.now`: the first column showing its second.
+pub fn cursor_column(r: &ReplayView, snap: &Snapshot, cols: usize) -> usize {
+    let span = span(r);
+    let off = (snap.now.timestamp() - r.start.timestamp()).clamp(0, span - 1);
+    (0..cols.max(1))
+        .find(|&c| {
+            let (s0, s1) = column_range(c, cols, span);
+            off >= s0 && off < s1
+        })
         .unwrap_or(0)
-        .min(used.saturating_sub(1))
 }
 
-/// The busiest second of each slice, by `value`.
-fn sliced(
-    r: &ReplayView,
-    per: i64,
-    used: usize,
-    value: impl Fn(&RecordedSecond) -> u64,
-) -> Vec<u64> {
-    let mut out = vec![0u64; used];
+/// The busiest second of each column, by `value`.
+fn sliced(r: &ReplayView, cols: usize, value: impl Fn(&RecordedSecond) -> u64) -> Vec<u64> {
+    let span = span(r);
     let start = r.start.timestamp();
+    let mut dense = vec![0u64; usize::try_from(span).unwrap_or(0)];
     for s in r.seconds.iter() {
-        let col = usize::try_from((s.second - start).max(0) / per).unwrap_or(0);
-        if let Some(v) = out.get_mut(col) {
-            *v = (*v).max(value(s));
+        if let Some(v) = usize::try_from(s.second - start)
+            .ok()
+            .and_then(|i| dense.get_mut(i))
+        {
+            *v = value(s);
         }
     }
-    out
+    (0..cols.max(1))
+        .map(|c| {
+            let (s0, s1) = column_range(c, cols, span);
+            let (a, b) = (
+                usize::try_from(s0).unwrap_or(0),
+                usize::try_from(s1).unwrap_or(0).min(dense.len()),
+            );
+            dense
+                .get(a..b)
+                .and_then(|w| w.iter().max().copied())
+                .unwrap_or(0)
+        })
+        .collect()
 }
 
 pub fn draw(
@@ -64,7 +84,7 @@ pub fn draw(
     if area.width < 3 || area.height == 0 {
         return;
     }
-    let (per, used) = slices(r, usize::from(area.width - 2));
+    let used = usize::from(area.width - 2);
     let mut totals: std::collections::BTreeMap<u16, u64> = std::collections::BTreeMap::new();
     for s in r.seconds.iter() {
         for (c, n) in &s.closes {
@@ -76,14 +96,14 @@ pub fn draw(
     let top: Vec<u16> = codes.iter().take(CHART_CODES).map(|c| c.0).collect();
     let mut series: Vec<(String, Vec<u64>, Style)> = vec![(
         "attempts/s".to_string(),
-        sliced(r, per, used, |s| s.attempts),
+        sliced(r, used, |s| s.attempts),
         t.series(0),
     )];
     for (i, code) in top.iter().enumerate() {
         let name = view.registry.name_in(*code, view.lang);
         series.push((
             format!("closes/s {code} {name}"),
-            sliced(r, per, used, |s| {
+            sliced(r, used, |s| {
                 s.closes.iter().find(|c| c.0 == *code).map_or(0, |c| c.1)
             }),
             t.series(i + 1),
@@ -97,7 +117,7 @@ pub fn draw(
         };
         series.push((
             title.to_string(),
-            sliced(r, per, used, |s| {
+            sliced(r, used, |s| {
                 s.closes
                     .iter()
                     .filter(|c| !top.contains(&c.0))
@@ -107,7 +127,8 @@ pub fn draw(
             t.series(CHART_CODES + 1),
         ));
     }
-    let col = cursor_column(r, snap, per, used);
+    let col = cursor_column(r, snap, used);
+    let length = crate::tui::replay::offset_text(r.end - r.start);
     let areas = Layout::vertical(series.iter().map(|_| Constraint::Fill(1))).split(area);
     for ((title, values, style), a) in series.iter().zip(areas.iter()) {
         let peak = values.iter().copied().max().unwrap_or(0);
@@ -121,7 +142,7 @@ pub fn draw(
             .title_bottom(
                 Line::styled(
                     format!(
-                        " whole recording, {per}s per column, {MARKER} = {} ",
+                        " whole recording ({length}), {MARKER} cursor {} ",
                         snap.now.format("%H:%M:%S")
                     ),
                     t.dim(),
