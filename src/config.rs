@@ -50,6 +50,8 @@ pub struct Config {
     /// A well-known protocol's close codes (`--profile`, config `profile`).
     pub profile: Option<String>,
     pub log_file: Option<PathBuf>,
+    /// `--metrics ADDR`, config `metrics`: where `/metrics` is served.
+    pub metrics: Option<String>,
 }
 
 impl Default for Config {
@@ -68,6 +70,7 @@ impl Default for Config {
             app_codes: BTreeMap::new(),
             profile: None,
             log_file: None,
+            metrics: None,
         }
     }
 }
@@ -94,6 +97,7 @@ struct FileConfig {
     send_every: Option<String>,
     insecure: Option<bool>,
     export: Option<PathBuf>,
+    metrics: Option<String>,
     seed: Option<u64>,
     #[serde(default)]
     backoff: FileBackoff,
@@ -408,6 +412,7 @@ impl Config {
             None => None,
         };
         cfg.log_file = args.log_file.clone();
+        cfg.metrics = args.metrics.clone().or(file.metrics.clone());
         Ok(cfg)
     }
 
