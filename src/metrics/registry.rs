@@ -129,7 +129,7 @@ impl Collector for Scraped {
             let g = ConstGauge::new(lockstep);
             let m = encoder.encode_descriptor(
                 "wsmon_lockstep_index",
-                "How much reconnect attempts move in lockstep (0 spread out, 1 all in the same second); absent without a verdict",
+                "Share of recent reconnect attempts that fall in the busiest 100 ms of their second (1 all at once, about 0.1 spread evenly); absent without a verdict.",
                 None,
                 g.metric_type(),
             )?;
@@ -138,12 +138,12 @@ impl Collector for Scraped {
         let counts = [
             (
                 "wsmon_export_events",
-                "Events written to the --export file",
+                "Events written to the --export file.",
                 &self.export.written,
             ),
             (
                 "wsmon_export_errors",
-                "Events the --export file failed to take (a failed write or flush, and every event after a failed write)",
+                "Events the --export file failed to take (a failed write or flush, and every event after a failed write).",
                 &self.export.failed,
             ),
         ];
