@@ -31,7 +31,14 @@ impl Drop for Agents {
 fn start_agent(agents: &mut Agents, urls: &[String], export: &Path) -> String {
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("wsmon"))
         .args(["watch", "--headless", "--duration", "300s", "-n", "3"])
-        .args(["--max-attempts", "2", "--backoff-base", "200ms", "--backoff-cap", "1s"])
+        .args([
+            "--max-attempts",
+            "2",
+            "--backoff-base",
+            "200ms",
+            "--backoff-cap",
+            "1s",
+        ])
         .args(["--metrics", "127.0.0.1:0", "--export"])
         .arg(export)
         .args(urls)
@@ -85,14 +92,17 @@ fn read_export(path: &Path) -> Counts {
 }
 
 fn total(paths: &[PathBuf]) -> Counts {
-    paths.iter().map(|p| read_export(p)).fold(Counts::default(), |a, b| Counts {
-        events: a.events + b.events,
-        attempts: a.attempts + b.attempts,
-        opens: a.opens + b.opens,
-        closes_1013: a.closes_1013 + b.closes_1013,
-        closes_1008: a.closes_1008 + b.closes_1008,
-        gave_up: a.gave_up + b.gave_up,
-    })
+    paths
+        .iter()
+        .map(|p| read_export(p))
+        .fold(Counts::default(), |a, b| Counts {
+            events: a.events + b.events,
+            attempts: a.attempts + b.attempts,
+            opens: a.opens + b.opens,
+            closes_1013: a.closes_1013 + b.closes_1013,
+            closes_1008: a.closes_1008 + b.closes_1008,
+            gave_up: a.gave_up + b.gave_up,
+        })
 }
 
 fn unix_now() -> f64 {
@@ -148,10 +158,14 @@ async fn prometheus_sums_across_two_agents_match_their_exports() {
     let up = r#"up{job="wsmon"}"#;
     prom.wait_for(&format!("count({up} == 1)"), limit, |v| v == 2.0)
         .await;
-    prom.wait_for(&format!("min(count_over_time({up}[5m]))"), limit, |v| v >= 2.0)
-        .await;
-    prom.wait_for(&format!("min(timestamp({up}))"), limit, |t| t > settled + 1.0)
-        .await;
+    prom.wait_for(&format!("min(count_over_time({up}[5m]))"), limit, |v| {
+        v >= 2.0
+    })
+    .await;
+    prom.wait_for(&format!("min(timestamp({up}))"), limit, |t| {
+        t > settled + 1.0
+    })
+    .await;
 
     let queries = [
         (r#"sum(wsmon_closes_total{code="1013"})"#, last.closes_1013),
@@ -171,7 +185,11 @@ async fn prometheus_sums_across_two_agents_match_their_exports() {
     let by_instance = prom
         .query(r#"sum by (instance) (wsmon_closes_total{code="1013"})"#)
         .await;
-    assert_eq!(by_instance.as_array().map(Vec::len), Some(2), "{by_instance}");
+    assert_eq!(
+        by_instance.as_array().map(Vec::len),
+        Some(2),
+        "{by_instance}"
+    );
     report.push_str(&format!(
         "sum by (instance) (wsmon_closes_total{{code=\"1013\"}}) = {by_instance}\n"
     ));
@@ -180,7 +198,10 @@ async fn prometheus_sums_across_two_agents_match_their_exports() {
         last,
         "the exports changed while Prometheus was queried"
     );
-    assert!(last.closes_1013 > 0 && last.closes_1008 == 6 && last.gave_up == 4, "{last:?}");
+    assert!(
+        last.closes_1013 > 0 && last.closes_1008 == 6 && last.gave_up == 4,
+        "{last:?}"
+    );
 
     // The exposition as served, for the record.
     let (status, body) = get(&targets[0], "/metrics").await;
@@ -190,7 +211,10 @@ async fn prometheus_sums_across_two_agents_match_their_exports() {
         .filter(|l| !l.contains("_bucket{"))
         .take(80)
         .collect();
-    println!("--- /metrics of agent 1 (buckets left out)\n{}", excerpt.join("\n"));
+    println!(
+        "--- /metrics of agent 1 (buckets left out)\n{}",
+        excerpt.join("\n")
+    );
     println!("--- PromQL through Prometheus' query API\n{report}");
     drop(agents);
     drop(prom);
@@ -228,7 +252,14 @@ fn an_address_that_cannot_be_bound_is_a_usage_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = taken.local_addr().expect("addr").to_string();
     let out = Command::new(assert_cmd::cargo::cargo_bin("wsmon"))
-        .args(["watch", "--headless", "--duration", "1s", "--metrics", &addr])
+        .args([
+            "watch",
+            "--headless",
+            "--duration",
+            "1s",
+            "--metrics",
+            &addr,
+        ])
         .arg("ws://127.0.0.1:9/")
         .output()
         .expect("run wsmon");

@@ -171,7 +171,10 @@ mod tests {
 
         let ok = get(addr, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").await;
         assert!(ok.starts_with("HTTP/1.1 200 OK\r\n"), "{ok}");
-        assert!(ok.contains(&format!("Content-Type: {CONTENT_TYPE}\r\n")), "{ok}");
+        assert!(
+            ok.contains(&format!("Content-Type: {CONTENT_TYPE}\r\n")),
+            "{ok}"
+        );
         assert!(ok.contains("Content-Length: 16\r\n"), "{ok}");
         assert!(ok.ends_with("\r\n\r\nx_total 1\n# EOF\n"), "{ok}");
 
@@ -179,7 +182,10 @@ mod tests {
         assert!(head.starts_with("HTTP/1.1 200 OK\r\n") && head.ends_with("\r\n\r\n"));
 
         let missing = get(addr, "GET / HTTP/1.1\r\n\r\n").await;
-        assert!(missing.starts_with("HTTP/1.1 404 Not Found\r\n"), "{missing}");
+        assert!(
+            missing.starts_with("HTTP/1.1 404 Not Found\r\n"),
+            "{missing}"
+        );
         let post = get(addr, "POST /metrics HTTP/1.1\r\n\r\n").await;
         assert!(post.starts_with("HTTP/1.1 405 "), "{post}");
         assert!(post.contains("Allow: GET, HEAD\r\n"), "{post}");
@@ -193,6 +199,9 @@ mod tests {
         let first = bind("127.0.0.1:0").await.expect("bind");
         let addr = first.local_addr().expect("addr").to_string();
         let e = bind(&addr).await.expect_err("port in use");
-        assert!(e.to_string().starts_with(&format!("--metrics {addr}: ")), "{e}");
+        assert!(
+            e.to_string().starts_with(&format!("--metrics {addr}: ")),
+            "{e}"
+        );
     }
 }

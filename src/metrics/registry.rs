@@ -609,7 +609,13 @@ mod tests {
         metrics.set_gauges(&g);
         let text = metrics.render();
         assert!(has(&text, "wsmon_lockstep_index 0.75"), "{text}");
-        assert!(text.contains("# TYPE wsmon_lockstep_index gauge\n"), "{text}");
-        assert!(has(&text, r#"wsmon_sessions{target="ws://a/",state="open"} 0"#));
+        assert!(
+            text.contains("# TYPE wsmon_lockstep_index gauge\n"),
+            "{text}"
+        );
+        assert!(has(
+            &text,
+            r#"wsmon_sessions{target="ws://a/",state="open"} 0"#
+        ));
     }
 }

@@ -9,8 +9,8 @@ use crate::metrics::http::Render;
 use crate::metrics::registry::{EventCounter, Gauges, Metrics, TargetGauges};
 use crate::runtime::{RuntimeError, Sink, SinkResult};
 use crate::state::snapshot::Snapshot;
-use crate::state::storm;
 use crate::state::store::SinkMsg;
+use crate::state::storm;
 
 /// The metrics sink: its thread feeds every event to `metrics`, in order.
 pub fn sink(metrics: Arc<Metrics>) -> Result<Sink, RuntimeError> {
