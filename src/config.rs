@@ -480,6 +480,20 @@ mod tests {
     }
 
     #[test]
+    fn metrics_address_from_file_or_cli() {
+        let file = || toml::from_str::<FileConfig>(r#"metrics = "127.0.0.1:9464""#).expect("toml");
+        let url = ["ws://127.0.0.1:1/a"];
+        let cfg = Config::merge(file(), &args(&url)).expect("valid");
+        assert_eq!(cfg.metrics.as_deref(), Some("127.0.0.1:9464"));
+        let mut cli = args(&url);
+        cli.metrics = Some("127.0.0.1:0".into());
+        let cfg = Config::merge(file(), &cli).expect("valid");
+        assert_eq!(cfg.metrics.as_deref(), Some("127.0.0.1:0"));
+        let cfg = Config::merge(FileConfig::default(), &args(&url)).expect("valid");
+        assert_eq!(cfg.metrics, None);
+    }
+
+    #[test]
     fn cli_wins_over_file() {
         let file: FileConfig = toml::from_str(
             r#"

@@ -450,6 +450,30 @@ mod tests {
         }
     }
 
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn export_failures_are_counted_for_the_metrics() {
+        // /dev/full takes the open and refuses every write.
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("full.jsonl");
+        std::os::unix::fs::symlink("/dev/full", &path).expect("symlink");
+        let export =
+            ExportSink::create(&path, Arc::new(Registry::builtin().clone())).expect("opens");
+        let counts = export.counts();
+        let rt = start(
+            Scripted,
+            Sinks {
+                export: Some(export),
+                others: Vec::new(),
+            },
+        )
+        .expect("starts");
+        let (_, result) = rt.shutdown().await;
+        assert!(matches!(result, Some(Err(_))), "{result:?}");
+        assert!(counts.failed.load(Ordering::Relaxed) >= 1);
+        assert_eq!(counts.written.load(Ordering::Relaxed), 2);
+    }
+
     #[tokio::test]
     async fn any_source_feeds_the_store_and_every_sink() {
         let seen = Arc::new(Mutex::new(Vec::new()));

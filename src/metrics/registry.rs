@@ -215,7 +215,7 @@ impl Metrics {
         let phases: HistogramFamily<PhaseLabels> = Family::new_with_constructor(phase_histogram);
         registry.register(
             "wsmon_handshake_phase_seconds",
-            "Duration of each handshake phase (dns, connect, tls, upgrade, proxy) of attempts that got an HTTP answer",
+            "Duration of each handshake phase (dns, connect, tls, upgrade) of attempts that got an HTTP answer",
             phases.clone(),
         );
         let backoff: HistogramFamily<TargetLabels> =
@@ -301,7 +301,8 @@ impl Metrics {
 /// The `Content-Type` of [`Metrics::render`]'s text.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-/// The phases of [`Timings`] with their `phase` label.
+/// The phases of [`Timings`] with their `phase` label (a `proxy` hop joins here once
+/// `Timings` records one).
 fn phases(t: &Timings) -> [(&'static str, Option<f64>); 4] {
     [
         ("dns", t.dns),

@@ -66,3 +66,54 @@ pub fn render(metrics: Arc<Metrics>, snapshots: watch::Receiver<Arc<Snapshot>>) 
         metrics.render()
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, Utc};
+
+    use super::*;
+    use crate::engine::events::SessionState;
+    use crate::state::snapshot::{SessionView, TargetView};
+
+    #[test]
+    fn gauges_count_sessions_by_target_and_state_and_retries_due() {
+        let now = Utc::now();
+        let session = |id, target, state, next: Option<i64>| {
+            let mut s = SessionView::new(id, target, Arc::from("ws://x/"), now);
+            s.state = state;
+            s.next_attempt_at = next.map(|secs| now + Duration::seconds(secs));
+            Arc::new(s)
+        };
+        let mut snap = Snapshot {
+            now,
+            targets: vec![
+                TargetView {
+                    url: "ws://a/".into(),
+                    sessions: 3,
+                },
+                TargetView {
+                    url: "ws://b/".into(),
+                    sessions: 1,
+                },
+            ],
+            sessions: vec![
+                session(1, 0, SessionState::Open, None),
+                session(2, 0, SessionState::Waiting, Some(3)),
+                session(3, 0, SessionState::Waiting, Some(-1)),
+                session(4, 1, SessionState::Waiting, Some(20)),
+            ],
+            ..Snapshot::default()
+        };
+        snap.storm.lockstep = Some(0.5);
+        let g = gauges(&snap);
+        assert_eq!(g.lockstep, Some(0.5));
+        assert_eq!(g.targets.len(), 2);
+        let a = &g.targets[0];
+        assert_eq!(a.url, "ws://a/");
+        assert_eq!(a.by_state[SessionState::Open.index()], 1);
+        assert_eq!(a.by_state[SessionState::Waiting.index()], 2);
+        // The overdue retry counts within every horizon; the one in 3 s from 5 s on.
+        assert_eq!(a.due, [1, 2, 2]);
+        assert_eq!(g.targets[1].due, [0, 0, 1]);
+    }
+}
