@@ -162,6 +162,9 @@ pub struct DemoArgs {
     /// Maximum redraws per second.
     #[arg(long, default_value_t = 10)]
     pub fps: u32,
+    /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464; port 0 picks one).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<String>,
 }
 
 /// `watch`: every flag is optional so that a config file can provide it; CLI wins over file.
@@ -266,6 +269,9 @@ pub struct WatchArgs {
     /// Write tracing logs to this file (never to the screen).
     #[arg(long, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
+    /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464; port 0 picks one).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<String>,
 }
 
 pub use crate::units::{parse_duration, parse_size};
