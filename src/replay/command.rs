@@ -29,6 +29,8 @@ pub struct Options {
     pub from: Option<String>,
     pub to: Option<String>,
     pub export: Option<PathBuf>,
+    /// The config file's `[keys]`, for the TUI.
+    pub keys: std::collections::BTreeMap<String, String>,
 }
 
 /// Exit code for a file that is not a wsmon export, or a time that cannot be used.
@@ -59,7 +61,11 @@ pub fn mode(args: &Options, stdout_is_terminal: bool) -> Mode {
 }
 
 /// The TUI on a recording: a driver task owns the time cursor, the TUI shows its snapshots.
-async fn run_tui(rec: Recording, file: String) -> anyhow::Result<ExitCode> {
+async fn run_tui(
+    rec: Recording,
+    file: String,
+    keys: std::collections::BTreeMap<String, String>,
+) -> anyhow::Result<ExitCode> {
     let (Some(start), Some(end)) = (rec.start(), rec.end()) else {
         return usage(format!("{file}: no events"));
     };
@@ -72,7 +78,13 @@ async fn run_tui(rec: Recording, file: String) -> anyhow::Result<ExitCode> {
     let view = crate::tui::replay::ReplayView::new(file, start, end, seconds, tx, |s, a, b| {
         parse_time(s, a, b).map_err(|e| e.to_string())
     });
-    let opts = crate::tui::TuiOptions::default();
+    let opts = crate::tui::TuiOptions {
+        keys,
+        ..crate::tui::TuiOptions::default()
+    };
+    if let Err(e) = crate::tui::view_state(&opts) {
+        return usage(e);
+    }
     let result = crate::tui::run_replay(watch_rx, view, opts).await;
     driver.abort();
     result.map(|()| ExitCode::SUCCESS)
@@ -116,7 +128,7 @@ pub async fn run(args: &Options) -> anyhow::Result<ExitCode> {
             || rec.path.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
         );
-        return run_tui(rec, escape_control(&name)).await;
+        return run_tui(rec, escape_control(&name), args.keys.clone()).await;
     }
     let mut out = io::stdout().lock();
     match mode {
