@@ -380,3 +380,69 @@ const TARGETS_120X14: &str = "
 | targets: 4                                                                                                             |
 | Space play  Right ±1s  . ±10s  1 x1  4 max  : go to  n next close  b burst  Esc back  Enter its sessions  > sort       |
 ";
+
+#[test]
+fn per_target_totals_add_up_to_the_run_totals() {
+    let snap = fixtures::snapshot(40);
+    let t = &snap.totals;
+    let sum = |f: &dyn Fn(&wsmon::state::snapshot::TargetView) -> u64| -> u64 {
+        snap.targets.iter().map(f).sum()
+    };
+    assert_eq!(sum(&|v| v.opens), t.opens);
+    assert_eq!(sum(&|v| v.attempts), t.attempts);
+    assert_eq!(sum(&|v| v.gave_up), t.gave_up);
+    let http: u64 = t
+        .statuses
+        .iter()
+        .filter(|(s, _)| **s != 101)
+        .map(|(_, n)| n)
+        .sum();
+    assert!(http > 0);
+    assert_eq!(sum(&|v| v.http_failures), http);
+    for (code, n) in &t.closes_by_code {
+        assert_eq!(
+            sum(&|v| v.closes_by_code.get(code).copied().unwrap_or(0)),
+            *n,
+            "{code}"
+        );
+    }
+    for i in 0..7 {
+        let n: usize = snap.targets.iter().map(|v| v.by_state[i]).sum();
+        assert_eq!(n, t.by_state[i]);
+    }
+    assert_eq!(
+        snap.targets.iter().map(|v| v.sessions).sum::<usize>(),
+        snap.sessions.len()
+    );
+    // Every target that handshook has its percentiles, p50 <= p99.
+    for v in &snap.targets {
+        if let (Some(a), Some(b)) = (v.handshake_p50_ms, v.handshake_p99_ms) {
+            assert!(a <= b, "{}", v.url);
+        }
+    }
+    assert!(snap.targets.iter().any(|v| v.handshake_p99_ms.is_some()));
+}
+
+#[test]
+fn live_targets_tab_from_the_sessions_tab() {
+    let snap = Arc::new(fixtures::snapshot(20));
+    let mut app = App::new(fixtures::view_state());
+    let tab = Event::Key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
+    app.on_event(&tab, &snap);
+    app.on_event(&tab, &snap);
+    assert_eq!(app.view.tab, Tab::Targets);
+    let screen = fixtures::render(&mut app, &snap, 100, 14);
+    assert!(screen[0].contains("[Targets]"), "{}", screen[0]);
+    assert!(!screen[0].contains("REPLAY"));
+    assert!(screen[5].contains("TARGET"), "{}", screen[5]);
+    assert_eq!(
+        screen.iter().filter(|l| l.contains("127.0")).count(),
+        snap.targets.len()
+    );
+    // Live, the operator keys still send.
+    let out = app.on_event(
+        &Event::Key(KeyEvent::new(KeyCode::Char('R'), KeyModifiers::SHIFT)),
+        &snap,
+    );
+    assert_eq!(out.commands.len(), 1);
+}

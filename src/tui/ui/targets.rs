@@ -15,6 +15,16 @@ use crate::tui::view::ViewState;
 
 /// Close codes shown per row, most frequent first.
 const TOP_CODES: usize = 3;
+/// The URL column is at least this wide: on narrow screens columns go, in [`DROP_ORDER`].
+const MIN_URL: usize = 24;
+/// The columns left out first when the screen is narrow.
+const DROP_ORDER: [TargetColumn; 5] = [
+    TargetColumn::P50,
+    TargetColumn::Opens,
+    TargetColumn::GaveUp,
+    TargetColumn::Waiting,
+    TargetColumn::Open,
+];
 
 /// Columns of the targets table, in display order. Every column sorts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -181,10 +191,22 @@ fn closes_text(t: &TargetView) -> String {
     parts.join(" ")
 }
 
-/// The cells of a row, in column order.
-fn cells(i: usize, t: &TargetView) -> Vec<String> {
-    TargetColumn::ALL
-        .iter()
+/// The columns that fit in `width` (the URL gets at least [`MIN_URL`]).
+pub fn visible_columns(width: usize) -> Vec<TargetColumn> {
+    let mut cols = TargetColumn::ALL.to_vec();
+    let needs = |cols: &[TargetColumn]| cols.iter().map(|c| c.width() + 1).sum::<usize>() + 1;
+    for drop in DROP_ORDER {
+        if needs(&cols) + MIN_URL <= width {
+            break;
+        }
+        cols.retain(|c| *c != drop);
+    }
+    cols
+}
+
+/// The cells of a row, for `cols`.
+fn cells(cols: &[TargetColumn], i: usize, t: &TargetView) -> Vec<String> {
+    cols.iter()
         .map(|c| match c {
             TargetColumn::Index => i.to_string(),
             TargetColumn::Url => t.url.clone(),
@@ -203,11 +225,11 @@ fn cells(i: usize, t: &TargetView) -> Vec<String> {
 }
 
 /// One line of cells: the URL column takes the room the others leave.
-fn row_text(cells: &[String], width: usize) -> String {
-    let fixed: usize = TargetColumn::ALL.iter().map(|c| c.width() + 1).sum();
+fn row_text(cols: &[TargetColumn], cells: &[String], width: usize) -> String {
+    let fixed: usize = cols.iter().map(|c| c.width() + 1).sum();
     let url_w = width.saturating_sub(fixed + 1).max(8);
     let mut out = String::from(" ");
-    for (c, text) in TargetColumn::ALL.iter().zip(cells) {
+    for (c, text) in cols.iter().zip(cells) {
         let w = if *c == TargetColumn::Url {
             url_w
         } else {
@@ -245,7 +267,8 @@ pub fn draw(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, t:
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let width = usize::from(inner.width);
-    let titles: Vec<String> = TargetColumn::ALL
+    let cols = visible_columns(width);
+    let titles: Vec<String> = cols
         .iter()
         .map(|c| {
             let mark = match (*c == st.sort, st.descending) {
@@ -256,12 +279,12 @@ pub fn draw(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, t:
             format!("{}{mark}", c.title())
         })
         .collect();
-    let mut lines = vec![Line::styled(row_text(&titles, width), t.heading())];
+    let mut lines = vec![Line::styled(row_text(&cols, &titles, width), t.heading())];
     let visible = usize::from(inner.height.saturating_sub(1));
     let cursor = st.cursor.min(rows.len().saturating_sub(1));
     let first = cursor.saturating_sub(visible.saturating_sub(1));
     for (pos, &i) in rows.iter().enumerate().skip(first).take(visible) {
-        let text = row_text(&cells(i, &snap.targets[i]), width);
+        let text = row_text(&cols, &cells(&cols, i, &snap.targets[i]), width);
         let style = if pos == cursor {
             t.selected()
         } else {
