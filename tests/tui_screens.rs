@@ -168,11 +168,11 @@ fn frozen_badge_and_tabs_survive_a_long_title_on_a_narrow_screen() {
     let screen = fixtures::render(&mut app, &snap, 80, 24);
     let title = &screen[0];
     assert!(
-        title.starts_with(" wsmon [Sessions] Storm   demo: scena"),
+        title.starts_with(" wsmon [Sessions] Storm  Targets   demo: sc"),
         "{title}"
     );
     assert!(
-        title.contains("… a long tail  FROZEN   PAUSED  12:00:00Z"),
+        title.contains("…ng tail  FROZEN   PAUSED  12:00:00Z"),
         "cut in the middle, not overlapped: {title}"
     );
 }
@@ -377,7 +377,7 @@ fn tiny_and_zero_sizes_do_not_panic() {
 }
 
 const MAIN_100X30: &str = r#"
-| wsmon [Sessions] Storm   demo                                                            12:00:00Z |
+| wsmon [Sessions] Storm  Targets   demo                                                   12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
 | attempts/s 1.0 (total 52)  lockstep 1.00 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
@@ -410,7 +410,7 @@ const MAIN_100X30: &str = r#"
 "#;
 
 const MAIN_80X24: &str = r#"
-| wsmon [Sessions] Storm   demo                                        12:00:00Z |
+| wsmon [Sessions] Storm  Targets   demo                               12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | +2 more          |
 | attempts/s 1.0 (total 52)  lockstep 1.00 IN STEP  export 1234 events           |
@@ -437,7 +437,7 @@ const MAIN_80X24: &str = r#"
 "#;
 
 const DETAIL_TIMELINE_100X30: &str = r#"
-| wsmon [Sessions] Storm   demo                                                            12:00:00Z |
+| wsmon [Sessions] Storm  Targets   demo                                                   12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
 | attempts/s 1.0 (total 52)  lockstep 1.00 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
@@ -470,7 +470,7 @@ const DETAIL_TIMELINE_100X30: &str = r#"
 "#;
 
 const DETAIL_HANDSHAKE_100X40: &str = r#"
-| wsmon [Sessions] Storm   demo                                                            12:00:00Z |
+| wsmon [Sessions] Storm  Targets   demo                                                   12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
 | attempts/s 1.0 (total 52)  lockstep 1.00 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
@@ -513,7 +513,7 @@ const DETAIL_HANDSHAKE_100X40: &str = r#"
 "#;
 
 const STORM_100X30: &str = r#"
-| wsmon  Sessions [Storm]  demo                                                            12:00:00Z |
+| wsmon  Sessions [Storm] Targets   demo                                                   12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
 | attempts/s 1.0 (total 52)  lockstep 1.00 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
@@ -546,7 +546,7 @@ const STORM_100X30: &str = r#"
 "#;
 
 const EXPLAIN_100X30: &str = r#"
-| wsmon [Sessions] Storm   demo                                                            12:00:00Z |
+| wsmon [Sessions] Storm  Targets   demo                                                   12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
 | attempts/s 1.0 (total 52)  lockstep 1.00 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
@@ -579,7 +579,7 @@ const EXPLAIN_100X30: &str = r#"
 "#;
 
 const COMPARE_100X30: &str = r#"
-| wsmon [Sessions] Storm   demo                                                            12:00:00Z |
+| wsmon [Sessions] Storm  Targets   demo                                                   12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
 | attempts/s 1.0 (total 52)  lockstep 1.00 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
@@ -612,7 +612,7 @@ const COMPARE_100X30: &str = r#"
 "#;
 
 const HELP_100X40: &str = r#"
-| wsmon [Sessions] Storm   demo                                                            12:00:00Z |
+| wsmon [Sessions] Storm  Targets   demo                                                   12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
 | attempts/s 1.0 (total 52)  lockstep 1.00 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
@@ -624,9 +624,9 @@ const HELP_100X40: &str = r#"
 |s5  /ec│  PgDn        one page down                                       page_down         │  -    |
 |s6  /ov│  Home/g      first row / top                                     home              │  0.55 |
 |s7  /ov│  End/G       last row / bottom                                   end               │  0.55 |
-|s8  /ov│  Enter       open the selected session's detail                  open              │  0.55 |
+|s8  /ov│  Enter       open the session's detail / the target's sessions   open              │  0.55 |
 |s9  /fl│  Esc         go back                                             back              │  -    |
-|s10 /st│  Tab         switch Sessions / Storm tabs                        next_tab          │  -    |
+|s10 /st│  Tab         next tab (Sessions, Storm, Targets)                 next_tab          │  -    |
 |s11 /ec│  >           sort by the next column                             sort_next         │  2.81 |
 |s12 /ec│  <           sort by the previous column                         sort_prev         │  2.81 |
 |s13 /ec│  i           invert the sort order                               sort_reverse      │  2.81 |
@@ -655,7 +655,7 @@ const HELP_100X40: &str = r#"
 "#;
 
 const PROMPT_FILTER_80X24: &str = r#"
-| wsmon [Sessions] Storm   demo                                        12:00:00Z |
+| wsmon [Sessions] Storm  Targets   demo                               12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | +2 more          |
 | attempts/s 1.0 (total 52)  lockstep 1.00 IN STEP  export 1234 events           |

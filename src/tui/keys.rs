@@ -222,7 +222,7 @@ const SPECS: &[Spec] = &[
         name: "open",
         action: Action::Open,
         keys: "enter",
-        help: "open the selected session's detail (targets: its sessions)",
+        help: "open the session's detail / the target's sessions",
         scope: Scope::Only(&[Mode::Sessions, Mode::Targets]),
     },
     Spec {
