@@ -167,20 +167,21 @@ fn next_close_asks_for_the_code_and_n_repeats_it() {
     r.press('n');
     assert_eq!(r.app.view.mode(), Mode::Prompt);
     r.text("1013");
-    let first = r.cursor.time();
-    assert!(first > r.cursor.bounds().expect("events").0);
-    assert_eq!(
+    let closes = |r: &Replay| {
         r.snap
             .totals
             .closes_by_code
             .get(&1013)
             .copied()
             .unwrap_or(0)
-            > 0,
-        true
-    );
+    };
+    let first = r.cursor.time();
+    assert!(first > r.cursor.bounds().expect("events").0);
+    assert_eq!(closes(&r), 1, "the cursor is at the first 1013");
+    // The prompt remembers the code; N goes to the next one.
     r.press('N');
     assert!(r.cursor.time() >= first);
+    assert!(closes(&r) >= 2, "{}", closes(&r));
     r.press('n');
     r.text("abc");
     let status = r.app.view.status.clone().expect("an error");
@@ -445,4 +446,24 @@ fn live_targets_tab_from_the_sessions_tab() {
         &snap,
     );
     assert_eq!(out.commands.len(), 1);
+}
+
+#[test]
+fn narrow_replay_header_keeps_the_tabs_and_the_cursor() {
+    let mut r = Replay::new();
+    r.press('.');
+    let screen = r.render(80, 24);
+    assert!(
+        screen[0].starts_with(" wsmon [Sessions] Storm  Targets "),
+        "{}",
+        screen[0]
+    );
+    assert!(screen[0].contains(" REPLAY "), "{}", screen[0]);
+    assert!(
+        screen[0].contains("(+0m10s of 2m50s) x1 ⏸"),
+        "{}",
+        screen[0]
+    );
+    let wide = r.render(120, 24);
+    assert!(wide[0].contains("incident-42.jsonl"), "{}", wide[0]);
 }

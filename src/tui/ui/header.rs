@@ -88,14 +88,18 @@ pub fn draw_title(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewSta
         // Replay: the recorded time at the cursor, where it is in the recording, the speed.
         Some(r) => {
             right.push(Span::styled(" REPLAY ", t.badge()));
-            right.push(Span::styled(
-                format!(
-                    " {}  {} ",
-                    format::fit_middle(&r.file, 28),
-                    crate::tui::replay::cursor_text(r, snap)
-                ),
-                bar,
-            ));
+            let cursor = format!(" {} ", crate::tui::replay::cursor_text(r, snap));
+            // The file name goes first when the tabs and the cursor need the room.
+            let tabs: usize = title_pieces(view).iter().map(|p| p.1.chars().count()).sum();
+            let used: usize = right.iter().map(Span::width).sum();
+            let room = usize::from(area.width)
+                .saturating_sub(tabs + used + cursor.chars().count() + 2)
+                .min(30);
+            if room >= 9 {
+                let file = format::fit_middle(&r.file, room - 2);
+                right.push(Span::styled(format!(" {file} "), bar));
+            }
+            right.push(Span::styled(cursor, bar));
         }
         None => right.push(Span::styled(
             format!("{} ", snap.now.format("%H:%M:%SZ")),
