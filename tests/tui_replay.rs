@@ -206,6 +206,15 @@ fn space_plays_speed_keys_and_operator_keys_are_refused() {
         let status = r.app.view.status.clone().expect("refused");
         assert_eq!(status.text, REFUSED, "{c}");
     }
+    // Playing to the end stops there: Space then plays again from the start.
+    r.press(' ');
+    r.press('G');
+    r.app.on_snapshot(&r.snap.clone());
+    assert!(!r.app.view.replay.as_ref().expect("replay").playing);
+    assert!(r.render(120, 10)[0].contains("x100 ⏸"));
+    r.press(' ');
+    assert!(r.playing);
+    assert_eq!(r.cursor.time(), r.cursor.bounds().expect("events").0);
     // Quit still quits.
     assert!(r.press('q').quit);
 }

@@ -76,7 +76,13 @@ impl App {
     }
 
     /// A new snapshot arrived.
-    pub fn on_snapshot(&mut self, _latest: &Snapshot) -> Outcome {
+    pub fn on_snapshot(&mut self, latest: &Snapshot) -> Outcome {
+        // Replay: the driver stops by itself at the end of the recording.
+        if let Some(r) = self.view.replay.as_mut()
+            && latest.now >= r.end
+        {
+            r.playing = false;
+        }
         Outcome {
             redraw: self.view.frozen.is_none(),
             ..Outcome::default()
