@@ -466,14 +466,14 @@ const REPLAY_SPECS: &[Spec] = &[
         name: "time_start",
         action: Action::TimeStart,
         keys: "g",
-        help: "replay: the start of the recording (Home: first row)",
+        help: "replay: start of the recording (Home: first row)",
         scope: Scope::Screens,
     },
     Spec {
         name: "time_end",
         action: Action::TimeEnd,
         keys: "G",
-        help: "replay: the end of the recording (End: last row)",
+        help: "replay: end of the recording (End: last row)",
         scope: Scope::Screens,
     },
     Spec {
