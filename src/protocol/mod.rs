@@ -7,6 +7,8 @@ pub mod extensions;
 pub mod frame;
 pub mod handshake;
 #[cfg(test)]
+mod prop_tests;
+#[cfg(test)]
 pub(crate) mod test_support;
 pub mod url;
 pub mod wire;

@@ -187,10 +187,19 @@ fn ms_f(v: Option<f64>) -> String {
 }
 
 fn handshake_lines(out: &mut Vec<Line<'static>>, h: &HandshakeInfo, width: u16, t: Theme) {
-    let status_style = if h.status == 101 { t.good() } else { t.error() };
+    let status_style = if h.status == 101 && h.invalid.is_none() {
+        t.good()
+    } else {
+        t.error()
+    };
+    let status_line = if h.status_line.is_empty() {
+        "no HTTP status line".to_string()
+    } else {
+        safe(&h.status_line).into_owned()
+    };
     out.push(Line::from(vec![
         Span::styled("Handshake  ", t.heading()),
-        Span::styled(safe(&h.status_line).into_owned(), status_style),
+        Span::styled(status_line, status_style),
     ]));
     let tm = &h.timings_ms;
     let timings = format!(
@@ -201,6 +210,21 @@ fn handshake_lines(out: &mut Vec<Line<'static>>, h: &HandshakeInfo, width: u16, 
         ms_f(tm.upgrade)
     );
     push_kv(out, "timings", &timings, t.plain(), width, t);
+    if let Some(why) = &h.invalid {
+        // A refused answer: what arrived of it, and why it was refused.
+        push_kv(
+            out,
+            "received",
+            &format!("{} of answer", format::bytes(h.bytes_received)),
+            t.plain(),
+            width,
+            t,
+        );
+        push_kv(out, "refused", &safe(why), t.error(), width, t);
+    }
+    if let Some(name) = &h.bad_header {
+        push_kv(out, "bad header", &safe(name), t.error(), width, t);
+    }
     if let Some(p) = &h.subprotocol {
         push_kv(out, "subprotocol", &safe(p), t.plain(), width, t);
     }
