@@ -529,10 +529,12 @@ fn escape_sequences_in_response_headers() {
     r.none("open");
 }
 
+const REJECTION_HEAD: &[u8] = b"HTTP/1.1 503 Busy\r\nContent-Length: 30\r\nRetry-After: soon\r\n\r\n";
+
 #[test]
-fn escape_sequences_in_a_rejection_body_and_reason() {
+fn escape_sequences_in_a_rejection_body() {
     let server = serve(|mut c| async move {
-        let mut answer = b"HTTP/1.1 503 Busy\r\nContent-Length: 30\r\nRetry-After: soon\r\n\r\n".to_vec();
+        let mut answer = REJECTION_HEAD.to_vec();
         let mut body = b"go away ".to_vec();
         body.extend_from_slice(EVIL);
         body.resize(30, b'.');
@@ -546,8 +548,26 @@ fn escape_sequences_in_a_rejection_body_and_reason() {
     let body = h["body"].as_str().expect("body");
     assert!(body.starts_with("go away \\u{1b}]0;pwned"), "{body}");
     assert_eq!(h["retry_after_invalid"], "soon");
-    assert_eq!(h["bytes_received"], 61 + 30);
+    assert_eq!(h["bytes_received"], REJECTION_HEAD.len() + 30);
     r.none("error");
+}
+
+#[test]
+fn escape_sequences_in_a_status_line() {
+    let server = serve(|mut c| async move {
+        let mut answer = b"HTTP/1.1 503 ".to_vec();
+        answer.extend_from_slice(EVIL);
+        answer.extend_from_slice(b"\r\nRetry-After: 5\r\n\r\n");
+        c.send(&answer).await;
+    });
+    let r = run(&[], &server.url("/"));
+    let e = r.error("handshake");
+    let h = r.one("handshake");
+    assert_eq!(h["status"], 503);
+    assert_eq!(h["invalid"], e["message"]);
+    let line = h["status_line"].as_str().expect("status_line");
+    assert!(line.starts_with("HTTP/1.1 503 \\u{1b}]0;pwned"), "{line}");
+    assert_eq!(h["response_headers"]["Retry-After"], "5");
 }
 
 // --- Frames --------------------------------------------------------------------------------
@@ -809,7 +829,8 @@ fn header_injection_through_a_subprotocol_never_reaches_the_wire() {
 fn header_values_with_control_characters_are_refused() {
     for bad in ["X-A: one\x01two", "X-A: a\x1b[31m", "X-A: a\rb"] {
         let out = Command::new(wsmon_bin())
-            .args(["watch", "--headless", "--header", bad, "ws://127.0.0.1:9/"])
+            .args(["watch", "--headless", "--duration", "2s", "--header", bad])
+            .arg("ws://127.0.0.1:9/")
             .stdin(Stdio::null())
             .output()
             .expect("run wsmon");
