@@ -247,8 +247,11 @@ impl Run {
     }
 }
 
+/// The binary under test; `WSMON_HOSTILE_BIN` runs the suite against another build.
 fn wsmon_bin() -> PathBuf {
-    assert_cmd::cargo::cargo_bin("wsmon")
+    std::env::var_os("WSMON_HOSTILE_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| assert_cmd::cargo::cargo_bin("wsmon"))
 }
 
 fn base_args(export: &Path) -> Vec<String> {
