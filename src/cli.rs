@@ -32,6 +32,30 @@ pub enum Command {
     Replay(ReplayArgs),
 }
 
+/// `--jitter`: the CLI spelling of [`Jitter`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum JitterArg {
+    /// random(0, window)
+    Full,
+    /// window/2 + random(0, window/2)
+    Equal,
+    /// min(cap, random(base, previous * 3))
+    Decorrelated,
+    /// exactly the window
+    None,
+}
+
+impl From<JitterArg> for Jitter {
+    fn from(j: JitterArg) -> Jitter {
+        match j {
+            JitterArg::Full => Jitter::Full,
+            JitterArg::Equal => Jitter::Equal,
+            JitterArg::Decorrelated => Jitter::Decorrelated,
+            JitterArg::None => Jitter::None,
+        }
+    }
+}
+
 /// Language of explanations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -39,6 +63,15 @@ pub enum LangArg {
     #[default]
     En,
     Fr,
+}
+
+impl From<LangArg> for crate::codes::Lang {
+    fn from(arg: LangArg) -> crate::codes::Lang {
+        match arg {
+            LangArg::En => crate::codes::Lang::En,
+            LangArg::Fr => crate::codes::Lang::Fr,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -58,6 +91,27 @@ pub struct ExplainArgs {
     /// Config file whose [codes] table names application codes (4000-4999).
     #[arg(short = 'c', long = "config", value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Explain HTTP statuses as answers to a WebSocket upgrade (e.g. --http 503).
+    #[arg(long = "http", value_name = "STATUS", num_args = 1..)]
+    pub http: Vec<String>,
+    /// Load a well-known protocol's close codes: discord, graphql-ws.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+}
+
+impl From<&ExplainArgs> for crate::codes::explain::ExplainRequest {
+    fn from(a: &ExplainArgs) -> Self {
+        crate::codes::explain::ExplainRequest {
+            codes: a.codes.clone(),
+            http: a.http.clone(),
+            lang: a.lang.map(Into::into),
+            all: a.all,
+            json: a.json,
+            config: a.config.clone(),
+            profile: a.profile.clone(),
+            width: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -100,6 +154,10 @@ pub struct WatchArgs {
     /// ws:// or wss:// URLs to watch (added to the config file's targets).
     #[arg(value_name = "URL")]
     pub urls: Vec<String>,
+    /// Load a well-known protocol's close codes (names, meanings, retry advice): discord,
+    /// graphql-ws.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
     /// Concurrent sessions per URL (default 1).
     #[arg(short = 'n', long = "sessions")]
     pub sessions: Option<usize>,
@@ -161,7 +219,7 @@ pub struct WatchArgs {
     pub no_retry_on: Vec<u16>,
     /// Jitter strategy for backoff.
     #[arg(long, value_enum)]
-    pub jitter: Option<Jitter>,
+    pub jitter: Option<JitterArg>,
     /// First backoff window (default 1s).
     #[arg(long, value_parser = parse_duration)]
     pub backoff_base: Option<Duration>,

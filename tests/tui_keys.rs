@@ -12,9 +12,8 @@ use wsmon::engine::events::Command;
 use wsmon::state::snapshot::Snapshot;
 use wsmon::tui::app::{App, Outcome};
 use wsmon::tui::fixtures;
-use wsmon::tui::keys::{
-    Action, KeyMap, Mode, Selection, action_for, command_for, parse_add, parse_close,
-};
+use wsmon::tui::keys::{Action, KeyMap, Mode, Selection, action_for, command_for};
+use wsmon::tui::prompt::{parse_add, parse_close};
 use wsmon::tui::view::{Column, ExplainTarget, PromptKind, Tab};
 
 fn key(code: KeyCode) -> KeyEvent {
@@ -298,7 +297,7 @@ fn add_prompt_parsing() {
         ("ws://h/x 100001", "invalid count"),
         ("ws://h/x many", "invalid count"),
         ("ws://h/x 2 3", "unexpected"),
-        ("not a url", "invalid URL"),
+        ("not a url", "not a valid URL"),
     ] {
         let e = parse_add(input).expect_err(input);
         assert!(e.contains(needle), "{input}: {e}");
@@ -323,11 +322,18 @@ fn close_prompt_parsing() {
             reason: "going for maintenance".to_string()
         })
     );
-    for code in ["1005", "1006", "1015", "999", "2000", "5000", "1004"] {
+    for code in ["1005", "1006", "1015", "999", "2000", "1004"] {
         let e = parse_close(code, 3).expect_err(code);
         assert!(e.contains("cannot be sent"), "{code}: {e}");
     }
-    assert!(parse_close("abc", 3).is_err());
+    // Not a close code at all: refused by the one close-code parser.
+    for input in ["abc", "65536"] {
+        let e = parse_close(input, 3).expect_err(input);
+        assert!(e.contains("0-65535"), "{input}: {e}");
+    }
+    // A close code, but not one that may be on the wire.
+    let e = parse_close("5000", 3).expect_err("5000");
+    assert!(e.contains("cannot be sent"), "{e}");
     let long = format!("1000 {}", "x".repeat(124));
     assert!(
         parse_close(&long, 3)
@@ -545,7 +551,7 @@ fn explain_and_compare() {
         app.view
             .status
             .as_ref()
-            .is_some_and(|s| s.text.contains("0-4999"))
+            .is_some_and(|s| s.text.contains("0-65535"))
     );
 }
 
@@ -712,4 +718,30 @@ fn engine_notices_are_told_apart_into_news_and_errors() {
     ] {
         assert!(error.is_error(), "{error}");
     }
+}
+
+#[test]
+fn explain_on_a_session_refused_with_an_http_status_explains_the_status() {
+    let snap = snap();
+    let mut app = ready(&snap);
+    // The first session whose last attempt was answered with an HTTP status.
+    let (pos, status) = snap
+        .sessions
+        .iter()
+        .enumerate()
+        .find_map(
+            |(i, s)| match s.timeline.iter().rev().find_map(|r| r.outcome) {
+                Some(wsmon::state::snapshot::Outcome::Status { status }) => Some((i, status)),
+                _ => None,
+            },
+        )
+        .expect("the fixtures have a session refused with a status");
+    for _ in 0..pos {
+        press(&mut app, &snap, ch('j'));
+    }
+    assert_eq!(app.view.selected, Some(snap.sessions[pos].id));
+    press(&mut app, &snap, ch('x'));
+    assert_eq!(app.view.explain, Some(ExplainTarget::Http(status)));
+    let text = wsmon::tui::ui::explain::text(&app.view, ExplainTarget::Http(status));
+    assert!(text.starts_with(&format!("HTTP {status}")), "{text}");
 }

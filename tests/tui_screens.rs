@@ -1,5 +1,6 @@
-//! Whole-screen tests: every view rendered from a hand-built snapshot with a fixed clock on a
-//! `TestBackend`, compared line by line with the expected screen (no color, as with NO_COLOR).
+//! Whole-screen tests: every view rendered from a fixture snapshot (events fed through the real
+//! store) with a fixed clock on a `TestBackend`, compared line by line with the expected screen
+//! (no color, as with NO_COLOR).
 //! Each expected line is framed with `|` so trailing spaces are visible.
 
 use std::sync::Arc;
@@ -240,7 +241,7 @@ fn closes_line_shows_top_codes_and_how_many_more() {
         let screen = fixtures::render(&mut app, &snap, width, 24);
         let line = screen[2].trim_end();
         assert!(
-            line.starts_with(" closes 1013 Try Again Later 24 | 1001 Going Away 7"),
+            line.starts_with(" closes 1013 Try Again Later 36 | 1001 Going Away 7"),
             "{line}"
         );
         assert!(line.chars().count() <= usize::from(width), "{line}");
@@ -296,10 +297,10 @@ fn narrow_storm_view_keeps_now_and_peak() {
     let mut app = app();
     app.view.tab = Tab::Storm;
     let screen = fixtures::render(&mut app, &snap, 80, 24).join("\n");
-    assert!(screen.contains(" closes/s 1013 now 1 peak 3 "), "{screen}");
+    assert!(screen.contains(" closes/s 1013 now 0 peak 6 "), "{screen}");
     let screen = fixtures::render(&mut app, &snap, 100, 30).join("\n");
     assert!(
-        screen.contains(" closes/s 1013 Try Again Later now 1 peak 3 "),
+        screen.contains(" closes/s 1013 Try Again Later now 0 peak 6 "),
         "{screen}"
     );
 }
@@ -332,7 +333,7 @@ fn waiting_session_shows_what_ended_its_last_attempt() {
     let mut app = app();
     let screen = fixtures::render(&mut app, &snap, 100, 30);
     assert!(
-        screen[13].starts_with("s9  /flaky       waiting 22s   -      1    HTTP 503 "),
+        screen[13].starts_with("s9  /flaky       waiting 25s   -      2    HTTP 503 "),
         "{}",
         screen[13]
     );
@@ -378,28 +379,28 @@ fn tiny_and_zero_sizes_do_not_panic() {
 const MAIN_100X30: &str = r#"
 | wsmon [Sessions] Storm   demo                                                            12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
-| closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1 |
-| attempts/s 3.0 (total 39)  lockstep 0.82 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
+| closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
+| attempts/s 1.0 (total 52)  lockstep 1.00 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
 |ID▲ TARGET       STATE         UPTIME ATT  LAST CLOSE                          EXT     RTT     RATIO|
 |s1  /echo        open          1m00s  1    -                                   deflate 250us   2.81 |
 |s2  /echo        open          1m07s  1    -                                   deflate 263us   2.81 |
 |s3  /echo        open          1m15s  1    -                                   deflate 276us   2.81 |
 |s4  /echo        open          1m23s  1    -                                   deflate 289us   2.81 |
 |s5  /echo        connecting    -      1    -                                   -       -       -    |
-|s6  /overload    waiting 2s    -      3    1013 srv Try Again Later            deflate -       0.55 |
-|s7  /overload    waiting 4s    -      4    1013 srv Try Again Later            deflate -       0.55 |
-|s8  /overload    waiting 8s    -      5    1013 srv Try Again Later            deflate -       0.55 |
-|s9  /flaky       waiting 22s   -      1    HTTP 503                            -       -       -    |
+|s6  /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s7  /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s8  /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s9  /flaky       waiting 25s   -      2    HTTP 503                            -       -       -    |
 |s10 /strict      closed        -      1    1010 cli Mandatory Extension        -       -       -    |
 |s11 /echo        open          2m19s  1    -                                   deflate 380us   2.81 |
 |s12 /echo        open          2m27s  1    -                                   deflate 393us   2.81 |
 |s13 /echo        open          2m35s  1    -                                   deflate 406us   2.81 |
 |s14 /echo        open          2m42s  1    -                                   deflate 419us   2.81 |
 |s15 /echo        open          2m50s  1    -                                   deflate 432us   2.81 |
-|s16 /overload    waiting 3s    -      3    1013 srv Try Again Later            deflate -       0.55 |
-|s17 /overload    waiting 5s    -      4    1013 srv Try Again Later            deflate -       0.55 |
-|s18 /overload    waiting 9s    -      5    1013 srv Try Again Later            deflate -       0.55 |
-|s19 /flaky       open          44.5s  2    1006 loc Abnormal Closure           deflate 2.0ms   0.95 |
+|s16 /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s17 /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s18 /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s19 /flaky       open          23.9s  2    1006 loc Abnormal Closure           deflate 2.0ms   0.95 |
 |s20 /strict      closed        -      1    1010 cli Mandatory Extension        -       -       -    |
 |                                                                                                    |
 |                                                                                                    |
@@ -411,26 +412,26 @@ const MAIN_100X30: &str = r#"
 const MAIN_80X24: &str = r#"
 | wsmon [Sessions] Storm   demo                                        12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                |
-| closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | +2 more          |
-| attempts/s 3.0 (total 39)  lockstep 0.82 IN STEP  export 1234 events           |
+| closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | +2 more          |
+| attempts/s 1.0 (total 52)  lockstep 1.00 IN STEP  export 1234 events           |
 |ID▲ TARGET       STATE         UPTIME ATT  LAST CLOSE                    EXT    |
 |s1  /echo        open          1m00s  1    -                             deflate|
 |s2  /echo        open          1m07s  1    -                             deflate|
 |s3  /echo        open          1m15s  1    -                             deflate|
 |s4  /echo        open          1m23s  1    -                             deflate|
 |s5  /echo        connecting    -      1    -                             -      |
-|s6  /overload    waiting 2s    -      3    1013 srv Try Again Later      deflate|
-|s7  /overload    waiting 4s    -      4    1013 srv Try Again Later      deflate|
-|s8  /overload    waiting 8s    -      5    1013 srv Try Again Later      deflate|
-|s9  /flaky       waiting 22s   -      1    HTTP 503                      -      |
+|s6  /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
+|s7  /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
+|s8  /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
+|s9  /flaky       waiting 25s   -      2    HTTP 503                      -      |
 |s10 /strict      closed        -      1    1010 cli Mandatory Extension  -      |
 |s11 /echo        open          2m19s  1    -                             deflate|
 |s12 /echo        open          2m27s  1    -                             deflate|
 |s13 /echo        open          2m35s  1    -                             deflate|
 |s14 /echo        open          2m42s  1    -                             deflate|
 |s15 /echo        open          2m50s  1    -                             deflate|
-|s16 /overload    waiting 3s    -      3    1013 srv Try Again Later      deflate|
-|s17 /overload    waiting 5s    -      4    1013 srv Try Again Later      deflate|
+|s16 /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
+|s17 /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
 | row 1/20  sort ID asc                                                          |
 | q quit  ? help  Enter detail  > sort  x explain  a add  c close  r reconnect   |
 "#;
@@ -438,32 +439,32 @@ const MAIN_80X24: &str = r#"
 const DETAIL_TIMELINE_100X30: &str = r#"
 | wsmon [Sessions] Storm   demo                                                            12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
-| closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1 |
-| attempts/s 3.0 (total 39)  lockstep 0.82 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
-| Session s7 (Esc: back, j/k: scroll) ───────────────────────────────────────────── lines 1-23 of 81 |
+| closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
+| attempts/s 1.0 (total 52)  lockstep 1.00 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
+| Session s7 (Esc: back, j/k: scroll) ───────────────────────────────────────────── lines 1-23 of 94 |
 |  target      #1 ws://127.0.0.1:9001/overload                                                       |
-|  state       waiting for 422ms  attempt 4  next attempt in 4.3s                                    |
+|  state       waiting for 3.3s  attempt 6  next attempt in 28.6s                                    |
 |                                                                                                    |
-|Last close  1013 Try Again Later  by server, clean, after 124ms open                                |
+|Last close  1013 Try Again Later  by server, clean, after 108ms open                                |
 |  reason      "server overloaded, try later"                                                        |
 |                                                                                                    |
-|Backoff timeline (5 attempts)                                                                       |
+|Backoff timeline (7 attempts)                                                                       |
 |     #  cause       rule      window  delay  retry  outcome      uptime                             |
 |     1  -           -              -      -      -  close 1013    103ms                             |
-|     2  close 1013  backoff     1.0s  900ms      -  close 1013    110ms  ███                        |
-|     3  close 1013  backoff     2.0s   1.9s      -  close 1013    117ms  ██████                     |
-|     4  close 1013  backoff     4.0s   2.0s      -  close 1013    124ms  ████████████               |
-|     5  close 1013  backoff     8.0s   4.7s      -  pending           -  ████████████████████████   |
+|     2  close 1013  backoff     1.0s   1.0s      -  close 1013    100ms  █                          |
+|     3  close 1013  backoff     2.0s   2.0s      -  close 1013    107ms  ██                         |
+|     4  close 1013  backoff     4.0s   4.0s      -  close 1013    104ms  ███                        |
+|     5  close 1013  backoff     8.0s   8.0s      -  close 1013    101ms  ██████                     |
+|     6  close 1013  backoff    16.0s  16.0s      -  close 1013    108ms  ████████████               |
+|     7  close 1013  backoff    32.0s  32.0s      -  pending           -  ████████████████████████   |
 |                                                                                                    |
-|Attempts on a time axis (0 .. 10.0s)                                                                |
-|  1         2                  3                   4                                                |
-|  ●─────────●──────────────────●───────────────────●┄┄┄┄|┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄○  |
-|  0s                                            5.0s                                         10.0s  |
+|Attempts on a time axis (0 .. 1m03s)                                                                |
+|  1 2  3     4           5                       6                                                  |
+|  ●─●──●─────●───────────●───────────────────────●┄┄┄┄|┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄○  |
+|  0s                                            31.8s                                        1m03s  |
 |  ● attempt   | now   ○ next attempt                                                                |
 |                                                                                                    |
 |Traffic (this session, all connections)                                                             |
-|  received    0 msgs, 4B on the wire, 0B payload                                                    |
-|  sent        1 msg, 18B on the wire, 12B payload                                                   |
 | session detail                                                                                     |
 | Esc back  j scroll  x explain  c close  r reconnect  p pause  f freeze  ? help  q quit             |
 "#;
@@ -471,9 +472,9 @@ const DETAIL_TIMELINE_100X30: &str = r#"
 const DETAIL_HANDSHAKE_100X40: &str = r#"
 | wsmon [Sessions] Storm   demo                                                            12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
-| closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1 |
-| attempts/s 3.0 (total 39)  lockstep 0.82 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
-| Session s10 (Esc: back, j/k: scroll) ─────────────────────────────────────────── lines 23-55 of 75 |
+| closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
+| attempts/s 1.0 (total 52)  lockstep 1.00 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
+| Session s10 (Esc: back, j/k: scroll) ─────────────────────────────────────────── lines 23-55 of 77 |
 |Handshake  HTTP/1.1 101 Switching Protocols                                                         |
 |  timings     dns -, connect 0.4ms, tls -, upgrade 1.8ms                                            |
 |  request headers                                                                                   |
@@ -499,14 +500,14 @@ const DETAIL_HANDSHAKE_100X40: &str = r#"
 |  missing     permessage-deflate (required, not accepted: wsmon closes with 1010)                   |
 |                                                                                                    |
 |About 1010 Mandatory Extension                                                                      |
-|  Category       Protocol error                                                                     |
+|  Category       Failed negotiation                                                                 |
 |  Sent by        client only                                                                        |
 |  On the wire    yes                                                                                |
 |  Retry advice   never                                                                              |
-|  Defined in     RFC 6455 section 7.4.1                                                             |
+|  Sources        RFC 6455 §7.4.1                                                                    |
+|                 RFC 6455 §9.1 (extension negotiation)                                              |
+|                 RFC 7692 (permessage-deflate)                                                      |
 |                                                                                                    |
-|  Description                                                                                       |
-|    The client is ending the connection because the server did not accept an                        |
 | session detail                                                                                     |
 | Esc back  j scroll  x explain  c close  r reconnect  p pause  f freeze  ? help  q quit             |
 "#;
@@ -514,65 +515,65 @@ const DETAIL_HANDSHAKE_100X40: &str = r#"
 const STORM_100X30: &str = r#"
 | wsmon  Sessions [Storm]  demo                                                            12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
-| closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1 |
-| attempts/s 3.0 (total 39)  lockstep 0.82 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
-|┌ attempts/s now 3 peak 6 ───────────────────────────────┐┌ close codes ───────────────────────────┐|
-|│██      ██      ██      ██      ██      ██      ██      ││1013 Try Again Later        24 █████████│|
-|│██      ██      ██      ██      ██      ██      ██      ││1010 Mandatory Extension     2 █        │|
-|│██ ▂█ ▂████ ▂█ ▂██▂█ ▂█ ██ ▂█ ▂████ ▂█ ▂██▂█ ▂█ ██ ▂█ ▂█││1006 Abnormal Closure        1 █        │|
-|│██▅██▅█████▅██▅█████▅██▅██▅██▅█████▅██▅█████▅██▅██▅██▅██│└────────────────────────────────────────┘|
-|└──────────────────────────────── last 56s, newest right ┘┌ lockstep ──────────────────────────────┐|
-|┌ closes/s 1013 Try Again Later now 1 peak 3 ────────────┐│0.82 IN STEP  (1.0 herd, ~0.1 even)     │|
-|│██      ██      ██      ██      ██      ██      ██      ││Retries are in step: 82% of each        │|
-|│██      ██      ██      ██      ██      ██      ██      ││second's attempts land in one 100 ms    │|
-|│██ ▂ ▂ ▂██ ▂ ▂ ▂██ ▂ ▂ ▂██ ▂ ▂ ▂██ ▂ ▂ ▂██ ▂ ▂ ▂██ ▂ ▂ ▂││slice, a herd. Use --jitter full; reset │|
-|│██ █ █ ███ █ █ ███ █ █ ███ █ █ ███ █ █ ███ █ █ ███ █ █ █││backoff only after --stable-after.      │|
-|└──────────────────────────────── last 56s, newest right ┘│                                        │|
-|┌ closes/s 1006 Abnormal Closure now 0 peak 2 ───────────┐│                                        │|
-|│   █              █              █              █       ││                                        │|
-|│   █              █              █              █       ││                                        │|
-|│   █              █              █              █       ││                                        │|
-|│   █              █              █              █       ││                                        │|
-|└──────────────────────────────── last 56s, newest right ┘│                                        │|
-|┌ open sessions now 14 peak 14 ──────────────────────────┐│                                        │|
-|│█ ▁▃▅█ ▁▃▅█ ▁▃▅█ ▁▃▅█ ▁▃▅█ ▁▃▅█ ▁▃▅█ ▁▃▅█ ▁▃▅█ ▁▃▅█ ▁▃▅█││                                        │|
-|│█▆████▆████▆████▆████▆████▆████▆████▆████▆████▆████▆████│└────────────────────────────────────────┘|
-|│████████████████████████████████████████████████████████│┌ retries due ───────────────────────────┐|
-|│████████████████████████████████████████████████████████││next 1s 1  5s 3  30s 6                  │|
+| closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
+| attempts/s 1.0 (total 52)  lockstep 1.00 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
+|┌ attempts/s now 1 peak 10 ──────────────────────────────┐┌ close codes ───────────────────────────┐|
+|│                     █                                  ││1013 Try Again Later        36 █████████│|
+|│                     █▆ ▆   ▆       ▆               ▆   ││1010 Mandatory Extension     2 █        │|
+|│                     ██ █   █   ▂   █              ▂█  ▂││1006 Abnormal Closure        1 █        │|
 |└──────────────────────────────── last 56s, newest right ┘└────────────────────────────────────────┘|
-| storm: 120 s of history, 39 attempts so far                                                        |
+|┌ closes/s 1013 Try Again Later now 0 peak 6 ────────────┐┌ lockstep ──────────────────────────────┐|
+|│                     ██ █   █       █               █   ││1.00 IN STEP  (1.0 herd, ~0.1 even)     │|
+|│                     ██ █   █       █               █   ││Retries are in step: 100% of each       │|
+|│                     ██ █   █       █               █   ││second's attempts land in one 100 ms    │|
+|└──────────────────────────────── last 56s, newest right ┘│slice, a herd. Use --jitter full; reset │|
+|┌ closes/s 1010 Mandatory Extension now 0 peak 2 ────────┐│backoff only after --stable-after.      │|
+|│                     █                                  ││                                        │|
+|│                     █                                  ││                                        │|
+|└──────────────────────────────── last 56s, newest right ┘│                                        │|
+|┌ closes/s other codes now 0 peak 1 ─────────────────────┐│                                        │|
+|│                               █                        ││                                        │|
+|│                               █                        ││                                        │|
+|│                               █                        ││                                        │|
+|└──────────────────────────────── last 56s, newest right ┘│                                        │|
+|┌ open sessions now 10 peak 10 ──────────────────────────┐│                                        │|
+|│▅▅▅▅▅▅▅▅▅▅▅▅▅▅▅▅▅▅▅▅▅▅██████████▅███████████████████████│└────────────────────────────────────────┘|
+|│████████████████████████████████████████████████████████│┌ retries due ───────────────────────────┐|
+|│████████████████████████████████████████████████████████││next 1s 0  5s 0  30s 7                  │|
+|└──────────────────────────────── last 56s, newest right ┘└────────────────────────────────────────┘|
+| storm: 171 s of history, 52 attempts so far                                                        |
 | Esc back  Tab sessions  P pause all  R reconnect all  f freeze  e export  ? help  q quit           |
 "#;
 
 const EXPLAIN_100X30: &str = r#"
 | wsmon [Sessions] Storm   demo                                                            12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
-| closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1 |
-| attempts/s 3.0 (total 39)  lockstep 0.82 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
+| closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
+| attempts/s 1.0 (total 52)  lockstep 1.00 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
 |ID▲ TARGET┌ 1013 Try Again Later (c: compare, Esc: back) ────────────────────────────────┐     RATIO|
 |s1  /echo │ 1013 Try Again Later                                                         │us   2.81 |
 |s2  /echo │ Category       Temporary condition                                           │us   2.81 |
 |s3  /echo │ Sent by        server                                                        │us   2.81 |
 |s4  /echo │ On the wire    yes                                                           │us   2.81 |
 |s5  /echo │ Retry advice   backoff                                                       │     -    |
-|s6  /overl│ Defined in     IANA registry                                                 │     0.55 |
-|s7  /overl│                                                                              │     0.55 |
-|s8  /overl│ Description                                                                  │     0.55 |
-|s9  /flaky│   The server is up but cannot serve this client right now, usually because   │     -    |
-|s10 /stric│   it is overloaded. The client should come back after a backoff period.      │     -    |
-|s11 /echo │                                                                              │us   2.81 |
-|s12 /echo │ When you see it                                                              │us   2.81 |
-|s13 /echo │   The server is shedding load or throttling: too many connections, a         │us   2.81 |
-|s14 /echo │   per-client or per-tenant quota, a full queue. Unlike 1012 it is not        │us   2.81 |
-|s15 /echo │   restarting; it is running but refuses more work. A server that accepts the │us   2.81 |
-|s16 /overl│   upgrade and closes at once with 1013 is turning clients away at the door.  │     0.55 |
-|s17 /overl│                                                                              │     0.55 |
-|s18 /overl│ How to fix                                                                   │     0.55 |
-|s19 /flaky│   Reconnect with exponential backoff and jitter, and do not reset the        │ms   0.95 |
-|s20 /stric│   backoff just because a connection opened: reset it only once the session   │     -    |
-|          │   has stayed up for a while (wsmon: --stable-after). If it persists, add     │          |
-|          │   server capacity, raise the connection limit, or open fewer sessions per    │          |
-|          └──────────────────────────────────────────────────────────── lines 1-22 of 29 ┘          |
+|s6  /overl│ Sources        IANA registry: WebSocket Close Code Number Registry           │     0.55 |
+|s7  /overl│                hybi list, msg09670 (IANA's reference, shared with 1012:      │     0.55 |
+|s8  /overl│                other IP, or user action)                                     │     0.55 |
+|s9  /flaky│                Spring Framework CloseStatus.SERVICE_OVERLOAD javadoc         │     -    |
+|s10 /stric│                                                                              │     -    |
+|s11 /echo │ Description                                                                  │us   2.81 |
+|s12 /echo │   The server is terminating the connection due to a temporary condition,     │us   2.81 |
+|s13 /echo │   such as being overloaded. The client should reconnect after a back-off     │us   2.81 |
+|s14 /echo │   period.                                                                    │us   2.81 |
+|s15 /echo │                                                                              │us   2.81 |
+|s16 /overl│ When you see it                                                              │     0.55 |
+|s17 /overl│   The server is temporarily overloaded or throttling connections: too many   │     0.55 |
+|s18 /overl│   connections, a per-client or per-tenant quota, a full queue. Unlike 1012,  │     0.55 |
+|s19 /flaky│   this does not indicate a restart: the server is running but cannot serve   │ms   0.95 |
+|s20 /stric│   more clients right now. A server that accepts the upgrade and closes at    │     -    |
+|          │   once with 1013 is turning clients away at the door.                        │          |
+|          │                                                                              │          |
+|          └──────────────────────────────────────────────────────────── lines 1-22 of 40 ┘          |
 | close code explanation                                                                             |
 | Esc back  c compare  x other code  j scroll  q quit                                                |
 "#;
@@ -580,32 +581,32 @@ const EXPLAIN_100X30: &str = r#"
 const COMPARE_100X30: &str = r#"
 | wsmon [Sessions] Storm   demo                                                            12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
-| closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1 |
-| attempts/s 3.0 (total 39)  lockstep 0.82 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
+| closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
+| attempts/s 1.0 (total 52)  lockstep 1.00 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
 |ID▲ TARGET┌ 1010 vs 1013 (Esc: back) ────────────────────────────────────────────────────┐     RATIO|
 |s1  /echo │ 1010 Mandatory Extension vs 1013 Try Again Later                             │us   2.81 |
 |s2  /echo │                                                                              │us   2.81 |
 |s3  /echo │               1010                            1013                           │us   2.81 |
 |s4  /echo │ Name          Mandatory Extension             Try Again Later                │us   2.81 |
-|s5  /echo │ Category      Protocol error                  Temporary condition            │     -    |
+|s5  /echo │ Category      Failed negotiation              Temporary condition            │     -    |
 |s6  /overl│ Sent by       client only                     server                         │     0.55 |
 |s7  /overl│ On the wire   yes                             yes                            │     0.55 |
 |s8  /overl│ Retry advice  never                           backoff                        │     0.55 |
 |s9  /flaky│                                                                              │     -    |
 |s10 /stric│ Description                                                                  │     -    |
 |s11 /echo │   1010: The client is ending the connection because the server did not       │us   2.81 |
-|s12 /echo │   accept an extension the client requires.                                   │us   2.81 |
-|s13 /echo │                                                                              │us   2.81 |
-|s14 /echo │   1013: The server is up but cannot serve this client right now, usually     │us   2.81 |
-|s15 /echo │   because it is overloaded. The client should come back after a backoff      │us   2.81 |
-|s16 /overl│   period.                                                                    │     0.55 |
-|s17 /overl│                                                                              │     0.55 |
-|s18 /overl│ When you see it                                                              │     0.55 |
-|s19 /flaky│   1010: The client offered an extension it cannot work without (for example  │ms   0.95 |
-|s20 /stric│   permessage-deflate) in Sec-WebSocket-Extensions, and the server's 101      │     -    |
-|          │   response did not include it, often because compression is off on the       │          |
-|          │   server or a proxy stripped the header. The close reason should list the    │          |
-|          └──────────────────────────────────────────────────────────── lines 1-22 of 70 ┘          |
+|s12 /echo │   negotiate one or more extensions the client expected in the handshake      │us   2.81 |
+|s13 /echo │   response.                                                                  │us   2.81 |
+|s14 /echo │                                                                              │us   2.81 |
+|s15 /echo │   1013: The server is terminating the connection due to a temporary          │us   2.81 |
+|s16 /overl│   condition, such as being overloaded. The client should reconnect after a   │     0.55 |
+|s17 /overl│   back-off period.                                                           │     0.55 |
+|s18 /overl│                                                                              │     0.55 |
+|s19 /flaky│ When you see it                                                              │ms   0.95 |
+|s20 /stric│   1010: The client offered one or more extensions it cannot work without     │     -    |
+|          │   (for example permessage-deflate) in Sec-WebSocket-Extensions, and the      │          |
+|          │   server's 101 response did not include them, often because compression is   │          |
+|          └──────────────────────────────────────────────────────────── lines 1-22 of 80 ┘          |
 | close code explanation                                                                             |
 | Esc back  c compare  x other code  j scroll  q quit                                                |
 "#;
@@ -613,8 +614,8 @@ const COMPARE_100X30: &str = r#"
 const HELP_100X40: &str = r#"
 | wsmon [Sessions] Storm   demo                                                            12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
-| closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1 |
-| attempts/s 3.0 (total 39)  lockstep 0.82 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
+| closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
+| attempts/s 1.0 (total 52)  lockstep 1.00 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
 |ID▲ TAR┌ Help (Esc or ? to close) ──────────────────────────────────────────────────────────┐  RATIO|
 |s1  /ec│Keys (change them in the config file: [keys] name = "key")                          │  2.81 |
 |s2  /ec│  k/Up        move up / scroll up                                 up                │  2.81 |
@@ -656,16 +657,16 @@ const HELP_100X40: &str = r#"
 const PROMPT_FILTER_80X24: &str = r#"
 | wsmon [Sessions] Storm   demo                                        12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                |
-| closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | +2 more          |
-| attempts/s 3.0 (total 39)  lockstep 0.82 IN STEP  export 1234 events           |
+| closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | +2 more          |
+| attempts/s 1.0 (total 52)  lockstep 1.00 IN STEP  export 1234 events           |
 |ID▲ TARGET       STATE         UPTIME ATT  LAST CLOSE                    EXT    |
-|s6  /overload    waiting 2s    -      3    1013 srv Try Again Later      deflate|
-|s7  /overload    waiting 4s    -      4    1013 srv Try Again Later      deflate|
-|s8  /overload    waiting 8s    -      5    1013 srv Try Again Later      deflate|
-|s9  /flaky       waiting 22s   -      1    HTTP 503                      -      |
-|s16 /overload    waiting 3s    -      3    1013 srv Try Again Later      deflate|
-|s17 /overload    waiting 5s    -      4    1013 srv Try Again Later      deflate|
-|s18 /overload    waiting 9s    -      5    1013 srv Try Again Later      deflate|
+|s6  /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
+|s7  /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
+|s8  /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
+|s9  /flaky       waiting 25s   -      2    HTTP 503                      -      |
+|s16 /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
+|s17 /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
+|s18 /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
 |                                                                                |
 |                                                                                |
 |                                                                                |

@@ -262,25 +262,56 @@ pub fn advice_for(
     }
 }
 
-/// Decide what happens after `cause` ended an attempt.
-///
-/// - `attempt`: the retry number to schedule, from [`next_attempt`] (1 for the first retry).
-/// - `retry_after`: a parsed `Retry-After` from the upgrade answer; it is honoured for HTTP
-///   status causes only, as a floor for the delay, bounded by `retry_after_max`.
-/// - `prev_delay`: the previous delay, for decorrelated jitter (ignored for retry 1).
+/// Everything [`decide`] needs to know about the attempt that just ended.
+#[derive(Clone, Copy)]
+pub struct DecideInput<'a> {
+    pub cfg: &'a BackoffConfig,
+    /// Close-code advice (the knowledge base); per-code overrides in `cfg` win over it.
+    pub advice: &'a dyn Fn(u16) -> Advice,
+    /// The retry number to schedule, from [`next_attempt`] (1 for the first retry).
+    pub attempt: u32,
+    /// What ended the attempt.
+    pub cause: Cause,
+    /// A parsed `Retry-After` from the upgrade answer; honoured for HTTP status causes only, as
+    /// a floor for the delay, bounded by `retry_after_max`.
+    pub retry_after: Option<Duration>,
+    /// The previous delay, for decorrelated jitter (ignored for retry 1).
+    pub prev_delay: Option<Duration>,
+}
+
+impl<'a> DecideInput<'a> {
+    /// An input without `Retry-After` and without a previous delay.
+    pub fn new(
+        cfg: &'a BackoffConfig,
+        advice: &'a dyn Fn(u16) -> Advice,
+        attempt: u32,
+        cause: Cause,
+    ) -> Self {
+        DecideInput {
+            cfg,
+            advice,
+            attempt,
+            cause,
+            retry_after: None,
+            prev_delay: None,
+        }
+    }
+}
+
+/// Decide what happens after `input.cause` ended an attempt.
 ///
 /// `Cause::Manual` (the user's `r`) retries at once and is never subject to `max_attempts`.
 /// `Advice::Immediate` retries at once only for retry 1; later retries back off so a server
 /// that keeps closing cannot make the client spin.
-pub fn decide<R: Rng + ?Sized>(
-    cfg: &BackoffConfig,
-    advice: &dyn Fn(u16) -> Advice,
-    attempt: u32,
-    cause: &Cause,
-    retry_after: Option<Duration>,
-    prev_delay: Option<Duration>,
-    rng: &mut R,
-) -> Decision {
+pub fn decide<R: Rng + ?Sized>(input: &DecideInput<'_>, rng: &mut R) -> Decision {
+    let DecideInput {
+        cfg,
+        advice,
+        attempt,
+        ref cause,
+        retry_after,
+        prev_delay,
+    } = *input;
     let attempt = attempt.max(1);
     let (adv, why) = advice_for(cfg, advice, cause);
     if matches!(cause, Cause::Manual) {
@@ -374,8 +405,8 @@ pub fn parse_restart_range(s: &str) -> Result<(Duration, Duration), String> {
     let (a, b) = s.split_once('-').ok_or_else(|| {
         format!("invalid restart delay range '{s}' (expected MIN-MAX, e.g. 5s-30s)")
     })?;
-    let lo = crate::cli::parse_duration(a)?;
-    let hi = crate::cli::parse_duration(b)?;
+    let lo = crate::units::parse_duration(a)?;
+    let hi = crate::units::parse_duration(b)?;
     if lo > hi {
         return Err(format!(
             "invalid restart delay range '{s}': the minimum is larger than the maximum"
@@ -423,8 +454,10 @@ fn close_why(code: u16) -> String {
 fn status_advice(status: u16) -> (Advice, Option<String>) {
     // 429, 502, 503 and 504 are the classic "try again later" answers; other 5xx are server
     // trouble that may pass too. 4xx says the request itself is wrong.
+    if crate::codes::http::retry_advice(status) != crate::codes::RetryAdvice::Never {
+        return (crate::codes::http::retry_advice(status).into(), None);
+    }
     let tail = match status {
-        429 | 500..=599 => return (Advice::Backoff, None),
         400 => " Bad Request: the server rejected the upgrade request",
         401 => " Unauthorized: the upgrade needs valid credentials",
         403 => " Forbidden: the server refused this client",
@@ -441,11 +474,18 @@ fn status_advice(status: u16) -> (Advice, Option<String>) {
 
 fn error_advice(kind: ErrorKind) -> (Advice, Option<String>) {
     let why = match kind {
-        ErrorKind::Dns
-        | ErrorKind::Connect
-        | ErrorKind::Timeout
-        | ErrorKind::Tls
-        | ErrorKind::Io => return (Advice::Backoff, None),
+        ErrorKind::Dns | ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::Io => {
+            return (Advice::Backoff, None);
+        }
+        // One rule, owned by the knowledge base's 1015 entry: a refused certificate or TLS
+        // setup is not retried (interrupted TLS handshakes are reported as `Io`).
+        ErrorKind::Tls => match default_advice(1015) {
+            Advice::Never => {
+                "the TLS handshake was refused (certificate or TLS setup); \
+                              retrying will not help"
+            }
+            other => return (other, None),
+        },
         ErrorKind::Url => "the URL cannot be used; fix it and start again",
         ErrorKind::Handshake => {
             "the server's answer was not a valid WebSocket upgrade; retrying will not help"
@@ -504,7 +544,10 @@ mod tests {
 
     fn decide_simple(c: &BackoffConfig, attempt: u32, cause: Cause) -> Decision {
         let mut rng = SmallRng::seed_from_u64(7);
-        decide(c, &default_advice, attempt, &cause, None, None, &mut rng)
+        decide(
+            &DecideInput::new(c, &default_advice, attempt, cause),
+            &mut rng,
+        )
     }
 
     #[test]
@@ -527,12 +570,15 @@ mod tests {
             Jitter::None,
         ] {
             let d = decide(
-                &cfg(jitter),
-                &default_advice,
-                1000,
-                &Cause::Close { code: 1013 },
-                None,
-                Some(secs(60)),
+                &DecideInput {
+                    prev_delay: Some(secs(60)),
+                    ..DecideInput::new(
+                        &cfg(jitter),
+                        &default_advice,
+                        1000,
+                        Cause::Close { code: 1013 },
+                    )
+                },
                 &mut SmallRng::seed_from_u64(1),
             );
             let (attempt, _, w, delay, _) = retry(&d);
@@ -562,12 +608,7 @@ mod tests {
         for i in 0..2000u32 {
             let n = i % 8 + 1;
             let d = decide(
-                &c,
-                &default_advice,
-                n,
-                &Cause::Close { code: 1013 },
-                None,
-                None,
+                &DecideInput::new(&c, &default_advice, n, Cause::Close { code: 1013 }),
                 &mut rng,
             );
             let (_, _, w, delay, _) = retry(&d);
@@ -587,14 +628,14 @@ mod tests {
         for i in 0..2000u32 {
             let n = i % 8 + 1;
             let d = decide(
-                &c,
-                &default_advice,
-                n,
-                &Cause::Error {
-                    kind: ErrorKind::Connect,
-                },
-                None,
-                None,
+                &DecideInput::new(
+                    &c,
+                    &default_advice,
+                    n,
+                    Cause::Error {
+                        kind: ErrorKind::Connect,
+                    },
+                ),
                 &mut rng,
             );
             let (_, _, w, delay, _) = retry(&d);
@@ -614,12 +655,10 @@ mod tests {
         let mut max_seen = Duration::ZERO;
         for n in 1..=200u32 {
             let d = decide(
-                &c,
-                &default_advice,
-                n,
-                &Cause::Close { code: 1006 },
-                None,
-                prev,
+                &DecideInput {
+                    prev_delay: prev,
+                    ..DecideInput::new(&c, &default_advice, n, Cause::Close { code: 1006 })
+                },
                 &mut rng,
             );
             let (_, _, w, delay, _) = retry(&d);
@@ -639,12 +678,10 @@ mod tests {
         assert!(max_seen > secs(30), "decorrelated never grew: {max_seen:?}");
         // The first retry ignores a stale previous delay.
         let d = decide(
-            &c,
-            &default_advice,
-            1,
-            &Cause::Close { code: 1006 },
-            None,
-            Some(secs(50)),
+            &DecideInput {
+                prev_delay: Some(secs(50)),
+                ..DecideInput::new(&c, &default_advice, 1, Cause::Close { code: 1006 })
+            },
             &mut rng,
         );
         assert!(retry(&d).3 <= secs(3));
@@ -666,9 +703,6 @@ mod tests {
             },
             Cause::Error {
                 kind: ErrorKind::Io,
-            },
-            Cause::Error {
-                kind: ErrorKind::Tls,
             },
             Cause::Error {
                 kind: ErrorKind::Timeout,
@@ -696,12 +730,7 @@ mod tests {
         for code in [1012, 1001] {
             for n in [1, 5, 50] {
                 let d = decide(
-                    &c,
-                    &default_advice,
-                    n,
-                    &Cause::Close { code },
-                    None,
-                    None,
+                    &DecideInput::new(&c, &default_advice, n, Cause::Close { code }),
                     &mut rng,
                 );
                 let (_, kind, w, delay, _) = retry(&d);
@@ -740,6 +769,12 @@ mod tests {
                     kind: ErrorKind::Url,
                 },
                 "URL",
+            ),
+            (
+                Cause::Error {
+                    kind: ErrorKind::Tls,
+                },
+                "TLS handshake was refused",
             ),
             (
                 Cause::Error {
@@ -782,12 +817,7 @@ mod tests {
         };
         let mut rng = SmallRng::seed_from_u64(1);
         let d = decide(
-            &c,
-            &kb,
-            1,
-            &Cause::Close { code: 4000 },
-            None,
-            None,
+            &DecideInput::new(&c, &kb, 1, Cause::Close { code: 4000 }),
             &mut rng,
         );
         assert!(
@@ -795,12 +825,7 @@ mod tests {
             "{d:?}"
         );
         let d = decide(
-            &c,
-            &kb,
-            1,
-            &Cause::Close { code: 4001 },
-            None,
-            None,
+            &DecideInput::new(&c, &kb, 1, Cause::Close { code: 4001 }),
             &mut rng,
         );
         assert_eq!(retry(&d).1, DelayKind::RestartDelay);
@@ -873,12 +898,7 @@ mod tests {
         let kb = |_: u16| Advice::Immediate;
         let mut rng = SmallRng::seed_from_u64(1);
         let d = decide(
-            &c,
-            &kb,
-            1,
-            &Cause::Close { code: 4100 },
-            None,
-            None,
+            &DecideInput::new(&c, &kb, 1, Cause::Close { code: 4100 }),
             &mut rng,
         );
         assert_eq!(
@@ -892,12 +912,7 @@ mod tests {
             )
         );
         let d = decide(
-            &c,
-            &kb,
-            3,
-            &Cause::Close { code: 4100 },
-            None,
-            None,
+            &DecideInput::new(&c, &kb, 3, Cause::Close { code: 4100 }),
             &mut rng,
         );
         assert_eq!(retry(&d), (3, DelayKind::Backoff, secs(4), secs(4), None));
@@ -908,12 +923,10 @@ mod tests {
         let c = cfg(Jitter::Full);
         let mut rng = SmallRng::seed_from_u64(9);
         let d = decide(
-            &c,
-            &default_advice,
-            1,
-            &Cause::Status { status: 503 },
-            Some(secs(120)),
-            None,
+            &DecideInput {
+                retry_after: Some(secs(120)),
+                ..DecideInput::new(&c, &default_advice, 1, Cause::Status { status: 503 })
+            },
             &mut rng,
         );
         let (_, kind, w, delay, ra) = retry(&d);
@@ -922,12 +935,10 @@ mod tests {
             (DelayKind::Backoff, secs(1), secs(120), Some(secs(120)))
         );
         let d = decide(
-            &c,
-            &default_advice,
-            1,
-            &Cause::Status { status: 429 },
-            Some(secs(3600)),
-            None,
+            &DecideInput {
+                retry_after: Some(secs(3600)),
+                ..DecideInput::new(&c, &default_advice, 1, Cause::Status { status: 429 })
+            },
             &mut rng,
         );
         assert_eq!(retry(&d).3, secs(300));
@@ -935,23 +946,19 @@ mod tests {
         // A short Retry-After does not shorten a longer backoff.
         let none = cfg(Jitter::None);
         let d = decide(
-            &none,
-            &default_advice,
-            5,
-            &Cause::Status { status: 503 },
-            Some(secs(2)),
-            None,
+            &DecideInput {
+                retry_after: Some(secs(2)),
+                ..DecideInput::new(&none, &default_advice, 5, Cause::Status { status: 503 })
+            },
             &mut rng,
         );
         assert_eq!(retry(&d).3, secs(16));
         // Not honoured for close codes (there is no HTTP answer behind them).
         let d = decide(
-            &none,
-            &default_advice,
-            1,
-            &Cause::Close { code: 1013 },
-            Some(secs(99)),
-            None,
+            &DecideInput {
+                retry_after: Some(secs(99)),
+                ..DecideInput::new(&none, &default_advice, 1, Cause::Close { code: 1013 })
+            },
             &mut rng,
         );
         assert_eq!((retry(&d).3, retry(&d).4), (secs(1), None));
@@ -1038,12 +1045,10 @@ mod tests {
         let cause = Cause::Status { status: 503 };
         let mut rng = SmallRng::seed_from_u64(1);
         let d = decide(
-            &c,
-            &default_advice,
-            2,
-            &cause,
-            Some(Duration::from_millis(2500)),
-            None,
+            &DecideInput {
+                retry_after: Some(Duration::from_millis(2500)),
+                ..DecideInput::new(&c, &default_advice, 2, cause)
+            },
             &mut rng,
         );
         let now = DateTime::<Utc>::from_timestamp(1_700_000_000, 0).expect("valid ts");

@@ -2,11 +2,25 @@
 //! supervisor (commands). Nothing here does I/O; everything is `Clone` and serialisable so the
 //! export writer can write it as is.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::engine::counters::SessionCounters;
 pub use crate::protocol::error::ErrorKind;
 pub use crate::protocol::handshake::{HandshakeInfo, Timings};
+
+/// What the engine emits, in order, on the one bounded channel it is given.
+#[derive(Debug)]
+pub enum SessionMsg {
+    /// A session's counters, sent by the supervisor before the session starts.
+    Register {
+        id: SessionId,
+        counters: Arc<SessionCounters>,
+    },
+    Event(Event),
+}
 
 /// Stable session id, unique for the life of the process. Shown as `s<id>`.
 pub type SessionId = u64;
@@ -91,6 +105,10 @@ pub struct CloseInfo {
     pub clean: bool,
     /// How long the connection was open, if it ever opened.
     pub uptime_ms: Option<u64>,
+    /// The code the peer sent when it may not be on the wire (RFC 6455 section 7.4); the
+    /// record then says 1002 from the client, which failed the connection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_code: Option<u16>,
 }
 
 /// Why a retry was scheduled (or refused).
@@ -122,7 +140,6 @@ pub enum DelayKind {
 /// Jitter strategy (AWS Architecture Blog, "Exponential Backoff And Jitter").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[derive(clap::ValueEnum)]
 pub enum Jitter {
     /// random(0, window)
     #[default]

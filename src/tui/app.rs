@@ -10,6 +10,7 @@ use crate::engine::events::{Command, Notice};
 use crate::state::snapshot::Snapshot;
 
 use super::keys::{self, Action, Mode};
+use super::prompt;
 use super::ui;
 use super::view::{
     ExplainTarget, Prompt, PromptKind, Tab, ViewState, next_code_filter, next_state_filter,
@@ -248,17 +249,22 @@ impl App {
                 self.view.cursor = 0;
             }
             Action::Explain => {
-                let code = match self.view.mode() {
+                let target = match self.view.mode() {
                     Mode::Explain => None,
-                    _ => self
-                        .view
-                        .selected_session(shown)
-                        .and_then(|s| s.last_close.as_ref())
-                        .map(|c| c.code),
+                    _ => self.view.selected_session(shown).and_then(|s| {
+                        // The last outcome decides: an HTTP status, else the last close.
+                        let last = s.timeline.iter().rev().find_map(|r| r.outcome);
+                        match last {
+                            Some(crate::state::snapshot::Outcome::Status { status }) => {
+                                Some(ExplainTarget::Http(status))
+                            }
+                            _ => s.last_close.as_ref().map(|c| ExplainTarget::One(c.code)),
+                        }
+                    }),
                 };
-                match code {
-                    Some(code) => {
-                        self.view.explain = Some(ExplainTarget::One(code));
+                match target {
+                    Some(target) => {
+                        self.view.explain = Some(target);
                         self.view.explain_scroll = 0;
                     }
                     None => self.open_prompt(PromptKind::Explain, String::new()),
@@ -267,7 +273,7 @@ impl App {
             Action::Compare => {
                 let first = match self.view.explain {
                     Some(ExplainTarget::One(a) | ExplainTarget::Compare(a, _)) => a,
-                    None => return out,
+                    Some(ExplainTarget::Http(_)) | None => return out,
                 };
                 self.open_prompt(PromptKind::Compare(first), String::new());
             }
@@ -338,7 +344,7 @@ impl App {
                 v.filter = input.to_string();
                 v.cursor = 0;
             }
-            PromptKind::Add => match keys::parse_add(input) {
+            PromptKind::Add => match prompt::parse_add(input) {
                 Ok(cmd) => {
                     if let Command::AddSessions { url, count } = &cmd {
                         v.set_status(format!(
@@ -351,7 +357,7 @@ impl App {
                 }
                 Err(e) => v.set_error(e),
             },
-            PromptKind::Close(id) => match keys::parse_close(input, id) {
+            PromptKind::Close(id) => match prompt::parse_close(input, id) {
                 Ok(cmd) => {
                     if let Command::Close { code, .. } = &cmd {
                         v.set_status(format!("closing s{id} with {code}"));
@@ -360,34 +366,18 @@ impl App {
                 }
                 Err(e) => v.set_error(e),
             },
-            PromptKind::Explain => match parse_codes(input) {
+            PromptKind::Explain => match prompt::parse_codes(input) {
                 Ok((a, None)) => v.explain = Some(ExplainTarget::One(a)),
                 Ok((a, Some(b))) => v.explain = Some(ExplainTarget::Compare(a, b)),
                 Err(e) => v.set_error(e),
             },
-            PromptKind::Compare(a) => match parse_codes(input) {
+            PromptKind::Compare(a) => match prompt::parse_codes(input) {
                 Ok((b, None)) => v.explain = Some(ExplainTarget::Compare(a, b)),
                 Ok(_) => v.set_error("give one code to compare with"),
                 Err(e) => v.set_error(e),
             },
         }
         v.explain_scroll = 0;
-    }
-}
-
-/// One or two close codes (0-4999).
-pub fn parse_codes(input: &str) -> Result<(u16, Option<u16>), String> {
-    let parse = |s: &str| -> Result<u16, String> {
-        match s.parse::<u16>() {
-            Ok(c) if c <= 4999 => Ok(c),
-            _ => Err(format!("invalid close code '{s}' (0-4999)")),
-        }
-    };
-    let parts: Vec<&str> = input.split_whitespace().collect();
-    match parts.as_slice() {
-        [a] => Ok((parse(a)?, None)),
-        [a, b] => Ok((parse(a)?, Some(parse(b)?))),
-        _ => Err("give one close code, or two to compare (0-4999)".to_string()),
     }
 }
 

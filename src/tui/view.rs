@@ -86,6 +86,8 @@ impl Column {
 pub enum ExplainTarget {
     One(u16),
     Compare(u16, u16),
+    /// An HTTP status that answered an upgrade.
+    Http(u16),
 }
 
 /// What a prompt is asking for.
@@ -182,7 +184,8 @@ pub struct ViewState {
     pub lang: Lang,
     pub color: bool,
     pub title: String,
-    pub registry: &'static Registry,
+    /// Shared with the rest of the process (the config's application codes included).
+    pub registry: Arc<Registry>,
     /// Indices into the shown snapshot's `sessions`, filtered and sorted.
     order: Vec<usize>,
     order_key: Option<OrderKey>,
@@ -194,7 +197,7 @@ impl ViewState {
         lang: Lang,
         color: bool,
         title: String,
-        registry: &'static Registry,
+        registry: Arc<Registry>,
     ) -> ViewState {
         ViewState {
             tab: Tab::Sessions,
@@ -268,7 +271,7 @@ impl ViewState {
         if self.order_key.as_ref() == Some(&key) {
             return;
         }
-        self.order = compute_order(snap, &key, self.registry);
+        self.order = compute_order(snap, &key, &self.registry);
         self.order_key = Some(key);
         self.reselect(snap);
     }
