@@ -85,6 +85,11 @@ pub async fn run_watch(args: &WatchArgs) -> anyhow::Result<ExitCode> {
         print!("{}", config::DEFAULT_CONFIG_TOML);
         return Ok(ExitCode::SUCCESS);
     }
+    // Before anything quotes a URL or a header: the redaction rules for this run.
+    crate::redact::install(crate::redact::Redactor {
+        extra: args.redact.clone(),
+        show_secrets: args.show_secrets,
+    });
     let mut cfg = match Config::from_watch_args(args) {
         Ok(c) => c,
         Err(e) => {

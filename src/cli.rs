@@ -250,6 +250,12 @@ pub struct WatchArgs {
     /// Write tracing logs to this file (never to the screen).
     #[arg(long, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
+    /// Also redact the header or query parameter NAME (exact name, any case; repeatable).
+    #[arg(long = "redact", value_name = "NAME")]
+    pub redact: Vec<String>,
+    /// Show header and query values that would be redacted (URL credentials stay hidden).
+    #[arg(long)]
+    pub show_secrets: bool,
 }
 
 pub use crate::units::{parse_duration, parse_size};
