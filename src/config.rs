@@ -505,12 +505,7 @@ fn load_file(path: &Path) -> Result<FileConfig, ConfigError> {
     toml::from_str(&text).map_err(|e| ConfigError::Parse {
         path: path.to_path_buf(),
         // The parser quotes the offending line: escape it, keeping the layout's line breaks.
-        message: e
-            .to_string()
-            .lines()
-            .map(escape_control)
-            .collect::<Vec<_>>()
-            .join("\n"),
+        message: crate::redact::escape_control_lines(&e.to_string()),
     })
 }
 

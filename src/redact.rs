@@ -207,6 +207,15 @@ pub fn escape_control(s: &str) -> String {
     out
 }
 
+/// [`escape_control`] line by line: multi-line messages (a parser's excerpt with a caret
+/// under it) keep their line breaks, and nothing else reaches the terminal raw.
+pub fn escape_control_lines(s: &str) -> String {
+    s.split('\n')
+        .map(|l| escape_control(l.strip_suffix('\r').unwrap_or(l)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Raw bytes from a peer as text safe to show: lossily decoded, control characters escaped.
 pub fn escape_bytes(b: &[u8]) -> String {
     escape_control(&String::from_utf8_lossy(b))
@@ -357,5 +366,6 @@ mod tests {
     fn control_characters_escaped() {
         assert_eq!(escape_control("a\nb\x1b[31m"), "a\\nb\\u{1b}[31m");
         assert_eq!(escape_bytes(b"\x07x\xff"), "\\u{7}x\u{fffd}");
+        assert_eq!(escape_control_lines("a\x1b\r\n  ^\n"), "a\\u{1b}\n  ^\n");
     }
 }

@@ -864,3 +864,74 @@ fn toml_parse_errors_do_not_echo_escape_sequences() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("evil.toml"), "{err}");
 }
+
+#[test]
+fn redact_and_show_secrets_flags_and_secrets_from_the_environment() {
+    let server = serve(|mut c| async move {
+        c.send(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+            .await;
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("wsmon.toml");
+    std::fs::write(
+        &config,
+        "headers = [\"Authorization: Bearer ${WSMON_HOSTILE_TOKEN}\", \"X-Tenant: acme\"]\n",
+    )
+    .expect("write config");
+    let url = format!("ws://user:PASSWORD@{}/?token=TOKENVALUE&room=7", server.addr);
+    let run_with = |extra: &[&str]| {
+        let export = dir.path().join("events.jsonl");
+        let _ = std::fs::remove_file(&export);
+        let mut args = base_args(&export);
+        args.extend(["-c".to_string(), config.display().to_string()]);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args.push(url.clone());
+        let out = Command::new(wsmon_bin())
+            .args(&args)
+            .env("WSMON_HOSTILE_TOKEN", "ENVSECRET")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run wsmon");
+        finish(out, &export)
+    };
+
+    let r = run_with(&["--redact", "x-tenant"]);
+    let h = r.one("handshake");
+    assert_eq!(h["request_headers"]["Authorization"], "<redacted>");
+    assert_eq!(h["request_headers"]["X-Tenant"], "<redacted>");
+    let all = serde_json::to_string(&r.records).expect("json");
+    for secret in ["ENVSECRET", "PASSWORD", "TOKENVALUE", "acme"] {
+        assert!(!all.contains(secret), "{secret} leaked: {all}");
+    }
+    let wire = String::from_utf8_lossy(&server.requests()[0]).into_owned();
+    assert!(wire.contains("\r\nAuthorization: Bearer ENVSECRET\r\n"), "{wire}");
+
+    let r = run_with(&["--show-secrets"]);
+    let h = r.one("handshake");
+    assert_eq!(h["request_headers"]["Authorization"], "Bearer ENVSECRET");
+    assert_eq!(h["request_headers"]["X-Tenant"], "acme");
+    let shown = r.one("spawned")["url"].as_str().expect("url").to_string();
+    assert!(shown.contains("token=TOKENVALUE"), "{shown}");
+    assert!(!shown.contains("PASSWORD"), "userinfo stays redacted: {shown}");
+}
+
+#[test]
+fn command_line_errors_do_not_echo_escape_sequences() {
+    for args in [
+        &["watch", "--headless", "--connect-timeout", "\x1b[31m5s"][..],
+        &["watch", "--headless", "--jitter", "\x1b]0;x\x07"][..],
+        &["watch", "--headless", "--retry-on", "1000,\x1b[2J"][..],
+        &["watch", "--headless", "ws://h/\x1b[2J#frag"][..],
+        &["watch", "--headless", "--offer", "x;\x1b[2J", "ws://h/"][..],
+    ] {
+        let out = Command::new(wsmon_bin())
+            .args(args)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run wsmon");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_no_raw_controls("stderr", &out.stderr);
+        assert_no_raw_controls("stdout", &out.stdout);
+    }
+}
