@@ -677,3 +677,73 @@ fn axis_lines(
         t.dim(),
     ));
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicU64;
+
+    use crate::engine::counters::SessionCounters;
+    use crate::engine::events::{ErrorKind, Event, EventKind, HandshakeInfo};
+    use crate::state::store::Store;
+    use crate::tui::app::App;
+    use crate::tui::fixtures;
+
+    /// A 101 refused for an escape sequence in a header: the detail shows the status line, the
+    /// headers that parsed, the bytes received and the bad header, not "no HTTP answer yet".
+    #[test]
+    fn a_refused_answer_is_shown_with_what_arrived() {
+        let now = fixtures::now();
+        let mut store = Store::new(None, Arc::new(AtomicU64::new(0)));
+        store.register(1, Arc::new(SessionCounters::default()));
+        let message = "malformed HTTP answer to the upgrade (invalid header value): header 'X-Evil' is not valid";
+        let info = HandshakeInfo {
+            status: 101,
+            status_line: "HTTP/1.1 101 Switching Protocols".into(),
+            response_headers: vec![("Upgrade".into(), "websocket".into())],
+            bytes_received: 1234,
+            invalid: Some(message.into()),
+            bad_header: Some("X-Evil".into()),
+            ..HandshakeInfo::default()
+        };
+        for kind in [
+            EventKind::Spawned {
+                target: 0,
+                url: "ws://127.0.0.1:9001/evil".into(),
+            },
+            EventKind::Connecting { attempt: 1 },
+            EventKind::Handshaking { attempt: 1 },
+            EventKind::Handshake(Arc::new(info)),
+            EventKind::Error {
+                kind: ErrorKind::Handshake,
+                message: message.into(),
+            },
+        ] {
+            store.apply(&Event {
+                ts: now,
+                session: 1,
+                kind,
+            });
+        }
+        let snap = store.snapshot(now);
+        assert!(snap.totals.statuses.is_empty(), "a refused answer is no status");
+        let mut app = App::new(fixtures::view_state());
+        app.view.detail = Some(1);
+        let text = (0..8)
+            .map(|scroll| {
+                app.view.detail_scroll = scroll * 10;
+                fixtures::render(&mut app, &snap, 120, 40).join("\n")
+            })
+            .collect::<String>();
+        assert!(!text.contains("no HTTP answer yet"), "{text}");
+        for want in [
+            "HTTP/1.1 101 Switching Protocols",
+            "1.2K of answer",
+            "bad header",
+            "X-Evil",
+            "Upgrade: websocket",
+        ] {
+            assert!(text.contains(want), "{want} missing:\n{text}");
+        }
+    }
+}
