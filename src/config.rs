@@ -183,10 +183,7 @@ pub fn parse_header_arg(s: &str) -> Result<(String, String), ConfigError> {
 /// Replace every `${NAME}` in a config file header value with the environment variable NAME
 /// (so secrets need not live in the file). `$$` is a literal `$`; a variable that is unset,
 /// or a `${` without its `}`, is an error naming it.
-pub fn expand_env(
-    value: &str,
-    lookup: impl Fn(&str) -> Option<String>,
-) -> Result<String, String> {
+pub fn expand_env(value: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, String> {
     let mut out = String::with_capacity(value.len());
     let mut rest = value;
     while let Some(pos) = rest.find('$') {
@@ -196,22 +193,21 @@ pub fn expand_env(
             out.push('$');
             rest = tail;
         } else if let Some(tail) = after.strip_prefix('{') {
-            let end = tail
-                .find('}')
-                .ok_or_else(|| format!("'${{' without a closing '}}' in '{}'", escape_control(value)))?;
+            let end = tail.find('}').ok_or_else(|| {
+                format!(
+                    "'${{' without a closing '}}' in '{}'",
+                    escape_control(value)
+                )
+            })?;
             let name = &tail[..end];
-            if name.is_empty()
-                || !name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
-            {
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
                 return Err(format!(
                     "'${{{}}}' is not an environment variable name (letters, digits, _)",
                     escape_control(name)
                 ));
             }
-            let v = lookup(name)
-                .ok_or_else(|| format!("environment variable {name} is not set"))?;
+            let v =
+                lookup(name).ok_or_else(|| format!("environment variable {name} is not set"))?;
             out.push_str(&v);
             rest = &tail[end + 1..];
         } else {
@@ -228,8 +224,8 @@ fn parse_file_header(
     s: &str,
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<(String, String), ConfigError> {
-    let expanded = expand_env(s, lookup)
-        .map_err(|e| invalid(format!("header in the config file: {e}")))?;
+    let expanded =
+        expand_env(s, lookup).map_err(|e| invalid(format!("header in the config file: {e}")))?;
     parse_header_arg(&expanded)
 }
 
@@ -253,9 +249,8 @@ fn parse_offers(list: &[String]) -> Result<Vec<Extension>, ConfigError> {
         let exts =
             extensions::parse_header(o).map_err(|e| invalid(format!("offer '{shown}': {e}")))?;
         for e in &exts {
-            extensions::check_offer(e).map_err(|problems| {
-                invalid(format!("offer '{shown}': {}", problems.join("; ")))
-            })?;
+            extensions::check_offer(e)
+                .map_err(|problems| invalid(format!("offer '{shown}': {}", problems.join("; "))))?;
         }
         out.extend(exts);
     }
@@ -610,7 +605,10 @@ mod tests {
         let err = Config::merge(FileConfig::default(), &a)
             .expect_err("CLI")
             .to_string();
-        assert!(err.contains("subprotocol 'chat\\r\\nX-Injected: 1'"), "{err}");
+        assert!(
+            err.contains("subprotocol 'chat\\r\\nX-Injected: 1'"),
+            "{err}"
+        );
         assert!(!err.chars().any(char::is_control), "{err}");
 
         let global: FileConfig = toml::from_str("subprotocols = [\"a b\"]").expect("parses");
@@ -628,16 +626,27 @@ mod tests {
 
     #[test]
     fn header_values_refuse_control_characters_and_errors_are_escaped() {
-        for bad in ["X-A: a\u{1}", "X-A: a\u{1b}[2J", "X-A: a\r", "X-A: a\nB: c", "X-A: \u{7f}"] {
+        for bad in [
+            "X-A: a\u{1}",
+            "X-A: a\u{1b}[2J",
+            "X-A: a\r",
+            "X-A: a\nB: c",
+            "X-A: \u{7f}",
+        ] {
             let err = parse_header_arg(bad).expect_err(bad).to_string();
-            assert!(err.contains("X-A") && err.contains("control character"), "{err}");
+            assert!(
+                err.contains("X-A") && err.contains("control character"),
+                "{err}"
+            );
             assert!(!err.chars().any(char::is_control), "{err}");
         }
         assert_eq!(
             parse_header_arg("X-A:  a\tb ").expect("tab inside is fine"),
             ("X-A".to_string(), "a\tb".to_string())
         );
-        let err = parse_header_arg("\u{1b}[31m").expect_err("no colon").to_string();
+        let err = parse_header_arg("\u{1b}[31m")
+            .expect_err("no colon")
+            .to_string();
         assert!(!err.chars().any(char::is_control), "{err}");
     }
 
@@ -652,7 +661,10 @@ mod tests {
             expand_env("Authorization: Bearer ${TOKEN}", env).as_deref(),
             Ok("Authorization: Bearer s3cret")
         );
-        assert_eq!(expand_env("a${EMPTY}b $$5 $x", env).as_deref(), Ok("ab $5 $x"));
+        assert_eq!(
+            expand_env("a${EMPTY}b $$5 $x", env).as_deref(),
+            Ok("ab $5 $x")
+        );
         let e = expand_env("X: ${MISSING}", env).expect_err("unset");
         assert!(e.contains("MISSING"), "{e}");
         assert!(expand_env("X: ${TOKEN", env).is_err());

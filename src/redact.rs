@@ -85,8 +85,7 @@ fn segments(name: &str) -> Vec<String> {
 /// Whether a header or query parameter name looks secret by the built-in word rules.
 pub fn is_secret_name(name: &str) -> bool {
     segments(name).iter().any(|seg| {
-        SEGMENT_WORDS.contains(&seg.as_str())
-            || CONTAINED_WORDS.iter().any(|w| seg.contains(w))
+        SEGMENT_WORDS.contains(&seg.as_str()) || CONTAINED_WORDS.iter().any(|w| seg.contains(w))
     })
 }
 
@@ -340,7 +339,10 @@ mod tests {
         };
         assert_eq!(r.header_value("tenant", "acme"), REDACTED);
         assert_eq!(r.header_value("tenant-id", "acme"), "acme");
-        assert!(r.url("ws://h/?tenant=acme&x=1").contains("tenant=%3Credacted%3E"));
+        assert!(
+            r.url("ws://h/?tenant=acme&x=1")
+                .contains("tenant=%3Credacted%3E")
+        );
 
         let open = Redactor {
             extra: vec!["tenant".into()],
@@ -350,7 +352,10 @@ mod tests {
         assert_eq!(open.header_value("tenant", "acme"), "acme");
         let u = open.url("ws://u:pw@h/?token=abc");
         assert!(u.contains("token=abc"), "{u}");
-        assert!(!u.contains("pw") && u.contains(REDACTED), "userinfo stays hidden: {u}");
+        assert!(
+            !u.contains("pw") && u.contains(REDACTED),
+            "userinfo stays hidden: {u}"
+        );
     }
 
     #[test]

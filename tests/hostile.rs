@@ -45,7 +45,7 @@ impl Conn {
         let mut buf = Vec::new();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
         loop {
-            if client_frames(&buf).iter().any(|&op| op == 0x8) {
+            if client_frames(&buf).contains(&0x8) {
                 return true;
             }
             let mut chunk = [0u8; 4096];
@@ -209,12 +209,20 @@ struct Run {
 
 impl Run {
     fn all(&self, event: &str) -> Vec<&Value> {
-        self.records.iter().filter(|r| r["event"] == event).collect()
+        self.records
+            .iter()
+            .filter(|r| r["event"] == event)
+            .collect()
     }
 
     fn one(&self, event: &str) -> &Value {
         let all = self.all(event);
-        assert_eq!(all.len(), 1, "one '{event}' record expected: {:#?}", self.records);
+        assert_eq!(
+            all.len(),
+            1,
+            "one '{event}' record expected: {:#?}",
+            self.records
+        );
         all[0]
     }
 
@@ -418,7 +426,8 @@ fn switching_protocols_without_upgrade() {
 #[test]
 fn unoffered_extension() {
     let server = serve(|mut c| async move {
-        c.upgrade("Sec-WebSocket-Extensions: x-evil; level=9\r\n").await;
+        c.upgrade("Sec-WebSocket-Extensions: x-evil; level=9\r\n")
+            .await;
         c.read_until_eof().await;
     });
     let r = run(&[], &server.url("/"));
@@ -512,10 +521,8 @@ fn escape_sequences_in_response_headers() {
         .into_bytes();
         head.extend_from_slice(EVIL);
         head.extend_from_slice(b"\r\nX-After: kept\r\n\r\n");
-        let len = head.len();
         c.send(&head).await;
         c.read_until_eof().await;
-        let _ = len;
     });
     let r = run(&[], &server.url("/"));
     let e = r.error("handshake");
@@ -532,7 +539,8 @@ fn escape_sequences_in_response_headers() {
     r.none("open");
 }
 
-const REJECTION_HEAD: &[u8] = b"HTTP/1.1 503 Busy\r\nContent-Length: 30\r\nRetry-After: soon\r\n\r\n";
+const REJECTION_HEAD: &[u8] =
+    b"HTTP/1.1 503 Busy\r\nContent-Length: 30\r\nRetry-After: soon\r\n\r\n";
 
 #[test]
 fn escape_sequences_in_a_rejection_body() {
@@ -796,7 +804,10 @@ fn request_headers_in_the_export_are_the_bytes_on_the_wire_with_secrets_redacted
     }
     let spawned = r.one("spawned");
     let shown = spawned["url"].as_str().expect("url");
-    assert!(shown.contains("room=7") && shown.contains("design=blue"), "{shown}");
+    assert!(
+        shown.contains("room=7") && shown.contains("design=blue"),
+        "{shown}"
+    );
 }
 
 #[test]
@@ -819,7 +830,11 @@ fn header_injection_through_a_subprotocol_never_reaches_the_wire() {
         assert_no_raw_controls("stdout", &out.stdout);
         assert_no_raw_controls("stderr", &out.stderr);
         let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{bad:?} refused at start: {err}");
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{bad:?} refused at start: {err}"
+        );
         assert!(err.contains("subprotocol"), "{err}");
     }
     for req in server.requests() {
@@ -840,7 +855,10 @@ fn header_values_with_control_characters_are_refused() {
         assert_no_raw_controls("stderr", &out.stderr);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{bad:?}: {err}");
-        assert!(err.contains("X-A") && err.contains("control character"), "{err}");
+        assert!(
+            err.contains("X-A") && err.contains("control character"),
+            "{err}"
+        );
     }
 }
 
@@ -878,7 +896,10 @@ fn redact_and_show_secrets_flags_and_secrets_from_the_environment() {
         "headers = [\"Authorization: Bearer ${WSMON_HOSTILE_TOKEN}\", \"X-Tenant: acme\"]\n",
     )
     .expect("write config");
-    let url = format!("ws://user:PASSWORD@{}/?token=TOKENVALUE&room=7", server.addr);
+    let url = format!(
+        "ws://user:PASSWORD@{}/?token=TOKENVALUE&room=7",
+        server.addr
+    );
     let run_with = |extra: &[&str]| {
         let export = dir.path().join("events.jsonl");
         let _ = std::fs::remove_file(&export);
@@ -904,7 +925,10 @@ fn redact_and_show_secrets_flags_and_secrets_from_the_environment() {
         assert!(!all.contains(secret), "{secret} leaked: {all}");
     }
     let wire = String::from_utf8_lossy(&server.requests()[0]).into_owned();
-    assert!(wire.contains("\r\nAuthorization: Bearer ENVSECRET\r\n"), "{wire}");
+    assert!(
+        wire.contains("\r\nAuthorization: Bearer ENVSECRET\r\n"),
+        "{wire}"
+    );
 
     let r = run_with(&["--show-secrets"]);
     let h = r.one("handshake");
@@ -912,7 +936,10 @@ fn redact_and_show_secrets_flags_and_secrets_from_the_environment() {
     assert_eq!(h["request_headers"]["X-Tenant"], "acme");
     let shown = r.one("spawned")["url"].as_str().expect("url").to_string();
     assert!(shown.contains("token=TOKENVALUE"), "{shown}");
-    assert!(!shown.contains("PASSWORD"), "userinfo stays redacted: {shown}");
+    assert!(
+        !shown.contains("PASSWORD"),
+        "userinfo stays redacted: {shown}"
+    );
 }
 
 #[test]
@@ -934,4 +961,23 @@ fn command_line_errors_do_not_echo_escape_sequences() {
         assert_no_raw_controls("stderr", &out.stderr);
         assert_no_raw_controls("stdout", &out.stdout);
     }
+}
+
+#[test]
+fn an_invalid_close_code_with_escapes_in_its_reason() {
+    let server = serve(|mut c| async move {
+        c.upgrade("").await;
+        let mut reason = b"no status ".to_vec();
+        reason.extend_from_slice(EVIL);
+        c.send(&close_frame(1005, &reason)).await;
+        c.read_until_eof().await;
+    });
+    let r = run(&["--no-offer"], &server.url("/"));
+    let c = r.closed(1002, "client", false);
+    assert_eq!(c["peer_code"], 1005, "{c}");
+    let reason = c["reason"].as_str().expect("reason");
+    assert!(
+        reason.contains("1005") && reason.contains("\\u{1b}]0;pwned"),
+        "{reason}"
+    );
 }

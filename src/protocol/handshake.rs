@@ -224,7 +224,8 @@ pub async fn open_transport(
         };
         ConnectError::new(
             kind,
-            format!("TLS handshake with {bare} {what}: {e}"),
+            // rustls quotes the certificate's names, which the peer chose: escaped.
+            redact::escape_control(&format!("TLS handshake with {bare} {what}: {e}")),
             *timings,
         )
     })?;
@@ -453,8 +454,14 @@ fn salvage(head: &[u8], problem: String) -> Head {
                 let good = line.iter().position(|&b| b == b':').and_then(|colon| {
                     let name = std::str::from_utf8(&line[..colon]).ok()?;
                     let value = line[colon + 1..].trim_ascii();
-                    (extensions::is_token(name) && value.iter().copied().all(is_value_byte))
-                        .then(|| (name.to_string(), String::from_utf8_lossy(value).into_owned()))
+                    (extensions::is_token(name) && value.iter().copied().all(is_value_byte)).then(
+                        || {
+                            (
+                                name.to_string(),
+                                String::from_utf8_lossy(value).into_owned(),
+                            )
+                        },
+                    )
                 });
                 match good {
                     Some(h) => out.headers.push(h),
@@ -504,7 +511,10 @@ fn parse_status_line(line: &[u8]) -> Option<u16> {
 #[derive(Debug)]
 pub(crate) enum Verdict {
     /// A valid 101 with a valid extension answer.
-    Upgraded { info: HandshakeInfo, agreement: Agreement },
+    Upgraded {
+        info: HandshakeInfo,
+        agreement: Agreement,
+    },
     /// A valid 101 whose extension answer breaks the rules.
     BadExtensions {
         info: HandshakeInfo,
@@ -725,10 +735,7 @@ pub async fn upgrade(
                 agreement,
             })
         }
-        Verdict::BadExtensions {
-            mut info,
-            problems,
-        } => {
+        Verdict::BadExtensions { mut info, problems } => {
             info.bytes_received = buf.len() as u64;
             Ok(UpgradeOutcome::BadExtensions {
                 transport,
@@ -981,7 +988,10 @@ mod tests {
         let (line, h) = build_request(&url, &ok, "k").expect("valid");
         let wire = encode_request(&line, &h);
         assert!(wire.contains("\r\nX-Tab: a\tb\r\n"), "{wire}");
-        assert!(wire.contains("\r\nSec-WebSocket-Protocol: chat, v2\r\n"), "{wire}");
+        assert!(
+            wire.contains("\r\nSec-WebSocket-Protocol: chat, v2\r\n"),
+            "{wire}"
+        );
         // Exactly one line per header, and the record equals the wire (no escaping).
         assert_eq!(wire.matches("\r\n").count(), 1 + h.len() + 1);
         let recorded = redact_headers(&h);
@@ -1015,7 +1025,11 @@ mod tests {
         assert_eq!(info.status_line, "HTTP/1.1 101 Switching Protocols");
         assert_eq!(info.bad_header.as_deref(), Some("X-Evil"));
         assert_eq!(info.bytes_received, head.len() as u64);
-        let names: Vec<&str> = info.response_headers.iter().map(|(k, _)| k.as_str()).collect();
+        let names: Vec<&str> = info
+            .response_headers
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .collect();
         assert_eq!(names, ["Upgrade", "Connection", "Sec-WebSocket-Accept"]);
         assert_eq!(info.invalid.as_deref(), Some(e.message.as_str()));
     }

@@ -7,8 +7,8 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::io;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use futures_util::StreamExt;
@@ -68,7 +68,10 @@ type Outcomes = BTreeMap<&'static str, u64>;
 /// The generator reached every one of these outcomes (so the property was not vacuous).
 fn assert_reached(seen: &Outcomes, wanted: &[&str]) {
     for w in wanted {
-        assert!(seen.get(w).is_some_and(|&n| n > 0), "never reached {w}: {seen:?}");
+        assert!(
+            seen.get(w).is_some_and(|&n| n > 0),
+            "never reached {w}: {seen:?}"
+        );
     }
 }
 
@@ -93,33 +96,37 @@ const ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
 /// A response head built from pieces: a status line, header lines with names and values from
 /// small alphabets (controls, escapes, obs-text included), one of several line ends.
 fn answer_head() -> impl Strategy<Value = Vec<u8>> {
-    let status = proptest::sample::select(&[
-        "valid",
-        "valid",
-        "valid",
-        "HTTP/1.1 101 Switching Protocols",
-        "HTTP/1.1 101",
-        "HTTP/1.0 503 Busy",
-        "HTTP/1.1 429 Slow down",
-        "HTTP/2 101 x",
-        "HTTP/1.1 1011",
-        "garbage",
-        "",
-        "\u{1b}[2J",
-    ][..]);
-    let name = proptest::sample::select(&[
-        "Upgrade",
-        "Connection",
-        "Sec-WebSocket-Accept",
-        "Sec-WebSocket-Extensions",
-        "Sec-WebSocket-Protocol",
-        "Retry-After",
-        "Content-Length",
-        "X-Evil",
-        "Bad Name",
-        "",
-        "X\u{1b}",
-    ][..]);
+    let status = proptest::sample::select(
+        &[
+            "valid",
+            "valid",
+            "valid",
+            "HTTP/1.1 101 Switching Protocols",
+            "HTTP/1.1 101",
+            "HTTP/1.0 503 Busy",
+            "HTTP/1.1 429 Slow down",
+            "HTTP/2 101 x",
+            "HTTP/1.1 1011",
+            "garbage",
+            "",
+            "\u{1b}[2J",
+        ][..],
+    );
+    let name = proptest::sample::select(
+        &[
+            "Upgrade",
+            "Connection",
+            "Sec-WebSocket-Accept",
+            "Sec-WebSocket-Extensions",
+            "Sec-WebSocket-Protocol",
+            "Retry-After",
+            "Content-Length",
+            "X-Evil",
+            "Bad Name",
+            "",
+            "X\u{1b}",
+        ][..],
+    );
     let value = grammar_string(
         &[
             "websocket",
@@ -181,7 +188,11 @@ fn check_answer(head: &[u8]) -> Result<&'static str, TestCaseError> {
         ..Default::default()
     };
     let parsed = handshake::parse_head(head);
-    prop_assert!(!has_control(&parsed.status_line), "{:?}", parsed.status_line);
+    prop_assert!(
+        !has_control(&parsed.status_line),
+        "{:?}",
+        parsed.status_line
+    );
     for (k, v) in &parsed.headers {
         prop_assert!(extensions::is_token(k), "{k:?}");
         prop_assert!(!v.chars().any(|c| c != '\t' && c.is_control()), "{v:?}");
@@ -251,7 +262,10 @@ fn prop_handshake_answer_random_splits() {
             };
             let mut buf = Vec::new();
             let got = rt.block_on(handshake::read_head(&mut io, &mut buf));
-            let whole = data.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4);
+            let whole = data
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map(|p| p + 4);
             match (got, whole) {
                 (Ok(n), Some(w)) => {
                     prop_assert_eq!(n, w);
@@ -357,15 +371,22 @@ fn prop_extension_header_grammar() {
     );
     assert_reached(
         &seen,
-        &["error", "parsed, refused as an answer", "parsed, valid answer"],
+        &[
+            "error",
+            "parsed, refused as an answer",
+            "parsed, valid answer",
+        ],
     );
 }
 
 #[test]
 fn prop_extension_header_any_string() {
-    run("extension header (any string)", 1500, any::<String>(), |s| {
-        check_extension_header(&s)
-    });
+    run(
+        "extension header (any string)",
+        1500,
+        any::<String>(),
+        |s| check_extension_header(&s),
+    );
 }
 
 // --- Close payload ----------------------------------------------------------------------
@@ -398,7 +419,11 @@ fn prop_close_payload_round_trip() {
             let c = CloseBody::decode(&p);
             prop_assert_eq!(c.code, Some(code));
             prop_assert_eq!(c.reason.as_str(), close_reason(&reason));
-            prop_assert!(CloseBody::decode(&close_payload(None, &reason)).code.is_none());
+            prop_assert!(
+                CloseBody::decode(&close_payload(None, &reason))
+                    .code
+                    .is_none()
+            );
             Ok(if reason.len() > frame::MAX_CLOSE_REASON {
                 "reason cut"
             } else {
@@ -549,7 +574,7 @@ fn check_wire(
     chunks: VecDeque<Vec<u8>>,
     deflate: bool,
 ) -> Result<&'static str, TestCaseError> {
-    let params = deflate.then(|| DeflateParams {
+    let params = deflate.then_some(DeflateParams {
         server_no_context_takeover: false,
         client_no_context_takeover: true,
         server_max_window_bits: 15,
@@ -625,9 +650,7 @@ fn prop_wire_shaped_frames_random_splits() {
             proptest::collection::vec(0usize..40, 0..32),
             any::<bool>(),
         ),
-        |(frames, sizes, deflate)| {
-            check_wire(&rt, split(&encode_frames(&frames), &sizes), deflate)
-        },
+        |(frames, sizes, deflate)| check_wire(&rt, split(&encode_frames(&frames), &sizes), deflate),
     );
     assert_reached(
         &seen,

@@ -726,7 +726,10 @@ mod tests {
             });
         }
         let snap = store.snapshot(now);
-        assert!(snap.totals.statuses.is_empty(), "a refused answer is no status");
+        assert!(
+            snap.totals.statuses.is_empty(),
+            "a refused answer is no status"
+        );
         let mut app = App::new(fixtures::view_state());
         app.view.detail = Some(1);
         let text = (0..8)
