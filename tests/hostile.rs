@@ -981,3 +981,16 @@ fn an_invalid_close_code_with_escapes_in_its_reason() {
         "{reason}"
     );
 }
+
+#[test]
+fn c1_controls_in_a_valid_answer_are_escaped_in_the_record() {
+    // Bytes 0x80-0xff are obs-text, which HTTP allows; decoded, C2 9B is the C1 control CSI.
+    let server = serve(|mut c| async move {
+        c.upgrade("X-C1: a\u{9b}31mb\u{85}c\r\n").await;
+        c.read_until_eof().await;
+    });
+    let r = run(&["--no-offer"], &server.url("/"));
+    r.one("open");
+    let h = r.one("handshake");
+    assert_eq!(h["response_headers"]["X-C1"], "a\\u{9b}31mb\\u{85}c");
+}

@@ -368,10 +368,24 @@ fn percent_decode(s: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Headers as they may be recorded: values exactly as on the wire, secrets redacted.
+/// Request headers as they may be recorded: values exactly as sent (they hold no control
+/// character), secrets redacted.
 fn redact_headers(h: &[(String, String)]) -> Vec<(String, String)> {
     h.iter()
         .map(|(k, v)| (k.clone(), redact::header_value(k, v).to_string()))
+        .collect()
+}
+
+/// Response headers as they may be recorded: secrets redacted, and what HTTP lets through that a
+/// terminal would act on (tab, C1 controls decoded from obs-text bytes) escaped.
+fn record_response_headers(h: &[(String, String)]) -> Vec<(String, String)> {
+    h.iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                redact::escape_control(redact::header_value(k, v)),
+            )
+        })
         .collect()
 }
 
@@ -538,7 +552,7 @@ pub(crate) fn judge_answer(
         status: parsed.status,
         status_line: parsed.status_line,
         request_headers: redact_headers(request_headers),
-        response_headers: redact_headers(&parsed.headers),
+        response_headers: record_response_headers(&parsed.headers),
         offered: spec.offers.clone(),
         required: spec.required.iter().map(Extension::new).collect(),
         timings_ms: timings,
@@ -695,7 +709,7 @@ pub async fn upgrade(
         };
         info.status = parsed.status;
         info.status_line = parsed.status_line;
-        info.response_headers = redact_headers(&parsed.headers);
+        info.response_headers = record_response_headers(&parsed.headers);
         info.bad_header = parsed.bad_header;
         info.invalid = Some(msg.clone());
         ConnectError {
