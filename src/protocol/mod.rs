@@ -6,9 +6,9 @@ pub mod error;
 pub mod extensions;
 pub mod frame;
 pub mod handshake;
-pub mod proxy;
 #[cfg(test)]
 mod prop_tests;
+pub mod proxy;
 #[cfg(test)]
 pub(crate) mod test_support;
 pub mod url;
