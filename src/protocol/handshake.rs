@@ -730,33 +730,35 @@ pub async fn upgrade(
     };
     timings.upgrade = Some(ms(t0.elapsed()));
     let leftover = buf[head_len..].to_vec();
-    match judge_answer(&buf[..head_len], &key, spec, &headers, timings)? {
+    let verdict = match judge_answer(&buf[..head_len], &key, spec, &headers, timings) {
+        Ok(v) => v,
+        Err(mut e) => {
+            // A refused answer: everything read counts, bytes after the head included.
+            if let Some(info) = e.info.as_mut() {
+                info.bytes_received = buf.len() as u64;
+            }
+            return Err(e);
+        }
+    };
+    match verdict {
         Verdict::Rejected { mut info } => {
             let (body, extra) = read_body(&mut transport, leftover, &info.response_headers).await;
             info.bytes_received = (buf.len() + extra) as u64;
             info.body = Some(body);
             Ok(UpgradeOutcome::Rejected { info })
         }
-        Verdict::Upgraded {
-            mut info,
+        // Bytes after the head are frames: the frame layer counts them.
+        Verdict::Upgraded { info, agreement } => Ok(UpgradeOutcome::Upgraded {
+            transport,
+            leftover,
+            info,
             agreement,
-        } => {
-            info.bytes_received = buf.len() as u64;
-            Ok(UpgradeOutcome::Upgraded {
-                transport,
-                leftover,
-                info,
-                agreement,
-            })
-        }
-        Verdict::BadExtensions { mut info, problems } => {
-            info.bytes_received = buf.len() as u64;
-            Ok(UpgradeOutcome::BadExtensions {
-                transport,
-                info,
-                problems,
-            })
-        }
+        }),
+        Verdict::BadExtensions { info, problems } => Ok(UpgradeOutcome::BadExtensions {
+            transport,
+            info,
+            problems,
+        }),
     }
 }
 

@@ -40,7 +40,8 @@ pub struct HandshakeInfo {
     /// The raw Retry-After value when it could not be parsed.
     pub retry_after_invalid: Option<String>,
     pub timings_ms: Timings,
-    /// Bytes of the answer read from the socket (head and any body read).
+    /// Bytes of the answer read from the socket: the head, and the body read after a non-101
+    /// (bytes after a 101's head are frames, counted as traffic).
     #[serde(default)]
     pub bytes_received: u64,
     /// Why the answer was refused as a WebSocket upgrade (control characters escaped); `None`
