@@ -93,7 +93,11 @@ pub async fn run_watch(args: &WatchArgs) -> anyhow::Result<ExitCode> {
     let mut cfg = match Config::from_watch_args(args) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("wsmon: {e}");
+            // Config errors quote the file and the flags: nothing in them reaches the terminal raw.
+            eprintln!(
+                "wsmon: {}",
+                crate::redact::escape_control_lines(&e.to_string())
+            );
             return Ok(ExitCode::from(EXIT_USAGE));
         }
     };
@@ -109,7 +113,10 @@ pub async fn run_watch(args: &WatchArgs) -> anyhow::Result<ExitCode> {
     let registry = match Registry::build(cfg.profile.as_deref(), &cfg.app_codes) {
         Ok(r) => Arc::new(r),
         Err(e) => {
-            eprintln!("wsmon: {e}");
+            eprintln!(
+                "wsmon: {}",
+                crate::redact::escape_control_lines(&e.to_string())
+            );
             return Ok(ExitCode::from(EXIT_USAGE));
         }
     };

@@ -994,3 +994,32 @@ fn c1_controls_in_a_valid_answer_are_escaped_in_the_record() {
     let h = r.one("handshake");
     assert_eq!(h["response_headers"]["X-C1"], "a\\u{9b}31mb\\u{85}c");
 }
+
+#[test]
+fn config_values_with_escape_sequences_are_quoted_escaped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (i, body) in [
+        "connect_timeout = \"\\u001b[31m5s\\u0007\"\n",
+        "max_message_size = \"\\u001b]0;x\\u0007\"\n",
+        "subprotocols = [\"a\\u001b[2J\"]\n",
+        "headers = [\"X-A: \\u001b[2J\"]\n",
+        "[[targets]]\nurl = \"ws://h/\\u001b[2J#frag\"\n",
+        "[[targets]]\nurl = \"\\u001b[2Jnot a url\"\n",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let path = dir.path().join(format!("c{i}.toml"));
+        std::fs::write(&path, body).expect("write config");
+        let out = Command::new(wsmon_bin())
+            .args(["watch", "--headless", "-c"])
+            .arg(&path)
+            .arg("ws://127.0.0.1:9/")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run wsmon");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{body}: {err}");
+        assert_no_raw_controls("stderr", &out.stderr);
+    }
+}
