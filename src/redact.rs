@@ -5,8 +5,8 @@
 //! `Proxy-Authorization`, when it is named with `--redact`, or when one of its segments matches
 //! a secret word. Names are split into segments at `-`, `_`, `.` and case changes
 //! (`X-Api-Key` -> x, api, key; `sessionId` -> session, id; `APIKey` -> api, key). The short
-//! words `key`, `auth` and `sig` must be a whole segment (so `monkey`, `author` and `design`
-//! stay visible); `apikey` is one too. The longer words `token`, `secret`, `password`,
+//! words `key`, `auth`, `sig`, `pass` and `pwd` must be a whole segment (so `monkey`, `author`,
+//! `design` and `passage` stay visible); so must `apikey` and `authorization`. The longer words `token`, `secret`, `password`,
 //! `passwd`, `session`, `signature`, `credential` and `jwt` may be any part of a segment
 //! (`accesstoken`, `clientsecret`, `sessionid`). `Sec-WebSocket-Key` and `Sec-WebSocket-Accept`
 //! are protocol nonces, not secrets. `--show-secrets` turns all of it off except URL userinfo
@@ -28,7 +28,15 @@ const SECRET_HEADERS: [&str; 4] = [
 ];
 
 /// Words that make a name secret when they are a whole segment.
-const SEGMENT_WORDS: [&str; 4] = ["key", "auth", "sig", "apikey"];
+const SEGMENT_WORDS: [&str; 7] = [
+    "key",
+    "auth",
+    "sig",
+    "apikey",
+    "authorization",
+    "pass",
+    "pwd",
+];
 
 /// Words that make a name secret when a segment contains them.
 const CONTAINED_WORDS: [&str; 8] = [
@@ -287,6 +295,9 @@ mod tests {
             "credentials",
             "AWSAccessKeyId",
             "X-Session",
+            "authorization",
+            "pass",
+            "db_pwd",
         ] {
             assert!(is_secret_name(name), "{name} should be secret");
             assert!(Redactor::default().is_secret_header(name), "{name} header");
@@ -313,6 +324,9 @@ mod tests {
             "Accept",
             "Origin",
             "x-request-id",
+            "passage",
+            "compass",
+            "authors",
         ] {
             assert!(!is_secret_name(name), "{name} should not be secret");
             assert!(!Redactor::default().is_secret_header(name), "{name} header");
