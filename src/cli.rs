@@ -162,6 +162,9 @@ pub struct DemoArgs {
     /// Maximum redraws per second.
     #[arg(long, default_value_t = 10)]
     pub fps: u32,
+    /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464; port 0 picks one).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<String>,
 }
 
 /// `watch`: every flag is optional so that a config file can provide it; CLI wins over file.
@@ -272,6 +275,9 @@ pub struct WatchArgs {
     /// Show header and query values that would be redacted (URL credentials stay hidden).
     #[arg(long)]
     pub show_secrets: bool,
+    /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464; port 0 picks one).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<String>,
 }
 
 pub use crate::units::{parse_duration, parse_size};
