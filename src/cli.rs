@@ -272,6 +272,12 @@ pub struct WatchArgs {
     /// Write tracing logs to this file (never to the screen).
     #[arg(long, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
+    /// Also redact the header or query parameter NAME (exact name, any case; repeatable).
+    #[arg(long = "redact", value_name = "NAME")]
+    pub redact: Vec<String>,
+    /// Show header and query values that would be redacted (URL credentials stay hidden).
+    #[arg(long)]
+    pub show_secrets: bool,
     /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464; port 0 picks one).
     #[arg(long, value_name = "ADDR")]
     pub metrics: Option<String>,

@@ -383,7 +383,14 @@ impl Session {
                 )
                 .await
             }
-            Some(Err(e)) => self.fail(e.kind, e.message).await,
+            Some(Err(e)) => {
+                // An answer that arrived but was refused is recorded before the error.
+                if let Some(info) = e.info {
+                    self.emit(EventKind::Handshake(std::sync::Arc::new(*info)))
+                        .await;
+                }
+                self.fail(e.kind, e.message).await
+            }
             Some(Ok(UpgradeOutcome::Rejected { info })) => {
                 let status = info.status;
                 let retry_after = info.retry_after_ms.map(Duration::from_millis);

@@ -157,6 +157,11 @@ impl Store {
                 }
             }
             EventKind::Handshaking { .. } => set_state(s, SessionState::Handshaking),
+            // An answer refused as malformed is kept for the detail view; the error event
+            // that follows it is what counts.
+            EventKind::Handshake(info) if info.invalid.is_some() => {
+                s.last_handshake = Some(info.clone());
+            }
             EventKind::Handshake(info) => {
                 *totals.statuses.entry(info.status).or_default() += 1;
                 if info.status != 101 {

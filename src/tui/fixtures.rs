@@ -128,6 +128,7 @@ fn handshake_101(accepted: bool) -> HandshakeInfo {
             tls: None,
             upgrade: Some(1.8),
         },
+        ..HandshakeInfo::default()
     }
 }
 

@@ -187,10 +187,19 @@ fn ms_f(v: Option<f64>) -> String {
 }
 
 fn handshake_lines(out: &mut Vec<Line<'static>>, h: &HandshakeInfo, width: u16, t: Theme) {
-    let status_style = if h.status == 101 { t.good() } else { t.error() };
+    let status_style = if h.status == 101 && h.invalid.is_none() {
+        t.good()
+    } else {
+        t.error()
+    };
+    let status_line = if h.status_line.is_empty() {
+        "no HTTP status line".to_string()
+    } else {
+        safe(&h.status_line).into_owned()
+    };
     out.push(Line::from(vec![
         Span::styled("Handshake  ", t.heading()),
-        Span::styled(safe(&h.status_line).into_owned(), status_style),
+        Span::styled(status_line, status_style),
     ]));
     let tm = &h.timings_ms;
     let timings = format!(
@@ -201,6 +210,21 @@ fn handshake_lines(out: &mut Vec<Line<'static>>, h: &HandshakeInfo, width: u16, 
         ms_f(tm.upgrade)
     );
     push_kv(out, "timings", &timings, t.plain(), width, t);
+    if let Some(why) = &h.invalid {
+        // A refused answer: what arrived of it, and why it was refused.
+        push_kv(
+            out,
+            "received",
+            &format!("{} of answer", format::bytes(h.bytes_received)),
+            t.plain(),
+            width,
+            t,
+        );
+        push_kv(out, "refused", &safe(why), t.error(), width, t);
+    }
+    if let Some(name) = &h.bad_header {
+        push_kv(out, "bad header", &safe(name), t.error(), width, t);
+    }
     if let Some(p) = &h.subprotocol {
         push_kv(out, "subprotocol", &safe(p), t.plain(), width, t);
     }
@@ -652,4 +676,77 @@ fn axis_lines(
         format!("{indent}● attempt   | now   ○ next attempt"),
         t.dim(),
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicU64;
+
+    use crate::engine::counters::SessionCounters;
+    use crate::engine::events::{ErrorKind, Event, EventKind, HandshakeInfo};
+    use crate::state::store::Store;
+    use crate::tui::app::App;
+    use crate::tui::fixtures;
+
+    /// A 101 refused for an escape sequence in a header: the detail shows the status line, the
+    /// headers that parsed, the bytes received and the bad header, not "no HTTP answer yet".
+    #[test]
+    fn a_refused_answer_is_shown_with_what_arrived() {
+        let now = fixtures::now();
+        let mut store = Store::new(None, Arc::new(AtomicU64::new(0)));
+        store.register(1, Arc::new(SessionCounters::default()));
+        let message = "malformed HTTP answer to the upgrade (invalid header value): header 'X-Evil' is not valid";
+        let info = HandshakeInfo {
+            status: 101,
+            status_line: "HTTP/1.1 101 Switching Protocols".into(),
+            response_headers: vec![("Upgrade".into(), "websocket".into())],
+            bytes_received: 1234,
+            invalid: Some(message.into()),
+            bad_header: Some("X-Evil".into()),
+            ..HandshakeInfo::default()
+        };
+        for kind in [
+            EventKind::Spawned {
+                target: 0,
+                url: "ws://127.0.0.1:9001/evil".into(),
+            },
+            EventKind::Connecting { attempt: 1 },
+            EventKind::Handshaking { attempt: 1 },
+            EventKind::Handshake(Arc::new(info)),
+            EventKind::Error {
+                kind: ErrorKind::Handshake,
+                message: message.into(),
+            },
+        ] {
+            store.apply(&Event {
+                ts: now,
+                session: 1,
+                kind,
+            });
+        }
+        let snap = store.snapshot(now);
+        assert!(
+            snap.totals.statuses.is_empty(),
+            "a refused answer is no status"
+        );
+        let mut app = App::new(fixtures::view_state());
+        app.view.detail = Some(1);
+        let text = (0..8)
+            .map(|scroll| {
+                app.view.detail_scroll = scroll * 10;
+                fixtures::render(&mut app, &snap, 120, 40).join("\n")
+            })
+            .collect::<String>();
+        assert!(!text.contains("no HTTP answer yet"), "{text}");
+        for want in [
+            "HTTP/1.1 101 Switching Protocols",
+            "1.2K of answer",
+            "bad header",
+            "X-Evil",
+            "Upgrade: websocket",
+        ] {
+            assert!(text.contains(want), "{want} missing:\n{text}");
+        }
+    }
 }
