@@ -85,6 +85,8 @@ impl Replay {
             self.playing = drive::apply(&mut self.cursor, cmd, self.playing, &mut self.speed);
         }
         self.snap = self.cursor.snapshot();
+        let snap = self.snap.clone();
+        self.app.on_snapshot(&snap);
         out
     }
 
@@ -182,6 +184,17 @@ fn next_close_asks_for_the_code_and_n_repeats_it() {
     r.press('N');
     assert!(r.cursor.time() >= first);
     assert!(closes(&r) >= 2, "{}", closes(&r));
+    // No such close later: said so, the cursor stays.
+    let here = r.cursor.time();
+    r.press('n');
+    r.text("4999");
+    assert_eq!(r.cursor.time(), here);
+    let status = r.app.view.status.clone().expect("an error");
+    assert!(
+        status.text.starts_with("no 4999 close after "),
+        "{}",
+        status.text
+    );
     r.press('n');
     r.text("abc");
     let status = r.app.view.status.clone().expect("an error");
@@ -209,7 +222,6 @@ fn space_plays_speed_keys_and_operator_keys_are_refused() {
     // Playing to the end stops there: Space then plays again from the start.
     r.press(' ');
     r.press('G');
-    r.app.on_snapshot(&r.snap.clone());
     assert!(!r.app.view.replay.as_ref().expect("replay").playing);
     assert!(r.render(120, 10)[0].contains("x100 ⏸"));
     r.press(' ');

@@ -78,10 +78,11 @@ impl App {
     /// A new snapshot arrived.
     pub fn on_snapshot(&mut self, latest: &Snapshot) -> Outcome {
         // Replay: the driver stops by itself at the end of the recording.
-        if let Some(r) = self.view.replay.as_mut()
-            && latest.now >= r.end
-        {
-            r.playing = false;
+        if let Some(r) = self.view.replay.as_mut() {
+            r.at = latest.now;
+            if latest.now >= r.end {
+                r.playing = false;
+            }
         }
         Outcome {
             redraw: self.view.frozen.is_none(),

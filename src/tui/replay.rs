@@ -78,6 +78,8 @@ pub struct ReplayView {
     pub speed: PlaySpeed,
     /// The code of the last "next close" search (`N` repeats it).
     pub last_code: Option<u16>,
+    /// The cursor's time in the latest snapshot.
+    pub at: DateTime<Utc>,
     commands: mpsc::UnboundedSender<ReplayCmd>,
     parse_time: TimeParser,
 }
@@ -103,6 +105,7 @@ impl ReplayView {
             playing: false,
             speed: PlaySpeed::X1,
             last_code: None,
+            at: start,
             commands,
             parse_time,
         }
@@ -111,6 +114,26 @@ impl ReplayView {
     /// Is playback running at the snapshot's time (the driver pauses at the end)?
     pub fn running(&self, snap: &Snapshot) -> bool {
         self.playing && snap.now < self.end
+    }
+
+    /// Is there a close with `code` in the cursor's second or later (from the per-second
+    /// totals)?
+    pub fn has_close_after(&self, code: u16, at: DateTime<Utc>) -> bool {
+        let from = at.timestamp();
+        self.seconds
+            .iter()
+            .filter(|s| s.second >= from)
+            .any(|s| s.closes.iter().any(|c| c.0 == code))
+    }
+
+    /// Ask for the next close with `code`, or say there is none after `at`.
+    fn next_close(&mut self, code: u16, at: DateTime<Utc>) -> Result<String, String> {
+        self.last_code = Some(code);
+        if !self.has_close_after(code, at) {
+            return Err(format!("no {code} close after {}", at.format("%H:%M:%SZ")));
+        }
+        self.send(ReplayCmd::NextClose(code))
+            .map(|()| format!("next close {code} (N: the one after)"))
     }
 
     fn send(&self, cmd: ReplayCmd) -> Result<(), String> {
@@ -194,12 +217,18 @@ pub fn on_action(view: &mut ViewState, action: Action, shown: &Snapshot) -> bool
         Action::NextClose => {
             view.prompt = Some(Prompt {
                 kind: PromptKind::NextClose,
-                input: r.last_code.map(|c| c.to_string()).unwrap_or_default(),
+                input: String::new(),
             });
             return true;
         }
         Action::RepeatNextClose => match r.last_code {
-            Some(code) => ReplayCmd::NextClose(code),
+            Some(code) => {
+                match r.next_close(code, shown.now) {
+                    Ok(msg) => view.set_status(msg),
+                    Err(e) => view.set_error(e),
+                }
+                return true;
+            }
             None => {
                 view.prompt = Some(Prompt {
                     kind: PromptKind::NextClose,
@@ -237,9 +266,8 @@ pub fn submit(view: &mut ViewState, kind: PromptKind, input: &str) {
     let sent = match kind {
         PromptKind::NextClose => match input.parse::<u16>() {
             Ok(code) => {
-                r.last_code = Some(code);
-                r.send(ReplayCmd::NextClose(code))
-                    .map(|()| format!("next close {code} (N: the one after)"))
+                let at = r.at;
+                r.next_close(code, at)
             }
             Err(_) => Err(format!("not a close code: '{input}'")),
         },
