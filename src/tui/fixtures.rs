@@ -14,7 +14,8 @@ use crate::engine::events::{
 };
 use crate::protocol::extensions::{Extension, Param};
 use crate::state::snapshot::{
-    AttemptRecord, Outcome, SecondSample, SessionView, Snapshot, StormView, TargetView, Totals,
+    AttemptRecord, LogEntry, Outcome, SecondSample, SessionView, Snapshot, StormView, TargetView,
+    Totals,
 };
 
 /// The fixed "now" of every fixture: 2025-01-15 12:00:00 UTC.
@@ -473,11 +474,17 @@ fn storm(now: DateTime<Utc>, sessions: usize) -> StormView {
         });
     }
     let attempts_per_sec = seconds.back().map_or(0.0, |s| s.attempts as f64);
+    let verdict = crate::state::storm::verdict(seconds.iter().rev().take(10).map(|s| {
+        let share = s.lockstep.unwrap_or(1.0 / s.attempts.max(1) as f64);
+        (s.attempts, (share * s.attempts as f64).round() as u64)
+    }));
     StormView {
         seconds,
         attempts_per_sec,
         lockstep: Some(0.82),
         forecast: [overload / 6, overload / 2, overload],
+        verdict,
+        jitter: Some(crate::engine::events::Jitter::Full),
     }
 }
 
@@ -532,6 +539,7 @@ pub fn snapshot(n: usize) -> Snapshot {
         sessions.push(Arc::new(view));
         counters.push(c);
     }
+    let events = Arc::new(events(&sessions));
     Snapshot {
         now,
         generation: 42,
@@ -542,7 +550,88 @@ pub fn snapshot(n: usize) -> Snapshot {
         storm: storm(now, n),
         export_path: Some("/tmp/wsmon-demo.jsonl".to_string()),
         exported_events: 1234,
+        events,
     }
+}
+
+/// The event log of the fixture sessions, from their timelines: attempts, their outcomes and
+/// the backoffs scheduled, newest last.
+fn events(sessions: &[Arc<SessionView>]) -> VecDeque<LogEntry> {
+    let mut out: Vec<LogEntry> = Vec::new();
+    for s in sessions {
+        let entry =
+            |ts: DateTime<Utc>, event: &'static str, what: String, detail: String| LogEntry {
+                ts,
+                session: s.id,
+                target: s.target,
+                event,
+                what,
+                detail,
+                code: None,
+            };
+        for r in &s.timeline {
+            if let (Some(at), Some(delay)) = (r.scheduled_at, r.delay_ms) {
+                out.push(entry(
+                    at,
+                    "backoff",
+                    format!("wait {}", crate::tui::ui::format::duration_ms(delay)),
+                    format!(
+                        "window {}",
+                        crate::tui::ui::format::duration_ms(r.window_ms.unwrap_or(0))
+                    ),
+                ));
+            }
+            let Some(start) = r.started_at else { continue };
+            out.push(entry(
+                start,
+                "connecting",
+                format!("attempt {}", r.attempt),
+                String::new(),
+            ));
+            let end = start + ms(r.uptime_ms.unwrap_or(0) as i64 + 5);
+            match r.outcome {
+                Some(Outcome::Opened) => {
+                    out.push(entry(
+                        start + ms(2),
+                        "open",
+                        format!("attempt {}", r.attempt),
+                        String::new(),
+                    ));
+                }
+                Some(Outcome::Closed { code }) => {
+                    let reason = s
+                        .last_close
+                        .as_ref()
+                        .map_or(String::new(), |c| c.reason.clone());
+                    let mut e = entry(end, "closed", code.to_string(), reason);
+                    e.code = Some(code);
+                    out.push(e);
+                }
+                Some(Outcome::Status { status }) => {
+                    out.push(entry(
+                        end,
+                        "handshake",
+                        format!("HTTP {status}"),
+                        "Service Unavailable".into(),
+                    ));
+                }
+                Some(Outcome::Error { kind }) => {
+                    out.push(entry(
+                        end,
+                        "error",
+                        kind.as_str().to_string(),
+                        String::new(),
+                    ));
+                }
+                None => {}
+            }
+        }
+    }
+    out.sort_by_key(|e| (e.ts, e.session));
+    let skip = out
+        .len()
+        .saturating_sub(crate::state::snapshot::EVENT_LOG_LEN);
+    out.into_iter().skip(skip).collect()
 }
 
 /// A view state for tests: built-in registry, English, no color, title "demo", default keys.
