@@ -311,6 +311,8 @@ pub enum Command {
     FlushExport,
     /// Close every session with 1001 and stop.
     Shutdown,
+    /// Several commands at once (an action on the marked sessions), carried out in order.
+    Many(Vec<Command>),
 }
 
 /// What the engine and the runtime tell the front end about the commands they carried out.

@@ -419,6 +419,14 @@ impl Supervisor {
                 }
             }
             Command::Shutdown => {}
+            Command::Many(cmds) => {
+                for cmd in cmds {
+                    // One level deep: the TUI never nests them.
+                    if !matches!(cmd, Command::Many(_) | Command::Shutdown) {
+                        Box::pin(self.handle(cmd)).await;
+                    }
+                }
+            }
         }
     }
 }

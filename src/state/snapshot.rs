@@ -117,6 +117,10 @@ pub struct AttemptRecord {
     pub outcome: Option<Outcome>,
     /// How long this attempt's connection stayed open.
     pub uptime_ms: Option<u64>,
+    /// When the attempt ended (closed, refused, failed).
+    pub ended_at: Option<DateTime<Utc>>,
+    /// The operator asked for this attempt (`r`) instead of waiting out the delay.
+    pub manual: bool,
 }
 
 /// How an attempt ended.

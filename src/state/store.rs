@@ -151,6 +151,8 @@ impl Store {
                             started_at: Some(ts),
                             outcome: None,
                             uptime_ms: None,
+                            ended_at: None,
+                            manual: false,
                         },
                     ),
                 }
@@ -167,6 +169,7 @@ impl Store {
                     r.outcome = Some(Outcome::Status {
                         status: info.status,
                     });
+                    r.ended_at = Some(ts);
                 }
                 s.last_handshake = Some(info.clone());
             }
@@ -187,6 +190,7 @@ impl Store {
                 if let Some(r) = s.timeline.back_mut() {
                     r.outcome = Some(Outcome::Closed { code: ci.code });
                     r.uptime_ms = ci.uptime_ms;
+                    r.ended_at = Some(ts);
                 }
                 s.last_close = Some(ci.clone());
             }
@@ -197,6 +201,7 @@ impl Store {
                     && (r.outcome.is_none() || r.outcome == Some(Outcome::Opened))
                 {
                     r.outcome = Some(Outcome::Error { kind: *kind });
+                    r.ended_at = Some(ts);
                 }
                 if s.state == SessionState::Connecting || s.state == SessionState::Handshaking {
                     set_state(s, SessionState::Closed);
@@ -220,6 +225,8 @@ impl Store {
                         started_at: None,
                         outcome: None,
                         uptime_ms: None,
+                        ended_at: None,
+                        manual: false,
                     },
                 );
             }

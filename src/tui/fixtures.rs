@@ -185,6 +185,8 @@ fn overload_timeline(n: u32, end: DateTime<Utc>, jitter_seed: u64) -> VecDeque<A
             started_at: Some(started),
             outcome: Some(Outcome::Closed { code: 1013 }),
             uptime_ms: Some(uptime),
+            ended_at: Some(started + ms(uptime as i64 + 3)),
+            manual: false,
         });
         t = started - ms(delay.unwrap_or(0) as i64);
     }
@@ -227,6 +229,8 @@ fn session(i: usize, now: DateTime<Utc>) -> (SessionView, CounterValues) {
                 started_at: Some(opened - ms(3)),
                 outcome: Some(Outcome::Opened),
                 uptime_ms: None,
+                ended_at: None,
+                manual: false,
             });
             let msgs = 10 + (i as u64 * 37) % 5000;
             let counters = CounterValues {
@@ -280,6 +284,8 @@ fn session(i: usize, now: DateTime<Utc>) -> (SessionView, CounterValues) {
                 started_at: None,
                 outcome: None,
                 uptime_ms: None,
+                ended_at: None,
+                manual: false,
             });
             let close = CloseInfo {
                 code: 1013,
@@ -323,6 +329,8 @@ fn session(i: usize, now: DateTime<Utc>) -> (SessionView, CounterValues) {
                 started_at: Some(started),
                 outcome: Some(Outcome::Status { status: 503 }),
                 uptime_ms: None,
+                ended_at: None,
+                manual: false,
             };
             // The server's Retry-After sets the delay.
             let pending = AttemptRecord {
@@ -336,6 +344,8 @@ fn session(i: usize, now: DateTime<Utc>) -> (SessionView, CounterValues) {
                 started_at: None,
                 outcome: None,
                 uptime_ms: None,
+                ended_at: None,
+                manual: false,
             };
             let view = SessionView {
                 state: SessionState::Waiting,
@@ -360,6 +370,8 @@ fn session(i: usize, now: DateTime<Utc>) -> (SessionView, CounterValues) {
                 started_at: Some(opened - ms(9_000)),
                 outcome: Some(Outcome::Closed { code: 1006 }),
                 uptime_ms: Some(8_200),
+                ended_at: None,
+                manual: false,
             };
             let second = AttemptRecord {
                 attempt: 2,
@@ -372,6 +384,8 @@ fn session(i: usize, now: DateTime<Utc>) -> (SessionView, CounterValues) {
                 started_at: Some(opened - ms(4)),
                 outcome: Some(Outcome::Opened),
                 uptime_ms: None,
+                ended_at: None,
+                manual: false,
             };
             let view = SessionView {
                 state: SessionState::Open,
@@ -414,6 +428,8 @@ fn session(i: usize, now: DateTime<Utc>) -> (SessionView, CounterValues) {
                 started_at: Some(started),
                 outcome: Some(Outcome::Closed { code: 1010 }),
                 uptime_ms: Some(2),
+                ended_at: None,
+                manual: false,
             };
             let view = SessionView {
                 state: SessionState::Closed,
