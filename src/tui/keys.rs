@@ -627,6 +627,15 @@ impl KeyMap {
             .unwrap_or_default()
     }
 
+    /// The first key of an action, as shown ("/" stays whole, unlike splitting `keys_of`).
+    pub fn first_key(&self, action: Action) -> Option<String> {
+        self.bindings
+            .iter()
+            .find(|b| b.action == action)
+            .and_then(|b| b.keys.first())
+            .map(|k| k.to_string())
+    }
+
     /// Every configurable binding: (config name, keys as shown, help text).
     pub fn help_rows(&self) -> Vec<(&'static str, String, &'static str)> {
         self.bindings

@@ -225,11 +225,9 @@ pub fn draw_footer(frame: &mut Frame, area: Rect, view: &ViewState, t: Theme) {
     }
     let mut used: usize = spans.iter().map(Span::width).sum();
     for (action, label) in footer_items(mode) {
-        let keys = view.keys.keys_of(*action);
-        let key = keys.split('/').next().unwrap_or_default().to_string();
-        if key.is_empty() {
+        let Some(key) = view.keys.first_key(*action) else {
             continue;
-        }
+        };
         let key = Span::styled(format!(" {key}"), t.key());
         let label = Span::raw(format!(" {label} "));
         let w = key.width() + label.width();
