@@ -164,7 +164,7 @@ fn demo_shows_1013_its_backoff_timeline_and_exits_with_the_export() {
     tmux.text("try again later");
     tmux.keys(&["Enter"]);
     let screen = tmux.wait_for("the filter to apply", Duration::from_secs(5), |s| {
-        s.contains("filter text \"try again later\"")
+        s.contains("FILTER text \"try again later\"")
     });
     let first_row = screen
         .lines()

@@ -757,7 +757,7 @@ fn space_marks_and_bulk_actions_ask_with_the_count() {
     let question = app.view.confirm.as_ref().map(|c| c.question.clone());
     assert_eq!(
         question.as_deref(),
-        Some("pause retries of 7 marked sessions?")
+        Some("pause the retries of 7 marked sessions now?")
     );
     let out = press(&mut app, &snap, ch('n'));
     assert!(out.commands.is_empty());

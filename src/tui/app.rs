@@ -457,9 +457,9 @@ impl App {
                 let pause = !ids.iter().all(|&id| paused(id));
                 (
                     if pause {
-                        "pause retries of"
+                        "pause the retries of"
                     } else {
-                        "resume retries of"
+                        "resume the retries of"
                     },
                     ids.iter()
                         .map(|&id| Command::SetPaused {
@@ -471,13 +471,13 @@ impl App {
             }
         };
         let n = ids.len();
-        let done = format!("{verb}: {n} marked session{}", plural(n));
+        let done = format!("sent: {verb} {n} marked session{}", plural(n));
         if n == 1 {
             self.view.set_status(done);
             out.commands.extend(commands);
         } else {
             self.view.confirm = Some(Confirm {
-                question: format!("{verb} {n} marked sessions?"),
+                question: format!("{verb} {n} marked sessions now?"),
                 commands: vec![Command::Many(commands)],
                 done,
             });

@@ -604,7 +604,9 @@ fn events(sessions: &[Arc<SessionView>]) -> VecDeque<LogEntry> {
                 format!("attempt {}", r.attempt),
                 String::new(),
             ));
-            let end = start + ms(r.uptime_ms.unwrap_or(0) as i64 + 5);
+            let end = r
+                .ended_at
+                .unwrap_or(start + ms(r.uptime_ms.unwrap_or(0) as i64));
             match r.outcome {
                 Some(Outcome::Opened) => {
                     out.push(entry(
@@ -643,7 +645,8 @@ fn events(sessions: &[Arc<SessionView>]) -> VecDeque<LogEntry> {
             }
         }
     }
-    out.sort_by_key(|e| (e.ts, e.session));
+    // An attempt's end comes before the backoff decided at the same instant.
+    out.sort_by_key(|e| (e.ts, e.session, e.event == "backoff"));
     let skip = out
         .len()
         .saturating_sub(crate::state::snapshot::EVENT_LOG_LEN);

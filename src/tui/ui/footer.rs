@@ -78,11 +78,7 @@ fn where_you_are<'a>(snap: &Snapshot, view: &ViewState, t: Theme, area: Rect) ->
                     if view.descending { "desc" } else { "asc" }
                 )),
             ];
-            let f = view.filter_summary();
-            if !f.is_empty() {
-                spans.push(Span::styled("  filter ", t.label()));
-                spans.push(Span::styled(f, t.warn()));
-            }
+            // The filters are in the title bar.
             if !view.marked.is_empty() {
                 spans.push(Span::styled("  marked ", t.label()));
                 spans.push(Span::raw(view.marked.len().to_string()));
@@ -91,7 +87,10 @@ fn where_you_are<'a>(snap: &Snapshot, view: &ViewState, t: Theme, area: Rect) ->
             let body = super::areas(area_screen(area)).body;
             let hidden = super::table::hidden_for_room(body.width, snap, view);
             if !hidden.is_empty() {
-                let names: Vec<&str> = hidden.iter().map(|c| c.title()).collect();
+                let names: Vec<&str> = hidden
+                    .iter()
+                    .map(|c| c.title().split(' ').next().unwrap_or_default())
+                    .collect();
                 spans.push(Span::styled("  hidden ", t.label()));
                 spans.push(Span::raw(names.join(", ")));
                 spans.push(Span::styled(" (C: columns)", t.dim()));

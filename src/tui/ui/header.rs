@@ -69,7 +69,7 @@ pub fn draw_title(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewSta
     // The active filters, so a short table is never mistaken for the whole picture.
     if view.filtered() {
         let f = view.filter_summary();
-        let room = usize::from(area.width).saturating_sub(60).max(12);
+        let room = usize::from(area.width).saturating_sub(46).max(12);
         right.push(Span::styled(
             format!(" FILTER {} ", format::fit(&f, room)),
             t.badge(),

@@ -184,8 +184,10 @@ fn series_panel(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState
         if h >= 2 {
             labels[h - 1] = "0".to_string();
         }
-        if h >= 5 {
-            labels[h / 2] = (peak.max(1) / 2).to_string();
+        if h >= 5 && peak >= 2 {
+            let mid = h / 2;
+            let value = peak * (h - 1 - mid) as u64 / (h - 1) as u64;
+            labels[mid] = value.to_string();
         }
         let w = label_w - 1;
         let lines: Vec<Line> = labels

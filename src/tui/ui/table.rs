@@ -260,10 +260,7 @@ pub fn draw(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, t:
         let msg = if snap.sessions.is_empty() {
             "no sessions yet (a: add sessions)".to_string()
         } else {
-            format!(
-                "no session matches the filter ({}); Esc clears every filter",
-                view.filter_summary()
-            )
+            "no session matches the filters (in the title bar); Esc clears them".to_string()
         };
         frame.render_widget(Paragraph::new(Line::styled(msg, t.dim())), rows_area);
     }
