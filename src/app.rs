@@ -1,47 +1,75 @@
-//! The top of `watch` and `demo`: build the config, start the engine, run the TUI or headless
-//! mode, shut down cleanly. `main.rs` only parses the CLI and calls these.
+//! The top of `watch`, `demo` and `serve`: build the config, start the runtime, run the TUI or
+//! headless mode, shut down cleanly. `main.rs` only parses the CLI and calls these.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::cli::{DemoArgs, WatchArgs};
+use crate::cli::{DemoArgs, ServeArgs, WatchArgs};
 use crate::codes::{Lang, Registry};
-use crate::config::{self, Config, Target};
-use crate::engine;
+use crate::config::{self, Config};
+use crate::engine::TargetSpec;
+use crate::protocol::url::parse_ws_url;
+use crate::runtime::{self, Runtime};
 
 /// Exit status for bad usage or bad config.
 pub const EXIT_USAGE: u8 = 2;
 
-fn init_logging(file: Option<&PathBuf>, headless: bool) -> anyhow::Result<()> {
+/// The environment variable that sets the log filter (`tracing` `EnvFilter` syntax).
+pub const LOG_ENV: &str = "WSMON_LOG";
+
+/// Where `tracing` output goes.
+#[derive(Debug, Clone, Copy)]
+enum LogTo<'a> {
+    File(&'a Path),
+    Stderr,
+    /// Nowhere: the TUI owns the screen.
+    Nowhere,
+}
+
+/// The one logging set-up: `WSMON_LOG` sets the filter, `default` applies without it.
+fn init_logging(to: LogTo<'_>, default: &str) -> anyhow::Result<()> {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("WSMON_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
-    match file {
-        Some(path) => {
+    let filter = EnvFilter::try_from_env(LOG_ENV).unwrap_or_else(|_| EnvFilter::new(default));
+    let logger = tracing_subscriber::fmt().with_env_filter(filter);
+    match to {
+        LogTo::File(path) => {
             let f = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(path)
                 .with_context(|| format!("cannot open log file {}", path.display()))?;
-            let _ = tracing_subscriber::fmt()
-                .with_env_filter(filter)
-                .with_ansi(false)
-                .with_writer(Arc::new(f))
-                .try_init();
+            let _ = logger.with_ansi(false).with_writer(Arc::new(f)).try_init();
         }
-        // Never log to the screen under the TUI.
-        None if headless => {
-            let _ = tracing_subscriber::fmt()
-                .with_env_filter(filter)
+        LogTo::Stderr => {
+            let _ = logger
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
                 .with_writer(std::io::stderr)
                 .try_init();
         }
-        None => {}
+        LogTo::Nowhere => {}
     }
     Ok(())
+}
+
+/// Logs of `watch` and `demo`: to `--log-file`, else to stderr in headless mode, else nowhere
+/// (never to the screen under the TUI).
+fn watch_logging(file: Option<&PathBuf>, headless: bool) -> anyhow::Result<()> {
+    let to = match file {
+        Some(path) => LogTo::File(path),
+        None if headless => LogTo::Stderr,
+        None => LogTo::Nowhere,
+    };
+    init_logging(to, "warn")
+}
+
+/// `wsmon serve`: logs to stderr (`info` unless `WSMON_LOG` says otherwise).
+pub async fn run_serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    init_logging(LogTo::Stderr, "info")?;
+    crate::server::run(&args.bind).await
 }
 
 /// Where the TUI writes its log when `--export` is not given, so that `e` always has a file and
@@ -80,7 +108,7 @@ pub async fn run_watch(args: &WatchArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_USAGE));
         }
     };
-    init_logging(cfg.log_file.as_ref(), cfg.headless)?;
+    watch_logging(cfg.log_file.as_ref(), cfg.headless)?;
     if !cfg.headless && cfg.export.is_none() {
         cfg.export = Some(default_export_path("wsmon"));
     }
@@ -103,33 +131,31 @@ async fn run_engine(
     let lang = Lang::resolve(cfg.lang);
     let fps = cfg.fps;
     let keys = cfg.keys.clone();
-    let engine = engine::start(cfg, registry.clone())?;
+    let rt = runtime::live(cfg.engine(), registry.clone(), cfg.export.as_deref())?;
     if headless {
-        return crate::headless::run(engine, duration, registry).await;
+        return crate::headless::run(rt, duration, registry).await;
     }
-    // One registry for the life of the process: the TUI borrows it for 'static.
-    let registry: &'static Registry = Box::leak(Box::new((*registry).clone()));
     let opts = crate::tui::TuiOptions {
         fps,
         lang,
         keys,
         color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         title,
-        registry: Some(registry),
+        registry,
         local_time: crate::tui::local_time_from_env(),
     };
-    run_tui(engine, opts, duration).await
+    run_tui(rt, opts, duration).await
 }
 
-/// The TUI on a running engine. `q` sends `Shutdown`; the engine closes every session with 1001,
-/// flushes the export, and the terminal is restored before the export result is printed.
+/// The TUI on a running runtime. `q` sends `Shutdown`; every session closes with 1001, the
+/// export is flushed, and the terminal is restored before the export result is printed.
 async fn run_tui(
-    mut engine: engine::Engine,
+    mut rt: Runtime,
     opts: crate::tui::TuiOptions,
     duration: Option<Duration>,
 ) -> anyhow::Result<ExitCode> {
     if let Some(d) = duration {
-        let commands = engine.commands.clone();
+        let commands = rt.commands.clone();
         tokio::spawn(async move {
             tokio::time::sleep(d).await;
             let _ = commands
@@ -137,15 +163,9 @@ async fn run_tui(
                 .await;
         });
     }
-    let notices = engine.notices.take();
-    let ui = crate::tui::run(
-        engine.snapshots.clone(),
-        engine.commands.clone(),
-        notices,
-        opts,
-    )
-    .await;
-    let (last, export) = engine.shutdown().await;
+    let notices = rt.notices.take();
+    let ui = crate::tui::run(rt.snapshots.clone(), rt.commands.clone(), notices, opts).await;
+    let (last, export) = rt.shutdown().await;
     ui?;
     match (export, &last.export_path) {
         (Some(Ok(n)), Some(p)) => {
@@ -162,7 +182,7 @@ async fn run_tui(
 
 /// `wsmon demo`: the scenario server in-process, and a curated mix of sessions watching it.
 pub async fn run_demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
-    init_logging(None, args.headless)?;
+    watch_logging(None, args.headless)?;
     let server = crate::server::start("127.0.0.1:0")
         .await
         .context("cannot start the scenario server")?;
@@ -181,18 +201,15 @@ pub fn demo_config(
 ) -> anyhow::Result<Config> {
     let n = args.sessions.max(4);
     let quarter = (n / 4).max(1);
-    let offer = crate::protocol::extensions::parse_header(config::DEFAULT_OFFER)?;
-    let target = |path: &str, sessions: usize, require: &[&str]| -> anyhow::Result<Target> {
-        Ok(Target {
-            url: config::parse_url(&server.url(path))?,
-            sessions,
+    let target = |path: &str, sessions: usize, require: &[&str]| -> anyhow::Result<TargetSpec> {
+        let url = parse_ws_url(&server.url(path))?;
+        Ok(TargetSpec {
             headers: vec![(
                 "Authorization".to_string(),
                 "Bearer demo-secret-token".to_string(),
             )],
-            subprotocols: Vec::new(),
-            offers: offer.clone(),
             require: require.iter().map(|s| s.to_string()).collect(),
+            ..TargetSpec::new(url, sessions)
         })
     };
     let mut cfg = Config {

@@ -32,6 +32,30 @@ pub enum Command {
     Replay(ReplayArgs),
 }
 
+/// `--jitter`: the CLI spelling of [`Jitter`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum JitterArg {
+    /// random(0, window)
+    Full,
+    /// window/2 + random(0, window/2)
+    Equal,
+    /// min(cap, random(base, previous * 3))
+    Decorrelated,
+    /// exactly the window
+    None,
+}
+
+impl From<JitterArg> for Jitter {
+    fn from(j: JitterArg) -> Jitter {
+        match j {
+            JitterArg::Full => Jitter::Full,
+            JitterArg::Equal => Jitter::Equal,
+            JitterArg::Decorrelated => Jitter::Decorrelated,
+            JitterArg::None => Jitter::None,
+        }
+    }
+}
+
 /// Language of explanations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -164,7 +188,7 @@ pub struct WatchArgs {
     pub no_retry_on: Vec<u16>,
     /// Jitter strategy for backoff.
     #[arg(long, value_enum)]
-    pub jitter: Option<Jitter>,
+    pub jitter: Option<JitterArg>,
     /// First backoff window (default 1s).
     #[arg(long, value_parser = parse_duration)]
     pub backoff_base: Option<Duration>,

@@ -1,4 +1,5 @@
-//! Configuration: a TOML file merged with CLI flags (CLI wins) into one validated [`Config`].
+//! Configuration: a TOML file merged with CLI flags (CLI wins) into one validated [`Config`],
+//! which carries the engine's own settings types ([`EngineSettings`] via [`Config::engine`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -7,16 +8,13 @@ use std::time::Duration;
 use serde::Deserialize;
 use url::Url;
 
-use crate::cli::{LangArg, WatchArgs, parse_duration, parse_size};
+use crate::cli::{LangArg, WatchArgs};
 use crate::codes::AppCode;
 use crate::engine::backoff::{self, Advice, BackoffConfig};
 use crate::engine::events::Jitter;
-use crate::protocol::extensions::{self, Extension};
-
-/// Default offer: permessage-deflate with `client_max_window_bits` and `client_no_context_takeover`
-/// (a compressor without context takeover keeps no window between messages: small at 10k sessions).
-pub const DEFAULT_OFFER: &str =
-    "permessage-deflate; client_max_window_bits; client_no_context_takeover";
+use crate::engine::{EngineSettings, SessionSettings, TargetSpec};
+use crate::protocol::extensions::{self, DEFAULT_OFFER, Extension, is_token};
+use crate::units::{parse_duration, parse_size};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -35,49 +33,10 @@ fn invalid(msg: impl Into<String>) -> ConfigError {
     ConfigError::Invalid(msg.into())
 }
 
-/// One target: a URL and how to talk to it.
-#[derive(Debug, Clone)]
-pub struct Target {
-    pub url: Url,
-    pub sessions: usize,
-    pub headers: Vec<(String, String)>,
-    pub subprotocols: Vec<String>,
-    pub offers: Vec<Extension>,
-    pub require: Vec<String>,
-}
-
-/// Per-connection behaviour shared by all sessions.
-#[derive(Debug, Clone)]
-pub struct SessionSettings {
-    pub connect_timeout: Duration,
-    pub max_message_size: usize,
-    /// `None` = no pings.
-    pub ping_interval: Option<Duration>,
-    pub send: Option<String>,
-    pub send_every: Option<Duration>,
-    pub insecure: bool,
-    /// How long to wait for the peer's close frame after sending ours.
-    pub close_timeout: Duration,
-}
-
-impl Default for SessionSettings {
-    fn default() -> Self {
-        SessionSettings {
-            connect_timeout: Duration::from_secs(10),
-            max_message_size: 16 * 1024 * 1024,
-            ping_interval: Some(Duration::from_secs(15)),
-            send: None,
-            send_every: None,
-            insecure: false,
-            close_timeout: Duration::from_secs(5),
-        }
-    }
-}
-
 /// Everything `watch` needs, validated.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub targets: Vec<Target>,
+    pub targets: Vec<TargetSpec>,
     pub session: SessionSettings,
     pub backoff: BackoffConfig,
     pub seed: Option<u64>,
@@ -191,7 +150,7 @@ pub fn parse_header_arg(s: &str) -> Result<(String, String), ConfigError> {
         .split_once(':')
         .ok_or_else(|| invalid(format!("header '{s}' must look like 'Name: value'")))?;
     let k = k.trim();
-    if k.is_empty() || !k.bytes().all(is_tchar) {
+    if !is_token(k) {
         return Err(invalid(format!(
             "header name '{k}' is not a valid HTTP token"
         )));
@@ -216,10 +175,6 @@ pub fn parse_header_arg(s: &str) -> Result<(String, String), ConfigError> {
         )));
     }
     Ok((k.to_string(), v.to_string()))
-}
-
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 /// Parse and check a ws:// or wss:// URL (the one parser, in `protocol::url`).
@@ -278,7 +233,7 @@ impl Config {
         let mut require = file.require.clone();
         require.extend(args.require.iter().cloned());
         for r in &require {
-            if r.is_empty() || !r.bytes().all(is_tchar) {
+            if !is_token(r) {
                 return Err(invalid(format!(
                     "--require '{r}' is not a valid extension name"
                 )));
@@ -306,7 +261,7 @@ impl Config {
             };
             let mut treq = t.require.clone().unwrap_or_else(|| file.require.clone());
             treq.extend(args.require.iter().cloned());
-            cfg.targets.push(Target {
+            cfg.targets.push(TargetSpec {
                 url,
                 sessions,
                 headers: th,
@@ -316,7 +271,7 @@ impl Config {
             });
         }
         for u in &args.urls {
-            cfg.targets.push(Target {
+            cfg.targets.push(TargetSpec {
                 url: parse_url(u)?,
                 sessions: default_sessions,
                 headers: headers.clone(),
@@ -386,7 +341,7 @@ impl Config {
         if let Some(v) = args.backoff_cap.or(dur("backoff.cap", &fb.cap)?) {
             b.cap = v;
         }
-        if let Some(j) = args.jitter.or(fb.jitter) {
+        if let Some(j) = args.jitter.map(Jitter::from).or(fb.jitter) {
             b.jitter = j;
         }
         if let Some(m) = args.max_attempts.or(fb.max_attempts) {
@@ -455,6 +410,16 @@ impl Config {
         cfg.app_codes = app;
         cfg.log_file = args.log_file.clone();
         Ok(cfg)
+    }
+
+    /// The engine's part of the config.
+    pub fn engine(&self) -> EngineSettings {
+        EngineSettings {
+            targets: self.targets.clone(),
+            session: self.session.clone(),
+            backoff: self.backoff.clone(),
+            seed: self.seed,
+        }
     }
 
     pub fn total_sessions(&self) -> usize {

@@ -1,4 +1,4 @@
-//! `watch --headless`: the same engine and store, no TUI. A status line on stderr about once a
+//! `watch --headless`: the same runtime (engine and store), no TUI. A status line on stderr about once a
 //! second, a summary on stdout at the end. Ctrl-C or SIGTERM end it cleanly.
 
 use std::fmt::Write as _;
@@ -10,13 +10,13 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::codes::Registry;
-use crate::engine::Engine;
 use crate::engine::events::{ErrorKind, SessionState};
+use crate::runtime::Runtime;
 use crate::state::snapshot::Snapshot;
 
 /// Run until `duration` passes or a stop signal, then shut down and print the summary.
 pub async fn run(
-    engine: Engine,
+    rt: Runtime,
     duration: Option<Duration>,
     registry: Arc<Registry>,
 ) -> anyhow::Result<ExitCode> {
@@ -26,7 +26,7 @@ pub async fn run(
     let until = duration.map(|d| started + d);
     let stop = crate::signal::stop();
     tokio::pin!(stop);
-    let mut snapshots = engine.snapshots.clone();
+    let mut snapshots = rt.snapshots.clone();
     let mut causes = CauseWatch::default();
     loop {
         tokio::select! {
@@ -44,7 +44,7 @@ pub async fn run(
         }
     }
     let elapsed = started.elapsed();
-    let (last, export) = engine.shutdown().await;
+    let (last, export) = rt.shutdown().await;
     let mut out = summary(&last, elapsed, &registry);
     let code = match export {
         Some(Ok(n)) => {

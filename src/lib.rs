@@ -1,9 +1,22 @@
 //! wsmon: run and watch many WebSocket client sessions at once.
 //!
-//! Data flows one way: session tasks send [`engine::events::Event`]s to the store task, which
-//! keeps the state, forwards every event to the export writer and publishes read-only
-//! [`state::snapshot::Snapshot`]s for the TUI and headless mode. The UI sends
-//! [`engine::events::Command`]s back to the supervisor.
+//! Data flows one way: session tasks send [`engine::events::SessionMsg`]s to the store task,
+//! which keeps the state, forwards every event to its sinks (the export writer) and publishes
+//! read-only [`state::snapshot::Snapshot`]s for the TUI and headless mode. The UI sends
+//! [`engine::events::Command`]s back to the supervisor. [`runtime`] wires it all.
+//!
+//! Modules, bottom to top (imports point down only):
+//!
+//! ```text
+//! units, redact, signal  durations and sizes; secrets never reach a screen or a file; Ctrl-C
+//! codes, protocol        close-code knowledge; handshake, extensions, URL, frame layer
+//! engine                 supervisor, session tasks, backoff; its own settings types
+//! state, export          the store and snapshots; the export writer and reader
+//! runtime                wires a source (the engine) to the store and its sinks
+//! tui, headless, replay, server   front ends, and the scenario server
+//! cli, config            clap and the TOML file, parsed into the lower layers' settings
+//! app                    picks a front end (main.rs is the binary)
+//! ```
 
 pub mod app;
 pub mod cli;
@@ -14,6 +27,8 @@ pub mod export;
 pub mod headless;
 pub mod protocol;
 pub mod redact;
+pub mod replay;
+pub mod runtime;
 pub mod server;
 pub mod signal;
 pub mod state;

@@ -20,10 +20,10 @@ fn main() -> ExitCode {
     let result: anyhow::Result<ExitCode> = runtime.block_on(async move {
         match cli.command {
             Command::Explain(args) => wsmon::codes::explain::run(&args),
-            Command::Serve(args) => wsmon::server::run(&args).await,
+            Command::Serve(args) => wsmon::app::run_serve(&args).await,
             Command::Watch(args) => wsmon::app::run_watch(&args).await,
             Command::Demo(args) => wsmon::app::run_demo(&args).await,
-            Command::Replay(args) => wsmon::export::run_replay(&args),
+            Command::Replay(args) => wsmon::replay::run(&args.file),
         }
     });
     match result {

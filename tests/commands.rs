@@ -43,7 +43,9 @@ async fn close_pause_reconnect_add_and_remove() {
         target(&server.url("/overload?cap=0"), 1),
     ]);
     cfg.session.connect_timeout = Duration::from_secs(120);
-    let engine = wsmon::engine::start(cfg, Arc::new(Registry::builtin().clone())).expect("engine");
+    let registry = Arc::new(Registry::builtin().clone());
+    let engine =
+        wsmon::runtime::live(cfg.engine(), registry, cfg.export.as_deref()).expect("runtime");
     let mut rx = engine.snapshots.clone();
     let cmd = engine.commands.clone();
 

@@ -2,6 +2,7 @@
 
 mod common;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{config, run_until, target};
@@ -87,6 +88,11 @@ async fn every_close_code_is_recorded_as_the_server_sent_it() {
             "{c}"
         );
         assert!(c["uptime_ms"].is_u64(), "{c}");
+        assert_eq!(c["clean"], true, "{c}");
+        assert!(
+            c.get("peer_code").is_none(),
+            "valid codes have no peer_code: {c}"
+        );
     }
     server.shutdown().await;
 }
@@ -392,4 +398,146 @@ async fn a_tls_failure_is_1015_detected_locally() {
     assert_eq!(c["initiator"], "local");
     assert_eq!(c["code_name"], "TLS Handshake Failure");
     server.shutdown().await;
+}
+
+/// A server that completes the upgrade, sends `payload` as the body of one close frame, then
+/// keeps what the client sends back (until the client closes TCP or a second passes) and drops
+/// the connection. Returns its URL and the client bytes of every connection.
+async fn close_frame_server(payload: Vec<u8>) -> (String, Arc<Mutex<Vec<Vec<u8>>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let payload = payload.clone();
+            let record = record.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let mut len = 0;
+                while !buf[..len].windows(4).any(|w| w == b"\r\n\r\n") && len < buf.len() {
+                    match sock.read(&mut buf[len..]).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => len += n,
+                    }
+                }
+                let req = String::from_utf8_lossy(&buf[..len]).to_string();
+                let key = req
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string();
+                let mut out = format!(
+                    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
+                     Connection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
+                    accept(&key)
+                )
+                .into_bytes();
+                out.push(0x88);
+                out.push(u8::try_from(payload.len()).expect("a control frame payload"));
+                out.extend_from_slice(&payload);
+                if sock.write_all(&out).await.is_err() {
+                    return;
+                }
+                let mut got = Vec::new();
+                let _ =
+                    tokio::time::timeout(Duration::from_secs(1), sock.read_to_end(&mut got)).await;
+                record.lock().expect("lock").push(got);
+            });
+        }
+    });
+    (format!("ws://{addr}/"), seen)
+}
+
+/// The code of the first (masked, client) close frame in `bytes`, or `None` without one.
+fn client_close_code(bytes: &[u8]) -> Option<u16> {
+    let mut at = 0;
+    while at + 2 <= bytes.len() {
+        let opcode = bytes[at] & 0x0f;
+        let len = usize::from(bytes[at + 1] & 0x7f);
+        let masked = bytes[at + 1] & 0x80 != 0;
+        let (len, head) = match len {
+            126 => (
+                usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]])),
+                4,
+            ),
+            n => (n, 2),
+        };
+        let key_at = at + head;
+        let body = key_at + if masked { 4 } else { 0 };
+        if opcode == 0x8 && len >= 2 && body + 2 <= bytes.len() {
+            let k = if masked {
+                [bytes[key_at], bytes[key_at + 1]]
+            } else {
+                [0, 0]
+            };
+            return Some(u16::from_be_bytes([
+                bytes[body] ^ k[0],
+                bytes[body + 1] ^ k[1],
+            ]));
+        }
+        at = body + len;
+    }
+    None
+}
+
+/// RFC 6455 section 7.4: a close frame whose code may not be on the wire (0-999, 1004-1006,
+/// 1015, 1016-2999, 5000+), or whose payload is a single byte (section 5.5.1), is a protocol
+/// error. wsmon answers 1002 and records that it failed the connection: `closed` with 1002 from
+/// the client, not clean, the raw code kept as `peer_code`, and 1002 is not retried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_close_code_from_the_server_is_a_1002_failure_by_the_client() {
+    let codes: [u16; 9] = [0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000];
+    let mut servers = Vec::new();
+    for code in codes {
+        let mut payload = code.to_be_bytes().to_vec();
+        payload.extend_from_slice(b"bye");
+        servers.push((Some(code), close_frame_server(payload).await));
+    }
+    servers.push((None, close_frame_server(vec![0x03]).await));
+    let targets = servers.iter().map(|(_, (url, _))| target(url, 1)).collect();
+    let n = servers.len() as u64;
+    let run = run_until(config(targets), LIMIT, |s| {
+        s.totals.closes_by_code.values().sum::<u64>() >= n
+    })
+    .await;
+    for (i, (code, (_, seen))) in servers.iter().enumerate() {
+        let session = run.sessions()[i];
+        let c = run.for_session(session, "closed")[0];
+        assert_eq!(c["code"], 1002, "{c}");
+        assert_eq!(c["initiator"], "client", "{c}");
+        assert_eq!(c["clean"], false, "{c}");
+        let reason = c["reason"].as_str().unwrap_or_default();
+        match code {
+            Some(code) => {
+                assert_eq!(c["peer_code"], *code, "{c}");
+                assert!(
+                    reason.contains(&format!("invalid close code {code}")),
+                    "{c}"
+                );
+            }
+            None => {
+                assert!(c.get("peer_code").is_none(), "{c}");
+                assert!(reason.contains("1-byte"), "{c}");
+            }
+        }
+        let closing = run.for_session(session, "closing");
+        assert_eq!(closing.len(), 1, "{closing:?}");
+        assert_eq!(closing[0]["code"], 1002, "{closing:?}");
+        assert_eq!(closing[0]["initiator"], "client", "{closing:?}");
+        // 1002 is not retried.
+        assert!(run.for_session(session, "backoff").is_empty(), "{c}");
+        let ended = run.for_session(session, "ended");
+        assert_eq!(ended.len(), 1, "{c}");
+        assert_eq!(ended[0]["cause"]["code"], 1002, "{ended:?}");
+        // On the wire: one connection, answered with a 1002 close frame.
+        let seen = seen.lock().expect("lock");
+        assert_eq!(seen.len(), 1, "one connection, no retry");
+        assert_eq!(client_close_code(&seen[0]), Some(1002), "{:?}", seen[0]);
+    }
+    assert_eq!(run.of("closed").len(), servers.len());
 }

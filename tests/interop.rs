@@ -34,9 +34,10 @@ use url::Url;
 use wsmon::engine::counters::{CounterValues, SessionCounters};
 use wsmon::engine::events::{Jitter, Timings};
 use wsmon::engine::session::ws_config;
-use wsmon::protocol::deflate::{DeflateParams, DeflateStream, Role};
+use wsmon::protocol::deflate::DeflateParams;
 use wsmon::protocol::extensions;
 use wsmon::protocol::handshake::{self, RequestSpec, Transport, UpgradeOutcome};
+use wsmon::protocol::wire::{Role, WireStream};
 
 const INSTALL_HINT: &str = "run `bash tests/peers/install.sh` first (CI's .ci/run does it)";
 /// How long a peer may take to start listening (Python imports are slow on a busy machine).
@@ -217,7 +218,7 @@ impl Drop for Peer {
 }
 
 // ------------------------------------------------------------------------------------------
-// Raw layer: handshake + DeflateStream + tokio-tungstenite against the peer's /log echo
+// Raw layer: handshake + WireStream + tokio-tungstenite against the peer's /log echo
 // ------------------------------------------------------------------------------------------
 
 /// The negotiation variants run against each peer.
@@ -372,7 +373,7 @@ fn assert_same(sent: &Message, got: &Message, what: &str, peer: &Peer) {
 }
 
 /// The socket wsmon's session task uses: tungstenite framing over the deflate layer.
-type Ws = WebSocketStream<DeflateStream<Transport>>;
+type Ws = WebSocketStream<WireStream<Transport>>;
 
 /// The next data message. Pings and pongs on the way are counted in `pings` (tungstenite
 /// answers pings by itself).
@@ -503,7 +504,7 @@ async fn connect(peer: &Peer, path: &str, case: Case) -> (Ws, Arc<SessionCounter
 
     let counters = Arc::new(SessionCounters::default());
     let compressed = agreement.deflate.is_some();
-    let layer = DeflateStream::new(
+    let layer = WireStream::new(
         transport,
         Role::Client,
         agreement.deflate,

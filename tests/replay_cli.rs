@@ -40,6 +40,7 @@ fn replay_prints_a_summary_of_an_export() {
             initiator: Initiator::Server,
             clean: true,
             uptime_ms: Some(2),
+            peer_code: None,
         }),
         EventKind::Backoff(BackoffInfo {
             attempt: 4,

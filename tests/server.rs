@@ -622,11 +622,13 @@ async fn shutdown_closes_open_sessions_with_1001() {
 
 use std::sync::Arc;
 use wsmon::engine::counters::SessionCounters;
-use wsmon::protocol::deflate::{Compressor, Decompressor, DeflateParams, DeflateStream, Role};
+use wsmon::protocol::deflate::{Compressor, Decompressor, DeflateParams};
 use wsmon::protocol::extensions;
+use wsmon::protocol::frame::{self, FrameHead};
+use wsmon::protocol::wire::{Role, WireStream};
 
 /// Upgrade over raw TCP with this extension offer; returns the negotiated parameters and a
-/// client WebSocket on a client-role DeflateStream.
+/// client WebSocket on a client-role WireStream.
 async fn deflate_client(
     srv: &ServerHandle,
     path: &str,
@@ -634,7 +636,7 @@ async fn deflate_client(
 ) -> (
     Option<DeflateParams>,
     String,
-    WebSocketStream<DeflateStream<TcpStream>>,
+    WebSocketStream<WireStream<TcpStream>>,
     Arc<SessionCounters>,
 ) {
     let header = format!("Sec-WebSocket-Extensions: {offer}");
@@ -653,7 +655,7 @@ async fn deflate_client(
     let agreement = extensions::check_response(&offered, &[], &accepted)
         .expect("the server accepts only what was offered");
     let counters = Arc::new(SessionCounters::default());
-    let stream = DeflateStream::new(
+    let stream = WireStream::new(
         tcp,
         Role::Client,
         agreement.deflate,
@@ -777,16 +779,27 @@ async fn compressed_frames_on_the_wire() {
         .expect("compress");
     assert!(payload.len() < 126);
     let key = [0x11u8, 0x22, 0x33, 0x44];
-    let mut frame = vec![0xC1, 0x80 | payload.len() as u8];
-    frame.extend_from_slice(&key);
-    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    let mut frame = Vec::new();
+    frame::write_head(
+        &mut frame,
+        true,
+        true,
+        frame::OP_TEXT,
+        Some(key),
+        payload.len(),
+    );
+    let mut masked = payload.clone();
+    frame::apply_mask(&mut masked, key, 0);
+    frame.extend_from_slice(&masked);
+    assert_eq!(frame[..2], [0xC1, 0x80 | payload.len() as u8]);
     tcp.write_all(&frame).await.expect("send compressed frame");
 
     let mut got = resp.rest;
     read_at_least(&mut tcp, &mut got, 2).await;
     assert_eq!(got[0], 0xC1, "FIN + RSV1 + text");
-    assert_eq!(got[1] & 0x80, 0, "server frames are unmasked");
-    let len = usize::from(got[1]);
+    let head = FrameHead::parse(&got).expect("a short frame header is complete in 2 bytes");
+    assert_eq!(head.mask, None, "server frames are unmasked");
+    let len = usize::try_from(head.len).expect("small");
     assert!(len < 126, "{len}");
     read_at_least(&mut tcp, &mut got, 2 + len).await;
     let inflated = Decompressor::new(15, true)

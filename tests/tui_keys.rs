@@ -12,9 +12,8 @@ use wsmon::engine::events::Command;
 use wsmon::state::snapshot::Snapshot;
 use wsmon::tui::app::{App, Outcome};
 use wsmon::tui::fixtures;
-use wsmon::tui::keys::{
-    Action, KeyMap, Mode, Selection, action_for, command_for, parse_add, parse_close,
-};
+use wsmon::tui::keys::{Action, KeyMap, Mode, Selection, action_for, command_for};
+use wsmon::tui::prompt::{parse_add, parse_close};
 use wsmon::tui::view::{Clock, Column, ExplainTarget, OutcomeFilter, PromptKind, Tab};
 
 fn key(code: KeyCode) -> KeyEvent {
@@ -299,7 +298,7 @@ fn add_prompt_parsing() {
         ("ws://h/x 100001", "invalid count"),
         ("ws://h/x many", "invalid count"),
         ("ws://h/x 2 3", "unexpected"),
-        ("not a url", "invalid URL"),
+        ("not a url", "not a valid URL"),
     ] {
         let e = parse_add(input).expect_err(input);
         assert!(e.contains(needle), "{input}: {e}");
@@ -324,11 +323,15 @@ fn close_prompt_parsing() {
             reason: "going for maintenance".to_string()
         })
     );
-    for code in ["1005", "1006", "1015", "999", "2000", "5000", "1004"] {
+    for code in ["1005", "1006", "1015", "999", "2000", "1004"] {
         let e = parse_close(code, 3).expect_err(code);
         assert!(e.contains("cannot be sent"), "{code}: {e}");
     }
-    assert!(parse_close("abc", 3).is_err());
+    // Not a close code at all: refused by the one close-code parser.
+    for input in ["abc", "5000"] {
+        let e = parse_close(input, 3).expect_err(input);
+        assert!(e.contains("0-4999"), "{input}: {e}");
+    }
     let long = format!("1000 {}", "x".repeat(124));
     assert!(
         parse_close(&long, 3)

@@ -1,5 +1,6 @@
-//! Whole-screen tests: every view rendered from a hand-built snapshot with a fixed clock on a
-//! `TestBackend`, compared line by line with the expected screen (no color, as with NO_COLOR).
+//! Whole-screen tests: every view rendered from a fixture snapshot (events fed through the real
+//! store) with a fixed clock on a `TestBackend`, compared line by line with the expected screen
+//! (no color, as with NO_COLOR).
 //! Each expected line is framed with `|` so trailing spaces are visible.
 
 use std::sync::Arc;
@@ -249,7 +250,7 @@ fn closes_line_shows_top_codes_and_how_many_more() {
         let screen = fixtures::render(&mut app, &snap, width, 24);
         let line = screen[2].trim_end();
         assert!(
-            line.starts_with(" closes 1013 Try Again Later 24 | 1001 Going Away 7"),
+            line.starts_with(" closes 1013 Try Again Later 36 | 1001 Going Away 7"),
             "{line}"
         );
         assert!(line.chars().count() <= usize::from(width), "{line}");
@@ -306,10 +307,10 @@ fn narrow_storm_view_keeps_now_and_peak() {
     let mut app = app();
     app.view.tab = Tab::Storm;
     let screen = fixtures::render(&mut app, &snap, 80, 24).join("\n");
-    assert!(screen.contains(" closes/s 1013 now 1 peak 3 "), "{screen}");
+    assert!(screen.contains(" closes/s 1013 now 0 peak 6 "), "{screen}");
     let screen = fixtures::render(&mut app, &snap, 100, 30).join("\n");
     assert!(
-        screen.contains(" closes/s 1013 Try Again Later now 1 peak 3 "),
+        screen.contains(" closes/s 1013 Try Again Later now 0 peak 6 "),
         "{screen}"
     );
 }
@@ -342,7 +343,7 @@ fn waiting_session_shows_what_ended_its_last_attempt() {
     let mut app = app();
     let screen = fixtures::render(&mut app, &snap, 100, 30);
     assert!(
-        screen[13].starts_with("s9  /flaky       waiting 22s   -      1    HTTP 503 "),
+        screen[13].starts_with("s9  /flaky       waiting 25s   -      2    HTTP 503 "),
         "{}",
         screen[13]
     );

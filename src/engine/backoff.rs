@@ -17,7 +17,7 @@
 //! closure `&dyn Fn(u16) -> Advice`; per-code overrides in [`BackoffConfig::overrides`] win.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rand::Rng;
@@ -262,25 +262,56 @@ pub fn advice_for(
     }
 }
 
-/// Decide what happens after `cause` ended an attempt.
-///
-/// - `attempt`: the retry number to schedule, from [`next_attempt`] (1 for the first retry).
-/// - `retry_after`: a parsed `Retry-After` from the upgrade answer; it is honoured for HTTP
-///   status causes only, as a floor for the delay, bounded by `retry_after_max`.
-/// - `prev_delay`: the previous delay, for decorrelated jitter (ignored for retry 1).
+/// Everything [`decide`] needs to know about the attempt that just ended.
+#[derive(Clone, Copy)]
+pub struct DecideInput<'a> {
+    pub cfg: &'a BackoffConfig,
+    /// Close-code advice (the knowledge base); per-code overrides in `cfg` win over it.
+    pub advice: &'a dyn Fn(u16) -> Advice,
+    /// The retry number to schedule, from [`next_attempt`] (1 for the first retry).
+    pub attempt: u32,
+    /// What ended the attempt.
+    pub cause: Cause,
+    /// A parsed `Retry-After` from the upgrade answer; honoured for HTTP status causes only, as
+    /// a floor for the delay, bounded by `retry_after_max`.
+    pub retry_after: Option<Duration>,
+    /// The previous delay, for decorrelated jitter (ignored for retry 1).
+    pub prev_delay: Option<Duration>,
+}
+
+impl<'a> DecideInput<'a> {
+    /// An input without `Retry-After` and without a previous delay.
+    pub fn new(
+        cfg: &'a BackoffConfig,
+        advice: &'a dyn Fn(u16) -> Advice,
+        attempt: u32,
+        cause: Cause,
+    ) -> Self {
+        DecideInput {
+            cfg,
+            advice,
+            attempt,
+            cause,
+            retry_after: None,
+            prev_delay: None,
+        }
+    }
+}
+
+/// Decide what happens after `input.cause` ended an attempt.
 ///
 /// `Cause::Manual` (the user's `r`) retries at once and is never subject to `max_attempts`.
 /// `Advice::Immediate` retries at once only for retry 1; later retries back off so a server
 /// that keeps closing cannot make the client spin.
-pub fn decide<R: Rng + ?Sized>(
-    cfg: &BackoffConfig,
-    advice: &dyn Fn(u16) -> Advice,
-    attempt: u32,
-    cause: &Cause,
-    retry_after: Option<Duration>,
-    prev_delay: Option<Duration>,
-    rng: &mut R,
-) -> Decision {
+pub fn decide<R: Rng + ?Sized>(input: &DecideInput<'_>, rng: &mut R) -> Decision {
+    let DecideInput {
+        cfg,
+        advice,
+        attempt,
+        ref cause,
+        retry_after,
+        prev_delay,
+    } = *input;
     let attempt = attempt.max(1);
     let (adv, why) = advice_for(cfg, advice, cause);
     if matches!(cause, Cause::Manual) {
@@ -369,46 +400,13 @@ fn uniform<R: Rng + ?Sized>(rng: &mut R, lo: Duration, hi: Duration) -> Duration
     lo + Duration::from_nanos(rng.random_range(0..=span))
 }
 
-/// Why a `Retry-After` value was not used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RetryAfterError {
-    #[error("empty Retry-After")]
-    Empty,
-    #[error("Retry-After '{0}' is neither a number of seconds nor an HTTP date")]
-    Invalid(String),
-}
-
-/// Parse a `Retry-After` value (RFC 9110 section 10.2.3): `delay-seconds` (digits only) or an
-/// HTTP date, relative to `now`. A date in the past gives zero. The value in an error is
-/// escaped for display.
-pub fn parse_retry_after(value: &str, now: SystemTime) -> Result<Duration, RetryAfterError> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err(RetryAfterError::Empty);
-    }
-    if v.bytes().all(|b| b.is_ascii_digit()) {
-        // All digits: only overflow can fail, and a huge delay is still a valid delay.
-        let secs = v.parse::<u64>().unwrap_or(u64::MAX);
-        return Ok(Duration::from_secs(secs));
-    }
-    match httpdate::parse_http_date(v) {
-        Ok(at) => Ok(at.duration_since(now).unwrap_or(Duration::ZERO)),
-        Err(_) => {
-            let shown: String = v.chars().take(64).collect();
-            Err(RetryAfterError::Invalid(crate::redact::escape_control(
-                &shown,
-            )))
-        }
-    }
-}
-
 /// Parse a restart delay range such as "5s-30s" or "5-30" (seconds). Min must not exceed max.
 pub fn parse_restart_range(s: &str) -> Result<(Duration, Duration), String> {
     let (a, b) = s.split_once('-').ok_or_else(|| {
         format!("invalid restart delay range '{s}' (expected MIN-MAX, e.g. 5s-30s)")
     })?;
-    let lo = crate::cli::parse_duration(a)?;
-    let hi = crate::cli::parse_duration(b)?;
+    let lo = crate::units::parse_duration(a)?;
+    let hi = crate::units::parse_duration(b)?;
     if lo > hi {
         return Err(format!(
             "invalid restart delay range '{s}': the minimum is larger than the maximum"
@@ -537,7 +535,10 @@ mod tests {
 
     fn decide_simple(c: &BackoffConfig, attempt: u32, cause: Cause) -> Decision {
         let mut rng = SmallRng::seed_from_u64(7);
-        decide(c, &default_advice, attempt, &cause, None, None, &mut rng)
+        decide(
+            &DecideInput::new(c, &default_advice, attempt, cause),
+            &mut rng,
+        )
     }
 
     #[test]
@@ -560,12 +561,15 @@ mod tests {
             Jitter::None,
         ] {
             let d = decide(
-                &cfg(jitter),
-                &default_advice,
-                1000,
-                &Cause::Close { code: 1013 },
-                None,
-                Some(secs(60)),
+                &DecideInput {
+                    prev_delay: Some(secs(60)),
+                    ..DecideInput::new(
+                        &cfg(jitter),
+                        &default_advice,
+                        1000,
+                        Cause::Close { code: 1013 },
+                    )
+                },
                 &mut SmallRng::seed_from_u64(1),
             );
             let (attempt, _, w, delay, _) = retry(&d);
@@ -595,12 +599,7 @@ mod tests {
         for i in 0..2000u32 {
             let n = i % 8 + 1;
             let d = decide(
-                &c,
-                &default_advice,
-                n,
-                &Cause::Close { code: 1013 },
-                None,
-                None,
+                &DecideInput::new(&c, &default_advice, n, Cause::Close { code: 1013 }),
                 &mut rng,
             );
             let (_, _, w, delay, _) = retry(&d);
@@ -620,14 +619,14 @@ mod tests {
         for i in 0..2000u32 {
             let n = i % 8 + 1;
             let d = decide(
-                &c,
-                &default_advice,
-                n,
-                &Cause::Error {
-                    kind: ErrorKind::Connect,
-                },
-                None,
-                None,
+                &DecideInput::new(
+                    &c,
+                    &default_advice,
+                    n,
+                    Cause::Error {
+                        kind: ErrorKind::Connect,
+                    },
+                ),
                 &mut rng,
             );
             let (_, _, w, delay, _) = retry(&d);
@@ -647,12 +646,10 @@ mod tests {
         let mut max_seen = Duration::ZERO;
         for n in 1..=200u32 {
             let d = decide(
-                &c,
-                &default_advice,
-                n,
-                &Cause::Close { code: 1006 },
-                None,
-                prev,
+                &DecideInput {
+                    prev_delay: prev,
+                    ..DecideInput::new(&c, &default_advice, n, Cause::Close { code: 1006 })
+                },
                 &mut rng,
             );
             let (_, _, w, delay, _) = retry(&d);
@@ -672,12 +669,10 @@ mod tests {
         assert!(max_seen > secs(30), "decorrelated never grew: {max_seen:?}");
         // The first retry ignores a stale previous delay.
         let d = decide(
-            &c,
-            &default_advice,
-            1,
-            &Cause::Close { code: 1006 },
-            None,
-            Some(secs(50)),
+            &DecideInput {
+                prev_delay: Some(secs(50)),
+                ..DecideInput::new(&c, &default_advice, 1, Cause::Close { code: 1006 })
+            },
             &mut rng,
         );
         assert!(retry(&d).3 <= secs(3));
@@ -729,12 +724,7 @@ mod tests {
         for code in [1012, 1001] {
             for n in [1, 5, 50] {
                 let d = decide(
-                    &c,
-                    &default_advice,
-                    n,
-                    &Cause::Close { code },
-                    None,
-                    None,
+                    &DecideInput::new(&c, &default_advice, n, Cause::Close { code }),
                     &mut rng,
                 );
                 let (_, kind, w, delay, _) = retry(&d);
@@ -815,12 +805,7 @@ mod tests {
         };
         let mut rng = SmallRng::seed_from_u64(1);
         let d = decide(
-            &c,
-            &kb,
-            1,
-            &Cause::Close { code: 4000 },
-            None,
-            None,
+            &DecideInput::new(&c, &kb, 1, Cause::Close { code: 4000 }),
             &mut rng,
         );
         assert!(
@@ -828,12 +813,7 @@ mod tests {
             "{d:?}"
         );
         let d = decide(
-            &c,
-            &kb,
-            1,
-            &Cause::Close { code: 4001 },
-            None,
-            None,
+            &DecideInput::new(&c, &kb, 1, Cause::Close { code: 4001 }),
             &mut rng,
         );
         assert_eq!(retry(&d).1, DelayKind::RestartDelay);
@@ -906,12 +886,7 @@ mod tests {
         let kb = |_: u16| Advice::Immediate;
         let mut rng = SmallRng::seed_from_u64(1);
         let d = decide(
-            &c,
-            &kb,
-            1,
-            &Cause::Close { code: 4100 },
-            None,
-            None,
+            &DecideInput::new(&c, &kb, 1, Cause::Close { code: 4100 }),
             &mut rng,
         );
         assert_eq!(
@@ -925,12 +900,7 @@ mod tests {
             )
         );
         let d = decide(
-            &c,
-            &kb,
-            3,
-            &Cause::Close { code: 4100 },
-            None,
-            None,
+            &DecideInput::new(&c, &kb, 3, Cause::Close { code: 4100 }),
             &mut rng,
         );
         assert_eq!(retry(&d), (3, DelayKind::Backoff, secs(4), secs(4), None));
@@ -941,12 +911,10 @@ mod tests {
         let c = cfg(Jitter::Full);
         let mut rng = SmallRng::seed_from_u64(9);
         let d = decide(
-            &c,
-            &default_advice,
-            1,
-            &Cause::Status { status: 503 },
-            Some(secs(120)),
-            None,
+            &DecideInput {
+                retry_after: Some(secs(120)),
+                ..DecideInput::new(&c, &default_advice, 1, Cause::Status { status: 503 })
+            },
             &mut rng,
         );
         let (_, kind, w, delay, ra) = retry(&d);
@@ -955,12 +923,10 @@ mod tests {
             (DelayKind::Backoff, secs(1), secs(120), Some(secs(120)))
         );
         let d = decide(
-            &c,
-            &default_advice,
-            1,
-            &Cause::Status { status: 429 },
-            Some(secs(3600)),
-            None,
+            &DecideInput {
+                retry_after: Some(secs(3600)),
+                ..DecideInput::new(&c, &default_advice, 1, Cause::Status { status: 429 })
+            },
             &mut rng,
         );
         assert_eq!(retry(&d).3, secs(300));
@@ -968,63 +934,22 @@ mod tests {
         // A short Retry-After does not shorten a longer backoff.
         let none = cfg(Jitter::None);
         let d = decide(
-            &none,
-            &default_advice,
-            5,
-            &Cause::Status { status: 503 },
-            Some(secs(2)),
-            None,
+            &DecideInput {
+                retry_after: Some(secs(2)),
+                ..DecideInput::new(&none, &default_advice, 5, Cause::Status { status: 503 })
+            },
             &mut rng,
         );
         assert_eq!(retry(&d).3, secs(16));
         // Not honoured for close codes (there is no HTTP answer behind them).
         let d = decide(
-            &none,
-            &default_advice,
-            1,
-            &Cause::Close { code: 1013 },
-            Some(secs(99)),
-            None,
+            &DecideInput {
+                retry_after: Some(secs(99)),
+                ..DecideInput::new(&none, &default_advice, 1, Cause::Close { code: 1013 })
+            },
             &mut rng,
         );
         assert_eq!((retry(&d).3, retry(&d).4), (secs(1), None));
-    }
-
-    #[test]
-    fn parse_retry_after_forms() {
-        let now = SystemTime::UNIX_EPOCH + secs(1_445_412_480); // Wed, 21 Oct 2015 07:28:00 GMT
-        assert_eq!(parse_retry_after("120", now), Ok(secs(120)));
-        assert_eq!(parse_retry_after(" 0 ", now), Ok(Duration::ZERO));
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:30:00 GMT", now),
-            Ok(secs(120))
-        );
-        // Obsolete RFC 850 form is accepted too (RFC 9110 requires it).
-        assert_eq!(
-            parse_retry_after("Wednesday, 21-Oct-15 07:29:00 GMT", now),
-            Ok(secs(60))
-        );
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
-            Ok(Duration::ZERO),
-            "a date in the past means now"
-        );
-        assert_eq!(
-            parse_retry_after("99999999999999999999999", now),
-            Ok(Duration::from_secs(u64::MAX))
-        );
-        assert_eq!(parse_retry_after("", now), Err(RetryAfterError::Empty));
-        for bad in ["soon", "-5", "1.5", "12s", "Wed, 32 Oct 2015 07:30:00 GMT"] {
-            assert!(
-                matches!(
-                    parse_retry_after(bad, now),
-                    Err(RetryAfterError::Invalid(_))
-                ),
-                "{bad}"
-            );
-        }
-        let err = parse_retry_after("x\x1b[31m", now).expect_err("garbage");
-        assert!(!err.to_string().contains('\x1b'), "{err}");
     }
 
     #[test]
@@ -1108,12 +1033,10 @@ mod tests {
         let cause = Cause::Status { status: 503 };
         let mut rng = SmallRng::seed_from_u64(1);
         let d = decide(
-            &c,
-            &default_advice,
-            2,
-            &cause,
-            Some(Duration::from_millis(2500)),
-            None,
+            &DecideInput {
+                retry_after: Some(Duration::from_millis(2500)),
+                ..DecideInput::new(&c, &default_advice, 2, cause)
+            },
             &mut rng,
         );
         let now = DateTime::<Utc>::from_timestamp(1_700_000_000, 0).expect("valid ts");

@@ -5,6 +5,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
+use crate::protocol::wire::ByteCounter;
+
 #[derive(Debug, Default)]
 pub struct SessionCounters {
     pub msgs_in: AtomicU64,
@@ -35,6 +37,22 @@ impl SessionCounters {
             payload_out: self.payload_out.load(Ordering::Relaxed),
             rtt_us: (rtt != 0).then_some(rtt),
         }
+    }
+}
+
+/// The frame layer adds its byte counts here.
+impl ByteCounter for SessionCounters {
+    fn add_wire_in(&self, n: u64) {
+        SessionCounters::add(&self.wire_in, n);
+    }
+    fn add_wire_out(&self, n: u64) {
+        SessionCounters::add(&self.wire_out, n);
+    }
+    fn add_payload_in(&self, n: u64) {
+        SessionCounters::add(&self.payload_in, n);
+    }
+    fn add_payload_out(&self, n: u64) {
+        SessionCounters::add(&self.payload_out, n);
     }
 }
 

@@ -2,10 +2,25 @@
 //! supervisor (commands). Nothing here does I/O; everything is `Clone` and serialisable so the
 //! export writer can write it as is.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::protocol::extensions::Extension;
+use crate::engine::counters::SessionCounters;
+pub use crate::protocol::error::ErrorKind;
+pub use crate::protocol::handshake::{HandshakeInfo, Timings};
+
+/// What the engine emits, in order, on the one bounded channel it is given.
+#[derive(Debug)]
+pub enum SessionMsg {
+    /// A session's counters, sent by the supervisor before the session starts.
+    Register {
+        id: SessionId,
+        counters: Arc<SessionCounters>,
+    },
+    Event(Event),
+}
 
 /// Stable session id, unique for the life of the process. Shown as `s<id>`.
 pub type SessionId = u64;
@@ -90,83 +105,10 @@ pub struct CloseInfo {
     pub clean: bool,
     /// How long the connection was open, if it ever opened.
     pub uptime_ms: Option<u64>,
-}
-
-/// What went wrong when there was no close code to report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorKind {
-    /// The URL could not be used (bad scheme, no host ...).
-    Url,
-    /// Name resolution failed.
-    Dns,
-    /// TCP connect failed (refused, unreachable).
-    Connect,
-    /// `--connect-timeout` passed before the upgrade answered.
-    Timeout,
-    /// TLS handshake or certificate failure.
-    Tls,
-    /// The upgrade answer was not a valid WebSocket upgrade (bad Sec-WebSocket-Accept,
-    /// malformed HTTP, a non-101 answer is *not* this: it is a handshake with a status).
-    Handshake,
-    /// The server's extension answer broke RFC 6455 section 9.1 or RFC 7692.
-    Extension,
-    /// A framing or protocol violation after the upgrade.
-    Protocol,
-    /// Any other I/O error.
-    Io,
-}
-
-impl ErrorKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorKind::Url => "url",
-            ErrorKind::Dns => "dns",
-            ErrorKind::Connect => "connect",
-            ErrorKind::Timeout => "timeout",
-            ErrorKind::Tls => "tls",
-            ErrorKind::Handshake => "handshake",
-            ErrorKind::Extension => "extension",
-            ErrorKind::Protocol => "protocol",
-            ErrorKind::Io => "io",
-        }
-    }
-}
-
-/// Durations of the phases of one attempt, in milliseconds. `None` for a phase that did not
-/// happen (no TLS on ws://, no DNS for an IP literal) or did not finish.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct Timings {
-    pub dns: Option<f64>,
-    pub connect: Option<f64>,
-    pub tls: Option<f64>,
-    pub upgrade: Option<f64>,
-}
-
-/// Everything captured about one upgrade attempt that got an HTTP answer.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct HandshakeInfo {
-    pub status: u16,
-    /// e.g. "HTTP/1.1 101 Switching Protocols".
-    pub status_line: String,
-    /// Headers in the order sent, secrets redacted.
-    pub request_headers: Vec<(String, String)>,
-    /// Headers in the order received, secrets redacted.
-    pub response_headers: Vec<(String, String)>,
-    /// First 4 KiB of a non-101 body, lossily decoded, control characters escaped.
-    pub body: Option<String>,
-    pub offered: Vec<Extension>,
-    pub accepted: Vec<Extension>,
-    pub required: Vec<Extension>,
-    /// Required extensions that the server did not accept (leads to a 1010 close).
-    pub missing: Vec<String>,
-    /// What the server answered that was not offered or not valid (leads to a 1002 failure).
-    pub unexpected: Vec<String>,
-    pub subprotocol: Option<String>,
-    pub retry_after_ms: Option<u64>,
-    /// The raw Retry-After value when it could not be parsed.
-    pub retry_after_invalid: Option<String>,
-    pub timings_ms: Timings,
+    /// The code the peer sent when it may not be on the wire (RFC 6455 section 7.4); the
+    /// record then says 1002 from the client, which failed the connection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_code: Option<u16>,
 }
 
 /// Why a retry was scheduled (or refused).
@@ -198,7 +140,6 @@ pub enum DelayKind {
 /// Jitter strategy (AWS Architecture Blog, "Exponential Backoff And Jitter").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[derive(clap::ValueEnum)]
 pub enum Jitter {
     /// random(0, window)
     #[default]

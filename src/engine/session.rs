@@ -11,24 +11,21 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_rustls::TlsConnector;
 use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role as WsRole, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{Error as WsError, Message, error::ProtocolError};
 use url::Url;
 
 use crate::codes::Registry;
-use crate::config::SessionSettings;
-use crate::engine::backoff::{self, Advice, BackoffConfig, Decision};
+use crate::engine::backoff::{self, Advice, BackoffConfig, DecideInput, Decision};
+use crate::engine::close::{self, CloseTracker, CloseWhy, Input, OurClose, PeerFrame, Step};
 use crate::engine::counters::SessionCounters;
 use crate::engine::events::{
-    BackoffInfo, Cause, CloseInfo, DelayKind, ErrorKind, Event, EventKind, Initiator, SessionId,
-    Timings,
+    BackoffInfo, Cause, DelayKind, ErrorKind, Event, EventKind, SessionId, SessionMsg, Timings,
 };
-use crate::protocol::close_reason;
-use crate::protocol::deflate::{DeflateStream, Role};
+use crate::engine::settings::SessionSettings;
 use crate::protocol::handshake::{self, RequestSpec, Transport, UpgradeOutcome};
-use crate::redact;
-use crate::state::store::StoreMsg;
+use crate::protocol::wire::{Role, WireStream};
 
 /// What the supervisor tells one session.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,7 +50,7 @@ pub struct Shared {
     pub backoff: BackoffConfig,
     pub tls: Option<TlsConnector>,
     pub registry: Arc<Registry>,
-    pub store: mpsc::Sender<StoreMsg>,
+    pub events: mpsc::Sender<SessionMsg>,
 }
 
 /// One session's identity.
@@ -74,36 +71,32 @@ enum Stop {
 }
 
 /// How one attempt ended.
-struct AttemptEnd {
-    cause: Option<Cause>,
-    uptime: Option<Duration>,
-    retry_after: Option<Duration>,
-    /// Closed by the operator (`c`): do not retry.
-    user_closed: Option<u16>,
+enum AttemptEnd {
+    /// It failed before a close code existed, or the upgrade was refused with a status.
+    Failed {
+        cause: Cause,
+        retry_after: Option<Duration>,
+    },
+    /// The connection (or its TLS handshake) ended with this close code.
+    Closed {
+        code: u16,
+        uptime: Option<Duration>,
+    },
+    /// The operator closed it with `code` (`c`): not retried. `cause`: what the record says.
+    ClosedByOperator {
+        code: u16,
+        cause: Cause,
+    },
     /// The operator asked to reconnect now.
-    reconnect_now: bool,
-    stop: Option<Stop>,
+    ReconnectNow,
+    Stopped(Stop),
 }
 
 impl AttemptEnd {
-    fn cause(cause: Cause) -> Self {
-        AttemptEnd {
-            cause: Some(cause),
-            uptime: None,
+    fn failed(cause: Cause) -> Self {
+        AttemptEnd::Failed {
+            cause,
             retry_after: None,
-            user_closed: None,
-            reconnect_now: false,
-            stop: None,
-        }
-    }
-    fn stopped(stop: Stop) -> Self {
-        AttemptEnd {
-            cause: None,
-            uptime: None,
-            retry_after: None,
-            user_closed: None,
-            reconnect_now: false,
-            stop: Some(stop),
         }
     }
 }
@@ -148,7 +141,13 @@ impl Session {
             session: self.spec.id,
             kind,
         };
-        if self.shared.store.send(StoreMsg::Event(ev)).await.is_err() {
+        if self
+            .shared
+            .events
+            .send(SessionMsg::Event(ev))
+            .await
+            .is_err()
+        {
             self.orphaned = true;
         }
     }
@@ -183,37 +182,35 @@ impl Session {
         end: AttemptEnd,
         retries: &mut Retries,
     ) -> Result<(), Stop> {
-        if let Some(stop) = end.stop {
-            return Err(stop);
-        }
-        if let Some(code) = end.user_closed {
-            let why = format!("closed by the operator with {code}; press r to reconnect");
-            self.emit(EventKind::Ended {
-                cause: end.cause,
-                why,
-            })
-            .await;
-            return self.park(retries).await;
-        }
-        if end.reconnect_now {
-            *retries = Retries::default();
-            self.emit_immediate().await;
-            return Ok(());
-        }
-        let Some(cause) = end.cause else {
-            return Ok(());
+        let (cause, uptime, retry_after) = match end {
+            AttemptEnd::Stopped(stop) => return Err(stop),
+            AttemptEnd::ClosedByOperator { code, cause } => {
+                let why = format!("closed by the operator with {code}; press r to reconnect");
+                self.emit(EventKind::Ended {
+                    cause: Some(cause),
+                    why,
+                })
+                .await;
+                return self.park(retries).await;
+            }
+            AttemptEnd::ReconnectNow => {
+                *retries = Retries::default();
+                self.emit_immediate().await;
+                return Ok(());
+            }
+            AttemptEnd::Failed { cause, retry_after } => (cause, None, retry_after),
+            AttemptEnd::Closed { code, uptime } => (Cause::Close { code }, uptime, None),
         };
         retries.number =
-            backoff::next_attempt(retries.number, end.uptime, self.shared.backoff.stable_after);
+            backoff::next_attempt(retries.number, uptime, self.shared.backoff.stable_after);
         let registry = self.shared.registry.clone();
         let advice = move |code: u16| Advice::from(registry.retry_advice(code));
         let decision = backoff::decide(
-            &self.shared.backoff,
-            &advice,
-            retries.number,
-            &cause,
-            end.retry_after,
-            retries.prev_delay,
+            &DecideInput {
+                retry_after,
+                prev_delay: retries.prev_delay,
+                ..DecideInput::new(&self.shared.backoff, &advice, retries.number, cause)
+            },
             &mut self.rng,
         );
         match decision {
@@ -323,7 +320,7 @@ impl Session {
         // Phase 1: DNS, TCP, TLS.
         let fut = handshake::open_transport(&self.spec.url, self.shared.tls.as_ref(), &mut timings);
         let transport = match race(fut, deadline, &mut self.cmds, &mut self.paused).await {
-            Err(stop) => return AttemptEnd::stopped(stop),
+            Err(stop) => return AttemptEnd::Stopped(stop),
             Ok(r) => r,
         };
         let transport = match transport {
@@ -359,17 +356,11 @@ impl Session {
                 .await;
                 if e.kind == ErrorKind::Tls {
                     // A TLS failure is reported as 1015, detected locally (never on the wire).
-                    self.emit(EventKind::Closed(CloseInfo {
-                        code: 1015,
-                        reason: redact::escape_control(close_reason(&e.message)),
-                        initiator: Initiator::Local,
-                        clean: false,
-                        uptime_ms: None,
-                    }))
-                    .await;
-                    return AttemptEnd::cause(Cause::Close { code: 1015 });
+                    let mut tracker = CloseTracker::new();
+                    tracker.on(Input::TlsFailed(e.message));
+                    return self.end_connection(tracker, None).await;
                 }
-                return AttemptEnd::cause(Cause::Error { kind: e.kind });
+                return AttemptEnd::failed(Cause::Error { kind: e.kind });
             }
             Some(Ok(t)) => t,
         };
@@ -378,7 +369,7 @@ impl Session {
         self.emit(EventKind::Handshaking { attempt }).await;
         let fut = handshake::upgrade(transport, &self.spec.url, &self.spec.request, timings);
         let outcome = match race(fut, deadline, &mut self.cmds, &mut self.paused).await {
-            Err(stop) => return AttemptEnd::stopped(stop),
+            Err(stop) => return AttemptEnd::Stopped(stop),
             Ok(r) => r,
         };
         match outcome {
@@ -398,9 +389,9 @@ impl Session {
                 let retry_after = info.retry_after_ms.map(Duration::from_millis);
                 self.emit(EventKind::Handshake(std::sync::Arc::new(info)))
                     .await;
-                AttemptEnd {
+                AttemptEnd::Failed {
+                    cause: Cause::Status { status },
                     retry_after,
-                    ..AttemptEnd::cause(Cause::Status { status })
                 }
             }
             Some(Ok(UpgradeOutcome::BadExtensions {
@@ -417,34 +408,16 @@ impl Session {
                 })
                 .await;
                 // Fail the WebSocket connection (RFC 6455 section 7.1.7): send 1002 and drop.
-                let reason = close_reason(&message).to_string();
                 let mut ws = WebSocketStream::from_raw_socket(
                     transport,
                     WsRole::Client,
                     Some(ws_config(1024)),
                 )
                 .await;
-                let frame = CloseFrame {
-                    code: CloseCode::Protocol,
-                    reason: reason.clone().into(),
-                };
-                let sent =
-                    tokio::time::timeout(Duration::from_secs(1), ws.close(Some(frame))).await;
-                self.emit(EventKind::Closing {
-                    code: 1002,
-                    initiator: Initiator::Client,
-                })
-                .await;
-                self.emit(EventKind::Closed(CloseInfo {
-                    code: 1002,
-                    reason: redact::escape_control(&reason),
-                    initiator: Initiator::Client,
-                    clean: false,
-                    uptime_ms: Some(0),
-                }))
-                .await;
-                let _ = sent;
-                AttemptEnd::cause(Cause::Close { code: 1002 })
+                let mut tracker = CloseTracker::new();
+                let step = tracker.on(Input::Ours(OurClose::bad_extensions(&message)));
+                self.apply(&mut ws, step).await;
+                self.end_connection(tracker, Some(Duration::ZERO)).await
             }
             Some(Ok(UpgradeOutcome::Upgraded {
                 transport,
@@ -461,10 +434,11 @@ impl Session {
 
     async fn fail(&mut self, kind: ErrorKind, message: String) -> AttemptEnd {
         self.emit(EventKind::Error { kind, message }).await;
-        AttemptEnd::cause(Cause::Error { kind })
+        AttemptEnd::failed(Cause::Error { kind })
     }
 
-    /// The open connection: read, ping, send, obey commands, record how it ends.
+    /// The open connection: read, ping, send, obey commands; the close tracker records how it
+    /// ends.
     async fn run_open(
         &mut self,
         attempt: u32,
@@ -474,7 +448,7 @@ impl Session {
     ) -> AttemptEnd {
         let settings = self.shared.settings.clone();
         let max = settings.max_message_size;
-        let layer = DeflateStream::new(
+        let layer = WireStream::new(
             transport,
             Role::Client,
             agreement.deflate,
@@ -487,30 +461,13 @@ impl Session {
             WebSocketStream::from_raw_socket(layer, WsRole::Client, Some(ws_config(max))).await;
         self.emit(EventKind::Open { attempt }).await;
         let opened = Instant::now();
-
-        // (code, reason, initiator) of the first close frame, once there is one.
-        let mut closing: Option<(u16, String, Initiator)> = None;
+        let mut tracker = CloseTracker::new();
+        // Set once a close frame was sent or received: the closing handshake must end by then.
         let mut close_deadline: Option<Instant> = None;
-        let mut user_closed = None;
-        let mut reconnect_now = false;
-        let mut stop = None;
-        let mut ended_error: Option<String> = None;
 
         if let Some(reason) = agreement.missing_reason() {
-            let reason = close_reason(&reason).to_string();
-            let _ = ws
-                .send(Message::Close(Some(CloseFrame {
-                    code: CloseCode::Extension,
-                    reason: reason.clone().into(),
-                })))
-                .await;
-            self.emit(EventKind::Closing {
-                code: 1010,
-                initiator: Initiator::Client,
-            })
-            .await;
-            closing = Some((1010, reason, Initiator::Client));
-            close_deadline = Some(Instant::now() + settings.close_timeout);
+            let step = tracker.on(Input::Ours(OurClose::missing_extension(&reason)));
+            close_deadline = self.apply(&mut ws, step).await;
         } else if let Some(text) = &settings.send
             && ws.send(Message::text(text.clone())).await.is_ok()
         {
@@ -528,10 +485,12 @@ impl Session {
 
         loop {
             let deadline = close_deadline.unwrap_or(opened + FAR);
-            tokio::select! {
+            let open = !tracker.is_closing();
+            let input = tokio::select! {
                 msg = ws.next() => match msg {
                     Some(Ok(Message::Text(_))) | Some(Ok(Message::Binary(_))) => {
                         SessionCounters::add(&self.counters.msgs_in, 1);
+                        continue;
                     }
                     Some(Ok(Message::Pong(p))) => {
                         if let (Some((seq, at)), Ok(bytes)) = (ping_sent, <[u8; 8]>::try_from(p.as_ref()))
@@ -541,152 +500,130 @@ impl Session {
                             self.counters.rtt_us.store(rtt, std::sync::atomic::Ordering::Relaxed);
                             ping_sent = None;
                         }
+                        continue;
                     }
-                    Some(Ok(Message::Ping(_))) | Some(Ok(Message::Frame(_))) => {}
-                    Some(Ok(Message::Close(frame))) => {
-                        if closing.is_none() {
-                            // The server closed first. Prefer the raw code our frame layer saw:
-                            // tungstenite rewrites codes it does not know (e.g. 1014) to 1002.
-                            let raw = layer_state.peer_close();
-                            let (code, reason, initiator) = match (raw, frame) {
-                                (Some(r), _) => match r.code {
-                                    Some(c) => (c, r.reason, Initiator::Server),
-                                    None => (1005, String::new(), Initiator::Local),
-                                },
-                                (None, Some(f)) => (u16::from(f.code), f.reason.to_string(), Initiator::Server),
-                                (None, None) => (1005, String::new(), Initiator::Local),
-                            };
-                            self.emit(EventKind::Closing { code, initiator }).await;
-                            closing = Some((code, reason, initiator));
-                            close_deadline = Some(Instant::now() + settings.close_timeout);
-                        }
-                    }
-                    Some(Err(e)) => {
-                        if closing.is_none() {
-                            ended_error = Some(self.handle_ws_error(&mut ws, &e, &layer_state, &mut closing).await);
-                        }
-                        break;
-                    }
-                    None => break,
+                    Some(Ok(Message::Ping(_))) | Some(Ok(Message::Frame(_))) => continue,
+                    // Prefer the raw frame our frame layer saw: tungstenite rewrites codes it
+                    // does not allow (1014, and every invalid one) to 1002.
+                    Some(Ok(Message::Close(frame))) => Input::Peer(close::peer_frame(
+                        layer_state.peer_close().map(|r| (r.code, r.reason)),
+                        frame.map(|f| (u16::from(f.code), f.reason.to_string())),
+                    )),
+                    Some(Err(e)) => match layer_state.get() {
+                        Some(lc) => Input::LayerFailed { code: lc.code, reason: lc.reason },
+                        None => close::from_ws_error(&e),
+                    },
+                    None => Input::Eof,
                 },
-                _ = ping.tick(), if closing.is_none() && settings.ping_interval.is_some() => {
+                _ = ping.tick(), if open && settings.ping_interval.is_some() => {
                     ping_seq += 1;
                     // Stamp before the send: the round trip includes our own write.
                     let sent_at = Instant::now();
                     if ws.send(Message::Ping(ping_seq.to_be_bytes().to_vec().into())).await.is_ok() {
                         ping_sent = Some((ping_seq, sent_at));
                     }
+                    continue;
                 }
-                _ = resend.tick(), if closing.is_none() && settings.send_every.is_some() => {
+                _ = resend.tick(), if open && settings.send_every.is_some() => {
                     if let Some(text) = &settings.send
                         && ws.send(Message::text(text.clone())).await.is_ok()
                     {
                         SessionCounters::add(&self.counters.msgs_out, 1);
                     }
+                    continue;
                 }
-                cmd = self.cmds.recv(), if closing.is_none() => {
-                    let (code, reason) = match cmd {
-                        None | Some(SessionCmd::Shutdown) => { stop = Some(Stop::Shutdown); (1001, "wsmon is shutting down".to_string()) }
-                        Some(SessionCmd::Remove) => { stop = Some(Stop::Remove); (1000, "session removed by the operator".to_string()) }
-                        Some(SessionCmd::Close { code, reason }) => { user_closed = Some(code); (code, reason) }
-                        Some(SessionCmd::ReconnectNow) => { reconnect_now = true; (1000, "reconnect requested by the operator".to_string()) }
-                        Some(SessionCmd::SetPaused(p)) => {
-                            self.set_paused(p).await;
-                            continue;
-                        }
-                    };
-                    let reason = close_reason(&reason).to_string();
-                    let _ = ws.send(Message::Close(Some(CloseFrame { code: CloseCode::from(code), reason: reason.clone().into() }))).await;
-                    self.emit(EventKind::Closing { code, initiator: Initiator::Client }).await;
-                    closing = Some((code, reason, Initiator::Client));
-                    close_deadline = Some(Instant::now() + settings.close_timeout);
-                }
-                _ = tokio::time::sleep_until(deadline), if close_deadline.is_some() => {
-                    ended_error = Some("the peer did not finish the closing handshake in time".into());
-                    break;
-                }
+                cmd = self.cmds.recv(), if open => Input::Ours(match cmd {
+                    None | Some(SessionCmd::Shutdown) => OurClose::shutdown(),
+                    Some(SessionCmd::Remove) => OurClose::removal(),
+                    Some(SessionCmd::Close { code, reason }) => OurClose::operator(code, &reason),
+                    Some(SessionCmd::ReconnectNow) => OurClose::reconnect(),
+                    Some(SessionCmd::SetPaused(p)) => {
+                        self.set_paused(p).await;
+                        continue;
+                    }
+                }),
+                _ = tokio::time::sleep_until(deadline), if close_deadline.is_some() => Input::Timeout,
+            };
+            // A violation tungstenite found (too big, bad UTF-8, bad framing) is also an error.
+            let violation = matches!(&input, Input::Ours(o) if o.why.fails())
+                || input == Input::Peer(PeerFrame::OneByte);
+            let step = tracker.on(input);
+            if violation && let Some((_, reason)) = &step.send {
+                let message = reason.clone();
+                self.emit(EventKind::Error {
+                    kind: ErrorKind::Protocol,
+                    message,
+                })
+                .await;
+            }
+            let stop = step.stop;
+            close_deadline = close_deadline.or(self.apply(&mut ws, step).await);
+            if stop {
+                break;
             }
         }
-        let uptime = opened.elapsed();
-        let clean = ended_error.is_none() && closing.is_some();
-        let (code, reason, initiator) = match (closing, layer_state.get()) {
-            (_, Some(lc)) => (lc.code, lc.reason, Initiator::Client),
-            (Some(c), None) => c,
-            (None, None) => (
-                1006,
-                ended_error
-                    .clone()
-                    .unwrap_or_else(|| "connection dropped without a close frame".into()),
-                Initiator::Local,
-            ),
-        };
-        let clean = clean && code != 1006;
-        self.emit(EventKind::Closed(CloseInfo {
-            code,
-            reason: redact::escape_control(close_reason(&reason)),
-            initiator,
-            clean,
-            uptime_ms: Some(uptime.as_millis() as u64),
-        }))
-        .await;
-        AttemptEnd {
-            cause: Some(Cause::Close { code }),
-            uptime: Some(uptime),
-            retry_after: None,
-            user_closed,
-            reconnect_now,
-            stop,
-        }
+        self.end_connection(tracker, Some(opened.elapsed())).await
     }
 
-    /// A read error while open and not closing: decide the close code and, where the client must
-    /// close (too big, bad UTF-8, protocol error), send the close frame. Returns a description.
-    async fn handle_ws_error<S>(
-        &mut self,
-        ws: &mut WebSocketStream<S>,
-        e: &WsError,
-        layer_state: &crate::protocol::deflate::LayerCloseHandle,
-        closing: &mut Option<(u16, String, Initiator)>,
-    ) -> String
+    /// Carry out a tracker step: send its close frame (and flush, when the connection is being
+    /// dropped), emit its `closing` event. Returns the deadline of the closing handshake it
+    /// starts, if it starts one.
+    async fn apply<S>(&mut self, ws: &mut WebSocketStream<S>, step: Step) -> Option<Instant>
     where
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
     {
-        if let Some(lc) = layer_state.get() {
-            self.emit(EventKind::Closing {
-                code: lc.code,
-                initiator: Initiator::Client,
-            })
-            .await;
-            return lc.reason;
-        }
-        let (code, reason) = match e {
-            WsError::Capacity(c) => (1009, format!("message too big: {c}")),
-            WsError::Utf8(_) => (1007, "text message is not valid UTF-8".to_string()),
-            WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
-                return "connection reset without a close frame".into();
+        match step.send {
+            Some((code, reason)) => {
+                let frame = CloseFrame {
+                    code: CloseCode::from(code),
+                    reason: reason.into(),
+                };
+                if step.stop {
+                    let _ = tokio::time::timeout(FAIL_FLUSH, ws.close(Some(frame))).await;
+                } else {
+                    let _ = ws.send(Message::Close(Some(frame))).await;
+                }
             }
-            WsError::Protocol(p) => (1002, format!("protocol error: {p}")),
-            WsError::Io(io) => return format!("connection lost: {io}"),
-            other => return format!("connection ended: {other}"),
-        };
-        let reason = close_reason(&reason).to_string();
-        self.emit(EventKind::Error {
-            kind: ErrorKind::Protocol,
-            message: reason.clone(),
-        })
-        .await;
-        let frame = CloseFrame {
-            code: CloseCode::from(code),
-            reason: reason.clone().into(),
-        };
-        let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(Some(frame))).await;
-        self.emit(EventKind::Closing {
-            code,
-            initiator: Initiator::Client,
-        })
-        .await;
-        *closing = Some((code, reason.clone(), Initiator::Client));
-        reason
+            // Something queued an answer (tungstenite's reply to an invalid close code).
+            None if step.stop && step.closing.is_some() => {
+                let _ = tokio::time::timeout(FAIL_FLUSH, ws.flush()).await;
+            }
+            None => {}
+        }
+        if let Some((code, initiator)) = step.closing {
+            self.emit(EventKind::Closing { code, initiator }).await;
+            if !step.stop {
+                return Some(Instant::now() + self.shared.settings.close_timeout);
+            }
+        }
+        None
+    }
+
+    /// The one place a `closed` event is built: the tracker's record of the connection.
+    async fn end_connection(
+        &mut self,
+        tracker: CloseTracker,
+        uptime: Option<Duration>,
+    ) -> AttemptEnd {
+        let outcome = tracker.finish(uptime);
+        tracing::debug!(
+            session = self.spec.id,
+            sent = ?outcome.sent,
+            received = ?outcome.received,
+            "connection ended"
+        );
+        let code = outcome.info.code;
+        self.emit(EventKind::Closed(outcome.info)).await;
+        match outcome.ours {
+            Some(o) if o.why == CloseWhy::Shutdown => AttemptEnd::Stopped(Stop::Shutdown),
+            Some(o) if o.why == CloseWhy::Removal => AttemptEnd::Stopped(Stop::Remove),
+            Some(o) if o.why == CloseWhy::Reconnect => AttemptEnd::ReconnectNow,
+            Some(o) if o.why == CloseWhy::Operator => AttemptEnd::ClosedByOperator {
+                code: o.code,
+                cause: Cause::Close { code },
+            },
+            _ => AttemptEnd::Closed { code, uptime },
+        }
     }
 }
 
@@ -696,6 +633,9 @@ struct Retries {
     number: u32,
     prev_delay: Option<Duration>,
 }
+
+/// How long a close frame that fails the connection may take to leave.
+const FAIL_FLUSH: Duration = Duration::from_secs(1);
 
 /// "Never", for timers that must not fire.
 const FAR: Duration = Duration::from_secs(86400 * 365);

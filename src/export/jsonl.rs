@@ -43,6 +43,9 @@ pub fn to_json_line(ev: &Event, url: &str, code_name: &dyn Fn(u16) -> String) ->
             put("initiator", Value::String(c.initiator.as_str().into()));
             put("clean", Value::Bool(c.clean));
             put("uptime_ms", opt(c.uptime_ms));
+            if let Some(peer) = c.peer_code {
+                put("peer_code", Value::from(peer));
+            }
         }
         EventKind::Error { kind, message } => {
             put("kind", Value::String(kind.as_str().into()));

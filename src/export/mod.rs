@@ -1,5 +1,5 @@
 //! `--export FILE`: every event as it happens, JSON Lines for `.jsonl` (or `.json`), CSV for
-//! `.csv`; and `wsmon replay FILE.jsonl`, which summarises such a log.
+//! `.csv`; and the reader that `wsmon replay FILE.jsonl` uses to summarise such a log.
 //!
 //! Nothing is dropped and every line is written whole: each event is encoded into its own
 //! buffer first and handed to the buffered file writer in one piece, so the file always ends
@@ -14,7 +14,6 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -207,28 +206,6 @@ const _: fn() = || {
     fn assert_send<T: Send + 'static>() {}
     assert_send::<ExportWriter>();
 };
-
-/// `wsmon replay FILE.jsonl`: print a summary of an exported log.
-pub fn run_replay(args: &crate::cli::ReplayArgs) -> anyhow::Result<ExitCode> {
-    let path = &args.file;
-    if Format::from_path(path).ok() == Some(Format::Csv) {
-        anyhow::bail!(
-            "{}: replay reads JSON Lines; export with a .jsonl file name to replay a run",
-            path.display()
-        );
-    }
-    let mut summary = reader::Summary::default();
-    reader::for_each_jsonl(path, |_, v| summary.add(&v))?;
-    let mut stdout = io::stdout().lock();
-    writeln!(
-        stdout,
-        "{}",
-        redact::escape_control(&path.display().to_string())
-    )?;
-    write!(stdout, "{summary}")?;
-    stdout.flush()?;
-    Ok(ExitCode::SUCCESS)
-}
 
 #[cfg(test)]
 mod tests;

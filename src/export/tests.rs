@@ -94,6 +94,7 @@ fn every_kind() -> Vec<Event> {
             initiator: Initiator::Server,
             clean: true,
             uptime_ms: None,
+            peer_code: None,
         }),
         EventKind::Error {
             kind: ErrorKind::Connect,
@@ -477,6 +478,7 @@ fn summary_of_a_run() {
             initiator: Initiator::Server,
             clean: true,
             uptime_ms: Some(3),
+            peer_code: None,
         }),
         EventKind::Backoff(BackoffInfo {
             attempt: 6,
@@ -540,18 +542,35 @@ fn summary_of_a_run() {
 }
 
 #[test]
-fn replay_rejects_csv_and_reads_jsonl() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let csv_path = dir.path().join("run.csv");
-    write_all(&csv_path, &every_kind());
-    let err = run_replay(&crate::cli::ReplayArgs {
-        file: csv_path.clone(),
-    })
-    .expect_err("csv is not replayable");
-    assert!(err.to_string().contains(".jsonl"), "{err}");
+fn peer_code_is_exported_only_when_the_peer_sent_an_invalid_code() {
+    let closed = |peer_code: Option<u16>| Event {
+        ts: t(0),
+        session: 1,
+        kind: EventKind::Closed(CloseInfo {
+            code: 1002,
+            reason: "peer sent invalid close code 1005".into(),
+            initiator: Initiator::Client,
+            clean: false,
+            uptime_ms: Some(4),
+            peer_code,
+        }),
+    };
+    let name = |c: u16| format!("code {c}");
+    let with = jsonl::to_json_line(&closed(Some(1005)), "ws://h/", &name);
+    assert_eq!(with["peer_code"], json!(1005));
+    assert_eq!(with["code"], json!(1002));
+    let detail_at = csv::COLUMNS.len() - 1;
+    assert_eq!(csv::row(&with)[detail_at], r#"{"peer_code":1005}"#);
 
-    let jsonl_path = dir.path().join("run.jsonl");
-    write_all(&jsonl_path, &every_kind());
-    let code = run_replay(&crate::cli::ReplayArgs { file: jsonl_path }).expect("replay works");
-    assert_eq!(code, ExitCode::SUCCESS);
+    let without = jsonl::to_json_line(&closed(None), "ws://h/", &name);
+    assert!(without.get("peer_code").is_none(), "{without}");
+    assert_eq!(csv::row(&without)[detail_at], "");
+
+    // The serde form (used by replay fixtures) follows the same rule.
+    let v = serde_json::to_value(closed(None)).expect("serialises");
+    assert!(v["kind"].get("peer_code").is_none(), "{v}");
+    let back: Event =
+        serde_json::from_value(serde_json::to_value(closed(Some(1015))).expect("serialises"))
+            .expect("reads back");
+    assert_eq!(back, closed(Some(1015)));
 }

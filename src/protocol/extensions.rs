@@ -27,6 +27,12 @@ pub use super::deflate::DeflateParams;
 /// The registered name of RFC 7692 compression.
 pub const PERMESSAGE_DEFLATE: &str = "permessage-deflate";
 
+/// The default offer: permessage-deflate with `client_max_window_bits` and
+/// `client_no_context_takeover` (a compressor without context takeover keeps no window between
+/// messages: small at 10k sessions).
+pub const DEFAULT_OFFER: &str =
+    "permessage-deflate; client_max_window_bits; client_no_context_takeover";
+
 const SERVER_NO_CONTEXT_TAKEOVER: &str = "server_no_context_takeover";
 const CLIENT_NO_CONTEXT_TAKEOVER: &str = "client_no_context_takeover";
 const SERVER_MAX_WINDOW_BITS: &str = "server_max_window_bits";
@@ -240,7 +246,7 @@ pub enum ExtensionError {
 }
 
 /// RFC 9110 `tchar`.
-fn is_tchar(b: u8) -> bool {
+pub fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 

@@ -18,10 +18,15 @@ use tokio_tungstenite::tungstenite::handshake::client::generate_key;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use url::Url;
 
-use crate::engine::backoff::parse_retry_after;
-use crate::engine::events::{ErrorKind, HandshakeInfo, Timings};
+use crate::protocol::error::ErrorKind;
 use crate::protocol::extensions::{self, Agreement, Extension};
 use crate::redact;
+
+mod record;
+mod retry_after;
+
+pub use record::{HandshakeInfo, Timings};
+pub use retry_after::{RetryAfterError, parse_retry_after};
 
 /// Largest response head we accept (status line + headers).
 const MAX_HEAD: usize = 16 * 1024;

@@ -20,8 +20,9 @@ use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use super::Shared;
 use super::http::{self, ReadError, Request};
 use super::scenario::{self, RouteError, Scenario};
-use crate::protocol::deflate::DeflateStream;
 use crate::protocol::extensions;
+use crate::protocol::frame::{self, FrameHead, MAX_HEAD, OP_CLOSE};
+use crate::protocol::wire::WireStream;
 
 /// How long a client may take to send its request head.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -261,7 +262,7 @@ async fn serve(
         Fate::CloseNow(code, reason) => raw_close(sock, leftover, code, &reason, shutdown).await,
         Fate::Serve(plan) => {
             // The layer counts traffic and enforces the size limit even without deflate.
-            let stream = DeflateStream::new(
+            let stream = WireStream::new(
                 sock,
                 Role::Server,
                 deflate,
@@ -399,24 +400,6 @@ where
     Ok(())
 }
 
-/// The bytes of an unmasked (server) close frame: `0x88`, length, code big-endian, reason.
-/// `code: None` gives the empty close frame that the receiver reports as 1005.
-pub fn close_frame_bytes(code: Option<u16>, reason: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(4 + reason.len());
-    out.push(0x88);
-    match code {
-        None => out.push(0),
-        Some(code) => {
-            // The route caps reasons at 123 bytes; cut at a char boundary if called otherwise.
-            let reason = crate::protocol::close_reason(reason).as_bytes();
-            out.push((2 + reason.len()) as u8);
-            out.extend_from_slice(&code.to_be_bytes());
-            out.extend_from_slice(reason);
-        }
-    }
-    out
-}
-
 /// Close with exactly this code, written by hand (tungstenite will not send 1014 or an empty
 /// close frame on request), then wait for the client's close frame and close TCP.
 async fn raw_close(
@@ -426,15 +409,18 @@ async fn raw_close(
     reason: &str,
     shutdown: &mut watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    sock.write_all(&close_frame_bytes(code, reason)).await?;
+    // Server frames are not masked; `code: None` is the empty close frame (1005).
+    sock.write_all(&frame::close_frame(code, reason, None))
+        .await?;
     sock.flush().await?;
     let wait_reply = async {
         let mut reader = (&leftover[..]).chain(&mut *sock);
         // The client may still send data frames before it sees our close: skip them.
-        while let Ok((opcode, len)) = read_frame_header(&mut reader).await {
+        while let Ok(head) = read_frame_header(&mut reader).await {
+            let len = head.len;
             let skipped =
                 tokio::io::copy(&mut (&mut reader).take(len), &mut tokio::io::sink()).await;
-            if opcode == 0x8 || !matches!(skipped, Ok(n) if n == len) {
+            if head.opcode == OP_CLOSE || !matches!(skipped, Ok(n) if n == len) {
                 break;
             }
         }
@@ -446,22 +432,15 @@ async fn raw_close(
     sock.shutdown().await
 }
 
-/// Read one client frame header: returns the opcode and the payload length (mask key consumed).
-async fn read_frame_header<R: AsyncRead + Unpin>(r: &mut R) -> std::io::Result<(u8, u64)> {
-    let mut head = [0u8; 2];
-    r.read_exact(&mut head).await?;
-    let opcode = head[0] & 0x0f;
-    let masked = head[1] & 0x80 != 0;
-    let len = match head[1] & 0x7f {
-        126 => u64::from(r.read_u16().await?),
-        127 => r.read_u64().await?,
-        n => u64::from(n),
-    };
-    if masked {
-        let mut key = [0u8; 4];
-        r.read_exact(&mut key).await?;
+/// Read one client frame header (the mask key is consumed with it).
+async fn read_frame_header<R: AsyncRead + Unpin>(r: &mut R) -> std::io::Result<FrameHead> {
+    let mut head = Vec::with_capacity(MAX_HEAD);
+    loop {
+        if let Some(h) = FrameHead::parse(&head) {
+            return Ok(h);
+        }
+        head.push(r.read_u8().await?);
     }
-    Ok((opcode, len))
 }
 
 /// One `/burst` message: about 1 KiB of repetitive JSON, so permessage-deflate has work to do.
@@ -487,20 +466,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn close_frames_by_hand() {
-        assert_eq!(close_frame_bytes(None, "ignored"), [0x88, 0x00]);
-        assert_eq!(
-            close_frame_bytes(Some(1014), "x"),
-            [0x88, 3, 0x03, 0xf6, b'x']
-        );
-        let long = "é".repeat(100); // 200 bytes
-        let f = close_frame_bytes(Some(1000), &long);
-        assert_eq!(usize::from(f[1]), f.len() - 2);
-        assert!(f.len() - 4 <= scenario::MAX_CLOSE_REASON);
-        assert!(std::str::from_utf8(&f[4..]).is_ok());
-    }
-
-    #[test]
     fn burst_messages_are_json_of_about_a_kib() {
         let m = burst_message(3, 5);
         let v: serde_json::Value = serde_json::from_str(&m).expect("valid JSON");
@@ -513,9 +478,16 @@ mod tests {
     async fn frame_headers() {
         let bytes: &[u8] = &[0x88, 0x82, 1, 2, 3, 4, 0xaa, 0xbb];
         let mut r = bytes;
-        assert_eq!(read_frame_header(&mut r).await.expect("header"), (8, 2));
+        let h = read_frame_header(&mut r).await.expect("header");
+        assert_eq!((h.opcode, h.len, h.mask), (8, 2, Some([1, 2, 3, 4])));
+        assert_eq!(
+            r,
+            [0xaa, 0xbb],
+            "the mask key is consumed, the payload is not"
+        );
         let bytes: &[u8] = &[0x81, 126, 0x01, 0x00];
         let mut r = bytes;
-        assert_eq!(read_frame_header(&mut r).await.expect("header"), (1, 256));
+        let h = read_frame_header(&mut r).await.expect("header");
+        assert_eq!((h.opcode, h.len), (1, 256));
     }
 }

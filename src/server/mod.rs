@@ -246,12 +246,12 @@ pub fn help_text() -> String {
     )
 }
 
-/// `wsmon serve`: print the address and the paths, serve until Ctrl-C or SIGTERM.
-pub async fn run(args: &crate::cli::ServeArgs) -> anyhow::Result<ExitCode> {
-    init_logging();
-    let handle = start(&args.bind)
+/// `wsmon serve`: listen on `bind`, print the address and the paths, serve until Ctrl-C or
+/// SIGTERM.
+pub async fn run(bind: &str) -> anyhow::Result<ExitCode> {
+    let handle = start(bind)
         .await
-        .with_context(|| format!("cannot listen on {}", args.bind))?;
+        .with_context(|| format!("cannot listen on {bind}"))?;
     println!("wsmon scenario server on ws://{}", handle.addr());
     println!();
     print!("{}", path_list());
@@ -261,18 +261,6 @@ pub async fn run(args: &crate::cli::ServeArgs) -> anyhow::Result<ExitCode> {
     eprintln!("wsmon: shutting down, closing open sessions with 1001");
     handle.shutdown().await;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Log to stderr for `serve` (RUST_LOG overrides the default `info`), unless the program
-/// already installed a subscriber.
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! The store: the single owner of session state. It applies events, forwards every event to the
-//! export writer (never dropping one: the channel applies backpressure), and publishes
+//! sinks (never dropping one: their channels apply backpressure), and publishes
 //! read-only snapshots at most 10 times a second, and at least once a second.
 
 use std::collections::HashMap;
@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::engine::counters::SessionCounters;
-use crate::engine::events::{Event, EventKind, SessionId, SessionState};
+use crate::engine::events::{Event, EventKind, SessionId, SessionMsg, SessionState};
 use crate::protocol::extensions;
 use crate::state::snapshot::{
     AttemptRecord, ERROR_MESSAGES_MAX, EVENT_LOG_LEN, LogEntry, Outcome, SessionView, Snapshot,
@@ -19,21 +19,12 @@ use crate::state::snapshot::{
 };
 use crate::state::storm::StormTracker;
 
-/// What the store receives, in order, on one bounded channel.
-pub enum StoreMsg {
-    /// A session's counters, sent by the supervisor before the session starts.
-    Register {
-        id: SessionId,
-        counters: Arc<SessionCounters>,
-    },
+/// What a sink (the export writer, later metrics) receives from the store, in order, on its
+/// own bounded channel.
+#[derive(Debug)]
+pub enum SinkMsg {
     Event(Event),
-    /// Flush the export; answers with the number of events written.
-    FlushExport(oneshot::Sender<Result<u64, String>>),
-}
-
-/// What the export writer thread receives.
-pub enum ExportMsg {
-    Event(Event),
+    /// Push out everything received so far; answers with the number of events written.
     Flush(oneshot::Sender<Result<u64, String>>),
 }
 
@@ -418,47 +409,49 @@ fn push_record(s: &mut SessionView, r: AttemptRecord) {
 const MIN_PUBLISH: Duration = Duration::from_millis(100);
 const MAX_QUIET: Duration = Duration::from_secs(1);
 
-/// The store task: runs until every sender is gone, then flushes the export and returns the
-/// final snapshot.
+/// The store task: runs until every sender of `rx` is gone, then flushes the sinks and returns
+/// the final snapshot. Every event goes to every sink, in order; a full sink queue makes the
+/// store wait (backpressure, never loss).
 pub async fn run(
     mut store: Store,
-    mut rx: mpsc::Receiver<StoreMsg>,
+    mut rx: mpsc::Receiver<SessionMsg>,
     snapshots: watch::Sender<Arc<Snapshot>>,
-    export: Option<mpsc::Sender<ExportMsg>>,
+    sinks: Vec<mpsc::Sender<SinkMsg>>,
 ) -> Arc<Snapshot> {
     let mut tick = tokio::time::interval(MIN_PUBLISH);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_publish = tokio::time::Instant::now();
     let mut last_second = Utc::now().timestamp();
-    // Events handed to the writer since its last flush: flushed once a second, so a file being
+    // Events handed to the sinks since their last flush: flushed once a second, so a file being
     // followed (`tail -f`) or a crash never leaves more than a second of events unwritten.
     let mut unflushed = false;
     loop {
         tokio::select! {
             msg = rx.recv() => match msg {
                 None => break,
-                Some(StoreMsg::Register { id, counters }) => store.register(id, counters),
-                Some(StoreMsg::Event(ev)) => {
+                Some(SessionMsg::Register { id, counters }) => store.register(id, counters),
+                Some(SessionMsg::Event(ev)) => {
                     store.apply(&ev);
-                    if let Some(tx) = &export {
-                        // Backpressure, never loss: wait for room in the writer's queue.
-                        let _ = tx.send(ExportMsg::Event(ev)).await;
+                    if let Some((last, rest)) = sinks.split_last() {
+                        for tx in rest {
+                            let _ = tx.send(SinkMsg::Event(ev.clone())).await;
+                        }
+                        // Backpressure, never loss: wait for room in each sink's queue.
+                        let _ = last.send(SinkMsg::Event(ev)).await;
                         unflushed = true;
                     }
                 }
-                Some(StoreMsg::FlushExport(reply)) => match &export {
-                    Some(tx) => { let _ = tx.send(ExportMsg::Flush(reply)).await; }
-                    None => { let _ = reply.send(Err("no export file (use --export FILE)".into())); }
-                },
             },
             _ = tick.tick() => {
                 let now = Utc::now();
                 if now.timestamp() != last_second {
                     last_second = now.timestamp();
                     store.tick(now);
-                    if let (Some(tx), true) = (&export, unflushed) {
-                        let (reply, _) = oneshot::channel();
-                        let _ = tx.send(ExportMsg::Flush(reply)).await;
+                    if unflushed {
+                        for tx in &sinks {
+                            let (reply, _) = oneshot::channel();
+                            let _ = tx.send(SinkMsg::Flush(reply)).await;
+                        }
                         unflushed = false;
                     }
                 }
@@ -469,9 +462,9 @@ pub async fn run(
             }
         }
     }
-    if let Some(tx) = &export {
+    for tx in &sinks {
         let (reply, done) = oneshot::channel();
-        if tx.send(ExportMsg::Flush(reply)).await.is_ok() {
+        if tx.send(SinkMsg::Flush(reply)).await.is_ok() {
             let _ = done.await;
         }
     }

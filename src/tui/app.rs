@@ -10,6 +10,7 @@ use crate::engine::events::{Command, Notice, SessionId, SessionState};
 use crate::state::snapshot::Snapshot;
 
 use super::keys::{self, Action, Mode};
+use super::prompt;
 use super::ui;
 use super::view::{
     Clock, Confirm, ExplainTarget, Prompt, PromptKind, Tab, ViewState, next_outcome_filter,
@@ -499,7 +500,7 @@ impl App {
                 v.filter = input.to_string();
                 v.cursor = 0;
             }
-            PromptKind::Add => match keys::parse_add(input) {
+            PromptKind::Add => match prompt::parse_add(input) {
                 Ok(cmd) => {
                     if let Command::AddSessions { url, count } = &cmd {
                         v.set_status(format!(
@@ -512,7 +513,7 @@ impl App {
                 }
                 Err(e) => v.set_error(e),
             },
-            PromptKind::CloseMarked(_) => match keys::parse_close(input, 0) {
+            PromptKind::CloseMarked(_) => match prompt::parse_close(input, 0) {
                 Ok(Command::Close { code, reason, .. }) => {
                     let ids: Vec<SessionId> = v.marked.iter().copied().collect();
                     let n = ids.len();
@@ -533,7 +534,7 @@ impl App {
                 Ok(_) => {}
                 Err(e) => v.set_error(e),
             },
-            PromptKind::Close(id) => match keys::parse_close(input, id) {
+            PromptKind::Close(id) => match prompt::parse_close(input, id) {
                 Ok(cmd) => {
                     if let Command::Close { code, .. } = &cmd {
                         v.set_status(format!("closing s{id} with {code}"));
@@ -542,12 +543,12 @@ impl App {
                 }
                 Err(e) => v.set_error(e),
             },
-            PromptKind::Explain => match parse_codes(input) {
+            PromptKind::Explain => match prompt::parse_codes(input) {
                 Ok((a, None)) => v.explain = Some(ExplainTarget::One(a)),
                 Ok((a, Some(b))) => v.explain = Some(ExplainTarget::Compare(a, b)),
                 Err(e) => v.set_error(e),
             },
-            PromptKind::Compare(a) => match parse_codes(input) {
+            PromptKind::Compare(a) => match prompt::parse_codes(input) {
                 Ok((b, None)) => v.explain = Some(ExplainTarget::Compare(a, b)),
                 Ok(_) => v.set_error("give one code to compare with"),
                 Err(e) => v.set_error(e),
@@ -559,22 +560,6 @@ impl App {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
-}
-
-/// One or two close codes (0-4999).
-pub fn parse_codes(input: &str) -> Result<(u16, Option<u16>), String> {
-    let parse = |s: &str| -> Result<u16, String> {
-        match s.parse::<u16>() {
-            Ok(c) if c <= 4999 => Ok(c),
-            _ => Err(format!("invalid close code '{s}' (0-4999)")),
-        }
-    };
-    let parts: Vec<&str> = input.split_whitespace().collect();
-    match parts.as_slice() {
-        [a] => Ok((parse(a)?, None)),
-        [a, b] => Ok((parse(a)?, Some(parse(b)?))),
-        _ => Err("give one close code, or two to compare (0-4999)".to_string()),
-    }
 }
 
 /// A status line for a command just sent.

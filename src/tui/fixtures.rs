@@ -1,22 +1,23 @@
-//! Hand-built, realistic snapshots for screen tests and the render bench: sessions in every
-//! state, handshakes with permessage-deflate, 1013 closes with timelines of doubling windows,
-//! a 1010 that will not be retried, a 503 with Retry-After, and storm seconds.
-//! Everything is computed from a fixed clock, so screens are reproducible.
+//! Realistic snapshots for screen tests and the render bench (only with the `test-support`
+//! feature): sessions in every state, handshakes with permessage-deflate, 1013 closes with
+//! timelines of doubling windows, a 1010 that will not be retried, a 503 with Retry-After, and
+//! storm seconds with a retry herd. Each session's events are fed through the real store, so
+//! the snapshots are what the store produces. Everything follows a fixed clock, so screens are
+//! reproducible.
 
-use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
-use crate::engine::counters::CounterValues;
+use crate::engine::counters::{CounterValues, SessionCounters};
 use crate::engine::events::{
-    Cause, CloseInfo, DelayKind, HandshakeInfo, Initiator, SessionState, Timings,
+    BackoffInfo, Cause, CloseInfo, DelayKind, ErrorKind, Event, EventKind, HandshakeInfo,
+    Initiator, Jitter, SessionId, Timings,
 };
 use crate::protocol::extensions::{Extension, Param};
-use crate::state::snapshot::{
-    AttemptRecord, LogEntry, Outcome, SecondSample, SessionView, Snapshot, StormView, TargetView,
-    Totals,
-};
+use crate::state::snapshot::{STORM_SECONDS, Snapshot};
+use crate::state::store::Store;
 
 /// The fixed "now" of every fixture: 2025-01-15 12:00:00 UTC.
 pub fn now() -> DateTime<Utc> {
@@ -162,78 +163,198 @@ fn handshake_503() -> HandshakeInfo {
     }
 }
 
-/// A timeline of `n` attempts against an overloaded server: each attempt opens, the server
-/// closes with 1013 after ~100 ms, and the window doubles from 1 s. Ends at `end`.
-fn overload_timeline(n: u32, end: DateTime<Utc>, jitter_seed: u64) -> VecDeque<AttemptRecord> {
-    // Walk backwards from `end` so the last attempt finishes just before it.
-    let mut records = Vec::new();
-    let mut t = end;
-    for attempt in (1..=n).rev() {
-        let uptime = 90 + (jitter_seed + u64::from(attempt) * 7) % 40;
-        let started = t - ms(uptime as i64 + 3);
-        let window = (attempt > 1).then(|| 1000u64 << (attempt - 2).min(6));
-        let delay =
-            window.map(|w| w / 2 + (w / 2) * ((jitter_seed + u64::from(attempt)) % 10) / 10);
-        records.push(AttemptRecord {
-            attempt,
-            cause: (attempt > 1).then_some(Cause::Close { code: 1013 }),
-            kind: (attempt > 1).then_some(DelayKind::Backoff),
-            window_ms: window,
-            delay_ms: delay,
-            retry_after_ms: None,
-            scheduled_at: delay.map(|d| started - ms(d as i64)),
-            started_at: Some(started),
-            outcome: Some(Outcome::Closed { code: 1013 }),
-            uptime_ms: Some(uptime),
-            ended_at: Some(started + ms(uptime as i64 + 3)),
-            manual: false,
-        });
-        t = started - ms(delay.unwrap_or(0) as i64);
+/// When the herd started: the overload, flaky and strict sessions made their first attempt
+/// together, 35 s before [`now`] (within a few milliseconds of each other).
+fn herd_start(now: DateTime<Utc>) -> DateTime<Utc> {
+    now - ms(35_000)
+}
+
+/// The handshakes the sessions get, shared like the engine shares them.
+struct Handshakes {
+    deflate: Arc<HandshakeInfo>,
+    strict: Arc<HandshakeInfo>,
+    rejected: Arc<HandshakeInfo>,
+}
+
+/// The events of one session, in the order its task would emit them.
+struct Script {
+    id: SessionId,
+    events: Vec<Event>,
+}
+
+impl Script {
+    fn new(id: SessionId) -> Script {
+        Script {
+            id,
+            events: Vec::new(),
+        }
     }
-    records.reverse();
-    records.into()
+
+    fn emit(&mut self, ts: DateTime<Utc>, kind: EventKind) {
+        self.events.push(Event {
+            ts,
+            session: self.id,
+            kind,
+        });
+    }
+
+    /// Attempt `attempt` from `start` to an upgrade answered by `handshake` at `start + 3 ms`
+    /// (and, for a 101, open at `start + 4 ms`). Returns when the connection opened (or the
+    /// answer came).
+    fn attempt(
+        &mut self,
+        attempt: u32,
+        start: DateTime<Utc>,
+        handshake: &Arc<HandshakeInfo>,
+    ) -> DateTime<Utc> {
+        self.emit(start, EventKind::Connecting { attempt });
+        self.emit(start + ms(1), EventKind::Handshaking { attempt });
+        self.emit(start + ms(3), EventKind::Handshake(handshake.clone()));
+        if handshake.status != 101 {
+            return start + ms(3);
+        }
+        self.emit(start + ms(4), EventKind::Open { attempt });
+        start + ms(4)
+    }
+
+    /// A retry scheduled at `ts`: the jitter's delay, or the server's Retry-After.
+    fn backoff(
+        &mut self,
+        ts: DateTime<Utc>,
+        retry: u32,
+        cause: Cause,
+        window_ms: u64,
+        delay: Delay,
+    ) {
+        let (delay_ms, retry_after_ms, jitter) = match delay {
+            Delay::Jitter(ms, jitter) => (ms, None, jitter),
+            Delay::RetryAfter(ms) => (ms, Some(ms), Jitter::Equal),
+        };
+        self.emit(
+            ts,
+            EventKind::Backoff(BackoffInfo {
+                attempt: retry,
+                cause,
+                kind: DelayKind::Backoff,
+                window_ms,
+                delay_ms,
+                retry_after_ms,
+                jitter,
+                next_attempt_at: ts + ms(delay_ms as i64),
+            }),
+        );
+    }
+}
+
+/// How long a scheduled retry waits.
+enum Delay {
+    /// This many milliseconds, drawn with this jitter.
+    Jitter(u64, Jitter),
+    /// The server's Retry-After, in milliseconds.
+    RetryAfter(u64),
+}
+
+/// Counters with every field set from `c`.
+fn counters(c: CounterValues) -> Arc<SessionCounters> {
+    let n = SessionCounters::default();
+    n.msgs_in.store(c.msgs_in, Ordering::Relaxed);
+    n.msgs_out.store(c.msgs_out, Ordering::Relaxed);
+    n.wire_in.store(c.wire_in, Ordering::Relaxed);
+    n.wire_out.store(c.wire_out, Ordering::Relaxed);
+    n.payload_in.store(c.payload_in, Ordering::Relaxed);
+    n.payload_out.store(c.payload_out, Ordering::Relaxed);
+    n.rtt_us.store(c.rtt_us.unwrap_or(0), Ordering::Relaxed);
+    Arc::new(n)
 }
 
 /// The kinds of session the fixture mixes, by `i % 10`.
 fn kind_of(i: usize) -> usize {
     match i % 10 {
-        0..=4 => 0, // echo, open
-        5..=7 => 1, // overload, waiting after 1013
-        8 => 2,     // flaky: 1006 drops, or a 503 with Retry-After
+        0..=4 => 0, // echo: open (a few connecting, handshaking, closing or given up)
+        5..=7 => 1, // overload: 1013 after ~100 ms, doubling windows, waiting now
+        8 => 2,     // flaky: a 1006 drop then open again, or a 503 with Retry-After
         _ => 3,     // strict: 1010, not retried
     }
 }
 
-fn session(i: usize, now: DateTime<Utc>) -> (SessionView, CounterValues) {
-    let id = i as u64 + 1;
+/// The events of session `i` (id `i + 1`) up to [`now`] and its counters.
+fn session(i: usize, now: DateTime<Utc>, hs: &Handshakes) -> (Vec<Event>, CounterValues) {
+    let id = i as SessionId + 1;
     let kind = kind_of(i);
-    let url: Arc<str> = Arc::from(TARGETS[kind]);
-    let base = SessionView {
-        state: SessionState::Open,
-        attempt: 1,
-        ..SessionView::new(id, kind, url, now)
+    let mut s = Script::new(id);
+    let spawn = |s: &mut Script, ts| {
+        s.emit(
+            ts,
+            EventKind::Spawned {
+                target: kind,
+                url: TARGETS[kind].to_string(),
+            },
+        );
     };
+    // The herd's members start within 20 ms of each other.
+    let herd = herd_start(now) + ms((i % 7) as i64 * 3);
     let spread = (i as i64 * 7919) % 3_600_000;
-    match kind {
+    let counters = match kind {
         0 => {
-            let opened = now - ms(60_000 + spread);
-            let mut timeline = VecDeque::new();
-            timeline.push_back(AttemptRecord {
-                attempt: 1,
-                cause: None,
-                kind: None,
-                window_ms: None,
-                delay_ms: None,
-                retry_after_ms: None,
-                scheduled_at: None,
-                started_at: Some(opened - ms(3)),
-                outcome: Some(Outcome::Opened),
-                uptime_ms: None,
-                ended_at: None,
-                manual: false,
-            });
+            let started = match i % 50 {
+                4 | 24 => now - ms(400),
+                34 => now - ms(30_000),
+                44 => now - ms(20_000),
+                _ => now - ms(60_000 + spread) - ms(4),
+            };
+            spawn(&mut s, started);
+            match i % 50 {
+                // Still connecting, or the upgrade request is out.
+                4 | 24 => {
+                    s.emit(started, EventKind::Connecting { attempt: 1 });
+                    if i % 50 == 24 {
+                        s.emit(started + ms(2), EventKind::Handshaking { attempt: 1 });
+                    }
+                    return (s.events, CounterValues::default());
+                }
+                // Closing: the server sent 1001 and the answer is on its way.
+                34 => {
+                    s.attempt(1, started, &hs.deflate);
+                    s.emit(
+                        now - ms(50),
+                        EventKind::Closing {
+                            code: 1001,
+                            initiator: Initiator::Server,
+                        },
+                    );
+                }
+                // Connection refused three times: --max-attempts 2 reached.
+                44 => {
+                    let mut t = started;
+                    let cause = Cause::Error {
+                        kind: ErrorKind::Connect,
+                    };
+                    for attempt in 1..=3u32 {
+                        s.emit(t, EventKind::Connecting { attempt });
+                        s.emit(
+                            t + ms(1),
+                            EventKind::Error {
+                                kind: ErrorKind::Connect,
+                                message: "connection refused".to_string(),
+                            },
+                        );
+                        if attempt < 3 {
+                            let window = 1000 << (attempt - 1);
+                            let delay = Delay::Jitter(window, Jitter::None);
+                            s.backoff(t + ms(1), attempt, cause, window, delay);
+                            t += ms(1 + window as i64);
+                        } else {
+                            s.emit(t + ms(1), EventKind::GaveUp { attempts: 2, cause });
+                        }
+                    }
+                    return (s.events, CounterValues::default());
+                }
+                _ => {
+                    s.attempt(1, started, &hs.deflate);
+                }
+            }
             let msgs = 10 + (i as u64 * 37) % 5000;
-            let counters = CounterValues {
+            CounterValues {
                 msgs_in: msgs,
                 msgs_out: msgs,
                 wire_in: msgs * 61,
@@ -241,71 +362,48 @@ fn session(i: usize, now: DateTime<Utc>) -> (SessionView, CounterValues) {
                 payload_in: msgs * 180,
                 payload_out: msgs * 180,
                 rtt_us: Some(250 + (i as u64 * 13) % 2000),
-            };
-            let view = SessionView {
-                state: if i % 50 == 4 {
-                    SessionState::Connecting
-                } else {
-                    SessionState::Open
-                },
-                state_since: opened,
-                opened_at: Some(opened),
-                last_handshake: Some(Arc::new(handshake_101(true))),
-                timeline,
-                ..base
-            };
-            if view.state == SessionState::Connecting {
-                let view = SessionView {
-                    opened_at: None,
-                    last_handshake: None,
-                    state_since: now - ms(400),
-                    ..view
-                };
-                return (view, CounterValues::default());
             }
-            (view, counters)
         }
         1 => {
-            let n = 3 + (i % 5) as u32;
-            let end = now - ms(200 + (i as i64 * 37) % 900);
-            let mut timeline = overload_timeline(n, end, i as u64);
-            let next_window = 1000u64 << (n - 1).min(6);
-            let next_delay = next_window / 2 + (i as u64 * 131) % (next_window / 2);
-            let uptime_ms = timeline.back().and_then(|r| r.uptime_ms);
-            // As the store does: the next attempt is in the timeline, scheduled, not started.
-            timeline.push_back(AttemptRecord {
-                attempt: n + 1,
-                cause: Some(Cause::Close { code: 1013 }),
-                kind: Some(DelayKind::Backoff),
-                window_ms: Some(next_window),
-                delay_ms: Some(next_delay),
-                retry_after_ms: None,
-                scheduled_at: Some(end),
-                started_at: None,
-                outcome: None,
-                uptime_ms: None,
-                ended_at: None,
-                manual: false,
-            });
-            let close = CloseInfo {
-                code: 1013,
-                reason: "server overloaded, try later".to_string(),
-                initiator: Initiator::Server,
-                clean: true,
-                uptime_ms,
-            };
-            let view = SessionView {
-                state: SessionState::Waiting,
-                state_since: end,
-                attempt: n,
-                paused: i % 40 == 25,
-                last_handshake: Some(Arc::new(handshake_101(true))),
-                last_close: Some(close),
-                next_attempt_at: Some(end + ms(next_delay as i64)),
-                timeline,
-                ..base
-            };
-            let counters = CounterValues {
+            // Each attempt opens and the server closes it with 1013 after ~100 ms. Without
+            // jitter the windows double from 1 s and the sessions retry in step: a herd every
+            // round, the last one a few seconds ago. One in 40 had its retries paused.
+            spawn(&mut s, herd);
+            let mut t = herd;
+            let mut attempt = 1u32;
+            while t <= now {
+                let opened = s.attempt(attempt, t, &hs.deflate);
+                let uptime = 100 + (i as u64 + u64::from(attempt) * 7) % 10;
+                let closed = opened + ms(uptime as i64);
+                s.emit(
+                    closed - ms(1),
+                    EventKind::Closing {
+                        code: 1013,
+                        initiator: Initiator::Server,
+                    },
+                );
+                s.emit(
+                    closed,
+                    EventKind::Closed(CloseInfo {
+                        code: 1013,
+                        reason: "server overloaded, try later".to_string(),
+                        initiator: Initiator::Server,
+                        clean: true,
+                        uptime_ms: Some(uptime),
+                        peer_code: None,
+                    }),
+                );
+                let window = 1000u64 << (attempt - 1).min(6);
+                let delay = Delay::Jitter(window, Jitter::None);
+                s.backoff(closed, attempt, Cause::Close { code: 1013 }, window, delay);
+                if i % 40 == 25 && attempt == 2 {
+                    s.emit(closed + ms(1), EventKind::Paused { paused: true });
+                    break;
+                }
+                t = closed + ms(window as i64);
+                attempt += 1;
+            }
+            CounterValues {
                 msgs_in: 0,
                 msgs_out: 1,
                 wire_in: 4,
@@ -313,98 +411,52 @@ fn session(i: usize, now: DateTime<Utc>) -> (SessionView, CounterValues) {
                 payload_in: 0,
                 payload_out: 12,
                 rtt_us: None,
-            };
-            (view, counters)
+            }
         }
         2 if i % 20 == 8 => {
-            let started = now - ms(4_000 + spread % 20_000);
-            let record = AttemptRecord {
-                attempt: 1,
-                cause: None,
-                kind: None,
-                window_ms: None,
-                delay_ms: None,
-                retry_after_ms: None,
-                scheduled_at: None,
-                started_at: Some(started),
-                outcome: Some(Outcome::Status { status: 503 }),
-                uptime_ms: None,
-                ended_at: None,
-                manual: false,
-            };
-            // The server's Retry-After sets the delay.
-            let pending = AttemptRecord {
-                attempt: 2,
-                cause: Some(Cause::Status { status: 503 }),
-                kind: Some(DelayKind::Backoff),
-                window_ms: Some(1000),
-                delay_ms: Some(30_000),
-                retry_after_ms: Some(30_000),
-                scheduled_at: Some(started + ms(3)),
-                started_at: None,
-                outcome: None,
-                uptime_ms: None,
-                ended_at: None,
-                manual: false,
-            };
-            let view = SessionView {
-                state: SessionState::Waiting,
-                state_since: started + ms(3),
-                last_handshake: Some(Arc::new(handshake_503())),
-                next_attempt_at: Some(started + ms(30_003)),
-                timeline: VecDeque::from([record, pending]),
-                ..base
-            };
-            (view, CounterValues::default())
+            // 503 with Retry-After: 30: the server's value sets every delay.
+            spawn(&mut s, herd);
+            let mut t = herd;
+            let mut attempt = 1u32;
+            while t <= now {
+                let answered = s.attempt(attempt, t, &hs.rejected);
+                let window = 1000u64 << (attempt - 1).min(6);
+                let delay = Delay::RetryAfter(30_000);
+                s.backoff(
+                    answered,
+                    attempt,
+                    Cause::Status { status: 503 },
+                    window,
+                    delay,
+                );
+                t = answered + ms(30_000);
+                attempt += 1;
+            }
+            CounterValues::default()
         }
         2 => {
-            let opened = now - ms(2_000 + spread % 50_000);
-            let first = AttemptRecord {
-                attempt: 1,
-                cause: None,
-                kind: None,
-                window_ms: None,
-                delay_ms: None,
-                retry_after_ms: None,
-                scheduled_at: None,
-                started_at: Some(opened - ms(9_000)),
-                outcome: Some(Outcome::Closed { code: 1006 }),
-                uptime_ms: Some(8_200),
-                ended_at: None,
-                manual: false,
-            };
-            let second = AttemptRecord {
-                attempt: 2,
-                cause: Some(Cause::Close { code: 1006 }),
-                kind: Some(DelayKind::Backoff),
-                window_ms: Some(1000),
-                delay_ms: Some(640),
-                retry_after_ms: None,
-                scheduled_at: Some(opened - ms(650)),
-                started_at: Some(opened - ms(4)),
-                outcome: Some(Outcome::Opened),
-                uptime_ms: None,
-                ended_at: None,
-                manual: false,
-            };
-            let view = SessionView {
-                state: SessionState::Open,
-                state_since: opened,
-                opened_at: Some(opened),
-                attempt: 2,
-                last_handshake: Some(Arc::new(handshake_101(true))),
-                last_close: Some(CloseInfo {
+            // Open, dropped without a close frame (1006), open again after a short backoff.
+            spawn(&mut s, herd);
+            let opened = s.attempt(1, herd, &hs.deflate);
+            let uptime = 8_200 + (i as u64 * 131) % 4_000;
+            let dropped = opened + ms(uptime as i64);
+            s.emit(
+                dropped,
+                EventKind::Closed(CloseInfo {
                     code: 1006,
                     reason: String::new(),
                     initiator: Initiator::Local,
                     clean: false,
-                    uptime_ms: Some(8_200),
+                    uptime_ms: Some(uptime),
+                    peer_code: None,
                 }),
-                timeline: VecDeque::from([first, second]),
-                ..base
-            };
+            );
+            let delay = 500 + (i as u64 * 29) % 500;
+            let jittered = Delay::Jitter(delay, Jitter::Equal);
+            s.backoff(dropped, 1, Cause::Close { code: 1006 }, 1000, jittered);
+            s.attempt(2, dropped + ms(delay as i64), &hs.deflate);
             let msgs = 3 + (i as u64 * 17) % 300;
-            let counters = CounterValues {
+            CounterValues {
                 msgs_in: msgs,
                 msgs_out: msgs,
                 wire_in: msgs * 140,
@@ -412,245 +464,86 @@ fn session(i: usize, now: DateTime<Utc>) -> (SessionView, CounterValues) {
                 payload_in: msgs * 136,
                 payload_out: msgs * 136,
                 rtt_us: Some(1_500 + (i as u64 * 29) % 9_000),
-            };
-            (view, counters)
+            }
         }
         _ => {
-            let started = now - ms(30_000 + spread % 300_000);
-            let record = AttemptRecord {
-                attempt: 1,
-                cause: None,
-                kind: None,
-                window_ms: None,
-                delay_ms: None,
-                retry_after_ms: None,
-                scheduled_at: None,
-                started_at: Some(started),
-                outcome: Some(Outcome::Closed { code: 1010 }),
-                uptime_ms: Some(2),
-                ended_at: None,
-                manual: false,
-            };
-            let view = SessionView {
-                state: SessionState::Closed,
-                state_since: started + ms(5),
-                last_handshake: Some(Arc::new(handshake_strict())),
-                last_close: Some(CloseInfo {
-                    code: 1010,
+            // The server did not accept the required permessage-deflate: wsmon closes with
+            // 1010 and does not retry.
+            spawn(&mut s, herd);
+            let opened = s.attempt(1, herd, &hs.strict);
+            let code = 1010;
+            s.emit(
+                opened,
+                EventKind::Closing {
+                    code,
+                    initiator: Initiator::Client,
+                },
+            );
+            s.emit(
+                opened + ms(2),
+                EventKind::Closed(CloseInfo {
+                    code,
                     reason: "permessage-deflate".to_string(),
                     initiator: Initiator::Client,
                     clean: true,
                     uptime_ms: Some(2),
+                    peer_code: None,
                 }),
-                ended_why: Some(
-                    "closed with 1010 Mandatory Extension: a retry does not fix a missing \
-                     required extension"
+            );
+            s.emit(
+                opened + ms(2),
+                EventKind::Ended {
+                    cause: Some(Cause::Close { code }),
+                    why: "closed with 1010 Mandatory Extension: a retry does not fix a missing \
+                          required extension"
                         .to_string(),
-                ),
-                timeline: VecDeque::from([record]),
-                ..base
-            };
-            (view, CounterValues::default())
+                },
+            );
+            CounterValues::default()
         }
-    }
+    };
+    s.events.retain(|e| e.ts <= now);
+    (s.events, counters)
 }
 
-/// The storm series: two minutes with a retry herd every few seconds against the overload
-/// target (in step, so the lockstep index is high) and a few 1006 drops.
-fn storm(now: DateTime<Utc>, sessions: usize) -> StormView {
-    let overload = (sessions * 3).div_ceil(10) as u64;
-    let mut seconds = VecDeque::new();
-    let end = now.timestamp();
-    for k in 0..120i64 {
-        let second = end - 120 + k;
-        let herd = k % 8 == 0 || k % 8 == 1;
-        let attempts = if herd {
-            overload / 2 + 3
-        } else {
-            1 + (k as u64 % 3)
-        };
-        let mut closes = BTreeMap::new();
-        closes.insert(1013, if herd { overload / 2 } else { k as u64 % 2 });
-        if k % 15 == 7 {
-            closes.insert(1006, 2);
-        }
-        if k == 3 {
-            closes.insert(1010, (sessions / 10) as u64);
-        }
-        closes.retain(|_, v| *v > 0);
-        let open = (sessions / 2) as u64 + (k as u64 % 5);
-        seconds.push_back(SecondSample {
-            second,
-            attempts,
-            closes,
-            open,
-            waiting: overload,
-            connecting: if herd { overload / 2 } else { 1 },
-            lockstep: herd.then_some(0.86),
-        });
-    }
-    let attempts_per_sec = seconds.back().map_or(0.0, |s| s.attempts as f64);
-    let verdict = crate::state::storm::verdict(seconds.iter().rev().take(10).map(|s| {
-        let share = s.lockstep.unwrap_or(1.0 / s.attempts.max(1) as f64);
-        (s.attempts, (share * s.attempts as f64).round() as u64)
-    }));
-    StormView {
-        seconds,
-        attempts_per_sec,
-        lockstep: Some(0.82),
-        forecast: [overload / 6, overload / 2, overload],
-        verdict,
-        jitter: Some(crate::engine::events::Jitter::Full),
-    }
-}
-
-/// A snapshot of `n` sessions over the four fixture targets, at [`now`].
+/// A snapshot of `n` sessions over the four fixture targets at [`now`], built by the real
+/// store from the events the sessions' tasks would have sent, with the store ticked once a
+/// second as its task does (so the storm seconds are the store's own).
 pub fn snapshot(n: usize) -> Snapshot {
     let now = now();
-    let mut sessions = Vec::with_capacity(n);
-    let mut counters = Vec::with_capacity(n);
-    let mut totals = Totals::default();
-    let mut targets: Vec<TargetView> = TARGETS
-        .iter()
-        .map(|u| TargetView {
-            url: (*u).to_string(),
-            sessions: 0,
-        })
-        .collect();
+    let hs = Handshakes {
+        deflate: Arc::new(handshake_101(true)),
+        strict: Arc::new(handshake_strict()),
+        rejected: Arc::new(handshake_503()),
+    };
+    let exported = Arc::new(AtomicU64::new(1234));
+    let mut store = Store::new(Some("/tmp/wsmon-demo.jsonl".to_string()), exported);
+    let mut events = Vec::new();
     for i in 0..n {
-        let (view, c) = session(i, now);
-        totals.by_state[view.state.index()] += 1;
-        totals.attempts += u64::from(view.attempt);
-        for r in &view.timeline {
-            match r.outcome {
-                Some(Outcome::Closed { code }) => {
-                    *totals.closes_by_code.entry(code).or_default() += 1;
-                    *totals.statuses.entry(101).or_default() += 1;
-                }
-                Some(Outcome::Opened) => *totals.statuses.entry(101).or_default() += 1,
-                Some(Outcome::Status { status }) => {
-                    *totals.statuses.entry(status).or_default() += 1;
-                }
-                Some(Outcome::Error { kind }) => *totals.errors.entry(kind).or_default() += 1,
-                None => {}
-            }
-        }
-        if let Some(h) = &view.last_handshake {
-            let key = h
-                .accepted
-                .iter()
-                .map(crate::tui::ui::format::extension)
-                .collect::<Vec<_>>()
-                .join(", ");
-            *totals.negotiated.entry(key).or_default() += 1;
-        }
-        totals.max_backoff_attempt = totals.max_backoff_attempt.max(
-            view.timeline
-                .back()
-                .map_or(0, |r| r.attempt.saturating_sub(1)),
-        );
-        if let Some(t) = targets.get_mut(view.target) {
-            t.sessions += 1;
-        }
-        sessions.push(Arc::new(view));
-        counters.push(c);
+        let (evs, c) = session(i, now, &hs);
+        store.register(i as SessionId + 1, counters(c));
+        events.extend(evs);
     }
-    let events = Arc::new(events(&sessions));
-    Snapshot {
-        now,
-        generation: 42,
-        targets,
-        sessions,
-        counters,
-        totals,
-        storm: storm(now, n),
-        export_path: Some("/tmp/wsmon-demo.jsonl".to_string()),
-        exported_events: 1234,
-        events,
-    }
-}
-
-/// The event log of the fixture sessions, from their timelines: attempts, their outcomes and
-/// the backoffs scheduled, newest last.
-fn events(sessions: &[Arc<SessionView>]) -> VecDeque<LogEntry> {
-    let mut out: Vec<LogEntry> = Vec::new();
-    for s in sessions {
-        let entry =
-            |ts: DateTime<Utc>, event: &'static str, what: String, detail: String| LogEntry {
-                ts,
-                session: s.id,
-                target: s.target,
-                event,
-                what,
-                detail,
-                code: None,
-            };
-        for r in &s.timeline {
-            if let (Some(at), Some(delay)) = (r.scheduled_at, r.delay_ms) {
-                out.push(entry(
-                    at,
-                    "backoff",
-                    format!("wait {}", crate::tui::ui::format::duration_ms(delay)),
-                    format!(
-                        "window {}",
-                        crate::tui::ui::format::duration_ms(r.window_ms.unwrap_or(0))
-                    ),
-                ));
-            }
-            let Some(start) = r.started_at else { continue };
-            out.push(entry(
-                start,
-                "connecting",
-                format!("attempt {}", r.attempt),
-                String::new(),
-            ));
-            let end = r
-                .ended_at
-                .unwrap_or(start + ms(r.uptime_ms.unwrap_or(0) as i64));
-            match r.outcome {
-                Some(Outcome::Opened) => {
-                    out.push(entry(
-                        start + ms(2),
-                        "open",
-                        format!("attempt {}", r.attempt),
-                        String::new(),
-                    ));
-                }
-                Some(Outcome::Closed { code }) => {
-                    let reason = s
-                        .last_close
-                        .as_ref()
-                        .map_or(String::new(), |c| c.reason.clone());
-                    let mut e = entry(end, "closed", code.to_string(), reason);
-                    e.code = Some(code);
-                    out.push(e);
-                }
-                Some(Outcome::Status { status }) => {
-                    out.push(entry(
-                        end,
-                        "handshake",
-                        format!("HTTP {status}"),
-                        "Service Unavailable".into(),
-                    ));
-                }
-                Some(Outcome::Error { kind }) => {
-                    out.push(entry(
-                        end,
-                        "error",
-                        kind.as_str().to_string(),
-                        String::new(),
-                    ));
-                }
-                None => {}
-            }
+    // One stream in time order; a session's own events keep their order (stable sort).
+    events.sort_by_key(|e| e.ts);
+    // Seconds older than the storm window leave no trace: no need to tick through them.
+    let mut second = events
+        .first()
+        .map_or(now.timestamp(), |e| e.ts.timestamp())
+        .max(now.timestamp() - STORM_SECONDS as i64 - 1);
+    let at = |sec: i64| Utc.timestamp_opt(sec, 0).single().unwrap_or(now);
+    for ev in &events {
+        while ev.ts.timestamp() > second {
+            second += 1;
+            store.tick(at(second));
         }
+        store.apply(ev);
     }
-    // An attempt's end comes before the backoff decided at the same instant.
-    out.sort_by_key(|e| (e.ts, e.session, e.event == "backoff"));
-    let skip = out
-        .len()
-        .saturating_sub(crate::state::snapshot::EVENT_LOG_LEN);
-    out.into_iter().skip(skip).collect()
+    while second < now.timestamp() {
+        second += 1;
+        store.tick(at(second));
+    }
+    store.snapshot(now)
 }
 
 /// A view state for tests: built-in registry, English, no color, title "demo", default keys.
@@ -660,7 +553,7 @@ pub fn view_state() -> crate::tui::view::ViewState {
         crate::codes::Lang::En,
         false,
         "demo".to_string(),
-        crate::codes::Registry::builtin(),
+        crate::tui::builtin_registry(),
     )
 }
 
@@ -688,4 +581,31 @@ pub fn render(
     app.prepare(snap, ratatui::layout::Rect::new(0, 0, width, height));
     let Ok(_) = terminal.draw(|f| crate::tui::ui::draw(f, snap, &app.view));
     buffer_lines(terminal.backend().buffer())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::events::SessionState;
+
+    #[test]
+    fn fifty_sessions_cover_every_state_and_the_storm_has_a_herd() {
+        let snap = snapshot(50);
+        for state in SessionState::ALL {
+            assert!(
+                snap.totals.by_state[state.index()] > 0,
+                "no session is {}",
+                state.as_str()
+            );
+        }
+        assert!(snap.sessions.iter().any(|s| s.paused));
+        assert_eq!(snap.now, now());
+        assert!(snap.storm.lockstep.is_some_and(|l| l > 0.9));
+        assert!(
+            snap.storm
+                .seconds
+                .iter()
+                .any(|s| s.closes.contains_key(&1013))
+        );
+    }
 }

@@ -706,7 +706,7 @@ pub struct Selection {
 }
 
 /// The command an action sends right away, if it sends one. `Add` and `Close` first ask for
-/// input (see [`parse_add`] and [`parse_close`]); navigation and view actions send nothing.
+/// input (see [`super::prompt`]); navigation and view actions send nothing.
 pub fn command_for(action: Action, sel: &Selection) -> Option<Command> {
     match action {
         Action::Quit => Some(Command::Shutdown),
@@ -729,77 +729,6 @@ pub fn command_for(action: Action, sel: &Selection) -> Option<Command> {
             .map(|target| Command::Shrink { target, count: 1 }),
         _ => None,
     }
-}
-
-/// Largest number of sessions one `a` may add.
-pub const MAX_ADD: usize = 10_000;
-
-/// Parse the `a` prompt: `URL [COUNT]` (count defaults to 1).
-pub fn parse_add(input: &str) -> Result<Command, String> {
-    let mut parts = input.split_whitespace();
-    let url = parts
-        .next()
-        .ok_or_else(|| "give a ws:// or wss:// URL, then a count".to_string())?;
-    let parsed = url::Url::parse(url).map_err(|e| format!("invalid URL '{url}': {e}"))?;
-    if !matches!(parsed.scheme(), "ws" | "wss") {
-        return Err(format!(
-            "invalid URL '{url}': the scheme must be ws:// or wss://"
-        ));
-    }
-    if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(format!("invalid URL '{url}': no host"));
-    }
-    let count = match parts.next() {
-        None => 1,
-        Some(n) => match n.parse::<usize>() {
-            Ok(n @ 1..=MAX_ADD) => n,
-            _ => return Err(format!("invalid count '{n}' (1..={MAX_ADD})")),
-        },
-    };
-    if let Some(extra) = parts.next() {
-        return Err(format!("unexpected '{extra}' after the count"));
-    }
-    Ok(Command::AddSessions {
-        url: url.to_string(),
-        count,
-    })
-}
-
-/// Largest close reason, in bytes (RFC 6455 section 5.5: control frame payload <= 125).
-pub use crate::protocol::MAX_CLOSE_REASON as MAX_REASON;
-
-/// Parse the `c` prompt: `[CODE] [REASON...]`; empty means 1000. Codes that must not be sent
-/// (1004-1006, 1015, 0-999, 1016-2999, above 4999) are refused.
-pub fn parse_close(input: &str, session: SessionId) -> Result<Command, String> {
-    let input = input.trim();
-    let (code_str, reason) = match input.split_once(char::is_whitespace) {
-        Some((c, r)) => (c, r.trim()),
-        None => (input, ""),
-    };
-    let code = if code_str.is_empty() {
-        1000
-    } else {
-        code_str
-            .parse::<u16>()
-            .map_err(|_| format!("invalid close code '{code_str}' (a number, e.g. 1000)"))?
-    };
-    let sendable = matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999);
-    if !sendable {
-        return Err(format!(
-            "close code {code} cannot be sent: use 1000-1003, 1007-1014 or 3000-4999"
-        ));
-    }
-    if reason.len() > MAX_REASON {
-        return Err(format!(
-            "close reason is {} bytes; at most {MAX_REASON} are allowed",
-            reason.len()
-        ));
-    }
-    Ok(Command::Close {
-        session,
-        code,
-        reason: reason.to_string(),
-    })
 }
 
 #[cfg(test)]

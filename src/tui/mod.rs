@@ -6,16 +6,17 @@
 //! `TestBackend` with scripted events.
 
 pub mod app;
-#[doc(hidden)]
+#[cfg(any(test, feature = "test-support"))]
 pub mod fixtures;
 pub mod keys;
+pub mod prompt;
 pub mod ui;
 pub mod view;
 
 use std::collections::BTreeMap;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Once};
+use std::sync::{Arc, Once, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -50,8 +51,9 @@ pub struct TuiOptions {
     pub color: bool,
     /// Shown in the title bar ("demo", a config file name ...).
     pub title: String,
-    /// The close-code registry (with the config's application codes); `None` = the built-in one.
-    pub registry: Option<&'static Registry>,
+    /// The close-code registry (with the config's application codes); the built-in one by
+    /// default.
+    pub registry: Arc<Registry>,
     /// Start with wall-clock times in local time rather than UTC (`z` switches; `WSMON_TIME=local`).
     pub local_time: bool,
 }
@@ -64,10 +66,18 @@ impl Default for TuiOptions {
             keys: BTreeMap::new(),
             color: color_from_env(),
             title: String::new(),
-            registry: None,
+            registry: builtin_registry(),
             local_time: local_time_from_env(),
         }
     }
+}
+
+/// The built-in close-code registry, shared: every call returns the same `Arc`.
+pub fn builtin_registry() -> Arc<Registry> {
+    static BUILTIN: OnceLock<Arc<Registry>> = OnceLock::new();
+    BUILTIN
+        .get_or_init(|| Arc::new(Registry::builtin().clone()))
+        .clone()
 }
 
 /// Colors unless `NO_COLOR` is set to a non-empty value (<https://no-color.org>).
@@ -119,7 +129,7 @@ pub fn view_state(opts: &TuiOptions) -> anyhow::Result<ViewState> {
         opts.lang,
         opts.color,
         opts.title.clone(),
-        opts.registry.unwrap_or_else(|| Registry::builtin()),
+        opts.registry.clone(),
     );
     // Read once here: rendering never asks the system for the time or the zone.
     view.local_offset = *chrono::Local::now().offset();

@@ -282,7 +282,8 @@ pub struct ViewState {
     pub lang: Lang,
     pub color: bool,
     pub title: String,
-    pub registry: &'static Registry,
+    /// Shared with the rest of the process (the config's application codes included).
+    pub registry: Arc<Registry>,
     /// Indices into the shown snapshot's `sessions`, filtered and sorted.
     order: Vec<usize>,
     order_key: Option<OrderKey>,
@@ -294,7 +295,7 @@ impl ViewState {
         lang: Lang,
         color: bool,
         title: String,
-        registry: &'static Registry,
+        registry: Arc<Registry>,
     ) -> ViewState {
         ViewState {
             tab: Tab::Sessions,
@@ -383,7 +384,7 @@ impl ViewState {
         if self.order_key.as_ref() == Some(&key) {
             return;
         }
-        self.order = compute_order(snap, &key, self.registry);
+        self.order = compute_order(snap, &key, &self.registry);
         self.order_key = Some(key);
         self.reselect(snap);
     }

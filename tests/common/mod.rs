@@ -8,19 +8,13 @@ use std::time::Duration;
 
 use serde_json::Value;
 use wsmon::codes::Registry;
-use wsmon::config::{self, Config, Target};
+use wsmon::config::Config;
+use wsmon::engine::TargetSpec;
+use wsmon::protocol::url::parse_ws_url;
 use wsmon::state::snapshot::Snapshot;
 
-pub fn target(url: &str, sessions: usize) -> Target {
-    Target {
-        url: config::parse_url(url).expect("test URL is valid"),
-        sessions,
-        headers: Vec::new(),
-        subprotocols: Vec::new(),
-        offers: wsmon::protocol::extensions::parse_header(config::DEFAULT_OFFER)
-            .expect("default offer parses"),
-        require: Vec::new(),
-    }
+pub fn target(url: &str, sessions: usize) -> TargetSpec {
+    TargetSpec::new(parse_ws_url(url).expect("test URL is valid"), sessions)
 }
 
 pub fn temp_export(dir: &tempfile::TempDir) -> PathBuf {
@@ -63,7 +57,8 @@ pub async fn run_until(mut cfg: Config, limit: Duration, done: impl Fn(&Snapshot
     cfg.headless = true;
     let expected = cfg.total_sessions();
     let registry = Arc::new(Registry::builtin().clone());
-    let engine = wsmon::engine::start(cfg, registry).expect("engine starts");
+    let engine = wsmon::runtime::live(cfg.engine(), registry, cfg.export.as_deref())
+        .expect("runtime starts");
     let mut rx = engine.snapshots.clone();
     let reached = tokio::time::timeout(limit, async {
         loop {
@@ -95,7 +90,7 @@ pub async fn run_until(mut cfg: Config, limit: Duration, done: impl Fn(&Snapshot
 }
 
 /// A config with quiet defaults for tests: no pings, short close timeout.
-pub fn config(targets: Vec<Target>) -> Config {
+pub fn config(targets: Vec<TargetSpec>) -> Config {
     let mut cfg = Config {
         targets,
         ..Config::default()

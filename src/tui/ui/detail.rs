@@ -465,7 +465,7 @@ fn traffic_lines(
 
 /// The full explanation of the last close code, at the end of the detail.
 fn explanation_lines(out: &mut Vec<Line<'static>>, code: u16, view: &ViewState, t: Theme) {
-    let text = explain::render_one(view.registry, code, view.lang, false);
+    let text = explain::render_one(&view.registry, code, view.lang, false);
     let name = view.registry.name_in(code, view.lang);
     out.push(heading(format!("About {code} {name}"), t));
     let code = code.to_string();

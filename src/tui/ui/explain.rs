@@ -17,9 +17,9 @@ pub const PANE_WIDTH: u16 = 80;
 /// The text shown for a target.
 pub fn text(view: &ViewState, target: ExplainTarget) -> String {
     match target {
-        ExplainTarget::One(code) => explain::render_one(view.registry, code, view.lang, false),
+        ExplainTarget::One(code) => explain::render_one(&view.registry, code, view.lang, false),
         ExplainTarget::Compare(a, b) => {
-            explain::render_compare(view.registry, a, b, view.lang, false)
+            explain::render_compare(&view.registry, a, b, view.lang, false)
         }
     }
 }

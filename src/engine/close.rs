@@ -1,0 +1,495 @@
+//! How a connection ended, decided in one place: a pure state machine.
+//!
+//! The session feeds the [`CloseTracker`] what happened on the connection ([`Input`]): a close
+//! frame from the peer (its raw code, as the frame layer saw it), a close frame we send
+//! ([`OurClose`]), the frame layer failing the connection, a broken connection, the end of the
+//! stream, the close timeout, a TLS failure. Each input gives a [`Step`]: the close frame the
+//! session must send, the `closing` event to emit, and whether to stop reading.
+//! [`CloseTracker::finish`] gives the one [`CloseInfo`] of the connection, plus what went on
+//! the wire both ways ([`Outcome`]).
+//!
+//! Rules (RFC 6455 sections 5.5.1, 7.1.5, 7.1.7 and 7.4):
+//! - The first close frame on the wire decides the code and the initiator.
+//! - A close frame without a code is recorded as 1005 (`local`); a connection that ends
+//!   without any close frame as 1006 (`local`); a failed TLS handshake as 1015 (`local`).
+//!   These three are never on the wire.
+//! - A peer close frame whose code may not be on the wire, or whose payload is one byte, is a
+//!   protocol error: the client fails the connection with 1002 (`client`, not clean), and the
+//!   raw code is kept as `peer_code`.
+//! - Clean means both close frames were exchanged and the stream ended after that.
+
+use std::time::Duration;
+
+use tokio_tungstenite::tungstenite::Error as WsError;
+use tokio_tungstenite::tungstenite::error::ProtocolError;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+use crate::engine::events::{CloseInfo, Initiator};
+use crate::protocol::close_reason;
+use crate::redact;
+
+/// The reason tungstenite puts in its own answer to a close code it does not allow.
+pub const STACK_PROTOCOL_REASON: &str = "Protocol violation";
+
+/// Whether `code` may appear in a close frame (RFC 6455 section 7.4, IANA registry): 1000-1003,
+/// 1007-1014, 3000-4999. 1004 is reserved; 1005, 1006 and 1015 are local only; 0-999 and
+/// 1016-2999 are not in use; codes end at 4999.
+pub fn valid_on_wire(code: u16) -> bool {
+    matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
+}
+
+/// A close frame as the peer sent it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeerFrame {
+    /// An empty payload: no status code (recorded as 1005).
+    NoCode,
+    /// A status code, raw as it was on the wire, and the reason.
+    Code { code: u16, reason: String },
+    /// A payload of one byte: neither empty nor a code (RFC 6455 section 5.5.1).
+    OneByte,
+}
+
+/// Why wsmon sends a close frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseWhy {
+    /// The operator's `c`: close with the operator's code; not retried.
+    Operator,
+    /// The operator's `r` on an open connection (1000).
+    Reconnect,
+    /// wsmon is stopping (1001).
+    Shutdown,
+    /// The session is being removed (1000).
+    Removal,
+    /// A required extension was not negotiated (1010).
+    MissingExtension,
+    /// The server's extension answer broke RFC 6455 section 9.1 or RFC 7692 (1002).
+    BadExtensions,
+    /// A message over the size limit (1009).
+    TooBig,
+    /// Text that is not UTF-8 (1007).
+    BadUtf8,
+    /// Another protocol violation by the peer (1002).
+    ProtocolError,
+}
+
+impl CloseWhy {
+    /// Whether this close fails the connection (send the close frame and drop the connection,
+    /// RFC 6455 section 7.1.7) instead of starting the closing handshake.
+    pub fn fails(self) -> bool {
+        matches!(
+            self,
+            CloseWhy::BadExtensions
+                | CloseWhy::TooBig
+                | CloseWhy::BadUtf8
+                | CloseWhy::ProtocolError
+        )
+    }
+}
+
+/// A close frame wsmon sends, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OurClose {
+    pub why: CloseWhy,
+    pub code: u16,
+    /// At most 123 bytes.
+    pub reason: String,
+}
+
+impl OurClose {
+    /// `reason` is cut to 123 bytes.
+    pub fn new(why: CloseWhy, code: u16, reason: &str) -> Self {
+        OurClose {
+            why,
+            code,
+            reason: close_reason(reason).to_string(),
+        }
+    }
+    pub fn operator(code: u16, reason: &str) -> Self {
+        Self::new(CloseWhy::Operator, code, reason)
+    }
+    pub fn reconnect() -> Self {
+        Self::new(
+            CloseWhy::Reconnect,
+            1000,
+            "reconnect requested by the operator",
+        )
+    }
+    pub fn shutdown() -> Self {
+        Self::new(CloseWhy::Shutdown, 1001, "wsmon is shutting down")
+    }
+    pub fn removal() -> Self {
+        Self::new(CloseWhy::Removal, 1000, "session removed by the operator")
+    }
+    pub fn missing_extension(reason: &str) -> Self {
+        Self::new(CloseWhy::MissingExtension, 1010, reason)
+    }
+    pub fn bad_extensions(reason: &str) -> Self {
+        Self::new(CloseWhy::BadExtensions, 1002, reason)
+    }
+}
+
+/// Who put a close frame of ours on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SentBy {
+    /// The session, as told by a [`Step`].
+    Session,
+    /// tungstenite's automatic answer to the peer's close frame.
+    Stack,
+    /// The frame layer, when it failed the connection.
+    Layer,
+}
+
+/// A close frame that went from us to the peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentClose {
+    /// `None` for an empty close frame (the answer to one without a code).
+    pub code: Option<u16>,
+    pub reason: String,
+    pub by: SentBy,
+}
+
+/// What happened on the connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// A close frame arrived from the peer.
+    Peer(PeerFrame),
+    /// We close (the session sends the frame the step names).
+    Ours(OurClose),
+    /// The frame layer failed the connection and sent this close frame itself.
+    LayerFailed { code: u16, reason: String },
+    /// The connection broke (I/O error, reset without a closing handshake); says how.
+    Lost(String),
+    /// The stream ended.
+    Eof,
+    /// The closing handshake did not finish within the close timeout.
+    Timeout,
+    /// The TLS handshake failed (before any WebSocket connection existed).
+    TlsFailed(String),
+}
+
+/// What the session does after an input.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Step {
+    /// Send this close frame now: (code, reason).
+    pub send: Option<(u16, String)>,
+    /// Emit a `closing` event: the first close frame of the connection.
+    pub closing: Option<(u16, Initiator)>,
+    /// Stop reading and drop the connection (after flushing what is queued).
+    pub stop: bool,
+}
+
+/// The first close of the connection: it decides the record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct First {
+    code: u16,
+    reason: String,
+    initiator: Initiator,
+    peer_code: Option<u16>,
+}
+
+/// How the connection ended, in full.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// The record (the `closed` event).
+    pub info: CloseInfo,
+    /// The first close frame we sent (or our stack or frame layer sent for us).
+    pub sent: Option<SentClose>,
+    /// The first close frame the peer sent.
+    pub received: Option<PeerFrame>,
+    /// Our own close, when we closed first (it tells the session what to do next).
+    pub ours: Option<OurClose>,
+}
+
+/// The close state of one connection; see the module docs.
+#[derive(Debug, Clone, Default)]
+pub struct CloseTracker {
+    first: Option<First>,
+    sent: Option<SentClose>,
+    received: Option<PeerFrame>,
+    ours: Option<OurClose>,
+    /// Failed, broken or timed out: never clean.
+    failed: bool,
+    /// How the connection ended when there was no close frame (the 1006 reason).
+    lost: Option<String>,
+    /// The stream ended normally.
+    eof: bool,
+}
+
+impl CloseTracker {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A close frame was sent or received: no more data, pings or commands.
+    pub fn is_closing(&self) -> bool {
+        self.first.is_some()
+    }
+
+    /// Account for one thing that happened; returns what the session must do.
+    pub fn on(&mut self, input: Input) -> Step {
+        match input {
+            Input::Peer(frame) => self.on_peer(frame),
+            Input::Ours(close) => self.on_ours(close),
+            Input::LayerFailed { code, reason } => {
+                self.failed = true;
+                if self.first.is_some() {
+                    return stop();
+                }
+                self.sent = Some(SentClose {
+                    code: Some(code),
+                    reason: reason.clone(),
+                    by: SentBy::Layer,
+                });
+                self.set_first(code, reason, Initiator::Client, None);
+                Step {
+                    closing: Some((code, Initiator::Client)),
+                    ..stop()
+                }
+            }
+            Input::Lost(why) => {
+                // After both close frames, the connection may as well end this way.
+                if self.handshake_done() {
+                    self.eof = true;
+                } else {
+                    self.failed = true;
+                }
+                self.lost.get_or_insert(why);
+                stop()
+            }
+            Input::Eof => {
+                self.eof = true;
+                stop()
+            }
+            Input::Timeout => {
+                self.failed = true;
+                self.lost.get_or_insert_with(|| {
+                    "the peer did not finish the closing handshake in time".into()
+                });
+                stop()
+            }
+            Input::TlsFailed(message) => {
+                self.failed = true;
+                if self.first.is_none() {
+                    self.set_first(1015, message, Initiator::Local, None);
+                }
+                stop()
+            }
+        }
+    }
+
+    fn on_peer(&mut self, frame: PeerFrame) -> Step {
+        if self.received.is_some() {
+            return Step::default();
+        }
+        self.received = Some(frame.clone());
+        if self.first.is_some() {
+            // The answer to our close (or a frame after the one that decided the record).
+            return match frame {
+                PeerFrame::OneByte => {
+                    self.failed = true;
+                    stop()
+                }
+                PeerFrame::Code { code, .. } if !valid_on_wire(code) => {
+                    if let Some(f) = &mut self.first {
+                        f.peer_code = Some(code);
+                    }
+                    Step::default()
+                }
+                _ => Step::default(),
+            };
+        }
+        match frame {
+            PeerFrame::NoCode => {
+                self.sent = Some(SentClose {
+                    code: None,
+                    reason: String::new(),
+                    by: SentBy::Stack,
+                });
+                self.set_first(1005, String::new(), Initiator::Local, None);
+                Step {
+                    closing: Some((1005, Initiator::Local)),
+                    ..Step::default()
+                }
+            }
+            PeerFrame::Code { code, reason } if valid_on_wire(code) => {
+                self.sent = Some(stack_answer(code, &reason));
+                self.set_first(code, reason, Initiator::Server, None);
+                Step {
+                    closing: Some((code, Initiator::Server)),
+                    ..Step::default()
+                }
+            }
+            PeerFrame::Code { code, reason } => {
+                // tungstenite answers it with 1002 by itself; the session only flushes.
+                self.failed = true;
+                self.sent = Some(stack_answer(code, &reason));
+                let mut why = format!("peer sent invalid close code {code}");
+                if !reason.is_empty() {
+                    why = format!("{why}: {reason}");
+                }
+                self.set_first(1002, why, Initiator::Client, Some(code));
+                Step {
+                    closing: Some((1002, Initiator::Client)),
+                    ..stop()
+                }
+            }
+            PeerFrame::OneByte => {
+                // tungstenite reports an error and answers nothing: the session sends 1002.
+                let reason = "peer sent a close frame with a 1-byte payload".to_string();
+                self.failed = true;
+                self.sent = Some(SentClose {
+                    code: Some(1002),
+                    reason: reason.clone(),
+                    by: SentBy::Session,
+                });
+                self.set_first(1002, reason.clone(), Initiator::Client, None);
+                Step {
+                    send: Some((1002, reason)),
+                    closing: Some((1002, Initiator::Client)),
+                    stop: true,
+                }
+            }
+        }
+    }
+
+    fn on_ours(&mut self, close: OurClose) -> Step {
+        let fails = close.why.fails();
+        if self.first.is_some() {
+            // A close frame is already on the wire: nothing more may be sent.
+            if fails {
+                self.failed = true;
+                return stop();
+            }
+            return Step::default();
+        }
+        self.failed |= fails;
+        self.sent = Some(SentClose {
+            code: Some(close.code),
+            reason: close.reason.clone(),
+            by: SentBy::Session,
+        });
+        self.set_first(close.code, close.reason.clone(), Initiator::Client, None);
+        let step = Step {
+            send: Some((close.code, close.reason.clone())),
+            closing: Some((close.code, Initiator::Client)),
+            stop: fails,
+        };
+        self.ours = Some(close);
+        step
+    }
+
+    fn set_first(
+        &mut self,
+        code: u16,
+        reason: String,
+        initiator: Initiator,
+        peer_code: Option<u16>,
+    ) {
+        self.first = Some(First {
+            code,
+            reason,
+            initiator,
+            peer_code,
+        });
+    }
+
+    /// Both close frames were exchanged.
+    fn handshake_done(&self) -> bool {
+        self.sent.is_some() && self.received.is_some()
+    }
+
+    /// The record of the connection. `uptime`: how long it was open (`None` if it never was).
+    pub fn finish(self, uptime: Option<Duration>) -> Outcome {
+        let clean = !self.failed && self.eof && self.handshake_done();
+        let first = self.first.unwrap_or_else(|| First {
+            code: 1006,
+            reason: self
+                .lost
+                .unwrap_or_else(|| "connection dropped without a close frame".into()),
+            initiator: Initiator::Local,
+            peer_code: None,
+        });
+        let info = CloseInfo {
+            code: first.code,
+            reason: redact::escape_control(close_reason(&first.reason)),
+            initiator: first.initiator,
+            clean: clean && first.code != 1006,
+            uptime_ms: uptime.map(|u| u64::try_from(u.as_millis()).unwrap_or(u64::MAX)),
+            peer_code: first.peer_code,
+        };
+        Outcome {
+            info,
+            sent: self.sent,
+            received: self.received,
+            ours: self.ours,
+        }
+    }
+}
+
+fn stop() -> Step {
+    Step {
+        stop: true,
+        ..Step::default()
+    }
+}
+
+/// tungstenite's answer to a peer close frame with `code`: the same frame when it allows the
+/// code, else 1002 "Protocol violation". It does not allow 1014 either, although 1014 is valid.
+fn stack_answer(code: u16, reason: &str) -> SentClose {
+    if CloseCode::from(code).is_allowed() {
+        SentClose {
+            code: Some(code),
+            reason: reason.to_string(),
+            by: SentBy::Stack,
+        }
+    } else {
+        SentClose {
+            code: Some(1002),
+            reason: STACK_PROTOCOL_REASON.into(),
+            by: SentBy::Stack,
+        }
+    }
+}
+
+/// The peer's close frame from what the frame layer saw (`raw`: the code, `None` for an empty
+/// payload, and the reason) or, failing that, what tungstenite reported (it rewrites codes it
+/// does not allow, so `raw` wins).
+pub fn peer_frame(raw: Option<(Option<u16>, String)>, seen: Option<(u16, String)>) -> PeerFrame {
+    match (raw, seen) {
+        (Some((Some(code), reason)), _) | (None, Some((code, reason))) => {
+            PeerFrame::Code { code, reason }
+        }
+        (Some((None, _)), _) | (None, None) => PeerFrame::NoCode,
+    }
+}
+
+/// What a read error from tungstenite means (when the frame layer did not fail the connection
+/// itself: check that first).
+pub fn from_ws_error(e: &WsError) -> Input {
+    match e {
+        WsError::Capacity(c) => Input::Ours(OurClose::new(
+            CloseWhy::TooBig,
+            1009,
+            &format!("message too big: {c}"),
+        )),
+        WsError::Utf8(_) => Input::Ours(OurClose::new(
+            CloseWhy::BadUtf8,
+            1007,
+            "text message is not valid UTF-8",
+        )),
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
+            Input::Lost("connection reset without a close frame".into())
+        }
+        WsError::Protocol(ProtocolError::InvalidCloseSequence) => Input::Peer(PeerFrame::OneByte),
+        WsError::Protocol(p) => Input::Ours(OurClose::new(
+            CloseWhy::ProtocolError,
+            1002,
+            &format!("protocol error: {p}"),
+        )),
+        WsError::Io(io) => Input::Lost(format!("connection lost: {io}")),
+        other => Input::Lost(format!("connection ended: {other}")),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,270 @@
+//! The supervisor: starts the sessions of every target, carries out the operator's commands,
+//! and on `Shutdown` closes every session with 1001 and waits for the close handshakes.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::SeedableRng;
+use tokio::sync::mpsc;
+use tokio::task::{JoinHandle, JoinSet};
+
+use crate::codes::Registry;
+use crate::engine::counters::SessionCounters;
+use crate::engine::events::{Command, Notice, SessionId, SessionMsg};
+use crate::engine::session::{Session, SessionCmd, SessionSpec, Shared};
+use crate::engine::settings::{EngineSettings, TargetSpec};
+use crate::protocol::handshake::{RequestSpec, tls_connector};
+use crate::protocol::url::parse_ws_url;
+
+/// Why the engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The TLS client could not be built.
+    #[error("{0}")]
+    Tls(String),
+}
+
+/// Start the supervisor and every configured session. Events go out on `events` (bounded: a
+/// slow consumer slows the sessions down); commands come in on `commands`; answers to commands
+/// go out on `notices`. The task ends after a `Command::Shutdown` (or when `commands` closes)
+/// once every session has closed.
+pub fn start(
+    settings: EngineSettings,
+    registry: Arc<Registry>,
+    events: mpsc::Sender<SessionMsg>,
+    commands: mpsc::Receiver<Command>,
+    notices: mpsc::Sender<Notice>,
+) -> Result<JoinHandle<()>, StartError> {
+    let tls = tls_connector(settings.session.insecure).map_err(StartError::Tls)?;
+    let shared = Arc::new(Shared {
+        settings: settings.session,
+        backoff: settings.backoff,
+        tls: Some(tls),
+        registry,
+        events,
+    });
+    let seed = settings
+        .seed
+        .unwrap_or_else(|| rand::Rng::random(&mut rand::rngs::SmallRng::from_os_rng()));
+    let mut sup = Supervisor {
+        shared,
+        targets: Vec::new(),
+        sessions: BTreeMap::new(),
+        tasks: JoinSet::new(),
+        next_id: 1,
+        seed,
+        notices,
+    };
+    let initial = settings.targets;
+    Ok(tokio::spawn(async move {
+        for t in initial {
+            let n = t.sessions;
+            sup.add_target(t, n).await;
+        }
+        sup.run(commands).await
+    }))
+}
+
+struct TargetEntry {
+    target: TargetSpec,
+    request: Arc<RequestSpec>,
+    url_shown: String,
+    /// Live sessions of this target, oldest first.
+    sessions: Vec<SessionId>,
+}
+
+struct Supervisor {
+    shared: Arc<Shared>,
+    targets: Vec<TargetEntry>,
+    sessions: BTreeMap<SessionId, mpsc::Sender<SessionCmd>>,
+    tasks: JoinSet<SessionId>,
+    next_id: SessionId,
+    seed: u64,
+    notices: mpsc::Sender<Notice>,
+}
+
+impl Supervisor {
+    async fn add_target(&mut self, target: TargetSpec, count: usize) -> usize {
+        let request = Arc::new(RequestSpec {
+            headers: target.headers.clone(),
+            subprotocols: target.subprotocols.clone(),
+            offers: target.offers.clone(),
+            required: target.require.clone(),
+        });
+        let url_shown = crate::redact::url(target.url.as_str());
+        self.targets.push(TargetEntry {
+            target,
+            request,
+            url_shown,
+            sessions: Vec::new(),
+        });
+        let idx = self.targets.len() - 1;
+        self.grow(idx, count).await;
+        idx
+    }
+
+    async fn grow(&mut self, target: usize, count: usize) {
+        if target >= self.targets.len() {
+            return;
+        }
+        for _ in 0..count {
+            let id = self.next_id;
+            self.next_id += 1;
+            let counters = Arc::new(SessionCounters::default());
+            // Registration goes on the same channel as the events, before the session starts,
+            // so it arrives first.
+            let _ = self
+                .shared
+                .events
+                .send(SessionMsg::Register {
+                    id,
+                    counters: counters.clone(),
+                })
+                .await;
+            let entry = &mut self.targets[target];
+            let (tx, rx) = mpsc::channel(16);
+            let spec = SessionSpec {
+                id,
+                target,
+                url: entry.target.url.clone(),
+                url_shown: entry.url_shown.clone(),
+                request: entry.request.clone(),
+                seed: self
+                    .seed
+                    .wrapping_add(id.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+            };
+            let session = Session::new(spec, self.shared.clone(), counters, rx);
+            self.tasks.spawn(async move {
+                session.run().await;
+                id
+            });
+            self.sessions.insert(id, tx);
+            entry.sessions.push(id);
+        }
+    }
+
+    async fn send(&self, id: SessionId, cmd: SessionCmd) {
+        if let Some(tx) = self.sessions.get(&id) {
+            let _ = tx.send(cmd).await;
+        }
+    }
+
+    fn notice(&self, msg: Notice) {
+        let _ = self.notices.try_send(msg);
+    }
+
+    async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+        loop {
+            tokio::select! {
+                cmd = commands.recv() => match cmd {
+                    None | Some(Command::Shutdown) => break,
+                    Some(cmd) => self.handle(cmd).await,
+                },
+                Some(done) = self.tasks.join_next() => {
+                    if let Ok(id) = done {
+                        self.forget(id);
+                    }
+                }
+            }
+        }
+        // Graceful shutdown: every session closes with 1001 and we wait for the close handshakes.
+        for tx in self.sessions.values() {
+            let _ = tx.send(SessionCmd::Shutdown).await;
+        }
+        let grace = self.shared.settings.close_timeout + Duration::from_secs(1);
+        let all = async { while self.tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(grace, all).await.is_err() {
+            self.tasks.abort_all();
+            while self.tasks.join_next().await.is_some() {}
+        }
+    }
+
+    fn forget(&mut self, id: SessionId) {
+        self.sessions.remove(&id);
+        for t in &mut self.targets {
+            t.sessions.retain(|s| *s != id);
+        }
+    }
+
+    async fn handle(&mut self, cmd: Command) {
+        match cmd {
+            Command::AddSessions { url, count } => match parse_ws_url(&url) {
+                Ok(u) => {
+                    let count = count.clamp(1, 100_000);
+                    if let Some(i) = self.targets.iter().position(|t| t.target.url == u) {
+                        self.grow(i, count).await;
+                        self.notice(Notice::SessionsAdded {
+                            url: crate::redact::url(u.as_str()),
+                            count,
+                        });
+                    } else {
+                        let template = self.targets.first().map(|t| t.target.clone());
+                        let target = match template {
+                            Some(t) => TargetSpec {
+                                url: u,
+                                sessions: count,
+                                ..t
+                            },
+                            None => TargetSpec::new(u, count),
+                        };
+                        let shown = crate::redact::url(target.url.as_str());
+                        self.add_target(target, count).await;
+                        self.notice(Notice::TargetAdded { url: shown, count });
+                    }
+                }
+                Err(e) => self.notice(Notice::AddFailed {
+                    error: e.to_string(),
+                }),
+            },
+            Command::Grow { target, count } => self.grow(target, count.clamp(1, 100_000)).await,
+            Command::Shrink { target, count } => {
+                let ids: Vec<SessionId> = match self.targets.get_mut(target) {
+                    Some(t) => {
+                        let keep = t.sessions.len().saturating_sub(count);
+                        t.sessions.split_off(keep)
+                    }
+                    None => Vec::new(),
+                };
+                for id in ids {
+                    self.send(id, SessionCmd::Remove).await;
+                }
+            }
+            Command::Close {
+                session,
+                code,
+                reason,
+            } => self.send(session, SessionCmd::Close { code, reason }).await,
+            Command::ReconnectNow { session: Some(id) } => {
+                self.send(id, SessionCmd::ReconnectNow).await
+            }
+            Command::ReconnectNow { session: None } => {
+                for tx in self.sessions.values() {
+                    let _ = tx.send(SessionCmd::ReconnectNow).await;
+                }
+            }
+            Command::SetPaused {
+                session: Some(id),
+                paused,
+            } => self.send(id, SessionCmd::SetPaused(paused)).await,
+            Command::SetPaused {
+                session: None,
+                paused,
+            } => {
+                for tx in self.sessions.values() {
+                    let _ = tx.send(SessionCmd::SetPaused(paused)).await;
+                }
+            }
+            // The runtime answers FlushExport (the engine has no export); Shutdown ends `run`.
+            Command::FlushExport | Command::Shutdown => {}
+            Command::Many(cmds) => {
+                for cmd in cmds {
+                    // One level deep: the TUI never nests them.
+                    if !matches!(cmd, Command::Many(_) | Command::Shutdown) {
+                        Box::pin(self.handle(cmd)).await;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! How an attempt failed when there was no close code to report.
+
+use serde::{Deserialize, Serialize};
+
+/// What went wrong when there was no close code to report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The URL could not be used (bad scheme, no host ...).
+    Url,
+    /// Name resolution failed.
+    Dns,
+    /// TCP connect failed (refused, unreachable).
+    Connect,
+    /// `--connect-timeout` passed before the upgrade answered.
+    Timeout,
+    /// TLS handshake or certificate failure.
+    Tls,
+    /// The upgrade answer was not a valid WebSocket upgrade (bad Sec-WebSocket-Accept,
+    /// malformed HTTP, a non-101 answer is *not* this: it is a handshake with a status).
+    Handshake,
+    /// The server's extension answer broke RFC 6455 section 9.1 or RFC 7692.
+    Extension,
+    /// A framing or protocol violation after the upgrade.
+    Protocol,
+    /// Any other I/O error.
+    Io,
+}
+
+impl ErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Url => "url",
+            ErrorKind::Dns => "dns",
+            ErrorKind::Connect => "connect",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Tls => "tls",
+            ErrorKind::Handshake => "handshake",
+            ErrorKind::Extension => "extension",
+            ErrorKind::Protocol => "protocol",
+            ErrorKind::Io => "io",
+        }
+    }
+}

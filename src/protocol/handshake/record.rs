@@ -1,0 +1,41 @@
+//! What one upgrade attempt looked like: phase timings and the captured HTTP exchange.
+
+use serde::{Deserialize, Serialize};
+
+use crate::protocol::extensions::Extension;
+
+/// Durations of the phases of one attempt, in milliseconds. `None` for a phase that did not
+/// happen (no TLS on ws://, no DNS for an IP literal) or did not finish.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    pub dns: Option<f64>,
+    pub connect: Option<f64>,
+    pub tls: Option<f64>,
+    pub upgrade: Option<f64>,
+}
+
+/// Everything captured about one upgrade attempt that got an HTTP answer.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct HandshakeInfo {
+    pub status: u16,
+    /// e.g. "HTTP/1.1 101 Switching Protocols".
+    pub status_line: String,
+    /// Headers in the order sent, secrets redacted.
+    pub request_headers: Vec<(String, String)>,
+    /// Headers in the order received, secrets redacted.
+    pub response_headers: Vec<(String, String)>,
+    /// First 4 KiB of a non-101 body, lossily decoded, control characters escaped.
+    pub body: Option<String>,
+    pub offered: Vec<Extension>,
+    pub accepted: Vec<Extension>,
+    pub required: Vec<Extension>,
+    /// Required extensions that the server did not accept (leads to a 1010 close).
+    pub missing: Vec<String>,
+    /// What the server answered that was not offered or not valid (leads to a 1002 failure).
+    pub unexpected: Vec<String>,
+    pub subprotocol: Option<String>,
+    pub retry_after_ms: Option<u64>,
+    /// The raw Retry-After value when it could not be parsed.
+    pub retry_after_invalid: Option<String>,
+    pub timings_ms: Timings,
+}

@@ -1,0 +1,434 @@
+//! The runtime: wires one source of events to the store and its sinks, and hands the front end
+//! what it needs (snapshots, a command sender, typed notices).
+//!
+//! ```text
+//! source (the live engine; later a recorded log) --SessionMsg (bounded)--> store task
+//! store task --SinkMsg (bounded, every event, in order)--> each sink (export writer thread, ...)
+//! store task --watch<Arc<Snapshot>> (<= 10/s)--> front end (TUI, headless)
+//! front end --Command (bounded)--> router --Command--> source    (FlushExport is answered here)
+//! ```
+//!
+//! A new source implements [`Source`]; a new sink is a [`Sink`] passed in [`Sinks::others`].
+//! Neither needs a change in the engine.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+
+use crate::codes::Registry;
+use crate::engine::events::{Command, Notice, SessionMsg};
+use crate::engine::{self, EngineSettings};
+use crate::export::{ExportError, ExportWriter};
+use crate::state::snapshot::Snapshot;
+use crate::state::store::{self, SinkMsg, Store};
+
+/// Capacity of the source -> store channel. Bounded: a slow store slows sessions down.
+const EVENT_QUEUE: usize = 16 * 1024;
+/// Capacity of the store -> sink channels.
+const SINK_QUEUE: usize = 16 * 1024;
+/// Capacity of the front end -> source command channels.
+const COMMAND_QUEUE: usize = 256;
+/// Capacity of the notice channel to the front end.
+const NOTICE_QUEUE: usize = 64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("cannot write export {path}: {source}")]
+    Export { path: String, source: ExportError },
+    #[error("cannot start the {name} thread: {source}")]
+    Thread {
+        name: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Engine(#[from] engine::StartError),
+}
+
+/// The ends a source is given: where its events go, where its commands come from, where its
+/// answers to commands go.
+pub struct SourceIo {
+    pub events: mpsc::Sender<SessionMsg>,
+    pub commands: mpsc::Receiver<Command>,
+    pub notices: mpsc::Sender<Notice>,
+}
+
+/// Something that feeds events to the store: the live engine, or (later) a recorded log.
+/// The returned task ends once the source has stopped and dropped its event sender.
+pub trait Source {
+    fn start(self, io: SourceIo) -> Result<JoinHandle<()>, RuntimeError>;
+}
+
+/// The live engine: a supervisor and one task per session.
+pub struct Live {
+    pub settings: EngineSettings,
+    pub registry: Arc<Registry>,
+}
+
+impl Source for Live {
+    fn start(self, io: SourceIo) -> Result<JoinHandle<()>, RuntimeError> {
+        Ok(engine::start(
+            self.settings,
+            self.registry,
+            io.events,
+            io.commands,
+            io.notices,
+        )?)
+    }
+}
+
+/// What a sink reports when it ends: events written, or the error that stopped it.
+pub type SinkResult = Result<u64, String>;
+
+/// A consumer of every event, fed by the store in order on its own bounded queue, running on
+/// its own thread (its I/O never blocks the async runtime).
+pub struct Sink {
+    tx: mpsc::Sender<SinkMsg>,
+    thread: std::thread::JoinHandle<SinkResult>,
+}
+
+impl Sink {
+    /// Run `consume` on a thread named `name`; it reads its queue until the store closes it.
+    pub fn spawn(
+        name: &str,
+        consume: impl FnOnce(mpsc::Receiver<SinkMsg>) -> SinkResult + Send + 'static,
+    ) -> Result<Sink, RuntimeError> {
+        let (tx, rx) = mpsc::channel(SINK_QUEUE);
+        let thread = std::thread::Builder::new()
+            .name(name.to_string())
+            .spawn(move || consume(rx))
+            .map_err(|source| RuntimeError::Thread {
+                name: name.to_string(),
+                source,
+            })?;
+        Ok(Sink { tx, thread })
+    }
+
+    async fn join(thread: std::thread::JoinHandle<SinkResult>) -> SinkResult {
+        tokio::task::spawn_blocking(move || {
+            thread
+                .join()
+                .unwrap_or_else(|_| Err("sink thread panicked".into()))
+        })
+        .await
+        .unwrap_or_else(|e| Err(format!("sink thread: {e}")))
+    }
+}
+
+/// The export writer as a sink: every event to `--export FILE`, a flush at least once a second.
+pub struct ExportSink {
+    sink: Sink,
+    path: PathBuf,
+    exported: Arc<AtomicU64>,
+}
+
+impl ExportSink {
+    /// Create (truncate) the file and start its writer thread.
+    pub fn create(path: &Path, registry: Arc<Registry>) -> Result<ExportSink, RuntimeError> {
+        let name = move |code: u16| registry.name(code);
+        let mut writer =
+            ExportWriter::create(path, Arc::new(name)).map_err(|source| RuntimeError::Export {
+                path: path.display().to_string(),
+                source,
+            })?;
+        let exported = Arc::new(AtomicU64::new(0));
+        let count = exported.clone();
+        let shown = path.display().to_string();
+        let sink = Sink::spawn("wsmon-export", move |mut rx| {
+            let mut error: Option<String> = None;
+            while let Some(msg) = rx.blocking_recv() {
+                match msg {
+                    SinkMsg::Event(ev) => {
+                        if error.is_none() {
+                            if let Err(e) = writer.write(&ev) {
+                                error = Some(format!("export {shown}: {e}"));
+                            }
+                            count.store(writer.count(), Ordering::Relaxed);
+                        }
+                    }
+                    SinkMsg::Flush(reply) => {
+                        let _ = reply.send(flushed(&mut writer, &error, &shown));
+                    }
+                }
+            }
+            flushed(&mut writer, &error, &shown)
+        })?;
+        Ok(ExportSink {
+            sink,
+            path: path.to_path_buf(),
+            exported,
+        })
+    }
+}
+
+/// Flush `writer` and say how many events it holds, or the first error it met.
+fn flushed(writer: &mut ExportWriter, error: &Option<String>, shown: &str) -> SinkResult {
+    match (error, writer.flush()) {
+        (Some(e), _) => Err(e.clone()),
+        (None, Err(e)) => Err(format!("export {shown}: {e}")),
+        (None, Ok(())) => Ok(writer.count()),
+    }
+}
+
+/// Where the store's events go.
+#[derive(Default)]
+pub struct Sinks {
+    /// `--export FILE`: its path and count show in snapshots, `FlushExport` flushes it, and its
+    /// result is what [`Runtime::wait`] reports.
+    pub export: Option<ExportSink>,
+    /// Any other consumer of every event.
+    pub others: Vec<Sink>,
+}
+
+/// A running source, store and sinks.
+pub struct Runtime {
+    /// Read-only snapshots, at most ~10 per second.
+    pub snapshots: watch::Receiver<Arc<Snapshot>>,
+    /// Commands (from the TUI, or `Shutdown` from headless mode).
+    pub commands: mpsc::Sender<Command>,
+    /// Answers to commands (e.g. "export flushed"); the front end takes it.
+    pub notices: Option<mpsc::Receiver<Notice>>,
+    source: JoinHandle<()>,
+    router: JoinHandle<()>,
+    store: JoinHandle<Arc<Snapshot>>,
+    export: Option<std::thread::JoinHandle<SinkResult>>,
+    others: Vec<std::thread::JoinHandle<SinkResult>>,
+}
+
+/// Start `source` feeding the store, and the store feeding `sinks`.
+pub fn start(source: impl Source, sinks: Sinks) -> Result<Runtime, RuntimeError> {
+    let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
+    let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
+    let (source_cmd_tx, source_cmd_rx) = mpsc::channel(COMMAND_QUEUE);
+    let (notice_tx, notice_rx) = mpsc::channel(NOTICE_QUEUE);
+    let source = source.start(SourceIo {
+        events: events_tx,
+        commands: source_cmd_rx,
+        notices: notice_tx.clone(),
+    })?;
+
+    let mut txs = Vec::new();
+    let (store, export_flush, export) = match sinks.export {
+        Some(e) => {
+            let weak = e.sink.tx.downgrade();
+            txs.push(e.sink.tx);
+            let store = Store::new(Some(e.path.display().to_string()), e.exported);
+            (store, Some(weak), Some(e.sink.thread))
+        }
+        None => (Store::new(None, Arc::new(AtomicU64::new(0))), None, None),
+    };
+    let mut others = Vec::new();
+    for s in sinks.others {
+        txs.push(s.tx);
+        others.push(s.thread);
+    }
+    let (snap_tx, snap_rx) = watch::channel(Arc::new(Snapshot::default()));
+    let store = tokio::spawn(store::run(store, events_rx, snap_tx, txs));
+    let router = tokio::spawn(route(cmd_rx, source_cmd_tx, export_flush, notice_tx));
+    Ok(Runtime {
+        snapshots: snap_rx,
+        commands: cmd_tx,
+        notices: Some(notice_rx),
+        source,
+        router,
+        store,
+        export,
+        others,
+    })
+}
+
+/// The live engine with an optional export file: what `watch` and `demo` run.
+pub fn live(
+    settings: EngineSettings,
+    registry: Arc<Registry>,
+    export: Option<&Path>,
+) -> Result<Runtime, RuntimeError> {
+    let export = export
+        .map(|p| ExportSink::create(p, registry.clone()))
+        .transpose()?;
+    start(
+        Live { settings, registry },
+        Sinks {
+            export,
+            others: Vec::new(),
+        },
+    )
+}
+
+/// Pass commands on to the source, answering `FlushExport` here. Ends after `Shutdown` (passed
+/// on) or when every command sender is gone; either way the source's command channel closes.
+async fn route(
+    mut from: mpsc::Receiver<Command>,
+    to: mpsc::Sender<Command>,
+    export: Option<mpsc::WeakSender<SinkMsg>>,
+    notices: mpsc::Sender<Notice>,
+) {
+    while let Some(cmd) = from.recv().await {
+        match cmd {
+            Command::FlushExport => flush_export(export.as_ref(), &notices).await,
+            Command::Shutdown => {
+                let _ = to.send(Command::Shutdown).await;
+                break;
+            }
+            cmd => {
+                if to.send(cmd).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Ask the export writer to flush; its answer becomes a notice without holding up commands.
+async fn flush_export(export: Option<&mpsc::WeakSender<SinkMsg>>, notices: &mpsc::Sender<Notice>) {
+    let Some(weak) = export else {
+        let _ = notices.send(Notice::NoExport).await;
+        return;
+    };
+    let (reply, answer) = oneshot::channel();
+    let sent = match weak.upgrade() {
+        Some(tx) => tx.send(SinkMsg::Flush(reply)).await.is_ok(),
+        None => false,
+    };
+    let notices = notices.clone();
+    tokio::spawn(async move {
+        let msg = match answer.await {
+            Ok(Ok(n)) if sent => Notice::ExportFlushed { events: n },
+            Ok(Err(error)) if sent => Notice::ExportFailed { error },
+            _ => Notice::ExportFailed {
+                error: "the export writer is gone".to_string(),
+            },
+        };
+        let _ = notices.send(msg).await;
+    });
+}
+
+impl Runtime {
+    /// Ask the source to stop (every session closes with 1001), wait for it, flush the sinks.
+    /// Returns the final snapshot and the export result (events written, or the error).
+    pub async fn shutdown(self) -> (Arc<Snapshot>, Option<SinkResult>) {
+        let _ = self.commands.send(Command::Shutdown).await;
+        self.wait().await
+    }
+
+    /// Wait for the runtime to stop (after a `Command::Shutdown`).
+    pub async fn wait(self) -> (Arc<Snapshot>, Option<SinkResult>) {
+        let Runtime {
+            snapshots,
+            commands,
+            source,
+            router,
+            store,
+            export,
+            others,
+            ..
+        } = self;
+        drop(commands);
+        let _ = source.await;
+        // The source is gone: commands still held by the front end have nowhere to go.
+        router.abort();
+        let last = match store.await {
+            Ok(s) => s,
+            Err(_) => snapshots.borrow().clone(),
+        };
+        for thread in others {
+            if let Err(e) = Sink::join(thread).await {
+                tracing::warn!("sink: {e}");
+            }
+        }
+        let export = match export {
+            Some(thread) => Some(Sink::join(thread).await),
+            None => None,
+        };
+        (last, export)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use chrono::Utc;
+
+    use super::*;
+    use crate::engine::counters::SessionCounters;
+    use crate::engine::events::{Event, EventKind};
+
+    /// A source that emits one session's spawn and pause, then waits for `Shutdown`.
+    struct Scripted;
+
+    impl Source for Scripted {
+        fn start(self, mut io: SourceIo) -> Result<JoinHandle<()>, RuntimeError> {
+            Ok(tokio::spawn(async move {
+                let ev = |kind| {
+                    SessionMsg::Event(Event {
+                        ts: Utc::now(),
+                        session: 1,
+                        kind,
+                    })
+                };
+                let counters = Arc::new(SessionCounters::default());
+                let _ = io
+                    .events
+                    .send(SessionMsg::Register { id: 1, counters })
+                    .await;
+                let spawned = EventKind::Spawned {
+                    target: 0,
+                    url: "ws://h/".into(),
+                };
+                let _ = io.events.send(ev(spawned)).await;
+                let _ = io.events.send(ev(EventKind::Paused { paused: true })).await;
+                while let Some(cmd) = io.commands.recv().await {
+                    if cmd == Command::Shutdown {
+                        break;
+                    }
+                }
+            }))
+        }
+    }
+
+    #[tokio::test]
+    async fn any_source_feeds_the_store_and_every_sink() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let sink = Sink::spawn("test-sink", move |mut rx| {
+            let mut n = 0;
+            while let Some(msg) = rx.blocking_recv() {
+                match msg {
+                    SinkMsg::Event(ev) => {
+                        n += 1;
+                        log.lock().expect("not poisoned").push(ev.kind);
+                    }
+                    SinkMsg::Flush(reply) => {
+                        let _ = reply.send(Ok(n));
+                    }
+                }
+            }
+            Ok(n)
+        })
+        .expect("thread starts");
+        let mut rt = start(
+            Scripted,
+            Sinks {
+                export: None,
+                others: vec![sink],
+            },
+        )
+        .expect("starts");
+        let mut notices = rt.notices.take().expect("notices");
+        rt.commands
+            .send(Command::FlushExport)
+            .await
+            .expect("router alive");
+        assert_eq!(notices.recv().await, Some(Notice::NoExport));
+        let (last, export) = rt.shutdown().await;
+        assert!(export.is_none());
+        assert_eq!(last.sessions.len(), 1);
+        assert!(last.sessions[0].paused);
+        let kinds = seen.lock().expect("not poisoned").clone();
+        assert_eq!(kinds.len(), 2, "{kinds:?}");
+        assert_eq!(kinds[1], EventKind::Paused { paused: true });
+    }
+}
