@@ -73,7 +73,7 @@ fn detail_view_handshake_and_extensions() {
     let mut app = app();
     app.view.detail = Some(10);
     // Scrolled down to the handshake.
-    app.view.detail_scroll = 27;
+    app.view.detail_scroll = 31;
     let screen = fixtures::render(&mut app, &snap, 100, 40);
     check("detail_handshake_100x40", &screen, DETAIL_HANDSHAKE_100X40);
 }
@@ -545,28 +545,28 @@ fn detail_lists_the_sessions_own_recent_events_with_times() {
 const MAIN_100X30: &str = r#"
 | wsmon [Sessions] Storm  Events   demo                                                    12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
-| closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1 |
-| attempts/s 3.0 (total 39)  lockstep 0.64 not in step  export /tmp/wsmon-demo.jsonl (1234 events)   |
+| closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
+| attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
 |ID▲ TARGET       STATE         UPTIME ATT  LAST CLOSE                          EXT     RTT     RATIO|
 |s1  /echo        open          1m00s  1    -                                   deflate 250us   2.81 |
 |s2  /echo        open          1m07s  1    -                                   deflate 263us   2.81 |
 |s3  /echo        open          1m15s  1    -                                   deflate 276us   2.81 |
 |s4  /echo        open          1m23s  1    -                                   deflate 289us   2.81 |
 |s5  /echo        connecting    -      1    -                                   -       -       -    |
-|s6  /overload    waiting 2s    -      3    1013 srv Try Again Later            deflate -       0.55 |
-|s7  /overload    waiting 4s    -      4    1013 srv Try Again Later            deflate -       0.55 |
-|s8  /overload    waiting 8s    -      5    1013 srv Try Again Later            deflate -       0.55 |
-|s9  /flaky       waiting 22s   -      1    HTTP 503                            -       -       -    |
+|s6  /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s7  /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s8  /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s9  /flaky       waiting 25s   -      2    HTTP 503                            -       -       -    |
 |s10 /strict      closed        -      1    1010 cli Mandatory Extension        -       -       -    |
 |s11 /echo        open          2m19s  1    -                                   deflate 380us   2.81 |
 |s12 /echo        open          2m27s  1    -                                   deflate 393us   2.81 |
 |s13 /echo        open          2m35s  1    -                                   deflate 406us   2.81 |
 |s14 /echo        open          2m42s  1    -                                   deflate 419us   2.81 |
 |s15 /echo        open          2m50s  1    -                                   deflate 432us   2.81 |
-|s16 /overload    waiting 3s    -      3    1013 srv Try Again Later            deflate -       0.55 |
-|s17 /overload    waiting 5s    -      4    1013 srv Try Again Later            deflate -       0.55 |
-|s18 /overload    waiting 9s    -      5    1013 srv Try Again Later            deflate -       0.55 |
-|s19 /flaky       open          44.5s  2    1006 loc Abnormal Closure           deflate 2.0ms   0.95 |
+|s16 /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s17 /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s18 /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s19 /flaky       open          23.9s  2    1006 loc Abnormal Closure           deflate 2.0ms   0.95 |
 |s20 /strict      closed        -      1    1010 cli Mandatory Extension        -       -       -    |
 |                                                                                                    |
 |                                                                                                    |
@@ -578,26 +578,26 @@ const MAIN_100X30: &str = r#"
 const MAIN_80X24: &str = r#"
 | wsmon [Sessions] Storm  Events   demo                                12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                |
-| closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | +2 more          |
-| attempts/s 3.0 (total 39)  lockstep 0.64 not in step  export 1234 events       |
+| closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | +2 more          |
+| attempts/s 1.0 (total 52)  lockstep - (few retries)  export 1234 events        |
 |ID▲ TARGET       STATE         UPTIME ATT  LAST CLOSE                    EXT    |
 |s1  /echo        open          1m00s  1    -                             deflate|
 |s2  /echo        open          1m07s  1    -                             deflate|
 |s3  /echo        open          1m15s  1    -                             deflate|
 |s4  /echo        open          1m23s  1    -                             deflate|
 |s5  /echo        connecting    -      1    -                             -      |
-|s6  /overload    waiting 2s    -      3    1013 srv Try Again Later      deflate|
-|s7  /overload    waiting 4s    -      4    1013 srv Try Again Later      deflate|
-|s8  /overload    waiting 8s    -      5    1013 srv Try Again Later      deflate|
-|s9  /flaky       waiting 22s   -      1    HTTP 503                      -      |
+|s6  /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
+|s7  /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
+|s8  /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
+|s9  /flaky       waiting 25s   -      2    HTTP 503                      -      |
 |s10 /strict      closed        -      1    1010 cli Mandatory Extension  -      |
 |s11 /echo        open          2m19s  1    -                             deflate|
 |s12 /echo        open          2m27s  1    -                             deflate|
 |s13 /echo        open          2m35s  1    -                             deflate|
 |s14 /echo        open          2m42s  1    -                             deflate|
 |s15 /echo        open          2m50s  1    -                             deflate|
-|s16 /overload    waiting 3s    -      3    1013 srv Try Again Later      deflate|
-|s17 /overload    waiting 5s    -      4    1013 srv Try Again Later      deflate|
+|s16 /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
+|s17 /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
 | row 1/20  sort ID asc  hidden RTT, RATIO, MSGS, BYTES (C: columns)             |
 | / filter  Tab tabs  Enter detail  ? help  q quit  Space mark  c close          |
 "#;
@@ -605,32 +605,32 @@ const MAIN_80X24: &str = r#"
 const DETAIL_TIMELINE_100X30: &str = r#"
 | wsmon [Sessions] Storm  Events   demo                                                    12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
-| closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1 |
-| attempts/s 3.0 (total 39)  lockstep 0.64 not in step  export /tmp/wsmon-demo.jsonl (1234 events)   |
-| Session s7 (Esc: back, j/k: scroll) ──────────────────────────────────────────── lines 1-23 of 100 |
+| closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
+| attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
+| Session s7 (Esc: back, j/k: scroll) ──────────────────────────────────────────── lines 1-23 of 104 |
 |  target      #1 ws://127.0.0.1:9001/overload                                                       |
-|  state       waiting for 422ms (since 11:59:59.578Z)  attempt 4  attempt 5 in 4.3s                 |
+|  state       waiting for 3.3s (since 11:59:56.665Z)  attempt 6  attempt 7 in 28.6s                 |
 |                                                                                                    |
-|Last close  1013 Try Again Later  by server at 11:59:59.578Z, clean, after 124ms open               |
+|Last close  1013 Try Again Later  by server at 11:59:56.665Z, clean, after 108ms open               |
 |  reason      "server overloaded, try later"                                                        |
 |                                                                                                    |
-|Backoff timeline (4 attempts, attempt 5 due; times UTC)                                             |
+|Backoff timeline (6 attempts, attempt 7 due; times UTC)                                             |
 |     #  cause       rule      window  delay  retry  outcome      uptime                             |
 |     1  -           -              -      -      -  close 1013    103ms                             |
-|        started 11:59:54.312Z  ended 11:59:54.418Z                                                  |
-|     2  close 1013  backoff     1.0s  900ms      -  close 1013    110ms  ███                        |
-|        decided 11:59:54.418Z  started 11:59:55.318Z  ended 11:59:55.431Z                           |
-|     3  close 1013  backoff     2.0s   1.9s      -  close 1013    117ms  ██████                     |
-|        decided 11:59:55.431Z  started 11:59:57.331Z  ended 11:59:57.451Z                           |
-|     4  close 1013  backoff     4.0s   2.0s      -  close 1013    124ms  ████████████               |
-|        decided 11:59:57.451Z  started 11:59:59.451Z  ended 11:59:59.578Z                           |
-|     5  close 1013  backoff     8.0s   4.7s      -  pending           -  ████████████████████████   |
-|        decided 11:59:59.578Z  due 12:00:04.364Z                                                    |
+|        started 11:59:25.018Z  ended 11:59:25.125Z                                                  |
+|     2  close 1013  backoff     1.0s   1.0s      -  close 1013    100ms  █                          |
+|        decided 11:59:25.125Z  started 11:59:26.125Z  ended 11:59:26.229Z                           |
+|     3  close 1013  backoff     2.0s   2.0s      -  close 1013    107ms  ██                         |
+|        decided 11:59:26.229Z  started 11:59:28.229Z  ended 11:59:28.340Z                           |
+|     4  close 1013  backoff     4.0s   4.0s      -  close 1013    104ms  ███                        |
+|        decided 11:59:28.340Z  started 11:59:32.340Z  ended 11:59:32.448Z                           |
+|     5  close 1013  backoff     8.0s   8.0s      -  close 1013    101ms  ██████                     |
+|        decided 11:59:32.448Z  started 11:59:40.448Z  ended 11:59:40.553Z                           |
+|     6  close 1013  backoff    16.0s  16.0s      -  close 1013    108ms  ████████████               |
+|        decided 11:59:40.553Z  started 11:59:56.553Z  ended 11:59:56.665Z                           |
+|     7  close 1013  backoff    32.0s  32.0s      -  pending           -  ████████████████████████   |
+|        decided 11:59:56.665Z  due 12:00:28.665Z                                                    |
 |                                                                                                    |
-|Attempts on a time axis (0 .. 10.0s)                                                                |
-|  1         2                  3                   4                                                |
-|  ●─────────●──────────────────●───────────────────●┄┄┄┄|┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄○  |
-|  0s                                            5.0s                                         10.0s  |
 | session detail; times in UTC (z: switch)                                                           |
 | Esc back  j scroll  x explain  c close  r reconnect  p pause  z UTC/local  f freeze  ? help        |
 "#;
@@ -638,9 +638,9 @@ const DETAIL_TIMELINE_100X30: &str = r#"
 const DETAIL_HANDSHAKE_100X40: &str = r#"
 | wsmon [Sessions] Storm  Events   demo                                                    12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
-| closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1 |
-| attempts/s 3.0 (total 39)  lockstep 0.64 not in step  export /tmp/wsmon-demo.jsonl (1234 events)   |
-| Session s10 (Esc: back, j/k: scroll) ─────────────────────────────────────────── lines 28-60 of 80 |
+| closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
+| attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
+| Session s10 (Esc: back, j/k: scroll) ─────────────────────────────────────────── lines 32-64 of 84 |
 |Handshake  HTTP/1.1 101 Switching Protocols                                                         |
 |  timings     dns -, connect 0.4ms, tls -, upgrade 1.8ms                                            |
 |  request headers                                                                                   |
@@ -681,41 +681,41 @@ const DETAIL_HANDSHAKE_100X40: &str = r#"
 const STORM_100X30: &str = r#"
 | wsmon  Sessions [Storm] Events   demo                                                    12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
-| closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1 |
-| attempts/s 3.0 (total 39)  lockstep 0.64 not in step  export /tmp/wsmon-demo.jsonl (1234 events)   |
-|┌ attempts/s now 3 peak 6 ─────────────────────────────┐┌ closes, HTTP answers, errors ────────────┐|
-|│ 6┤   ██      ██      ██      ██      ██      ██      ││1013 Try Again Later        24 ███████████│|
-|│  ┤   ██      ██      ██      ██      ██      ██      ││1010 Mandatory Extension     2 █          │|
-|│  ┤ ▂████ ▂█ ▂██▂█ ▂█ ██ ▂█ ▂████ ▂█ ▂██▂█ ▂█ ██ ▂█ ▂█││1006 Abnormal Closure        1 █          │|
-|│ 0┤▅█████▅██▅█████▅██▅██▅██▅█████▅██▅█████▅██▅██▅██▅██││HTTP 503                     1 █          │|
-|└   11:59:09 ──────────── UTC ──────────────── 11:59:59┘└──────────────────────────────────────────┘|
-|┌ closes/s 1013 Try Again Later now 1 peak 3 ──────────┐┌ lockstep (last 10 s) ────────────────────┐|
-|│ 3┤   ██      ██      ██      ██      ██      ██      ││0.64 not in step  chance 0.52, 28 attempts│|
-|│  ┤   ██      ██      ██      ██      ██      ██      ││Retries are no more bunched than          │|
-|│  ┤▂ ▂██ ▂ ▂ ▂██ ▂ ▂ ▂██ ▂ ▂ ▂██ ▂ ▂ ▂██ ▂ ▂ ▂██ ▂ ▂ ▂││independent ones would be.                │|
-|│ 0┤█ ███ █ █ ███ █ █ ███ █ █ ███ █ █ ███ █ █ ███ █ █ █││                                          │|
+| closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
+| attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
+|┌ attempts/s now 1 peak 10 ────────────────────────────┐┌ closes, HTTP answers, errors ────────────┐|
+|│10┤                █                                  ││1013 Try Again Later        36 ███████████│|
+|│  ┤                █▆ ▆   ▆       ▆               ▆   ││1010 Mandatory Extension     2 █          │|
+|│ 0┤                ██ █   █   ▂   █              ▂█  ▂││HTTP 503                     2 █          │|
+|└   11:59:09 ──────────── UTC ──────────────── 11:59:59┘│1006 Abnormal Closure        1 █          │|
+|┌ closes/s 1013 Try Again Later now 0 peak 6 ──────────┐└──────────────────────────────────────────┘|
+|│ 6┤                ██ █   █       █               █   │┌ lockstep (last 10 s) ────────────────────┐|
+|│  ┤                ██ █   █       █               █   ││too few recent attempts to judge (needs 20│|
+|│ 0┤                ██ █   █       █               █   ││in the last 10 s)                         │|
 |└   11:59:09 ──────────── UTC ──────────────── 11:59:59┘│                                          │|
-|┌ closes/s 1006 Abnormal Closure now 0 peak 2 ─────────┐│                                          │|
-|│ 2┤             █              █              █       ││                                          │|
-|│  ┤             █              █              █       ││                                          │|
-|│  ┤             █              █              █       ││                                          │|
-|│ 0┤             █              █              █       ││                                          │|
+|┌ closes/s 1010 Mandatory Extension now 0 peak 2 ──────┐│                                          │|
+|│ 2┤                █                                  ││                                          │|
+|│ 0┤                █                                  ││                                          │|
 |└   11:59:09 ──────────── UTC ──────────────── 11:59:59┘│                                          │|
-|┌ open sessions now 14 peak 14 ────────────────────────┐│                                          │|
-|│14┤█ ▁▃▅█ ▁▃▅█ ▁▃▅█ ▁▃▅█ ▁▃▅█ ▁▃▅█ ▁▃▅█ ▁▃▅█ ▁▃▅█ ▁▃▅█││                                          │|
-|│  ┤█▆████▆████▆████▆████▆████▆████▆████▆████▆████▆████│└──────────────────────────────────────────┘|
+|┌ closes/s other codes now 0 peak 1 ───────────────────┐│                                          │|
+|│ 1┤                          █                        ││                                          │|
+|│  ┤                          █                        ││                                          │|
+|│ 0┤                          █                        ││                                          │|
+|└   11:59:09 ──────────── UTC ──────────────── 11:59:59┘│                                          │|
+|┌ open sessions now 10 peak 10 ────────────────────────┐│                                          │|
+|│10┤▅▅▅▅▅▅▅▅▅▅▅▅▅▅▅▅▅██████████▅███████████████████████│└──────────────────────────────────────────┘|
 |│  ┤███████████████████████████████████████████████████│┌ retries due ─────────────────────────────┐|
-|│ 0┤███████████████████████████████████████████████████││next 1s 1  5s 3  30s 6                    │|
+|│ 0┤███████████████████████████████████████████████████││next 1s 0  5s 0  30s 7                    │|
 |└   11:59:09 ──────────── UTC ──────────────── 11:59:59┘└──────────────────────────────────────────┘|
-| storm: 120 s of history, 39 attempts so far                                                        |
+| storm: 171 s of history, 52 attempts so far                                                        |
 | Esc back  Tab sessions  P pause all  R reconnect waiting  f freeze  e export  ? help  q quit       |
 "#;
 
 const EXPLAIN_100X30: &str = r#"
 | wsmon [Sessions] Storm  Events   demo                                                    12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
-| closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1 |
-| attempts/s 3.0 (total 39)  lockstep 0.64 not in step  export /tmp/wsmon-demo.jsonl (1234 events)   |
+| closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
+| attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
 |ID▲ TARGET┌ 1013 Try Again Later (c: compare, Esc: back) ────────────────────────────────┐     RATIO|
 |s1  /echo │ 1013 Try Again Later                                                         │us   2.81 |
 |s2  /echo │ Category       Temporary condition                                           │us   2.81 |
@@ -747,8 +747,8 @@ const EXPLAIN_100X30: &str = r#"
 const COMPARE_100X30: &str = r#"
 | wsmon [Sessions] Storm  Events   demo                                                    12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
-| closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1 |
-| attempts/s 3.0 (total 39)  lockstep 0.64 not in step  export /tmp/wsmon-demo.jsonl (1234 events)   |
+| closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
+| attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
 |ID▲ TARGET┌ 1010 vs 1013 (Esc: back) ────────────────────────────────────────────────────┐     RATIO|
 |s1  /echo │ 1010 Mandatory Extension vs 1013 Try Again Later                             │us   2.81 |
 |s2  /echo │                                                                              │us   2.81 |
@@ -780,8 +780,8 @@ const COMPARE_100X30: &str = r#"
 const HELP_100X40: &str = r#"
 | wsmon [Sessions] Storm  Events   demo                                                    12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
-| closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1 |
-| attempts/s 3.0 (total 39)  lockstep 0.64 not in step  export /tmp/wsmon-demo.jsonl (1234 events)   |
+| closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
+| attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
 |ID▲ TAR┌ Help (Esc, q or ? closes) ─────────────────────────────────────────────────────────┐  RATIO|
 |s1  /ec│Keys (change them in the config file: [keys] name = "key")                          │  2.81 |
 |s2  /ec│  k/Up        move up / scroll up                                  up               │  2.81 |
@@ -823,16 +823,16 @@ const HELP_100X40: &str = r#"
 const PROMPT_FILTER_80X24: &str = r#"
 | wsmon [Sessions] Storm  Events   demo          FILTER state waiting  12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                |
-| closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | +2 more          |
-| attempts/s 3.0 (total 39)  lockstep 0.64 not in step  export 1234 events       |
+| closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | +2 more          |
+| attempts/s 1.0 (total 52)  lockstep - (few retries)  export 1234 events        |
 |ID▲ TARGET       STATE         UPTIME ATT  LAST CLOSE                    EXT    |
-|s6  /overload    waiting 2s    -      3    1013 srv Try Again Later      deflate|
-|s7  /overload    waiting 4s    -      4    1013 srv Try Again Later      deflate|
-|s8  /overload    waiting 8s    -      5    1013 srv Try Again Later      deflate|
-|s9  /flaky       waiting 22s   -      1    HTTP 503                      -      |
-|s16 /overload    waiting 3s    -      3    1013 srv Try Again Later      deflate|
-|s17 /overload    waiting 5s    -      4    1013 srv Try Again Later      deflate|
-|s18 /overload    waiting 9s    -      5    1013 srv Try Again Later      deflate|
+|s6  /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
+|s7  /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
+|s8  /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
+|s9  /flaky       waiting 25s   -      2    HTTP 503                      -      |
+|s16 /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
+|s17 /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
+|s18 /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
 |                                                                                |
 |                                                                                |
 |                                                                                |
@@ -850,13 +850,13 @@ const PROMPT_FILTER_80X24: &str = r#"
 const STORM_JITTER_NONE_100X30: &str = r#"
 | wsmon  Sessions [Storm] Events   demo                                                    12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
-| closes 1013 Try Again Later 1800 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | +1 more  |
+| closes 1013 Try Again Later 1800 | 1010 Mandatory Extension 2 | HTTP 503 2 | +1 more               |
 | attempts/s 100.0 (total 1800)  lockstep 1.00 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)   |
 |┌ attempts/s now 100 peak 100 ─────────────────────────┐┌ closes, HTTP answers, errors ────────────┐|
 |│100┤ █       █       █       █       █       █       █││1013 Try Again Later        1800 █████████│|
 |│   ┤ █       █       █       █       █       █       █││1010 Mandatory Extension       2 █        │|
-|│   ┤ █       █       █       █       █       █       █││1006 Abnormal Closure          1 █        │|
-|│ 40┤ █       █       █       █       █       █       █││HTTP 503                       1 █        │|
+|│   ┤ █       █       █       █       █       █       █││HTTP 503                       2 █        │|
+|│ 40┤ █       █       █       █       █       █       █││1006 Abnormal Closure          1 █        │|
 |│   ┤ █       █       █       █       █       █       █│└──────────────────────────────────────────┘|
 |│  0┤ █       █       █       █       █       █       █│┌ lockstep (last 10 s) ────────────────────┐|
 |└    11:59:10 ─────────── UTC ──────────────── 11:59:59┘│1.00 IN STEP  chance 0.17, 200 attempts   │|
@@ -883,13 +883,13 @@ const STORM_JITTER_NONE_100X30: &str = r#"
 const STORM_JITTER_FULL_100X30: &str = r#"
 | wsmon  Sessions [Storm] Events   demo                                                    12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
-| closes 1013 Try Again Later 3336 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | +1 more  |
+| closes 1013 Try Again Later 3336 | 1010 Mandatory Extension 2 | HTTP 503 2 | +1 more               |
 | attempts/s 33.0 (total 3336)  lockstep 0.24 not in step  export /tmp/wsmon-demo.jsonl (1234 events)|
 |┌ attempts/s now 33 peak 34 ───────────────────────────┐┌ closes, HTTP answers, errors ────────────┐|
 |│ 34┤           ▅▂    ▆ ▃    ▅ █   ▆█  ▆              ▆││1013 Try Again Later        3336 █████████│|
 |│   ┤ ▄█▃ ▃▄ ▁▄▄██▆   █▁█▇ ▃ █▁█   ██▃▄█▁▁▆ ▇▄ █▇  ▁▆██││1010 Mandatory Extension       2 █        │|
-|│   ┤▇███▅██▂███████▇▅████▄█████ █ ████████▅██▄██▇ ████││1006 Abnormal Closure          1 █        │|
-|│ 13┤███████████████████████████▆█▂███████████████▆████││HTTP 503                       1 █        │|
+|│   ┤▇███▅██▂███████▇▅████▄█████ █ ████████▅██▄██▇ ████││HTTP 503                       2 █        │|
+|│ 13┤███████████████████████████▆█▂███████████████▆████││1006 Abnormal Closure          1 █        │|
 |│   ┤██████████████████████████████████████████████████│└──────────────────────────────────────────┘|
 |│  0┤██████████████████████████████████████████████████│┌ lockstep (last 10 s) ────────────────────┐|
 |└    11:59:10 ─────────── UTC ──────────────── 11:59:59┘│0.24 not in step  chance 0.24, 254        │|
@@ -916,42 +916,42 @@ const STORM_JITTER_FULL_100X30: &str = r#"
 const MARKS_CONFIRM_80X24: &str = r#"
 | wsmon [Sessions] Storm  Events   demo                      4 MARKED  12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                |
-| closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | +2 more          |
-| attempts/s 3.0 (total 39)  lockstep 0.64 not in step  export 1234 events       |
+| closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | +2 more          |
+| attempts/s 1.0 (total 52)  lockstep - (few retries)  export 1234 events        |
 |ID▲  TARGET       STATE         UPTIME ATT  LAST CLOSE                   EXT    |
 | s1  /echo        open          1m00s  1    -                            deflate|
 | s2  /echo        open          1m07s  1    -                            deflate|
 | s3  /echo        open          1m15s  1    -                            deflate|
 | s4  /echo        open          1m23s  1    -                            deflate|
 | s5  /echo        connecting    -      1    -                            -      |
-|*s6  /overload    waiting 2s    -      3    1013 srv Try Again Later     deflate|
-|*s7  /overload    waiting 4s    -      4    1013 srv Try Again Later     deflate|
-|*s8  /overload    waiting 8s    -      5    1013 srv Try Again Later     deflate|
-| s9  /flaky       waiting 22s   -      1    HTTP 503                     -      |
+|*s6  /overload    waiting 28s   -      6    1013 srv Try Again Later     deflate|
+|*s7  /overload    waiting 28s   -      6    1013 srv Try Again Later     deflate|
+|*s8  /overload    waiting 28s   -      6    1013 srv Try Again Later     deflate|
+| s9  /flaky       waiting 25s   -      2    HTTP 503                     -      |
 | s10 /strict      closed        -      1    1010 cli Mandatory Extension -      |
 | s11 /echo        open          2m19s  1    -                            deflate|
 | s12 /echo        open          2m27s  1    -                            deflate|
 | s13 /echo        open          2m35s  1    -                            deflate|
 | s14 /echo        open          2m42s  1    -                            deflate|
 | s15 /echo        open          2m50s  1    -                            deflate|
-|*s16 /overload    waiting 3s    -      3    1013 srv Try Again Later     deflate|
-| s17 /overload    waiting 5s    -      4    1013 srv Try Again Later     deflate|
-| reconnect now 4 marked sessions now? y yes  n no                               |
+|*s16 /overload    waiting 28s   -      6    1013 srv Try Again Later     deflate|
+| s17 /overload    waiting 28s   -      6    1013 srv Try Again Later     deflate|
+| reconnect 4 marked sessions now? y yes  n no                                   |
 | y yes, send it  n no                                                           |
 "#;
 
 const FILTERS_HEADER_100X30: &str = r#"
 | wsmon [Sessions] Storm  Events        FILTER text "overload", state waiting, close 1013  12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
-| closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1 |
-| attempts/s 3.0 (total 39)  lockstep 0.64 not in step  export /tmp/wsmon-demo.jsonl (1234 events)   |
+| closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
+| attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
 |ID▲ TARGET       STATE         UPTIME ATT  LAST CLOSE                          EXT     RTT     RATIO|
-|s6  /overload    waiting 2s    -      3    1013 srv Try Again Later            deflate -       0.55 |
-|s7  /overload    waiting 4s    -      4    1013 srv Try Again Later            deflate -       0.55 |
-|s8  /overload    waiting 8s    -      5    1013 srv Try Again Later            deflate -       0.55 |
-|s16 /overload    waiting 3s    -      3    1013 srv Try Again Later            deflate -       0.55 |
-|s17 /overload    waiting 5s    -      4    1013 srv Try Again Later            deflate -       0.55 |
-|s18 /overload    waiting 9s    -      5    1013 srv Try Again Later            deflate -       0.55 |
+|s6  /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s7  /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s8  /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s16 /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s17 /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s18 /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
 |                                                                                                    |
 |                                                                                                    |
 |                                                                                                    |
@@ -976,65 +976,65 @@ const FILTERS_HEADER_100X30: &str = r#"
 const EVENTS_100X30: &str = r#"
 | wsmon  Sessions  Storm [Events]  demo                                                    12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
-| closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1 |
-| attempts/s 3.0 (total 39)  lockstep 0.64 not in step  export /tmp/wsmon-demo.jsonl (1234 events)   |
-| Events (104 kept; newest last) ────────────────────────────────────────────── following the newest |
+| closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
+| attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
+| Events (241 kept; newest last) ────────────────────────────────────────────── following the newest |
 |  TIME (UTC)    SESS   TARGET         EVENT       CODE       REASON / DETAIL                        |
-|▶ 11:59:57.451Z s7     /overload      backoff     wait 2.0s  window 4.0s                            |
-|  11:59:57.584Z s6     /overload      connecting  attempt 2                                         |
-|  11:59:57.696Z s6     /overload      closed      1013       server overloaded, try later           |
-|  11:59:57.696Z s6     /overload      backoff     wait 1.8s  window 2.0s                            |
-|  11:59:59.066Z s18    /overload      connecting  attempt 5                                         |
-|  11:59:59.111Z s17    /overload      connecting  attempt 4                                         |
-|  11:59:59.116Z s16    /overload      connecting  attempt 3                                         |
-|  11:59:59.171Z s18    /overload      closed      1013       server overloaded, try later           |
-|  11:59:59.171Z s18    /overload      backoff     wait 10.2s window 16.0s                           |
-|  11:59:59.208Z s17    /overload      closed      1013       server overloaded, try later           |
-|  11:59:59.208Z s17    /overload      backoff     wait 6.0s  window 8.0s                            |
-|  11:59:59.245Z s16    /overload      closed      1013       server overloaded, try later           |
-|  11:59:59.245Z s16    /overload      backoff     wait 3.9s  window 4.0s                            |
-|  11:59:59.446Z s8     /overload      connecting  attempt 5                                         |
-|▶ 11:59:59.451Z s7     /overload      connecting  attempt 4                                         |
-|  11:59:59.496Z s6     /overload      connecting  attempt 3                                         |
-|  11:59:59.541Z s8     /overload      closed      1013       server overloaded, try later           |
-|  11:59:59.541Z s8     /overload      backoff     wait 8.9s  window 16.0s                           |
-|▶ 11:59:59.578Z s7     /overload      closed      1013       server overloaded, try later           |
-|▶ 11:59:59.578Z s7     /overload      backoff     wait 4.7s  window 8.0s                            |
-|  11:59:59.615Z s6     /overload      closed      1013       server overloaded, try later           |
-|  11:59:59.615Z s6     /overload      backoff     wait 2.6s  window 4.0s                            |
-| events: 104 shown of 104 kept; times in UTC                                                        |
+|▶ 11:59:56.557Z s7     /overload      open        attempt 6                                         |
+|  11:59:56.559Z s6     /overload      open        attempt 6                                         |
+|  11:59:56.652Z s8     /overload      closing     1013       close frame by server                  |
+|  11:59:56.652Z s17    /overload      closing     1013       close frame by server                  |
+|  11:59:56.653Z s8     /overload      closed      1013       server overloaded, try later (by ser…  |
+|  11:59:56.653Z s8     /overload      backoff     wait 32.0s backoff after 1013, window 32.0s       |
+|  11:59:56.653Z s16    /overload      closing     1013       close frame by server                  |
+|  11:59:56.653Z s17    /overload      closed      1013       server overloaded, try later (by ser…  |
+|  11:59:56.653Z s17    /overload      backoff     wait 32.0s backoff after 1013, window 32.0s       |
+|  11:59:56.654Z s16    /overload      closed      1013       server overloaded, try later (by ser…  |
+|  11:59:56.654Z s16    /overload      backoff     wait 32.0s backoff after 1013, window 32.0s       |
+|  11:59:56.661Z s18    /overload      closing     1013       close frame by server                  |
+|  11:59:56.662Z s18    /overload      closed      1013       server overloaded, try later (by ser…  |
+|  11:59:56.662Z s18    /overload      backoff     wait 32.0s backoff after 1013, window 32.0s       |
+|▶ 11:59:56.664Z s7     /overload      closing     1013       close frame by server                  |
+|  11:59:56.665Z s6     /overload      closing     1013       close frame by server                  |
+|▶ 11:59:56.665Z s7     /overload      closed      1013       server overloaded, try later (by ser…  |
+|▶ 11:59:56.665Z s7     /overload      backoff     wait 32.0s backoff after 1013, window 32.0s       |
+|  11:59:56.666Z s6     /overload      closed      1013       server overloaded, try later (by ser…  |
+|  11:59:56.666Z s6     /overload      backoff     wait 32.0s backoff after 1013, window 32.0s       |
+|  11:59:59.600Z s5     /echo          spawned                ws://127.0.0.1:9001/echo               |
+|  11:59:59.600Z s5     /echo          connecting  attempt 1                                         |
+| events: 241 shown of 241 kept; times in UTC                                                        |
 | / filter  Tab tabs  Esc back  ? help  q quit  k scroll  End newest  t state  o outcome             |
 "#;
 
 const DETAIL_EVENTS_100X30: &str = r#"
 | wsmon [Sessions] Storm  Events   demo                                                    12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
-| closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1 |
-| attempts/s 3.0 (total 39)  lockstep 0.64 not in step  export /tmp/wsmon-demo.jsonl (1234 events)   |
-| Session s7 (Esc: back, j/k: scroll) ─────────────────────────────────────────── lines 25-47 of 100 |
+| closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
+| attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
+| Session s7 (Esc: back, j/k: scroll) ─────────────────────────────────────────── lines 25-47 of 104 |
+|  1 2  3     4           5                       6                                                  |
+|  ●─●──●─────●───────────●───────────────────────●┄┄┄┄|┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄○  |
+|  0s                                            31.8s                                        1m03s  |
+|  ● attempt   | now   ○ next attempt                                                                |
 |                                                                                                    |
 |Recent events (UTC, newest last)                                                                    |
-|  11:59:54.312Z s7     /overload      connecting  attempt 1                                         |
-|  11:59:54.418Z s7     /overload      closed      1013       server overloaded, try later           |
-|  11:59:54.418Z s7     /overload      backoff     wait 900ms window 1.0s                            |
-|  11:59:55.318Z s7     /overload      connecting  attempt 2                                         |
-|  11:59:55.431Z s7     /overload      closed      1013       server overloaded, try later           |
-|  11:59:55.431Z s7     /overload      backoff     wait 1.9s  window 2.0s                            |
-|  11:59:57.331Z s7     /overload      connecting  attempt 3                                         |
-|  11:59:57.451Z s7     /overload      closed      1013       server overloaded, try later           |
-|  11:59:57.451Z s7     /overload      backoff     wait 2.0s  window 4.0s                            |
-|  11:59:59.451Z s7     /overload      connecting  attempt 4                                         |
-|  11:59:59.578Z s7     /overload      closed      1013       server overloaded, try later           |
-|  11:59:59.578Z s7     /overload      backoff     wait 4.7s  window 8.0s                            |
+|  11:59:32.448Z s7     /overload      closed      1013       server overloaded, try later (by ser…  |
+|  11:59:32.448Z s7     /overload      backoff     wait 8.0s  backoff after 1013, window 8.0s        |
+|  11:59:40.448Z s7     /overload      connecting  attempt 5                                         |
+|  11:59:40.452Z s7     /overload      open        attempt 5                                         |
+|  11:59:40.552Z s7     /overload      closing     1013       close frame by server                  |
+|  11:59:40.553Z s7     /overload      closed      1013       server overloaded, try later (by ser…  |
+|  11:59:40.553Z s7     /overload      backoff     wait 16.0s backoff after 1013, window 16.0s       |
+|  11:59:56.553Z s7     /overload      connecting  attempt 6                                         |
+|  11:59:56.557Z s7     /overload      open        attempt 6                                         |
+|  11:59:56.664Z s7     /overload      closing     1013       close frame by server                  |
+|  11:59:56.665Z s7     /overload      closed      1013       server overloaded, try later (by ser…  |
+|  11:59:56.665Z s7     /overload      backoff     wait 32.0s backoff after 1013, window 32.0s       |
 |                                                                                                    |
 |Traffic (this session, all connections)                                                             |
 |  received    0 msgs, 4B on the wire, 0B payload                                                    |
 |  sent        1 msg, 18B on the wire, 12B payload                                                   |
 |              0.55 payload bytes per wire byte (frame headers count; above 1: compression saves)    |
-|                                                                                                    |
-|Handshake  HTTP/1.1 101 Switching Protocols                                                         |
-|  timings     dns -, connect 0.4ms, tls -, upgrade 1.8ms                                            |
-|  request headers                                                                                   |
 | session detail; times in UTC (z: switch)                                                           |
 | Esc back  j scroll  x explain  c close  r reconnect  p pause  z UTC/local  f freeze  ? help        |
 "#;

@@ -448,7 +448,7 @@ impl App {
         };
         let (verb, commands): (&str, Vec<Command>) = match action {
             Action::Reconnect => (
-                "reconnect now",
+                "reconnect",
                 ids.iter()
                     .map(|&id| Command::ReconnectNow { session: Some(id) })
                     .collect(),
