@@ -238,9 +238,10 @@ impl Supervisor {
             Command::ReconnectNow { session: Some(id) } => {
                 self.send(id, SessionCmd::ReconnectNow).await
             }
+            // Only sessions waiting for a retry: an open session is never closed by `R`.
             Command::ReconnectNow { session: None } => {
                 for tx in self.sessions.values() {
-                    let _ = tx.send(SessionCmd::ReconnectNow).await;
+                    let _ = tx.send(SessionCmd::ReconnectIfWaiting).await;
                 }
             }
             Command::SetPaused {

@@ -203,6 +203,17 @@ impl Store {
                 s.next_attempt_at = Some(b.next_attempt_at);
                 totals.max_backoff_attempt = totals.max_backoff_attempt.max(b.attempt);
                 let next = s.attempt.saturating_add(1);
+                let manual = b.cause == crate::engine::events::Cause::Manual;
+                // The operator's `r` while a retry was pending: that attempt runs now. One row
+                // per attempt: the pending row is marked manual instead of a second row.
+                if manual
+                    && let Some(r) = s.timeline.back_mut()
+                    && r.attempt == next
+                    && r.started_at.is_none()
+                {
+                    r.manual = true;
+                    return;
+                }
                 push_record(
                     s,
                     AttemptRecord {
@@ -217,7 +228,7 @@ impl Store {
                         outcome: None,
                         uptime_ms: None,
                         ended_at: None,
-                        manual: false,
+                        manual,
                     },
                 );
             }
