@@ -284,9 +284,7 @@ impl CauseWatch {
     pub fn update(&mut self, snap: &Snapshot) -> Option<String> {
         self.tick += 1;
         let now = cause_counts(snap);
-        let Some(last) = self.last.replace(now.clone()) else {
-            return None;
-        };
+        let last = self.last.replace(now.clone())?;
         let mut burst: Option<(String, u64)> = None;
         for (cause, n) in &now {
             let grew = n.saturating_sub(last.get(cause).copied().unwrap_or(0));

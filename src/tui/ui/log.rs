@@ -42,10 +42,10 @@ pub fn max_scroll(snap: &Snapshot, view: &ViewState, screen: Rect) -> u16 {
 /// One line of the log (without the selection mark), for the log and the detail view.
 pub fn line<'a>(e: &LogEntry, label: &str, view: &ViewState, t: Theme, width: u16) -> Line<'a> {
     let head = format!(
-        "{} {:<6} {:<14} {:<11} {:<10} ",
+        "{} {:<6} {:<16} {:<11} {:<10} ",
         view.time(e.ts),
         format!("s{}", e.session),
-        format::fit_middle(label, 14),
+        format::fit_middle(label, 16),
         e.event,
         format::fit(&e.what, 10),
     );
@@ -96,7 +96,7 @@ pub fn draw(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, t:
     let selected = view.selected;
     let mut lines = vec![Line::styled(
         format!(
-            "  {:<width$} {:<6} {:<14} {:<11} {:<10} {}",
+            "  {:<width$} {:<6} {:<16} {:<11} {:<10} {}",
             format!("TIME ({})", view.zone()),
             "SESS",
             "TARGET",

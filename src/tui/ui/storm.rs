@@ -106,14 +106,18 @@ fn series(samples: &[&SecondSample], view: &ViewState, t: Theme) -> Vec<Series> 
     out
 }
 
-/// How the history fits a chart `cols` cells wide: (seconds shown, cells per second). Long
-/// history shows the newest `cols` seconds; short history is stretched over the width.
-pub fn fit_history(seconds: usize, cols: usize) -> (usize, usize) {
-    if seconds == 0 || cols == 0 {
-        return (0, 1);
+/// One value per cell of a chart `cols` cells wide, oldest first: a long history shows its
+/// newest `cols` seconds; a short one is stretched over the whole width (each second takes
+/// `cols / n` cells, give or take one).
+pub fn stretch(values: &[u64], cols: usize) -> Vec<u64> {
+    let n = values.len();
+    if n == 0 || cols == 0 {
+        return Vec::new();
     }
-    let shown = seconds.min(cols);
-    (shown, (cols / shown).max(1))
+    if n >= cols {
+        return values[n - cols..].to_vec();
+    }
+    (0..cols).map(|c| values[c * n / cols]).collect()
 }
 
 /// The wall-clock label of a chart's time axis at unix second `sec`.
@@ -131,7 +135,7 @@ fn series_panel(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState
         .unwrap_or(0);
     let label_w = peak_all.to_string().len() + 1;
     let cols = usize::from(area.width.saturating_sub(2)).saturating_sub(label_w);
-    let (n, per) = fit_history(seconds.len(), cols);
+    let n = seconds.len().min(cols);
     let samples: Vec<&SecondSample> = seconds.iter().skip(seconds.len() - n).collect();
     let all = series(&samples, view, t);
     let areas = Layout::vertical(all.iter().map(|_| Constraint::Fill(1))).split(area);
@@ -196,12 +200,8 @@ fn series_panel(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState
             .collect();
         frame.render_widget(Paragraph::new(lines), axis);
         // Newest at the right edge: feed the newest first and draw right to left.
-        let newest_first: Vec<u64> = s
-            .values
-            .iter()
-            .rev()
-            .flat_map(|v| std::iter::repeat_n(*v, per))
-            .collect();
+        let cells = usize::from(chart.width);
+        let newest_first: Vec<u64> = stretch(&s.values, cells).into_iter().rev().collect();
         let spark = Sparkline::default()
             .data(&newest_first)
             .max(peak.max(1))
@@ -239,8 +239,9 @@ pub fn lockstep_advice(v: &LockstepVerdict, jitter: Option<Jitter>) -> Option<St
             ),
             Some(j) => format!(
                 "Retries are in step although jitter is on ({}): {seen} Something else ends \
-                 sessions together: the server closing them in batches, or a shared restart \
-                 or network drop. See which closes/s chart peaks with the attempts.",
+                 sessions together: the server closing them in batches, a shared restart or \
+                 network drop, or all of them starting at once. See which closes/s chart \
+                 peaks with the attempts.",
                 jitter_name(j)
             ),
             None => format!(
@@ -412,9 +413,14 @@ mod tests {
 
     #[test]
     fn short_history_is_stretched_over_the_width() {
-        assert_eq!(fit_history(17, 180), (17, 10));
-        assert_eq!(fit_history(600, 180), (180, 1));
-        assert_eq!(fit_history(120, 120), (120, 1));
-        assert_eq!(fit_history(0, 80), (0, 1));
+        let v: Vec<u64> = (1..=3).collect();
+        assert_eq!(stretch(&v, 7), vec![1, 1, 1, 2, 2, 3, 3]);
+        assert_eq!(stretch(&v, 3), vec![1, 2, 3]);
+        assert_eq!(stretch(&v, 2), vec![2, 3], "the newest seconds");
+        let long: Vec<u64> = (0..600).collect();
+        assert_eq!(stretch(&long, 180).len(), 180);
+        assert_eq!(stretch(&long, 180)[179], 599);
+        assert_eq!(stretch(&(0..46).collect::<Vec<u64>>(), 69).len(), 69);
+        assert!(stretch(&[], 80).is_empty());
     }
 }

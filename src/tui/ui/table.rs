@@ -366,21 +366,6 @@ fn build_row<'a>(
     Row::new(cells)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn window_keeps_cursor_visible() {
-        assert_eq!(window(0, 0, 10, 100), 0);
-        assert_eq!(window(0, 15, 10, 100), 6);
-        assert_eq!(window(50, 45, 10, 100), 45);
-        assert_eq!(window(95, 99, 10, 100), 90);
-        assert_eq!(window(3, 0, 0, 100), 0);
-        assert_eq!(window(3, 0, 10, 0), 0);
-    }
-}
-
 /// The column chooser (`C`): every column with whether it is shown, left out for room, or
 /// turned off; Space shows or hides the one under the cursor.
 pub fn draw_chooser(
@@ -391,7 +376,7 @@ pub fn draw_chooser(
     cursor: usize,
     t: Theme,
 ) {
-    let pane = super::centered(body, 48, u16::try_from(Column::ALL.len() + 4).unwrap_or(16));
+    let pane = super::centered(body, 48, u16::try_from(Column::ALL.len() + 2).unwrap_or(13));
     if pane.width == 0 || pane.height == 0 {
         return;
     }
@@ -433,4 +418,19 @@ pub fn draw_chooser(
     frame.render_widget(ratatui::widgets::Clear, pane);
     frame.render_widget(block, pane);
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_keeps_cursor_visible() {
+        assert_eq!(window(0, 0, 10, 100), 0);
+        assert_eq!(window(0, 15, 10, 100), 6);
+        assert_eq!(window(50, 45, 10, 100), 45);
+        assert_eq!(window(95, 99, 10, 100), 90);
+        assert_eq!(window(3, 0, 0, 100), 0);
+        assert_eq!(window(3, 0, 10, 0), 0);
+    }
 }
