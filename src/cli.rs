@@ -65,6 +65,15 @@ pub enum LangArg {
     Fr,
 }
 
+impl From<LangArg> for crate::codes::Lang {
+    fn from(arg: LangArg) -> crate::codes::Lang {
+        match arg {
+            LangArg::En => crate::codes::Lang::En,
+            LangArg::Fr => crate::codes::Lang::Fr,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ExplainArgs {
     /// Close codes (0-4999). One explains it; two compare them side by side.
@@ -82,6 +91,27 @@ pub struct ExplainArgs {
     /// Config file whose [codes] table names application codes (4000-4999).
     #[arg(short = 'c', long = "config", value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Explain HTTP statuses as answers to a WebSocket upgrade (e.g. --http 503).
+    #[arg(long = "http", value_name = "STATUS", num_args = 1..)]
+    pub http: Vec<String>,
+    /// Load a well-known protocol's close codes: discord, graphql-ws.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+}
+
+impl From<&ExplainArgs> for crate::codes::explain::ExplainRequest {
+    fn from(a: &ExplainArgs) -> Self {
+        crate::codes::explain::ExplainRequest {
+            codes: a.codes.clone(),
+            http: a.http.clone(),
+            lang: a.lang.map(Into::into),
+            all: a.all,
+            json: a.json,
+            config: a.config.clone(),
+            profile: a.profile.clone(),
+            width: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -127,6 +157,10 @@ pub struct WatchArgs {
     /// ws:// or wss:// URLs to watch (added to the config file's targets).
     #[arg(value_name = "URL")]
     pub urls: Vec<String>,
+    /// Load a well-known protocol's close codes (names, meanings, retry advice): discord,
+    /// graphql-ws.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
     /// Concurrent sessions per URL (default 1).
     #[arg(short = 'n', long = "sessions")]
     pub sessions: Option<usize>,

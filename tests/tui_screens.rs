@@ -607,7 +607,7 @@ const DETAIL_TIMELINE_100X30: &str = r#"
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
 | attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
-| Session s7 (Esc: back, j/k: scroll) ──────────────────────────────────────────── lines 1-23 of 104 |
+| Session s7 (Esc: back, j/k: scroll) ──────────────────────────────────────────── lines 1-23 of 115 |
 |  target      #1 ws://127.0.0.1:9001/overload                                                       |
 |  state       waiting for 3.3s (since 11:59:56.665Z)  attempt 6  attempt 7 in 28.6s                 |
 |                                                                                                    |
@@ -640,7 +640,7 @@ const DETAIL_HANDSHAKE_100X40: &str = r#"
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
 | attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
-| Session s10 (Esc: back, j/k: scroll) ─────────────────────────────────────────── lines 32-64 of 84 |
+| Session s10 (Esc: back, j/k: scroll) ─────────────────────────────────────────── lines 32-64 of 86 |
 |Handshake  HTTP/1.1 101 Switching Protocols                                                         |
 |  timings     dns -, connect 0.4ms, tls -, upgrade 1.8ms                                            |
 |  request headers                                                                                   |
@@ -666,14 +666,14 @@ const DETAIL_HANDSHAKE_100X40: &str = r#"
 |  missing     permessage-deflate (required, not accepted: wsmon closes with 1010)                   |
 |                                                                                                    |
 |About 1010 Mandatory Extension                                                                      |
-|  Category       Protocol error                                                                     |
+|  Category       Failed negotiation                                                                 |
 |  Sent by        client only                                                                        |
 |  On the wire    yes                                                                                |
 |  Retry advice   never                                                                              |
-|  Defined in     RFC 6455 section 7.4.1                                                             |
+|  Sources        RFC 6455 §7.4.1                                                                    |
+|                 RFC 6455 §9.1 (extension negotiation)                                              |
+|                 RFC 7692 (permessage-deflate)                                                      |
 |                                                                                                    |
-|  Description                                                                                       |
-|    The client is ending the connection because the server did not accept an                        |
 | session detail; times in UTC (z: switch)                                                           |
 | Esc back  j scroll  x explain  c close  r reconnect  p pause  z UTC/local  f freeze  ? help        |
 "#;
@@ -722,24 +722,24 @@ const EXPLAIN_100X30: &str = r#"
 |s3  /echo │ Sent by        server                                                        │us   2.81 |
 |s4  /echo │ On the wire    yes                                                           │us   2.81 |
 |s5  /echo │ Retry advice   backoff                                                       │     -    |
-|s6  /overl│ Defined in     IANA registry                                                 │     0.55 |
-|s7  /overl│                                                                              │     0.55 |
-|s8  /overl│ Description                                                                  │     0.55 |
-|s9  /flaky│   The server is up but cannot serve this client right now, usually because   │     -    |
-|s10 /stric│   it is overloaded. The client should come back after a backoff period.      │     -    |
-|s11 /echo │                                                                              │us   2.81 |
-|s12 /echo │ When you see it                                                              │us   2.81 |
-|s13 /echo │   The server is shedding load or throttling: too many connections, a         │us   2.81 |
-|s14 /echo │   per-client or per-tenant quota, a full queue. Unlike 1012 it is not        │us   2.81 |
-|s15 /echo │   restarting; it is running but refuses more work. A server that accepts the │us   2.81 |
-|s16 /overl│   upgrade and closes at once with 1013 is turning clients away at the door.  │     0.55 |
-|s17 /overl│                                                                              │     0.55 |
-|s18 /overl│ How to fix                                                                   │     0.55 |
-|s19 /flaky│   Reconnect with exponential backoff and jitter, and do not reset the        │ms   0.95 |
-|s20 /stric│   backoff just because a connection opened: reset it only once the session   │     -    |
-|          │   has stayed up for a while (wsmon: --stable-after). If it persists, add     │          |
-|          │   server capacity, raise the connection limit, or open fewer sessions per    │          |
-|          └──────────────────────────────────────────────────────────── lines 1-22 of 29 ┘          |
+|s6  /overl│ Sources        IANA registry: WebSocket Close Code Number Registry           │     0.55 |
+|s7  /overl│                hybi list, msg09670 (IANA's reference, shared with 1012:      │     0.55 |
+|s8  /overl│                other IP, or user action)                                     │     0.55 |
+|s9  /flaky│                Spring Framework CloseStatus.SERVICE_OVERLOAD javadoc         │     -    |
+|s10 /stric│                                                                              │     -    |
+|s11 /echo │ Description                                                                  │us   2.81 |
+|s12 /echo │   The server is terminating the connection due to a temporary condition,     │us   2.81 |
+|s13 /echo │   such as being overloaded. The client should reconnect after a back-off     │us   2.81 |
+|s14 /echo │   period.                                                                    │us   2.81 |
+|s15 /echo │                                                                              │us   2.81 |
+|s16 /overl│ When you see it                                                              │     0.55 |
+|s17 /overl│   The server is temporarily overloaded or throttling connections: too many   │     0.55 |
+|s18 /overl│   connections, a per-client or per-tenant quota, a full queue. Unlike 1012,  │     0.55 |
+|s19 /flaky│   this does not indicate a restart: the server is running but cannot serve   │ms   0.95 |
+|s20 /stric│   more clients right now. A server that accepts the upgrade and closes at    │     -    |
+|          │   once with 1013 is turning clients away at the door.                        │          |
+|          │                                                                              │          |
+|          └──────────────────────────────────────────────────────────── lines 1-22 of 40 ┘          |
 | close code explanation                                                                             |
 | Esc back  c compare  x other code  j scroll  q quit                                                |
 "#;
@@ -754,25 +754,25 @@ const COMPARE_100X30: &str = r#"
 |s2  /echo │                                                                              │us   2.81 |
 |s3  /echo │               1010                            1013                           │us   2.81 |
 |s4  /echo │ Name          Mandatory Extension             Try Again Later                │us   2.81 |
-|s5  /echo │ Category      Protocol error                  Temporary condition            │     -    |
+|s5  /echo │ Category      Failed negotiation              Temporary condition            │     -    |
 |s6  /overl│ Sent by       client only                     server                         │     0.55 |
 |s7  /overl│ On the wire   yes                             yes                            │     0.55 |
 |s8  /overl│ Retry advice  never                           backoff                        │     0.55 |
 |s9  /flaky│                                                                              │     -    |
 |s10 /stric│ Description                                                                  │     -    |
 |s11 /echo │   1010: The client is ending the connection because the server did not       │us   2.81 |
-|s12 /echo │   accept an extension the client requires.                                   │us   2.81 |
-|s13 /echo │                                                                              │us   2.81 |
-|s14 /echo │   1013: The server is up but cannot serve this client right now, usually     │us   2.81 |
-|s15 /echo │   because it is overloaded. The client should come back after a backoff      │us   2.81 |
-|s16 /overl│   period.                                                                    │     0.55 |
-|s17 /overl│                                                                              │     0.55 |
-|s18 /overl│ When you see it                                                              │     0.55 |
-|s19 /flaky│   1010: The client offered an extension it cannot work without (for example  │ms   0.95 |
-|s20 /stric│   permessage-deflate) in Sec-WebSocket-Extensions, and the server's 101      │     -    |
-|          │   response did not include it, often because compression is off on the       │          |
-|          │   server or a proxy stripped the header. The close reason should list the    │          |
-|          └──────────────────────────────────────────────────────────── lines 1-22 of 70 ┘          |
+|s12 /echo │   negotiate one or more extensions the client expected in the handshake      │us   2.81 |
+|s13 /echo │   response.                                                                  │us   2.81 |
+|s14 /echo │                                                                              │us   2.81 |
+|s15 /echo │   1013: The server is terminating the connection due to a temporary          │us   2.81 |
+|s16 /overl│   condition, such as being overloaded. The client should reconnect after a   │     0.55 |
+|s17 /overl│   back-off period.                                                           │     0.55 |
+|s18 /overl│                                                                              │     0.55 |
+|s19 /flaky│ When you see it                                                              │ms   0.95 |
+|s20 /stric│   1010: The client offered one or more extensions it cannot work without     │     -    |
+|          │   (for example permessage-deflate) in Sec-WebSocket-Extensions, and the      │          |
+|          │   server's 101 response did not include them, often because compression is   │          |
+|          └──────────────────────────────────────────────────────────── lines 1-22 of 80 ┘          |
 | close code explanation                                                                             |
 | Esc back  c compare  x other code  j scroll  q quit                                                |
 "#;
@@ -979,29 +979,29 @@ const EVENTS_100X30: &str = r#"
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
 | attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
 | Events (241 kept; newest last) ────────────────────────────────────────────── following the newest |
-|  TIME (UTC)    SESS   TARGET         EVENT       CODE       REASON / DETAIL                        |
-|▶ 11:59:56.557Z s7     /overload      open        attempt 6                                         |
-|  11:59:56.559Z s6     /overload      open        attempt 6                                         |
-|  11:59:56.652Z s8     /overload      closing     1013       close frame by server                  |
-|  11:59:56.652Z s17    /overload      closing     1013       close frame by server                  |
-|  11:59:56.653Z s8     /overload      closed      1013       server overloaded, try later (by ser…  |
-|  11:59:56.653Z s8     /overload      backoff     wait 32.0s backoff after 1013, window 32.0s       |
-|  11:59:56.653Z s16    /overload      closing     1013       close frame by server                  |
-|  11:59:56.653Z s17    /overload      closed      1013       server overloaded, try later (by ser…  |
-|  11:59:56.653Z s17    /overload      backoff     wait 32.0s backoff after 1013, window 32.0s       |
-|  11:59:56.654Z s16    /overload      closed      1013       server overloaded, try later (by ser…  |
-|  11:59:56.654Z s16    /overload      backoff     wait 32.0s backoff after 1013, window 32.0s       |
-|  11:59:56.661Z s18    /overload      closing     1013       close frame by server                  |
-|  11:59:56.662Z s18    /overload      closed      1013       server overloaded, try later (by ser…  |
-|  11:59:56.662Z s18    /overload      backoff     wait 32.0s backoff after 1013, window 32.0s       |
-|▶ 11:59:56.664Z s7     /overload      closing     1013       close frame by server                  |
-|  11:59:56.665Z s6     /overload      closing     1013       close frame by server                  |
-|▶ 11:59:56.665Z s7     /overload      closed      1013       server overloaded, try later (by ser…  |
-|▶ 11:59:56.665Z s7     /overload      backoff     wait 32.0s backoff after 1013, window 32.0s       |
-|  11:59:56.666Z s6     /overload      closed      1013       server overloaded, try later (by ser…  |
-|  11:59:56.666Z s6     /overload      backoff     wait 32.0s backoff after 1013, window 32.0s       |
-|  11:59:59.600Z s5     /echo          spawned                ws://127.0.0.1:9001/echo               |
-|  11:59:59.600Z s5     /echo          connecting  attempt 1                                         |
+|  TIME (UTC)    SESS   TARGET           EVENT       CODE       REASON / DETAIL                      |
+|▶ 11:59:56.557Z s7     /overload        open        attempt 6                                       |
+|  11:59:56.559Z s6     /overload        open        attempt 6                                       |
+|  11:59:56.652Z s8     /overload        closing     1013       close frame by server                |
+|  11:59:56.652Z s17    /overload        closing     1013       close frame by server                |
+|  11:59:56.653Z s8     /overload        closed      1013       server overloaded, try later (by s…  |
+|  11:59:56.653Z s8     /overload        backoff     wait 32.0s backoff after 1013, window 32.0s     |
+|  11:59:56.653Z s16    /overload        closing     1013       close frame by server                |
+|  11:59:56.653Z s17    /overload        closed      1013       server overloaded, try later (by s…  |
+|  11:59:56.653Z s17    /overload        backoff     wait 32.0s backoff after 1013, window 32.0s     |
+|  11:59:56.654Z s16    /overload        closed      1013       server overloaded, try later (by s…  |
+|  11:59:56.654Z s16    /overload        backoff     wait 32.0s backoff after 1013, window 32.0s     |
+|  11:59:56.661Z s18    /overload        closing     1013       close frame by server                |
+|  11:59:56.662Z s18    /overload        closed      1013       server overloaded, try later (by s…  |
+|  11:59:56.662Z s18    /overload        backoff     wait 32.0s backoff after 1013, window 32.0s     |
+|▶ 11:59:56.664Z s7     /overload        closing     1013       close frame by server                |
+|  11:59:56.665Z s6     /overload        closing     1013       close frame by server                |
+|▶ 11:59:56.665Z s7     /overload        closed      1013       server overloaded, try later (by s…  |
+|▶ 11:59:56.665Z s7     /overload        backoff     wait 32.0s backoff after 1013, window 32.0s     |
+|  11:59:56.666Z s6     /overload        closed      1013       server overloaded, try later (by s…  |
+|  11:59:56.666Z s6     /overload        backoff     wait 32.0s backoff after 1013, window 32.0s     |
+|  11:59:59.600Z s5     /echo            spawned                ws://127.0.0.1:9001/echo             |
+|  11:59:59.600Z s5     /echo            connecting  attempt 1                                       |
 | events: 241 shown of 241 kept; times in UTC                                                        |
 | / filter  Tab tabs  Esc back  ? help  q quit  k scroll  End newest  t state  o outcome             |
 "#;
@@ -1011,25 +1011,25 @@ const DETAIL_EVENTS_100X30: &str = r#"
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
 | attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
-| Session s7 (Esc: back, j/k: scroll) ─────────────────────────────────────────── lines 25-47 of 104 |
+| Session s7 (Esc: back, j/k: scroll) ─────────────────────────────────────────── lines 25-47 of 115 |
 |  1 2  3     4           5                       6                                                  |
 |  ●─●──●─────●───────────●───────────────────────●┄┄┄┄|┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄○  |
 |  0s                                            31.8s                                        1m03s  |
 |  ● attempt   | now   ○ next attempt                                                                |
 |                                                                                                    |
 |Recent events (UTC, newest last)                                                                    |
-|  11:59:32.448Z s7     /overload      closed      1013       server overloaded, try later (by ser…  |
-|  11:59:32.448Z s7     /overload      backoff     wait 8.0s  backoff after 1013, window 8.0s        |
-|  11:59:40.448Z s7     /overload      connecting  attempt 5                                         |
-|  11:59:40.452Z s7     /overload      open        attempt 5                                         |
-|  11:59:40.552Z s7     /overload      closing     1013       close frame by server                  |
-|  11:59:40.553Z s7     /overload      closed      1013       server overloaded, try later (by ser…  |
-|  11:59:40.553Z s7     /overload      backoff     wait 16.0s backoff after 1013, window 16.0s       |
-|  11:59:56.553Z s7     /overload      connecting  attempt 6                                         |
-|  11:59:56.557Z s7     /overload      open        attempt 6                                         |
-|  11:59:56.664Z s7     /overload      closing     1013       close frame by server                  |
-|  11:59:56.665Z s7     /overload      closed      1013       server overloaded, try later (by ser…  |
-|  11:59:56.665Z s7     /overload      backoff     wait 32.0s backoff after 1013, window 32.0s       |
+|  11:59:32.448Z s7     /overload        closed      1013       server overloaded, try later (by s…  |
+|  11:59:32.448Z s7     /overload        backoff     wait 8.0s  backoff after 1013, window 8.0s      |
+|  11:59:40.448Z s7     /overload        connecting  attempt 5                                       |
+|  11:59:40.452Z s7     /overload        open        attempt 5                                       |
+|  11:59:40.552Z s7     /overload        closing     1013       close frame by server                |
+|  11:59:40.553Z s7     /overload        closed      1013       server overloaded, try later (by s…  |
+|  11:59:40.553Z s7     /overload        backoff     wait 16.0s backoff after 1013, window 16.0s     |
+|  11:59:56.553Z s7     /overload        connecting  attempt 6                                       |
+|  11:59:56.557Z s7     /overload        open        attempt 6                                       |
+|  11:59:56.664Z s7     /overload        closing     1013       close frame by server                |
+|  11:59:56.665Z s7     /overload        closed      1013       server overloaded, try later (by s…  |
+|  11:59:56.665Z s7     /overload        backoff     wait 32.0s backoff after 1013, window 32.0s     |
 |                                                                                                    |
 |Traffic (this session, all connections)                                                             |
 |  received    0 msgs, 4B on the wire, 0B payload                                                    |
