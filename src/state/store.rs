@@ -124,7 +124,12 @@ impl Store {
                 s.next_attempt_at = None;
                 s.ended_why = None;
                 totals.attempts += 1;
-                storm.record_attempt(ts);
+                // First connections are not retries: they count in attempts/s only.
+                if *attempt > 1 {
+                    storm.record_attempt(ts);
+                } else {
+                    storm.record_first_attempt(ts);
+                }
                 match s.timeline.back_mut() {
                     Some(r) if r.attempt == *attempt && r.started_at.is_none() => {
                         r.started_at = Some(ts)

@@ -2,7 +2,8 @@
 //! per second by code, open / waiting / connecting sessions per second, the lockstep index, and
 //! a forecast of retries already scheduled.
 //!
-//! The **lockstep index** of a second is the share of its attempts that fall in its busiest
+//! The **lockstep index** of a second is the share of its retries (first connections are left
+//! out: sessions started together are not retries in step) that fall in its busiest
 //! 100 ms (a sliding 100 ms window at 10 ms resolution, so a herd that straddles a slice
 //! boundary still counts as one herd): 1.0 means every client reconnected at the same instant,
 //! about 0.1 means the attempts were spread evenly. Seconds with fewer than
@@ -54,8 +55,11 @@ const KEEP: usize = STORM_SECONDS + 1;
 #[derive(Debug, Clone)]
 struct Bucket {
     second: i64,
+    /// Every attempt, first connections included.
     attempts: u64,
-    /// Attempts per 10 ms slot of this second.
+    /// Retries (attempts after the first connection): what the lockstep index judges.
+    retries: u64,
+    /// Retries per 10 ms slot of this second.
     hist: [u32; SLOTS],
     closes: BTreeMap<u16, u64>,
     open: u64,
@@ -68,6 +72,7 @@ impl Bucket {
         Bucket {
             second,
             attempts: 0,
+            retries: 0,
             hist: [0; SLOTS],
             closes: BTreeMap::new(),
             open,
@@ -89,8 +94,8 @@ impl Bucket {
     }
 
     fn lockstep(&self) -> Option<f64> {
-        (self.attempts >= LOCKSTEP_MIN_ATTEMPTS)
-            .then(|| self.busiest_slice() as f64 / self.attempts as f64)
+        (self.retries >= LOCKSTEP_MIN_ATTEMPTS)
+            .then(|| self.busiest_slice() as f64 / self.retries as f64)
     }
 
     fn sample(&self) -> SecondSample {
@@ -123,7 +128,7 @@ impl StormTracker {
         Self::default()
     }
 
-    /// A connection attempt started at `ts`.
+    /// A retry (an attempt after the first connection) started at `ts`.
     pub fn record_attempt(&mut self, ts: DateTime<Utc>) {
         // Leap seconds report up to 1999 ms; clamp into the last slot.
         let ms = ts.timestamp_subsec_millis().min(999);
@@ -131,8 +136,18 @@ impl StormTracker {
         match self.bucket_mut(ts.timestamp()) {
             Some(b) => {
                 b.attempts += 1;
+                b.retries += 1;
                 b.hist[slot] = b.hist[slot].saturating_add(1);
             }
+            None => self.dropped += 1,
+        }
+    }
+
+    /// A session's first connection started at `ts`: it counts in attempts/s, not in the
+    /// lockstep index (sessions started together are not retries in step).
+    pub fn record_first_attempt(&mut self, ts: DateTime<Utc>) {
+        match self.bucket_mut(ts.timestamp()) {
+            Some(b) => b.attempts += 1,
             None => self.dropped += 1,
         }
     }
@@ -201,24 +216,20 @@ impl StormTracker {
             .filter(|s| s.second == now_sec - 1)
             .map_or(0.0, |s| s.attempts as f64);
 
-        // Attempt-weighted mean of the recent seconds' indices: sum(busiest) / sum(attempts).
-        let (mut busiest, mut attempts) = (0.0, 0u64);
-        for s in seconds
-            .iter()
-            .rev()
-            .take_while(|s| s.second >= now_sec - LOCKSTEP_RECENT_SECONDS)
-        {
-            if let Some(l) = s.lockstep {
-                busiest += l * s.attempts as f64;
-                attempts += s.attempts;
-            }
-        }
-        let lockstep = (attempts > 0).then(|| busiest / attempts as f64);
-        let recent = self
+        // The recent completed seconds (a second without events has no bucket and adds nothing).
+        let recent: Vec<&Bucket> = self
             .buckets
             .iter()
             .filter(|b| b.second < now_sec && b.second >= now_sec - LOCKSTEP_RECENT_SECONDS)
-            .map(|b| (b.attempts, b.busiest_slice()));
+            .collect();
+        // Retry-weighted mean of the recent seconds' indices: sum(busiest) / sum(retries).
+        let (mut busiest, mut retries) = (0u64, 0u64);
+        for b in recent.iter().filter(|b| b.lockstep().is_some()) {
+            busiest += b.busiest_slice();
+            retries += b.retries;
+        }
+        let lockstep = (retries > 0).then(|| busiest as f64 / retries as f64);
+        let recent = recent.iter().map(|b| (b.retries, b.busiest_slice()));
 
         StormView {
             seconds,
