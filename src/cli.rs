@@ -28,7 +28,7 @@ pub enum Command {
     Serve(ServeArgs),
     /// Explain close codes: `explain 1013`, compare two: `explain 1010 1013`, list: `--all`.
     Explain(ExplainArgs),
-    /// Summarise an exported JSONL session log.
+    /// Summarise an exported session log (.jsonl or .csv), or print its state at a moment.
     Replay(ReplayArgs),
 }
 
@@ -121,10 +121,26 @@ pub struct ServeArgs {
     pub bind: String,
 }
 
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct ReplayArgs {
-    /// A .jsonl file written by `watch --export`.
+    /// A .jsonl or .csv file written by `watch --export`.
     pub file: PathBuf,
+    /// Print the summary of the log (the default when not opening a screen).
+    #[arg(long, conflicts_with_all = ["at", "export"])]
+    pub summary: bool,
+    /// Print the state at this moment: 14:03:12 (UTC, on the recording's date), +2m30s (after
+    /// the start) or -10s (before the end).
+    #[arg(long, value_name = "TIME", conflicts_with_all = ["from", "to", "export"])]
+    pub at: Option<String>,
+    /// Only events from this time on (same forms as --at).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Only events up to this time (same forms as --at).
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// Write the events (of --from/--to) to a new file: .jsonl or .csv.
+    #[arg(long, value_name = "OUT")]
+    pub export: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -149,6 +165,9 @@ pub struct DemoArgs {
     /// Maximum redraws per second.
     #[arg(long, default_value_t = 10)]
     pub fps: u32,
+    /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464; port 0 picks one).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<String>,
 }
 
 /// `watch`: every flag is optional so that a config file can provide it; CLI wins over file.
@@ -253,6 +272,9 @@ pub struct WatchArgs {
     /// Write tracing logs to this file (never to the screen).
     #[arg(long, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
+    /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464; port 0 picks one).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<String>,
 }
 
 pub use crate::units::{parse_duration, parse_size};

@@ -11,7 +11,7 @@
 //! units, redact, signal  durations and sizes; secrets never reach a screen or a file; Ctrl-C
 //! codes, protocol        close-code knowledge; handshake, extensions, URL, frame layer
 //! engine                 supervisor, session tasks, backoff; its own settings types
-//! state, export          the store and snapshots; the export writer and reader
+//! state, export, metrics the store and snapshots; the export writer and reader; Prometheus
 //! runtime                wires a source (the engine) to the store and its sinks
 //! tui, headless, replay, server   front ends, and the scenario server
 //! cli, config            clap and the TOML file, parsed into the lower layers' settings
@@ -25,6 +25,7 @@ pub mod config;
 pub mod engine;
 pub mod export;
 pub mod headless;
+pub mod metrics;
 pub mod protocol;
 pub mod redact;
 pub mod replay;
@@ -32,5 +33,6 @@ pub mod runtime;
 pub mod server;
 pub mod signal;
 pub mod state;
+pub mod thresholds;
 pub mod tui;
 pub mod units;

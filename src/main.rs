@@ -23,7 +23,14 @@ fn main() -> ExitCode {
             Command::Serve(args) => wsmon::app::run_serve(&args).await,
             Command::Watch(args) => wsmon::app::run_watch(&args).await,
             Command::Demo(args) => wsmon::app::run_demo(&args).await,
-            Command::Replay(args) => wsmon::replay::run(&args.file),
+            Command::Replay(args) => wsmon::replay::run(&wsmon::replay::Options {
+                file: args.file,
+                summary: args.summary,
+                at: args.at,
+                from: args.from,
+                to: args.to,
+                export: args.export,
+            }),
         }
     });
     match result {

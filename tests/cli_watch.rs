@@ -213,6 +213,7 @@ fn demo_help_tells_the_session_count_and_the_duration() {
                 export: None,
                 lang: None,
                 fps: 10,
+                metrics: None,
             };
             let cfg = wsmon::app::demo_config(&server, &args).expect("demo config");
             let started: usize = cfg.targets.iter().map(|t| t.sessions).sum();
