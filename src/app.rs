@@ -178,6 +178,7 @@ async fn run_engine(
         color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         title,
         registry,
+        local_time: crate::tui::local_time_from_env(),
     };
     run_tui(rt, opts, duration).await
 }

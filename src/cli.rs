@@ -148,12 +148,15 @@ pub struct ReplayArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct DemoArgs {
-    /// Sessions per scenario target.
-    #[arg(short = 'n', long = "sessions", default_value_t = 20)]
+    /// Sessions of the busiest scenario targets (echo, overload); the others get a quarter or
+    /// half of it. The default, 20, runs 74 sessions over 9 targets (the smallest, 4, runs 18).
+    #[arg(short = 'n', long = "sessions", default_value_t = 20, value_name = "N")]
     pub sessions: usize,
-    /// Run without the TUI for this long and print the summary (for scripts and CI).
+    /// No TUI: status lines on stderr, a summary on stdout at the end (for scripts and CI).
     #[arg(long)]
     pub headless: bool,
+    /// Stop after this long (e.g. 20s, 5m) and print the summary; without it the demo runs
+    /// until q (TUI) or Ctrl-C.
     #[arg(long, value_parser = parse_duration)]
     pub duration: Option<Duration>,
     /// Write every event to this file (.jsonl or .csv).

@@ -37,6 +37,9 @@ pub enum SessionCmd {
     },
     /// Skip the wait and reconnect now (also restarts an ended session).
     ReconnectNow,
+    /// `R`: reconnect now only if waiting for a retry; an open, connecting or ended session
+    /// ignores it.
+    ReconnectIfWaiting,
     SetPaused(bool),
     /// wsmon is stopping: close with 1001.
     Shutdown,
@@ -194,8 +197,8 @@ impl Session {
                 return self.park(retries).await;
             }
             AttemptEnd::ReconnectNow => {
-                *retries = Retries::default();
-                self.emit_immediate().await;
+                // The retry count stays: if this attempt fails, it waits the next window.
+                self.emit_immediate(retries.number).await;
                 return Ok(());
             }
             AttemptEnd::Failed { cause, retry_after } => (cause, None, retry_after),
@@ -221,12 +224,12 @@ impl Session {
                 {
                     self.emit(EventKind::Backoff(info)).await;
                 }
-                match self.wait(Some(Instant::now() + delay)).await {
-                    Wait::Elapsed => Ok(()),
-                    Wait::Now => {
-                        *retries = Retries::default();
-                        Ok(())
-                    }
+                match self
+                    .wait(Some(Instant::now() + delay), retries.number)
+                    .await
+                {
+                    // `r` runs the pending attempt now and keeps its number.
+                    Wait::Elapsed | Wait::Now => Ok(()),
                     Wait::Closed(code) => {
                         let why = format!(
                             "closed by the operator with {code} while waiting; press r to reconnect"
@@ -258,7 +261,7 @@ impl Session {
 
     /// Ended or gave up: wait for `r` (connect again, with a fresh retry count) or a stop.
     async fn park(&mut self, retries: &mut Retries) -> Result<(), Stop> {
-        match self.wait(None).await {
+        match self.wait(None, 0).await {
             Wait::Stop(stop) => Err(stop),
             _ => {
                 *retries = Retries::default();
@@ -267,10 +270,11 @@ impl Session {
         }
     }
 
-    /// The operator's `r`: an immediate retry, recorded in the timeline.
-    async fn emit_immediate(&mut self) {
+    /// The operator's `r`: an immediate attempt, recorded in the timeline. `retry` is the retry
+    /// number it runs as (0 when it restarts an ended session).
+    async fn emit_immediate(&mut self, retry: u32) {
         self.emit(EventKind::Backoff(BackoffInfo {
-            attempt: 0,
+            attempt: retry,
             cause: Cause::Manual,
             kind: DelayKind::Immediate,
             window_ms: 0,
@@ -290,8 +294,9 @@ impl Session {
     }
 
     /// Wait until `deadline` (a backoff delay; paused sessions wait until resumed), or, with no
-    /// deadline, until the operator restarts or removes the session.
-    async fn wait(&mut self, deadline: Option<Instant>) -> Wait {
+    /// deadline, until the operator restarts or removes the session. `retry` is the retry
+    /// number the wait leads to.
+    async fn wait(&mut self, deadline: Option<Instant>, retry: u32) -> Wait {
         loop {
             let until = deadline.unwrap_or_else(|| Instant::now() + FAR);
             tokio::select! {
@@ -300,9 +305,15 @@ impl Session {
                     None | Some(SessionCmd::Shutdown) => return Wait::Stop(Stop::Shutdown),
                     Some(SessionCmd::Remove) => return Wait::Stop(Stop::Remove),
                     Some(SessionCmd::ReconnectNow) => {
-                        self.emit_immediate().await;
+                        self.emit_immediate(retry).await;
                         return Wait::Now;
                     }
+                    // `R` wakes only sessions waiting for a retry, not ended ones.
+                    Some(SessionCmd::ReconnectIfWaiting) if deadline.is_some() => {
+                        self.emit_immediate(retry).await;
+                        return Wait::Now;
+                    }
+                    Some(SessionCmd::ReconnectIfWaiting) => {}
                     Some(SessionCmd::Close { code, .. }) if deadline.is_some() => return Wait::Closed(code),
                     Some(SessionCmd::Close { .. }) => {}
                     Some(SessionCmd::SetPaused(p)) => self.set_paused(p).await,
@@ -544,6 +555,8 @@ impl Session {
                     Some(SessionCmd::Remove) => OurClose::removal(),
                     Some(SessionCmd::Close { code, reason }) => OurClose::operator(code, &reason),
                     Some(SessionCmd::ReconnectNow) => OurClose::reconnect(),
+                    // `R` never closes an open connection.
+                    Some(SessionCmd::ReconnectIfWaiting) => continue,
                     Some(SessionCmd::SetPaused(p)) => {
                         self.set_paused(p).await;
                         continue;

@@ -166,6 +166,17 @@ pub fn cursor_text(r: &ReplayView, snap: &Snapshot) -> String {
     )
 }
 
+/// The cursor on a narrow screen: `14:03:12Z +2m30s x10 ▶`.
+pub fn cursor_text_short(r: &ReplayView, snap: &Snapshot) -> String {
+    let mark = if r.running(snap) { "▶" } else { "⏸" };
+    format!(
+        "{} +{} {} {mark}",
+        snap.now.format("%H:%M:%SZ"),
+        offset_text(snap.now - r.start),
+        r.speed.label()
+    )
+}
+
 /// Does this action send something to the engine (refused in replay)?
 pub fn sends_commands(action: Action) -> bool {
     matches!(
