@@ -470,7 +470,23 @@ impl App {
                 }
             }
             // Time cursor keys outside replay (not bound there).
-            _ => {}
+            Action::PlayPause
+            | Action::SpeedX1
+            | Action::SpeedX10
+            | Action::SpeedX100
+            | Action::SpeedMax
+            | Action::StepBack
+            | Action::StepForward
+            | Action::StepBack10
+            | Action::StepForward10
+            | Action::StepBackMinute
+            | Action::StepForwardMinute
+            | Action::TimeStart
+            | Action::TimeEnd
+            | Action::NextClose
+            | Action::RepeatNextClose
+            | Action::NextBurst
+            | Action::GotoTime => {}
         }
         out
     }
