@@ -515,7 +515,7 @@ impl App {
                     self.view.cursor = 0;
                     let url = shown.targets.get(target).map_or("", |v| v.url.as_str());
                     self.view.set_status(format!(
-                        "sessions of target #{target} {url} (/ then Enter: all targets)"
+                        "sessions of target #{target} {url} (Esc: every target)"
                     ));
                 }
                 None => self.view.set_error("no target selected"),
