@@ -64,7 +64,10 @@ fn main() {
 
     let mut app = App::new(fixtures::view_state());
     app.view.tab = Tab::Targets;
-    report("targets view, 10k sessions, 200x50", frames(&mut app, &snap));
+    report(
+        "targets view, 10k sessions, 200x50",
+        frames(&mut app, &snap),
+    );
 
     let mut app = App::new(fixtures::view_state());
     app.view.detail = Some(7);

@@ -490,3 +490,29 @@ fn narrow_replay_header_keeps_the_tabs_and_the_cursor() {
     let wide = r.render(120, 24);
     assert!(wide[0].contains("incident-42.jsonl"), "{}", wide[0]);
 }
+
+#[test]
+fn replay_opens_the_tui_only_on_a_terminal_without_summary_flags() {
+    use wsmon::replay::command::{Mode as Run, mode};
+    let plain = wsmon::replay::Options {
+        file: "f.jsonl".into(),
+        ..Default::default()
+    };
+    assert_eq!(mode(&plain, true), Run::Tui);
+    assert_eq!(mode(&plain, false), Run::Summary);
+    let summary = wsmon::replay::Options {
+        summary: true,
+        ..plain.clone()
+    };
+    assert_eq!(mode(&summary, true), Run::Summary);
+    let at = wsmon::replay::Options {
+        at: Some("+1s".into()),
+        ..plain.clone()
+    };
+    assert_eq!(mode(&at, true), Run::At);
+    let window = wsmon::replay::Options {
+        from: Some("+1s".into()),
+        ..plain
+    };
+    assert_eq!(mode(&window, true), Run::Summary);
+}
