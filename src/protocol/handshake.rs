@@ -345,12 +345,20 @@ pub async fn upgrade(
             .await
             .map_err(|e| io_err(e, "reading the upgrade answer", timings))?;
         if n == 0 {
-            let msg = if buf.is_empty() {
-                "the server closed the connection without answering the upgrade".to_string()
+            // No answer at all is a network failure (a server out of file descriptors accepts
+            // and closes): transient, so it backs off. A cut-off answer is a broken upgrade.
+            let (kind, msg) = if buf.is_empty() {
+                (
+                    ErrorKind::Io,
+                    "the server closed the connection without answering the upgrade",
+                )
             } else {
-                "the server closed the connection in the middle of the upgrade answer".to_string()
+                (
+                    ErrorKind::Handshake,
+                    "the server closed the connection in the middle of the upgrade answer",
+                )
             };
-            return Err(ConnectError::new(ErrorKind::Handshake, msg, timings));
+            return Err(ConnectError::new(kind, msg, timings));
         }
         buf.extend_from_slice(&chunk[..n]);
     };
