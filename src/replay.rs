@@ -51,7 +51,10 @@ mod tests {
                 target: 0,
                 url: "ws://h/".into(),
             },
-            EventKind::Connecting { attempt: 1 },
+            EventKind::Connecting {
+                attempt: 1,
+                slot_wait_ms: 0,
+            },
             EventKind::Removed,
         ] {
             let ev = Event {

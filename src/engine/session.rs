@@ -24,6 +24,7 @@ use crate::engine::events::{
     BackoffInfo, Cause, DelayKind, ErrorKind, Event, EventKind, SessionId, SessionMsg, Timings,
 };
 use crate::engine::settings::SessionSettings;
+use crate::engine::slots::{Slot, Slots};
 use crate::protocol::handshake::{self, RequestSpec, Transport, UpgradeOutcome};
 use crate::protocol::wire::{Role, WireStream};
 
@@ -51,6 +52,8 @@ pub struct Shared {
     pub tls: Option<TlsConnector>,
     pub registry: Arc<Registry>,
     pub events: mpsc::Sender<SessionMsg>,
+    /// Handshake slots (`--max-connecting`) and the ramp of first attempts (`--ramp`).
+    pub slots: Slots,
 }
 
 /// One session's identity.
@@ -159,12 +162,29 @@ impl Session {
         self.emit(EventKind::Spawned { target, url }).await;
         let mut attempt: u32 = 1;
         let mut retries = Retries::default();
+        let mut first = true;
         loop {
             if self.orphaned {
                 return;
             }
-            self.emit(EventKind::Connecting { attempt }).await;
-            let end = self.attempt(attempt).await;
+            let slot = self.shared.slots.take(first);
+            let slot =
+                match race(slot, Instant::now() + FAR, &mut self.cmds, &mut self.paused).await {
+                    Ok(Some(slot)) => slot,
+                    Ok(None) | Err(Stop::Shutdown) => return,
+                    Err(Stop::Remove) => {
+                        self.emit(EventKind::Removed).await;
+                        return;
+                    }
+                };
+            first = false;
+            let slot_wait_ms = u64::try_from(slot.waited.as_millis()).unwrap_or(u64::MAX);
+            self.emit(EventKind::Connecting {
+                attempt,
+                slot_wait_ms,
+            })
+            .await;
+            let end = self.attempt(attempt, slot).await;
             attempt = attempt.saturating_add(1);
             if let Err(stop) = self.between_attempts(end, &mut retries).await {
                 if stop == Stop::Remove {
@@ -311,8 +331,9 @@ impl Session {
         }
     }
 
-    /// Connect, upgrade, and (if it opens) run the connection until it ends.
-    async fn attempt(&mut self, attempt: u32) -> AttemptEnd {
+    /// Connect, upgrade, and (if it opens) run the connection until it ends. The handshake
+    /// `slot` is held until the upgrade is answered (or fails).
+    async fn attempt(&mut self, attempt: u32, slot: Slot) -> AttemptEnd {
         let mut timings = Timings::default();
         let timeout = self.shared.settings.connect_timeout;
         let deadline = Instant::now() + timeout;
@@ -372,6 +393,8 @@ impl Session {
             Err(stop) => return AttemptEnd::Stopped(stop),
             Ok(r) => r,
         };
+        // The upgrade is answered (or failed): the next session may start its handshake.
+        drop(slot);
         match outcome {
             None => {
                 self.fail(

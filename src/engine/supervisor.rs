@@ -10,10 +10,11 @@ use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::codes::Registry;
-use crate::engine::counters::SessionCounters;
+use crate::engine::counters::{EngineGauges, SessionCounters};
 use crate::engine::events::{Command, Notice, SessionId, SessionMsg};
 use crate::engine::session::{Session, SessionCmd, SessionSpec, Shared};
 use crate::engine::settings::{EngineSettings, TargetSpec};
+use crate::engine::slots::Slots;
 use crate::protocol::handshake::{RequestSpec, tls_connector};
 use crate::protocol::url::parse_ws_url;
 
@@ -37,7 +38,14 @@ pub fn start(
     notices: mpsc::Sender<Notice>,
 ) -> Result<JoinHandle<()>, StartError> {
     let tls = tls_connector(settings.session.insecure).map_err(StartError::Tls)?;
+    let gauges = Arc::new(EngineGauges::default());
+    let slots = Slots::new(
+        settings.session.max_connecting,
+        settings.session.ramp,
+        gauges.clone(),
+    );
     let shared = Arc::new(Shared {
+        slots,
         settings: settings.session,
         backoff: settings.backoff,
         tls: Some(tls),
@@ -58,6 +66,7 @@ pub fn start(
     };
     let initial = settings.targets;
     Ok(tokio::spawn(async move {
+        let _ = sup.shared.events.send(SessionMsg::Gauges(gauges)).await;
         for t in initial {
             let n = t.sessions;
             sup.add_target(t, n).await;

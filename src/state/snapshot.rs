@@ -112,6 +112,8 @@ pub struct AttemptRecord {
     pub retry_after_ms: Option<u64>,
     pub scheduled_at: Option<DateTime<Utc>>,
     pub started_at: Option<DateTime<Utc>>,
+    /// Time spent waiting for a handshake slot (`--max-connecting`, `--ramp`) before starting.
+    pub slot_wait_ms: Option<u64>,
     pub outcome: Option<Outcome>,
     /// How long this attempt's connection stayed open.
     pub uptime_ms: Option<u64>,
@@ -153,6 +155,8 @@ pub struct Totals {
     /// Largest retry number scheduled by any session.
     pub max_backoff_attempt: u32,
     pub paused_all: bool,
+    /// Sessions held back by `--max-connecting` or `--ramp` right now.
+    pub waiting_for_slot: u64,
 }
 
 /// Reconnect-storm metrics over a rolling window at 1 s resolution.

@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::engine::counters::SessionCounters;
+use crate::engine::counters::{EngineGauges, SessionCounters};
 use crate::engine::events::{Event, EventKind, SessionId, SessionMsg, SessionState};
 use crate::protocol::extensions;
 use crate::state::snapshot::{
@@ -38,6 +38,7 @@ pub struct Store {
     generation: u64,
     export_path: Option<String>,
     exported: Arc<AtomicU64>,
+    gauges: Option<Arc<EngineGauges>>,
     dirty: bool,
 }
 
@@ -53,12 +54,18 @@ impl Store {
             generation: 0,
             export_path,
             exported,
+            gauges: None,
             dirty: true,
         }
     }
 
     pub fn register(&mut self, id: SessionId, counters: Arc<SessionCounters>) {
         self.pending_counters.insert(id, counters);
+    }
+
+    /// The engine's gauges, read at every snapshot.
+    pub fn set_gauges(&mut self, gauges: Arc<EngineGauges>) {
+        self.gauges = Some(gauges);
     }
 
     fn index(&self, id: SessionId) -> Option<usize> {
@@ -113,7 +120,10 @@ impl Store {
         };
         match &ev.kind {
             EventKind::Spawned { .. } | EventKind::Removed => {}
-            EventKind::Connecting { attempt } => {
+            EventKind::Connecting {
+                attempt,
+                slot_wait_ms,
+            } => {
                 set_state(s, SessionState::Connecting);
                 s.attempt = *attempt;
                 s.next_attempt_at = None;
@@ -122,7 +132,8 @@ impl Store {
                 storm.record_attempt(ts);
                 match s.timeline.back_mut() {
                     Some(r) if r.attempt == *attempt && r.started_at.is_none() => {
-                        r.started_at = Some(ts)
+                        r.started_at = Some(ts);
+                        r.slot_wait_ms = Some(*slot_wait_ms);
                     }
                     _ => push_record(
                         s,
@@ -135,6 +146,7 @@ impl Store {
                             retry_after_ms: None,
                             scheduled_at: None,
                             started_at: Some(ts),
+                            slot_wait_ms: Some(*slot_wait_ms),
                             outcome: None,
                             uptime_ms: None,
                         },
@@ -204,6 +216,7 @@ impl Store {
                         retry_after_ms: b.retry_after_ms,
                         scheduled_at: Some(ts),
                         started_at: None,
+                        slot_wait_ms: None,
                         outcome: None,
                         uptime_ms: None,
                     },
@@ -257,6 +270,10 @@ impl Store {
             all_paused &= s.paused;
         }
         totals.paused_all = all_paused;
+        totals.waiting_for_slot = self
+            .gauges
+            .as_ref()
+            .map_or(0, |g| g.waiting_for_slot.load(Ordering::Relaxed));
         let next = self.sessions.iter().filter_map(|s| s.next_attempt_at);
         let storm = self.storm.view(now, next);
         Snapshot {
@@ -306,6 +323,7 @@ pub async fn run(
             msg = rx.recv() => match msg {
                 None => break,
                 Some(SessionMsg::Register { id, counters }) => store.register(id, counters),
+                Some(SessionMsg::Gauges(g)) => store.set_gauges(g),
                 Some(SessionMsg::Event(ev)) => {
                     store.apply(&ev);
                     if let Some((last, rest)) = sinks.split_last() {

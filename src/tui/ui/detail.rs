@@ -530,6 +530,14 @@ fn timeline_lines(
             )),
             Span::raw(format!("{outcome:<11} {:>7}  ", opt_ms(r.uptime_ms))),
             Span::styled(bar, t.series(0)),
+            // Waiting for a handshake slot (--max-connecting, --ramp), apart from the delay.
+            Span::styled(
+                match r.slot_wait_ms {
+                    Some(w) if w > 0 => format!(" slot wait {}", opt_ms(Some(w))),
+                    _ => String::new(),
+                },
+                t.dim(),
+            ),
         ]));
     }
     out.push(Line::raw(""));
