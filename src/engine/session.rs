@@ -60,8 +60,9 @@ pub struct Shared {
 pub struct SessionSpec {
     pub id: SessionId,
     pub target: usize,
-    pub url: Url,
-    pub url_shown: String,
+    /// Shared by the target's sessions.
+    pub url: Arc<Url>,
+    pub url_shown: Arc<str>,
     pub request: Arc<RequestSpec>,
     pub seed: u64,
 }
@@ -157,7 +158,7 @@ impl Session {
 
     /// The session's whole life.
     pub async fn run(mut self) {
-        let url = self.spec.url_shown.clone();
+        let url = self.spec.url_shown.to_string();
         let target = self.spec.target;
         self.emit(EventKind::Spawned { target, url }).await;
         let mut attempt: u32 = 1;
@@ -469,7 +470,8 @@ impl Session {
         leftover: Vec<u8>,
         agreement: crate::protocol::extensions::Agreement,
     ) -> AttemptEnd {
-        let settings = self.shared.settings.clone();
+        let shared = self.shared.clone();
+        let settings = &shared.settings;
         let max = settings.max_message_size;
         let layer = WireStream::new(
             transport,
@@ -498,7 +500,15 @@ impl Session {
         }
 
         let ping_every = settings.ping_interval.unwrap_or(FAR);
-        let mut ping = tokio::time::interval_at(opened + ping_every, ping_every);
+        // A random phase per session: 10,000 sessions opened together ping evenly spread over
+        // the interval, not in one burst.
+        let phase = if settings.ping_interval.is_some() {
+            ping_every.mul_f64(rand::Rng::random_range(&mut self.rng, 0.0..1.0))
+        } else {
+            Duration::ZERO
+        };
+        let mut ping =
+            tokio::time::interval_at(opened + phase.max(Duration::from_millis(1)), ping_every);
         ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let send_every = settings.send_every.unwrap_or(FAR);
         let mut resend = tokio::time::interval_at(opened + send_every, send_every);
@@ -693,10 +703,12 @@ enum Wait {
     Stop(Stop),
 }
 
-/// Small buffers: 10,000 idle sessions must stay small (tungstenite preallocates its read buffer).
+/// Small buffers: 10,000 idle sessions must stay small (tungstenite preallocates its read buffer
+/// and keeps it). Reads below it come from our frame layer's memory, not from the socket, so a
+/// small one costs copies, not system calls.
 pub fn ws_config(max_message: usize) -> WebSocketConfig {
     WebSocketConfig::default()
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(512)
         .write_buffer_size(0)
         .max_message_size(Some(max_message))
         .max_frame_size(Some(max_message))

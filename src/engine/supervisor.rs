@@ -78,7 +78,8 @@ pub fn start(
 struct TargetEntry {
     target: TargetSpec,
     request: Arc<RequestSpec>,
-    url_shown: String,
+    url: Arc<url::Url>,
+    url_shown: Arc<str>,
     /// Live sessions of this target, oldest first.
     sessions: Vec<SessionId>,
 }
@@ -101,10 +102,12 @@ impl Supervisor {
             offers: target.offers.clone(),
             required: target.require.clone(),
         });
-        let url_shown = crate::redact::url(target.url.as_str());
+        let url_shown = Arc::from(crate::redact::url(target.url.as_str()));
+        let url = Arc::new(target.url.clone());
         self.targets.push(TargetEntry {
             target,
             request,
+            url,
             url_shown,
             sessions: Vec::new(),
         });
@@ -136,7 +139,7 @@ impl Supervisor {
             let spec = SessionSpec {
                 id,
                 target,
-                url: entry.target.url.clone(),
+                url: entry.url.clone(),
                 url_shown: entry.url_shown.clone(),
                 request: entry.request.clone(),
                 seed: self

@@ -34,6 +34,8 @@ pub struct Store {
     counters: Vec<Arc<SessionCounters>>,
     pending_counters: HashMap<SessionId, Arc<SessionCounters>>,
     targets: Vec<TargetView>,
+    /// Each target's URL, shared by its sessions' views (not one copy per session).
+    target_urls: Vec<Arc<str>>,
     totals: Totals,
     storm: StormTracker,
     generation: u64,
@@ -50,6 +52,7 @@ impl Store {
             counters: Vec::new(),
             pending_counters: HashMap::new(),
             targets: Vec::new(),
+            target_urls: Vec::new(),
             totals: Totals::default(),
             storm: StormTracker::new(),
             generation: 0,
@@ -89,7 +92,14 @@ impl Store {
                 t.url = url.clone();
             }
             t.sessions += 1;
-            let view = SessionView::new(ev.session, *target, Arc::from(url.as_str()), ts);
+            while self.target_urls.len() <= *target {
+                self.target_urls.push(Arc::from(""));
+            }
+            let shared = &mut self.target_urls[*target];
+            if **shared != **url {
+                *shared = Arc::from(url.as_str());
+            }
+            let view = SessionView::new(ev.session, *target, shared.clone(), ts);
             let counters = self
                 .pending_counters
                 .remove(&ev.session)
