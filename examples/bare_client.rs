@@ -72,7 +72,8 @@ async fn connect_once(url: &str, stats: &Mutex<Stats>) -> Option<Duration> {
         let mut s = stats.lock().expect("stats");
         s.opened += 1;
         s.last_open = Some(opened);
-        s.handshakes_ms.push((opened - start).as_secs_f64() * 1000.0);
+        s.handshakes_ms
+            .push((opened - start).as_secs_f64() * 1000.0);
     }
     while let Some(Ok(_)) = ws.next().await {}
     Some(opened.elapsed())
@@ -141,7 +142,10 @@ fn main() {
                 (Some(a), Some(b)) => Some((b - a).as_millis()),
                 _ => None,
             };
-            let (p50, p99) = (pct(&mut s.handshakes_ms, 50.0), pct(&mut s.handshakes_ms, 99.0));
+            let (p50, p99) = (
+                pct(&mut s.handshakes_ms, 50.0),
+                pct(&mut s.handshakes_ms, 99.0),
+            );
             serde_json::json!({"client": "bare", "mode": mode, "n": n, "opened": s.opened,
                 "failed": s.failed, "open_ms": open_ms, "hs_p50": p50, "hs_p99": p99})
         } else {

@@ -46,6 +46,7 @@ pub fn start(
     );
     let shared = Arc::new(Shared {
         slots,
+        epoch: tokio::time::Instant::now(),
         settings: settings.session,
         backoff: settings.backoff,
         tls: Some(tls),

@@ -339,9 +339,11 @@ pub async fn upgrade(
                 timings,
             ));
         }
-        let mut chunk = [0u8; 2048];
+        // Read into the buffer's spare room: no array on the future's stack, which every
+        // session's task would carry for its whole life.
+        buf.reserve(2048);
         let n = transport
-            .read(&mut chunk)
+            .read_buf(&mut buf)
             .await
             .map_err(|e| io_err(e, "reading the upgrade answer", timings))?;
         if n == 0 {
@@ -360,42 +362,11 @@ pub async fn upgrade(
             };
             return Err(ConnectError::new(kind, msg, timings));
         }
-        buf.extend_from_slice(&chunk[..n]);
     };
     timings.upgrade = Some(ms(t0.elapsed()));
 
-    let mut raw_headers = [httparse::EMPTY_HEADER; 96];
-    let mut resp = httparse::Response::new(&mut raw_headers);
-    match resp.parse(&buf[..head_len]) {
-        Ok(httparse::Status::Complete(_)) => {}
-        Ok(httparse::Status::Partial) => {
-            return Err(ConnectError::new(
-                ErrorKind::Handshake,
-                "incomplete HTTP answer to the upgrade",
-                timings,
-            ));
-        }
-        Err(e) => {
-            return Err(ConnectError::new(
-                ErrorKind::Handshake,
-                format!("malformed HTTP answer to the upgrade: {e}"),
-                timings,
-            ));
-        }
-    }
-    let status = resp.code.unwrap_or(0);
-    let reason_phrase = redact::escape_control(resp.reason.unwrap_or(""));
-    let version = resp.version.unwrap_or(1);
-    let response_headers: Vec<(String, String)> = resp
-        .headers
-        .iter()
-        .map(|h| {
-            (
-                h.name.to_string(),
-                String::from_utf8_lossy(h.value).into_owned(),
-            )
-        })
-        .collect();
+    let (status, reason_phrase, version, response_headers) = parse_head(&buf[..head_len])
+        .map_err(|m| ConnectError::new(ErrorKind::Handshake, m, timings))?;
     let get = |name: &str| -> Vec<&str> {
         response_headers
             .iter()
@@ -512,6 +483,36 @@ pub async fn upgrade(
     })
 }
 
+/// Status, reason phrase (escaped), HTTP minor version and headers of a response head. Not
+/// async: httparse's header array (3 KiB) must not live in every session's future.
+fn parse_head(head: &[u8]) -> Result<(u16, String, u8, Vec<(String, String)>), String> {
+    let mut raw_headers = [httparse::EMPTY_HEADER; 96];
+    let mut resp = httparse::Response::new(&mut raw_headers);
+    match resp.parse(head) {
+        Ok(httparse::Status::Complete(_)) => {}
+        Ok(httparse::Status::Partial) => {
+            return Err("incomplete HTTP answer to the upgrade".to_string());
+        }
+        Err(e) => return Err(format!("malformed HTTP answer to the upgrade: {e}")),
+    }
+    let headers = resp
+        .headers
+        .iter()
+        .map(|h| {
+            (
+                h.name.to_string(),
+                String::from_utf8_lossy(h.value).into_owned(),
+            )
+        })
+        .collect();
+    Ok((
+        resp.code.unwrap_or(0),
+        redact::escape_control(resp.reason.unwrap_or("")),
+        resp.version.unwrap_or(1),
+        headers,
+    ))
+}
+
 fn find_head_end(buf: &[u8]) -> Option<usize> {
     buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4)
 }
@@ -529,10 +530,10 @@ async fn read_body(
     let want = declared.unwrap_or(MAX_BODY).min(MAX_BODY);
     let deadline = tokio::time::Instant::now() + BODY_WAIT;
     while body.len() < want {
-        let mut chunk = [0u8; 1024];
-        match tokio::time::timeout_at(deadline, transport.read(&mut chunk)).await {
+        body.reserve(1024);
+        match tokio::time::timeout_at(deadline, transport.read_buf(&mut body)).await {
             Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break,
-            Ok(Ok(n)) => body.extend_from_slice(&chunk[..n]),
+            Ok(Ok(_)) => {}
         }
     }
     body.truncate(MAX_BODY);
