@@ -84,11 +84,12 @@ impl Slots {
     pub async fn take(&self, first: bool) -> Slot {
         let t0 = Instant::now();
         let mut waiting = None;
-        if first && let Some(at) = self.book_first() {
-            if at > t0 {
-                waiting = Some(Waiting::new(&self.gauges));
-                tokio::time::sleep_until(at).await;
-            }
+        if first
+            && let Some(at) = self.book_first()
+            && at > t0
+        {
+            waiting = Some(Waiting::new(&self.gauges));
+            tokio::time::sleep_until(at).await;
         }
         let permit = match self.sem.clone().try_acquire_owned() {
             Ok(p) => Some(p),

@@ -483,9 +483,12 @@ pub async fn upgrade(
     })
 }
 
-/// Status, reason phrase (escaped), HTTP minor version and headers of a response head. Not
-/// async: httparse's header array (3 KiB) must not live in every session's future.
-fn parse_head(head: &[u8]) -> Result<(u16, String, u8, Vec<(String, String)>), String> {
+/// A parsed response head: status, reason phrase (escaped), HTTP minor version, headers.
+type Head = (u16, String, u8, Vec<(String, String)>);
+
+/// Parse a response head. Not async: httparse's header array (3 KiB) must not live in every
+/// session's future.
+fn parse_head(head: &[u8]) -> Result<Head, String> {
     let mut raw_headers = [httparse::EMPTY_HEADER; 96];
     let mut resp = httparse::Response::new(&mut raw_headers);
     match resp.parse(head) {
