@@ -302,6 +302,10 @@ impl Store {
 }
 
 fn push_record(s: &mut SessionView, r: AttemptRecord) {
+    // Most sessions connect once: room for one record, not the default four.
+    if s.timeline.capacity() == 0 {
+        s.timeline.reserve_exact(1);
+    }
     if s.timeline.len() >= TIMELINE_LEN {
         s.timeline.pop_front();
         s.timeline_dropped += 1;
