@@ -27,9 +27,16 @@ pub fn to_json_line(ev: &Event, url: &str, code_name: &dyn Fn(u16) -> String) ->
     };
     match &ev.kind {
         EventKind::Spawned { target, url: _ } => put("target", Value::from(*target)),
-        EventKind::Connecting { attempt }
-        | EventKind::Handshaking { attempt }
-        | EventKind::Open { attempt } => put("attempt", Value::from(*attempt)),
+        EventKind::Connecting {
+            attempt,
+            slot_wait_ms,
+        } => {
+            put("attempt", Value::from(*attempt));
+            put("slot_wait_ms", Value::from(*slot_wait_ms));
+        }
+        EventKind::Handshaking { attempt } | EventKind::Open { attempt } => {
+            put("attempt", Value::from(*attempt))
+        }
         EventKind::Handshake(h) => handshake_fields(h, &mut put),
         EventKind::Closing { code, initiator } => {
             put("code", Value::from(*code));

@@ -80,7 +80,10 @@ fn every_kind() -> Vec<Event> {
             target: 0,
             url: SECRET_URL.into(),
         },
-        EventKind::Connecting { attempt: 1 },
+        EventKind::Connecting {
+            attempt: 1,
+            slot_wait_ms: 0,
+        },
         EventKind::Handshaking { attempt: 1 },
         EventKind::Handshake(std::sync::Arc::new(handshake())),
         EventKind::Open { attempt: 1 },
@@ -138,7 +141,10 @@ fn every_kind() -> Vec<Event> {
     events.push(Event {
         ts: t(999),
         session: 42,
-        kind: EventKind::Connecting { attempt: 1 },
+        kind: EventKind::Connecting {
+            attempt: 1,
+            slot_wait_ms: 0,
+        },
     });
     events
 }
@@ -409,7 +415,10 @@ fn lines_are_whole_even_when_larger_than_the_buffer() {
         let kind = if i % 10 == 0 {
             EventKind::Handshake(std::sync::Arc::new(hs.clone()))
         } else {
-            EventKind::Connecting { attempt: i }
+            EventKind::Connecting {
+                attempt: i,
+                slot_wait_ms: 0,
+            }
         };
         w.write(&spawned).expect("write");
         w.write(&Event {
@@ -471,7 +480,10 @@ fn summary_of_a_run() {
             target: 0,
             url: "ws://127.0.0.1:9001/overload".into(),
         },
-        EventKind::Connecting { attempt: 1 },
+        EventKind::Connecting {
+            attempt: 1,
+            slot_wait_ms: 0,
+        },
         EventKind::Closed(CloseInfo {
             code: 1013,
             reason: String::new(),
