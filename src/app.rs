@@ -108,6 +108,9 @@ pub async fn run_watch(args: &WatchArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_USAGE));
         }
     };
+    if let Some(code) = fd_precheck(cfg.total_sessions(), 1) {
+        return Ok(code);
+    }
     watch_logging(cfg.log_file.as_ref(), cfg.headless)?;
     if !cfg.headless && cfg.export.is_none() {
         cfg.export = Some(default_export_path("wsmon"));
@@ -119,6 +122,21 @@ pub async fn run_watch(args: &WatchArgs) -> anyhow::Result<ExitCode> {
         .collect::<Vec<_>>()
         .join(" ");
     run_engine(cfg, registry, title).await
+}
+
+/// Raise the open-files limit to the hard limit and check that `sessions` sessions (each
+/// holding `per_session` descriptors) fit; if not, say so and how to raise it: exit status 2.
+fn fd_precheck(sessions: usize, per_session: u64) -> Option<ExitCode> {
+    use crate::limits;
+    let limit = limits::raise_nofile()?;
+    let open = limits::open_fds();
+    if let Err(short) = limits::check_sessions(sessions as u64, per_session, limit, open) {
+        eprintln!("wsmon: {short}");
+        return Some(ExitCode::from(EXIT_USAGE));
+    }
+    #[cfg(feature = "test-support")]
+    limits::test_hold_fds();
+    None
 }
 
 async fn run_engine(
@@ -186,6 +204,11 @@ pub async fn run_demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         .await
         .context("cannot start the scenario server")?;
     let cfg = demo_config(&server, args)?;
+    // The scenario server in this process holds the other end of every session.
+    if let Some(code) = fd_precheck(cfg.total_sessions(), 2) {
+        server.shutdown().await;
+        return Ok(code);
+    }
     let registry = Arc::new(Registry::builtin().clone());
     let title = format!("demo: scenario server on ws://{}", server.addr());
     let result = run_engine(cfg, registry, title).await;
@@ -234,6 +257,7 @@ pub fn demo_config(
             .into(),
     );
     cfg.session.send_every = Some(Duration::from_secs(1));
+    cfg.session.shutdown_close_timeout = args.close_timeout;
     cfg.session.ping_interval = Some(Duration::from_secs(2));
     cfg.export = match &args.export {
         Some(p) => Some(p.clone()),

@@ -116,6 +116,9 @@ pub struct DemoArgs {
     /// Maximum redraws per second.
     #[arg(long, default_value_t = 10)]
     pub fps: u32,
+    /// At shutdown, how long each session waits for the server's answer to its 1001 close.
+    #[arg(long, value_parser = parse_duration, default_value = "1s")]
+    pub close_timeout: Duration,
 }
 
 /// `watch`: every flag is optional so that a config file can provide it; CLI wins over file.
@@ -145,6 +148,10 @@ pub struct WatchArgs {
     /// Bound on DNS + connect + TLS + upgrade (default 10s).
     #[arg(long, value_parser = parse_duration)]
     pub connect_timeout: Option<Duration>,
+    /// At shutdown, how long each session waits for the server's answer to its 1001 close
+    /// (default 1s): the run ends about this long after --duration, q or a signal.
+    #[arg(long, value_parser = parse_duration)]
+    pub close_timeout: Option<Duration>,
     /// Extension offer, e.g. 'permessage-deflate; client_max_window_bits' (repeatable).
     /// Default: permessage-deflate with client_max_window_bits and client_no_context_takeover.
     #[arg(long = "offer", value_name = "EXT")]

@@ -85,6 +85,7 @@ struct FileConfig {
     #[serde(default)]
     require: Vec<String>,
     connect_timeout: Option<String>,
+    close_timeout: Option<String>,
     max_message_size: Option<String>,
     ping_interval: Option<String>,
     send: Option<String>,
@@ -300,6 +301,12 @@ impl Config {
             }
             s.connect_timeout = d;
         }
+        if let Some(d) = args
+            .close_timeout
+            .or(dur("close_timeout", &file.close_timeout)?)
+        {
+            s.shutdown_close_timeout = d;
+        }
         let max = match (args.max_message_size, &file.max_message_size) {
             (Some(m), _) => Some(m),
             (None, Some(f)) => {
@@ -459,6 +466,7 @@ mod tests {
         assert_eq!(offer.name, "permessage-deflate");
         assert!(offer.param("client_no_context_takeover").is_some());
         assert_eq!(cfg.session.connect_timeout, Duration::from_secs(10));
+        assert_eq!(cfg.session.shutdown_close_timeout, Duration::from_secs(1));
     }
 
     #[test]
@@ -481,6 +489,7 @@ mod tests {
             r#"
             sessions = 3
             connect_timeout = "2s"
+            close_timeout = "250ms"
             [[targets]]
             url = "ws://127.0.0.1:1/a"
             sessions = 7
@@ -507,6 +516,7 @@ mod tests {
         );
         assert_eq!(cfg.targets[1].sessions, 3);
         assert_eq!(cfg.session.connect_timeout, Duration::from_secs(4));
+        assert_eq!(cfg.session.shutdown_close_timeout, Duration::from_millis(250));
         assert_eq!(cfg.backoff.cap, Duration::from_secs(30));
         assert_eq!(cfg.backoff.jitter, Jitter::None);
         assert_eq!(cfg.backoff.overrides.get(&1008), Some(&Advice::Backoff));

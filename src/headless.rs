@@ -119,6 +119,9 @@ pub fn status_line(snap: &Snapshot, elapsed: Duration, registry: &Registry) -> S
         " | retries due 1s:{} 5s:{} 30s:{}",
         st.forecast[0], st.forecast[1], st.forecast[2]
     );
+    if let Some(n) = snap.totals.errors.get(&ErrorKind::Resource) {
+        let _ = write!(line, " | resource errors {n} (out of file descriptors)");
+    }
     line
 }
 

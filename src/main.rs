@@ -7,6 +7,7 @@ use wsmon::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    wsmon::limits::ignore_sigxfsz();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

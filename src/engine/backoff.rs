@@ -259,6 +259,10 @@ pub fn advice_for(
         Cause::Status { status } => status_advice(status),
         Cause::Error { kind } => error_advice(kind),
         Cause::Manual => (Advice::Immediate, None),
+        Cause::Shutdown => (
+            Advice::Never,
+            Some("wsmon is stopping; nothing is retried".to_string()),
+        ),
     }
 }
 
@@ -476,7 +480,11 @@ fn error_advice(kind: ErrorKind) -> (Advice, Option<String>) {
         | ErrorKind::Connect
         | ErrorKind::Timeout
         | ErrorKind::Tls
-        | ErrorKind::Io => return (Advice::Backoff, None),
+        | ErrorKind::Io
+        // Out of file descriptors: a local fault that passes when sessions close; backing off
+        // (not spinning) gives them the time to.
+        | ErrorKind::Resource => return (Advice::Backoff, None),
+        ErrorKind::Internal => "a bug in wsmon ended this session (see its error event)",
         ErrorKind::Url => "the URL cannot be used; fix it and start again",
         ErrorKind::Handshake => {
             "the server's answer was not a valid WebSocket upgrade; retrying will not help"

@@ -45,6 +45,9 @@ pub struct SessionSettings {
     pub insecure: bool,
     /// How long to wait for the peer's close frame after sending ours.
     pub close_timeout: Duration,
+    /// The same wait for the 1001 closes sent when wsmon stops (`--close-timeout`): short, so
+    /// a run ends about this long after its deadline or signal.
+    pub shutdown_close_timeout: Duration,
 }
 
 impl Default for SessionSettings {
@@ -57,6 +60,7 @@ impl Default for SessionSettings {
             send_every: None,
             insecure: false,
             close_timeout: Duration::from_secs(5),
+            shutdown_close_timeout: Duration::from_secs(1),
         }
     }
 }
