@@ -135,7 +135,7 @@ fn fd_precheck(sessions: usize, per_session: u64) -> Option<ExitCode> {
         return Some(ExitCode::from(EXIT_USAGE));
     }
     #[cfg(feature = "test-support")]
-    limits::test_hold_fds();
+    limits::test_leave_fds(limit);
     None
 }
 

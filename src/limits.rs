@@ -144,17 +144,21 @@ pub fn ignore_sigxfsz() {
     }
 }
 
-/// Test-only (feature `test-support`): `WSMON_TEST_HOLD_FDS=N` opens N descriptors after the
-/// start-up check and holds them, so a test can run the process out of descriptors mid-run.
+/// Test-only (feature `test-support`): `WSMON_TEST_LEAVE_FDS=K` opens descriptors after the
+/// start-up check and holds them until only K are left under `limit`, so that a test can run
+/// the process out of descriptors mid-run.
 #[cfg(feature = "test-support")]
-pub fn test_hold_fds() {
+pub fn test_leave_fds(limit: NoFile) {
     static HELD: std::sync::Mutex<Vec<std::fs::File>> = std::sync::Mutex::new(Vec::new());
-    let n: usize = std::env::var("WSMON_TEST_HOLD_FDS")
+    let Some(leave) = std::env::var("WSMON_TEST_LEAVE_FDS")
         .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+        .and_then(|v| v.parse::<u64>().ok())
+    else {
+        return;
+    };
+    let hold = limit.soft.saturating_sub(open_fds()).saturating_sub(leave);
     if let Ok(mut held) = HELD.lock() {
-        for _ in 0..n {
+        for _ in 0..hold {
             match std::fs::File::open("/dev/null") {
                 Ok(f) => held.push(f),
                 Err(_) => break,
