@@ -190,8 +190,8 @@ async fn run_tui(
             Ok(ExitCode::SUCCESS)
         }
         (Some(Err(e)), _) => {
-            eprintln!("wsmon: {e}");
-            Ok(ExitCode::from(1))
+            eprintln!("wsmon: EXPORT FAILED: {e}");
+            Ok(ExitCode::from(crate::headless::EXIT_FAILED))
         }
         _ => Ok(ExitCode::SUCCESS),
     }

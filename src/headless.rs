@@ -14,7 +14,11 @@ use crate::engine::events::{ErrorKind, SessionState};
 use crate::runtime::Runtime;
 use crate::state::snapshot::Snapshot;
 
-/// Run until `duration` passes or a stop signal, then shut down and print the summary.
+/// Exit status when wsmon itself failed (its export could not be written).
+pub const EXIT_FAILED: u8 = 3;
+
+/// Run until `duration` passes, a stop signal or an export failure, then shut down and print
+/// the summary.
 pub async fn run(
     rt: Runtime,
     duration: Option<Duration>,
@@ -27,6 +31,7 @@ pub async fn run(
     let stop = crate::signal::stop();
     tokio::pin!(stop);
     let mut snapshots = rt.snapshots.clone();
+    let mut export_failed = false;
     loop {
         tokio::select! {
             _ = &mut stop => { err_line("wsmon: stopping (signal)"); break; }
@@ -35,6 +40,16 @@ pub async fn run(
                 let snap = snapshots.borrow_and_update().clone();
                 err_line(&status_line(&snap, started.elapsed(), &registry));
             }
+            _ = snapshots.changed() => {}
+        }
+        // The export is this run's record: without it, stop now.
+        if let Some(e) = &snapshots.borrow().export_error {
+            err_line(&format!(
+                "wsmon: EXPORT FAILED: {e}. Stopping now: the export is this run's record \
+                 (exit status {EXIT_FAILED})"
+            ));
+            export_failed = true;
+            break;
         }
     }
     let elapsed = started.elapsed();
@@ -48,8 +63,10 @@ pub async fn run(
             ExitCode::SUCCESS
         }
         Some(Err(e)) => {
-            err_line(&format!("wsmon: {e}"));
-            ExitCode::from(1)
+            if !export_failed {
+                err_line(&format!("wsmon: EXPORT FAILED: {e}"));
+            }
+            ExitCode::from(EXIT_FAILED)
         }
         None => ExitCode::SUCCESS,
     };

@@ -22,6 +22,7 @@ use crate::codes::Registry;
 use crate::engine::events::{Command, Notice, SessionMsg};
 use crate::engine::{self, EngineSettings};
 use crate::export::{ExportError, ExportWriter};
+use crate::state::export_fault::ExportFault;
 use crate::state::snapshot::Snapshot;
 use crate::state::store::{self, SinkMsg, Store};
 
@@ -122,53 +123,101 @@ pub struct ExportSink {
     sink: Sink,
     path: PathBuf,
     exported: Arc<AtomicU64>,
+    fault: Arc<ExportFault>,
 }
 
 impl ExportSink {
     /// Create (truncate) the file and start its writer thread.
     pub fn create(path: &Path, registry: Arc<Registry>) -> Result<ExportSink, RuntimeError> {
         let name = move |code: u16| registry.name(code);
-        let mut writer =
+        let writer =
             ExportWriter::create(path, Arc::new(name)).map_err(|source| RuntimeError::Export {
                 path: path.display().to_string(),
                 source,
             })?;
         let exported = Arc::new(AtomicU64::new(0));
-        let count = exported.clone();
-        let shown = path.display().to_string();
+        let fault = Arc::new(ExportFault::default());
+        let mut out = ExportOut {
+            writer: Some(writer),
+            path: path.to_path_buf(),
+            received: 0,
+            exported: exported.clone(),
+            fault: fault.clone(),
+        };
         let sink = Sink::spawn("wsmon-export", move |mut rx| {
-            let mut error: Option<String> = None;
             while let Some(msg) = rx.blocking_recv() {
                 match msg {
-                    SinkMsg::Event(ev) => {
-                        if error.is_none() {
-                            if let Err(e) = writer.write(&ev) {
-                                error = Some(format!("export {shown}: {e}"));
-                            }
-                            count.store(writer.count(), Ordering::Relaxed);
-                        }
-                    }
+                    SinkMsg::Event(ev) => out.write(&ev),
                     SinkMsg::Flush(reply) => {
-                        let _ = reply.send(flushed(&mut writer, &error, &shown));
+                        let _ = reply.send(out.flush());
                     }
                 }
             }
-            flushed(&mut writer, &error, &shown)
+            out.flush()
         })?;
         Ok(ExportSink {
             sink,
             path: path.to_path_buf(),
             exported,
+            fault,
         })
     }
 }
 
-/// Flush `writer` and say how many events it holds, or the first error it met.
-fn flushed(writer: &mut ExportWriter, error: &Option<String>, shown: &str) -> SinkResult {
-    match (error, writer.flush()) {
-        (Some(e), _) => Err(e.clone()),
-        (None, Err(e)) => Err(format!("export {shown}: {e}")),
-        (None, Ok(())) => Ok(writer.count()),
+/// The writer thread's state. The first failed write or flush stops the writing: the file is
+/// cut back to its last whole event, and the failure (with the count of events not written,
+/// growing with every later event) goes to the store's snapshots at once.
+struct ExportOut {
+    /// `None` once a write failed.
+    writer: Option<ExportWriter>,
+    path: PathBuf,
+    /// Events handed to this sink.
+    received: u64,
+    exported: Arc<AtomicU64>,
+    fault: Arc<ExportFault>,
+}
+
+impl ExportOut {
+    fn write(&mut self, ev: &crate::engine::events::Event) {
+        self.received += 1;
+        let Some(w) = self.writer.as_mut() else {
+            self.fault.add_unwritten();
+            return;
+        };
+        match w.write(ev) {
+            Ok(()) => self.exported.store(w.count(), Ordering::Relaxed),
+            Err(e) => self.fail(&e),
+        }
+    }
+
+    fn flush(&mut self) -> SinkResult {
+        if let Some(w) = self.writer.as_mut() {
+            match w.flush() {
+                Ok(()) => return Ok(w.count()),
+                Err(e) => self.fail(&e),
+            }
+        }
+        Err(self.fault.error().unwrap_or("export failed").to_string())
+    }
+
+    fn fail(&mut self, error: &ExportError) {
+        let Some(w) = self.writer.take() else {
+            return;
+        };
+        let format = w.format();
+        w.abandon();
+        let (written, whole) = match crate::export::salvage(&self.path, format) {
+            Ok(n) => (n, format!("the file holds the first {n} events, each whole")),
+            Err(e) => (
+                self.exported.load(Ordering::Relaxed),
+                format!("its last line may be cut ({e})"),
+            ),
+        };
+        self.exported.store(written, Ordering::Relaxed);
+        let message = format!("cannot write export {error}; {whole}; later events are not written");
+        tracing::error!("{message}");
+        self.fault
+            .fail(message, self.received.saturating_sub(written));
     }
 }
 
@@ -214,7 +263,8 @@ pub fn start(source: impl Source, sinks: Sinks) -> Result<Runtime, RuntimeError>
         Some(e) => {
             let weak = e.sink.tx.downgrade();
             txs.push(e.sink.tx);
-            let store = Store::new(Some(e.path.display().to_string()), e.exported);
+            let mut store = Store::new(Some(e.path.display().to_string()), e.exported);
+            store.set_export_fault(e.fault);
             (store, Some(weak), Some(e.sink.thread))
         }
         None => (Store::new(None, Arc::new(AtomicU64::new(0))), None, None),

@@ -286,3 +286,94 @@ fn a_panicking_session_is_recorded_and_the_others_go_on() {
     }
     assert!(text(&out.stdout).contains("internalx1"), "summary counts it");
 }
+
+/// A headless run whose export hits a full file system (or a file-size limit) early: it must
+/// stop at once with a clear message and exit status 3, the file holding every event up to the
+/// failure, each whole.
+fn export_failure_stops_headless(mut cmd: Command, export: &Path, expect_error: &str) {
+    let (rt, server) = scenario_server();
+    let started = Instant::now();
+    let out = cmd
+        .args(["watch", "--headless", "--duration", "20s", "-n", "400"])
+        .args(["--ping-interval", "0", "--export"])
+        .arg(export)
+        .arg(server.url("/echo"))
+        .output()
+        .expect("runs");
+    let took = started.elapsed();
+    rt.block_on(server.shutdown());
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "stderr: {err}");
+    assert!(
+        took < Duration::from_secs(10),
+        "a 20 s run must stop at the failure, took {took:?}"
+    );
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("wsmon: EXPORT FAILED"))
+        .unwrap_or_else(|| panic!("no EXPORT FAILED line in: {err}"));
+    assert!(line.contains(expect_error), "{line}");
+    assert!(line.contains("exit status 3"), "{line}");
+    // "the file holds the first N events": every one whole, in the file.
+    let n: usize = line
+        .split("holds the first ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no event count in: {line}"));
+    let body = std::fs::read_to_string(export).expect("export readable");
+    assert!(body.is_empty() || body.ends_with('\n'), "no cut line");
+    let lines: Vec<Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is a whole JSON event"))
+        .collect();
+    assert_eq!(lines.len(), n, "the message counts the events in the file");
+    assert!(n > 0, "events before the failure were written");
+    assert_eq!(lines[0]["event"], "spawned");
+    eprintln!(
+        "export failure ({expect_error}): stopped after {took:?}, {n} events ({} bytes) kept",
+        body.len()
+    );
+}
+
+#[test]
+fn a_file_size_limit_on_the_export_stops_headless_with_status_3() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let export = dir.path().join("full.jsonl");
+    // 64 blocks of 512 bytes: a 32 KiB file-size limit on the child only (SIGXFSZ is ignored
+    // by wsmon, so the write fails with EFBIG instead of killing it).
+    export_failure_stops_headless(wsmon_limited("ulimit -f 64"), &export, "File too large");
+    assert!(std::fs::metadata(&export).expect("meta").len() <= 32 * 1024);
+}
+
+/// A tmpfs of 256 KiB: a real full disk (ENOSPC). Needs root (mount); skipped, saying why,
+/// otherwise.
+#[test]
+fn a_full_disk_under_the_export_stops_headless_with_status_3() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mnt = dir.path().join("small");
+    std::fs::create_dir(&mnt).expect("mount point");
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=256k", "wsmon-test", mnt.to_str().expect("utf-8")])
+        .output();
+    match mounted {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => {
+            eprintln!("SKIPPED: cannot mount a small tmpfs: {}", text(&o.stderr).trim());
+            return;
+        }
+        Err(e) => {
+            eprintln!("SKIPPED: cannot run mount: {e}");
+            return;
+        }
+    }
+    struct Unmount<'a>(&'a Path);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(self.0).status();
+        }
+    }
+    let _unmount = Unmount(&mnt);
+    let export = mnt.join("full.jsonl");
+    export_failure_stops_headless(wsmon(), &export, "No space left on device");
+}

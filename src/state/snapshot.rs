@@ -30,6 +30,10 @@ pub struct Snapshot {
     pub export_path: Option<String>,
     /// Events written to the export so far.
     pub exported_events: u64,
+    /// The export's first write error: no event after it reaches the file.
+    pub export_error: Option<String>,
+    /// Events not written to the export since that error (the failed one included).
+    pub export_unwritten: u64,
 }
 
 impl Snapshot {

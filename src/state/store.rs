@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::engine::counters::SessionCounters;
 use crate::engine::events::{Event, EventKind, SessionId, SessionMsg, SessionState};
 use crate::protocol::extensions;
+use crate::state::export_fault::ExportFault;
 use crate::state::snapshot::{
     AttemptRecord, Outcome, SessionView, Snapshot, TIMELINE_LEN, TargetView, Totals,
 };
@@ -38,6 +39,7 @@ pub struct Store {
     generation: u64,
     export_path: Option<String>,
     exported: Arc<AtomicU64>,
+    export_fault: Option<Arc<ExportFault>>,
     dirty: bool,
 }
 
@@ -53,8 +55,14 @@ impl Store {
             generation: 0,
             export_path,
             exported,
+            export_fault: None,
             dirty: true,
         }
+    }
+
+    /// Show the export writer's failure (set by its thread) in every snapshot.
+    pub fn set_export_fault(&mut self, fault: Arc<ExportFault>) {
+        self.export_fault = Some(fault);
     }
 
     pub fn register(&mut self, id: SessionId, counters: Arc<SessionCounters>) {
@@ -269,6 +277,11 @@ impl Store {
             storm,
             export_path: self.export_path.clone(),
             exported_events: self.exported.load(Ordering::Relaxed),
+            export_error: self
+                .export_fault
+                .as_ref()
+                .and_then(|f| f.error().map(str::to_string)),
+            export_unwritten: self.export_fault.as_ref().map_or(0, |f| f.unwritten()),
         }
     }
 }
