@@ -214,7 +214,12 @@ impl ExportOut {
             ),
         };
         self.exported.store(written, Ordering::Relaxed);
-        let message = format!("cannot write export {error}; {whole}; later events are not written");
+        // The OS's words first: they are what a narrow header keeps.
+        let what = match error {
+            ExportError::Io { path, source } => format!("{source} writing {}", path.display()),
+            other => other.to_string(),
+        };
+        let message = format!("{what}; {whole}; later events are not written");
         tracing::error!("{message}");
         self.fault
             .fail(message, self.received.saturating_sub(written));
