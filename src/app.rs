@@ -180,6 +180,20 @@ async fn run_tui(
                 .await;
         });
     }
+    // SIGTERM, SIGHUP and SIGINT do what `q` does: 1001 closes, the export flushed, the
+    // terminal restored (the loop ends when the store stops).
+    match crate::signal::terminal_stop() {
+        Ok(stop) => {
+            let commands = rt.commands.clone();
+            tokio::spawn(async move {
+                stop.await;
+                let _ = commands
+                    .send(crate::engine::events::Command::Shutdown)
+                    .await;
+            });
+        }
+        Err(e) => tracing::warn!("cannot watch for stop signals: {e}"),
+    }
     let notices = rt.notices.take();
     let ui = crate::tui::run(rt.snapshots.clone(), rt.commands.clone(), notices, opts).await;
     let (last, export) = rt.shutdown().await;
