@@ -1,6 +1,7 @@
 //! SIGTERM, SIGHUP and SIGINT sent with `kill` to the real TUI in a real terminal (tmux): each
 //! is handled like `q`. Open sessions close with 1001 (in the export), and the terminal is back
 //! to normal: alternate screen left, mouse reporting off, the program's last line visible.
+//! And panics: a session's stays in its session, the UI's restores the terminal.
 //!
 //! tmux is installed by `tests/peers/install.sh`; if it is missing the test fails and says so.
 
@@ -13,6 +14,7 @@ use serde_json::Value;
 
 const SESSION: &str = "sig";
 const POLL: Duration = Duration::from_millis(100);
+static STARTS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
 /// A tmux server on its own socket, killed when dropped.
 struct Tmux {
@@ -21,14 +23,26 @@ struct Tmux {
 
 impl Tmux {
     fn start(dir: &Path, args: &[&str]) -> Tmux {
+        let mut all = vec![env!("CARGO_BIN_EXE_wsmon")];
+        all.extend_from_slice(args);
+        Self::start_program(dir, &all)
+    }
+
+    /// Run `program_and_args` (program first) in the pane through `sh`, which prints the exit
+    /// status and keeps the pane open.
+    fn start_program(dir: &Path, program_and_args: &[&str]) -> Tmux {
         match Command::new("tmux").arg("-V").output() {
             Ok(o) if o.status.success() => {}
             _ => panic!("tmux is missing: run tests/peers/install.sh, or apt-get install tmux"),
         }
         let tmux = Tmux {
-            socket: dir.join(format!("tmux-wsmon-sig-{}", std::process::id())),
+            // A socket of its own per start: a server being killed may still hold the last one.
+            socket: dir.join(format!(
+                "tmux-wsmon-sig-{}-{}",
+                std::process::id(),
+                STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            )),
         };
-        let program = env!("CARGO_BIN_EXE_wsmon");
         let mut cmd = vec![
             "new-session",
             "-d",
@@ -41,9 +55,8 @@ impl Tmux {
             "sh",
             "-c",
             r#""$0" "$@"; echo "[wsmon exit status $?]"; sleep 60"#,
-            program,
         ];
-        cmd.extend_from_slice(args);
+        cmd.extend_from_slice(program_and_args);
         let out = tmux.run(&cmd);
         assert!(out.status.success(), "tmux: {}", String::from_utf8_lossy(&out.stderr));
         tmux
@@ -160,5 +173,49 @@ fn term_hup_and_int_are_handled_like_q() {
         }
         eprintln!("SIG{signal}: wsmon exited {took:?} after the signal, 3 closes with 1001");
     }
+    rt.block_on(server.shutdown());
+}
+
+/// A session's panic under the TUI stays in that session: the screen is not garbled, the TUI
+/// goes on and counts an `internal` error. A panic of the UI itself restores the terminal.
+#[test]
+fn a_session_panic_leaves_the_tui_running_and_a_ui_panic_restores_the_terminal() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let server = rt
+        .block_on(wsmon::server::start("127.0.0.1:0"))
+        .expect("server");
+    let url = server.url("/echo");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let export = dir.path().join("events.jsonl");
+    let export_arg = export.to_str().expect("UTF-8 path");
+    let args = ["watch", "-n", "3", "--ping-interval", "0", "--export", export_arg, &url];
+
+    let mut with_env = vec!["env", "WSMON_TEST_PANIC_SESSION=2"];
+    with_env.push(env!("CARGO_BIN_EXE_wsmon"));
+    with_env.extend_from_slice(&args);
+    let tmux = Tmux::start_program(dir.path(), &with_env);
+    let screen = tmux.wait_for("two open sessions and an internal error", Duration::from_secs(20), |s| {
+        s.contains("open 2") && s.contains("error internal 1")
+    });
+    assert!(!screen.contains("panicked at"), "no panic text on the screen:\n{screen}");
+    assert_eq!(tmux.format("#{alternate_on}"), "1", "the TUI goes on");
+    tmux.run(&["send-keys", "-t", SESSION, "q"]);
+    let screen = tmux.wait_for("wsmon to exit", Duration::from_secs(10), |s| {
+        s.contains("[wsmon exit status")
+    });
+    assert!(screen.contains("[wsmon exit status 0]"), "{screen}");
+    drop(tmux);
+
+    let mut with_env = vec!["env", "RUST_BACKTRACE=0", "WSMON_TEST_PANIC_UI=1"];
+    with_env.push(env!("CARGO_BIN_EXE_wsmon"));
+    with_env.extend_from_slice(&args);
+    let tmux = Tmux::start_program(dir.path(), &with_env);
+    let screen = tmux.wait_for("the UI's panic", Duration::from_secs(20), |s| {
+        s.contains("[wsmon exit status")
+    });
+    assert!(screen.contains("panics on purpose"), "the message is readable:\n{screen}");
+    assert!(!screen.contains("[wsmon exit status 0]"), "{screen}");
+    assert_eq!(tmux.format("#{alternate_on}"), "0");
+    assert_eq!(tmux.format("#{mouse_any_flag}"), "0");
     rt.block_on(server.shutdown());
 }

@@ -197,6 +197,10 @@ where
             dirty = true;
         }
         if dirty && now >= next_frame {
+            #[cfg(feature = "test-support")]
+            if stats.frames == 5 && std::env::var_os("WSMON_TEST_PANIC_UI").is_some() {
+                panic!("test-support: the UI panics on purpose (WSMON_TEST_PANIC_UI)");
+            }
             let shown = app.view.shown(&latest).clone();
             let size = terminal.size()?;
             app.prepare(&shown, size.into());
