@@ -516,7 +516,10 @@ mod tests {
         );
         assert_eq!(cfg.targets[1].sessions, 3);
         assert_eq!(cfg.session.connect_timeout, Duration::from_secs(4));
-        assert_eq!(cfg.session.shutdown_close_timeout, Duration::from_millis(250));
+        assert_eq!(
+            cfg.session.shutdown_close_timeout,
+            Duration::from_millis(250)
+        );
         assert_eq!(cfg.backoff.cap, Duration::from_secs(30));
         assert_eq!(cfg.backoff.jitter, Jitter::None);
         assert_eq!(cfg.backoff.overrides.get(&1008), Some(&Advice::Backoff));

@@ -21,6 +21,8 @@ pub struct NoFile {
 
 /// Raise the soft `RLIMIT_NOFILE` to the hard limit (a process may do so without privileges)
 /// and return the limits in force. `None` where there is no such limit to read.
+// `rlim_t` is u64 on Linux and macOS but not everywhere: the casts are needed elsewhere.
+#[allow(clippy::unnecessary_cast)]
 pub fn raise_nofile() -> Option<NoFile> {
     #[cfg(unix)]
     {
@@ -191,8 +193,14 @@ mod tests {
         ] {
             assert!(text.contains(needle), "{needle:?} missing in: {text}");
         }
-        assert!(check_sessions(500, 2, limit, 10).is_err(), "two per session");
-        assert!(check_sessions(u64::MAX, 2, limit, 10).is_err(), "no overflow");
+        assert!(
+            check_sessions(500, 2, limit, 10).is_err(),
+            "two per session"
+        );
+        assert!(
+            check_sessions(u64::MAX, 2, limit, 10).is_err(),
+            "no overflow"
+        );
     }
 
     #[test]

@@ -207,7 +207,10 @@ impl ExportOut {
         let format = w.format();
         w.abandon();
         let (written, whole) = match crate::export::salvage(&self.path, format) {
-            Ok(n) => (n, format!("the file holds the first {n} events, each whole")),
+            Ok(n) => (
+                n,
+                format!("the file holds the first {n} events, each whole"),
+            ),
             Err(e) => (
                 self.exported.load(Ordering::Relaxed),
                 format!("its last line may be cut ({e})"),

@@ -67,7 +67,10 @@ fn more_sessions_than_the_open_files_limit_exit_2_before_starting() {
         .expect("runs");
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "stderr: {err}");
-    assert!(started.elapsed() < Duration::from_secs(4), "it did not start");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "it did not start"
+    );
     for needle in [
         "80 sessions",
         "open-files limit is 100",
@@ -96,7 +99,14 @@ fn descriptors_running_out_mid_run_are_resource_errors_that_back_off() {
     let out = wsmon_limited("ulimit -n 200")
         // After the start-up check passes, the test hook leaves only 16 descriptors free.
         .env("WSMON_TEST_LEAVE_FDS", "16")
-        .args(["watch", "--headless", "--duration", "3s", "--jitter", "none"])
+        .args([
+            "watch",
+            "--headless",
+            "--duration",
+            "3s",
+            "--jitter",
+            "none",
+        ])
         .args(["--backoff-base", "100ms", "--ping-interval", "0"])
         .args(["-n", &sessions.to_string(), "--export"])
         .arg(&export)
@@ -108,7 +118,10 @@ fn descriptors_running_out_mid_run_are_resource_errors_that_back_off() {
     assert_eq!(out.status.code(), Some(0), "stderr: {err}");
     let by = stories(&export);
     assert_eq!(by.len(), sessions);
-    let opened = by.values().filter(|s| !events(s, "open").is_empty()).count();
+    let opened = by
+        .values()
+        .filter(|s| !events(s, "open").is_empty())
+        .count();
     let starved: Vec<_> = by
         .values()
         .filter(|s| events(s, "error").iter().any(|e| e["kind"] == "resource"))
@@ -136,7 +149,10 @@ fn descriptors_running_out_mid_run_are_resource_errors_that_back_off() {
         assert!(n <= 8, "{n} attempts in 3 s is a spin");
         attempts += n;
     }
-    assert!(err.contains("resource errors"), "status lines say so: {err}");
+    assert!(
+        err.contains("resource errors"),
+        "status lines say so: {err}"
+    );
     let summary = text(&out.stdout);
     assert!(summary.contains("resourcex"), "{summary}");
     eprintln!(
@@ -171,9 +187,8 @@ fn deaf_server() -> std::net::SocketAddr {
                         break;
                     }
                 }
-                let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(
-                    key.as_bytes(),
-                );
+                let accept =
+                    tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
                 let answer = format!(
                     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
                      Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
@@ -284,7 +299,10 @@ fn a_panicking_session_is_recorded_and_the_others_go_on() {
         assert_eq!(last["event"], "closed");
         assert_eq!(last["code"], 1001);
     }
-    assert!(text(&out.stdout).contains("internalx1"), "summary counts it");
+    assert!(
+        text(&out.stdout).contains("internalx1"),
+        "summary counts it"
+    );
 }
 
 /// A headless run whose export hits a full file system (or a file-size limit) early: it must
@@ -354,12 +372,22 @@ fn a_full_disk_under_the_export_stops_headless_with_status_3() {
     let mnt = dir.path().join("small");
     std::fs::create_dir(&mnt).expect("mount point");
     let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=256k", "wsmon-test", mnt.to_str().expect("utf-8")])
+        .args([
+            "-t",
+            "tmpfs",
+            "-o",
+            "size=256k",
+            "wsmon-test",
+            mnt.to_str().expect("utf-8"),
+        ])
         .output();
     match mounted {
         Ok(o) if o.status.success() => {}
         Ok(o) => {
-            eprintln!("SKIPPED: cannot mount a small tmpfs: {}", text(&o.stderr).trim());
+            eprintln!(
+                "SKIPPED: cannot mount a small tmpfs: {}",
+                text(&o.stderr).trim()
+            );
             return;
         }
         Err(e) => {

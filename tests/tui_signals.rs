@@ -58,7 +58,11 @@ impl Tmux {
         ];
         cmd.extend_from_slice(program_and_args);
         let out = tmux.run(&cmd);
-        assert!(out.status.success(), "tmux: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "tmux: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         tmux
     }
 
@@ -129,7 +133,16 @@ fn term_hup_and_int_are_handled_like_q() {
         let export_arg = export.to_str().expect("UTF-8 path");
         let tmux = Tmux::start(
             dir.path(),
-            &["watch", "-n", "3", "--ping-interval", "0", "--export", export_arg, &url],
+            &[
+                "watch",
+                "-n",
+                "3",
+                "--ping-interval",
+                "0",
+                "--export",
+                export_arg,
+                &url,
+            ],
         );
         tmux.wait_for("three open sessions", Duration::from_secs(20), |s| {
             s.contains("open 3")
@@ -188,16 +201,30 @@ fn a_session_panic_leaves_the_tui_running_and_a_ui_panic_restores_the_terminal()
     let dir = tempfile::tempdir().expect("temp dir");
     let export = dir.path().join("events.jsonl");
     let export_arg = export.to_str().expect("UTF-8 path");
-    let args = ["watch", "-n", "3", "--ping-interval", "0", "--export", export_arg, &url];
+    let args = [
+        "watch",
+        "-n",
+        "3",
+        "--ping-interval",
+        "0",
+        "--export",
+        export_arg,
+        &url,
+    ];
 
     let mut with_env = vec!["env", "WSMON_TEST_PANIC_SESSION=2"];
     with_env.push(env!("CARGO_BIN_EXE_wsmon"));
     with_env.extend_from_slice(&args);
     let tmux = Tmux::start_program(dir.path(), &with_env);
-    let screen = tmux.wait_for("two open sessions and an internal error", Duration::from_secs(20), |s| {
-        s.contains("open 2") && s.contains("error internal 1")
-    });
-    assert!(!screen.contains("panicked at"), "no panic text on the screen:\n{screen}");
+    let screen = tmux.wait_for(
+        "two open sessions and an internal error",
+        Duration::from_secs(20),
+        |s| s.contains("open 2") && s.contains("error internal 1"),
+    );
+    assert!(
+        !screen.contains("panicked at"),
+        "no panic text on the screen:\n{screen}"
+    );
     assert_eq!(tmux.format("#{alternate_on}"), "1", "the TUI goes on");
     tmux.run(&["send-keys", "-t", SESSION, "q"]);
     let screen = tmux.wait_for("wsmon to exit", Duration::from_secs(10), |s| {
@@ -213,7 +240,10 @@ fn a_session_panic_leaves_the_tui_running_and_a_ui_panic_restores_the_terminal()
     let screen = tmux.wait_for("the UI's panic", Duration::from_secs(20), |s| {
         s.contains("[wsmon exit status")
     });
-    assert!(screen.contains("panics on purpose"), "the message is readable:\n{screen}");
+    assert!(
+        screen.contains("panics on purpose"),
+        "the message is readable:\n{screen}"
+    );
     assert!(!screen.contains("[wsmon exit status 0]"), "{screen}");
     assert_eq!(tmux.format("#{alternate_on}"), "0");
     assert_eq!(tmux.format("#{mouse_any_flag}"), "0");

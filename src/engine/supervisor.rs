@@ -208,7 +208,10 @@ impl Supervisor {
 
     /// A session task ended: normally, by a panic (a bug: recorded as an `internal` error and
     /// the session's end; the other sessions go on), or aborted at the end of shutdown.
-    async fn finished(&mut self, done: Result<(tokio::task::Id, SessionId), tokio::task::JoinError>) {
+    async fn finished(
+        &mut self,
+        done: Result<(tokio::task::Id, SessionId), tokio::task::JoinError>,
+    ) {
         let (task, error) = match done {
             Ok((task, _)) => (task, None),
             Err(e) => (e.id(), Some(e)),

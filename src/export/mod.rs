@@ -212,7 +212,10 @@ impl ExportWriter {
 /// that the file holds whole events only, and count them (the CSV header row is not one).
 pub fn salvage(path: &Path, format: Format) -> io::Result<u64> {
     use std::io::{Read, Seek, SeekFrom};
-    let mut f = std::fs::OpenOptions::new().read(true).write(true).open(path)?;
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)?;
     let len = f.metadata()?.len();
     let mut buf = vec![0u8; 64 * 1024];
     let mut end = len;

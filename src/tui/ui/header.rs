@@ -158,7 +158,10 @@ pub fn draw_summary(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewS
         let head = format!("  export: {} events unwritten: ", snap.export_unwritten);
         let room = usize::from(area.width).saturating_sub(used + head.chars().count());
         rates.push(Span::styled(head, t.error()));
-        rates.push(Span::styled(format::fit(error, room).into_owned(), t.error()));
+        rates.push(Span::styled(
+            format::fit(error, room).into_owned(),
+            t.error(),
+        ));
     } else if let Some(path) = &snap.export_path {
         let used: usize = rates.iter().map(Span::width).sum();
         let count = format!(" ({} events)", snap.exported_events);
