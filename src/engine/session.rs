@@ -213,15 +213,15 @@ impl Session {
     }
 
     /// wsmon is stopping: unless the session's story already ends (a `closed` after its 1001,
-    /// or an `ended`), say where the shutdown found it, so every story in the export ends.
+    /// an `ended` or a `gave_up`), say where the shutdown found it, so every story in the
+    /// export ends.
     async fn end_at_shutdown(&mut self) {
         let doing = match self.last_event {
-            "closed" | "ended" => return,
+            "closed" | "ended" | "gave_up" => return,
             "connecting" => "connecting",
             "handshaking" | "handshake" => "handshaking",
             "backoff" if self.paused => "paused, waiting to retry",
             "backoff" => "waiting to retry",
-            "gave_up" => "given up (--max-attempts)",
             "paused" => "paused",
             _ => "between attempts",
         };
