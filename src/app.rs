@@ -101,7 +101,7 @@ pub async fn run_watch(args: &WatchArgs) -> anyhow::Result<ExitCode> {
     if cfg.session.insecure {
         eprintln!("wsmon: WARNING: --insecure: TLS certificates are NOT verified");
     }
-    let registry = match Registry::with_app_codes(&cfg.app_codes) {
+    let registry = match Registry::build(cfg.profile.as_deref(), &cfg.app_codes) {
         Ok(r) => Arc::new(r),
         Err(e) => {
             eprintln!("wsmon: {e}");
@@ -146,7 +146,7 @@ async fn run_engine(
 ) -> anyhow::Result<ExitCode> {
     let headless = cfg.headless;
     let duration = cfg.duration;
-    let lang = Lang::resolve(cfg.lang);
+    let lang = Lang::resolve(cfg.lang.map(Lang::from));
     let fps = cfg.fps;
     let keys = cfg.keys.clone();
     let rt = runtime::live(cfg.engine(), registry.clone(), cfg.export.as_deref())?;

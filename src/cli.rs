@@ -28,7 +28,7 @@ pub enum Command {
     Serve(ServeArgs),
     /// Explain close codes: `explain 1013`, compare two: `explain 1010 1013`, list: `--all`.
     Explain(ExplainArgs),
-    /// Summarise an exported JSONL session log.
+    /// Summarise an exported session log (.jsonl or .csv), or print its state at a moment.
     Replay(ReplayArgs),
 }
 
@@ -65,6 +65,15 @@ pub enum LangArg {
     Fr,
 }
 
+impl From<LangArg> for crate::codes::Lang {
+    fn from(arg: LangArg) -> crate::codes::Lang {
+        match arg {
+            LangArg::En => crate::codes::Lang::En,
+            LangArg::Fr => crate::codes::Lang::Fr,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ExplainArgs {
     /// Close codes (0-4999). One explains it; two compare them side by side.
@@ -82,6 +91,27 @@ pub struct ExplainArgs {
     /// Config file whose [codes] table names application codes (4000-4999).
     #[arg(short = 'c', long = "config", value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Explain HTTP statuses as answers to a WebSocket upgrade (e.g. --http 503).
+    #[arg(long = "http", value_name = "STATUS", num_args = 1..)]
+    pub http: Vec<String>,
+    /// Load a well-known protocol's close codes: discord, graphql-ws.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+}
+
+impl From<&ExplainArgs> for crate::codes::explain::ExplainRequest {
+    fn from(a: &ExplainArgs) -> Self {
+        crate::codes::explain::ExplainRequest {
+            codes: a.codes.clone(),
+            http: a.http.clone(),
+            lang: a.lang.map(Into::into),
+            all: a.all,
+            json: a.json,
+            config: a.config.clone(),
+            profile: a.profile.clone(),
+            width: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -91,10 +121,26 @@ pub struct ServeArgs {
     pub bind: String,
 }
 
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct ReplayArgs {
-    /// A .jsonl file written by `watch --export`.
+    /// A .jsonl or .csv file written by `watch --export`.
     pub file: PathBuf,
+    /// Print the summary of the log (the default when not opening a screen).
+    #[arg(long, conflicts_with_all = ["at", "export"])]
+    pub summary: bool,
+    /// Print the state at this moment: 14:03:12 (UTC, on the recording's date), +2m30s (after
+    /// the start) or -10s (before the end).
+    #[arg(long, value_name = "TIME", conflicts_with_all = ["from", "to", "export"])]
+    pub at: Option<String>,
+    /// Only events from this time on (same forms as --at).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Only events up to this time (same forms as --at).
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// Write the events (of --from/--to) to a new file: .jsonl or .csv.
+    #[arg(long, value_name = "OUT")]
+    pub export: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -127,6 +173,10 @@ pub struct WatchArgs {
     /// ws:// or wss:// URLs to watch (added to the config file's targets).
     #[arg(value_name = "URL")]
     pub urls: Vec<String>,
+    /// Load a well-known protocol's close codes (names, meanings, retry advice): discord,
+    /// graphql-ws.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
     /// Concurrent sessions per URL (default 1).
     #[arg(short = 'n', long = "sessions")]
     pub sessions: Option<usize>,

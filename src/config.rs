@@ -47,6 +47,8 @@ pub struct Config {
     pub lang: Option<LangArg>,
     pub keys: BTreeMap<String, String>,
     pub app_codes: BTreeMap<u16, AppCode>,
+    /// A well-known protocol's close codes (`--profile`, config `profile`).
+    pub profile: Option<String>,
     pub log_file: Option<PathBuf>,
 }
 
@@ -64,6 +66,7 @@ impl Default for Config {
             lang: None,
             keys: BTreeMap::new(),
             app_codes: BTreeMap::new(),
+            profile: None,
             log_file: None,
         }
     }
@@ -100,6 +103,8 @@ struct FileConfig {
     retry: BTreeMap<String, Advice>,
     #[serde(default)]
     codes: BTreeMap<String, AppCode>,
+    #[serde(default)]
+    profile: Option<String>,
     #[serde(default)]
     ui: FileUi,
     #[serde(default)]
@@ -401,20 +406,14 @@ impl Config {
         cfg.fps = args.fps.or(file.ui.fps).unwrap_or(10).clamp(1, 60);
         cfg.lang = args.lang.or(file.ui.lang);
         cfg.keys = file.keys;
-        let mut app = BTreeMap::new();
-        for (k, v) in file.codes {
-            let code: u16 = k
-                .parse()
-                .ok()
-                .filter(|c| (4000..=4999).contains(c))
-                .ok_or_else(|| {
-                    invalid(format!(
-                        "[codes] key '{k}' must be an application close code in 4000-4999"
-                    ))
-                })?;
-            app.insert(code, v);
-        }
-        cfg.app_codes = app;
+        cfg.app_codes =
+            crate::codes::app_codes_from_table(&file.codes).map_err(|e| invalid(e.to_string()))?;
+        cfg.profile = match args.profile.as_deref().or(file.profile.as_deref()) {
+            Some(name) => {
+                Some(crate::codes::check_profile(name).map_err(|e| invalid(e.to_string()))?)
+            }
+            None => None,
+        };
         cfg.log_file = args.log_file.clone();
         Ok(cfg)
     }

@@ -20,11 +20,18 @@ fn main() -> ExitCode {
     };
     let result: anyhow::Result<ExitCode> = runtime.block_on(async move {
         match cli.command {
-            Command::Explain(args) => wsmon::codes::explain::run(&args),
+            Command::Explain(args) => wsmon::codes::explain::run(&(&args).into()),
             Command::Serve(args) => wsmon::app::run_serve(&args).await,
             Command::Watch(args) => wsmon::app::run_watch(&args).await,
             Command::Demo(args) => wsmon::app::run_demo(&args).await,
-            Command::Replay(args) => wsmon::replay::run(&args.file),
+            Command::Replay(args) => wsmon::replay::run(&wsmon::replay::Options {
+                file: args.file,
+                summary: args.summary,
+                at: args.at,
+                from: args.from,
+                to: args.to,
+                export: args.export,
+            }),
         }
     });
     match result {

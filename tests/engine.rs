@@ -541,3 +541,29 @@ async fn an_invalid_close_code_from_the_server_is_a_1002_failure_by_the_client()
     }
     assert_eq!(run.of("closed").len(), servers.len());
 }
+
+/// The knowledge base's 1014 text says what the engine records for `/close/1014`: the raw code
+/// the peer sent, with the server as initiator (not a 1002 in its place).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_1014_text_matches_what_the_engine_records() {
+    let server = wsmon::server::start("127.0.0.1:0").await.expect("server");
+    let run = run_until(
+        config(vec![target(&server.url("/close/1014"), 1)]),
+        LIMIT,
+        |s| !s.totals.closes_by_code.is_empty(),
+    )
+    .await;
+    let c = &run.of("closed")[0];
+    let reg = wsmon::codes::Registry::builtin();
+    let entry = reg.lookup(1014).expect("1014 entry");
+    assert_eq!(c["code"], 1014, "{c}");
+    assert_eq!(c["code_name"], entry.kb_name(wsmon::codes::Lang::En), "{c}");
+    assert_eq!(c["initiator"], "server", "{c}");
+    let when = entry.when(wsmon::codes::Lang::En);
+    assert!(
+        when.contains("wsmon records the raw 1014") && when.contains("server as initiator"),
+        "{when}"
+    );
+    assert!(!when.contains("reports 1002 instead"), "{when}");
+    server.shutdown().await;
+}

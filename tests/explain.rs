@@ -208,8 +208,8 @@ fn all_lists_every_code_and_range() {
     let json = stdout_of(&["--all", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
     let list = v.as_array().expect("array");
-    // 16 codes 1000-1015, 3 library codes, 4 ranges.
-    assert_eq!(list.len(), 23);
+    // 16 codes 1000-1015, 3 library codes, 5 ranges (5000-65535 included).
+    assert_eq!(list.len(), 24);
     assert!(
         list.iter()
             .any(|e| e["range"]["start"] == 1016 && e["code"].is_null())
@@ -283,10 +283,10 @@ fn invalid_config_entries_exit_2() {
 
 #[test]
 fn bad_codes_exit_2_naming_the_range() {
-    for bad in ["99999", "abc", "-1", "", "5000"] {
+    for bad in ["99999", "abc", "-1", "", "65536"] {
         let out = wsmon().args(["explain", bad]).assert().code(2).stdout("");
         let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
-        assert!(err.contains("0-4999"), "{bad:?}: {err}");
+        assert!(err.contains("0-65535"), "{bad:?}: {err}");
         assert!(err.contains(&format!("\"{bad}\"")), "{bad:?}: {err}");
         assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
     }
@@ -295,13 +295,13 @@ fn bad_codes_exit_2_naming_the_range() {
         .args(["explain", "1000", "abc"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("0-4999"));
+        .stderr(predicate::str::contains("0-65535"));
     // Nothing to explain.
     wsmon()
         .arg("explain")
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("0-4999"));
+        .stderr(predicate::str::contains("0-65535"));
 }
 
 #[test]
@@ -315,4 +315,43 @@ fn flags_may_follow_the_codes() {
         .args(["explain", "-1", "--lang", "fr"])
         .assert()
         .code(2);
+}
+
+#[test]
+fn the_policy_advice_per_code_is_the_knowledge_base_advice() {
+    use wsmon::codes::{Registry, RetryAdvice};
+    use wsmon::engine::backoff::{Advice, default_advice};
+    let reg = Registry::builtin();
+    for code in 0..=u16::MAX {
+        let kb: Advice = reg.retry_advice(code).into();
+        assert_eq!(default_advice(code), kb, "{code}");
+    }
+    // TLS: one rule, the 1015 entry's.
+    assert_eq!(reg.retry_advice(1015), RetryAdvice::Never);
+}
+
+#[test]
+fn explain_http_and_profiles_from_the_command_line() {
+    let text = stdout_of(&["--http", "503"]);
+    assert!(text.starts_with("HTTP 503  Service Unavailable"), "{text}");
+    assert!(text.contains("Retry-After"), "{text}");
+    let text = stdout_of(&["4004", "--profile", "discord"]);
+    assert!(text.starts_with("4004 Authentication failed"), "{text}");
+    assert!(text.contains("discord-api-docs"), "{text}");
+    let text = stdout_of(&["6000"]);
+    assert!(text.contains("Invalid (above 4999)"), "{text}");
+}
+
+#[test]
+fn the_config_profile_key_loads_a_profile_and_bad_names_exit_2() {
+    let f = config_file("profile = \"graphql-ws\"\n");
+    let path = f.path().to_str().expect("utf-8 path");
+    let text = stdout_of(&["-c", path, "4401"]);
+    assert!(text.starts_with("4401 Unauthorized"), "{text}");
+    assert!(text.contains("shouldRetryConnectOrThrow"), "{text}");
+    wsmon()
+        .args(["explain", "4004", "--profile", "slack"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown profile"));
 }

@@ -92,6 +92,8 @@ fn replay_of_a_broken_file_names_the_line() {
         .arg("replay")
         .arg(&path)
         .assert()
-        .failure()
-        .stderr(predicate::str::contains("broken.jsonl:2: invalid JSON"));
+        .code(2)
+        .stderr(predicate::str::contains(
+            "broken.jsonl: not a wsmon export (line 1: \"open\" event without \"ts\")",
+        ));
 }

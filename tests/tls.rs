@@ -88,3 +88,38 @@ async fn wss_verifies_certificates_and_insecure_turns_it_off() {
     assert_eq!(run.of("closed")[0]["code"], 1001);
     server.shutdown().await;
 }
+
+/// A TLS handshake cut off by the server (it accepts TCP, then hangs up) is a network problem a
+/// retry can fix: recorded as an I/O error, not as 1015, and the session backs off and retries.
+/// A refused certificate (above) is 1015 and the knowledge base's "never" stops the session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interrupted_tls_handshake_is_retried_not_1015() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            drop(sock);
+        }
+    });
+    let url = format!("wss://localhost:{port}/echo");
+    let run = run_until(
+        config(vec![target(&url, 1)]),
+        Duration::from_secs(20),
+        |s| s.sessions.iter().any(|v| v.attempt >= 2),
+    )
+    .await;
+    let e = &run.of("error")[0];
+    assert_eq!(e["kind"], "io", "{e}");
+    assert!(
+        e["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("TLS handshake") && m.contains("interrupted")),
+        "{e}"
+    );
+    assert!(
+        run.of("closed").iter().all(|c| c["code"] != 1015),
+        "an interrupted handshake is not a 1015"
+    );
+}

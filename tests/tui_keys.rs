@@ -327,10 +327,13 @@ fn close_prompt_parsing() {
         assert!(e.contains("cannot be sent"), "{code}: {e}");
     }
     // Not a close code at all: refused by the one close-code parser.
-    for input in ["abc", "5000"] {
+    for input in ["abc", "65536"] {
         let e = parse_close(input, 3).expect_err(input);
-        assert!(e.contains("0-4999"), "{input}: {e}");
+        assert!(e.contains("0-65535"), "{input}: {e}");
     }
+    // A close code, but not one that may be on the wire.
+    let e = parse_close("5000", 3).expect_err("5000");
+    assert!(e.contains("cannot be sent"), "{e}");
     let long = format!("1000 {}", "x".repeat(124));
     assert!(
         parse_close(&long, 3)
@@ -548,7 +551,7 @@ fn explain_and_compare() {
         app.view
             .status
             .as_ref()
-            .is_some_and(|s| s.text.contains("0-4999"))
+            .is_some_and(|s| s.text.contains("0-65535"))
     );
 }
 
@@ -715,4 +718,30 @@ fn engine_notices_are_told_apart_into_news_and_errors() {
     ] {
         assert!(error.is_error(), "{error}");
     }
+}
+
+#[test]
+fn explain_on_a_session_refused_with_an_http_status_explains_the_status() {
+    let snap = snap();
+    let mut app = ready(&snap);
+    // The first session whose last attempt was answered with an HTTP status.
+    let (pos, status) = snap
+        .sessions
+        .iter()
+        .enumerate()
+        .find_map(
+            |(i, s)| match s.timeline.iter().rev().find_map(|r| r.outcome) {
+                Some(wsmon::state::snapshot::Outcome::Status { status }) => Some((i, status)),
+                _ => None,
+            },
+        )
+        .expect("the fixtures have a session refused with a status");
+    for _ in 0..pos {
+        press(&mut app, &snap, ch('j'));
+    }
+    assert_eq!(app.view.selected, Some(snap.sessions[pos].id));
+    press(&mut app, &snap, ch('x'));
+    assert_eq!(app.view.explain, Some(ExplainTarget::Http(status)));
+    let text = wsmon::tui::ui::explain::text(&app.view, ExplainTarget::Http(status));
+    assert!(text.starts_with(&format!("HTTP {status}")), "{text}");
 }

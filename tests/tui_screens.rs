@@ -486,7 +486,7 @@ const DETAIL_TIMELINE_100X30: &str = r#"
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
 | attempts/s 1.0 (total 52)  lockstep 1.00 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
-| Session s7 (Esc: back, j/k: scroll) ───────────────────────────────────────────── lines 1-23 of 83 |
+| Session s7 (Esc: back, j/k: scroll) ───────────────────────────────────────────── lines 1-23 of 94 |
 |  target      #1 ws://127.0.0.1:9001/overload                                                       |
 |  state       waiting for 3.3s  attempt 6  next attempt in 28.6s                                    |
 |                                                                                                    |
@@ -519,7 +519,7 @@ const DETAIL_HANDSHAKE_100X40: &str = r#"
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
 | attempts/s 1.0 (total 52)  lockstep 1.00 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
-| Session s10 (Esc: back, j/k: scroll) ─────────────────────────────────────────── lines 23-55 of 75 |
+| Session s10 (Esc: back, j/k: scroll) ─────────────────────────────────────────── lines 23-55 of 77 |
 |Handshake  HTTP/1.1 101 Switching Protocols                                                         |
 |  timings     dns -, connect 0.4ms, tls -, upgrade 1.8ms                                            |
 |  request headers                                                                                   |
@@ -545,14 +545,14 @@ const DETAIL_HANDSHAKE_100X40: &str = r#"
 |  missing     permessage-deflate (required, not accepted: wsmon closes with 1010)                   |
 |                                                                                                    |
 |About 1010 Mandatory Extension                                                                      |
-|  Category       Protocol error                                                                     |
+|  Category       Failed negotiation                                                                 |
 |  Sent by        client only                                                                        |
 |  On the wire    yes                                                                                |
 |  Retry advice   never                                                                              |
-|  Defined in     RFC 6455 section 7.4.1                                                             |
+|  Sources        RFC 6455 §7.4.1                                                                    |
+|                 RFC 6455 §9.1 (extension negotiation)                                              |
+|                 RFC 7692 (permessage-deflate)                                                      |
 |                                                                                                    |
-|  Description                                                                                       |
-|    The client is ending the connection because the server did not accept an                        |
 | session detail                                                                                     |
 | Esc back  j scroll  x explain  c close  r reconnect  p pause  f freeze  ? help  q quit             |
 "#;
@@ -601,24 +601,24 @@ const EXPLAIN_100X30: &str = r#"
 |s3  /echo │ Sent by        server                                                        │us   2.81 |
 |s4  /echo │ On the wire    yes                                                           │us   2.81 |
 |s5  /echo │ Retry advice   backoff                                                       │     -    |
-|s6  /overl│ Defined in     IANA registry                                                 │     0.55 |
-|s7  /overl│                                                                              │     0.55 |
-|s8  /overl│ Description                                                                  │     0.55 |
-|s9  /flaky│   The server is up but cannot serve this client right now, usually because   │     -    |
-|s10 /stric│   it is overloaded. The client should come back after a backoff period.      │     -    |
-|s11 /echo │                                                                              │us   2.81 |
-|s12 /echo │ When you see it                                                              │us   2.81 |
-|s13 /echo │   The server is shedding load or throttling: too many connections, a         │us   2.81 |
-|s14 /echo │   per-client or per-tenant quota, a full queue. Unlike 1012 it is not        │us   2.81 |
-|s15 /echo │   restarting; it is running but refuses more work. A server that accepts the │us   2.81 |
-|s16 /overl│   upgrade and closes at once with 1013 is turning clients away at the door.  │     0.55 |
-|s17 /overl│                                                                              │     0.55 |
-|s18 /overl│ How to fix                                                                   │     0.55 |
-|s19 /flaky│   Reconnect with exponential backoff and jitter, and do not reset the        │ms   0.95 |
-|s20 /stric│   backoff just because a connection opened: reset it only once the session   │     -    |
-|          │   has stayed up for a while (wsmon: --stable-after). If it persists, add     │          |
-|          │   server capacity, raise the connection limit, or open fewer sessions per    │          |
-|          └──────────────────────────────────────────────────────────── lines 1-22 of 29 ┘          |
+|s6  /overl│ Sources        IANA registry: WebSocket Close Code Number Registry           │     0.55 |
+|s7  /overl│                hybi list, msg09670 (IANA's reference, shared with 1012:      │     0.55 |
+|s8  /overl│                other IP, or user action)                                     │     0.55 |
+|s9  /flaky│                Spring Framework CloseStatus.SERVICE_OVERLOAD javadoc         │     -    |
+|s10 /stric│                                                                              │     -    |
+|s11 /echo │ Description                                                                  │us   2.81 |
+|s12 /echo │   The server is terminating the connection due to a temporary condition,     │us   2.81 |
+|s13 /echo │   such as being overloaded. The client should reconnect after a back-off     │us   2.81 |
+|s14 /echo │   period.                                                                    │us   2.81 |
+|s15 /echo │                                                                              │us   2.81 |
+|s16 /overl│ When you see it                                                              │     0.55 |
+|s17 /overl│   The server is temporarily overloaded or throttling connections: too many   │     0.55 |
+|s18 /overl│   connections, a per-client or per-tenant quota, a full queue. Unlike 1012,  │     0.55 |
+|s19 /flaky│   this does not indicate a restart: the server is running but cannot serve   │ms   0.95 |
+|s20 /stric│   more clients right now. A server that accepts the upgrade and closes at    │     -    |
+|          │   once with 1013 is turning clients away at the door.                        │          |
+|          │                                                                              │          |
+|          └──────────────────────────────────────────────────────────── lines 1-22 of 40 ┘          |
 | close code explanation                                                                             |
 | Esc back  c compare  x other code  j scroll  q quit                                                |
 "#;
@@ -633,25 +633,25 @@ const COMPARE_100X30: &str = r#"
 |s2  /echo │                                                                              │us   2.81 |
 |s3  /echo │               1010                            1013                           │us   2.81 |
 |s4  /echo │ Name          Mandatory Extension             Try Again Later                │us   2.81 |
-|s5  /echo │ Category      Protocol error                  Temporary condition            │     -    |
+|s5  /echo │ Category      Failed negotiation              Temporary condition            │     -    |
 |s6  /overl│ Sent by       client only                     server                         │     0.55 |
 |s7  /overl│ On the wire   yes                             yes                            │     0.55 |
 |s8  /overl│ Retry advice  never                           backoff                        │     0.55 |
 |s9  /flaky│                                                                              │     -    |
 |s10 /stric│ Description                                                                  │     -    |
 |s11 /echo │   1010: The client is ending the connection because the server did not       │us   2.81 |
-|s12 /echo │   accept an extension the client requires.                                   │us   2.81 |
-|s13 /echo │                                                                              │us   2.81 |
-|s14 /echo │   1013: The server is up but cannot serve this client right now, usually     │us   2.81 |
-|s15 /echo │   because it is overloaded. The client should come back after a backoff      │us   2.81 |
-|s16 /overl│   period.                                                                    │     0.55 |
-|s17 /overl│                                                                              │     0.55 |
-|s18 /overl│ When you see it                                                              │     0.55 |
-|s19 /flaky│   1010: The client offered an extension it cannot work without (for example  │ms   0.95 |
-|s20 /stric│   permessage-deflate) in Sec-WebSocket-Extensions, and the server's 101      │     -    |
-|          │   response did not include it, often because compression is off on the       │          |
-|          │   server or a proxy stripped the header. The close reason should list the    │          |
-|          └──────────────────────────────────────────────────────────── lines 1-22 of 70 ┘          |
+|s12 /echo │   negotiate one or more extensions the client expected in the handshake      │us   2.81 |
+|s13 /echo │   response.                                                                  │us   2.81 |
+|s14 /echo │                                                                              │us   2.81 |
+|s15 /echo │   1013: The server is terminating the connection due to a temporary          │us   2.81 |
+|s16 /overl│   condition, such as being overloaded. The client should reconnect after a   │     0.55 |
+|s17 /overl│   back-off period.                                                           │     0.55 |
+|s18 /overl│                                                                              │     0.55 |
+|s19 /flaky│ When you see it                                                              │ms   0.95 |
+|s20 /stric│   1010: The client offered one or more extensions it cannot work without     │     -    |
+|          │   (for example permessage-deflate) in Sec-WebSocket-Extensions, and the      │          |
+|          │   server's 101 response did not include them, often because compression is   │          |
+|          └──────────────────────────────────────────────────────────── lines 1-22 of 80 ┘          |
 | close code explanation                                                                             |
 | Esc back  c compare  x other code  j scroll  q quit                                                |
 "#;

@@ -10,12 +10,12 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
-use super::wrap::{WIDTH, pad, wrap};
+pub use super::wrap::WIDTH;
+use super::wrap::{pad, wrap};
 use super::{
     Category, CodesError, Entry, Lang, Registry, RetryAdvice, Sender, app_codes_from_toml,
     parse_code,
 };
-use crate::cli::ExplainArgs;
 
 const BOLD: &str = "\x1b[1m";
 const TITLE: &str = "\x1b[1;36m";
@@ -89,7 +89,7 @@ const EN: Words = Words {
     sent_by: "Sent by",
     on_wire: "On the wire",
     retry: "Retry advice",
-    defined_in: "Defined in",
+    defined_in: "Sources",
     note: "Note",
     name: "Name",
     description: "Description",
@@ -101,8 +101,8 @@ const EN: Words = Words {
     vs: "vs",
     yes: "yes",
     no: "no",
-    library_note: "widely used, but library-defined: the library that sends it sets its \
-                   meaning, not RFC 6455",
+    library_note: "registered at IANA with a name and a contact only: the library that \
+                   sends it sets its meaning, not RFC 6455",
     app_source: "your application (wsmon config [codes])",
     in_range: "has no entry of its own; it is explained by its range",
     range_context: "Range",
@@ -117,7 +117,7 @@ const EN: Words = Words {
     each: "each",
     both: "both",
     both_wire: "both may appear in a close frame",
-    footnote_library: "* widely used, but library-defined (meaning set by the sender's library)",
+    footnote_library: "* IANA lists a name and a contact only (meaning set by the sender's library)",
     footnote_app: "+ named by your application (wsmon config [codes])",
 };
 
@@ -126,7 +126,7 @@ const FR: Words = Words {
     sent_by: "Envoyé par",
     on_wire: "Sur le réseau",
     retry: "Reconnexion",
-    defined_in: "Défini dans",
+    defined_in: "Sources",
     note: "Remarque",
     name: "Nom",
     description: "Description",
@@ -138,8 +138,8 @@ const FR: Words = Words {
     vs: "vs",
     yes: "oui",
     no: "non",
-    library_note: "très répandu, mais défini par une bibliothèque : c'est celle de \
-                   l'émetteur qui en fixe le sens, pas la RFC 6455",
+    library_note: "enregistré à l'IANA avec un nom et un contact seulement : c'est la \
+                   bibliothèque de l'émetteur qui en fixe le sens, pas la RFC 6455",
     app_source: "votre application (configuration wsmon [codes])",
     in_range: "n'a pas d'entrée propre ; il est expliqué par sa plage",
     range_context: "Plage",
@@ -154,7 +154,7 @@ const FR: Words = Words {
     each: "chacun",
     both: "les deux",
     both_wire: "les deux peuvent figurer dans une trame de fermeture",
-    footnote_library: "* très répandu, mais défini par une bibliothèque (celle de l'émetteur)",
+    footnote_library: "* l'IANA n'indique qu'un nom et un contact (sens fixé par l'émetteur)",
     footnote_app: "+ nommé par votre application (configuration wsmon [codes])",
 };
 
@@ -226,9 +226,16 @@ fn first_sentence(text: &str) -> &str {
 }
 
 /// A label/value row wrapped with a hanging indent; `style` paints the value.
-fn row(out: &mut Vec<String>, label: &str, value: &str, style: Option<&str>, color: bool) {
+fn row(
+    out: &mut Vec<String>,
+    width: usize,
+    label: &str,
+    value: &str,
+    style: Option<&str>,
+    color: bool,
+) {
     let indent = " ".repeat(LABEL);
-    let lines = wrap(value, WIDTH, &pad(label, LABEL), &indent);
+    let lines = wrap(value, width, &pad(label, LABEL), &indent);
     for line in lines {
         match style {
             Some(st) if color => {
@@ -252,8 +259,8 @@ fn heading(out: &mut Vec<String>, text: &str, color: bool) {
     out.push(paint(text, BOLD, color));
 }
 
-fn paragraph(out: &mut Vec<String>, text: &str) {
-    out.extend(wrap(text, WIDTH, "  ", "  "));
+fn paragraph(out: &mut Vec<String>, width: usize, text: &str) {
+    out.extend(wrap(text, width, "  ", "  "));
 }
 
 /// `2500 (range 1016-2999)`-style context line for codes explained by their range.
@@ -270,12 +277,87 @@ fn title(entry: &Entry<'_>, lang: Lang) -> String {
     format!("{}  {}", entry.code_label(), entry.name(lang))
 }
 
-fn source(entry: &Entry<'_>, lang: Lang) -> String {
+/// The sources of an entry, in the reader's language (citations keep their document titles).
+fn sources(entry: &Entry<'_>, lang: Lang) -> Vec<String> {
     if entry.app_defined() {
-        words(lang).app_source.to_string()
-    } else {
-        entry.data.source.clone()
+        return vec![words(lang).app_source.to_string()];
     }
+    entry
+        .data
+        .sources
+        .iter()
+        .map(|s| localise_source(s, lang))
+        .collect()
+}
+
+/// Citations are written in English in the knowledge base; French output translates their
+/// common words and keeps titles and identifiers.
+fn localise_source(s: &str, lang: Lang) -> String {
+    if lang == Lang::En {
+        return s.to_string();
+    }
+    const FR_WORDS: [(&str, &str); 19] = [
+        (
+            "IANA registry: WebSocket Close Code Number Registry",
+            "registre IANA des codes de fermeture WebSocket",
+        ),
+        ("(name and contact only)", "(nom et contact seulement)"),
+        ("(invalid codes)", "(codes invalides)"),
+        (
+            "tungstenite 0.30 source (answers codes it does not know with 1002)",
+            "code source de tungstenite 0.30 (répond par 1002 aux codes inconnus)",
+        ),
+        (
+            "(\"Reserved\", no MUST NOT)",
+            "(« Reserved », sans interdiction)",
+        ),
+        (
+            "(MUST NOT be set in a close frame)",
+            "(interdit dans une trame de fermeture)",
+        ),
+        (
+            "(first reconnect delay random, 0-5 s, then backoff)",
+            "(premier délai aléatoire de 0 à 5 s, puis croissant)",
+        ),
+        ("(extension negotiation)", "(négociation des extensions)"),
+        (
+            "errata ID 3227 (either endpoint may send 1011)",
+            "errata 3227 (1011 envoyable par les deux extrémités)",
+        ),
+        ("hybi list,", "liste hybi,"),
+        (
+            "(IANA's reference: random 5-30 s delay)",
+            "(référence de l'IANA : délai aléatoire de 5 à 30 s)",
+        ),
+        (
+            "(IANA's reference, shared with 1012: other IP, or user action)",
+            "(référence de l'IANA, commune avec 1012 : autre IP, ou action de l'utilisateur)",
+        ),
+        ("(IANA's reference)", "(référence de l'IANA)"),
+        (
+            "Spring Framework CloseStatus.SERVICE_OVERLOAD javadoc",
+            "javadoc de CloseStatus.SERVICE_OVERLOAD (Spring Framework)",
+        ),
+        ("(raw 1014 recorded)", "(1014 brut enregistré)"),
+        (
+            "(codes above 4999 are not defined)",
+            "(aucun code défini au-delà de 4999)",
+        ),
+        (
+            "wsmon tests/engine.rs and tests/interop.rs",
+            "tests de wsmon tests/engine.rs et tests/interop.rs",
+        ),
+        (
+            ", documented reconnect column)",
+            ", colonne « Reconnect » documentée)",
+        ),
+        (" and src/common.ts", " et src/common.ts"),
+    ];
+    let mut out = s.to_string();
+    for (en, fr) in FR_WORDS {
+        out = out.replace(en, fr);
+    }
+    out
 }
 
 /// The description, with the range's own description as context for application codes.
@@ -306,34 +388,59 @@ fn description_paragraphs(entry: &Entry<'_>, lang: Lang) -> Vec<String> {
 /// Explain one code: header facts, Description, When you see it, How to fix, Retry advice.
 /// Codes above 4999 get a one-line explanation of the valid range.
 pub fn render_one(reg: &Registry, code: u16, lang: Lang, color: bool) -> String {
+    render_one_at(reg, code, lang, color, WIDTH)
+}
+
+/// [`render_one`] for a given line width.
+pub fn render_one_at(reg: &Registry, code: u16, lang: Lang, color: bool, width: usize) -> String {
     let Some(entry) = reg.lookup(code) else {
         return format!("{}\n", CodesError::InvalidCode(code.to_string()));
     };
     let w = words(lang);
     let mut out = Vec::new();
-    for line in wrap(&title(&entry, lang), WIDTH, "", "      ") {
+    for line in wrap(&title(&entry, lang), width, "", "      ") {
         out.push(paint(&line, TITLE, color));
     }
     row(
         &mut out,
+        width,
         w.category,
         entry.category().label(lang),
         None,
         color,
     );
-    row(&mut out, w.sent_by, entry.sender().label(lang), None, color);
-    row(&mut out, w.on_wire, wire_value(&entry, lang), None, color);
+    row(
+        &mut out,
+        width,
+        w.sent_by,
+        entry.sender().label(lang),
+        None,
+        color,
+    );
+    row(
+        &mut out,
+        width,
+        w.on_wire,
+        wire_value(&entry, lang),
+        None,
+        color,
+    );
     let advice = entry.retry_advice();
     row(
         &mut out,
+        width,
         w.retry,
         advice.label(lang),
         Some(retry_style(advice)),
         color,
     );
-    row(&mut out, w.defined_in, &source(&entry, lang), None, color);
+    let srcs = sources(&entry, lang);
+    for (i, src) in srcs.iter().enumerate() {
+        let label = if i == 0 { w.defined_in } else { "" };
+        row(&mut out, width, label, src, None, color);
+    }
     if entry.library_defined() && entry.range.is_none() {
-        row(&mut out, w.note, w.library_note, None, color);
+        row(&mut out, width, w.note, w.library_note, None, color);
     }
 
     heading(&mut out, w.description, color);
@@ -341,12 +448,12 @@ pub fn render_one(reg: &Registry, code: u16, lang: Lang, color: bool) -> String 
         if i > 0 {
             out.push(String::new());
         }
-        paragraph(&mut out, para);
+        paragraph(&mut out, width, para);
     }
     heading(&mut out, w.when, color);
-    paragraph(&mut out, entry.when(lang));
+    paragraph(&mut out, width, entry.when(lang));
     heading(&mut out, w.fix, color);
-    paragraph(&mut out, entry.fix(lang));
+    paragraph(&mut out, width, entry.fix(lang));
     heading(
         &mut out,
         &format!("{}{} {}", w.retry_heading, colon(lang), advice.label(lang)),
@@ -354,6 +461,7 @@ pub fn render_one(reg: &Registry, code: u16, lang: Lang, color: bool) -> String 
     );
     paragraph(
         &mut out,
+        width,
         &format!(
             "{}. {}",
             capitalise(advice.summary(lang)),
@@ -381,42 +489,58 @@ fn finish(lines: Vec<String>) -> String {
 }
 
 /// A numbered item, with optional sub-lines, wrapped with hanging indents.
-fn item(out: &mut Vec<String>, n: usize, head: &str, subs: &[String]) {
+fn item(out: &mut Vec<String>, width: usize, n: usize, head: &str, subs: &[String]) {
     let first = format!("  {n}. ");
     let rest = " ".repeat(first.len());
-    out.extend(wrap(head, WIDTH, &first, &rest));
+    out.extend(wrap(head, width, &first, &rest));
     let sub_rest = " ".repeat(rest.len() + 2);
     for sub in subs {
-        out.extend(wrap(sub, WIDTH, &format!("{rest}- "), &sub_rest));
+        out.extend(wrap(sub, width, &format!("{rest}- "), &sub_rest));
     }
 }
 
 /// Two codes side by side, then both explanations, the key differences derived from the data
 /// (sender, circumstances, retry advice, wire) and when to use which.
 pub fn render_compare(reg: &Registry, a: u16, b: u16, lang: Lang, color: bool) -> String {
+    render_compare_at(reg, a, b, lang, color, WIDTH)
+}
+
+/// [`render_compare`] for a given line width.
+pub fn render_compare_at(
+    reg: &Registry,
+    a: u16,
+    b: u16,
+    lang: Lang,
+    color: bool,
+    width: usize,
+) -> String {
     let (Some(ea), Some(eb)) = (reg.lookup(a), reg.lookup(b)) else {
         let bad = if reg.lookup(a).is_none() { a } else { b };
         return format!("{}\n", CodesError::InvalidCode(bad.to_string()));
     };
+    if std::ptr::eq(ea.data, eb.data) && !ea.app_defined() && !eb.app_defined() {
+        return render_same_range(&ea, &eb, lang, color, width);
+    }
     let w = words(lang);
     let (la, lb) = (ea.code_label(), eb.code_label());
     let mut out = Vec::new();
 
     let head = format!("{la} {} {} {lb} {}", ea.name(lang), w.vs, eb.name(lang));
-    for line in wrap(&head, WIDTH, "", "  ") {
+    for line in wrap(&head, width, "", "  ") {
         out.push(paint(&line, TITLE, color));
     }
     out.push(String::new());
 
     // Side-by-side facts.
+    let col = (width.saturating_sub(CMP_LABEL + CMP_GAP) / 2).max(CMP_COL);
     let mut table_row = |label: &str, va: &str, vb: &str, sa: Option<&str>, sb: Option<&str>| {
-        let ca = wrap(va, CMP_COL, "", "");
-        let cb = wrap(vb, CMP_COL, "", "");
+        let ca = wrap(va, col, "", "");
+        let cb = wrap(vb, col, "", "");
         for i in 0..ca.len().max(cb.len()) {
             let l = if i == 0 { label } else { "" };
             let cell_a = ca.get(i).map(String::as_str).unwrap_or("");
             let cell_b = cb.get(i).map(String::as_str).unwrap_or("");
-            let pa = pad(cell_a, CMP_COL + CMP_GAP);
+            let pa = pad(cell_a, col + CMP_GAP);
             let (pa, pb) = match (sa, sb, color) {
                 (Some(sa), Some(sb), true) => (
                     format!("{}{}", paint(cell_a, sa, true), &pa[cell_a.len()..]),
@@ -472,7 +596,7 @@ pub fn render_compare(reg: &Registry, a: u16, b: u16, lang: Lang, color: bool) -
         (w.fix, [ea.fix(lang).to_string(), eb.fix(lang).to_string()]),
     ] {
         heading(&mut out, heading_text, color);
-        pair(&mut out, lang, &la, &texts[0], &lb, &texts[1]);
+        pair(&mut out, width, lang, (&la, &texts[0]), (&lb, &texts[1]));
     }
 
     heading(&mut out, w.key_differences, color);
@@ -491,7 +615,7 @@ pub fn render_compare(reg: &Registry, a: u16, b: u16, lang: Lang, color: bool) -
             w.each,
             sender_phrase(ea.sender(), lang)
         );
-        item(&mut out, next(), &head, &[]);
+        item(&mut out, width, next(), &head, &[]);
     } else {
         let head = format!(
             "{}{c} {la} {}{sc} {lb} {}.",
@@ -499,11 +623,12 @@ pub fn render_compare(reg: &Registry, a: u16, b: u16, lang: Lang, color: bool) -
             sender_phrase(ea.sender(), lang),
             sender_phrase(eb.sender(), lang)
         );
-        item(&mut out, next(), &head, &[]);
+        item(&mut out, width, next(), &head, &[]);
     }
     // Circumstances.
     item(
         &mut out,
+        width,
         next(),
         &format!("{}{c}", w.when_diff),
         &circumstances(&ea, &eb, lang),
@@ -512,13 +637,14 @@ pub fn render_compare(reg: &Registry, a: u16, b: u16, lang: Lang, color: bool) -
     if ra == rb {
         item(
             &mut out,
+            width,
             next(),
             &format!(
                 "{}{c} {}{sc} {}{c} {} — {}.",
                 w.retry_diff,
                 w.no_difference,
                 w.both,
-                ra.as_str(),
+                ra.label(lang),
                 ra.summary(lang)
             ),
             &[],
@@ -526,18 +652,19 @@ pub fn render_compare(reg: &Registry, a: u16, b: u16, lang: Lang, color: bool) -
     } else {
         item(
             &mut out,
+            width,
             next(),
             &format!("{}{c}", w.retry_diff),
             &[
                 format!(
                     "{la}{c} {} — {}. {}",
-                    ra.as_str(),
+                    ra.label(lang),
                     ra.summary(lang),
                     first_sentence(ea.retry_why(lang))
                 ),
                 format!(
                     "{lb}{c} {} — {}. {}",
-                    rb.as_str(),
+                    rb.label(lang),
                     rb.summary(lang),
                     first_sentence(eb.retry_why(lang))
                 ),
@@ -563,7 +690,7 @@ pub fn render_compare(reg: &Registry, a: u16, b: u16, lang: Lang, color: bool) -
             wire_phrase(&eb, lang)
         )
     };
-    item(&mut out, next(), &wire_head, &[]);
+    item(&mut out, width, next(), &wire_head, &[]);
     // Category, when it differs.
     if ea.category() != eb.category() {
         let head = format!(
@@ -572,30 +699,133 @@ pub fn render_compare(reg: &Registry, a: u16, b: u16, lang: Lang, color: bool) -
             category_phrase(ea.category(), lang),
             category_phrase(eb.category(), lang)
         );
-        item(&mut out, next(), &head, &[]);
+        item(&mut out, width, next(), &head, &[]);
     }
 
     heading(&mut out, w.which, color);
     pair(
         &mut out,
+        width,
         lang,
-        &format!("{la} ({})", ea.name(lang)),
-        ea.send_when(lang),
-        &format!("{lb} ({})", eb.name(lang)),
-        eb.send_when(lang),
+        (
+            &format!("{la} ({})", short_name(&ea, lang)),
+            ea.send_when(lang),
+        ),
+        (
+            &format!("{lb} ({})", short_name(&eb, lang)),
+            eb.send_when(lang),
+        ),
     );
     finish(out)
 }
 
+/// The name without the range in brackets, for labels that already name the code.
+fn short_name(e: &Entry<'_>, lang: Lang) -> String {
+    if e.app_defined() {
+        e.name(lang)
+    } else {
+        e.kb_name(lang).to_string()
+    }
+}
+
+/// Two codes explained by the same range entry: nothing tells them apart, so say so once and
+/// explain the range.
+fn render_same_range(
+    ea: &Entry<'_>,
+    eb: &Entry<'_>,
+    lang: Lang,
+    color: bool,
+    width: usize,
+) -> String {
+    let (la, lb) = (ea.code_label(), eb.code_label());
+    let (lo, hi) = ea.range.unwrap_or((0, 0));
+    let name = ea.kb_name(lang);
+    let note = match lang {
+        Lang::En => format!(
+            "{la} and {lb} are both in the range {lo}-{hi} ({name}) and have no entry of their \
+             own: nothing wsmon knows tells them apart. The sender gives each its meaning; \
+             name them in the config's [codes] table (or load a --profile) to compare them."
+        ),
+        Lang::Fr => format!(
+            "{la} et {lb} appartiennent tous deux à la plage {lo}-{hi} ({name}) et n'ont pas \
+             d'entrée propre : rien de ce que sait wsmon ne les distingue. C'est l'émetteur qui \
+             donne son sens à chacun ; nommez-les dans la table [codes] de la configuration \
+             (ou chargez un --profile) pour les comparer."
+        ),
+    };
+    let mut out = Vec::new();
+    let head = format!("{la} {} {lb}  {name} ({lo}-{hi})", words(lang).vs);
+    for line in wrap(&head, width, "", "  ") {
+        out.push(paint(&line, TITLE, color));
+    }
+    out.push(String::new());
+    out.extend(wrap(&note, width, "", ""));
+    out.push(String::new());
+    let mut s = finish(out);
+    s.push_str(&render_one_at_range(ea, lang, color, width));
+    s
+}
+
+/// The explanation of an entry's range, as `explain --all` lists it.
+fn render_one_at_range(e: &Entry<'_>, lang: Lang, color: bool, width: usize) -> String {
+    let w = words(lang);
+    let mut out = Vec::new();
+    let advice = e.retry_advice();
+    row(
+        &mut out,
+        width,
+        w.category,
+        e.category().label(lang),
+        None,
+        color,
+    );
+    row(
+        &mut out,
+        width,
+        w.sent_by,
+        e.sender().label(lang),
+        None,
+        color,
+    );
+    row(&mut out, width, w.on_wire, wire_value(e, lang), None, color);
+    row(
+        &mut out,
+        width,
+        w.retry,
+        advice.label(lang),
+        Some(retry_style(advice)),
+        color,
+    );
+    for (i, src) in sources(e, lang).iter().enumerate() {
+        let label = if i == 0 { w.defined_in } else { "" };
+        row(&mut out, width, label, src, None, color);
+    }
+    for (h, text) in [
+        (w.description, e.texts(lang).description.as_str()),
+        (w.when, e.when(lang)),
+        (w.fix, e.fix(lang)),
+    ] {
+        heading(&mut out, h, color);
+        paragraph(&mut out, width, text);
+    }
+    finish(out)
+}
+
 /// Two labelled paragraphs, or one when both texts are the same (two codes of one range).
-fn pair(out: &mut Vec<String>, lang: Lang, la: &str, ta: &str, lb: &str, tb: &str) {
+fn pair(
+    out: &mut Vec<String>,
+    width: usize,
+    lang: Lang,
+    (la, ta): (&str, &str),
+    (lb, tb): (&str, &str),
+) {
     let c = colon(lang);
     if ta == tb {
-        out.extend(wrap(&format!("{la}, {lb}{c} {ta}"), WIDTH, "  ", "  "));
+        out.extend(wrap(&format!("{la}, {lb}{c} {ta}"), width, "  ", "  "));
     } else {
-        out.extend(wrap(&format!("{la}{c} {ta}"), WIDTH, "  ", "  "));
+        out.extend(wrap(&format!("{la}{c} {ta}"), width, "  ", "  "));
         out.push(String::new());
-        out.extend(wrap(&format!("{lb}{c} {tb}"), WIDTH, "  ", "  "));
+        out.extend(wrap(&format!("{lb}{c} {tb}"), width, "  ", "  "));
     }
 }
 
@@ -658,6 +888,11 @@ fn yes_no(entry: &Entry<'_>, lang: Lang) -> &'static str {
 
 /// Every range and code as a table (`--all`).
 pub fn render_all(reg: &Registry, lang: Lang, color: bool) -> String {
+    render_all_at(reg, lang, color, super::wrap::TABLE_WIDTH)
+}
+
+/// [`render_all`] for a given line width: the name column wraps to what is left.
+pub fn render_all_at(reg: &Registry, lang: Lang, color: bool, width: usize) -> String {
     let w = words(lang);
     let headers = match lang {
         Lang::En => [w.code_col, "NAME", "SENT BY", w.wire_col, "RETRY"],
@@ -685,7 +920,7 @@ pub fn render_all(reg: &Registry, lang: Lang, color: bool) -> String {
                 name,
                 e.sender().short(lang).to_string(),
                 if e.on_wire() { w.yes } else { w.no }.to_string(),
-                e.retry_advice().as_str().to_string(),
+                e.retry_advice().short(lang).to_string(),
             ],
             e.retry_advice(),
         ));
@@ -696,6 +931,17 @@ pub fn render_all(reg: &Registry, lang: Lang, color: bool) -> String {
             widths[i] = widths[i].max(super::wrap::len(c));
         }
     }
+    // The name column takes what the others leave, at least 12 characters.
+    let others: usize = widths
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 1)
+        .map(|(_, w)| w)
+        .sum();
+    let room = width
+        .saturating_sub(others + 2 * (widths.len() - 1))
+        .max(12);
+    widths[1] = widths[1].min(room);
     let mut out = Vec::new();
     let header_line = headers
         .iter()
@@ -705,27 +951,35 @@ pub fn render_all(reg: &Registry, lang: Lang, color: bool) -> String {
         .join("  ");
     out.push(paint(header_line.trim_end(), BOLD, color));
     for (cells, advice) in &rows {
-        let mut line = String::new();
-        for (i, c) in cells.iter().enumerate() {
-            if i > 0 {
-                line.push_str("  ");
+        let names = wrap(&cells[1], widths[1], "", "  ");
+        for (n, name) in names.iter().enumerate() {
+            let mut line = String::new();
+            for (i, c) in cells.iter().enumerate() {
+                if i > 0 {
+                    line.push_str("  ");
+                }
+                let cell = match (i, n) {
+                    (1, _) => name.as_str(),
+                    (_, 0) => c.as_str(),
+                    _ => "",
+                };
+                if i == 4 {
+                    line.push_str(&paint(cell, retry_style(*advice), color));
+                } else {
+                    line.push_str(&pad(cell, widths[i]));
+                }
             }
-            if i == 4 {
-                line.push_str(&paint(c, retry_style(*advice), color));
-            } else {
-                line.push_str(&pad(c, widths[i]));
-            }
+            out.push(line.trim_end().to_string());
         }
-        out.push(line);
     }
     if any_library || any_app {
         out.push(String::new());
     }
     if any_library {
-        out.push(w.footnote_library.to_string());
+        out.extend(wrap(w.footnote_library, width, "", "  "));
     }
     if any_app {
-        out.push(w.footnote_app.to_string());
+        out.extend(wrap(w.footnote_app, width, "", "  "));
     }
     finish(out)
 }
@@ -744,13 +998,19 @@ pub struct JsonEntry {
     pub retry: RetryAdvice,
     pub library_defined: bool,
     pub app_defined: bool,
+    /// The sources joined with "; " (kept for scripts written before `sources`).
     pub source: String,
+    /// What each claim rests on.
+    pub sources: Vec<String>,
     pub lang: &'static str,
     pub description: String,
     pub when: String,
     pub fix: String,
     pub retry_why: String,
     pub send_when: String,
+    /// In a comparison: the fields whose values differ from the other codes'.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub differs_in: Vec<&'static str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -761,6 +1021,7 @@ pub struct JsonRange {
 
 impl JsonEntry {
     pub fn new(e: &Entry<'_>, lang: Lang) -> JsonEntry {
+        let sources = sources(e, lang);
         JsonEntry {
             code: e.code,
             range: e.range.map(|(start, end)| JsonRange { start, end }),
@@ -775,14 +1036,46 @@ impl JsonEntry {
             retry: e.retry_advice(),
             library_defined: e.library_defined(),
             app_defined: e.app_defined(),
-            source: source(e, lang),
+            source: sources.join("; "),
+            sources,
             lang: lang.as_str(),
             description: description_paragraphs(e, lang).join(" "),
             when: e.when(lang).to_string(),
             fix: e.fix(lang).to_string(),
             retry_why: e.retry_why(lang).to_string(),
             send_when: e.send_when(lang).to_string(),
+            differs_in: Vec::new(),
         }
+    }
+}
+
+/// Mark, on each entry of a comparison, the fields that are not the same for all of them.
+fn mark_differences(entries: &mut [JsonEntry]) {
+    if entries.len() < 2 {
+        return;
+    }
+    let keys = |e: &JsonEntry| -> [(&'static str, String); 9] {
+        [
+            ("name", e.name.clone()),
+            ("category", e.category.as_str().to_string()),
+            ("sender", e.sender.as_str().to_string()),
+            ("on_wire", e.on_wire.to_string()),
+            ("retry", e.retry.as_str().to_string()),
+            ("description", e.description.clone()),
+            ("when", e.when.clone()),
+            ("fix", e.fix.clone()),
+            ("send_when", e.send_when.clone()),
+        ]
+    };
+    let first = keys(&entries[0]);
+    let mut differ: Vec<&'static str> = Vec::new();
+    for (i, (field, value)) in first.iter().enumerate() {
+        if entries.iter().any(|e| &keys(e)[i].1 != value) {
+            differ.push(field);
+        }
+    }
+    for e in entries {
+        e.differs_in = differ.clone();
     }
 }
 
@@ -796,15 +1089,42 @@ impl From<CodesError> for Usage {
     }
 }
 
-fn load_registry(args: &ExplainArgs) -> Result<Cow<'static, Registry>, Usage> {
-    let Some(path) = &args.config else {
+/// What `wsmon explain` was asked, as plain values (the CLI builds it from its arguments).
+#[derive(Debug, Clone, Default)]
+pub struct ExplainRequest {
+    /// Close codes as typed.
+    pub codes: Vec<String>,
+    /// HTTP statuses as typed (`--http`).
+    pub http: Vec<String>,
+    /// `--lang`; the locale decides when absent.
+    pub lang: Option<Lang>,
+    pub all: bool,
+    pub json: bool,
+    /// A config file whose `[codes]` table (and `profile` key) names application codes.
+    pub config: Option<std::path::PathBuf>,
+    /// `--profile NAME`: a well-known protocol's codes.
+    pub profile: Option<String>,
+    /// Line width; `None` asks the terminal (at least 80 columns).
+    pub width: Option<usize>,
+}
+
+fn load_registry(req: &ExplainRequest) -> Result<Cow<'static, Registry>, Usage> {
+    let mut profile = req.profile.clone();
+    let mut app = std::collections::BTreeMap::new();
+    if let Some(path) = &req.config {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Usage(format!("cannot read config {}: {e}", path.display())))?;
+        app = app_codes_from_toml(&text)
+            .map_err(|e| Usage(format!("{}: {}", path.display(), one_line(&e.to_string()))))?;
+        if profile.is_none() {
+            profile = super::profile_from_toml(&text)
+                .map_err(|e| Usage(format!("{}: {}", path.display(), one_line(&e.to_string()))))?;
+        }
+    }
+    if profile.is_none() && app.is_empty() {
         return Ok(Cow::Borrowed(Registry::builtin()));
-    };
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Usage(format!("cannot read config {}: {e}", path.display())))?;
-    let app = app_codes_from_toml(&text)
-        .map_err(|e| Usage(format!("{}: {}", path.display(), one_line(&e.to_string()))))?;
-    Ok(Cow::Owned(Registry::with_app_codes(&app)?))
+    }
+    Ok(Cow::Owned(Registry::build(profile.as_deref(), &app)?))
 }
 
 /// TOML errors span several lines (the source line with a caret under it); keep the message
@@ -822,27 +1142,59 @@ fn one_line(s: &str) -> String {
         .join(" ")
 }
 
-fn build_output(args: &ExplainArgs, color: bool) -> Result<String, Usage> {
-    let lang = Lang::resolve(args.lang);
-    if args.all && !args.codes.is_empty() {
+/// A line between the explanations of several codes.
+fn separator(width: usize) -> String {
+    format!("{}\n", "─".repeat(width.min(WIDTH)))
+}
+
+fn build_output(req: &ExplainRequest, color: bool, width: usize) -> Result<String, Usage> {
+    let lang = Lang::resolve(req.lang);
+    if !req.http.is_empty() {
+        if req.all || !req.codes.is_empty() {
+            return Err(Usage(
+                "give HTTP statuses with --http, or close codes, not both".into(),
+            ));
+        }
+        let statuses = req
+            .http
+            .iter()
+            .map(|s| super::http::parse_status(s))
+            .collect::<Result<Vec<u16>, _>>()?;
+        if req.json {
+            let list: Vec<super::http::JsonStatus> = statuses
+                .iter()
+                .map(|s| super::http::JsonStatus::new(*s, lang))
+                .collect();
+            let mut s = serde_json::to_string_pretty(&list)
+                .map_err(|e| Usage(format!("cannot encode JSON: {e}")))?;
+            s.push('\n');
+            return Ok(s);
+        }
+        return Ok(statuses
+            .iter()
+            .map(|s| super::http::render_status(*s, lang, color, width))
+            .collect::<Vec<_>>()
+            .join(&separator(width)));
+    }
+    if req.all && !req.codes.is_empty() {
         return Err(Usage(
-            "give close codes or --all, not both (codes are 0-4999)".into(),
+            "give close codes or --all, not both (codes are 0-65535)".into(),
         ));
     }
-    if !args.all && args.codes.is_empty() {
+    if !req.all && req.codes.is_empty() {
         return Err(Usage(
-            "nothing to explain: give a close code (0-4999), two to compare, or --all".into(),
+            "nothing to explain: give a close code (0-65535), two to compare, or --all".into(),
         ));
     }
-    let codes = args
+    let codes = req
         .codes
         .iter()
         .map(|c| parse_code(c))
         .collect::<Result<Vec<u16>, _>>()?;
-    let reg = load_registry(args)?;
+    let reg = load_registry(req)?;
 
-    if args.json {
-        let entries: Vec<JsonEntry> = if args.all {
+    if req.json {
+        let mut entries: Vec<JsonEntry> = if req.all {
             reg.entries().map(|e| JsonEntry::new(&e, lang)).collect()
         } else {
             codes
@@ -851,23 +1203,26 @@ fn build_output(args: &ExplainArgs, color: bool) -> Result<String, Usage> {
                 .map(|e| JsonEntry::new(&e, lang))
                 .collect()
         };
+        if !req.all {
+            mark_differences(&mut entries);
+        }
         let mut s = serde_json::to_string_pretty(&entries)
             .map_err(|e| Usage(format!("cannot encode JSON: {e}")))?;
         s.push('\n');
         return Ok(s);
     }
-    if args.all {
-        return Ok(render_all(&reg, lang, color));
+    if req.all {
+        return Ok(render_all_at(&reg, lang, color, width));
     }
     Ok(match codes.as_slice() {
-        [one] => render_one(&reg, *one, lang, color),
-        [a, b] if a == b => render_one(&reg, *a, lang, color),
-        [a, b] => render_compare(&reg, *a, *b, lang, color),
+        [one] => render_one_at(&reg, *one, lang, color, width),
+        [a, b] if a == b => render_one_at(&reg, *a, lang, color, width),
+        [a, b] => render_compare_at(&reg, *a, *b, lang, color, width),
         many => many
             .iter()
-            .map(|c| render_one(&reg, *c, lang, color))
+            .map(|c| render_one_at(&reg, *c, lang, color, width))
             .collect::<Vec<_>>()
-            .join("\n"),
+            .join(&separator(width)),
     })
 }
 
@@ -876,9 +1231,26 @@ pub fn use_color() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
+/// The width to write at: `COLUMNS` if set, else the terminal's width when stdout is one;
+/// never less than 80 columns (the text is written to fit 80 and widens with the terminal).
+pub fn output_width() -> usize {
+    let from_env = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    let from_tty = || {
+        std::io::stdout()
+            .is_terminal()
+            .then(|| crossterm::terminal::size().ok())
+            .flatten()
+            .map(|(cols, _)| usize::from(cols))
+    };
+    from_env.or_else(from_tty).unwrap_or(80).max(80)
+}
+
 /// `wsmon explain`. Bad input prints one line on stderr and exits with status 2.
-pub fn run(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
-    match build_output(args, use_color()) {
+pub fn run(req: &ExplainRequest) -> anyhow::Result<ExitCode> {
+    let width = req.width.unwrap_or_else(output_width);
+    match build_output(req, use_color(), width) {
         Ok(text) => {
             let mut stdout = std::io::stdout().lock();
             match stdout
@@ -1051,5 +1423,112 @@ mod tests {
         let line = one_line(&err);
         assert!(!line.contains('\n') && !line.contains('^'), "{line}");
         assert!(line.contains("line 1"), "{line}");
+    }
+
+    #[test]
+    fn all_fits_80_columns_in_both_languages_and_follows_wider_terminals() {
+        let reg = app_registry();
+        for lang in [Lang::En, Lang::Fr] {
+            let text = render_all(&reg, lang, false);
+            for line in text.lines() {
+                assert!(super::super::wrap::len(line) <= 80, "{lang:?}: {line:?}");
+            }
+            let req = ExplainRequest {
+                all: true,
+                lang: Some(lang),
+                ..Default::default()
+            };
+            for width in [80, 120] {
+                let text = build_output(&req, false, width).expect("all");
+                assert!(text.lines().all(|l| super::super::wrap::len(l) <= width));
+            }
+            let wide = render_one_at(&reg, 1013, lang, false, 120);
+            assert!(
+                wide.lines().any(|l| super::super::wrap::len(l) > 80),
+                "{wide}"
+            );
+            assert!(wide.lines().all(|l| super::super::wrap::len(l) <= 120));
+        }
+        assert!(!render_all(&reg, Lang::Fr, false).contains("backoff"));
+    }
+
+    #[test]
+    fn french_seed_page_points_are_all_there() {
+        let req = ExplainRequest {
+            codes: vec!["1010".into(), "1013".into()],
+            lang: Some(Lang::Fr),
+            ..Default::default()
+        };
+        let text = build_output(&req, false, 80).expect("compare");
+        // Collapse the wrapping so phrases split across lines still match.
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        for point in [
+            "Extension obligatoire",
+            "Réessayer plus tard",
+            "une ou plusieurs extensions",
+            "dans la réponse à la poignée de main",
+            "permessage-deflate",
+            "Sec-WebSocket-Extensions",
+            "Activez l'extension sur le serveur",
+            "facultative côté client",
+            "surchargé",
+            "Contrairement à 1012, il ne s'agit pas d'un redémarrage",
+            "commencer à 1 seconde, doubler à chaque tentative",
+            "passez à l'échelle horizontalement",
+            "réduisez le nombre de connexions simultanées",
+            "capacité du serveur",
+            "Différences clés",
+            "Quand utiliser lequel",
+            "Quand vous le voyez",
+            "Comment résoudre",
+        ] {
+            assert!(flat.contains(point), "{point:?} missing from:\n{text}");
+        }
+        for english in ["backoff (", "never (", "IANA registry", "Protocol error"] {
+            assert!(!flat.contains(english), "{english:?} left in:\n{text}");
+        }
+        assert!(text.lines().all(|l| super::super::wrap::len(l) <= 80));
+    }
+
+    #[test]
+    fn comparisons_of_many_codes_and_json_keep_differences() {
+        let req = |codes: &[&str], json: bool| ExplainRequest {
+            codes: codes.iter().map(|c| c.to_string()).collect(),
+            lang: Some(Lang::En),
+            json,
+            ..Default::default()
+        };
+        let three = build_output(&req(&["1000", "1001", "1013"], false), false, 80).expect("3");
+        assert_eq!(
+            three.matches("\n──").count() + usize::from(three.starts_with("──")),
+            2
+        );
+        let json = build_output(&req(&["1010", "1013"], true), false, 80).expect("json");
+        let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+        let differs = v[0]["differs_in"].as_array().expect("differences");
+        for f in ["category", "sender", "retry"] {
+            assert!(differs.iter().any(|d| d == f), "{f} in {differs:?}");
+        }
+        assert!(v[0]["sources"].as_array().is_some_and(|s| !s.is_empty()));
+        // 1010 is not a protocol error.
+        let cmp = render_compare(Registry::builtin(), 1010, 1013, Lang::En, false);
+        assert!(!cmp.contains("\"Protocol error\""), "{cmp}");
+    }
+
+    #[test]
+    fn http_statuses_explain_what_the_policy_does() {
+        for status in super::super::http::known() {
+            for lang in [Lang::En, Lang::Fr] {
+                let text = super::super::http::render_status(status, lang, false, 80);
+                assert!(
+                    text.lines().all(|l| super::super::wrap::len(l) <= 80),
+                    "{text}"
+                );
+                let advice = super::super::http::retry_advice(status);
+                assert!(text.contains(advice.label(lang)), "{status}: {text}");
+            }
+        }
+        assert_eq!(super::super::http::retry_advice(503), RetryAdvice::Backoff);
+        assert_eq!(super::super::http::retry_advice(401), RetryAdvice::Never);
     }
 }

@@ -9,6 +9,7 @@
 //! table; those names win over the range entry.
 
 pub mod explain;
+pub mod http;
 mod wrap;
 
 use std::collections::BTreeMap;
@@ -16,7 +17,6 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cli::LangArg;
 use crate::redact::escape_control;
 
 /// The embedded knowledge base.
@@ -24,6 +24,10 @@ pub const ASSET: &str = include_str!("../../assets/close-codes.toml");
 
 /// The largest close code a peer can meaningfully send (RFC 6455 section 7.4.2).
 pub const MAX_CODE: u16 = 4999;
+
+/// The largest value a close frame's two-byte code can hold; 5000 and above are invalid on the
+/// wire, but a peer can still send them and wsmon records them.
+pub const MAX_WIRE: u16 = u16::MAX;
 
 /// First and last code applications may name in their config (private use).
 pub const APP_RANGE: (u16, u16) = (4000, 4999);
@@ -69,24 +73,15 @@ impl Lang {
         }
     }
 
-    /// The `--lang` flag if given, else the locale.
-    pub fn resolve(arg: Option<LangArg>) -> Lang {
-        arg.map(Lang::from).unwrap_or_else(Lang::from_env)
+    /// The chosen language if given (`--lang`, config), else the locale.
+    pub fn resolve(chosen: Option<Lang>) -> Lang {
+        chosen.unwrap_or_else(Lang::from_env)
     }
 
     pub fn as_str(self) -> &'static str {
         match self {
             Lang::En => "en",
             Lang::Fr => "fr",
-        }
-    }
-}
-
-impl From<LangArg> for Lang {
-    fn from(arg: LangArg) -> Lang {
-        match arg {
-            LangArg::En => Lang::En,
-            LangArg::Fr => Lang::Fr,
         }
     }
 }
@@ -123,14 +118,26 @@ impl RetryAdvice {
         }
     }
 
-    /// The identifier, with a translation in French: "never", "never (jamais)".
+    /// The advice in the reader's language: the identifier in English, French words in
+    /// French ("jamais", "délai croissant").
     pub fn label(self, lang: Lang) -> &'static str {
         match (self, lang) {
             (_, Lang::En) => self.as_str(),
-            (RetryAdvice::Never, Lang::Fr) => "never (jamais)",
-            (RetryAdvice::Backoff, Lang::Fr) => "backoff (délai croissant)",
-            (RetryAdvice::RestartDelay, Lang::Fr) => "restart_delay (délai de redémarrage)",
-            (RetryAdvice::Immediate, Lang::Fr) => "immediate (immédiat)",
+            (RetryAdvice::Never, Lang::Fr) => "jamais",
+            (RetryAdvice::Backoff, Lang::Fr) => "délai croissant",
+            (RetryAdvice::RestartDelay, Lang::Fr) => "délai de redémarrage",
+            (RetryAdvice::Immediate, Lang::Fr) => "immédiate",
+        }
+    }
+
+    /// A word or two for table columns.
+    pub fn short(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (_, Lang::En) => self.as_str(),
+            (RetryAdvice::Never, Lang::Fr) => "jamais",
+            (RetryAdvice::Backoff, Lang::Fr) => "croissante",
+            (RetryAdvice::RestartDelay, Lang::Fr) => "différée",
+            (RetryAdvice::Immediate, Lang::Fr) => "immédiate",
         }
     }
 
@@ -143,7 +150,7 @@ impl RetryAdvice {
             }
             (RetryAdvice::Backoff, Lang::En) => "reconnect with exponential backoff and jitter",
             (RetryAdvice::Backoff, Lang::Fr) => {
-                "se reconnecter avec un délai exponentiel et aléatoire (backoff avec jitter)"
+                "se reconnecter après un délai qui double à chaque tentative, tiré au hasard"
             }
             (RetryAdvice::RestartDelay, Lang::En) => {
                 "wait a random restart delay (5-30 s by default), then reconnect"
@@ -171,8 +178,10 @@ pub enum Category {
     Normal,
     /// An endpoint is shutting down, restarting or leaving.
     Lifecycle,
-    /// The peer broke the WebSocket protocol or the handshake agreement.
+    /// The peer broke the WebSocket protocol.
     Protocol,
+    /// The handshake did not agree on something an endpoint requires (1010).
+    Negotiation,
     /// A message was refused for its type, content or size.
     Data,
     /// A message or the connection broke the endpoint's rules.
@@ -197,6 +206,7 @@ impl Category {
             Category::Normal => "normal",
             Category::Lifecycle => "lifecycle",
             Category::Protocol => "protocol",
+            Category::Negotiation => "negotiation",
             Category::Data => "data",
             Category::Policy => "policy",
             Category::ServerError => "server_error",
@@ -216,6 +226,8 @@ impl Category {
             (Category::Lifecycle, Lang::Fr) => "Arrêt ou redémarrage",
             (Category::Protocol, Lang::En) => "Protocol error",
             (Category::Protocol, Lang::Fr) => "Erreur de protocole",
+            (Category::Negotiation, Lang::En) => "Failed negotiation",
+            (Category::Negotiation, Lang::Fr) => "Négociation échouée",
             (Category::Data, Lang::En) => "Rejected data",
             (Category::Data, Lang::Fr) => "Données refusées",
             (Category::Policy, Lang::En) => "Policy",
@@ -344,8 +356,8 @@ pub struct EntryData {
     pub retry: RetryAdvice,
     /// Widely used, but defined by libraries and frameworks rather than RFC 6455.
     pub library_defined: bool,
-    /// Where the code is defined ("RFC 6455 section 7.4.1", "IANA registry").
-    pub source: String,
+    /// What each claim rests on: RFC sections, registry entries, hybi messages, libraries.
+    pub sources: Vec<String>,
     pub en: Texts,
     pub fr: Texts,
 }
@@ -370,7 +382,7 @@ pub struct AppCode {
 /// Errors of this module.
 #[derive(Debug, thiserror::Error)]
 pub enum CodesError {
-    #[error("invalid close code \"{input}\": a close code is a whole number in the range 0-{max}", input = escape_control(.0), max = MAX_CODE)]
+    #[error("invalid close code \"{input}\": a close code is a whole number in the range 0-{max}", input = escape_control(.0), max = MAX_WIRE)]
     InvalidCode(String),
     #[error("close-code knowledge base is not valid TOML: {0}")]
     AssetToml(#[source] toml::de::Error),
@@ -380,6 +392,12 @@ pub enum CodesError {
     ConfigToml(#[source] toml::de::Error),
     #[error("config [codes]: {0}")]
     AppCode(String),
+    #[error("invalid HTTP status \"{0}\": a status is a number in the range 100-599")]
+    InvalidStatus(String),
+    #[error("unknown profile \"{0}\" (known: discord, graphql-ws)")]
+    UnknownProfile(String),
+    #[error("profile {0}: {1}")]
+    Profile(&'static str, String),
 }
 
 /// One code or range as the registry knows it; `'a` borrows the registry.
@@ -490,9 +508,98 @@ pub struct Registry {
     /// Sorted, non-overlapping.
     ranges: Vec<((u16, u16), EntryData)>,
     app: BTreeMap<u16, AppCode>,
+    /// The profile whose codes were loaded, if any.
+    profile: Option<&'static str>,
 }
 
+/// Well-known protocols whose close codes ship with wsmon (`--profile NAME`).
+pub const PROFILES: [(&str, &str); 2] = [
+    (
+        "discord",
+        include_str!("../../assets/profiles/discord.toml"),
+    ),
+    (
+        "graphql-ws",
+        include_str!("../../assets/profiles/graphql-ws.toml"),
+    ),
+];
+
 impl Registry {
+    /// The built-in registry, plus a profile's codes and the application's names. A config's
+    /// `[codes]` names win over the profile's for the same code.
+    pub fn build(
+        profile: Option<&str>,
+        app: &BTreeMap<u16, AppCode>,
+    ) -> Result<Registry, CodesError> {
+        let mut reg = Registry::with_app_codes(app)?;
+        if let Some(name) = profile {
+            reg.load_profile(name)?;
+        }
+        Ok(reg)
+    }
+
+    /// The profile loaded into this registry.
+    pub fn profile(&self) -> Option<&'static str> {
+        self.profile
+    }
+
+    fn load_profile(&mut self, name: &str) -> Result<(), CodesError> {
+        let (key, text) = PROFILES
+            .iter()
+            .find(|(k, _)| *k == name.trim())
+            .ok_or_else(|| CodesError::UnknownProfile(escape_control(name)))?;
+        let file: RawProfile =
+            toml::from_str(text).map_err(|e| CodesError::Profile(key, e.to_string()))?;
+        for raw in file.entry {
+            let code = raw.code;
+            if !(APP_RANGE.0..=APP_RANGE.1).contains(&code) {
+                return Err(CodesError::Profile(
+                    key,
+                    format!("code {code} is not 4000-4999"),
+                ));
+            }
+            if raw.sources.is_empty() {
+                return Err(CodesError::Profile(
+                    key,
+                    format!("code {code} has no source"),
+                ));
+            }
+            let (title, title_fr) = (&file.profile.title, &file.profile.title_fr);
+            let texts = |t: RawProfileTexts, lang: Lang| Texts {
+                name: t.name,
+                description: t.description,
+                when: match lang {
+                    Lang::En => format!("A {title} server closed the connection with this code."),
+                    Lang::Fr => {
+                        format!("Un serveur de {title_fr} a fermé la connexion avec ce code.")
+                    }
+                },
+                fix: match lang {
+                    Lang::En => format!("Read the {title} documentation for this code."),
+                    Lang::Fr => format!("Lisez la documentation de {title_fr} pour ce code."),
+                },
+                retry_why: t.retry_why,
+                send_when: match lang {
+                    Lang::En => format!("Defined by {title}: only its servers send it."),
+                    Lang::Fr => format!("Défini par {title_fr} : seuls ses serveurs l'envoient."),
+                },
+            };
+            let data = EntryData {
+                category: Category::Application,
+                sender: Sender::Server,
+                on_wire: true,
+                retry: raw.retry,
+                library_defined: false,
+                sources: raw.sources,
+                en: texts(raw.en, Lang::En),
+                fr: texts(raw.fr, Lang::Fr),
+            };
+            self.codes.insert(code, data);
+        }
+        self.profile = Some(key);
+        Ok(())
+    }
+
     /// The embedded knowledge base, parsed once.
     pub fn builtin() -> &'static Registry {
         static BUILTIN: OnceLock<Registry> = OnceLock::new();
@@ -512,7 +619,7 @@ impl Registry {
         Ok(reg)
     }
 
-    /// Parse and validate a knowledge base: every code 0-4999 must be covered by exactly one
+    /// Parse and validate a knowledge base: every code 0-65535 must be covered by exactly one
     /// code entry or by a range, every text must be filled in both languages.
     pub fn from_toml(text: &str) -> Result<Registry, CodesError> {
         let file: RawFile = toml::from_str(text).map_err(CodesError::AssetToml)?;
@@ -542,27 +649,30 @@ impl Registry {
                     }
                 }
             }
+            if raw.sources.is_empty() || raw.sources.iter().any(|s| s.trim().is_empty()) {
+                return Err(CodesError::Asset(format!("{what}: sources are missing")));
+            }
             let data = EntryData {
                 category: raw.category,
                 sender: raw.sender,
                 on_wire: raw.on_wire,
                 retry: raw.retry,
                 library_defined: raw.library_defined,
-                source: raw.source,
+                sources: raw.sources,
                 en: raw.en,
                 fr: raw.fr,
             };
             match (raw.code, raw.range) {
-                (Some(c), None) => {
-                    if c > MAX_CODE {
-                        return Err(CodesError::Asset(format!("{what}: above {MAX_CODE}")));
-                    }
-                    if codes.insert(c, data).is_some() {
+                (Some(c), None) => match codes.entry(c) {
+                    std::collections::btree_map::Entry::Occupied(_) => {
                         return Err(CodesError::Asset(format!("{what}: listed twice")));
                     }
-                }
+                    std::collections::btree_map::Entry::Vacant(slot) => {
+                        slot.insert(data);
+                    }
+                },
                 (None, Some([lo, hi])) => {
-                    if lo > hi || hi > MAX_CODE {
+                    if lo > hi {
                         return Err(CodesError::Asset(format!("{what}: bad bounds")));
                     }
                     ranges.push(((lo, hi), data));
@@ -583,8 +693,9 @@ impl Registry {
             codes,
             ranges,
             app: BTreeMap::new(),
+            profile: None,
         };
-        if let Some(gap) = (0..=MAX_CODE).find(|c| reg.lookup(*c).is_none()) {
+        if let Some(gap) = (0..=MAX_WIRE).find(|c| reg.lookup(*c).is_none()) {
             return Err(CodesError::Asset(format!(
                 "code {gap} is neither listed nor inside a range"
             )));
@@ -592,11 +703,9 @@ impl Registry {
         Ok(reg)
     }
 
-    /// A registered code, an application code, or the range around `code`; `None` above 4999.
+    /// A registered code, an application code, or the range around `code`. `None` only for a
+    /// registry that does not cover every value (the embedded one does).
     pub fn lookup(&self, code: u16) -> Option<Entry<'_>> {
-        if code > MAX_CODE {
-            return None;
-        }
         let range = self.range_of(code);
         if let Some(app) = self.app.get(&code)
             && let Some((bounds, data)) = range
@@ -647,8 +756,8 @@ impl Registry {
         }
     }
 
-    /// The retry advice of the code or its range; `Backoff` above 4999 (an unknown code
-    /// says nothing about whether a retry helps, and backoff is harmless).
+    /// The retry advice of the code or its range (the knowledge base covers 0-65535; a code it
+    /// does not cover gets `Backoff`, which is harmless).
     pub fn retry_advice(&self, code: u16) -> RetryAdvice {
         self.lookup(code)
             .map(|e| e.retry_advice())
@@ -700,18 +809,52 @@ impl Registry {
     }
 }
 
-/// Parse a close code typed by a user: digits only, 0-4999.
+/// Whether `code` may appear in a close frame (RFC 6455 section 7.4, IANA registry): 1000-1003,
+/// 1007-1014, 3000-4999. 1004 is reserved; 1005, 1006 and 1015 are local only; 0-999 and
+/// 1016-2999 are not in use; codes end at 4999. The one owner of this rule: the close tracker
+/// (what a peer may send) and the TUI's close prompt (what wsmon may send) both use it.
+pub fn valid_on_wire(code: u16) -> bool {
+    matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
+}
+
+/// Parse a close code typed by a user or read from a config: digits only, 0-65535 (what a
+/// close frame can carry; codes above 4999 are invalid on the wire but can still be explained).
+/// The one parser of close codes: `explain`, the TUI prompt and the config use it.
 pub fn parse_code(input: &str) -> Result<u16, CodesError> {
     let t = input.trim();
     if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
         return Err(CodesError::InvalidCode(input.to_string()));
     }
-    match t.parse::<u32>() {
-        Ok(n) if n <= u32::from(MAX_CODE) => {
-            u16::try_from(n).map_err(|_| CodesError::InvalidCode(input.to_string()))
-        }
-        _ => Err(CodesError::InvalidCode(input.to_string())),
+    t.parse::<u16>()
+        .map_err(|_| CodesError::InvalidCode(input.to_string()))
+}
+
+/// Parse an application close code (a `[codes]` key): 4000-4999.
+pub fn parse_app_code(input: &str) -> Result<u16, CodesError> {
+    let shown = escape_control(input);
+    parse_code(input)
+        .ok()
+        .filter(|c| (APP_RANGE.0..=APP_RANGE.1).contains(c))
+        .ok_or_else(|| {
+            CodesError::AppCode(format!(
+                "\"{shown}\" is not an application close code: application codes are {}-{}",
+                APP_RANGE.0, APP_RANGE.1
+            ))
+        })
+}
+
+/// Validate application codes already read from a config (the `[codes]` table as keys and
+/// entries): the one check behind `watch` and `explain -c`.
+pub fn app_codes_from_table<'a>(
+    table: impl IntoIterator<Item = (&'a String, &'a AppCode)>,
+) -> Result<BTreeMap<u16, AppCode>, CodesError> {
+    let mut out = BTreeMap::new();
+    for (key, entry) in table {
+        let code = parse_app_code(key)?;
+        validate_app_code(code, entry)?;
+        out.insert(code, entry.clone());
     }
+    Ok(out)
 }
 
 fn validate_app_code(code: u16, entry: &AppCode) -> Result<(), CodesError> {
@@ -749,12 +892,7 @@ pub fn app_codes_from_toml(text: &str) -> Result<BTreeMap<u16, AppCode>, CodesEr
     })?;
     for (key, value) in table {
         let shown = escape_control(key);
-        let code: u16 = parse_code(key).map_err(|_| {
-            CodesError::AppCode(format!(
-                "\"{shown}\" is not a close code: application codes are {}-{}",
-                APP_RANGE.0, APP_RANGE.1
-            ))
-        })?;
+        let code = parse_app_code(key)?;
         let fields = value.as_table().ok_or_else(|| {
             CodesError::AppCode(format!(
                 "[codes.{shown}] must be a table with `name` and `description`"
@@ -789,6 +927,65 @@ pub fn app_codes_from_toml(text: &str) -> Result<BTreeMap<u16, AppCode>, CodesEr
     Ok(out)
 }
 
+/// The `profile` key of a wsmon config, if any (the one reader shared by `watch` and
+/// `explain -c`).
+pub fn profile_from_toml(text: &str) -> Result<Option<String>, CodesError> {
+    let doc: toml::Table = toml::from_str(text).map_err(CodesError::ConfigToml)?;
+    match doc.get("profile") {
+        None => Ok(None),
+        Some(v) => {
+            let name = v
+                .as_str()
+                .ok_or_else(|| CodesError::UnknownProfile("(not a string)".into()))?;
+            check_profile(name).map(Some)
+        }
+    }
+}
+
+/// A profile name, checked against the shipped profiles.
+pub fn check_profile(name: &str) -> Result<String, CodesError> {
+    PROFILES
+        .iter()
+        .find(|(k, _)| *k == name.trim())
+        .map(|(k, _)| k.to_string())
+        .ok_or_else(|| CodesError::UnknownProfile(escape_control(name)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    profile: RawProfileMeta,
+    entry: Vec<RawProfileEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfileMeta {
+    #[allow(dead_code)]
+    name: String,
+    title: String,
+    /// The title in French ("la passerelle Discord").
+    title_fr: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfileEntry {
+    code: u16,
+    retry: RetryAdvice,
+    sources: Vec<String>,
+    en: RawProfileTexts,
+    fr: RawProfileTexts,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfileTexts {
+    name: String,
+    description: String,
+    retry_why: String,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
@@ -806,7 +1003,7 @@ struct RawEntry {
     retry: RetryAdvice,
     #[serde(default)]
     library_defined: bool,
-    source: String,
+    sources: Vec<String>,
     en: Texts,
     fr: Texts,
 }

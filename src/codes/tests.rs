@@ -10,8 +10,12 @@ fn embedded_asset_loads_and_covers_every_code() {
     for code in 0..=MAX_CODE {
         assert!(reg.lookup(code).is_some(), "code {code} has no entry");
     }
-    assert!(reg.lookup(5000).is_none());
-    assert!(reg.lookup(u16::MAX).is_none());
+    // Above 4999: invalid on the wire, but explained (a peer can send them).
+    assert_eq!(
+        reg.lookup(5000).expect("covered").range,
+        Some((5000, u16::MAX))
+    );
+    assert!(reg.lookup(u16::MAX).is_some());
 }
 
 #[test]
@@ -25,7 +29,13 @@ fn every_defined_code_and_range_has_its_own_entry() {
     let ranges: Vec<(u16, u16)> = reg.entries().filter_map(|e| e.range).collect();
     assert_eq!(
         ranges,
-        vec![(0, 999), (1016, 2999), (3000, 3999), (4000, 4999)]
+        vec![
+            (0, 999),
+            (1016, 2999),
+            (3000, 3999),
+            (4000, 4999),
+            (5000, u16::MAX)
+        ]
     );
 }
 
@@ -42,7 +52,7 @@ fn every_entry_has_every_field_in_both_languages() {
                     lang.as_str()
                 );
             }
-            assert!(!e.data.source.trim().is_empty());
+            assert!(!e.data.sources.is_empty());
         }
         // The French text is a translation, not a copy.
         assert_ne!(
@@ -183,7 +193,7 @@ fn app_code_errors_are_clear() {
     let err = |t: &str| app_codes_from_toml(t).expect_err("must fail").to_string();
     assert!(err("[codes.1000]\nname = \"x\"\n").contains("4000-4999"));
     assert!(err("[codes.5000]\nname = \"x\"\n").contains("4000-4999"));
-    assert!(err("[codes.abc]\nname = \"x\"\n").contains("not a close code"));
+    assert!(err("[codes.abc]\nname = \"x\"\n").contains("not an application close code"));
     assert!(err("[codes.4001]\ndescription = \"x\"\n").contains("missing `name`"));
     assert!(err("[codes.4001]\nname = \"  \"\n").contains("empty name"));
     assert!(err("[codes.4001]\nname = 3\n").contains("must be a string"));
@@ -216,13 +226,12 @@ fn app_names_are_escaped() {
 }
 
 #[test]
-fn parse_code_accepts_only_0_to_4999() {
+fn parse_code_accepts_0_to_65535() {
     assert_eq!(parse_code("1013").expect("ok"), 1013);
     assert_eq!(parse_code("0").expect("ok"), 0);
-    assert_eq!(parse_code("4999").expect("ok"), 4999);
+    assert_eq!(parse_code("65535").expect("ok"), 65535);
     for bad in [
-        "5000",
-        "99999",
+        "65536",
         "abc",
         "-1",
         "",
@@ -232,8 +241,10 @@ fn parse_code_accepts_only_0_to_4999() {
         "99999999999999999999",
     ] {
         let e = parse_code(bad).expect_err(bad).to_string();
-        assert!(e.contains("0-4999"), "{bad}: {e}");
+        assert!(e.contains("0-65535"), "{bad}: {e}");
     }
+    assert!(parse_app_code("4001").is_ok());
+    assert!(parse_app_code("5000").is_err());
 }
 
 #[test]
@@ -255,8 +266,8 @@ fn lang_from_locale() {
         Lang::from_locale(None, Some("fr_BE"), Some("en_US")),
         Lang::Fr
     );
-    assert_eq!(Lang::resolve(Some(LangArg::Fr)), Lang::Fr);
-    assert_eq!(Lang::resolve(Some(LangArg::En)), Lang::En);
+    assert_eq!(Lang::resolve(Some(Lang::Fr)), Lang::Fr);
+    assert_eq!(Lang::resolve(Some(Lang::En)), Lang::En);
 }
 
 #[test]
@@ -264,20 +275,201 @@ fn asset_validation_rejects_holes_and_empty_texts() {
     let one = |code: &str, name: &str| {
         format!(
             "[[entry]]\n{code}\ncategory = \"reserved\"\nsender = \"nobody\"\non_wire = false\n\
-             retry = \"never\"\nsource = \"x\"\n[entry.en]\nname = \"{name}\"\ndescription = \"d\"\n\
+             retry = \"never\"\nsources = [\"x\"]\n[entry.en]\nname = \"{name}\"\ndescription = \"d\"\n\
              when = \"w\"\nfix = \"f\"\nretry_why = \"r\"\nsend_when = \"s\"\n[entry.fr]\n\
              name = \"n\"\ndescription = \"d\"\nwhen = \"w\"\nfix = \"f\"\nretry_why = \"r\"\n\
              send_when = \"s\"\n"
         )
     };
-    let full = one("range = [0, 4999]", "All");
+    let full = one("range = [0, 65535]", "All");
     assert!(Registry::from_toml(&full).is_ok());
     let hole = one("range = [0, 4000]", "Most");
     let e = Registry::from_toml(&hole).expect_err("hole").to_string();
     assert!(e.contains("4001"), "{e}");
-    let empty = one("range = [0, 4999]", " ");
+    let empty = one("range = [0, 65535]", " ");
     let e = Registry::from_toml(&empty).expect_err("empty").to_string();
     assert!(e.contains("en.name"), "{e}");
     let overlap = format!("{}{}", full, one("range = [10, 20]", "Again"));
     assert!(Registry::from_toml(&overlap).is_err());
+}
+
+#[test]
+fn every_french_text_differs_from_its_english_text() {
+    let reg = Registry::builtin();
+    let mut regs = vec![reg.clone()];
+    for (name, _) in PROFILES {
+        regs.push(Registry::build(Some(name), &BTreeMap::new()).expect("profile loads"));
+    }
+    for r in &regs {
+        for e in r.entries() {
+            for ((field, en), (_, fr)) in e.data.en.fields().iter().zip(e.data.fr.fields().iter()) {
+                assert_ne!(en, fr, "{} {field}: French equals English", e.code_label());
+            }
+        }
+    }
+    for advice in RetryAdvice::ALL {
+        assert_ne!(advice.label(Lang::En), advice.label(Lang::Fr));
+        assert_ne!(advice.short(Lang::En), advice.short(Lang::Fr));
+        assert_ne!(advice.summary(Lang::En), advice.summary(Lang::Fr));
+    }
+}
+
+#[test]
+fn every_entry_cites_its_sources() {
+    let reg = Registry::builtin();
+    for e in reg.entries() {
+        assert!(!e.data.sources.is_empty(), "{}", e.code_label());
+    }
+    let cites = |code: u16| reg.lookup(code).expect("covered").data.sources.join(" | ");
+    assert!(cites(1000).contains("RFC 6455 §7.4.1"));
+    assert!(cites(1006).contains("§7.2.3"));
+    assert!(cites(1010).contains("RFC 7692"));
+    assert!(cites(1011).contains("3227"));
+    for (code, msg) in [(1012, "msg09670"), (1013, "msg09670"), (1014, "msg10748")] {
+        assert!(cites(code).contains("IANA"), "{code}");
+        assert!(cites(code).contains(msg), "{code}");
+    }
+    assert!(cites(1013).contains("Spring"));
+}
+
+#[test]
+fn claims_checked_against_their_sources() {
+    let reg = Registry::builtin();
+    let en = |c: u16| reg.lookup(c).expect("covered").data.en.clone();
+    // 1002/1014: wsmon records the raw code; tungstenite answers 1014 with 1002.
+    for c in [1002, 1014] {
+        let t = format!("{:?}", en(c));
+        assert!(!t.contains("reports 1002 instead"), "{c}");
+        assert!(!t.contains("may be a 1014"), "{c}");
+    }
+    assert!(en(1014).when.contains("wsmon records the raw 1014"));
+    // 1004 is only "Reserved" in RFC 6455.
+    assert!(!en(1004).description.contains("must not be sent"));
+    // 1010 is a failed negotiation of one or more extensions.
+    assert_eq!(
+        reg.lookup(1010).expect("1010").category(),
+        Category::Negotiation
+    );
+    assert!(en(1010).description.contains("one or more extensions"));
+    // 1013: hybi advice, wsmon defaults, no maintenance window.
+    let t13 = format!("{} {}", en(1013).fix, en(1013).retry_why);
+    for needle in [
+        "different IP",
+        "user action",
+        "--backoff-base 1s",
+        "--backoff-cap 60s",
+    ] {
+        assert!(t13.contains(needle), "1013 lacks {needle}");
+    }
+    let circumstances = format!("{} {}", en(1013).description, en(1013).when);
+    assert!(!circumstances.contains("maintenance"), "{circumstances}");
+    // 1001 and 1012 agree: 1012 is the restart, 1001 any other leaving.
+    assert!(!en(1001).send_when.contains("for a while"));
+    // 3000/3003/3008: IANA lists a name and a contact only.
+    for c in [3000, 3003, 3008] {
+        assert!(!en(c).description.contains("Widely used"), "{c}");
+        assert!(en(c).description.contains("contact"), "{c}");
+    }
+    assert!(!en(3001).when.contains("gives the meaning"));
+    // 1015 tells retryable TLS failures from the others.
+    let t15 = format!("{} {}", en(1015).when, en(1015).retry_why);
+    assert!(t15.contains("reset") && t15.contains("expired"), "{t15}");
+    // 5000-65535 are explained, not refused.
+    assert!(reg.lookup(5000).is_some() && reg.lookup(65535).is_some());
+    assert!(!reg.lookup(6000).expect("covered").on_wire());
+}
+
+#[test]
+fn profiles_load_with_sources_and_retry_columns() {
+    let discord = Registry::build(Some("discord"), &BTreeMap::new()).expect("discord");
+    assert_eq!(discord.profile(), Some("discord"));
+    assert_eq!(discord.name(4004), "Authentication failed");
+    // Discord's documented reconnect column.
+    for (code, reconnect) in [
+        (4000, true),
+        (4001, true),
+        (4002, true),
+        (4003, true),
+        (4004, false),
+        (4005, true),
+        (4007, true),
+        (4008, true),
+        (4009, true),
+        (4010, false),
+        (4011, false),
+        (4012, false),
+        (4013, false),
+        (4014, false),
+    ] {
+        let advice = discord.retry_advice(code);
+        assert_eq!(advice != RetryAdvice::Never, reconnect, "{code}");
+        assert!(discord.lookup(code).expect("entry").data.sources[0].contains("discord-api-docs"));
+    }
+    // 4006 has no public entry: it stays in the private-use range.
+    assert_eq!(discord.name(4006), "Private use (4000-4999)");
+    let gql = Registry::build(Some("graphql-ws"), &BTreeMap::new()).expect("graphql-ws");
+    // graphql-ws client: shouldRetryConnectOrThrow.
+    for (code, retried) in [
+        (4400, false),
+        (4401, false),
+        (4403, true),
+        (4406, false),
+        (4408, true),
+        (4409, false),
+        (4429, false),
+        (4499, true),
+    ] {
+        assert_eq!(
+            gql.retry_advice(code) != RetryAdvice::Never,
+            retried,
+            "{code}"
+        );
+    }
+    assert!(Registry::build(Some("nope"), &BTreeMap::new()).is_err());
+    // A config name wins over the profile's.
+    let mut app = BTreeMap::new();
+    app.insert(
+        4004,
+        AppCode {
+            name: "Ours".into(),
+            description: String::new(),
+        },
+    );
+    let both = Registry::build(Some("discord"), &app).expect("both");
+    assert_eq!(both.name(4004), "Ours");
+}
+
+#[test]
+fn french_texts_use_french_words_for_the_retry_policy() {
+    for e in Registry::builtin().entries() {
+        for (field, text) in e.data.fr.fields() {
+            let words: String = text
+                .split_whitespace()
+                .filter(|w| !w.starts_with("--"))
+                .collect::<Vec<_>>()
+                .join(" ")
+                .replace("Exponential Backoff And Jitter", "");
+            for english in ["backoff", "jitter", "IANA registry", "retry"] {
+                assert!(
+                    !words.to_lowercase().contains(&english.to_lowercase()),
+                    "{} fr.{field} contains {english:?}",
+                    e.code_label()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn no_text_has_a_hyphen_split_by_the_line_continuation() {
+    for e in Registry::builtin().entries() {
+        for texts in [&e.data.en, &e.data.fr] {
+            for (field, text) in texts.fields() {
+                let bad = text
+                    .split(' ')
+                    .any(|w| w.ends_with('-') && w.len() > 1 && w != "--" && !w.starts_with("--"));
+                assert!(!bad, "{} {field}: {text}", e.code_label());
+            }
+        }
+    }
 }

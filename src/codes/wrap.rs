@@ -3,6 +3,9 @@
 /// Width of explanation text, in characters.
 pub const WIDTH: usize = 76;
 
+/// Width of the `--all` table: a terminal of 80 columns.
+pub const TABLE_WIDTH: usize = 80;
+
 /// Wrap `text` to `width` characters, starting the first line with `first` and the others with
 /// `rest` (both counted in the width). Words longer than a line are cut. No line ends with a
 /// space; an empty text gives the bare prefix trimmed.

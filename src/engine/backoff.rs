@@ -458,8 +458,10 @@ fn close_why(code: u16) -> String {
 fn status_advice(status: u16) -> (Advice, Option<String>) {
     // 429, 502, 503 and 504 are the classic "try again later" answers; other 5xx are server
     // trouble that may pass too. 4xx says the request itself is wrong.
+    if crate::codes::http::retry_advice(status) != crate::codes::RetryAdvice::Never {
+        return (crate::codes::http::retry_advice(status).into(), None);
+    }
     let tail = match status {
-        429 | 500..=599 => return (Advice::Backoff, None),
         400 => " Bad Request: the server rejected the upgrade request",
         401 => " Unauthorized: the upgrade needs valid credentials",
         403 => " Forbidden: the server refused this client",
@@ -479,12 +481,20 @@ fn error_advice(kind: ErrorKind) -> (Advice, Option<String>) {
         ErrorKind::Dns
         | ErrorKind::Connect
         | ErrorKind::Timeout
-        | ErrorKind::Tls
         | ErrorKind::Io
         // Out of file descriptors: a local fault that passes when sessions close; backing off
         // (not spinning) gives them the time to.
         | ErrorKind::Resource => return (Advice::Backoff, None),
         ErrorKind::Internal => "a bug in wsmon ended this session (see its error event)",
+        // One rule, owned by the knowledge base's 1015 entry: a refused certificate or TLS
+        // setup is not retried (interrupted TLS handshakes are reported as `Io`).
+        ErrorKind::Tls => match default_advice(1015) {
+            Advice::Never => {
+                "the TLS handshake was refused (certificate or TLS setup); \
+                              retrying will not help"
+            }
+            other => return (other, None),
+        },
         ErrorKind::Url => "the URL cannot be used; fix it and start again",
         ErrorKind::Handshake => {
             "the server's answer was not a valid WebSocket upgrade; retrying will not help"
@@ -704,9 +714,6 @@ mod tests {
                 kind: ErrorKind::Io,
             },
             Cause::Error {
-                kind: ErrorKind::Tls,
-            },
-            Cause::Error {
                 kind: ErrorKind::Timeout,
             },
             Cause::Status { status: 429 },
@@ -771,6 +778,12 @@ mod tests {
                     kind: ErrorKind::Url,
                 },
                 "URL",
+            ),
+            (
+                Cause::Error {
+                    kind: ErrorKind::Tls,
+                },
+                "TLS handshake was refused",
             ),
             (
                 Cause::Error {

@@ -31,12 +31,7 @@ use crate::redact;
 /// The reason tungstenite puts in its own answer to a close code it does not allow.
 pub const STACK_PROTOCOL_REASON: &str = "Protocol violation";
 
-/// Whether `code` may appear in a close frame (RFC 6455 section 7.4, IANA registry): 1000-1003,
-/// 1007-1014, 3000-4999. 1004 is reserved; 1005, 1006 and 1015 are local only; 0-999 and
-/// 1016-2999 are not in use; codes end at 4999.
-pub fn valid_on_wire(code: u16) -> bool {
-    matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
-}
+pub use crate::codes::valid_on_wire;
 
 /// A close frame as the peer sent it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,6 +13,7 @@ pub mod counters;
 pub mod events;
 pub mod session;
 pub mod settings;
+pub mod shard;
 pub mod supervisor;
 
 pub use settings::{EngineSettings, SessionSettings, TargetSpec};

@@ -209,9 +209,19 @@ pub async fn open_transport(
     })?;
     let t2 = Instant::now();
     let stream = connector.connect(name, tcp).await.map_err(|e| {
+        // A refused certificate or TLS setup (a rustls error) fails every attempt the same way;
+        // a reset or an early end of stream during the handshake is a network problem.
+        let refused = e
+            .get_ref()
+            .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some());
+        let (kind, what) = if refused {
+            (ErrorKind::Tls, "failed")
+        } else {
+            (ErrorKind::Io, "was interrupted")
+        };
         ConnectError::new(
-            ErrorKind::Tls,
-            format!("TLS handshake with {bare} failed: {e}"),
+            kind,
+            format!("TLS handshake with {bare} {what}: {e}"),
             *timings,
         )
     })?;

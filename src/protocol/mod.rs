@@ -6,6 +6,7 @@ pub mod error;
 pub mod extensions;
 pub mod frame;
 pub mod handshake;
+pub mod proxy;
 #[cfg(test)]
 pub(crate) mod test_support;
 pub mod url;

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::engine::counters::CounterValues;
 use crate::engine::events::{
-    Cause, CloseInfo, DelayKind, ErrorKind, HandshakeInfo, SessionId, SessionState,
+    Cause, CloseInfo, DelayKind, ErrorKind, HandshakeInfo, Initiator, SessionId, SessionState,
 };
 
 /// Everything the UI may show, at one instant.
@@ -153,11 +153,22 @@ pub struct Totals {
     /// "" for none.
     pub negotiated: BTreeMap<String, u64>,
     pub attempts: u64,
+    /// Connections that opened (101 and a valid upgrade).
+    pub opens: u64,
+    /// Every close seen, by code, then by initiator in [`INITIATORS`] order.
+    pub closes_by_initiator: BTreeMap<u16, [u64; 3]>,
+    /// Most attempts started in one completed second, over the whole run.
+    pub peak_attempts_per_sec: u64,
+    /// Highest (smoothed) lockstep index seen over the whole run.
+    pub peak_lockstep: Option<f64>,
     pub gave_up: u64,
     /// Largest retry number scheduled by any session.
     pub max_backoff_attempt: u32,
     pub paused_all: bool,
 }
+
+/// Order of the counts in [`Totals::closes_by_initiator`].
+pub const INITIATORS: [Initiator; 3] = [Initiator::Server, Initiator::Client, Initiator::Local];
 
 /// Reconnect-storm metrics over a rolling window at 1 s resolution.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

@@ -15,7 +15,7 @@ use crate::engine::events::{Event, EventKind, SessionId, SessionMsg, SessionStat
 use crate::protocol::extensions;
 use crate::state::export_fault::ExportFault;
 use crate::state::snapshot::{
-    AttemptRecord, Outcome, SessionView, Snapshot, TIMELINE_LEN, TargetView, Totals,
+    AttemptRecord, INITIATORS, Outcome, SessionView, Snapshot, TIMELINE_LEN, TargetView, Totals,
 };
 use crate::state::storm::StormTracker;
 
@@ -28,7 +28,9 @@ pub enum SinkMsg {
     Flush(oneshot::Sender<Result<u64, String>>),
 }
 
-/// The state, without any I/O: `apply` events, take `snapshot`s.
+/// The state, without any I/O: `apply` events, take `snapshot`s. Cloning is cheap (sessions
+/// are shared `Arc`s, copied on their next change): replay keeps clones as checkpoints.
+#[derive(Clone)]
 pub struct Store {
     sessions: Vec<Arc<SessionView>>,
     counters: Vec<Arc<SessionCounters>>,
@@ -166,6 +168,7 @@ impl Store {
             }
             EventKind::Open { .. } => {
                 set_state(s, SessionState::Open);
+                totals.opens += 1;
                 s.opened_at = Some(ts);
                 s.last_error = None;
                 if let Some(r) = s.timeline.back_mut() {
@@ -177,6 +180,9 @@ impl Store {
                 set_state(s, SessionState::Closed);
                 s.opened_at = None;
                 *totals.closes_by_code.entry(ci.code).or_default() += 1;
+                if let Some(slot) = INITIATORS.iter().position(|i| *i == ci.initiator) {
+                    totals.closes_by_initiator.entry(ci.code).or_default()[slot] += 1;
+                }
                 storm.record_close(ts, ci.code);
                 if let Some(r) = s.timeline.back_mut() {
                     r.outcome = Some(Outcome::Closed { code: ci.code });
@@ -267,6 +273,14 @@ impl Store {
         totals.paused_all = all_paused;
         let next = self.sessions.iter().filter_map(|s| s.next_attempt_at);
         let storm = self.storm.view(now, next);
+        let peak = storm.seconds.iter().map(|s| s.attempts).max().unwrap_or(0);
+        let t = &mut self.totals;
+        t.peak_attempts_per_sec = t.peak_attempts_per_sec.max(peak);
+        if let Some(l) = storm.lockstep {
+            t.peak_lockstep = Some(t.peak_lockstep.map_or(l, |p| p.max(l)));
+        }
+        totals.peak_attempts_per_sec = t.peak_attempts_per_sec;
+        totals.peak_lockstep = t.peak_lockstep;
         Snapshot {
             now,
             generation: self.generation,

@@ -249,17 +249,22 @@ impl App {
                 self.view.cursor = 0;
             }
             Action::Explain => {
-                let code = match self.view.mode() {
+                let target = match self.view.mode() {
                     Mode::Explain => None,
-                    _ => self
-                        .view
-                        .selected_session(shown)
-                        .and_then(|s| s.last_close.as_ref())
-                        .map(|c| c.code),
+                    _ => self.view.selected_session(shown).and_then(|s| {
+                        // The last outcome decides: an HTTP status, else the last close.
+                        let last = s.timeline.iter().rev().find_map(|r| r.outcome);
+                        match last {
+                            Some(crate::state::snapshot::Outcome::Status { status }) => {
+                                Some(ExplainTarget::Http(status))
+                            }
+                            _ => s.last_close.as_ref().map(|c| ExplainTarget::One(c.code)),
+                        }
+                    }),
                 };
-                match code {
-                    Some(code) => {
-                        self.view.explain = Some(ExplainTarget::One(code));
+                match target {
+                    Some(target) => {
+                        self.view.explain = Some(target);
                         self.view.explain_scroll = 0;
                     }
                     None => self.open_prompt(PromptKind::Explain, String::new()),
@@ -268,7 +273,7 @@ impl App {
             Action::Compare => {
                 let first = match self.view.explain {
                     Some(ExplainTarget::One(a) | ExplainTarget::Compare(a, _)) => a,
-                    None => return out,
+                    Some(ExplainTarget::Http(_)) | None => return out,
                 };
                 self.open_prompt(PromptKind::Compare(first), String::new());
             }

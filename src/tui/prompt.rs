@@ -36,12 +36,6 @@ pub fn parse_add(input: &str) -> Result<Command, String> {
     })
 }
 
-/// Whether an endpoint may put `code` in a close frame it sends (RFC 6455 section 7.4:
-/// 1004-1006 and 1015 are never sent, 1016-2999 are unassigned, 0-999 are unused).
-fn sendable(code: u16) -> bool {
-    matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
-}
-
 /// Parse the `c` prompt: `[CODE] [REASON...]`; empty means 1000. Codes that must not be sent
 /// (1004-1006, 1015, 0-999, 1016-2999, above 4999) are refused.
 pub fn parse_close(input: &str, session: SessionId) -> Result<Command, String> {
@@ -55,7 +49,7 @@ pub fn parse_close(input: &str, session: SessionId) -> Result<Command, String> {
     } else {
         codes::parse_code(code_str).map_err(|e| e.to_string())?
     };
-    if !sendable(code) {
+    if !codes::valid_on_wire(code) {
         return Err(format!(
             "close code {code} cannot be sent: use 1000-1003, 1007-1014 or 3000-4999"
         ));
@@ -73,14 +67,15 @@ pub fn parse_close(input: &str, session: SessionId) -> Result<Command, String> {
     })
 }
 
-/// Parse the explain prompt: one close code, or two to compare (each 0-4999).
+/// Parse the explain prompt: one close code, or two to compare (each 0-65535: a peer can send
+/// any of them, so any can be explained).
 pub fn parse_codes(input: &str) -> Result<(u16, Option<u16>), String> {
     let parse = |s: &str| codes::parse_code(s).map_err(|e| e.to_string());
     let parts: Vec<&str> = input.split_whitespace().collect();
     match parts.as_slice() {
         [a] => Ok((parse(a)?, None)),
         [a, b] => Ok((parse(a)?, Some(parse(b)?))),
-        _ => Err("give one close code, or two to compare (0-4999)".to_string()),
+        _ => Err("give one close code, or two to compare (0-65535)".to_string()),
     }
 }
 
@@ -166,9 +161,13 @@ mod tests {
             assert!(e.contains("cannot be sent"), "{code}: {e}");
         }
         // Not a close code at all: the codes parser's own message.
-        for input in ["abc", "5000", "+1000", "-1", "10.5", "99999999999"] {
+        for input in ["abc", "65536", "+1000", "-1", "10.5", "99999999999"] {
             let e = parse_close(input, 3).expect_err(input);
-            assert!(e.contains("0-4999"), "{input}: {e}");
+            assert!(e.contains("0-65535"), "{input}: {e}");
+        }
+        for code in ["5000", "65535"] {
+            let e = parse_close(code, 3).expect_err(code);
+            assert!(e.contains("cannot be sent"), "{code}: {e}");
         }
         let long = format!("1000 {}", "x".repeat(MAX_REASON + 1));
         assert!(
@@ -185,6 +184,7 @@ mod tests {
         // Codes that are never sent can still be explained.
         assert_eq!(parse_codes("0 1006"), Ok((0, Some(1006))));
         assert_eq!(parse_codes("4999"), Ok((4999, None)));
+        assert_eq!(parse_codes("5000"), Ok((5000, None)));
     }
 
     #[test]
@@ -193,9 +193,9 @@ mod tests {
             let e = parse_codes(input).expect_err(input);
             assert!(e.contains("one close code, or two"), "{input}: {e}");
         }
-        for input in ["5000", "abc", "1000 x", "-5", "1e3"] {
+        for input in ["65536", "abc", "1000 x", "-5", "1e3"] {
             let e = parse_codes(input).expect_err(input);
-            assert!(e.contains("0-4999"), "{input}: {e}");
+            assert!(e.contains("0-65535"), "{input}: {e}");
         }
     }
 }

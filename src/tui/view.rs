@@ -86,6 +86,8 @@ impl Column {
 pub enum ExplainTarget {
     One(u16),
     Compare(u16, u16),
+    /// An HTTP status that answered an upgrade.
+    Http(u16),
 }
 
 /// What a prompt is asking for.

@@ -2,6 +2,8 @@
 //! and read back what it exported.
 #![allow(dead_code)]
 
+pub mod prometheus;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;

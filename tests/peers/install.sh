@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real peer servers used by the interop tests, under target/peers (kept out of the
-# tree): Python `websockets` in a venv and Node `ws`. Also tmux for the end-to-end TUI test.
+# tree): Python `websockets` in a venv and Node `ws`. Also tmux for the end-to-end TUI test,
+# tinyproxy (HTTP CONNECT) and microsocks (SOCKS5) for tests/proxy.rs, and the prometheus server
+# (the tests start their own instance on 127.0.0.1; a system service is never needed).
 # Idempotent: a second run does nothing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -9,6 +11,9 @@ mkdir -p "$peers"
 
 need_apt=()
 command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
+command -v tinyproxy >/dev/null 2>&1 || need_apt+=(tinyproxy)
+command -v microsocks >/dev/null 2>&1 || need_apt+=(microsocks)
+command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then need_apt+=(python3-venv); fi
@@ -28,6 +33,19 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   ${sudo[@]+"${sudo[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
+# On a host running systemd, installing these packages starts their system services (prometheus
+# on :9090, tinyproxy on :8888, and prometheus-node-exporter if recommends are on). The tests
+# start their own instances on free loopback ports: stop and disable the ones just installed.
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+  as_root=(); [ "$(id -u)" -eq 0 ] || as_root=(sudo)
+  for svc in prometheus prometheus-node-exporter tinyproxy; do
+    if [[ " ${need_apt[*]} " == *" ${svc%-node-exporter} "* ]] && systemctl is-active --quiet "$svc" 2>/dev/null; then
+      echo "stopping the $svc system service that the package started (tests run their own)"
+      "${as_root[@]}" systemctl disable --now "$svc" >/dev/null 2>&1 || true
+    fi
+  done
+fi
+
 if [ ! -x "$peers/venv/bin/python" ] || ! "$peers/venv/bin/python" -c 'import websockets' 2>/dev/null; then
   # --clear: a venv left broken (interrupted install, Python upgraded) is rebuilt from scratch.
   python3 -m venv --clear "$peers/venv"
@@ -37,4 +55,4 @@ if [ ! -d "$peers/node/node_modules/ws" ]; then
   mkdir -p "$peers/node"
   (cd "$peers/node" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund 'ws@8')
 fi
-echo "peers ready: $("$peers/venv/bin/python" -c 'import websockets; print("websockets", websockets.__version__)'), ws $(node -p "require('./$peers/node/node_modules/ws/package.json').version")"
+echo "peers ready: $("$peers/venv/bin/python" -c 'import websockets; print("websockets", websockets.__version__)'), ws $(node -p "require('./$peers/node/node_modules/ws/package.json').version"), $(tinyproxy -v), microsocks, $(prometheus --version 2>&1 | head -1)"

@@ -21,6 +21,9 @@ pub fn text(view: &ViewState, target: ExplainTarget) -> String {
         ExplainTarget::Compare(a, b) => {
             explain::render_compare(&view.registry, a, b, view.lang, false)
         }
+        ExplainTarget::Http(status) => {
+            crate::codes::http::render_status(status, view.lang, false, explain::WIDTH)
+        }
     }
 }
 
@@ -35,6 +38,7 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &ViewState, target: ExplainTarg
             view.registry.name_in(code, view.lang)
         ),
         ExplainTarget::Compare(a, b) => format!(" {a} vs {b} (Esc: back) "),
+        ExplainTarget::Http(status) => format!(" HTTP {status} (Esc: back) "),
     };
     let text = text(view, target);
     let lines: Vec<Line> = text.lines().map(|l| Line::raw(l.to_string())).collect();

@@ -1,0 +1,290 @@
+//! `wsmon replay`: the headless commands over a recording (summary, state at a moment, slice).
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::cursor::ReplayCursor;
+use super::load::{self, LoadError, Recording};
+use super::time::parse_time;
+use crate::engine::events::{Cause, EventKind, SessionId, SessionState};
+use crate::export::jsonl::format_ts;
+use crate::export::reader::Summary;
+use crate::export::{CodeNamer, ExportWriter, to_json_line};
+use crate::redact::escape_control;
+use crate::state::snapshot::Snapshot;
+
+/// What `wsmon replay` was asked to do (built by the CLI from its `ReplayArgs`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    pub file: PathBuf,
+    /// `--summary` (also what plain `wsmon replay FILE` does without a screen).
+    pub summary: bool,
+    pub at: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub export: Option<PathBuf>,
+}
+
+/// Exit code for a file that is not a wsmon export, or a time that cannot be used.
+const USAGE: u8 = 2;
+
+/// What `wsmon replay` does with its arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Summary,
+    At,
+    Export,
+}
+
+/// Plain `wsmon replay FILE` prints the summary; on a terminal it will open the TUI on the
+/// recording (not yet: it prints the summary too).
+pub fn mode(args: &Options, _stdout_is_terminal: bool) -> Mode {
+    if args.at.is_some() {
+        Mode::At
+    } else if args.export.is_some() {
+        Mode::Export
+    } else {
+        Mode::Summary
+    }
+}
+
+fn usage(msg: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
+    eprintln!("wsmon: {msg}");
+    Ok(ExitCode::from(USAGE))
+}
+
+/// Run `wsmon replay`.
+pub fn run(args: &Options) -> anyhow::Result<ExitCode> {
+    let rec = match load::load(&args.file) {
+        Ok(rec) => rec,
+        Err(e @ (LoadError::NotAnExport { .. } | LoadError::UnknownFormat { .. })) => {
+            return usage(e);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let shown = escape_control(&rec.path.display().to_string());
+    for w in &rec.warnings {
+        eprintln!("wsmon: warning: {shown}: {w}");
+    }
+    let (start, end) = match (rec.start(), rec.end()) {
+        (Some(a), Some(b)) => (a, b),
+        _ => (DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC),
+    };
+    let resolve = |spec: &Option<String>| spec.as_deref().map(|s| parse_time(s, start, end));
+    let from = match resolve(&args.from).transpose() {
+        Ok(t) => t,
+        Err(e) => return usage(format!("--from: {e}")),
+    };
+    let to = match resolve(&args.to).transpose() {
+        Ok(t) => t,
+        Err(e) => return usage(format!("--to: {e}")),
+    };
+    let window = Window { from, to };
+    let mut out = io::stdout().lock();
+    match mode(args, io::stdout().is_terminal()) {
+        Mode::At => {
+            let at = match resolve(&args.at).transpose() {
+                Ok(Some(t)) => t,
+                Ok(None) => return usage("--at needs a time"),
+                Err(e) => return usage(format!("--at: {e}")),
+            };
+            if rec.events.is_empty() {
+                return usage(format!("{shown}: no events"));
+            }
+            if at < start || at > end {
+                return usage(format!(
+                    "--at {} is outside the recording ({} .. {})",
+                    format_ts(&at),
+                    format_ts(&start),
+                    format_ts(&end)
+                ));
+            }
+            let rec = Arc::new(rec);
+            let mut cursor = ReplayCursor::new(rec.clone());
+            cursor.seek(at);
+            let snap = cursor.snapshot();
+            writeln!(out, "{shown}")?;
+            write!(out, "{}", state_report(&rec, &snap, cursor.position()))?;
+        }
+        Mode::Export => {
+            let Some(path) = &args.export else {
+                return usage("--export needs a file");
+            };
+            if same_file(path, &rec.path) {
+                return usage("--export would overwrite the file being replayed");
+            }
+            let n = write_slice(&rec, window, path)?;
+            writeln!(
+                out,
+                "wrote {n} events to {}",
+                escape_control(&path.display().to_string())
+            )?;
+        }
+        Mode::Summary => {
+            writeln!(out, "{shown}")?;
+            write!(out, "{}", summary(&rec, window))?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// `--from` / `--to`, both inclusive.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Window {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+impl Window {
+    fn contains(&self, t: DateTime<Utc>) -> bool {
+        self.from.is_none_or(|f| t >= f) && self.to.is_none_or(|e| t <= e)
+    }
+}
+
+/// Close-code names as the log gave them, else the knowledge base's.
+fn namer(rec: &Recording) -> CodeNamer {
+    let names: HashMap<u16, String> = rec.code_names.clone();
+    Arc::new(move |code| {
+        names
+            .get(&code)
+            .cloned()
+            .unwrap_or_else(|| crate::codes::Registry::builtin().name(code))
+    })
+}
+
+/// Today's summary, over the events inside `window`.
+pub fn summary(rec: &Recording, window: Window) -> Summary {
+    let name = namer(rec);
+    let mut urls: HashMap<SessionId, String> = HashMap::new();
+    let mut s = Summary::default();
+    for ev in &rec.events {
+        if let EventKind::Spawned { url, .. } = &ev.kind {
+            urls.insert(ev.session, url.clone());
+        }
+        if window.contains(ev.ts) {
+            let url = urls.get(&ev.session).map_or("", String::as_str);
+            s.add(&to_json_line(ev, url, &*name));
+        }
+    }
+    s
+}
+
+/// Write the events inside `window` to `path` (format by its extension). Sessions spawned
+/// before the window keep their `spawned` line (with its own, earlier time) so the slice
+/// replays on its own. Returns the number of events written.
+pub fn write_slice(rec: &Recording, window: Window, path: &Path) -> anyhow::Result<u64> {
+    let mut spawned: HashMap<SessionId, usize> = HashMap::new();
+    let mut carried: Vec<usize> = Vec::new();
+    let mut inside: Vec<usize> = Vec::new();
+    for (i, ev) in rec.events.iter().enumerate() {
+        let is_spawn = matches!(ev.kind, EventKind::Spawned { .. });
+        if window.contains(ev.ts) {
+            if !is_spawn && let Some(j) = spawned.remove(&ev.session) {
+                carried.push(j);
+            }
+            if is_spawn {
+                spawned.remove(&ev.session);
+            }
+            inside.push(i);
+        } else if is_spawn && window.from.is_some_and(|f| ev.ts < f) {
+            spawned.insert(ev.session, i);
+        }
+    }
+    carried.sort_unstable();
+    let mut w = ExportWriter::create(path, namer(rec))?;
+    for i in carried.into_iter().chain(inside) {
+        w.write(&rec.events[i])?;
+    }
+    w.flush()?;
+    Ok(w.count())
+}
+
+fn cause_text(rec: &Recording, c: &Cause) -> String {
+    match *c {
+        Cause::Close { code } => format!("close {code} {}", rec.code_name(code)),
+        Cause::Status { status } => format!("HTTP {status}"),
+        Cause::Error { kind } => format!("{} error", kind.as_str()),
+        Cause::Manual => "manual".into(),
+        Cause::Shutdown => "shutdown".into(),
+    }
+}
+
+/// The state at the cursor as plain text: sessions by state, closes by code, waiting sessions
+/// with their next attempt.
+pub fn state_report(rec: &Recording, snap: &Snapshot, applied: usize) -> String {
+    let mut o = String::new();
+    let now = snap.now;
+    let offset = rec
+        .start()
+        .map_or(0.0, |s| (now - s).num_milliseconds() as f64 / 1000.0);
+    let _ = writeln!(
+        o,
+        "At {} (+{offset:.1} s from the start; {applied} of {} events)",
+        format_ts(&now),
+        rec.events.len()
+    );
+    let t = &snap.totals;
+    let _ = writeln!(o, "Sessions: {}", snap.sessions.len());
+    for st in SessionState::ALL {
+        let n = t.by_state[st.index()];
+        if n > 0 {
+            let _ = writeln!(o, "  {:<12} {n:>8}", st.as_str());
+        }
+    }
+    let _ = writeln!(o, "Connection attempts so far: {}", t.attempts);
+    if !t.closes_by_code.is_empty() {
+        let _ = writeln!(o, "Closes by code so far:");
+        for (code, n) in &t.closes_by_code {
+            let name = escape_control(&rec.code_name(*code));
+            let _ = writeln!(o, "  {code} {name:<28} {n:>8}");
+        }
+    }
+    if !t.statuses.is_empty() {
+        let _ = writeln!(o, "Handshake statuses so far:");
+        for (status, n) in &t.statuses {
+            let _ = writeln!(o, "  {status:<12} {n:>8}");
+        }
+    }
+    let mut waiting: Vec<_> = snap
+        .sessions
+        .iter()
+        .filter(|s| s.state == SessionState::Waiting)
+        .filter_map(|s| s.next_attempt_at.map(|at| (at, s)))
+        .collect();
+    waiting.sort_by_key(|(at, s)| (*at, s.id));
+    if !waiting.is_empty() {
+        let _ = writeln!(o, "Waiting sessions (next attempt):");
+        for (at, s) in waiting {
+            let secs = (at - now).num_milliseconds() as f64 / 1000.0;
+            let next = s.timeline.back();
+            let attempt = next.map_or(s.attempt.saturating_add(1), |r| r.attempt);
+            let cause = next
+                .and_then(|r| r.cause.as_ref())
+                .map(|c| format!("  after {}", cause_text(rec, c)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                o,
+                "  s{:<6} attempt {attempt:<4} at {} (in {secs:.1} s){}",
+                s.id,
+                format_ts(&at),
+                escape_control(&cause)
+            );
+        }
+    }
+    let _ = writeln!(o, "Gave up: {}", t.gave_up);
+    o
+}

@@ -1,0 +1,315 @@
+//! Proxies, tested against real proxy servers started here on 127.0.0.1: `tinyproxy` for HTTP
+//! CONNECT and `microsocks` for SOCKS5 (both Debian packages, installed by
+//! `bash tests/peers/install.sh`). A missing server FAILS the test with that hint. The SOCKS5
+//! address forms (`socks5://` resolves here, `socks5h://` sends the name) are checked against a
+//! small in-test responder that records what it was sent.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::Role;
+use wsmon::engine::events::Timings;
+use wsmon::protocol::handshake::{RequestSpec, Transport, UpgradeOutcome, upgrade};
+use wsmon::protocol::proxy::{self, ProxyError, ProxyUrl};
+
+const INSTALL_HINT: &str = "run `bash tests/peers/install.sh` first (CI's .ci/run does it)";
+
+/// A proxy process, killed and reaped on drop.
+struct ProxyPeer {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for ProxyPeer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port that was free a moment ago (neither server can bind port 0 and report it).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind 127.0.0.1:0")
+        .port()
+}
+
+fn spawn(program: &str, args: &[&str], dir: &Path) -> Child {
+    Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {program}: {e}; {INSTALL_HINT}"))
+}
+
+async fn wait_listening(name: &str, port: u16, child: &mut Child) {
+    for _ in 0..100 {
+        if TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{name} exited early with {status}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{name} did not listen on 127.0.0.1:{port} within 5 s");
+}
+
+/// tinyproxy on loopback allowing CONNECT only to `allowed_port`, with Basic credentials if given.
+async fn tinyproxy(allowed_port: u16, auth: Option<(&str, &str)>) -> ProxyPeer {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let mut conf = format!(
+        "Port {port}\nListen 127.0.0.1\nTimeout 30\nMaxClients 20\nAllow 127.0.0.1\n\
+         ConnectPort {allowed_port}\nLogLevel Warning\n"
+    );
+    if let Some((user, pass)) = auth {
+        conf.push_str(&format!("BasicAuth {user} {pass}\n"));
+    }
+    let path = dir.path().join("tinyproxy.conf");
+    std::fs::write(&path, conf).expect("write tinyproxy.conf");
+    let path = path.to_string_lossy().into_owned();
+    let mut child = spawn("tinyproxy", &["-d", "-c", &path], dir.path());
+    wait_listening("tinyproxy", port, &mut child).await;
+    ProxyPeer {
+        child,
+        port,
+        _dir: dir,
+    }
+}
+
+async fn microsocks(auth: Option<(&str, &str)>) -> ProxyPeer {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let port_s = port.to_string();
+    let mut args = vec!["-i", "127.0.0.1", "-p", port_s.as_str()];
+    if let Some((user, pass)) = auth {
+        args.extend(["-u", user, "-P", pass]);
+    }
+    let mut child = spawn("microsocks", &args, dir.path());
+    wait_listening("microsocks", port, &mut child).await;
+    ProxyPeer {
+        child,
+        port,
+        _dir: dir,
+    }
+}
+
+/// Upgrade to `ws://addr/nodeflate` over `stream` and check that a text message echoes.
+async fn upgrade_and_echo(stream: TcpStream, addr: SocketAddr) {
+    let url = url::Url::parse(&format!("ws://{addr}/nodeflate")).expect("url");
+    let outcome = upgrade(
+        Transport::Plain(stream),
+        &url,
+        &RequestSpec::default(),
+        Timings::default(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("upgrade through the tunnel failed: {}", e.message));
+    let UpgradeOutcome::Upgraded {
+        transport,
+        leftover,
+        info,
+        ..
+    } = outcome
+    else {
+        panic!("the upgrade through the tunnel was not a 101");
+    };
+    assert_eq!(info.status, 101);
+    let mut ws =
+        WebSocketStream::from_partially_read(transport, leftover, Role::Client, None).await;
+    ws.send(Message::text("through the proxy"))
+        .await
+        .expect("send");
+    let echoed = tokio::time::timeout(Duration::from_secs(5), ws.next())
+        .await
+        .expect("echo within 5 s")
+        .expect("a message")
+        .expect("not an error");
+    assert_eq!(echoed, Message::text("through the proxy"));
+}
+
+fn proxy_url(s: &str) -> ProxyUrl {
+    ProxyUrl::parse(s).expect("valid proxy URL")
+}
+
+#[tokio::test]
+async fn http_connect_through_tinyproxy_then_websocket_upgrade() {
+    let server = wsmon::server::start("127.0.0.1:0")
+        .await
+        .expect("scenario server");
+    let addr = server.addr();
+    let peer = tinyproxy(addr.port(), None).await;
+    let proxy = proxy_url(&format!("http://127.0.0.1:{}", peer.port));
+    let tunnel = proxy::connect(&proxy, "127.0.0.1", addr.port())
+        .await
+        .expect("CONNECT through tinyproxy");
+    assert!(tunnel.timing.connect.is_some_and(|ms| ms >= 0.0));
+    assert!(tunnel.timing.tunnel > 0.0, "{:?}", tunnel.timing);
+    upgrade_and_echo(tunnel.stream, addr).await;
+}
+
+#[tokio::test]
+async fn http_connect_with_credentials_and_refusals() {
+    let server = wsmon::server::start("127.0.0.1:0")
+        .await
+        .expect("scenario server");
+    let addr = server.addr();
+    let peer = tinyproxy(addr.port(), Some(("alice", "s3cr3t"))).await;
+
+    let good = proxy_url(&format!("http://alice:s3cr3t@127.0.0.1:{}", peer.port));
+    let tunnel = proxy::connect(&good, "127.0.0.1", addr.port())
+        .await
+        .expect("CONNECT with credentials");
+    upgrade_and_echo(tunnel.stream, addr).await;
+
+    // No credentials: 407, recorded as a proxy refusal that retrying will not fix.
+    let anonymous = proxy_url(&format!("http://127.0.0.1:{}", peer.port));
+    let e = proxy::connect(&anonymous, "127.0.0.1", addr.port())
+        .await
+        .expect_err("CONNECT without credentials");
+    assert!(
+        matches!(e, ProxyError::HttpRefused { status: 407, .. }),
+        "{e}"
+    );
+    assert!(!e.retryable());
+    assert!(e.to_string().contains("HTTP 407"), "{e}");
+
+    // Wrong password: tinyproxy 1.11 answers 401 (not 407); still not worth retrying, and the
+    // message never shows the credentials.
+    let wrong = proxy_url(&format!("http://alice:hunter2@127.0.0.1:{}", peer.port));
+    let e = proxy::connect(&wrong, "127.0.0.1", addr.port())
+        .await
+        .expect_err("wrong password");
+    assert_eq!(e.status(), Some(401), "{e}");
+    assert!(!e.retryable());
+    let shown = format!("{e} {e:?}");
+    assert!(
+        !shown.contains("hunter2") && !shown.contains("alice"),
+        "{shown}"
+    );
+
+    // A port outside ConnectPort: 403.
+    let other = free_port();
+    let e = proxy::connect(&good, "127.0.0.1", other)
+        .await
+        .expect_err("CONNECT to a port that is not allowed");
+    assert_eq!(e.status(), Some(403), "{e}");
+    assert!(e.to_string().contains("HTTP 403"), "{e}");
+}
+
+#[tokio::test]
+async fn socks5_through_microsocks_without_and_with_credentials() {
+    let server = wsmon::server::start("127.0.0.1:0")
+        .await
+        .expect("scenario server");
+    let addr = server.addr();
+
+    let open = microsocks(None).await;
+    let proxy = proxy_url(&format!("socks5://127.0.0.1:{}", open.port));
+    let tunnel = proxy::connect(&proxy, "127.0.0.1", addr.port())
+        .await
+        .expect("SOCKS5 without credentials");
+    upgrade_and_echo(tunnel.stream, addr).await;
+
+    // A closed target port: the proxy's reply code, here "connection refused".
+    let closed = free_port();
+    let e = proxy::connect(&proxy, "127.0.0.1", closed)
+        .await
+        .expect_err("closed port");
+    assert!(matches!(e, ProxyError::SocksRefused { code: 5, .. }), "{e}");
+    assert!(e.to_string().contains("connection refused"), "{e}");
+
+    let guarded = microsocks(Some(("bob", "pa55"))).await;
+    let proxy = proxy_url(&format!("socks5h://bob:pa55@127.0.0.1:{}", guarded.port));
+    let tunnel = proxy::connect(&proxy, "127.0.0.1", addr.port())
+        .await
+        .expect("SOCKS5 with credentials");
+    upgrade_and_echo(tunnel.stream, addr).await;
+
+    let wrong = proxy_url(&format!("socks5://bob:nope@127.0.0.1:{}", guarded.port));
+    let e = proxy::connect(&wrong, "127.0.0.1", addr.port())
+        .await
+        .expect_err("wrong password");
+    assert!(matches!(e, ProxyError::SocksAuth { .. }), "{e}");
+    assert!(!format!("{e} {e:?}").contains("nope"), "{e}");
+    let none = proxy_url(&format!("socks5://127.0.0.1:{}", guarded.port));
+    let e = proxy::connect(&none, "127.0.0.1", addr.port())
+        .await
+        .expect_err("no credentials");
+    assert!(e.to_string().contains("requires credentials"), "{e}");
+}
+
+/// A one-shot SOCKS5 responder (no auth) that answers "succeeded" and returns the CONNECT
+/// request's address bytes (ATYP onwards).
+async fn recording_socks5() -> (u16, tokio::task::JoinHandle<Vec<u8>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let task = tokio::spawn(async move {
+        let (mut s, _) = listener.accept().await.expect("accept");
+        let mut hello = [0u8; 3];
+        s.read_exact(&mut hello).await.expect("greeting");
+        assert_eq!(hello, [5, 1, 0], "no-auth greeting");
+        s.write_all(&[5, 0]).await.expect("method");
+        let mut head = [0u8; 4];
+        s.read_exact(&mut head).await.expect("request head");
+        assert_eq!(&head[..3], &[5, 1, 0], "CONNECT");
+        let len = match head[3] {
+            1 => 4,
+            4 => 16,
+            3 => {
+                let mut l = [0u8; 1];
+                s.read_exact(&mut l).await.expect("name length");
+                usize::from(l[0])
+            }
+            t => panic!("address type {t}"),
+        };
+        let mut rest = vec![0u8; len + 2];
+        s.read_exact(&mut rest).await.expect("address");
+        s.write_all(&[5, 0, 0, 1, 127, 0, 0, 1, 0, 80])
+            .await
+            .expect("reply");
+        let mut out = vec![head[3]];
+        out.extend_from_slice(&rest);
+        out
+    });
+    (port, task)
+}
+
+#[tokio::test]
+async fn socks5_resolves_locally_and_socks5h_sends_the_name() {
+    let (port, task) = recording_socks5().await;
+    let p = proxy_url(&format!("socks5h://127.0.0.1:{port}"));
+    proxy::connect(&p, "localhost", 9001)
+        .await
+        .expect("socks5h tunnel");
+    let sent = task.await.expect("responder");
+    assert_eq!(
+        sent,
+        [&[3u8][..], b"localhost", &9001u16.to_be_bytes()].concat()
+    );
+
+    let (port, task) = recording_socks5().await;
+    let p = proxy_url(&format!("socks5://127.0.0.1:{port}"));
+    proxy::connect(&p, "localhost", 9001)
+        .await
+        .expect("socks5 tunnel");
+    let sent = task.await.expect("responder");
+    assert!(
+        sent[0] == 1 || sent[0] == 4,
+        "an address, not a name: {sent:?}"
+    );
+    assert_eq!(&sent[sent.len() - 2..], &9001u16.to_be_bytes());
+}
