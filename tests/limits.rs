@@ -258,6 +258,12 @@ fn shutdown_ends_about_a_second_after_the_deadline_and_every_story_ends() {
     // The deaf sessions closed (after their 1001 went unanswered), the others ended.
     assert_eq!(last_events.get("closed"), Some(&2), "{last_events:?}");
     assert_eq!(last_events.get("ended"), Some(&4), "{last_events:?}");
+    // The summary keeps the state each session was in when wsmon stopped.
+    let summary = text(&out.stdout);
+    assert!(
+        summary.contains("sessions by final state: handshaking 2 closed 2 waiting 2"),
+        "{summary}"
+    );
     eprintln!("shutdown: a 2 s run with a deaf server took {took:?}");
 }
 

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::engine::counters::SessionCounters;
-use crate::engine::events::{Event, EventKind, SessionId, SessionMsg, SessionState};
+use crate::engine::events::{Cause, Event, EventKind, SessionId, SessionMsg, SessionState};
 use crate::protocol::extensions;
 use crate::state::export_fault::ExportFault;
 use crate::state::snapshot::{
@@ -231,6 +231,11 @@ impl Store {
                 ));
                 totals.gave_up += 1;
             }
+            // wsmon stopping: the final snapshot keeps the state each session was in.
+            EventKind::Ended {
+                cause: Some(Cause::Shutdown),
+                ..
+            } => {}
             EventKind::Ended { why, .. } => {
                 set_state(s, SessionState::Closed);
                 s.next_attempt_at = None;
