@@ -249,3 +249,54 @@ fn a_session_panic_leaves_the_tui_running_and_a_ui_panic_restores_the_terminal()
     assert_eq!(tmux.format("#{mouse_any_flag}"), "0");
     rt.block_on(server.shutdown());
 }
+
+/// The export fails under the TUI (a file-size limit on the child): the TUI keeps monitoring
+/// under a red EXPORT FAILED badge with the count of events not written, and exits 3.
+#[test]
+fn a_failed_export_under_the_tui_shows_the_badge_and_monitoring_goes_on() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let server = rt
+        .block_on(wsmon::server::start("127.0.0.1:0"))
+        .expect("server");
+    let url = server.url("/echo");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let export = dir.path().join("events.jsonl");
+    let export_arg = export.to_str().expect("UTF-8 path");
+    let program = env!("CARGO_BIN_EXE_wsmon");
+    // 64 blocks of 512 bytes: 32 KiB, far less than 200 sessions' handshakes.
+    let tmux = Tmux::start_program(
+        dir.path(),
+        &[
+            "sh",
+            "-c",
+            r#"ulimit -f 64; exec "$0" "$@""#,
+            program,
+            "watch",
+            "-n",
+            "200",
+            "--ping-interval",
+            "0",
+            "--export",
+            export_arg,
+            &url,
+        ],
+    );
+    let screen = tmux.wait_for("the EXPORT FAILED badge", Duration::from_secs(20), |s| {
+        s.contains("EXPORT FAILED") && s.contains("open 200")
+    });
+    assert!(
+        screen.contains("events unwritten: File too large"),
+        "{screen}"
+    );
+    assert_eq!(tmux.format("#{alternate_on}"), "1", "the TUI goes on");
+    tmux.run(&["send-keys", "-t", SESSION, "q"]);
+    let screen = tmux.wait_for("wsmon to exit", Duration::from_secs(10), |s| {
+        s.contains("[wsmon exit status")
+    });
+    assert!(screen.contains("[wsmon exit status 3]"), "{screen}");
+    assert!(
+        screen.contains("wsmon: EXPORT FAILED: File too large"),
+        "{screen}"
+    );
+    rt.block_on(server.shutdown());
+}
