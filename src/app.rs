@@ -149,7 +149,31 @@ async fn run_engine(
     let lang = Lang::resolve(cfg.lang.map(Lang::from));
     let fps = cfg.fps;
     let keys = cfg.keys.clone();
-    let rt = runtime::live(cfg.engine(), registry.clone(), cfg.export.as_deref())?;
+    let mut title = title;
+    let metrics = match &cfg.metrics {
+        Some(addr) => match crate::metrics::http::bind(addr).await {
+            Ok(listener) => {
+                let at = crate::metrics::http::endpoint(listener.local_addr()?);
+                if headless {
+                    eprintln!("wsmon: metrics at {at}");
+                } else {
+                    title = format!("{title}  metrics {at}");
+                }
+                Some(listener)
+            }
+            Err(e) => {
+                eprintln!("wsmon: {e}");
+                return Ok(ExitCode::from(EXIT_USAGE));
+            }
+        },
+        None => None,
+    };
+    let rt = runtime::live_with_metrics(
+        cfg.engine(),
+        registry.clone(),
+        cfg.export.as_deref(),
+        metrics,
+    )?;
     if headless {
         return crate::headless::run(rt, duration, registry).await;
     }
@@ -264,6 +288,7 @@ pub fn demo_config(
         duration: args.duration,
         fps: args.fps.clamp(1, 60),
         lang: args.lang,
+        metrics: args.metrics.clone(),
         ..Config::default()
     };
     cfg.session.send = Some(

@@ -50,6 +50,8 @@ pub struct Config {
     /// A well-known protocol's close codes (`--profile`, config `profile`).
     pub profile: Option<String>,
     pub log_file: Option<PathBuf>,
+    /// `--metrics ADDR`, config `metrics`: where `/metrics` is served.
+    pub metrics: Option<String>,
 }
 
 impl Default for Config {
@@ -68,6 +70,7 @@ impl Default for Config {
             app_codes: BTreeMap::new(),
             profile: None,
             log_file: None,
+            metrics: None,
         }
     }
 }
@@ -95,6 +98,7 @@ struct FileConfig {
     send_every: Option<String>,
     insecure: Option<bool>,
     export: Option<PathBuf>,
+    metrics: Option<String>,
     seed: Option<u64>,
     #[serde(default)]
     backoff: FileBackoff,
@@ -415,6 +419,7 @@ impl Config {
             None => None,
         };
         cfg.log_file = args.log_file.clone();
+        cfg.metrics = args.metrics.clone().or(file.metrics.clone());
         Ok(cfg)
     }
 
@@ -480,6 +485,20 @@ mod tests {
                 .to_string();
             assert!(err.contains(want), "{u}: {err}");
         }
+    }
+
+    #[test]
+    fn metrics_address_from_file_or_cli() {
+        let file = || toml::from_str::<FileConfig>(r#"metrics = "127.0.0.1:9464""#).expect("toml");
+        let url = ["ws://127.0.0.1:1/a"];
+        let cfg = Config::merge(file(), &args(&url)).expect("valid");
+        assert_eq!(cfg.metrics.as_deref(), Some("127.0.0.1:9464"));
+        let mut cli = args(&url);
+        cli.metrics = Some("127.0.0.1:0".into());
+        let cfg = Config::merge(file(), &cli).expect("valid");
+        assert_eq!(cfg.metrics.as_deref(), Some("127.0.0.1:0"));
+        let cfg = Config::merge(FileConfig::default(), &args(&url)).expect("valid");
+        assert_eq!(cfg.metrics, None);
     }
 
     #[test]

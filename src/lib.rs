@@ -12,7 +12,7 @@
 //! limits                 the open-files limit, SIGXFSZ
 //! codes, protocol        close-code knowledge; handshake, extensions, URL, frame layer
 //! engine                 supervisor, session tasks, backoff; its own settings types
-//! state, export          the store and snapshots; the export writer and reader
+//! state, export, metrics the store and snapshots; the export writer and reader; Prometheus
 //! runtime                wires a source (the engine) to the store and its sinks
 //! tui, headless, replay, server   front ends, and the scenario server
 //! cli, config            clap and the TOML file, parsed into the lower layers' settings

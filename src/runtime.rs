@@ -11,6 +11,8 @@
 //! A new source implements [`Source`]; a new sink is a [`Sink`] passed in [`Sinks::others`].
 //! Neither needs a change in the engine.
 
+pub mod metrics_sink;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,6 +24,7 @@ use crate::codes::Registry;
 use crate::engine::events::{Command, Notice, SessionMsg};
 use crate::engine::{self, EngineSettings};
 use crate::export::{ExportError, ExportWriter};
+use crate::metrics::registry::{ExportCounts, Metrics};
 use crate::state::export_fault::ExportFault;
 use crate::state::snapshot::Snapshot;
 use crate::state::store::{self, SinkMsg, Store};
@@ -124,6 +127,7 @@ pub struct ExportSink {
     path: PathBuf,
     exported: Arc<AtomicU64>,
     fault: Arc<ExportFault>,
+    failed: Arc<AtomicU64>,
 }
 
 impl ExportSink {
@@ -137,12 +141,14 @@ impl ExportSink {
             })?;
         let exported = Arc::new(AtomicU64::new(0));
         let fault = Arc::new(ExportFault::default());
+        let failed = Arc::new(AtomicU64::new(0));
         let mut out = ExportOut {
             writer: Some(writer),
             path: path.to_path_buf(),
             received: 0,
             exported: exported.clone(),
             fault: fault.clone(),
+            failed: failed.clone(),
         };
         let sink = Sink::spawn("wsmon-export", move |mut rx| {
             while let Some(msg) = rx.blocking_recv() {
@@ -160,7 +166,16 @@ impl ExportSink {
             path: path.to_path_buf(),
             exported,
             fault,
+            failed,
         })
+    }
+
+    /// The export's counts, as `wsmon_export_events_total` and `wsmon_export_errors_total`.
+    pub fn counts(&self) -> ExportCounts {
+        ExportCounts {
+            written: self.exported.clone(),
+            failed: self.failed.clone(),
+        }
     }
 }
 
@@ -175,6 +190,8 @@ struct ExportOut {
     received: u64,
     exported: Arc<AtomicU64>,
     fault: Arc<ExportFault>,
+    /// Events not written, for the metrics (`wsmon_export_errors_total`).
+    failed: Arc<AtomicU64>,
 }
 
 impl ExportOut {
@@ -182,6 +199,7 @@ impl ExportOut {
         self.received += 1;
         let Some(w) = self.writer.as_mut() else {
             self.fault.add_unwritten();
+            self.failed.fetch_add(1, Ordering::Relaxed);
             return;
         };
         match w.write(ev) {
@@ -216,7 +234,8 @@ impl ExportOut {
                 format!("its last line may be cut ({e})"),
             ),
         };
-        self.exported.store(written, Ordering::Relaxed);
+        // `exported` stays as it is: it is a counter (metrics) and must not go down; the
+        // message and `unwritten` say what the file really holds.
         // The OS's words first: they are what a narrow header keeps.
         let what = match error {
             ExportError::Io { path, source } => format!("{source} writing {}", path.display()),
@@ -224,8 +243,9 @@ impl ExportOut {
         };
         let message = format!("{what}; {whole}; later events are not written");
         tracing::error!("{message}");
-        self.fault
-            .fail(message, self.received.saturating_sub(written));
+        let unwritten = self.received.saturating_sub(written);
+        self.failed.store(unwritten, Ordering::Relaxed);
+        self.fault.fail(message, unwritten);
     }
 }
 
@@ -252,6 +272,8 @@ pub struct Runtime {
     store: JoinHandle<Arc<Snapshot>>,
     export: Option<std::thread::JoinHandle<SinkResult>>,
     others: Vec<std::thread::JoinHandle<SinkResult>>,
+    /// The `/metrics` endpoint, stopped once the store has stopped.
+    metrics: Option<JoinHandle<()>>,
 }
 
 /// Start `source` feeding the store, and the store feeding `sinks`.
@@ -294,6 +316,7 @@ pub fn start(source: impl Source, sinks: Sinks) -> Result<Runtime, RuntimeError>
         store,
         export,
         others,
+        metrics: None,
     })
 }
 
@@ -313,6 +336,35 @@ pub fn live(
             others: Vec::new(),
         },
     )
+}
+
+/// [`live`], and with `metrics` (a bound `--metrics` listener) the metrics sink and the
+/// `/metrics` endpoint on that listener.
+pub fn live_with_metrics(
+    settings: EngineSettings,
+    registry: Arc<Registry>,
+    export: Option<&Path>,
+    metrics: Option<tokio::net::TcpListener>,
+) -> Result<Runtime, RuntimeError> {
+    let Some(listener) = metrics else {
+        return live(settings, registry, export);
+    };
+    let export = export
+        .map(|p| ExportSink::create(p, registry.clone()))
+        .transpose()?;
+    let counts = export.as_ref().map(ExportSink::counts).unwrap_or_default();
+    let families = Arc::new(Metrics::new(counts));
+    let sink = metrics_sink::sink(families.clone())?;
+    let mut rt = start(
+        Live { settings, registry },
+        Sinks {
+            export,
+            others: vec![sink],
+        },
+    )?;
+    let render = metrics_sink::render(families, rt.snapshots.clone());
+    rt.metrics = Some(tokio::spawn(crate::metrics::http::serve(listener, render)));
+    Ok(rt)
 }
 
 /// Pass commands on to the source, answering `FlushExport` here. Ends after `Shutdown` (passed
@@ -381,6 +433,7 @@ impl Runtime {
             store,
             export,
             others,
+            metrics,
             ..
         } = self;
         drop(commands);
@@ -391,6 +444,9 @@ impl Runtime {
             Ok(s) => s,
             Err(_) => snapshots.borrow().clone(),
         };
+        if let Some(server) = metrics {
+            server.abort();
+        }
         for thread in others {
             if let Err(e) = Sink::join(thread).await {
                 tracing::warn!("sink: {e}");
@@ -445,6 +501,30 @@ mod tests {
                 }
             }))
         }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn export_failures_are_counted_for_the_metrics() {
+        // /dev/full takes the open and refuses every write.
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("full.jsonl");
+        std::os::unix::fs::symlink("/dev/full", &path).expect("symlink");
+        let export =
+            ExportSink::create(&path, Arc::new(Registry::builtin().clone())).expect("opens");
+        let counts = export.counts();
+        let rt = start(
+            Scripted,
+            Sinks {
+                export: Some(export),
+                others: Vec::new(),
+            },
+        )
+        .expect("starts");
+        let (_, result) = rt.shutdown().await;
+        assert!(matches!(result, Some(Err(_))), "{result:?}");
+        assert!(counts.failed.load(Ordering::Relaxed) >= 1);
+        assert_eq!(counts.written.load(Ordering::Relaxed), 2);
     }
 
     #[tokio::test]
