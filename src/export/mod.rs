@@ -216,7 +216,12 @@ pub fn salvage(path: &Path, format: Format) -> io::Result<u64> {
         .read(true)
         .write(true)
         .open(path)?;
-    let len = f.metadata()?.len();
+    let meta = f.metadata()?;
+    if !meta.is_file() {
+        // A device (/dev/full) or a pipe: nothing to cut, and reading it may never end.
+        return Err(io::Error::other("not a regular file"));
+    }
+    let len = meta.len();
     let mut buf = vec![0u8; 64 * 1024];
     let mut end = len;
     let mut keep = 0;
