@@ -243,7 +243,8 @@ impl ExportOut {
         };
         let message = format!("{what}; {whole}; later events are not written");
         tracing::error!("{message}");
-        let unwritten = self.received.saturating_sub(written);
+        // At least the write or flush that failed did not make it.
+        let unwritten = self.received.saturating_sub(written).max(1);
         self.failed.store(unwritten, Ordering::Relaxed);
         self.fault.fail(message, unwritten);
     }
