@@ -120,6 +120,9 @@ pub async fn run_watch(args: &WatchArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_USAGE));
         }
     };
+    if let Some(code) = fd_precheck(cfg.total_sessions(), 1) {
+        return Ok(code);
+    }
     watch_logging(cfg.log_file.as_ref(), cfg.headless)?;
     if !cfg.headless && cfg.export.is_none() {
         cfg.export = Some(default_export_path("wsmon"));
@@ -131,6 +134,21 @@ pub async fn run_watch(args: &WatchArgs) -> anyhow::Result<ExitCode> {
         .collect::<Vec<_>>()
         .join(" ");
     run_engine(cfg, registry, title).await
+}
+
+/// Raise the open-files limit to the hard limit and check that `sessions` sessions (each
+/// holding `per_session` descriptors) fit; if not, say so and how to raise it: exit status 2.
+fn fd_precheck(sessions: usize, per_session: u64) -> Option<ExitCode> {
+    use crate::limits;
+    let limit = limits::raise_nofile()?;
+    let open = limits::open_fds();
+    if let Err(short) = limits::check_sessions(sessions as u64, per_session, limit, open) {
+        eprintln!("wsmon: {short}");
+        return Some(ExitCode::from(EXIT_USAGE));
+    }
+    #[cfg(feature = "test-support")]
+    limits::test_leave_fds(limit);
+    None
 }
 
 async fn run_engine(
@@ -199,6 +217,20 @@ async fn run_tui(
                 .await;
         });
     }
+    // SIGTERM, SIGHUP and SIGINT do what `q` does: 1001 closes, the export flushed, the
+    // terminal restored (the loop ends when the store stops).
+    match crate::signal::terminal_stop() {
+        Ok(stop) => {
+            let commands = rt.commands.clone();
+            tokio::spawn(async move {
+                stop.await;
+                let _ = commands
+                    .send(crate::engine::events::Command::Shutdown)
+                    .await;
+            });
+        }
+        Err(e) => tracing::warn!("cannot watch for stop signals: {e}"),
+    }
     let notices = rt.notices.take();
     let ui = crate::tui::run(rt.snapshots.clone(), rt.commands.clone(), notices, opts).await;
     let (last, export) = rt.shutdown().await;
@@ -209,8 +241,8 @@ async fn run_tui(
             Ok(ExitCode::SUCCESS)
         }
         (Some(Err(e)), _) => {
-            eprintln!("wsmon: {e}");
-            Ok(ExitCode::from(1))
+            eprintln!("wsmon: EXPORT FAILED: {e}");
+            Ok(ExitCode::from(crate::headless::EXIT_FAILED))
         }
         _ => Ok(ExitCode::SUCCESS),
     }
@@ -223,6 +255,11 @@ pub async fn run_demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         .await
         .context("cannot start the scenario server")?;
     let cfg = demo_config(&server, args)?;
+    // The scenario server in this process holds the other end of every session.
+    if let Some(code) = fd_precheck(cfg.total_sessions(), 2) {
+        server.shutdown().await;
+        return Ok(code);
+    }
     let registry = Arc::new(Registry::builtin().clone());
     let title = format!("demo: scenario server on ws://{}", server.addr());
     let result = run_engine(cfg, registry, title).await;
@@ -272,6 +309,7 @@ pub fn demo_config(
             .into(),
     );
     cfg.session.send_every = Some(Duration::from_secs(1));
+    cfg.session.shutdown_close_timeout = args.close_timeout;
     cfg.session.ping_interval = Some(Duration::from_secs(2));
     cfg.export = match &args.export {
         Some(p) => Some(p.clone()),

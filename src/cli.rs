@@ -168,6 +168,9 @@ pub struct DemoArgs {
     /// Maximum redraws per second.
     #[arg(long, default_value_t = 10)]
     pub fps: u32,
+    /// At shutdown, how long each session waits for the server's answer to its 1001 close.
+    #[arg(long, value_parser = parse_duration, default_value = "1s")]
+    pub close_timeout: Duration,
     /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464; port 0 picks one).
     #[arg(long, value_name = "ADDR")]
     pub metrics: Option<String>,
@@ -210,6 +213,10 @@ pub struct WatchArgs {
     /// Start at most RATE sessions' first connections per second (default: all at once).
     #[arg(long, value_name = "RATE")]
     pub ramp: Option<f64>,
+    /// At shutdown, how long each session waits for the server's answer to its 1001 close
+    /// (default 1s): the run ends about this long after --duration, q or a signal.
+    #[arg(long, value_parser = parse_duration)]
+    pub close_timeout: Option<Duration>,
     /// Extension offer, e.g. 'permessage-deflate; client_max_window_bits' (repeatable).
     /// Default: permessage-deflate with client_max_window_bits and client_no_context_takeover.
     #[arg(long = "offer", value_name = "EXT")]

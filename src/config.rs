@@ -95,6 +95,7 @@ struct FileConfig {
     connect_timeout: Option<String>,
     max_connecting: Option<usize>,
     ramp: Option<f64>,
+    close_timeout: Option<String>,
     max_message_size: Option<String>,
     ping_interval: Option<String>,
     send: Option<String>,
@@ -391,6 +392,12 @@ impl Config {
             }
             s.ramp = Some(r);
         }
+        if let Some(d) = args
+            .close_timeout
+            .or(dur("close_timeout", &file.close_timeout)?)
+        {
+            s.shutdown_close_timeout = d;
+        }
         let max = match (args.max_message_size, &file.max_message_size) {
             (Some(m), _) => Some(m),
             (None, Some(f)) => {
@@ -551,6 +558,7 @@ mod tests {
         assert_eq!(offer.name, "permessage-deflate");
         assert!(offer.param("client_no_context_takeover").is_some());
         assert_eq!(cfg.session.connect_timeout, Duration::from_secs(10));
+        assert_eq!(cfg.session.shutdown_close_timeout, Duration::from_secs(1));
     }
 
     #[test]
@@ -587,6 +595,7 @@ mod tests {
             r#"
             sessions = 3
             connect_timeout = "2s"
+            close_timeout = "250ms"
             [[targets]]
             url = "ws://127.0.0.1:1/a"
             sessions = 7
@@ -613,6 +622,10 @@ mod tests {
         );
         assert_eq!(cfg.targets[1].sessions, 3);
         assert_eq!(cfg.session.connect_timeout, Duration::from_secs(4));
+        assert_eq!(
+            cfg.session.shutdown_close_timeout,
+            Duration::from_millis(250)
+        );
         assert_eq!(cfg.backoff.cap, Duration::from_secs(30));
         assert_eq!(cfg.backoff.jitter, Jitter::None);
         assert_eq!(cfg.backoff.overrides.get(&1008), Some(&Advice::Backoff));

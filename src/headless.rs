@@ -14,7 +14,11 @@ use crate::engine::events::{ErrorKind, SessionState};
 use crate::runtime::Runtime;
 use crate::state::snapshot::Snapshot;
 
-/// Run until `duration` passes or a stop signal, then shut down and print the summary.
+/// Exit status when wsmon itself failed (its export could not be written).
+pub const EXIT_FAILED: u8 = 3;
+
+/// Run until `duration` passes, a stop signal or an export failure, then shut down and print
+/// the summary.
 pub async fn run(
     rt: Runtime,
     duration: Option<Duration>,
@@ -28,6 +32,7 @@ pub async fn run(
     tokio::pin!(stop);
     let mut snapshots = rt.snapshots.clone();
     let mut causes = CauseWatch::default();
+    let mut export_failed = false;
     loop {
         tokio::select! {
             _ = &mut stop => { err_line("wsmon: stopping (signal)"); break; }
@@ -41,6 +46,16 @@ pub async fn run(
                 }
                 err_line(&line);
             }
+            _ = snapshots.changed() => {}
+        }
+        // The export is this run's record: without it, stop now.
+        if let Some(e) = &snapshots.borrow().export_error {
+            err_line(&format!(
+                "wsmon: EXPORT FAILED: {e}. Stopping now: the export is this run's record \
+                 (exit status {EXIT_FAILED})"
+            ));
+            export_failed = true;
+            break;
         }
     }
     let elapsed = started.elapsed();
@@ -54,8 +69,10 @@ pub async fn run(
             ExitCode::SUCCESS
         }
         Some(Err(e)) => {
-            err_line(&format!("wsmon: {e}"));
-            ExitCode::from(1)
+            if !export_failed {
+                err_line(&format!("wsmon: EXPORT FAILED: {e}"));
+            }
+            ExitCode::from(EXIT_FAILED)
         }
         None => ExitCode::SUCCESS,
     };
@@ -138,6 +155,9 @@ pub fn status_line(snap: &Snapshot, elapsed: Duration, registry: &Registry) -> S
         " | retries due 1s:{} 5s:{} 30s:{}",
         st.forecast[0], st.forecast[1], st.forecast[2]
     );
+    if let Some(n) = snap.totals.errors.get(&ErrorKind::Resource) {
+        let _ = write!(line, " | resource errors {n} (out of file descriptors)");
+    }
     line
 }
 

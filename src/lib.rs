@@ -9,6 +9,7 @@
 //!
 //! ```text
 //! units, redact, signal  durations and sizes; secrets never reach a screen or a file; Ctrl-C
+//! limits                 the open-files limit, SIGXFSZ
 //! codes, protocol        close-code knowledge; handshake, extensions, URL, frame layer
 //! engine                 supervisor, session tasks, backoff; its own settings types
 //! state, export, metrics the store and snapshots; the export writer and reader; Prometheus
@@ -25,6 +26,7 @@ pub mod config;
 pub mod engine;
 pub mod export;
 pub mod headless;
+pub mod limits;
 pub mod metrics;
 pub mod protocol;
 pub mod redact;

@@ -18,6 +18,7 @@ fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
     };
+    wsmon::limits::ignore_sigxfsz();
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     // One worker: sessions are I/O bound, and a second worker mostly wakes up to find nothing
     // to steal (a storm cost twice the context switches). TOKIO_WORKER_THREADS=N overrides.

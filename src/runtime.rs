@@ -25,6 +25,7 @@ use crate::engine::events::{Command, Notice, SessionMsg};
 use crate::engine::{self, EngineSettings};
 use crate::export::{ExportError, ExportWriter};
 use crate::metrics::registry::{ExportCounts, Metrics};
+use crate::state::export_fault::ExportFault;
 use crate::state::snapshot::Snapshot;
 use crate::state::store::{self, SinkMsg, Store};
 
@@ -125,6 +126,7 @@ pub struct ExportSink {
     sink: Sink,
     path: PathBuf,
     exported: Arc<AtomicU64>,
+    fault: Arc<ExportFault>,
     failed: Arc<AtomicU64>,
 }
 
@@ -132,55 +134,38 @@ impl ExportSink {
     /// Create (truncate) the file and start its writer thread.
     pub fn create(path: &Path, registry: Arc<Registry>) -> Result<ExportSink, RuntimeError> {
         let name = move |code: u16| registry.name(code);
-        let mut writer =
+        let writer =
             ExportWriter::create(path, Arc::new(name)).map_err(|source| RuntimeError::Export {
                 path: path.display().to_string(),
                 source,
             })?;
         let exported = Arc::new(AtomicU64::new(0));
-        let count = exported.clone();
+        let fault = Arc::new(ExportFault::default());
         let failed = Arc::new(AtomicU64::new(0));
-        let fails = failed.clone();
-        let shown = path.display().to_string();
+        let mut out = ExportOut {
+            writer: Some(writer),
+            path: path.to_path_buf(),
+            received: 0,
+            exported: exported.clone(),
+            fault: fault.clone(),
+            failed: failed.clone(),
+        };
         let sink = Sink::spawn("wsmon-export", move |mut rx| {
-            let mut error: Option<String> = None;
-            let flush = |writer: &mut ExportWriter, error: &Option<String>| {
-                let r = flushed(writer, error, &shown);
-                if error.is_none() && r.is_err() {
-                    fails.fetch_add(1, Ordering::Relaxed);
-                }
-                r
-            };
             while let Some(msg) = rx.blocking_recv() {
                 match msg {
-                    SinkMsg::Events(batch) => {
-                        // After the first failed write nothing more is written: every later
-                        // event counts as an export error (the metrics and the summary say so).
-                        let mut unwritten = 0u64;
-                        for ev in &batch {
-                            if error.is_some() {
-                                unwritten += 1;
-                            } else if let Err(e) = writer.write(ev) {
-                                error = Some(format!("export {shown}: {e}"));
-                                unwritten += 1;
-                            }
-                        }
-                        if unwritten > 0 {
-                            fails.fetch_add(unwritten, Ordering::Relaxed);
-                        }
-                        count.store(writer.count(), Ordering::Relaxed);
-                    }
+                    SinkMsg::Events(batch) => batch.iter().for_each(|ev| out.write(ev)),
                     SinkMsg::Flush(reply) => {
-                        let _ = reply.send(flush(&mut writer, &error));
+                        let _ = reply.send(out.flush());
                     }
                 }
             }
-            flush(&mut writer, &error)
+            out.flush()
         })?;
         Ok(ExportSink {
             sink,
             path: path.to_path_buf(),
             exported,
+            fault,
             failed,
         })
     }
@@ -194,12 +179,74 @@ impl ExportSink {
     }
 }
 
-/// Flush `writer` and say how many events it holds, or the first error it met.
-fn flushed(writer: &mut ExportWriter, error: &Option<String>, shown: &str) -> SinkResult {
-    match (error, writer.flush()) {
-        (Some(e), _) => Err(e.clone()),
-        (None, Err(e)) => Err(format!("export {shown}: {e}")),
-        (None, Ok(())) => Ok(writer.count()),
+/// The writer thread's state. The first failed write or flush stops the writing: the file is
+/// cut back to its last whole event, and the failure (with the count of events not written,
+/// growing with every later event) goes to the store's snapshots at once.
+struct ExportOut {
+    /// `None` once a write failed.
+    writer: Option<ExportWriter>,
+    path: PathBuf,
+    /// Events handed to this sink.
+    received: u64,
+    exported: Arc<AtomicU64>,
+    fault: Arc<ExportFault>,
+    /// Events not written, for the metrics (`wsmon_export_errors_total`).
+    failed: Arc<AtomicU64>,
+}
+
+impl ExportOut {
+    fn write(&mut self, ev: &crate::engine::events::Event) {
+        self.received += 1;
+        let Some(w) = self.writer.as_mut() else {
+            self.fault.add_unwritten();
+            self.failed.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
+        match w.write(ev) {
+            Ok(()) => self.exported.store(w.count(), Ordering::Relaxed),
+            Err(e) => self.fail(&e),
+        }
+    }
+
+    fn flush(&mut self) -> SinkResult {
+        if let Some(w) = self.writer.as_mut() {
+            match w.flush() {
+                Ok(()) => return Ok(w.count()),
+                Err(e) => self.fail(&e),
+            }
+        }
+        Err(self.fault.error().unwrap_or("export failed").to_string())
+    }
+
+    fn fail(&mut self, error: &ExportError) {
+        let Some(w) = self.writer.take() else {
+            return;
+        };
+        let format = w.format();
+        w.abandon();
+        let (written, whole) = match crate::export::salvage(&self.path, format) {
+            Ok(n) => (
+                n,
+                format!("the file holds the first {n} events, each whole"),
+            ),
+            Err(e) => (
+                self.exported.load(Ordering::Relaxed),
+                format!("its last line may be cut ({e})"),
+            ),
+        };
+        // `exported` stays as it is: it is a counter (metrics) and must not go down; the
+        // message and `unwritten` say what the file really holds.
+        // The OS's words first: they are what a narrow header keeps.
+        let what = match error {
+            ExportError::Io { path, source } => format!("{source} writing {}", path.display()),
+            other => other.to_string(),
+        };
+        let message = format!("{what}; {whole}; later events are not written");
+        tracing::error!("{message}");
+        // At least the write or flush that failed did not make it.
+        let unwritten = self.received.saturating_sub(written).max(1);
+        self.failed.store(unwritten, Ordering::Relaxed);
+        self.fault.fail(message, unwritten);
     }
 }
 
@@ -247,7 +294,8 @@ pub fn start(source: impl Source, sinks: Sinks) -> Result<Runtime, RuntimeError>
         Some(e) => {
             let weak = e.sink.tx.downgrade();
             txs.push(e.sink.tx);
-            let store = Store::new(Some(e.path.display().to_string()), e.exported);
+            let mut store = Store::new(Some(e.path.display().to_string()), e.exported);
+            store.set_export_fault(e.fault);
             (store, Some(weak), Some(e.sink.thread))
         }
         None => (Store::new(None, Arc::new(AtomicU64::new(0))), None, None),

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 /// Top-level modules, bottom to top. Modules on one line are one layer: they may not name each
 /// other.
 const LAYERS: &[&[&str]] = &[
-    &["units", "redact"],
+    &["units", "redact", "limits"],
     &["codes", "protocol"],
     &["engine"],
     &["state", "export", "metrics"],

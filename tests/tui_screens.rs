@@ -45,6 +45,51 @@ fn main_screen_100x30() {
 }
 
 #[test]
+fn a_failed_export_shows_a_red_badge_the_error_and_the_events_not_written() {
+    let mut snap = fixtures::snapshot(20);
+    snap.export_error = Some(
+        "No space left on device (os error 28) writing /tmp/wsmon-demo.jsonl; \
+         the file holds the first 1234 events, each whole; later events are not written"
+            .into(),
+    );
+    snap.export_unwritten = 57;
+    let snap = Arc::new(snap);
+    let mut app = app();
+    let screen = fixtures::render(&mut app, &snap, 100, 30);
+    let expected: Vec<&str> = MAIN_100X30.trim_matches('\n').lines().collect();
+    let framed: Vec<String> = screen.iter().map(|l| format!("|{l}|")).collect();
+    // Only the title bar and the rates line change; monitoring goes on below.
+    for (i, (got, want)) in framed.iter().zip(&expected).enumerate() {
+        if i != 0 && i != 3 {
+            assert_eq!(got, want, "line {i}");
+        }
+    }
+    assert_eq!(
+        framed[0],
+        "| wsmon [Sessions] Storm   demo                                             EXPORT FAILED  12:00:00Z |"
+    );
+    assert_eq!(
+        framed[3],
+        "| attempts/s 1.0 (total 52)  lockstep 1.00 IN STEP  export: 57 events unwritten: No space left on de…|"
+    );
+    // In colour, the badge is white on red.
+    let mut view = fixtures::view_state();
+    view.color = true;
+    let mut app = App::new(view);
+    let backend = ratatui::backend::TestBackend::new(100, 30);
+    let mut terminal = ratatui::Terminal::new(backend).expect("test terminal");
+    app.prepare(&snap, ratatui::layout::Rect::new(0, 0, 100, 30));
+    terminal
+        .draw(|f| wsmon::tui::ui::draw(f, &snap, &app.view))
+        .expect("draws");
+    let buf = terminal.backend().buffer();
+    let x = framed[0].find("EXPORT FAILED").expect("badge") as u16 - 1;
+    assert_eq!(buf[(x, 0)].bg, ratatui::style::Color::Red);
+    assert_eq!(buf[(x, 0)].fg, ratatui::style::Color::White);
+    assert_eq!(buf[(x, 3)].bg, ratatui::style::Color::Reset);
+}
+
+#[test]
 fn main_screen_80x24_shows_1013_with_its_name() {
     let snap = snap20();
     let mut app = app();

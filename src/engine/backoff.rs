@@ -259,6 +259,10 @@ pub fn advice_for(
         Cause::Status { status } => status_advice(status),
         Cause::Error { kind } => error_advice(kind),
         Cause::Manual => (Advice::Immediate, None),
+        Cause::Shutdown => (
+            Advice::Never,
+            Some("wsmon is stopping; nothing is retried".to_string()),
+        ),
     }
 }
 
@@ -474,9 +478,14 @@ fn status_advice(status: u16) -> (Advice, Option<String>) {
 
 fn error_advice(kind: ErrorKind) -> (Advice, Option<String>) {
     let why = match kind {
-        ErrorKind::Dns | ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::Io => {
-            return (Advice::Backoff, None);
-        }
+        ErrorKind::Dns
+        | ErrorKind::Connect
+        | ErrorKind::Timeout
+        | ErrorKind::Io
+        // Out of file descriptors: a local fault that passes when sessions close; backing off
+        // (not spinning) gives them the time to.
+        | ErrorKind::Resource => return (Advice::Backoff, None),
+        ErrorKind::Internal => "a bug in wsmon ended this session (see its error event)",
         // One rule, owned by the knowledge base's 1015 entry: a refused certificate or TLS
         // setup is not retried (interrupted TLS handshakes are reported as `Io`).
         ErrorKind::Tls => match default_advice(1015) {

@@ -125,6 +125,8 @@ pub enum Cause {
     Error { kind: ErrorKind },
     /// The user asked for it (`r`).
     Manual,
+    /// wsmon was stopping (`--duration`, `q`, a signal): the session's last event.
+    Shutdown,
 }
 
 /// Which delay rule produced a backoff.

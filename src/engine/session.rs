@@ -120,6 +120,37 @@ pub struct Session {
     rng: SmallRng,
     /// The store is gone: stop quietly.
     orphaned: bool,
+    /// wsmon is stopping: closes wait `shutdown_close_timeout`.
+    stopping: bool,
+    /// The `event` name of the last event sent (what the session was doing).
+    last_event: &'static str,
+}
+
+tokio::task_local! {
+    static IN_SESSION: SessionId;
+}
+
+/// Run `fut` as a session's task: [`in_session_task`] is true while it runs.
+pub async fn session_scope<F: std::future::Future>(id: SessionId, fut: F) -> F::Output {
+    IN_SESSION.scope(id, fut).await
+}
+
+/// Whether the caller runs inside a session's task (a panic hook asks, to leave a session's
+/// panic to the supervisor, which records it, instead of ending the whole UI).
+pub fn in_session_task() -> bool {
+    IN_SESSION.try_with(|_| ()).is_ok()
+}
+
+/// Test-only (feature `test-support`): `WSMON_TEST_PANIC_SESSION=ID` makes session ID's task
+/// panic when its first attempt starts, to check that a panic stays in its session.
+#[cfg(feature = "test-support")]
+fn test_panic(id: SessionId) {
+    let chosen = std::env::var("WSMON_TEST_PANIC_SESSION")
+        .ok()
+        .and_then(|v| v.parse::<SessionId>().ok());
+    if chosen == Some(id) {
+        panic!("test-support: session {id} panics on purpose (WSMON_TEST_PANIC_SESSION)");
+    }
 }
 
 impl Session {
@@ -138,6 +169,8 @@ impl Session {
             paused: false,
             rng,
             orphaned: false,
+            stopping: false,
+            last_event: "",
         }
     }
 
@@ -145,6 +178,7 @@ impl Session {
         if self.orphaned {
             return;
         }
+        self.last_event = kind.name();
         let ev = Event {
             ts: Utc::now(),
             session: self.spec.id,
@@ -190,15 +224,39 @@ impl Session {
                 slot_wait_ms,
             })
             .await;
+            #[cfg(feature = "test-support")]
+            test_panic(self.spec.id);
             let end = self.attempt(attempt, slot).await;
             attempt = attempt.saturating_add(1);
             if let Err(stop) = self.between_attempts(end, &mut retries).await {
-                if stop == Stop::Remove {
-                    self.emit(EventKind::Removed).await;
+                match stop {
+                    Stop::Remove => self.emit(EventKind::Removed).await,
+                    Stop::Shutdown => self.end_at_shutdown().await,
                 }
                 return;
             }
         }
+    }
+
+    /// wsmon is stopping: unless the session's story already ends (a `closed` after its 1001,
+    /// an `ended` or a `gave_up`), say where the shutdown found it, so every story in the
+    /// export ends.
+    async fn end_at_shutdown(&mut self) {
+        let doing = match self.last_event {
+            "closed" | "ended" | "gave_up" => return,
+            "connecting" => "connecting",
+            "handshaking" | "handshake" => "handshaking",
+            "backoff" if self.paused => "paused, waiting to retry",
+            "backoff" => "waiting to retry",
+            "paused" => "paused",
+            _ => "between attempts",
+        };
+        let why = format!("wsmon stopped while the session was {doing}");
+        self.emit(EventKind::Ended {
+            cause: Some(Cause::Shutdown),
+            why,
+        })
+        .await;
     }
 
     /// After an attempt: decide by cause, then back off, wait for the operator, or stop.
@@ -582,7 +640,10 @@ impl Session {
                     continue;
                 }
                 cmd = self.cmds.recv(), if open => Input::Ours(match cmd {
-                    None | Some(SessionCmd::Shutdown) => OurClose::shutdown(),
+                    None | Some(SessionCmd::Shutdown) => {
+                        self.stopping = true;
+                        OurClose::shutdown()
+                    }
                     Some(SessionCmd::Remove) => OurClose::removal(),
                     Some(SessionCmd::Close { code, reason }) => OurClose::operator(code, &reason),
                     Some(SessionCmd::ReconnectNow) => OurClose::reconnect(),
@@ -644,7 +705,13 @@ impl Session {
         if let Some((code, initiator)) = step.closing {
             self.emit(EventKind::Closing { code, initiator }).await;
             if !step.stop {
-                return Some(Instant::now() + self.shared.settings.close_timeout);
+                let s = &self.shared.settings;
+                let wait = if self.stopping {
+                    s.shutdown_close_timeout
+                } else {
+                    s.close_timeout
+                };
+                return Some(Instant::now() + wait);
             }
         }
         None

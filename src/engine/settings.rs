@@ -49,6 +49,9 @@ pub struct SessionSettings {
     pub max_connecting: usize,
     /// First attempts started per second (`--ramp`); `None`: all at once.
     pub ramp: Option<f64>,
+    /// The same wait for the 1001 closes sent when wsmon stops (`--close-timeout`): short, so
+    /// a run ends about this long after its deadline or signal.
+    pub shutdown_close_timeout: Duration,
 }
 
 impl Default for SessionSettings {
@@ -63,6 +66,7 @@ impl Default for SessionSettings {
             close_timeout: Duration::from_secs(5),
             max_connecting: crate::engine::slots::DEFAULT_MAX_CONNECTING,
             ramp: None,
+            shutdown_close_timeout: Duration::from_secs(1),
         }
     }
 }

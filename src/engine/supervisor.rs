@@ -1,7 +1,7 @@
 //! The supervisor: starts the sessions of every target, carries out the operator's commands,
 //! and on `Shutdown` closes every session with 1001 and waits for the close handshakes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,8 +11,10 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use crate::codes::Registry;
 use crate::engine::counters::{EngineGauges, SessionCounters};
-use crate::engine::events::{Command, Notice, SessionId, SessionMsg};
-use crate::engine::session::{Session, SessionCmd, SessionSpec, Shared};
+use crate::engine::events::{
+    Cause, Command, ErrorKind, Event, EventKind, Notice, SessionId, SessionMsg,
+};
+use crate::engine::session::{Session, SessionCmd, SessionSpec, Shared, session_scope};
 use crate::engine::settings::{EngineSettings, TargetSpec};
 use crate::engine::slots::Slots;
 use crate::protocol::handshake::{RequestSpec, tls_connector};
@@ -61,6 +63,7 @@ pub fn start(
         targets: Vec::new(),
         sessions: BTreeMap::new(),
         tasks: JoinSet::new(),
+        task_ids: HashMap::new(),
         next_id: 1,
         seed,
         notices,
@@ -74,6 +77,20 @@ pub fn start(
         }
         sup.run(commands).await
     }))
+}
+
+/// How much longer than `--close-timeout` shutdown waits for the sessions' own bounds to fire.
+const SHUTDOWN_SLACK: Duration = Duration::from_millis(500);
+
+/// The text of a panic's payload (`panic!` with a literal or a formatted message).
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    match payload.downcast::<String>() {
+        Ok(s) => *s,
+        Err(payload) => match payload.downcast::<&'static str>() {
+            Ok(s) => (*s).to_string(),
+            Err(_) => "(no message)".to_string(),
+        },
+    }
 }
 
 struct TargetEntry {
@@ -90,6 +107,8 @@ struct Supervisor {
     targets: Vec<TargetEntry>,
     sessions: BTreeMap<SessionId, mpsc::Sender<SessionCmd>>,
     tasks: JoinSet<SessionId>,
+    /// Which session each task runs: a task that panicked returns no id, only its task id.
+    task_ids: HashMap<tokio::task::Id, SessionId>,
     next_id: SessionId,
     seed: u64,
     notices: mpsc::Sender<Notice>,
@@ -148,10 +167,11 @@ impl Supervisor {
                     .wrapping_add(id.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
             };
             let session = Session::new(spec, self.shared.clone(), counters, rx);
-            self.tasks.spawn(async move {
+            let task = self.tasks.spawn(session_scope(id, async move {
                 session.run().await;
                 id
-            });
+            }));
+            self.task_ids.insert(task.id(), id);
             self.sessions.insert(id, tx);
             entry.sessions.push(id);
         }
@@ -174,23 +194,85 @@ impl Supervisor {
                     None | Some(Command::Shutdown) => break,
                     Some(cmd) => self.handle(cmd).await,
                 },
-                Some(done) = self.tasks.join_next() => {
-                    if let Ok(id) = done {
-                        self.forget(id);
-                    }
-                }
+                Some(done) = self.tasks.join_next_with_id() => self.finished(done).await,
             }
         }
-        // Graceful shutdown: every session closes with 1001 and we wait for the close handshakes.
+        // Graceful shutdown: every session closes with 1001 and we wait for the close handshakes,
+        // at most `--close-timeout` (each session's own bound) and a little more.
         for tx in self.sessions.values() {
             let _ = tx.send(SessionCmd::Shutdown).await;
         }
-        let grace = self.shared.settings.close_timeout + Duration::from_secs(1);
-        let all = async { while self.tasks.join_next().await.is_some() {} };
-        if tokio::time::timeout(grace, all).await.is_err() {
-            self.tasks.abort_all();
-            while self.tasks.join_next().await.is_some() {}
+        let grace = self.shared.settings.shutdown_close_timeout + SHUTDOWN_SLACK;
+        let deadline = tokio::time::Instant::now() + grace;
+        loop {
+            match tokio::time::timeout_at(deadline, self.tasks.join_next_with_id()).await {
+                Ok(Some(done)) => self.finished(done).await,
+                Ok(None) => break,
+                Err(_) => {
+                    self.tasks.abort_all();
+                    while let Some(done) = self.tasks.join_next_with_id().await {
+                        self.finished(done).await;
+                    }
+                    break;
+                }
+            }
         }
+    }
+
+    /// A session task ended: normally, by a panic (a bug: recorded as an `internal` error and
+    /// the session's end; the other sessions go on), or aborted at the end of shutdown.
+    async fn finished(
+        &mut self,
+        done: Result<(tokio::task::Id, SessionId), tokio::task::JoinError>,
+    ) {
+        let (task, error) = match done {
+            Ok((task, _)) => (task, None),
+            Err(e) => (e.id(), Some(e)),
+        };
+        let Some(id) = self.task_ids.remove(&task) else {
+            return;
+        };
+        self.forget(id);
+        let Some(e) = error else {
+            return;
+        };
+        let (error, cause, why) = if e.is_panic() {
+            let what = panic_message(e.into_panic());
+            let message = format!("the session's task panicked: {what} (a bug in wsmon)");
+            let why = "a bug in wsmon ended this session (its task panicked); the others go on";
+            let cause = Cause::Error {
+                kind: ErrorKind::Internal,
+            };
+            (Some(message), cause, why)
+        } else {
+            let why = "wsmon stopped before this session's close finished (--close-timeout)";
+            (None, Cause::Shutdown, why)
+        };
+        if let Some(message) = error {
+            tracing::error!(session = id, "{message}");
+            self.emit(
+                id,
+                EventKind::Error {
+                    kind: ErrorKind::Internal,
+                    message,
+                },
+            )
+            .await;
+        }
+        let ended = EventKind::Ended {
+            cause: Some(cause),
+            why: why.to_string(),
+        };
+        self.emit(id, ended).await;
+    }
+
+    async fn emit(&self, session: SessionId, kind: EventKind) {
+        let ev = Event {
+            ts: chrono::Utc::now(),
+            session,
+            kind,
+        };
+        let _ = self.shared.events.send(SessionMsg::Event(ev)).await;
     }
 
     fn forget(&mut self, id: SessionId) {

@@ -169,6 +169,7 @@ pub fn cause_value(cause: &Cause, code_name: &dyn Fn(u16) -> String) -> Value {
         Cause::Status { status } => json!({"type": "status", "status": status}),
         Cause::Error { kind } => json!({"type": "error", "kind": kind.as_str()}),
         Cause::Manual => json!({"type": "manual"}),
+        Cause::Shutdown => json!({"type": "shutdown"}),
     }
 }
 

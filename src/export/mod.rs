@@ -199,12 +199,65 @@ impl ExportWriter {
         self.count
     }
 
+    /// Give up after a failed write: close the file without pushing out what is still
+    /// buffered (a retry could append to a cut line). [`salvage`] then makes the file whole.
+    pub fn abandon(self) {
+        let (file, _unwritten) = self.out.into_parts();
+        drop(file);
+    }
+
     fn csv_error(&self, source: ::csv::Error) -> ExportError {
         ExportError::Csv {
             path: self.path.clone(),
             source,
         }
     }
+}
+
+/// After a failed write (a full disk, a file-size limit): cut a partly written last line, so
+/// that the file holds whole events only, and count them (the CSV header row is not one).
+pub fn salvage(path: &Path, format: Format) -> io::Result<u64> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)?;
+    let meta = f.metadata()?;
+    if !meta.is_file() {
+        // A device (/dev/full) or a pipe: nothing to cut, and reading it may never end.
+        return Err(io::Error::other("not a regular file"));
+    }
+    let len = meta.len();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut end = len;
+    let mut keep = 0;
+    while end > 0 {
+        let start = end.saturating_sub(buf.len() as u64);
+        let n = usize::try_from(end - start).unwrap_or(buf.len());
+        f.seek(SeekFrom::Start(start))?;
+        f.read_exact(&mut buf[..n])?;
+        if let Some(i) = buf[..n].iter().rposition(|&b| b == b'\n') {
+            keep = start + i as u64 + 1;
+            break;
+        }
+        end = start;
+    }
+    if keep < len {
+        f.set_len(keep)?;
+    }
+    f.seek(SeekFrom::Start(0))?;
+    let mut lines = 0u64;
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        lines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+    }
+    Ok(match format {
+        Format::Jsonl => lines,
+        Format::Csv => lines.saturating_sub(1),
+    })
 }
 
 // The store task owns the writer and may run on any worker thread.

@@ -586,3 +586,22 @@ fn peer_code_is_exported_only_when_the_peer_sent_an_invalid_code() {
             .expect("reads back");
     assert_eq!(back, closed(Some(1015)));
 }
+
+#[test]
+fn salvage_cuts_a_partial_last_line_and_counts_whole_events() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let jsonl = dir.path().join("cut.jsonl");
+    std::fs::write(&jsonl, b"{\"a\":1}\n{\"a\":2}\n{\"a\":").expect("write");
+    assert_eq!(salvage(&jsonl, Format::Jsonl).expect("salvage"), 2);
+    assert_eq!(
+        std::fs::read(&jsonl).expect("read"),
+        b"{\"a\":1}\n{\"a\":2}\n"
+    );
+    let csv = dir.path().join("cut.csv");
+    std::fs::write(&csv, b"ts,session\n1,2\n3").expect("write");
+    assert_eq!(salvage(&csv, Format::Csv).expect("salvage"), 1);
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, b"{\"half").expect("write");
+    assert_eq!(salvage(&empty, Format::Jsonl).expect("salvage"), 0);
+    assert_eq!(std::fs::metadata(&empty).expect("meta").len(), 0);
+}

@@ -25,6 +25,10 @@ pub enum ErrorKind {
     Protocol,
     /// Any other I/O error.
     Io,
+    /// A local resource ran out: no file descriptor left (EMFILE, ENFILE).
+    Resource,
+    /// A bug in wsmon: the session's task panicked. The session ends; the others go on.
+    Internal,
 }
 
 impl ErrorKind {
@@ -39,6 +43,35 @@ impl ErrorKind {
             ErrorKind::Extension => "extension",
             ErrorKind::Protocol => "protocol",
             ErrorKind::Io => "io",
+            ErrorKind::Resource => "resource",
+            ErrorKind::Internal => "internal",
         }
+    }
+}
+
+/// The error kind of a failed socket or file operation: `Resource` when the process or the
+/// system ran out of file descriptors (EMFILE, ENFILE), else `otherwise`.
+pub fn io_kind(e: &std::io::Error, otherwise: ErrorKind) -> ErrorKind {
+    #[cfg(unix)]
+    if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) {
+        return ErrorKind::Resource;
+    }
+    otherwise
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn running_out_of_descriptors_is_a_resource_error() {
+        let emfile = std::io::Error::from_raw_os_error(libc::EMFILE);
+        let enfile = std::io::Error::from_raw_os_error(libc::ENFILE);
+        let refused = std::io::Error::from_raw_os_error(libc::ECONNREFUSED);
+        assert_eq!(io_kind(&emfile, ErrorKind::Connect), ErrorKind::Resource);
+        assert_eq!(io_kind(&enfile, ErrorKind::Io), ErrorKind::Resource);
+        assert_eq!(io_kind(&refused, ErrorKind::Connect), ErrorKind::Connect);
+        assert_eq!(ErrorKind::Resource.as_str(), "resource");
+        assert_eq!(ErrorKind::Internal.as_str(), "internal");
     }
 }

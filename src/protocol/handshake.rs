@@ -157,7 +157,7 @@ pub async fn open_transport(
                 .await
                 .map_err(|e| {
                     ConnectError::new(
-                        ErrorKind::Dns,
+                        crate::protocol::error::io_kind(&e, ErrorKind::Dns),
                         format!("cannot resolve {bare}: {e}"),
                         *timings,
                     )
@@ -184,15 +184,16 @@ pub async fn open_transport(
                 tcp = Some(s);
                 break;
             }
-            Err(e) => last_err = Some(format!("connect to {addr}: {e}")),
+            Err(e) => {
+                let kind = crate::protocol::error::io_kind(&e, ErrorKind::Connect);
+                last_err = Some((kind, format!("connect to {addr}: {e}")));
+            }
         }
     }
     let tcp = tcp.ok_or_else(|| {
-        ConnectError::new(
-            ErrorKind::Connect,
-            last_err.unwrap_or_else(|| "no address to connect to".into()),
-            *timings,
-        )
+        let (kind, message) =
+            last_err.unwrap_or_else(|| (ErrorKind::Connect, "no address to connect to".into()));
+        ConnectError::new(kind, message, *timings)
     })?;
     timings.connect = Some(ms(t1.elapsed()));
     let _ = tcp.set_nodelay(true);

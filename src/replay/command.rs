@@ -263,6 +263,7 @@ fn cause_text(rec: &Recording, c: &Cause) -> String {
         Cause::Status { status } => format!("HTTP {status}"),
         Cause::Error { kind } => format!("{} error", kind.as_str()),
         Cause::Manual => "manual".into(),
+        Cause::Shutdown => "shutdown".into(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The store: the single owner of session state.
 
+pub mod export_fault;
 pub mod snapshot;
 pub mod store;
 pub mod storm;

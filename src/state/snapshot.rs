@@ -33,6 +33,10 @@ pub struct Snapshot {
     pub exported_events: u64,
     /// The most recent events, oldest first (at most `EVENT_LOG_LEN`), for the event log.
     pub events: Arc<VecDeque<LogEntry>>,
+    /// The export's first write error: no event after it reaches the file.
+    pub export_error: Option<String>,
+    /// Events not written to the export since that error (the failed one included).
+    pub export_unwritten: u64,
 }
 
 impl Snapshot {

@@ -11,8 +11,9 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::engine::counters::{EngineGauges, SessionCounters};
-use crate::engine::events::{Event, EventKind, SessionId, SessionMsg, SessionState};
+use crate::engine::events::{Cause, Event, EventKind, SessionId, SessionMsg, SessionState};
 use crate::protocol::extensions;
+use crate::state::export_fault::ExportFault;
 use crate::state::snapshot::{
     AttemptRecord, ERROR_MESSAGES_MAX, EVENT_LOG_LEN, INITIATORS, LogEntry, Outcome, SessionView,
     Snapshot, TARGET_HANDSHAKE_SAMPLES, TIMELINE_LEN, TargetView, Totals,
@@ -47,6 +48,7 @@ pub struct Store {
     export_path: Option<String>,
     exported: Arc<AtomicU64>,
     gauges: Option<Arc<EngineGauges>>,
+    export_fault: Option<Arc<ExportFault>>,
     dirty: bool,
     /// The event log ring (shared with snapshots; copied on write at most once per publish).
     events: Arc<std::collections::VecDeque<LogEntry>>,
@@ -67,9 +69,15 @@ impl Store {
             export_path,
             exported,
             gauges: None,
+            export_fault: None,
             dirty: true,
             events: Arc::default(),
         }
+    }
+
+    /// Show the export writer's failure (set by its thread) in every snapshot.
+    pub fn set_export_fault(&mut self, fault: Arc<ExportFault>) {
+        self.export_fault = Some(fault);
     }
 
     pub fn register(&mut self, id: SessionId, counters: Arc<SessionCounters>) {
@@ -302,6 +310,11 @@ impl Store {
                 totals.gave_up += 1;
                 tv.gave_up += 1;
             }
+            // wsmon stopping: the final snapshot keeps the state each session was in.
+            EventKind::Ended {
+                cause: Some(Cause::Shutdown),
+                ..
+            } => {}
             EventKind::Ended { why, .. } => {
                 set_state(s, SessionState::Closed);
                 s.next_attempt_at = None;
@@ -376,6 +389,11 @@ impl Store {
             export_path: self.export_path.clone(),
             exported_events: self.exported.load(Ordering::Relaxed),
             events: self.events.clone(),
+            export_error: self
+                .export_fault
+                .as_ref()
+                .and_then(|f| f.error().map(str::to_string)),
+            export_unwritten: self.export_fault.as_ref().map_or(0, |f| f.unwritten()),
         }
     }
 
@@ -473,6 +491,7 @@ fn log_text(kind: &EventKind) -> Option<(String, String, Option<u16>)> {
                 crate::engine::events::Cause::Status { status } => format!("after HTTP {status}"),
                 crate::engine::events::Cause::Error { kind } => format!("after {}", kind.as_str()),
                 crate::engine::events::Cause::Manual => "asked by the operator".to_string(),
+                crate::engine::events::Cause::Shutdown => "at shutdown".to_string(),
             };
             (
                 format!("wait {}", ms(b.delay_ms)),

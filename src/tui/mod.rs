@@ -253,6 +253,10 @@ where
             dirty = true;
         }
         if dirty && now >= next_frame {
+            #[cfg(feature = "test-support")]
+            if stats.frames == 5 && std::env::var_os("WSMON_TEST_PANIC_UI").is_some() {
+                panic!("test-support: the UI panics on purpose (WSMON_TEST_PANIC_UI)");
+            }
             let shown = app.view.shown(&latest).clone();
             let size = terminal.size()?;
             app.prepare(&shown, size.into());
@@ -371,11 +375,16 @@ fn restore_terminal() {
 }
 
 /// Install (once) a panic hook that restores the terminal before the panic message is printed,
-/// and wakes the TUI loop so it exits. Panics in any thread or task go through it.
+/// and wakes the TUI loop so it exits. Panics in any thread or task go through it, except a
+/// session task's: the supervisor records it as that session's `internal` error and the TUI
+/// goes on (its message would only garble the screen).
 fn install_panic_hook() {
     HOOK.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
+            if crate::engine::session::in_session_task() && TUI_ACTIVE.load(Ordering::SeqCst) {
+                return;
+            }
             if TUI_ACTIVE.swap(false, Ordering::SeqCst) {
                 restore_terminal();
                 PANICKED.store(true, Ordering::SeqCst);

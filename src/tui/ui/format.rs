@@ -145,6 +145,7 @@ pub fn cause(c: &Cause) -> String {
         Cause::Status { status } => format!("HTTP {status}"),
         Cause::Error { kind } => format!("error {}", kind.as_str()),
         Cause::Manual => "manual".to_string(),
+        Cause::Shutdown => "shutdown".to_string(),
     }
 }
 

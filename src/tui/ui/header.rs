@@ -66,6 +66,10 @@ pub fn draw_title(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewSta
         })
         .collect();
     let mut right = Vec::new();
+    if snap.export_error.is_some() {
+        right.push(Span::styled(" EXPORT FAILED ", t.alarm()));
+        right.push(Span::styled(" ", bar));
+    }
     // The active filters, so a short table is never mistaken for the whole picture.
     if view.filtered() {
         let f = view.filter_summary();
@@ -186,7 +190,17 @@ pub fn draw_summary(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewS
         rates.push(Span::styled("  gave up ", t.label()));
         rates.push(Span::styled(totals.gave_up.to_string(), t.error()));
     }
-    if let Some(path) = &snap.export_path {
+    if let Some(error) = &snap.export_error {
+        // The record is broken: say so, with how much is missing, before anything else.
+        let used: usize = rates.iter().map(Span::width).sum();
+        let head = format!("  export: {} events unwritten: ", snap.export_unwritten);
+        let room = usize::from(area.width).saturating_sub(used + head.chars().count());
+        rates.push(Span::styled(head, t.error()));
+        rates.push(Span::styled(
+            format::fit(error, room).into_owned(),
+            t.error(),
+        ));
+    } else if let Some(path) = &snap.export_path {
         let used: usize = rates.iter().map(Span::width).sum();
         let count = format!(" ({} events)", snap.exported_events);
         let label = "  export ";

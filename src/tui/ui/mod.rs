@@ -65,6 +65,18 @@ impl Theme {
         }
     }
 
+    /// A badge that says something is broken (EXPORT FAILED): white on red.
+    pub fn alarm(self) -> Style {
+        if self.color {
+            Style::new()
+                .fg(Color::White)
+                .bg(Color::Red)
+                .add_modifier(Modifier::BOLD)
+        } else {
+            Style::new().add_modifier(Modifier::BOLD | Modifier::REVERSED)
+        }
+    }
+
     pub fn heading(self) -> Style {
         self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
     }
