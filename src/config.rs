@@ -12,8 +12,12 @@ use crate::cli::{LangArg, WatchArgs};
 use crate::codes::AppCode;
 use crate::engine::backoff::{self, Advice, BackoffConfig};
 use crate::engine::events::Jitter;
+use crate::engine::settings::ProxyRule;
+use crate::engine::shard::{LocalAddrs, Shard};
 use crate::engine::{EngineSettings, SessionSettings, TargetSpec};
 use crate::protocol::extensions::{self, DEFAULT_OFFER, Extension, is_token};
+use crate::protocol::proxy::ProxyUrl;
+use crate::thresholds::{self, Threshold};
 use crate::units::{parse_duration, parse_size};
 
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +54,18 @@ pub struct Config {
     /// A well-known protocol's close codes (`--profile`, config `profile`).
     pub profile: Option<String>,
     pub log_file: Option<PathBuf>,
+    /// `--fail-if` thresholds (headless).
+    pub fail_if: Vec<Threshold>,
+    /// `--abort-on-fail`: stop at the first failed threshold.
+    pub abort_on_fail: bool,
+    /// `--summary-json FILE`.
+    pub summary_json: Option<PathBuf>,
+    /// `--proxy`, `--no-proxy`, or the environment.
+    pub proxy: ProxyRule,
+    /// `--local-addr`.
+    pub local_addrs: Option<LocalAddrs>,
+    /// `--shard K/N`.
+    pub shard: Shard,
 }
 
 impl Default for Config {
@@ -68,6 +84,12 @@ impl Default for Config {
             app_codes: BTreeMap::new(),
             profile: None,
             log_file: None,
+            fail_if: Vec::new(),
+            abort_on_fail: false,
+            summary_json: None,
+            proxy: ProxyRule::Direct,
+            local_addrs: None,
+            shard: Shard::ALL,
         }
     }
 }
@@ -108,6 +130,11 @@ struct FileConfig {
     ui: FileUi,
     #[serde(default)]
     keys: BTreeMap<String, String>,
+    #[serde(default)]
+    fail_if: Vec<String>,
+    proxy: Option<String>,
+    local_addr: Option<String>,
+    shard: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -408,6 +435,39 @@ impl Config {
             None => None,
         };
         cfg.log_file = args.log_file.clone();
+
+        // Thresholds, proxy, source addresses, shard.
+        for e in file.fail_if.iter().chain(&args.fail_if) {
+            cfg.fail_if
+                .push(thresholds::parse(e).map_err(|e| invalid(format!("--fail-if {e}")))?);
+        }
+        cfg.abort_on_fail = args.abort_on_fail;
+        cfg.summary_json = args.summary_json.clone();
+        let env = |k: &str| std::env::var(k).ok();
+        let proxy = if args.no_proxy {
+            Some("")
+        } else {
+            args.proxy.as_deref().or(file.proxy.as_deref())
+        };
+        cfg.proxy = match proxy.map(str::trim) {
+            Some("") => ProxyRule::Direct,
+            Some(p) => ProxyRule::fixed(
+                ProxyUrl::parse(p).map_err(|e| invalid(format!("--proxy: {e}")))?,
+                &env,
+            ),
+            None => ProxyRule::from_env(&env),
+        };
+        for t in &cfg.targets {
+            cfg.proxy
+                .for_url(&t.url)
+                .map_err(|e| invalid(format!("proxy from the environment: {e}")))?;
+        }
+        if let Some(l) = args.local_addr.as_deref().or(file.local_addr.as_deref()) {
+            cfg.local_addrs = Some(l.parse().map_err(|e: crate::engine::shard::ShardError| invalid(e.to_string()))?);
+        }
+        if let Some(k) = args.shard.as_deref().or(file.shard.as_deref()) {
+            cfg.shard = k.parse().map_err(|e: crate::engine::shard::ShardError| invalid(e.to_string()))?;
+        }
         Ok(cfg)
     }
 
@@ -418,6 +478,9 @@ impl Config {
             session: self.session.clone(),
             backoff: self.backoff.clone(),
             seed: self.seed,
+            proxy: self.proxy.clone(),
+            local_addrs: self.local_addrs.clone(),
+            shard: self.shard,
         }
     }
 

@@ -24,6 +24,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::events::{BackoffInfo, Cause, DelayKind, ErrorKind, Jitter};
+use crate::protocol::proxy::Refusal;
 
 /// What to do after a close code (the same four values as `codes::RetryAdvice`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -277,6 +278,8 @@ pub struct DecideInput<'a> {
     pub retry_after: Option<Duration>,
     /// The previous delay, for decorrelated jitter (ignored for retry 1).
     pub prev_delay: Option<Duration>,
+    /// The proxy's verdict when the cause is an `ErrorKind::Proxy` error.
+    pub proxy: Option<Refusal>,
 }
 
 impl<'a> DecideInput<'a> {
@@ -294,6 +297,7 @@ impl<'a> DecideInput<'a> {
             cause,
             retry_after: None,
             prev_delay: None,
+            proxy: None,
         }
     }
 }
@@ -311,9 +315,13 @@ pub fn decide<R: Rng + ?Sized>(input: &DecideInput<'_>, rng: &mut R) -> Decision
         ref cause,
         retry_after,
         prev_delay,
+        proxy,
     } = *input;
     let attempt = attempt.max(1);
-    let (adv, why) = advice_for(cfg, advice, cause);
+    let (adv, why) = match (cause, proxy) {
+        (Cause::Error { kind: ErrorKind::Proxy }, Some(r)) => proxy_advice(r),
+        _ => advice_for(cfg, advice, cause),
+    };
     if matches!(cause, Cause::Manual) {
         return Decision::Retry {
             attempt,
@@ -474,7 +482,8 @@ fn status_advice(status: u16) -> (Advice, Option<String>) {
 
 fn error_advice(kind: ErrorKind) -> (Advice, Option<String>) {
     let why = match kind {
-        ErrorKind::Dns | ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::Io => {
+        // A proxy failure without a verdict from the proxy (see [`proxy_advice`]) backs off.
+        ErrorKind::Dns | ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::Io | ErrorKind::Proxy => {
             return (Advice::Backoff, None);
         }
         // One rule, owned by the knowledge base's 1015 entry: a refused certificate or TLS
@@ -498,6 +507,29 @@ fn error_advice(kind: ErrorKind) -> (Advice, Option<String>) {
         }
     };
     (Advice::Never, Some(why.to_string()))
+}
+
+/// The advice for a proxy failure, from the proxy's own verdict
+/// ([`crate::protocol::proxy::ProxyError::retryable`]): refused credentials or a forbidden target
+/// are not retried; a bad gateway, an unreachable proxy or a timeout back off.
+pub fn proxy_advice(refusal: Refusal) -> (Advice, Option<String>) {
+    if refusal.retryable {
+        return (Advice::Backoff, None);
+    }
+    let with = match refusal.status {
+        Some(s) if s >= 100 => format!(" with HTTP {s}"),
+        Some(c) => format!(
+            " with SOCKS5 reply {c} ({})",
+            crate::protocol::proxy::socks_reply_text(u8::try_from(c).unwrap_or(u8::MAX))
+        ),
+        None => String::new(),
+    };
+    (
+        Advice::Never,
+        Some(format!(
+            "the proxy refused the tunnel{with}; retrying will not help (check --proxy and its credentials)"
+        )),
+    )
 }
 
 impl From<crate::codes::RetryAdvice> for Advice {

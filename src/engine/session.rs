@@ -57,6 +57,12 @@ pub struct Shared {
 pub struct SessionSpec {
     pub id: SessionId,
     pub target: usize,
+    /// Index among the target's sessions (counted over all shards).
+    pub index: usize,
+    /// The proxy to go through, if any.
+    pub proxy: Option<crate::protocol::proxy::ProxyUrl>,
+    /// The source address to bind before connecting (`--local-addr`).
+    pub local: Option<std::net::IpAddr>,
     pub url: Url,
     pub url_shown: String,
     pub request: Arc<RequestSpec>,
@@ -111,6 +117,8 @@ pub struct Session {
     rng: SmallRng,
     /// The store is gone: stop quietly.
     orphaned: bool,
+    /// The proxy's verdict on the attempt that just failed with `ErrorKind::Proxy`.
+    proxy_refusal: Option<crate::protocol::proxy::Refusal>,
 }
 
 impl Session {
@@ -129,6 +137,7 @@ impl Session {
             paused: false,
             rng,
             orphaned: false,
+            proxy_refusal: None,
         }
     }
 
@@ -156,7 +165,8 @@ impl Session {
     pub async fn run(mut self) {
         let url = self.spec.url_shown.clone();
         let target = self.spec.target;
-        self.emit(EventKind::Spawned { target, url }).await;
+        let index = self.spec.index;
+        self.emit(EventKind::Spawned { target, index, url }).await;
         let mut attempt: u32 = 1;
         let mut retries = Retries::default();
         loop {
@@ -209,6 +219,7 @@ impl Session {
             &DecideInput {
                 retry_after,
                 prev_delay: retries.prev_delay,
+                proxy: self.proxy_refusal.take(),
                 ..DecideInput::new(&self.shared.backoff, &advice, retries.number, cause)
             },
             &mut self.rng,
@@ -318,7 +329,12 @@ impl Session {
         let deadline = Instant::now() + timeout;
 
         // Phase 1: DNS, TCP, TLS.
-        let fut = handshake::open_transport(&self.spec.url, self.shared.tls.as_ref(), &mut timings);
+        let route = handshake::Route {
+            proxy: self.spec.proxy.as_ref(),
+            local: self.spec.local,
+        };
+        let fut =
+            handshake::open_transport_via(&self.spec.url, self.shared.tls.as_ref(), &mut timings, route);
         let transport = match race(fut, deadline, &mut self.cmds, &mut self.paused).await {
             Err(stop) => return AttemptEnd::Stopped(stop),
             Ok(r) => r,
@@ -349,6 +365,7 @@ impl Session {
                     .await;
             }
             Some(Err(e)) => {
+                self.proxy_refusal = e.proxy;
                 self.emit(EventKind::Error {
                     kind: e.kind,
                     message: e.message.clone(),

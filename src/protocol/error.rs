@@ -25,6 +25,8 @@ pub enum ErrorKind {
     Protocol,
     /// Any other I/O error.
     Io,
+    /// The proxy could not be reached or refused the tunnel (HTTP 407/403/502, a SOCKS5 reply).
+    Proxy,
 }
 
 impl ErrorKind {
@@ -39,6 +41,7 @@ impl ErrorKind {
             ErrorKind::Extension => "extension",
             ErrorKind::Protocol => "protocol",
             ErrorKind::Io => "io",
+            ErrorKind::Proxy => "proxy",
         }
     }
 }

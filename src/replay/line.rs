@@ -149,6 +149,7 @@ struct Raw<'a> {
     url: Option<String>,
     event: Option<Str<'a>>,
     target: Option<usize>,
+    index: Option<usize>,
     attempt: Option<u32>,
     code: Option<u16>,
     code_name: Option<String>,
@@ -202,6 +203,7 @@ impl<'de> Deserialize<'de> for Raw<'de> {
                         "url" => r.url = Some(map.next_value()?),
                         "event" => r.event = Some(map.next_value()?),
                         "target" => r.target = Some(map.next_value()?),
+                        "index" => r.index = Some(map.next_value()?),
                         "attempt" => r.attempt = Some(map.next_value()?),
                         "code" => r.code = Some(map.next_value()?),
                         "code_name" => r.code_name = Some(map.next_value()?),
@@ -285,6 +287,7 @@ impl Raw<'_> {
         let kind = match name {
             "spawned" => EventKind::Spawned {
                 target: self.target.ok_or_else(|| missing("target", name))?,
+                index: self.index.unwrap_or(0),
                 url: self.url.unwrap_or_default(),
             },
             "connecting" => EventKind::Connecting {

@@ -71,7 +71,7 @@ impl Store {
     pub fn apply(&mut self, ev: &Event) {
         self.dirty = true;
         let ts = ev.ts;
-        if let EventKind::Spawned { target, url } = &ev.kind {
+        if let EventKind::Spawned { target, url, .. } = &ev.kind {
             while self.targets.len() <= *target {
                 self.targets.push(TargetView {
                     url: String::new(),

@@ -193,13 +193,16 @@ fn handshake_lines(out: &mut Vec<Line<'static>>, h: &HandshakeInfo, width: u16, 
         Span::styled(safe(&h.status_line).into_owned(), status_style),
     ]));
     let tm = &h.timings_ms;
-    let timings = format!(
+    let mut timings = format!(
         "dns {}, connect {}, tls {}, upgrade {}",
         ms_f(tm.dns),
         ms_f(tm.connect),
         ms_f(tm.tls),
         ms_f(tm.upgrade)
     );
+    if tm.proxy.is_some() {
+        timings.push_str(&format!(", proxy {}", ms_f(tm.proxy)));
+    }
     push_kv(out, "timings", &timings, t.plain(), width, t);
     if let Some(p) = &h.subprotocol {
         push_kv(out, "subprotocol", &safe(p), t.plain(), width, t);
