@@ -131,9 +131,21 @@ async fn run_engine(
     let lang = Lang::resolve(cfg.lang.map(Lang::from));
     let fps = cfg.fps;
     let keys = cfg.keys.clone();
-    let rt = runtime::live(cfg.engine(), registry.clone(), cfg.export.as_deref())?;
+    let gate = crate::headless::Gate {
+        thresholds: cfg.fail_if.clone(),
+        abort_on_fail: cfg.abort_on_fail,
+        summary_json: cfg.summary_json.clone(),
+    };
+    let rt = match runtime::live(cfg.engine(), registry.clone(), cfg.export.as_deref()) {
+        Ok(rt) => rt,
+        // wsmon itself failed before any session could start (export file, TLS set-up).
+        Err(e) => {
+            eprintln!("wsmon: {e:#}");
+            return Ok(ExitCode::from(crate::headless::EXIT_INTERNAL));
+        }
+    };
     if headless {
-        return crate::headless::run(rt, duration, registry).await;
+        return crate::headless::run_gated(rt, duration, registry, &gate).await;
     }
     let opts = crate::tui::TuiOptions {
         fps,

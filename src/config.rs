@@ -441,6 +441,13 @@ impl Config {
             cfg.fail_if
                 .push(thresholds::parse(e).map_err(|e| invalid(format!("--fail-if {e}")))?);
         }
+        if !args.headless
+            && (!args.fail_if.is_empty() || args.abort_on_fail || args.summary_json.is_some())
+        {
+            return Err(invalid(
+                "--fail-if, --abort-on-fail and --summary-json need --headless",
+            ));
+        }
         cfg.abort_on_fail = args.abort_on_fail;
         cfg.summary_json = args.summary_json.clone();
         let env = |k: &str| std::env::var(k).ok();
