@@ -470,10 +470,15 @@ impl Config {
                 .map_err(|e| invalid(format!("proxy from the environment: {e}")))?;
         }
         if let Some(l) = args.local_addr.as_deref().or(file.local_addr.as_deref()) {
-            cfg.local_addrs = Some(l.parse().map_err(|e: crate::engine::shard::ShardError| invalid(e.to_string()))?);
+            cfg.local_addrs = Some(
+                l.parse()
+                    .map_err(|e: crate::engine::shard::ShardError| invalid(e.to_string()))?,
+            );
         }
         if let Some(k) = args.shard.as_deref().or(file.shard.as_deref()) {
-            cfg.shard = k.parse().map_err(|e: crate::engine::shard::ShardError| invalid(e.to_string()))?;
+            cfg.shard = k
+                .parse()
+                .map_err(|e: crate::engine::shard::ShardError| invalid(e.to_string()))?;
         }
         Ok(cfg)
     }

@@ -113,7 +113,14 @@ pub async fn run_gated(
         }
     }
     if let Some(path) = &gate.summary_json {
-        let json = summary_json(&last, elapsed, &results, &causes, aborted.as_deref(), status);
+        let json = summary_json(
+            &last,
+            elapsed,
+            &results,
+            &causes,
+            aborted.as_deref(),
+            status,
+        );
         let written = serde_json::to_vec_pretty(&json)
             .map_err(std::io::Error::other)
             .and_then(|b| std::fs::write(path, b));

@@ -57,7 +57,12 @@ fn passing_thresholds_exit_0_and_the_summary_lists_them() {
     let json = dir.path().join("summary.json");
     let out = wsmon()
         .args(["watch", "--headless", "--duration", "2s", "-n", "4"])
-        .args(["--fail-if", "open_ratio<0.99", "--fail-if", "closes{code=1006}>0"])
+        .args([
+            "--fail-if",
+            "open_ratio<0.99",
+            "--fail-if",
+            "closes{code=1006}>0",
+        ])
         .args(["--fail-if", "handshake_p99>5s", "--fail-if", "errors>0"])
         .arg("--summary-json")
         .arg(&json)
@@ -67,7 +72,10 @@ fn passing_thresholds_exit_0_and_the_summary_lists_them() {
         .get_output()
         .clone();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("thresholds: 4 checked, 0 failed"), "{stdout}");
+    assert!(
+        stdout.contains("thresholds: 4 checked, 0 failed"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("pass    open_ratio<0.99  (observed 1)"),
         "{stdout}"
@@ -100,9 +108,15 @@ fn a_failed_threshold_exits_1_with_its_value_in_summary_and_json() {
         .get_output()
         .clone();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("thresholds: 2 checked, 1 failed"), "{stdout}");
+    assert!(
+        stdout.contains("thresholds: 2 checked, 1 failed"),
+        "{stdout}"
+    );
     assert!(stdout.contains("FAIL    closes{code=1013}>0"), "{stdout}");
-    assert!(stdout.contains("pass    gave_up>0  (observed 0)"), "{stdout}");
+    assert!(
+        stdout.contains("pass    gave_up>0  (observed 0)"),
+        "{stdout}"
+    );
     let v = read_json(&json);
     assert_eq!(v["exit_status"], 1);
     assert_eq!(v["thresholds"][0]["verdict"], "fail");

@@ -319,7 +319,12 @@ pub fn decide<R: Rng + ?Sized>(input: &DecideInput<'_>, rng: &mut R) -> Decision
     } = *input;
     let attempt = attempt.max(1);
     let (adv, why) = match (cause, proxy) {
-        (Cause::Error { kind: ErrorKind::Proxy }, Some(r)) => proxy_advice(r),
+        (
+            Cause::Error {
+                kind: ErrorKind::Proxy,
+            },
+            Some(r),
+        ) => proxy_advice(r),
         _ => advice_for(cfg, advice, cause),
     };
     if matches!(cause, Cause::Manual) {
@@ -483,7 +488,11 @@ fn status_advice(status: u16) -> (Advice, Option<String>) {
 fn error_advice(kind: ErrorKind) -> (Advice, Option<String>) {
     let why = match kind {
         // A proxy failure without a verdict from the proxy (see [`proxy_advice`]) backs off.
-        ErrorKind::Dns | ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::Io | ErrorKind::Proxy => {
+        ErrorKind::Dns
+        | ErrorKind::Connect
+        | ErrorKind::Timeout
+        | ErrorKind::Io
+        | ErrorKind::Proxy => {
             return (Advice::Backoff, None);
         }
         // One rule, owned by the knowledge base's 1015 entry: a refused certificate or TLS

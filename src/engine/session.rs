@@ -333,8 +333,12 @@ impl Session {
             proxy: self.spec.proxy.as_ref(),
             local: self.spec.local,
         };
-        let fut =
-            handshake::open_transport_via(&self.spec.url, self.shared.tls.as_ref(), &mut timings, route);
+        let fut = handshake::open_transport_via(
+            &self.spec.url,
+            self.shared.tls.as_ref(),
+            &mut timings,
+            route,
+        );
         let transport = match race(fut, deadline, &mut self.cmds, &mut self.paused).await {
             Err(stop) => return AttemptEnd::Stopped(stop),
             Ok(r) => r,
