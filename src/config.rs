@@ -524,6 +524,42 @@ mod tests {
     }
 
     #[test]
+    fn gate_proxy_local_addr_and_shard_from_file_and_flags() {
+        let file: FileConfig = toml::from_str(
+            "fail_if = ['open_ratio<0.99']\nproxy = 'socks5://127.0.0.1:1080'\n\
+             local_addr = '127.0.0.2,127.0.0.3'\nshard = '2/3'",
+        )
+        .expect("parses");
+        let mut a = args(&["ws://127.0.0.1:9/"]);
+        a.headless = true;
+        a.fail_if = vec!["closes{code=1006}>0".into()];
+        let cfg = Config::merge(file, &a).expect("valid");
+        let exprs: Vec<&str> = cfg.fail_if.iter().map(|t| t.expr.as_str()).collect();
+        assert_eq!(exprs, ["open_ratio<0.99", "closes{code=1006}>0"]);
+        assert!(matches!(cfg.proxy, ProxyRule::Fixed { .. }));
+        assert_eq!(cfg.local_addrs.expect("set").addrs().len(), 2);
+        assert_eq!(cfg.shard.to_string(), "2/3");
+
+        let mut a = args(&["ws://127.0.0.1:9/"]);
+        a.no_proxy = true;
+        let file: FileConfig = toml::from_str("proxy = 'http://p:1'").expect("parses");
+        assert_eq!(
+            Config::merge(file, &a).expect("valid").proxy,
+            ProxyRule::Direct
+        );
+
+        let mut a = args(&["ws://127.0.0.1:9/"]);
+        a.headless = true;
+        a.fail_if = vec!["nope>1".into()];
+        let e = Config::merge(FileConfig::default(), &a).expect_err("unknown metric");
+        assert!(e.to_string().contains("unknown metric 'nope'"), "{e}");
+        a.fail_if.clear();
+        a.proxy = Some("http://user:hunter2@".into());
+        let e = Config::merge(FileConfig::default(), &a).expect_err("no host");
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+    }
+
+    #[test]
     fn defaults_offer_deflate_without_client_context() {
         let cfg =
             Config::merge(FileConfig::default(), &args(&["ws://127.0.0.1:1/echo"])).expect("valid");

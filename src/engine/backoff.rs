@@ -592,6 +592,47 @@ mod tests {
     }
 
     #[test]
+    fn proxy_failures_follow_the_proxys_verdict_and_name_the_status() {
+        let c = BackoffConfig::default();
+        let cause = Cause::Error {
+            kind: ErrorKind::Proxy,
+        };
+        let mut rng = SmallRng::seed_from_u64(7);
+        let with = |status: Option<u16>, retryable: bool, rng: &mut SmallRng| {
+            decide(
+                &DecideInput {
+                    proxy: Some(Refusal { status, retryable }),
+                    ..DecideInput::new(&c, &default_advice, 1, cause)
+                },
+                rng,
+            )
+        };
+        match with(Some(407), false, &mut rng) {
+            Decision::Stop { why } => assert!(why.contains("HTTP 407"), "{why}"),
+            other => panic!("407 is not retried: {other:?}"),
+        }
+        match with(Some(2), false, &mut rng) {
+            Decision::Stop { why } => assert!(why.contains("SOCKS5 reply 2"), "{why}"),
+            other => panic!("SOCKS 'not allowed' is not retried: {other:?}"),
+        }
+        assert!(matches!(
+            with(Some(502), true, &mut rng),
+            Decision::Retry {
+                kind: DelayKind::Backoff,
+                ..
+            }
+        ));
+        // Without the proxy's verdict (an unreachable proxy), a proxy error backs off.
+        assert!(matches!(
+            decide_simple(&c, 1, cause),
+            Decision::Retry {
+                kind: DelayKind::Backoff,
+                ..
+            }
+        ));
+    }
+
+    #[test]
     fn windows_double_up_to_the_cap() {
         let c = BackoffConfig::default();
         let got: Vec<u64> = (1..=9).map(|n| window(&c, n).as_secs()).collect();

@@ -180,6 +180,45 @@ impl std::fmt::Debug for ProxyRule {
 mod tests {
     use super::*;
 
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn proxy_rules_choose_per_target_and_never_show_credentials() {
+        let ws = Url::parse("ws://api.example.com/feed").expect("url");
+        let wss = Url::parse("wss://api.example.com/feed").expect("url");
+        let local = Url::parse("ws://127.0.0.1:9001/echo").expect("url");
+        let vars = [
+            ("http_proxy", "http://user:hunter2@proxy:3128"),
+            ("HTTPS_PROXY", "socks5h://proxy:1080"),
+            ("NO_PROXY", "127.0.0.1,.internal"),
+        ];
+        let rule = ProxyRule::from_env(&env(&vars));
+        let shown = |u: &Url| rule.for_url(u).expect("valid").map(|p| p.to_string());
+        assert_eq!(shown(&ws).as_deref(), Some("http://<redacted>@proxy:3128"));
+        assert_eq!(shown(&wss).as_deref(), Some("socks5h://proxy:1080"));
+        assert_eq!(shown(&local), None, "NO_PROXY");
+        assert!(!format!("{rule:?}").contains("hunter2"), "{rule:?}");
+
+        let fixed = ProxyRule::fixed(
+            ProxyUrl::parse("http://a:b@10.0.0.1:8080").expect("proxy"),
+            &env(&vars),
+        );
+        assert!(fixed.for_url(&wss).expect("ok").is_some());
+        assert_eq!(fixed.for_url(&local).expect("ok"), None, "NO_PROXY applies");
+        assert!(!format!("{fixed:?}").contains(":b@"), "{fixed:?}");
+        assert_eq!(ProxyRule::Direct.for_url(&ws).expect("ok"), None);
+        assert_eq!(
+            ProxyRule::from_env(&env(&[])).for_url(&ws).expect("ok"),
+            None
+        );
+    }
+
     #[test]
     fn a_new_target_offers_deflate_without_client_context() {
         let url = Url::parse("ws://127.0.0.1:1/").expect("valid URL");
