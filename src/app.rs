@@ -136,7 +136,31 @@ async fn run_engine(
         abort_on_fail: cfg.abort_on_fail,
         summary_json: cfg.summary_json.clone(),
     };
-    let rt = match runtime::live(cfg.engine(), registry.clone(), cfg.export.as_deref()) {
+    let mut title = title;
+    let metrics = match &cfg.metrics {
+        Some(addr) => match crate::metrics::http::bind(addr).await {
+            Ok(listener) => {
+                let at = crate::metrics::http::endpoint(listener.local_addr()?);
+                if headless {
+                    eprintln!("wsmon: metrics at {at}");
+                } else {
+                    title = format!("{title}  metrics {at}");
+                }
+                Some(listener)
+            }
+            Err(e) => {
+                eprintln!("wsmon: {e}");
+                return Ok(ExitCode::from(EXIT_USAGE));
+            }
+        },
+        None => None,
+    };
+    let rt = match runtime::live_with_metrics(
+        cfg.engine(),
+        registry.clone(),
+        cfg.export.as_deref(),
+        metrics,
+    ) {
         Ok(rt) => rt,
         // wsmon itself failed before any session could start (export file, TLS set-up).
         Err(e) => {
@@ -239,6 +263,7 @@ pub fn demo_config(
         duration: args.duration,
         fps: args.fps.clamp(1, 60),
         lang: args.lang,
+        metrics: args.metrics.clone(),
         ..Config::default()
     };
     cfg.session.send = Some(

@@ -162,6 +162,9 @@ pub struct DemoArgs {
     /// Maximum redraws per second.
     #[arg(long, default_value_t = 10)]
     pub fps: u32,
+    /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464; port 0 picks one).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<String>,
 }
 
 /// `watch`: every flag is optional so that a config file can provide it; CLI wins over file.
@@ -290,6 +293,9 @@ pub struct WatchArgs {
     /// Run only the K-th of N shares of every target's sessions (e.g. 2/3).
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
+    /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464; port 0 picks one).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<String>,
 }
 
 pub use crate::units::{parse_duration, parse_size};

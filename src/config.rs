@@ -66,6 +66,8 @@ pub struct Config {
     pub local_addrs: Option<LocalAddrs>,
     /// `--shard K/N`.
     pub shard: Shard,
+    /// `--metrics ADDR`, config `metrics`: where `/metrics` is served.
+    pub metrics: Option<String>,
 }
 
 impl Default for Config {
@@ -90,6 +92,7 @@ impl Default for Config {
             proxy: ProxyRule::Direct,
             local_addrs: None,
             shard: Shard::ALL,
+            metrics: None,
         }
     }
 }
@@ -116,6 +119,7 @@ struct FileConfig {
     send_every: Option<String>,
     insecure: Option<bool>,
     export: Option<PathBuf>,
+    metrics: Option<String>,
     seed: Option<u64>,
     #[serde(default)]
     backoff: FileBackoff,
@@ -480,6 +484,7 @@ impl Config {
                 .parse()
                 .map_err(|e: crate::engine::shard::ShardError| invalid(e.to_string()))?;
         }
+        cfg.metrics = args.metrics.clone().or(file.metrics.clone());
         Ok(cfg)
     }
 
@@ -583,6 +588,20 @@ mod tests {
                 .to_string();
             assert!(err.contains(want), "{u}: {err}");
         }
+    }
+
+    #[test]
+    fn metrics_address_from_file_or_cli() {
+        let file = || toml::from_str::<FileConfig>(r#"metrics = "127.0.0.1:9464""#).expect("toml");
+        let url = ["ws://127.0.0.1:1/a"];
+        let cfg = Config::merge(file(), &args(&url)).expect("valid");
+        assert_eq!(cfg.metrics.as_deref(), Some("127.0.0.1:9464"));
+        let mut cli = args(&url);
+        cli.metrics = Some("127.0.0.1:0".into());
+        let cfg = Config::merge(file(), &cli).expect("valid");
+        assert_eq!(cfg.metrics.as_deref(), Some("127.0.0.1:0"));
+        let cfg = Config::merge(FileConfig::default(), &args(&url)).expect("valid");
+        assert_eq!(cfg.metrics, None);
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! units, redact, signal  durations and sizes; secrets never reach a screen or a file; Ctrl-C
 //! codes, protocol        close-code knowledge; handshake, extensions, URL, frame layer
 //! engine                 supervisor, session tasks, backoff; its own settings types
-//! state, export          the store and snapshots; the export writer and reader
+//! state, export, metrics the store and snapshots; the export writer and reader; Prometheus
 //! runtime                wires a source (the engine) to the store and its sinks
 //! tui, headless, replay, server   front ends, and the scenario server
 //! cli, config            clap and the TOML file, parsed into the lower layers' settings

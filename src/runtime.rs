@@ -11,6 +11,8 @@
 //! A new source implements [`Source`]; a new sink is a [`Sink`] passed in [`Sinks::others`].
 //! Neither needs a change in the engine.
 
+pub mod metrics_sink;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,6 +24,7 @@ use crate::codes::Registry;
 use crate::engine::events::{Command, Notice, SessionMsg};
 use crate::engine::{self, EngineSettings};
 use crate::export::{ExportError, ExportWriter};
+use crate::metrics::registry::{ExportCounts, Metrics};
 use crate::state::snapshot::Snapshot;
 use crate::state::store::{self, SinkMsg, Store};
 
@@ -122,6 +125,7 @@ pub struct ExportSink {
     sink: Sink,
     path: PathBuf,
     exported: Arc<AtomicU64>,
+    failed: Arc<AtomicU64>,
 }
 
 impl ExportSink {
@@ -135,9 +139,18 @@ impl ExportSink {
             })?;
         let exported = Arc::new(AtomicU64::new(0));
         let count = exported.clone();
+        let failed = Arc::new(AtomicU64::new(0));
+        let fails = failed.clone();
         let shown = path.display().to_string();
         let sink = Sink::spawn("wsmon-export", move |mut rx| {
             let mut error: Option<String> = None;
+            let flush = |writer: &mut ExportWriter, error: &Option<String>| {
+                let r = flushed(writer, error, &shown);
+                if error.is_none() && r.is_err() {
+                    fails.fetch_add(1, Ordering::Relaxed);
+                }
+                r
+            };
             while let Some(msg) = rx.blocking_recv() {
                 match msg {
                     SinkMsg::Event(ev) => {
@@ -147,19 +160,31 @@ impl ExportSink {
                             }
                             count.store(writer.count(), Ordering::Relaxed);
                         }
+                        if error.is_some() {
+                            fails.fetch_add(1, Ordering::Relaxed);
+                        }
                     }
                     SinkMsg::Flush(reply) => {
-                        let _ = reply.send(flushed(&mut writer, &error, &shown));
+                        let _ = reply.send(flush(&mut writer, &error));
                     }
                 }
             }
-            flushed(&mut writer, &error, &shown)
+            flush(&mut writer, &error)
         })?;
         Ok(ExportSink {
             sink,
             path: path.to_path_buf(),
             exported,
+            failed,
         })
+    }
+
+    /// The export's counts, as `wsmon_export_events_total` and `wsmon_export_errors_total`.
+    pub fn counts(&self) -> ExportCounts {
+        ExportCounts {
+            written: self.exported.clone(),
+            failed: self.failed.clone(),
+        }
     }
 }
 
@@ -195,6 +220,8 @@ pub struct Runtime {
     store: JoinHandle<Arc<Snapshot>>,
     export: Option<std::thread::JoinHandle<SinkResult>>,
     others: Vec<std::thread::JoinHandle<SinkResult>>,
+    /// The `/metrics` endpoint, stopped once the store has stopped.
+    metrics: Option<JoinHandle<()>>,
 }
 
 /// Start `source` feeding the store, and the store feeding `sinks`.
@@ -236,6 +263,7 @@ pub fn start(source: impl Source, sinks: Sinks) -> Result<Runtime, RuntimeError>
         store,
         export,
         others,
+        metrics: None,
     })
 }
 
@@ -255,6 +283,35 @@ pub fn live(
             others: Vec::new(),
         },
     )
+}
+
+/// [`live`], and with `metrics` (a bound `--metrics` listener) the metrics sink and the
+/// `/metrics` endpoint on that listener.
+pub fn live_with_metrics(
+    settings: EngineSettings,
+    registry: Arc<Registry>,
+    export: Option<&Path>,
+    metrics: Option<tokio::net::TcpListener>,
+) -> Result<Runtime, RuntimeError> {
+    let Some(listener) = metrics else {
+        return live(settings, registry, export);
+    };
+    let export = export
+        .map(|p| ExportSink::create(p, registry.clone()))
+        .transpose()?;
+    let counts = export.as_ref().map(ExportSink::counts).unwrap_or_default();
+    let families = Arc::new(Metrics::new(counts));
+    let sink = metrics_sink::sink(families.clone())?;
+    let mut rt = start(
+        Live { settings, registry },
+        Sinks {
+            export,
+            others: vec![sink],
+        },
+    )?;
+    let render = metrics_sink::render(families, rt.snapshots.clone());
+    rt.metrics = Some(tokio::spawn(crate::metrics::http::serve(listener, render)));
+    Ok(rt)
 }
 
 /// Pass commands on to the source, answering `FlushExport` here. Ends after `Shutdown` (passed
@@ -323,6 +380,7 @@ impl Runtime {
             store,
             export,
             others,
+            metrics,
             ..
         } = self;
         drop(commands);
@@ -333,6 +391,9 @@ impl Runtime {
             Ok(s) => s,
             Err(_) => snapshots.borrow().clone(),
         };
+        if let Some(server) = metrics {
+            server.abort();
+        }
         for thread in others {
             if let Err(e) = Sink::join(thread).await {
                 tracing::warn!("sink: {e}");
@@ -388,6 +449,30 @@ mod tests {
                 }
             }))
         }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn export_failures_are_counted_for_the_metrics() {
+        // /dev/full takes the open and refuses every write.
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("full.jsonl");
+        std::os::unix::fs::symlink("/dev/full", &path).expect("symlink");
+        let export =
+            ExportSink::create(&path, Arc::new(Registry::builtin().clone())).expect("opens");
+        let counts = export.counts();
+        let rt = start(
+            Scripted,
+            Sinks {
+                export: Some(export),
+                others: Vec::new(),
+            },
+        )
+        .expect("starts");
+        let (_, result) = rt.shutdown().await;
+        assert!(matches!(result, Some(Err(_))), "{result:?}");
+        assert!(counts.failed.load(Ordering::Relaxed) >= 1);
+        assert_eq!(counts.written.load(Ordering::Relaxed), 2);
     }
 
     #[tokio::test]

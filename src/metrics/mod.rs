@@ -1,7 +1,7 @@
-//! Prometheus metrics: one more sink of the runtime (layer 3, beside `state` and `export`),
-//! served by `--metrics ADDR` at `/metrics` in the text exposition format. The registry and
-//! encoding will use the `prometheus-client` crate (the Prometheus project's Rust client:
-//! typed `Family<Labels, Counter|Gauge|Histogram>`, OpenMetrics/text encoding, no global state).
+//! Prometheus metrics (`--metrics ADDR`): one more sink of the runtime. The families and the
+//! event counter are in [`registry`], the `/metrics` endpoint in [`http`]; the runtime feeds
+//! every event to the counters and sets the gauges from the latest snapshot on each scrape.
+//! Built on `prometheus-client` (the Prometheus project's Rust client).
 //!
 //! The families (exactly these names; labels are bounded, never a session id):
 //!
@@ -23,6 +23,9 @@
 //!
 //! `assets/grafana-dashboard.json` and `assets/prometheus.yml` are built on these names; a test
 //! below keeps them in step.
+
+pub mod http;
+pub mod registry;
 
 /// Kind of a metric family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
