@@ -436,3 +436,42 @@ async fn watch_through_microsocks_and_the_environment() {
         "{events:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_proxy_times_out_in_the_tunnel_phase_and_backs_off() {
+    // Accepts TCP and never answers CONNECT.
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let hold = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((sock, _)) = listener.accept().await {
+            held.push(sock);
+        }
+    });
+    let (code, text, events) = watch(
+        vec![
+            "--connect-timeout".into(),
+            "500ms".into(),
+            "--backoff-base".into(),
+            "100ms".into(),
+            "--proxy".into(),
+            format!("http://127.0.0.1:{port}"),
+            "ws://target.invalid/echo".into(),
+        ],
+        vec![],
+    )
+    .await;
+    hold.abort();
+    assert_eq!(code, 1, "{text}");
+    let errors: Vec<_> = events.iter().filter(|e| e["event"] == "error").collect();
+    assert!(errors.len() >= 2, "retried: {events:?}");
+    assert_eq!(errors[0]["kind"], "timeout", "{}", errors[0]);
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("the proxy tunnel did not finish")),
+        "{}",
+        errors[0]
+    );
+    assert!(events.iter().any(|e| e["event"] == "backoff"), "{events:?}");
+}

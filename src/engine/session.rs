@@ -345,16 +345,21 @@ impl Session {
         };
         let transport = match transport {
             None => {
-                let phase = if timings.dns.is_none()
-                    && self
+                // The host dialled: the proxy's, when there is one.
+                let dials_a_name = match &self.spec.proxy {
+                    Some(p) => p.host.parse::<std::net::IpAddr>().is_err(),
+                    None => self
                         .spec
                         .url
                         .host()
-                        .is_some_and(|h| matches!(h, url::Host::Domain(_)))
-                {
+                        .is_some_and(|h| matches!(h, url::Host::Domain(_))),
+                };
+                let phase = if timings.dns.is_none() && dials_a_name {
                     "name resolution"
                 } else if timings.connect.is_none() {
                     "TCP connect"
+                } else if self.spec.proxy.is_some() && timings.proxy.is_none() {
+                    "the proxy tunnel"
                 } else {
                     "TLS handshake"
                 };
