@@ -85,10 +85,19 @@ pub async fn run_watch(args: &WatchArgs) -> anyhow::Result<ExitCode> {
         print!("{}", config::DEFAULT_CONFIG_TOML);
         return Ok(ExitCode::SUCCESS);
     }
+    // Before anything quotes a URL or a header: the redaction rules for this run.
+    crate::redact::install(crate::redact::Redactor {
+        extra: args.redact.clone(),
+        show_secrets: args.show_secrets,
+    });
     let mut cfg = match Config::from_watch_args(args) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("wsmon: {e}");
+            // Config errors quote the file and the flags: nothing in them reaches the terminal raw.
+            eprintln!(
+                "wsmon: {}",
+                crate::redact::escape_control_lines(&e.to_string())
+            );
             return Ok(ExitCode::from(EXIT_USAGE));
         }
     };
@@ -104,7 +113,10 @@ pub async fn run_watch(args: &WatchArgs) -> anyhow::Result<ExitCode> {
     let registry = match Registry::build(cfg.profile.as_deref(), &cfg.app_codes) {
         Ok(r) => Arc::new(r),
         Err(e) => {
-            eprintln!("wsmon: {e}");
+            eprintln!(
+                "wsmon: {}",
+                crate::redact::escape_control_lines(&e.to_string())
+            );
             return Ok(ExitCode::from(EXIT_USAGE));
         }
     };
@@ -178,6 +190,7 @@ async fn run_engine(
         color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         title,
         registry,
+        local_time: crate::tui::local_time_from_env(),
     };
     run_tui(rt, opts, duration).await
 }

@@ -145,12 +145,15 @@ pub struct ReplayArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct DemoArgs {
-    /// Sessions per scenario target.
-    #[arg(short = 'n', long = "sessions", default_value_t = 20)]
+    /// Sessions of the busiest scenario targets (echo, overload); the others get a quarter or
+    /// half of it. The default, 20, runs 74 sessions over 9 targets (the smallest, 4, runs 18).
+    #[arg(short = 'n', long = "sessions", default_value_t = 20, value_name = "N")]
     pub sessions: usize,
-    /// Run without the TUI for this long and print the summary (for scripts and CI).
+    /// No TUI: status lines on stderr, a summary on stdout at the end (for scripts and CI).
     #[arg(long)]
     pub headless: bool,
+    /// Stop after this long (e.g. 20s, 5m) and print the summary; without it the demo runs
+    /// until q (TUI) or Ctrl-C.
     #[arg(long, value_parser = parse_duration)]
     pub duration: Option<Duration>,
     /// Write every event to this file (.jsonl or .csv).
@@ -293,6 +296,12 @@ pub struct WatchArgs {
     /// Run only the K-th of N shares of every target's sessions (e.g. 2/3).
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
+    /// Also redact the header or query parameter NAME (exact name, any case; repeatable).
+    #[arg(long = "redact", value_name = "NAME")]
+    pub redact: Vec<String>,
+    /// Show header and query values that would be redacted (URL credentials stay hidden).
+    #[arg(long)]
+    pub show_secrets: bool,
     /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464; port 0 picks one).
     #[arg(long, value_name = "ADDR")]
     pub metrics: Option<String>,

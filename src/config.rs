@@ -16,18 +16,20 @@ use crate::engine::settings::ProxyRule;
 use crate::engine::shard::{LocalAddrs, Shard};
 use crate::engine::{EngineSettings, SessionSettings, TargetSpec};
 use crate::protocol::extensions::{self, DEFAULT_OFFER, Extension, is_token};
+use crate::protocol::handshake;
 use crate::protocol::proxy::ProxyUrl;
+use crate::redact::escape_control;
 use crate::thresholds::{self, Threshold};
 use crate::units::{parse_duration, parse_size};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
+    #[error("cannot read config file {}: {source}", escape_control(&path.display().to_string()))]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("config file {path}: {message}")]
+    #[error("config file {}: {message}", escape_control(&path.display().to_string()))]
     Parse { path: PathBuf, message: String },
     #[error("{0}")]
     Invalid(String),
@@ -180,23 +182,19 @@ fn dur(field: &str, v: &Option<String>) -> Result<Option<Duration>, ConfigError>
         .transpose()
 }
 
-/// Parse a `--header 'K: V'` value.
+/// Parse a `--header 'K: V'` value. Every quoted piece of it is escaped in errors.
 pub fn parse_header_arg(s: &str) -> Result<(String, String), ConfigError> {
-    let (k, v) = s
-        .split_once(':')
-        .ok_or_else(|| invalid(format!("header '{s}' must look like 'Name: value'")))?;
+    let (k, v) = s.split_once(':').ok_or_else(|| {
+        invalid(format!(
+            "header '{}' must look like 'Name: value'",
+            escape_control(s)
+        ))
+    })?;
     let k = k.trim();
-    if !is_token(k) {
-        return Err(invalid(format!(
-            "header name '{k}' is not a valid HTTP token"
-        )));
-    }
-    let v = v.trim();
-    if v.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
-        return Err(invalid(format!(
-            "header '{k}' has a line break or NUL in its value"
-        )));
-    }
+    handshake::validate_header_name(k).map_err(|e| invalid(e.to_string()))?;
+    // Only spaces and tabs around the value are trimmed: a CR or LF there is refused.
+    let v = v.trim_matches([' ', '\t']);
+    handshake::validate_header_value(k, v).map_err(|e| invalid(e.to_string()))?;
     const RESERVED: [&str; 6] = [
         "host",
         "upgrade",
@@ -213,6 +211,63 @@ pub fn parse_header_arg(s: &str) -> Result<(String, String), ConfigError> {
     Ok((k.to_string(), v.to_string()))
 }
 
+/// Replace every `${NAME}` in a config file header value with the environment variable NAME
+/// (so secrets need not live in the file). `$$` is a literal `$`; a variable that is unset,
+/// or a `${` without its `}`, is an error naming it.
+pub fn expand_env(value: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(pos) = rest.find('$') {
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            out.push('$');
+            rest = tail;
+        } else if let Some(tail) = after.strip_prefix('{') {
+            let end = tail.find('}').ok_or_else(|| {
+                format!(
+                    "'${{' without a closing '}}' in '{}'",
+                    escape_control(value)
+                )
+            })?;
+            let name = &tail[..end];
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(format!(
+                    "'${{{}}}' is not an environment variable name (letters, digits, _)",
+                    escape_control(name)
+                ));
+            }
+            let v =
+                lookup(name).ok_or_else(|| format!("environment variable {name} is not set"))?;
+            out.push_str(&v);
+            rest = &tail[end + 1..];
+        } else {
+            out.push('$');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// A header line from the config file: `${NAME}` expanded, then checked like `--header`.
+fn parse_file_header(
+    s: &str,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<(String, String), ConfigError> {
+    let expanded =
+        expand_env(s, lookup).map_err(|e| invalid(format!("header in the config file: {e}")))?;
+    parse_header_arg(&expanded)
+}
+
+/// Every subprotocol must be an RFC 6455 token.
+fn check_subprotocols(list: &[String]) -> Result<(), ConfigError> {
+    for p in list {
+        handshake::validate_subprotocol(p).map_err(|e| invalid(e.to_string()))?;
+    }
+    Ok(())
+}
+
 /// Parse and check a ws:// or wss:// URL (the one parser, in `protocol::url`).
 pub fn parse_url(s: &str) -> Result<Url, ConfigError> {
     crate::protocol::url::parse_ws_url(s).map_err(|e| ConfigError::Invalid(e.0))
@@ -221,10 +276,12 @@ pub fn parse_url(s: &str) -> Result<Url, ConfigError> {
 fn parse_offers(list: &[String]) -> Result<Vec<Extension>, ConfigError> {
     let mut out = Vec::new();
     for o in list {
-        let exts = extensions::parse_header(o).map_err(|e| invalid(format!("offer '{o}': {e}")))?;
+        let shown = escape_control(o);
+        let exts =
+            extensions::parse_header(o).map_err(|e| invalid(format!("offer '{shown}': {e}")))?;
         for e in &exts {
             extensions::check_offer(e)
-                .map_err(|problems| invalid(format!("offer '{o}': {}", problems.join("; "))))?;
+                .map_err(|problems| invalid(format!("offer '{shown}': {}", problems.join("; "))))?;
         }
         out.extend(exts);
     }
@@ -233,6 +290,12 @@ fn parse_offers(list: &[String]) -> Result<Vec<Extension>, ConfigError> {
 
 fn parse_headers(list: &[String]) -> Result<Vec<(String, String)>, ConfigError> {
     list.iter().map(|h| parse_header_arg(h)).collect()
+}
+
+fn parse_file_headers(list: &[String]) -> Result<Vec<(String, String)>, ConfigError> {
+    list.iter()
+        .map(|h| parse_file_header(h, |n| std::env::var(n).ok()))
+        .collect()
 }
 
 impl Config {
@@ -253,10 +316,11 @@ impl Config {
         if default_sessions == 0 {
             return Err(invalid("--sessions must be at least 1"));
         }
-        let mut headers = parse_headers(&file.headers)?;
+        let mut headers = parse_file_headers(&file.headers)?;
         headers.extend(parse_headers(&args.headers)?);
         let mut subprotocols = file.subprotocols.clone();
         subprotocols.extend(args.subprotocols.iter().cloned());
+        check_subprotocols(&subprotocols)?;
         let offers = if args.no_offer {
             Vec::new()
         } else if !args.offers.is_empty() {
@@ -271,7 +335,8 @@ impl Config {
         for r in &require {
             if !is_token(r) {
                 return Err(invalid(format!(
-                    "--require '{r}' is not a valid extension name"
+                    "--require '{}' is not a valid extension name",
+                    escape_control(r)
                 )));
             }
         }
@@ -280,14 +345,15 @@ impl Config {
             let url = parse_url(&t.url)?;
             let sessions = args.sessions.or(t.sessions).unwrap_or(default_sessions);
             let mut th = match &t.headers {
-                Some(h) => parse_headers(h)?,
-                None => parse_headers(&file.headers)?,
+                Some(h) => parse_file_headers(h)?,
+                None => parse_file_headers(&file.headers)?,
             };
             th.extend(parse_headers(&args.headers)?);
             let tsub = t
                 .subprotocols
                 .clone()
                 .unwrap_or_else(|| subprotocols.clone());
+            check_subprotocols(&tsub)?;
             let toffers = if args.no_offer || !args.offers.is_empty() {
                 offers.clone()
             } else if let Some(o) = &t.offers {
@@ -513,7 +579,8 @@ fn load_file(path: &Path) -> Result<FileConfig, ConfigError> {
     })?;
     toml::from_str(&text).map_err(|e| ConfigError::Parse {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        // The parser quotes the offending line: escape it, keeping the layout's line breaks.
+        message: crate::redact::escape_control_lines(&e.to_string()),
     })
 }
 
@@ -659,6 +726,104 @@ mod tests {
         assert!(Config::merge(FileConfig::default(), &a).is_err());
         a.headers = vec!["Host: evil".into()];
         assert!(Config::merge(FileConfig::default(), &a).is_err());
+    }
+
+    #[test]
+    fn subprotocols_must_be_tokens_everywhere() {
+        let mut a = args(&["ws://h/"]);
+        a.subprotocols = vec!["chat\r\nX-Injected: 1".into()];
+        let err = Config::merge(FileConfig::default(), &a)
+            .expect_err("CLI")
+            .to_string();
+        assert!(
+            err.contains("subprotocol 'chat\\r\\nX-Injected: 1'"),
+            "{err}"
+        );
+        assert!(!err.chars().any(char::is_control), "{err}");
+
+        let global: FileConfig = toml::from_str("subprotocols = [\"a b\"]").expect("parses");
+        assert!(Config::merge(global, &args(&["ws://h/"])).is_err());
+        let per_target: FileConfig =
+            toml::from_str("[[targets]]\nurl = \"ws://h/\"\nsubprotocols = [\"ok\", \"x\\u0001\"]")
+                .expect("parses");
+        let err = Config::merge(per_target, &args(&[])).expect_err("per target");
+        assert!(err.to_string().contains("\\u{1}"), "{err}");
+        let fine: FileConfig =
+            toml::from_str("[[targets]]\nurl = \"ws://h/\"\nsubprotocols = [\"graphql-ws\"]")
+                .expect("parses");
+        assert!(Config::merge(fine, &args(&[])).is_ok());
+    }
+
+    #[test]
+    fn header_values_refuse_control_characters_and_errors_are_escaped() {
+        for bad in [
+            "X-A: a\u{1}",
+            "X-A: a\u{1b}[2J",
+            "X-A: a\r",
+            "X-A: a\nB: c",
+            "X-A: \u{7f}",
+        ] {
+            let err = parse_header_arg(bad).expect_err(bad).to_string();
+            assert!(
+                err.contains("X-A") && err.contains("control character"),
+                "{err}"
+            );
+            assert!(!err.chars().any(char::is_control), "{err}");
+        }
+        assert_eq!(
+            parse_header_arg("X-A:  a\tb ").expect("tab inside is fine"),
+            ("X-A".to_string(), "a\tb".to_string())
+        );
+        let err = parse_header_arg("\u{1b}[31m")
+            .expect_err("no colon")
+            .to_string();
+        assert!(!err.chars().any(char::is_control), "{err}");
+    }
+
+    #[test]
+    fn environment_variables_in_file_header_values() {
+        let env = |n: &str| match n {
+            "TOKEN" => Some("s3cret".to_string()),
+            "EMPTY" => Some(String::new()),
+            _ => None,
+        };
+        assert_eq!(
+            expand_env("Authorization: Bearer ${TOKEN}", env).as_deref(),
+            Ok("Authorization: Bearer s3cret")
+        );
+        assert_eq!(
+            expand_env("a${EMPTY}b $$5 $x", env).as_deref(),
+            Ok("ab $5 $x")
+        );
+        let e = expand_env("X: ${MISSING}", env).expect_err("unset");
+        assert!(e.contains("MISSING"), "{e}");
+        assert!(expand_env("X: ${TOKEN", env).is_err());
+        assert!(expand_env("X: ${BAD NAME}", env).is_err());
+        // A variable whose value would break the header is refused like a literal one.
+        let evil = |_: &str| Some("v\r\nX-Injected: 1".to_string());
+        let err = parse_file_header("X-A: ${EVIL}", evil).expect_err("injection");
+        assert!(!err.to_string().chars().any(char::is_control), "{err}");
+        // The process environment, end to end (cargo sets CARGO_PKG_NAME for tests).
+        let file: FileConfig =
+            toml::from_str("headers = [\"X-A: ${CARGO_PKG_NAME}\"]").expect("parses");
+        let cfg = Config::merge(file, &args(&["ws://h/"])).expect("valid");
+        assert!(
+            cfg.targets[0]
+                .headers
+                .contains(&("X-A".to_string(), "wsmon".to_string())),
+            "{:?}",
+            cfg.targets[0].headers
+        );
+    }
+
+    #[test]
+    fn toml_errors_are_escaped() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("evil.toml");
+        std::fs::write(&path, "sessions = 1\n\u{1b}]0;x\u{7} = = 1\n").expect("write");
+        let err = load_file(&path).expect_err("invalid TOML").to_string();
+        assert!(!err.chars().any(|c| c.is_control() && c != '\n'), "{err}");
+        assert!(err.contains("\\u{1b}]0;x\\u{7}"), "{err}");
     }
 
     #[test]

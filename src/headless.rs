@@ -55,6 +55,7 @@ pub async fn run_gated(
     let mut gate_rx = rt.snapshots.clone();
     let abort = gate.abort_on_fail && !gate.thresholds.is_empty();
     let mut aborted: Option<String> = None;
+    let mut causes = CauseWatch::default();
     loop {
         tokio::select! {
             _ = &mut stop => { err_line("wsmon: stopping (signal)"); break; }
@@ -71,7 +72,12 @@ pub async fn run_gated(
             _ = tokio::time::sleep_until(until.unwrap_or(started + Duration::from_secs(u32::MAX as u64))), if until.is_some() => break,
             _ = ticker.tick() => {
                 let snap = snapshots.borrow_and_update().clone();
-                err_line(&status_line(&snap, started.elapsed(), &registry));
+                let mut line = status_line(&snap, started.elapsed(), &registry);
+                if let Some(news) = causes.update(&snap) {
+                    line.push_str(" | ");
+                    line.push_str(&news);
+                }
+                err_line(&line);
             }
         }
     }
@@ -284,11 +290,17 @@ pub fn status_line(snap: &Snapshot, elapsed: Duration, registry: &Registry) -> S
     }
     let st = &snap.storm;
     let _ = write!(line, " | attempts/s {:.0}", st.attempts_per_sec);
-    match st.lockstep {
-        Some(l) => {
-            let _ = write!(line, " | lockstep {l:.2}");
+    match st.verdict {
+        Some(v) => {
+            let _ = write!(
+                line,
+                " | lockstep {:.2} {} (chance {:.2})",
+                v.share,
+                v.level.as_str(),
+                v.chance
+            );
         }
-        None => line.push_str(" | lockstep -"),
+        None => line.push_str(" | lockstep - (few retries)"),
     }
     let _ = write!(
         line,
@@ -316,13 +328,28 @@ pub fn summary(snap: &Snapshot, elapsed: Duration, registry: &Registry) -> Strin
         }
     }
     out.push('\n');
-    if t.closes_by_code.is_empty() {
-        out.push_str("close codes: none\n");
+    // wsmon's own 1001s at the end are not something the servers did: count them apart.
+    let mut during = t.closes_by_code.clone();
+    if let Some(n) = during.get_mut(&1001) {
+        *n = n.saturating_sub(t.shutdown_closes);
+        if *n == 0 {
+            during.remove(&1001);
+        }
+    }
+    if during.is_empty() {
+        out.push_str("close codes during the run: none\n");
     } else {
-        out.push_str("close codes:\n");
-        for (code, n) in &t.closes_by_code {
+        out.push_str("close codes during the run:\n");
+        for (code, n) in &during {
             let _ = writeln!(out, "  {code} {:<28} {n:>8}", registry.name(*code));
         }
+    }
+    if t.shutdown_closes > 0 {
+        let _ = writeln!(
+            out,
+            "closed by wsmon at the end: {} x 1001 Going Away",
+            t.shutdown_closes
+        );
     }
     if !t.statuses.is_empty() {
         out.push_str("handshake statuses:");
@@ -338,6 +365,21 @@ pub fn summary(snap: &Snapshot, elapsed: Duration, registry: &Registry) -> Strin
             let _ = write!(out, " {}x{n}", k.as_str());
         }
         out.push('\n');
+        // The messages say what to fix ("Connection refused", "Name or service not known").
+        let mut msgs: Vec<(&(ErrorKind, String), &u64)> = t.error_messages.iter().collect();
+        msgs.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        for ((kind, msg), n) in msgs.iter().take(TOP_MESSAGES) {
+            let _ = writeln!(out, "  {n:>6} x {}: {}", kind.as_str(), one_line(msg));
+        }
+        let rest: u64 = msgs
+            .iter()
+            .skip(TOP_MESSAGES)
+            .map(|(_, n)| **n)
+            .sum::<u64>()
+            + t.other_error_messages;
+        if rest > 0 {
+            let _ = writeln!(out, "  {rest:>6} x other messages");
+        }
     }
     if !t.negotiated.is_empty() {
         out.push_str("negotiated extensions:\n");
@@ -371,4 +413,161 @@ pub fn summary(snap: &Snapshot, elapsed: Duration, registry: &Registry) -> Strin
         }
     }
     out
+}
+
+/// Distinct error messages the summary lists.
+const TOP_MESSAGES: usize = 5;
+
+/// A message on one line, control characters escaped.
+fn one_line(msg: &str) -> String {
+    crate::redact::escape_control(msg)
+}
+
+/// Failure causes (close codes, HTTP statuses, error kinds) by count, with their labels.
+fn cause_counts(snap: &Snapshot) -> std::collections::BTreeMap<String, u64> {
+    let t = &snap.totals;
+    let mut out = std::collections::BTreeMap::new();
+    for (code, n) in &t.closes_by_code {
+        out.insert(format!("close {code}"), *n);
+    }
+    for (status, n) in t.statuses.iter().filter(|(s, _)| **s != 101) {
+        out.insert(format!("HTTP {status}"), *n);
+    }
+    for (kind, n) in &t.errors {
+        out.insert(format!("error {}", kind.as_str()), *n);
+    }
+    out
+}
+
+/// Notices a sudden new cause between two status lines: one that was quiet until now (or
+/// never seen) and suddenly accounts for a burst of failures.
+#[derive(Debug, Default)]
+pub struct CauseWatch {
+    last: Option<std::collections::BTreeMap<String, u64>>,
+    /// Causes active in recent status lines (their last increase, in ticks).
+    active: std::collections::BTreeMap<String, u64>,
+    tick: u64,
+}
+
+/// A cause is "new" when it grew by at least this much in one second ...
+const BURST: u64 = 5;
+/// ... after being quiet for at least this many status lines.
+const QUIET_TICKS: u64 = 10;
+
+impl CauseWatch {
+    /// Feed the latest snapshot (about once a second); returns "NEW: 12 x error connect
+    /// (Connection refused)" when a quiet cause bursts.
+    pub fn update(&mut self, snap: &Snapshot) -> Option<String> {
+        self.tick += 1;
+        let now = cause_counts(snap);
+        let last = self.last.replace(now.clone())?;
+        let mut burst: Option<(String, u64)> = None;
+        for (cause, n) in &now {
+            let grew = n.saturating_sub(last.get(cause).copied().unwrap_or(0));
+            if grew == 0 {
+                continue;
+            }
+            let quiet = self
+                .active
+                .get(cause)
+                .is_none_or(|t| self.tick.saturating_sub(*t) > QUIET_TICKS);
+            self.active.insert(cause.clone(), self.tick);
+            if quiet && grew >= BURST && burst.as_ref().is_none_or(|(_, b)| grew > *b) {
+                burst = Some((cause.clone(), grew));
+            }
+        }
+        let (cause, grew) = burst?;
+        let mut text = format!("NEW: {grew} x {cause}");
+        if let Some(kind) = cause.strip_prefix("error ") {
+            let top = snap
+                .totals
+                .error_messages
+                .iter()
+                .filter(|((k, _), _)| k.as_str() == kind)
+                .max_by_key(|(_, n)| **n);
+            if let Some(((_, msg), _)) = top {
+                let _ = write!(text, " ({})", one_line(msg));
+            }
+        }
+        Some(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snap_with(errors: u64, refused: u64) -> Snapshot {
+        let mut s = Snapshot::default();
+        s.totals.closes_by_code.insert(1013, 40 + errors);
+        if refused > 0 {
+            s.totals.errors.insert(ErrorKind::Connect, refused);
+            s.totals.error_messages.insert(
+                (
+                    ErrorKind::Connect,
+                    "Connection refused (os error 111)".into(),
+                ),
+                refused,
+            );
+        }
+        s
+    }
+
+    #[test]
+    fn a_sudden_new_cause_is_named_once() {
+        let mut w = CauseWatch::default();
+        assert_eq!(
+            w.update(&snap_with(0, 0)),
+            None,
+            "first line: nothing to compare"
+        );
+        // 1013 keeps growing steadily: after its first burst it is not news.
+        let first = w.update(&snap_with(6, 0));
+        assert_eq!(first.as_deref(), Some("NEW: 6 x close 1013"));
+        assert_eq!(w.update(&snap_with(12, 0)), None);
+        // Connection refused bursts: named with its message.
+        let news = w
+            .update(&snap_with(18, 9))
+            .expect("a burst of connect errors");
+        assert_eq!(
+            news,
+            "NEW: 9 x error connect (Connection refused (os error 111))"
+        );
+        assert_eq!(w.update(&snap_with(24, 20)), None, "still going: not new");
+    }
+
+    #[test]
+    fn summary_separates_shutdown_closes_and_lists_messages() {
+        let mut s = snap_with(0, 3);
+        s.totals.closes_by_code.insert(1001, 50);
+        s.totals.shutdown_closes = 45;
+        s.totals.errors.insert(ErrorKind::Dns, 2);
+        s.totals.error_messages.insert(
+            (
+                ErrorKind::Dns,
+                "failed to lookup address information: Name or service not known".into(),
+            ),
+            2,
+        );
+        let out = summary(
+            &s,
+            Duration::from_secs(3),
+            crate::codes::Registry::builtin(),
+        );
+        assert!(out.contains("close codes during the run:\n"), "{out}");
+        assert!(out.contains("  1001 Going Away"), "{out}");
+        assert!(
+            out.contains("         5\n"),
+            "five 1001s came from servers: {out}"
+        );
+        assert!(
+            out.contains("closed by wsmon at the end: 45 x 1001 Going Away"),
+            "{out}"
+        );
+        assert!(
+            out.contains("     3 x connect: Connection refused (os error 111)"),
+            "{out}"
+        );
+        assert!(out.contains("Name or service not known"), "{out}");
+    }
 }

@@ -6,7 +6,18 @@ use clap::Parser;
 use wsmon::cli::{Cli, Command};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            // Usage errors quote the command line: escape what it holds, plain text.
+            eprint!(
+                "{}",
+                wsmon::redact::escape_control_lines(&e.render().to_string())
+            );
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

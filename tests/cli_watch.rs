@@ -191,3 +191,37 @@ fn headless_run_exports_csv_and_summarises_with_secrets_redacted() {
     );
     rt.block_on(server.shutdown());
 }
+
+/// `demo --help` says how many sessions the demo runs and what --duration does, and the count
+/// is the one the demo really starts.
+#[test]
+fn demo_help_tells_the_session_count_and_the_duration() {
+    let out = wsmon()
+        .args(["demo", "--help"])
+        .output()
+        .expect("demo --help runs");
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("runs 74 sessions"), "{help}");
+    assert!(help.contains("the smallest, 4, runs 18"), "{help}");
+    assert!(help.contains("--duration <DURATION>"), "{help}");
+    assert!(help.contains("Stop after this long"), "{help}");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let server = wsmon::server::start("127.0.0.1:0").await.expect("server");
+        for (n, total) in [(20, 74), (4, 18), (1, 18)] {
+            let args = wsmon::cli::DemoArgs {
+                sessions: n,
+                headless: true,
+                duration: None,
+                export: None,
+                lang: None,
+                fps: 10,
+                metrics: None,
+            };
+            let cfg = wsmon::app::demo_config(&server, &args).expect("demo config");
+            let started: usize = cfg.targets.iter().map(|t| t.sessions).sum();
+            assert_eq!(started, total, "-n {n}");
+        }
+        server.shutdown().await;
+    });
+}

@@ -178,3 +178,124 @@ async fn close_pause_reconnect_add_and_remove() {
     );
     server.shutdown().await;
 }
+
+/// `R` reconnects only sessions waiting for a retry: open sessions keep their connection. `r`
+/// on a waiting session runs its pending attempt at once and keeps the attempt number, so when
+/// that attempt fails the session waits the next (doubled) window; the timeline keeps one row
+/// per attempt, the manual one marked.
+#[tokio::test(start_paused = true)]
+async fn shift_r_leaves_open_sessions_alone_and_r_keeps_the_attempt_number() {
+    let server = wsmon::server::start("127.0.0.1:0").await.expect("server");
+    let mut cfg = config(vec![
+        target(&server.url("/echo"), 3),
+        target(&server.url("/overload?cap=0"), 2),
+    ]);
+    cfg.session.connect_timeout = Duration::from_secs(120);
+    cfg.backoff.jitter = wsmon::engine::events::Jitter::None;
+    let registry = Arc::new(Registry::builtin().clone());
+    let engine =
+        wsmon::runtime::live(cfg.engine(), registry, cfg.export.as_deref()).expect("runtime");
+    let mut rx = engine.snapshots.clone();
+    let cmd = engine.commands.clone();
+
+    // The overloaded sessions are turned away and wait, with growing windows.
+    let s = until(
+        &mut rx,
+        "echo open, overload waiting after three attempts",
+        |s| {
+            s.totals.by_state[SessionState::Open.index()] == 3
+                && s.sessions
+                    .iter()
+                    .filter(|v| v.target == 1)
+                    .all(|v| v.state == SessionState::Waiting && v.attempt >= 3)
+        },
+    )
+    .await;
+    let open: Vec<_> = s
+        .sessions
+        .iter()
+        .filter(|v| v.target == 0)
+        .cloned()
+        .collect();
+    let before: u64 = s
+        .sessions
+        .iter()
+        .filter(|v| v.target == 1)
+        .map(|v| u64::from(v.attempt))
+        .sum();
+
+    // R: the waiting sessions try again at once; the open ones are not touched.
+    cmd.send(Command::ReconnectNow { session: None })
+        .await
+        .expect("send");
+    let s = until(&mut rx, "both waiting sessions tried again", |s| {
+        s.sessions
+            .iter()
+            .filter(|v| v.target == 1)
+            .map(|v| u64::from(v.attempt))
+            .sum::<u64>()
+            == before + 2
+    })
+    .await;
+    for o in &open {
+        let now = &s.sessions[s.index_of(o.id).expect("still listed")];
+        assert_eq!(now.state, SessionState::Open, "s{} stays open", o.id);
+        assert_eq!(now.attempt, 1, "s{} was not reconnected", o.id);
+        assert_eq!(now.opened_at, o.opened_at, "s{}: same connection", o.id);
+        assert!(now.last_close.is_none(), "s{} was not closed", o.id);
+    }
+
+    // r on one waiting session: its pending attempt runs now and keeps its number.
+    let s = until(&mut rx, "waiting again", |s| {
+        s.sessions
+            .iter()
+            .filter(|v| v.target == 1)
+            .all(|v| v.state == SessionState::Waiting)
+    })
+    .await;
+    let v = s
+        .sessions
+        .iter()
+        .find(|v| v.target == 1)
+        .expect("overload session");
+    let (id, attempt) = (v.id, v.attempt);
+    let pending = v.timeline.back().expect("a pending retry").clone();
+    assert_eq!(pending.attempt, attempt + 1);
+    assert!(pending.started_at.is_none());
+    let window = pending.window_ms.expect("a backoff window");
+    cmd.send(Command::ReconnectNow { session: Some(id) })
+        .await
+        .expect("send");
+    let s = until(
+        &mut rx,
+        "the manual attempt failed and a new wait began",
+        |s| {
+            s.index_of(id).is_some_and(|i| {
+                let v = &s.sessions[i];
+                v.attempt == attempt + 1 && v.state == SessionState::Waiting
+            })
+        },
+    )
+    .await;
+    let v = &s.sessions[s.index_of(id).expect("listed")];
+    let numbers: Vec<u32> = v.timeline.iter().map(|r| r.attempt).collect();
+    let mut unique = numbers.clone();
+    unique.dedup();
+    assert_eq!(numbers, unique, "one row per attempt: {numbers:?}");
+    let manual = v
+        .timeline
+        .iter()
+        .find(|r| r.attempt == attempt + 1)
+        .expect("the manual attempt's row");
+    assert!(manual.manual && manual.started_at.is_some(), "{manual:?}");
+    assert_eq!(manual.window_ms, Some(window), "the row keeps its window");
+    let next = v.timeline.back().expect("the next pending retry");
+    assert_eq!(next.attempt, attempt + 2);
+    assert!(!next.manual);
+    assert_eq!(
+        next.window_ms,
+        Some((window * 2).min(60_000)),
+        "a failure after r waits the next window, not the first"
+    );
+    engine.shutdown().await;
+}

@@ -164,7 +164,7 @@ fn demo_shows_1013_its_backoff_timeline_and_exits_with_the_export() {
     tmux.text("try again later");
     tmux.keys(&["Enter"]);
     let screen = tmux.wait_for("the filter to apply", Duration::from_secs(5), |s| {
-        s.contains("filter text \"try again later\"")
+        s.contains("FILTER text \"try again later\"")
     });
     let first_row = screen
         .lines()
@@ -249,5 +249,94 @@ fn demo_shows_1013_its_backoff_timeline_and_exits_with_the_export() {
     assert!(
         written.contains("\"code\":1013"),
         "the export holds the 1013 closes"
+    );
+}
+
+/// During the overload storm: `q` inside the help closes the help (wsmon keeps running), and
+/// `R` says how many sessions are waiting, asks, and then reconnects only those: the export
+/// shows manual retries and no open session closed by the operator.
+#[test]
+fn shift_r_during_a_storm_touches_only_waiting_sessions_and_q_in_help_does_not_quit() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let export = dir.path().join("events.jsonl");
+    let export_arg = export.to_str().expect("temp path is UTF-8");
+    let bin = Path::new(env!("CARGO_BIN_EXE_wsmon"));
+    let tmux = Tmux::start(dir.path(), bin, &["demo", "--export", export_arg]);
+    tmux.wait_for(
+        "sessions waiting after 1013",
+        Duration::from_secs(20),
+        |s| s.contains("1013") && s.contains("waiting "),
+    );
+
+    // q in the help closes the help, not wsmon.
+    tmux.keys(&["?"]);
+    tmux.wait_for("the help", Duration::from_secs(5), |s| s.contains("Help ("));
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("the help to close", Duration::from_secs(5), |s| {
+        !s.contains("Help (") && s.contains("row ")
+    });
+    assert_eq!(
+        tmux.exit_status(),
+        None,
+        "q in the help quit wsmon:\n{screen}"
+    );
+
+    // R asks first, with the count of waiting sessions.
+    tmux.keys(&["R"]);
+    let screen = tmux.wait_for("the R confirmation", Duration::from_secs(5), |s| {
+        s.contains("waiting session") && s.contains("now? open sessions are not touched")
+    });
+    let question = screen
+        .lines()
+        .find(|l| l.contains("now? open sessions are not touched"))
+        .unwrap_or_default()
+        .to_string();
+    let count: usize = question
+        .split_whitespace()
+        .find_map(|w| w.parse().ok())
+        .unwrap_or_else(|| panic!("a count in {question:?}"));
+    assert!(count > 0, "{question}");
+    tmux.keys(&["y"]);
+    tmux.wait_for("the reconnect to be sent", Duration::from_secs(5), |s| {
+        s.contains("waiting session") && s.contains("reconnecting the")
+    });
+    sleep(Duration::from_secs(2));
+
+    tmux.keys(&["q"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tmux.exit_status().is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "wsmon did not exit within 10 s of q:\n{}",
+            tmux.screen()
+        );
+        sleep(POLL);
+    }
+    let written = std::fs::read_to_string(&export).expect("the export file exists");
+    let events: Vec<serde_json::Value> = written
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    let manual = events
+        .iter()
+        .filter(|e| e["event"] == "backoff" && e["cause"]["type"] == "manual")
+        .count();
+    assert!(
+        manual > 0 && manual <= count + 5,
+        "R made {manual} manual retries for {count} waiting sessions"
+    );
+    let closed_by_r: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| {
+            (e["event"] == "closed"
+                && e["reason"]
+                    .as_str()
+                    .is_some_and(|r| r.contains("reconnect requested")))
+                || (e["event"] == "closing" && e["initiator"] == "client" && e["code"] == 1000)
+        })
+        .collect();
+    assert!(
+        closed_by_r.is_empty(),
+        "R closed open sessions: {closed_by_r:?}"
     );
 }

@@ -14,7 +14,7 @@ use wsmon::tui::app::{App, Outcome};
 use wsmon::tui::fixtures;
 use wsmon::tui::keys::{Action, KeyMap, Mode, Selection, action_for, command_for};
 use wsmon::tui::prompt::{parse_add, parse_close};
-use wsmon::tui::view::{Column, ExplainTarget, PromptKind, Tab};
+use wsmon::tui::view::{Clock, Column, ExplainTarget, OutcomeFilter, PromptKind, Tab};
 
 fn key(code: KeyCode) -> KeyEvent {
     KeyEvent::new(code, KeyModifiers::NONE)
@@ -108,9 +108,10 @@ fn keys_depend_on_the_mode() {
         action_for(ch('P'), Mode::Storm, &map),
         Some(Action::PauseAll)
     );
-    // Help only closes, scrolls and quits.
+    // Help only closes and scrolls: q, Esc and ? close it.
     assert_eq!(action_for(ch('f'), Mode::Help, &map), None);
-    assert_eq!(action_for(ch('q'), Mode::Help, &map), Some(Action::Quit));
+    assert_eq!(action_for(ch('q'), Mode::Help, &map), Some(Action::Back));
+    assert_eq!(action_for(ch('?'), Mode::Help, &map), Some(Action::Help));
     // In a prompt, letters are text, even q.
     assert_eq!(
         action_for(ch('q'), Mode::Prompt, &map),
@@ -602,18 +603,17 @@ fn views_tabs_filters_and_freeze() {
     app.view.sync(&snap);
     assert_eq!(app.view.order().len(), 20);
 
-    // State filter cycles: connecting, handshaking, open ...
+    // State filter cycles through the states present: connecting, open, closed, waiting.
     press(&mut app, &snap, ch('t'));
     app.view.sync(&snap);
     assert_eq!(app.view.order().len(), 1);
-    // Close-code filter cycles through the codes seen: 1006 first.
-    press(&mut app, &snap, ch('t'));
-    for _ in 0..6 {
+    for _ in 0..4 {
         press(&mut app, &snap, ch('t'));
     }
     assert_eq!(app.view.state_filter, None, "cycled back to all states");
+    // The outcome filter cycles through what LAST CLOSE shows: 1006 first.
     press(&mut app, &snap, ch('o'));
-    assert_eq!(app.view.code_filter, Some(1006));
+    assert_eq!(app.view.outcome_filter, Some(OutcomeFilter::Code(1006)));
     app.view.sync(&snap);
     assert_eq!(app.view.order().len(), 1);
 
@@ -744,4 +744,242 @@ fn explain_on_a_session_refused_with_an_http_status_explains_the_status() {
     assert_eq!(app.view.explain, Some(ExplainTarget::Http(status)));
     let text = wsmon::tui::ui::explain::text(&app.view, ExplainTarget::Http(status));
     assert!(text.starts_with(&format!("HTTP {status}")), "{text}");
+}
+
+fn status(app: &App) -> String {
+    app.view
+        .status
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn space_marks_and_bulk_actions_ask_with_the_count() {
+    let snap = snap();
+    let mut app = ready(&snap);
+    // Space marks the row and moves down; on a marked row it unmarks.
+    press(&mut app, &snap, ch(' '));
+    press(&mut app, &snap, ch(' '));
+    assert_eq!(
+        app.view.marked.iter().copied().collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+    assert_eq!(app.view.selected, Some(3));
+    press(&mut app, &snap, ch('k'));
+    press(&mut app, &snap, ch(' '));
+    assert_eq!(app.view.marked.iter().copied().collect::<Vec<_>>(), vec![1]);
+    // One marked session: r acts on it at once (not on the selected row).
+    let out = press(&mut app, &snap, ch('r'));
+    assert_eq!(
+        out.commands,
+        vec![Command::ReconnectNow { session: Some(1) }]
+    );
+    // m marks every session shown under the filter: the waiting ones.
+    press(&mut app, &snap, key(KeyCode::Esc)); // clears the mark (no filter on)
+    assert!(app.view.marked.is_empty());
+    app.view.state_filter = Some(wsmon::engine::events::SessionState::Waiting);
+    app.view.sync(&snap);
+    press(&mut app, &snap, ch('m'));
+    assert_eq!(app.view.marked.len(), 7, "{}", status(&app));
+    // p on 7 sessions asks first, with the count; n sends nothing.
+    let out = press(&mut app, &snap, ch('p'));
+    assert!(out.commands.is_empty());
+    assert_eq!(app.view.mode(), Mode::Confirm);
+    let question = app.view.confirm.as_ref().map(|c| c.question.clone());
+    assert_eq!(
+        question.as_deref(),
+        Some("pause the retries of 7 marked sessions now?")
+    );
+    let out = press(&mut app, &snap, ch('n'));
+    assert!(out.commands.is_empty());
+    assert_eq!(app.view.mode(), Mode::Sessions);
+    // r on 7: y sends one command per marked session, in one batch.
+    press(&mut app, &snap, ch('r'));
+    let out = press(&mut app, &snap, ch('y'));
+    let Some(Command::Many(cmds)) = out.commands.first() else {
+        panic!("a batch: {:?}", out.commands);
+    };
+    assert_eq!(cmds.len(), 7);
+    assert!(cmds.contains(&Command::ReconnectNow { session: Some(17) }));
+    assert!(
+        status(&app).contains("7 marked sessions"),
+        "{}",
+        status(&app)
+    );
+    // c on 7: the prompt says how many, then a yes closes them all with the code.
+    press(&mut app, &snap, ch('c'));
+    assert_eq!(
+        app.view.prompt.as_ref().map(|p| p.kind),
+        Some(PromptKind::CloseMarked(7))
+    );
+    typed(&mut app, &snap, "4000 maintenance");
+    let out = press(&mut app, &snap, key(KeyCode::Enter));
+    assert!(out.commands.is_empty(), "asks first");
+    assert_eq!(
+        app.view.confirm.as_ref().map(|c| c.question.as_str()),
+        Some("close 7 marked sessions with 4000?")
+    );
+    let out = press(&mut app, &snap, key(KeyCode::Enter));
+    let Some(Command::Many(cmds)) = out.commands.first() else {
+        panic!("a batch: {:?}", out.commands);
+    };
+    assert_eq!(cmds.len(), 7);
+    assert!(cmds.contains(&Command::Close {
+        session: 6,
+        code: 4000,
+        reason: "maintenance".into()
+    }));
+    // m again unmarks every session.
+    press(&mut app, &snap, ch('m'));
+    assert!(app.view.marked.is_empty());
+}
+
+#[test]
+fn shift_r_says_how_many_waiting_sessions_before_acting() {
+    let snap = snap();
+    let mut app = ready(&snap);
+    let out = press(&mut app, &snap, ch('R'));
+    assert!(out.commands.is_empty(), "nothing before the yes");
+    let question = app.view.confirm.as_ref().map(|c| c.question.clone());
+    assert_eq!(
+        question.as_deref(),
+        Some("reconnect the 7 waiting sessions now? open sessions are not touched")
+    );
+    // Esc says no.
+    let out = press(&mut app, &snap, key(KeyCode::Esc));
+    assert!(out.commands.is_empty());
+    assert_eq!(status(&app), "cancelled: nothing sent");
+    press(&mut app, &snap, ch('R'));
+    let out = press(&mut app, &snap, ch('y'));
+    assert_eq!(out.commands, vec![Command::ReconnectNow { session: None }]);
+    // Nobody waiting: nothing to ask.
+    let mut none = (*snap).clone();
+    none.sessions
+        .retain(|s| s.state != wsmon::engine::events::SessionState::Waiting);
+    let none = Arc::new(none);
+    let mut app = ready(&none);
+    let out = press(&mut app, &none, ch('R'));
+    assert!(out.commands.is_empty() && app.view.confirm.is_none());
+    assert!(status(&app).contains("no session is waiting"));
+}
+
+#[test]
+fn esc_clears_every_filter_then_the_marks() {
+    let snap = snap();
+    let mut app = ready(&snap);
+    press(&mut app, &snap, ch(' '));
+    press(&mut app, &snap, ch('t'));
+    press(&mut app, &snap, ch('o'));
+    app.view.filter = "s1".into();
+    assert!(app.view.filtered());
+    press(&mut app, &snap, key(KeyCode::Esc));
+    assert!(!app.view.filtered(), "{}", app.view.filter_summary());
+    assert_eq!(status(&app), "filters cleared");
+    assert_eq!(app.view.marked.len(), 1, "marks stay while filters go");
+    press(&mut app, &snap, key(KeyCode::Esc));
+    assert!(app.view.marked.is_empty());
+    // Nothing left to clear: Esc does nothing.
+    let out = press(&mut app, &snap, key(KeyCode::Esc));
+    assert!(!out.redraw && !out.quit);
+}
+
+#[test]
+fn q_esc_and_question_mark_close_help_without_quitting() {
+    let snap = snap();
+    let mut app = ready(&snap);
+    for close in [ch('q'), key(KeyCode::Esc), ch('?')] {
+        press(&mut app, &snap, ch('?'));
+        assert_eq!(app.view.mode(), Mode::Help);
+        let out = press(&mut app, &snap, close);
+        assert!(!out.quit, "{:?} must not quit", close.code);
+        assert!(out.commands.is_empty());
+        assert_eq!(app.view.mode(), Mode::Sessions, "{:?}", close.code);
+    }
+    // Ctrl-C still quits from the help.
+    press(&mut app, &snap, ch('?'));
+    let out = press(
+        &mut app,
+        &snap,
+        KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
+    );
+    assert!(out.quit);
+}
+
+#[test]
+fn column_chooser_brings_back_rtt_at_80_columns() {
+    let snap = snap();
+    let mut app = App::new(fixtures::view_state());
+    let screen = fixtures::render(&mut app, &snap, 80, 24);
+    assert!(!screen[4].contains("RTT"), "{}", screen[4]);
+    assert!(screen[22].contains("hidden RTT"), "{}", screen[22]);
+    press(&mut app, &snap, ch('C'));
+    assert_eq!(app.view.mode(), Mode::Columns);
+    // Down to RTT (the 8th column) and Space: shown, pinned.
+    for _ in 0..7 {
+        press(&mut app, &snap, ch('j'));
+    }
+    press(&mut app, &snap, ch(' '));
+    assert_eq!(app.view.pinned, vec![Column::Rtt]);
+    press(&mut app, &snap, key(KeyCode::Esc));
+    assert_eq!(app.view.mode(), Mode::Sessions);
+    let screen = fixtures::render(&mut app, &snap, 80, 24);
+    assert!(screen[4].contains("RTT"), "{}", screen[4]);
+    // Space on a shown column turns it off.
+    press(&mut app, &snap, ch('C'));
+    press(&mut app, &snap, ch('j')); // TARGET
+    press(&mut app, &snap, ch(' '));
+    press(&mut app, &snap, ch('q'));
+    assert_eq!(app.view.hidden, vec![Column::Target]);
+    let screen = fixtures::render(&mut app, &snap, 80, 24);
+    assert!(!screen[4].contains("TARGET"), "{}", screen[4]);
+}
+
+#[test]
+fn z_switches_utc_and_local_and_w_switches_ages_and_times() {
+    let snap = snap();
+    let mut app = ready(&snap);
+    app.view.local_offset = chrono::FixedOffset::east_opt(3600).expect("offset");
+    assert_eq!(app.view.clock, Clock::Utc);
+    press(&mut app, &snap, ch('z'));
+    assert_eq!(app.view.clock, Clock::Local);
+    assert_eq!(status(&app), "times are now in local +01:00");
+    let screen = fixtures::render(&mut app, &snap, 100, 30);
+    assert!(screen[0].contains("13:00:00+01:00"), "{}", screen[0]);
+    press(&mut app, &snap, ch('z'));
+    assert_eq!(app.view.clock, Clock::Utc);
+    press(&mut app, &snap, ch('w'));
+    assert!(app.view.table_times);
+    let screen = fixtures::render(&mut app, &snap, 100, 30);
+    assert!(screen[4].contains("SINCE"), "{}", screen[4]);
+    assert!(
+        screen[5].contains("11:59:00"),
+        "s1 opened a minute ago: {}",
+        screen[5]
+    );
+    press(&mut app, &snap, ch('w'));
+    assert!(!app.view.table_times);
+}
+
+#[test]
+fn tab_reaches_the_event_log_which_scrolls_and_filters() {
+    let snap = snap();
+    let mut app = ready(&snap);
+    press(&mut app, &snap, key(KeyCode::Tab));
+    press(&mut app, &snap, key(KeyCode::Tab));
+    assert_eq!(app.view.tab, Tab::Log);
+    assert_eq!(app.view.mode(), Mode::Log);
+    fixtures::render(&mut app, &snap, 100, 30);
+    press(&mut app, &snap, ch('k'));
+    assert_eq!(app.view.log_scroll, 1, "up goes back in time");
+    press(&mut app, &snap, ch('G'));
+    assert_eq!(app.view.log_scroll, 0, "G: back to the newest");
+    press(&mut app, &snap, ch('t'));
+    assert!(app.view.state_filter.is_some(), "filters work on the log");
+    press(&mut app, &snap, key(KeyCode::Esc));
+    assert_eq!(app.view.tab, Tab::Sessions);
+    press(&mut app, &snap, key(KeyCode::Tab));
+    press(&mut app, &snap, key(KeyCode::Tab));
+    press(&mut app, &snap, key(KeyCode::Tab));
+    assert_eq!(app.view.tab, Tab::Sessions, "Tab cycles the three tabs");
 }

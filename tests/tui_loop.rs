@@ -448,7 +448,8 @@ async fn a_full_command_queue_is_reported_not_blocking() {
     let result = h
         .run(10, async move {
             input.send(key('r')).expect("alive"); // fills the queue (nobody reads it)
-            input.send(key('R')).expect("alive"); // queue full: reported
+            input.send(key('R')).expect("alive"); // asks first (how many are waiting)
+            input.send(key('y')).expect("alive"); // yes: the queue is full, reported
             sleep_ms(300).await;
             input.send(key('q')).expect("alive"); // Shutdown cannot be queued either
         })

@@ -5,11 +5,12 @@
 
 use std::sync::Arc;
 
-use wsmon::engine::events::SessionState;
+use wsmon::engine::events::{Jitter, SessionState};
 use wsmon::state::snapshot::Snapshot;
+use wsmon::state::storm::StormTracker;
 use wsmon::tui::app::App;
 use wsmon::tui::fixtures;
-use wsmon::tui::view::{ExplainTarget, Prompt, PromptKind, Tab};
+use wsmon::tui::view::{ExplainTarget, OutcomeFilter, Prompt, PromptKind, Tab};
 
 fn app() -> App {
     App::new(fixtures::view_state())
@@ -72,7 +73,7 @@ fn detail_view_handshake_and_extensions() {
     let mut app = app();
     app.view.detail = Some(10);
     // Scrolled down to the handshake.
-    app.view.detail_scroll = 22;
+    app.view.detail_scroll = 31;
     let screen = fixtures::render(&mut app, &snap, 100, 40);
     check("detail_handshake_100x40", &screen, DETAIL_HANDSHAKE_100X40);
 }
@@ -168,11 +169,11 @@ fn frozen_badge_and_tabs_survive_a_long_title_on_a_narrow_screen() {
     let screen = fixtures::render(&mut app, &snap, 80, 24);
     let title = &screen[0];
     assert!(
-        title.starts_with(" wsmon [Sessions] Storm   demo: scena"),
+        title.starts_with(" wsmon [Sessions] Storm  Events   demo: sc"),
         "{title}"
     );
     assert!(
-        title.contains("… a long tail  FROZEN   PAUSED  12:00:00Z"),
+        title.contains("…ong tail  FROZEN   PAUSED  12:00:00Z"),
         "cut in the middle, not overlapped: {title}"
     );
 }
@@ -201,24 +202,32 @@ fn target_column_shows_the_distinguishing_path() {
         screen[10]
     );
     assert!(screen[13].starts_with("s9  /close/1012 "), "{}", screen[13]);
-    // Different hosts: host and path, cut in the middle when too long.
+    // Different hosts: a target alone on its host and port is named by them; targets that
+    // share one keep host, port and path.
     let mut snap = (*snap).clone();
     snap.targets[0].url = "wss://a-very-long-host-name.example.com:8443/stream/v2?token=x".into();
     snap.targets[1].url = "ws://b.example/overload".into();
+    snap.targets[2].url = "ws://127.0.0.1:9001/flaky".into();
+    snap.targets[3].url = "ws://127.0.0.1:9001/strict".into();
     let snap = Arc::new(snap);
     let mut app = self::app();
-    let screen = fixtures::render(&mut app, &snap, 100, 30);
+    let screen = fixtures::render(&mut app, &snap, 200, 30);
+    assert!(screen[10].starts_with("s6  b.example "), "{}", screen[10]);
     assert!(
-        screen[10].starts_with("s6  b.example/overload "),
+        screen[5].starts_with("s1  a-very-long-host-name.example.com:8443 "),
         "{}",
-        screen[10]
+        screen[5]
     );
-    let first = &screen[5];
     assert!(
-        first.starts_with("s1  a-very-long") && first.contains('…'),
-        "{first}"
+        screen[13].starts_with("s9  127.0.0.1:9001/flaky "),
+        "{}",
+        screen[13]
     );
-    assert!(first.contains("token=x "), "the end stays: {first}");
+    assert!(
+        screen[14].starts_with("s10 127.0.0.1:9001/strict "),
+        "{}",
+        screen[14]
+    );
 }
 
 /// The closes line names the most frequent codes and counts the rest instead of running off.
@@ -271,6 +280,7 @@ fn stale_lockstep_is_not_reported_as_current() {
             .any(|s| s.lockstep.is_some_and(|l| l > 0.5))
     );
     snap.storm.lockstep = None;
+    snap.storm.verdict = None;
     snap.storm.attempts_per_sec = 0.0;
     let snap = Arc::new(snap);
     let mut app = app();
@@ -376,11 +386,167 @@ fn tiny_and_zero_sizes_do_not_panic() {
     assert!(screen[5].contains("no sessions yet"), "{}", screen[5]);
 }
 
+/// A two-minute steady overload of 100 sessions up to the fixture's `now`: every attempt is
+/// turned away with 1013 5 ms after it starts and retried after a window of 1 s doubling to
+/// 8 s, with full jitter or none.
+fn overload_storm(jitter: Jitter) -> Arc<Snapshot> {
+    use rand::{Rng, SeedableRng};
+    let mut snap = fixtures::snapshot(20);
+    let now = snap.now;
+    let start = now - chrono::TimeDelta::seconds(120);
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(7);
+    let mut st = StormTracker::new();
+    let mut closes = 0u64;
+    let mut events: Vec<i64> = Vec::new();
+    for i in 0..100i64 {
+        let mut t = i * 3 / 10;
+        let mut retry = 0u32;
+        while t < 120_000 {
+            events.push(t);
+            retry += 1;
+            let window = (1000i64 << (retry - 1).min(3)).min(8000);
+            let delay = match jitter {
+                Jitter::None => window,
+                _ => rng.random_range(0..=window),
+            };
+            t += 5 + delay;
+        }
+    }
+    events.sort_unstable();
+    let mut next_tick = 0;
+    for t in events {
+        while next_tick * 1000 <= t {
+            st.tick(start + chrono::TimeDelta::seconds(next_tick), 0, 95, 5);
+            next_tick += 1;
+        }
+        st.record_attempt(start + chrono::TimeDelta::milliseconds(t));
+        st.record_close(start + chrono::TimeDelta::milliseconds(t + 5), 1013);
+        closes += 1;
+    }
+    st.record_jitter(jitter);
+    snap.storm = st.view(now, std::iter::empty());
+    snap.totals.closes_by_code.insert(1013, closes);
+    snap.totals.attempts = closes;
+    Arc::new(snap)
+}
+
+#[test]
+fn storm_view_of_an_unjittered_overload_says_in_step_and_why() {
+    let snap = overload_storm(Jitter::None);
+    let mut app = app();
+    app.view.tab = Tab::Storm;
+    let screen = fixtures::render(&mut app, &snap, 100, 30);
+    check(
+        "storm_jitter_none_100x30",
+        &screen,
+        STORM_JITTER_NONE_100X30,
+    );
+    assert!(screen[3].contains("IN STEP"), "{}", screen[3]);
+}
+
+#[test]
+fn storm_view_of_a_jittered_overload_is_not_in_step() {
+    let snap = overload_storm(Jitter::Full);
+    let mut app = app();
+    app.view.tab = Tab::Storm;
+    let screen = fixtures::render(&mut app, &snap, 100, 30);
+    check(
+        "storm_jitter_full_100x30",
+        &screen,
+        STORM_JITTER_FULL_100X30,
+    );
+    let text = screen.join("\n");
+    assert!(
+        !text.contains("IN STEP") && !text.contains("--jitter"),
+        "{text}"
+    );
+}
+
+/// At 200 columns a short history is stretched over the whole chart, and both axes are
+/// labelled (values on the left, wall-clock times on the bottom border).
+#[test]
+fn storm_charts_use_the_width_and_label_both_axes() {
+    let mut snap = fixtures::snapshot(20);
+    let keep = snap.storm.seconds.len() - 17;
+    snap.storm.seconds.drain(..keep);
+    let snap = Arc::new(snap);
+    let mut app = app();
+    app.view.tab = Tab::Storm;
+    let screen = fixtures::render(&mut app, &snap, 200, 50);
+    let chart: Vec<&String> = screen.iter().filter(|l| l.starts_with("│ 6┤")).collect();
+    assert!(!chart.is_empty(), "{}", screen.join("\n"));
+    for row in &chart {
+        let left: String = row.chars().take(156).collect();
+        assert!(!left.ends_with("  "), "filled to the right edge: {row}");
+    }
+    let bottom = screen
+        .iter()
+        .find(|l| l.starts_with("└") && l.contains("UTC"))
+        .expect("a time axis");
+    assert!(
+        bottom.contains("11:59:43") && bottom.contains("11:59:59"),
+        "{bottom}"
+    );
+}
+
+#[test]
+fn marked_rows_and_the_bulk_confirmation() {
+    let snap = snap20();
+    let mut app = app();
+    fixtures::render(&mut app, &snap, 80, 24);
+    app.view.marked.extend([6, 7, 8, 16]);
+    let k = |c: char| {
+        crossterm::event::Event::Key(crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char(c),
+            crossterm::event::KeyModifiers::NONE,
+        ))
+    };
+    app.on_event(&k('r'), &snap);
+    let screen = fixtures::render(&mut app, &snap, 80, 24);
+    check("marks_confirm_80x24", &screen, MARKS_CONFIRM_80X24);
+}
+
+#[test]
+fn active_filters_show_in_the_header() {
+    let snap = snap20();
+    let mut app = app();
+    app.view.state_filter = Some(SessionState::Waiting);
+    app.view.outcome_filter = Some(OutcomeFilter::Code(1013));
+    app.view.filter = "overload".to_string();
+    let screen = fixtures::render(&mut app, &snap, 100, 30);
+    check("filters_header_100x30", &screen, FILTERS_HEADER_100X30);
+    // Nothing matches: the hint says how to clear.
+    app.view.filter = "no such thing".to_string();
+    let screen = fixtures::render(&mut app, &snap, 100, 30);
+    assert!(screen[5].contains("Esc clears them"), "{}", screen[5]);
+}
+
+#[test]
+fn event_log_tab() {
+    let snap = snap20();
+    let mut app = app();
+    app.view.tab = Tab::Log;
+    app.view.selected = Some(7);
+    app.view.user_selected = true;
+    let screen = fixtures::render(&mut app, &snap, 100, 30);
+    check("events_100x30", &screen, EVENTS_100X30);
+}
+
+#[test]
+fn detail_lists_the_sessions_own_recent_events_with_times() {
+    let snap = snap20();
+    let mut app = app();
+    app.view.detail = Some(7);
+    app.view.detail_scroll = 24;
+    let screen = fixtures::render(&mut app, &snap, 100, 30);
+    check("detail_events_100x30", &screen, DETAIL_EVENTS_100X30);
+}
+
 const MAIN_100X30: &str = r#"
-| wsmon [Sessions] Storm   demo                                                            12:00:00Z |
+| wsmon [Sessions] Storm  Events   demo                                                    12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
-| attempts/s 1.0 (total 52)  lockstep 1.00 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
+| attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
 |ID▲ TARGET       STATE         UPTIME ATT  LAST CLOSE                          EXT     RTT     RATIO|
 |s1  /echo        open          1m00s  1    -                                   deflate 250us   2.81 |
 |s2  /echo        open          1m07s  1    -                                   deflate 263us   2.81 |
@@ -405,15 +571,15 @@ const MAIN_100X30: &str = r#"
 |                                                                                                    |
 |                                                                                                    |
 |                                                                                                    |
-| row 1/20  sort ID asc                                                                              |
-| q quit  ? help  Enter detail  > sort  x explain  a add  c close  r reconnect  p pause  P pause all |
+| row 1/20  sort ID asc  hidden MSGS, BYTES (C: columns)                                             |
+| / filter  Tab tabs  Enter detail  ? help  q quit  Space mark  c close  r reconnect  p pause        |
 "#;
 
 const MAIN_80X24: &str = r#"
-| wsmon [Sessions] Storm   demo                                        12:00:00Z |
+| wsmon [Sessions] Storm  Events   demo                                12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | +2 more          |
-| attempts/s 1.0 (total 52)  lockstep 1.00 IN STEP  export 1234 events           |
+| attempts/s 1.0 (total 52)  lockstep - (few retries)  export 1234 events        |
 |ID▲ TARGET       STATE         UPTIME ATT  LAST CLOSE                    EXT    |
 |s1  /echo        open          1m00s  1    -                             deflate|
 |s2  /echo        open          1m07s  1    -                             deflate|
@@ -432,49 +598,49 @@ const MAIN_80X24: &str = r#"
 |s15 /echo        open          2m50s  1    -                             deflate|
 |s16 /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
 |s17 /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
-| row 1/20  sort ID asc                                                          |
-| q quit  ? help  Enter detail  > sort  x explain  a add  c close  r reconnect   |
+| row 1/20  sort ID asc  hidden RTT, RATIO, MSGS, BYTES (C: columns)             |
+| / filter  Tab tabs  Enter detail  ? help  q quit  Space mark  c close          |
 "#;
 
 const DETAIL_TIMELINE_100X30: &str = r#"
-| wsmon [Sessions] Storm   demo                                                            12:00:00Z |
+| wsmon [Sessions] Storm  Events   demo                                                    12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
-| attempts/s 1.0 (total 52)  lockstep 1.00 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
-| Session s7 (Esc: back, j/k: scroll) ───────────────────────────────────────────── lines 1-23 of 94 |
+| attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
+| Session s7 (Esc: back, j/k: scroll) ──────────────────────────────────────────── lines 1-23 of 115 |
 |  target      #1 ws://127.0.0.1:9001/overload                                                       |
-|  state       waiting for 3.3s  attempt 6  next attempt in 28.6s                                    |
+|  state       waiting for 3.3s (since 11:59:56.665Z)  attempt 6  attempt 7 in 28.6s                 |
 |                                                                                                    |
-|Last close  1013 Try Again Later  by server, clean, after 108ms open                                |
+|Last close  1013 Try Again Later  by server at 11:59:56.665Z, clean, after 108ms open               |
 |  reason      "server overloaded, try later"                                                        |
 |                                                                                                    |
-|Backoff timeline (7 attempts)                                                                       |
+|Backoff timeline (6 attempts, attempt 7 due; times UTC)                                             |
 |     #  cause       rule      window  delay  retry  outcome      uptime                             |
 |     1  -           -              -      -      -  close 1013    103ms                             |
+|        started 11:59:25.018Z  ended 11:59:25.125Z                                                  |
 |     2  close 1013  backoff     1.0s   1.0s      -  close 1013    100ms  █                          |
+|        decided 11:59:25.125Z  started 11:59:26.125Z  ended 11:59:26.229Z                           |
 |     3  close 1013  backoff     2.0s   2.0s      -  close 1013    107ms  ██                         |
+|        decided 11:59:26.229Z  started 11:59:28.229Z  ended 11:59:28.340Z                           |
 |     4  close 1013  backoff     4.0s   4.0s      -  close 1013    104ms  ███                        |
+|        decided 11:59:28.340Z  started 11:59:32.340Z  ended 11:59:32.448Z                           |
 |     5  close 1013  backoff     8.0s   8.0s      -  close 1013    101ms  ██████                     |
+|        decided 11:59:32.448Z  started 11:59:40.448Z  ended 11:59:40.553Z                           |
 |     6  close 1013  backoff    16.0s  16.0s      -  close 1013    108ms  ████████████               |
+|        decided 11:59:40.553Z  started 11:59:56.553Z  ended 11:59:56.665Z                           |
 |     7  close 1013  backoff    32.0s  32.0s      -  pending           -  ████████████████████████   |
+|        decided 11:59:56.665Z  due 12:00:28.665Z                                                    |
 |                                                                                                    |
-|Attempts on a time axis (0 .. 1m03s)                                                                |
-|  1 2  3     4           5                       6                                                  |
-|  ●─●──●─────●───────────●───────────────────────●┄┄┄┄|┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄○  |
-|  0s                                            31.8s                                        1m03s  |
-|  ● attempt   | now   ○ next attempt                                                                |
-|                                                                                                    |
-|Traffic (this session, all connections)                                                             |
-| session detail                                                                                     |
-| Esc back  j scroll  x explain  c close  r reconnect  p pause  f freeze  ? help  q quit             |
+| session detail; times in UTC (z: switch)                                                           |
+| Esc back  j scroll  x explain  c close  r reconnect  p pause  z UTC/local  f freeze  ? help        |
 "#;
 
 const DETAIL_HANDSHAKE_100X40: &str = r#"
-| wsmon [Sessions] Storm   demo                                                            12:00:00Z |
+| wsmon [Sessions] Storm  Events   demo                                                    12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
-| attempts/s 1.0 (total 52)  lockstep 1.00 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
-| Session s10 (Esc: back, j/k: scroll) ─────────────────────────────────────────── lines 23-55 of 77 |
+| attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
+| Session s10 (Esc: back, j/k: scroll) ─────────────────────────────────────────── lines 32-64 of 86 |
 |Handshake  HTTP/1.1 101 Switching Protocols                                                         |
 |  timings     dns -, connect 0.4ms, tls -, upgrade 1.8ms                                            |
 |  request headers                                                                                   |
@@ -508,48 +674,48 @@ const DETAIL_HANDSHAKE_100X40: &str = r#"
 |                 RFC 6455 §9.1 (extension negotiation)                                              |
 |                 RFC 7692 (permessage-deflate)                                                      |
 |                                                                                                    |
-| session detail                                                                                     |
-| Esc back  j scroll  x explain  c close  r reconnect  p pause  f freeze  ? help  q quit             |
+| session detail; times in UTC (z: switch)                                                           |
+| Esc back  j scroll  x explain  c close  r reconnect  p pause  z UTC/local  f freeze  ? help        |
 "#;
 
 const STORM_100X30: &str = r#"
-| wsmon  Sessions [Storm]  demo                                                            12:00:00Z |
+| wsmon  Sessions [Storm] Events   demo                                                    12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
-| attempts/s 1.0 (total 52)  lockstep 1.00 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
-|┌ attempts/s now 1 peak 10 ──────────────────────────────┐┌ close codes ───────────────────────────┐|
-|│                     █                                  ││1013 Try Again Later        36 █████████│|
-|│                     █▆ ▆   ▆       ▆               ▆   ││1010 Mandatory Extension     2 █        │|
-|│                     ██ █   █   ▂   █              ▂█  ▂││1006 Abnormal Closure        1 █        │|
-|└──────────────────────────────── last 56s, newest right ┘└────────────────────────────────────────┘|
-|┌ closes/s 1013 Try Again Later now 0 peak 6 ────────────┐┌ lockstep ──────────────────────────────┐|
-|│                     ██ █   █       █               █   ││1.00 IN STEP  (1.0 herd, ~0.1 even)     │|
-|│                     ██ █   █       █               █   ││Retries are in step: 100% of each       │|
-|│                     ██ █   █       █               █   ││second's attempts land in one 100 ms    │|
-|└──────────────────────────────── last 56s, newest right ┘│slice, a herd. Use --jitter full; reset │|
-|┌ closes/s 1010 Mandatory Extension now 0 peak 2 ────────┐│backoff only after --stable-after.      │|
-|│                     █                                  ││                                        │|
-|│                     █                                  ││                                        │|
-|└──────────────────────────────── last 56s, newest right ┘│                                        │|
-|┌ closes/s other codes now 0 peak 1 ─────────────────────┐│                                        │|
-|│                               █                        ││                                        │|
-|│                               █                        ││                                        │|
-|│                               █                        ││                                        │|
-|└──────────────────────────────── last 56s, newest right ┘│                                        │|
-|┌ open sessions now 10 peak 10 ──────────────────────────┐│                                        │|
-|│▅▅▅▅▅▅▅▅▅▅▅▅▅▅▅▅▅▅▅▅▅▅██████████▅███████████████████████│└────────────────────────────────────────┘|
-|│████████████████████████████████████████████████████████│┌ retries due ───────────────────────────┐|
-|│████████████████████████████████████████████████████████││next 1s 0  5s 0  30s 7                  │|
-|└──────────────────────────────── last 56s, newest right ┘└────────────────────────────────────────┘|
+| attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
+|┌ attempts/s now 1 peak 10 ────────────────────────────┐┌ closes, HTTP answers, errors ────────────┐|
+|│10┤                █                                  ││1013 Try Again Later        36 ███████████│|
+|│  ┤                █▆ ▆   ▆       ▆               ▆   ││1010 Mandatory Extension     2 █          │|
+|│ 0┤                ██ █   █   ▂   █              ▂█  ▂││HTTP 503                     2 █          │|
+|└   11:59:09 ──────────── UTC ──────────────── 11:59:59┘│1006 Abnormal Closure        1 █          │|
+|┌ closes/s 1013 Try Again Later now 0 peak 6 ──────────┐└──────────────────────────────────────────┘|
+|│ 6┤                ██ █   █       █               █   │┌ lockstep (last 10 s) ────────────────────┐|
+|│  ┤                ██ █   █       █               █   ││too few recent attempts to judge (needs 20│|
+|│ 0┤                ██ █   █       █               █   ││in the last 10 s)                         │|
+|└   11:59:09 ──────────── UTC ──────────────── 11:59:59┘│                                          │|
+|┌ closes/s 1010 Mandatory Extension now 0 peak 2 ──────┐│                                          │|
+|│ 2┤                █                                  ││                                          │|
+|│ 0┤                █                                  ││                                          │|
+|└   11:59:09 ──────────── UTC ──────────────── 11:59:59┘│                                          │|
+|┌ closes/s other codes now 0 peak 1 ───────────────────┐│                                          │|
+|│ 1┤                          █                        ││                                          │|
+|│  ┤                          █                        ││                                          │|
+|│ 0┤                          █                        ││                                          │|
+|└   11:59:09 ──────────── UTC ──────────────── 11:59:59┘│                                          │|
+|┌ open sessions now 10 peak 10 ────────────────────────┐│                                          │|
+|│10┤▅▅▅▅▅▅▅▅▅▅▅▅▅▅▅▅▅██████████▅███████████████████████│└──────────────────────────────────────────┘|
+|│  ┤███████████████████████████████████████████████████│┌ retries due ─────────────────────────────┐|
+|│ 0┤███████████████████████████████████████████████████││next 1s 0  5s 0  30s 7                    │|
+|└   11:59:09 ──────────── UTC ──────────────── 11:59:59┘└──────────────────────────────────────────┘|
 | storm: 171 s of history, 52 attempts so far                                                        |
-| Esc back  Tab sessions  P pause all  R reconnect all  f freeze  e export  ? help  q quit           |
+| Esc back  Tab sessions  P pause all  R reconnect waiting  f freeze  e export  ? help  q quit       |
 "#;
 
 const EXPLAIN_100X30: &str = r#"
-| wsmon [Sessions] Storm   demo                                                            12:00:00Z |
+| wsmon [Sessions] Storm  Events   demo                                                    12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
-| attempts/s 1.0 (total 52)  lockstep 1.00 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
+| attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
 |ID▲ TARGET┌ 1013 Try Again Later (c: compare, Esc: back) ────────────────────────────────┐     RATIO|
 |s1  /echo │ 1013 Try Again Later                                                         │us   2.81 |
 |s2  /echo │ Category       Temporary condition                                           │us   2.81 |
@@ -579,10 +745,10 @@ const EXPLAIN_100X30: &str = r#"
 "#;
 
 const COMPARE_100X30: &str = r#"
-| wsmon [Sessions] Storm   demo                                                            12:00:00Z |
+| wsmon [Sessions] Storm  Events   demo                                                    12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
-| attempts/s 1.0 (total 52)  lockstep 1.00 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
+| attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
 |ID▲ TARGET┌ 1010 vs 1013 (Esc: back) ────────────────────────────────────────────────────┐     RATIO|
 |s1  /echo │ 1010 Mandatory Extension vs 1013 Try Again Later                             │us   2.81 |
 |s2  /echo │                                                                              │us   2.81 |
@@ -612,53 +778,53 @@ const COMPARE_100X30: &str = r#"
 "#;
 
 const HELP_100X40: &str = r#"
-| wsmon [Sessions] Storm   demo                                                            12:00:00Z |
+| wsmon [Sessions] Storm  Events   demo                                                    12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
-| attempts/s 1.0 (total 52)  lockstep 1.00 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)       |
-|ID▲ TAR┌ Help (Esc or ? to close) ──────────────────────────────────────────────────────────┐  RATIO|
+| attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
+|ID▲ TAR┌ Help (Esc, q or ? closes) ─────────────────────────────────────────────────────────┐  RATIO|
 |s1  /ec│Keys (change them in the config file: [keys] name = "key")                          │  2.81 |
-|s2  /ec│  k/Up        move up / scroll up                                 up                │  2.81 |
-|s3  /ec│  j/Down      move down / scroll down                             down              │  2.81 |
-|s4  /ec│  PgUp        one page up                                         page_up           │  2.81 |
-|s5  /ec│  PgDn        one page down                                       page_down         │  -    |
-|s6  /ov│  Home/g      first row / top                                     home              │  0.55 |
-|s7  /ov│  End/G       last row / bottom                                   end               │  0.55 |
-|s8  /ov│  Enter       open the selected session's detail                  open              │  0.55 |
-|s9  /fl│  Esc         go back                                             back              │  -    |
-|s10 /st│  Tab         switch Sessions / Storm tabs                        next_tab          │  -    |
-|s11 /ec│  >           sort by the next column                             sort_next         │  2.81 |
-|s12 /ec│  <           sort by the previous column                         sort_prev         │  2.81 |
-|s13 /ec│  i           invert the sort order                               sort_reverse      │  2.81 |
-|s14 /ec│  /           filter rows by text (empty clears)                  filter            │  2.81 |
-|s15 /ec│  t           filter by state (cycles)                            state_filter      │  2.81 |
-|s16 /ov│  o           filter by last close code (cycles)                  code_filter       │  0.55 |
-|s17 /ov│  x           explain the close code (asks for one if none)       explain           │  0.55 |
-|s18 /ov│  c           in the explanation: compare with another code       compare           │  0.55 |
-|s19 /fl│  a           add sessions (URL and count)                        add               │  0.95 |
-|s20 /st│  c           close the selected session (code, default 1000)     close             │  -    |
-|       │  r           reconnect the selected session now                  reconnect         │       |
-|       │  R           reconnect every waiting session now                 reconnect_all     │       |
-|       │  p           pause / resume the selected session's retries       pause             │       |
-|       │  P           pause / resume all retries                          pause_all         │       |
-|       │  +           one more session of the selected target             grow              │       |
-|       │  -           one session fewer of the selected target            shrink            │       |
-|       │  f           freeze / unfreeze the display (data keeps flowing)  freeze            │       |
-|       │  e           write the log export now and show its path          export            │       |
-|       │  ?           show / hide this help                               help              │       |
-|       │  q           quit (sessions close with 1001)                     quit              │       |
-|       │  Ctrl-C      quit (always)                                                         │       |
-|       │  Mouse: click a row to select it, a column title to sort, wheel to scroll.         │       |
-|       └────────────────────────────────────────────────────────────────── lines 1-32 of 33 ┘       |
+|s2  /ec│  k/Up        move up / scroll up                                  up               │  2.81 |
+|s3  /ec│  j/Down      move down / scroll down                              down             │  2.81 |
+|s4  /ec│  PgUp        one page up                                          page_up          │  2.81 |
+|s5  /ec│  PgDn        one page down                                        page_down        │  -    |
+|s6  /ov│  Home/g      first row / top                                      home             │  0.55 |
+|s7  /ov│  End/G       last row / bottom                                    end              │  0.55 |
+|s8  /ov│  Enter       open the selected session's detail                   open             │  0.55 |
+|s9  /fl│  Esc         back; on the main screen: clear filters, then marks  back             │  -    |
+|s10 /st│  Tab         next tab: Sessions, Storm, Events                    next_tab         │  -    |
+|s11 /ec│  >           sort by the next column                              sort_next        │  2.81 |
+|s12 /ec│  <           sort by the previous column                          sort_prev        │  2.81 |
+|s13 /ec│  i           invert the sort order                                sort_reverse     │  2.81 |
+|s14 /ec│  /           filter rows by text (empty clears)                   filter           │  2.81 |
+|s15 /ec│  t           filter by state (cycles through states present)      state_filter     │  2.81 |
+|s16 /ov│  o           filter by LAST CLOSE: code, status, error (cycles)   code_filter      │  0.55 |
+|s17 /ov│  Space       mark / unmark (c, r, p then act on the marked)       mark             │  0.55 |
+|s18 /ov│  m           mark every session shown (again: unmark all)         mark_all         │  0.55 |
+|s19 /fl│  C           choose the table's columns                           columns          │  0.95 |
+|s20 /st│  w           table: ages / wall-clock times                       table_times      │  -    |
+|       │  z           times in UTC / local time                            clock            │       |
+|       │  x           explain the close code (asks for one if none)        explain          │       |
+|       │  c           in the explanation: compare with another code        compare          │       |
+|       │  a           add sessions (URL and count)                         add              │       |
+|       │  c           close marked / selected (code, default 1000)         close            │       |
+|       │  r           reconnect the marked / selected session now          reconnect        │       |
+|       │  R           reconnect every waiting session now (asks first)     reconnect_all    │       |
+|       │  p           pause / resume retries of marked / selected          pause            │       |
+|       │  P           pause / resume all retries                           pause_all        │       |
+|       │  +           one more session of the selected target              grow             │       |
+|       │  -           one session fewer of the selected target             shrink           │       |
+|       │  f           freeze / unfreeze the display (data keeps flowing)   freeze           │       |
+|       └────────────────────────────────────────────────────────────────── lines 1-32 of 39 ┘       |
 | help                                                                                               |
-| Esc close  j scroll  q quit                                                                        |
+| Esc close  j scroll                                                                                |
 "#;
 
 const PROMPT_FILTER_80X24: &str = r#"
-| wsmon [Sessions] Storm   demo                                        12:00:00Z |
+| wsmon [Sessions] Storm  Events   demo          FILTER state waiting  12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | +2 more          |
-| attempts/s 1.0 (total 52)  lockstep 1.00 IN STEP  export 1234 events           |
+| attempts/s 1.0 (total 52)  lockstep - (few retries)  export 1234 events        |
 |ID▲ TARGET       STATE         UPTIME ATT  LAST CLOSE                    EXT    |
 |s6  /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
 |s7  /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
@@ -679,4 +845,196 @@ const PROMPT_FILTER_80X24: &str = r#"
 |                                                                                |
 | close s6 with code [reason] (default 1000): 4000 maintenance                   |
 | Enter accept  Esc cancel                                                       |
+"#;
+
+const STORM_JITTER_NONE_100X30: &str = r#"
+| wsmon  Sessions [Storm] Events   demo                                                    12:00:00Z |
+| targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
+| closes 1013 Try Again Later 1800 | 1010 Mandatory Extension 2 | HTTP 503 2 | +1 more               |
+| attempts/s 100.0 (total 1800)  lockstep 1.00 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)   |
+|┌ attempts/s now 100 peak 100 ─────────────────────────┐┌ closes, HTTP answers, errors ────────────┐|
+|│100┤ █       █       █       █       █       █       █││1013 Try Again Later        1800 █████████│|
+|│   ┤ █       █       █       █       █       █       █││1010 Mandatory Extension       2 █        │|
+|│   ┤ █       █       █       █       █       █       █││HTTP 503                       2 █        │|
+|│ 40┤ █       █       █       █       █       █       █││1006 Abnormal Closure          1 █        │|
+|│   ┤ █       █       █       █       █       █       █│└──────────────────────────────────────────┘|
+|│  0┤ █       █       █       █       █       █       █│┌ lockstep (last 10 s) ────────────────────┐|
+|└    11:59:10 ─────────── UTC ──────────────── 11:59:59┘│1.00 IN STEP  chance 0.17, 200 attempts   │|
+|┌ closes/s 1013 Try Again Later now 100 peak 100 ──────┐│Retries are in step, a herd: 100% of each │|
+|│100┤ █       █       █       █       █       █       █││second's attempts land in one 100 ms      │|
+|│   ┤ █       █       █       █       █       █       █││slice; independent retries would put 17%  │|
+|│   ┤ █       █       █       █       █       █       █││there. Backoff has no jitter: use --jitter│|
+|│ 40┤ █       █       █       █       █       █       █││full; reset backoff only after            │|
+|│   ┤ █       █       █       █       █       █       █││--stable-after.                           │|
+|│  0┤ █       █       █       █       █       █       █││                                          │|
+|└    11:59:10 ─────────── UTC ──────────────── 11:59:59┘│                                          │|
+|┌ open sessions now 0 peak 0 ──────────────────────────┐│                                          │|
+|│  1┤                                                  ││                                          │|
+|│   ┤                                                  ││                                          │|
+|│   ┤                                                  ││                                          │|
+|│   ┤                                                  │└──────────────────────────────────────────┘|
+|│   ┤                                                  │┌ retries due ─────────────────────────────┐|
+|│  0┤                                                  ││next 1s 0  5s 0  30s 0                    │|
+|└    11:59:10 ─────────── UTC ──────────────── 11:59:59┘└──────────────────────────────────────────┘|
+| storm: 120 s of history, 1800 attempts so far                                                      |
+| Esc back  Tab sessions  P pause all  R reconnect waiting  f freeze  e export  ? help  q quit       |
+"#;
+
+const STORM_JITTER_FULL_100X30: &str = r#"
+| wsmon  Sessions [Storm] Events   demo                                                    12:00:00Z |
+| targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
+| closes 1013 Try Again Later 3336 | 1010 Mandatory Extension 2 | HTTP 503 2 | +1 more               |
+| attempts/s 33.0 (total 3336)  lockstep 0.24 not in step  export /tmp/wsmon-demo.jsonl (1234 events)|
+|┌ attempts/s now 33 peak 34 ───────────────────────────┐┌ closes, HTTP answers, errors ────────────┐|
+|│ 34┤           ▅▂    ▆ ▃    ▅ █   ▆█  ▆              ▆││1013 Try Again Later        3336 █████████│|
+|│   ┤ ▄█▃ ▃▄ ▁▄▄██▆   █▁█▇ ▃ █▁█   ██▃▄█▁▁▆ ▇▄ █▇  ▁▆██││1010 Mandatory Extension       2 █        │|
+|│   ┤▇███▅██▂███████▇▅████▄█████ █ ████████▅██▄██▇ ████││HTTP 503                       2 █        │|
+|│ 13┤███████████████████████████▆█▂███████████████▆████││1006 Abnormal Closure          1 █        │|
+|│   ┤██████████████████████████████████████████████████│└──────────────────────────────────────────┘|
+|│  0┤██████████████████████████████████████████████████│┌ lockstep (last 10 s) ────────────────────┐|
+|└    11:59:10 ─────────── UTC ──────────────── 11:59:59┘│0.24 not in step  chance 0.24, 254        │|
+|┌ closes/s 1013 Try Again Later now 33 peak 34 ────────┐│attempts                                  │|
+|│ 34┤           ▅▂    ▆ ▃    ▃ █   ▆█  ▆             ▂▆││Retries are no more bunched than          │|
+|│   ┤ ▄█▃ ▃▄ ▃▄▄██▄▁  █▁█▇ ▃ █▃█   ██▃▄█▁▁▆ ▇▃ █▇  ▁▄██││independent ones would be.                │|
+|│   ┤▇███▅██▁███████▇▅████▄█████ █ ████████▅██▅██▇ ████││                                          │|
+|│ 13┤███████████████████████████▆█▂███████████████▆████││                                          │|
+|│   ┤██████████████████████████████████████████████████││                                          │|
+|│  0┤██████████████████████████████████████████████████││                                          │|
+|└    11:59:10 ─────────── UTC ──────────────── 11:59:59┘│                                          │|
+|┌ open sessions now 0 peak 0 ──────────────────────────┐│                                          │|
+|│  1┤                                                  ││                                          │|
+|│   ┤                                                  ││                                          │|
+|│   ┤                                                  ││                                          │|
+|│   ┤                                                  │└──────────────────────────────────────────┘|
+|│   ┤                                                  │┌ retries due ─────────────────────────────┐|
+|│  0┤                                                  ││next 1s 0  5s 0  30s 0                    │|
+|└    11:59:10 ─────────── UTC ──────────────── 11:59:59┘└──────────────────────────────────────────┘|
+| storm: 120 s of history, 3336 attempts so far                                                      |
+| Esc back  Tab sessions  P pause all  R reconnect waiting  f freeze  e export  ? help  q quit       |
+"#;
+
+const MARKS_CONFIRM_80X24: &str = r#"
+| wsmon [Sessions] Storm  Events   demo                      4 MARKED  12:00:00Z |
+| targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                |
+| closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | +2 more          |
+| attempts/s 1.0 (total 52)  lockstep - (few retries)  export 1234 events        |
+|ID▲  TARGET       STATE         UPTIME ATT  LAST CLOSE                   EXT    |
+| s1  /echo        open          1m00s  1    -                            deflate|
+| s2  /echo        open          1m07s  1    -                            deflate|
+| s3  /echo        open          1m15s  1    -                            deflate|
+| s4  /echo        open          1m23s  1    -                            deflate|
+| s5  /echo        connecting    -      1    -                            -      |
+|*s6  /overload    waiting 28s   -      6    1013 srv Try Again Later     deflate|
+|*s7  /overload    waiting 28s   -      6    1013 srv Try Again Later     deflate|
+|*s8  /overload    waiting 28s   -      6    1013 srv Try Again Later     deflate|
+| s9  /flaky       waiting 25s   -      2    HTTP 503                     -      |
+| s10 /strict      closed        -      1    1010 cli Mandatory Extension -      |
+| s11 /echo        open          2m19s  1    -                            deflate|
+| s12 /echo        open          2m27s  1    -                            deflate|
+| s13 /echo        open          2m35s  1    -                            deflate|
+| s14 /echo        open          2m42s  1    -                            deflate|
+| s15 /echo        open          2m50s  1    -                            deflate|
+|*s16 /overload    waiting 28s   -      6    1013 srv Try Again Later     deflate|
+| s17 /overload    waiting 28s   -      6    1013 srv Try Again Later     deflate|
+| reconnect 4 marked sessions now? y yes  n no                                   |
+| y yes, send it  n no                                                           |
+"#;
+
+const FILTERS_HEADER_100X30: &str = r#"
+| wsmon [Sessions] Storm  Events        FILTER text "overload", state waiting, close 1013  12:00:00Z |
+| targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
+| closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
+| attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
+|ID▲ TARGET       STATE         UPTIME ATT  LAST CLOSE                          EXT     RTT     RATIO|
+|s6  /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s7  /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s8  /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s16 /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s17 /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s18 /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|                                                                                                    |
+|                                                                                                    |
+|                                                                                                    |
+|                                                                                                    |
+|                                                                                                    |
+|                                                                                                    |
+|                                                                                                    |
+|                                                                                                    |
+|                                                                                                    |
+|                                                                                                    |
+|                                                                                                    |
+|                                                                                                    |
+|                                                                                                    |
+|                                                                                                    |
+|                                                                                                    |
+|                                                                                                    |
+|                                                                                                    |
+| row 1/6  sort ID asc  hidden MSGS, BYTES (C: columns)                                              |
+| / filter  Tab tabs  Enter detail  ? help  q quit  Space mark  c close  r reconnect  p pause        |
+"#;
+
+const EVENTS_100X30: &str = r#"
+| wsmon  Sessions  Storm [Events]  demo                                                    12:00:00Z |
+| targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
+| closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
+| attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
+| Events (241 kept; newest last) ────────────────────────────────────────────── following the newest |
+|  TIME (UTC)    SESS   TARGET           EVENT       CODE       REASON / DETAIL                      |
+|▶ 11:59:56.557Z s7     /overload        open        attempt 6                                       |
+|  11:59:56.559Z s6     /overload        open        attempt 6                                       |
+|  11:59:56.652Z s8     /overload        closing     1013       close frame by server                |
+|  11:59:56.652Z s17    /overload        closing     1013       close frame by server                |
+|  11:59:56.653Z s8     /overload        closed      1013       server overloaded, try later (by s…  |
+|  11:59:56.653Z s8     /overload        backoff     wait 32.0s backoff after 1013, window 32.0s     |
+|  11:59:56.653Z s16    /overload        closing     1013       close frame by server                |
+|  11:59:56.653Z s17    /overload        closed      1013       server overloaded, try later (by s…  |
+|  11:59:56.653Z s17    /overload        backoff     wait 32.0s backoff after 1013, window 32.0s     |
+|  11:59:56.654Z s16    /overload        closed      1013       server overloaded, try later (by s…  |
+|  11:59:56.654Z s16    /overload        backoff     wait 32.0s backoff after 1013, window 32.0s     |
+|  11:59:56.661Z s18    /overload        closing     1013       close frame by server                |
+|  11:59:56.662Z s18    /overload        closed      1013       server overloaded, try later (by s…  |
+|  11:59:56.662Z s18    /overload        backoff     wait 32.0s backoff after 1013, window 32.0s     |
+|▶ 11:59:56.664Z s7     /overload        closing     1013       close frame by server                |
+|  11:59:56.665Z s6     /overload        closing     1013       close frame by server                |
+|▶ 11:59:56.665Z s7     /overload        closed      1013       server overloaded, try later (by s…  |
+|▶ 11:59:56.665Z s7     /overload        backoff     wait 32.0s backoff after 1013, window 32.0s     |
+|  11:59:56.666Z s6     /overload        closed      1013       server overloaded, try later (by s…  |
+|  11:59:56.666Z s6     /overload        backoff     wait 32.0s backoff after 1013, window 32.0s     |
+|  11:59:59.600Z s5     /echo            spawned                ws://127.0.0.1:9001/echo             |
+|  11:59:59.600Z s5     /echo            connecting  attempt 1                                       |
+| events: 241 shown of 241 kept; times in UTC                                                        |
+| / filter  Tab tabs  Esc back  ? help  q quit  k scroll  End newest  t state  o outcome             |
+"#;
+
+const DETAIL_EVENTS_100X30: &str = r#"
+| wsmon [Sessions] Storm  Events   demo                                                    12:00:00Z |
+| targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
+| closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
+| attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
+| Session s7 (Esc: back, j/k: scroll) ─────────────────────────────────────────── lines 25-47 of 115 |
+|  1 2  3     4           5                       6                                                  |
+|  ●─●──●─────●───────────●───────────────────────●┄┄┄┄|┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄○  |
+|  0s                                            31.8s                                        1m03s  |
+|  ● attempt   | now   ○ next attempt                                                                |
+|                                                                                                    |
+|Recent events (UTC, newest last)                                                                    |
+|  11:59:32.448Z s7     /overload        closed      1013       server overloaded, try later (by s…  |
+|  11:59:32.448Z s7     /overload        backoff     wait 8.0s  backoff after 1013, window 8.0s      |
+|  11:59:40.448Z s7     /overload        connecting  attempt 5                                       |
+|  11:59:40.452Z s7     /overload        open        attempt 5                                       |
+|  11:59:40.552Z s7     /overload        closing     1013       close frame by server                |
+|  11:59:40.553Z s7     /overload        closed      1013       server overloaded, try later (by s…  |
+|  11:59:40.553Z s7     /overload        backoff     wait 16.0s backoff after 1013, window 16.0s     |
+|  11:59:56.553Z s7     /overload        connecting  attempt 6                                       |
+|  11:59:56.557Z s7     /overload        open        attempt 6                                       |
+|  11:59:56.664Z s7     /overload        closing     1013       close frame by server                |
+|  11:59:56.665Z s7     /overload        closed      1013       server overloaded, try later (by s…  |
+|  11:59:56.665Z s7     /overload        backoff     wait 32.0s backoff after 1013, window 32.0s     |
+|                                                                                                    |
+|Traffic (this session, all connections)                                                             |
+|  received    0 msgs, 4B on the wire, 0B payload                                                    |
+|  sent        1 msg, 18B on the wire, 12B payload                                                   |
+|              0.55 payload bytes per wire byte (frame headers count; above 1: compression saves)    |
+| session detail; times in UTC (z: switch)                                                           |
+| Esc back  j scroll  x explain  c close  r reconnect  p pause  z UTC/local  f freeze  ? help        |
 "#;

@@ -247,7 +247,9 @@ pub enum Command {
         code: u16,
         reason: String,
     },
-    /// Skip the wait: reconnect now (one session, or every waiting session when `None`).
+    /// Skip the wait: reconnect now. One session (an open one is closed with 1000 first; an
+    /// ended one is restarted), or with `None` every session waiting for a retry (open,
+    /// connecting and ended sessions are not touched).
     ReconnectNow { session: Option<SessionId> },
     /// Pause or resume retries (one session, or all when `None`).
     SetPaused {
@@ -258,6 +260,8 @@ pub enum Command {
     FlushExport,
     /// Close every session with 1001 and stop.
     Shutdown,
+    /// Several commands at once (an action on the marked sessions), carried out in order.
+    Many(Vec<Command>),
 }
 
 /// What the engine and the runtime tell the front end about the commands they carried out.

@@ -37,6 +37,9 @@ pub enum SessionCmd {
     },
     /// Skip the wait and reconnect now (also restarts an ended session).
     ReconnectNow,
+    /// `R`: reconnect now only if waiting for a retry; an open, connecting or ended session
+    /// ignores it.
+    ReconnectIfWaiting,
     SetPaused(bool),
     /// wsmon is stopping: close with 1001.
     Shutdown,
@@ -204,8 +207,8 @@ impl Session {
                 return self.park(retries).await;
             }
             AttemptEnd::ReconnectNow => {
-                *retries = Retries::default();
-                self.emit_immediate().await;
+                // The retry count stays: if this attempt fails, it waits the next window.
+                self.emit_immediate(retries.number).await;
                 return Ok(());
             }
             AttemptEnd::Failed { cause, retry_after } => (cause, None, retry_after),
@@ -232,12 +235,12 @@ impl Session {
                 {
                     self.emit(EventKind::Backoff(info)).await;
                 }
-                match self.wait(Some(Instant::now() + delay)).await {
-                    Wait::Elapsed => Ok(()),
-                    Wait::Now => {
-                        *retries = Retries::default();
-                        Ok(())
-                    }
+                match self
+                    .wait(Some(Instant::now() + delay), retries.number)
+                    .await
+                {
+                    // `r` runs the pending attempt now and keeps its number.
+                    Wait::Elapsed | Wait::Now => Ok(()),
                     Wait::Closed(code) => {
                         let why = format!(
                             "closed by the operator with {code} while waiting; press r to reconnect"
@@ -269,7 +272,7 @@ impl Session {
 
     /// Ended or gave up: wait for `r` (connect again, with a fresh retry count) or a stop.
     async fn park(&mut self, retries: &mut Retries) -> Result<(), Stop> {
-        match self.wait(None).await {
+        match self.wait(None, 0).await {
             Wait::Stop(stop) => Err(stop),
             _ => {
                 *retries = Retries::default();
@@ -278,10 +281,11 @@ impl Session {
         }
     }
 
-    /// The operator's `r`: an immediate retry, recorded in the timeline.
-    async fn emit_immediate(&mut self) {
+    /// The operator's `r`: an immediate attempt, recorded in the timeline. `retry` is the retry
+    /// number it runs as (0 when it restarts an ended session).
+    async fn emit_immediate(&mut self, retry: u32) {
         self.emit(EventKind::Backoff(BackoffInfo {
-            attempt: 0,
+            attempt: retry,
             cause: Cause::Manual,
             kind: DelayKind::Immediate,
             window_ms: 0,
@@ -301,8 +305,9 @@ impl Session {
     }
 
     /// Wait until `deadline` (a backoff delay; paused sessions wait until resumed), or, with no
-    /// deadline, until the operator restarts or removes the session.
-    async fn wait(&mut self, deadline: Option<Instant>) -> Wait {
+    /// deadline, until the operator restarts or removes the session. `retry` is the retry
+    /// number the wait leads to.
+    async fn wait(&mut self, deadline: Option<Instant>, retry: u32) -> Wait {
         loop {
             let until = deadline.unwrap_or_else(|| Instant::now() + FAR);
             tokio::select! {
@@ -311,9 +316,15 @@ impl Session {
                     None | Some(SessionCmd::Shutdown) => return Wait::Stop(Stop::Shutdown),
                     Some(SessionCmd::Remove) => return Wait::Stop(Stop::Remove),
                     Some(SessionCmd::ReconnectNow) => {
-                        self.emit_immediate().await;
+                        self.emit_immediate(retry).await;
                         return Wait::Now;
                     }
+                    // `R` wakes only sessions waiting for a retry, not ended ones.
+                    Some(SessionCmd::ReconnectIfWaiting) if deadline.is_some() => {
+                        self.emit_immediate(retry).await;
+                        return Wait::Now;
+                    }
+                    Some(SessionCmd::ReconnectIfWaiting) => {}
                     Some(SessionCmd::Close { code, .. }) if deadline.is_some() => return Wait::Closed(code),
                     Some(SessionCmd::Close { .. }) => {}
                     Some(SessionCmd::SetPaused(p)) => self.set_paused(p).await,
@@ -409,7 +420,14 @@ impl Session {
                 )
                 .await
             }
-            Some(Err(e)) => self.fail(e.kind, e.message).await,
+            Some(Err(e)) => {
+                // An answer that arrived but was refused is recorded before the error.
+                if let Some(info) = e.info {
+                    self.emit(EventKind::Handshake(std::sync::Arc::new(*info)))
+                        .await;
+                }
+                self.fail(e.kind, e.message).await
+            }
             Some(Ok(UpgradeOutcome::Rejected { info })) => {
                 let status = info.status;
                 let retry_after = info.retry_after_ms.map(Duration::from_millis);
@@ -563,6 +581,8 @@ impl Session {
                     Some(SessionCmd::Remove) => OurClose::removal(),
                     Some(SessionCmd::Close { code, reason }) => OurClose::operator(code, &reason),
                     Some(SessionCmd::ReconnectNow) => OurClose::reconnect(),
+                    // `R` never closes an open connection.
+                    Some(SessionCmd::ReconnectIfWaiting) => continue,
                     Some(SessionCmd::SetPaused(p)) => {
                         self.set_paused(p).await;
                         continue;

@@ -273,9 +273,10 @@ impl Supervisor {
             Command::ReconnectNow { session: Some(id) } => {
                 self.send(id, SessionCmd::ReconnectNow).await
             }
+            // Only sessions waiting for a retry: an open session is never closed by `R`.
             Command::ReconnectNow { session: None } => {
                 for tx in self.sessions.values() {
-                    let _ = tx.send(SessionCmd::ReconnectNow).await;
+                    let _ = tx.send(SessionCmd::ReconnectIfWaiting).await;
                 }
             }
             Command::SetPaused {
@@ -292,6 +293,14 @@ impl Supervisor {
             }
             // The runtime answers FlushExport (the engine has no export); Shutdown ends `run`.
             Command::FlushExport | Command::Shutdown => {}
+            Command::Many(cmds) => {
+                for cmd in cmds {
+                    // One level deep: the TUI never nests them.
+                    if !matches!(cmd, Command::Many(_) | Command::Shutdown) {
+                        Box::pin(self.handle(cmd)).await;
+                    }
+                }
+            }
         }
     }
 }

@@ -113,6 +113,13 @@ fn handshake_fields(h: &HandshakeInfo, put: &mut impl FnMut(&str, Value)) {
     if let Some(raw) = &h.retry_after_invalid {
         put("retry_after_invalid", Value::String(raw.clone()));
     }
+    put("bytes_received", Value::from(h.bytes_received));
+    if let Some(why) = &h.invalid {
+        put("invalid", Value::String(why.clone()));
+    }
+    if let Some(name) = &h.bad_header {
+        put("bad_header", Value::String(name.clone()));
+    }
 }
 
 /// Headers as an object; a repeated header (names compared case-insensitively) merges as

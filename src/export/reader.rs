@@ -109,6 +109,8 @@ impl Summary {
         match event {
             "spawned" => *self.urls.entry(str_field("url").to_string()).or_insert(0) += 1,
             "connecting" => self.attempts += 1,
+            // A refused answer is counted by its error event, not as a status.
+            "handshake" if v.get("invalid").is_some() => {}
             "handshake" => {
                 if let Some(s) = u64_field("status").and_then(|s| u16::try_from(s).ok()) {
                     *self.statuses.entry(s).or_insert(0) += 1;

@@ -372,7 +372,8 @@ impl EventCounter {
                 m.opens.get_or_create(&by_target).inc();
             }
             EventKind::Handshake(info) => {
-                if info.status != 101 {
+                // A refused answer (malformed, bad accept ...) counts as its error event.
+                if info.status != 101 && info.invalid.is_none() {
                     let labels = StatusLabels {
                         target: target.clone(),
                         status: info.status.to_string(),
@@ -479,6 +480,38 @@ mod tests {
 
     fn has(text: &str, line: &str) -> bool {
         samples(text).contains(&line)
+    }
+
+    /// An answer refused as invalid is no HTTP status (issue 9): only its error counts.
+    #[test]
+    fn a_refused_answer_is_not_a_handshake_failure() {
+        let metrics = Arc::new(Metrics::new(ExportCounts::default()));
+        let mut c = EventCounter::new(metrics.clone());
+        c.observe(&spawned(1, "ws://a/"));
+        c.observe(&ev(
+            1,
+            EventKind::Handshake(Arc::new(HandshakeInfo {
+                status: 0,
+                invalid: Some("the answer does not start with an HTTP status line".into()),
+                ..HandshakeInfo::default()
+            })),
+        ));
+        c.observe(&ev(
+            1,
+            EventKind::Error {
+                kind: ErrorKind::Handshake,
+                message: "the answer does not start with an HTTP status line".into(),
+            },
+        ));
+        let text = metrics.render();
+        assert!(!text.contains("wsmon_handshake_failures_total{"), "{text}");
+        assert!(
+            has(
+                &text,
+                r#"wsmon_errors_total{target="ws://a/",kind="handshake"} 1"#
+            ),
+            "{text}"
+        );
     }
 
     #[test]

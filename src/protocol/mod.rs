@@ -6,6 +6,8 @@ pub mod error;
 pub mod extensions;
 pub mod frame;
 pub mod handshake;
+#[cfg(test)]
+mod prop_tests;
 pub mod proxy;
 #[cfg(test)]
 pub(crate) mod test_support;

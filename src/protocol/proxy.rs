@@ -52,8 +52,9 @@ impl ProxyUrl {
         } else {
             format!("http://{raw}")
         };
+        // User input, quoted in the error: redacted, then escaped.
         let bad = |why: String| ProxyError::BadUrl {
-            proxy: redact::url(&with_scheme),
+            proxy: redact::escape_control(&redact::url(&with_scheme)),
             why,
         };
         let url = url::Url::parse(&with_scheme).map_err(|e| bad(e.to_string()))?;
@@ -678,6 +679,14 @@ mod tests {
         assert!(e.to_string().contains("scheme 'https'"), "{e}");
         assert!(!e.to_string().contains("hunter2"), "{e}");
         assert!(ProxyUrl::parse("http://").is_err());
+        for evil in [
+            "\u{1b}[31mbad host\u{7}",
+            "http://h:\u{1b}]0;x/",
+            "ftp://\u{1b}[2J@h",
+        ] {
+            let e = ProxyUrl::parse(evil).expect_err(evil).to_string();
+            assert!(!e.chars().any(char::is_control), "{e:?}");
+        }
     }
 
     #[test]

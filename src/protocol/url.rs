@@ -10,7 +10,8 @@ pub struct UrlError(pub String);
 
 /// Parse and check a `ws://` or `wss://` URL (RFC 6455 section 3: a host, no fragment).
 pub fn parse_ws_url(s: &str) -> Result<Url, UrlError> {
-    let shown = || crate::redact::url(s);
+    // The URL is user input (a file, a prompt): escaped before it is quoted.
+    let shown = || crate::redact::escape_control(&crate::redact::url(s));
     let url = Url::parse(s.trim()).map_err(|e| {
         UrlError(format!(
             "'{}' is not a valid URL: {e} (expected ws://host[:port]/path or wss://...)",
@@ -56,5 +57,18 @@ mod tests {
         assert!(parse_ws_url("not a url").is_err());
         let e = parse_ws_url("ftp://user:hunter2@h/").expect_err("ftp");
         assert!(!e.0.contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn errors_quote_urls_with_control_characters_escaped() {
+        for bad in [
+            "ws://h/\u{1b}]0;x\u{7}#frag",
+            "\u{1b}[31mnot a url",
+            "http://h/\u{1b}[2J",
+            "ws://\u{0}\u{1b}",
+        ] {
+            let e = parse_ws_url(bad).expect_err(bad);
+            assert!(!e.0.chars().any(char::is_control), "{bad:?}: {e}");
+        }
     }
 }

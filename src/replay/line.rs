@@ -182,6 +182,9 @@ struct Raw<'a> {
     subprotocol: Option<String>,
     timings_ms: Option<Timings>,
     retry_after_invalid: Option<String>,
+    bytes_received: Option<u64>,
+    invalid: Option<String>,
+    bad_header: Option<String>,
     unknown_fields: usize,
     first_unknown: Option<String>,
 }
@@ -236,6 +239,9 @@ impl<'de> Deserialize<'de> for Raw<'de> {
                         "subprotocol" => r.subprotocol = Some(map.next_value()?),
                         "timings_ms" => r.timings_ms = Some(map.next_value()?),
                         "retry_after_invalid" => r.retry_after_invalid = Some(map.next_value()?),
+                        "bytes_received" => r.bytes_received = Some(map.next_value()?),
+                        "invalid" => r.invalid = Some(map.next_value()?),
+                        "bad_header" => r.bad_header = Some(map.next_value()?),
                         other => {
                             r.unknown_fields += 1;
                             if r.first_unknown.is_none() {
@@ -314,6 +320,9 @@ impl Raw<'_> {
                 retry_after_ms: self.retry_after_ms.flatten(),
                 retry_after_invalid: self.retry_after_invalid,
                 timings_ms: self.timings_ms.unwrap_or_default(),
+                bytes_received: self.bytes_received.unwrap_or_default(),
+                invalid: self.invalid,
+                bad_header: self.bad_header,
             })),
             "closing" => EventKind::Closing {
                 code: self.code.ok_or_else(|| missing("code", name))?,

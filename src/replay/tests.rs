@@ -61,6 +61,7 @@ fn sample() -> Vec<Event> {
         accepted: vec![
             Extension::new("permessage-deflate").with_param("server_max_window_bits", Some("10")),
         ],
+        bytes_received: 321,
         ..HandshakeInfo::default()
     }));
     vec![
@@ -147,6 +148,31 @@ fn warning(rec: &Recording, kind: WarningKind) -> &Warning {
         .iter()
         .find(|w| w.kind == kind)
         .unwrap_or_else(|| panic!("no {kind:?} warning in {:?}", rec.warnings))
+}
+
+/// A refused answer (issue 9) comes back with what arrived of it and why it was refused.
+#[test]
+fn a_refused_handshake_round_trips() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let refused = EventKind::Handshake(Arc::new(HandshakeInfo {
+        status: 101,
+        status_line: "HTTP/1.1 101 Switching Protocols".into(),
+        response_headers: vec![("Upgrade".into(), "websocket".into())],
+        bytes_received: 97,
+        invalid: Some("malformed HTTP answer: header 'X-Evil' is not valid".into()),
+        bad_header: Some("X-Evil".into()),
+        ..HandshakeInfo::default()
+    }));
+    let events = vec![Event {
+        ts: DateTime::from_timestamp_millis(1_800_000_000_000).expect("ts"),
+        session: 1,
+        kind: refused,
+    }];
+    for name in ["refused.jsonl", "refused.csv"] {
+        let rec = load(&write(&dir, name, &events)).expect("loads");
+        assert!(rec.warnings.is_empty(), "{name}: {:?}", rec.warnings);
+        assert_eq!(rec.events, events, "{name}");
+    }
 }
 
 #[test]

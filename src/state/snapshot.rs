@@ -9,7 +9,8 @@ use serde::Serialize;
 
 use crate::engine::counters::CounterValues;
 use crate::engine::events::{
-    Cause, CloseInfo, DelayKind, ErrorKind, HandshakeInfo, Initiator, SessionId, SessionState,
+    Cause, CloseInfo, DelayKind, ErrorKind, HandshakeInfo, Initiator, Jitter, SessionId,
+    SessionState,
 };
 
 /// Everything the UI may show, at one instant.
@@ -30,6 +31,8 @@ pub struct Snapshot {
     pub export_path: Option<String>,
     /// Events written to the export so far.
     pub exported_events: u64,
+    /// The most recent events, oldest first (at most `EVENT_LOG_LEN`), for the event log.
+    pub events: Arc<VecDeque<LogEntry>>,
 }
 
 impl Snapshot {
@@ -115,6 +118,10 @@ pub struct AttemptRecord {
     pub outcome: Option<Outcome>,
     /// How long this attempt's connection stayed open.
     pub uptime_ms: Option<u64>,
+    /// When the attempt ended (closed, refused, failed).
+    pub ended_at: Option<DateTime<Utc>>,
+    /// The operator asked for this attempt (`r`) instead of waiting out the delay.
+    pub manual: bool,
 }
 
 /// How an attempt ended.
@@ -161,6 +168,33 @@ pub struct Totals {
     /// Largest retry number scheduled by any session.
     pub max_backoff_attempt: u32,
     pub paused_all: bool,
+    /// Distinct error messages by kind and how often each was seen (at most
+    /// `ERROR_MESSAGES_MAX` messages; later new ones count in `other_error_messages`).
+    pub error_messages: BTreeMap<(ErrorKind, String), u64>,
+    pub other_error_messages: u64,
+    /// Closes with 1001 sent by wsmon itself: its own shutdown (or an operator's `c` 1001).
+    pub shutdown_closes: u64,
+}
+
+/// Distinct error messages kept in [`Totals::error_messages`].
+pub const ERROR_MESSAGES_MAX: usize = 64;
+/// Events kept for the event log.
+pub const EVENT_LOG_LEN: usize = 1000;
+
+/// One line of the live event log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LogEntry {
+    pub ts: DateTime<Utc>,
+    pub session: SessionId,
+    pub target: usize,
+    /// The export's event name (`closed`, `backoff`, ...).
+    pub event: &'static str,
+    /// The code, status or kind in a few words (`1013`, `HTTP 503`, `dns`, `attempt 3`).
+    pub what: String,
+    /// The reason, message or delay.
+    pub detail: String,
+    /// For filtering like the table: the close code, if any.
+    pub code: Option<u16>,
 }
 
 /// Order of the counts in [`Totals::closes_by_initiator`].
@@ -178,6 +212,46 @@ pub struct StormView {
     pub lockstep: Option<f64>,
     /// Retries already scheduled within the next 1, 5 and 30 s.
     pub forecast: [u64; 3],
+    /// Whether recent retries are in step, judged against chance; `None` below
+    /// `storm::LOCKSTEP_MIN_SAMPLE` recent attempts.
+    pub verdict: Option<LockstepVerdict>,
+    /// The jitter of the newest exponential backoff seen (None before any).
+    pub jitter: Option<Jitter>,
+}
+
+/// The lockstep index of recent attempts compared with what independent retries, spread
+/// uniformly over each second, would give for the same number of attempts per second.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LockstepVerdict {
+    /// Observed share of attempts in each second's busiest 100 ms (attempt-weighted).
+    pub share: f64,
+    /// The share expected by chance for the same attempts per second.
+    pub chance: f64,
+    /// Attempts judged (recent seconds).
+    pub attempts: u64,
+    pub level: LockstepLevel,
+}
+
+/// What the comparison with chance says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LockstepLevel {
+    /// No more bunched than independent retries would be.
+    Spread,
+    /// Clearly more bunched than chance, but not a herd.
+    Clustered,
+    /// Retries come in herds.
+    InStep,
+}
+
+impl LockstepLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LockstepLevel::Spread => "not in step",
+            LockstepLevel::Clustered => "clustered",
+            LockstepLevel::InStep => "IN STEP",
+        }
+    }
 }
 
 pub const STORM_SECONDS: usize = 600;

@@ -14,7 +14,8 @@ use crate::engine::counters::SessionCounters;
 use crate::engine::events::{Event, EventKind, SessionId, SessionMsg, SessionState};
 use crate::protocol::extensions;
 use crate::state::snapshot::{
-    AttemptRecord, INITIATORS, Outcome, SessionView, Snapshot, TIMELINE_LEN, TargetView, Totals,
+    AttemptRecord, ERROR_MESSAGES_MAX, EVENT_LOG_LEN, INITIATORS, LogEntry, Outcome, SessionView,
+    Snapshot, TIMELINE_LEN, TargetView, Totals,
 };
 use crate::state::storm::StormTracker;
 
@@ -41,6 +42,8 @@ pub struct Store {
     export_path: Option<String>,
     exported: Arc<AtomicU64>,
     dirty: bool,
+    /// The event log ring (shared with snapshots; copied on write at most once per publish).
+    events: Arc<std::collections::VecDeque<LogEntry>>,
 }
 
 impl Store {
@@ -56,6 +59,7 @@ impl Store {
             export_path,
             exported,
             dirty: true,
+            events: Arc::default(),
         }
     }
 
@@ -70,6 +74,7 @@ impl Store {
     /// Apply one event. Events for unknown sessions (already removed) are ignored.
     pub fn apply(&mut self, ev: &Event) {
         self.dirty = true;
+        self.log(ev);
         let ts = ev.ts;
         if let EventKind::Spawned { target, url, .. } = &ev.kind {
             while self.targets.len() <= *target {
@@ -121,7 +126,12 @@ impl Store {
                 s.next_attempt_at = None;
                 s.ended_why = None;
                 totals.attempts += 1;
-                storm.record_attempt(ts);
+                // First connections are not retries: they count in attempts/s only.
+                if *attempt > 1 {
+                    storm.record_attempt(ts);
+                } else {
+                    storm.record_first_attempt(ts);
+                }
                 match s.timeline.back_mut() {
                     Some(r) if r.attempt == *attempt && r.started_at.is_none() => {
                         r.started_at = Some(ts)
@@ -139,11 +149,18 @@ impl Store {
                             started_at: Some(ts),
                             outcome: None,
                             uptime_ms: None,
+                            ended_at: None,
+                            manual: false,
                         },
                     ),
                 }
             }
             EventKind::Handshaking { .. } => set_state(s, SessionState::Handshaking),
+            // An answer refused as malformed is kept for the detail view; the error event
+            // that follows it is what counts.
+            EventKind::Handshake(info) if info.invalid.is_some() => {
+                s.last_handshake = Some(info.clone());
+            }
             EventKind::Handshake(info) => {
                 *totals.statuses.entry(info.status).or_default() += 1;
                 if info.status == 101 {
@@ -155,6 +172,7 @@ impl Store {
                     r.outcome = Some(Outcome::Status {
                         status: info.status,
                     });
+                    r.ended_at = Some(ts);
                 }
                 s.last_handshake = Some(info.clone());
             }
@@ -179,6 +197,7 @@ impl Store {
                 if let Some(r) = s.timeline.back_mut() {
                     r.outcome = Some(Outcome::Closed { code: ci.code });
                     r.uptime_ms = ci.uptime_ms;
+                    r.ended_at = Some(ts);
                 }
                 s.last_close = Some(ci.clone());
             }
@@ -189,6 +208,7 @@ impl Store {
                     && (r.outcome.is_none() || r.outcome == Some(Outcome::Opened))
                 {
                     r.outcome = Some(Outcome::Error { kind: *kind });
+                    r.ended_at = Some(ts);
                 }
                 if s.state == SessionState::Connecting || s.state == SessionState::Handshaking {
                     set_state(s, SessionState::Closed);
@@ -199,6 +219,17 @@ impl Store {
                 s.next_attempt_at = Some(b.next_attempt_at);
                 totals.max_backoff_attempt = totals.max_backoff_attempt.max(b.attempt);
                 let next = s.attempt.saturating_add(1);
+                let manual = b.cause == crate::engine::events::Cause::Manual;
+                // The operator's `r` while a retry was pending: that attempt runs now. One row
+                // per attempt: the pending row is marked manual instead of a second row.
+                if manual
+                    && let Some(r) = s.timeline.back_mut()
+                    && r.attempt == next
+                    && r.started_at.is_none()
+                {
+                    r.manual = true;
+                    return;
+                }
                 push_record(
                     s,
                     AttemptRecord {
@@ -212,6 +243,8 @@ impl Store {
                         started_at: None,
                         outcome: None,
                         uptime_ms: None,
+                        ended_at: None,
+                        manual,
                     },
                 );
             }
@@ -283,8 +316,120 @@ impl Store {
             storm,
             export_path: self.export_path.clone(),
             exported_events: self.exported.load(Ordering::Relaxed),
+            events: self.events.clone(),
         }
     }
+
+    /// Event-log ring, distinct error messages, shutdown closes, jitter seen: what the event
+    /// log and the headless summary need beyond the session views.
+    fn log(&mut self, ev: &Event) {
+        let target = match &ev.kind {
+            EventKind::Spawned { target, .. } => *target,
+            _ => match self.index(ev.session) {
+                Some(i) => self.sessions[i].target,
+                None => return,
+            },
+        };
+        match &ev.kind {
+            EventKind::Error { kind, message } => {
+                let t = &mut self.totals;
+                let key = (*kind, message.clone());
+                if let Some(n) = t.error_messages.get_mut(&key) {
+                    *n += 1;
+                } else if t.error_messages.len() < ERROR_MESSAGES_MAX {
+                    t.error_messages.insert(key, 1);
+                } else {
+                    t.other_error_messages += 1;
+                }
+            }
+            EventKind::Closed(ci)
+                if ci.code == 1001 && ci.initiator == crate::engine::events::Initiator::Client =>
+            {
+                self.totals.shutdown_closes += 1;
+            }
+            EventKind::Backoff(b) if b.kind == crate::engine::events::DelayKind::Backoff => {
+                self.storm.record_jitter(b.jitter);
+            }
+            _ => {}
+        }
+        let Some((what, detail, code)) = log_text(&ev.kind) else {
+            return;
+        };
+        let ring = Arc::make_mut(&mut self.events);
+        if ring.len() >= EVENT_LOG_LEN {
+            ring.pop_front();
+        }
+        ring.push_back(LogEntry {
+            ts: ev.ts,
+            session: ev.session,
+            target,
+            event: ev.kind.name(),
+            what,
+            detail,
+            code,
+        });
+    }
+}
+
+/// What the event log shows of an event: (code or status or kind, reason or message, close
+/// code). `None` for events the log leaves out (the upgrade request, a 101 answer: `open`
+/// follows).
+fn log_text(kind: &EventKind) -> Option<(String, String, Option<u16>)> {
+    use crate::engine::events::DelayKind;
+    let ms = |ms: u64| {
+        if ms < 1000 {
+            format!("{ms}ms")
+        } else {
+            format!("{:.1}s", ms as f64 / 1000.0)
+        }
+    };
+    Some(match kind {
+        EventKind::Handshaking { .. } => return None,
+        EventKind::Handshake(h) if h.status == 101 => return None,
+        EventKind::Spawned { url, .. } => (String::new(), url.clone(), None),
+        EventKind::Connecting { attempt } => (format!("attempt {attempt}"), String::new(), None),
+        EventKind::Handshake(h) => (format!("HTTP {}", h.status), h.status_line.clone(), None),
+        EventKind::Open { attempt } => (format!("attempt {attempt}"), String::new(), None),
+        EventKind::Closing { code, initiator } => (
+            code.to_string(),
+            format!("close frame by {}", initiator.as_str()),
+            Some(*code),
+        ),
+        EventKind::Closed(ci) => (
+            ci.code.to_string(),
+            format!("{} (by {})", ci.reason, ci.initiator.as_str()),
+            Some(ci.code),
+        ),
+        EventKind::Error { kind, message } => (kind.as_str().to_string(), message.clone(), None),
+        EventKind::Backoff(b) => {
+            let rule = match b.kind {
+                DelayKind::Backoff => "backoff",
+                DelayKind::RestartDelay => "restart delay",
+                DelayKind::Immediate => "at once",
+            };
+            let cause = match b.cause {
+                crate::engine::events::Cause::Close { code } => format!("after {code}"),
+                crate::engine::events::Cause::Status { status } => format!("after HTTP {status}"),
+                crate::engine::events::Cause::Error { kind } => format!("after {}", kind.as_str()),
+                crate::engine::events::Cause::Manual => "asked by the operator".to_string(),
+            };
+            (
+                format!("wait {}", ms(b.delay_ms)),
+                format!("{rule} {cause}, window {}", ms(b.window_ms)),
+                None,
+            )
+        }
+        EventKind::GaveUp { attempts, .. } => {
+            (format!("{attempts} retries"), "--max-attempts".into(), None)
+        }
+        EventKind::Ended { why, .. } => (String::new(), why.clone(), None),
+        EventKind::Paused { paused } => (
+            if *paused { "paused" } else { "resumed" }.to_string(),
+            String::new(),
+            None,
+        ),
+        EventKind::Removed => (String::new(), String::new(), None),
+    })
 }
 
 fn push_record(s: &mut SessionView, r: AttemptRecord) {

@@ -2,11 +2,18 @@
 //! per second by code, open / waiting / connecting sessions per second, the lockstep index, and
 //! a forecast of retries already scheduled.
 //!
-//! The **lockstep index** of a second is the share of its attempts that fall in its busiest
+//! The **lockstep index** of a second is the share of its retries (first connections are left
+//! out: sessions started together are not retries in step) that fall in its busiest
 //! 100 ms (a sliding 100 ms window at 10 ms resolution, so a herd that straddles a slice
 //! boundary still counts as one herd): 1.0 means every client reconnected at the same instant,
 //! about 0.1 means the attempts were spread evenly. Seconds with fewer than
 //! [`LOCKSTEP_MIN_ATTEMPTS`] attempts have none.
+//!
+//! With a few attempts per second one slice holds a large share by chance, so the **verdict**
+//! ([`LockstepVerdict`]) compares the busiest-slice counts of recent seconds with what
+//! independent retries, spread uniformly over each second, give for the same counts (a fixed
+//! table from a seeded simulation of the same 10 ms histogram): in step only when the excess
+//! is both large and far outside chance, and no verdict below [`LOCKSTEP_MIN_SAMPLE`] attempts.
 //!
 //! Memory is bounded: one fixed-size bucket per second for `STORM_SECONDS` + 1 seconds
 //! (about 0.3 MB in all). Events may arrive out of order; anything still inside the window lands
@@ -16,12 +23,24 @@ use std::collections::{BTreeMap, VecDeque};
 
 use chrono::{DateTime, Utc};
 
-use super::snapshot::{STORM_SECONDS, SecondSample, StormView};
+use std::sync::OnceLock;
+
+use crate::engine::events::Jitter;
+
+use super::snapshot::{LockstepLevel, LockstepVerdict, STORM_SECONDS, SecondSample, StormView};
 
 /// A second needs at least this many attempts to have a lockstep index.
 pub const LOCKSTEP_MIN_ATTEMPTS: u64 = 5;
 /// The smoothed lockstep index covers this many recent completed seconds.
 pub const LOCKSTEP_RECENT_SECONDS: i64 = 10;
+/// Recent attempts needed before the lockstep verdict says anything.
+pub const LOCKSTEP_MIN_SAMPLE: u64 = 20;
+/// Standard deviations above chance for "clustered" and "in step".
+const CLUSTER_Z: f64 = 3.0;
+const IN_STEP_Z: f64 = 4.0;
+/// Excess share over chance for "clustered" and "in step".
+const CLUSTER_EXCESS: f64 = 0.1;
+const IN_STEP_EXCESS: f64 = 0.25;
 /// Forecast horizons, in seconds (matches `StormView::forecast`).
 pub const FORECAST_SECONDS: [i64; 3] = [1, 5, 30];
 
@@ -36,8 +55,11 @@ const KEEP: usize = STORM_SECONDS + 1;
 #[derive(Debug, Clone)]
 struct Bucket {
     second: i64,
+    /// Every attempt, first connections included.
     attempts: u64,
-    /// Attempts per 10 ms slot of this second.
+    /// Retries (attempts after the first connection): what the lockstep index judges.
+    retries: u64,
+    /// Retries per 10 ms slot of this second.
     hist: [u32; SLOTS],
     closes: BTreeMap<u16, u64>,
     open: u64,
@@ -50,6 +72,7 @@ impl Bucket {
         Bucket {
             second,
             attempts: 0,
+            retries: 0,
             hist: [0; SLOTS],
             closes: BTreeMap::new(),
             open,
@@ -71,8 +94,8 @@ impl Bucket {
     }
 
     fn lockstep(&self) -> Option<f64> {
-        (self.attempts >= LOCKSTEP_MIN_ATTEMPTS)
-            .then(|| self.busiest_slice() as f64 / self.attempts as f64)
+        (self.retries >= LOCKSTEP_MIN_ATTEMPTS)
+            .then(|| self.busiest_slice() as f64 / self.retries as f64)
     }
 
     fn sample(&self) -> SecondSample {
@@ -96,6 +119,8 @@ pub struct StormTracker {
     buckets: VecDeque<Bucket>,
     /// Events older than the window (or otherwise unplaceable) that were not counted.
     dropped: u64,
+    /// The jitter of the newest exponential backoff.
+    jitter: Option<Jitter>,
 }
 
 impl StormTracker {
@@ -103,7 +128,7 @@ impl StormTracker {
         Self::default()
     }
 
-    /// A connection attempt started at `ts`.
+    /// A retry (an attempt after the first connection) started at `ts`.
     pub fn record_attempt(&mut self, ts: DateTime<Utc>) {
         // Leap seconds report up to 1999 ms; clamp into the last slot.
         let ms = ts.timestamp_subsec_millis().min(999);
@@ -111,8 +136,18 @@ impl StormTracker {
         match self.bucket_mut(ts.timestamp()) {
             Some(b) => {
                 b.attempts += 1;
+                b.retries += 1;
                 b.hist[slot] = b.hist[slot].saturating_add(1);
             }
+            None => self.dropped += 1,
+        }
+    }
+
+    /// A session's first connection started at `ts`: it counts in attempts/s, not in the
+    /// lockstep index (sessions started together are not retries in step).
+    pub fn record_first_attempt(&mut self, ts: DateTime<Utc>) {
+        match self.bucket_mut(ts.timestamp()) {
+            Some(b) => b.attempts += 1,
             None => self.dropped += 1,
         }
     }
@@ -134,6 +169,11 @@ impl StormTracker {
             b.waiting = waiting;
             b.connecting = connecting;
         }
+    }
+
+    /// An exponential backoff with this jitter was scheduled.
+    pub fn record_jitter(&mut self, jitter: Jitter) {
+        self.jitter = Some(jitter);
     }
 
     /// Events that were too old to place in the window.
@@ -176,25 +216,28 @@ impl StormTracker {
             .filter(|s| s.second == now_sec - 1)
             .map_or(0.0, |s| s.attempts as f64);
 
-        // Attempt-weighted mean of the recent seconds' indices: sum(busiest) / sum(attempts).
-        let (mut busiest, mut attempts) = (0.0, 0u64);
-        for s in seconds
+        // The recent completed seconds (a second without events has no bucket and adds nothing).
+        let recent: Vec<&Bucket> = self
+            .buckets
             .iter()
-            .rev()
-            .take_while(|s| s.second >= now_sec - LOCKSTEP_RECENT_SECONDS)
-        {
-            if let Some(l) = s.lockstep {
-                busiest += l * s.attempts as f64;
-                attempts += s.attempts;
-            }
+            .filter(|b| b.second < now_sec && b.second >= now_sec - LOCKSTEP_RECENT_SECONDS)
+            .collect();
+        // Retry-weighted mean of the recent seconds' indices: sum(busiest) / sum(retries).
+        let (mut busiest, mut retries) = (0u64, 0u64);
+        for b in recent.iter().filter(|b| b.lockstep().is_some()) {
+            busiest += b.busiest_slice();
+            retries += b.retries;
         }
-        let lockstep = (attempts > 0).then(|| busiest / attempts as f64);
+        let lockstep = (retries > 0).then(|| busiest as f64 / retries as f64);
+        let recent = recent.iter().map(|b| (b.retries, b.busiest_slice()));
 
         StormView {
             seconds,
             attempts_per_sec,
             lockstep,
             forecast: forecast(now, next_attempts),
+            verdict: verdict(recent),
+            jitter: self.jitter,
         }
     }
 
@@ -228,6 +271,99 @@ impl StormTracker {
         let front = self.buckets.front()?.second;
         let idx = usize::try_from(second.checked_sub(front)?).ok()?;
         self.buckets.get_mut(idx)
+    }
+}
+
+/// The lockstep verdict over seconds given as (attempts, attempts in the busiest 100 ms).
+/// `None` with fewer than [`LOCKSTEP_MIN_SAMPLE`] attempts in all.
+pub fn verdict(seconds: impl Iterator<Item = (u64, u64)>) -> Option<LockstepVerdict> {
+    let (mut n, mut observed, mut expected, mut var) = (0u64, 0u64, 0.0f64, 0.0f64);
+    for (attempts, busiest) in seconds {
+        if attempts == 0 {
+            continue;
+        }
+        let (mean, v) = chance(attempts);
+        n += attempts;
+        observed += busiest;
+        expected += mean;
+        var += v;
+    }
+    if n < LOCKSTEP_MIN_SAMPLE {
+        return None;
+    }
+    let excess = observed as f64 - expected;
+    let z = excess / var.max(1e-9).sqrt();
+    let share_excess = excess / n as f64;
+    let level = if z >= IN_STEP_Z && share_excess >= IN_STEP_EXCESS {
+        LockstepLevel::InStep
+    } else if z >= CLUSTER_Z && share_excess >= CLUSTER_EXCESS {
+        LockstepLevel::Clustered
+    } else {
+        LockstepLevel::Spread
+    };
+    Some(LockstepVerdict {
+        share: observed as f64 / n as f64,
+        chance: expected / n as f64,
+        attempts: n,
+        level,
+    })
+}
+
+/// Largest attempt count with its own simulated entry; above it the scan statistic is
+/// extrapolated (mean n/10 + k·sqrt(n), variance growing with n: cautious).
+const CHANCE_TABLE: usize = 256;
+const CHANCE_TRIALS: u32 = 200;
+
+/// Mean and variance of the busiest-100 ms count for `n` attempts spread independently and
+/// uniformly over one second, on the same 10 ms histogram the tracker keeps.
+pub fn chance(n: u64) -> (f64, f64) {
+    static TABLE: OnceLock<Vec<(f64, f64)>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let mut rng = SplitMix(0x5eed_1234_abcd_0001);
+        (0..=CHANCE_TABLE).map(|n| simulate(n, &mut rng)).collect()
+    });
+    match usize::try_from(n) {
+        Ok(i) if i <= CHANCE_TABLE => table[i],
+        _ => {
+            let (m, v) = table[CHANCE_TABLE];
+            let base = CHANCE_TABLE as f64;
+            let k = (m - base * 0.1) / base.sqrt();
+            let n = n as f64;
+            (n * 0.1 + k * n.sqrt(), v * n / base)
+        }
+    }
+}
+
+fn simulate(n: usize, rng: &mut SplitMix) -> (f64, f64) {
+    if n == 0 {
+        return (0.0, 0.0);
+    }
+    let (mut sum, mut sum2) = (0.0, 0.0);
+    for _ in 0..CHANCE_TRIALS {
+        let mut b = Bucket::new(0, 0, 0, 0);
+        for _ in 0..n {
+            let slot = (rng.next() % SLOTS as u64) as usize;
+            b.hist[slot] += 1;
+        }
+        let m = b.busiest_slice() as f64;
+        sum += m;
+        sum2 += m * m;
+    }
+    let t = f64::from(CHANCE_TRIALS);
+    let mean = sum / t;
+    (mean, (sum2 / t - mean * mean).max(0.25))
+}
+
+/// A tiny deterministic generator for the chance table (the same table on every run).
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
     }
 }
 
@@ -392,6 +528,85 @@ mod tests {
         // A jump far ahead restarts the window instead of filling thousands of buckets.
         st.record_attempt(at(10_000, 0));
         assert_eq!(st.buckets.len(), 1);
+    }
+
+    /// 100 sessions on a steady overload: every attempt is turned away 5 ms after it starts,
+    /// and the next one follows a backoff window of 1 s doubling to an 8 s cap. Returns the
+    /// tracker's view two minutes in.
+    fn steady_overload(jitter: Jitter) -> StormView {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(7);
+        let mut st = StormTracker::new();
+        let end_ms = 120_000i64;
+        for i in 0..100i64 {
+            // Sessions start within 30 ms of each other, as the demo's do.
+            let mut t = i * 3 / 10;
+            let mut retry = 0u32;
+            while t < end_ms {
+                st.record_attempt(at(0, t));
+                retry += 1;
+                let window = (1000i64 << (retry - 1).min(3)).min(8000);
+                let delay = match jitter {
+                    Jitter::None => window,
+                    _ => rng.random_range(0..=window),
+                };
+                t += 5 + delay;
+            }
+        }
+        st.view(at(120, 0), std::iter::empty())
+    }
+
+    #[test]
+    fn lockstep_verdict_compares_with_chance() {
+        // Full jitter: a few dozen attempts a second, each second's busiest slice holds about
+        // what chance gives: not in step (the old index alone called this a herd).
+        let v = steady_overload(Jitter::Full);
+        let verdict = v.verdict.expect("enough attempts for a verdict");
+        assert_eq!(verdict.level, LockstepLevel::Spread, "{verdict:?}");
+        assert!(
+            verdict.share > 0.15,
+            "by chance well above 0.1: {verdict:?}"
+        );
+        assert!((verdict.share - verdict.chance).abs() < 0.05, "{verdict:?}");
+        // No jitter: every session retries at the same instant.
+        let v = steady_overload(Jitter::None);
+        let verdict = v.verdict.expect("enough attempts for a verdict");
+        assert_eq!(verdict.level, LockstepLevel::InStep, "{verdict:?}");
+        assert!(verdict.share > 0.9, "{verdict:?}");
+        // Five attempts, even at one instant: no verdict.
+        let mut st = StormTracker::new();
+        for _ in 0..5 {
+            st.record_attempt(at(0, 500));
+        }
+        assert_eq!(st.view(at(1, 0), std::iter::empty()).verdict, None);
+        assert_eq!(verdict_of(&[(5, 5)]), None);
+    }
+
+    fn verdict_of(seconds: &[(u64, u64)]) -> Option<LockstepVerdict> {
+        verdict(seconds.iter().copied())
+    }
+
+    #[test]
+    fn chance_of_the_busiest_slice() {
+        let (m1, _) = chance(1);
+        assert!((m1 - 1.0).abs() < 1e-9);
+        // Few attempts: one slice holds a large share by chance.
+        let (m5, _) = chance(5);
+        assert!(m5 / 5.0 > 0.3, "{m5}");
+        // Many: close to a tenth, and the extrapolation joins the table smoothly.
+        let (m256, _) = chance(256);
+        let (m257, _) = chance(257);
+        assert!(m256 / 256.0 < 0.2 && m256 / 256.0 > 0.1, "{m256}");
+        assert!((m257 - m256).abs() < 1.5, "{m256} {m257}");
+        // A herd of 50 in a second against 20 scattered ones: in step; clustered below.
+        assert_eq!(
+            verdict_of(&[(50, 50), (20, 5)]).map(|v| v.level),
+            Some(LockstepLevel::InStep)
+        );
+        assert_eq!(
+            verdict_of(&[(40, 6), (40, 7), (40, 6)]).map(|v| v.level),
+            Some(LockstepLevel::Spread)
+        );
     }
 
     #[test]

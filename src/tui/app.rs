@@ -6,14 +6,15 @@ use std::sync::Arc;
 use crossterm::event::{Event, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
 
-use crate::engine::events::{Command, Notice};
+use crate::engine::events::{Command, Notice, SessionId, SessionState};
 use crate::state::snapshot::Snapshot;
 
 use super::keys::{self, Action, Mode};
 use super::prompt;
 use super::ui;
 use super::view::{
-    ExplainTarget, Prompt, PromptKind, Tab, ViewState, next_code_filter, next_state_filter,
+    Clock, Confirm, ExplainTarget, Prompt, PromptKind, Tab, ViewState, next_outcome_filter,
+    next_state_filter,
 };
 
 /// Rows moved by one wheel notch.
@@ -124,7 +125,23 @@ impl App {
             Mode::Detail => &mut self.view.detail_scroll,
             Mode::Explain => &mut self.view.explain_scroll,
             Mode::Help => &mut self.view.help_scroll,
-            Mode::Storm | Mode::Prompt => return,
+            Mode::Log => {
+                // Up goes back in time: the offset counts lines from the newest.
+                let d = i32::try_from(-delta).unwrap_or(0);
+                let max = ui::log::max_scroll(shown, &self.view, self.screen);
+                self.view.log_scroll =
+                    u16::try_from((i32::from(self.view.log_scroll) + d).clamp(0, i32::from(max)))
+                        .unwrap_or(0);
+                return;
+            }
+            Mode::Columns => {
+                let n = crate::tui::view::Column::ALL.len();
+                if let Some(c) = &mut self.view.chooser {
+                    *c = c.saturating_add_signed(delta).min(n - 1);
+                }
+                return;
+            }
+            Mode::Storm | Mode::Prompt | Mode::Confirm => return,
         };
         let d = i32::try_from(delta).unwrap_or(0);
         *field = u16::try_from((i32::from(*field) + d).max(0)).unwrap_or(u16::MAX);
@@ -192,21 +209,86 @@ impl App {
                 self.view.help_scroll = 0;
             }
             Action::Back => {
-                if self.view.help {
+                if self.view.chooser.is_some() {
+                    self.view.chooser = None;
+                } else if self.view.help {
                     self.view.help = false;
                 } else if self.view.explain.is_some() {
                     self.view.explain = None;
-                } else if self.view.tab == Tab::Storm {
+                } else if self.view.tab != Tab::Sessions {
                     self.view.tab = Tab::Sessions;
-                } else {
+                } else if self.view.detail.is_some() {
                     self.view.detail = None;
+                } else if self.view.filtered() {
+                    self.view.clear_filters();
+                    self.view.set_status("filters cleared");
+                } else if !self.view.marked.is_empty() {
+                    let n = self.view.marked.len();
+                    self.view.marked.clear();
+                    self.view.set_status(format!("{n} marks cleared"));
+                } else {
+                    return Outcome::default();
                 }
             }
             Action::NextTab => {
-                self.view.tab = match self.view.tab {
-                    Tab::Sessions => Tab::Storm,
-                    Tab::Storm => Tab::Sessions,
+                self.view.tab = self.view.tab.next();
+                self.view.log_scroll = 0;
+            }
+            Action::Mark => {
+                if let Some(id) = self.view.selected {
+                    if !self.view.marked.remove(&id) {
+                        self.view.marked.insert(id);
+                    }
+                    self.view.move_cursor(shown, 1);
+                }
+            }
+            Action::MarkAll => {
+                let ids = self.view.shown_ids(shown);
+                if !ids.is_empty() && ids.iter().all(|id| self.view.marked.contains(id)) {
+                    let n = self.view.marked.len();
+                    self.view.marked.clear();
+                    self.view.set_status(format!("{n} marks cleared"));
+                } else {
+                    self.view.marked.extend(ids.iter().copied());
+                    self.view.set_status(format!(
+                        "{} sessions marked (c, r, p act on them; m again or Esc clears)",
+                        self.view.marked.len()
+                    ));
+                }
+            }
+            Action::Columns => self.view.chooser = Some(0),
+            Action::Toggle => {
+                if let Some(i) = self.view.chooser {
+                    let col = crate::tui::view::Column::ALL[i];
+                    ui::table::toggle_column(&mut self.view, col, shown, self.screen.width);
+                }
+            }
+            Action::Clock => {
+                self.view.clock = match self.view.clock {
+                    Clock::Utc => Clock::Local,
+                    Clock::Local => Clock::Utc,
                 };
+                self.view
+                    .set_status(format!("times are now in {}", self.view.zone()));
+            }
+            Action::TableTimes => {
+                self.view.table_times = !self.view.table_times;
+                self.view.set_status(if self.view.table_times {
+                    format!("table: when each state began ({})", self.view.zone())
+                } else {
+                    "table: ages".to_string()
+                });
+            }
+            Action::Yes => {
+                if let Some(c) = self.view.confirm.take() {
+                    self.view.set_status(c.done);
+                    out.commands.extend(c.commands);
+                }
+            }
+            Action::No => {
+                if self.view.confirm.take().is_some() {
+                    self.view.set_status("cancelled: nothing sent");
+                }
             }
             Action::Up => self.scroll(shown, -1),
             Action::Down => self.scroll(shown, 1),
@@ -241,11 +323,11 @@ impl App {
                 self.open_prompt(PromptKind::Filter, current);
             }
             Action::StateFilter => {
-                self.view.state_filter = next_state_filter(self.view.state_filter);
+                self.view.state_filter = next_state_filter(self.view.state_filter, shown);
                 self.view.cursor = 0;
             }
             Action::CodeFilter => {
-                self.view.code_filter = next_code_filter(self.view.code_filter, shown);
+                self.view.outcome_filter = next_outcome_filter(self.view.outcome_filter, shown);
                 self.view.cursor = 0;
             }
             Action::Explain => {
@@ -278,10 +360,15 @@ impl App {
                 self.open_prompt(PromptKind::Compare(first), String::new());
             }
             Action::Add => self.open_prompt(PromptKind::Add, String::new()),
-            Action::Close => match self.view.selection(latest).session {
-                Some(id) => self.open_prompt(PromptKind::Close(id), String::new()),
-                None => self.view.set_error("no session selected"),
-            },
+            Action::Close => {
+                let marked = self.view.live_marks(latest);
+                match (marked.len(), self.view.selection(latest).session) {
+                    (0, Some(id)) => self.open_prompt(PromptKind::Close(id), String::new()),
+                    (0, None) => self.view.set_error("no session selected"),
+                    (1, _) => self.open_prompt(PromptKind::Close(marked[0]), String::new()),
+                    (n, _) => self.open_prompt(PromptKind::CloseMarked(n), String::new()),
+                }
+            }
             Action::Freeze => {
                 if self.view.frozen.take().is_some() {
                     self.view.set_status("display live again");
@@ -291,8 +378,34 @@ impl App {
                         .set_status("display frozen; data keeps flowing (f: live again)");
                 }
             }
+            Action::Reconnect | Action::Pause if !self.view.live_marks(latest).is_empty() => {
+                self.bulk(action, latest, &mut out);
+            }
+            Action::ReconnectAll => {
+                let waiting: Vec<_> = latest
+                    .sessions
+                    .iter()
+                    .filter(|s| s.state == SessionState::Waiting)
+                    .map(|s| s.id)
+                    .collect();
+                match waiting.len() {
+                    0 => self
+                        .view
+                        .set_error("no session is waiting: nothing to reconnect"),
+                    n => {
+                        self.view.confirm = Some(Confirm {
+                            question: format!(
+                                "reconnect the {n} waiting session{} now? open sessions are \
+                                 not touched",
+                                plural(n)
+                            ),
+                            commands: vec![Command::ReconnectNow { session: None }],
+                            done: format!("reconnecting the {n} waiting session{} now", plural(n)),
+                        });
+                    }
+                }
+            }
             Action::Reconnect
-            | Action::ReconnectAll
             | Action::Pause
             | Action::PauseAll
             | Action::Grow
@@ -329,6 +442,54 @@ impl App {
         out
     }
 
+    /// `r` or `p` on the marked sessions: one asks nothing, more ask for a yes with the count.
+    fn bulk(&mut self, action: Action, latest: &Snapshot, out: &mut Outcome) {
+        let ids = self.view.live_marks(latest);
+        let paused = |id| {
+            latest
+                .index_of(id)
+                .and_then(|i| latest.sessions.get(i))
+                .is_some_and(|s| s.paused)
+        };
+        let (verb, commands): (&str, Vec<Command>) = match action {
+            Action::Reconnect => (
+                "reconnect",
+                ids.iter()
+                    .map(|&id| Command::ReconnectNow { session: Some(id) })
+                    .collect(),
+            ),
+            _ => {
+                // Pause them all unless every one is paused already: then resume them.
+                let pause = !ids.iter().all(|&id| paused(id));
+                (
+                    if pause {
+                        "pause the retries of"
+                    } else {
+                        "resume the retries of"
+                    },
+                    ids.iter()
+                        .map(|&id| Command::SetPaused {
+                            session: Some(id),
+                            paused: pause,
+                        })
+                        .collect(),
+                )
+            }
+        };
+        let n = ids.len();
+        let done = format!("sent: {verb} {n} marked session{}", plural(n));
+        if n == 1 {
+            self.view.set_status(done);
+            out.commands.extend(commands);
+        } else {
+            self.view.confirm = Some(Confirm {
+                question: format!("{verb} {n} marked sessions now?"),
+                commands: vec![Command::Many(commands)],
+                done,
+            });
+        }
+    }
+
     fn page_rows_for(&self, _shown: &Snapshot) -> usize {
         match self.view.mode() {
             Mode::Sessions => self.page_rows(),
@@ -357,6 +518,27 @@ impl App {
                 }
                 Err(e) => v.set_error(e),
             },
+            PromptKind::CloseMarked(_) => match prompt::parse_close(input, 0) {
+                Ok(Command::Close { code, reason, .. }) => {
+                    let ids: Vec<SessionId> = v.marked.iter().copied().collect();
+                    let n = ids.len();
+                    v.confirm = Some(Confirm {
+                        question: format!("close {n} marked sessions with {code}?"),
+                        commands: vec![Command::Many(
+                            ids.into_iter()
+                                .map(|session| Command::Close {
+                                    session,
+                                    code,
+                                    reason: reason.clone(),
+                                })
+                                .collect(),
+                        )],
+                        done: format!("closing {n} marked sessions with {code}"),
+                    });
+                }
+                Ok(_) => {}
+                Err(e) => v.set_error(e),
+            },
             PromptKind::Close(id) => match prompt::parse_close(input, id) {
                 Ok(cmd) => {
                     if let Command::Close { code, .. } = &cmd {
@@ -379,6 +561,10 @@ impl App {
         }
         v.explain_scroll = 0;
     }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 /// A status line for a command just sent.
@@ -416,5 +602,6 @@ fn describe(cmd: &Command, snap: &Snapshot) -> String {
         Command::AddSessions { url, count } => format!("adding {count} sessions to {url}"),
         Command::Close { session, code, .. } => format!("closing s{session} with {code}"),
         Command::Shutdown => "shutting down".into(),
+        Command::Many(cmds) => format!("{} commands", cmds.len()),
     }
 }

@@ -129,6 +129,7 @@ fn handshake_101(accepted: bool) -> HandshakeInfo {
             upgrade: Some(1.8),
             proxy: None,
         },
+        ..HandshakeInfo::default()
     }
 }
 

@@ -24,6 +24,12 @@ pub enum Mode {
     Help,
     /// A one-line prompt is taking text input.
     Prompt,
+    /// The live event log tab.
+    Log,
+    /// A bulk action waits for y / n.
+    Confirm,
+    /// The column chooser (`C`).
+    Columns,
 }
 
 /// Something the user asked for.
@@ -50,8 +56,24 @@ pub enum Action {
     Filter,
     /// Cycle the state filter.
     StateFilter,
-    /// Cycle the last-close-code filter.
+    /// Cycle the outcome filter (close codes, HTTP statuses, error kinds).
     CodeFilter,
+    /// Space: mark or unmark the selected session.
+    Mark,
+    /// Mark every session shown (under the current filter), or unmark them all.
+    MarkAll,
+    /// Open the column chooser.
+    Columns,
+    /// Switch wall-clock times between UTC and local time.
+    Clock,
+    /// Switch the table between ages and wall-clock times.
+    TableTimes,
+    /// In a confirmation: yes.
+    Yes,
+    /// In a confirmation: no.
+    No,
+    /// In the column chooser: show or hide the column under the cursor.
+    Toggle,
     /// Explain the selected session's close code (or ask for a code).
     Explain,
     /// In the explain view: compare with a second code.
@@ -99,8 +121,11 @@ enum Scope {
 impl Scope {
     fn contains(self, mode: Mode) -> bool {
         match self {
-            Scope::Screens => !matches!(mode, Mode::Prompt | Mode::Help),
-            Scope::Everywhere => mode != Mode::Prompt,
+            Scope::Screens => !matches!(
+                mode,
+                Mode::Prompt | Mode::Help | Mode::Confirm | Mode::Columns
+            ),
+            Scope::Everywhere => !matches!(mode, Mode::Prompt | Mode::Confirm | Mode::Columns),
             Scope::Only(modes) => modes.contains(&mode),
         }
     }
@@ -113,15 +138,34 @@ impl Scope {
             Mode::Explain,
             Mode::Help,
             Mode::Prompt,
+            Mode::Log,
+            Mode::Confirm,
+            Mode::Columns,
         ]
         .iter()
         .any(|m| self.contains(*m) && other.contains(*m))
     }
 }
 
-const SCROLLABLE: &[Mode] = &[Mode::Sessions, Mode::Detail, Mode::Explain, Mode::Help];
+const SCROLLABLE: &[Mode] = &[
+    Mode::Sessions,
+    Mode::Detail,
+    Mode::Explain,
+    Mode::Help,
+    Mode::Log,
+];
 const SESSION_SCREENS: &[Mode] = &[Mode::Sessions, Mode::Detail];
-const BACKABLE: &[Mode] = &[Mode::Detail, Mode::Storm, Mode::Explain, Mode::Help];
+/// Esc: back from a view; on the main screen it clears the filters (then the marks).
+const BACKABLE: &[Mode] = &[
+    Mode::Sessions,
+    Mode::Detail,
+    Mode::Storm,
+    Mode::Explain,
+    Mode::Help,
+    Mode::Log,
+];
+/// Screens whose rows the filters narrow: the table and the event log.
+const FILTERED: &[Mode] = &[Mode::Sessions, Mode::Log];
 
 /// One configurable action: its config name, default keys, help text and scope.
 struct Spec {
@@ -187,15 +231,15 @@ const SPECS: &[Spec] = &[
         name: "back",
         action: Action::Back,
         keys: "esc",
-        help: "go back",
+        help: "back; on the main screen: clear filters, then marks",
         scope: Scope::Only(BACKABLE),
     },
     Spec {
         name: "next_tab",
         action: Action::NextTab,
         keys: "tab",
-        help: "switch Sessions / Storm tabs",
-        scope: Scope::Only(&[Mode::Sessions, Mode::Storm, Mode::Detail]),
+        help: "next tab: Sessions, Storm, Events",
+        scope: Scope::Only(&[Mode::Sessions, Mode::Storm, Mode::Detail, Mode::Log]),
     },
     Spec {
         name: "sort_next",
@@ -223,21 +267,56 @@ const SPECS: &[Spec] = &[
         action: Action::Filter,
         keys: "/",
         help: "filter rows by text (empty clears)",
-        scope: Scope::Only(&[Mode::Sessions]),
+        scope: Scope::Only(FILTERED),
     },
     Spec {
         name: "state_filter",
         action: Action::StateFilter,
         keys: "t",
-        help: "filter by state (cycles)",
-        scope: Scope::Only(&[Mode::Sessions]),
+        help: "filter by state (cycles through states present)",
+        scope: Scope::Only(FILTERED),
     },
     Spec {
         name: "code_filter",
         action: Action::CodeFilter,
         keys: "o",
-        help: "filter by last close code (cycles)",
+        help: "filter by LAST CLOSE: code, status, error (cycles)",
+        scope: Scope::Only(FILTERED),
+    },
+    Spec {
+        name: "mark",
+        action: Action::Mark,
+        keys: "space",
+        help: "mark / unmark (c, r, p then act on the marked)",
         scope: Scope::Only(&[Mode::Sessions]),
+    },
+    Spec {
+        name: "mark_all",
+        action: Action::MarkAll,
+        keys: "m",
+        help: "mark every session shown (again: unmark all)",
+        scope: Scope::Only(&[Mode::Sessions]),
+    },
+    Spec {
+        name: "columns",
+        action: Action::Columns,
+        keys: "C",
+        help: "choose the table's columns",
+        scope: Scope::Only(&[Mode::Sessions]),
+    },
+    Spec {
+        name: "table_times",
+        action: Action::TableTimes,
+        keys: "w",
+        help: "table: ages / wall-clock times",
+        scope: Scope::Only(&[Mode::Sessions]),
+    },
+    Spec {
+        name: "clock",
+        action: Action::Clock,
+        keys: "z",
+        help: "times in UTC / local time",
+        scope: Scope::Screens,
     },
     Spec {
         name: "explain",
@@ -264,28 +343,28 @@ const SPECS: &[Spec] = &[
         name: "close",
         action: Action::Close,
         keys: "c",
-        help: "close the selected session (code, default 1000)",
+        help: "close marked / selected (code, default 1000)",
         scope: Scope::Only(SESSION_SCREENS),
     },
     Spec {
         name: "reconnect",
         action: Action::Reconnect,
         keys: "r",
-        help: "reconnect the selected session now",
+        help: "reconnect the marked / selected session now",
         scope: Scope::Only(SESSION_SCREENS),
     },
     Spec {
         name: "reconnect_all",
         action: Action::ReconnectAll,
         keys: "R",
-        help: "reconnect every waiting session now",
+        help: "reconnect every waiting session now (asks first)",
         scope: Scope::Screens,
     },
     Spec {
         name: "pause",
         action: Action::Pause,
         keys: "p",
-        help: "pause / resume the selected session's retries",
+        help: "pause / resume retries of marked / selected",
         scope: Scope::Only(SESSION_SCREENS),
     },
     Spec {
@@ -327,7 +406,7 @@ const SPECS: &[Spec] = &[
         name: "help",
         action: Action::Help,
         keys: "?",
-        help: "show / hide this help",
+        help: "show / hide this help (Esc and q close it too)",
         scope: Scope::Everywhere,
     },
     Spec {
@@ -548,6 +627,15 @@ impl KeyMap {
             .unwrap_or_default()
     }
 
+    /// The first key of an action, as shown ("/" stays whole, unlike splitting `keys_of`).
+    pub fn first_key(&self, action: Action) -> Option<String> {
+        self.bindings
+            .iter()
+            .find(|b| b.action == action)
+            .and_then(|b| b.keys.first())
+            .map(|k| k.to_string())
+    }
+
     /// Every configurable binding: (config name, keys as shown, help text).
     pub fn help_rows(&self) -> Vec<(&'static str, String, &'static str)> {
         self.bindings
@@ -561,6 +649,22 @@ impl KeyMap {
 pub fn action_for(key: KeyEvent, mode: Mode, map: &KeyMap) -> Option<Action> {
     if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
         return Some(Action::Quit);
+    }
+    if mode == Mode::Confirm {
+        return match key.code {
+            KeyCode::Char('y' | 'Y') | KeyCode::Enter => Some(Action::Yes),
+            KeyCode::Char('n' | 'N') | KeyCode::Esc => Some(Action::No),
+            _ => None,
+        };
+    }
+    if mode == Mode::Columns {
+        return match key.code {
+            KeyCode::Up | KeyCode::Char('k') => Some(Action::Up),
+            KeyCode::Down | KeyCode::Char('j') => Some(Action::Down),
+            KeyCode::Char(' ') | KeyCode::Enter => Some(Action::Toggle),
+            KeyCode::Esc | KeyCode::Char('C' | 'q') => Some(Action::Back),
+            _ => None,
+        };
     }
     if mode == Mode::Prompt {
         return match key.code {
@@ -577,11 +681,17 @@ pub fn action_for(key: KeyEvent, mode: Mode, map: &KeyMap) -> Option<Action> {
             _ => None,
         };
     }
-    map.bindings
+    let action = map
+        .bindings
         .iter()
         .filter(|b| b.scope.contains(mode))
         .find(|b| b.keys.iter().any(|k| k.matches(&key)))
-        .map(|b| b.action)
+        .map(|b| b.action);
+    // Inside the help, the quit key closes it (Ctrl-C above still quits).
+    match (mode, action) {
+        (Mode::Help, Some(Action::Quit)) => Some(Action::Back),
+        _ => action,
+    }
 }
 
 /// What the command-making actions need to know about the selection.
@@ -675,9 +785,10 @@ mod tests {
         assert_eq!(action_for(ch('c'), Mode::Storm, &map), None);
         assert_eq!(
             action_for(press(KeyCode::Esc), Mode::Sessions, &map),
-            None,
-            "Esc on the main screen does nothing"
+            Some(Action::Back),
+            "Esc on the main screen clears the filters"
         );
+        assert_eq!(action_for(ch('q'), Mode::Help, &map), Some(Action::Back));
     }
 
     #[test]

@@ -54,6 +54,8 @@ pub struct TuiOptions {
     /// The close-code registry (with the config's application codes); the built-in one by
     /// default.
     pub registry: Arc<Registry>,
+    /// Start with wall-clock times in local time rather than UTC (`z` switches; `WSMON_TIME=local`).
+    pub local_time: bool,
 }
 
 impl Default for TuiOptions {
@@ -65,6 +67,7 @@ impl Default for TuiOptions {
             color: color_from_env(),
             title: String::new(),
             registry: builtin_registry(),
+            local_time: local_time_from_env(),
         }
     }
 }
@@ -80,6 +83,11 @@ pub fn builtin_registry() -> Arc<Registry> {
 /// Colors unless `NO_COLOR` is set to a non-empty value (<https://no-color.org>).
 pub fn color_from_env() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Local time instead of UTC when `WSMON_TIME=local`.
+pub fn local_time_from_env() -> bool {
+    std::env::var("WSMON_TIME").is_ok_and(|v| v.eq_ignore_ascii_case("local"))
 }
 
 /// Upper bound on `--fps`.
@@ -116,13 +124,19 @@ pub enum Exit {
 /// Build the view state from options (validates the key bindings).
 pub fn view_state(opts: &TuiOptions) -> anyhow::Result<ViewState> {
     let keys = KeyMap::from_config(&opts.keys).map_err(anyhow::Error::msg)?;
-    Ok(ViewState::new(
+    let mut view = ViewState::new(
         keys,
         opts.lang,
         opts.color,
         opts.title.clone(),
         opts.registry.clone(),
-    ))
+    );
+    // Read once here: rendering never asks the system for the time or the zone.
+    view.local_offset = *chrono::Local::now().offset();
+    if opts.local_time {
+        view.clock = view::Clock::Local;
+    }
+    Ok(view)
 }
 
 /// Run the TUI on the real terminal until the user quits or the store stops. On quit,

@@ -2,21 +2,97 @@
 //! frozen snapshot, prompt input, status message). The filtered and sorted order of sessions is
 //! cached here and recomputed only when the snapshot, the sort or a filter changes.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use chrono::{DateTime, FixedOffset, Offset as _, Utc};
+
 use crate::codes::{Lang, Registry};
-use crate::engine::events::{SessionId, SessionState};
+use crate::engine::events::{Command, ErrorKind, SessionId, SessionState};
 use crate::state::snapshot::{Outcome, SessionView, Snapshot};
 
 use super::keys::{KeyMap, Mode, Selection};
 use super::ui::format;
 
-/// The two tabs.
+/// The tabs, in the order Tab cycles through them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Tab {
     #[default]
     Sessions,
     Storm,
+    /// The live event log.
+    Log,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 3] = [Tab::Sessions, Tab::Storm, Tab::Log];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Tab::Sessions => "Sessions",
+            Tab::Storm => "Storm",
+            Tab::Log => "Events",
+        }
+    }
+
+    pub fn next(self) -> Tab {
+        match self {
+            Tab::Sessions => Tab::Storm,
+            Tab::Storm => Tab::Log,
+            Tab::Log => Tab::Sessions,
+        }
+    }
+}
+
+/// What the LAST CLOSE column shows for a session, as a filter value: a close code, an HTTP
+/// status of a refused upgrade, or the kind of an error without a code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OutcomeFilter {
+    Code(u16),
+    Status(u16),
+    Error(ErrorKind),
+}
+
+impl OutcomeFilter {
+    /// As the LAST CLOSE column and the header show it: `1013`, `HTTP 503`, `error dns`.
+    pub fn label(self) -> String {
+        match self {
+            OutcomeFilter::Code(c) => format!("close {c}"),
+            OutcomeFilter::Status(s) => format!("HTTP {s}"),
+            OutcomeFilter::Error(k) => format!("error {}", k.as_str()),
+        }
+    }
+}
+
+/// What ended the session's last attempt, as the LAST CLOSE column shows it (looking past the
+/// pending attempt of a waiting session).
+pub fn last_outcome(s: &SessionView) -> Option<OutcomeFilter> {
+    match s.timeline.iter().rev().find_map(|r| r.outcome) {
+        Some(Outcome::Status { status }) => return Some(OutcomeFilter::Status(status)),
+        Some(Outcome::Error { kind }) => return Some(OutcomeFilter::Error(kind)),
+        _ => {}
+    }
+    s.last_close.as_ref().map(|c| OutcomeFilter::Code(c.code))
+}
+
+/// How wall-clock times are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Clock {
+    #[default]
+    Utc,
+    /// The local time zone (its offset is read once at start-up: rendering never asks).
+    Local,
+}
+
+/// An action on more than one session, waiting for the operator's yes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Confirm {
+    /// The question, with the count ("reconnect 12 waiting sessions now?").
+    pub question: String,
+    /// What is sent on yes.
+    pub commands: Vec<Command>,
+    /// The status line after sending.
+    pub done: String,
 }
 
 /// Columns of the sessions table, in display order. Every column sorts.
@@ -103,6 +179,8 @@ pub enum PromptKind {
     Explain,
     /// `c` in the explain view: the second code.
     Compare(u16),
+    /// `c` with marked sessions: close code and reason for all of them.
+    CloseMarked(usize),
 }
 
 impl PromptKind {
@@ -113,6 +191,9 @@ impl PromptKind {
             PromptKind::Close(id) => format!("close s{id} with code [reason] (default 1000): "),
             PromptKind::Explain => "explain code (or two to compare): ".to_string(),
             PromptKind::Compare(a) => format!("compare {a} with code: "),
+            PromptKind::CloseMarked(n) => {
+                format!("close {n} marked sessions with code [reason] (default 1000): ")
+            }
         }
     }
 }
@@ -147,7 +228,7 @@ struct OrderKey {
     descending: bool,
     filter: String,
     state: Option<SessionState>,
-    code: Option<u16>,
+    code: Option<OutcomeFilter>,
 }
 
 /// Everything about the display that is not data.
@@ -176,7 +257,26 @@ pub struct ViewState {
     pub descending: bool,
     pub filter: String,
     pub state_filter: Option<SessionState>,
-    pub code_filter: Option<u16>,
+    /// `o`: what the LAST CLOSE column shows (close code, HTTP status or error kind).
+    pub outcome_filter: Option<OutcomeFilter>,
+    /// Sessions marked with Space: `c`, `r` and `p` act on them when there are any.
+    pub marked: BTreeSet<SessionId>,
+    /// A bulk action waiting for y / n.
+    pub confirm: Option<Confirm>,
+    /// UTC or local time for wall-clock times.
+    pub clock: Clock,
+    /// The local offset, read once at start-up.
+    pub local_offset: FixedOffset,
+    /// The table shows when each state began (wall clock) instead of ages.
+    pub table_times: bool,
+    /// Columns the operator asked for (`C`): shown before the others when room is short.
+    pub pinned: Vec<Column>,
+    /// Columns the operator turned off.
+    pub hidden: Vec<Column>,
+    /// The column chooser is open, with its cursor.
+    pub chooser: Option<usize>,
+    /// The event log's scroll position from the newest line (0 = follow the newest).
+    pub log_scroll: u16,
     /// The snapshot shown while the display is frozen.
     pub frozen: Option<Arc<Snapshot>>,
     pub status: Option<Status>,
@@ -216,7 +316,16 @@ impl ViewState {
             descending: false,
             filter: String::new(),
             state_filter: None,
-            code_filter: None,
+            outcome_filter: None,
+            marked: BTreeSet::new(),
+            confirm: None,
+            clock: Clock::Utc,
+            local_offset: Utc.fix(),
+            table_times: false,
+            pinned: Vec::new(),
+            hidden: Vec::new(),
+            chooser: None,
+            log_scroll: 0,
             frozen: None,
             status: None,
             keys,
@@ -233,12 +342,18 @@ impl ViewState {
     pub fn mode(&self) -> Mode {
         if self.prompt.is_some() {
             Mode::Prompt
+        } else if self.confirm.is_some() {
+            Mode::Confirm
+        } else if self.chooser.is_some() {
+            Mode::Columns
         } else if self.help {
             Mode::Help
         } else if self.explain.is_some() {
             Mode::Explain
         } else if self.tab == Tab::Storm {
             Mode::Storm
+        } else if self.tab == Tab::Log {
+            Mode::Log
         } else if self.detail.is_some() {
             Mode::Detail
         } else {
@@ -266,7 +381,7 @@ impl ViewState {
             descending: self.descending,
             filter: self.filter.clone(),
             state: self.state_filter,
-            code: self.code_filter,
+            code: self.outcome_filter,
         };
         if self.order_key.as_ref() == Some(&key) {
             return;
@@ -327,7 +442,7 @@ impl ViewState {
     pub fn selected_session<'a>(&self, snap: &'a Snapshot) -> Option<&'a Arc<SessionView>> {
         let id = match self.tab {
             Tab::Sessions => self.detail.or(self.selected),
-            Tab::Storm => self.selected,
+            Tab::Storm | Tab::Log => self.selected,
         }?;
         snap.index_of(id).and_then(|i| snap.sessions.get(i))
     }
@@ -365,31 +480,101 @@ impl ViewState {
         if let Some(s) = self.state_filter {
             parts.push(format!("state {}", s.as_str()));
         }
-        if let Some(c) = self.code_filter {
-            parts.push(format!("close {c}"));
+        if let Some(c) = self.outcome_filter {
+            parts.push(c.label());
         }
         parts.join(", ")
     }
-}
 
-/// Next value of the state filter: all -> each state -> all.
-pub fn next_state_filter(current: Option<SessionState>) -> Option<SessionState> {
-    match current {
-        None => Some(SessionState::ALL[0]),
-        Some(s) => SessionState::ALL.get(s.index() + 1).copied(),
+    /// Whether any filter is on.
+    pub fn filtered(&self) -> bool {
+        !self.filter.is_empty() || self.state_filter.is_some() || self.outcome_filter.is_some()
+    }
+
+    /// Turn every filter off.
+    pub fn clear_filters(&mut self) {
+        self.filter.clear();
+        self.state_filter = None;
+        self.outcome_filter = None;
+        self.cursor = 0;
+    }
+
+    /// Ids of the sessions shown (filtered and sorted), valid after [`ViewState::sync`].
+    pub fn shown_ids(&self, snap: &Snapshot) -> Vec<SessionId> {
+        self.order
+            .iter()
+            .filter_map(|&i| snap.sessions.get(i).map(|s| s.id))
+            .collect()
+    }
+
+    /// Marked sessions that still exist in `snap`.
+    pub fn live_marks(&self, snap: &Snapshot) -> Vec<SessionId> {
+        self.marked
+            .iter()
+            .copied()
+            .filter(|id| snap.index_of(*id).is_some())
+            .collect()
+    }
+
+    /// A wall-clock time as `12:00:05.250Z` (UTC) or `13:00:05.250+01:00` (local).
+    pub fn time(&self, t: DateTime<Utc>) -> String {
+        match self.clock {
+            Clock::Utc => t.format("%H:%M:%S%.3fZ").to_string(),
+            Clock::Local => t
+                .with_timezone(&self.local_offset)
+                .format("%H:%M:%S%.3f%:z")
+                .to_string(),
+        }
+    }
+
+    /// A wall-clock time to the second, for tight columns: `12:00:05` (zone in the headings).
+    pub fn time_short(&self, t: DateTime<Utc>) -> String {
+        match self.clock {
+            Clock::Utc => t.format("%H:%M:%S").to_string(),
+            Clock::Local => t
+                .with_timezone(&self.local_offset)
+                .format("%H:%M:%S")
+                .to_string(),
+        }
+    }
+
+    /// The zone of [`ViewState::time_short`]: `UTC` or `local +01:00`.
+    pub fn zone(&self) -> String {
+        match self.clock {
+            Clock::Utc => "UTC".to_string(),
+            Clock::Local => format!("local {}", self.local_offset),
+        }
     }
 }
 
-/// Next value of the close-code filter, cycling through the codes seen so far.
-pub fn next_code_filter(current: Option<u16>, snap: &Snapshot) -> Option<u16> {
-    let codes = &snap.totals.closes_by_code;
+/// Next value of the state filter: all, then each state some session is in, then all again.
+pub fn next_state_filter(current: Option<SessionState>, snap: &Snapshot) -> Option<SessionState> {
+    let present = |s: &SessionState| snap.sessions.iter().any(|v| v.state == *s);
+    let after = current.map_or(0, |c| c.index() + 1);
+    SessionState::ALL
+        .iter()
+        .skip(after)
+        .find(|s| present(s))
+        .copied()
+}
+
+/// Next value of the outcome filter: all, then every close code, HTTP status and error kind
+/// that the LAST CLOSE column shows for some session, then all again.
+pub fn next_outcome_filter(
+    current: Option<OutcomeFilter>,
+    snap: &Snapshot,
+) -> Option<OutcomeFilter> {
+    let present: BTreeSet<OutcomeFilter> = snap
+        .sessions
+        .iter()
+        .filter_map(|s| last_outcome(s))
+        .collect();
     match current {
-        None => codes.keys().next().copied(),
-        Some(c) => codes
-            .range(c.saturating_add(1)..)
+        None => present.iter().next().copied(),
+        Some(c) => present
+            .range((std::ops::Bound::Excluded(c), std::ops::Bound::Unbounded))
             .next()
-            .map(|(k, _)| *k)
-            .filter(|k| *k > c),
+            .copied(),
     }
 }
 
@@ -429,10 +614,7 @@ fn compute_order(snap: &Snapshot, key: &OrderKey, reg: &Registry) -> Vec<usize> 
         .iter()
         .enumerate()
         .filter(|(_, s)| key.state.is_none_or(|st| s.state == st))
-        .filter(|(_, s)| {
-            key.code
-                .is_none_or(|c| s.last_close.as_ref().is_some_and(|cl| cl.code == c))
-        })
+        .filter(|(_, s)| key.code.is_none_or(|c| last_outcome(s) == Some(c)))
         .filter(|(_, s)| needle.is_empty() || matches_text(s, &needle, &names, &outcomes))
         .map(|(i, _)| i)
         .collect();
@@ -625,7 +807,7 @@ mod tests {
         view.select_position(&snap, 16); // s17, waiting after 1013
         assert_eq!(view.selected, Some(17));
         view.state_filter = Some(SessionState::Waiting);
-        view.code_filter = Some(1013);
+        view.outcome_filter = Some(OutcomeFilter::Code(1013));
         view.sync(&snap);
         let got = ids(&view, &snap);
         assert!(got.iter().all(|id| {
@@ -685,17 +867,51 @@ mod tests {
     }
 
     #[test]
-    fn code_filter_cycles_through_seen_codes() {
+    fn outcome_filter_cycles_through_what_last_close_shows() {
         let snap = fixtures::snapshot(20);
         let mut c = None;
         let mut seen = Vec::new();
-        for _ in 0..5 {
-            c = next_code_filter(c, &snap);
+        for _ in 0..6 {
+            c = next_outcome_filter(c, &snap);
             seen.push(c);
         }
         assert_eq!(
             seen,
-            vec![Some(1006), Some(1010), Some(1013), None, Some(1006)]
+            vec![
+                Some(OutcomeFilter::Code(1006)),
+                Some(OutcomeFilter::Code(1010)),
+                Some(OutcomeFilter::Code(1013)),
+                Some(OutcomeFilter::Status(503)),
+                None,
+                Some(OutcomeFilter::Code(1006)),
+            ]
+        );
+        // Each value keeps exactly the rows whose LAST CLOSE shows it.
+        let mut view = fixtures::view_state();
+        view.outcome_filter = Some(OutcomeFilter::Status(503));
+        view.sync(&snap);
+        assert_eq!(ids(&view, &snap), vec![9]);
+    }
+
+    #[test]
+    fn state_filter_cycles_through_states_present() {
+        let snap = fixtures::snapshot(20);
+        let mut c = None;
+        let mut seen = Vec::new();
+        for _ in 0..5 {
+            c = next_state_filter(c, &snap);
+            seen.push(c);
+        }
+        // No session is handshaking, closing or gave up: those are skipped.
+        assert_eq!(
+            seen,
+            vec![
+                Some(SessionState::Connecting),
+                Some(SessionState::Open),
+                Some(SessionState::Closed),
+                Some(SessionState::Waiting),
+                None,
+            ]
         );
     }
 }

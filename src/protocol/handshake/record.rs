@@ -18,15 +18,17 @@ pub struct Timings {
     pub proxy: Option<f64>,
 }
 
-/// Everything captured about one upgrade attempt that got an HTTP answer.
+/// Everything captured about one upgrade attempt that got an answer. An answer that is not a
+/// valid upgrade answer (malformed HTTP, a bad `Sec-WebSocket-Accept` ...) is recorded too, with
+/// what could be read of it and `invalid` saying why it was refused.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct HandshakeInfo {
     pub status: u16,
     /// e.g. "HTTP/1.1 101 Switching Protocols".
     pub status_line: String,
-    /// Headers in the order sent, secrets redacted.
+    /// Headers in the order sent, values exactly as on the wire except redacted secrets.
     pub request_headers: Vec<(String, String)>,
-    /// Headers in the order received, secrets redacted.
+    /// Headers in the order received (those that parsed), secrets redacted.
     pub response_headers: Vec<(String, String)>,
     /// First 4 KiB of a non-101 body, lossily decoded, control characters escaped.
     pub body: Option<String>,
@@ -42,4 +44,15 @@ pub struct HandshakeInfo {
     /// The raw Retry-After value when it could not be parsed.
     pub retry_after_invalid: Option<String>,
     pub timings_ms: Timings,
+    /// Bytes of the answer read from the socket: the head, and the body read after a non-101
+    /// (bytes after a 101's head are frames, counted as traffic).
+    #[serde(default)]
+    pub bytes_received: u64,
+    /// Why the answer was refused as a WebSocket upgrade (control characters escaped); `None`
+    /// for a valid answer, 101 or not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalid: Option<String>,
+    /// The first response header line that did not parse: its name, escaped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bad_header: Option<String>,
 }

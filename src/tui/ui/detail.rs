@@ -115,8 +115,9 @@ pub fn lines(
         Span::styled("  state       ", t.label()),
         Span::styled(s.state.as_str(), t.state(s.state)),
         Span::raw(format!(
-            " for {}",
-            format::duration_ms(format::ms_since(s.state_since, snap.now))
+            " for {} (since {})",
+            format::duration_ms(format::ms_since(s.state_since, snap.now)),
+            view.time(s.state_since)
         )),
         Span::styled("  attempt ", t.label()),
         Span::raw(s.attempt.to_string()),
@@ -128,7 +129,10 @@ pub fn lines(
     if s.state == SessionState::Waiting
         && let Some(at) = s.next_attempt_at
     {
-        state.push(Span::styled("  next attempt in ", t.label()));
+        state.push(Span::styled(
+            format!("  attempt {} in ", s.attempt.saturating_add(1)),
+            t.label(),
+        ));
         state.push(Span::raw(format::duration_ms(format::ms_until(
             at, snap.now,
         ))));
@@ -160,7 +164,9 @@ pub fn lines(
     // the handshake and extensions, then the close code's full explanation.
     close_lines(&mut out, s, view, width, t);
     out.push(Line::raw(""));
-    timeline_lines(&mut out, s, snap, width, t);
+    timeline_lines(&mut out, s, snap, view, width, t);
+    out.push(Line::raw(""));
+    recent_events(&mut out, s, snap, view, width, t);
     out.push(Line::raw(""));
     traffic_lines(&mut out, s, snap, width, t);
     out.push(Line::raw(""));
@@ -187,10 +193,19 @@ fn ms_f(v: Option<f64>) -> String {
 }
 
 fn handshake_lines(out: &mut Vec<Line<'static>>, h: &HandshakeInfo, width: u16, t: Theme) {
-    let status_style = if h.status == 101 { t.good() } else { t.error() };
+    let status_style = if h.status == 101 && h.invalid.is_none() {
+        t.good()
+    } else {
+        t.error()
+    };
+    let status_line = if h.status_line.is_empty() {
+        "no HTTP status line".to_string()
+    } else {
+        safe(&h.status_line).into_owned()
+    };
     out.push(Line::from(vec![
         Span::styled("Handshake  ", t.heading()),
-        Span::styled(safe(&h.status_line).into_owned(), status_style),
+        Span::styled(status_line, status_style),
     ]));
     let tm = &h.timings_ms;
     let mut timings = format!(
@@ -204,6 +219,21 @@ fn handshake_lines(out: &mut Vec<Line<'static>>, h: &HandshakeInfo, width: u16, 
         timings.push_str(&format!(", proxy {}", ms_f(tm.proxy)));
     }
     push_kv(out, "timings", &timings, t.plain(), width, t);
+    if let Some(why) = &h.invalid {
+        // A refused answer: what arrived of it, and why it was refused.
+        push_kv(
+            out,
+            "received",
+            &format!("{} of answer", format::bytes(h.bytes_received)),
+            t.plain(),
+            width,
+            t,
+        );
+        push_kv(out, "refused", &safe(why), t.error(), width, t);
+    }
+    if let Some(name) = &h.bad_header {
+        push_kv(out, "bad header", &safe(name), t.error(), width, t);
+    }
     if let Some(p) = &h.subprotocol {
         push_kv(out, "subprotocol", &safe(p), t.plain(), width, t);
     }
@@ -365,6 +395,20 @@ fn close_lines(
         return;
     };
     let mut how = format!("by {}", c.initiator.as_str());
+    if let Some(at) = s
+        .timeline
+        .iter()
+        .rev()
+        .find(|r| {
+            matches!(
+                r.outcome,
+                Some(crate::state::snapshot::Outcome::Closed { .. })
+            )
+        })
+        .and_then(|r| r.ended_at)
+    {
+        how.push_str(&format!(" at {}", view.time(at)));
+    }
     how.push_str(if c.clean { ", clean" } else { ", not clean" });
     if let Some(up) = c.uptime_ms {
         how.push_str(&format!(", after {} open", format::duration_ms(up)));
@@ -474,23 +518,70 @@ fn opt_ms(v: Option<u64>) -> String {
     v.map_or_else(|| "-".to_string(), format::duration_ms)
 }
 
+/// How many events of the session the detail lists.
+const RECENT_EVENTS: usize = 12;
+
+/// The session's own latest events from the event log.
+fn recent_events(
+    out: &mut Vec<Line<'static>>,
+    s: &SessionView,
+    snap: &Snapshot,
+    view: &ViewState,
+    width: u16,
+    t: Theme,
+) {
+    let mine: Vec<_> = snap.events.iter().filter(|e| e.session == s.id).collect();
+    out.push(heading(
+        format!("Recent events ({}, newest last)", view.zone()),
+        t,
+    ));
+    if mine.is_empty() {
+        out.push(Line::styled(
+            "  none in the event log (it keeps the latest events of all sessions)",
+            t.dim(),
+        ));
+        return;
+    }
+    let label = super::table::target_labels(snap)
+        .get(s.target)
+        .cloned()
+        .unwrap_or_default();
+    for e in mine.iter().skip(mine.len().saturating_sub(RECENT_EVENTS)) {
+        let mut l = super::log::line(e, &label, view, t, width.saturating_sub(2));
+        l.spans.insert(0, Span::raw("  "));
+        out.push(l);
+    }
+}
+
 fn timeline_lines(
     out: &mut Vec<Line<'static>>,
     s: &SessionView,
     snap: &Snapshot,
+    view: &ViewState,
     width: u16,
     t: Theme,
 ) {
     let n = s.timeline.len();
+    // Attempts made (the pending one is not made yet), so the count agrees with "attempt N"
+    // above and the ATT column.
+    let made = s.timeline.iter().filter(|r| r.started_at.is_some()).count();
+    let pending = n - made;
+    let next = if pending > 0 {
+        format!(", attempt {} due", s.attempt.saturating_add(1))
+    } else {
+        String::new()
+    };
     let title = if s.timeline_dropped > 0 {
         format!(
-            "Backoff timeline (last {n} attempts; {} earlier not kept)",
-            s.timeline_dropped
+            "Backoff timeline (last {made} attempts{next}; {} earlier not kept; times {})",
+            s.timeline_dropped,
+            view.zone()
         )
     } else {
         format!(
-            "Backoff timeline ({n} attempt{})",
-            if n == 1 { "" } else { "s" }
+            "Backoff timeline ({made} attempt{}{next}; times {})",
+            if made == 1 { "" } else { "s" },
+            view.zone()
         )
     };
     out.push(heading(title, t));
@@ -519,6 +610,11 @@ fn timeline_lines(
             .outcome
             .as_ref()
             .map_or_else(|| "pending".to_string(), format::outcome);
+        let rule = if r.manual {
+            "manual r"
+        } else {
+            r.kind.map_or("-", format::delay_kind)
+        };
         out.push(Line::from(vec![
             Span::raw(format!(
                 "  {:>4}  {:<11} {:<9} {:>6} {:>6} {:>6}  ",
@@ -526,7 +622,7 @@ fn timeline_lines(
                 r.cause
                     .as_ref()
                     .map_or_else(|| "-".to_string(), format::cause),
-                r.kind.map_or("-", format::delay_kind),
+                rule,
                 opt_ms(r.window_ms),
                 opt_ms(r.delay_ms),
                 opt_ms(r.retry_after_ms),
@@ -534,6 +630,28 @@ fn timeline_lines(
             Span::raw(format!("{outcome:<11} {:>7}  ", opt_ms(r.uptime_ms))),
             Span::styled(bar, t.series(0)),
         ]));
+        // When it happened, on the wall clock: the backoff decision, the start, the end.
+        let mut when = Vec::new();
+        if let Some(at) = r.scheduled_at {
+            when.push(format!("decided {}", view.time(at)));
+        }
+        match (r.started_at, r.scheduled_at, r.delay_ms) {
+            (Some(at), _, _) => when.push(format!("started {}", view.time(at))),
+            (None, Some(at), Some(d)) => when.push(format!(
+                "due {}",
+                view.time(at + chrono::TimeDelta::milliseconds(i64::try_from(d).unwrap_or(0)))
+            )),
+            _ => {}
+        }
+        if let Some(at) = r.ended_at {
+            when.push(format!("ended {}", view.time(at)));
+        }
+        if !when.is_empty() {
+            out.push(Line::styled(
+                format!("        {}", when.join("  ")),
+                t.dim(),
+            ));
+        }
     }
     out.push(Line::raw(""));
     axis_lines(out, s, snap.now, width, t);
@@ -655,4 +773,122 @@ fn axis_lines(
         format!("{indent}● attempt   | now   ○ next attempt"),
         t.dim(),
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicU64;
+
+    use crate::engine::counters::SessionCounters;
+    use crate::engine::events::{ErrorKind, Event, EventKind, HandshakeInfo};
+    use crate::state::store::Store;
+    use crate::tui::app::App;
+    use crate::tui::fixtures;
+
+    /// A 101 refused for an escape sequence in a header: the detail shows the status line, the
+    /// headers that parsed, the bytes received and the bad header, not "no HTTP answer yet".
+    #[test]
+    fn a_refused_answer_is_shown_with_what_arrived() {
+        let now = fixtures::now();
+        let mut store = Store::new(None, Arc::new(AtomicU64::new(0)));
+        store.register(1, Arc::new(SessionCounters::default()));
+        let message = "malformed HTTP answer to the upgrade (invalid header value): header 'X-Evil' is not valid";
+        let info = HandshakeInfo {
+            status: 101,
+            status_line: "HTTP/1.1 101 Switching Protocols".into(),
+            response_headers: vec![("Upgrade".into(), "websocket".into())],
+            bytes_received: 1234,
+            invalid: Some(message.into()),
+            bad_header: Some("X-Evil".into()),
+            ..HandshakeInfo::default()
+        };
+        for kind in [
+            EventKind::Spawned {
+                target: 0,
+                index: 0,
+                url: "ws://127.0.0.1:9001/evil".into(),
+            },
+            EventKind::Connecting { attempt: 1 },
+            EventKind::Handshaking { attempt: 1 },
+            EventKind::Handshake(Arc::new(info)),
+            EventKind::Error {
+                kind: ErrorKind::Handshake,
+                message: message.into(),
+            },
+        ] {
+            store.apply(&Event {
+                ts: now,
+                session: 1,
+                kind,
+            });
+        }
+        let snap = store.snapshot(now);
+        assert!(
+            snap.totals.statuses.is_empty(),
+            "a refused answer is no status"
+        );
+        let mut app = App::new(fixtures::view_state());
+        app.view.detail = Some(1);
+        let text = (0..8)
+            .map(|scroll| {
+                app.view.detail_scroll = scroll * 10;
+                fixtures::render(&mut app, &snap, 120, 40).join("\n")
+            })
+            .collect::<String>();
+        assert!(!text.contains("no HTTP answer yet"), "{text}");
+        for want in [
+            "HTTP/1.1 101 Switching Protocols",
+            "1.2K of answer",
+            "bad header",
+            "X-Evil",
+            "Upgrade: websocket",
+        ] {
+            assert!(text.contains(want), "{want} missing:\n{text}");
+        }
+    }
+
+    /// Through a proxy, the timings line shows the proxy hop.
+    #[test]
+    fn the_timings_line_shows_the_proxy_hop() {
+        let now = fixtures::now();
+        let mut store = Store::new(None, Arc::new(AtomicU64::new(0)));
+        store.register(1, Arc::new(SessionCounters::default()));
+        let info = HandshakeInfo {
+            status: 101,
+            status_line: "HTTP/1.1 101 Switching Protocols".into(),
+            timings_ms: crate::engine::events::Timings {
+                connect: Some(0.4),
+                proxy: Some(3.25),
+                upgrade: Some(1.5),
+                ..Default::default()
+            },
+            ..HandshakeInfo::default()
+        };
+        for kind in [
+            EventKind::Spawned {
+                target: 0,
+                index: 0,
+                url: "ws://127.0.0.1:9001/echo".into(),
+            },
+            EventKind::Connecting { attempt: 1 },
+            EventKind::Handshake(Arc::new(info)),
+        ] {
+            store.apply(&Event {
+                ts: now,
+                session: 1,
+                kind,
+            });
+        }
+        let snap = store.snapshot(now);
+        let mut app = App::new(fixtures::view_state());
+        app.view.detail = Some(1);
+        let text = (0..8)
+            .map(|scroll| {
+                app.view.detail_scroll = scroll * 10;
+                fixtures::render(&mut app, &snap, 120, 40).join("\n")
+            })
+            .collect::<String>();
+        assert!(text.contains("upgrade 1.5ms, proxy 3.2"), "{text}");
+    }
 }

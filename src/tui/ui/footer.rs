@@ -29,6 +29,17 @@ pub fn draw_status(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewSt
         frame.set_cursor_position(Position { x, y: area.y });
         return;
     }
+    if let Some(c) = &view.confirm {
+        let line = Line::from(vec![
+            Span::styled(format!(" {} ", c.question), t.warn()),
+            Span::styled("y", t.key()),
+            Span::raw(" yes  "),
+            Span::styled("n", t.key()),
+            Span::raw(" no"),
+        ]);
+        frame.render_widget(Paragraph::new(line), area);
+        return;
+    }
     let line = match &view.status {
         Some(s) => Line::styled(
             format!(" {}", s.text),
@@ -37,12 +48,22 @@ pub fn draw_status(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewSt
                 StatusKind::Error => t.error(),
             },
         ),
-        None => where_you_are(snap, view, t),
+        None => where_you_are(snap, view, t, area),
     };
     frame.render_widget(Paragraph::new(line), area);
 }
 
-fn where_you_are<'a>(snap: &Snapshot, view: &ViewState, t: Theme) -> Line<'a> {
+/// The whole screen, from the status line's area (it is the second row from the bottom).
+fn area_screen(status: Rect) -> Rect {
+    Rect {
+        x: 0,
+        y: 0,
+        width: status.x + status.width,
+        height: status.y + 2,
+    }
+}
+
+fn where_you_are<'a>(snap: &Snapshot, view: &ViewState, t: Theme, area: Rect) -> Line<'a> {
     match view.mode() {
         Mode::Sessions | Mode::Prompt => {
             let len = view.order().len();
@@ -57,14 +78,40 @@ fn where_you_are<'a>(snap: &Snapshot, view: &ViewState, t: Theme) -> Line<'a> {
                     if view.descending { "desc" } else { "asc" }
                 )),
             ];
-            let f = view.filter_summary();
-            if !f.is_empty() {
-                spans.push(Span::styled("  filter ", t.label()));
-                spans.push(Span::styled(f, t.warn()));
+            // The filters are in the title bar.
+            if !view.marked.is_empty() {
+                spans.push(Span::styled("  marked ", t.label()));
+                spans.push(Span::raw(view.marked.len().to_string()));
+            }
+            // Columns left out for want of room, and how to bring them back.
+            let body = super::areas(area_screen(area)).body;
+            let hidden = super::table::hidden_for_room(body.width, snap, view);
+            if !hidden.is_empty() {
+                let names: Vec<&str> = hidden
+                    .iter()
+                    .map(|c| c.title().split(' ').next().unwrap_or_default())
+                    .collect();
+                spans.push(Span::styled("  hidden ", t.label()));
+                spans.push(Span::raw(names.join(", ")));
+                spans.push(Span::styled(" (C: columns)", t.dim()));
             }
             Line::from(spans)
         }
-        Mode::Detail => Line::styled(" session detail", t.label()),
+        Mode::Log => Line::from(vec![
+            Span::styled(" events: ", t.label()),
+            Span::raw(format!(
+                "{} shown of {} kept; times in {}",
+                super::log::entries(snap, view).len(),
+                snap.events.len(),
+                view.zone()
+            )),
+        ]),
+        Mode::Confirm => Line::styled(" confirm", t.label()),
+        Mode::Columns => Line::styled(" choose the table's columns", t.label()),
+        Mode::Detail => Line::styled(
+            format!(" session detail; times in {} (z: switch)", view.zone()),
+            t.label(),
+        ),
         Mode::Storm => Line::from(vec![
             Span::styled(" storm: ", t.label()),
             Span::raw(format!(
@@ -82,21 +129,39 @@ fn where_you_are<'a>(snap: &Snapshot, view: &ViewState, t: Theme) -> Line<'a> {
 fn footer_items(mode: Mode) -> &'static [(Action, &'static str)] {
     match mode {
         Mode::Sessions => &[
-            (Action::Quit, "quit"),
-            (Action::Help, "help"),
-            (Action::Open, "detail"),
             (Action::Filter, "filter"),
-            (Action::SortNext, "sort"),
-            (Action::Explain, "explain"),
-            (Action::Add, "add"),
+            (Action::NextTab, "tabs"),
+            (Action::Open, "detail"),
+            (Action::Help, "help"),
+            (Action::Quit, "quit"),
+            (Action::Mark, "mark"),
             (Action::Close, "close"),
             (Action::Reconnect, "reconnect"),
             (Action::Pause, "pause"),
+            (Action::Explain, "explain"),
+            (Action::Columns, "columns"),
+            (Action::SortNext, "sort"),
+            (Action::TableTimes, "times"),
+            (Action::Add, "add"),
+            (Action::ReconnectAll, "reconnect waiting"),
             (Action::PauseAll, "pause all"),
             (Action::Freeze, "freeze"),
             (Action::Export, "export"),
-            (Action::NextTab, "storm"),
         ],
+        Mode::Log => &[
+            (Action::Filter, "filter"),
+            (Action::NextTab, "tabs"),
+            (Action::Back, "back"),
+            (Action::Help, "help"),
+            (Action::Quit, "quit"),
+            (Action::Up, "scroll"),
+            (Action::End, "newest"),
+            (Action::StateFilter, "state"),
+            (Action::CodeFilter, "outcome"),
+            (Action::Clock, "UTC/local"),
+            (Action::Freeze, "freeze"),
+        ],
+        Mode::Confirm | Mode::Columns => &[],
         Mode::Detail => &[
             (Action::Back, "back"),
             (Action::Down, "scroll"),
@@ -104,6 +169,7 @@ fn footer_items(mode: Mode) -> &'static [(Action, &'static str)] {
             (Action::Close, "close"),
             (Action::Reconnect, "reconnect"),
             (Action::Pause, "pause"),
+            (Action::Clock, "UTC/local"),
             (Action::Freeze, "freeze"),
             (Action::Help, "help"),
             (Action::Quit, "quit"),
@@ -112,7 +178,7 @@ fn footer_items(mode: Mode) -> &'static [(Action, &'static str)] {
             (Action::Back, "back"),
             (Action::NextTab, "sessions"),
             (Action::PauseAll, "pause all"),
-            (Action::ReconnectAll, "reconnect all"),
+            (Action::ReconnectAll, "reconnect waiting"),
             (Action::Freeze, "freeze"),
             (Action::Export, "export"),
             (Action::Help, "help"),
@@ -125,11 +191,7 @@ fn footer_items(mode: Mode) -> &'static [(Action, &'static str)] {
             (Action::Down, "scroll"),
             (Action::Quit, "quit"),
         ],
-        Mode::Help => &[
-            (Action::Back, "close"),
-            (Action::Down, "scroll"),
-            (Action::Quit, "quit"),
-        ],
+        Mode::Help => &[(Action::Back, "close"), (Action::Down, "scroll")],
         Mode::Prompt => &[],
     }
 }
@@ -146,13 +208,25 @@ pub fn draw_footer(frame: &mut Frame, area: Rect, view: &ViewState, t: Theme) {
         spans.push(Span::styled("Esc", t.key()));
         spans.push(Span::raw(" cancel"));
     }
+    if mode == Mode::Confirm {
+        spans.push(Span::styled(" y", t.key()));
+        spans.push(Span::raw(" yes, send it  "));
+        spans.push(Span::styled("n", t.key()));
+        spans.push(Span::raw(" no"));
+    }
+    if mode == Mode::Columns {
+        spans.push(Span::styled(" j/k", t.key()));
+        spans.push(Span::raw(" move  "));
+        spans.push(Span::styled("Space", t.key()));
+        spans.push(Span::raw(" show / hide  "));
+        spans.push(Span::styled("Esc", t.key()));
+        spans.push(Span::raw(" close"));
+    }
     let mut used: usize = spans.iter().map(Span::width).sum();
     for (action, label) in footer_items(mode) {
-        let keys = view.keys.keys_of(*action);
-        let key = keys.split('/').next().unwrap_or_default().to_string();
-        if key.is_empty() {
+        let Some(key) = view.keys.first_key(*action) else {
             continue;
-        }
+        };
         let key = Span::styled(format!(" {key}"), t.key());
         let label = Span::raw(format!(" {label} "));
         let w = key.width() + label.width();

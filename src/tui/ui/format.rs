@@ -254,8 +254,10 @@ fn url_parts(url: &str) -> (&str, &str, &str) {
 }
 
 /// Labels that tell targets apart in a narrow column: the path and query when every target
-/// shares scheme, host and port (`/echo`, `/overload?cap=5`); else host and path without the
-/// scheme; the whole URL if even that is ambiguous. Same order as `urls`.
+/// shares scheme, host and port (`/echo`, `/overload?cap=5`). When hosts or ports differ, the
+/// host and port are kept whole as far as they differ (`:9001` when only ports differ, the
+/// host when only hosts do, both otherwise), followed by the path only where several targets
+/// share that host and port. The whole URL if even that is ambiguous. Same order as `urls`.
 pub fn target_labels<S: AsRef<str>>(urls: &[S]) -> Vec<String> {
     let parts: Vec<(&str, &str, &str)> = urls.iter().map(|u| url_parts(u.as_ref())).collect();
     let shared = parts
@@ -264,7 +266,33 @@ pub fn target_labels<S: AsRef<str>>(urls: &[S]) -> Vec<String> {
     if shared {
         return parts.iter().map(|(_, _, p)| (*p).to_string()).collect();
     }
-    let labels: Vec<String> = parts.iter().map(|(_, a, p)| format!("{a}{p}")).collect();
+    let split = |a: &str| -> (String, String) {
+        // `[::1]:80`, `host:80`, `host`.
+        match a.rfind(':') {
+            Some(i) if !a[i..].contains(']') => (a[..i].to_string(), a[i..].to_string()),
+            _ => (a.to_string(), String::new()),
+        }
+    };
+    let hp: Vec<(String, String)> = parts.iter().map(|(_, a, _)| split(a)).collect();
+    let same_host = hp.iter().all(|(h, _)| *h == hp[0].0);
+    let same_port = hp.iter().all(|(_, p)| *p == hp[0].1);
+    let labels: Vec<String> = parts
+        .iter()
+        .zip(&hp)
+        .map(|((_, a, p), (host, port))| {
+            let authority = match (same_host, same_port) {
+                (true, _) => port.clone(),
+                (false, true) => host.clone(),
+                (false, false) => (*a).to_string(),
+            };
+            let alone = parts.iter().filter(|(_, b, _)| b == a).count() == 1;
+            if alone {
+                authority
+            } else {
+                format!("{authority}{p}")
+            }
+        })
+        .collect();
     let unique = {
         let mut seen = std::collections::HashSet::new();
         labels.iter().all(|l| seen.insert(l.as_str()))
@@ -344,9 +372,31 @@ mod tests {
         ];
         assert_eq!(target_labels(&creds), vec!["/echo", "/close/1013"]);
         let hosts = ["ws://a.example:80/feed", "wss://b.example/feed?x=1"];
+        assert_eq!(target_labels(&hosts), vec!["a.example:80", "b.example"]);
+        // A session added to a second host: host and port stay, the path only where the
+        // host and port are shared.
+        let added = [
+            "ws://127.0.0.1:35127/echo",
+            "ws://127.0.0.1:35127/overload?cap=5",
+            "ws://localhost:9001/echo",
+        ];
         assert_eq!(
-            target_labels(&hosts),
-            vec!["a.example:80/feed", "b.example/feed?x=1"]
+            target_labels(&added),
+            vec![
+                "127.0.0.1:35127/echo",
+                "127.0.0.1:35127/overload?cap=5",
+                "localhost:9001"
+            ]
+        );
+        // Only the ports differ: the port tells them apart.
+        let ports = [
+            "ws://127.0.0.1:35127/echo",
+            "ws://127.0.0.1:35127/close/1012",
+            "ws://127.0.0.1:9001/echo",
+        ];
+        assert_eq!(
+            target_labels(&ports),
+            vec![":35127/echo", ":35127/close/1012", ":9001"]
         );
         // Same host and path under two schemes: only the whole URL tells them apart.
         let schemes = ["ws://h.example/x", "wss://h.example/x", "ws://g.example/x"];

@@ -8,24 +8,17 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::engine::events::SessionState;
-use crate::state::snapshot::Snapshot;
+use crate::state::snapshot::{LockstepLevel, Snapshot};
 
 use super::{Theme, format};
 use crate::tui::view::{Tab, ViewState};
 
-/// Lockstep index at or above which retries are called "in step".
-pub const LOCKSTEP_HIGH: f64 = 0.5;
-/// Lockstep index at or above which retries are called "clustered".
-pub const LOCKSTEP_MID: f64 = 0.3;
-
-/// A word for a lockstep index.
-pub fn lockstep_word(l: f64) -> &'static str {
-    if l >= LOCKSTEP_HIGH {
-        "IN STEP"
-    } else if l >= LOCKSTEP_MID {
-        "clustered"
-    } else {
-        "spread"
+/// The style of a lockstep verdict.
+pub fn lockstep_style(level: LockstepLevel, t: Theme) -> Style {
+    match level {
+        LockstepLevel::InStep => t.warn(),
+        LockstepLevel::Clustered => t.plain(),
+        LockstepLevel::Spread => t.good(),
     }
 }
 
@@ -34,7 +27,8 @@ pub fn lockstep_word(l: f64) -> &'static str {
 /// title is cut instead).
 fn title_pieces(view: &ViewState) -> Vec<(Option<Tab>, String)> {
     let mut out = vec![(None, " wsmon ".to_string())];
-    for (tab, name) in [(Tab::Sessions, "Sessions"), (Tab::Storm, "Storm")] {
+    for tab in Tab::ALL {
+        let name = tab.name();
         let text = if view.tab == tab {
             format!("[{name}]")
         } else {
@@ -72,6 +66,23 @@ pub fn draw_title(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewSta
         })
         .collect();
     let mut right = Vec::new();
+    // The active filters, so a short table is never mistaken for the whole picture.
+    if view.filtered() {
+        let f = view.filter_summary();
+        let room = usize::from(area.width).saturating_sub(46).max(12);
+        right.push(Span::styled(
+            format!(" FILTER {} ", format::fit(&f, room)),
+            t.badge(),
+        ));
+        right.push(Span::styled(" ", bar));
+    }
+    if !view.marked.is_empty() {
+        right.push(Span::styled(
+            format!(" {} MARKED ", view.marked.len()),
+            t.badge(),
+        ));
+        right.push(Span::styled(" ", bar));
+    }
     if view.frozen.is_some() {
         right.push(Span::styled(" FROZEN ", t.badge()));
         right.push(Span::styled(" ", bar));
@@ -80,10 +91,13 @@ pub fn draw_title(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewSta
         right.push(Span::styled(" PAUSED ", t.badge()));
         right.push(Span::styled(" ", bar));
     }
-    right.push(Span::styled(
-        format!("{} ", snap.now.format("%H:%M:%SZ")),
-        bar,
-    ));
+    let clock = match view.clock {
+        crate::tui::view::Clock::Utc => format!("{}Z ", view.time_short(snap.now)),
+        crate::tui::view::Clock::Local => {
+            format!("{}{} ", view.time_short(snap.now), view.local_offset)
+        }
+    };
+    right.push(Span::styled(clock, bar));
     let right = Line::from(right);
     let width = u16::try_from(right.width()).unwrap_or(u16::MAX);
     let [l, r] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(width)]).areas(area);
@@ -131,17 +145,13 @@ pub fn draw_summary(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewS
         Span::styled(")", t.dim()),
         Span::styled("  lockstep ", t.label()),
     ];
-    // Only the store's recent value: with too few recent attempts it is None, and an old
+    // Only the store's recent verdict: with too few recent attempts there is none, and an old
     // herd must not be reported as if it were happening now.
-    match storm.lockstep {
-        Some(l) => {
-            let style = if l >= LOCKSTEP_HIGH {
-                t.warn()
-            } else {
-                t.plain()
-            };
-            rates.push(Span::styled(format!("{l:.2} {}", lockstep_word(l)), style));
-        }
+    match storm.verdict {
+        Some(v) => rates.push(Span::styled(
+            format!("{:.2} {}", v.share, v.level.as_str()),
+            lockstep_style(v.level, t),
+        )),
         None => rates.push(Span::styled("- (few retries)", t.dim())),
     }
     if totals.gave_up > 0 {

@@ -42,6 +42,10 @@ pub fn lines<'a>(view: &ViewState, t: Theme) -> Vec<Line<'a>> {
         "  In a prompt: Enter accepts, Esc cancels, Backspace deletes.",
         t.dim(),
     ));
+    out.push(Line::styled(
+        "  An action on several sessions asks first: y (or Enter) sends it, n (or Esc) does not.",
+        t.dim(),
+    ));
     out
 }
 
@@ -58,7 +62,7 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &ViewState, t: Theme) {
     let scroll = view.help_scroll.min(max_scroll);
     let mut block = Block::default()
         .borders(Borders::ALL)
-        .title(" Help (Esc or ? to close) ")
+        .title(" Help (Esc, q or ? closes) ")
         .title_style(t.heading());
     if let Some(hint) = super::scroll_hint(scroll, height, lines.len()) {
         block = block.title_bottom(Line::styled(hint, t.dim()).right_aligned());

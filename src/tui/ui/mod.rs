@@ -7,6 +7,7 @@ pub mod footer;
 pub mod format;
 pub mod header;
 pub mod help;
+pub mod log;
 pub mod storm;
 pub mod table;
 
@@ -181,6 +182,7 @@ pub fn draw(frame: &mut Frame, snap: &Snapshot, view: &ViewState) {
             None => table::draw(frame, a.body, snap, view, theme),
         },
         Tab::Storm => storm::draw(frame, a.body, snap, view, theme),
+        Tab::Log => log::draw(frame, a.body, snap, view, theme),
     }
     footer::draw_status(frame, a.status, snap, view, theme);
     footer::draw_footer(frame, a.footer, view, theme);
@@ -189,6 +191,9 @@ pub fn draw(frame: &mut Frame, snap: &Snapshot, view: &ViewState) {
     }
     if view.help {
         help::draw(frame, a.body, view, theme);
+    }
+    if let Some(cursor) = view.chooser {
+        table::draw_chooser(frame, a.body, snap, view, cursor, theme);
     }
 }
 

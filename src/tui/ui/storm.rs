@@ -1,20 +1,22 @@
-//! The storm tab: attempts/s, closes/s by code and open sessions over time; a close-code
-//! histogram with names; the lockstep index with a plain warning; the retry forecast.
+//! The storm tab: attempts/s, closes/s by code and open sessions over time, each chart with a
+//! value axis and a wall-clock time axis, over the whole width; a histogram of every outcome the
+//! header counts (close codes, HTTP statuses, errors); the lockstep verdict against chance with
+//! what to do about it; the retry forecast.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, RenderDirection, Sparkline, Wrap};
 
-use crate::state::snapshot::{SecondSample, Snapshot};
-use crate::state::storm::{LOCKSTEP_MIN_ATTEMPTS, LOCKSTEP_RECENT_SECONDS};
+use crate::engine::events::Jitter;
+use crate::state::snapshot::{LockstepLevel, LockstepVerdict, SecondSample, Snapshot};
+use crate::state::storm::{LOCKSTEP_MIN_SAMPLE, LOCKSTEP_RECENT_SECONDS};
 
 use super::Theme;
-use super::header::{LOCKSTEP_HIGH, LOCKSTEP_MID, lockstep_word};
+use super::header::lockstep_style;
 use crate::tui::view::ViewState;
 
-/// At most this many seconds are charted.
-pub const CHART_SECONDS: usize = 120;
 /// Close codes charted as their own series (the rest are summed).
 const CHART_CODES: usize = 2;
 
@@ -22,7 +24,7 @@ pub fn draw(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, t:
     if area.height == 0 || area.width == 0 {
         return;
     }
-    let right_w = (area.width / 2).min(42);
+    let right_w = (area.width / 2).min(44);
     let [left, right] =
         Layout::horizontal([Constraint::Fill(1), Constraint::Length(right_w)]).areas(area);
     series_panel(frame, left, snap, view, t);
@@ -35,18 +37,12 @@ struct Series {
     /// The title for narrow panels.
     title_short: String,
     values: Vec<u64>,
-    style: ratatui::style::Style,
+    style: Style,
 }
 
-/// The series of the storm view: attempts/s, closes/s of the most frequent codes (and the rest),
-/// and open sessions.
-fn series(snap: &Snapshot, view: &ViewState, points: usize, t: Theme) -> Vec<Series> {
-    let seconds = &snap.storm.seconds;
-    let keep = points.min(CHART_SECONDS);
-    let samples: Vec<&SecondSample> = seconds
-        .iter()
-        .skip(seconds.len().saturating_sub(keep))
-        .collect();
+/// The series of the storm view over `samples`: attempts/s, closes/s of the most frequent codes
+/// (and the rest), and open sessions.
+fn series(samples: &[&SecondSample], view: &ViewState, t: Theme) -> Vec<Series> {
     let mut out = vec![Series {
         title: "attempts/s".to_string(),
         title_short: "attempts/s".to_string(),
@@ -55,7 +51,7 @@ fn series(snap: &Snapshot, view: &ViewState, points: usize, t: Theme) -> Vec<Ser
     }];
     // The codes charted are the most frequent in the charted window.
     let mut in_window: std::collections::BTreeMap<u16, u64> = std::collections::BTreeMap::new();
-    for s in &samples {
+    for s in samples {
         for (c, n) in &s.closes {
             *in_window.entry(*c).or_default() += n;
         }
@@ -110,14 +106,44 @@ fn series(snap: &Snapshot, view: &ViewState, points: usize, t: Theme) -> Vec<Ser
     out
 }
 
+/// One value per cell of a chart `cols` cells wide, oldest first: a long history shows its
+/// newest `cols` seconds; a short one is stretched over the whole width (each second takes
+/// `cols / n` cells, give or take one).
+pub fn stretch(values: &[u64], cols: usize) -> Vec<u64> {
+    let n = values.len();
+    if n == 0 || cols == 0 {
+        return Vec::new();
+    }
+    if n >= cols {
+        return values[n - cols..].to_vec();
+    }
+    (0..cols).map(|c| values[c * n / cols]).collect()
+}
+
+/// The wall-clock label of a chart's time axis at unix second `sec`.
+fn time_label(view: &ViewState, sec: i64) -> String {
+    chrono::DateTime::from_timestamp(sec, 0).map_or_else(String::new, |t| view.time_short(t))
+}
+
 fn series_panel(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, t: Theme) {
-    let all = series(snap, view, usize::from(area.width.saturating_sub(2)), t);
+    let seconds = &snap.storm.seconds;
+    // The value labels take the width of the largest peak, plus a space.
+    let peak_all = seconds
+        .iter()
+        .map(|s| s.attempts.max(s.open).max(s.closes.values().sum()))
+        .max()
+        .unwrap_or(0);
+    let label_w = peak_all.to_string().len() + 1;
+    let cols = usize::from(area.width.saturating_sub(2)).saturating_sub(label_w);
+    let n = seconds.len().min(cols);
+    let samples: Vec<&SecondSample> = seconds.iter().skip(seconds.len() - n).collect();
+    let all = series(&samples, view, t);
     let areas = Layout::vertical(all.iter().map(|_| Constraint::Fill(1))).split(area);
+    let first = samples.first().map(|s| s.second);
+    let last = samples.last().map(|s| s.second);
     for (s, a) in all.iter().zip(areas.iter()) {
-        // Newest at the right edge: feed the newest first and draw right to left.
-        let newest_first: Vec<u64> = s.values.iter().rev().copied().collect();
-        let now = newest_first.first().copied().unwrap_or(0);
-        let peak = newest_first.iter().copied().max().unwrap_or(0);
+        let now = s.values.last().copied().unwrap_or(0);
+        let peak = s.values.iter().copied().max().unwrap_or(0);
         let stats = format!("now {now} peak {peak} ");
         // On a narrow panel the code's name goes, so that the numbers stay.
         let room = usize::from(a.width.saturating_sub(3));
@@ -126,131 +152,239 @@ fn series_panel(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState
         } else {
             s.title_short.as_str()
         };
-        let block = Block::default()
+        let mut block = Block::default()
             .borders(Borders::ALL)
             .title(Line::from(vec![
                 Span::styled(format!(" {title} "), t.heading()),
                 Span::styled(stats, t.dim()),
-            ]))
-            .title_bottom(
-                Line::styled(
-                    format!(" last {}s, newest right ", newest_first.len()),
+            ]));
+        // The time axis on the bottom border: oldest, middle and newest second shown.
+        if let (Some(first), Some(last)) = (first, last) {
+            let pad = " ".repeat(label_w);
+            block = block
+                .title_bottom(Line::styled(
+                    format!("{pad}{} ", time_label(view, first)),
                     t.dim(),
-                )
-                .right_aligned(),
-            );
+                ))
+                .title_bottom(Line::styled(format!(" {} ", view.zone()), t.dim()).centered())
+                .title_bottom(
+                    Line::styled(format!(" {}", time_label(view, last)), t.dim()).right_aligned(),
+                );
+        }
         let inner = block.inner(*a);
         frame.render_widget(block, *a);
+        if inner.height == 0 || inner.width == 0 {
+            continue;
+        }
+        let [axis, chart] = Layout::horizontal([
+            Constraint::Length(u16::try_from(label_w).unwrap_or(1)),
+            Constraint::Fill(1),
+        ])
+        .areas(inner);
+        // The value axis: the peak at the top, 0 at the bottom, half way when there is room.
+        let h = usize::from(axis.height);
+        let mut labels = vec![String::new(); h];
+        labels[0] = peak.max(1).to_string();
+        if h >= 2 {
+            labels[h - 1] = "0".to_string();
+        }
+        if h >= 5 && peak >= 2 {
+            let mid = h / 2;
+            let value = peak * (h - 1 - mid) as u64 / (h - 1) as u64;
+            labels[mid] = value.to_string();
+        }
+        let w = label_w - 1;
+        let lines: Vec<Line> = labels
+            .into_iter()
+            .map(|l| Line::styled(format!("{l:>w$}┤"), t.dim()))
+            .collect();
+        frame.render_widget(Paragraph::new(lines), axis);
+        // Newest at the right edge: feed the newest first and draw right to left.
+        let cells = usize::from(chart.width);
+        let newest_first: Vec<u64> = stretch(&s.values, cells).into_iter().rev().collect();
         let spark = Sparkline::default()
             .data(&newest_first)
             .max(peak.max(1))
             .direction(RenderDirection::RightToLeft)
             .style(s.style);
-        frame.render_widget(spark, inner);
+        frame.render_widget(spark, chart);
     }
 }
 
-/// The lockstep warning in plain words, if retries are in step.
-pub fn lockstep_warning(l: Option<f64>) -> Option<String> {
-    let l = l?;
-    if l >= LOCKSTEP_HIGH {
-        Some(format!(
-            "Retries are in step: {:.0}% of each second's attempts land in one 100 ms \
-             slice, a herd. Use --jitter full; reset backoff only after --stable-after.",
-            l * 100.0
-        ))
-    } else if l >= LOCKSTEP_MID {
-        Some(format!(
-            "Retries cluster: {:.0}% of each second's attempts land in one 100 ms slice.",
-            l * 100.0
-        ))
-    } else {
-        None
+fn jitter_name(j: Jitter) -> &'static str {
+    match j {
+        Jitter::Full => "full",
+        Jitter::Equal => "equal",
+        Jitter::Decorrelated => "decorrelated",
+        Jitter::None => "none",
     }
+}
+
+/// What a lockstep verdict means and what to do, in plain words (`None` when spread).
+pub fn lockstep_advice(v: &LockstepVerdict, jitter: Option<Jitter>) -> Option<String> {
+    let pct = |x: f64| x * 100.0;
+    let seen = format!(
+        "{:.0}% of each second's attempts land in one 100 ms slice; independent retries would \
+         put {:.0}% there.",
+        pct(v.share),
+        pct(v.chance)
+    );
+    match v.level {
+        LockstepLevel::Spread => None,
+        LockstepLevel::Clustered => Some(format!("Retries cluster: {seen}")),
+        LockstepLevel::InStep => Some(match jitter {
+            Some(Jitter::None) => format!(
+                "Retries are in step, a herd: {seen} Backoff has no jitter: use --jitter full; \
+                 reset backoff only after --stable-after."
+            ),
+            Some(j) => format!(
+                "Retries are in step although jitter is on ({}): {seen} Something else ends \
+                 sessions together: the server closing them in batches, a shared restart or \
+                 network drop, or all of them starting at once. See which closes/s chart \
+                 peaks with the attempts.",
+                jitter_name(j)
+            ),
+            None => format!(
+                "Retries are in step: {seen} They follow closes that come together (a server \
+                 closing in batches, a shared restart)."
+            ),
+        }),
+    }
+}
+
+/// One outcome of the histogram: a close code, an HTTP status or an error kind.
+struct Bar {
+    label: String,
+    name: String,
+    count: u64,
+    style: Style,
+}
+
+/// The same outcomes as the header's closes line: close codes, HTTP statuses (not 101) and
+/// error kinds, most frequent first.
+fn outcomes(snap: &Snapshot, view: &ViewState, t: Theme) -> Vec<Bar> {
+    let totals = &snap.totals;
+    let mut bars: Vec<(u8, Bar)> = Vec::new();
+    for (code, n) in &totals.closes_by_code {
+        bars.push((
+            0,
+            Bar {
+                label: code.to_string(),
+                name: view.registry.name_in(*code, view.lang).to_string(),
+                count: *n,
+                style: t.code(*code),
+            },
+        ));
+    }
+    for (status, n) in totals.statuses.iter().filter(|(s, _)| **s != 101) {
+        bars.push((
+            1,
+            Bar {
+                label: "HTTP".to_string(),
+                name: status.to_string(),
+                count: *n,
+                style: t.error(),
+            },
+        ));
+    }
+    for (kind, n) in &totals.errors {
+        bars.push((
+            2,
+            Bar {
+                label: "error".to_string(),
+                name: kind.as_str().to_string(),
+                count: *n,
+                style: t.error(),
+            },
+        ));
+    }
+    bars.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(&b.0)));
+    bars.into_iter().map(|(_, b)| b).collect()
 }
 
 fn side_panel(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, t: Theme) {
-    let warning = lockstep_warning(snap.storm.lockstep);
-    let n_codes = u16::try_from(snap.totals.closes_by_code.len().clamp(1, 10)).unwrap_or(10);
+    let bars = outcomes(snap, view, t);
+    let rows = u16::try_from(bars.len().clamp(1, 10)).unwrap_or(10);
     let [hist, lock, fc] = Layout::vertical([
-        Constraint::Length(n_codes + 2),
+        Constraint::Length(rows + 2),
         Constraint::Fill(1),
         Constraint::Length(3),
     ])
     .areas(area);
 
-    // Histogram of close codes with names.
+    // Histogram of every outcome, as the header counts them.
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(" close codes ")
+        .title(" closes, HTTP answers, errors ")
         .title_style(t.heading());
     let inner = block.inner(hist);
     frame.render_widget(block, hist);
-    let mut codes: Vec<(u16, u64)> = snap
-        .totals
-        .closes_by_code
-        .iter()
-        .map(|(c, n)| (*c, *n))
-        .collect();
-    codes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let max = codes.first().map_or(0, |c| c.1);
+    let max = bars.first().map_or(0, |b| b.count);
     let w = usize::from(inner.width);
-    // Counts right-aligned in one column, so they compare at a glance; bars after them.
     let count_w = max.to_string().len();
-    let lines: Vec<Line> = if codes.is_empty() {
-        vec![Line::styled("no closes yet", t.dim())]
-    } else {
-        codes
-            .iter()
-            .map(|(code, n)| {
-                let name_w = w.saturating_sub(5 + count_w + 1 + 6).min(22);
-                let name = view.registry.name_in(*code, view.lang);
-                let name = super::format::fit(&name, name_w).into_owned();
-                let bar_room = w.saturating_sub(5 + name_w + 1 + count_w + 1);
-                let bar_len = if max == 0 {
-                    0
-                } else {
-                    ((*n as f64 / max as f64) * bar_room as f64).ceil() as usize
-                };
-                Line::from(vec![
-                    Span::styled(format!("{code} "), t.code(*code)),
-                    Span::raw(format!("{name:<name_w$} {n:>count_w$} ")),
-                    Span::styled("█".repeat(bar_len.min(bar_room)), t.code(*code)),
-                ])
-            })
-            .collect()
-    };
+    let label_w = bars.iter().map(|b| b.label.len()).max().unwrap_or(4).max(4);
+    let show = usize::from(inner.height);
+    let mut lines: Vec<Line> = Vec::new();
+    if bars.is_empty() {
+        lines.push(Line::styled("no closes yet", t.dim()));
+    }
+    let more = bars.len().saturating_sub(show);
+    for (i, b) in bars.iter().enumerate() {
+        if more > 0 && i + 1 == show {
+            lines.push(Line::styled(format!("+{} more", bars.len() - i), t.dim()));
+            break;
+        }
+        let name_w = w.saturating_sub(label_w + 1 + count_w + 1 + 6).min(22);
+        let name = super::format::fit(&b.name, name_w).into_owned();
+        let bar_room = w.saturating_sub(label_w + 1 + name_w + 1 + count_w + 1);
+        let bar_len = if max == 0 {
+            0
+        } else {
+            ((b.count as f64 / max as f64) * bar_room as f64).ceil() as usize
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<label_w$} ", b.label), b.style),
+            Span::raw(format!("{name:<name_w$} {:>count_w$} ", b.count)),
+            Span::styled("█".repeat(bar_len.min(bar_room)), b.style),
+        ]));
+    }
     frame.render_widget(Paragraph::new(lines), inner);
 
-    // Lockstep index and warning.
+    // Lockstep verdict and what to do.
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(" lockstep ")
+        .title(" lockstep (last 10 s) ")
         .title_style(t.heading());
     let inner = block.inner(lock);
     frame.render_widget(block, lock);
-    let mut lines = vec![match snap.storm.lockstep {
-        Some(l) => Line::from(vec![
-            Span::styled(
-                format!("{l:.2} {}", lockstep_word(l)),
-                if l >= LOCKSTEP_HIGH {
-                    t.warn()
-                } else {
-                    t.plain()
-                },
-            ),
-            Span::styled("  (1.0 herd, ~0.1 even)", t.dim()),
-        ]),
-        None => Line::styled(
+    let mut lines = Vec::new();
+    match &snap.storm.verdict {
+        Some(v) => {
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("{:.2} {}", v.share, v.level.as_str()),
+                    lockstep_style(v.level, t),
+                ),
+                Span::styled(
+                    format!("  chance {:.2}, {} attempts", v.chance, v.attempts),
+                    t.dim(),
+                ),
+            ]));
+            match lockstep_advice(v, snap.storm.jitter) {
+                Some(a) => lines.push(Line::styled(a, lockstep_style(v.level, t))),
+                None => lines.push(Line::styled(
+                    "Retries are no more bunched than independent ones would be.",
+                    t.dim(),
+                )),
+            }
+        }
+        None => lines.push(Line::styled(
             format!(
-                "too few recent attempts to tell (needs {LOCKSTEP_MIN_ATTEMPTS} in one second, \
-                 in the last {LOCKSTEP_RECENT_SECONDS} s)"
+                "too few recent attempts to judge (needs {LOCKSTEP_MIN_SAMPLE} in the last \
+                 {LOCKSTEP_RECENT_SECONDS} s)"
             ),
             t.dim(),
-        ),
-    }];
-    if let Some(w) = warning {
-        lines.push(Line::styled(w, t.warn()));
+        )),
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
 
@@ -271,4 +405,22 @@ fn side_panel(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, 
         Span::raw(f[2].to_string()),
     ]);
     frame.render_widget(Paragraph::new(line), inner);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_history_is_stretched_over_the_width() {
+        let v: Vec<u64> = (1..=3).collect();
+        assert_eq!(stretch(&v, 7), vec![1, 1, 1, 2, 2, 3, 3]);
+        assert_eq!(stretch(&v, 3), vec![1, 2, 3]);
+        assert_eq!(stretch(&v, 2), vec![2, 3], "the newest seconds");
+        let long: Vec<u64> = (0..600).collect();
+        assert_eq!(stretch(&long, 180).len(), 180);
+        assert_eq!(stretch(&long, 180)[179], 599);
+        assert_eq!(stretch(&(0..46).collect::<Vec<u64>>(), 69).len(), 69);
+        assert!(stretch(&[], 80).is_empty());
+    }
 }

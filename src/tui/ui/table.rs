@@ -33,11 +33,12 @@ const TARGET_MAX: u16 = 40;
 /// The LAST CLOSE column grows up to this width so that long names stay whole.
 const CLOSE_MAX: u16 = 36;
 
-fn base_width(col: Column, id_width: u16) -> u16 {
+fn base_width(col: Column, id_width: u16, times: bool) -> u16 {
     match col {
         Column::Id => id_width,
         Column::Target => 12,
         Column::State => 13,
+        Column::Uptime if times => 8,
         Column::Uptime => 6,
         Column::Attempt => 4,
         Column::Close => 24,
@@ -62,17 +63,59 @@ fn target_label<'a>(s: &'a SessionView, labels: &'a [String]) -> &'a str {
         .map_or_else(|| format::short_url(&s.url), String::as_str)
 }
 
+/// The order in which columns get room: ID and STATE, then the operator's pinned columns, then
+/// the rest by [`PRIORITY`]; turned-off columns are left out.
+fn priority(view: &ViewState) -> Vec<Column> {
+    let mut out = vec![Column::Id, Column::State];
+    for c in view.pinned.iter().chain(PRIORITY.iter()) {
+        if !out.contains(c) && !view.hidden.contains(c) {
+            out.push(*c);
+        }
+    }
+    out
+}
+
+/// Columns left out at this width for want of room (not the ones turned off).
+pub fn hidden_for_room(width: u16, snap: &Snapshot, view: &ViewState) -> Vec<Column> {
+    let shown = columns(width, snap, view);
+    priority(view)
+        .into_iter()
+        .filter(|c| !shown.iter().any(|(s, _)| s == c))
+        .collect()
+}
+
+/// The chooser's toggle: a shown column is turned off; a hidden one is turned on and pinned,
+/// so it gets room before the unpinned ones. ID and STATE always stay.
+pub fn toggle_column(view: &mut ViewState, col: Column, snap: &Snapshot, width: u16) {
+    if matches!(col, Column::Id | Column::State) {
+        view.set_error(format!("{} always stays", col.title()));
+        return;
+    }
+    let shown = columns(width, snap, view).iter().any(|(c, _)| *c == col);
+    if shown {
+        view.pinned.retain(|c| *c != col);
+        view.hidden.push(col);
+        view.set_status(format!("{} off", col.title()));
+    } else {
+        view.hidden.retain(|c| *c != col);
+        view.pinned.retain(|c| *c != col);
+        view.pinned.push(col);
+        view.set_status(format!("{} on", col.title()));
+    }
+}
+
 /// The columns shown at this width, in display order, with their widths. Spare room goes first
 /// to TARGET (as far as its longest label needs), then to LAST CLOSE, then to TARGET again.
-pub fn columns(width: u16, snap: &Snapshot) -> Vec<(Column, u16)> {
+pub fn columns(width: u16, snap: &Snapshot, view: &ViewState) -> Vec<(Column, u16)> {
     let max_id = snap.sessions.last().map_or(0, |s| s.id);
-    let id_width = u16::try_from(format!("s{max_id}").len())
+    // Room for the mark before the id.
+    let id_width = u16::try_from(format!("s{max_id}").len() + usize::from(!view.marked.is_empty()))
         .unwrap_or(8)
         .max(3);
     let mut chosen: Vec<Column> = Vec::new();
     let mut used: u16 = 0;
-    for col in PRIORITY {
-        let w = base_width(col, id_width);
+    for col in priority(view) {
+        let w = base_width(col, id_width, view.table_times);
         let extra = if chosen.is_empty() { w } else { w + SPACING };
         if used + extra <= width {
             used += extra;
@@ -90,8 +133,8 @@ pub fn columns(width: u16, snap: &Snapshot) -> Vec<(Column, u16)> {
         spare -= got;
         got
     };
-    let base_target = base_width(Column::Target, id_width);
-    let base_close = base_width(Column::Close, id_width);
+    let base_target = base_width(Column::Target, id_width, false);
+    let base_close = base_width(Column::Close, id_width, false);
     let mut target_w = base_target;
     let mut close_w = base_close;
     if chosen.contains(&Column::Target) {
@@ -110,7 +153,7 @@ pub fn columns(width: u16, snap: &Snapshot) -> Vec<(Column, u16)> {
             let w = match c {
                 Column::Target => target_w,
                 Column::Close => close_w,
-                _ => base_width(c, id_width),
+                _ => base_width(c, id_width, view.table_times),
             };
             (c, w)
         })
@@ -156,7 +199,7 @@ pub fn hit(body: Rect, x: u16, y: u16, snap: &Snapshot, view: &ViewState) -> Opt
     }
     if y == body.y {
         let mut left = body.x;
-        for (col, w) in columns(body.width, snap) {
+        for (col, w) in columns(body.width, snap, view) {
             if x >= left && x < left + w + SPACING {
                 return Some(Hit::Header(col));
             }
@@ -175,9 +218,12 @@ pub fn draw(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, t:
     if area.height == 0 || area.width == 0 {
         return;
     }
-    let cols = columns(area.width, snap);
+    let cols = columns(area.width, snap, view);
     let header = Row::new(cols.iter().map(|(c, _)| {
-        let mut title = c.title().to_string();
+        let mut title = match c {
+            Column::Uptime if view.table_times => "SINCE".to_string(),
+            c => c.title().to_string(),
+        };
         if *c == view.sort {
             title.push(if view.descending { '▼' } else { '▲' });
         }
@@ -214,10 +260,7 @@ pub fn draw(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, t:
         let msg = if snap.sessions.is_empty() {
             "no sessions yet (a: add sessions)".to_string()
         } else {
-            format!(
-                "no session matches the filter ({}); / with empty text clears it",
-                view.filter_summary()
-            )
+            "no session matches the filters (in the title bar); Esc clears them".to_string()
         };
         frame.render_widget(Paragraph::new(Line::styled(msg, t.dim())), rows_area);
     }
@@ -281,8 +324,15 @@ fn build_row<'a>(
 ) -> Row<'a> {
     let c = snap.counters.get(index).copied().unwrap_or_default();
     let dash = || Cell::from(Span::styled("-", t.dim()));
+    let marked = view.marked.contains(&s.id);
     let cells = cols.iter().map(|(col, w)| match col {
+        Column::Id if marked => Cell::from(Span::styled(format!("*s{}", s.id), t.warn())),
+        Column::Id if !view.marked.is_empty() => Cell::from(format!(" s{}", s.id)),
         Column::Id => Cell::from(format!("s{}", s.id)),
+        // Wall clock: when the current state began (the connection opened, the wait started).
+        Column::Uptime if view.table_times => {
+            Cell::from(view.time_short(s.opened_at.unwrap_or(s.state_since)))
+        }
         Column::Target => {
             Cell::from(format::fit_middle(target_label(s, labels), *w as usize).into_owned())
         }
@@ -314,6 +364,60 @@ fn build_row<'a>(
         },
     });
     Row::new(cells)
+}
+
+/// The column chooser (`C`): every column with whether it is shown, left out for room, or
+/// turned off; Space shows or hides the one under the cursor.
+pub fn draw_chooser(
+    frame: &mut Frame,
+    body: Rect,
+    snap: &Snapshot,
+    view: &ViewState,
+    cursor: usize,
+    t: Theme,
+) {
+    let pane = super::centered(body, 48, u16::try_from(Column::ALL.len() + 2).unwrap_or(13));
+    if pane.width == 0 || pane.height == 0 {
+        return;
+    }
+    let shown = columns(body.width, snap, view);
+    let lines: Vec<Line> = Column::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let (mark, note) = if shown.iter().any(|(s, _)| s == c) {
+                (
+                    "[x]",
+                    if view.pinned.contains(c) {
+                        "shown, pinned"
+                    } else {
+                        "shown"
+                    },
+                )
+            } else if view.hidden.contains(c) {
+                ("[ ]", "off")
+            } else {
+                ("[ ]", "no room (Space: show it)")
+            };
+            let line = Line::from(vec![
+                Span::raw(format!(" {mark} {:<13}", c.title())),
+                Span::styled(note, t.dim()),
+            ]);
+            if i == cursor {
+                line.style(t.selected())
+            } else {
+                line
+            }
+        })
+        .collect();
+    let block = ratatui::widgets::Block::default()
+        .borders(ratatui::widgets::Borders::ALL)
+        .title(" Columns (Space: show / hide, Esc: close) ")
+        .title_style(t.heading());
+    let inner = block.inner(pane);
+    frame.render_widget(ratatui::widgets::Clear, pane);
+    frame.render_widget(block, pane);
+    frame.render_widget(Paragraph::new(lines), inner);
 }
 
 #[cfg(test)]
