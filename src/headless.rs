@@ -1,5 +1,6 @@
 //! `watch --headless`: the same runtime (engine and store), no TUI. A status line on stderr about once a
-//! second, a summary on stdout at the end. Ctrl-C or SIGTERM end it cleanly.
+//! second, a summary on stdout at the end, with the `--fail-if` thresholds and an exit status for CI
+//! (see [`run_gated`]). Ctrl-C or SIGTERM end it cleanly.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -62,8 +63,8 @@ pub async fn run_gated(
             changed = gate_rx.changed(), if abort => {
                 if changed.is_err() { break; }
                 let snap = gate_rx.borrow_and_update().clone();
-                if let Some(t) = gate.thresholds.iter().find(|t| t.evaluate(&snap).verdict == Verdict::Fail) {
-                    let r = t.evaluate(&snap);
+                let failed = gate.thresholds.iter().map(|t| t.evaluate(&snap)).find(|r| r.verdict == Verdict::Fail);
+                if let Some(r) = failed {
                     err_line(&format!("wsmon: stopping: threshold failed: {} (observed {})", r.expr, r.shown));
                     aborted = Some(r.expr);
                     break;
