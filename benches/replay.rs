@@ -65,7 +65,15 @@ fn generate(path: &std::path::Path) -> usize {
         let Some(std::cmp::Reverse((ms, s, attempt, retries))) = due.pop() else {
             break;
         };
-        emit(&mut events, ms, s, EventKind::Connecting { attempt });
+        emit(
+            &mut events,
+            ms,
+            s,
+            EventKind::Connecting {
+                attempt,
+                slot_wait_ms: 0,
+            },
+        );
         emit(&mut events, ms + 2, s, EventKind::Handshaking { attempt });
         emit(&mut events, ms + 4, s, hs(101));
         emit(&mut events, ms + 5, s, EventKind::Open { attempt });

@@ -201,6 +201,12 @@ pub struct WatchArgs {
     /// Bound on DNS + connect + TLS + upgrade (default 10s).
     #[arg(long, value_parser = parse_duration)]
     pub connect_timeout: Option<Duration>,
+    /// At most N handshakes (TCP connect to upgrade answer) in flight at once (default 256).
+    #[arg(long, value_name = "N")]
+    pub max_connecting: Option<usize>,
+    /// Start at most RATE sessions' first connections per second (default: all at once).
+    #[arg(long, value_name = "RATE")]
+    pub ramp: Option<f64>,
     /// Extension offer, e.g. 'permessage-deflate; client_max_window_bits' (repeatable).
     /// Default: permessage-deflate with client_max_window_bits and client_no_context_takeover.
     #[arg(long = "offer", value_name = "EXT")]

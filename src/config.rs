@@ -115,6 +115,8 @@ struct FileConfig {
     #[serde(default)]
     require: Vec<String>,
     connect_timeout: Option<String>,
+    max_connecting: Option<usize>,
+    ramp: Option<f64>,
     max_message_size: Option<String>,
     ping_interval: Option<String>,
     send: Option<String>,
@@ -401,6 +403,20 @@ impl Config {
                 return Err(invalid("--connect-timeout must be more than 0"));
             }
             s.connect_timeout = d;
+        }
+        if let Some(n) = args.max_connecting.or(file.max_connecting) {
+            if n == 0 {
+                return Err(invalid("--max-connecting must be at least 1"));
+            }
+            s.max_connecting = n;
+        }
+        if let Some(r) = args.ramp.or(file.ramp) {
+            if !(r.is_finite() && r > 0.0) {
+                return Err(invalid(
+                    "--ramp must be a number of sessions per second above 0",
+                ));
+            }
+            s.ramp = Some(r);
         }
         let max = match (args.max_message_size, &file.max_message_size) {
             (Some(m), _) => Some(m),

@@ -275,6 +275,13 @@ pub fn status_line(snap: &Snapshot, elapsed: Duration, registry: &Registry) -> S
     if !any {
         line.push_str(" none");
     }
+    if snap.totals.waiting_for_slot > 0 {
+        let _ = write!(
+            line,
+            " (waiting for a slot {})",
+            snap.totals.waiting_for_slot
+        );
+    }
     if !snap.totals.closes_by_code.is_empty() {
         line.push_str(" | closes");
         let mut codes: Vec<_> = snap.totals.closes_by_code.iter().collect();

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! source (the live engine; later a recorded log) --SessionMsg (bounded)--> store task
-//! store task --SinkMsg (bounded, every event, in order)--> each sink (export writer thread, ...)
+//! store task --SinkMsg (bounded, every event, in order, batched)--> each sink (export writer thread, ...)
 //! store task --watch<Arc<Snapshot>> (<= 10/s)--> front end (TUI, headless)
 //! front end --Command (bounded)--> router --Command--> source    (FlushExport is answered here)
 //! ```
@@ -30,8 +30,8 @@ use crate::state::store::{self, SinkMsg, Store};
 
 /// Capacity of the source -> store channel. Bounded: a slow store slows sessions down.
 const EVENT_QUEUE: usize = 16 * 1024;
-/// Capacity of the store -> sink channels.
-const SINK_QUEUE: usize = 16 * 1024;
+/// Capacity of the store -> sink channels, in batches (of at most `store::BATCH` events).
+const SINK_QUEUE: usize = 16;
 /// Capacity of the front end -> source command channels.
 const COMMAND_QUEUE: usize = 256;
 /// Capacity of the notice channel to the front end.
@@ -153,16 +153,22 @@ impl ExportSink {
             };
             while let Some(msg) = rx.blocking_recv() {
                 match msg {
-                    SinkMsg::Event(ev) => {
-                        if error.is_none() {
-                            if let Err(e) = writer.write(&ev) {
+                    SinkMsg::Events(batch) => {
+                        // After the first failed write nothing more is written: every later
+                        // event counts as an export error (the metrics and the summary say so).
+                        let mut unwritten = 0u64;
+                        for ev in &batch {
+                            if error.is_some() {
+                                unwritten += 1;
+                            } else if let Err(e) = writer.write(ev) {
                                 error = Some(format!("export {shown}: {e}"));
+                                unwritten += 1;
                             }
-                            count.store(writer.count(), Ordering::Relaxed);
                         }
-                        if error.is_some() {
-                            fails.fetch_add(1, Ordering::Relaxed);
+                        if unwritten > 0 {
+                            fails.fetch_add(unwritten, Ordering::Relaxed);
                         }
+                        count.store(writer.count(), Ordering::Relaxed);
                     }
                     SinkMsg::Flush(reply) => {
                         let _ = reply.send(flush(&mut writer, &error));
@@ -483,9 +489,10 @@ mod tests {
             let mut n = 0;
             while let Some(msg) = rx.blocking_recv() {
                 match msg {
-                    SinkMsg::Event(ev) => {
-                        n += 1;
-                        log.lock().expect("not poisoned").push(ev.kind);
+                    SinkMsg::Events(batch) => {
+                        n += batch.len() as u64;
+                        let mut log = log.lock().expect("not poisoned");
+                        log.extend(batch.into_iter().map(|ev| ev.kind));
                     }
                     SinkMsg::Flush(reply) => {
                         let _ = reply.send(Ok(n));

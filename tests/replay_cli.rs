@@ -33,7 +33,10 @@ fn replay_prints_a_summary_of_an_export() {
             index: 0,
             url: "ws://user:pw-secret@127.0.0.1:9/overload".into(),
         },
-        EventKind::Connecting { attempt: 1 },
+        EventKind::Connecting {
+            attempt: 1,
+            slot_wait_ms: 0,
+        },
         EventKind::Open { attempt: 1 },
         EventKind::Closed(CloseInfo {
             code: 1013,

@@ -62,17 +62,45 @@ fn recording(path: &std::path::Path) {
                 url: "ws://h/overload".into(),
             },
         ),
-        (1, 1, EventKind::Connecting { attempt: 1 }),
-        (1, 2, EventKind::Connecting { attempt: 1 }),
+        (
+            1,
+            1,
+            EventKind::Connecting {
+                attempt: 1,
+                slot_wait_ms: 0,
+            },
+        ),
+        (
+            1,
+            2,
+            EventKind::Connecting {
+                attempt: 1,
+                slot_wait_ms: 0,
+            },
+        ),
         (5, 1, EventKind::Open { attempt: 1 }),
         (5, 2, EventKind::Open { attempt: 1 }),
         (7, 2, close()),
         (8, 2, backoff(1, 900, 908)),
-        (908, 2, EventKind::Connecting { attempt: 2 }),
+        (
+            908,
+            2,
+            EventKind::Connecting {
+                attempt: 2,
+                slot_wait_ms: 0,
+            },
+        ),
         (910, 2, EventKind::Open { attempt: 2 }),
         (912, 2, close()),
         (913, 2, backoff(2, 1500, 2413)),
-        (2413, 2, EventKind::Connecting { attempt: 3 }),
+        (
+            2413,
+            2,
+            EventKind::Connecting {
+                attempt: 3,
+                slot_wait_ms: 0,
+            },
+        ),
         (2415, 2, EventKind::Open { attempt: 3 }),
         (4000, 1, EventKind::Paused { paused: true }),
     ];

@@ -7,6 +7,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::protocol::wire::ByteCounter;
 
+/// Engine-wide gauges, read by the store when it builds a snapshot.
+#[derive(Debug, Default)]
+pub struct EngineGauges {
+    /// Sessions held back by `--max-connecting` or `--ramp` before their next attempt.
+    pub waiting_for_slot: AtomicU64,
+}
+
 #[derive(Debug, Default)]
 pub struct SessionCounters {
     pub msgs_in: AtomicU64,

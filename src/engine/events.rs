@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::engine::counters::SessionCounters;
+use crate::engine::counters::{EngineGauges, SessionCounters};
 pub use crate::protocol::error::ErrorKind;
 pub use crate::protocol::handshake::{HandshakeInfo, Timings};
 
@@ -20,6 +20,8 @@ pub enum SessionMsg {
         counters: Arc<SessionCounters>,
     },
     Event(Event),
+    /// Engine-wide gauges (sessions waiting for a handshake slot), sent once at start.
+    Gauges(Arc<EngineGauges>),
 }
 
 /// Stable session id, unique for the life of the process. Shown as `s<id>`.
@@ -185,8 +187,13 @@ pub enum EventKind {
         index: usize,
         url: String,
     },
-    /// Attempt `attempt` starts (1 for the first connection).
-    Connecting { attempt: u32 },
+    /// Attempt `attempt` starts (1 for the first connection), after waiting `slot_wait_ms` for
+    /// a handshake slot (`--max-connecting`, `--ramp`); the backoff delay is not included.
+    Connecting {
+        attempt: u32,
+        #[serde(default)]
+        slot_wait_ms: u64,
+    },
     /// The upgrade request was sent.
     Handshaking { attempt: u32 },
     /// An HTTP answer to the upgrade arrived (101 or not).

@@ -14,6 +14,7 @@ pub mod events;
 pub mod session;
 pub mod settings;
 pub mod shard;
+pub mod slots;
 pub mod supervisor;
 
 pub use settings::{EngineSettings, SessionSettings, TargetSpec};

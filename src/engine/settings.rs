@@ -47,6 +47,10 @@ pub struct SessionSettings {
     pub insecure: bool,
     /// How long to wait for the peer's close frame after sending ours.
     pub close_timeout: Duration,
+    /// At most this many attempts between TCP connect and the upgrade answer (`--max-connecting`).
+    pub max_connecting: usize,
+    /// First attempts started per second (`--ramp`); `None`: all at once.
+    pub ramp: Option<f64>,
 }
 
 impl Default for SessionSettings {
@@ -59,6 +63,8 @@ impl Default for SessionSettings {
             send_every: None,
             insecure: false,
             close_timeout: Duration::from_secs(5),
+            max_connecting: crate::engine::slots::DEFAULT_MAX_CONNECTING,
+            ramp: None,
         }
     }
 }

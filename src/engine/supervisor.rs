@@ -10,11 +10,12 @@ use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::codes::Registry;
-use crate::engine::counters::SessionCounters;
+use crate::engine::counters::{EngineGauges, SessionCounters};
 use crate::engine::events::{Command, Notice, SessionId, SessionMsg};
 use crate::engine::session::{Session, SessionCmd, SessionSpec, Shared};
 use crate::engine::settings::{EngineSettings, ProxyRule, TargetSpec};
 use crate::engine::shard::{LocalAddrs, Shard};
+use crate::engine::slots::Slots;
 use crate::protocol::handshake::{RequestSpec, tls_connector};
 use crate::protocol::url::parse_ws_url;
 
@@ -38,7 +39,15 @@ pub fn start(
     notices: mpsc::Sender<Notice>,
 ) -> Result<JoinHandle<()>, StartError> {
     let tls = tls_connector(settings.session.insecure).map_err(StartError::Tls)?;
+    let gauges = Arc::new(EngineGauges::default());
+    let slots = Slots::new(
+        settings.session.max_connecting,
+        settings.session.ramp,
+        gauges.clone(),
+    );
     let shared = Arc::new(Shared {
+        slots,
+        epoch: tokio::time::Instant::now(),
         settings: settings.session,
         backoff: settings.backoff,
         tls: Some(tls),
@@ -63,6 +72,7 @@ pub fn start(
     };
     let initial = settings.targets;
     Ok(tokio::spawn(async move {
+        let _ = sup.shared.events.send(SessionMsg::Gauges(gauges)).await;
         for t in initial {
             let n = t.sessions;
             sup.add_target(t, n).await;
@@ -74,7 +84,8 @@ pub fn start(
 struct TargetEntry {
     target: TargetSpec,
     request: Arc<RequestSpec>,
-    url_shown: String,
+    url: Arc<url::Url>,
+    url_shown: Arc<str>,
     /// Live sessions of this target, oldest first.
     sessions: Vec<SessionId>,
     /// The proxy this target goes through.
@@ -106,7 +117,8 @@ impl Supervisor {
             offers: target.offers.clone(),
             required: target.require.clone(),
         });
-        let url_shown = crate::redact::url(target.url.as_str());
+        let url_shown = Arc::from(crate::redact::url(target.url.as_str()));
+        let url = Arc::new(target.url.clone());
         // The environment was checked when the config was built; a target added later with a
         // proxy variable that cannot be parsed goes direct, and says so in the log.
         let proxy = self.proxy.for_url(&target.url).unwrap_or_else(|e| {
@@ -116,6 +128,7 @@ impl Supervisor {
         self.targets.push(TargetEntry {
             target,
             request,
+            url,
             url_shown,
             sessions: Vec::new(),
             proxy,
@@ -162,7 +175,7 @@ impl Supervisor {
                 index,
                 proxy: entry.proxy.clone(),
                 local,
-                url: entry.target.url.clone(),
+                url: entry.url.clone(),
                 url_shown: entry.url_shown.clone(),
                 request: entry.request.clone(),
                 seed: self

@@ -30,9 +30,16 @@ pub fn to_json_line(ev: &Event, url: &str, code_name: &dyn Fn(u16) -> String) ->
             put("target", Value::from(*target));
             put("index", Value::from(*index));
         }
-        EventKind::Connecting { attempt }
-        | EventKind::Handshaking { attempt }
-        | EventKind::Open { attempt } => put("attempt", Value::from(*attempt)),
+        EventKind::Connecting {
+            attempt,
+            slot_wait_ms,
+        } => {
+            put("attempt", Value::from(*attempt));
+            put("slot_wait_ms", Value::from(*slot_wait_ms));
+        }
+        EventKind::Handshaking { attempt } | EventKind::Open { attempt } => {
+            put("attempt", Value::from(*attempt))
+        }
         EventKind::Handshake(h) => handshake_fields(h, &mut put),
         EventKind::Closing { code, initiator } => {
             put("code", Value::from(*code));

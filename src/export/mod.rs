@@ -145,7 +145,13 @@ impl ExportWriter {
     /// events arrive, and by [`ExportWriter::flush`]).
     pub fn write(&mut self, ev: &Event) -> Result<(), ExportError> {
         if let EventKind::Spawned { url, .. } = &ev.kind {
-            self.urls.insert(ev.session, Arc::from(redact::url(url)));
+            let shown = redact::url(url);
+            // Sessions of one target share one copy of its URL.
+            let shared = match self.urls.get(&ev.session.wrapping_sub(1)) {
+                Some(prev) if **prev == *shown => prev.clone(),
+                _ => Arc::from(shown),
+            };
+            self.urls.insert(ev.session, shared);
         }
         let url = self
             .urls

@@ -82,7 +82,10 @@ fn every_kind() -> Vec<Event> {
             index: 0,
             url: SECRET_URL.into(),
         },
-        EventKind::Connecting { attempt: 1 },
+        EventKind::Connecting {
+            attempt: 1,
+            slot_wait_ms: 0,
+        },
         EventKind::Handshaking { attempt: 1 },
         EventKind::Handshake(std::sync::Arc::new(handshake())),
         EventKind::Open { attempt: 1 },
@@ -140,7 +143,10 @@ fn every_kind() -> Vec<Event> {
     events.push(Event {
         ts: t(999),
         session: 42,
-        kind: EventKind::Connecting { attempt: 1 },
+        kind: EventKind::Connecting {
+            attempt: 1,
+            slot_wait_ms: 0,
+        },
     });
     events
 }
@@ -412,7 +418,10 @@ fn lines_are_whole_even_when_larger_than_the_buffer() {
         let kind = if i % 10 == 0 {
             EventKind::Handshake(std::sync::Arc::new(hs.clone()))
         } else {
-            EventKind::Connecting { attempt: i }
+            EventKind::Connecting {
+                attempt: i,
+                slot_wait_ms: 0,
+            }
         };
         w.write(&spawned).expect("write");
         w.write(&Event {
@@ -475,7 +484,10 @@ fn summary_of_a_run() {
             index: 0,
             url: "ws://127.0.0.1:9001/overload".into(),
         },
-        EventKind::Connecting { attempt: 1 },
+        EventKind::Connecting {
+            attempt: 1,
+            slot_wait_ms: 0,
+        },
         EventKind::Closed(CloseInfo {
             code: 1013,
             reason: String::new(),

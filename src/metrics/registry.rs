@@ -524,9 +524,27 @@ mod tests {
             spawned(1, a),
             spawned(2, a),
             spawned(3, b),
-            ev(1, EventKind::Connecting { attempt: 1 }),
-            ev(2, EventKind::Connecting { attempt: 1 }),
-            ev(3, EventKind::Connecting { attempt: 1 }),
+            ev(
+                1,
+                EventKind::Connecting {
+                    attempt: 1,
+                    slot_wait_ms: 0,
+                },
+            ),
+            ev(
+                2,
+                EventKind::Connecting {
+                    attempt: 1,
+                    slot_wait_ms: 0,
+                },
+            ),
+            ev(
+                3,
+                EventKind::Connecting {
+                    attempt: 1,
+                    slot_wait_ms: 0,
+                },
+            ),
             handshake(
                 1,
                 101,
@@ -565,7 +583,13 @@ mod tests {
             ),
             ev(3, EventKind::Removed),
             // After `Removed` the session is forgotten: its events count as `unknown`.
-            ev(3, EventKind::Connecting { attempt: 2 }),
+            ev(
+                3,
+                EventKind::Connecting {
+                    attempt: 2,
+                    slot_wait_ms: 0,
+                },
+            ),
         ];
         for e in &events {
             c.observe(e);

@@ -807,6 +807,16 @@ pub async fn upgrade(
     let head_len = match read_head(&mut transport, &mut buf).await {
         Ok(n) => n,
         Err(HeadCut::Io(e)) => return Err(io_err(e, "reading the upgrade answer", timings)),
+        // No answer at all is a network failure (a server out of file descriptors accepts and
+        // closes): transient, so it backs off. A cut-off answer is a broken upgrade.
+        Err(HeadCut::NoAnswer) => {
+            timings.upgrade = Some(ms(t0.elapsed()));
+            return Err(ConnectError::new(
+                ErrorKind::Io,
+                HeadCut::NoAnswer.to_string(),
+                timings,
+            ));
+        }
         Err(cut) => {
             timings.upgrade = Some(ms(t0.elapsed()));
             return Err(cut_short(&buf, cut.to_string(), timings));
@@ -872,8 +882,10 @@ pub(crate) async fn read_head<R: AsyncRead + Unpin>(
         if buf.len() >= MAX_HEAD {
             return Err(HeadCut::TooLarge);
         }
-        let mut chunk = [0u8; 2048];
-        let n = io.read(&mut chunk).await.map_err(HeadCut::Io)?;
+        // Read into the buffer's spare room: no array on the future's stack, which every
+        // session's task would carry for its whole life.
+        buf.reserve(2048);
+        let n = io.read_buf(buf).await.map_err(HeadCut::Io)?;
         if n == 0 {
             return Err(if buf.is_empty() {
                 HeadCut::NoAnswer
@@ -881,7 +893,6 @@ pub(crate) async fn read_head<R: AsyncRead + Unpin>(
                 HeadCut::Closed
             });
         }
-        buf.extend_from_slice(&chunk[..n]);
     }
 }
 
@@ -904,13 +915,10 @@ async fn read_body(
     let want = declared.unwrap_or(MAX_BODY).min(MAX_BODY);
     let deadline = tokio::time::Instant::now() + BODY_WAIT;
     while body.len() < want {
-        let mut chunk = [0u8; 1024];
-        match tokio::time::timeout_at(deadline, transport.read(&mut chunk)).await {
+        body.reserve(1024);
+        match tokio::time::timeout_at(deadline, transport.read_buf(&mut body)).await {
             Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break,
-            Ok(Ok(n)) => {
-                extra += n;
-                body.extend_from_slice(&chunk[..n]);
-            }
+            Ok(Ok(n)) => extra += n,
         }
     }
     body.truncate(MAX_BODY);

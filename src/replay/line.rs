@@ -151,6 +151,7 @@ struct Raw<'a> {
     target: Option<usize>,
     index: Option<usize>,
     attempt: Option<u32>,
+    slot_wait_ms: Option<u64>,
     code: Option<u16>,
     code_name: Option<String>,
     reason: Option<String>,
@@ -208,6 +209,7 @@ impl<'de> Deserialize<'de> for Raw<'de> {
                         "target" => r.target = Some(map.next_value()?),
                         "index" => r.index = Some(map.next_value()?),
                         "attempt" => r.attempt = Some(map.next_value()?),
+                        "slot_wait_ms" => r.slot_wait_ms = Some(map.next_value()?),
                         "code" => r.code = Some(map.next_value()?),
                         "code_name" => r.code_name = Some(map.next_value()?),
                         "reason" => r.reason = Some(map.next_value()?),
@@ -298,6 +300,8 @@ impl Raw<'_> {
             },
             "connecting" => EventKind::Connecting {
                 attempt: need(self.attempt, "attempt")?,
+                // Logs from before --max-connecting have no slot wait.
+                slot_wait_ms: self.slot_wait_ms.unwrap_or(0),
             },
             "handshaking" => EventKind::Handshaking {
                 attempt: need(self.attempt, "attempt")?,

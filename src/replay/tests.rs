@@ -83,18 +83,46 @@ fn sample() -> Vec<Event> {
                 url: "ws://h/overload".into(),
             },
         ),
-        ev(2, 1, EventKind::Connecting { attempt: 1 }),
-        ev(3, 2, EventKind::Connecting { attempt: 1 }),
+        ev(
+            2,
+            1,
+            EventKind::Connecting {
+                attempt: 1,
+                slot_wait_ms: 0,
+            },
+        ),
+        ev(
+            3,
+            2,
+            EventKind::Connecting {
+                attempt: 1,
+                slot_wait_ms: 0,
+            },
+        ),
         ev(5, 1, hs),
         ev(6, 1, EventKind::Open { attempt: 1 }),
         ev(7, 2, EventKind::Open { attempt: 1 }),
         ev(9, 2, close(1013)),
         ev(10, 2, backoff(1, 710)),
-        ev(710, 2, EventKind::Connecting { attempt: 2 }),
+        ev(
+            710,
+            2,
+            EventKind::Connecting {
+                attempt: 2,
+                slot_wait_ms: 0,
+            },
+        ),
         ev(712, 2, EventKind::Open { attempt: 2 }),
         ev(1300, 2, close(1013)),
         ev(1301, 2, backoff(2, 2800)),
-        ev(2800, 2, EventKind::Connecting { attempt: 3 }),
+        ev(
+            2800,
+            2,
+            EventKind::Connecting {
+                attempt: 3,
+                slot_wait_ms: 0,
+            },
+        ),
         ev(
             2805,
             2,
@@ -315,7 +343,10 @@ fn seeking_anywhere_in_any_order_gives_the_state_of_a_straight_run() {
         for s in 0..50u64 {
             t += 1;
             let kind = match round % 3 {
-                0 => EventKind::Connecting { attempt: round + 1 },
+                0 => EventKind::Connecting {
+                    attempt: round + 1,
+                    slot_wait_ms: 0,
+                },
                 1 => EventKind::Open { attempt: round },
                 _ => EventKind::Closed(CloseInfo {
                     code: 1013,
@@ -381,7 +412,14 @@ fn next_close_and_next_burst() {
         ));
     }
     for s in 10..30u64 {
-        events.push(ev(5000 + s as i64, s, EventKind::Connecting { attempt: 1 }));
+        events.push(ev(
+            5000 + s as i64,
+            s,
+            EventKind::Connecting {
+                attempt: 1,
+                slot_wait_ms: 0,
+            },
+        ));
     }
     events.push(ev(9000, 1, EventKind::Paused { paused: true }));
     let rec = Arc::new(load(&write(&dir, "b.jsonl", &events)).expect("loads"));

@@ -21,7 +21,7 @@ fn consume(metrics: Arc<Metrics>, mut rx: mpsc::Receiver<SinkMsg>) -> SinkResult
     let mut counter = EventCounter::new(metrics);
     while let Some(msg) = rx.blocking_recv() {
         match msg {
-            SinkMsg::Event(ev) => counter.observe(&ev),
+            SinkMsg::Events(batch) => batch.iter().for_each(|ev| counter.observe(ev)),
             SinkMsg::Flush(reply) => {
                 let _ = reply.send(Ok(counter.events()));
             }

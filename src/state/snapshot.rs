@@ -115,6 +115,8 @@ pub struct AttemptRecord {
     pub retry_after_ms: Option<u64>,
     pub scheduled_at: Option<DateTime<Utc>>,
     pub started_at: Option<DateTime<Utc>>,
+    /// Time spent waiting for a handshake slot (`--max-connecting`, `--ramp`) before starting.
+    pub slot_wait_ms: Option<u64>,
     pub outcome: Option<Outcome>,
     /// How long this attempt's connection stayed open.
     pub uptime_ms: Option<u64>,
@@ -174,6 +176,8 @@ pub struct Totals {
     pub other_error_messages: u64,
     /// Closes with 1001 sent by wsmon itself: its own shutdown (or an operator's `c` 1001).
     pub shutdown_closes: u64,
+    /// Sessions held back by `--max-connecting` or `--ramp` right now.
+    pub waiting_for_slot: u64,
 }
 
 /// Distinct error messages kept in [`Totals::error_messages`].

@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::engine::counters::SessionCounters;
+use crate::engine::counters::{EngineGauges, SessionCounters};
 use crate::engine::events::{Event, EventKind, SessionId, SessionMsg, SessionState};
 use crate::protocol::extensions;
 use crate::state::snapshot::{
@@ -23,7 +23,8 @@ use crate::state::storm::StormTracker;
 /// own bounded channel.
 #[derive(Debug)]
 pub enum SinkMsg {
-    Event(Event),
+    /// Events in order, in batches of at most [`BATCH`]: one wake-up of the sink per batch.
+    Events(Vec<Event>),
     /// Push out everything received so far; answers with the number of events written.
     Flush(oneshot::Sender<Result<u64, String>>),
 }
@@ -36,11 +37,14 @@ pub struct Store {
     counters: Vec<Arc<SessionCounters>>,
     pending_counters: HashMap<SessionId, Arc<SessionCounters>>,
     targets: Vec<TargetView>,
+    /// Each target's URL, shared by its sessions' views (not one copy per session).
+    target_urls: Vec<Arc<str>>,
     totals: Totals,
     storm: StormTracker,
     generation: u64,
     export_path: Option<String>,
     exported: Arc<AtomicU64>,
+    gauges: Option<Arc<EngineGauges>>,
     dirty: bool,
     /// The event log ring (shared with snapshots; copied on write at most once per publish).
     events: Arc<std::collections::VecDeque<LogEntry>>,
@@ -53,11 +57,13 @@ impl Store {
             counters: Vec::new(),
             pending_counters: HashMap::new(),
             targets: Vec::new(),
+            target_urls: Vec::new(),
             totals: Totals::default(),
             storm: StormTracker::new(),
             generation: 0,
             export_path,
             exported,
+            gauges: None,
             dirty: true,
             events: Arc::default(),
         }
@@ -65,6 +71,11 @@ impl Store {
 
     pub fn register(&mut self, id: SessionId, counters: Arc<SessionCounters>) {
         self.pending_counters.insert(id, counters);
+    }
+
+    /// The engine's gauges, read at every snapshot.
+    pub fn set_gauges(&mut self, gauges: Arc<EngineGauges>) {
+        self.gauges = Some(gauges);
     }
 
     fn index(&self, id: SessionId) -> Option<usize> {
@@ -88,7 +99,14 @@ impl Store {
                 t.url = url.clone();
             }
             t.sessions += 1;
-            let view = SessionView::new(ev.session, *target, Arc::from(url.as_str()), ts);
+            while self.target_urls.len() <= *target {
+                self.target_urls.push(Arc::from(""));
+            }
+            let shared = &mut self.target_urls[*target];
+            if **shared != **url {
+                *shared = Arc::from(url.as_str());
+            }
+            let view = SessionView::new(ev.session, *target, shared.clone(), ts);
             let counters = self
                 .pending_counters
                 .remove(&ev.session)
@@ -120,7 +138,10 @@ impl Store {
         };
         match &ev.kind {
             EventKind::Spawned { .. } | EventKind::Removed => {}
-            EventKind::Connecting { attempt } => {
+            EventKind::Connecting {
+                attempt,
+                slot_wait_ms,
+            } => {
                 set_state(s, SessionState::Connecting);
                 s.attempt = *attempt;
                 s.next_attempt_at = None;
@@ -134,7 +155,8 @@ impl Store {
                 }
                 match s.timeline.back_mut() {
                     Some(r) if r.attempt == *attempt && r.started_at.is_none() => {
-                        r.started_at = Some(ts)
+                        r.started_at = Some(ts);
+                        r.slot_wait_ms = Some(*slot_wait_ms);
                     }
                     _ => push_record(
                         s,
@@ -147,6 +169,7 @@ impl Store {
                             retry_after_ms: None,
                             scheduled_at: None,
                             started_at: Some(ts),
+                            slot_wait_ms: Some(*slot_wait_ms),
                             outcome: None,
                             uptime_ms: None,
                             ended_at: None,
@@ -241,6 +264,7 @@ impl Store {
                         retry_after_ms: b.retry_after_ms,
                         scheduled_at: Some(ts),
                         started_at: None,
+                        slot_wait_ms: None,
                         outcome: None,
                         uptime_ms: None,
                         ended_at: None,
@@ -296,6 +320,10 @@ impl Store {
             all_paused &= s.paused;
         }
         totals.paused_all = all_paused;
+        totals.waiting_for_slot = self
+            .gauges
+            .as_ref()
+            .map_or(0, |g| g.waiting_for_slot.load(Ordering::Relaxed));
         let next = self.sessions.iter().filter_map(|s| s.next_attempt_at);
         let storm = self.storm.view(now, next);
         let peak = storm.seconds.iter().map(|s| s.attempts).max().unwrap_or(0);
@@ -387,7 +415,9 @@ fn log_text(kind: &EventKind) -> Option<(String, String, Option<u16>)> {
         EventKind::Handshaking { .. } => return None,
         EventKind::Handshake(h) if h.status == 101 => return None,
         EventKind::Spawned { url, .. } => (String::new(), url.clone(), None),
-        EventKind::Connecting { attempt } => (format!("attempt {attempt}"), String::new(), None),
+        EventKind::Connecting { attempt, .. } => {
+            (format!("attempt {attempt}"), String::new(), None)
+        }
         EventKind::Handshake(h) => (format!("HTTP {}", h.status), h.status_line.clone(), None),
         EventKind::Open { attempt } => (format!("attempt {attempt}"), String::new(), None),
         EventKind::Closing { code, initiator } => (
@@ -433,6 +463,10 @@ fn log_text(kind: &EventKind) -> Option<(String, String, Option<u16>)> {
 }
 
 fn push_record(s: &mut SessionView, r: AttemptRecord) {
+    // Most sessions connect once: room for one record, not the default four.
+    if s.timeline.capacity() == 0 {
+        s.timeline.reserve_exact(1);
+    }
     if s.timeline.len() >= TIMELINE_LEN {
         s.timeline.pop_front();
         s.timeline_dropped += 1;
@@ -444,9 +478,30 @@ fn push_record(s: &mut SessionView, r: AttemptRecord) {
 const MIN_PUBLISH: Duration = Duration::from_millis(100);
 const MAX_QUIET: Duration = Duration::from_secs(1);
 
+/// Most events taken from the source, or handed to a sink, in one go.
+pub const BATCH: usize = 4096;
+/// After taking events, the store lets more gather for this long before taking again: under a
+/// storm it wakes at most ~100 times a second instead of once per event.
+const GATHER: Duration = Duration::from_millis(10);
+
+/// Hand `pending` to every sink as one batch (waiting for room: backpressure, never loss).
+async fn send_batch(sinks: &[mpsc::Sender<SinkMsg>], pending: &mut Vec<Event>) {
+    if pending.is_empty() {
+        return;
+    }
+    let batch = std::mem::take(pending);
+    if let Some((last, rest)) = sinks.split_last() {
+        for tx in rest {
+            let _ = tx.send(SinkMsg::Events(batch.clone())).await;
+        }
+        let _ = last.send(SinkMsg::Events(batch)).await;
+    }
+}
+
 /// The store task: runs until every sender of `rx` is gone, then flushes the sinks and returns
-/// the final snapshot. Every event goes to every sink, in order; a full sink queue makes the
-/// store wait (backpressure, never loss).
+/// the final snapshot. Every event goes to every sink, in order, in batches handed over at
+/// every 100 ms tick (or when [`BATCH`] events are waiting); a full sink queue makes the store
+/// wait (backpressure, never loss).
 pub async fn run(
     mut store: Store,
     mut rx: mpsc::Receiver<SessionMsg>,
@@ -460,24 +515,35 @@ pub async fn run(
     // Events handed to the sinks since their last flush: flushed once a second, so a file being
     // followed (`tail -f`) or a crash never leaves more than a second of events unwritten.
     let mut unflushed = false;
+    let mut msgs = Vec::with_capacity(BATCH);
+    let mut pending: Vec<Event> = Vec::new();
     loop {
         tokio::select! {
-            msg = rx.recv() => match msg {
-                None => break,
-                Some(SessionMsg::Register { id, counters }) => store.register(id, counters),
-                Some(SessionMsg::Event(ev)) => {
-                    store.apply(&ev);
-                    if let Some((last, rest)) = sinks.split_last() {
-                        for tx in rest {
-                            let _ = tx.send(SinkMsg::Event(ev.clone())).await;
+            n = rx.recv_many(&mut msgs, BATCH) => {
+                if n == 0 {
+                    break;
+                }
+                for msg in msgs.drain(..) {
+                    match msg {
+                        SessionMsg::Register { id, counters } => store.register(id, counters),
+                        SessionMsg::Gauges(g) => store.set_gauges(g),
+                        SessionMsg::Event(ev) => {
+                            store.apply(&ev);
+                            if !sinks.is_empty() {
+                                pending.push(ev);
+                                unflushed = true;
+                            }
                         }
-                        // Backpressure, never loss: wait for room in each sink's queue.
-                        let _ = last.send(SinkMsg::Event(ev)).await;
-                        unflushed = true;
                     }
                 }
+                if pending.len() >= BATCH {
+                    send_batch(&sinks, &mut pending).await;
+                }
+                // Let the next events gather (the channel is bounded: senders wait, none lost).
+                tokio::time::sleep(GATHER).await;
             },
             _ = tick.tick() => {
+                send_batch(&sinks, &mut pending).await;
                 let now = Utc::now();
                 if now.timestamp() != last_second {
                     last_second = now.timestamp();
@@ -497,6 +563,7 @@ pub async fn run(
             }
         }
     }
+    send_batch(&sinks, &mut pending).await;
     for tx in &sinks {
         let (reply, done) = oneshot::channel();
         if tx.send(SinkMsg::Flush(reply)).await.is_ok() {

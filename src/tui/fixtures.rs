@@ -210,7 +210,13 @@ impl Script {
         start: DateTime<Utc>,
         handshake: &Arc<HandshakeInfo>,
     ) -> DateTime<Utc> {
-        self.emit(start, EventKind::Connecting { attempt });
+        self.emit(
+            start,
+            EventKind::Connecting {
+                attempt,
+                slot_wait_ms: 0,
+            },
+        );
         self.emit(start + ms(1), EventKind::Handshaking { attempt });
         self.emit(start + ms(3), EventKind::Handshake(handshake.clone()));
         if handshake.status != 101 {
@@ -310,7 +316,13 @@ fn session(i: usize, now: DateTime<Utc>, hs: &Handshakes) -> (Vec<Event>, Counte
             match i % 50 {
                 // Still connecting, or the upgrade request is out.
                 4 | 24 => {
-                    s.emit(started, EventKind::Connecting { attempt: 1 });
+                    s.emit(
+                        started,
+                        EventKind::Connecting {
+                            attempt: 1,
+                            slot_wait_ms: 0,
+                        },
+                    );
                     if i % 50 == 24 {
                         s.emit(started + ms(2), EventKind::Handshaking { attempt: 1 });
                     }
@@ -334,7 +346,13 @@ fn session(i: usize, now: DateTime<Utc>, hs: &Handshakes) -> (Vec<Event>, Counte
                         kind: ErrorKind::Connect,
                     };
                     for attempt in 1..=3u32 {
-                        s.emit(t, EventKind::Connecting { attempt });
+                        s.emit(
+                            t,
+                            EventKind::Connecting {
+                                attempt,
+                                slot_wait_ms: 0,
+                            },
+                        );
                         s.emit(
                             t + ms(1),
                             EventKind::Error {

@@ -629,6 +629,14 @@ fn timeline_lines(
             )),
             Span::raw(format!("{outcome:<11} {:>7}  ", opt_ms(r.uptime_ms))),
             Span::styled(bar, t.series(0)),
+            // Waiting for a handshake slot (--max-connecting, --ramp), apart from the delay.
+            Span::styled(
+                match r.slot_wait_ms {
+                    Some(w) if w > 0 => format!(" slot wait {}", opt_ms(Some(w))),
+                    _ => String::new(),
+                },
+                t.dim(),
+            ),
         ]));
         // When it happened, on the wall clock: the backoff decision, the start, the end.
         let mut when = Vec::new();
@@ -809,7 +817,10 @@ mod tests {
                 index: 0,
                 url: "ws://127.0.0.1:9001/evil".into(),
             },
-            EventKind::Connecting { attempt: 1 },
+            EventKind::Connecting {
+                attempt: 1,
+                slot_wait_ms: 0,
+            },
             EventKind::Handshaking { attempt: 1 },
             EventKind::Handshake(Arc::new(info)),
             EventKind::Error {
@@ -871,7 +882,10 @@ mod tests {
                 index: 0,
                 url: "ws://127.0.0.1:9001/echo".into(),
             },
-            EventKind::Connecting { attempt: 1 },
+            EventKind::Connecting {
+                attempt: 1,
+                slot_wait_ms: 0,
+            },
             EventKind::Handshake(Arc::new(info)),
         ] {
             store.apply(&Event {

@@ -133,6 +133,10 @@ pub fn draw_summary(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewS
         states.push(Span::styled(s.as_str(), t.state(s)));
         states.push(Span::raw(format!(" {n}")));
     }
+    if totals.waiting_for_slot > 0 {
+        states.push(Span::styled("  waiting for a slot ", t.label()));
+        states.push(Span::raw(totals.waiting_for_slot.to_string()));
+    }
 
     let closes = closes_line(snap, view, usize::from(area.width), t);
 
