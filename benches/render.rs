@@ -63,6 +63,13 @@ fn main() {
     report("storm view, 10k sessions, 200x50", frames(&mut app, &snap));
 
     let mut app = App::new(fixtures::view_state());
+    app.view.tab = Tab::Targets;
+    report(
+        "targets view, 10k sessions, 200x50",
+        frames(&mut app, &snap),
+    );
+
+    let mut app = App::new(fixtures::view_state());
     app.view.detail = Some(7);
     report("session detail, 200x50", frames(&mut app, &snap));
 

@@ -141,6 +141,9 @@ pub struct ReplayArgs {
     /// Write the events (of --from/--to) to a new file: .jsonl or .csv.
     #[arg(long, value_name = "OUT")]
     pub export: Option<PathBuf>,
+    /// A config file whose [keys] table the replay TUI uses.
+    #[arg(short = 'c', long = "config", value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

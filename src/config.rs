@@ -588,6 +588,11 @@ impl Config {
     }
 }
 
+/// The `[keys]` table of a config file (`wsmon replay -c FILE`).
+pub fn keys_from_file(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
+    load_file(path).map(|f| f.keys)
+}
+
 fn load_file(path: &Path) -> Result<FileConfig, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),

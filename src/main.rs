@@ -37,14 +37,27 @@ fn main() -> ExitCode {
             Command::Serve(args) => wsmon::app::run_serve(&args).await,
             Command::Watch(args) => wsmon::app::run_watch(&args).await,
             Command::Demo(args) => wsmon::app::run_demo(&args).await,
-            Command::Replay(args) => wsmon::replay::run(&wsmon::replay::Options {
-                file: args.file,
-                summary: args.summary,
-                at: args.at,
-                from: args.from,
-                to: args.to,
-                export: args.export,
-            }),
+            Command::Replay(args) => {
+                // The replay TUI takes its keys from a config file's [keys].
+                let keys = match args.config.as_deref().map(wsmon::config::keys_from_file) {
+                    None => Default::default(),
+                    Some(Ok(keys)) => keys,
+                    Some(Err(e)) => {
+                        eprintln!("wsmon: {e}");
+                        return Ok(ExitCode::from(2));
+                    }
+                };
+                wsmon::replay::run(&wsmon::replay::Options {
+                    file: args.file,
+                    summary: args.summary,
+                    at: args.at,
+                    from: args.from,
+                    to: args.to,
+                    export: args.export,
+                    keys,
+                })
+                .await
+            }
         }
     });
     match result {

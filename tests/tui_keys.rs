@@ -981,5 +981,7 @@ fn tab_reaches_the_event_log_which_scrolls_and_filters() {
     press(&mut app, &snap, key(KeyCode::Tab));
     press(&mut app, &snap, key(KeyCode::Tab));
     press(&mut app, &snap, key(KeyCode::Tab));
-    assert_eq!(app.view.tab, Tab::Sessions, "Tab cycles the three tabs");
+    assert_eq!(app.view.tab, Tab::Targets);
+    press(&mut app, &snap, key(KeyCode::Tab));
+    assert_eq!(app.view.tab, Tab::Sessions, "Tab cycles the four tabs");
 }

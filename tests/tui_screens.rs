@@ -169,11 +169,11 @@ fn frozen_badge_and_tabs_survive_a_long_title_on_a_narrow_screen() {
     let screen = fixtures::render(&mut app, &snap, 80, 24);
     let title = &screen[0];
     assert!(
-        title.starts_with(" wsmon [Sessions] Storm  Events   demo: sc"),
+        title.starts_with(" wsmon [Sessions] Storm  Events  Targets   demo"),
         "{title}"
     );
     assert!(
-        title.contains("…ong tail  FROZEN   PAUSED  12:00:00Z"),
+        title.contains("…ail  FROZEN   PAUSED  12:00:00Z"),
         "cut in the middle, not overlapped: {title}"
     );
 }
@@ -543,7 +543,7 @@ fn detail_lists_the_sessions_own_recent_events_with_times() {
 }
 
 const MAIN_100X30: &str = r#"
-| wsmon [Sessions] Storm  Events   demo                                                    12:00:00Z |
+| wsmon [Sessions] Storm  Events  Targets   demo                                           12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
 | attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
@@ -576,7 +576,7 @@ const MAIN_100X30: &str = r#"
 "#;
 
 const MAIN_80X24: &str = r#"
-| wsmon [Sessions] Storm  Events   demo                                12:00:00Z |
+| wsmon [Sessions] Storm  Events  Targets   demo                       12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | +2 more          |
 | attempts/s 1.0 (total 52)  lockstep - (few retries)  export 1234 events        |
@@ -603,7 +603,7 @@ const MAIN_80X24: &str = r#"
 "#;
 
 const DETAIL_TIMELINE_100X30: &str = r#"
-| wsmon [Sessions] Storm  Events   demo                                                    12:00:00Z |
+| wsmon [Sessions] Storm  Events  Targets   demo                                           12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
 | attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
@@ -636,7 +636,7 @@ const DETAIL_TIMELINE_100X30: &str = r#"
 "#;
 
 const DETAIL_HANDSHAKE_100X40: &str = r#"
-| wsmon [Sessions] Storm  Events   demo                                                    12:00:00Z |
+| wsmon [Sessions] Storm  Events  Targets   demo                                           12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
 | attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
@@ -679,7 +679,7 @@ const DETAIL_HANDSHAKE_100X40: &str = r#"
 "#;
 
 const STORM_100X30: &str = r#"
-| wsmon  Sessions [Storm] Events   demo                                                    12:00:00Z |
+| wsmon  Sessions [Storm] Events  Targets   demo                                           12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
 | attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
@@ -712,7 +712,7 @@ const STORM_100X30: &str = r#"
 "#;
 
 const EXPLAIN_100X30: &str = r#"
-| wsmon [Sessions] Storm  Events   demo                                                    12:00:00Z |
+| wsmon [Sessions] Storm  Events  Targets   demo                                           12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
 | attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
@@ -745,7 +745,7 @@ const EXPLAIN_100X30: &str = r#"
 "#;
 
 const COMPARE_100X30: &str = r#"
-| wsmon [Sessions] Storm  Events   demo                                                    12:00:00Z |
+| wsmon [Sessions] Storm  Events  Targets   demo                                           12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
 | attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
@@ -778,7 +778,7 @@ const COMPARE_100X30: &str = r#"
 "#;
 
 const HELP_100X40: &str = r#"
-| wsmon [Sessions] Storm  Events   demo                                                    12:00:00Z |
+| wsmon [Sessions] Storm  Events  Targets   demo                                           12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
 | attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
@@ -790,9 +790,9 @@ const HELP_100X40: &str = r#"
 |s5  /ec│  PgDn        one page down                                        page_down        │  -    |
 |s6  /ov│  Home/g      first row / top                                      home             │  0.55 |
 |s7  /ov│  End/G       last row / bottom                                    end              │  0.55 |
-|s8  /ov│  Enter       open the selected session's detail                   open             │  0.55 |
+|s8  /ov│  Enter       open the session's detail / the target's sessions    open             │  0.55 |
 |s9  /fl│  Esc         back; on the main screen: clear filters, then marks  back             │  -    |
-|s10 /st│  Tab         next tab: Sessions, Storm, Events                    next_tab         │  -    |
+|s10 /st│  Tab         next tab: Sessions, Storm, Events, Targets           next_tab         │  -    |
 |s11 /ec│  >           sort by the next column                              sort_next        │  2.81 |
 |s12 /ec│  <           sort by the previous column                          sort_prev        │  2.81 |
 |s13 /ec│  i           invert the sort order                                sort_reverse     │  2.81 |
@@ -821,7 +821,7 @@ const HELP_100X40: &str = r#"
 "#;
 
 const PROMPT_FILTER_80X24: &str = r#"
-| wsmon [Sessions] Storm  Events   demo          FILTER state waiting  12:00:00Z |
+| wsmon [Sessions] Storm  Events  Targets        FILTER state waiting  12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | +2 more          |
 | attempts/s 1.0 (total 52)  lockstep - (few retries)  export 1234 events        |
@@ -848,7 +848,7 @@ const PROMPT_FILTER_80X24: &str = r#"
 "#;
 
 const STORM_JITTER_NONE_100X30: &str = r#"
-| wsmon  Sessions [Storm] Events   demo                                                    12:00:00Z |
+| wsmon  Sessions [Storm] Events  Targets   demo                                           12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 1800 | 1010 Mandatory Extension 2 | HTTP 503 2 | +1 more               |
 | attempts/s 100.0 (total 1800)  lockstep 1.00 IN STEP  export /tmp/wsmon-demo.jsonl (1234 events)   |
@@ -881,7 +881,7 @@ const STORM_JITTER_NONE_100X30: &str = r#"
 "#;
 
 const STORM_JITTER_FULL_100X30: &str = r#"
-| wsmon  Sessions [Storm] Events   demo                                                    12:00:00Z |
+| wsmon  Sessions [Storm] Events  Targets   demo                                           12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 3336 | 1010 Mandatory Extension 2 | HTTP 503 2 | +1 more               |
 | attempts/s 33.0 (total 3336)  lockstep 0.24 not in step  export /tmp/wsmon-demo.jsonl (1234 events)|
@@ -914,7 +914,7 @@ const STORM_JITTER_FULL_100X30: &str = r#"
 "#;
 
 const MARKS_CONFIRM_80X24: &str = r#"
-| wsmon [Sessions] Storm  Events   demo                      4 MARKED  12:00:00Z |
+| wsmon [Sessions] Storm  Events  Targets   demo             4 MARKED  12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | +2 more          |
 | attempts/s 1.0 (total 52)  lockstep - (few retries)  export 1234 events        |
@@ -941,7 +941,7 @@ const MARKS_CONFIRM_80X24: &str = r#"
 "#;
 
 const FILTERS_HEADER_100X30: &str = r#"
-| wsmon [Sessions] Storm  Events        FILTER text "overload", state waiting, close 1013  12:00:00Z |
+| wsmon [Sessions] Storm  Events  Targe FILTER text "overload", state waiting, close 1013  12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
 | attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
@@ -974,7 +974,7 @@ const FILTERS_HEADER_100X30: &str = r#"
 "#;
 
 const EVENTS_100X30: &str = r#"
-| wsmon  Sessions  Storm [Events]  demo                                                    12:00:00Z |
+| wsmon  Sessions  Storm [Events] Targets   demo                                           12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
 | attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
@@ -1007,7 +1007,7 @@ const EVENTS_100X30: &str = r#"
 "#;
 
 const DETAIL_EVENTS_100X30: &str = r#"
-| wsmon [Sessions] Storm  Events   demo                                                    12:00:00Z |
+| wsmon [Sessions] Storm  Events  Targets   demo                                           12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
 | attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |

@@ -29,6 +29,8 @@ pub struct Options {
     pub from: Option<String>,
     pub to: Option<String>,
     pub export: Option<PathBuf>,
+    /// The config file's `[keys]`, for the TUI.
+    pub keys: std::collections::BTreeMap<String, String>,
 }
 
 /// Exit code for a file that is not a wsmon export, or a time that cannot be used.
@@ -40,18 +42,52 @@ pub enum Mode {
     Summary,
     At,
     Export,
+    /// The TUI on the recording, with a time cursor.
+    Tui,
 }
 
-/// Plain `wsmon replay FILE` prints the summary; on a terminal it will open the TUI on the
-/// recording (not yet: it prints the summary too).
-pub fn mode(args: &Options, _stdout_is_terminal: bool) -> Mode {
+/// Plain `wsmon replay FILE` opens the TUI on the recording when stdout is a terminal, and
+/// prints the summary otherwise (or with `--summary`, `--from`, `--to`).
+pub fn mode(args: &Options, stdout_is_terminal: bool) -> Mode {
     if args.at.is_some() {
         Mode::At
     } else if args.export.is_some() {
         Mode::Export
+    } else if stdout_is_terminal && !args.summary && args.from.is_none() && args.to.is_none() {
+        Mode::Tui
     } else {
         Mode::Summary
     }
+}
+
+/// The TUI on a recording: a driver task owns the time cursor, the TUI shows its snapshots.
+async fn run_tui(
+    rec: Recording,
+    file: String,
+    keys: std::collections::BTreeMap<String, String>,
+) -> anyhow::Result<ExitCode> {
+    let (Some(start), Some(end)) = (rec.start(), rec.end()) else {
+        return usage(format!("{file}: no events"));
+    };
+    let cursor = ReplayCursor::new(Arc::new(rec));
+    let seconds = Arc::new(super::drive::recorded_seconds(&cursor));
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut cursor = cursor;
+    let (snapshots, watch_rx) = tokio::sync::watch::channel(cursor.snapshot());
+    let driver = tokio::spawn(super::drive::drive(cursor, rx, snapshots));
+    let view = crate::tui::replay::ReplayView::new(file, start, end, seconds, tx, |s, a, b| {
+        parse_time(s, a, b).map_err(|e| e.to_string())
+    });
+    let opts = crate::tui::TuiOptions {
+        keys,
+        ..crate::tui::TuiOptions::default()
+    };
+    if let Err(e) = crate::tui::view_state(&opts) {
+        return usage(e);
+    }
+    let result = crate::tui::run_replay(watch_rx, view, opts).await;
+    driver.abort();
+    result.map(|()| ExitCode::SUCCESS)
 }
 
 fn usage(msg: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
@@ -60,7 +96,7 @@ fn usage(msg: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
 }
 
 /// Run `wsmon replay`.
-pub fn run(args: &Options) -> anyhow::Result<ExitCode> {
+pub async fn run(args: &Options) -> anyhow::Result<ExitCode> {
     let rec = match load::load(&args.file) {
         Ok(rec) => rec,
         Err(e @ (LoadError::NotAnExport { .. } | LoadError::UnknownFormat { .. })) => {
@@ -86,8 +122,16 @@ pub fn run(args: &Options) -> anyhow::Result<ExitCode> {
         Err(e) => return usage(format!("--to: {e}")),
     };
     let window = Window { from, to };
+    let mode = mode(args, io::stdout().is_terminal());
+    if mode == Mode::Tui {
+        let name = rec.path.file_name().map_or_else(
+            || rec.path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        return run_tui(rec, escape_control(&name), args.keys.clone()).await;
+    }
     let mut out = io::stdout().lock();
-    match mode(args, io::stdout().is_terminal()) {
+    match mode {
         Mode::At => {
             let at = match resolve(&args.at).transpose() {
                 Ok(Some(t)) => t,
@@ -126,7 +170,7 @@ pub fn run(args: &Options) -> anyhow::Result<ExitCode> {
                 escape_control(&path.display().to_string())
             )?;
         }
-        Mode::Summary => {
+        Mode::Tui | Mode::Summary => {
             writeln!(out, "{shown}")?;
             write!(out, "{}", summary(&rec, window))?;
         }

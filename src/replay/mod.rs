@@ -6,10 +6,12 @@
 //! - [`cursor`]: [`ReplayCursor`], the store at any recorded moment (checkpoints, seek, step,
 //!   play, next close, next burst, snapshot with the recorded clock).
 //! - [`time`]: `14:03:12`, `+2m30s`, `-10s` against a recording.
+//! - [`drive`]: the TUI on a recording: the cursor follows the time keys, snapshots flow out.
 //! - [`command`]: `wsmon replay` without a screen (summary, `--at`, `--from/--to`, `--export`).
 
 pub mod command;
 pub mod cursor;
+pub mod drive;
 pub mod line;
 pub mod load;
 pub mod time;

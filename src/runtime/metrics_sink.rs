@@ -90,10 +90,12 @@ mod tests {
                 TargetView {
                     url: "ws://a/".into(),
                     sessions: 3,
+                    ..TargetView::default()
                 },
                 TargetView {
                     url: "ws://b/".into(),
                     sessions: 1,
+                    ..TargetView::default()
                 },
             ],
             sessions: vec![

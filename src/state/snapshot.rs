@@ -42,13 +42,34 @@ impl Snapshot {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct TargetView {
     /// URL with credentials redacted.
     pub url: String,
     /// Live sessions of this target.
     pub sessions: usize,
+    /// Live sessions by state, indexed by `SessionState::index()` (counted in `snapshot`).
+    pub by_state: [usize; 7],
+    /// Connection attempts started.
+    pub attempts: u64,
+    /// Connections that opened.
+    pub opens: u64,
+    /// Closes by code.
+    pub closes_by_code: BTreeMap<u16, u64>,
+    /// Upgrades answered with an HTTP status other than 101.
+    pub http_failures: u64,
+    /// Sessions that gave up (`--max-attempts`).
+    pub gave_up: u64,
+    /// Handshake time (attempt start to the HTTP answer) over the last
+    /// [`TARGET_HANDSHAKE_SAMPLES`] handshakes, median and 99th percentile, in ms.
+    pub handshake_p50_ms: Option<u64>,
+    pub handshake_p99_ms: Option<u64>,
+    /// Attempts started in the last completed second.
+    pub attempts_per_sec: u64,
 }
+
+/// Handshake times kept per target for its percentiles.
+pub const TARGET_HANDSHAKE_SAMPLES: usize = 512;
 
 /// One session as the UI sees it.
 #[derive(Debug, Clone, PartialEq, Serialize)]

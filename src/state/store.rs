@@ -2,7 +2,7 @@
 //! sinks (never dropping one: their channels apply backpressure), and publishes
 //! read-only snapshots at most 10 times a second, and at least once a second.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -15,7 +15,7 @@ use crate::engine::events::{Event, EventKind, SessionId, SessionMsg, SessionStat
 use crate::protocol::extensions;
 use crate::state::snapshot::{
     AttemptRecord, ERROR_MESSAGES_MAX, EVENT_LOG_LEN, INITIATORS, LogEntry, Outcome, SessionView,
-    Snapshot, TIMELINE_LEN, TargetView, Totals,
+    Snapshot, TARGET_HANDSHAKE_SAMPLES, TIMELINE_LEN, TargetView, Totals,
 };
 use crate::state::storm::StormTracker;
 
@@ -37,6 +37,8 @@ pub struct Store {
     counters: Vec<Arc<SessionCounters>>,
     pending_counters: HashMap<SessionId, Arc<SessionCounters>>,
     targets: Vec<TargetView>,
+    /// Per target, what its percentiles and rate are computed from (same indices as `targets`).
+    target_acc: Vec<TargetAcc>,
     /// Each target's URL, shared by its sessions' views (not one copy per session).
     target_urls: Vec<Arc<str>>,
     totals: Totals,
@@ -57,6 +59,7 @@ impl Store {
             counters: Vec::new(),
             pending_counters: HashMap::new(),
             targets: Vec::new(),
+            target_acc: Vec::new(),
             target_urls: Vec::new(),
             totals: Totals::default(),
             storm: StormTracker::new(),
@@ -89,10 +92,8 @@ impl Store {
         let ts = ev.ts;
         if let EventKind::Spawned { target, url, .. } = &ev.kind {
             while self.targets.len() <= *target {
-                self.targets.push(TargetView {
-                    url: String::new(),
-                    sessions: 0,
-                });
+                self.targets.push(TargetView::default());
+                self.target_acc.push(TargetAcc::default());
             }
             let t = &mut self.targets[*target];
             if t.url.is_empty() {
@@ -130,6 +131,15 @@ impl Store {
         let totals = &mut self.totals;
         let storm = &mut self.storm;
         let s = Arc::make_mut(&mut self.sessions[i]);
+        // Per-target counters, kept here (O(1) per event) rather than recounted per snapshot.
+        let (mut spare_tv, mut spare_acc) = (TargetView::default(), TargetAcc::default());
+        let (tv, acc) = match (
+            self.targets.get_mut(s.target),
+            self.target_acc.get_mut(s.target),
+        ) {
+            (Some(tv), Some(acc)) => (tv, acc),
+            _ => (&mut spare_tv, &mut spare_acc),
+        };
         let set_state = |s: &mut SessionView, st: SessionState| {
             if s.state != st {
                 s.state = st;
@@ -153,6 +163,8 @@ impl Store {
                 } else {
                     storm.record_first_attempt(ts);
                 }
+                tv.attempts += 1;
+                acc.record_attempt(ts.timestamp());
                 match s.timeline.back_mut() {
                     Some(r) if r.attempt == *attempt && r.started_at.is_none() => {
                         r.started_at = Some(ts);
@@ -186,6 +198,13 @@ impl Store {
             }
             EventKind::Handshake(info) => {
                 *totals.statuses.entry(info.status).or_default() += 1;
+                if info.status != 101 {
+                    tv.http_failures += 1;
+                }
+                if let Some(start) = s.timeline.back().and_then(|r| r.started_at) {
+                    let ms = (ts - start).num_milliseconds().max(0);
+                    acc.record_handshake(u64::try_from(ms).unwrap_or(0));
+                }
                 if info.status == 101 {
                     *totals
                         .negotiated
@@ -202,6 +221,7 @@ impl Store {
             EventKind::Open { .. } => {
                 set_state(s, SessionState::Open);
                 totals.opens += 1;
+                tv.opens += 1;
                 s.opened_at = Some(ts);
                 s.last_error = None;
                 if let Some(r) = s.timeline.back_mut() {
@@ -213,6 +233,7 @@ impl Store {
                 set_state(s, SessionState::Closed);
                 s.opened_at = None;
                 *totals.closes_by_code.entry(ci.code).or_default() += 1;
+                *tv.closes_by_code.entry(ci.code).or_default() += 1;
                 if let Some(slot) = INITIATORS.iter().position(|i| *i == ci.initiator) {
                     totals.closes_by_initiator.entry(ci.code).or_default()[slot] += 1;
                 }
@@ -279,6 +300,7 @@ impl Store {
                     "gave up after {attempts} retries (--max-attempts); press r to reconnect"
                 ));
                 totals.gave_up += 1;
+                tv.gave_up += 1;
             }
             EventKind::Ended { why, .. } => {
                 set_state(s, SessionState::Closed);
@@ -315,8 +337,17 @@ impl Store {
         let mut totals = self.totals.clone();
         totals.by_state = [0; 7];
         let mut all_paused = !self.sessions.is_empty();
+        let mut targets = self.targets.clone();
+        for (t, acc) in targets.iter_mut().zip(&self.target_acc) {
+            t.by_state = [0; 7];
+            (t.handshake_p50_ms, t.handshake_p99_ms) = acc.percentiles();
+            t.attempts_per_sec = acc.per_sec(now.timestamp());
+        }
         for s in &self.sessions {
             totals.by_state[s.state.index()] += 1;
+            if let Some(t) = targets.get_mut(s.target) {
+                t.by_state[s.state.index()] += 1;
+            }
             all_paused &= s.paused;
         }
         totals.paused_all = all_paused;
@@ -337,7 +368,7 @@ impl Store {
         Snapshot {
             now,
             generation: self.generation,
-            targets: self.targets.clone(),
+            targets,
             sessions: self.sessions.clone(),
             counters: self.counters.iter().map(|c| c.load()).collect(),
             totals,
@@ -460,6 +491,61 @@ fn log_text(kind: &EventKind) -> Option<(String, String, Option<u16>)> {
         ),
         EventKind::Removed => (String::new(), String::new(), None),
     })
+}
+
+/// What a target's percentiles and attempt rate are computed from.
+#[derive(Debug, Clone, Default)]
+struct TargetAcc {
+    /// The most recent handshake times, ms.
+    handshakes: VecDeque<u64>,
+    /// The second of the latest attempt, attempts in it, and in the second before it.
+    second: i64,
+    in_second: u64,
+    in_previous: u64,
+}
+
+impl TargetAcc {
+    fn record_attempt(&mut self, sec: i64) {
+        if sec != self.second {
+            self.in_previous = if sec == self.second + 1 {
+                self.in_second
+            } else {
+                0
+            };
+            self.second = sec;
+            self.in_second = 0;
+        }
+        self.in_second += 1;
+    }
+
+    /// Attempts in the last completed second before `now` (unix seconds).
+    fn per_sec(&self, now: i64) -> u64 {
+        if now == self.second + 1 {
+            self.in_second
+        } else if now == self.second {
+            self.in_previous
+        } else {
+            0
+        }
+    }
+
+    fn record_handshake(&mut self, ms: u64) {
+        if self.handshakes.len() >= TARGET_HANDSHAKE_SAMPLES {
+            self.handshakes.pop_front();
+        }
+        self.handshakes.push_back(ms);
+    }
+
+    /// Median and 99th percentile (nearest rank) of the kept handshake times.
+    fn percentiles(&self) -> (Option<u64>, Option<u64>) {
+        if self.handshakes.is_empty() {
+            return (None, None);
+        }
+        let mut v: Vec<u64> = self.handshakes.iter().copied().collect();
+        v.sort_unstable();
+        let rank = |p: usize| v[(v.len() * p).div_ceil(100).max(1) - 1];
+        (Some(rank(50)), Some(rank(99)))
+    }
 }
 
 fn push_record(s: &mut SessionView, r: AttemptRecord) {

@@ -11,6 +11,7 @@ use crate::state::snapshot::Snapshot;
 
 use super::keys::{self, Action, Mode};
 use super::prompt;
+use super::replay;
 use super::ui;
 use super::view::{
     Clock, Confirm, ExplainTarget, Prompt, PromptKind, Tab, ViewState, next_outcome_filter,
@@ -76,7 +77,14 @@ impl App {
     }
 
     /// A new snapshot arrived.
-    pub fn on_snapshot(&mut self, _latest: &Snapshot) -> Outcome {
+    pub fn on_snapshot(&mut self, latest: &Snapshot) -> Outcome {
+        // Replay: the driver stops by itself at the end of the recording.
+        if let Some(r) = self.view.replay.as_mut() {
+            r.at = latest.now;
+            if latest.now >= r.end {
+                r.playing = false;
+            }
+        }
         Outcome {
             redraw: self.view.frozen.is_none(),
             ..Outcome::default()
@@ -125,6 +133,16 @@ impl App {
             Mode::Detail => &mut self.view.detail_scroll,
             Mode::Explain => &mut self.view.explain_scroll,
             Mode::Help => &mut self.view.help_scroll,
+            Mode::Targets => {
+                let n = ui::targets::order(shown, &self.view.targets).len();
+                let t = &mut self.view.targets;
+                t.cursor = t
+                    .cursor
+                    .min(n.saturating_sub(1))
+                    .saturating_add_signed(delta)
+                    .min(n.saturating_sub(1));
+                return;
+            }
             Mode::Log => {
                 // Up goes back in time: the offset counts lines from the newest.
                 let d = i32::try_from(-delta).unwrap_or(0);
@@ -199,6 +217,19 @@ impl App {
     fn on_action(&mut self, action: Action, shown: &Snapshot, latest: &Arc<Snapshot>) -> Outcome {
         let mut out = Outcome::redraw();
         let page = isize::try_from(self.page_rows_for(shown)).unwrap_or(1);
+        if self.view.replay.is_some() {
+            // A recording: nothing reconnects or sends.
+            if replay::sends_commands(action) {
+                self.view.set_error(replay::REFUSED);
+                return out;
+            }
+            if replay::on_action(&mut self.view, action, shown) {
+                return out;
+            }
+        }
+        if self.view.mode() == Mode::Targets && self.on_targets_action(action, shown) {
+            return out;
+        }
         match action {
             Action::Quit => {
                 out.quit = true;
@@ -438,8 +469,60 @@ impl App {
                     self.submit(p, &mut out);
                 }
             }
+            // Time cursor keys outside replay (not bound there).
+            Action::PlayPause
+            | Action::SpeedX1
+            | Action::SpeedX10
+            | Action::SpeedX100
+            | Action::SpeedMax
+            | Action::StepBack
+            | Action::StepForward
+            | Action::StepBack10
+            | Action::StepForward10
+            | Action::StepBackMinute
+            | Action::StepForwardMinute
+            | Action::TimeStart
+            | Action::TimeEnd
+            | Action::NextClose
+            | Action::RepeatNextClose
+            | Action::NextBurst
+            | Action::GotoTime => {}
         }
         out
+    }
+
+    /// Keys of the Targets tab: sort, move, Enter shows the target's sessions. Returns false
+    /// for keys it leaves to the common handling.
+    fn on_targets_action(&mut self, action: Action, shown: &Snapshot) -> bool {
+        let t = &mut self.view.targets;
+        match action {
+            Action::SortNext => {
+                t.sort = t.sort.next();
+                t.descending = false;
+            }
+            Action::SortPrev => {
+                t.sort = t.sort.prev();
+                t.descending = false;
+            }
+            Action::SortReverse => t.descending = !t.descending,
+            Action::Home => t.cursor = 0,
+            Action::End => t.cursor = usize::MAX,
+            Action::Open => match ui::targets::selected(shown, &self.view.targets) {
+                Some(target) => {
+                    self.view.target_filter = Some(target);
+                    self.view.tab = Tab::Sessions;
+                    self.view.detail = None;
+                    self.view.cursor = 0;
+                    let url = shown.targets.get(target).map_or("", |v| v.url.as_str());
+                    self.view.set_status(format!(
+                        "sessions of target #{target} {url} (Esc: every target)"
+                    ));
+                }
+                None => self.view.set_error("no target selected"),
+            },
+            _ => return false,
+        }
+        true
     }
 
     /// `r` or `p` on the marked sessions: one asks nothing, more ask for a yes with the count.
@@ -502,6 +585,9 @@ impl App {
         let input = p.input.trim();
         match p.kind {
             PromptKind::Filter => {
+                if input.is_empty() {
+                    v.target_filter = None;
+                }
                 v.filter = input.to_string();
                 v.cursor = 0;
             }
@@ -558,6 +644,7 @@ impl App {
                 Ok(_) => v.set_error("give one code to compare with"),
                 Err(e) => v.set_error(e),
             },
+            PromptKind::NextClose | PromptKind::GotoTime => replay::submit(v, p.kind, input),
         }
         v.explain_scroll = 0;
     }

@@ -568,6 +568,22 @@ pub fn snapshot(n: usize) -> Snapshot {
     store.snapshot(now)
 }
 
+/// The events of [`snapshot`]'s `n` sessions, in time order (for a recording to replay).
+pub fn events(n: usize) -> Vec<crate::engine::events::Event> {
+    let now = now();
+    let hs = Handshakes {
+        deflate: Arc::new(handshake_101(true)),
+        strict: Arc::new(handshake_strict()),
+        rejected: Arc::new(handshake_503()),
+    };
+    let mut events = Vec::new();
+    for i in 0..n {
+        events.extend(session(i, now, &hs).0);
+    }
+    events.sort_by_key(|e| e.ts);
+    events
+}
+
 /// A view state for tests: built-in registry, English, no color, title "demo", default keys.
 pub fn view_state() -> crate::tui::view::ViewState {
     crate::tui::view::ViewState::new(

@@ -18,6 +18,8 @@ pub enum Mode {
     Detail,
     /// The storm tab.
     Storm,
+    /// The targets tab.
+    Targets,
     /// The explanation of a close code, or a comparison of two.
     Explain,
     /// The key help overlay.
@@ -106,6 +108,31 @@ pub enum Action {
     Submit,
     /// Prompt editing: abandon (Esc).
     Cancel,
+    /// Replay: play / pause.
+    PlayPause,
+    /// Replay: speed x1, x10, x100, as fast as possible.
+    SpeedX1,
+    SpeedX10,
+    SpeedX100,
+    SpeedMax,
+    /// Replay: move the time cursor by 1 s, 10 s, 1 min.
+    StepBack,
+    StepForward,
+    StepBack10,
+    StepForward10,
+    StepBackMinute,
+    StepForwardMinute,
+    /// Replay: the start / the end of the recording.
+    TimeStart,
+    TimeEnd,
+    /// Replay: the next close with a code (asks for it).
+    NextClose,
+    /// Replay: the next close with the same code again.
+    RepeatNextClose,
+    /// Replay: the next burst of attempts.
+    NextBurst,
+    /// Replay: go to a typed time.
+    GotoTime,
 }
 
 /// Where a binding is active.
@@ -135,6 +162,7 @@ impl Scope {
             Mode::Sessions,
             Mode::Detail,
             Mode::Storm,
+            Mode::Targets,
             Mode::Explain,
             Mode::Help,
             Mode::Prompt,
@@ -153,6 +181,7 @@ const SCROLLABLE: &[Mode] = &[
     Mode::Explain,
     Mode::Help,
     Mode::Log,
+    Mode::Targets,
 ];
 const SESSION_SCREENS: &[Mode] = &[Mode::Sessions, Mode::Detail];
 /// Esc: back from a view; on the main screen it clears the filters (then the marks).
@@ -163,9 +192,12 @@ const BACKABLE: &[Mode] = &[
     Mode::Explain,
     Mode::Help,
     Mode::Log,
+    Mode::Targets,
 ];
 /// Screens whose rows the filters narrow: the table and the event log.
 const FILTERED: &[Mode] = &[Mode::Sessions, Mode::Log];
+/// The tables that sort (sessions, targets).
+const SORTABLE: &[Mode] = &[Mode::Sessions, Mode::Targets];
 
 /// One configurable action: its config name, default keys, help text and scope.
 struct Spec {
@@ -224,8 +256,8 @@ const SPECS: &[Spec] = &[
         name: "open",
         action: Action::Open,
         keys: "enter",
-        help: "open the selected session's detail",
-        scope: Scope::Only(&[Mode::Sessions]),
+        help: "open the session's detail / the target's sessions",
+        scope: Scope::Only(&[Mode::Sessions, Mode::Targets]),
     },
     Spec {
         name: "back",
@@ -238,29 +270,35 @@ const SPECS: &[Spec] = &[
         name: "next_tab",
         action: Action::NextTab,
         keys: "tab",
-        help: "next tab: Sessions, Storm, Events",
-        scope: Scope::Only(&[Mode::Sessions, Mode::Storm, Mode::Detail, Mode::Log]),
+        help: "next tab: Sessions, Storm, Events, Targets",
+        scope: Scope::Only(&[
+            Mode::Sessions,
+            Mode::Storm,
+            Mode::Detail,
+            Mode::Log,
+            Mode::Targets,
+        ]),
     },
     Spec {
         name: "sort_next",
         action: Action::SortNext,
         keys: ">",
         help: "sort by the next column",
-        scope: Scope::Only(&[Mode::Sessions]),
+        scope: Scope::Only(SORTABLE),
     },
     Spec {
         name: "sort_prev",
         action: Action::SortPrev,
         keys: "<",
         help: "sort by the previous column",
-        scope: Scope::Only(&[Mode::Sessions]),
+        scope: Scope::Only(SORTABLE),
     },
     Spec {
         name: "sort_reverse",
         action: Action::SortReverse,
         keys: "i",
         help: "invert the sort order",
-        scope: Scope::Only(&[Mode::Sessions]),
+        scope: Scope::Only(SORTABLE),
     },
     Spec {
         name: "filter",
@@ -418,6 +456,131 @@ const SPECS: &[Spec] = &[
     },
 ];
 
+/// The time cursor's keys, active only in `wsmon replay` (shown in the help only there). They
+/// take precedence over the other bindings: `g`/`G` go to the start/end of the recording, and
+/// Home/End still move to the first/last row.
+const REPLAY_SPECS: &[Spec] = &[
+    Spec {
+        name: "play_pause",
+        action: Action::PlayPause,
+        keys: "space",
+        help: "replay: play / pause",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "speed_x1",
+        action: Action::SpeedX1,
+        keys: "1",
+        help: "replay: speed x1",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "speed_x10",
+        action: Action::SpeedX10,
+        keys: "2",
+        help: "replay: speed x10",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "speed_x100",
+        action: Action::SpeedX100,
+        keys: "3",
+        help: "replay: speed x100",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "speed_max",
+        action: Action::SpeedMax,
+        keys: "4",
+        help: "replay: as fast as possible",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "step_back",
+        action: Action::StepBack,
+        keys: "left",
+        help: "replay: 1 s back",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "step_forward",
+        action: Action::StepForward,
+        keys: "right",
+        help: "replay: 1 s forward",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "step_back_10s",
+        action: Action::StepBack10,
+        keys: ",",
+        help: "replay: 10 s back",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "step_forward_10s",
+        action: Action::StepForward10,
+        keys: ".",
+        help: "replay: 10 s forward",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "step_back_1m",
+        action: Action::StepBackMinute,
+        keys: "ctrl-left [",
+        help: "replay: 1 min back",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "step_forward_1m",
+        action: Action::StepForwardMinute,
+        keys: "ctrl-right ]",
+        help: "replay: 1 min forward",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "time_start",
+        action: Action::TimeStart,
+        keys: "g",
+        help: "replay: start of the recording (Home: first row)",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "time_end",
+        action: Action::TimeEnd,
+        keys: "G",
+        help: "replay: end of the recording (End: last row)",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "next_close",
+        action: Action::NextClose,
+        keys: "n",
+        help: "replay: the next close with a code (asks for it)",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "next_close_again",
+        action: Action::RepeatNextClose,
+        keys: "N",
+        help: "replay: the next close with the same code",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "next_burst",
+        action: Action::NextBurst,
+        keys: "b",
+        help: "replay: the next burst of attempts",
+        scope: Scope::Screens,
+    },
+    Spec {
+        name: "goto_time",
+        action: Action::GotoTime,
+        keys: ":",
+        help: "replay: go to a time (14:03:12, +2m30s, -10s)",
+        scope: Scope::Screens,
+    },
+];
+
 /// A key with its modifiers, as written in the config file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Key {
@@ -545,27 +708,37 @@ struct Binding {
     keys: Vec<Key>,
     help: &'static str,
     scope: Scope,
+    /// A time cursor key: only active (and in the help) in replay.
+    replay: bool,
 }
 
 /// The active key bindings.
 #[derive(Debug, Clone)]
 pub struct KeyMap {
     bindings: Vec<Binding>,
+    /// Replay mode: the time cursor keys are active.
+    replay: bool,
 }
 
 impl Default for KeyMap {
     fn default() -> Self {
         let bindings = SPECS
             .iter()
-            .map(|s| Binding {
+            .map(|s| (s, false))
+            .chain(REPLAY_SPECS.iter().map(|s| (s, true)))
+            .map(|(s, replay)| Binding {
                 name: s.name,
                 action: s.action,
                 keys: parse_keys(s.keys).unwrap_or_default(),
                 help: s.help,
                 scope: s.scope,
+                replay,
             })
             .collect();
-        KeyMap { bindings }
+        KeyMap {
+            bindings,
+            replay: false,
+        }
     }
 }
 
@@ -588,7 +761,7 @@ impl KeyMap {
         let mut map = KeyMap::default();
         for (name, value) in keys {
             let Some(binding) = map.bindings.iter_mut().find(|b| b.name == name.as_str()) else {
-                let names: Vec<&str> = SPECS.iter().map(|s| s.name).collect();
+                let names: Vec<&str> = SPECS.iter().chain(REPLAY_SPECS).map(|s| s.name).collect();
                 return Err(format!(
                     "[keys]: unknown action '{name}' (known: {})",
                     names.join(", ")
@@ -598,7 +771,8 @@ impl KeyMap {
         }
         for (i, a) in map.bindings.iter().enumerate() {
             for b in &map.bindings[i + 1..] {
-                if !a.scope.overlaps(b.scope) {
+                // Replay keys take precedence over the others (only in replay).
+                if !a.scope.overlaps(b.scope) || a.replay != b.replay {
                     continue;
                 }
                 if let Some(k) = a.keys.iter().find(|k| b.keys.contains(k)) {
@@ -636,10 +810,22 @@ impl KeyMap {
             .map(|k| k.to_string())
     }
 
-    /// Every configurable binding: (config name, keys as shown, help text).
+    /// Turn the time cursor keys on (replay) or off.
+    pub fn set_replay(&mut self, on: bool) {
+        self.replay = on;
+    }
+
+    /// Are the time cursor keys on?
+    pub fn is_replay(&self) -> bool {
+        self.replay
+    }
+
+    /// Every configurable binding: (config name, keys as shown, help text). The time cursor
+    /// keys are listed only in replay.
     pub fn help_rows(&self) -> Vec<(&'static str, String, &'static str)> {
         self.bindings
             .iter()
+            .filter(|b| self.replay || !b.replay)
             .map(|b| (b.name, self.keys_of(b.action), b.help))
             .collect()
     }
@@ -681,12 +867,18 @@ pub fn action_for(key: KeyEvent, mode: Mode, map: &KeyMap) -> Option<Action> {
             _ => None,
         };
     }
-    let action = map
-        .bindings
-        .iter()
-        .filter(|b| b.scope.contains(mode))
-        .find(|b| b.keys.iter().any(|k| k.matches(&key)))
-        .map(|b| b.action);
+    let found = |replay: bool| {
+        map.bindings
+            .iter()
+            .filter(|b| b.replay == replay && b.scope.contains(mode))
+            .find(|b| b.keys.iter().any(|k| k.matches(&key)))
+            .map(|b| b.action)
+    };
+    let action = if map.replay {
+        found(true).or_else(|| found(false))
+    } else {
+        found(false)
+    };
     // Inside the help, the quit key closes it (Ctrl-C above still quits).
     match (mode, action) {
         (Mode::Help, Some(Action::Quit)) => Some(Action::Back),
@@ -751,7 +943,7 @@ mod tests {
     #[test]
     fn default_map_has_no_conflicts() {
         assert!(KeyMap::from_config(&BTreeMap::new()).is_ok());
-        for spec in SPECS {
+        for spec in SPECS.iter().chain(REPLAY_SPECS) {
             assert!(parse_keys(spec.keys).is_ok(), "{}", spec.name);
         }
     }

@@ -10,6 +10,7 @@ pub mod app;
 pub mod fixtures;
 pub mod keys;
 pub mod prompt;
+pub mod replay;
 pub mod ui;
 pub mod view;
 
@@ -163,6 +164,47 @@ pub async fn run(
         snapshots,
         commands,
         notices,
+        view,
+        opts.fps,
+    )
+    .await;
+    drop(terminal);
+    drop(guard);
+    result.map(|_| ())
+}
+
+/// The view state for a recording: the time cursor keys on, the recording in the header.
+pub fn replay_view_state(
+    opts: &TuiOptions,
+    replay: replay::ReplayView,
+) -> anyhow::Result<ViewState> {
+    let mut view = view_state(opts)?;
+    view.keys.set_replay(true);
+    view.replay = Some(replay);
+    Ok(view)
+}
+
+/// Run the TUI on a recorded log until the user quits. `snapshots` come from the replay driver
+/// (which owns the time cursor and listens to the `ReplayView`'s commands); no engine command
+/// goes anywhere: operator actions are refused by the key handling, and `Shutdown` on quit lands
+/// in a channel nobody reads.
+pub async fn run_replay(
+    snapshots: watch::Receiver<Arc<Snapshot>>,
+    replay: replay::ReplayView,
+    opts: TuiOptions,
+) -> anyhow::Result<()> {
+    let view = replay_view_state(&opts, replay)?;
+    let (commands, _nowhere) = mpsc::channel(4);
+    let guard = TerminalGuard::enter().context("cannot set up the terminal")?;
+    let mut terminal =
+        Terminal::new(CrosstermBackend::new(io::stdout())).context("cannot use the terminal")?;
+    terminal.clear()?;
+    let result = run_loop(
+        &mut terminal,
+        EventStream::new(),
+        snapshots,
+        commands,
+        None,
         view,
         opts.fps,
     )

@@ -22,16 +22,19 @@ pub enum Tab {
     Storm,
     /// The live event log.
     Log,
+    /// One row per target URL.
+    Targets,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 3] = [Tab::Sessions, Tab::Storm, Tab::Log];
+    pub const ALL: [Tab; 4] = [Tab::Sessions, Tab::Storm, Tab::Log, Tab::Targets];
 
     pub fn name(self) -> &'static str {
         match self {
             Tab::Sessions => "Sessions",
             Tab::Storm => "Storm",
             Tab::Log => "Events",
+            Tab::Targets => "Targets",
         }
     }
 
@@ -39,7 +42,8 @@ impl Tab {
         match self {
             Tab::Sessions => Tab::Storm,
             Tab::Storm => Tab::Log,
-            Tab::Log => Tab::Sessions,
+            Tab::Log => Tab::Targets,
+            Tab::Targets => Tab::Sessions,
         }
     }
 }
@@ -181,6 +185,10 @@ pub enum PromptKind {
     Compare(u16),
     /// `c` with marked sessions: close code and reason for all of them.
     CloseMarked(usize),
+    /// Replay `n`: the code of the next close to go to.
+    NextClose,
+    /// Replay `:`: a time to go to.
+    GotoTime,
 }
 
 impl PromptKind {
@@ -194,6 +202,8 @@ impl PromptKind {
             PromptKind::CloseMarked(n) => {
                 format!("close {n} marked sessions with code [reason] (default 1000): ")
             }
+            PromptKind::NextClose => "next close with code: ".to_string(),
+            PromptKind::GotoTime => "go to time (14:03:12, +2m30s, -10s): ".to_string(),
         }
     }
 }
@@ -229,6 +239,7 @@ struct OrderKey {
     filter: String,
     state: Option<SessionState>,
     code: Option<OutcomeFilter>,
+    target: Option<usize>,
 }
 
 /// Everything about the display that is not data.
@@ -286,6 +297,12 @@ pub struct ViewState {
     pub title: String,
     /// Shared with the rest of the process (the config's application codes included).
     pub registry: Arc<Registry>,
+    /// Only the sessions of this target (Enter on the Targets tab).
+    pub target_filter: Option<usize>,
+    /// The Targets tab: sort, cursor.
+    pub targets: super::ui::targets::TargetsState,
+    /// Replaying a recorded log: the recording and the time cursor's state.
+    pub replay: Option<super::replay::ReplayView>,
     /// Indices into the shown snapshot's `sessions`, filtered and sorted.
     order: Vec<usize>,
     order_key: Option<OrderKey>,
@@ -333,6 +350,9 @@ impl ViewState {
             color,
             title,
             registry,
+            target_filter: None,
+            targets: super::ui::targets::TargetsState::default(),
+            replay: None,
             order: Vec::new(),
             order_key: None,
         }
@@ -354,6 +374,8 @@ impl ViewState {
             Mode::Storm
         } else if self.tab == Tab::Log {
             Mode::Log
+        } else if self.tab == Tab::Targets {
+            Mode::Targets
         } else if self.detail.is_some() {
             Mode::Detail
         } else {
@@ -382,6 +404,7 @@ impl ViewState {
             filter: self.filter.clone(),
             state: self.state_filter,
             code: self.outcome_filter,
+            target: self.target_filter,
         };
         if self.order_key.as_ref() == Some(&key) {
             return;
@@ -442,7 +465,7 @@ impl ViewState {
     pub fn selected_session<'a>(&self, snap: &'a Snapshot) -> Option<&'a Arc<SessionView>> {
         let id = match self.tab {
             Tab::Sessions => self.detail.or(self.selected),
-            Tab::Storm | Tab::Log => self.selected,
+            Tab::Storm | Tab::Log | Tab::Targets => self.selected,
         }?;
         snap.index_of(id).and_then(|i| snap.sessions.get(i))
     }
@@ -483,12 +506,18 @@ impl ViewState {
         if let Some(c) = self.outcome_filter {
             parts.push(c.label());
         }
+        if let Some(t) = self.target_filter {
+            parts.push(format!("target #{t}"));
+        }
         parts.join(", ")
     }
 
     /// Whether any filter is on.
     pub fn filtered(&self) -> bool {
-        !self.filter.is_empty() || self.state_filter.is_some() || self.outcome_filter.is_some()
+        !self.filter.is_empty()
+            || self.state_filter.is_some()
+            || self.outcome_filter.is_some()
+            || self.target_filter.is_some()
     }
 
     /// Turn every filter off.
@@ -496,6 +525,7 @@ impl ViewState {
         self.filter.clear();
         self.state_filter = None;
         self.outcome_filter = None;
+        self.target_filter = None;
         self.cursor = 0;
     }
 
@@ -614,6 +644,7 @@ fn compute_order(snap: &Snapshot, key: &OrderKey, reg: &Registry) -> Vec<usize> 
         .iter()
         .enumerate()
         .filter(|(_, s)| key.state.is_none_or(|st| s.state == st))
+        .filter(|(_, s)| key.target.is_none_or(|t| s.target == t))
         .filter(|(_, s)| key.code.is_none_or(|c| last_outcome(s) == Some(c)))
         .filter(|(_, s)| needle.is_empty() || matches_text(s, &needle, &names, &outcomes))
         .map(|(i, _)| i)

@@ -120,6 +120,7 @@ fn where_you_are<'a>(snap: &Snapshot, view: &ViewState, t: Theme, area: Rect) ->
                 snap.totals.attempts
             )),
         ]),
+        Mode::Targets => Line::styled(format!(" targets: {}", snap.targets.len()), t.label()),
         Mode::Explain => Line::styled(" close code explanation", t.label()),
         Mode::Help => Line::styled(" help", t.label()),
     }
@@ -191,10 +192,31 @@ fn footer_items(mode: Mode) -> &'static [(Action, &'static str)] {
             (Action::Down, "scroll"),
             (Action::Quit, "quit"),
         ],
+        Mode::Targets => &[
+            (Action::Back, "back"),
+            (Action::Open, "its sessions"),
+            (Action::SortNext, "sort"),
+            (Action::SortReverse, "reverse"),
+            (Action::NextTab, "sessions"),
+            (Action::Help, "help"),
+            (Action::Quit, "quit"),
+        ],
         Mode::Help => &[(Action::Back, "close"), (Action::Down, "scroll")],
         Mode::Prompt => &[],
     }
 }
+
+/// The time cursor keys, first in the footer in replay.
+const REPLAY_ITEMS: &[(Action, &str)] = &[
+    (Action::PlayPause, "play"),
+    (Action::StepForward, "±1s"),
+    (Action::StepForward10, "±10s"),
+    (Action::SpeedX1, "x1"),
+    (Action::SpeedMax, "max"),
+    (Action::GotoTime, "go to"),
+    (Action::NextClose, "next close"),
+    (Action::NextBurst, "burst"),
+];
 
 pub fn draw_footer(frame: &mut Frame, area: Rect, view: &ViewState, t: Theme) {
     if area.width == 0 || area.height == 0 {
@@ -222,8 +244,20 @@ pub fn draw_footer(frame: &mut Frame, area: Rect, view: &ViewState, t: Theme) {
         spans.push(Span::styled("Esc", t.key()));
         spans.push(Span::raw(" close"));
     }
+    let replay: &[(Action, &str)] =
+        if view.replay.is_some() && !matches!(mode, Mode::Prompt | Mode::Confirm | Mode::Columns) {
+            REPLAY_ITEMS
+        } else {
+            &[]
+        };
     let mut used: usize = spans.iter().map(Span::width).sum();
-    for (action, label) in footer_items(mode) {
+    // In replay the time cursor keys come first; the refused operator keys are left out.
+    let items = replay.iter().chain(
+        footer_items(mode)
+            .iter()
+            .filter(|(a, _)| view.replay.is_none() || !crate::tui::replay::sends_commands(*a)),
+    );
+    for (action, label) in items {
         let Some(key) = view.keys.first_key(*action) else {
             continue;
         };

@@ -91,13 +91,37 @@ pub fn draw_title(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewSta
         right.push(Span::styled(" PAUSED ", t.badge()));
         right.push(Span::styled(" ", bar));
     }
-    let clock = match view.clock {
-        crate::tui::view::Clock::Utc => format!("{}Z ", view.time_short(snap.now)),
-        crate::tui::view::Clock::Local => {
-            format!("{}{} ", view.time_short(snap.now), view.local_offset)
+    match &view.replay {
+        // Replay: the recorded time at the cursor, where it is in the recording, the speed.
+        Some(r) => {
+            right.push(Span::styled(" REPLAY ", t.badge()));
+            // The file name goes first when the tabs and the cursor need the room, then the
+            // recording's length.
+            let tabs: usize = title_pieces(view).iter().map(|p| p.1.chars().count()).sum();
+            let used: usize = right.iter().map(Span::width).sum();
+            let mut cursor = format!(" {} ", crate::tui::replay::cursor_text(r, snap));
+            if tabs + used + cursor.chars().count() + 1 > usize::from(area.width) {
+                cursor = format!(" {} ", crate::tui::replay::cursor_text_short(r, snap));
+            }
+            let room = usize::from(area.width)
+                .saturating_sub(tabs + used + cursor.chars().count() + 2)
+                .min(30);
+            if room >= 9 {
+                let file = format::fit_middle(&r.file, room - 2);
+                right.push(Span::styled(format!(" {file} "), bar));
+            }
+            right.push(Span::styled(cursor, bar));
         }
-    };
-    right.push(Span::styled(clock, bar));
+        None => {
+            let clock = match view.clock {
+                crate::tui::view::Clock::Utc => format!("{}Z ", view.time_short(snap.now)),
+                crate::tui::view::Clock::Local => {
+                    format!("{}{} ", view.time_short(snap.now), view.local_offset)
+                }
+            };
+            right.push(Span::styled(clock, bar));
+        }
+    }
     let right = Line::from(right);
     let width = u16::try_from(right.width()).unwrap_or(u16::MAX);
     let [l, r] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(width)]).areas(area);

@@ -10,6 +10,8 @@ pub mod help;
 pub mod log;
 pub mod storm;
 pub mod table;
+pub mod targets;
+pub mod timeline;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -183,6 +185,7 @@ pub fn draw(frame: &mut Frame, snap: &Snapshot, view: &ViewState) {
         },
         Tab::Storm => storm::draw(frame, a.body, snap, view, theme),
         Tab::Log => log::draw(frame, a.body, snap, view, theme),
+        Tab::Targets => targets::draw(frame, a.body, snap, view, theme),
     }
     footer::draw_status(frame, a.status, snap, view, theme);
     footer::draw_footer(frame, a.footer, view, theme);

@@ -27,7 +27,11 @@ pub fn draw(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, t:
     let right_w = (area.width / 2).min(44);
     let [left, right] =
         Layout::horizontal([Constraint::Fill(1), Constraint::Length(right_w)]).areas(area);
-    series_panel(frame, left, snap, view, t);
+    match &view.replay {
+        // Replay: the whole recording, with the cursor marked.
+        Some(r) => super::timeline::draw(frame, left, snap, view, r, t),
+        None => series_panel(frame, left, snap, view, t),
+    }
     side_panel(frame, right, snap, view, t);
 }
 
