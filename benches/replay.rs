@@ -42,6 +42,7 @@ fn generate(path: &std::path::Path) -> usize {
             s,
             EventKind::Spawned {
                 target: (s % 4) as usize,
+                index: 0,
                 url: format!("ws://10.0.0.{}:9001/overload", s % 4),
             },
         );

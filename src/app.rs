@@ -161,6 +161,11 @@ async fn run_engine(
     let lang = Lang::resolve(cfg.lang.map(Lang::from));
     let fps = cfg.fps;
     let keys = cfg.keys.clone();
+    let gate = crate::headless::Gate {
+        thresholds: cfg.fail_if.clone(),
+        abort_on_fail: cfg.abort_on_fail,
+        summary_json: cfg.summary_json.clone(),
+    };
     let mut title = title;
     let metrics = match &cfg.metrics {
         Some(addr) => match crate::metrics::http::bind(addr).await {
@@ -180,14 +185,21 @@ async fn run_engine(
         },
         None => None,
     };
-    let rt = runtime::live_with_metrics(
+    let rt = match runtime::live_with_metrics(
         cfg.engine(),
         registry.clone(),
         cfg.export.as_deref(),
         metrics,
-    )?;
+    ) {
+        Ok(rt) => rt,
+        // wsmon itself failed before any session could start (export file, TLS set-up).
+        Err(e) => {
+            eprintln!("wsmon: {e:#}");
+            return Ok(ExitCode::from(crate::headless::EXIT_INTERNAL));
+        }
+    };
     if headless {
-        return crate::headless::run(rt, duration, registry).await;
+        return crate::headless::run_gated(rt, duration, registry, &gate).await;
     }
     let opts = crate::tui::TuiOptions {
         fps,
@@ -242,7 +254,7 @@ async fn run_tui(
         }
         (Some(Err(e)), _) => {
             eprintln!("wsmon: EXPORT FAILED: {e}");
-            Ok(ExitCode::from(crate::headless::EXIT_FAILED))
+            Ok(ExitCode::from(crate::headless::EXIT_INTERNAL))
         }
         _ => Ok(ExitCode::SUCCESS),
     }

@@ -288,6 +288,30 @@ pub struct WatchArgs {
     /// Write tracing logs to this file (never to the screen).
     #[arg(long, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
+    /// Headless: fail the run (exit 1) if EXPR holds at the end, e.g. 'open_ratio<0.99',
+    /// 'closes{code=1006}>0', 'handshake_p99>500ms' (repeatable).
+    #[arg(long = "fail-if", value_name = "EXPR")]
+    pub fail_if: Vec<String>,
+    /// Headless: stop the run as soon as a --fail-if threshold fails.
+    #[arg(long)]
+    pub abort_on_fail: bool,
+    /// Headless: write the end-of-run summary as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub summary_json: Option<PathBuf>,
+    /// Proxy for every session: http://, socks5:// or socks5h:// URL (credentials allowed,
+    /// always redacted). Without it, https_proxy/http_proxy/all_proxy/no_proxy apply as in
+    /// curl; '' ignores them.
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// Ignore the proxy environment variables (same as --proxy '').
+    #[arg(long, conflicts_with = "proxy")]
+    pub no_proxy: bool,
+    /// Source addresses to spread sessions over, round-robin (e.g. 127.0.0.2,127.0.0.3).
+    #[arg(long, value_name = "IP[,IP...]")]
+    pub local_addr: Option<String>,
+    /// Run only the K-th of N shares of every target's sessions (e.g. 2/3).
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
     /// Also redact the header or query parameter NAME (exact name, any case; repeatable).
     #[arg(long = "redact", value_name = "NAME")]
     pub redact: Vec<String>,

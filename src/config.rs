@@ -12,10 +12,14 @@ use crate::cli::{LangArg, WatchArgs};
 use crate::codes::AppCode;
 use crate::engine::backoff::{self, Advice, BackoffConfig};
 use crate::engine::events::Jitter;
+use crate::engine::settings::ProxyRule;
+use crate::engine::shard::{LocalAddrs, Shard};
 use crate::engine::{EngineSettings, SessionSettings, TargetSpec};
 use crate::protocol::extensions::{self, DEFAULT_OFFER, Extension, is_token};
 use crate::protocol::handshake;
+use crate::protocol::proxy::ProxyUrl;
 use crate::redact::escape_control;
+use crate::thresholds::{self, Threshold};
 use crate::units::{parse_duration, parse_size};
 
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +56,18 @@ pub struct Config {
     /// A well-known protocol's close codes (`--profile`, config `profile`).
     pub profile: Option<String>,
     pub log_file: Option<PathBuf>,
+    /// `--fail-if` thresholds (headless).
+    pub fail_if: Vec<Threshold>,
+    /// `--abort-on-fail`: stop at the first failed threshold.
+    pub abort_on_fail: bool,
+    /// `--summary-json FILE`.
+    pub summary_json: Option<PathBuf>,
+    /// `--proxy`, `--no-proxy`, or the environment.
+    pub proxy: ProxyRule,
+    /// `--local-addr`.
+    pub local_addrs: Option<LocalAddrs>,
+    /// `--shard K/N`.
+    pub shard: Shard,
     /// `--metrics ADDR`, config `metrics`: where `/metrics` is served.
     pub metrics: Option<String>,
 }
@@ -72,6 +88,12 @@ impl Default for Config {
             app_codes: BTreeMap::new(),
             profile: None,
             log_file: None,
+            fail_if: Vec::new(),
+            abort_on_fail: false,
+            summary_json: None,
+            proxy: ProxyRule::Direct,
+            local_addrs: None,
+            shard: Shard::ALL,
             metrics: None,
         }
     }
@@ -117,6 +139,11 @@ struct FileConfig {
     ui: FileUi,
     #[serde(default)]
     keys: BTreeMap<String, String>,
+    #[serde(default)]
+    fail_if: Vec<String>,
+    proxy: Option<String>,
+    local_addr: Option<String>,
+    shard: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -501,6 +528,51 @@ impl Config {
             None => None,
         };
         cfg.log_file = args.log_file.clone();
+
+        // Thresholds, proxy, source addresses, shard.
+        for e in file.fail_if.iter().chain(&args.fail_if) {
+            cfg.fail_if
+                .push(thresholds::parse(e).map_err(|e| invalid(format!("--fail-if {e}")))?);
+        }
+        if !args.headless
+            && (!args.fail_if.is_empty() || args.abort_on_fail || args.summary_json.is_some())
+        {
+            return Err(invalid(
+                "--fail-if, --abort-on-fail and --summary-json need --headless",
+            ));
+        }
+        cfg.abort_on_fail = args.abort_on_fail;
+        cfg.summary_json = args.summary_json.clone();
+        let env = |k: &str| std::env::var(k).ok();
+        let proxy = if args.no_proxy {
+            Some("")
+        } else {
+            args.proxy.as_deref().or(file.proxy.as_deref())
+        };
+        cfg.proxy = match proxy.map(str::trim) {
+            Some("") => ProxyRule::Direct,
+            Some(p) => ProxyRule::fixed(
+                ProxyUrl::parse(p).map_err(|e| invalid(format!("--proxy: {e}")))?,
+                &env,
+            ),
+            None => ProxyRule::from_env(&env),
+        };
+        for t in &cfg.targets {
+            cfg.proxy
+                .for_url(&t.url)
+                .map_err(|e| invalid(format!("proxy from the environment: {e}")))?;
+        }
+        if let Some(l) = args.local_addr.as_deref().or(file.local_addr.as_deref()) {
+            cfg.local_addrs = Some(
+                l.parse()
+                    .map_err(|e: crate::engine::shard::ShardError| invalid(e.to_string()))?,
+            );
+        }
+        if let Some(k) = args.shard.as_deref().or(file.shard.as_deref()) {
+            cfg.shard = k
+                .parse()
+                .map_err(|e: crate::engine::shard::ShardError| invalid(e.to_string()))?;
+        }
         cfg.metrics = args.metrics.clone().or(file.metrics.clone());
         Ok(cfg)
     }
@@ -512,6 +584,9 @@ impl Config {
             session: self.session.clone(),
             backoff: self.backoff.clone(),
             seed: self.seed,
+            proxy: self.proxy.clone(),
+            local_addrs: self.local_addrs.clone(),
+            shard: self.shard,
         }
     }
 
@@ -546,6 +621,42 @@ mod tests {
             urls: urls.iter().map(|s| s.to_string()).collect(),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn gate_proxy_local_addr_and_shard_from_file_and_flags() {
+        let file: FileConfig = toml::from_str(
+            "fail_if = ['open_ratio<0.99']\nproxy = 'socks5://127.0.0.1:1080'\n\
+             local_addr = '127.0.0.2,127.0.0.3'\nshard = '2/3'",
+        )
+        .expect("parses");
+        let mut a = args(&["ws://127.0.0.1:9/"]);
+        a.headless = true;
+        a.fail_if = vec!["closes{code=1006}>0".into()];
+        let cfg = Config::merge(file, &a).expect("valid");
+        let exprs: Vec<&str> = cfg.fail_if.iter().map(|t| t.expr.as_str()).collect();
+        assert_eq!(exprs, ["open_ratio<0.99", "closes{code=1006}>0"]);
+        assert!(matches!(cfg.proxy, ProxyRule::Fixed { .. }));
+        assert_eq!(cfg.local_addrs.expect("set").addrs().len(), 2);
+        assert_eq!(cfg.shard.to_string(), "2/3");
+
+        let mut a = args(&["ws://127.0.0.1:9/"]);
+        a.no_proxy = true;
+        let file: FileConfig = toml::from_str("proxy = 'http://p:1'").expect("parses");
+        assert_eq!(
+            Config::merge(file, &a).expect("valid").proxy,
+            ProxyRule::Direct
+        );
+
+        let mut a = args(&["ws://127.0.0.1:9/"]);
+        a.headless = true;
+        a.fail_if = vec!["nope>1".into()];
+        let e = Config::merge(FileConfig::default(), &a).expect_err("unknown metric");
+        assert!(e.to_string().contains("unknown metric 'nope'"), "{e}");
+        a.fail_if.clear();
+        a.proxy = Some("http://user:hunter2@".into());
+        let e = Config::merge(FileConfig::default(), &a).expect_err("no host");
+        assert!(!e.to_string().contains("hunter2"), "{e}");
     }
 
     #[test]

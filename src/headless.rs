@@ -1,5 +1,6 @@
 //! `watch --headless`: the same runtime (engine and store), no TUI. A status line on stderr about once a
-//! second, a summary on stdout at the end. Ctrl-C or SIGTERM end it cleanly.
+//! second, a summary on stdout at the end, with the `--fail-if` thresholds and an exit status for CI
+//! (see [`run_gated`]). Ctrl-C or SIGTERM end it cleanly.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -13,9 +14,20 @@ use crate::codes::Registry;
 use crate::engine::events::{ErrorKind, SessionState};
 use crate::runtime::Runtime;
 use crate::state::snapshot::Snapshot;
+use crate::thresholds::{self, Threshold, ThresholdResult, Verdict};
 
-/// Exit status when wsmon itself failed (its export could not be written).
-pub const EXIT_FAILED: u8 = 3;
+/// Exit status: a `--fail-if` threshold failed, or (without thresholds) no session ever opened.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit status: wsmon itself failed (an export or summary write error).
+pub const EXIT_INTERNAL: u8 = 3;
+
+/// The CI gate of a headless run: `--fail-if`, `--abort-on-fail`, `--summary-json`.
+#[derive(Debug, Clone, Default)]
+pub struct Gate {
+    pub thresholds: Vec<Threshold>,
+    pub abort_on_fail: bool,
+    pub summary_json: Option<std::path::PathBuf>,
+}
 
 /// Run until `duration` passes, a stop signal or an export failure, then shut down and print
 /// the summary.
@@ -24,6 +36,17 @@ pub async fn run(
     duration: Option<Duration>,
     registry: Arc<Registry>,
 ) -> anyhow::Result<ExitCode> {
+    run_gated(rt, duration, registry, &Gate::default()).await
+}
+
+/// [`run`] with thresholds: evaluated on the last snapshot before the shutdown (so the 1001
+/// closes of the shutdown itself do not count), and with `abort_on_fail` on every snapshot.
+pub async fn run_gated(
+    rt: Runtime,
+    duration: Option<Duration>,
+    registry: Arc<Registry>,
+    gate: &Gate,
+) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
     ticker.tick().await;
@@ -31,11 +54,24 @@ pub async fn run(
     let stop = crate::signal::stop();
     tokio::pin!(stop);
     let mut snapshots = rt.snapshots.clone();
+    let mut gate_rx = rt.snapshots.clone();
+    let abort = gate.abort_on_fail && !gate.thresholds.is_empty();
+    let mut aborted: Option<String> = None;
     let mut causes = CauseWatch::default();
     let mut export_failed = false;
     loop {
         tokio::select! {
             _ = &mut stop => { err_line("wsmon: stopping (signal)"); break; }
+            changed = gate_rx.changed(), if abort => {
+                if changed.is_err() { break; }
+                let snap = gate_rx.borrow_and_update().clone();
+                let failed = gate.thresholds.iter().map(|t| t.evaluate(&snap)).find(|r| r.verdict == Verdict::Fail);
+                if let Some(r) = failed {
+                    err_line(&format!("wsmon: stopping: threshold failed: {} (observed {})", r.expr, r.shown));
+                    aborted = Some(r.expr);
+                    break;
+                }
+            }
             _ = tokio::time::sleep_until(until.unwrap_or(started + Duration::from_secs(u32::MAX as u64))), if until.is_some() => break,
             _ = ticker.tick() => {
                 let snap = snapshots.borrow_and_update().clone();
@@ -52,33 +88,171 @@ pub async fn run(
         if let Some(e) = &snapshots.borrow().export_error {
             err_line(&format!(
                 "wsmon: EXPORT FAILED: {e}. Stopping now: the export is this run's record \
-                 (exit status {EXIT_FAILED})"
+                 (exit status {EXIT_INTERNAL})"
             ));
             export_failed = true;
             break;
         }
     }
     let elapsed = started.elapsed();
+    let before = rt.snapshots.borrow().clone();
+    let results = thresholds::evaluate_all(&gate.thresholds, &before);
     let (last, export) = rt.shutdown().await;
     let mut out = summary(&last, elapsed, &registry);
-    let code = match export {
+    let mut status = 0u8;
+    match &export {
         Some(Ok(n)) => {
             if let Some(p) = &last.export_path {
                 let _ = writeln!(out, "export: {p} ({n} events)");
             }
-            ExitCode::SUCCESS
         }
         Some(Err(e)) => {
             if !export_failed {
                 err_line(&format!("wsmon: EXPORT FAILED: {e}"));
             }
-            ExitCode::from(EXIT_FAILED)
+            status = EXIT_INTERNAL;
         }
-        None => ExitCode::SUCCESS,
+        None => {}
+    }
+    out.push_str(&thresholds_section(&results));
+    if let Some(expr) = &aborted {
+        let _ = writeln!(out, "aborted: threshold failed: {expr}");
+    }
+    let causes = if last.totals.opens == 0 && before.totals.opens == 0 {
+        top_causes(&before, 3)
+    } else {
+        Vec::new()
     };
+    if status == 0 {
+        if results.iter().any(|r| r.verdict == Verdict::Fail) {
+            status = EXIT_FAILED;
+        } else if gate.thresholds.is_empty() && last.totals.opens == 0 {
+            let line = format!("no session opened: {}", causes.join("; "));
+            let _ = writeln!(out, "{line}");
+            err_line(&format!("wsmon: {line}"));
+            status = EXIT_FAILED;
+        }
+    }
+    if let Some(path) = &gate.summary_json {
+        let json = summary_json(
+            &last,
+            elapsed,
+            &results,
+            &causes,
+            aborted.as_deref(),
+            status,
+        );
+        let written = serde_json::to_vec_pretty(&json)
+            .map_err(std::io::Error::other)
+            .and_then(|b| std::fs::write(path, b));
+        if let Err(e) = written {
+            err_line(&format!(
+                "wsmon: cannot write the summary to {}: {e}",
+                path.display()
+            ));
+            status = EXIT_INTERNAL;
+        }
+    }
     // A closed stdout (`| head`) must not turn a finished run into a crash.
     let _ = std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes());
-    Ok(code)
+    Ok(ExitCode::from(status))
+}
+
+/// The thresholds part of the summary: one line per threshold, value and verdict.
+pub fn thresholds_section(results: &[ThresholdResult]) -> String {
+    let mut out = String::new();
+    if results.is_empty() {
+        return out;
+    }
+    let failed = results
+        .iter()
+        .filter(|r| r.verdict == Verdict::Fail)
+        .count();
+    let _ = writeln!(
+        out,
+        "thresholds: {} checked, {failed} failed",
+        results.len()
+    );
+    for r in results {
+        let _ = writeln!(out, "  {r}");
+    }
+    out
+}
+
+/// The most frequent reasons sessions did not open, as "20 x connect: ...", most first. Each
+/// session counts once, by its latest error or HTTP answer.
+pub fn top_causes(snap: &Snapshot, n: usize) -> Vec<String> {
+    let mut by: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for s in &snap.sessions {
+        let why = match (&s.last_error, &s.last_handshake) {
+            (Some((kind, msg)), _) => format!("{}: {msg}", kind.as_str()),
+            (None, Some(h)) if h.status != 101 => format!("HTTP {}", h.status_line),
+            _ => match &s.last_close {
+                Some(c) => format!("closed with {}", c.code),
+                None => "still connecting".to_string(),
+            },
+        };
+        *by.entry(why).or_default() += 1;
+    }
+    let mut v: Vec<(String, usize)> = by.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v.into_iter()
+        .take(n)
+        .map(|(why, k)| format!("{k} x {why}"))
+        .collect()
+}
+
+/// `--summary-json`: the summary's numbers, the thresholds and the exit status.
+pub fn summary_json(
+    snap: &Snapshot,
+    elapsed: Duration,
+    results: &[ThresholdResult],
+    causes: &[String],
+    aborted: Option<&str>,
+    exit_status: u8,
+) -> serde_json::Value {
+    let t = &snap.totals;
+    let by_state: serde_json::Map<String, serde_json::Value> = SessionState::ALL
+        .iter()
+        .map(|st| (st.as_str().to_string(), t.by_state[st.index()].into()))
+        .collect();
+    let keyed = |m: &std::collections::BTreeMap<u16, u64>| -> serde_json::Value {
+        m.iter()
+            .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    };
+    let errors: serde_json::Map<String, serde_json::Value> = t
+        .errors
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), (*v).into()))
+        .collect();
+    let thresholds: Vec<serde_json::Value> = results
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "expr": r.expr,
+                "value": r.observed,
+                "shown": r.shown,
+                "verdict": r.verdict,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "elapsed_s": (elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
+        "sessions": snap.sessions.len(),
+        "sessions_by_state": by_state,
+        "closes_by_code": keyed(&t.closes_by_code),
+        "statuses": keyed(&t.statuses),
+        "errors": errors,
+        "attempts": t.attempts,
+        "opens": t.opens,
+        "gave_up": t.gave_up,
+        "thresholds": thresholds,
+        "no_open_causes": causes,
+        "aborted_by": aborted,
+        "exit_status": exit_status,
+    })
 }
 
 /// One line on stderr; a closed stderr is ignored rather than a panic.

@@ -491,6 +491,7 @@ mod tests {
                     .await;
                 let spawned = EventKind::Spawned {
                     target: 0,
+                    index: 0,
                     url: "ws://h/".into(),
                 };
                 let _ = io.events.send(ev(spawned)).await;

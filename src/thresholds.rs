@@ -321,7 +321,7 @@ fn metric(name: &str, labels: &[(&str, &str)]) -> Result<Metric, Option<String>>
     })
 }
 
-const ERROR_KINDS: [ErrorKind; 9] = [
+const ERROR_KINDS: [ErrorKind; 10] = [
     ErrorKind::Url,
     ErrorKind::Dns,
     ErrorKind::Connect,
@@ -331,6 +331,7 @@ const ERROR_KINDS: [ErrorKind; 9] = [
     ErrorKind::Extension,
     ErrorKind::Protocol,
     ErrorKind::Io,
+    ErrorKind::Proxy,
 ];
 
 /// A number with an optional unit, converted to the metric's base unit.
@@ -420,7 +421,7 @@ impl Threshold {
                     .filter_map(|s| s.last_handshake.as_ref())
                     .filter_map(|h| {
                         let t = h.timings_ms;
-                        let parts = [t.dns, t.connect, t.tls, t.upgrade];
+                        let parts = [t.dns, t.connect, t.proxy, t.tls, t.upgrade];
                         t.upgrade.map(|_| parts.iter().flatten().sum())
                     })
                     .collect();
@@ -618,6 +619,7 @@ mod tests {
                     connect: Some(ms / 2.0),
                     tls: None,
                     upgrade: Some(ms / 2.0),
+                    proxy: None,
                 },
                 ..HandshakeInfo::default()
             })

@@ -131,14 +131,17 @@ fn print_config_is_a_valid_config() {
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("wsmon.toml");
     std::fs::write(&path, text).expect("write");
-    // Valid: it runs (briefly, against a closed port) and exits 0.
+    // Valid: it runs (briefly, against a closed port); no session opened, so it exits 1.
     wsmon()
         .args(["watch", "--headless", "--duration", "1s", "-c"])
         .arg(&path)
         .arg("ws://127.0.0.1:1/")
         .assert()
-        .success()
-        .stdout(predicate::str::contains("wsmon summary"));
+        .code(1)
+        .stdout(
+            predicate::str::contains("wsmon summary")
+                .and(predicate::str::contains("no session opened")),
+        );
 }
 
 #[test]

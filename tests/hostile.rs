@@ -302,7 +302,11 @@ fn run(extra: &[&str], url: &str) -> Run {
 
 fn finish(out: Output, export: &Path) -> Run {
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "wsmon failed: {stderr}");
+    // Exit 1 with "no session opened" is the verdict on a server nobody could connect to (the
+    // gate of issue 12), not a failure of wsmon.
+    let no_open = out.status.code() == Some(1)
+        && String::from_utf8_lossy(&out.stdout).contains("no session opened: ");
+    assert!(out.status.success() || no_open, "wsmon failed: {stderr}");
     assert_no_raw_controls("stdout", &out.stdout);
     assert_no_raw_controls("stderr", &out.stderr);
     let text = std::fs::read_to_string(export).expect("export written");

@@ -2,11 +2,10 @@
 //! CONNECT and `microsocks` for SOCKS5 (both Debian packages, installed by
 //! `bash tests/peers/install.sh`). A missing server FAILS the test with that hint. The SOCKS5
 //! address forms (`socks5://` resolves here, `socks5h://` sends the name) are checked against a
-//! small in-test responder that records what it was sent.
+//! small in-test responder that records what it was sent. The last tests run the real binary
+//! (`watch --headless --proxy ...`, and the proxy environment variables) and read its export.
 
 use std::net::SocketAddr;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -19,93 +18,9 @@ use wsmon::engine::events::Timings;
 use wsmon::protocol::handshake::{RequestSpec, Transport, UpgradeOutcome, upgrade};
 use wsmon::protocol::proxy::{self, ProxyError, ProxyUrl};
 
-const INSTALL_HINT: &str = "run `bash tests/peers/install.sh` first (CI's .ci/run does it)";
+mod common;
 
-/// A proxy process, killed and reaped on drop.
-struct ProxyPeer {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for ProxyPeer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A port that was free a moment ago (neither server can bind port 0 and report it).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("bind 127.0.0.1:0")
-        .port()
-}
-
-fn spawn(program: &str, args: &[&str], dir: &Path) -> Child {
-    Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {program}: {e}; {INSTALL_HINT}"))
-}
-
-async fn wait_listening(name: &str, port: u16, child: &mut Child) {
-    for _ in 0..100 {
-        if TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            return;
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("{name} exited early with {status}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{name} did not listen on 127.0.0.1:{port} within 5 s");
-}
-
-/// tinyproxy on loopback allowing CONNECT only to `allowed_port`, with Basic credentials if given.
-async fn tinyproxy(allowed_port: u16, auth: Option<(&str, &str)>) -> ProxyPeer {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let port = free_port();
-    let mut conf = format!(
-        "Port {port}\nListen 127.0.0.1\nTimeout 30\nMaxClients 20\nAllow 127.0.0.1\n\
-         ConnectPort {allowed_port}\nLogLevel Warning\n"
-    );
-    if let Some((user, pass)) = auth {
-        conf.push_str(&format!("BasicAuth {user} {pass}\n"));
-    }
-    let path = dir.path().join("tinyproxy.conf");
-    std::fs::write(&path, conf).expect("write tinyproxy.conf");
-    let path = path.to_string_lossy().into_owned();
-    let mut child = spawn("tinyproxy", &["-d", "-c", &path], dir.path());
-    wait_listening("tinyproxy", port, &mut child).await;
-    ProxyPeer {
-        child,
-        port,
-        _dir: dir,
-    }
-}
-
-async fn microsocks(auth: Option<(&str, &str)>) -> ProxyPeer {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let port = free_port();
-    let port_s = port.to_string();
-    let mut args = vec!["-i", "127.0.0.1", "-p", port_s.as_str()];
-    if let Some((user, pass)) = auth {
-        args.extend(["-u", user, "-P", pass]);
-    }
-    let mut child = spawn("microsocks", &args, dir.path());
-    wait_listening("microsocks", port, &mut child).await;
-    ProxyPeer {
-        child,
-        port,
-        _dir: dir,
-    }
-}
+use common::proxies::{free_port, microsocks, tinyproxy};
 
 /// Upgrade to `ws://addr/nodeflate` over `stream` and check that a text message echoes.
 async fn upgrade_and_echo(stream: TcpStream, addr: SocketAddr) {
@@ -312,4 +227,251 @@ async fn socks5_resolves_locally_and_socks5h_sends_the_name() {
         "an address, not a name: {sent:?}"
     );
     assert_eq!(&sent[sent.len() - 2..], &9001u16.to_be_bytes());
+}
+
+// ----- the real binary through the proxies -----
+
+/// Run `wsmon watch --headless` with `args` and `env`, export to JSONL, and return (exit code,
+/// stdout + stderr, exported events). Runs on a blocking thread so the in-process server serves.
+async fn watch(
+    args: Vec<String>,
+    env: Vec<(&'static str, String)>,
+) -> (i32, String, Vec<serde_json::Value>) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let export = dir.path().join("events.jsonl");
+    let export_arg = export.to_string_lossy().into_owned();
+    let out = tokio::task::spawn_blocking(move || {
+        let mut cmd = assert_cmd::Command::cargo_bin("wsmon").expect("binary is built");
+        for v in wsmon::engine::settings::PROXY_ENV_VARS {
+            cmd.env_remove(v);
+        }
+        cmd.envs(env)
+            .args([
+                "watch",
+                "--headless",
+                "--duration",
+                "2s",
+                "--export",
+                &export_arg,
+            ])
+            .args(args)
+            .output()
+            .expect("wsmon runs")
+    })
+    .await
+    .expect("join");
+    let events = wsmon::export::reader::read_jsonl(&export).expect("export is valid JSONL");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text, events)
+}
+
+fn handshakes(events: &[serde_json::Value]) -> Vec<&serde_json::Value> {
+    events
+        .iter()
+        .filter(|e| e["event"] == "handshake")
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_through_tinyproxy_records_the_proxy_hop_with_credentials_redacted() {
+    let server = wsmon::server::start("127.0.0.1:0")
+        .await
+        .expect("scenario server");
+    let target = server.url("/echo");
+    let plain = tinyproxy(server.addr().port(), None).await;
+    let (code, text, events) = watch(
+        vec![
+            "-n".into(),
+            "2".into(),
+            "--proxy".into(),
+            format!("http://127.0.0.1:{}", plain.port),
+            target.clone(),
+        ],
+        vec![],
+    )
+    .await;
+    assert_eq!(code, 0, "{text}");
+    let hs = handshakes(&events);
+    assert_eq!(hs.len(), 2, "{events:?}");
+    for h in &hs {
+        assert_eq!(h["status"], 101, "{h}");
+        assert!(
+            h["timings_ms"]["proxy"].as_f64().is_some_and(|ms| ms > 0.0),
+            "{h}"
+        );
+        assert!(h["timings_ms"]["connect"].as_f64().is_some(), "{h}");
+    }
+
+    let guarded = tinyproxy(server.addr().port(), Some(("alice", "s3cr3t"))).await;
+    let (code, text, events) = watch(
+        vec![
+            "--proxy".into(),
+            format!("http://alice:s3cr3t@127.0.0.1:{}", guarded.port),
+            target.clone(),
+        ],
+        vec![],
+    )
+    .await;
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(
+        events.iter().filter(|e| e["event"] == "open").count(),
+        1,
+        "{events:?}"
+    );
+    let exported = serde_json::to_string(&events).expect("json");
+    for secret in ["s3cr3t", "alice"] {
+        assert!(!exported.contains(secret), "export leaks {secret}");
+        assert!(!text.contains(secret), "output leaks {secret}: {text}");
+    }
+
+    // No credentials: tinyproxy answers 407; recorded as error kind proxy with the status, and
+    // not retried.
+    let (code, text, events) = watch(
+        vec![
+            "-n".into(),
+            "2".into(),
+            "--proxy".into(),
+            format!("http://127.0.0.1:{}", guarded.port),
+            target,
+        ],
+        vec![],
+    )
+    .await;
+    assert_eq!(code, 1, "nothing opened: {text}");
+    let errors: Vec<_> = events.iter().filter(|e| e["event"] == "error").collect();
+    assert_eq!(
+        errors.len(),
+        2,
+        "one attempt per session, no retry: {events:?}"
+    );
+    for e in &errors {
+        assert_eq!(e["kind"], "proxy", "{e}");
+        assert!(
+            e["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("HTTP 407")),
+            "{e}"
+        );
+    }
+    let ended: Vec<_> = events.iter().filter(|e| e["event"] == "ended").collect();
+    assert_eq!(ended.len(), 2, "{events:?}");
+    assert!(
+        ended[0]["why"]
+            .as_str()
+            .is_some_and(|w| w.contains("HTTP 407")),
+        "{}",
+        ended[0]
+    );
+    assert!(
+        text.contains("proxyx2"),
+        "summary counts proxy errors: {text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_through_microsocks_and_the_environment() {
+    let server = wsmon::server::start("127.0.0.1:0")
+        .await
+        .expect("scenario server");
+    let target = server.url("/echo");
+    let socks = microsocks(None).await;
+    let (code, text, events) = watch(
+        vec![
+            "--proxy".into(),
+            format!("socks5h://127.0.0.1:{}", socks.port),
+            target.clone(),
+        ],
+        vec![],
+    )
+    .await;
+    assert_eq!(code, 0, "{text}");
+    let hs = handshakes(&events);
+    assert!(
+        hs[0]["timings_ms"]["proxy"].as_f64().is_some(),
+        "{:?}",
+        hs[0]
+    );
+
+    // http_proxy from the environment (as curl reads it) ...
+    let http = tinyproxy(server.addr().port(), None).await;
+    let proxy_env = format!("http://127.0.0.1:{}", http.port);
+    let (code, text, events) = watch(
+        vec![target.clone()],
+        vec![("http_proxy", proxy_env.clone())],
+    )
+    .await;
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        handshakes(&events)[0]["timings_ms"]["proxy"]
+            .as_f64()
+            .is_some(),
+        "{events:?}"
+    );
+    // ... unless NO_PROXY names the host, or --no-proxy ignores the environment.
+    let (code, text, events) = watch(
+        vec![target.clone()],
+        vec![
+            ("http_proxy", proxy_env.clone()),
+            ("NO_PROXY", "127.0.0.1".into()),
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        handshakes(&events)[0]["timings_ms"].get("proxy").is_none(),
+        "{events:?}"
+    );
+    let (code, text, events) = watch(
+        vec!["--no-proxy".into(), target],
+        vec![("http_proxy", proxy_env)],
+    )
+    .await;
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        handshakes(&events)[0]["timings_ms"].get("proxy").is_none(),
+        "{events:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_proxy_times_out_in_the_tunnel_phase_and_backs_off() {
+    // Accepts TCP and never answers CONNECT.
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let hold = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((sock, _)) = listener.accept().await {
+            held.push(sock);
+        }
+    });
+    let (code, text, events) = watch(
+        vec![
+            "--connect-timeout".into(),
+            "500ms".into(),
+            "--backoff-base".into(),
+            "100ms".into(),
+            "--proxy".into(),
+            format!("http://127.0.0.1:{port}"),
+            "ws://target.invalid/echo".into(),
+        ],
+        vec![],
+    )
+    .await;
+    hold.abort();
+    assert_eq!(code, 1, "{text}");
+    let errors: Vec<_> = events.iter().filter(|e| e["event"] == "error").collect();
+    assert!(errors.len() >= 2, "retried: {events:?}");
+    assert_eq!(errors[0]["kind"], "timeout", "{}", errors[0]);
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("the proxy tunnel did not finish")),
+        "{}",
+        errors[0]
+    );
+    assert!(events.iter().any(|e| e["event"] == "backoff"), "{events:?}");
 }

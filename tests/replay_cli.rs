@@ -30,6 +30,7 @@ fn replay_prints_a_summary_of_an_export() {
     let kinds = [
         EventKind::Spawned {
             target: 0,
+            index: 0,
             url: "ws://user:pw-secret@127.0.0.1:9/overload".into(),
         },
         EventKind::Connecting {

@@ -49,6 +49,7 @@ fn recording(path: &std::path::Path) {
             1,
             EventKind::Spawned {
                 target: 0,
+                index: 0,
                 url: "ws://h/echo".into(),
             },
         ),
@@ -57,6 +58,7 @@ fn recording(path: &std::path::Path) {
             2,
             EventKind::Spawned {
                 target: 1,
+                index: 0,
                 url: "ws://h/overload".into(),
             },
         ),

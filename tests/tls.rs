@@ -123,3 +123,29 @@ async fn interrupted_tls_handshake_is_retried_not_1015() {
         "an interrupted handshake is not a 1015"
     );
 }
+
+/// wss:// through an HTTP proxy: CONNECT to the target's name first, then TLS over the tunnel
+/// (the certificate is checked against the target, not the proxy).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wss_through_an_http_proxy_tunnels_first_then_runs_tls() {
+    let server = wsmon::server::start("127.0.0.1:0").await.expect("server");
+    let front = tls_front(server.addr()).await;
+    let peer = common::proxies::tinyproxy(front.port(), None).await;
+    let url = format!("wss://localhost:{}/echo", front.port());
+    let proxy = wsmon::protocol::proxy::ProxyUrl::parse(&format!("http://127.0.0.1:{}", peer.port))
+        .expect("proxy URL");
+    let mut cfg = config(vec![target(&url, 1)]);
+    cfg.session.insecure = true;
+    cfg.proxy = wsmon::engine::settings::ProxyRule::fixed(proxy, &|_| None);
+    let run = run_until(cfg, Duration::from_secs(20), |s| s.totals.opens >= 1).await;
+    let hs = &run.of("handshake")[0];
+    assert_eq!(hs["status"], 101, "{hs}");
+    let t = &hs["timings_ms"];
+    assert!(t["proxy"].as_f64().is_some_and(|ms| ms > 0.0), "{hs}");
+    assert!(t["tls"].as_f64().is_some_and(|ms| ms > 0.0), "{hs}");
+    assert!(
+        t["dns"].is_null(),
+        "no DNS for the target: the proxy resolves it: {hs}"
+    );
+    server.shutdown().await;
+}

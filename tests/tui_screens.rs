@@ -66,11 +66,11 @@ fn a_failed_export_shows_a_red_badge_the_error_and_the_events_not_written() {
     }
     assert_eq!(
         framed[0],
-        "| wsmon [Sessions] Storm   demo                                             EXPORT FAILED  12:00:00Z |"
+        "| wsmon [Sessions] Storm  Events  Targets   demo                            EXPORT FAILED  12:00:00Z |"
     );
     assert_eq!(
         framed[3],
-        "| attempts/s 1.0 (total 52)  lockstep 1.00 IN STEP  export: 57 events unwritten: No space left on de…|"
+        "| attempts/s 1.0 (total 52)  lockstep - (few retries)  export: 57 events unwritten: No space left on…|"
     );
     // In colour, the badge is white on red.
     let mut view = fixtures::view_state();

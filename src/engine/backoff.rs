@@ -24,6 +24,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::events::{BackoffInfo, Cause, DelayKind, ErrorKind, Jitter};
+use crate::protocol::proxy::Refusal;
 
 /// What to do after a close code (the same four values as `codes::RetryAdvice`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -281,6 +282,8 @@ pub struct DecideInput<'a> {
     pub retry_after: Option<Duration>,
     /// The previous delay, for decorrelated jitter (ignored for retry 1).
     pub prev_delay: Option<Duration>,
+    /// The proxy's verdict when the cause is an `ErrorKind::Proxy` error.
+    pub proxy: Option<Refusal>,
 }
 
 impl<'a> DecideInput<'a> {
@@ -298,6 +301,7 @@ impl<'a> DecideInput<'a> {
             cause,
             retry_after: None,
             prev_delay: None,
+            proxy: None,
         }
     }
 }
@@ -315,9 +319,18 @@ pub fn decide<R: Rng + ?Sized>(input: &DecideInput<'_>, rng: &mut R) -> Decision
         ref cause,
         retry_after,
         prev_delay,
+        proxy,
     } = *input;
     let attempt = attempt.max(1);
-    let (adv, why) = advice_for(cfg, advice, cause);
+    let (adv, why) = match (cause, proxy) {
+        (
+            Cause::Error {
+                kind: ErrorKind::Proxy,
+            },
+            Some(r),
+        ) => proxy_advice(r),
+        _ => advice_for(cfg, advice, cause),
+    };
     if matches!(cause, Cause::Manual) {
         return Decision::Retry {
             attempt,
@@ -478,10 +491,12 @@ fn status_advice(status: u16) -> (Advice, Option<String>) {
 
 fn error_advice(kind: ErrorKind) -> (Advice, Option<String>) {
     let why = match kind {
+        // A proxy failure without a verdict from the proxy (see [`proxy_advice`]) backs off.
         ErrorKind::Dns
         | ErrorKind::Connect
         | ErrorKind::Timeout
         | ErrorKind::Io
+        | ErrorKind::Proxy
         // Out of file descriptors: a local fault that passes when sessions close; backing off
         // (not spinning) gives them the time to.
         | ErrorKind::Resource => return (Advice::Backoff, None),
@@ -507,6 +522,29 @@ fn error_advice(kind: ErrorKind) -> (Advice, Option<String>) {
         }
     };
     (Advice::Never, Some(why.to_string()))
+}
+
+/// The advice for a proxy failure, from the proxy's own verdict
+/// ([`crate::protocol::proxy::ProxyError::retryable`]): refused credentials or a forbidden target
+/// are not retried; a bad gateway, an unreachable proxy or a timeout back off.
+pub fn proxy_advice(refusal: Refusal) -> (Advice, Option<String>) {
+    if refusal.retryable {
+        return (Advice::Backoff, None);
+    }
+    let with = match refusal.status {
+        Some(s) if s >= 100 => format!(" with HTTP {s}"),
+        Some(c) => format!(
+            " with SOCKS5 reply {c} ({})",
+            crate::protocol::proxy::socks_reply_text(u8::try_from(c).unwrap_or(u8::MAX))
+        ),
+        None => String::new(),
+    };
+    (
+        Advice::Never,
+        Some(format!(
+            "the proxy refused the tunnel{with}; retrying will not help (check --proxy and its credentials)"
+        )),
+    )
 }
 
 impl From<crate::codes::RetryAdvice> for Advice {
@@ -557,6 +595,47 @@ mod tests {
             &DecideInput::new(c, &default_advice, attempt, cause),
             &mut rng,
         )
+    }
+
+    #[test]
+    fn proxy_failures_follow_the_proxys_verdict_and_name_the_status() {
+        let c = BackoffConfig::default();
+        let cause = Cause::Error {
+            kind: ErrorKind::Proxy,
+        };
+        let mut rng = SmallRng::seed_from_u64(7);
+        let with = |status: Option<u16>, retryable: bool, rng: &mut SmallRng| {
+            decide(
+                &DecideInput {
+                    proxy: Some(Refusal { status, retryable }),
+                    ..DecideInput::new(&c, &default_advice, 1, cause)
+                },
+                rng,
+            )
+        };
+        match with(Some(407), false, &mut rng) {
+            Decision::Stop { why } => assert!(why.contains("HTTP 407"), "{why}"),
+            other => panic!("407 is not retried: {other:?}"),
+        }
+        match with(Some(2), false, &mut rng) {
+            Decision::Stop { why } => assert!(why.contains("SOCKS5 reply 2"), "{why}"),
+            other => panic!("SOCKS 'not allowed' is not retried: {other:?}"),
+        }
+        assert!(matches!(
+            with(Some(502), true, &mut rng),
+            Decision::Retry {
+                kind: DelayKind::Backoff,
+                ..
+            }
+        ));
+        // Without the proxy's verdict (an unreachable proxy), a proxy error backs off.
+        assert!(matches!(
+            decide_simple(&c, 1, cause),
+            Decision::Retry {
+                kind: DelayKind::Backoff,
+                ..
+            }
+        ));
     }
 
     #[test]

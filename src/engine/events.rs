@@ -181,8 +181,14 @@ pub struct Event {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum EventKind {
-    /// A session was created for target `target` (index into the target list).
-    Spawned { target: usize, url: String },
+    /// A session was created for target `target` (index into the target list); `index` counts
+    /// the target's sessions from 0 (with `--shard`, the same count in every agent).
+    Spawned {
+        target: usize,
+        #[serde(default)]
+        index: usize,
+        url: String,
+    },
     /// Attempt `attempt` starts (1 for the first connection), after waiting `slot_wait_ms` for
     /// a handshake slot (`--max-connecting`, `--ramp`); the backoff delay is not included.
     Connecting {

@@ -65,6 +65,12 @@ pub struct Shared {
 pub struct SessionSpec {
     pub id: SessionId,
     pub target: usize,
+    /// Index among the target's sessions (counted over all shards).
+    pub index: usize,
+    /// The proxy to go through, if any.
+    pub proxy: Option<crate::protocol::proxy::ProxyUrl>,
+    /// The source address to bind before connecting (`--local-addr`).
+    pub local: Option<std::net::IpAddr>,
     /// Shared by the target's sessions.
     pub url: Arc<Url>,
     pub url_shown: Arc<str>,
@@ -124,6 +130,8 @@ pub struct Session {
     stopping: bool,
     /// The `event` name of the last event sent (what the session was doing).
     last_event: &'static str,
+    /// The proxy's verdict on the attempt that just failed with `ErrorKind::Proxy`.
+    proxy_refusal: Option<crate::protocol::proxy::Refusal>,
 }
 
 tokio::task_local! {
@@ -171,6 +179,7 @@ impl Session {
             orphaned: false,
             stopping: false,
             last_event: "",
+            proxy_refusal: None,
         }
     }
 
@@ -199,7 +208,8 @@ impl Session {
     pub async fn run(mut self) {
         let url = self.spec.url_shown.to_string();
         let target = self.spec.target;
-        self.emit(EventKind::Spawned { target, url }).await;
+        let index = self.spec.index;
+        self.emit(EventKind::Spawned { target, index, url }).await;
         let mut attempt: u32 = 1;
         let mut retries = Retries::default();
         let mut first = true;
@@ -293,6 +303,7 @@ impl Session {
             &DecideInput {
                 retry_after,
                 prev_delay: retries.prev_delay,
+                proxy: self.proxy_refusal.take(),
                 ..DecideInput::new(&self.shared.backoff, &advice, retries.number, cause)
             },
             &mut self.rng,
@@ -411,23 +422,37 @@ impl Session {
         let deadline = Instant::now() + timeout;
 
         // Phase 1: DNS, TCP, TLS.
-        let fut = handshake::open_transport(&self.spec.url, self.shared.tls.as_ref(), &mut timings);
+        let route = handshake::Route {
+            proxy: self.spec.proxy.as_ref(),
+            local: self.spec.local,
+        };
+        let fut = handshake::open_transport_via(
+            &self.spec.url,
+            self.shared.tls.as_ref(),
+            &mut timings,
+            route,
+        );
         let transport = match race(fut, deadline, &mut self.cmds, &mut self.paused).await {
             Err(stop) => return AttemptEnd::Stopped(stop),
             Ok(r) => r,
         };
         let transport = match transport {
             None => {
-                let phase = if timings.dns.is_none()
-                    && self
+                // The host dialled: the proxy's, when there is one.
+                let dials_a_name = match &self.spec.proxy {
+                    Some(p) => p.host.parse::<std::net::IpAddr>().is_err(),
+                    None => self
                         .spec
                         .url
                         .host()
-                        .is_some_and(|h| matches!(h, url::Host::Domain(_)))
-                {
+                        .is_some_and(|h| matches!(h, url::Host::Domain(_))),
+                };
+                let phase = if timings.dns.is_none() && dials_a_name {
                     "name resolution"
                 } else if timings.connect.is_none() {
                     "TCP connect"
+                } else if self.spec.proxy.is_some() && timings.proxy.is_none() {
+                    "the proxy tunnel"
                 } else {
                     "TLS handshake"
                 };
@@ -442,6 +467,7 @@ impl Session {
                     .await;
             }
             Some(Err(e)) => {
+                self.proxy_refusal = e.proxy;
                 self.emit(EventKind::Error {
                     kind: e.kind,
                     message: e.message.clone(),
@@ -849,6 +875,9 @@ mod tests {
         let spec = SessionSpec {
             id: 1,
             target: 0,
+            index: 0,
+            proxy: None,
+            local: None,
             url_shown: Arc::from(url.as_str()),
             url: Arc::new(url),
             request: Arc::new(RequestSpec::default()),

@@ -6,7 +6,9 @@ use std::time::Duration;
 use url::Url;
 
 use crate::engine::backoff::BackoffConfig;
+use crate::engine::shard::{LocalAddrs, Shard};
 use crate::protocol::extensions::{self, Extension};
+use crate::protocol::proxy::{self, ProxyError, ProxyUrl};
 
 /// One target: a URL and how to talk to it.
 #[derive(Debug, Clone)]
@@ -79,11 +81,153 @@ pub struct EngineSettings {
     pub backoff: BackoffConfig,
     /// Seed for jitter randomness; `None` draws one from the OS.
     pub seed: Option<u64>,
+    /// Which proxy each target goes through (`--proxy`, or the environment).
+    pub proxy: ProxyRule,
+    /// Source addresses, handed out round-robin in spawn order (`--local-addr`).
+    pub local_addrs: Option<LocalAddrs>,
+    /// This agent's share of every target's sessions (`--shard K/N`).
+    pub shard: Shard,
+}
+
+/// The proxy environment variables curl reads, captured once at start.
+pub const PROXY_ENV_VARS: [&str; 7] = [
+    "https_proxy",
+    "HTTPS_PROXY",
+    "http_proxy",
+    "all_proxy",
+    "ALL_PROXY",
+    "no_proxy",
+    "NO_PROXY",
+];
+
+/// Which proxy a target's sessions go through.
+#[derive(Clone, Default, PartialEq)]
+pub enum ProxyRule {
+    /// Straight to every target (`--no-proxy`, `--proxy ''`).
+    #[default]
+    Direct,
+    /// Through this proxy, except for hosts in `no_proxy` (the `NO_PROXY` list, as curl does).
+    Fixed {
+        proxy: ProxyUrl,
+        no_proxy: Option<String>,
+    },
+    /// As curl chooses from these environment variables ([`proxy::proxy_for`]).
+    Env(std::collections::BTreeMap<String, String>),
+}
+
+impl ProxyRule {
+    /// `--proxy URL` with the environment's `no_proxy`/`NO_PROXY` list.
+    pub fn fixed(proxy: ProxyUrl, env: &dyn Fn(&str) -> Option<String>) -> ProxyRule {
+        let no_proxy = env("no_proxy")
+            .or_else(|| env("NO_PROXY"))
+            .filter(|v| !v.trim().is_empty());
+        ProxyRule::Fixed { proxy, no_proxy }
+    }
+
+    /// The proxy variables of `env` (unset and empty ones left out).
+    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> ProxyRule {
+        ProxyRule::Env(
+            PROXY_ENV_VARS
+                .iter()
+                .filter_map(|k| env(k).map(|v| (k.to_string(), v)))
+                .filter(|(_, v)| !v.trim().is_empty())
+                .collect(),
+        )
+    }
+
+    /// The proxy for `url`, or None to go direct.
+    pub fn for_url(&self, url: &Url) -> Result<Option<ProxyUrl>, ProxyError> {
+        match self {
+            ProxyRule::Direct => Ok(None),
+            ProxyRule::Fixed { proxy, no_proxy } => {
+                let host = url.host_str().unwrap_or_default();
+                let port = url.port_or_known_default().unwrap_or(0);
+                if no_proxy
+                    .as_deref()
+                    .is_some_and(|l| proxy::no_proxy_matches(l, host, port))
+                {
+                    Ok(None)
+                } else {
+                    Ok(Some(proxy.clone()))
+                }
+            }
+            ProxyRule::Env(vars) => proxy::proxy_for(url, |k| vars.get(k).cloned()),
+        }
+    }
+}
+
+/// Never shows a proxy's credentials.
+impl std::fmt::Debug for ProxyRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProxyRule::Direct => f.write_str("Direct"),
+            ProxyRule::Fixed { proxy, no_proxy } => f
+                .debug_struct("Fixed")
+                .field("proxy", proxy)
+                .field("no_proxy", no_proxy)
+                .finish(),
+            ProxyRule::Env(vars) => {
+                let shown: Vec<String> = vars
+                    .iter()
+                    .map(|(k, v)| {
+                        let shown = if k.eq_ignore_ascii_case("no_proxy") {
+                            v.clone()
+                        } else {
+                            ProxyUrl::parse(v)
+                                .map(|p| p.to_string())
+                                .unwrap_or_else(|_| "<invalid>".into())
+                        };
+                        format!("{k}={shown}")
+                    })
+                    .collect();
+                f.debug_tuple("Env").field(&shown).finish()
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn proxy_rules_choose_per_target_and_never_show_credentials() {
+        let ws = Url::parse("ws://api.example.com/feed").expect("url");
+        let wss = Url::parse("wss://api.example.com/feed").expect("url");
+        let local = Url::parse("ws://127.0.0.1:9001/echo").expect("url");
+        let vars = [
+            ("http_proxy", "http://user:hunter2@proxy:3128"),
+            ("HTTPS_PROXY", "socks5h://proxy:1080"),
+            ("NO_PROXY", "127.0.0.1,.internal"),
+        ];
+        let rule = ProxyRule::from_env(&env(&vars));
+        let shown = |u: &Url| rule.for_url(u).expect("valid").map(|p| p.to_string());
+        assert_eq!(shown(&ws).as_deref(), Some("http://<redacted>@proxy:3128"));
+        assert_eq!(shown(&wss).as_deref(), Some("socks5h://proxy:1080"));
+        assert_eq!(shown(&local), None, "NO_PROXY");
+        assert!(!format!("{rule:?}").contains("hunter2"), "{rule:?}");
+
+        let fixed = ProxyRule::fixed(
+            ProxyUrl::parse("http://a:b@10.0.0.1:8080").expect("proxy"),
+            &env(&vars),
+        );
+        assert!(fixed.for_url(&wss).expect("ok").is_some());
+        assert_eq!(fixed.for_url(&local).expect("ok"), None, "NO_PROXY applies");
+        assert!(!format!("{fixed:?}").contains(":b@"), "{fixed:?}");
+        assert_eq!(ProxyRule::Direct.for_url(&ws).expect("ok"), None);
+        assert_eq!(
+            ProxyRule::from_env(&env(&[])).for_url(&ws).expect("ok"),
+            None
+        );
+    }
 
     #[test]
     fn a_new_target_offers_deflate_without_client_context() {

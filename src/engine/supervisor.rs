@@ -15,7 +15,8 @@ use crate::engine::events::{
     Cause, Command, ErrorKind, Event, EventKind, Notice, SessionId, SessionMsg,
 };
 use crate::engine::session::{Session, SessionCmd, SessionSpec, Shared, session_scope};
-use crate::engine::settings::{EngineSettings, TargetSpec};
+use crate::engine::settings::{EngineSettings, ProxyRule, TargetSpec};
+use crate::engine::shard::{LocalAddrs, Shard};
 use crate::engine::slots::Slots;
 use crate::protocol::handshake::{RequestSpec, tls_connector};
 use crate::protocol::url::parse_ws_url;
@@ -67,6 +68,10 @@ pub fn start(
         next_id: 1,
         seed,
         notices,
+        proxy: settings.proxy,
+        local_addrs: settings.local_addrs,
+        shard: settings.shard,
+        spawned: 0,
     };
     let initial = settings.targets;
     Ok(tokio::spawn(async move {
@@ -100,6 +105,10 @@ struct TargetEntry {
     url_shown: Arc<str>,
     /// Live sessions of this target, oldest first.
     sessions: Vec<SessionId>,
+    /// The proxy this target goes through.
+    proxy: Option<crate::protocol::proxy::ProxyUrl>,
+    /// Index of the target's next session (counted over all shards).
+    next_index: usize,
 }
 
 struct Supervisor {
@@ -112,6 +121,11 @@ struct Supervisor {
     next_id: SessionId,
     seed: u64,
     notices: mpsc::Sender<Notice>,
+    proxy: ProxyRule,
+    local_addrs: Option<LocalAddrs>,
+    shard: Shard,
+    /// Sessions this agent started (the round-robin counter for `local_addrs`).
+    spawned: usize,
 }
 
 impl Supervisor {
@@ -124,12 +138,20 @@ impl Supervisor {
         });
         let url_shown = Arc::from(crate::redact::url(target.url.as_str()));
         let url = Arc::new(target.url.clone());
+        // The environment was checked when the config was built; a target added later with a
+        // proxy variable that cannot be parsed goes direct, and says so in the log.
+        let proxy = self.proxy.for_url(&target.url).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "proxy ignored");
+            None
+        });
         self.targets.push(TargetEntry {
             target,
             request,
             url,
             url_shown,
             sessions: Vec::new(),
+            proxy,
+            next_index: 0,
         });
         let idx = self.targets.len() - 1;
         self.grow(idx, count).await;
@@ -141,6 +163,16 @@ impl Supervisor {
             return;
         }
         for _ in 0..count {
+            let index = self.targets[target].next_index;
+            self.targets[target].next_index += 1;
+            if !self.shard.owns(index) {
+                continue;
+            }
+            let local = self
+                .local_addrs
+                .as_ref()
+                .map(|l| l.for_session(self.spawned));
+            self.spawned += 1;
             let id = self.next_id;
             self.next_id += 1;
             let counters = Arc::new(SessionCounters::default());
@@ -159,6 +191,9 @@ impl Supervisor {
             let spec = SessionSpec {
                 id,
                 target,
+                index,
+                proxy: entry.proxy.clone(),
+                local,
                 url: entry.url.clone(),
                 url_shown: entry.url_shown.clone(),
                 request: entry.request.clone(),

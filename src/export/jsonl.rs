@@ -26,7 +26,10 @@ pub fn to_json_line(ev: &Event, url: &str, code_name: &dyn Fn(u16) -> String) ->
         m.insert(k.to_string(), v);
     };
     match &ev.kind {
-        EventKind::Spawned { target, url: _ } => put("target", Value::from(*target)),
+        EventKind::Spawned { target, index, .. } => {
+            put("target", Value::from(*target));
+            put("index", Value::from(*index));
+        }
         EventKind::Connecting {
             attempt,
             slot_wait_ms,
@@ -158,7 +161,12 @@ fn extensions(exts: &[Extension]) -> Value {
 }
 
 fn timings(t: &Timings) -> Value {
-    json!({ "dns": t.dns, "connect": t.connect, "tls": t.tls, "upgrade": t.upgrade })
+    let mut v = json!({ "dns": t.dns, "connect": t.connect, "tls": t.tls, "upgrade": t.upgrade });
+    // Only through a proxy: the CONNECT or SOCKS5 exchange.
+    if let (Some(p), Some(m)) = (t.proxy, v.as_object_mut()) {
+        m.insert("proxy".into(), Value::from(p));
+    }
+    v
 }
 
 /// `{"type":"close","code":1013,"name":"Try Again Later"}`, `{"type":"status","status":503}`,

@@ -68,6 +68,7 @@ fn handshake() -> HandshakeInfo {
             connect: Some(0.4),
             tls: None,
             upgrade: Some(1.5),
+            proxy: None,
         },
         ..HandshakeInfo::default()
     }
@@ -78,6 +79,7 @@ fn every_kind() -> Vec<Event> {
     let kinds = vec![
         EventKind::Spawned {
             target: 0,
+            index: 0,
             url: SECRET_URL.into(),
         },
         EventKind::Connecting {
@@ -408,6 +410,7 @@ fn lines_are_whole_even_when_larger_than_the_buffer() {
         session: 7,
         kind: EventKind::Spawned {
             target: 0,
+            index: 0,
             url: "ws://127.0.0.1:1/".into(),
         },
     };
@@ -478,6 +481,7 @@ fn summary_of_a_run() {
     for (i, kind) in [
         EventKind::Spawned {
             target: 0,
+            index: 0,
             url: "ws://127.0.0.1:9001/overload".into(),
         },
         EventKind::Connecting {

@@ -215,7 +215,7 @@ impl Metrics {
         let phases: HistogramFamily<PhaseLabels> = Family::new_with_constructor(phase_histogram);
         registry.register(
             "wsmon_handshake_phase_seconds",
-            "Duration of each handshake phase (dns, connect, tls, upgrade) of attempts that got an HTTP answer",
+            "Duration of each handshake phase (dns, connect, proxy, tls, upgrade) of attempts that got an HTTP answer",
             phases.clone(),
         );
         let backoff: HistogramFamily<TargetLabels> =
@@ -301,12 +301,13 @@ impl Metrics {
 /// The `Content-Type` of [`Metrics::render`]'s text.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-/// The phases of [`Timings`] with their `phase` label (a `proxy` hop joins here once
-/// `Timings` records one).
-fn phases(t: &Timings) -> [(&'static str, Option<f64>); 4] {
+/// The phases of [`Timings`] with their `phase` label (`proxy`: the CONNECT or SOCKS5
+/// exchange, only through a proxy).
+fn phases(t: &Timings) -> [(&'static str, Option<f64>); 5] {
     [
         ("dns", t.dns),
         ("connect", t.connect),
+        ("proxy", t.proxy),
         ("tls", t.tls),
         ("upgrade", t.upgrade),
     ]
@@ -441,6 +442,7 @@ mod tests {
             session,
             EventKind::Spawned {
                 target: 0,
+                index: 0,
                 url: url.into(),
             },
         )
@@ -551,6 +553,7 @@ mod tests {
                     connect: Some(0.3),
                     tls: None,
                     upgrade: Some(2.0),
+                    proxy: None,
                 },
             ),
             ev(1, EventKind::Open { attempt: 1 }),

@@ -29,6 +29,8 @@ pub enum ErrorKind {
     Resource,
     /// A bug in wsmon: the session's task panicked. The session ends; the others go on.
     Internal,
+    /// The proxy could not be reached or refused the tunnel (HTTP 407/403/502, a SOCKS5 reply).
+    Proxy,
 }
 
 impl ErrorKind {
@@ -45,6 +47,7 @@ impl ErrorKind {
             ErrorKind::Io => "io",
             ErrorKind::Resource => "resource",
             ErrorKind::Internal => "internal",
+            ErrorKind::Proxy => "proxy",
         }
     }
 }

@@ -3,7 +3,7 @@
 //! socket and any bytes read past the headers go to the frame layer and tokio-tungstenite.
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -20,6 +20,7 @@ use url::Url;
 
 use crate::protocol::error::ErrorKind;
 use crate::protocol::extensions::{self, Agreement, Extension};
+use crate::protocol::proxy::{self, ProxyError, ProxyUrl};
 use crate::redact;
 
 mod record;
@@ -94,6 +95,8 @@ pub struct ConnectError {
     pub kind: ErrorKind,
     pub message: String,
     pub timings: Timings,
+    /// For a proxy failure: the proxy's status and whether retrying may help.
+    pub proxy: Option<proxy::Refusal>,
     /// The answer as far as it could be read, when one (or part of one) arrived but was not a
     /// valid upgrade answer: record it before the error.
     pub info: Option<Box<HandshakeInfo>>,
@@ -105,6 +108,17 @@ impl ConnectError {
             kind,
             message: message.into(),
             timings,
+            proxy: None,
+            info: None,
+        }
+    }
+
+    fn proxy(e: &ProxyError, timings: Timings) -> Self {
+        ConnectError {
+            kind: ErrorKind::Proxy,
+            message: e.to_string(),
+            timings,
+            proxy: Some(e.refusal()),
             info: None,
         }
     }
@@ -134,12 +148,31 @@ fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0
 }
 
+/// How to reach the target: straight, or through a proxy; from any source address or a given one.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Route<'a> {
+    pub proxy: Option<&'a ProxyUrl>,
+    /// Bind to this address (port 0) before connecting.
+    pub local: Option<IpAddr>,
+}
+
 /// Resolve, connect and (for wss) run TLS. Fills `timings` as phases complete, so a timeout
 /// still shows the phases that finished.
 pub async fn open_transport(
     url: &Url,
     tls: Option<&TlsConnector>,
     timings: &mut Timings,
+) -> Result<Transport, ConnectError> {
+    open_transport_via(url, tls, timings, Route::default()).await
+}
+
+/// [`open_transport`] along `route`: with a proxy, DNS and connect are the proxy's, then the
+/// tunnel (`timings.proxy`), then TLS to the target over the tunnel for wss://.
+pub async fn open_transport_via(
+    url: &Url,
+    tls: Option<&TlsConnector>,
+    timings: &mut Timings,
+    route: Route<'_>,
 ) -> Result<Transport, ConnectError> {
     let host = url
         .host_str()
@@ -149,16 +182,20 @@ pub async fn open_transport(
         .ok_or_else(|| ConnectError::new(ErrorKind::Url, "URL has no port", *timings))?;
     let bare = host.trim_start_matches('[').trim_end_matches(']');
 
+    let (dial_host, dial_port) = match route.proxy {
+        Some(p) => (p.host.as_str(), p.port),
+        None => (bare, port),
+    };
     let t0 = Instant::now();
-    let addrs: Vec<SocketAddr> = match bare.parse::<std::net::IpAddr>() {
-        Ok(ip) => vec![SocketAddr::new(ip, port)],
+    let addrs: Vec<SocketAddr> = match dial_host.parse::<IpAddr>() {
+        Ok(ip) => vec![SocketAddr::new(ip, dial_port)],
         Err(_) => {
-            let found = tokio::net::lookup_host((bare, port))
+            let found = tokio::net::lookup_host((dial_host, dial_port))
                 .await
                 .map_err(|e| {
                     ConnectError::new(
                         crate::protocol::error::io_kind(&e, ErrorKind::Dns),
-                        format!("cannot resolve {bare}: {e}"),
+                        format!("cannot resolve {dial_host}: {e}"),
                         *timings,
                     )
                 })?
@@ -167,7 +204,7 @@ pub async fn open_transport(
             if found.is_empty() {
                 return Err(ConnectError::new(
                     ErrorKind::Dns,
-                    format!("{bare} has no addresses"),
+                    format!("{dial_host} has no addresses"),
                     *timings,
                 ));
             }
@@ -179,24 +216,43 @@ pub async fn open_transport(
     let mut last_err = None;
     let mut tcp = None;
     for addr in &addrs {
-        match TcpStream::connect(addr).await {
+        match connect_from(*addr, route.local).await {
             Ok(s) => {
                 tcp = Some(s);
                 break;
             }
-            Err(e) => {
-                let kind = crate::protocol::error::io_kind(&e, ErrorKind::Connect);
-                last_err = Some((kind, format!("connect to {addr}: {e}")));
-            }
+            Err(e) => last_err = Some(e),
         }
     }
-    let tcp = tcp.ok_or_else(|| {
-        let (kind, message) =
-            last_err.unwrap_or_else(|| (ErrorKind::Connect, "no address to connect to".into()));
-        ConnectError::new(kind, message, *timings)
-    })?;
+    let tcp = match (tcp, route.proxy) {
+        (Some(s), _) => s,
+        (None, Some(p)) => {
+            let message = last_err.map_or_else(|| "no address to connect to".into(), |(_, m)| m);
+            let e = ProxyError::Connect {
+                proxy: p.redacted(),
+                source: io::Error::other(message),
+            };
+            return Err(ConnectError::proxy(&e, *timings));
+        }
+        (None, None) => {
+            let (kind, message) =
+                last_err.unwrap_or_else(|| (ErrorKind::Connect, "no address to connect to".into()));
+            return Err(ConnectError::new(kind, message, *timings));
+        }
+    };
     timings.connect = Some(ms(t1.elapsed()));
     let _ = tcp.set_nodelay(true);
+
+    let tcp = match route.proxy {
+        None => tcp,
+        Some(p) => {
+            let tunnel = proxy::tunnel(tcp, p, bare, port)
+                .await
+                .map_err(|e| ConnectError::proxy(&e, *timings))?;
+            timings.proxy = Some(tunnel.timing.tunnel);
+            tunnel.stream
+        }
+    };
 
     if url.scheme() != "wss" {
         return Ok(Transport::Plain(tcp));
@@ -232,6 +288,43 @@ pub async fn open_transport(
     })?;
     timings.tls = Some(ms(t2.elapsed()));
     Ok(Transport::Tls(Box::new(stream)))
+}
+
+/// TCP connect to `addr`, bound to `local` first when given.
+async fn connect_from(
+    addr: SocketAddr,
+    local: Option<IpAddr>,
+) -> Result<TcpStream, (ErrorKind, String)> {
+    // Out of file descriptors is `resource`, not a network failure.
+    let fail = |e: io::Error, what: String| {
+        (
+            crate::protocol::error::io_kind(&e, ErrorKind::Connect),
+            format!("{what}: {e}"),
+        )
+    };
+    let Some(local) = local else {
+        return TcpStream::connect(addr)
+            .await
+            .map_err(|e| fail(e, format!("connect to {addr}")));
+    };
+    let socket = match (local, addr) {
+        (IpAddr::V4(_), SocketAddr::V4(_)) => tokio::net::TcpSocket::new_v4(),
+        (IpAddr::V6(_), SocketAddr::V6(_)) => tokio::net::TcpSocket::new_v6(),
+        _ => {
+            return Err((
+                ErrorKind::Connect,
+                format!("local address {local} cannot reach {addr}"),
+            ));
+        }
+    }
+    .map_err(|e| fail(e, format!("socket for {addr}")))?;
+    socket
+        .bind(SocketAddr::new(local, 0))
+        .map_err(|e| fail(e, format!("bind to {local}")))?;
+    socket
+        .connect(addr)
+        .await
+        .map_err(|e| fail(e, format!("connect to {addr} from {local}")))
 }
 
 /// A request value that must not be sent. Quoted values have their control characters escaped.
@@ -568,6 +661,7 @@ pub(crate) fn judge_answer(
             kind: ErrorKind::Handshake,
             message: msg,
             timings,
+            proxy: None,
             info: Some(Box::new(info)),
         })
     };
@@ -717,6 +811,7 @@ pub async fn upgrade(
             kind: ErrorKind::Handshake,
             message: msg,
             timings,
+            proxy: None,
             // Nothing arrived: there is no answer to record.
             info: (!buf.is_empty()).then(|| Box::new(info)),
         }

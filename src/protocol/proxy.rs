@@ -202,6 +202,24 @@ impl ProxyError {
     }
 }
 
+/// What the retry policy needs to know about a proxy failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refusal {
+    /// [`ProxyError::status`].
+    pub status: Option<u16>,
+    /// [`ProxyError::retryable`].
+    pub retryable: bool,
+}
+
+impl ProxyError {
+    pub fn refusal(&self) -> Refusal {
+        Refusal {
+            status: self.status(),
+            retryable: self.retryable(),
+        }
+    }
+}
+
 /// RFC 1928 section 6 reply codes.
 pub fn socks_reply_text(code: u8) -> &'static str {
     match code {

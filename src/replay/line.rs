@@ -149,6 +149,7 @@ struct Raw<'a> {
     url: Option<String>,
     event: Option<Str<'a>>,
     target: Option<usize>,
+    index: Option<usize>,
     attempt: Option<u32>,
     slot_wait_ms: Option<u64>,
     code: Option<u16>,
@@ -206,6 +207,7 @@ impl<'de> Deserialize<'de> for Raw<'de> {
                         "url" => r.url = Some(map.next_value()?),
                         "event" => r.event = Some(map.next_value()?),
                         "target" => r.target = Some(map.next_value()?),
+                        "index" => r.index = Some(map.next_value()?),
                         "attempt" => r.attempt = Some(map.next_value()?),
                         "slot_wait_ms" => r.slot_wait_ms = Some(map.next_value()?),
                         "code" => r.code = Some(map.next_value()?),
@@ -293,6 +295,7 @@ impl Raw<'_> {
         let kind = match name {
             "spawned" => EventKind::Spawned {
                 target: self.target.ok_or_else(|| missing("target", name))?,
+                index: self.index.unwrap_or(0),
                 url: self.url.unwrap_or_default(),
             },
             "connecting" => EventKind::Connecting {

@@ -70,6 +70,7 @@ fn sample() -> Vec<Event> {
             1,
             EventKind::Spawned {
                 target: 0,
+                index: 0,
                 url: "ws://h/echo".into(),
             },
         ),
@@ -78,6 +79,7 @@ fn sample() -> Vec<Event> {
             2,
             EventKind::Spawned {
                 target: 1,
+                index: 0,
                 url: "ws://h/overload".into(),
             },
         ),
@@ -331,6 +333,7 @@ fn seeking_anywhere_in_any_order_gives_the_state_of_a_straight_run() {
             s,
             EventKind::Spawned {
                 target: 0,
+                index: 0,
                 url: "ws://h/".into(),
             },
         ));
@@ -401,7 +404,11 @@ fn next_close_and_next_burst() {
         events.push(ev(
             4000 + s as i64,
             s,
-            EventKind::Spawned { target: 2, url },
+            EventKind::Spawned {
+                target: 2,
+                index: 0,
+                url,
+            },
         ));
     }
     for s in 10..30u64 {

@@ -98,7 +98,7 @@ impl Store {
         self.dirty = true;
         self.log(ev);
         let ts = ev.ts;
-        if let EventKind::Spawned { target, url } = &ev.kind {
+        if let EventKind::Spawned { target, url, .. } = &ev.kind {
             while self.targets.len() <= *target {
                 self.targets.push(TargetView::default());
                 self.target_acc.push(TargetAcc::default());

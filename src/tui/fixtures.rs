@@ -127,6 +127,7 @@ fn handshake_101(accepted: bool) -> HandshakeInfo {
             connect: Some(0.4),
             tls: None,
             upgrade: Some(1.8),
+            proxy: None,
         },
         ..HandshakeInfo::default()
     }
@@ -159,6 +160,7 @@ fn handshake_503() -> HandshakeInfo {
             connect: Some(0.5),
             tls: None,
             upgrade: Some(2.1),
+            proxy: None,
         },
         ..HandshakeInfo::default()
     }
@@ -294,6 +296,7 @@ fn session(i: usize, now: DateTime<Utc>, hs: &Handshakes) -> (Vec<Event>, Counte
             ts,
             EventKind::Spawned {
                 target: kind,
+                index: 0,
                 url: TARGETS[kind].to_string(),
             },
         );

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod prometheus;
+pub mod proxies;
 
 use std::path::PathBuf;
 use std::sync::Arc;

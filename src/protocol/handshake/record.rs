@@ -12,6 +12,10 @@ pub struct Timings {
     pub connect: Option<f64>,
     pub tls: Option<f64>,
     pub upgrade: Option<f64>,
+    /// The CONNECT or SOCKS5 exchange with a proxy, after TCP connect to the proxy (`connect`);
+    /// absent without a proxy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<f64>,
 }
 
 /// Everything captured about one upgrade attempt that got an answer. An answer that is not a

@@ -208,13 +208,16 @@ fn handshake_lines(out: &mut Vec<Line<'static>>, h: &HandshakeInfo, width: u16, 
         Span::styled(status_line, status_style),
     ]));
     let tm = &h.timings_ms;
-    let timings = format!(
+    let mut timings = format!(
         "dns {}, connect {}, tls {}, upgrade {}",
         ms_f(tm.dns),
         ms_f(tm.connect),
         ms_f(tm.tls),
         ms_f(tm.upgrade)
     );
+    if tm.proxy.is_some() {
+        timings.push_str(&format!(", proxy {}", ms_f(tm.proxy)));
+    }
     push_kv(out, "timings", &timings, t.plain(), width, t);
     if let Some(why) = &h.invalid {
         // A refused answer: what arrived of it, and why it was refused.
@@ -811,6 +814,7 @@ mod tests {
         for kind in [
             EventKind::Spawned {
                 target: 0,
+                index: 0,
                 url: "ws://127.0.0.1:9001/evil".into(),
             },
             EventKind::Connecting {
@@ -853,5 +857,52 @@ mod tests {
         ] {
             assert!(text.contains(want), "{want} missing:\n{text}");
         }
+    }
+
+    /// Through a proxy, the timings line shows the proxy hop.
+    #[test]
+    fn the_timings_line_shows_the_proxy_hop() {
+        let now = fixtures::now();
+        let mut store = Store::new(None, Arc::new(AtomicU64::new(0)));
+        store.register(1, Arc::new(SessionCounters::default()));
+        let info = HandshakeInfo {
+            status: 101,
+            status_line: "HTTP/1.1 101 Switching Protocols".into(),
+            timings_ms: crate::engine::events::Timings {
+                connect: Some(0.4),
+                proxy: Some(3.25),
+                upgrade: Some(1.5),
+                ..Default::default()
+            },
+            ..HandshakeInfo::default()
+        };
+        for kind in [
+            EventKind::Spawned {
+                target: 0,
+                index: 0,
+                url: "ws://127.0.0.1:9001/echo".into(),
+            },
+            EventKind::Connecting {
+                attempt: 1,
+                slot_wait_ms: 0,
+            },
+            EventKind::Handshake(Arc::new(info)),
+        ] {
+            store.apply(&Event {
+                ts: now,
+                session: 1,
+                kind,
+            });
+        }
+        let snap = store.snapshot(now);
+        let mut app = App::new(fixtures::view_state());
+        app.view.detail = Some(1);
+        let text = (0..8)
+            .map(|scroll| {
+                app.view.detail_scroll = scroll * 10;
+                fixtures::render(&mut app, &snap, 120, 40).join("\n")
+            })
+            .collect::<String>();
+        assert!(text.contains("upgrade 1.5ms, proxy 3.2"), "{text}");
     }
 }
