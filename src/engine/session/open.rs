@@ -1,0 +1,258 @@
+//! The open connection of a session: reading, pings, sends and operator commands while the
+//! WebSocket is up, and how it ends (through the close tracker). Split from `session.rs`,
+//! which owns the session's life between attempts.
+
+use super::*;
+
+impl Session {
+    /// The open connection: read, ping, send, obey commands; the close tracker records how it
+    /// ends.
+    pub(super) async fn run_open(
+        &mut self,
+        attempt: u32,
+        transport: Transport,
+        leftover: Vec<u8>,
+        agreement: crate::protocol::extensions::Agreement,
+    ) -> AttemptEnd {
+        let shared = self.shared.clone();
+        let settings = &shared.settings;
+        let max = settings.max_message_size;
+        let layer = WireStream::new(
+            transport,
+            Role::Client,
+            agreement.deflate,
+            leftover,
+            max,
+            self.counters.clone(),
+        );
+        let layer_state = layer.layer_close();
+        let mut ws =
+            WebSocketStream::from_raw_socket(layer, WsRole::Client, Some(ws_config(max))).await;
+        self.emit(EventKind::Open { attempt }).await;
+        let opened = Instant::now();
+        let mut tracker = CloseTracker::new();
+        // Set once a close frame was sent or received: the closing handshake must end by then.
+        let mut close_deadline: Option<Instant> = None;
+
+        if let Some(reason) = agreement.missing_reason() {
+            let step = tracker.on(Input::Ours(OurClose::missing_extension(&reason)));
+            close_deadline = self.apply(&mut ws, step).await;
+        } else if let Some(text) = &settings.send
+            && ws.send(Message::text(text.clone())).await.is_ok()
+        {
+            SessionCounters::add(&self.counters.msgs_out, 1);
+        }
+
+        let (first_ping, ping_every) = match settings.ping_interval {
+            Some(every) => ping_schedule(self.shared.epoch, opened, every, &mut self.rng),
+            None => (opened + FAR, FAR),
+        };
+        let mut ping = tokio::time::interval_at(first_ping, ping_every);
+        // Skip keeps a late session on its grid slot.
+        ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let send_every = settings.send_every.unwrap_or(FAR);
+        let mut resend = tokio::time::interval_at(opened + send_every, send_every);
+        resend.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut ping_seq: u64 = 0;
+        let mut ping_sent: Option<(u64, Instant)> = None;
+
+        loop {
+            let deadline = close_deadline.unwrap_or(opened + FAR);
+            let open = !tracker.is_closing();
+            let input = tokio::select! {
+                msg = ws.next() => match msg {
+                    Some(Ok(Message::Text(_))) | Some(Ok(Message::Binary(_))) => {
+                        SessionCounters::add(&self.counters.msgs_in, 1);
+                        continue;
+                    }
+                    Some(Ok(Message::Pong(p))) => {
+                        if let (Some((seq, at)), Ok(bytes)) = (ping_sent, <[u8; 8]>::try_from(p.as_ref()))
+                            && u64::from_be_bytes(bytes) == seq
+                        {
+                            let rtt = at.elapsed().as_micros().max(1) as u64;
+                            self.counters.rtt_us.store(rtt, std::sync::atomic::Ordering::Relaxed);
+                            ping_sent = None;
+                        }
+                        continue;
+                    }
+                    Some(Ok(Message::Ping(_))) | Some(Ok(Message::Frame(_))) => continue,
+                    // Prefer the raw frame our frame layer saw: tungstenite rewrites codes it
+                    // does not allow (1014, and every invalid one) to 1002.
+                    Some(Ok(Message::Close(frame))) => Input::Peer(close::peer_frame(
+                        layer_state.peer_close().map(|r| (r.code, r.reason)),
+                        frame.map(|f| (u16::from(f.code), f.reason.to_string())),
+                    )),
+                    Some(Err(e)) => match layer_state.get() {
+                        Some(lc) => Input::LayerFailed { code: lc.code, reason: lc.reason },
+                        None => close::from_ws_error(&e),
+                    },
+                    None => Input::Eof,
+                },
+                _ = ping.tick(), if open && settings.ping_interval.is_some() => {
+                    ping_seq += 1;
+                    // Stamp before the send: the round trip includes our own write.
+                    let sent_at = Instant::now();
+                    if ws.send(Message::Ping(ping_seq.to_be_bytes().to_vec().into())).await.is_ok() {
+                        ping_sent = Some((ping_seq, sent_at));
+                    }
+                    continue;
+                }
+                _ = resend.tick(), if open && settings.send_every.is_some() => {
+                    if let Some(text) = &settings.send
+                        && ws.send(Message::text(text.clone())).await.is_ok()
+                    {
+                        SessionCounters::add(&self.counters.msgs_out, 1);
+                    }
+                    continue;
+                }
+                cmd = self.cmds.recv(), if open => Input::Ours(match cmd {
+                    None | Some(SessionCmd::Shutdown) => {
+                        self.stopping = true;
+                        OurClose::shutdown()
+                    }
+                    Some(SessionCmd::Remove) => OurClose::removal(),
+                    Some(SessionCmd::Close { code, reason }) => OurClose::operator(code, &reason),
+                    Some(SessionCmd::ReconnectNow) => OurClose::reconnect(),
+                    // `R` never closes an open connection.
+                    Some(SessionCmd::ReconnectIfWaiting) => continue,
+                    Some(SessionCmd::SetPaused(p)) => {
+                        self.set_paused(p).await;
+                        continue;
+                    }
+                }),
+                _ = tokio::time::sleep_until(deadline), if close_deadline.is_some() => Input::Timeout,
+            };
+            // A violation tungstenite found (too big, bad UTF-8, bad framing) is also an error.
+            let violation = matches!(&input, Input::Ours(o) if o.why.fails())
+                || input == Input::Peer(PeerFrame::OneByte);
+            let step = tracker.on(input);
+            if violation && let Some((_, reason)) = &step.send {
+                let message = reason.clone();
+                self.emit(EventKind::Error {
+                    kind: ErrorKind::Protocol,
+                    message,
+                })
+                .await;
+            }
+            let stop = step.stop;
+            close_deadline = close_deadline.or(self.apply(&mut ws, step).await);
+            if stop {
+                break;
+            }
+        }
+        self.end_connection(tracker, Some(opened.elapsed())).await
+    }
+
+    /// Carry out a tracker step: send its close frame (and flush, when the connection is being
+    /// dropped), emit its `closing` event. Returns the deadline of the closing handshake it
+    /// starts, if it starts one.
+    pub(super) async fn apply<S>(
+        &mut self,
+        ws: &mut WebSocketStream<S>,
+        step: Step,
+    ) -> Option<Instant>
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    {
+        match step.send {
+            Some((code, reason)) => {
+                let frame = CloseFrame {
+                    code: CloseCode::from(code),
+                    reason: reason.into(),
+                };
+                if step.stop {
+                    let _ = tokio::time::timeout(FAIL_FLUSH, ws.close(Some(frame))).await;
+                } else {
+                    let _ = ws.send(Message::Close(Some(frame))).await;
+                }
+            }
+            // Something queued an answer (tungstenite's reply to an invalid close code).
+            None if step.stop && step.closing.is_some() => {
+                let _ = tokio::time::timeout(FAIL_FLUSH, ws.flush()).await;
+            }
+            None => {}
+        }
+        if let Some((code, initiator)) = step.closing {
+            self.emit(EventKind::Closing { code, initiator }).await;
+            if !step.stop {
+                let s = &self.shared.settings;
+                let wait = if self.stopping {
+                    s.shutdown_close_timeout
+                } else {
+                    s.close_timeout
+                };
+                return Some(Instant::now() + wait);
+            }
+        }
+        None
+    }
+
+    /// The one place a `closed` event is built: the tracker's record of the connection.
+    pub(super) async fn end_connection(
+        &mut self,
+        tracker: CloseTracker,
+        uptime: Option<Duration>,
+    ) -> AttemptEnd {
+        let outcome = tracker.finish(uptime);
+        tracing::debug!(
+            session = self.spec.id,
+            sent = ?outcome.sent,
+            received = ?outcome.received,
+            "connection ended"
+        );
+        let code = outcome.info.code;
+        self.emit(EventKind::Closed(outcome.info)).await;
+        match outcome.ours {
+            Some(o) if o.why == CloseWhy::Shutdown => AttemptEnd::Stopped(Stop::Shutdown),
+            Some(o) if o.why == CloseWhy::Removal => AttemptEnd::Stopped(Stop::Remove),
+            Some(o) if o.why == CloseWhy::Reconnect => AttemptEnd::ReconnectNow,
+            Some(o) if o.why == CloseWhy::Operator => AttemptEnd::ClosedByOperator {
+                code: o.code,
+                cause: Cause::Close { code },
+            },
+            _ => AttemptEnd::Closed { code, uptime },
+        }
+    }
+}
+
+/// How long a close frame that fails the connection may take to leave.
+const FAIL_FLUSH: Duration = Duration::from_secs(1);
+
+/// Pings go out on a grid of this step, shared by every session: the sessions whose pings fall
+/// in one step share one wake-up of the runtime (and their pongs come back together).
+const PING_GRID: Duration = Duration::from_millis(100);
+
+/// The first ping and the period of a session opened at `opened`: a random slot of the grid
+/// (started at `epoch`) within one interval, so 10,000 sessions opened together ping spread
+/// evenly over the interval, and cheaply, a few hundred per wake-up instead of one.
+fn ping_schedule(
+    epoch: Instant,
+    opened: Instant,
+    every: Duration,
+    rng: &mut SmallRng,
+) -> (Instant, Duration) {
+    let grid = PING_GRID.as_millis() as u64;
+    let every_ms = (every.as_millis() as u64).max(1);
+    if every_ms < 2 * grid {
+        return (opened + every, every);
+    }
+    // The period rounded to the grid, so later pings stay on it.
+    let period = every_ms.div_ceil(grid) * grid;
+    let phase = rand::Rng::random_range(rng, 1..=period / grid) * grid;
+    let since = (opened.saturating_duration_since(epoch).as_millis() as u64).div_ceil(grid) * grid;
+    (
+        epoch + Duration::from_millis(since + phase),
+        Duration::from_millis(period),
+    )
+}
+
+/// Small buffers: 10,000 idle sessions must stay small (tungstenite preallocates its read buffer
+/// and keeps it). Reads below it come from our frame layer's memory, not from the socket, so a
+/// small one costs copies, not system calls.
+pub fn ws_config(max_message: usize) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(512)
+        .write_buffer_size(0)
+        .max_message_size(Some(max_message))
+        .max_frame_size(Some(max_message))
+}
