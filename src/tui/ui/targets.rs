@@ -205,11 +205,11 @@ pub fn visible_columns(width: usize) -> Vec<TargetColumn> {
 }
 
 /// The cells of a row, for `cols`.
-fn cells(cols: &[TargetColumn], i: usize, t: &TargetView) -> Vec<String> {
+fn cells(cols: &[TargetColumn], i: usize, t: &TargetView, url: &str) -> Vec<String> {
     cols.iter()
         .map(|c| match c {
             TargetColumn::Index => i.to_string(),
-            TargetColumn::Url => t.url.clone(),
+            TargetColumn::Url => url.to_string(),
             TargetColumn::Sessions => t.sessions.to_string(),
             TargetColumn::Open => t.by_state[SessionState::Open.index()].to_string(),
             TargetColumn::Waiting => t.by_state[SessionState::Waiting.index()].to_string(),
@@ -224,10 +224,15 @@ fn cells(cols: &[TargetColumn], i: usize, t: &TargetView) -> Vec<String> {
         .collect()
 }
 
+/// The room the other columns leave for the URL.
+fn url_width(cols: &[TargetColumn], width: usize) -> usize {
+    let fixed: usize = cols.iter().map(|c| c.width() + 1).sum();
+    width.saturating_sub(fixed + 1).max(8)
+}
+
 /// One line of cells: the URL column takes the room the others leave.
 fn row_text(cols: &[TargetColumn], cells: &[String], width: usize) -> String {
-    let fixed: usize = cols.iter().map(|c| c.width() + 1).sum();
-    let url_w = width.saturating_sub(fixed + 1).max(8);
+    let url_w = url_width(cols, width);
     let mut out = String::from(" ");
     for (c, text) in cols.iter().zip(cells) {
         let w = if *c == TargetColumn::Url {
@@ -283,8 +288,17 @@ pub fn draw(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, t:
     let visible = usize::from(inner.height.saturating_sub(1));
     let cursor = st.cursor.min(rows.len().saturating_sub(1));
     let first = cursor.saturating_sub(visible.saturating_sub(1));
+    // The whole URL when it fits, else the table's TARGET label (the part that tells targets
+    // apart), rather than a URL cut in the middle.
+    let labels = super::table::target_labels(snap);
+    let url_w = url_width(&cols, width);
     for (pos, &i) in rows.iter().enumerate().skip(first).take(visible) {
-        let text = row_text(&cols, &cells(&cols, i, &snap.targets[i]), width);
+        let target = &snap.targets[i];
+        let url = match labels.get(i) {
+            Some(label) if target.url.chars().count() > url_w => label.as_str(),
+            _ => target.url.as_str(),
+        };
+        let text = row_text(&cols, &cells(&cols, i, target, url), width);
         let style = if pos == cursor {
             t.selected()
         } else {
