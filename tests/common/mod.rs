@@ -103,3 +103,4 @@ pub fn config(targets: Vec<TargetSpec>) -> Config {
     cfg.seed = Some(7);
     cfg
 }
+pub mod tmux;
