@@ -4,6 +4,7 @@
 
 pub mod prometheus;
 pub mod proxies;
+pub mod tmux;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -103,4 +104,12 @@ pub fn config(targets: Vec<TargetSpec>) -> Config {
     cfg.seed = Some(7);
     cfg
 }
-pub mod tmux;
+
+/// A 127.0.0.1 port that was free a moment ago, for peers (Prometheus, tinyproxy, microsocks)
+/// that cannot bind port 0 and report it.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind 127.0.0.1:0")
+        .port()
+}

@@ -22,13 +22,7 @@ impl Drop for Prometheus {
     }
 }
 
-/// A port that was free a moment ago.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("bind 127.0.0.1:0")
-        .port()
-}
+pub use super::free_port;
 
 /// A scrape config that scrapes `targets` (host:port) every second under job `job`.
 pub fn scrape_config(job: &str, targets: &[String]) -> String {

@@ -24,13 +24,7 @@ impl Drop for ProxyPeer {
     }
 }
 
-/// A port that was free a moment ago (neither server can bind port 0 and report it).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("bind 127.0.0.1:0")
-        .port()
-}
+pub use super::free_port;
 
 pub fn spawn(program: &str, args: &[&str], dir: &Path) -> Child {
     Command::new(program)
