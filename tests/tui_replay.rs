@@ -394,13 +394,13 @@ const TARGETS_120X14: &str = "
 | attempts/s 0.0 (total 52)  lockstep - (few retries)                                                                    |
 |┌ Targets 4 · sort # asc · Enter: its sessions ────────────────────────────────────────────────────────────────────────┐|
 |│  #▲ TARGET                     SESS  OPEN  WAIT  OPENS CLOSES BY CODE       HTTP FAIL  HS p50  HS p99  ATT/S GAVE UP │|
-|│   0 ws://127.0.0.1:9001/echo     10     9     0      9 -                            0     3ms     3ms      0       0 │|
-|│   1 ws://127.0.0…001/overload     6     0     6     36 1013×36                      0     3ms     3ms      0       0 │|
-|│   2 ws://127.0.0.1:9001/flaky     2     1     1      2 1006×1                       2     3ms     3ms      0       0 │|
-|│   3 ws://127.0.0…:9001/strict     2     0     0      2 1010×2                       0     3ms     3ms      0       0 │|
+|│   0 /echo                        10     9     0      9 -                            0     3ms     3ms      0       0 │|
+|│   1 /overload                     6     0     6     36 1013×36                      0     3ms     3ms      0       0 │|
+|│   2 /flaky                        2     1     1      2 1006×1                       2     3ms     3ms      0       0 │|
+|│   3 /strict                       2     0     0      2 1010×2                       0     3ms     3ms      0       0 │|
 |│                                                                                                                      │|
 |└──────────────────────────────────────────────────────────────────────────────────────────────────────────────────────┘|
-| targets: 4                                                                                                             |
+| targets: 4  selected ws://127.0.0.1:9001/echo                                                                          |
 | Space play  Right ±1s  . ±10s  1 x1  4 max  : go to  n next close  b burst  Esc back  Enter its sessions  > sort       |
 ";
 
@@ -459,9 +459,18 @@ fn live_targets_tab_from_the_sessions_tab() {
     assert!(screen[0].contains("[Targets]"), "{}", screen[0]);
     assert!(!screen[0].contains("REPLAY"));
     assert!(screen[5].contains("TARGET"), "{}", screen[5]);
-    assert_eq!(
-        screen.iter().filter(|l| l.contains("127.0")).count(),
-        snap.targets.len()
+    // One row per target (labelled by path when the URLs do not fit), and the selected
+    // target's whole URL on the status line.
+    for path in ["/echo", "/overload", "/flaky", "/strict"] {
+        assert_eq!(
+            screen[6..12].iter().filter(|l| l.contains(path)).count(),
+            1,
+            "{path}: {screen:#?}"
+        );
+    }
+    assert!(
+        screen[12].contains(&format!("selected {}", snap.targets[0].url)),
+        "{screen:#?}"
     );
     // Live, the operator keys still work (R asks to confirm for several sessions).
     let out = app.on_event(

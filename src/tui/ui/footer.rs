@@ -120,7 +120,18 @@ fn where_you_are<'a>(snap: &Snapshot, view: &ViewState, t: Theme, area: Rect) ->
                 snap.totals.attempts
             )),
         ]),
-        Mode::Targets => Line::styled(format!(" targets: {}", snap.targets.len()), t.label()),
+        Mode::Targets => {
+            let rows = super::targets::order(snap, &view.targets);
+            let selected = rows
+                .get(view.targets.cursor.min(rows.len().saturating_sub(1)))
+                .map(|&i| snap.targets[i].url.as_str());
+            let mut spans = vec![Span::styled(format!(" targets: {}", rows.len()), t.label())];
+            if let Some(url) = selected {
+                spans.push(Span::styled("  selected ", t.label()));
+                spans.push(Span::raw(url.to_string()));
+            }
+            Line::from(spans)
+        }
         Mode::Explain => Line::styled(" close code explanation", t.label()),
         Mode::Help => Line::styled(" help", t.label()),
     }

@@ -288,14 +288,18 @@ pub fn draw(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, t:
     let visible = usize::from(inner.height.saturating_sub(1));
     let cursor = st.cursor.min(rows.len().saturating_sub(1));
     let first = cursor.saturating_sub(visible.saturating_sub(1));
-    // The whole URL when it fits, else the table's TARGET label (the part that tells targets
-    // apart), rather than a URL cut in the middle.
+    // Whole URLs when they all fit, else every row shows the table's TARGET label (the part
+    // that tells targets apart), rather than URLs cut in the middle or a column that mixes
+    // the two. The status line shows the selected target's whole URL.
     let labels = super::table::target_labels(snap);
     let url_w = url_width(&cols, width);
+    let use_labels = rows
+        .iter()
+        .any(|&i| snap.targets[i].url.chars().count() > url_w);
     for (pos, &i) in rows.iter().enumerate().skip(first).take(visible) {
         let target = &snap.targets[i];
         let url = match labels.get(i) {
-            Some(label) if target.url.chars().count() > url_w => label.as_str(),
+            Some(label) if use_labels => label.as_str(),
             _ => target.url.as_str(),
         };
         let text = row_text(&cols, &cells(&cols, i, target, url), width);
