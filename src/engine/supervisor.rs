@@ -14,6 +14,7 @@ use crate::engine::counters::{EngineGauges, SessionCounters};
 use crate::engine::events::{
     Cause, Command, ErrorKind, Event, EventKind, Notice, SessionId, SessionMsg,
 };
+use crate::engine::inbox::{InboxSender, inbox};
 use crate::engine::session::{Session, SessionCmd, SessionSpec, Shared, session_scope};
 use crate::engine::settings::{EngineSettings, ProxyRule, TargetSpec};
 use crate::engine::shard::{LocalAddrs, Shard};
@@ -114,7 +115,7 @@ struct TargetEntry {
 struct Supervisor {
     shared: Arc<Shared>,
     targets: Vec<TargetEntry>,
-    sessions: BTreeMap<SessionId, mpsc::Sender<SessionCmd>>,
+    sessions: BTreeMap<SessionId, InboxSender>,
     tasks: JoinSet<SessionId>,
     /// Which session each task runs: a task that panicked returns no id, only its task id.
     task_ids: HashMap<tokio::task::Id, SessionId>,
@@ -187,7 +188,7 @@ impl Supervisor {
                 })
                 .await;
             let entry = &mut self.targets[target];
-            let (tx, rx) = mpsc::channel(16);
+            let (tx, rx) = inbox();
             let spec = SessionSpec {
                 id,
                 target,
@@ -202,8 +203,11 @@ impl Supervisor {
                     .wrapping_add(id.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
             };
             let session = Session::new(spec, self.shared.clone(), counters, rx);
+            // Boxed: the task's cell stays small, and the session's future is allocated once
+            // at its own size (see `Session::run`).
+            let run = Box::pin(session.run());
             let task = self.tasks.spawn(session_scope(id, async move {
-                session.run().await;
+                run.await;
                 id
             }));
             self.task_ids.insert(task.id(), id);
@@ -212,9 +216,9 @@ impl Supervisor {
         }
     }
 
-    async fn send(&self, id: SessionId, cmd: SessionCmd) {
+    fn send(&self, id: SessionId, cmd: SessionCmd) {
         if let Some(tx) = self.sessions.get(&id) {
-            let _ = tx.send(cmd).await;
+            tx.send(cmd);
         }
     }
 
@@ -235,7 +239,7 @@ impl Supervisor {
         // Graceful shutdown: every session closes with 1001 and we wait for the close handshakes,
         // at most `--close-timeout` (each session's own bound) and a little more.
         for tx in self.sessions.values() {
-            let _ = tx.send(SessionCmd::Shutdown).await;
+            tx.send(SessionCmd::Shutdown);
         }
         let grace = self.shared.settings.shutdown_close_timeout + SHUTDOWN_SLACK;
         let deadline = tokio::time::Instant::now() + grace;
@@ -357,33 +361,31 @@ impl Supervisor {
                     None => Vec::new(),
                 };
                 for id in ids {
-                    self.send(id, SessionCmd::Remove).await;
+                    self.send(id, SessionCmd::Remove);
                 }
             }
             Command::Close {
                 session,
                 code,
                 reason,
-            } => self.send(session, SessionCmd::Close { code, reason }).await,
-            Command::ReconnectNow { session: Some(id) } => {
-                self.send(id, SessionCmd::ReconnectNow).await
-            }
+            } => self.send(session, SessionCmd::Close { code, reason }),
+            Command::ReconnectNow { session: Some(id) } => self.send(id, SessionCmd::ReconnectNow),
             // Only sessions waiting for a retry: an open session is never closed by `R`.
             Command::ReconnectNow { session: None } => {
                 for tx in self.sessions.values() {
-                    let _ = tx.send(SessionCmd::ReconnectIfWaiting).await;
+                    tx.send(SessionCmd::ReconnectIfWaiting);
                 }
             }
             Command::SetPaused {
                 session: Some(id),
                 paused,
-            } => self.send(id, SessionCmd::SetPaused(paused)).await,
+            } => self.send(id, SessionCmd::SetPaused(paused)),
             Command::SetPaused {
                 session: None,
                 paused,
             } => {
                 for tx in self.sessions.values() {
-                    let _ = tx.send(SessionCmd::SetPaused(paused)).await;
+                    tx.send(SessionCmd::SetPaused(paused));
                 }
             }
             // The runtime answers FlushExport (the engine has no export); Shutdown ends `run`.

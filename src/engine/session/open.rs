@@ -6,7 +6,8 @@ use super::*;
 
 impl Session {
     /// The open connection: read, ping, send, obey commands; the close tracker records how it
-    /// ends.
+    /// ends. This future is what an idle open session holds, so its rare steps (closing, the
+    /// record of the end) are boxed while they run instead of being reserved in it.
     pub(super) async fn run_open(
         &mut self,
         attempt: u32,
@@ -26,8 +27,12 @@ impl Session {
             self.counters.clone(),
         );
         let layer_state = layer.layer_close();
-        let mut ws =
-            WebSocketStream::from_raw_socket(layer, WsRole::Client, Some(ws_config(max))).await;
+        let mut ws = Box::pin(WebSocketStream::from_raw_socket(
+            layer,
+            WsRole::Client,
+            Some(ws_config(max)),
+        ))
+        .await;
         self.emit(EventKind::Open { attempt }).await;
         let opened = Instant::now();
         let mut tracker = CloseTracker::new();
@@ -36,23 +41,26 @@ impl Session {
 
         if let Some(reason) = agreement.missing_reason() {
             let step = tracker.on(Input::Ours(OurClose::missing_extension(&reason)));
-            close_deadline = self.apply(&mut ws, step).await;
+            close_deadline = Box::pin(self.apply(&mut ws, step)).await;
         } else if let Some(text) = &settings.send
             && ws.send(Message::text(text.clone())).await.is_ok()
         {
             SessionCounters::add(&self.counters.msgs_out, 1);
         }
 
-        let (first_ping, ping_every) = match settings.ping_interval {
-            Some(every) => ping_schedule(self.shared.epoch, opened, every, &mut self.rng),
-            None => (opened + FAR, FAR),
-        };
-        let mut ping = tokio::time::interval_at(first_ping, ping_every);
-        // Skip keeps a late session on its grid slot.
-        ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        let send_every = settings.send_every.unwrap_or(FAR);
-        let mut resend = tokio::time::interval_at(opened + send_every, send_every);
-        resend.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Timers only for what is turned on (each holds an allocated timer entry).
+        let mut ping = settings.ping_interval.map(|every| {
+            let (first, every) = ping_schedule(self.shared.epoch, opened, every, &mut self.rng);
+            let mut ping = tokio::time::interval_at(first, every);
+            // Skip keeps a late session on its grid slot.
+            ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            ping
+        });
+        let mut resend = settings.send_every.map(|every| {
+            let mut resend = tokio::time::interval_at(opened + every, every);
+            resend.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            resend
+        });
         let mut ping_seq: u64 = 0;
         let mut ping_sent: Option<(u64, Instant)> = None;
 
@@ -88,7 +96,7 @@ impl Session {
                     },
                     None => Input::Eof,
                 },
-                _ = ping.tick(), if open && settings.ping_interval.is_some() => {
+                _ = tick(&mut ping), if open => {
                     ping_seq += 1;
                     // Stamp before the send: the round trip includes our own write.
                     let sent_at = Instant::now();
@@ -97,7 +105,7 @@ impl Session {
                     }
                     continue;
                 }
-                _ = resend.tick(), if open && settings.send_every.is_some() => {
+                _ = tick(&mut resend), if open => {
                     if let Some(text) = &settings.send
                         && ws.send(Message::text(text.clone())).await.is_ok()
                     {
@@ -116,7 +124,7 @@ impl Session {
                     // `R` never closes an open connection.
                     Some(SessionCmd::ReconnectIfWaiting) => continue,
                     Some(SessionCmd::SetPaused(p)) => {
-                        self.set_paused(p).await;
+                        Box::pin(self.set_paused(p)).await;
                         continue;
                     }
                 }),
@@ -128,19 +136,19 @@ impl Session {
             let step = tracker.on(input);
             if violation && let Some((_, reason)) = &step.send {
                 let message = reason.clone();
-                self.emit(EventKind::Error {
+                Box::pin(self.emit(EventKind::Error {
                     kind: ErrorKind::Protocol,
                     message,
-                })
+                }))
                 .await;
             }
             let stop = step.stop;
-            close_deadline = close_deadline.or(self.apply(&mut ws, step).await);
+            close_deadline = close_deadline.or(Box::pin(self.apply(&mut ws, step)).await);
             if stop {
                 break;
             }
         }
-        self.end_connection(tracker, Some(opened.elapsed())).await
+        Box::pin(self.end_connection(tracker, Some(opened.elapsed()))).await
     }
 
     /// Carry out a tracker step: send its close frame (and flush, when the connection is being
@@ -212,6 +220,16 @@ impl Session {
             },
             _ => AttemptEnd::Closed { code, uptime },
         }
+    }
+}
+
+/// The next tick of a timer that is turned on; never, for one that is off.
+async fn tick(timer: &mut Option<tokio::time::Interval>) {
+    match timer {
+        Some(t) => {
+            t.tick().await;
+        }
+        None => std::future::pending().await,
     }
 }
 
