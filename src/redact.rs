@@ -92,9 +92,53 @@ fn segments(name: &str) -> Vec<String> {
 
 /// Whether a header or query parameter name looks secret by the built-in word rules.
 pub fn is_secret_name(name: &str) -> bool {
-    segments(name).iter().any(|seg| {
-        SEGMENT_WORDS.contains(&seg.as_str()) || CONTAINED_WORDS.iter().any(|w| seg.contains(w))
-    })
+    // Every handshake asks this of each header it records: ASCII names (all HTTP header names)
+    // are split without allocating.
+    if let Some(secret) = ascii_any_segment(name.as_bytes(), is_secret_segment) {
+        return secret;
+    }
+    segments(name).iter().any(|seg| is_secret_segment(seg))
+}
+
+fn is_secret_segment(seg: &str) -> bool {
+    SEGMENT_WORDS.contains(&seg) || CONTAINED_WORDS.iter().any(|w| seg.contains(w))
+}
+
+/// [`segments`] for an ASCII name of at most 64 bytes, without allocating: whether `f` holds
+/// for any segment. `None` when the name is not such a name.
+fn ascii_any_segment(name: &[u8], f: impl Fn(&str) -> bool) -> Option<bool> {
+    const MAX: usize = 64;
+    if name.len() > MAX || !name.is_ascii() {
+        return None;
+    }
+    let mut buf = [0u8; MAX];
+    let mut len = 0;
+    let seg = |buf: &[u8]| std::str::from_utf8(buf).is_ok_and(&f);
+    for (i, &c) in name.iter().enumerate() {
+        if !c.is_ascii_alphanumeric() {
+            if len > 0 && seg(&buf[..len]) {
+                return Some(true);
+            }
+            len = 0;
+            continue;
+        }
+        if c.is_ascii_uppercase() && len > 0 {
+            let prev = name[i - 1];
+            let next_lower = name.get(i + 1).is_some_and(u8::is_ascii_lowercase);
+            if prev.is_ascii_lowercase()
+                || prev.is_ascii_digit()
+                || (prev.is_ascii_uppercase() && next_lower)
+            {
+                if seg(&buf[..len]) {
+                    return Some(true);
+                }
+                len = 0;
+            }
+        }
+        buf[len] = c.to_ascii_lowercase();
+        len += 1;
+    }
+    Some(len > 0 && seg(&buf[..len]))
 }
 
 impl Redactor {
@@ -302,6 +346,65 @@ mod tests {
             assert!(is_secret_name(name), "{name} should be secret");
             assert!(Redactor::default().is_secret_header(name), "{name} header");
         }
+    }
+
+    #[test]
+    fn ascii_names_split_as_the_general_rule_does() {
+        for name in [
+            "X-Api-Key",
+            "sessionId",
+            "APIKey",
+            "AWSAccessKeyId",
+            "db_pwd",
+            "a1B",
+            "9Key",
+            "--x--",
+            "",
+            "Sec-WebSocket-Key",
+            "HTTPServerURLToken",
+            "abcDEFgh",
+        ] {
+            let slow = segments(name).iter().any(|seg| is_secret_segment(seg));
+            assert_eq!(
+                ascii_any_segment(name.as_bytes(), is_secret_segment),
+                Some(slow),
+                "{name}"
+            );
+            let all: Vec<String> = segments(name);
+            let seen = std::cell::RefCell::new(Vec::new());
+            ascii_any_segment(name.as_bytes(), |s| {
+                seen.borrow_mut().push(s.to_string());
+                false
+            });
+            assert_eq!(seen.into_inner(), all, "{name}");
+        }
+        assert_eq!(ascii_any_segment("clé".as_bytes(), is_secret_segment), None);
+        assert_eq!(ascii_any_segment(&[b'a'; 65], is_secret_segment), None);
+    }
+
+    /// Random ASCII names: the allocation-free split sees exactly the general rule's segments.
+    #[test]
+    fn random_ascii_names_split_as_the_general_rule_does() {
+        use proptest::prelude::*;
+        let alphabet: Vec<char> = "aBkY9_.-Z".chars().collect();
+        let names = proptest::collection::vec(proptest::sample::select(alphabet), 0..70)
+            .prop_map(|v| v.into_iter().collect::<String>());
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        runner
+            .run(&names, |name| {
+                let seen = std::cell::RefCell::new(Vec::new());
+                let fast = ascii_any_segment(name.as_bytes(), |s| {
+                    seen.borrow_mut().push(s.to_string());
+                    false
+                });
+                if name.len() > 64 {
+                    prop_assert_eq!(fast, None);
+                } else {
+                    prop_assert_eq!(seen.into_inner(), segments(&name));
+                }
+                Ok(())
+            })
+            .expect("the two splits agree");
     }
 
     #[test]
