@@ -190,6 +190,13 @@ async fn run_engine(
         registry.clone(),
         cfg.export.as_deref(),
         metrics,
+        // Headless mode reads a snapshot a second (and a fresh one for its verdict); a screen
+        // draws up to ten a second.
+        if headless {
+            crate::headless::SNAPSHOT_EVERY
+        } else {
+            crate::state::store::MIN_PUBLISH
+        },
     ) {
         Ok(rt) => rt,
         // wsmon itself failed before any session could start (export file, TLS set-up).

@@ -39,6 +39,10 @@ pub async fn run(
     run_gated(rt, duration, registry, &Gate::default()).await
 }
 
+/// How often the store publishes snapshots for headless mode: the status line is printed once
+/// a second, and the verdict is taken on a fresh snapshot.
+pub const SNAPSHOT_EVERY: Duration = Duration::from_secs(1);
+
 /// [`run`] with thresholds: evaluated on the last snapshot before the shutdown (so the 1001
 /// closes of the shutdown itself do not count), and with `abort_on_fail` on every snapshot.
 pub async fn run_gated(
@@ -95,7 +99,7 @@ pub async fn run_gated(
         }
     }
     let elapsed = started.elapsed();
-    let before = rt.snapshots.borrow().clone();
+    let before = rt.fresh_snapshot().await;
     let results = thresholds::evaluate_all(&gate.thresholds, &before);
     let (last, export) = rt.shutdown().await;
     let mut out = summary(&last, elapsed, &registry);

@@ -16,6 +16,7 @@ pub mod metrics_sink;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -27,7 +28,7 @@ use crate::export::{ExportError, ExportWriter};
 use crate::metrics::registry::{ExportCounts, Metrics};
 use crate::state::export_fault::ExportFault;
 use crate::state::snapshot::Snapshot;
-use crate::state::store::{self, SinkMsg, Store};
+use crate::state::store::{self, Pace, SinkMsg, Store};
 
 /// Capacity of the source -> store channel. Bounded: a slow store slows sessions down.
 const EVENT_QUEUE: usize = 16 * 1024;
@@ -275,10 +276,21 @@ pub struct Runtime {
     others: Vec<std::thread::JoinHandle<SinkResult>>,
     /// The `/metrics` endpoint, stopped once the store has stopped.
     metrics: Option<JoinHandle<()>>,
+    /// Asks the store for a snapshot now ([`Runtime::fresh_snapshot`]).
+    refresh: Arc<tokio::sync::Notify>,
 }
 
-/// Start `source` feeding the store, and the store feeding `sinks`.
+/// Start `source` feeding the store, and the store feeding `sinks`; snapshots ten a second.
 pub fn start(source: impl Source, sinks: Sinks) -> Result<Runtime, RuntimeError> {
+    start_paced(source, sinks, store::MIN_PUBLISH)
+}
+
+/// [`start`], with snapshots at most every `snapshot_every` (and at least once a second).
+pub fn start_paced(
+    source: impl Source,
+    sinks: Sinks,
+    snapshot_every: Duration,
+) -> Result<Runtime, RuntimeError> {
     let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
     let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
     let (source_cmd_tx, source_cmd_rx) = mpsc::channel(COMMAND_QUEUE);
@@ -306,7 +318,9 @@ pub fn start(source: impl Source, sinks: Sinks) -> Result<Runtime, RuntimeError>
         others.push(s.thread);
     }
     let (snap_tx, snap_rx) = watch::channel(Arc::new(Snapshot::default()));
-    let store = tokio::spawn(store::run(store, events_rx, snap_tx, txs));
+    let pace = Pace::every(snapshot_every);
+    let refresh = pace.refresh.clone();
+    let store = tokio::spawn(store::run(store, events_rx, snap_tx, txs, pace));
     let router = tokio::spawn(route(cmd_rx, source_cmd_tx, export_flush, notice_tx));
     Ok(Runtime {
         snapshots: snap_rx,
@@ -318,24 +332,37 @@ pub fn start(source: impl Source, sinks: Sinks) -> Result<Runtime, RuntimeError>
         export,
         others,
         metrics: None,
+        refresh,
     })
 }
 
-/// The live engine with an optional export file: what `watch` and `demo` run.
+/// The live engine with an optional export file: what `watch` and `demo` run; snapshots ten a
+/// second.
 pub fn live(
     settings: EngineSettings,
     registry: Arc<Registry>,
     export: Option<&Path>,
 ) -> Result<Runtime, RuntimeError> {
+    live_paced(settings, registry, export, store::MIN_PUBLISH)
+}
+
+/// [`live`], with snapshots at most every `snapshot_every`.
+pub fn live_paced(
+    settings: EngineSettings,
+    registry: Arc<Registry>,
+    export: Option<&Path>,
+    snapshot_every: Duration,
+) -> Result<Runtime, RuntimeError> {
     let export = export
         .map(|p| ExportSink::create(p, registry.clone()))
         .transpose()?;
-    start(
+    start_paced(
         Live { settings, registry },
         Sinks {
             export,
             others: Vec::new(),
         },
+        snapshot_every,
     )
 }
 
@@ -346,9 +373,10 @@ pub fn live_with_metrics(
     registry: Arc<Registry>,
     export: Option<&Path>,
     metrics: Option<tokio::net::TcpListener>,
+    snapshot_every: Duration,
 ) -> Result<Runtime, RuntimeError> {
     let Some(listener) = metrics else {
-        return live(settings, registry, export);
+        return live_paced(settings, registry, export, snapshot_every);
     };
     let export = export
         .map(|p| ExportSink::create(p, registry.clone()))
@@ -356,12 +384,13 @@ pub fn live_with_metrics(
     let counts = export.as_ref().map(ExportSink::counts).unwrap_or_default();
     let families = Arc::new(Metrics::new(counts));
     let sink = metrics_sink::sink(families.clone())?;
-    let mut rt = start(
+    let mut rt = start_paced(
         Live { settings, registry },
         Sinks {
             export,
             others: vec![sink],
         },
+        snapshot_every,
     )?;
     let render = metrics_sink::render(families, rt.snapshots.clone());
     rt.metrics = Some(tokio::spawn(crate::metrics::http::serve(listener, render)));
@@ -417,6 +446,17 @@ async fn flush_export(export: Option<&mpsc::WeakSender<SinkMsg>>, notices: &mpsc
 }
 
 impl Runtime {
+    /// A snapshot of everything the store has received so far (not the last one published,
+    /// which may be up to a second old in headless mode). The latest published one if the
+    /// store does not answer within a second.
+    pub async fn fresh_snapshot(&self) -> Arc<Snapshot> {
+        let mut rx = self.snapshots.clone();
+        rx.mark_unchanged();
+        self.refresh.notify_one();
+        let _ = tokio::time::timeout(Duration::from_secs(1), rx.changed()).await;
+        rx.borrow().clone()
+    }
+
     /// Ask the source to stop (every session closes with 1001), wait for it, flush the sinks.
     /// Returns the final snapshot and the export result (events written, or the error).
     pub async fn shutdown(self) -> (Arc<Snapshot>, Option<SinkResult>) {
@@ -527,6 +567,44 @@ mod tests {
         assert!(matches!(result, Some(Err(_))), "{result:?}");
         assert!(counts.failed.load(Ordering::Relaxed) >= 1);
         assert_eq!(counts.written.load(Ordering::Relaxed), 2);
+    }
+
+    #[tokio::test]
+    async fn a_fresh_snapshot_holds_every_event_received_between_slow_publishes() {
+        // A sink that says when it has both of the source's events (so the store has them).
+        let (got, mut both) = mpsc::unbounded_channel();
+        let sink = Sink::spawn("test-sink", move |mut rx| {
+            let mut n = 0;
+            while let Some(msg) = rx.blocking_recv() {
+                match msg {
+                    SinkMsg::Events(batch) => {
+                        n += batch.len() as u64;
+                        if n == 2 {
+                            let _ = got.send(());
+                        }
+                    }
+                    SinkMsg::Flush(reply) => {
+                        let _ = reply.send(Ok(n));
+                    }
+                }
+            }
+            Ok(n)
+        })
+        .expect("thread starts");
+        let rt = start_paced(
+            Scripted,
+            Sinks {
+                export: None,
+                others: vec![sink],
+            },
+            Duration::from_secs(60),
+        )
+        .expect("starts");
+        both.recv().await.expect("the sink saw both events");
+        let fresh = rt.fresh_snapshot().await;
+        assert_eq!(fresh.sessions.len(), 1);
+        assert!(fresh.sessions[0].paused);
+        rt.shutdown().await;
     }
 
     #[tokio::test]

@@ -579,9 +579,33 @@ fn push_record(s: &mut SessionView, r: AttemptRecord) {
     s.timeline.push_back(r);
 }
 
-/// Snapshot publishing limits.
-const MIN_PUBLISH: Duration = Duration::from_millis(100);
+/// Snapshot publishing limits: at most every [`Pace::every`] (at least [`MIN_PUBLISH`]), and at
+/// least once a second.
+pub const MIN_PUBLISH: Duration = Duration::from_millis(100);
 const MAX_QUIET: Duration = Duration::from_secs(1);
+
+/// How often the store publishes snapshots: a screen wants ten a second, headless mode one a
+/// second (each costs a pass over every session). `refresh` asks for one now.
+#[derive(Clone)]
+pub struct Pace {
+    pub every: Duration,
+    pub refresh: Arc<tokio::sync::Notify>,
+}
+
+impl Pace {
+    pub fn every(every: Duration) -> Self {
+        Pace {
+            every: every.max(MIN_PUBLISH),
+            refresh: Arc::default(),
+        }
+    }
+}
+
+impl Default for Pace {
+    fn default() -> Self {
+        Pace::every(MIN_PUBLISH)
+    }
+}
 
 /// Most events taken from the source, or handed to a sink, in one go.
 pub const BATCH: usize = 4096;
@@ -612,6 +636,7 @@ pub async fn run(
     mut rx: mpsc::Receiver<SessionMsg>,
     snapshots: watch::Sender<Arc<Snapshot>>,
     sinks: Vec<mpsc::Sender<SinkMsg>>,
+    pace: Pace,
 ) -> Arc<Snapshot> {
     let mut tick = tokio::time::interval(MIN_PUBLISH);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -661,10 +686,16 @@ pub async fn run(
                         unflushed = false;
                     }
                 }
-                if store.is_dirty() || last_publish.elapsed() >= MAX_QUIET {
+                let since = last_publish.elapsed();
+                if (store.is_dirty() && since >= pace.every) || since >= MAX_QUIET {
                     let _ = snapshots.send(Arc::new(store.snapshot(now)));
                     last_publish = tokio::time::Instant::now();
                 }
+            }
+            () = pace.refresh.notified() => {
+                // Whatever arrived so far is in the store: the snapshot is current.
+                let _ = snapshots.send(Arc::new(store.snapshot(Utc::now())));
+                last_publish = tokio::time::Instant::now();
             }
         }
     }
