@@ -607,8 +607,11 @@ impl Default for Pace {
     }
 }
 
-/// Most events taken from the source, or handed to a sink, in one go.
+/// Most events handed to a sink in one go.
 pub const BATCH: usize = 4096;
+/// Most events taken from the source in one go: applying them runs without a break on the
+/// runtime the sessions share, so a longer run would make their timers late under a storm.
+const TAKE: usize = 512;
 /// After taking events, the store lets more gather for this long before taking again: under a
 /// storm it wakes at most ~100 times a second instead of once per event.
 const GATHER: Duration = Duration::from_millis(10);
@@ -645,11 +648,11 @@ pub async fn run(
     // Events handed to the sinks since their last flush: flushed once a second, so a file being
     // followed (`tail -f`) or a crash never leaves more than a second of events unwritten.
     let mut unflushed = false;
-    let mut msgs = Vec::with_capacity(BATCH);
+    let mut msgs = Vec::with_capacity(TAKE);
     let mut pending: Vec<Event> = Vec::new();
     loop {
         tokio::select! {
-            n = rx.recv_many(&mut msgs, BATCH) => {
+            n = rx.recv_many(&mut msgs, TAKE) => {
                 if n == 0 {
                     break;
                 }
@@ -669,8 +672,14 @@ pub async fn run(
                 if pending.len() >= BATCH {
                     send_batch(&sinks, &mut pending).await;
                 }
-                // Let the next events gather (the channel is bounded: senders wait, none lost).
-                tokio::time::sleep(GATHER).await;
+                if n == TAKE {
+                    // Behind: take the next ones at once, after letting the sessions run.
+                    tokio::task::yield_now().await;
+                } else {
+                    // Let the next events gather (the channel is bounded: senders wait, none
+                    // lost).
+                    tokio::time::sleep(GATHER).await;
+                }
             },
             _ = tick.tick() => {
                 send_batch(&sinks, &mut pending).await;
