@@ -1,21 +1,24 @@
 //! A session's command inbox: what the supervisor tells one session.
 //!
-//! Commands are rare operator actions, but there is one inbox per session. A bounded tokio
-//! channel reserves a block of 32 slots and cache-padded counters (about 1.4 KiB) for each; a
-//! queue behind a mutex and a [`Notify`] (about 100 bytes) does the same job: commands arrive in
-//! order, none is lost, and the session learns when the supervisor is gone.
+//! Commands are rare operator actions, but there is one inbox per session, and an open session
+//! looks at it every time it wakes (for a ping, a message). A bounded tokio channel reserves a
+//! block of 32 slots and cache-padded counters (about 1.4 KiB) for each; a queue behind a mutex
+//! and one [`AtomicWaker`] (about 100 bytes, and no lock to wait) does the same job: commands
+//! arrive in order, none is lost, and the session learns when the supervisor is gone.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 
-use tokio::sync::Notify;
+use futures_util::task::AtomicWaker;
 
 use crate::engine::session::SessionCmd;
 
 struct Shared {
     queue: Mutex<VecDeque<SessionCmd>>,
-    notify: Notify,
+    /// The session's task, when it waits (one receiver: one waker).
+    waker: AtomicWaker,
     /// The sender is gone: once the queue is empty, `recv` answers `None`.
     closed: AtomicBool,
 }
@@ -24,7 +27,7 @@ struct Shared {
 pub fn inbox() -> (InboxSender, Inbox) {
     let shared = Arc::new(Shared {
         queue: Mutex::new(VecDeque::new()),
-        notify: Notify::new(),
+        waker: AtomicWaker::new(),
         closed: AtomicBool::new(false),
     });
     (InboxSender(shared.clone()), Inbox(shared))
@@ -44,7 +47,7 @@ impl InboxSender {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push_back(cmd);
-        self.0.notify.notify_one();
+        self.0.waker.wake();
         true
     }
 }
@@ -52,7 +55,7 @@ impl InboxSender {
 impl Drop for InboxSender {
     fn drop(&mut self) {
         self.0.closed.store(true, Ordering::Release);
-        self.0.notify.notify_one();
+        self.0.waker.wake();
     }
 }
 
@@ -63,23 +66,24 @@ impl Inbox {
     /// The next command, in the order sent; `None` once the sender is gone and every command
     /// was taken. Cancel-safe: a command is only taken when this returns it.
     pub async fn recv(&mut self) -> Option<SessionCmd> {
-        loop {
-            // Made before looking, so a command sent in between still wakes it.
-            let notified = self.0.notify.notified();
-            if let Some(cmd) = self
+        std::future::poll_fn(|cx| {
+            // Registered before looking, so a command sent in between still wakes the task.
+            self.0.waker.register(cx.waker());
+            // Read before the queue: once the sender is gone, everything it sent is queued.
+            let closed = self.0.closed.load(Ordering::Acquire);
+            let next = self
                 .0
                 .queue
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .pop_front()
-            {
-                return Some(cmd);
+                .pop_front();
+            match next {
+                Some(cmd) => Poll::Ready(Some(cmd)),
+                None if closed => Poll::Ready(None),
+                None => Poll::Pending,
             }
-            if self.0.closed.load(Ordering::Acquire) {
-                return None;
-            }
-            notified.await;
-        }
+        })
+        .await
     }
 }
 

@@ -236,21 +236,32 @@ async fn tick(timer: &mut Option<tokio::time::Interval>) {
 /// How long a close frame that fails the connection may take to leave.
 const FAIL_FLUSH: Duration = Duration::from_secs(1);
 
-/// Pings go out on a grid of this step, shared by every session: the sessions whose pings fall
-/// in one step share one wake-up of the runtime (and their pongs come back together).
-const PING_GRID: Duration = Duration::from_millis(100);
+/// Pings go out on a time grid shared by every session: the sessions whose pings fall in one
+/// step share one wake-up of the runtime (and their pongs come back together). The step is the
+/// coarsest of these that divides the interval at least ten times (1 s for the default 15 s:
+/// 15 slots of about 670 pings for 10,000 sessions); else the finest, with the interval
+/// rounded up to it.
+const PING_GRIDS_MS: [u64; 4] = [1000, 500, 200, 100];
+
+/// The grid step for pings every `every_ms`.
+fn ping_grid(every_ms: u64) -> u64 {
+    PING_GRIDS_MS
+        .into_iter()
+        .find(|g| every_ms.is_multiple_of(*g) && every_ms >= 10 * g)
+        .unwrap_or(PING_GRIDS_MS[PING_GRIDS_MS.len() - 1])
+}
 
 /// The first ping and the period of a session opened at `opened`: a random slot of the grid
 /// (started at `epoch`) within one interval, so 10,000 sessions opened together ping spread
-/// evenly over the interval, and cheaply, a few hundred per wake-up instead of one.
+/// evenly over the interval, and cheaply, hundreds per wake-up instead of one.
 fn ping_schedule(
     epoch: Instant,
     opened: Instant,
     every: Duration,
     rng: &mut SmallRng,
 ) -> (Instant, Duration) {
-    let grid = PING_GRID.as_millis() as u64;
     let every_ms = (every.as_millis() as u64).max(1);
+    let grid = ping_grid(every_ms);
     if every_ms < 2 * grid {
         return (opened + every, every);
     }
@@ -273,4 +284,58 @@ pub fn ws_config(max_message: usize) -> WebSocketConfig {
         .write_buffer_size(0)
         .max_message_size(Some(max_message))
         .max_frame_size(Some(max_message))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use rand::SeedableRng;
+
+    use super::*;
+
+    #[test]
+    fn the_default_interval_pings_on_a_one_second_grid_spread_over_it() {
+        let epoch = Instant::now();
+        let opened = epoch + Duration::from_millis(2_345);
+        let mut rng = SmallRng::seed_from_u64(7);
+        let mut slots: BTreeMap<u64, u32> = BTreeMap::new();
+        for _ in 0..10_000 {
+            let (first, period) = ping_schedule(epoch, opened, Duration::from_secs(15), &mut rng);
+            assert_eq!(period, Duration::from_secs(15), "the interval is kept");
+            let at = (first - epoch).as_millis() as u64;
+            assert_eq!(at % 1000, 0, "on the grid: {at}");
+            assert!(
+                at > 2_345 && at <= 3_000 + 15_000,
+                "within one interval: {at}"
+            );
+            *slots.entry(at).or_default() += 1;
+        }
+        // 15 slots, none with more than twice its share.
+        assert_eq!(slots.len(), 15, "{slots:?}");
+        assert!(slots.values().all(|n| *n < 2 * 10_000 / 15), "{slots:?}");
+    }
+
+    #[test]
+    fn other_intervals_keep_their_length() {
+        let epoch = Instant::now();
+        let mut rng = SmallRng::seed_from_u64(1);
+        for (every_ms, grid) in [(5_000, 500), (2_000, 200), (1_500, 100), (30_000, 1000)] {
+            assert_eq!(ping_grid(every_ms), grid, "{every_ms}");
+            let every = Duration::from_millis(every_ms);
+            let (first, period) = ping_schedule(epoch, epoch, every, &mut rng);
+            assert_eq!(period, every, "{every_ms}");
+            assert_eq!((first - epoch).as_millis() as u64 % grid, 0);
+        }
+        // Below two grid steps, the interval runs from the open, as asked.
+        let every = Duration::from_millis(150);
+        let opened = epoch + Duration::from_millis(7);
+        assert_eq!(
+            ping_schedule(epoch, opened, every, &mut rng),
+            (opened + every, every)
+        );
+        // An interval that is not a whole number of steps is rounded up to the finest grid.
+        let (_, period) = ping_schedule(epoch, epoch, Duration::from_millis(1_234), &mut rng);
+        assert_eq!(period, Duration::from_millis(1_300));
+    }
 }
