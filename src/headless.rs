@@ -39,8 +39,8 @@ pub async fn run(
     run_gated(rt, duration, registry, &Gate::default()).await
 }
 
-/// How often the store publishes snapshots for headless mode: the status line is printed once
-/// a second, and the verdict is taken on a fresh snapshot.
+/// How often the store publishes snapshots by itself for headless mode: the status line and the
+/// verdict each ask for a fresh one when they need it.
 pub const SNAPSHOT_EVERY: Duration = Duration::from_secs(1);
 
 /// [`run`] with thresholds: evaluated on the last snapshot before the shutdown (so the 1001
@@ -78,7 +78,9 @@ pub async fn run_gated(
             }
             _ = tokio::time::sleep_until(until.unwrap_or(started + Duration::from_secs(u32::MAX as u64))), if until.is_some() => break,
             _ = ticker.tick() => {
-                let snap = snapshots.borrow_and_update().clone();
+                // Asked of the store now: the line tells the state at its second.
+                let snap = rt.fresh_snapshot().await;
+                snapshots.mark_unchanged();
                 let mut line = status_line(&snap, started.elapsed(), &registry);
                 if let Some(news) = causes.update(&snap) {
                     line.push_str(" | ");
