@@ -601,12 +601,6 @@ impl Pace {
     }
 }
 
-impl Default for Pace {
-    fn default() -> Self {
-        Pace::every(MIN_PUBLISH)
-    }
-}
-
 /// Most events handed to a sink in one go.
 pub const BATCH: usize = 4096;
 /// Most events taken from the source in one go: applying them runs without a break on the
