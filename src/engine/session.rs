@@ -247,10 +247,10 @@ impl Session {
             // Each phase of an attempt is boxed while it runs, so an idle session holds only
             // the phase it is in (an open connection), not room for the largest of them all.
             let end = match Box::pin(self.connect(attempt, slot)).await {
-                Connected::Open(up) => {
+                Ok(up) => {
                     Box::pin(self.run_open(attempt, up.transport, up.leftover, up.agreement)).await
                 }
-                Connected::Ended(end) => end,
+                Err(end) => end,
             };
             attempt = attempt.saturating_add(1);
             if let Err(stop) = self.between_attempts(end, &mut retries).await {
@@ -429,16 +429,9 @@ impl Session {
         }
     }
 
-    /// Connect and upgrade: the open connection, or how the attempt ended. The handshake
-    /// `slot` is held until the upgrade is answered (or fails).
-    async fn connect(&mut self, attempt: u32, slot: Slot) -> Connected {
-        match self.connect_inner(attempt, slot).await {
-            Ok(up) => Connected::Open(up),
-            Err(end) => Connected::Ended(end),
-        }
-    }
-
-    async fn connect_inner(&mut self, attempt: u32, slot: Slot) -> Result<Upgraded, AttemptEnd> {
+    /// Connect and upgrade: the open connection, or (`Err`) how the attempt ended without one.
+    /// The handshake `slot` is held until the upgrade is answered (or fails).
+    async fn connect(&mut self, attempt: u32, slot: Slot) -> Result<Upgraded, AttemptEnd> {
         let mut timings = Timings::default();
         let timeout = self.shared.settings.connect_timeout;
         let deadline = Instant::now() + timeout;
@@ -597,12 +590,6 @@ struct Upgraded {
     transport: Transport,
     leftover: Vec<u8>,
     agreement: crate::protocol::extensions::Agreement,
-}
-
-/// What connecting led to: an open connection, or the end of the attempt.
-enum Connected {
-    Open(Upgraded),
-    Ended(AttemptEnd),
 }
 
 /// The retry counter of the backoff policy, and the last delay (for decorrelated jitter).
