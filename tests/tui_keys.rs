@@ -13,7 +13,6 @@ use wsmon::state::snapshot::Snapshot;
 use wsmon::tui::app::{App, Outcome};
 use wsmon::tui::fixtures;
 use wsmon::tui::keys::{Action, KeyMap, Mode, Selection, action_for, command_for};
-use wsmon::tui::prompt::{parse_add, parse_close};
 use wsmon::tui::view::{Clock, Column, ExplainTarget, OutcomeFilter, PromptKind, Tab};
 
 fn key(code: KeyCode) -> KeyEvent {
@@ -273,74 +272,6 @@ fn config_errors_are_clear() {
     let mut keys = BTreeMap::new();
     keys.insert("compare".to_string(), "a".to_string());
     assert!(KeyMap::from_config(&keys).is_ok());
-}
-
-#[test]
-fn add_prompt_parsing() {
-    assert_eq!(
-        parse_add("ws://127.0.0.1:9001/echo 25"),
-        Ok(Command::AddSessions {
-            url: "ws://127.0.0.1:9001/echo".to_string(),
-            count: 25
-        })
-    );
-    assert_eq!(
-        parse_add("  wss://example.test/feed "),
-        Ok(Command::AddSessions {
-            url: "wss://example.test/feed".to_string(),
-            count: 1
-        })
-    );
-    for (input, needle) in [
-        ("", "URL"),
-        ("http://h/x 2", "ws:// or wss://"),
-        ("ws://h/x 0", "invalid count"),
-        ("ws://h/x 100001", "invalid count"),
-        ("ws://h/x many", "invalid count"),
-        ("ws://h/x 2 3", "unexpected"),
-        ("not a url", "not a valid URL"),
-    ] {
-        let e = parse_add(input).expect_err(input);
-        assert!(e.contains(needle), "{input}: {e}");
-    }
-}
-
-#[test]
-fn close_prompt_parsing() {
-    assert_eq!(
-        parse_close("", 3),
-        Ok(Command::Close {
-            session: 3,
-            code: 1000,
-            reason: String::new()
-        })
-    );
-    assert_eq!(
-        parse_close("4000 going for maintenance", 3),
-        Ok(Command::Close {
-            session: 3,
-            code: 4000,
-            reason: "going for maintenance".to_string()
-        })
-    );
-    for code in ["1005", "1006", "1015", "999", "2000", "1004"] {
-        let e = parse_close(code, 3).expect_err(code);
-        assert!(e.contains("cannot be sent"), "{code}: {e}");
-    }
-    // Not a close code at all: refused by the one close-code parser.
-    for input in ["abc", "65536"] {
-        let e = parse_close(input, 3).expect_err(input);
-        assert!(e.contains("0-65535"), "{input}: {e}");
-    }
-    // A close code, but not one that may be on the wire.
-    let e = parse_close("5000", 3).expect_err("5000");
-    assert!(e.contains("cannot be sent"), "{e}");
-    let long = format!("1000 {}", "x".repeat(124));
-    assert!(
-        parse_close(&long, 3)
-            .expect_err("too long")
-            .contains("at most 123")
-    );
 }
 
 // ---- keys through the app: view changes and commands ----
