@@ -262,22 +262,11 @@ async fn hostile(answer: fn(&str) -> String) -> String {
     tokio::spawn(async move {
         while let Ok((mut sock, _)) = listener.accept().await {
             tokio::spawn(async move {
-                let mut buf = vec![0u8; 4096];
-                let mut len = 0;
-                while !buf[..len].windows(4).any(|w| w == b"\r\n\r\n") && len < buf.len() {
-                    match sock.read(&mut buf[len..]).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => len += n,
-                    }
-                }
-                let req = String::from_utf8_lossy(&buf[..len]).to_string();
-                let key = req
-                    .lines()
-                    .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
-                    .unwrap_or_default()
-                    .trim()
-                    .to_string();
+                let Some(key) = common::read_upgrade_key(&mut sock).await else {
+                    return;
+                };
                 let _ = sock.write_all(answer(&key).as_bytes()).await;
+                let mut buf = [0u8; 64];
                 let _ = tokio::time::timeout(Duration::from_millis(500), sock.read(&mut buf)).await;
             });
         }
@@ -416,21 +405,9 @@ async fn close_frame_server(payload: Vec<u8>) -> (String, Arc<Mutex<Vec<Vec<u8>>
             let payload = payload.clone();
             let record = record.clone();
             tokio::spawn(async move {
-                let mut buf = vec![0u8; 4096];
-                let mut len = 0;
-                while !buf[..len].windows(4).any(|w| w == b"\r\n\r\n") && len < buf.len() {
-                    match sock.read(&mut buf[len..]).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => len += n,
-                    }
-                }
-                let req = String::from_utf8_lossy(&buf[..len]).to_string();
-                let key = req
-                    .lines()
-                    .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
-                    .unwrap_or_default()
-                    .trim()
-                    .to_string();
+                let Some(key) = common::read_upgrade_key(&mut sock).await else {
+                    return;
+                };
                 let mut out = format!(
                     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
                      Connection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",

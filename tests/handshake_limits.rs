@@ -31,24 +31,10 @@ async fn holding_server(hold: Duration) -> (String, Arc<AtomicUsize>, Arc<Atomic
                 let now = pending.fetch_add(1, Ordering::SeqCst) + 1;
                 most.fetch_max(now, Ordering::SeqCst);
                 total.fetch_add(1, Ordering::SeqCst);
-                let mut buf = vec![0u8; 4096];
-                let mut len = 0;
-                while !buf[..len].windows(4).any(|w| w == b"\r\n\r\n") && len < buf.len() {
-                    match sock.read(&mut buf[len..]).await {
-                        Ok(0) | Err(_) => {
-                            pending.fetch_sub(1, Ordering::SeqCst);
-                            return;
-                        }
-                        Ok(n) => len += n,
-                    }
-                }
-                let req = String::from_utf8_lossy(&buf[..len]).to_string();
-                let key = req
-                    .lines()
-                    .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
-                    .unwrap_or_default()
-                    .trim()
-                    .to_string();
+                let Some(key) = common::read_upgrade_key(&mut sock).await else {
+                    pending.fetch_sub(1, Ordering::SeqCst);
+                    return;
+                };
                 tokio::time::sleep(hold).await;
                 let accept =
                     tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
@@ -59,6 +45,7 @@ async fn holding_server(hold: Duration) -> (String, Arc<AtomicUsize>, Arc<Atomic
                 pending.fetch_sub(1, Ordering::SeqCst);
                 let _ = sock.write_all(answer.as_bytes()).await;
                 // Hold the connection open until the client goes.
+                let mut buf = [0u8; 512];
                 while let Ok(n) = sock.read(&mut buf).await {
                     if n == 0 {
                         break;

@@ -113,3 +113,25 @@ pub fn free_port() -> u16 {
         .expect("bind 127.0.0.1:0")
         .port()
 }
+
+/// For a hand-written test server: read an upgrade request up to its blank line and return its
+/// `Sec-WebSocket-Key` (empty when it has none), or `None` when the client went away first.
+pub async fn read_upgrade_key(sock: &mut tokio::net::TcpStream) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut buf = vec![0u8; 4096];
+    let mut len = 0;
+    while !buf[..len].windows(4).any(|w| w == b"\r\n\r\n") && len < buf.len() {
+        match sock.read(&mut buf[len..]).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => len += n,
+        }
+    }
+    let req = String::from_utf8_lossy(&buf[..len]).to_string();
+    Some(
+        req.lines()
+            .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
+    )
+}
