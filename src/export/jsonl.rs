@@ -13,14 +13,15 @@ pub fn format_ts(ts: &chrono::DateTime<chrono::Utc>) -> String {
     ts.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// The flat JSON object for `ev`. `url` is the session's URL (redacted again here, defensively);
-/// `code_name` names close codes (the knowledge base). Secret header values are redacted again
-/// too, whatever the producer did.
+/// The flat JSON object for `ev`. `url` is the session's URL as shown, already redacted: the
+/// callers redact it once per session (at its `spawned` event), not once per event.
+/// `code_name` names close codes (the knowledge base). Secret header values are redacted again,
+/// whatever the producer did.
 pub fn to_json_line(ev: &Event, url: &str, code_name: &dyn Fn(u16) -> String) -> Value {
     let mut m = Map::new();
     m.insert("ts".into(), Value::String(format_ts(&ev.ts)));
     m.insert("session".into(), Value::from(ev.session));
-    m.insert("url".into(), Value::String(redact::url(url)));
+    m.insert("url".into(), Value::String(url.to_string()));
     m.insert("event".into(), Value::String(ev.kind.name().to_string()));
     let mut put = |k: &str, v: Value| {
         m.insert(k.to_string(), v);

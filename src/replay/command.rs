@@ -217,7 +217,7 @@ pub fn summary(rec: &Recording, window: Window) -> Summary {
     let mut s = Summary::default();
     for ev in &rec.events {
         if let EventKind::Spawned { url, .. } = &ev.kind {
-            urls.insert(ev.session, url.clone());
+            urls.insert(ev.session, crate::redact::url(url));
         }
         if window.contains(ev.ts) {
             let url = urls.get(&ev.session).map_or("", String::as_str);
