@@ -207,7 +207,7 @@ pub struct WatchArgs {
     /// Bound on DNS + connect + TLS + upgrade (default 10s).
     #[arg(long, value_parser = parse_duration)]
     pub connect_timeout: Option<Duration>,
-    /// At most N handshakes (TCP connect to upgrade answer) in flight at once (default 256).
+    /// At most N handshakes (TCP connect to upgrade answer) in flight at once (default 128).
     #[arg(long, value_name = "N")]
     pub max_connecting: Option<usize>,
     /// Start at most RATE sessions' first connections per second (default: all at once).
