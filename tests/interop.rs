@@ -781,7 +781,11 @@ async fn deflate_session_opens_and_compresses(runtime: Runtime) {
     cfg.session.send = Some(text.clone());
     cfg.session.send_every = Some(Duration::from_millis(20));
     let run = run_until(cfg, ENGINE_LIMIT, |s| {
-        s.counters.first().is_some_and(|c| c.msgs_in >= 20)
+        s.counters
+            .first()
+            .copied()
+            .flatten()
+            .is_some_and(|c| c.msgs_in >= 20)
     })
     .await;
 
@@ -794,7 +798,7 @@ async fn deflate_session_opens_and_compresses(runtime: Runtime) {
     );
     assert!(hs.get("missing").is_none(), "{hs}");
     assert_eq!(run.of("open").len(), 1);
-    let c = run.snapshot.counters[0];
+    let c = run.snapshot.counters[0].expect("a live session has counters");
     assert!(c.msgs_in >= 20 && c.msgs_out >= 20, "{c:?}");
     assert!(
         c.payload_out > 2 * c.wire_out,

@@ -347,11 +347,11 @@ const SEEK_120X12: &str = "
 | closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1                     |
 | attempts/s 0.0 (total 38)  lockstep - (few retries)                                                                    |
 |ID▲ TARGET       STATE         UPTIME ATT  LAST CLOSE                     EXT     RTT     MSGS IN/OUT BYTES IN/OUT RATIO|
-|s1  /echo        open          39.1s  1    -                              deflate -       0/0         0B/0B        -    |
-|s2  /echo        open          47.0s  1    -                              deflate -       0/0         0B/0B        -    |
-|s3  /echo        open          54.9s  1    -                              deflate -       0/0         0B/0B        -    |
-|s4  /echo        open          1m02s  1    -                              deflate -       0/0         0B/0B        -    |
-|s6  /overload    waiting 1s    -      4    1013 srv Try Again Later       deflate -       0/0         0B/0B        -    |
+|s1  /echo        open          39.1s  1    -                              deflate -       -           -            -    |
+|s2  /echo        open          47.0s  1    -                              deflate -       -           -            -    |
+|s3  /echo        open          54.9s  1    -                              deflate -       -           -            -    |
+|s4  /echo        open          1m02s  1    -                              deflate -       -           -            -    |
+|s6  /overload    waiting 1s    -      4    1013 srv Try Again Later       deflate -       -           -            -    |
 | going to +2m30s                                                                                                        |
 | Space play  Right ±1s  . ±10s  1 x1  4 max  : go to  n next close  b burst  / filter  Tab tabs  Enter detail  ? help   |
 ";
@@ -525,3 +525,61 @@ fn replay_opens_the_tui_only_on_a_terminal_without_summary_flags() {
     };
     assert_eq!(mode(&window, true), Run::Summary);
 }
+
+#[test]
+fn replayed_detail_says_traffic_was_not_recorded() {
+    // An export holds events, not message or byte counts: the detail says so, no zeros.
+    let mut r = Replay::new();
+    r.press(':');
+    r.text("+2m30s");
+    r.key(KeyCode::Enter, KeyModifiers::NONE);
+    let screen = r.render(100, 44);
+    check("replay_detail_100x44", &screen, REPLAY_DETAIL_100X44);
+}
+
+const REPLAY_DETAIL_100X44: &str = r#"
+| wsmon [Sessions] Storm  Events  Targets    REPLAY  incide….jsonl  11:59:39Z (+2m30s of 2m50s) x1 ⏸ |
+| targets 4  sessions 19  open 10 closed 2 waiting 7                                                 |
+| closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1 |
+| attempts/s 0.0 (total 38)  lockstep - (few retries)                                                |
+| Session s1 (Esc: back, j/k: scroll) ───────────────────────────────────────────── lines 1-37 of 51 |
+|  target      #0 ws://127.0.0.1:9001/echo                                                           |
+|  state       open for 39.1s (since 11:59:00.000Z)  attempt 1  uptime 39.1s                         |
+|                                                                                                    |
+|Last close                                                                                          |
+|  none yet                                                                                          |
+|                                                                                                    |
+|Backoff timeline (1 attempt; times UTC)                                                             |
+|     #  cause       rule      window  delay  retry  outcome      uptime                             |
+|     1  -           -              -      -      -  open              -                             |
+|        started 11:58:59.996Z                                                                       |
+|                                                                                                    |
+|Attempts on a time axis (0 .. 39.1s)                                                                |
+|  1                                                                                                 |
+|  ●                                                                                              |  |
+|  0s                                            19.5s                                        39.1s  |
+|  ● attempt   | now   ○ next attempt                                                                |
+|                                                                                                    |
+|Recent events (UTC, newest last)                                                                    |
+|  11:58:59.996Z s1     /echo            spawned                ws://127.0.0.1:9001/echo             |
+|  11:58:59.996Z s1     /echo            connecting  attempt 1                                       |
+|  11:59:00.000Z s1     /echo            open        attempt 1                                       |
+|                                                                                                    |
+|Traffic                                                                                             |
+|  not recorded (an export holds events, not message or byte counts)                                 |
+|                                                                                                    |
+|Handshake  HTTP/1.1 101 Switching Protocols                                                         |
+|  timings     dns -, connect 0.4ms, tls -, upgrade 1.8ms                                            |
+|  request headers                                                                                   |
+|    Host: 127.0.0.1:9001                                                                            |
+|    Upgrade: websocket                                                                              |
+|    Connection: Upgrade                                                                             |
+|    Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==                                                     |
+|    Sec-WebSocket-Version: 13                                                                       |
+|    Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits; client_no_context_takeover|
+|    Authorization: <redacted>                                                                       |
+|  response headers                                                                                  |
+|    Upgrade: websocket                                                                              |
+| going to +2m30s                                                                                    |
+| Space play  Right ±1s  . ±10s  1 x1  4 max  : go to  n next close  b burst  Esc back  j scroll     |
+"#;

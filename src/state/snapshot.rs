@@ -23,8 +23,9 @@ pub struct Snapshot {
     pub targets: Vec<TargetView>,
     /// Every live session, ordered by id.
     pub sessions: Vec<Arc<SessionView>>,
-    /// Counters per session, same order as `sessions`.
-    pub counters: Vec<CounterValues>,
+    /// Counters per session, same order as `sessions`: `None` where nothing counted them (a
+    /// replay: the export records events, not traffic), so the UI shows "-" and not zeros.
+    pub counters: Vec<Option<CounterValues>>,
     pub totals: Totals,
     pub storm: StormView,
     /// Where `--export` writes, if anywhere.

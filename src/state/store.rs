@@ -35,7 +35,9 @@ pub enum SinkMsg {
 #[derive(Clone)]
 pub struct Store {
     sessions: Vec<Arc<SessionView>>,
-    counters: Vec<Arc<SessionCounters>>,
+    /// The live counters of each session, same order as `sessions`; `None` for a session
+    /// nothing counts (replayed from an export).
+    counters: Vec<Option<Arc<SessionCounters>>>,
     pending_counters: HashMap<SessionId, Arc<SessionCounters>>,
     targets: Vec<TargetView>,
     /// Per target, what its percentiles and rate are computed from (same indices as `targets`).
@@ -116,10 +118,7 @@ impl Store {
                 *shared = Arc::from(url.as_str());
             }
             let view = SessionView::new(ev.session, *target, shared.clone(), ts);
-            let counters = self
-                .pending_counters
-                .remove(&ev.session)
-                .unwrap_or_default();
+            let counters = self.pending_counters.remove(&ev.session);
             let pos = self.sessions.partition_point(|s| s.id < ev.session);
             self.sessions.insert(pos, Arc::new(view));
             self.counters.insert(pos, counters);
@@ -383,7 +382,11 @@ impl Store {
             generation: self.generation,
             targets,
             sessions: self.sessions.clone(),
-            counters: self.counters.iter().map(|c| c.load()).collect(),
+            counters: self
+                .counters
+                .iter()
+                .map(|c| c.as_ref().map(|c| c.load()))
+                .collect(),
             totals,
             storm,
             export_path: self.export_path.clone(),

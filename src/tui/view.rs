@@ -683,7 +683,7 @@ fn compute_order(snap: &Snapshot, key: &OrderKey, reg: &Registry) -> Vec<usize> 
 /// A number that orders sessions by a column (`None` values first).
 fn sort_key(snap: &Snapshot, i: usize, col: Column) -> u64 {
     let s = &snap.sessions[i];
-    let c = snap.counters.get(i).copied().unwrap_or_default();
+    let c = snap.counters.get(i).copied().flatten().unwrap_or_default();
     let some = |v: Option<u64>| v.map_or(0, |v| v.saturating_add(1));
     match col {
         Column::Id => s.id,

@@ -445,9 +445,14 @@ fn traffic_lines(
 ) {
     let Some(c) = snap
         .index_of(s.id)
-        .and_then(|i| snap.counters.get(i))
-        .copied()
+        .and_then(|i| snap.counters.get(i).copied().flatten())
     else {
+        // A replayed session: the export records events, not traffic.
+        out.push(heading("Traffic", t));
+        out.push(Line::from(Span::styled(
+            "  not recorded (an export holds events, not message or byte counts)",
+            t.dim(),
+        )));
         return;
     };
     out.push(heading("Traffic (this session, all connections)", t));

@@ -322,7 +322,8 @@ fn build_row<'a>(
     labels: &[String],
     t: Theme,
 ) -> Row<'a> {
-    let c = snap.counters.get(index).copied().unwrap_or_default();
+    // No counters: a replayed session (the export has no traffic counts): "-", not zeros.
+    let c = snap.counters.get(index).copied().flatten();
     let dash = || Cell::from(Span::styled("-", t.dim()));
     let marked = view.marked.contains(&s.id);
     let cells = cols.iter().map(|(col, w)| match col {
@@ -344,21 +345,27 @@ fn build_row<'a>(
         Column::Attempt => Cell::from(format::count(u64::from(s.attempt))),
         Column::Close => Cell::from(close_cell(s, view, *w, t)),
         Column::Ext => Cell::from(format::ext_short(s).into_owned()),
-        Column::Rtt => match c.rtt_us {
+        Column::Rtt => match c.and_then(|c| c.rtt_us) {
             Some(us) => Cell::from(format::rtt(us)),
             None => dash(),
         },
-        Column::Msgs => Cell::from(format!(
-            "{}/{}",
-            format::count(c.msgs_in),
-            format::count(c.msgs_out)
-        )),
-        Column::Bytes => Cell::from(format!(
-            "{}/{}",
-            format::bytes(c.wire_in),
-            format::bytes(c.wire_out)
-        )),
-        Column::Ratio => match c.compression_ratio() {
+        Column::Msgs => match c {
+            Some(c) => Cell::from(format!(
+                "{}/{}",
+                format::count(c.msgs_in),
+                format::count(c.msgs_out)
+            )),
+            None => dash(),
+        },
+        Column::Bytes => match c {
+            Some(c) => Cell::from(format!(
+                "{}/{}",
+                format::bytes(c.wire_in),
+                format::bytes(c.wire_out)
+            )),
+            None => dash(),
+        },
+        Column::Ratio => match c.and_then(|c| c.compression_ratio()) {
             Some(r) => Cell::from(format!("{r:.2}")),
             None => dash(),
         },
