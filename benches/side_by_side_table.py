@@ -196,7 +196,7 @@ for k in ("lag_p50", "lag_p99"):
     rows.append((f"{title}: schedule lag {k[4:]} (due -> attempt starts; wsmon: asks for a "
                  "handshake slot)", a, b, c, ratio_cell(a, b), ratio_cell(a, c)))
 for k in ("slot_p50", "slot_p99"):
-    rows.append((f"{title}: wsmon handshake slot wait {k[5:]} (--max-connecting 256)",
+    rows.append((f"{title}: wsmon handshake slot wait {k[5:]} (default --max-connecting)",
                  cell(sw.get(k), " ms"), ("", None), ("", None), "", ""))
 for k in ("start_p50", "start_p99"):
     rows.append((f"{title}: wsmon due -> handshake starts {k[6:]} (lag + slot wait)",
