@@ -5,119 +5,18 @@
 //!
 //! tmux is installed by `tests/peers/install.sh`; if it is missing the test fails and says so.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::thread::sleep;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const SESSION: &str = "sig";
-const POLL: Duration = Duration::from_millis(100);
-static STARTS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+mod common;
 
-/// A tmux server on its own socket, killed when dropped.
-struct Tmux {
-    socket: PathBuf,
-}
+use common::tmux::Tmux;
 
-impl Tmux {
-    fn start(dir: &Path, args: &[&str]) -> Tmux {
-        let mut all = vec![env!("CARGO_BIN_EXE_wsmon")];
-        all.extend_from_slice(args);
-        Self::start_program(dir, &all)
-    }
-
-    /// Run `program_and_args` (program first) in the pane through `sh`, which prints the exit
-    /// status and keeps the pane open.
-    fn start_program(dir: &Path, program_and_args: &[&str]) -> Tmux {
-        match Command::new("tmux").arg("-V").output() {
-            Ok(o) if o.status.success() => {}
-            _ => panic!("tmux is missing: run tests/peers/install.sh, or apt-get install tmux"),
-        }
-        let tmux = Tmux {
-            // A socket of its own per start: a server being killed may still hold the last one.
-            socket: dir.join(format!(
-                "tmux-wsmon-sig-{}-{}",
-                std::process::id(),
-                STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-            )),
-        };
-        let mut cmd = vec![
-            "new-session",
-            "-d",
-            "-s",
-            SESSION,
-            "-x",
-            "100",
-            "-y",
-            "30",
-            "sh",
-            "-c",
-            r#""$0" "$@"; echo "[wsmon exit status $?]"; sleep 60"#,
-        ];
-        cmd.extend_from_slice(program_and_args);
-        let out = tmux.run(&cmd);
-        assert!(
-            out.status.success(),
-            "tmux: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        tmux
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-S")
-            .arg(&self.socket)
-            .args(["-f", "/dev/null"])
-            .args(args)
-            .output()
-            .expect("tmux runs")
-    }
-
-    fn screen(&self) -> String {
-        let out = self.run(&["capture-pane", "-p", "-t", SESSION]);
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn format(&self, f: &str) -> String {
-        let out = self.run(&["display-message", "-p", "-t", SESSION, f]);
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
-    fn wait_for(&self, what: &str, limit: Duration, done: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + limit;
-        loop {
-            let screen = self.screen();
-            if done(&screen) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "waited {limit:?} for {what}; the screen:\n{screen}"
-            );
-            sleep(POLL);
-        }
-    }
-
-    /// The pid of wsmon: the one child of the pane's shell.
-    fn wsmon_pid(&self) -> String {
-        let sh = self.format("#{pane_pid}");
-        let children = std::fs::read_to_string(format!("/proc/{sh}/task/{sh}/children"))
-            .expect("the shell's children");
-        children
-            .split_whitespace()
-            .next()
-            .expect("wsmon runs under the shell")
-            .to_string()
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.run(&["kill-server"]);
-    }
+/// Run wsmon with `args` in a real terminal.
+fn start(dir: &std::path::Path, args: &[&str]) -> Tmux {
+    Tmux::start(dir, std::path::Path::new(env!("CARGO_BIN_EXE_wsmon")), args)
 }
 
 #[test]
@@ -131,7 +30,7 @@ fn term_hup_and_int_are_handled_like_q() {
         let dir = tempfile::tempdir().expect("temp dir");
         let export = dir.path().join("events.jsonl");
         let export_arg = export.to_str().expect("UTF-8 path");
-        let tmux = Tmux::start(
+        let tmux = start(
             dir.path(),
             &[
                 "watch",
@@ -226,7 +125,7 @@ fn a_session_panic_leaves_the_tui_running_and_a_ui_panic_restores_the_terminal()
         "no panic text on the screen:\n{screen}"
     );
     assert_eq!(tmux.format("#{alternate_on}"), "1", "the TUI goes on");
-    tmux.run(&["send-keys", "-t", SESSION, "q"]);
+    tmux.keys(&["q"]);
     let screen = tmux.wait_for("wsmon to exit", Duration::from_secs(10), |s| {
         s.contains("[wsmon exit status")
     });
@@ -290,7 +189,7 @@ fn a_failed_export_under_the_tui_shows_the_badge_and_monitoring_goes_on() {
         "{screen}"
     );
     assert_eq!(tmux.format("#{alternate_on}"), "1", "the TUI goes on");
-    tmux.run(&["send-keys", "-t", SESSION, "q"]);
+    tmux.keys(&["q"]);
     let screen = tmux.wait_for("wsmon to exit", Duration::from_secs(10), |s| {
         s.contains("[wsmon exit status")
     });

@@ -11,6 +11,7 @@ pub const WIDTH: u16 = 120;
 pub const HEIGHT: u16 = 40;
 /// How often the screen is read while waiting.
 pub const POLL: Duration = Duration::from_millis(100);
+static STARTS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
 /// A tmux server on a socket of its own (in a temporary directory, so nothing is left behind);
 /// killed when dropped, whatever happened.
@@ -19,7 +20,17 @@ pub struct Tmux {
 }
 
 impl Tmux {
+    /// Run `program` with `args` in a pane of `WIDTH` x `HEIGHT`.
     pub fn start(dir: &Path, program: &Path, args: &[&str]) -> Tmux {
+        let program = program.to_str().expect("the binary path is UTF-8");
+        let mut all = vec![program];
+        all.extend_from_slice(args);
+        Tmux::start_program(dir, &all)
+    }
+
+    /// Run `program_and_args` (program first: wsmon, or `env`/`sh` in front of it) in a pane
+    /// of `WIDTH` x `HEIGHT`.
+    pub fn start_program(dir: &Path, program_and_args: &[&str]) -> Tmux {
         match Command::new("tmux").arg("-V").output() {
             Ok(o) if o.status.success() => {}
             _ => panic!(
@@ -28,7 +39,12 @@ impl Tmux {
             ),
         }
         let tmux = Tmux {
-            socket: dir.join(format!("tmux-wsmon-e2e-{}", std::process::id())),
+            // A socket of its own per start: a server being killed may still hold the last one.
+            socket: dir.join(format!(
+                "tmux-wsmon-e2e-{}-{}",
+                std::process::id(),
+                STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            )),
         };
         let size = (WIDTH.to_string(), HEIGHT.to_string());
         let mut cmd: Vec<&str> = vec![
@@ -44,14 +60,12 @@ impl Tmux {
         // Through sh, which prints the exit status and then keeps the pane open, so that what
         // wsmon printed last stays readable (a pane left by remain-on-exit may lose it, and
         // tmux does not always know the status).
-        let program = program.to_str().expect("the binary path is UTF-8");
         cmd.extend_from_slice(&[
             "sh",
             "-c",
             r#""$0" "$@"; echo "[wsmon exit status $?]"; sleep 60"#,
         ]);
-        cmd.push(program);
-        cmd.extend_from_slice(args);
+        cmd.extend_from_slice(program_and_args);
         let out = tmux.run(&cmd);
         assert!(
             out.status.success(),
@@ -74,6 +88,24 @@ impl Tmux {
     pub fn screen(&self) -> String {
         let out = self.run(&["capture-pane", "-p", "-t", SESSION]);
         String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// A tmux format of the pane, e.g. `#{alternate_on}` (1 while the alternate screen is on).
+    pub fn format(&self, f: &str) -> String {
+        let out = self.run(&["display-message", "-p", "-t", SESSION, f]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// The pid of wsmon: the one child of the pane's shell.
+    pub fn wsmon_pid(&self) -> String {
+        let sh = self.format("#{pane_pid}");
+        let children = std::fs::read_to_string(format!("/proc/{sh}/task/{sh}/children"))
+            .expect("the shell's children");
+        children
+            .split_whitespace()
+            .next()
+            .expect("wsmon runs under the shell")
+            .to_string()
     }
 
     /// Send keys (tmux key names: "Enter", "Escape", or literal text with `-l`).
