@@ -545,6 +545,26 @@ mod tests {
         }
     }
 
+    /// A sink thread that hands each batch to `each` and answers flushes with its count.
+    fn test_sink(mut each: impl FnMut(Vec<Event>) + Send + 'static) -> Sink {
+        Sink::spawn("test-sink", move |mut rx| {
+            let mut n = 0;
+            while let Some(msg) = rx.blocking_recv() {
+                match msg {
+                    SinkMsg::Events(batch) => {
+                        n += batch.len() as u64;
+                        each(batch);
+                    }
+                    SinkMsg::Flush(reply) => {
+                        let _ = reply.send(Ok(n));
+                    }
+                }
+            }
+            Ok(n)
+        })
+        .expect("thread starts")
+    }
+
     #[cfg(target_os = "linux")]
     #[tokio::test]
     async fn export_failures_are_counted_for_the_metrics() {
@@ -573,24 +593,13 @@ mod tests {
     async fn a_fresh_snapshot_holds_every_event_received_between_slow_publishes() {
         // A sink that says when it has both of the source's events (so the store has them).
         let (got, mut both) = mpsc::unbounded_channel();
-        let sink = Sink::spawn("test-sink", move |mut rx| {
-            let mut n = 0;
-            while let Some(msg) = rx.blocking_recv() {
-                match msg {
-                    SinkMsg::Events(batch) => {
-                        n += batch.len() as u64;
-                        if n == 2 {
-                            let _ = got.send(());
-                        }
-                    }
-                    SinkMsg::Flush(reply) => {
-                        let _ = reply.send(Ok(n));
-                    }
-                }
+        let mut n = 0;
+        let sink = test_sink(move |batch| {
+            n += batch.len();
+            if n == 2 {
+                let _ = got.send(());
             }
-            Ok(n)
-        })
-        .expect("thread starts");
+        });
         let rt = start_paced(
             Scripted,
             Sinks {
@@ -611,23 +620,10 @@ mod tests {
     async fn any_source_feeds_the_store_and_every_sink() {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let log = seen.clone();
-        let sink = Sink::spawn("test-sink", move |mut rx| {
-            let mut n = 0;
-            while let Some(msg) = rx.blocking_recv() {
-                match msg {
-                    SinkMsg::Events(batch) => {
-                        n += batch.len() as u64;
-                        let mut log = log.lock().expect("not poisoned");
-                        log.extend(batch.into_iter().map(|ev| ev.kind));
-                    }
-                    SinkMsg::Flush(reply) => {
-                        let _ = reply.send(Ok(n));
-                    }
-                }
-            }
-            Ok(n)
-        })
-        .expect("thread starts");
+        let sink = test_sink(move |batch| {
+            let mut log = log.lock().expect("not poisoned");
+            log.extend(batch.into_iter().map(|ev| ev.kind));
+        });
         let mut rt = start(
             Scripted,
             Sinks {
