@@ -873,8 +873,18 @@ mod tests {
     }
 
     #[test]
-    fn example_config_is_valid() {
+    fn example_config_is_valid_and_shows_the_defaults() {
         let file: FileConfig = toml::from_str(DEFAULT_CONFIG_TOML).expect("example parses");
-        Config::merge(file, &args(&[])).expect("example is valid");
+        let example = Config::merge(file, &args(&[])).expect("example is valid");
+        // `watch --print-config` prints it as a starting point: its values must be the defaults.
+        let defaults = Config::merge(FileConfig::default(), &args(&[])).expect("defaults");
+        assert_eq!(
+            format!("{:?}", example.session),
+            format!("{:?}", defaults.session)
+        );
+        assert_eq!(
+            format!("{:?}", example.backoff),
+            format!("{:?}", defaults.backoff)
+        );
     }
 }
