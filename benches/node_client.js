@@ -2,6 +2,8 @@
 //   node node_client.js open URL N SECONDS [deflate]  open N sessions, hold them, exit after SECONDS
 //   node node_client.js storm URL N SECONDS           N sessions that reconnect with full-jitter
 //                                                     backoff (base 1 s, cap 60 s) for SECONDS
+//   node node_client.js ping URL N SECONDS            open N sessions and ping each every 15 s,
+//                                                     on a 1 s grid at a random slot
 // Prints one JSON line of results on stdout.
 'use strict';
 const WebSocket = require('ws');
@@ -67,7 +69,25 @@ if (mode === 'open') {
       lag_p50: pct(lags, 50), lag_p99: pct(lags, 99) }));
     process.exit(0);
   }, SECS * 1000);
+} else if (mode === 'ping') {
+  const EVERY = 15000;  // wsmon's default ping interval
+  let opened = 0, failed = 0, pongs = 0;
+  for (let i = 0; i < N; i++) {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    ws.on('open', () => {
+      opened++;
+      let first = t0 + 1000 * Math.floor(Math.random() * (EVERY / 1000));
+      while (first <= now()) first += EVERY;
+      setTimeout(() => { ws.ping(); setInterval(() => ws.ping(), EVERY); }, first - now());
+    });
+    ws.on('pong', () => { pongs++; });
+    ws.on('error', () => { failed++; });
+  }
+  setTimeout(() => {
+    console.log(JSON.stringify({ client: 'node', mode, n: N, opened, failed, pongs }));
+    process.exit(0);
+  }, SECS * 1000);
 } else {
-  console.error('usage: node_client.js open|storm URL N SECONDS [deflate]');
+  console.error('usage: node_client.js open|storm|ping URL N SECONDS [deflate]');
   process.exit(2);
 }

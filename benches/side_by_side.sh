@@ -5,7 +5,8 @@
 #   - `wsmon serve` (/overload?cap=...) for the reconnect storm.
 # Everything is on 127.0.0.1, bounded in count and time, and stops by itself.
 #
-#   benches/side_by_side.sh           full: open 1,000 and 10,000, a 60 s storm of 10,000, TUI idle
+#   benches/side_by_side.sh           full: open 1,000 and 10,000, a 60 s storm of 10,000, idle
+#                                     sessions pinging every 15 s (headless, Node, bare), TUI idle
 #   benches/side_by_side.sh --quick   1,000 sessions, a 10 s storm
 #
 # Needs: a release build (built here if missing), Node with `ws` (tests/peers/install.sh puts it
@@ -112,6 +113,30 @@ sleep 2
 measure storm_node $STORM_SECS node "$ROOT/benches/node_client.js" storm "$STORM_URL" "$STORM_N" "$STORM_SECS"
 sleep 2
 measure storm_bare $STORM_SECS "$BARE" storm "$STORM_URL" "$STORM_N" "$STORM_SECS"
+
+# Idle sessions pinging every 15 s (wsmon's default), without a UI: wsmon headless, the Node
+# client and the bare client hold TUI_N sessions; CPU over TUI_SECS once they are open.
+idle_pings() {
+  local name=$1; shift
+  "$@" >"$OUT/$name.out" 2>"$OUT/$name.err" &
+  local pid=$!
+  sleep 20
+  local c0 c1
+  c0=$(cpu_ticks "$pid")
+  sleep "$TUI_SECS"
+  c1=$(cpu_ticks "$pid")
+  local pct
+  pct=$(awk -v d="$((c1 - c0))" -v k="$TICK" -v s="$TUI_SECS" 'BEGIN { printf "%.3f", d * 100 / k / s }')
+  echo "{\"cpu_pct\": $pct, \"rss_kib\": $(rss_kib "$pid")}" >"$OUT/$name.proc"
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  echo "  $name done" >&2
+}
+IDLE_RUN=$((TUI_SECS + 25))
+idle_pings idle_pings_wsmon "$WSMON" watch "$NODE_URL" -n "$TUI_N" --headless --no-offer \
+  --duration "${IDLE_RUN}s" --export "$OUT/idle_pings_wsmon.jsonl"
+idle_pings idle_pings_node node "$ROOT/benches/node_client.js" ping "$NODE_URL" "$TUI_N" "$IDLE_RUN"
+idle_pings idle_pings_bare "$BARE" ping "$NODE_URL" "$TUI_N" "$IDLE_RUN"
 
 # TUI idle: wsmon in a private tmux server, TUI_N idle sessions, CPU over TUI_SECS once open.
 tui_idle() {

@@ -232,6 +232,13 @@ def per_attempt(p, d):
 a, b, c = cell(per_attempt(pw, sw), "", 2), cell(per_attempt(pn, sn), "", 2), cell(per_attempt(pb, sb), "", 2)
 rows.append((f"{title}: context switches per attempt", a, b, c, ratio_cell(a, b), ratio_cell(a, c)))
 
+# The same pings without a UI, all three clients: what the ping load itself costs.
+cells = [cell((load(f"idle_pings_{c}", "proc") or {}).get("cpu_pct"), " %", 2)
+         for c in ("wsmon", "node", "bare")]
+rows.append((f"{int(tui_n):,} idle sessions pinging every 15 s (wsmon headless): CPU of one core "
+             f"over {tui_secs} s", cells[0], cells[1], cells[2], ratio_cell(cells[0], cells[1]),
+             ratio_cell(cells[0], cells[2])))
+
 for name, label in (("tui_pings", "default pings (15 s)"), ("tui_nopings", "no pings")):
     p = load(name, "proc") or {}
     rows.append((f"TUI, {int(tui_n):,} idle sessions, {label}: CPU of one core over {tui_secs} s",

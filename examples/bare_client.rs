@@ -5,21 +5,27 @@
 //!   bare_client open URL N SECONDS    open N sessions, hold them, exit after SECONDS
 //!   bare_client storm URL N SECONDS   N sessions reconnecting with full-jitter backoff
 //!                                     (base 1 s, cap 60 s, reset after 10 s open)
+//!   bare_client ping URL N SECONDS    open N sessions and ping each every 15 s, on a 1 s grid
+//!                                     at a random slot (wsmon's default schedule), reading
+//!                                     the pongs
 //!
 //! Prints one JSON line of results on stdout.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::StreamExt;
+use futures_util::{SinkExt, StreamExt};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Message;
 
 const BASE: Duration = Duration::from_secs(1);
 const CAP: Duration = Duration::from_secs(60);
 const STABLE: Duration = Duration::from_secs(10);
+/// wsmon's default ping interval.
+const PING_EVERY: Duration = Duration::from_secs(15);
 
 #[derive(Default)]
 struct Stats {
@@ -32,6 +38,8 @@ struct Stats {
     scheduled: u64,
     on_time: u64,
     lags_ms: Vec<f64>,
+    pongs: u64,
+    rtt_ms_sum: f64,
 }
 
 fn pct(xs: &mut [f64], p: f64) -> Option<f64> {
@@ -43,8 +51,10 @@ fn pct(xs: &mut [f64], p: f64) -> Option<f64> {
     Some(xs[i.min(xs.len() - 1)])
 }
 
-/// One connection: TCP, upgrade, then read until it ends. Returns how long it was open.
-async fn connect_once(url: &str, stats: &Mutex<Stats>) -> Option<Duration> {
+type Ws = tokio_tungstenite::WebSocketStream<TcpStream>;
+
+/// TCP and the upgrade, counted in `stats`.
+async fn open(url: &str, stats: &Mutex<Stats>) -> Option<Ws> {
     let start = Instant::now();
     {
         let mut s = stats.lock().expect("stats");
@@ -62,21 +72,64 @@ async fn connect_once(url: &str, stats: &Mutex<Stats>) -> Option<Duration> {
         return None;
     };
     let config = wsmon::engine::session::ws_config(16 * 1024 * 1024);
-    let Ok((mut ws, _)) = tokio_tungstenite::client_async_with_config(url, tcp, Some(config)).await
+    let Ok((ws, _)) = tokio_tungstenite::client_async_with_config(url, tcp, Some(config)).await
     else {
         stats.lock().expect("stats").failed += 1;
         return None;
     };
     let opened = Instant::now();
-    {
-        let mut s = stats.lock().expect("stats");
-        s.opened += 1;
-        s.last_open = Some(opened);
-        s.handshakes_ms
-            .push((opened - start).as_secs_f64() * 1000.0);
-    }
+    let mut s = stats.lock().expect("stats");
+    s.opened += 1;
+    s.last_open = Some(opened);
+    s.handshakes_ms
+        .push((opened - start).as_secs_f64() * 1000.0);
+    Some(ws)
+}
+
+/// One connection: TCP, upgrade, then read until it ends. Returns how long it was open.
+async fn connect_once(url: &str, stats: &Mutex<Stats>) -> Option<Duration> {
+    let mut ws = open(url, stats).await?;
+    let opened = Instant::now();
     while let Some(Ok(_)) = ws.next().await {}
     Some(opened.elapsed())
+}
+
+/// One connection that pings every `PING_EVERY` at a random whole second of the interval
+/// (counted from `epoch`) and reads the pongs, until it ends.
+async fn ping_session(url: String, epoch: Instant, stats: Arc<Mutex<Stats>>) {
+    let Some(mut ws) = open(&url, &stats).await else {
+        return;
+    };
+    let mut rng = SmallRng::from_os_rng();
+    let mut first = epoch + Duration::from_secs(rng.random_range(0..PING_EVERY.as_secs()));
+    while first <= Instant::now() {
+        first += PING_EVERY;
+    }
+    let mut ping = tokio::time::interval_at(first, PING_EVERY);
+    let mut seq: u64 = 0;
+    let mut sent_at = Instant::now();
+    loop {
+        tokio::select! {
+            _ = ping.tick() => {
+                seq += 1;
+                sent_at = Instant::now();
+                let payload = seq.to_be_bytes().to_vec();
+                if ws.send(Message::Ping(payload.into())).await.is_err() {
+                    return;
+                }
+            }
+            msg = ws.next() => match msg {
+                Some(Ok(Message::Pong(_))) => {
+                    let rtt = sent_at.elapsed().as_secs_f64() * 1000.0;
+                    let mut s = stats.lock().expect("stats");
+                    s.pongs += 1;
+                    s.rtt_ms_sum += rtt;
+                }
+                Some(Ok(_)) => {}
+                _ => return,
+            },
+        }
+    }
 }
 
 async fn storm_session(url: String, deadline: Instant, stats: Arc<Mutex<Stats>>) {
@@ -108,7 +161,7 @@ async fn storm_session(url: String, deadline: Instant, stats: Arc<Mutex<Stats>>)
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 5 {
-        eprintln!("usage: bare_client open|storm URL N SECONDS");
+        eprintln!("usage: bare_client open|storm|ping URL N SECONDS");
         std::process::exit(2);
     }
     let (mode, url) = (args[1].clone(), args[2].clone());
@@ -121,7 +174,8 @@ fn main() {
         .expect("runtime");
     rt.block_on(async move {
         let stats = Arc::new(Mutex::new(Stats::default()));
-        let deadline = Instant::now() + Duration::from_secs(secs);
+        let epoch = Instant::now();
+        let deadline = epoch + Duration::from_secs(secs);
         for _ in 0..n {
             let (url, stats) = (url.clone(), stats.clone());
             match mode.as_str() {
@@ -130,6 +184,9 @@ fn main() {
                         connect_once(&url, &stats).await;
                     });
                 }
+                "ping" => {
+                    tokio::spawn(ping_session(url, epoch, stats));
+                }
                 _ => {
                     tokio::spawn(storm_session(url, deadline, stats));
                 }
@@ -137,7 +194,11 @@ fn main() {
         }
         tokio::time::sleep_until(deadline).await;
         let mut s = stats.lock().expect("stats");
-        let line = if mode == "open" {
+        let line = if mode == "ping" {
+            let rtt = (s.pongs > 0).then(|| s.rtt_ms_sum / s.pongs as f64);
+            serde_json::json!({"client": "bare", "mode": mode, "n": n, "opened": s.opened,
+                "failed": s.failed, "pongs": s.pongs, "rtt_mean_ms": rtt})
+        } else if mode == "open" {
             let open_ms = match (s.first_connect, s.last_open) {
                 (Some(a), Some(b)) => Some((b - a).as_millis()),
                 _ => None,
