@@ -114,12 +114,10 @@ measure storm_node $STORM_SECS node "$ROOT/benches/node_client.js" storm "$STORM
 sleep 2
 measure storm_bare $STORM_SECS "$BARE" storm "$STORM_URL" "$STORM_N" "$STORM_SECS"
 
-# Idle sessions pinging every 15 s (wsmon's default), without a UI: wsmon headless, the Node
-# client and the bare client hold TUI_N sessions; CPU over TUI_SECS once they are open.
-idle_pings() {
-  local name=$1; shift
-  "$@" >"$OUT/$name.out" 2>"$OUT/$name.err" &
-  local pid=$!
+# idle_window NAME PID: after 20 s for the sessions to open, PID's CPU (% of one core) over
+# TUI_SECS and its RSS, in $OUT/NAME.proc.
+idle_window() {
+  local name=$1 pid=$2
   sleep 20
   local c0 c1
   c0=$(cpu_ticks "$pid")
@@ -128,6 +126,15 @@ idle_pings() {
   local pct
   pct=$(awk -v d="$((c1 - c0))" -v k="$TICK" -v s="$TUI_SECS" 'BEGIN { printf "%.3f", d * 100 / k / s }')
   echo "{\"cpu_pct\": $pct, \"rss_kib\": $(rss_kib "$pid")}" >"$OUT/$name.proc"
+}
+
+# Idle sessions pinging every 15 s (wsmon's default), without a UI: wsmon headless, the Node
+# client and the bare client hold TUI_N sessions; CPU over TUI_SECS once they are open.
+idle_pings() {
+  local name=$1; shift
+  "$@" >"$OUT/$name.out" 2>"$OUT/$name.err" &
+  local pid=$!
+  idle_window "$name" "$pid"
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   echo "  $name done" >&2
@@ -145,14 +152,7 @@ tui_idle() {
     "exec $WSMON watch $NODE_URL -n $TUI_N --no-offer $*"
   local pid
   pid=$(tmux -L "$TMUX_SOCK" list-panes -t "$name" -F '#{pane_pid}')
-  sleep 20
-  local c0 c1
-  c0=$(cpu_ticks "$pid")
-  sleep "$TUI_SECS"
-  c1=$(cpu_ticks "$pid")
-  local pct
-  pct=$(awk -v d="$((c1 - c0))" -v k="$TICK" -v s="$TUI_SECS" 'BEGIN { printf "%.3f", d * 100 / k / s }')
-  echo "{\"cpu_pct\": $pct, \"rss_kib\": $(rss_kib "$pid")}" >"$OUT/$name.proc"
+  idle_window "$name" "$pid"
   tmux -L "$TMUX_SOCK" send-keys -t "$name" q
   sleep 1
   tmux -L "$TMUX_SOCK" send-keys -t "$name" y 2>/dev/null || true
