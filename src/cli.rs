@@ -99,9 +99,9 @@ pub struct ExplainArgs {
     pub profile: Option<String>,
 }
 
-impl From<&ExplainArgs> for crate::codes::explain::ExplainRequest {
+impl From<&ExplainArgs> for crate::explain::ExplainRequest {
     fn from(a: &ExplainArgs) -> Self {
-        crate::codes::explain::ExplainRequest {
+        crate::explain::ExplainRequest {
             codes: a.codes.clone(),
             http: a.http.clone(),
             lang: a.lang.map(Into::into),

@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use super::wrap::{pad, wrap};
+use super::explain::{Block, Explanation, Fact, Section};
 use super::{CodesError, Lang, RetryAdvice};
 
 /// One status: what it means as an answer to an upgrade, and what wsmon does.
@@ -295,58 +295,48 @@ fn what_wsmon_does(status: u16, lang: Lang) -> &'static str {
 }
 
 /// Explain one status as an answer to an upgrade.
-pub fn render_status(status: u16, lang: Lang, color: bool, width: usize) -> String {
+pub fn explain(status: u16, lang: Lang) -> Explanation {
     let [name, meaning, check] = texts(status, lang);
     let advice = retry_advice(status);
-    let (h_meaning, h_check, h_wsmon, l_retry, l_src) = match lang {
+    let (h_meaning, h_check, h_wsmon, l_retry) = match lang {
         Lang::En => (
             "As an answer to an upgrade",
             "What to check",
             "What wsmon does",
             "Retry advice",
-            "Sources",
         ),
         Lang::Fr => (
             "En réponse à un upgrade",
             "Que vérifier",
             "Ce que fait wsmon",
             "Reconnexion",
-            "Sources",
         ),
     };
-    let bold = |s: &str| {
-        if color {
-            format!("\x1b[1m{s}\x1b[0m")
-        } else {
-            s.to_string()
-        }
-    };
-    let mut out = vec![bold(&format!("HTTP {status}  {name}"))];
-    out.extend(wrap(
-        advice.label(lang),
-        width,
-        &pad(l_retry, 15),
-        &" ".repeat(15),
-    ));
-    for (i, src) in sources(lang).iter().enumerate() {
-        let label = if i == 0 { l_src } else { "" };
-        out.extend(wrap(src, width, &pad(label, 15), &" ".repeat(15)));
+    let sections = [
+        (h_meaning, meaning),
+        (h_check, check),
+        (h_wsmon, what_wsmon_does(status, lang).to_string()),
+    ]
+    .into_iter()
+    .map(|(heading, text)| Section {
+        heading: heading.to_string(),
+        blocks: vec![Block::Paragraph(text)],
+    })
+    .collect();
+    Explanation {
+        lang,
+        title: format!("HTTP {status}  {name}"),
+        intro: None,
+        side_by_side: Vec::new(),
+        facts: vec![Fact {
+            label: l_retry.to_string(),
+            value: advice.label(lang).to_string(),
+            retry: Some(advice),
+        }],
+        sources: sources(lang).iter().map(|s| s.to_string()).collect(),
+        note: None,
+        sections,
     }
-    for (h, text) in [
-        (h_meaning, meaning.as_str()),
-        (h_check, check.as_str()),
-        (h_wsmon, what_wsmon_does(status, lang)),
-    ] {
-        out.push(String::new());
-        out.push(bold(h));
-        out.extend(wrap(text, width, "  ", "  "));
-    }
-    let mut s = String::new();
-    for line in out {
-        s.push_str(line.trim_end());
-        s.push('\n');
-    }
-    s
 }
 
 fn sources(lang: Lang) -> [&'static str; 3] {
