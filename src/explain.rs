@@ -471,15 +471,15 @@ mod tests {
             "Extension obligatoire",
             "Réessayer plus tard",
             "une ou plusieurs extensions",
-            "dans la réponse à la poignée de main",
+            "dans la réponse au handshake",
             "permessage-deflate",
             "Sec-WebSocket-Extensions",
             "Activez l'extension sur le serveur",
             "facultative côté client",
             "surchargé",
             "Contrairement à 1012, il ne s'agit pas d'un redémarrage",
-            "commencer à 1 seconde, doubler à chaque tentative",
-            "passez à l'échelle horizontalement",
+            "fenêtres de 1 s, 2 s, 4 s",
+            "ajoutez des instances",
             "réduisez le nombre de connexions simultanées",
             "capacité du serveur",
             "Différences clés",
@@ -526,8 +526,13 @@ mod tests {
             for lang in [Lang::En, Lang::Fr] {
                 let text = render_status(status, lang, false, 80);
                 assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+                // 101 is the success answer: no retry advice to give.
                 let advice = http::retry_advice(status);
-                assert!(text.contains(advice.label(lang)), "{status}: {text}");
+                assert_eq!(
+                    text.contains(advice.label(lang)),
+                    status != 101,
+                    "{status}: {text}"
+                );
             }
         }
         assert_eq!(http::retry_advice(503), RetryAdvice::Backoff);

@@ -30,29 +30,41 @@ impl Registry {
                     format!("code {code} has no source"),
                 ));
             }
+            let sender = raw.sender.unwrap_or(Sender::Server);
+            if !matches!(sender, Sender::Server | Sender::Client | Sender::Either) {
+                return Err(CodesError::Profile(
+                    key,
+                    format!("code {code}: sender must be server, client or either"),
+                ));
+            }
             let (title, title_fr) = (&file.profile.title, &file.profile.title_fr);
+            let send_when = |lang: Lang| match (sender, lang) {
+                (Sender::Client, Lang::En) => format!("Defined by {title}: its clients send it."),
+                (Sender::Client, Lang::Fr) => {
+                    format!("Défini par {title_fr} : ce sont ses clients qui l'envoient.")
+                }
+                (Sender::Either, Lang::En) => {
+                    format!("Defined by {title}: its clients and servers send it.")
+                }
+                (Sender::Either, Lang::Fr) => {
+                    format!("Défini par {title_fr} : ses clients comme ses serveurs l'envoient.")
+                }
+                (_, Lang::En) => format!("Defined by {title}: its servers send it."),
+                (_, Lang::Fr) => {
+                    format!("Défini par {title_fr} : ce sont ses serveurs qui l'envoient.")
+                }
+            };
             let texts = |t: RawProfileTexts, lang: Lang| Texts {
                 name: t.name,
                 description: t.description,
-                when: match lang {
-                    Lang::En => format!("A {title} server closed the connection with this code."),
-                    Lang::Fr => {
-                        format!("Un serveur de {title_fr} a fermé la connexion avec ce code.")
-                    }
-                },
-                fix: match lang {
-                    Lang::En => format!("Read the {title} documentation for this code."),
-                    Lang::Fr => format!("Lisez la documentation de {title_fr} pour ce code."),
-                },
+                when: t.when,
+                fix: t.fix,
                 retry_why: t.retry_why,
-                send_when: match lang {
-                    Lang::En => format!("Defined by {title}: only its servers send it."),
-                    Lang::Fr => format!("Défini par {title_fr} : seuls ses serveurs l'envoient."),
-                },
+                send_when: send_when(lang),
             };
             let data = EntryData {
                 category: Category::Application,
-                sender: Sender::Server,
+                sender,
                 on_wire: true,
                 retry: raw.retry,
                 library_defined: false,
@@ -88,6 +100,8 @@ struct RawProfileMeta {
 #[serde(deny_unknown_fields)]
 struct RawProfileEntry {
     code: u16,
+    /// Who closes with it: server (the default), client or either.
+    sender: Option<Sender>,
     retry: RetryAdvice,
     sources: Vec<String>,
     en: RawProfileTexts,
@@ -99,5 +113,7 @@ struct RawProfileEntry {
 struct RawProfileTexts {
     name: String,
     description: String,
+    when: String,
+    fix: String,
     retry_why: String,
 }

@@ -120,8 +120,10 @@ fn retry_advice_matches_the_policy() {
     for c in [3001, 3500, 3999, 4000, 4001, 4999] {
         assert_eq!(r(c), RetryAdvice::Backoff, "{c}");
     }
-    // Above the valid range: harmless default.
-    assert_eq!(r(5000), RetryAdvice::Backoff);
+    // Above the valid range: invalid on the wire, like the reserved ranges.
+    for c in [5000, 65535] {
+        assert_eq!(r(c), RetryAdvice::Never, "{c}");
+    }
 }
 
 #[test]
@@ -472,4 +474,78 @@ fn no_text_has_a_hyphen_split_by_the_line_continuation() {
             }
         }
     }
+}
+
+/// Every French text wsmon can show about codes and statuses, laid out as the reader sees it.
+fn all_french_output() -> Vec<(String, String)> {
+    use super::{explain, http, layout};
+    let text = |lines: Vec<layout::Line>| {
+        lines
+            .iter()
+            .map(layout::Line::text)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut out = Vec::new();
+    let mut regs = vec![("builtin", reg().clone())];
+    for name in ["discord", "graphql-ws"] {
+        let r = Registry::build(Some(name), &BTreeMap::new()).expect("profile");
+        regs.push((name, r));
+    }
+    for (name, r) in &regs {
+        for e in r.entries() {
+            let code = e.code.or(e.range.map(|(lo, _)| lo)).expect("code or range");
+            let ex = explain::one(r, code, Lang::Fr).expect("explained");
+            out.push((format!("{name} {code}"), text(layout::lines(&ex, 76))));
+            let ex = explain::compare(r, code, 1013, Lang::Fr).expect("compared");
+            out.push((
+                format!("{name} {code} vs 1013"),
+                text(layout::lines(&ex, 76)),
+            ));
+        }
+        out.push((
+            format!("{name} --all"),
+            text(layout::listing(&explain::listing(r, Lang::Fr), 80)),
+        ));
+    }
+    for status in http::known().chain([101, 102, 200, 301, 399, 418, 599]) {
+        let ex = http::explain(status, Lang::Fr);
+        out.push((format!("HTTP {status}"), text(layout::lines(&ex, 76))));
+    }
+    out
+}
+
+#[test]
+fn french_reads_as_a_french_engineer_writes() {
+    // Issue 19 section 4: each phrase on the left was replaced by the words on the right.
+    let banned = [
+        (
+            "poignée de main",
+            "handshake / établissement de la connexion",
+        ),
+        ("l'upgrade", "la demande Upgrade"),
+        ("d'upgrade", "la demande Upgrade"),
+        ("un upgrade", "une demande Upgrade"),
+        ("part aléatoire complète", "gigue complète"),
+        ("passez à l'échelle", "ajoutez des instances"),
+        ("Condition temporaire", "Indisponibilité passagère"),
+        ("Mauvaise passerelle", "Erreur de passerelle"),
+        ("Message trop gros", "Message trop volumineux"),
+        ("client seul", "client uniquement"),
+        ("raison de fermeture", "motif de fermeture"),
+        ("boucle serrée", "reconnexions en rafale"),
+        ("heartbeat", "messages de maintien"),
+        ("parle la version", "utilise la version"),
+        ("’", "one apostrophe style: '"),
+    ];
+    let mut found = Vec::new();
+    for (what, text) in all_french_output() {
+        for (phrase, instead) in banned {
+            if text.contains(phrase) {
+                found.push(format!("{what}: \"{phrase}\" (write {instead})"));
+            }
+        }
+    }
+    found.dedup();
+    assert!(found.is_empty(), "{}", found.join("\n"));
 }

@@ -5,10 +5,11 @@
 use super::{Category, Entry, Lang, RetryAdvice, Sender};
 
 impl RetryAdvice {
-    /// The advice in the reader's language: the identifier in English, French words in
-    /// French ("jamais", "délai croissant").
+    /// The advice in the reader's language, in words ("restart delay", "délai croissant");
+    /// [`RetryAdvice::as_str`] is the identifier scripts read.
     pub fn label(self, lang: Lang) -> &'static str {
         match (self, lang) {
+            (RetryAdvice::RestartDelay, Lang::En) => "restart delay",
             (_, Lang::En) => self.as_str(),
             (RetryAdvice::Never, Lang::Fr) => "jamais",
             (RetryAdvice::Backoff, Lang::Fr) => "délai croissant",
@@ -20,6 +21,7 @@ impl RetryAdvice {
     /// A word or two for table columns.
     pub fn short(self, lang: Lang) -> &'static str {
         match (self, lang) {
+            (RetryAdvice::RestartDelay, Lang::En) => "restart delay",
             (_, Lang::En) => self.as_str(),
             (RetryAdvice::Never, Lang::Fr) => "jamais",
             (RetryAdvice::Backoff, Lang::Fr) => "croissante",
@@ -69,7 +71,7 @@ impl Category {
             (Category::ServerError, Lang::En) => "Server error",
             (Category::ServerError, Lang::Fr) => "Erreur serveur",
             (Category::Temporary, Lang::En) => "Temporary condition",
-            (Category::Temporary, Lang::Fr) => "Condition temporaire",
+            (Category::Temporary, Lang::Fr) => "Indisponibilité passagère",
             (Category::Local, Lang::En) => "Local status (never sent)",
             (Category::Local, Lang::Fr) => "Statut local (jamais envoyé)",
             (Category::Reserved, Lang::En) => "Reserved",
@@ -107,7 +109,7 @@ impl Sender {
             (Sender::Either, Lang::En) => "either",
             (Sender::Either, Lang::Fr) => "les deux",
             (Sender::Client, Lang::En) => "client only",
-            (Sender::Client, Lang::Fr) => "client seul",
+            (Sender::Client, Lang::Fr) => "client uniquement",
             (Sender::Server, Lang::En) => "server",
             (Sender::Server, Lang::Fr) => "serveur",
             (Sender::Gateway, Lang::En) => "gateway/proxy",
@@ -247,8 +249,10 @@ pub fn wire_value(entry: &Entry<'_>, lang: Lang) -> &'static str {
         (false, Sender::Local, Lang::Fr) => {
             "jamais : indiqué localement, jamais envoyé dans une trame de fermeture"
         }
-        (false, _, Lang::En) => "no: must not be sent",
-        (false, _, Lang::Fr) => "non : ne doit pas être envoyé",
+        (false, _, Lang::En) => "no: reserved or undefined; receivers treat it as invalid",
+        (false, _, Lang::Fr) => {
+            "non : réservé ou non défini ; les récepteurs le traitent comme invalide"
+        }
     }
 }
 
@@ -262,8 +266,12 @@ pub fn wire_phrase(entry: &Entry<'_>, lang: Lang) -> &'static str {
         (false, Sender::Local, Lang::Fr) => {
             "ne figure jamais dans une trame de fermeture : il est indiqué localement"
         }
-        (false, _, Lang::En) => "must not appear in a close frame",
-        (false, _, Lang::Fr) => "ne doit pas figurer dans une trame de fermeture",
+        (false, _, Lang::En) => {
+            "is reserved or undefined: receivers treat it as invalid in a close frame"
+        }
+        (false, _, Lang::Fr) => {
+            "est réservé ou non défini : les récepteurs le traitent comme invalide dans une trame de fermeture"
+        }
     }
 }
 
@@ -279,8 +287,8 @@ pub fn sender_phrase(sender: Sender, lang: Lang) -> &'static str {
         (Sender::Gateway, Lang::Fr) => "est envoyé par une passerelle ou un proxy",
         (Sender::Local, Lang::En) => "is never sent: your own library reports it",
         (Sender::Local, Lang::Fr) => "n'est jamais envoyé : votre propre bibliothèque l'indique",
-        (Sender::Nobody, Lang::En) => "must not be sent by anyone",
-        (Sender::Nobody, Lang::Fr) => "ne doit être envoyé par personne",
+        (Sender::Nobody, Lang::En) => "has no sender: the value is reserved",
+        (Sender::Nobody, Lang::Fr) => "n'a pas d'émetteur : la valeur est réservée",
     }
 }
 
@@ -290,7 +298,7 @@ pub fn localise_source(s: &str, lang: Lang) -> String {
     if lang == Lang::En {
         return s.to_string();
     }
-    const FR_WORDS: [(&str, &str); 19] = [
+    const FR_WORDS: &[(&str, &str)] = &[
         (
             "IANA registry: WebSocket Close Code Number Registry",
             "registre IANA des codes de fermeture WebSocket",
@@ -315,8 +323,18 @@ pub fn localise_source(s: &str, lang: Lang) -> String {
         ),
         ("(extension negotiation)", "(négociation des extensions)"),
         (
-            "errata ID 3227 (either endpoint may send 1011)",
-            "errata 3227 (1011 envoyable par les deux extrémités)",
+            "RFC 6455 errata ID 3227 (reported, not verified: \"an endpoint\")",
+            "errata 3227 de la RFC 6455 (signalé, non vérifié : « an endpoint »)",
+        ),
+        ("(\"a server\")", "(« a server »)"),
+        (
+            "(SaltyRTC close codes:",
+            "(codes de fermeture de SaltyRTC :",
+        ),
+        (
+            "ws (Node) and python-websockets sources (1006 reported; 1015 defined, never reported)",
+            "code source de ws (Node) et de python-websockets (1006 indiqué ; 1015 défini, \
+             jamais indiqué)",
         ),
         ("hybi list,", "liste hybi,"),
         (
@@ -348,7 +366,7 @@ pub fn localise_source(s: &str, lang: Lang) -> String {
         (" and src/common.ts", " et src/common.ts"),
     ];
     let mut out = s.to_string();
-    for (en, fr) in FR_WORDS {
+    for (en, fr) in FR_WORDS.iter().copied() {
         out = out.replace(en, fr);
     }
     out
