@@ -106,7 +106,9 @@ pub fn body(ex: &Explanation, width: usize) -> Vec<Line> {
     }
     for section in &ex.sections {
         out.push(Line::default());
-        out.push(Line::toned(Tone::Heading, section.heading.as_str()));
+        for l in wrap(&section.heading, width, "", "  ") {
+            out.push(Line::toned(Tone::Heading, l));
+        }
         let mut n = 0;
         let mut after_paragraph = false;
         for block in &section.blocks {

@@ -549,3 +549,37 @@ fn french_reads_as_a_french_engineer_writes() {
     found.dedup();
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
+
+#[test]
+fn layout_tones_the_retry_advice_and_body_leaves_out_the_title() {
+    use super::layout::{self, Tone};
+    let ex = explain::one(reg(), 1013, Lang::En).expect("1013");
+    let lines = layout::lines(&ex, 76);
+    assert_eq!(lines[0].text(), "1013 Try Again Later");
+    assert_eq!(lines[0].spans[0].0, Tone::Title);
+    let retry = lines
+        .iter()
+        .find(|l| l.text().starts_with("Retry advice   "))
+        .expect("retry row");
+    assert_eq!(
+        retry.spans[1],
+        (Tone::Retry(RetryAdvice::Backoff), "backoff".to_string())
+    );
+    let body = layout::body(&ex, 76);
+    assert_eq!(body.len() + 1, lines.len());
+    assert_eq!(body[0].text(), lines[1].text());
+    // Every explanation fits narrow widths, without trailing spaces.
+    for width in [40, 60, 76] {
+        for e in reg().entries() {
+            let code = e.code.or(e.range.map(|(lo, _)| lo)).expect("code or range");
+            for lang in [Lang::En, Lang::Fr] {
+                let ex = explain::one(reg(), code, lang).expect("explained");
+                for l in layout::lines(&ex, width) {
+                    let t = l.text();
+                    assert!(t.chars().count() <= width, "{code} at {width}: {t:?}");
+                    assert_eq!(t, t.trim_end(), "{code}: {t:?}");
+                }
+            }
+        }
+    }
+}

@@ -287,8 +287,8 @@ pub fn sender_phrase(sender: Sender, lang: Lang) -> &'static str {
         (Sender::Gateway, Lang::Fr) => "est envoyé par une passerelle ou un proxy",
         (Sender::Local, Lang::En) => "is never sent: your own library reports it",
         (Sender::Local, Lang::Fr) => "n'est jamais envoyé : votre propre bibliothèque l'indique",
-        (Sender::Nobody, Lang::En) => "has no sender: the value is reserved",
-        (Sender::Nobody, Lang::Fr) => "n'a pas d'émetteur : la valeur est réservée",
+        (Sender::Nobody, Lang::En) => "has no defined sender (a reserved value)",
+        (Sender::Nobody, Lang::Fr) => "n'a pas d'émetteur défini (valeur réservée)",
     }
 }
 
