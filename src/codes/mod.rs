@@ -7,6 +7,21 @@
 //! French. A code inside a range but without its own entry is explained by its range.
 //! Applications can name their own private-use codes (4000-4999) in the config's `[codes]`
 //! table; those names win over the range entry.
+//!
+//! ```text
+//! mod.rs     the registry: codes and ranges from the asset, lookups, the wire rule, parsers
+//! words      fixed words per language: headings, labels, category/sender/advice names
+//! explain    typed explanations (one code, two compared, a range, the --all listing)
+//! http       HTTP statuses as answers to an upgrade, and their explanations
+//! layout     explanations laid out in toned lines at a width (no colours, no terminal)
+//! json       explanations as JSON records for scripts
+//! profile    well-known protocols' codes (assets/profiles/)
+//! app        a config's [codes] table and profile key
+//! wrap       word wrapping
+//! ```
+//!
+//! Nothing here prints or knows the terminal: the `explain` command and the TUI paint the
+//! laid-out lines.
 
 mod app;
 pub mod explain;
