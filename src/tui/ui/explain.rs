@@ -103,3 +103,50 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &ViewState, target: ExplainTarg
     frame.render_widget(block, pane);
     frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codes::{AppCode, Registry};
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    #[test]
+    fn tones_become_theme_styles() {
+        let view = crate::tui::fixtures::view_state();
+        let t = Theme { color: true };
+        let lines = styled(&laid_out(&view, ExplainTarget::One(1010)), t);
+        assert_eq!(lines[0].spans[0].style, t.heading(), "title");
+        let retry = lines
+            .iter()
+            .find(|l| {
+                l.spans
+                    .first()
+                    .is_some_and(|s| s.content.starts_with("Retry"))
+            })
+            .expect("retry row");
+        assert_eq!(retry.spans[1].content, "never");
+        assert_eq!(retry.spans[1].style, t.error());
+    }
+
+    #[test]
+    fn long_titles_wrap_in_the_pane_and_statuses_are_explained() {
+        let mut view = crate::tui::fixtures::view_state();
+        let mut app = BTreeMap::new();
+        app.insert(
+            4001,
+            AppCode {
+                name: "A very long application name that cannot fit on one line of the \
+                       explanation pane at all"
+                    .into(),
+                description: String::new(),
+            },
+        );
+        view.registry = Arc::new(Registry::with_app_codes(&app).expect("app code"));
+        let text = text(&view, ExplainTarget::One(4001));
+        assert!(text.lines().all(|l| l.chars().count() <= WIDTH), "{text}");
+        assert!(text.starts_with("4001 A very long"), "{text}");
+        let http = super::text(&view, ExplainTarget::Http(503));
+        assert!(http.starts_with("HTTP 503  Service Unavailable"), "{http}");
+    }
+}
