@@ -76,7 +76,8 @@ impl From<LangArg> for crate::codes::Lang {
 
 #[derive(Debug, Clone, Args)]
 pub struct ExplainArgs {
-    /// Close codes (0-4999). One explains it; two compare them side by side.
+    /// Close codes (0-65535; 1000-1003, 1007-1014 and 3000-4999 are valid on the wire). One
+    /// explains it; two compare them side by side.
     #[arg(value_name = "CODE", allow_negative_numbers = true)]
     pub codes: Vec<String>,
     /// Language of headings and texts (defaults from LANG: fr_* gives French).
@@ -99,9 +100,9 @@ pub struct ExplainArgs {
     pub profile: Option<String>,
 }
 
-impl From<&ExplainArgs> for crate::codes::explain::ExplainRequest {
+impl From<&ExplainArgs> for crate::explain::ExplainRequest {
     fn from(a: &ExplainArgs) -> Self {
-        crate::codes::explain::ExplainRequest {
+        crate::explain::ExplainRequest {
             codes: a.codes.clone(),
             http: a.http.clone(),
             lang: a.lang.map(Into::into),

@@ -14,7 +14,7 @@
 //! engine                 supervisor, session tasks, backoff; its own settings types
 //! state, export, metrics the store and snapshots; the export writer and reader; Prometheus
 //! runtime                wires a source (the engine) to the store and its sinks
-//! tui, headless, replay, server   front ends, and the scenario server
+//! tui, headless, replay, explain, server   front ends, and the scenario server
 //! cli, config            clap and the TOML file, parsed into the lower layers' settings
 //! app                    picks a front end (main.rs is the binary)
 //! ```
@@ -24,6 +24,7 @@ pub mod cli;
 pub mod codes;
 pub mod config;
 pub mod engine;
+pub mod explain;
 pub mod export;
 pub mod headless;
 pub mod limits;

@@ -34,7 +34,7 @@ fn main() -> ExitCode {
     };
     let result: anyhow::Result<ExitCode> = runtime.block_on(async move {
         match cli.command {
-            Command::Explain(args) => wsmon::codes::explain::run(&(&args).into()),
+            Command::Explain(args) => wsmon::explain::run(&(&args).into()),
             Command::Serve(args) => wsmon::app::run_serve(&args).await,
             Command::Watch(args) => wsmon::app::run_watch(&args).await,
             Command::Demo(args) => wsmon::app::run_demo(&args).await,

@@ -203,7 +203,7 @@ fn all_lists_every_code_and_range() {
         .lines()
         .find(|l| l.starts_with("1012 "))
         .expect("1012 row");
-    assert!(line_1012.contains("Service Restart") && line_1012.contains("restart_delay"));
+    assert!(line_1012.contains("Service Restart") && line_1012.contains("restart delay"));
 
     let json = stdout_of(&["--all", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
@@ -354,4 +354,194 @@ fn the_config_profile_key_loads_a_profile_and_bad_names_exit_2() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("unknown profile"));
+}
+
+/// The output with its wrapping collapsed, so phrases split across lines still match.
+fn flat(args: &[&str]) -> String {
+    stdout_of(args)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn json_of(args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    serde_json::from_str(&stdout_of(&all)).expect("valid JSON")
+}
+
+#[test]
+fn reserved_1004_is_not_said_to_be_banned() {
+    // RFC 6455 only says "Reserved" for 1004: no explicit MUST NOT, unlike 1005/1006/1015.
+    let text = stdout_of(&["1004"]);
+    let wire = text
+        .lines()
+        .find(|l| l.starts_with("On the wire"))
+        .expect("wire row");
+    assert!(!wire.contains("must not"), "{wire}");
+    assert!(wire.contains("reserved"), "{wire}");
+    let cmp = flat(&["1004", "1006"]);
+    assert!(!cmp.contains("1004 must not appear"), "{cmp}");
+    assert!(!cmp.contains("must not be sent by anyone"), "{cmp}");
+    assert!(cmp.contains("1004 is reserved"), "{cmp}");
+}
+
+#[test]
+fn library_codes_keep_their_registered_names_and_name_saltyrtc() {
+    for (code, registered, salty) in [
+        ("3000", "Unauthorized", "Path Full"),
+        ("3003", "Forbidden", "Handover of the signalling channel"),
+        ("3008", "Timeout", "Timeout"),
+    ] {
+        let text = flat(&[code]);
+        assert!(text.starts_with(&format!("{code} {registered}")), "{text}");
+        assert!(!text.contains("we found no implementation"), "{text}");
+        assert!(text.contains("SaltyRTC"), "{code}: {text}");
+        assert!(text.contains(salty), "{code}: {text}");
+        assert!(
+            text.contains("github.com/saltyrtc/saltyrtc-meta"),
+            "{code}: {text}"
+        );
+    }
+    // 3003 is a normal event in SaltyRTC: the retry advice names when to retry.
+    let v = json_of(&["3003"]);
+    let why = v[0]["retry_why"].as_str().expect("retry_why");
+    assert!(why.contains("--retry-on 3003"), "{why}");
+    assert!(why.contains("handover"), "{why}");
+}
+
+#[test]
+fn tls_1015_names_who_reports_it() {
+    let text = flat(&["1015"]);
+    assert!(!text.contains("Libraries report 1015"), "{text}");
+    assert!(text.contains("Node"), "{text}");
+    assert!(text.contains("python-websockets"), "{text}");
+}
+
+#[test]
+fn invalid_ranges_agree_and_name_the_valid_codes() {
+    for code in ["0", "2500", "5000", "65535"] {
+        let v = json_of(&[code]);
+        assert_eq!(v[0]["retry"], "never", "{code}");
+        let fix = v[0]["fix"].as_str().expect("fix");
+        assert!(fix.contains("1000-1003, 1007-1014"), "{code}: {fix}");
+        assert!(fix.contains("3000-4999"), "{code}: {fix}");
+        assert!(!fix.contains("1000-1015"), "{code}: {fix}");
+        let sources = v[0]["source"].as_str().expect("sources");
+        assert!(sources.contains("§7.4.2"), "{code}: {sources}");
+        assert!(!sources.contains("§7.4.1"), "{code}: {sources}");
+    }
+}
+
+#[test]
+fn internal_error_1011_cites_the_erratum_as_it_stands() {
+    let text = flat(&["1011"]);
+    assert!(!text.contains("lets either side send it"), "{text}");
+    if text.contains("3227") {
+        assert!(text.contains("not verified"), "{text}");
+    }
+    assert!(text.contains("IANA"), "{text}");
+}
+
+#[test]
+fn try_again_later_1013_describes_full_jitter_windows() {
+    let text = flat(&["1013"]);
+    assert!(!text.contains("start at 1 second"), "{text}");
+    assert!(text.contains("windows of 1 s, 2 s, 4 s"), "{text}");
+    assert!(text.contains("each delay drawn in its window"), "{text}");
+    assert!(text.contains("§7.2.3"), "{text}");
+    assert!(text.contains("0-5 s"), "{text}");
+    let fr = flat(&["1013", "--lang", "fr"]);
+    assert!(fr.contains("fenêtres de 1 s, 2 s, 4 s"), "{fr}");
+}
+
+#[test]
+fn graphql_ws_profile_matches_its_source() {
+    let one = |code: &str| flat(&["--profile", "graphql-ws", code]);
+    let t = one("4499");
+    assert!(t.contains("Sent by client only"), "{t}");
+    assert!(t.contains("terminate()"), "{t}");
+    let t = one("4500");
+    assert!(t.starts_with("4500 Internal server error"), "{t}");
+    let t = one("4406");
+    assert!(t.contains("src/common.ts"), "{t}");
+    assert!(!t.contains("PROTOCOL.md"), "{t}");
+    for code in ["4004", "4005", "4504"] {
+        let t = one(code);
+        assert!(!t.contains("Private use"), "{code}: {t}");
+        assert!(t.contains("Sent by client only"), "{code}: {t}");
+    }
+    for code in [
+        "4400", "4401", "4403", "4406", "4408", "4409", "4429", "4499", "4500",
+    ] {
+        let t = one(code);
+        assert!(!t.contains("documentation for this code"), "{code}: {t}");
+        assert!(
+            !t.contains("closed the connection with this code."),
+            "{code}: {t}"
+        );
+    }
+}
+
+#[test]
+fn discord_profile_has_real_texts_and_says_what_it_covers() {
+    for code in ["4000", "4004", "4014"] {
+        let t = flat(&["--profile", "discord", code]);
+        assert!(!t.contains("documentation for this code"), "{code}: {t}");
+        assert!(
+            !t.contains("closed the connection with this code."),
+            "{code}: {t}"
+        );
+        assert!(
+            t.contains("developers/topics/opcodes-and-status-codes"),
+            "{code}: {t}"
+        );
+        assert!(t.contains("main gateway only"), "{code}: {t}");
+    }
+}
+
+#[test]
+fn http_statuses_say_what_rfc_6455_and_9110_say() {
+    let t = flat(&["--http", "101"]);
+    assert!(t.contains("success"), "{t}");
+    assert!(!t.contains("did not accept"), "{t}");
+    let v = json_of(&["--http", "408"]);
+    assert_eq!(v[0]["retry"], "backoff");
+    assert!(v[0]["sources"].to_string().contains("§15.5.9"), "{}", v[0]);
+    let t = flat(&["--http", "503"]);
+    assert!(!t.contains("fails the handshake"), "{t}");
+    for status in ["301", "302", "307", "308"] {
+        let t = flat(&["--http", status]);
+        assert!(t.contains("Location"), "{status}: {t}");
+        assert!(t.contains("does not follow redirects"), "{status}: {t}");
+    }
+    let t = flat(&["--http", "407"]);
+    assert!(t.contains("--proxy"), "{t}");
+    let t = flat(&["--http", "401"]);
+    assert!(t.contains("WWW-Authenticate"), "{t}");
+}
+
+#[test]
+fn english_output_has_no_raw_identifiers() {
+    let text = stdout_of(&["1012"]);
+    assert!(!text.contains("restart_delay"), "{text}");
+    let all = stdout_of(&["--all"]);
+    assert!(!all.contains("restart_delay"), "{all}");
+    // Scripts keep the identifier.
+    assert_eq!(json_of(&["1012"])[0]["retry"], "restart_delay");
+}
+
+#[test]
+fn help_states_the_accepted_range() {
+    let out = wsmon().args(["explain", "--help"]).assert().success();
+    let help = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(!help.contains("(0-4999)"), "{help}");
+    assert!(help.contains("0-65535"), "{help}");
+}
+
+#[test]
+fn no_status_1005_says_the_peer_sent_the_close_frame() {
+    let text = flat(&["1005"]);
+    assert!(text.contains("who sent the close frame"), "{text}");
+    assert!(text.contains("usually the server"), "{text}");
 }

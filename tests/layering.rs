@@ -13,7 +13,7 @@ const LAYERS: &[&[&str]] = &[
     &["engine"],
     &["state", "export", "metrics"],
     &["runtime", "thresholds"],
-    &["tui", "headless", "replay", "server", "signal"],
+    &["tui", "headless", "replay", "explain", "server", "signal"],
     &["cli", "config"],
     &["app", "main", "lib"],
 ];

@@ -675,6 +675,16 @@ fn explain_on_a_session_refused_with_an_http_status_explains_the_status() {
     assert_eq!(app.view.explain, Some(ExplainTarget::Http(status)));
     let text = wsmon::tui::ui::explain::text(&app.view, ExplainTarget::Http(status));
     assert!(text.starts_with(&format!("HTTP {status}")), "{text}");
+    // Comparing works on close codes only: the footer does not offer it for a status.
+    let screen = fixtures::render(&mut app, &snap, 100, 30);
+    let footer = screen.last().expect("footer line");
+    assert!(!footer.contains("compare"), "{footer}");
+    assert!(footer.contains("back"), "{footer}");
+    // A close code's explanation still offers it.
+    app.view.explain = Some(ExplainTarget::One(1013));
+    let screen = fixtures::render(&mut app, &snap, 100, 30);
+    let footer = screen.last().expect("footer line");
+    assert!(footer.contains("c compare"), "{footer}");
 }
 
 fn status(app: &App) -> String {

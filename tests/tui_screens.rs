@@ -652,7 +652,7 @@ const DETAIL_TIMELINE_100X30: &str = r#"
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
 | attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
-| Session s7 (Esc: back, j/k: scroll) ──────────────────────────────────────────── lines 1-23 of 115 |
+| Session s7 (Esc: back, j/k: scroll) ──────────────────────────────────────────── lines 1-23 of 118 |
 |  target      #1 ws://127.0.0.1:9001/overload                                                       |
 |  state       waiting for 3.3s (since 11:59:56.665Z)  attempt 6  attempt 7 in 28.6s                 |
 |                                                                                                    |
@@ -784,7 +784,7 @@ const EXPLAIN_100X30: &str = r#"
 |s20 /stric│   more clients right now. A server that accepts the upgrade and closes at    │     -    |
 |          │   once with 1013 is turning clients away at the door.                        │          |
 |          │                                                                              │          |
-|          └──────────────────────────────────────────────────────────── lines 1-22 of 40 ┘          |
+|          └──────────────────────────────────────────────────────────── lines 1-22 of 43 ┘          |
 | close code explanation                                                                             |
 | Esc back  c compare  x other code  j scroll  q quit                                                |
 "#;
@@ -817,7 +817,7 @@ const COMPARE_100X30: &str = r#"
 |s20 /stric│   1010: The client offered one or more extensions it cannot work without     │     -    |
 |          │   (for example permessage-deflate) in Sec-WebSocket-Extensions, and the      │          |
 |          │   server's 101 response did not include them, often because compression is   │          |
-|          └──────────────────────────────────────────────────────────── lines 1-22 of 80 ┘          |
+|          └──────────────────────────────────────────────────────────── lines 1-22 of 83 ┘          |
 | close code explanation                                                                             |
 | Esc back  c compare  x other code  j scroll  q quit                                                |
 "#;
@@ -1056,7 +1056,7 @@ const DETAIL_EVENTS_100X30: &str = r#"
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
 | attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
-| Session s7 (Esc: back, j/k: scroll) ─────────────────────────────────────────── lines 25-47 of 115 |
+| Session s7 (Esc: back, j/k: scroll) ─────────────────────────────────────────── lines 25-47 of 118 |
 |  1 2  3     4           5                       6                                                  |
 |  ●─●──●─────●───────────●───────────────────────●┄┄┄┄|┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄○  |
 |  0s                                            31.8s                                        1m03s  |

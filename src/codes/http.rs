@@ -1,12 +1,13 @@
 //! HTTP statuses as answers to a WebSocket upgrade (`wsmon explain --http STATUS`).
 //!
-//! A server that does not accept the upgrade answers with an HTTP status instead of
-//! `101 Switching Protocols` (RFC 6455 section 4.1: any other status means the handshake
-//! failed). The retry advice here is the one the reconnect policy applies.
+//! `101 Switching Protocols` is the success answer. A server that does not accept the upgrade
+//! answers with another status, which the client handles as HTTP says (RFC 6455 section 4.1:
+//! authenticate after a 401, maybe follow a 3xx redirect; wsmon follows none). The retry advice
+//! here is the one the reconnect policy applies.
 
 use serde::Serialize;
 
-use super::wrap::{pad, wrap};
+use super::explain::{Block, Explanation, Fact, Section};
 use super::{CodesError, Lang, RetryAdvice};
 
 /// One status: what it means as an answer to an upgrade, and what wsmon does.
@@ -17,7 +18,22 @@ struct Status {
 }
 
 /// [name, meaning in an upgrade, what to check]
-const STATUSES: [Status; 12] = [
+const STATUSES: [Status; 14] = [
+    Status {
+        code: 101,
+        en: [
+            "Switching Protocols",
+            "The success answer: the server accepted the upgrade and the connection now speaks \
+             WebSocket (RFC 6455 section 4.1).",
+            "Nothing: this is how every WebSocket connection starts.",
+        ],
+        fr: [
+            "Changement de protocole",
+            "La réponse de succès : le serveur a accepté la demande Upgrade et la connexion \
+             parle désormais WebSocket (RFC 6455, section 4.1).",
+            "Rien : toute connexion WebSocket commence ainsi.",
+        ],
+    },
     Status {
         code: 400,
         en: [
@@ -30,7 +46,7 @@ const STATUSES: [Status; 12] = [
         ],
         fr: [
             "Requête incorrecte",
-            "Le serveur a refusé la demande d'upgrade elle-même : Sec-WebSocket-Key ou \
+            "Le serveur a refusé la demande Upgrade elle-même : Sec-WebSocket-Key ou \
              Sec-WebSocket-Version absent ou mal formé, en-têtes Upgrade ou Connection \
              supprimés par un proxy, ou requête illisible.",
             "Comparez les en-têtes envoyés à la section 4.1 de la RFC 6455 et cherchez un \
@@ -42,16 +58,20 @@ const STATUSES: [Status; 12] = [
         en: [
             "Unauthorized",
             "The upgrade needs credentials the request did not carry, or carried expired: a \
-             token, a cookie, basic authentication.",
-            "Send valid credentials (wsmon: --header 'Authorization: ...') and check their \
-             expiry.",
+             token, a cookie, basic authentication. The WWW-Authenticate header of the answer \
+             names the scheme the server expects (RFC 9110 section 11.6.1).",
+            "Read the answer's WWW-Authenticate header, then send valid credentials (wsmon: \
+             --header 'Authorization: ...') and check their expiry.",
         ],
         fr: [
             "Non authentifié",
-            "L'upgrade exige des identifiants que la requête ne portait pas, ou portait \
-             expirés : jeton, cookie, authentification basique.",
-            "Envoyez des identifiants valides (wsmon : --header 'Authorization: ...') et \
-             vérifiez leur date d'expiration.",
+            "La demande Upgrade exige des identifiants que la requête ne portait pas, ou \
+             portait expirés : jeton, cookie, authentification basique. L'en-tête \
+             WWW-Authenticate de la réponse nomme le schéma attendu par le serveur (RFC 9110, \
+             section 11.6.1).",
+            "Lisez l'en-tête WWW-Authenticate de la réponse, puis envoyez des identifiants \
+             valides (wsmon : --header 'Authorization: ...') et vérifiez leur date \
+             d'expiration.",
         ],
     },
     Status {
@@ -95,9 +115,28 @@ const STATUSES: [Status; 12] = [
         ],
         fr: [
             "Méthode non autorisée",
-            "Le point d'accès n'accepte pas de GET avec upgrade : c'est souvent une route \
+            "Le point d'accès n'accepte pas de GET avec demande Upgrade : c'est souvent une route \
              HTTP ordinaire (une API REST) au chemin utilisé.",
             "Dirigez le client vers la route WebSocket.",
+        ],
+    },
+    Status {
+        code: 407,
+        en: [
+            "Proxy Authentication Required",
+            "An HTTP proxy between wsmon and the server wants credentials before it opens the \
+             tunnel; its Proxy-Authenticate header names the scheme.",
+            "Give the proxy's credentials in the proxy URL (wsmon: --proxy \
+             http://user:password@host:port; they are always redacted), or check the proxy \
+             taken from https_proxy/http_proxy/all_proxy.",
+        ],
+        fr: [
+            "Authentification proxy requise",
+            "Un proxy HTTP entre wsmon et le serveur exige des identifiants avant d'ouvrir le \
+             tunnel ; son en-tête Proxy-Authenticate nomme le schéma attendu.",
+            "Donnez les identifiants du proxy dans son URL (wsmon : --proxy \
+             http://utilisateur:mot-de-passe@hôte:port ; ils sont toujours masqués), ou \
+             vérifiez le proxy pris dans https_proxy/http_proxy/all_proxy.",
         ],
     },
     Status {
@@ -105,16 +144,16 @@ const STATUSES: [Status; 12] = [
         en: [
             "Request Timeout",
             "The server or a proxy gave up waiting for the complete upgrade request: a slow \
-             or stalled client, or a proxy that buffers.",
-            "Check the network path and the proxy's timeouts. wsmon treats every 4xx as a \
-             problem with the request and does not retry it; use --retry-on for codes only.",
+             or stalled client, or a proxy that buffers. RFC 9110 section 15.5.9 lets the \
+             client repeat the request on a new connection.",
+            "If it keeps happening, check the network path and the proxy's timeouts.",
         ],
         fr: [
             "Délai de requête dépassé",
-            "Le serveur ou un proxy a cessé d'attendre la requête d'upgrade complète : client \
-             lent ou bloqué, ou proxy qui met en tampon.",
-            "Vérifiez le chemin réseau et les délais du proxy. wsmon traite tout 4xx comme \
-             un problème de requête et ne réessaie pas.",
+            "Le serveur ou un proxy a cessé d'attendre la demande Upgrade complète : client \
+             lent ou bloqué, ou proxy qui met en tampon. La RFC 9110 (section 15.5.9) permet \
+             au client de répéter la requête sur une nouvelle connexion.",
+            "Si cela se répète, vérifiez le chemin réseau et les délais du proxy.",
         ],
     },
     Status {
@@ -124,14 +163,14 @@ const STATUSES: [Status; 12] = [
             "The server wants another protocol version: with WebSocket it answers a \
              Sec-WebSocket-Version it does not support and lists the ones it does (RFC 6455 \
              section 4.4).",
-            "Read the Sec-WebSocket-Version header of the answer; wsmon speaks version 13.",
+            "Read the Sec-WebSocket-Version header of the answer; wsmon uses version 13.",
         ],
         fr: [
             "Mise à niveau requise",
             "Le serveur attend une autre version du protocole : en WebSocket, il répond ainsi \
              à une Sec-WebSocket-Version qu'il ne gère pas et liste celles qu'il accepte \
              (RFC 6455, section 4.4).",
-            "Lisez l'en-tête Sec-WebSocket-Version de la réponse ; wsmon parle la version 13.",
+            "Lisez l'en-tête Sec-WebSocket-Version de la réponse ; wsmon utilise la version 13.",
         ],
     },
     Status {
@@ -161,8 +200,8 @@ const STATUSES: [Status; 12] = [
         ],
         fr: [
             "Erreur interne du serveur",
-            "L'application a échoué en traitant l'upgrade : exception dans le code de la \
-             poignée de main ou dans la vérification d'authentification.",
+            "L'application a échoué en traitant la demande Upgrade : exception dans le code du \
+             handshake ou dans la vérification d'authentification.",
             "Lisez les journaux du serveur au moment de la tentative.",
         ],
     },
@@ -175,7 +214,7 @@ const STATUSES: [Status; 12] = [
             "Check the backend's health and the proxy's upstream configuration.",
         ],
         fr: [
-            "Mauvaise passerelle",
+            "Erreur de passerelle",
             "Un proxy ou un répartiteur de charge devant le serveur WebSocket n'en a pas \
              obtenu de réponse valide : serveur amont arrêté, en redémarrage, ou qui ne parle \
              pas WebSocket.",
@@ -209,17 +248,18 @@ const STATUSES: [Status; 12] = [
         fr: [
             "Délai de passerelle dépassé",
             "Un proxy ou un répartiteur de charge a attendu trop longtemps la réponse du \
-             serveur WebSocket à l'upgrade.",
+             serveur WebSocket à la demande Upgrade.",
             "Vérifiez la charge du serveur amont et les délais amont du proxy.",
         ],
     },
 ];
 
-/// What the reconnect policy does after an upgrade answered with `status`: 429 and 5xx are
-/// worth retrying with backoff (honouring Retry-After); any other status is not.
+/// What the reconnect policy does after an upgrade answered with `status`: 408 (RFC 9110
+/// section 15.5.9: the client may repeat the request), 429 and 5xx are worth retrying with
+/// backoff (honouring Retry-After); any other status is not.
 pub fn retry_advice(status: u16) -> RetryAdvice {
     match status {
-        429 | 500..=599 => RetryAdvice::Backoff,
+        408 | 429 | 500..=599 => RetryAdvice::Backoff,
         _ => RetryAdvice::Never,
     }
 }
@@ -243,44 +283,90 @@ fn texts(status: u16, lang: Lang) -> [String; 3] {
         return t.map(str::to_string);
     }
     let class = status / 100;
-    match lang {
-        Lang::En => [
-            format!("HTTP {class}xx"),
-            "Any answer other than 101 means the server did not accept the upgrade (RFC 6455 \
-             section 4.1)."
-                .to_string(),
-            "Read the answer's body and headers, and the server's logs.".to_string(),
-        ],
-        Lang::Fr => [
-            format!("HTTP {class}xx"),
-            "Toute réponse autre que 101 signifie que le serveur n'a pas accepté l'upgrade \
-             (RFC 6455, section 4.1)."
-                .to_string(),
-            "Lisez le corps et les en-têtes de la réponse, et les journaux du serveur.".to_string(),
-        ],
-    }
+    let (meaning, check) = match (class, lang) {
+        (1, Lang::En) => (
+            "An informational answer instead of 101 Switching Protocols: the server did not \
+             switch to WebSocket.",
+            "Read the answer's headers and the server's logs.",
+        ),
+        (1, Lang::Fr) => (
+            "Une réponse informative au lieu de 101 Switching Protocols : le serveur n'est pas \
+             passé à WebSocket.",
+            "Lisez les en-têtes de la réponse et les journaux du serveur.",
+        ),
+        (2, Lang::En) => (
+            "The server answered as to a plain HTTP request (a web page or an API at this \
+             path) instead of switching to WebSocket with 101.",
+            "Check the URL's path, and that nothing between wsmon and the server removes the \
+             Upgrade and Connection headers.",
+        ),
+        (2, Lang::Fr) => (
+            "Le serveur a répondu comme à une requête HTTP ordinaire (une page web ou une API \
+             à ce chemin) au lieu de passer à WebSocket avec 101.",
+            "Vérifiez le chemin de l'URL, et que rien entre wsmon et le serveur ne supprime \
+             les en-têtes Upgrade et Connection.",
+        ),
+        (3, Lang::En) => (
+            "A redirect: the Location header of the answer names where the endpoint moved. \
+             RFC 6455 section 4.1 lets a client follow it; wsmon does not follow redirects.",
+            "Read the answer's Location header and point wsmon at that URL.",
+        ),
+        (3, Lang::Fr) => (
+            "Une redirection : l'en-tête Location de la réponse indique où se trouve le point \
+             d'accès. La RFC 6455 (section 4.1) permet au client de la suivre ; wsmon ne suit \
+             pas les redirections.",
+            "Lisez l'en-tête Location de la réponse et donnez cette URL à wsmon.",
+        ),
+        (_, Lang::En) => (
+            "The server did not accept the upgrade; the client handles the answer as HTTP \
+             says (RFC 6455 section 4.1).",
+            "Read the answer's body and headers, and the server's logs.",
+        ),
+        (_, Lang::Fr) => (
+            "Le serveur n'a pas accepté la demande Upgrade ; le client traite la réponse comme \
+             le veut HTTP (RFC 6455, section 4.1).",
+            "Lisez le corps et les en-têtes de la réponse, et les journaux du serveur.",
+        ),
+    };
+    [
+        format!("HTTP {class}xx"),
+        meaning.to_string(),
+        check.to_string(),
+    ]
 }
 
 /// What wsmon does after this status, in words.
 fn what_wsmon_does(status: u16, lang: Lang) -> &'static str {
     match (retry_advice(status), status, lang) {
+        (_, 101, Lang::En) => {
+            "wsmon goes on with the WebSocket connection: there is nothing to retry."
+        }
+        (_, 101, Lang::Fr) => "wsmon poursuit la connexion WebSocket : il n'y a rien à retenter.",
+        (_, 300..=399, Lang::En) => {
+            "wsmon does not follow redirects and does not reconnect: the same request gets the \
+             same redirect. Point it at the URL in Location."
+        }
+        (_, 300..=399, Lang::Fr) => {
+            "wsmon ne suit pas les redirections et ne se reconnecte pas : la même requête \
+             obtient la même redirection. Donnez-lui l'URL de l'en-tête Location."
+        }
         (RetryAdvice::Backoff, 429 | 503, Lang::En) => {
             "wsmon reconnects with exponential backoff and jitter. A Retry-After header \
              (seconds or an HTTP date, RFC 9110 section 10.2.3) is a floor for the delay, up \
              to --retry-after-max (300 s by default)."
         }
         (RetryAdvice::Backoff, 429 | 503, Lang::Fr) => {
-            "wsmon se reconnecte avec un délai exponentiel tiré au hasard. Un en-tête \
+            "wsmon se reconnecte avec un délai exponentiel et une gigue. Un en-tête \
              Retry-After (secondes ou date HTTP, RFC 9110, section 10.2.3) fixe un délai \
              minimal, borné par --retry-after-max (300 s par défaut)."
         }
         (RetryAdvice::Backoff, _, Lang::En) => {
-            "wsmon reconnects with exponential backoff and jitter: server trouble often \
+            "wsmon reconnects with exponential backoff and jitter: the trouble often \
              passes. A Retry-After header, if present, is a floor for the delay."
         }
         (RetryAdvice::Backoff, _, Lang::Fr) => {
-            "wsmon se reconnecte avec un délai exponentiel tiré au hasard : un problème de \
-             serveur passe souvent. Un en-tête Retry-After, s'il est présent, fixe un délai \
+            "wsmon se reconnecte avec un délai exponentiel et une gigue : un problème passager \
+             se résout souvent. Un en-tête Retry-After, s'il est présent, fixe un délai \
              minimal."
         }
         (_, _, Lang::En) => {
@@ -295,70 +381,68 @@ fn what_wsmon_does(status: u16, lang: Lang) -> &'static str {
 }
 
 /// Explain one status as an answer to an upgrade.
-pub fn render_status(status: u16, lang: Lang, color: bool, width: usize) -> String {
+pub fn explain(status: u16, lang: Lang) -> Explanation {
     let [name, meaning, check] = texts(status, lang);
     let advice = retry_advice(status);
-    let (h_meaning, h_check, h_wsmon, l_retry, l_src) = match lang {
+    let (h_meaning, h_check, h_wsmon, l_retry) = match lang {
         Lang::En => (
             "As an answer to an upgrade",
             "What to check",
             "What wsmon does",
             "Retry advice",
-            "Sources",
         ),
         Lang::Fr => (
-            "En réponse à un upgrade",
+            "En réponse à une demande Upgrade",
             "Que vérifier",
             "Ce que fait wsmon",
             "Reconnexion",
-            "Sources",
         ),
     };
-    let bold = |s: &str| {
-        if color {
-            format!("\x1b[1m{s}\x1b[0m")
+    let sections = [
+        (h_meaning, meaning),
+        (h_check, check),
+        (h_wsmon, what_wsmon_does(status, lang).to_string()),
+    ]
+    .into_iter()
+    .map(|(heading, text)| Section {
+        heading: heading.to_string(),
+        blocks: vec![Block::Paragraph(text)],
+    })
+    .collect();
+    Explanation {
+        lang,
+        title: format!("HTTP {status}  {name}"),
+        intro: None,
+        side_by_side: Vec::new(),
+        // 101 is the success answer: there is no retry to advise.
+        facts: if status == 101 {
+            Vec::new()
         } else {
-            s.to_string()
-        }
-    };
-    let mut out = vec![bold(&format!("HTTP {status}  {name}"))];
-    out.extend(wrap(
-        advice.label(lang),
-        width,
-        &pad(l_retry, 15),
-        &" ".repeat(15),
-    ));
-    for (i, src) in sources(lang).iter().enumerate() {
-        let label = if i == 0 { l_src } else { "" };
-        out.extend(wrap(src, width, &pad(label, 15), &" ".repeat(15)));
+            vec![Fact {
+                label: l_retry.to_string(),
+                value: advice.label(lang).to_string(),
+                retry: Some(advice),
+            }]
+        },
+        sources: sources(lang).iter().map(|s| s.to_string()).collect(),
+        note: None,
+        sections,
     }
-    for (h, text) in [
-        (h_meaning, meaning.as_str()),
-        (h_check, check.as_str()),
-        (h_wsmon, what_wsmon_does(status, lang)),
-    ] {
-        out.push(String::new());
-        out.push(bold(h));
-        out.extend(wrap(text, width, "  ", "  "));
-    }
-    let mut s = String::new();
-    for line in out {
-        s.push_str(line.trim_end());
-        s.push('\n');
-    }
-    s
 }
 
 fn sources(lang: Lang) -> [&'static str; 3] {
     match lang {
         Lang::En => [
-            "RFC 6455 §4.1 (any status other than 101 fails the handshake)",
-            "RFC 9110 §15 (status codes), §10.2.3 (Retry-After), RFC 6585 §4 (429)",
+            "RFC 6455 §4.1 (101 is success; the client handles any other status as HTTP says)",
+            "RFC 9110 §15 (status codes), §15.5.9 (408), §10.2.3 (Retry-After), RFC 6585 §4 \
+             (429)",
             "wsmon engine/backoff.rs (status_advice)",
         ],
         Lang::Fr => [
-            "RFC 6455 §4.1 (tout statut autre que 101 fait échouer la poignée de main)",
-            "RFC 9110 §15 (codes de statut), §10.2.3 (Retry-After), RFC 6585 §4 (429)",
+            "RFC 6455 §4.1 (101 signale le succès ; le client traite tout autre statut selon \
+             HTTP)",
+            "RFC 9110 §15 (codes de statut), §15.5.9 (408), §10.2.3 (Retry-After), RFC 6585 \
+             §4 (429)",
             "wsmon engine/backoff.rs (status_advice)",
         ],
     }

@@ -7,10 +7,34 @@
 //! French. A code inside a range but without its own entry is explained by its range.
 //! Applications can name their own private-use codes (4000-4999) in the config's `[codes]`
 //! table; those names win over the range entry.
+//!
+//! ```text
+//! mod.rs     the registry: codes and ranges from the asset, lookups, the wire rule, parsers
+//! words      fixed words per language: headings, labels, category/sender/advice names
+//! explain    typed explanations (one code, two compared, a range, the --all listing)
+//! http       HTTP statuses as answers to an upgrade, and their explanations
+//! layout     explanations laid out in toned lines at a width (no colours, no terminal)
+//! json       explanations as JSON records for scripts
+//! profile    well-known protocols' codes (assets/profiles/)
+//! app        a config's [codes] table and profile key
+//! wrap       word wrapping
+//! ```
+//!
+//! Nothing here prints or knows the terminal: the `explain` command and the TUI paint the
+//! laid-out lines.
 
+mod app;
 pub mod explain;
 pub mod http;
+pub mod json;
+pub mod layout;
+mod profile;
+mod words;
 mod wrap;
+
+pub use app::{
+    app_codes_from_table, app_codes_from_toml, check_profile, parse_app_code, profile_from_toml,
+};
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -117,51 +141,6 @@ impl RetryAdvice {
             RetryAdvice::Immediate => "immediate",
         }
     }
-
-    /// The advice in the reader's language: the identifier in English, French words in
-    /// French ("jamais", "délai croissant").
-    pub fn label(self, lang: Lang) -> &'static str {
-        match (self, lang) {
-            (_, Lang::En) => self.as_str(),
-            (RetryAdvice::Never, Lang::Fr) => "jamais",
-            (RetryAdvice::Backoff, Lang::Fr) => "délai croissant",
-            (RetryAdvice::RestartDelay, Lang::Fr) => "délai de redémarrage",
-            (RetryAdvice::Immediate, Lang::Fr) => "immédiate",
-        }
-    }
-
-    /// A word or two for table columns.
-    pub fn short(self, lang: Lang) -> &'static str {
-        match (self, lang) {
-            (_, Lang::En) => self.as_str(),
-            (RetryAdvice::Never, Lang::Fr) => "jamais",
-            (RetryAdvice::Backoff, Lang::Fr) => "croissante",
-            (RetryAdvice::RestartDelay, Lang::Fr) => "différée",
-            (RetryAdvice::Immediate, Lang::Fr) => "immédiate",
-        }
-    }
-
-    /// What the advice means, in a few words.
-    pub fn summary(self, lang: Lang) -> &'static str {
-        match (self, lang) {
-            (RetryAdvice::Never, Lang::En) => "do not reconnect until the cause is fixed",
-            (RetryAdvice::Never, Lang::Fr) => {
-                "ne pas se reconnecter avant d'avoir corrigé la cause"
-            }
-            (RetryAdvice::Backoff, Lang::En) => "reconnect with exponential backoff and jitter",
-            (RetryAdvice::Backoff, Lang::Fr) => {
-                "se reconnecter après un délai qui double à chaque tentative, tiré au hasard"
-            }
-            (RetryAdvice::RestartDelay, Lang::En) => {
-                "wait a random restart delay (5-30 s by default), then reconnect"
-            }
-            (RetryAdvice::RestartDelay, Lang::Fr) => {
-                "attendre un délai de redémarrage aléatoire (5 à 30 s par défaut), puis se reconnecter"
-            }
-            (RetryAdvice::Immediate, Lang::En) => "reconnect at once",
-            (RetryAdvice::Immediate, Lang::Fr) => "se reconnecter tout de suite",
-        }
-    }
 }
 
 impl std::fmt::Display for RetryAdvice {
@@ -217,35 +196,6 @@ impl Category {
             Category::Application => "application",
         }
     }
-
-    pub fn label(self, lang: Lang) -> &'static str {
-        match (self, lang) {
-            (Category::Normal, Lang::En) => "Normal closure",
-            (Category::Normal, Lang::Fr) => "Fermeture normale",
-            (Category::Lifecycle, Lang::En) => "Shutdown or restart",
-            (Category::Lifecycle, Lang::Fr) => "Arrêt ou redémarrage",
-            (Category::Protocol, Lang::En) => "Protocol error",
-            (Category::Protocol, Lang::Fr) => "Erreur de protocole",
-            (Category::Negotiation, Lang::En) => "Failed negotiation",
-            (Category::Negotiation, Lang::Fr) => "Négociation échouée",
-            (Category::Data, Lang::En) => "Rejected data",
-            (Category::Data, Lang::Fr) => "Données refusées",
-            (Category::Policy, Lang::En) => "Policy",
-            (Category::Policy, Lang::Fr) => "Règles du serveur",
-            (Category::ServerError, Lang::En) => "Server error",
-            (Category::ServerError, Lang::Fr) => "Erreur serveur",
-            (Category::Temporary, Lang::En) => "Temporary condition",
-            (Category::Temporary, Lang::Fr) => "Condition temporaire",
-            (Category::Local, Lang::En) => "Local status (never sent)",
-            (Category::Local, Lang::Fr) => "Statut local (jamais envoyé)",
-            (Category::Reserved, Lang::En) => "Reserved",
-            (Category::Reserved, Lang::Fr) => "Réservé",
-            (Category::Library, Lang::En) => "Library or framework (IANA)",
-            (Category::Library, Lang::Fr) => "Bibliothèque ou framework (IANA)",
-            (Category::Application, Lang::En) => "Application (private use)",
-            (Category::Application, Lang::Fr) => "Application (usage privé)",
-        }
-    }
 }
 
 /// Who may put a code in a close frame.
@@ -275,42 +225,6 @@ impl Sender {
             Sender::Gateway => "gateway",
             Sender::Local => "local",
             Sender::Nobody => "nobody",
-        }
-    }
-
-    /// Full wording, for `explain CODE`.
-    pub fn label(self, lang: Lang) -> &'static str {
-        match (self, lang) {
-            (Sender::Either, Lang::En) => "either endpoint (client or server)",
-            (Sender::Either, Lang::Fr) => "l'une ou l'autre extrémité (client ou serveur)",
-            (Sender::Client, Lang::En) => "client only",
-            (Sender::Client, Lang::Fr) => "le client uniquement",
-            (Sender::Server, Lang::En) => "server",
-            (Sender::Server, Lang::Fr) => "le serveur",
-            (Sender::Gateway, Lang::En) => "a server acting as gateway or proxy",
-            (Sender::Gateway, Lang::Fr) => "un serveur agissant comme passerelle ou proxy",
-            (Sender::Local, Lang::En) => "nobody: your own WebSocket library reports it",
-            (Sender::Local, Lang::Fr) => "personne : votre propre bibliothèque WebSocket l'indique",
-            (Sender::Nobody, Lang::En) => "nobody (reserved value)",
-            (Sender::Nobody, Lang::Fr) => "personne (valeur réservée)",
-        }
-    }
-
-    /// A few words, for tables.
-    pub fn short(self, lang: Lang) -> &'static str {
-        match (self, lang) {
-            (Sender::Either, Lang::En) => "either",
-            (Sender::Either, Lang::Fr) => "les deux",
-            (Sender::Client, Lang::En) => "client only",
-            (Sender::Client, Lang::Fr) => "client seul",
-            (Sender::Server, Lang::En) => "server",
-            (Sender::Server, Lang::Fr) => "serveur",
-            (Sender::Gateway, Lang::En) => "gateway/proxy",
-            (Sender::Gateway, Lang::Fr) => "passerelle",
-            (Sender::Local, Lang::En) => "local only",
-            (Sender::Local, Lang::Fr) => "local",
-            (Sender::Nobody, Lang::En) => "nobody",
-            (Sender::Nobody, Lang::Fr) => "personne",
         }
     }
 }
@@ -543,63 +457,6 @@ impl Registry {
         self.profile
     }
 
-    fn load_profile(&mut self, name: &str) -> Result<(), CodesError> {
-        let (key, text) = PROFILES
-            .iter()
-            .find(|(k, _)| *k == name.trim())
-            .ok_or_else(|| CodesError::UnknownProfile(escape_control(name)))?;
-        let file: RawProfile =
-            toml::from_str(text).map_err(|e| CodesError::Profile(key, e.to_string()))?;
-        for raw in file.entry {
-            let code = raw.code;
-            if !(APP_RANGE.0..=APP_RANGE.1).contains(&code) {
-                return Err(CodesError::Profile(
-                    key,
-                    format!("code {code} is not 4000-4999"),
-                ));
-            }
-            if raw.sources.is_empty() {
-                return Err(CodesError::Profile(
-                    key,
-                    format!("code {code} has no source"),
-                ));
-            }
-            let (title, title_fr) = (&file.profile.title, &file.profile.title_fr);
-            let texts = |t: RawProfileTexts, lang: Lang| Texts {
-                name: t.name,
-                description: t.description,
-                when: match lang {
-                    Lang::En => format!("A {title} server closed the connection with this code."),
-                    Lang::Fr => {
-                        format!("Un serveur de {title_fr} a fermé la connexion avec ce code.")
-                    }
-                },
-                fix: match lang {
-                    Lang::En => format!("Read the {title} documentation for this code."),
-                    Lang::Fr => format!("Lisez la documentation de {title_fr} pour ce code."),
-                },
-                retry_why: t.retry_why,
-                send_when: match lang {
-                    Lang::En => format!("Defined by {title}: only its servers send it."),
-                    Lang::Fr => format!("Défini par {title_fr} : seuls ses serveurs l'envoient."),
-                },
-            };
-            let data = EntryData {
-                category: Category::Application,
-                sender: Sender::Server,
-                on_wire: true,
-                retry: raw.retry,
-                library_defined: false,
-                sources: raw.sources,
-                en: texts(raw.en, Lang::En),
-                fr: texts(raw.fr, Lang::Fr),
-            };
-            self.codes.insert(code, data);
-        }
-        self.profile = Some(key);
-        Ok(())
-    }
-
     /// The embedded knowledge base, parsed once.
     pub fn builtin() -> &'static Registry {
         static BUILTIN: OnceLock<Registry> = OnceLock::new();
@@ -612,7 +469,7 @@ impl Registry {
     /// The built-in registry plus application names for 4000-4999 codes.
     pub fn with_app_codes(app: &BTreeMap<u16, AppCode>) -> Result<Registry, CodesError> {
         for (code, entry) in app {
-            validate_app_code(*code, entry)?;
+            app::validate_app_code(*code, entry)?;
         }
         let mut reg = Registry::builtin().clone();
         reg.app = app.clone();
@@ -827,163 +684,6 @@ pub fn parse_code(input: &str) -> Result<u16, CodesError> {
     }
     t.parse::<u16>()
         .map_err(|_| CodesError::InvalidCode(input.to_string()))
-}
-
-/// Parse an application close code (a `[codes]` key): 4000-4999.
-pub fn parse_app_code(input: &str) -> Result<u16, CodesError> {
-    let shown = escape_control(input);
-    parse_code(input)
-        .ok()
-        .filter(|c| (APP_RANGE.0..=APP_RANGE.1).contains(c))
-        .ok_or_else(|| {
-            CodesError::AppCode(format!(
-                "\"{shown}\" is not an application close code: application codes are {}-{}",
-                APP_RANGE.0, APP_RANGE.1
-            ))
-        })
-}
-
-/// Validate application codes already read from a config (the `[codes]` table as keys and
-/// entries): the one check behind `watch` and `explain -c`.
-pub fn app_codes_from_table<'a>(
-    table: impl IntoIterator<Item = (&'a String, &'a AppCode)>,
-) -> Result<BTreeMap<u16, AppCode>, CodesError> {
-    let mut out = BTreeMap::new();
-    for (key, entry) in table {
-        let code = parse_app_code(key)?;
-        validate_app_code(code, entry)?;
-        out.insert(code, entry.clone());
-    }
-    Ok(out)
-}
-
-fn validate_app_code(code: u16, entry: &AppCode) -> Result<(), CodesError> {
-    let (lo, hi) = APP_RANGE;
-    if !(lo..=hi).contains(&code) {
-        return Err(CodesError::AppCode(format!(
-            "code {code} cannot be named: application codes are {lo}-{hi} (private use)"
-        )));
-    }
-    if entry.name.trim().is_empty() {
-        return Err(CodesError::AppCode(format!(
-            "[codes.{code}] has an empty name"
-        )));
-    }
-    Ok(())
-}
-
-/// Read the `[codes]` table of a wsmon config (every other key and table is ignored):
-///
-/// ```toml
-/// [codes.4001]
-/// name = "Session expired"
-/// description = "The login token expired; log in again."
-/// ```
-///
-/// Keys must be codes in 4000-4999; `name` is required, `description` optional.
-pub fn app_codes_from_toml(text: &str) -> Result<BTreeMap<u16, AppCode>, CodesError> {
-    let doc: toml::Table = toml::from_str(text).map_err(CodesError::ConfigToml)?;
-    let mut out = BTreeMap::new();
-    let Some(codes) = doc.get("codes") else {
-        return Ok(out);
-    };
-    let table = codes.as_table().ok_or_else(|| {
-        CodesError::AppCode("`codes` must be a table of [codes.4xxx] entries".into())
-    })?;
-    for (key, value) in table {
-        let shown = escape_control(key);
-        let code = parse_app_code(key)?;
-        let fields = value.as_table().ok_or_else(|| {
-            CodesError::AppCode(format!(
-                "[codes.{shown}] must be a table with `name` and `description`"
-            ))
-        })?;
-        let mut name = None;
-        let mut description = String::new();
-        for (field, v) in fields {
-            let s = v.as_str().ok_or_else(|| {
-                CodesError::AppCode(format!(
-                    "[codes.{shown}] {} must be a string",
-                    escape_control(field)
-                ))
-            })?;
-            match field.as_str() {
-                "name" => name = Some(s.to_string()),
-                "description" => description = s.to_string(),
-                other => {
-                    return Err(CodesError::AppCode(format!(
-                        "[codes.{shown}] has an unknown key `{}` (expected name, description)",
-                        escape_control(other)
-                    )));
-                }
-            }
-        }
-        let name =
-            name.ok_or_else(|| CodesError::AppCode(format!("[codes.{shown}] is missing `name`")))?;
-        let entry = AppCode { name, description };
-        validate_app_code(code, &entry)?;
-        out.insert(code, entry);
-    }
-    Ok(out)
-}
-
-/// The `profile` key of a wsmon config, if any (the one reader shared by `watch` and
-/// `explain -c`).
-pub fn profile_from_toml(text: &str) -> Result<Option<String>, CodesError> {
-    let doc: toml::Table = toml::from_str(text).map_err(CodesError::ConfigToml)?;
-    match doc.get("profile") {
-        None => Ok(None),
-        Some(v) => {
-            let name = v
-                .as_str()
-                .ok_or_else(|| CodesError::UnknownProfile("(not a string)".into()))?;
-            check_profile(name).map(Some)
-        }
-    }
-}
-
-/// A profile name, checked against the shipped profiles.
-pub fn check_profile(name: &str) -> Result<String, CodesError> {
-    PROFILES
-        .iter()
-        .find(|(k, _)| *k == name.trim())
-        .map(|(k, _)| k.to_string())
-        .ok_or_else(|| CodesError::UnknownProfile(escape_control(name)))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawProfile {
-    profile: RawProfileMeta,
-    entry: Vec<RawProfileEntry>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawProfileMeta {
-    #[allow(dead_code)]
-    name: String,
-    title: String,
-    /// The title in French ("la passerelle Discord").
-    title_fr: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawProfileEntry {
-    code: u16,
-    retry: RetryAdvice,
-    sources: Vec<String>,
-    en: RawProfileTexts,
-    fr: RawProfileTexts,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawProfileTexts {
-    name: String,
-    description: String,
-    retry_why: String,
 }
 
 #[derive(Deserialize)]

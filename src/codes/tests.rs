@@ -120,8 +120,10 @@ fn retry_advice_matches_the_policy() {
     for c in [3001, 3500, 3999, 4000, 4001, 4999] {
         assert_eq!(r(c), RetryAdvice::Backoff, "{c}");
     }
-    // Above the valid range: harmless default.
-    assert_eq!(r(5000), RetryAdvice::Backoff);
+    // Above the valid range: invalid on the wire, like the reserved ranges.
+    for c in [5000, 65535] {
+        assert_eq!(r(c), RetryAdvice::Never, "{c}");
+    }
 }
 
 #[test]
@@ -469,6 +471,114 @@ fn no_text_has_a_hyphen_split_by_the_line_continuation() {
                     .split(' ')
                     .any(|w| w.ends_with('-') && w.len() > 1 && w != "--" && !w.starts_with("--"));
                 assert!(!bad, "{} {field}: {text}", e.code_label());
+            }
+        }
+    }
+}
+
+/// Every French text wsmon can show about codes and statuses, laid out as the reader sees it.
+fn all_french_output() -> Vec<(String, String)> {
+    use super::{explain, http, layout};
+    let text = |lines: Vec<layout::Line>| {
+        lines
+            .iter()
+            .map(layout::Line::text)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut out = Vec::new();
+    let mut regs = vec![("builtin", reg().clone())];
+    for name in ["discord", "graphql-ws"] {
+        let r = Registry::build(Some(name), &BTreeMap::new()).expect("profile");
+        regs.push((name, r));
+    }
+    for (name, r) in &regs {
+        for e in r.entries() {
+            let code = e.code.or(e.range.map(|(lo, _)| lo)).expect("code or range");
+            let ex = explain::one(r, code, Lang::Fr).expect("explained");
+            out.push((format!("{name} {code}"), text(layout::lines(&ex, 76))));
+            let ex = explain::compare(r, code, 1013, Lang::Fr).expect("compared");
+            out.push((
+                format!("{name} {code} vs 1013"),
+                text(layout::lines(&ex, 76)),
+            ));
+        }
+        out.push((
+            format!("{name} --all"),
+            text(layout::listing(&explain::listing(r, Lang::Fr), 80)),
+        ));
+    }
+    for status in http::known().chain([101, 102, 200, 301, 399, 418, 599]) {
+        let ex = http::explain(status, Lang::Fr);
+        out.push((format!("HTTP {status}"), text(layout::lines(&ex, 76))));
+    }
+    out
+}
+
+#[test]
+fn french_reads_as_a_french_engineer_writes() {
+    // Issue 19 section 4: each phrase on the left was replaced by the words on the right.
+    let banned = [
+        (
+            "poignée de main",
+            "handshake / établissement de la connexion",
+        ),
+        ("l'upgrade", "la demande Upgrade"),
+        ("d'upgrade", "la demande Upgrade"),
+        ("un upgrade", "une demande Upgrade"),
+        ("part aléatoire complète", "gigue complète"),
+        ("passez à l'échelle", "ajoutez des instances"),
+        ("Condition temporaire", "Indisponibilité passagère"),
+        ("Mauvaise passerelle", "Erreur de passerelle"),
+        ("Message trop gros", "Message trop volumineux"),
+        ("client seul", "client uniquement"),
+        ("raison de fermeture", "motif de fermeture"),
+        ("boucle serrée", "reconnexions en rafale"),
+        ("heartbeat", "messages de maintien"),
+        ("parle la version", "utilise la version"),
+        ("’", "one apostrophe style: '"),
+    ];
+    let mut found = Vec::new();
+    for (what, text) in all_french_output() {
+        for (phrase, instead) in banned {
+            if text.contains(phrase) {
+                found.push(format!("{what}: \"{phrase}\" (write {instead})"));
+            }
+        }
+    }
+    found.dedup();
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+#[test]
+fn layout_tones_the_retry_advice_and_body_leaves_out_the_title() {
+    use super::layout::{self, Tone};
+    let ex = explain::one(reg(), 1013, Lang::En).expect("1013");
+    let lines = layout::lines(&ex, 76);
+    assert_eq!(lines[0].text(), "1013 Try Again Later");
+    assert_eq!(lines[0].spans[0].0, Tone::Title);
+    let retry = lines
+        .iter()
+        .find(|l| l.text().starts_with("Retry advice   "))
+        .expect("retry row");
+    assert_eq!(
+        retry.spans[1],
+        (Tone::Retry(RetryAdvice::Backoff), "backoff".to_string())
+    );
+    let body = layout::body(&ex, 76);
+    assert_eq!(body.len() + 1, lines.len());
+    assert_eq!(body[0].text(), lines[1].text());
+    // Every explanation fits narrow widths, without trailing spaces.
+    for width in [40, 60, 76] {
+        for e in reg().entries() {
+            let code = e.code.or(e.range.map(|(lo, _)| lo)).expect("code or range");
+            for lang in [Lang::En, Lang::Fr] {
+                let ex = explain::one(reg(), code, lang).expect("explained");
+                for l in layout::lines(&ex, width) {
+                    let t = l.text();
+                    assert!(t.chars().count() <= width, "{code} at {width}: {t:?}");
+                    assert_eq!(t, t.trim_end(), "{code}: {t:?}");
+                }
             }
         }
     }

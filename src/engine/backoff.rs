@@ -4,10 +4,12 @@
 //!
 //! - Exponential backoff (window `min(cap, base * factor^(n-1))` for retry `n`) with jitter
 //!   (AWS Architecture Blog, "Exponential Backoff And Jitter") for overload and network trouble:
-//!   1011, 1013, 1014, 1006, DNS/connect/TLS/I/O errors, timeouts, HTTP 429/502/503/504.
+//!   1011, 1013, 1014, 1006, DNS/connect/I/O errors (a TLS handshake cut off midway is an I/O
+//!   error), timeouts, HTTP 408, 429 and 5xx.
 //! - A random restart delay (default 5-30 s) for 1012 Service Restart and 1001 Going Away.
-//! - No retry for problems a retry does not fix (1000, 1002, 1003, 1007-1010, HTTP 4xx, bad
-//!   URLs, broken handshakes), with a one-line `why` the UI shows.
+//! - No retry for problems a retry does not fix (1000, 1002, 1003, 1007-1010, HTTP 4xx other
+//!   than 408 and 429, a refused certificate or TLS setup (1015), bad URLs, broken
+//!   handshakes), with a one-line `why` the UI shows.
 //! - `Retry-After` (RFC 9110 section 10.2.3) on a 429/503 answer is a floor for the delay,
 //!   bounded by `retry_after_max`.
 //! - The retry counter resets only after a connection stayed open for `stable_after`

@@ -10,7 +10,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use crate::codes::explain;
+use crate::codes::layout;
 use crate::engine::events::{HandshakeInfo, SessionId, SessionState};
 use crate::protocol::extensions::Extension;
 use crate::redact;
@@ -495,16 +495,18 @@ fn traffic_lines(
     }
 }
 
-/// The full explanation of the last close code, at the end of the detail.
+/// The full explanation of the last close code, at the end of the detail: its title as the
+/// heading, then the body, indented.
 fn explanation_lines(out: &mut Vec<Line<'static>>, code: u16, view: &ViewState, t: Theme) {
-    let text = explain::render_one(&view.registry, code, view.lang, false);
-    let name = view.registry.name_in(code, view.lang);
-    out.push(heading(format!("About {code} {name}"), t));
-    let code = code.to_string();
-    // The first line repeats the code and name of the heading.
-    let skip = usize::from(text.lines().next().is_some_and(|l| l.starts_with(&code)));
-    for line in text.lines().skip(skip) {
-        out.push(Line::raw(format!("  {line}")));
+    let Ok(ex) = crate::codes::explain::one(&view.registry, code, view.lang) else {
+        return;
+    };
+    out.push(heading(format!("About {}", ex.title), t));
+    for mut line in super::explain::styled(&layout::body(&ex, layout::WIDTH), t) {
+        if !line.spans.is_empty() {
+            line.spans.insert(0, Span::raw("  "));
+        }
+        out.push(line);
     }
 }
 

@@ -266,7 +266,12 @@ pub fn draw_footer(frame: &mut Frame, area: Rect, view: &ViewState, t: Theme) {
     let items = replay.iter().chain(
         footer_items(mode)
             .iter()
-            .filter(|(a, _)| view.replay.is_none() || !crate::tui::replay::sends_commands(*a)),
+            .filter(|(a, _)| view.replay.is_none() || !crate::tui::replay::sends_commands(*a))
+            // Only close codes can be compared: an HTTP status's explanation offers no `c`.
+            .filter(|(a, _)| {
+                *a != Action::Compare
+                    || !matches!(view.explain, Some(crate::tui::view::ExplainTarget::Http(_)))
+            }),
     );
     for (action, label) in items {
         let Some(key) = view.keys.first_key(*action) else {
