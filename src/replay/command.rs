@@ -9,14 +9,14 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::cursor::ReplayCursor;
-use super::load::{self, LoadError, Recording};
-use super::time::parse_time;
 use crate::engine::events::{Cause, EventKind, SessionId, SessionState};
 use crate::export::jsonl::format_ts;
 use crate::export::reader::Summary;
 use crate::export::{CodeNamer, ExportWriter, to_json_line};
 use crate::redact::escape_control;
+use crate::runtime::replay::cursor::ReplayCursor;
+use crate::runtime::replay::load::{self, LoadError, Recording};
+use crate::runtime::replay::time::parse_time;
 use crate::state::snapshot::Snapshot;
 
 /// What `wsmon replay` was asked to do (built by the CLI from its `ReplayArgs`).
@@ -60,33 +60,36 @@ pub fn mode(args: &Options, stdout_is_terminal: bool) -> Mode {
     }
 }
 
-/// The TUI on a recording: a driver task owns the time cursor, the TUI shows its snapshots.
+/// The TUI on a recording: the replay source (a driver task owning the time cursor) runs in a
+/// runtime; the TUI shows its snapshots and sends it the time cursor's commands.
 async fn run_tui(
     rec: Recording,
     file: String,
     keys: std::collections::BTreeMap<String, String>,
 ) -> anyhow::Result<ExitCode> {
-    let (Some(start), Some(end)) = (rec.start(), rec.end()) else {
+    let cursor = ReplayCursor::new(Arc::new(rec));
+    let Some(replay) = crate::tui::replay::ReplayView::new(file.clone(), &cursor) else {
         return usage(format!("{file}: no events"));
     };
-    let cursor = ReplayCursor::new(Arc::new(rec));
-    let seconds = Arc::new(super::drive::recorded_seconds(&cursor));
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut cursor = cursor;
-    let (snapshots, watch_rx) = tokio::sync::watch::channel(cursor.snapshot());
-    let driver = tokio::spawn(super::drive::drive(cursor, rx, snapshots));
-    let view = crate::tui::replay::ReplayView::new(file, start, end, seconds, tx, |s, a, b| {
-        parse_time(s, a, b).map_err(|e| e.to_string())
-    });
     let opts = crate::tui::TuiOptions {
         keys,
         ..crate::tui::TuiOptions::default()
     };
-    if let Err(e) = crate::tui::view_state(&opts) {
-        return usage(e);
-    }
-    let result = crate::tui::run_replay(watch_rx, view, opts).await;
-    driver.abort();
+    let view = match crate::tui::replay_view_state(&opts, replay) {
+        Ok(view) => view,
+        Err(e) => return usage(e),
+    };
+    let screen = match crate::tui::Screen::open() {
+        Ok(screen) => screen,
+        Err(e) => return usage(e),
+    };
+    let rt = crate::runtime::start(
+        crate::runtime::replay::Replay { cursor },
+        crate::runtime::Sinks::default(),
+    )?;
+    let (snapshots, commands) = (rt.snapshots.clone(), rt.commands.clone());
+    let result = crate::tui::run_replay(screen, snapshots, commands, view, opts.fps).await;
+    rt.shutdown().await;
     result.map(|()| ExitCode::SUCCESS)
 }
 
