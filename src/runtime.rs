@@ -188,7 +188,7 @@ impl ExportSink {
         let name = move |code: u16| registry.name(code);
         let writer =
             ExportWriter::create(path, Arc::new(name)).map_err(|source| RuntimeError::Export {
-                path: path.display().to_string(),
+                path: crate::redact::escape_control(&path.display().to_string()),
                 source,
             })?;
         let exported = Arc::new(AtomicU64::new(0));

@@ -15,7 +15,7 @@ use crate::export::reader::Summary;
 use crate::export::{CodeNamer, ExportWriter, to_json_line};
 use crate::redact::escape_control;
 use crate::runtime::replay::cursor::ReplayCursor;
-use crate::runtime::replay::load::{self, LoadError, Recording};
+use crate::runtime::replay::load::{self, Recording};
 use crate::runtime::replay::time::parse_time;
 use crate::state::snapshot::Snapshot;
 
@@ -98,14 +98,18 @@ fn usage(msg: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(USAGE))
 }
 
-/// Run `wsmon replay`.
+/// Run `wsmon replay`. Bad input (a file that cannot be read or is not an export, a time
+/// that cannot be used, an export name without a known extension) exits 2 with one message; a
+/// reader that went away (`| head`) ends the output quietly.
 pub async fn run(args: &Options) -> anyhow::Result<ExitCode> {
+    if let Some(out) = &args.export
+        && let Err(e) = crate::export::Format::from_path(out)
+    {
+        return usage(e);
+    }
     let rec = match load::load(&args.file) {
         Ok(rec) => rec,
-        Err(e @ (LoadError::NotAnExport { .. } | LoadError::UnknownFormat { .. })) => {
-            return usage(e);
-        }
-        Err(e) => return Err(e.into()),
+        Err(e) => return usage(e),
     };
     let shown = escape_control(&rec.path.display().to_string());
     for w in &rec.warnings {
@@ -124,6 +128,15 @@ pub async fn run(args: &Options) -> anyhow::Result<ExitCode> {
         Ok(t) => t,
         Err(e) => return usage(format!("--to: {e}")),
     };
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        return usage(format!(
+            "--from {} is after --to {}: the window is empty",
+            format_ts(&f),
+            format_ts(&t)
+        ));
+    }
     let window = Window { from, to };
     let mode = mode(args, io::stdout().is_terminal());
     if mode == Mode::Tui {
@@ -133,8 +146,7 @@ pub async fn run(args: &Options) -> anyhow::Result<ExitCode> {
         );
         return run_tui(rec, escape_control(&name), args.keys.clone()).await;
     }
-    let mut out = io::stdout().lock();
-    match mode {
+    let text = match mode {
         Mode::At => {
             let at = match resolve(&args.at).transpose() {
                 Ok(Some(t)) => t,
@@ -156,8 +168,7 @@ pub async fn run(args: &Options) -> anyhow::Result<ExitCode> {
             let mut cursor = ReplayCursor::new(rec.clone());
             cursor.seek(at);
             let snap = cursor.snapshot();
-            writeln!(out, "{shown}")?;
-            write!(out, "{}", state_report(&rec, &snap, cursor.position()))?;
+            format!("{shown}\n{}", state_report(&rec, &snap, cursor.position()))
         }
         Mode::Export => {
             let Some(path) = &args.export else {
@@ -166,20 +177,32 @@ pub async fn run(args: &Options) -> anyhow::Result<ExitCode> {
             if same_file(path, &rec.path) {
                 return usage("--export would overwrite the file being replayed");
             }
-            let n = write_slice(&rec, window, path)?;
-            writeln!(
-                out,
-                "wrote {n} events to {}",
-                escape_control(&path.display().to_string())
-            )?;
+            let n = match write_slice(&rec, window, path) {
+                Ok(n) => n,
+                Err(e) => {
+                    eprintln!("wsmon: {}", escape_control(&format!("{e:#}")));
+                    return Ok(ExitCode::from(EXIT_FAILED));
+                }
+            };
+            let out = escape_control(&path.display().to_string());
+            format!("wrote {n} events to {out}\n")
         }
-        Mode::Tui | Mode::Summary => {
-            writeln!(out, "{shown}")?;
-            write!(out, "{}", summary(&rec, window))?;
-        }
-    }
-    out.flush()?;
+        Mode::Tui | Mode::Summary => format!("{shown}\n{}", summary(&rec, window)),
+    };
+    print_quietly(&text)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Exit code when the slice could not be written.
+const EXIT_FAILED: u8 = 1;
+
+/// Write `text` to stdout; a reader that went away (`wsmon replay ... | head`) is not an error.
+fn print_quietly(text: &str) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

@@ -14,6 +14,7 @@
 //! slices, opening the TUI) is a front end and stays in `crate::replay`; nothing here names
 //! `tui` or `replay`.
 
+pub mod cap;
 pub mod cursor;
 pub mod drive;
 pub mod line;
