@@ -217,3 +217,19 @@ fn a_closed_pipe_is_not_an_error() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn top_level_help_says_replay_opens_a_tui_on_a_terminal() {
+    let out = Command::cargo_bin("wsmon")
+        .expect("binary")
+        .arg("--help")
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("replay"))
+        .unwrap_or_else(|| panic!("no replay line in:\n{text}"));
+    assert!(line.contains("TUI"), "{line}");
+    assert!(text.contains("on a terminal"), "{text}");
+}

@@ -575,3 +575,27 @@ const REPLAY_DETAIL_100X44: &str = r#"
 | going to +2m30s                                                                                    |
 | Space play  Right ±1s  . ±10s  1 x1  4 max  : go to  n next close  b burst  Esc back  j scroll     |
 "#;
+
+#[test]
+fn b_says_so_when_no_burst_follows() {
+    let mut r = Replay::new();
+    let bursts = r.app.view.replay.as_ref().expect("replay").bursts.clone();
+    assert_eq!(bursts.len(), 5, "the fixture's herds: {bursts:?}");
+    // From the start, `b` goes to the end of the first burst.
+    r.press('b');
+    assert_eq!(r.sent.last(), Some(&ReplayCmd::NextBurst));
+    assert_eq!(r.cursor.time().timestamp(), bursts[0] + 1);
+    // At the end no burst follows: a status line says so, and nothing is sent.
+    r.press('G');
+    let sent = r.sent.len();
+    r.app.view.status = None;
+    let out = r.press('b');
+    assert!(out.commands.is_empty(), "{:?}", out.commands);
+    assert_eq!(r.sent.len(), sent);
+    let status = r.app.view.status.clone().expect("a status line");
+    let end = r.cursor.bounds().expect("events").1;
+    assert_eq!(
+        status.text,
+        format!("no burst of attempts after {}", end.format("%H:%M:%SZ"))
+    );
+}

@@ -180,7 +180,8 @@ pub async fn run(args: &Options) -> anyhow::Result<ExitCode> {
             let n = match write_slice(&rec, window, path) {
                 Ok(n) => n,
                 Err(e) => {
-                    eprintln!("wsmon: {}", escape_control(&format!("{e:#}")));
+                    // The export error's own text: its path escaped, the OS's cause once.
+                    eprintln!("wsmon: {e}");
                     return Ok(ExitCode::from(EXIT_FAILED));
                 }
             };
