@@ -81,6 +81,10 @@ async fn run_tui(
     };
     let screen = match crate::tui::Screen::open() {
         Ok(screen) => screen,
+        // Replay has no --headless: say what it does without a screen.
+        Err(crate::tui::ScreenError::NoTerminal) => {
+            return usage("no terminal: use --summary, --at or --export");
+        }
         Err(e) => return usage(e),
     };
     let rt = crate::runtime::start(
