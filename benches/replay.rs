@@ -11,7 +11,7 @@ use wsmon::engine::events::{
     BackoffInfo, Cause, CloseInfo, DelayKind, Event, EventKind, HandshakeInfo, Initiator, Jitter,
 };
 use wsmon::export::ExportWriter;
-use wsmon::replay::{ReplayCursor, load};
+use wsmon::runtime::replay::{ReplayCursor, load};
 
 const SESSIONS: u64 = 10_000;
 const EVENTS: usize = 1_000_000;
@@ -199,7 +199,11 @@ fn main() {
     let t = Instant::now();
     cursor.seek(a);
     let mut steps = 0;
-    while !cursor.play_tick(wsmon::replay::Speed::X100, Duration::from_millis(100)) && steps < 200 {
+    while !cursor.play_tick(
+        wsmon::runtime::replay::Speed::X100,
+        Duration::from_millis(100),
+    ) && steps < 200
+    {
         let _ = cursor.snapshot();
         steps += 1;
     }

@@ -185,6 +185,18 @@ async fn run_engine(
         },
         None => None,
     };
+    // The terminal first: without one, say so before any session connects.
+    let screen = if headless {
+        None
+    } else {
+        match crate::tui::Screen::open() {
+            Ok(screen) => Some(screen),
+            Err(e) => {
+                eprintln!("wsmon: {e}");
+                return Ok(ExitCode::from(EXIT_USAGE));
+            }
+        }
+    };
     let rt = match runtime::live_with_metrics(
         cfg.engine(),
         registry.clone(),
@@ -201,13 +213,14 @@ async fn run_engine(
         Ok(rt) => rt,
         // wsmon itself failed before any session could start (export file, TLS set-up).
         Err(e) => {
+            drop(screen);
             eprintln!("wsmon: {e:#}");
             return Ok(ExitCode::from(crate::headless::EXIT_INTERNAL));
         }
     };
-    if headless {
+    let Some(screen) = screen else {
         return crate::headless::run_gated(rt, duration, registry, &gate).await;
-    }
+    };
     let opts = crate::tui::TuiOptions {
         fps,
         lang,
@@ -217,13 +230,14 @@ async fn run_engine(
         registry,
         local_time: crate::tui::local_time_from_env(),
     };
-    run_tui(rt, opts, duration).await
+    run_tui(rt, screen, opts, duration).await
 }
 
 /// The TUI on a running runtime. `q` sends `Shutdown`; every session closes with 1001, the
 /// export is flushed, and the terminal is restored before the export result is printed.
 async fn run_tui(
     mut rt: Runtime,
+    screen: crate::tui::Screen,
     opts: crate::tui::TuiOptions,
     duration: Option<Duration>,
 ) -> anyhow::Result<ExitCode> {
@@ -232,7 +246,7 @@ async fn run_tui(
         tokio::spawn(async move {
             tokio::time::sleep(d).await;
             let _ = commands
-                .send(crate::engine::events::Command::Shutdown)
+                .send(crate::engine::events::Command::Shutdown.into())
                 .await;
         });
     }
@@ -244,14 +258,15 @@ async fn run_tui(
             tokio::spawn(async move {
                 stop.await;
                 let _ = commands
-                    .send(crate::engine::events::Command::Shutdown)
+                    .send(crate::engine::events::Command::Shutdown.into())
                     .await;
             });
         }
         Err(e) => tracing::warn!("cannot watch for stop signals: {e}"),
     }
     let notices = rt.notices.take();
-    let ui = crate::tui::run(rt.snapshots.clone(), rt.commands.clone(), notices, opts).await;
+    let (snapshots, commands) = (rt.snapshots.clone(), rt.commands.clone());
+    let ui = crate::tui::run(screen, snapshots, commands, notices, opts).await;
     let (last, export) = rt.shutdown().await;
     ui?;
     match (export, &last.export_path) {

@@ -28,7 +28,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Explain close codes: `explain 1013`, compare two: `explain 1010 1013`, list: `--all`.
     Explain(ExplainArgs),
-    /// Summarise an exported session log (.jsonl or .csv), or print its state at a moment.
+    /// Replay an exported log (.jsonl or .csv): a TUI with a time cursor on a terminal, else its
+    /// summary; or its state at a moment, or a slice.
     Replay(ReplayArgs),
 }
 
@@ -131,13 +132,18 @@ pub struct ReplayArgs {
     pub summary: bool,
     /// Print the state at this moment: 14:03:12 (UTC, on the recording's date), +2m30s (after
     /// the start) or -10s (before the end).
-    #[arg(long, value_name = "TIME", conflicts_with_all = ["from", "to", "export"])]
+    #[arg(
+        long,
+        value_name = "TIME",
+        allow_hyphen_values = true,
+        conflicts_with_all = ["from", "to", "export"]
+    )]
     pub at: Option<String>,
     /// Only events from this time on (same forms as --at).
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub from: Option<String>,
     /// Only events up to this time (same forms as --at).
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub to: Option<String>,
     /// Write the events (of --from/--to) to a new file: .jsonl or .csv.
     #[arg(long, value_name = "OUT")]

@@ -2,16 +2,20 @@
 //! what it needs (snapshots, a command sender, typed notices).
 //!
 //! ```text
-//! source (the live engine; later a recorded log) --SessionMsg (bounded)--> store task
+//! source (the live engine) --SessionMsg (bounded)--> store task
 //! store task --SinkMsg (bounded, every event, in order, batched)--> each sink (export writer thread, ...)
 //! store task --watch<Arc<Snapshot>> (<= 10/s)--> front end (TUI, headless)
-//! front end --Command (bounded)--> router --Command--> source    (FlushExport is answered here)
+//! front end --Request (bounded)--> router --Source::Cmd (bounded)--> source    (FlushExport is answered here)
 //! ```
+//!
+//! A recorded log ([`replay::Replay`]) keeps its own store at a recorded clock and publishes
+//! the snapshots itself ([`Source::OWN_STORE`]); its commands come on the same channel.
 //!
 //! A new source implements [`Source`]; a new sink is a [`Sink`] passed in [`Sinks::others`].
 //! Neither needs a change in the engine.
 
 pub mod metrics_sink;
+pub mod replay;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -52,18 +56,55 @@ pub enum RuntimeError {
     Engine(#[from] engine::StartError),
 }
 
-/// The ends a source is given: where its events go, where its commands come from, where its
-/// answers to commands go.
-pub struct SourceIo {
-    pub events: mpsc::Sender<SessionMsg>,
-    pub commands: mpsc::Receiver<Command>,
-    pub notices: mpsc::Sender<Notice>,
+/// What a front end asks of the runtime: a command for the engine, or one for a recording's
+/// time cursor. Both travel on the one bounded command channel ([`Runtime::commands`]); the
+/// source takes the kind it knows ([`Source::accept`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    Engine(Command),
+    Replay(replay::ReplayCmd),
 }
 
-/// Something that feeds events to the store: the live engine, or (later) a recorded log.
+impl From<Command> for Request {
+    fn from(cmd: Command) -> Request {
+        Request::Engine(cmd)
+    }
+}
+
+/// A request is the engine command it carries (tests compare what the keys returned).
+impl PartialEq<Command> for Request {
+    fn eq(&self, other: &Command) -> bool {
+        matches!(self, Request::Engine(cmd) if cmd == other)
+    }
+}
+
+impl From<replay::ReplayCmd> for Request {
+    fn from(cmd: replay::ReplayCmd) -> Request {
+        Request::Replay(cmd)
+    }
+}
+
+/// The ends a source is given: where its events go, where its commands come from, where its
+/// answers to commands go, and (for a source that keeps its own store) where its snapshots go.
+pub struct SourceIo<C> {
+    pub events: mpsc::Sender<SessionMsg>,
+    pub commands: mpsc::Receiver<C>,
+    pub notices: mpsc::Sender<Notice>,
+    /// `Some` exactly when the source keeps its own store ([`Source::OWN_STORE`]).
+    pub snapshots: Option<watch::Sender<Arc<Snapshot>>>,
+}
+
+/// Something that feeds the store: the live engine, or a recorded log ([`replay::Replay`]).
 /// The returned task ends once the source has stopped and dropped its event sender.
 pub trait Source {
-    fn start(self, io: SourceIo) -> Result<JoinHandle<()>, RuntimeError>;
+    /// The commands it takes: the engine's [`Command`], a recording's [`replay::ReplayCmd`].
+    type Cmd: Send + 'static;
+    /// The source keeps its own store and publishes its snapshots on `SourceIo::snapshots`;
+    /// the runtime then runs no store task.
+    const OWN_STORE: bool = false;
+    /// The command in a front end's request that this source takes (others are dropped).
+    fn accept(req: Request) -> Option<Self::Cmd>;
+    fn start(self, io: SourceIo<Self::Cmd>) -> Result<JoinHandle<()>, RuntimeError>;
 }
 
 /// The live engine: a supervisor and one task per session.
@@ -73,7 +114,17 @@ pub struct Live {
 }
 
 impl Source for Live {
-    fn start(self, io: SourceIo) -> Result<JoinHandle<()>, RuntimeError> {
+    type Cmd = Command;
+
+    fn accept(req: Request) -> Option<Command> {
+        match req {
+            Request::Engine(cmd) => Some(cmd),
+            // The TUI refuses the time cursor keys outside replay.
+            Request::Replay(_) => None,
+        }
+    }
+
+    fn start(self, io: SourceIo<Command>) -> Result<JoinHandle<()>, RuntimeError> {
         Ok(engine::start(
             self.settings,
             self.registry,
@@ -137,7 +188,7 @@ impl ExportSink {
         let name = move |code: u16| registry.name(code);
         let writer =
             ExportWriter::create(path, Arc::new(name)).map_err(|source| RuntimeError::Export {
-                path: path.display().to_string(),
+                path: crate::redact::escape_control(&path.display().to_string()),
                 source,
             })?;
         let exported = Arc::new(AtomicU64::new(0));
@@ -266,12 +317,13 @@ pub struct Runtime {
     /// Read-only snapshots, at most ~10 per second.
     pub snapshots: watch::Receiver<Arc<Snapshot>>,
     /// Commands (from the TUI, or `Shutdown` from headless mode).
-    pub commands: mpsc::Sender<Command>,
+    pub commands: mpsc::Sender<Request>,
     /// Answers to commands (e.g. "export flushed"); the front end takes it.
     pub notices: Option<mpsc::Receiver<Notice>>,
     source: JoinHandle<()>,
     router: JoinHandle<()>,
-    store: JoinHandle<Arc<Snapshot>>,
+    /// `None` for a source with its own store.
+    store: Option<JoinHandle<Arc<Snapshot>>>,
     export: Option<std::thread::JoinHandle<SinkResult>>,
     others: Vec<std::thread::JoinHandle<SinkResult>>,
     /// The `/metrics` endpoint, stopped once the store has stopped.
@@ -281,13 +333,13 @@ pub struct Runtime {
 }
 
 /// Start `source` feeding the store, and the store feeding `sinks`; snapshots ten a second.
-pub fn start(source: impl Source, sinks: Sinks) -> Result<Runtime, RuntimeError> {
+pub fn start<S: Source>(source: S, sinks: Sinks) -> Result<Runtime, RuntimeError> {
     start_paced(source, sinks, store::MIN_PUBLISH)
 }
 
 /// [`start`], with snapshots at most every `snapshot_every` (and at least once a second).
-pub fn start_paced(
-    source: impl Source,
+pub fn start_paced<S: Source>(
+    source: S,
     sinks: Sinks,
     snapshot_every: Duration,
 ) -> Result<Runtime, RuntimeError> {
@@ -295,10 +347,17 @@ pub fn start_paced(
     let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
     let (source_cmd_tx, source_cmd_rx) = mpsc::channel(COMMAND_QUEUE);
     let (notice_tx, notice_rx) = mpsc::channel(NOTICE_QUEUE);
+    let (snap_tx, snap_rx) = watch::channel(Arc::new(Snapshot::default()));
+    let (store_snapshots, source_snapshots) = if S::OWN_STORE {
+        (None, Some(snap_tx))
+    } else {
+        (Some(snap_tx), None)
+    };
     let source = source.start(SourceIo {
         events: events_tx,
         commands: source_cmd_rx,
         notices: notice_tx.clone(),
+        snapshots: source_snapshots,
     })?;
 
     let mut txs = Vec::new();
@@ -317,11 +376,17 @@ pub fn start_paced(
         txs.push(s.tx);
         others.push(s.thread);
     }
-    let (snap_tx, snap_rx) = watch::channel(Arc::new(Snapshot::default()));
     let pace = Pace::every(snapshot_every);
     let refresh = pace.refresh.clone();
-    let store = tokio::spawn(store::run(store, events_rx, snap_tx, txs, pace));
-    let router = tokio::spawn(route(cmd_rx, source_cmd_tx, export_flush, notice_tx));
+    let store = store_snapshots
+        .map(|snap_tx| tokio::spawn(store::run(store, events_rx, snap_tx, txs, pace)));
+    let router = tokio::spawn(route(
+        cmd_rx,
+        source_cmd_tx,
+        S::accept,
+        export_flush,
+        notice_tx,
+    ));
     Ok(Runtime {
         snapshots: snap_rx,
         commands: cmd_tx,
@@ -397,26 +462,29 @@ pub fn live_with_metrics(
     Ok(rt)
 }
 
-/// Pass commands on to the source, answering `FlushExport` here. Ends after `Shutdown` (passed
-/// on) or when every command sender is gone; either way the source's command channel closes.
-async fn route(
-    mut from: mpsc::Receiver<Command>,
-    to: mpsc::Sender<Command>,
+/// Pass requests on to the source (those it `accept`s), answering `FlushExport` here. Ends
+/// after `Shutdown` (passed on if the source takes it) or when every command sender is gone;
+/// either way the source's command channel closes.
+async fn route<C>(
+    mut from: mpsc::Receiver<Request>,
+    to: mpsc::Sender<C>,
+    accept: fn(Request) -> Option<C>,
     export: Option<mpsc::WeakSender<SinkMsg>>,
     notices: mpsc::Sender<Notice>,
 ) {
-    while let Some(cmd) = from.recv().await {
-        match cmd {
-            Command::FlushExport => flush_export(export.as_ref(), &notices).await,
-            Command::Shutdown => {
-                let _ = to.send(Command::Shutdown).await;
-                break;
-            }
-            cmd => {
-                if to.send(cmd).await.is_err() {
-                    break;
-                }
-            }
+    while let Some(req) = from.recv().await {
+        let last = req == Request::Engine(Command::Shutdown);
+        if req == Request::Engine(Command::FlushExport) {
+            flush_export(export.as_ref(), &notices).await;
+            continue;
+        }
+        if let Some(cmd) = accept(req)
+            && to.send(cmd).await.is_err()
+        {
+            break;
+        }
+        if last {
+            break;
         }
     }
 }
@@ -460,7 +528,7 @@ impl Runtime {
     /// Ask the source to stop (every session closes with 1001), wait for it, flush the sinks.
     /// Returns the final snapshot and the export result (events written, or the error).
     pub async fn shutdown(self) -> (Arc<Snapshot>, Option<SinkResult>) {
-        let _ = self.commands.send(Command::Shutdown).await;
+        let _ = self.commands.send(Command::Shutdown.into()).await;
         self.wait().await
     }
 
@@ -481,9 +549,12 @@ impl Runtime {
         let _ = source.await;
         // The source is gone: commands still held by the front end have nowhere to go.
         router.abort();
-        let last = match store.await {
-            Ok(s) => s,
-            Err(_) => snapshots.borrow().clone(),
+        let last = match store {
+            Some(store) => match store.await {
+                Ok(s) => s,
+                Err(_) => snapshots.borrow().clone(),
+            },
+            None => snapshots.borrow().clone(),
         };
         if let Some(server) = metrics {
             server.abort();
@@ -515,7 +586,16 @@ mod tests {
     struct Scripted;
 
     impl Source for Scripted {
-        fn start(self, mut io: SourceIo) -> Result<JoinHandle<()>, RuntimeError> {
+        type Cmd = Command;
+
+        fn accept(req: Request) -> Option<Command> {
+            match req {
+                Request::Engine(cmd) => Some(cmd),
+                Request::Replay(_) => None,
+            }
+        }
+
+        fn start(self, mut io: SourceIo<Command>) -> Result<JoinHandle<()>, RuntimeError> {
             Ok(tokio::spawn(async move {
                 let ev = |kind| {
                     SessionMsg::Event(Event {
@@ -592,12 +672,13 @@ mod tests {
     #[tokio::test]
     async fn a_fresh_snapshot_holds_every_event_received_between_slow_publishes() {
         // A sink that says when it has both of the source's events (so the store has them).
-        let (got, mut both) = mpsc::unbounded_channel();
+        // One message, once: a channel of one is enough.
+        let (got, mut both) = mpsc::channel(1);
         let mut n = 0;
         let sink = test_sink(move |batch| {
             n += batch.len();
             if n == 2 {
-                let _ = got.send(());
+                let _ = got.try_send(());
             }
         });
         let rt = start_paced(
@@ -634,7 +715,7 @@ mod tests {
         .expect("starts");
         let mut notices = rt.notices.take().expect("notices");
         rt.commands
-            .send(Command::FlushExport)
+            .send(Command::FlushExport.into())
             .await
             .expect("router alive");
         assert_eq!(notices.recv().await, Some(Notice::NoExport));

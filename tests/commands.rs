@@ -10,7 +10,17 @@ use common::{config, target};
 use tokio::sync::watch;
 use wsmon::codes::Registry;
 use wsmon::engine::events::{Command, SessionState};
+use wsmon::runtime::Request;
 use wsmon::state::snapshot::Snapshot;
+
+/// The runtime's command sender, taking engine commands.
+struct Commands(tokio::sync::mpsc::Sender<Request>);
+
+impl Commands {
+    async fn send(&self, cmd: Command) -> Result<(), tokio::sync::mpsc::error::SendError<Request>> {
+        self.0.send(cmd.into()).await
+    }
+}
 
 async fn until(
     rx: &mut watch::Receiver<Arc<Snapshot>>,
@@ -47,7 +57,7 @@ async fn close_pause_reconnect_add_and_remove() {
     let engine =
         wsmon::runtime::live(cfg.engine(), registry, cfg.export.as_deref()).expect("runtime");
     let mut rx = engine.snapshots.clone();
-    let cmd = engine.commands.clone();
+    let cmd = Commands(engine.commands.clone());
 
     let s = until(&mut rx, "echo sessions open", |s| {
         s.totals.by_state[SessionState::Open.index()] == 2
@@ -196,7 +206,7 @@ async fn shift_r_leaves_open_sessions_alone_and_r_keeps_the_attempt_number() {
     let engine =
         wsmon::runtime::live(cfg.engine(), registry, cfg.export.as_deref()).expect("runtime");
     let mut rx = engine.snapshots.clone();
-    let cmd = engine.commands.clone();
+    let cmd = Commands(engine.commands.clone());
 
     // The overloaded sessions are turned away and wait, with growing windows.
     let s = until(

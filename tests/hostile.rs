@@ -1027,3 +1027,255 @@ fn config_values_with_escape_sequences_are_quoted_escaped() {
         assert_no_raw_controls("stderr", &out.stderr);
     }
 }
+
+// ---- hostile replay files (issue 19, section 5) ----
+
+/// How a `wsmon replay` run ended: exit code, output, peak resident memory (KiB, the child's
+/// VmHWM sampled every 2 ms while it runs: wait4's ru_maxrss would carry this test process's
+/// own peak across the spawn) and how long it took. Killed after 20 s.
+struct ReplayRun {
+    code: Option<i32>,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    peak_kib: u64,
+    took: Duration,
+}
+
+fn replay_run(args: &[&std::ffi::OsStr]) -> ReplayRun {
+    use std::io::Read as _;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let started = Instant::now();
+    let mut child = Command::new(wsmon_bin())
+        .arg("replay")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn wsmon");
+    let pid = child.id() as libc::pid_t;
+    let mut out = child.stdout.take().expect("stdout");
+    let mut err = child.stderr.take().expect("stderr");
+    let stdout = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let stderr = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let done = Arc::new(AtomicBool::new(false));
+    let watchdog = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut peak = 0;
+            while started.elapsed() < Duration::from_secs(20) {
+                if done.load(Ordering::SeqCst) {
+                    return peak;
+                }
+                if let Some(kib) = peak_rss_kib(pid as u32) {
+                    peak = peak.max(kib);
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            // SAFETY: kill(2) on the child we spawned and have not reaped yet.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            peak
+        })
+    };
+    let status = child.wait().expect("wait");
+    done.store(true, Ordering::SeqCst);
+    let took = started.elapsed();
+    ReplayRun {
+        code: status.code(),
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
+        peak_kib: watchdog.join().expect("watchdog"),
+        took,
+    }
+}
+
+/// The start of an output, for assertions (a broken build may print hundreds of MB).
+fn excerpt(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(&bytes[..bytes.len().min(2000)]).into_owned()
+}
+
+const VALID_FIRST: &str = "{\"ts\":\"2026-11-25T14:00:00Z\",\"session\":1,\"event\":\"spawned\",\"target\":0,\"index\":0,\"url\":\"ws://h/\"}\n";
+const VALID_LAST: &str =
+    "{\"ts\":\"2026-11-25T14:00:10Z\",\"session\":1,\"event\":\"connecting\",\"attempt\":1}\n";
+
+#[test]
+fn replay_refuses_a_device_behind_a_symlink_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, device) in [("zero.jsonl", "/dev/zero"), ("random.csv", "/dev/urandom")] {
+        let link = dir.path().join(name);
+        std::os::unix::fs::symlink(device, &link).expect("symlink");
+        let run = replay_run(&[link.as_os_str()]);
+        let err = excerpt(&run.stderr);
+        assert_eq!(run.code, Some(2), "{name}: {err}");
+        assert!(
+            err.contains("not a regular file (a character device)"),
+            "{err}"
+        );
+        assert!(run.took < Duration::from_secs(5), "{name}: {:?}", run.took);
+        assert!(run.peak_kib < 64 * 1024, "{name}: {} KiB", run.peak_kib);
+    }
+}
+
+#[test]
+fn replay_skips_an_over_long_line_in_bounded_memory_and_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("long.jsonl");
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
+        f.write_all(VALID_FIRST.as_bytes()).expect("write");
+        // A 100 MB line: an unknown event whose field would be quoted whole.
+        f.write_all(b"{\"ts\":\"2026-11-25T14:00:05Z\",\"session\":1,\"event\":\"")
+            .expect("write");
+        let chunk = vec![b'A'; MIB];
+        for _ in 0..100 {
+            f.write_all(&chunk).expect("write");
+        }
+        f.write_all(b"\"}\n").expect("write");
+        f.write_all(VALID_LAST.as_bytes()).expect("write");
+        f.flush().expect("flush");
+    }
+    let run = replay_run(&["--summary".as_ref(), path.as_os_str()]);
+    let err = excerpt(&run.stderr);
+    assert_eq!(run.code, Some(0), "{err}");
+    assert!(
+        err.contains("line 2 is 105 MB, over the 16 MiB limit; skipped"),
+        "{err}"
+    );
+    assert!(
+        run.stderr.len() < 4096,
+        "{} bytes on stderr",
+        run.stderr.len()
+    );
+    assert!(run.peak_kib < 96 * 1024, "{} KiB", run.peak_kib);
+    assert!(
+        excerpt(&run.stdout).contains("Sessions: 1"),
+        "{}",
+        excerpt(&run.stdout)
+    );
+}
+
+#[test]
+fn replay_quotes_bad_values_from_a_file_short_and_escaped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let esc = "\\u001b]0;pwn\\u0007\\u001b[5m";
+    let long = "x".repeat(4 * MIB);
+    let backoff = |field: &str, value: &str| {
+        let mut fields = serde_json::json!({
+            "ts": "2026-11-25T14:00:05Z", "session": 1, "event": "backoff", "attempt": 1,
+            "cause": {"type": "close", "code": 1013}, "kind": "backoff", "window_ms": 1000,
+            "delay_ms": 700, "jitter": "full", "next_attempt_at": "2026-11-25T14:00:06Z",
+        });
+        fields[field] = serde_json::Value::String(String::new());
+        fields.to_string().replace(
+            &format!("\"{field}\":\"\""),
+            &format!("\"{field}\":\"{value}\""),
+        )
+    };
+    let lines = [
+        // serde's "unknown variant" text quotes the value.
+        backoff("jitter", &format!("{esc}{long}")),
+        backoff("kind", esc),
+        format!(
+            "{{\"ts\":\"2026-11-25T14:00:05Z\",\"session\":1,\"event\":\"backoff\",\"attempt\":1,\"cause\":{{\"type\":\"error\",\"kind\":\"{esc}\"}}}}"
+        ),
+        format!(
+            "{{\"ts\":\"2026-11-25T14:00:05Z\",\"session\":1,\"event\":\"closed\",\"code\":1000,\"initiator\":\"{esc}\"}}"
+        ),
+        format!(
+            "{{\"ts\":\"2026-11-25T14:00:05Z\",\"session\":1,\"event\":\"error\",\"kind\":\"{esc}\",\"message\":\"m\"}}"
+        ),
+        format!("{{\"ts\":\"2026-11-25T14:00:05Z\",\"session\":1,\"event\":\"{esc}\"}}"),
+    ];
+    for (i, bad) in lines.iter().enumerate() {
+        let path = dir.path().join(format!("bad{i}.jsonl"));
+        std::fs::write(&path, format!("{VALID_FIRST}{bad}\n{VALID_LAST}")).expect("write");
+        let run = replay_run(&["--summary".as_ref(), path.as_os_str()]);
+        let err = excerpt(&run.stderr);
+        assert_eq!(run.code, Some(0), "line {i}: {err}");
+        assert!(err.contains("warning"), "line {i}: {err}");
+        assert_no_raw_controls("stderr", &run.stderr);
+        assert_no_raw_controls("stdout", &run.stdout);
+        assert!(
+            err.contains("\\u{1b}"),
+            "line {i}: the escape is shown escaped: {err}"
+        );
+        assert!(
+            run.stderr.len() < 4096,
+            "line {i}: {} bytes",
+            run.stderr.len()
+        );
+    }
+}
+
+#[test]
+fn replay_csv_warnings_are_escaped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bad.csv");
+    let columns = wsmon::export::csv::COLUMNS;
+    let row = |cells: &[(&str, &str)]| {
+        columns
+            .iter()
+            .map(|c| cells.iter().find(|(k, _)| k == c).map_or("", |(_, v)| *v))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let text = [
+        columns.join(","),
+        row(&[
+            ("ts", "2026-11-25T14:00:00Z"),
+            ("session", "1"),
+            ("event", "spawned"),
+            ("url", "ws://h/"),
+            ("detail", "{\"target\":0}"),
+        ])
+        .replace("{\"target\":0}", "\"{\"\"target\"\":0}\""),
+        row(&[
+            ("ts", "2026-11-25T14:00:01Z"),
+            ("session", "1"),
+            ("event", "error"),
+            ("kind", "io\x1b[5m"),
+            ("message", "boom"),
+        ]),
+        row(&[
+            ("ts", "2026-11-25T14:00:02Z"),
+            ("session", "1"),
+            ("event", "connecting"),
+            ("attempt", "1"),
+        ]),
+    ]
+    .join("\n");
+    std::fs::write(&path, text + "\n").expect("write");
+    let run = replay_run(&["--summary".as_ref(), path.as_os_str()]);
+    let err = excerpt(&run.stderr);
+    assert_eq!(run.code, Some(0), "{err}");
+    assert!(err.contains("io\\u{1b}[5m"), "{err}");
+    assert_no_raw_controls("stderr", &run.stderr);
+}
+
+#[test]
+fn replay_escapes_paths_in_its_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Opening a file that is not there.
+    let missing = dir.path().join("run\x1b]0;pwn\x07.jsonl");
+    let run = replay_run(&[missing.as_os_str()]);
+    assert_eq!(run.code, Some(2), "{}", excerpt(&run.stderr));
+    assert_no_raw_controls("stderr", &run.stderr);
+    assert!(excerpt(&run.stderr).contains("run\\u{1b}]0;pwn"));
+    // A slice that cannot be written.
+    let input = dir.path().join("in.jsonl");
+    std::fs::write(&input, format!("{VALID_FIRST}{VALID_LAST}")).expect("write");
+    let out = dir.path().join("no\x1b[5mdir").join("slice.jsonl");
+    let run = replay_run(&["--export".as_ref(), out.as_os_str(), input.as_os_str()]);
+    let err = excerpt(&run.stderr);
+    assert_eq!(run.code, Some(1), "{err}");
+    assert_no_raw_controls("stderr", &run.stderr);
+    assert!(err.contains("no\\u{1b}[5mdir"), "{err}");
+}

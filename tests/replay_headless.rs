@@ -169,7 +169,7 @@ fn from_to_export_writes_a_slice_that_replays_on_its_own() {
         .assert()
         .success()
         .stdout(predicate::str::contains("wrote 7 events"));
-    let slice = wsmon::replay::load(&out).expect("the slice loads");
+    let slice = wsmon::runtime::replay::load(&out).expect("the slice loads");
     assert!(slice.warnings.is_empty(), "{:?}", slice.warnings);
     // s2's spawned line is carried over; s1 has no event in the window.
     let names: Vec<&str> = slice.events.iter().map(|e| e.kind.name()).collect();

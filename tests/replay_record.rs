@@ -11,7 +11,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use common::{config, target};
 use wsmon::codes::Registry;
 use wsmon::engine::events::SessionState;
-use wsmon::replay::{ReplayCursor, load};
+use wsmon::runtime::replay::{ReplayCursor, load};
 use wsmon::state::snapshot::{AttemptRecord, Snapshot};
 
 /// Times are exported with millisecond precision.

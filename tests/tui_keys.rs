@@ -9,6 +9,7 @@ use crossterm::event::{
     Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 use wsmon::engine::events::Command;
+use wsmon::runtime::Request;
 use wsmon::state::snapshot::Snapshot;
 use wsmon::tui::app::{App, Outcome};
 use wsmon::tui::fixtures;
@@ -738,7 +739,7 @@ fn space_marks_and_bulk_actions_ask_with_the_count() {
     // r on 7: y sends one command per marked session, in one batch.
     press(&mut app, &snap, ch('r'));
     let out = press(&mut app, &snap, ch('y'));
-    let Some(Command::Many(cmds)) = out.commands.first() else {
+    let Some(Request::Engine(Command::Many(cmds))) = out.commands.first() else {
         panic!("a batch: {:?}", out.commands);
     };
     assert_eq!(cmds.len(), 7);
@@ -762,7 +763,7 @@ fn space_marks_and_bulk_actions_ask_with_the_count() {
         Some("close 7 marked sessions with 4000?")
     );
     let out = press(&mut app, &snap, key(KeyCode::Enter));
-    let Some(Command::Many(cmds)) = out.commands.first() else {
+    let Some(Request::Engine(Command::Many(cmds))) = out.commands.first() else {
         panic!("a batch: {:?}", out.commands);
     };
     assert_eq!(cmds.len(), 7);

@@ -11,6 +11,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tokio::sync::{mpsc, watch};
 use wsmon::engine::events::{Command, Notice};
+use wsmon::runtime::Request;
 use wsmon::state::snapshot::Snapshot;
 use wsmon::tui::{Exit, LoopStats, fixtures, run_loop};
 
@@ -26,7 +27,7 @@ fn key(c: char) -> io::Result<Event> {
 struct Harness {
     terminal: Terminal<TestBackend>,
     snaps: watch::Sender<Arc<Snapshot>>,
-    commands: mpsc::Receiver<Command>,
+    commands: mpsc::Receiver<Request>,
     input: Input,
     /// The engine's side of the notices channel.
     notices: mpsc::Sender<Notice>,
@@ -36,7 +37,7 @@ struct Harness {
 struct Parts {
     input: mpsc::UnboundedReceiver<io::Result<Event>>,
     snaps: watch::Receiver<Arc<Snapshot>>,
-    commands: mpsc::Sender<Command>,
+    commands: mpsc::Sender<Request>,
     notices: mpsc::Receiver<Notice>,
 }
 
@@ -103,7 +104,10 @@ impl Harness {
     fn sent(&mut self) -> Vec<Command> {
         let mut out = Vec::new();
         while let Ok(c) = self.commands.try_recv() {
-            out.push(c);
+            match c {
+                Request::Engine(c) => out.push(c),
+                Request::Replay(c) => panic!("a replay command in a live run: {c:?}"),
+            }
         }
         out
     }

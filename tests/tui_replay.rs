@@ -7,17 +7,18 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::TimeDelta;
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use tokio::sync::mpsc;
 
-use wsmon::replay::cursor::ReplayCursor;
-use wsmon::replay::drive;
-use wsmon::replay::load::Recording;
+use wsmon::runtime::Request;
+use wsmon::runtime::replay::cursor::ReplayCursor;
+use wsmon::runtime::replay::drive;
+use wsmon::runtime::replay::load::Recording;
+use wsmon::runtime::replay::{ReplayCmd, Speed};
 use wsmon::state::snapshot::Snapshot;
 use wsmon::tui::app::App;
 use wsmon::tui::keys::{Action, KeyMap, Mode, action_for};
-use wsmon::tui::replay::{PlaySpeed, REFUSED, ReplayCmd, ReplayView};
+use wsmon::tui::replay::{REFUSED, ReplayView};
 use wsmon::tui::view::Tab;
 use wsmon::tui::{TuiOptions, fixtures};
 
@@ -25,8 +26,9 @@ use wsmon::tui::{TuiOptions, fixtures};
 struct Replay {
     cursor: ReplayCursor,
     app: App,
-    rx: mpsc::UnboundedReceiver<ReplayCmd>,
-    speed: PlaySpeed,
+    /// Every replay command the keys returned, in order.
+    sent: Vec<ReplayCmd>,
+    speed: Speed,
     playing: bool,
     snap: Arc<Snapshot>,
 }
@@ -41,24 +43,10 @@ fn recording() -> Recording {
     }
 }
 
-fn parse(s: &str, a: DateTime<Utc>, b: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
-    wsmon::replay::time::parse_time(s, a, b).map_err(|e| e.to_string())
-}
-
 impl Replay {
     fn new() -> Replay {
         let cursor = ReplayCursor::new(Arc::new(recording()));
-        let (start, end) = cursor.bounds().expect("events");
-        let seconds = Arc::new(drive::recorded_seconds(&cursor));
-        let (tx, rx) = mpsc::unbounded_channel();
-        let view = ReplayView::new(
-            "incident-42.jsonl".to_string(),
-            start,
-            end,
-            seconds,
-            tx,
-            parse,
-        );
+        let view = ReplayView::new("incident-42.jsonl".to_string(), &cursor).expect("events");
         let opts = TuiOptions {
             color: false,
             ..TuiOptions::default()
@@ -69,20 +57,24 @@ impl Replay {
         Replay {
             cursor,
             app: App::new(view),
-            rx,
-            speed: PlaySpeed::X1,
+            sent: Vec::new(),
+            speed: Speed::X1,
             playing: false,
             snap,
         }
     }
 
-    /// Press a key; the driver applies what it sent and the new snapshot is taken.
+    /// Press a key; the driver applies the replay commands it returned and the new snapshot
+    /// is taken.
     fn key(&mut self, code: KeyCode, mods: KeyModifiers) -> wsmon::tui::app::Outcome {
         let out = self
             .app
             .on_event(&Event::Key(KeyEvent::new(code, mods)), &self.snap);
-        while let Ok(cmd) = self.rx.try_recv() {
-            self.playing = drive::apply(&mut self.cursor, cmd, self.playing, &mut self.speed);
+        for req in &out.commands {
+            if let Request::Replay(cmd) = req {
+                self.sent.push(*cmd);
+                self.playing = drive::apply(&mut self.cursor, *cmd, self.playing, &mut self.speed);
+            }
         }
         self.snap = self.cursor.snapshot();
         let snap = self.snap.clone();
@@ -207,7 +199,7 @@ fn space_plays_speed_keys_and_operator_keys_are_refused() {
     r.press(' ');
     assert!(r.playing, "the driver plays");
     r.press('3');
-    assert_eq!(r.speed, PlaySpeed::X100);
+    assert_eq!(r.speed, Speed::X100);
     assert!(r.render(120, 10)[0].contains("x100 ▶"));
     r.press(' ');
     assert!(!r.playing);
@@ -583,3 +575,27 @@ const REPLAY_DETAIL_100X44: &str = r#"
 | going to +2m30s                                                                                    |
 | Space play  Right ±1s  . ±10s  1 x1  4 max  : go to  n next close  b burst  Esc back  j scroll     |
 "#;
+
+#[test]
+fn b_says_so_when_no_burst_follows() {
+    let mut r = Replay::new();
+    let bursts = r.app.view.replay.as_ref().expect("replay").bursts.clone();
+    assert_eq!(bursts.len(), 5, "the fixture's herds: {bursts:?}");
+    // From the start, `b` goes to the end of the first burst.
+    r.press('b');
+    assert_eq!(r.sent.last(), Some(&ReplayCmd::NextBurst));
+    assert_eq!(r.cursor.time().timestamp(), bursts[0] + 1);
+    // At the end no burst follows: a status line says so, and nothing is sent.
+    r.press('G');
+    let sent = r.sent.len();
+    r.app.view.status = None;
+    let out = r.press('b');
+    assert!(out.commands.is_empty(), "{:?}", out.commands);
+    assert_eq!(r.sent.len(), sent);
+    let status = r.app.view.status.clone().expect("a status line");
+    let end = r.cursor.bounds().expect("events").1;
+    assert_eq!(
+        status.text,
+        format!("no burst of attempts after {}", end.format("%H:%M:%SZ"))
+    );
+}

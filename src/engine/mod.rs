@@ -17,6 +17,8 @@ pub mod settings;
 pub mod shard;
 pub mod slots;
 pub mod supervisor;
+#[cfg(any(test, feature = "test-support"))]
+pub mod test_events;
 
 pub use settings::{EngineSettings, SessionSettings, TargetSpec};
 pub use supervisor::{StartError, start};

@@ -47,23 +47,28 @@ impl Format {
     }
 }
 
+/// A path as messages show it: control characters escaped (a file name can hold ESC).
+fn shown(path: &Path) -> String {
+    crate::redact::escape_control(&path.display().to_string())
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     #[error(
         "cannot tell the export format of '{}': use a name ending in .jsonl (JSON Lines) or .csv (CSV)",
-        path.display()
+        shown(path)
     )]
     UnknownFormat { path: PathBuf },
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {source}", shown(path))]
     Io { path: PathBuf, source: io::Error },
-    #[error("{}: cannot encode a CSV row: {source}", path.display())]
+    #[error("{}: cannot encode a CSV row: {source}", shown(path))]
     Csv { path: PathBuf, source: ::csv::Error },
-    #[error("{}: cannot encode an event as JSON: {source}", path.display())]
+    #[error("{}: cannot encode an event as JSON: {source}", shown(path))]
     Json {
         path: PathBuf,
         source: serde_json::Error,
     },
-    #[error("{}:{line}: {message}", path.display())]
+    #[error("{}:{line}: {message}", shown(path))]
     Malformed {
         path: PathBuf,
         line: u64,

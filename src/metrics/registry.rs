@@ -425,41 +425,19 @@ mod tests {
     use chrono::Utc;
 
     use super::*;
-    use crate::engine::events::{
-        BackoffInfo, Cause, CloseInfo, DelayKind, ErrorKind, HandshakeInfo, Initiator, Jitter,
-    };
+    use crate::engine::events::{ErrorKind, HandshakeInfo, Initiator};
+    use crate::engine::test_events::{self as build, connecting};
 
     fn ev(session: SessionId, kind: EventKind) -> Event {
-        Event {
-            ts: Utc::now(),
-            session,
-            kind,
-        }
+        build::event(Utc::now(), session, kind)
     }
 
     fn spawned(session: SessionId, url: &str) -> Event {
-        ev(
-            session,
-            EventKind::Spawned {
-                target: 0,
-                index: 0,
-                url: url.into(),
-            },
-        )
+        ev(session, build::spawned(0, url))
     }
 
     fn closed(session: SessionId, code: u16, initiator: Initiator) -> Event {
-        ev(
-            session,
-            EventKind::Closed(CloseInfo {
-                code,
-                reason: String::new(),
-                initiator,
-                clean: true,
-                uptime_ms: None,
-                peer_code: None,
-            }),
-        )
+        ev(session, build::closed(code, initiator))
     }
 
     fn handshake(session: SessionId, status: u16, timings: Timings) -> Event {
@@ -498,10 +476,10 @@ mod tests {
         ));
         c.observe(&ev(
             1,
-            EventKind::Error {
-                kind: ErrorKind::Handshake,
-                message: "the answer does not start with an HTTP status line".into(),
-            },
+            build::error(
+                ErrorKind::Handshake,
+                "the answer does not start with an HTTP status line",
+            ),
         ));
         let text = metrics.render();
         assert!(!text.contains("wsmon_handshake_failures_total{"), "{text}");
@@ -524,27 +502,9 @@ mod tests {
             spawned(1, a),
             spawned(2, a),
             spawned(3, b),
-            ev(
-                1,
-                EventKind::Connecting {
-                    attempt: 1,
-                    slot_wait_ms: 0,
-                },
-            ),
-            ev(
-                2,
-                EventKind::Connecting {
-                    attempt: 1,
-                    slot_wait_ms: 0,
-                },
-            ),
-            ev(
-                3,
-                EventKind::Connecting {
-                    attempt: 1,
-                    slot_wait_ms: 0,
-                },
-            ),
+            ev(1, connecting(1)),
+            ev(2, connecting(1)),
+            ev(3, connecting(1)),
             handshake(
                 1,
                 101,
@@ -561,35 +521,11 @@ mod tests {
             closed(2, 1013, Initiator::Server),
             closed(3, 1008, Initiator::Server),
             handshake(2, 503, Timings::default()),
-            ev(
-                2,
-                EventKind::Error {
-                    kind: ErrorKind::Connect,
-                    message: "refused".into(),
-                },
-            ),
-            ev(
-                2,
-                EventKind::Backoff(BackoffInfo {
-                    attempt: 1,
-                    cause: Cause::Close { code: 1013 },
-                    kind: DelayKind::Backoff,
-                    window_ms: 1000,
-                    delay_ms: 700,
-                    retry_after_ms: None,
-                    jitter: Jitter::Full,
-                    next_attempt_at: Utc::now(),
-                }),
-            ),
+            ev(2, build::error(ErrorKind::Connect, "refused")),
+            ev(2, build::backoff(1, 1013, Utc::now())),
             ev(3, EventKind::Removed),
             // After `Removed` the session is forgotten: its events count as `unknown`.
-            ev(
-                3,
-                EventKind::Connecting {
-                    attempt: 2,
-                    slot_wait_ms: 0,
-                },
-            ),
+            ev(3, connecting(2)),
         ];
         for e in &events {
             c.observe(e);

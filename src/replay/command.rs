@@ -9,14 +9,14 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::cursor::ReplayCursor;
-use super::load::{self, LoadError, Recording};
-use super::time::parse_time;
 use crate::engine::events::{Cause, EventKind, SessionId, SessionState};
 use crate::export::jsonl::format_ts;
 use crate::export::reader::Summary;
 use crate::export::{CodeNamer, ExportWriter, to_json_line};
 use crate::redact::escape_control;
+use crate::runtime::replay::cursor::ReplayCursor;
+use crate::runtime::replay::load::{self, Recording};
+use crate::runtime::replay::time::parse_time;
 use crate::state::snapshot::Snapshot;
 
 /// What `wsmon replay` was asked to do (built by the CLI from its `ReplayArgs`).
@@ -60,33 +60,40 @@ pub fn mode(args: &Options, stdout_is_terminal: bool) -> Mode {
     }
 }
 
-/// The TUI on a recording: a driver task owns the time cursor, the TUI shows its snapshots.
+/// The TUI on a recording: the replay source (a driver task owning the time cursor) runs in a
+/// runtime; the TUI shows its snapshots and sends it the time cursor's commands.
 async fn run_tui(
     rec: Recording,
     file: String,
     keys: std::collections::BTreeMap<String, String>,
 ) -> anyhow::Result<ExitCode> {
-    let (Some(start), Some(end)) = (rec.start(), rec.end()) else {
+    let cursor = ReplayCursor::new(Arc::new(rec));
+    let Some(replay) = crate::tui::replay::ReplayView::new(file.clone(), &cursor) else {
         return usage(format!("{file}: no events"));
     };
-    let cursor = ReplayCursor::new(Arc::new(rec));
-    let seconds = Arc::new(super::drive::recorded_seconds(&cursor));
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut cursor = cursor;
-    let (snapshots, watch_rx) = tokio::sync::watch::channel(cursor.snapshot());
-    let driver = tokio::spawn(super::drive::drive(cursor, rx, snapshots));
-    let view = crate::tui::replay::ReplayView::new(file, start, end, seconds, tx, |s, a, b| {
-        parse_time(s, a, b).map_err(|e| e.to_string())
-    });
     let opts = crate::tui::TuiOptions {
         keys,
         ..crate::tui::TuiOptions::default()
     };
-    if let Err(e) = crate::tui::view_state(&opts) {
-        return usage(e);
-    }
-    let result = crate::tui::run_replay(watch_rx, view, opts).await;
-    driver.abort();
+    let view = match crate::tui::replay_view_state(&opts, replay) {
+        Ok(view) => view,
+        Err(e) => return usage(e),
+    };
+    let screen = match crate::tui::Screen::open() {
+        Ok(screen) => screen,
+        // Replay has no --headless: say what it does without a screen.
+        Err(crate::tui::ScreenError::NoTerminal) => {
+            return usage("no terminal: use --summary, --at or --export");
+        }
+        Err(e) => return usage(e),
+    };
+    let rt = crate::runtime::start(
+        crate::runtime::replay::Replay { cursor },
+        crate::runtime::Sinks::default(),
+    )?;
+    let (snapshots, commands) = (rt.snapshots.clone(), rt.commands.clone());
+    let result = crate::tui::run_replay(screen, snapshots, commands, view, opts.fps).await;
+    rt.shutdown().await;
     result.map(|()| ExitCode::SUCCESS)
 }
 
@@ -95,14 +102,18 @@ fn usage(msg: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(USAGE))
 }
 
-/// Run `wsmon replay`.
+/// Run `wsmon replay`. Bad input (a file that cannot be read or is not an export, a time
+/// that cannot be used, an export name without a known extension) exits 2 with one message; a
+/// reader that went away (`| head`) ends the output quietly.
 pub async fn run(args: &Options) -> anyhow::Result<ExitCode> {
+    if let Some(out) = &args.export
+        && let Err(e) = crate::export::Format::from_path(out)
+    {
+        return usage(e);
+    }
     let rec = match load::load(&args.file) {
         Ok(rec) => rec,
-        Err(e @ (LoadError::NotAnExport { .. } | LoadError::UnknownFormat { .. })) => {
-            return usage(e);
-        }
-        Err(e) => return Err(e.into()),
+        Err(e) => return usage(e),
     };
     let shown = escape_control(&rec.path.display().to_string());
     for w in &rec.warnings {
@@ -121,6 +132,15 @@ pub async fn run(args: &Options) -> anyhow::Result<ExitCode> {
         Ok(t) => t,
         Err(e) => return usage(format!("--to: {e}")),
     };
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        return usage(format!(
+            "--from {} is after --to {}: the window is empty",
+            format_ts(&f),
+            format_ts(&t)
+        ));
+    }
     let window = Window { from, to };
     let mode = mode(args, io::stdout().is_terminal());
     if mode == Mode::Tui {
@@ -130,8 +150,7 @@ pub async fn run(args: &Options) -> anyhow::Result<ExitCode> {
         );
         return run_tui(rec, escape_control(&name), args.keys.clone()).await;
     }
-    let mut out = io::stdout().lock();
-    match mode {
+    let text = match mode {
         Mode::At => {
             let at = match resolve(&args.at).transpose() {
                 Ok(Some(t)) => t,
@@ -153,8 +172,7 @@ pub async fn run(args: &Options) -> anyhow::Result<ExitCode> {
             let mut cursor = ReplayCursor::new(rec.clone());
             cursor.seek(at);
             let snap = cursor.snapshot();
-            writeln!(out, "{shown}")?;
-            write!(out, "{}", state_report(&rec, &snap, cursor.position()))?;
+            format!("{shown}\n{}", state_report(&rec, &snap, cursor.position()))
         }
         Mode::Export => {
             let Some(path) = &args.export else {
@@ -163,20 +181,33 @@ pub async fn run(args: &Options) -> anyhow::Result<ExitCode> {
             if same_file(path, &rec.path) {
                 return usage("--export would overwrite the file being replayed");
             }
-            let n = write_slice(&rec, window, path)?;
-            writeln!(
-                out,
-                "wrote {n} events to {}",
-                escape_control(&path.display().to_string())
-            )?;
+            let n = match write_slice(&rec, window, path) {
+                Ok(n) => n,
+                Err(e) => {
+                    // The export error's own text: its path escaped, the OS's cause once.
+                    eprintln!("wsmon: {e}");
+                    return Ok(ExitCode::from(EXIT_FAILED));
+                }
+            };
+            let out = escape_control(&path.display().to_string());
+            format!("wrote {n} events to {out}\n")
         }
-        Mode::Tui | Mode::Summary => {
-            writeln!(out, "{shown}")?;
-            write!(out, "{}", summary(&rec, window))?;
-        }
-    }
-    out.flush()?;
+        Mode::Tui | Mode::Summary => format!("{shown}\n{}", summary(&rec, window)),
+    };
+    print_quietly(&text)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Exit code when the slice could not be written.
+const EXIT_FAILED: u8 = 1;
+
+/// Write `text` to stdout; a reader that went away (`wsmon replay ... | head`) is not an error.
+fn print_quietly(text: &str) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

@@ -7,6 +7,7 @@ use crossterm::event::{Event, KeyEventKind, MouseButton, MouseEvent, MouseEventK
 use ratatui::layout::Rect;
 
 use crate::engine::events::{Command, Notice, SessionId, SessionState};
+use crate::runtime::Request;
 use crate::state::snapshot::Snapshot;
 
 use super::keys::{self, Action, Mode};
@@ -26,8 +27,8 @@ const WHEEL_ROWS: isize = 3;
 pub struct Outcome {
     /// The screen changed and needs a redraw.
     pub redraw: bool,
-    /// Commands to send to the supervisor, in order.
-    pub commands: Vec<Command>,
+    /// Requests to send to the runtime (engine commands, or the time cursor's), in order.
+    pub commands: Vec<Request>,
     /// The user asked to quit (`Command::Shutdown` is in `commands`).
     pub quit: bool,
 }
@@ -223,7 +224,7 @@ impl App {
                 self.view.set_error(replay::REFUSED);
                 return out;
             }
-            if replay::on_action(&mut self.view, action, shown) {
+            if replay::on_action(&mut self.view, action, shown, &mut out.commands) {
                 return out;
             }
         }
@@ -233,7 +234,7 @@ impl App {
         match action {
             Action::Quit => {
                 out.quit = true;
-                out.commands.push(Command::Shutdown);
+                out.commands.push(Command::Shutdown.into());
             }
             Action::Help => {
                 self.view.help = !self.view.help;
@@ -313,7 +314,8 @@ impl App {
             Action::Yes => {
                 if let Some(c) = self.view.confirm.take() {
                     self.view.set_status(c.done);
-                    out.commands.extend(c.commands);
+                    out.commands
+                        .extend(c.commands.into_iter().map(Request::from));
                 }
             }
             Action::No => {
@@ -446,7 +448,7 @@ impl App {
                 match keys::command_for(action, &sel) {
                     Some(cmd) => {
                         self.view.set_status(describe(&cmd, latest));
-                        out.commands.push(cmd);
+                        out.commands.push(cmd.into());
                     }
                     None => self.view.set_error("no session selected"),
                 }
@@ -563,7 +565,7 @@ impl App {
         let done = format!("sent: {verb} {n} marked session{}", plural(n));
         if n == 1 {
             self.view.set_status(done);
-            out.commands.extend(commands);
+            out.commands.extend(commands.into_iter().map(Request::from));
         } else {
             self.view.confirm = Some(Confirm {
                 question: format!("{verb} {n} marked sessions now?"),
@@ -600,7 +602,7 @@ impl App {
                             crate::redact::url(url)
                         ));
                     }
-                    out.commands.push(cmd);
+                    out.commands.push(cmd.into());
                 }
                 Err(e) => v.set_error(e),
             },
@@ -630,7 +632,7 @@ impl App {
                     if let Command::Close { code, .. } = &cmd {
                         v.set_status(format!("closing s{id} with {code}"));
                     }
-                    out.commands.push(cmd);
+                    out.commands.push(cmd.into());
                 }
                 Err(e) => v.set_error(e),
             },
@@ -644,7 +646,9 @@ impl App {
                 Ok(_) => v.set_error("give one code to compare with"),
                 Err(e) => v.set_error(e),
             },
-            PromptKind::NextClose | PromptKind::GotoTime => replay::submit(v, p.kind, input),
+            PromptKind::NextClose | PromptKind::GotoTime => {
+                replay::submit(v, p.kind, input, &mut out.commands)
+            }
         }
         v.explain_scroll = 0;
     }

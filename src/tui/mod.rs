@@ -33,6 +33,7 @@ use tokio::time::Instant;
 
 use crate::codes::{Lang, Registry};
 use crate::engine::events::{Command, Notice};
+use crate::runtime::Request;
 use crate::state::snapshot::Snapshot;
 
 use app::App;
@@ -140,7 +141,66 @@ pub fn view_state(opts: &TuiOptions) -> anyhow::Result<ViewState> {
     Ok(view)
 }
 
-/// Run the TUI on the real terminal until the user quits or the store stops. On quit,
+/// Why the real terminal could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ScreenError {
+    /// Standard input or output is not a terminal (a pipe, a file, `</dev/null`).
+    #[error("no terminal: use --headless")]
+    NoTerminal,
+    #[error("cannot set up the terminal: {0}")]
+    Setup(#[from] io::Error),
+}
+
+/// The real terminal, set up for the TUI (raw mode, alternate screen, mouse capture) and
+/// restored when dropped. Opened before anything connects, so that a missing terminal stops
+/// the run before the first session starts.
+pub struct Screen {
+    terminal: Terminal<CrosstermBackend<io::Stdout>>,
+    // Dropped after the terminal: restores the modes last.
+    _guard: TerminalGuard,
+}
+
+impl Screen {
+    /// Take over the terminal; [`ScreenError::NoTerminal`] when stdin or stdout is not one.
+    pub fn open() -> Result<Screen, ScreenError> {
+        use std::io::IsTerminal as _;
+        if !io::stdin().is_terminal() || !io::stdout().is_terminal() {
+            return Err(ScreenError::NoTerminal);
+        }
+        let guard = TerminalGuard::enter()?;
+        let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+        terminal.clear()?;
+        Ok(Screen {
+            terminal,
+            _guard: guard,
+        })
+    }
+
+    /// The event loop on this terminal; the terminal is restored when it ends, on every path.
+    async fn run(
+        mut self,
+        snapshots: watch::Receiver<Arc<Snapshot>>,
+        commands: mpsc::Sender<Request>,
+        notices: Option<mpsc::Receiver<Notice>>,
+        view: ViewState,
+        fps: u32,
+    ) -> anyhow::Result<()> {
+        let result = run_loop(
+            &mut self.terminal,
+            EventStream::new(),
+            snapshots,
+            commands,
+            notices,
+            view,
+            fps,
+        )
+        .await;
+        drop(self);
+        result.map(|_| ())
+    }
+}
+
+/// Run the TUI on `screen` until the user quits or the store stops. On quit,
 /// `Command::Shutdown` is sent and this returns; the caller waits for the engine to close the
 /// sessions and flush the export. The terminal is restored on every path, including a panic in
 /// any task (a process-wide panic hook restores it and makes this loop exit with an error).
@@ -148,29 +208,16 @@ pub fn view_state(opts: &TuiOptions) -> anyhow::Result<ViewState> {
 /// `notices` are the engine's messages about commands ("export flushed (N events written)",
 /// "added target ... with 5 sessions", "cannot add: ..."); they are shown in the status line.
 pub async fn run(
+    screen: Screen,
     snapshots: watch::Receiver<Arc<Snapshot>>,
-    commands: mpsc::Sender<Command>,
+    commands: mpsc::Sender<Request>,
     notices: Option<mpsc::Receiver<Notice>>,
     opts: TuiOptions,
 ) -> anyhow::Result<()> {
     let view = view_state(&opts)?;
-    let guard = TerminalGuard::enter().context("cannot set up the terminal")?;
-    let mut terminal =
-        Terminal::new(CrosstermBackend::new(io::stdout())).context("cannot use the terminal")?;
-    terminal.clear()?;
-    let result = run_loop(
-        &mut terminal,
-        EventStream::new(),
-        snapshots,
-        commands,
-        notices,
-        view,
-        opts.fps,
-    )
-    .await;
-    drop(terminal);
-    drop(guard);
-    result.map(|_| ())
+    screen
+        .run(snapshots, commands, notices, view, opts.fps)
+        .await
 }
 
 /// The view state for a recording: the time cursor keys on, the recording in the header.
@@ -184,34 +231,17 @@ pub fn replay_view_state(
     Ok(view)
 }
 
-/// Run the TUI on a recorded log until the user quits. `snapshots` come from the replay driver
-/// (which owns the time cursor and listens to the `ReplayView`'s commands); no engine command
-/// goes anywhere: operator actions are refused by the key handling, and `Shutdown` on quit lands
-/// in a channel nobody reads.
+/// Run the TUI on a recorded log until the user quits. `snapshots` and `commands` are the
+/// replay source's runtime: the time cursor keys send replay commands; operator actions are
+/// refused by the key handling, and `Shutdown` on quit stops the replay source.
 pub async fn run_replay(
+    screen: Screen,
     snapshots: watch::Receiver<Arc<Snapshot>>,
-    replay: replay::ReplayView,
-    opts: TuiOptions,
+    commands: mpsc::Sender<Request>,
+    view: ViewState,
+    fps: u32,
 ) -> anyhow::Result<()> {
-    let view = replay_view_state(&opts, replay)?;
-    let (commands, _nowhere) = mpsc::channel(4);
-    let guard = TerminalGuard::enter().context("cannot set up the terminal")?;
-    let mut terminal =
-        Terminal::new(CrosstermBackend::new(io::stdout())).context("cannot use the terminal")?;
-    terminal.clear()?;
-    let result = run_loop(
-        &mut terminal,
-        EventStream::new(),
-        snapshots,
-        commands,
-        None,
-        view,
-        opts.fps,
-    )
-    .await;
-    drop(terminal);
-    drop(guard);
-    result.map(|_| ())
+    screen.run(snapshots, commands, None, view, fps).await
 }
 
 /// The event loop, generic over the backend and the input stream. `notices` (if any) are shown
@@ -220,7 +250,7 @@ pub async fn run_loop<B, S>(
     terminal: &mut Terminal<B>,
     mut input: S,
     mut snapshots: watch::Receiver<Arc<Snapshot>>,
-    commands: mpsc::Sender<Command>,
+    commands: mpsc::Sender<Request>,
     mut notices: Option<mpsc::Receiver<Notice>>,
     view: ViewState,
     fps: u32,
@@ -276,7 +306,7 @@ where
             biased;
             () = PANIC_NOTIFY.notified(), if watching_panics => {
                 if PANICKED.load(Ordering::SeqCst) {
-                    let _ = commands.try_send(Command::Shutdown);
+                    let _ = commands.try_send(Command::Shutdown.into());
                     anyhow::bail!("a task panicked (message above); the terminal was restored");
                 }
             }
@@ -287,7 +317,7 @@ where
                         return Ok((Exit::InputClosed, stats));
                     }
                     Some(Err(e)) => {
-                        let _ = commands.try_send(Command::Shutdown);
+                        let _ = commands.try_send(Command::Shutdown.into());
                         return Err(e).context("reading terminal input");
                     }
                     Some(Ok(ev)) => ev,
@@ -346,8 +376,9 @@ async fn sleep_until_opt(at: Option<Instant>) {
 
 /// Send `Shutdown`, waiting a bounded time if the queue is full. A closed channel is fine: the
 /// engine is already gone.
-async fn shutdown(commands: &mpsc::Sender<Command>) -> anyhow::Result<()> {
-    match tokio::time::timeout(SHUTDOWN_SEND_TIMEOUT, commands.send(Command::Shutdown)).await {
+async fn shutdown(commands: &mpsc::Sender<Request>) -> anyhow::Result<()> {
+    let stop = commands.send(Command::Shutdown.into());
+    match tokio::time::timeout(SHUTDOWN_SEND_TIMEOUT, stop).await {
         Ok(_) => Ok(()),
         Err(_) => anyhow::bail!(
             "the engine did not accept the shutdown within {}s",

@@ -1,13 +1,15 @@
 //! The TUI's side of `wsmon replay`: what the screen knows about the recording (file, span,
-//! play state, per-second totals for the storm charts) and the commands its keys send to the
-//! replay driver that owns the time cursor. Nothing here reaches the engine: in replay mode the
-//! keys that would send engine commands are refused.
+//! play state, per-second totals for the storm charts) and the [`ReplayCmd`]s its keys return
+//! in `Outcome.commands`, for the replay source that owns the time cursor. Nothing here reaches
+//! the engine: in replay mode the keys that would send engine commands are refused.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use tokio::sync::mpsc;
 
+use crate::runtime::Request;
+use crate::runtime::replay::time::parse_time;
+use crate::runtime::replay::{ReplayCmd, ReplayCursor, Speed};
 use crate::state::snapshot::Snapshot;
 
 use super::keys::Action;
@@ -15,44 +17,6 @@ use super::view::{Prompt, PromptKind, ViewState};
 
 /// What a refused operator action says.
 pub const REFUSED: &str = "replay: nothing is sent";
-
-/// Playback speed, as the keys choose it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum PlaySpeed {
-    #[default]
-    X1,
-    X10,
-    X100,
-    /// As fast as possible.
-    Max,
-}
-
-impl PlaySpeed {
-    pub fn label(self) -> &'static str {
-        match self {
-            PlaySpeed::X1 => "x1",
-            PlaySpeed::X10 => "x10",
-            PlaySpeed::X100 => "x100",
-            PlaySpeed::Max => "max",
-        }
-    }
-}
-
-/// A request to the replay driver.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReplayCmd {
-    Play,
-    Pause,
-    Speed(PlaySpeed),
-    /// Move by a signed duration.
-    Step(TimeDelta),
-    /// Go to a moment (clamped to the recording).
-    Seek(DateTime<Utc>),
-    /// The next close with this code after the cursor.
-    NextClose(u16),
-    /// The next burst of attempts after the cursor.
-    NextBurst,
-}
 
 /// One recorded second, for the storm charts over the whole recording.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,42 +37,41 @@ pub struct ReplayView {
     pub end: DateTime<Utc>,
     /// Seconds with activity, in order (the whole recording).
     pub seconds: Arc<Vec<RecordedSecond>>,
+    /// The seconds where a burst of attempts starts (what `b` goes to), in order.
+    pub bursts: Vec<i64>,
     /// What the user asked for: the driver stops by itself at the end.
     pub playing: bool,
-    pub speed: PlaySpeed,
+    pub speed: Speed,
     /// The code of the last "next close" search (`N` repeats it).
     pub last_code: Option<u16>,
     /// The cursor's time in the latest snapshot.
     pub at: DateTime<Utc>,
-    commands: mpsc::UnboundedSender<ReplayCmd>,
-    parse_time: TimeParser,
 }
 
-/// Resolves a typed time (`14:03:12`, `+2m30s`, `-10s`) against the recording's start and end;
-/// the replay module supplies its own (`replay::time::parse_time`).
-pub type TimeParser = fn(&str, DateTime<Utc>, DateTime<Utc>) -> Result<DateTime<Utc>, String>;
-
 impl ReplayView {
-    pub fn new(
-        file: String,
-        start: DateTime<Utc>,
-        end: DateTime<Utc>,
-        seconds: Arc<Vec<RecordedSecond>>,
-        commands: mpsc::UnboundedSender<ReplayCmd>,
-        parse_time: TimeParser,
-    ) -> ReplayView {
-        ReplayView {
+    /// The view of the recording under `cursor`; `None` for a recording without events.
+    pub fn new(file: String, cursor: &ReplayCursor) -> Option<ReplayView> {
+        let (start, end) = cursor.bounds()?;
+        let seconds = cursor
+            .seconds()
+            .iter()
+            .map(|s| RecordedSecond {
+                second: s.second,
+                attempts: u64::from(s.attempts),
+                closes: s.closes.iter().map(|(c, n)| (*c, u64::from(*n))).collect(),
+            })
+            .collect();
+        Some(ReplayView {
             file,
             start,
             end,
-            seconds,
+            seconds: Arc::new(seconds),
+            bursts: cursor.burst_starts(),
             playing: false,
-            speed: PlaySpeed::X1,
+            speed: Speed::X1,
             last_code: None,
             at: start,
-            commands,
-            parse_time,
-        }
+        })
     }
 
     /// Is playback running at the snapshot's time (the driver pauses at the end)?
@@ -126,20 +89,22 @@ impl ReplayView {
             .any(|s| s.closes.iter().any(|c| c.0 == code))
     }
 
-    /// Ask for the next close with `code`, or say there is none after `at`.
-    fn next_close(&mut self, code: u16, at: DateTime<Utc>) -> Result<String, String> {
+    /// Does a burst of attempts start in the cursor's second or later?
+    pub fn has_burst_after(&self, at: DateTime<Utc>) -> bool {
+        let from = at.timestamp();
+        self.bursts.iter().any(|&s| s >= from)
+    }
+
+    /// The next close with `code`, or why there is none after `at`.
+    fn next_close(&mut self, code: u16, at: DateTime<Utc>) -> Result<(ReplayCmd, String), String> {
         self.last_code = Some(code);
         if !self.has_close_after(code, at) {
             return Err(format!("no {code} close after {}", at.format("%H:%M:%SZ")));
         }
-        self.send(ReplayCmd::NextClose(code))
-            .map(|()| format!("next close {code} (N: the one after)"))
-    }
-
-    fn send(&self, cmd: ReplayCmd) -> Result<(), String> {
-        self.commands
-            .send(cmd)
-            .map_err(|_| "replay: the time cursor has stopped".to_string())
+        Ok((
+            ReplayCmd::NextClose(code),
+            format!("next close {code} (N: the one after)"),
+        ))
     }
 }
 
@@ -194,7 +159,14 @@ pub fn sends_commands(action: Action) -> bool {
 }
 
 /// Handle a replay action (time cursor keys). Returns false if `action` is not one.
-pub fn on_action(view: &mut ViewState, action: Action, shown: &Snapshot) -> bool {
+/// Handle a replay action (time cursor keys); what it asks of the replay source goes to `out`.
+/// Returns false if `action` is not one.
+pub fn on_action(
+    view: &mut ViewState,
+    action: Action,
+    shown: &Snapshot,
+    out: &mut Vec<Request>,
+) -> bool {
     let Some(r) = view.replay.as_mut() else {
         return false;
     };
@@ -204,18 +176,17 @@ pub fn on_action(view: &mut ViewState, action: Action, shown: &Snapshot) -> bool
                 r.playing = false;
                 ReplayCmd::Pause
             } else {
-                if shown.now >= r.end && r.send(ReplayCmd::Seek(r.start)).is_err() {
-                    view.set_error("replay: the time cursor has stopped");
-                    return true;
+                if shown.now >= r.end {
+                    out.push(ReplayCmd::Seek(r.start).into());
                 }
                 r.playing = true;
                 ReplayCmd::Play
             }
         }
-        Action::SpeedX1 => set_speed(r, PlaySpeed::X1),
-        Action::SpeedX10 => set_speed(r, PlaySpeed::X10),
-        Action::SpeedX100 => set_speed(r, PlaySpeed::X100),
-        Action::SpeedMax => set_speed(r, PlaySpeed::Max),
+        Action::SpeedX1 => set_speed(r, Speed::X1),
+        Action::SpeedX10 => set_speed(r, Speed::X10),
+        Action::SpeedX100 => set_speed(r, Speed::X100),
+        Action::SpeedMax => set_speed(r, Speed::Max),
         Action::StepBack => ReplayCmd::Step(TimeDelta::seconds(-1)),
         Action::StepForward => ReplayCmd::Step(TimeDelta::seconds(1)),
         Action::StepBack10 => ReplayCmd::Step(TimeDelta::seconds(-10)),
@@ -224,7 +195,14 @@ pub fn on_action(view: &mut ViewState, action: Action, shown: &Snapshot) -> bool
         Action::StepForwardMinute => ReplayCmd::Step(TimeDelta::minutes(1)),
         Action::TimeStart => ReplayCmd::Seek(r.start),
         Action::TimeEnd => ReplayCmd::Seek(r.end),
-        Action::NextBurst => ReplayCmd::NextBurst,
+        Action::NextBurst => {
+            if !r.has_burst_after(shown.now) {
+                let at = shown.now.format("%H:%M:%SZ");
+                view.set_status(format!("no burst of attempts after {at}"));
+                return true;
+            }
+            ReplayCmd::NextBurst
+        }
         Action::NextClose => {
             view.prompt = Some(Prompt {
                 kind: PromptKind::NextClose,
@@ -235,7 +213,10 @@ pub fn on_action(view: &mut ViewState, action: Action, shown: &Snapshot) -> bool
         Action::RepeatNextClose => match r.last_code {
             Some(code) => {
                 match r.next_close(code, shown.now) {
-                    Ok(msg) => view.set_status(msg),
+                    Ok((cmd, msg)) => {
+                        out.push(cmd.into());
+                        view.set_status(msg);
+                    }
                     Err(e) => view.set_error(e),
                 }
                 return true;
@@ -257,39 +238,41 @@ pub fn on_action(view: &mut ViewState, action: Action, shown: &Snapshot) -> bool
         }
         _ => return false,
     };
-    if let Err(e) = r.send(cmd) {
-        view.set_error(e);
-    }
+    out.push(cmd.into());
     true
 }
 
-fn set_speed(r: &mut ReplayView, speed: PlaySpeed) -> ReplayCmd {
+fn set_speed(r: &mut ReplayView, speed: Speed) -> ReplayCmd {
     r.speed = speed;
     ReplayCmd::Speed(speed)
 }
 
 /// Submit a replay prompt: the code of the next close, or a time (`14:03:12`, `+2m30s`,
-/// `-10s`). `parse_time` resolves a time against the recording's span.
-pub fn submit(view: &mut ViewState, kind: PromptKind, input: &str) {
+/// `-10s`, resolved against the recording's span). The command goes to `out`.
+pub fn submit(view: &mut ViewState, kind: PromptKind, input: &str, out: &mut Vec<Request>) {
     let Some(r) = view.replay.as_mut() else {
         return;
     };
+    let shown = crate::redact::escape_control(input);
     let sent = match kind {
         PromptKind::NextClose => match input.parse::<u16>() {
             Ok(code) => {
                 let at = r.at;
                 r.next_close(code, at)
             }
-            Err(_) => Err(format!("not a close code: '{input}'")),
+            Err(_) => Err(format!("not a close code: '{shown}'")),
         },
-        PromptKind::GotoTime => (r.parse_time)(input, r.start, r.end).and_then(|t| {
-            r.send(ReplayCmd::Seek(t))
-                .map(|()| format!("going to {input}"))
-        }),
+        PromptKind::GotoTime => match parse_time(input, r.start, r.end) {
+            Ok(t) => Ok((ReplayCmd::Seek(t), format!("going to {shown}"))),
+            Err(e) => Err(crate::redact::escape_control(&e.to_string())),
+        },
         _ => return,
     };
     match sent {
-        Ok(msg) => view.set_status(msg),
+        Ok((cmd, msg)) => {
+            out.push(cmd.into());
+            view.set_status(msg);
+        }
         Err(e) => view.set_error(e),
     }
 }

@@ -125,11 +125,7 @@ impl Tmux {
 
     /// `Some(exit status)` once wsmon has exited (sh then prints it).
     pub fn exit_status(&self) -> Option<i32> {
-        self.screen()
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("[wsmon exit status "))
-            .and_then(|rest| rest.strip_suffix(']'))
-            .and_then(|n| n.parse().ok())
+        exit_status_in(&self.screen())
     }
 
     /// Poll the screen until `done` holds; fail with the last screen after `limit`.
@@ -143,7 +139,8 @@ impl Tmux {
             if Instant::now() >= deadline {
                 panic!("waited {limit:?} for {what}; the screen:\n{screen}");
             }
-            if let Some(status) = self.exit_status() {
+            // From the same capture: a fresh one may already show the exit `done` waited for.
+            if let Some(status) = exit_status_in(&screen) {
                 panic!("wsmon exited (status {status}) while waiting for {what}:\n{screen}");
             }
             sleep(POLL);
@@ -155,4 +152,13 @@ impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = self.run(&["kill-server"]);
     }
+}
+
+/// The exit status sh printed on `screen`, once wsmon has exited.
+fn exit_status_in(screen: &str) -> Option<i32> {
+    screen
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("[wsmon exit status "))
+        .and_then(|rest| rest.strip_suffix(']'))
+        .and_then(|n| n.parse().ok())
 }

@@ -8,28 +8,42 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufReader};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
+use super::cap::{LineCap, LongLines, MAX_LINE_TEXT, size_text};
 use super::line::{self, LineError, Parsed};
 use crate::engine::events::Event;
 use crate::export::{Format, csv::COLUMNS};
 
+/// A path as messages show it: control characters escaped.
+fn shown(path: &Path) -> String {
+    crate::redact::escape_control(&path.display().to_string())
+}
+
+/// Why a file cannot be replayed. The messages quote the path escaped, and the file's own
+/// bytes only as a short escaped excerpt.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error(
         "cannot tell the format of '{}': replay reads .jsonl (JSON Lines) or .csv exports",
-        path.display()
+        shown(path)
     )]
     UnknownFormat { path: PathBuf },
-    #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: io::Error },
+    // The OS's words once (not also as a source: callers print the chain).
+    #[error("{}: {error}", shown(path))]
+    Io { path: PathBuf, error: io::Error },
+    #[error(
+        "{}: not a regular file ({what}); replay reads files written by `watch --export`",
+        shown(path)
+    )]
+    NotAFile { path: PathBuf, what: &'static str },
     #[error(
         "{}: not a wsmon export (line {line}: {why}); replay reads files written by `watch --export`",
-        path.display()
+        shown(path)
     )]
     NotAnExport {
         path: PathBuf,
@@ -51,6 +65,8 @@ pub enum WarningKind {
     UnknownField,
     /// Lines whose time is earlier than a line before them (the log is sorted by time).
     OutOfOrder,
+    /// Lines over the length limit, skipped without being read into memory.
+    TooLong,
 }
 
 /// One kind of damage: how many lines, the first one, and an example.
@@ -88,6 +104,14 @@ impl fmt::Display for Warning {
             WarningKind::OutOfOrder => write!(
                 f,
                 "{n} line{s} out of time order (by up to {ex}), first at line {first}; sorted by time"
+            ),
+            WarningKind::TooLong if n == 1 => write!(
+                f,
+                "line {first} is {ex}, over the {MAX_LINE_TEXT} limit; skipped"
+            ),
+            WarningKind::TooLong => write!(
+                f,
+                "{n} lines over the {MAX_LINE_TEXT} limit skipped, first: line {first} is {ex}"
             ),
         }
     }
@@ -170,7 +194,7 @@ impl Collector {
                     let name = p.first_unknown.unwrap_or_default();
                     for _ in 0..p.unknown_fields {
                         self.warn(WarningKind::UnknownField, line_no, || {
-                            format!("\"{}\"", crate::redact::escape_control(&name))
+                            format!("\"{}\"", line::excerpt(&name))
                         });
                     }
                 }
@@ -193,7 +217,7 @@ impl Collector {
             Err(LineError::Malformed(why)) => self.warn(WarningKind::Unreadable, line_no, || why),
             Err(LineError::UnknownEvent(name)) => {
                 self.warn(WarningKind::UnknownEvent, line_no, || {
-                    format!("\"{}\"", crate::redact::escape_control(&name))
+                    format!("\"{}\"", line::excerpt(&name))
                 })
             }
         }
@@ -217,6 +241,28 @@ impl Collector {
                     ..w
                 });
         }
+    }
+
+    /// Take the lines the reader dropped for their length. A file with no record besides them
+    /// is not an export.
+    fn long_lines(&mut self, path: &Path, long: &LongLines) -> Result<(), LoadError> {
+        let Some(&(line, len)) = long.first() else {
+            return Ok(());
+        };
+        if self.events.is_empty() {
+            return Err(LoadError::NotAnExport {
+                path: path.to_path_buf(),
+                line,
+                why: format!(
+                    "line {line} is {}, over the {MAX_LINE_TEXT} limit",
+                    size_text(len)
+                ),
+            });
+        }
+        for &(line, len) in long {
+            self.warn(WarningKind::TooLong, line, || size_text(len));
+        }
+        Ok(())
     }
 
     fn finish(mut self, path: &Path, format: Format) -> Recording {
@@ -256,32 +302,108 @@ impl Collector {
     }
 }
 
-/// Load an export; the format follows the file name (`.jsonl`/`.json` or `.csv`).
+/// What a path is when it is not a regular file.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt as _;
+    let t = meta.file_type();
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a file"
+    }
+}
+
+/// Load an export; the format follows the file name (`.jsonl`/`.json` or `.csv`). Only regular
+/// files are read (a symlink to `/dev/zero` is refused before reading), line by line, each line
+/// at most [`MAX_LINE`](super::cap::MAX_LINE) bytes.
 pub fn load(path: &Path) -> Result<Recording, LoadError> {
     let format = Format::from_path(path).map_err(|_| LoadError::UnknownFormat {
         path: path.to_path_buf(),
     })?;
-    let file = File::open(path).map_err(|source| LoadError::Io {
+    let io_error = |error| LoadError::Io {
         path: path.to_path_buf(),
-        source,
-    })?;
-    let reader = BufReader::with_capacity(1 << 20, file);
-    match format {
-        Format::Jsonl => load_jsonl(path, reader),
-        Format::Csv => load_csv(path, reader),
+        error,
+    };
+    // Before opening: opening a FIFO would wait for a writer.
+    let meta = std::fs::metadata(path).map_err(io_error)?;
+    if !meta.is_file() {
+        return Err(LoadError::NotAFile {
+            path: path.to_path_buf(),
+            what: file_kind(&meta),
+        });
+    }
+    let file = File::open(path).map_err(io_error)?;
+    // And what was opened (the path may have changed in between).
+    let meta = file.metadata().map_err(io_error)?;
+    if !meta.is_file() {
+        return Err(LoadError::NotAFile {
+            path: path.to_path_buf(),
+            what: file_kind(&meta),
+        });
+    }
+    let mut reader = LineCap::new(file);
+    let mut c = match format {
+        Format::Jsonl => load_jsonl(path, &mut reader)?,
+        Format::Csv => load_csv(path, &mut reader)?,
+    };
+    c.long_lines(path, reader.long_lines())?;
+    Ok(c.finish(path, format))
+}
+
+/// Bytes of JSON Lines parsed at once (in parallel); the reader reads the next block after.
+const BLOCK: usize = 16 << 20;
+
+/// JSON Lines are read a block at a time (whole lines); each block is parsed in parallel: split
+/// at line boundaries into one part per core, each part parsed on its own thread, and the parts
+/// joined in file order.
+fn load_jsonl(path: &Path, reader: &mut impl Read) -> Result<Collector, LoadError> {
+    let mut all = Collector::default();
+    let mut line_base = 0;
+    let mut buf: Vec<u8> = Vec::new();
+    let mut first = true;
+    loop {
+        let want = BLOCK.saturating_sub(buf.len()).max(1 << 20);
+        let got = reader
+            .by_ref()
+            .take(want as u64)
+            .read_to_end(&mut buf)
+            .map_err(|error| LoadError::Io {
+                path: path.to_path_buf(),
+                error,
+            })?;
+        let end = got == 0;
+        // Whole lines only, but everything at the end (a cut-off last line).
+        let upto = if end {
+            buf.len()
+        } else {
+            match buf.iter().rposition(|&b| b == b'\n') {
+                Some(p) => p + 1,
+                None => continue,
+            }
+        };
+        for r in parse_block(path, &buf[..upto], first) {
+            let (c, lines) = r?;
+            all.append(c, line_base);
+            line_base += lines;
+        }
+        first = false;
+        buf.drain(..upto);
+        if end {
+            return Ok(all);
+        }
     }
 }
 
-/// JSON Lines are parsed in parallel: the file is split at line boundaries into one part per
-/// core, each part parsed on its own thread, and the parts joined in file order.
-fn load_jsonl(path: &Path, mut reader: impl io::Read) -> Result<Recording, LoadError> {
-    let mut bytes = Vec::new();
-    reader
-        .read_to_end(&mut bytes)
-        .map_err(|source| LoadError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+/// Parse whole lines in parallel parts; the results in file order.
+fn parse_block(path: &Path, bytes: &[u8], first: bool) -> Vec<Result<(Collector, u64), LoadError>> {
     let parts = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
@@ -297,11 +419,11 @@ fn load_jsonl(path: &Path, mut reader: impl io::Read) -> Result<Recording, LoadE
     }
     bounds.push(bytes.len());
     let chunks: Vec<&[u8]> = bounds.windows(2).map(|w| &bytes[w[0]..w[1]]).collect();
-    let results: Vec<Result<(Collector, u64), LoadError>> = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         let handles: Vec<_> = chunks
             .iter()
             .enumerate()
-            .map(|(k, chunk)| scope.spawn(move || parse_jsonl_part(path, chunk, k == 0)))
+            .map(|(k, chunk)| scope.spawn(move || parse_jsonl_part(path, chunk, first && k == 0)))
             .collect();
         handles
             .into_iter()
@@ -309,21 +431,12 @@ fn load_jsonl(path: &Path, mut reader: impl io::Read) -> Result<Recording, LoadE
                 h.join().unwrap_or_else(|_| {
                     Err(LoadError::Io {
                         path: path.to_path_buf(),
-                        source: io::Error::other("a parser thread panicked"),
+                        error: io::Error::other("a parser thread panicked"),
                     })
                 })
             })
             .collect()
-    });
-    drop(bytes);
-    let mut all = Collector::default();
-    let mut line_base = 0;
-    for r in results {
-        let (c, lines) = r?;
-        all.append(c, line_base);
-        line_base += lines;
-    }
-    Ok(all.finish(path, Format::Jsonl))
+    })
 }
 
 /// Parse one part of a JSONL file; returns its collector and its number of lines. Only the
@@ -382,7 +495,7 @@ fn cell_value(column: &str, cell: &str) -> Value {
     Value::String(cell.to_string())
 }
 
-fn load_csv(path: &Path, reader: impl io::Read) -> Result<Recording, LoadError> {
+fn load_csv(path: &Path, reader: &mut impl Read) -> Result<Collector, LoadError> {
     let mut rdr = ::csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -400,7 +513,7 @@ fn load_csv(path: &Path, reader: impl io::Read) -> Result<Recording, LoadError> 
                 if let Some((l, r)) = pending.take() {
                     c.take(path, l, r, false)?;
                 }
-                let why = e.to_string();
+                let why = line::excerpt(&e.to_string());
                 if header.is_none() {
                     return Err(LoadError::NotAnExport {
                         path: path.to_path_buf(),
@@ -442,7 +555,7 @@ fn load_csv(path: &Path, reader: impl io::Read) -> Result<Recording, LoadError> 
         // A cut-off last row has too few cells or a broken `detail`.
         c.take(path, l, r, true)?;
     }
-    Ok(c.finish(path, Format::Csv))
+    Ok(c)
 }
 
 fn row_to_value(names: &[String], record: &::csv::StringRecord) -> Result<Value, LineError> {
@@ -462,7 +575,9 @@ fn row_to_value(names: &[String], record: &::csv::StringRecord) -> Result<Value,
             match serde_json::from_str::<Value>(cell) {
                 Ok(Value::Object(rest)) => m.extend(rest),
                 Ok(_) => return Err(LineError::Malformed("detail is not a JSON object".into())),
-                Err(e) => return Err(LineError::Malformed(format!("detail: {e}"))),
+                Err(e) => {
+                    return Err(LineError::Malformed(line::excerpt(&format!("detail: {e}"))));
+                }
             }
         } else {
             m.insert(name.clone(), cell_value(name, cell));

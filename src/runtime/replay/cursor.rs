@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+use super::Speed;
 use super::load::Recording;
 use crate::engine::events::EventKind;
 use crate::state::snapshot::{STORM_SECONDS, Snapshot};
@@ -24,16 +25,6 @@ pub const MAX_CHECKPOINTS: usize = 10;
 pub const MIN_CHECKPOINT_EVENTS: usize = 8192;
 /// Events applied per `play_tick` at [`Speed::Max`].
 const MAX_SPEED_EVENTS: usize = 20_000;
-
-/// Playback speed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Speed {
-    X1,
-    X10,
-    X100,
-    /// As fast as possible: a fixed number of events per tick.
-    Max,
-}
 
 /// The store after `pos` events, ticked through second `ticked`.
 #[derive(Clone)]
@@ -258,27 +249,31 @@ impl ReplayCursor {
         Some(ts)
     }
 
-    /// Go to the end of the next burst of attempts: the first second after the cursor's with
-    /// at least a quarter of the recording's peak attempts per second (and at least
-    /// `LOCKSTEP_MIN_ATTEMPTS`), following a quieter second. The cursor lands at the start of
-    /// the second after it, so the burst is the storm view's last complete second.
-    pub fn next_burst(&mut self) -> Option<DateTime<Utc>> {
-        let now = self.time.timestamp();
+    /// The seconds in which a burst of attempts starts: at least a quarter of the recording's
+    /// peak attempts per second (and at least `LOCKSTEP_MIN_ATTEMPTS`), following a quieter
+    /// second. In time order.
+    pub fn burst_starts(&self) -> Vec<i64> {
         let mut prev_busy = false;
         let mut prev_second = i64::MIN;
-        let mut found = None;
+        let mut starts = Vec::new();
         for s in &self.seconds {
             let busy = s.attempts >= self.burst_min;
-            let starts = busy && !(prev_busy && prev_second == s.second - 1);
-            if starts && s.second >= now {
-                found = Some(s.second);
-                break;
+            if busy && !(prev_busy && prev_second == s.second - 1) {
+                starts.push(s.second);
             }
             prev_busy = busy;
             prev_second = s.second;
         }
-        let t = second_start(found? + 1);
-        self.seek(t);
+        starts
+    }
+
+    /// Go to the end of the next burst of attempts (see [`Self::burst_starts`]) starting in the
+    /// cursor's second or later. The cursor lands at the start of the second after it, so the
+    /// burst is the storm view's last complete second.
+    pub fn next_burst(&mut self) -> Option<DateTime<Utc>> {
+        let now = self.time.timestamp();
+        let found = self.burst_starts().into_iter().find(|&s| s >= now)?;
+        self.seek(second_start(found + 1));
         Some(self.time)
     }
 

@@ -1,4 +1,4 @@
-//! The replay driver: owns the [`ReplayCursor`], follows the TUI's time cursor commands and
+//! The replay driver: owns the [`ReplayCursor`], follows the front end's [`ReplayCmd`]s and
 //! publishes the store's snapshot at the cursor on a watch channel, as the live store task does
 //! (at most 10 a second while playing).
 
@@ -8,46 +8,19 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use super::cursor::{ReplayCursor, Speed};
+use super::cursor::ReplayCursor;
+use super::{ReplayCmd, Speed};
 use crate::state::snapshot::Snapshot;
-use crate::tui::replay::{PlaySpeed, RecordedSecond, ReplayCmd};
 
 /// Snapshot interval while playing.
 pub const PLAY_TICK: Duration = Duration::from_millis(100);
 
-fn speed(s: PlaySpeed) -> Speed {
-    match s {
-        PlaySpeed::X1 => Speed::X1,
-        PlaySpeed::X10 => Speed::X10,
-        PlaySpeed::X100 => Speed::X100,
-        PlaySpeed::Max => Speed::Max,
-    }
-}
-
-/// The cursor's per-second totals, as the TUI's storm charts take them.
-pub fn recorded_seconds(cursor: &ReplayCursor) -> Vec<RecordedSecond> {
-    cursor
-        .seconds()
-        .iter()
-        .map(|s| RecordedSecond {
-            second: s.second,
-            attempts: u64::from(s.attempts),
-            closes: s.closes.iter().map(|(c, n)| (*c, u64::from(*n))).collect(),
-        })
-        .collect()
-}
-
 /// Apply one command to the cursor. Returns whether playback runs afterwards.
-pub fn apply(
-    cursor: &mut ReplayCursor,
-    cmd: ReplayCmd,
-    playing: bool,
-    speed_now: &mut PlaySpeed,
-) -> bool {
+pub fn apply(cursor: &mut ReplayCursor, cmd: ReplayCmd, playing: bool, speed: &mut Speed) -> bool {
     match cmd {
         ReplayCmd::Play => return true,
         ReplayCmd::Pause => return false,
-        ReplayCmd::Speed(s) => *speed_now = s,
+        ReplayCmd::Speed(s) => *speed = s,
         ReplayCmd::Step(d) => cursor.step(d),
         ReplayCmd::Seek(t) => cursor.seek(t),
         ReplayCmd::NextClose(code) => {
@@ -60,14 +33,14 @@ pub fn apply(
     playing
 }
 
-/// Run until the TUI is gone (the command sender dropped or no snapshot receiver left).
+/// Run until the front end is gone (the command channel closed, or no snapshot receiver left).
 pub async fn drive(
     mut cursor: ReplayCursor,
-    mut commands: mpsc::UnboundedReceiver<ReplayCmd>,
+    mut commands: mpsc::Receiver<ReplayCmd>,
     snapshots: watch::Sender<Arc<Snapshot>>,
 ) {
     let mut playing = false;
-    let mut speed_now = PlaySpeed::X1;
+    let mut speed = Speed::X1;
     let mut last = Instant::now();
     let mut tick = tokio::time::interval(PLAY_TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -76,14 +49,14 @@ pub async fn drive(
             cmd = commands.recv() => {
                 let Some(cmd) = cmd else { return };
                 let was = playing;
-                playing = apply(&mut cursor, cmd, playing, &mut speed_now);
+                playing = apply(&mut cursor, cmd, playing, &mut speed);
                 if playing && !was {
                     last = Instant::now();
                 }
             }
             _ = tick.tick(), if playing => {
                 let now = Instant::now();
-                if cursor.play_tick(speed(speed_now), now - last) {
+                if cursor.play_tick(speed, now - last) {
                     playing = false;
                 }
                 last = now;

@@ -24,11 +24,28 @@ pub enum LineError {
     UnknownEvent(String),
 }
 
+/// At most this many characters of a file's text in a message.
+const EXCERPT: usize = 120;
+
+/// Text from a file (or an error quoting it) as a message may show it: control characters
+/// escaped, and at most [`EXCERPT`] characters (a 200 MB line is not repeated on stderr).
+pub fn excerpt(text: &str) -> String {
+    let cut = match text.char_indices().nth(EXCERPT) {
+        Some((i, _)) => &text[..i],
+        None => text,
+    };
+    let mut out = crate::redact::escape_control(cut);
+    if cut.len() < text.len() {
+        out.push_str(&format!("... ({} bytes)", text.len()));
+    }
+    out
+}
+
 impl fmt::Display for LineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             LineError::Malformed(m) => f.write_str(m),
-            LineError::UnknownEvent(name) => write!(f, "unknown event \"{name}\""),
+            LineError::UnknownEvent(name) => write!(f, "unknown event \"{}\"", excerpt(name)),
         }
     }
 }
@@ -45,13 +62,14 @@ pub struct Parsed {
 
 /// Parse one JSONL line.
 pub fn parse_json(text: &[u8]) -> Result<Parsed, LineError> {
-    let raw: Raw = serde_json::from_slice(text).map_err(|e| LineError::Malformed(e.to_string()))?;
+    let raw: Raw =
+        serde_json::from_slice(text).map_err(|e| LineError::Malformed(excerpt(&e.to_string())))?;
     raw.into_parsed()
 }
 
 /// Parse one line already turned into a JSON object (the CSV path).
 pub fn parse_value(v: serde_json::Value) -> Result<Parsed, LineError> {
-    let raw = Raw::deserialize(v).map_err(|e| LineError::Malformed(e.to_string()))?;
+    let raw = Raw::deserialize(v).map_err(|e| LineError::Malformed(excerpt(&e.to_string())))?;
     raw.into_parsed()
 }
 
@@ -268,12 +286,12 @@ pub fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
 }
 
 fn missing(field: &str, event: &str) -> LineError {
-    LineError::Malformed(format!("\"{event}\" event without \"{field}\""))
+    LineError::Malformed(format!("\"{}\" event without \"{field}\"", excerpt(event)))
 }
 
 fn enum_from<T: serde::de::DeserializeOwned>(s: &str, field: &str) -> Result<T, LineError> {
     serde_json::from_value(serde_json::Value::String(s.to_string()))
-        .map_err(|_| LineError::Malformed(format!("invalid \"{field}\": \"{s}\"")))
+        .map_err(|_| LineError::Malformed(format!("invalid \"{field}\": \"{}\"", excerpt(s))))
 }
 
 impl Raw<'_> {

@@ -5,9 +5,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use super::*;
 use crate::engine::events::{
-    BackoffInfo, Cause, CloseInfo, DelayKind, Event, EventKind, HandshakeInfo, Initiator, Jitter,
-    SessionState,
+    CloseInfo, ErrorKind, Event, EventKind, HandshakeInfo, Initiator, SessionState,
 };
+use crate::engine::test_events::{self as build, backoff, close_info, closed, connecting, spawned};
 use crate::export::ExportWriter;
 use crate::protocol::extensions::Extension;
 use crate::state::store::Store;
@@ -18,37 +18,19 @@ fn ts(ms: i64) -> DateTime<Utc> {
 }
 
 fn ev(ms: i64, session: u64, kind: EventKind) -> Event {
-    Event {
-        ts: ts(ms),
-        session,
-        kind,
-    }
+    build::event(ts(ms), session, kind)
 }
 
 /// Two sessions: one opens and stays open, one is closed with 1013 and waits, retries, waits.
 fn sample() -> Vec<Event> {
     let close = |code| {
         EventKind::Closed(CloseInfo {
-            code,
             reason: "busy, try later".into(),
-            initiator: Initiator::Server,
-            clean: true,
             uptime_ms: Some(3),
-            peer_code: None,
+            ..close_info(code, Initiator::Server)
         })
     };
-    let backoff = |attempt, at| {
-        EventKind::Backoff(BackoffInfo {
-            attempt,
-            cause: Cause::Close { code: 1013 },
-            kind: DelayKind::Backoff,
-            window_ms: 1000,
-            delay_ms: 700,
-            retry_after_ms: None,
-            jitter: Jitter::Full,
-            next_attempt_at: ts(at),
-        })
-    };
+    let backoff = |attempt, at| backoff(attempt, 1013, ts(at));
     let hs = EventKind::Handshake(Arc::new(HandshakeInfo {
         status: 101,
         status_line: "HTTP/1.1 101 Switching Protocols".into(),
@@ -65,72 +47,21 @@ fn sample() -> Vec<Event> {
         ..HandshakeInfo::default()
     }));
     vec![
-        ev(
-            0,
-            1,
-            EventKind::Spawned {
-                target: 0,
-                index: 0,
-                url: "ws://h/echo".into(),
-            },
-        ),
-        ev(
-            1,
-            2,
-            EventKind::Spawned {
-                target: 1,
-                index: 0,
-                url: "ws://h/overload".into(),
-            },
-        ),
-        ev(
-            2,
-            1,
-            EventKind::Connecting {
-                attempt: 1,
-                slot_wait_ms: 0,
-            },
-        ),
-        ev(
-            3,
-            2,
-            EventKind::Connecting {
-                attempt: 1,
-                slot_wait_ms: 0,
-            },
-        ),
+        ev(0, 1, spawned(0, "ws://h/echo")),
+        ev(1, 2, spawned(1, "ws://h/overload")),
+        ev(2, 1, connecting(1)),
+        ev(3, 2, connecting(1)),
         ev(5, 1, hs),
         ev(6, 1, EventKind::Open { attempt: 1 }),
         ev(7, 2, EventKind::Open { attempt: 1 }),
         ev(9, 2, close(1013)),
         ev(10, 2, backoff(1, 710)),
-        ev(
-            710,
-            2,
-            EventKind::Connecting {
-                attempt: 2,
-                slot_wait_ms: 0,
-            },
-        ),
+        ev(710, 2, connecting(2)),
         ev(712, 2, EventKind::Open { attempt: 2 }),
         ev(1300, 2, close(1013)),
         ev(1301, 2, backoff(2, 2800)),
-        ev(
-            2800,
-            2,
-            EventKind::Connecting {
-                attempt: 3,
-                slot_wait_ms: 0,
-            },
-        ),
-        ev(
-            2805,
-            2,
-            EventKind::Error {
-                kind: crate::engine::events::ErrorKind::Connect,
-                message: "refused".into(),
-            },
-        ),
+        ev(2800, 2, connecting(3)),
+        ev(2805, 2, build::error(ErrorKind::Connect, "refused")),
     ]
 }
 
@@ -328,34 +259,16 @@ fn seeking_anywhere_in_any_order_gives_the_state_of_a_straight_run() {
     // Many events so that several checkpoints exist.
     let mut events = Vec::new();
     for s in 0..50u64 {
-        events.push(ev(
-            s as i64,
-            s,
-            EventKind::Spawned {
-                target: 0,
-                index: 0,
-                url: "ws://h/".into(),
-            },
-        ));
+        events.push(ev(s as i64, s, spawned(0, "ws://h/")));
     }
     let mut t = 100i64;
     for round in 0..400u32 {
         for s in 0..50u64 {
             t += 1;
             let kind = match round % 3 {
-                0 => EventKind::Connecting {
-                    attempt: round + 1,
-                    slot_wait_ms: 0,
-                },
+                0 => connecting(round + 1),
                 1 => EventKind::Open { attempt: round },
-                _ => EventKind::Closed(CloseInfo {
-                    code: 1013,
-                    reason: String::new(),
-                    initiator: Initiator::Server,
-                    clean: true,
-                    uptime_ms: None,
-                    peer_code: None,
-                }),
+                _ => closed(1013, Initiator::Server),
             };
             events.push(ev(t, s, kind));
         }
@@ -400,26 +313,10 @@ fn next_close_and_next_burst() {
     let mut events = sample();
     // A herd of 20 attempts in second 5.
     for s in 10..30u64 {
-        let url = "ws://h/herd".to_string();
-        events.push(ev(
-            4000 + s as i64,
-            s,
-            EventKind::Spawned {
-                target: 2,
-                index: 0,
-                url,
-            },
-        ));
+        events.push(ev(4000 + s as i64, s, spawned(2, "ws://h/herd")));
     }
     for s in 10..30u64 {
-        events.push(ev(
-            5000 + s as i64,
-            s,
-            EventKind::Connecting {
-                attempt: 1,
-                slot_wait_ms: 0,
-            },
-        ));
+        events.push(ev(5000 + s as i64, s, connecting(1)));
     }
     events.push(ev(9000, 1, EventKind::Paused { paused: true }));
     let rec = Arc::new(load(&write(&dir, "b.jsonl", &events)).expect("loads"));
