@@ -13,7 +13,9 @@ const LAYERS: &[&[&str]] = &[
     &["engine"],
     &["state", "export", "metrics"],
     &["runtime", "thresholds"],
-    &["tui", "headless", "replay", "explain", "server", "signal"],
+    &[
+        "tui", "headless", "replay", "explain", "report", "server", "signal",
+    ],
     &["cli", "config"],
     &["app", "main", "lib"],
 ];
