@@ -69,6 +69,10 @@
       if (pending === 0) document.body.setAttribute("data-draw-ms", performance.now().toFixed(1));
     }
   }
+  // Axis ticks as UTC wall-clock time (the header gives the date).
+  function utcTime(ts) {
+    return ts == null ? "" : new Date(ts * 1e3).toISOString().slice(11, 19);
+  }
   function fmt(v) {
     if (v == null) return "--";
     return Math.abs(v - Math.round(v)) < 1e-9 ? String(Math.round(v)) : v.toFixed(3);
@@ -85,7 +89,7 @@
       cursor: { sync: { key: "wsmon" } },
       scales: { x: { time: true } },
       legend: { live: true },
-      axes: [{}, { size: 56 }],
+      axes: [{ values: function (u, splits) { return splits.map(utcTime); } }, { size: 56 }],
       series: [{ label: "UTC", value: "{YYYY}-{MM}-{DD} {HH}:{mm}:{ss}" }].concat(series),
       hooks: { draw: [drawn] }
     };
