@@ -374,10 +374,14 @@ pub fn build(
     let mut last_ts = None;
     for ev in rec.events.iter().take_while(|e| e.ts <= end) {
         let sec = ev.ts.timestamp();
-        driven.tick_through(sec);
-        if sec > lo && sec - acc.harvested > HARVEST_SECONDS {
-            acc.harvest(&mut driven.store, sec);
+        // Read the storm window before it moves on: every HARVEST_SECONDS, and before a quiet
+        // gap longer than that (the ticks through it would push older seconds out).
+        if sec - acc.harvested > HARVEST_SECONDS
+            && let Some(t) = driven.ticked.filter(|t| *t >= lo)
+        {
+            acc.harvest(&mut driven.store, t + 1);
         }
+        driven.tick_through(sec);
         driven.store.apply(ev);
         if window.contains(ev.ts) {
             counts.take(&mut acc, ev);

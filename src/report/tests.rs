@@ -323,3 +323,70 @@ fn a_report_is_written_whole_or_not_at_all() {
     assert!(!missing.exists());
     assert!(write::atomic(dir.path(), b"x").is_err(), "a directory");
 }
+
+#[test]
+fn a_long_window_is_drawn_in_wider_buckets_as_per_second_rates() {
+    let mut rec = recording();
+    // One more attempt 30,000 s later: 30,004 seconds in all, more than MAX_POINTS.
+    rec.events.push(ev(
+        30_003_000,
+        1,
+        EventKind::Connecting {
+            attempt: 9,
+            slot_wait_ms: 0,
+        },
+    ));
+    let r = build(&rec, Window::default());
+    let s = &r.series;
+    assert_eq!((s.step, s.len), (2, 15_002));
+    // Seconds 0 and 1 (3 attempts) share the first bucket: 1.5 a second.
+    assert_eq!(s.attempts[0], 1.5);
+    assert_eq!(s.attempts[15_001], 0.5);
+    // Gauges are carried over the quiet gap.
+    assert!(s.open[10_000].is_some());
+}
+
+#[test]
+fn retries_in_step_are_drawn_against_the_chance_band() {
+    let mut events = Vec::new();
+    for s in 1..=40u64 {
+        events.push(ev(
+            0,
+            s,
+            EventKind::Spawned {
+                target: 0,
+                index: s as usize,
+                url: "ws://127.0.0.1:9/".into(),
+            },
+        ));
+        // Every session retries within the same 20 ms of second 2.
+        let ms = 2000 + (s as i64 % 20);
+        events.push(ev(
+            ms,
+            s,
+            EventKind::Connecting {
+                attempt: 2,
+                slot_wait_ms: 0,
+            },
+        ));
+    }
+    events.push(ev(4000, 1, EventKind::Removed));
+    events.sort_by_key(|e| e.ts);
+    let rec = Recording {
+        path: PathBuf::from("herd.jsonl"),
+        format: Format::Jsonl,
+        events,
+        code_names: HashMap::new(),
+        warnings: Vec::new(),
+    };
+    let r = build(&rec, Window::default());
+    let s = &r.series;
+    assert_eq!(s.lockstep[2], Some(1.0), "all 40 retries in one 100 ms");
+    let (lo, c, hi) = (
+        s.chance_lo[2].expect("band"),
+        s.chance[2].expect("chance"),
+        s.chance_hi[2].expect("band"),
+    );
+    assert!(lo <= c && c <= hi && hi < 0.5, "chance {lo} {c} {hi}");
+    assert_eq!(s.lockstep[1], None, "no retries, no index");
+}
