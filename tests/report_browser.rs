@@ -239,6 +239,21 @@ fn the_report_draws_in_chromium_with_the_replay_totals_and_no_markup_from_the_re
     );
     assert_eq!(header_value(&dom, "sessions"), 8);
 
+    // Hovering the middle of the first chart moves the one shared cursor: every chart's
+    // legend shows the values at that moment (the page's #selftest does the hover).
+    let selftest = dir.path().join("report.html#selftest");
+    let dump = browse(bin, dir.path(), &["--dump-dom"], &selftest);
+    let dom = String::from_utf8_lossy(&dump.stdout).into_owned();
+    assert!(
+        dom.contains("data-cursor-charts=\"6\""),
+        "cursor not shared: {:.300}",
+        dom.find("<body").map_or("", |i| &dom[i..])
+    );
+    assert!(
+        dom.contains("data-cursor-time=\"20"),
+        "no time under the cursor"
+    );
+
     let shot = dir.path().join("shot.png");
     let arg = format!("--screenshot={}", shot.display());
     let _ = browse(bin, dir.path(), &[&arg], &page);

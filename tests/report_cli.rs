@@ -4,8 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The binary, in English whatever the test's locale (the page's language follows LANG).
 fn wsmon() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_wsmon"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wsmon"));
+    cmd.env("LC_ALL", "C.UTF-8");
+    cmd
 }
 
 /// A small export: two sessions, one closed with 1013 and retried, a 503, a torn last line.

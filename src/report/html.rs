@@ -309,11 +309,14 @@ fn targets(o: &mut String, targets: &[TargetView], w: &Words) {
     }
     o.push_str("<th>HS p50</th><th>HS p99</th></tr>\n");
     for (i, t) in targets.iter().enumerate() {
-        let closes: Vec<String> = t
+        let mut closes: Vec<String> = t
             .closes_by_code
             .iter()
             .map(|(c, n)| format!("{c}×{n}"))
             .collect();
+        if closes.is_empty() {
+            closes.push("-".into());
+        }
         let ms = |v: Option<u64>| v.map_or_else(|| "-".to_string(), |v| format!("{v} ms"));
         let _ = writeln!(
             o,

@@ -66,7 +66,10 @@
     if (painted(u)) {
       el.setAttribute("data-drawn", "yes");
       pending--;
-      if (pending === 0) document.body.setAttribute("data-draw-ms", performance.now().toFixed(1));
+      if (pending === 0) {
+        document.body.setAttribute("data-draw-ms", performance.now().toFixed(1));
+        if (location.hash === "#selftest") setTimeout(selftest, 0);
+      }
     }
   }
   // Axis ticks as UTC wall-clock time (the header gives the date).
@@ -156,6 +159,27 @@
     bands: [{ series: [2, 1], fill: "rgba(120,120,120,0.18)" }],
     scales: { x: { time: true }, y: { range: [0, 1] } }
   });
+
+  // With #selftest (once every chart drew): hover the middle of the first chart and record
+  // whether every chart's legend then shows values (hover values, and one cursor shared by
+  // all charts).
+  function selftest() {
+    var over = document.querySelector("#chart-rates .u-over");
+    if (!over) return;
+    charts.forEach(function (u) { if (u.syncRect) u.syncRect(true); });
+    var r = over.getBoundingClientRect();
+    over.dispatchEvent(new MouseEvent("mouseenter", { bubbles: true }));
+    over.dispatchEvent(new MouseEvent("mousemove", {
+      bubbles: true, clientX: r.left + r.width / 2, clientY: r.top + r.height / 2
+    }));
+    var shown = charts.filter(function (u) {
+      var time = u.root.querySelector(".u-series .u-value");
+      return time && time.textContent !== "--" && time.textContent !== "";
+    });
+    document.body.setAttribute("data-cursor-charts", String(shown.length));
+    var first = document.querySelector("#chart-rates .u-series .u-value");
+    document.body.setAttribute("data-cursor-time", first ? first.textContent : "");
+  }
 
   window.addEventListener("resize", function () {
     charts.forEach(function (u) { u.setSize({ width: width(), height: 220 }); });
