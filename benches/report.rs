@@ -224,6 +224,7 @@ fn main() {
         wsmon::codes::Lang::En,
         vec![],
         vec![],
+        &data::session_label,
     );
     let build = t.elapsed();
     let t = Instant::now();

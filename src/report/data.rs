@@ -76,6 +76,8 @@ pub struct Series {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TopSession {
     pub id: SessionId,
+    /// How the page names it (`s17`, or qualified by its file when several were merged).
+    pub label: String,
     /// Attempts started inside the window.
     pub attempts: u64,
     /// The session at the end of the window (None if it was removed).
@@ -102,8 +104,6 @@ pub struct Report {
     /// HTTP answers inside the window by status.
     pub statuses: Vec<(u16, u64)>,
     pub top: Vec<TopSession>,
-    /// Several files merged: session ids carry their file's number.
-    pub merged: bool,
 }
 
 impl Report {
@@ -115,13 +115,12 @@ impl Report {
     }
 }
 
-/// `s17`, or `2:s17` for a session of the second of several merged files.
-pub fn session_label(id: SessionId, merged: bool) -> String {
-    if merged {
-        let file = (id >> FILE_SHIFT) + 1;
-        format!("{file}:s{}", id & ((1 << FILE_SHIFT) - 1))
-    } else {
-        format!("s{id}")
+/// `s17`, or `2:s17` for session 17 of the second of several files merged by
+/// [`super::load_all`].
+pub fn session_label(id: SessionId) -> String {
+    match id >> FILE_SHIFT {
+        0 => format!("s{id}"),
+        k => format!("{}:s{}", k + 1, id & ((1 << FILE_SHIFT) - 1)),
     }
 }
 
@@ -345,7 +344,8 @@ impl Counts {
     }
 }
 
-/// Build the report of `rec` over `window`. `files` and `warnings` are shown as given.
+/// Build the report of `rec` over `window`. `files` and `warnings` are shown as given; `label`
+/// names a session.
 pub fn build(
     rec: &Recording,
     window: Window,
@@ -353,6 +353,7 @@ pub fn build(
     lang: Lang,
     files: Vec<String>,
     warnings: Vec<String>,
+    label: &dyn Fn(SessionId) -> String,
 ) -> Report {
     let in_window: Vec<&Event> = rec
         .events
@@ -396,7 +397,7 @@ pub fn build(
     let snap = driven.store.snapshot(now);
     let mut header = counts.header;
     header.targets = snap.targets.iter().map(|t| t.url.clone()).collect();
-    let top = top_sessions(&counts.attempts, &snap, window);
+    let top = top_sessions(&counts.attempts, &snap, window, label);
     Report {
         lang,
         files,
@@ -413,7 +414,6 @@ pub fn build(
             .collect(),
         statuses: counts.statuses.into_iter().collect(),
         top,
-        merged: rec.events.iter().any(|e| e.session >> FILE_SHIFT > 0),
     }
 }
 
@@ -423,6 +423,7 @@ fn top_sessions(
     attempts: &HashMap<SessionId, u64>,
     snap: &Snapshot,
     window: Window,
+    label: &dyn Fn(SessionId) -> String,
 ) -> Vec<TopSession> {
     let mut ranked: Vec<(SessionId, u64)> = attempts.iter().map(|(id, n)| (*id, *n)).collect();
     ranked.sort_unstable_by_key(|(id, n)| (std::cmp::Reverse(*n), *id));
@@ -445,6 +446,7 @@ fn top_sessions(
             let hidden = records.len().saturating_sub(TIMELINE_ROWS);
             TopSession {
                 id,
+                label: label(id),
                 attempts: n,
                 view,
                 timeline: records.into_iter().skip(hidden).collect(),

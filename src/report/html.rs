@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
-use super::data::{Report, Series, TopSession, session_label};
+use super::data::{Report, Series, TopSession};
 use crate::codes::explain::{Block, Explanation};
 use crate::codes::{Lang, Registry};
 use crate::engine::events::{Cause, SessionState};
@@ -499,21 +499,22 @@ fn timeline_row(o: &mut String, rec: &AttemptRecord) {
 fn top_sessions(o: &mut String, r: &Report, w: &Words) {
     let _ = writeln!(o, "<section id=\"sessions\"><h2>{}</h2>", w.top);
     for TopSession {
-        id,
+        label,
         attempts,
         view,
         timeline,
         hidden,
+        ..
     } in &r.top
     {
-        let label = session_label(*id, r.merged);
         let (url, state) = view.as_ref().map_or_else(
             || (String::new(), w.removed.to_string()),
             |v| (v.url.to_string(), v.state.as_str().to_string()),
         );
         let _ = writeln!(
             o,
-            "<h3 class=\"session\">{label} <span class=\"url\">{}</span> · {attempts} {} · {}</h3>",
+            "<h3 class=\"session\">{} <span class=\"url\">{}</span> · {attempts} {} · {}</h3>",
+            esc(label),
             esc(&url),
             w.attempts.to_lowercase(),
             esc(&state)

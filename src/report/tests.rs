@@ -130,6 +130,7 @@ fn build(rec: &Recording, window: Window) -> data::Report {
         Lang::En,
         vec!["test.jsonl".into()],
         vec![],
+        &session_label,
     )
 }
 
@@ -252,7 +253,15 @@ fn sources_link_to_where_they_can_be_read() {
 #[test]
 fn the_french_page_has_french_headings_and_explanations() {
     let rec = recording();
-    let r = data::build(&rec, Window::default(), &[], Lang::Fr, vec![], vec![]);
+    let r = data::build(
+        &rec,
+        Window::default(),
+        &[],
+        Lang::Fr,
+        vec![],
+        vec![],
+        &session_label,
+    );
     let page = html::render(&r, "t");
     assert!(page.contains("<html lang=\"fr\">"));
     assert!(page.contains("Codes de fermeture vus"));
@@ -266,7 +275,15 @@ fn verdicts_are_evaluated_on_the_final_snapshot() {
         crate::thresholds::parse("closes{code=1013}>3").expect("valid"),
         crate::thresholds::parse("closes{code=1013}>10").expect("valid"),
     ];
-    let r = data::build(&rec, Window::default(), &ths, Lang::En, vec![], vec![]);
+    let r = data::build(
+        &rec,
+        Window::default(),
+        &ths,
+        Lang::En,
+        vec![],
+        vec![],
+        &session_label,
+    );
     use crate::thresholds::Verdict;
     let verdicts: Vec<Verdict> = r.verdicts.iter().map(|v| v.verdict).collect();
     assert_eq!(verdicts, vec![Verdict::Fail, Verdict::Pass]);
@@ -278,8 +295,8 @@ fn verdicts_are_evaluated_on_the_final_snapshot() {
 
 #[test]
 fn merged_sessions_carry_their_file_number() {
-    assert_eq!(session_label(17, false), "s17");
-    assert_eq!(session_label((1 << super::FILE_SHIFT) | 17, true), "2:s17");
+    assert_eq!(session_label(17), "s17");
+    assert_eq!(session_label((1 << super::FILE_SHIFT) | 17), "2:s17");
 }
 
 #[test]
