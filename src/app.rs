@@ -66,10 +66,37 @@ fn watch_logging(file: Option<&PathBuf>, headless: bool) -> anyhow::Result<()> {
     init_logging(to, "warn")
 }
 
-/// `wsmon serve`: logs to stderr (`info` unless `WSMON_LOG` says otherwise).
+/// `wsmon serve`: logs to stderr (`info` unless `WSMON_LOG` says otherwise). An address that
+/// cannot be listened on (in use, not local, not resolved) is bad usage: exit 2.
 pub async fn run_serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging(LogTo::Stderr, "info")?;
-    crate::server::run(&args.bind).await
+    let handle = match crate::server::start(&args.bind).await {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!(
+                "wsmon: cannot listen on {}: {e}",
+                crate::redact::escape_control(&args.bind)
+            );
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    };
+    crate::server::run(handle).await
+}
+
+/// The TUI needs a terminal; checked before anything connects. Without one: exit 2 with a hint.
+fn terminal_precheck(headless: bool) -> Option<ExitCode> {
+    use std::io::IsTerminal;
+    if headless {
+        return None;
+    }
+    // The screen is drawn on stdout; keys come from stdin, or from /dev/tty when stdin is not
+    // a terminal (as crossterm reads them).
+    let input = std::io::stdin().is_terminal() || std::fs::File::open("/dev/tty").is_ok();
+    if std::io::stdout().is_terminal() && input {
+        return None;
+    }
+    eprintln!("wsmon: no terminal: use --headless (or run it in a terminal)");
+    Some(ExitCode::from(EXIT_USAGE))
 }
 
 /// Where the TUI writes its log when `--export` is not given, so that `e` always has a file and
@@ -106,6 +133,9 @@ pub async fn run_watch(args: &WatchArgs) -> anyhow::Result<ExitCode> {
             "wsmon: no URL to watch: give one or more ws:// or wss:// URLs, or targets in --config"
         );
         return Ok(ExitCode::from(EXIT_USAGE));
+    }
+    if let Some(code) = terminal_precheck(cfg.headless) {
+        return Ok(code);
     }
     if cfg.session.insecure {
         eprintln!("wsmon: WARNING: --insecure: TLS certificates are NOT verified");
@@ -269,6 +299,9 @@ async fn run_tui(
 
 /// `wsmon demo`: the scenario server in-process, and a curated mix of sessions watching it.
 pub async fn run_demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
+    if let Some(code) = terminal_precheck(args.headless) {
+        return Ok(code);
+    }
     watch_logging(None, args.headless)?;
     let server = crate::server::start("127.0.0.1:0")
         .await

@@ -605,11 +605,18 @@ fn load_file(path: &Path) -> Result<FileConfig, ConfigError> {
         path: path.to_path_buf(),
         source,
     })?;
-    toml::from_str(&text).map_err(|e| ConfigError::Parse {
+    let file: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
         path: path.to_path_buf(),
         // The parser quotes the offending line: escape it, keeping the layout's line breaks.
         message: crate::redact::escape_control_lines(&e.to_string()),
-    })
+    })?;
+    // `[keys]` is checked with the rest of the file, before anything connects (the TUI would
+    // otherwise refuse it after the sessions started).
+    crate::tui::keys::KeyMap::from_config(&file.keys).map_err(|e| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: escape_control(&e),
+    })?;
+    Ok(file)
 }
 
 #[cfg(test)]
