@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -30,6 +31,52 @@ enum LogTo<'a> {
     Nowhere,
 }
 
+/// A log file that cannot be opened: bad usage (exit 2), said before anything starts.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct LogFileError(String);
+
+fn log_file_problem(path: &Path, what: &str, e: &std::io::Error) -> String {
+    format!(
+        "cannot {what} log file {}: {e}",
+        crate::redact::escape_control(&path.display().to_string())
+    )
+}
+
+/// `--log-file`: the first failed write is said once on stderr; later lines are dropped.
+struct LogFile {
+    file: std::fs::File,
+    path: PathBuf,
+    failed: AtomicBool,
+}
+
+struct LogWriter(Arc<LogFile>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let log = &*self.0;
+        if log.failed.load(Ordering::Relaxed) {
+            return Ok(buf.len());
+        }
+        match (&log.file).write_all(buf) {
+            Ok(()) => Ok(buf.len()),
+            Err(e) => {
+                if !log.failed.swap(true, Ordering::Relaxed) {
+                    eprintln!(
+                        "wsmon: {}; no more log lines are written",
+                        log_file_problem(&log.path, "write", &e)
+                    );
+                }
+                Ok(buf.len())
+            }
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// The one logging set-up: `WSMON_LOG` sets the filter, `default` applies without it.
 fn init_logging(to: LogTo<'_>, default: &str) -> anyhow::Result<()> {
     use tracing_subscriber::EnvFilter;
@@ -41,8 +88,16 @@ fn init_logging(to: LogTo<'_>, default: &str) -> anyhow::Result<()> {
                 .create(true)
                 .append(true)
                 .open(path)
-                .with_context(|| format!("cannot open log file {}", path.display()))?;
-            let _ = logger.with_ansi(false).with_writer(Arc::new(f)).try_init();
+                .map_err(|e| LogFileError(log_file_problem(path, "open", &e)))?;
+            let sink = Arc::new(LogFile {
+                file: f,
+                path: path.to_path_buf(),
+                failed: AtomicBool::new(false),
+            });
+            let _ = logger
+                .with_ansi(false)
+                .with_writer(move || LogWriter(sink.clone()))
+                .try_init();
         }
         LogTo::Stderr => {
             let _ = logger
@@ -153,7 +208,13 @@ pub async fn run_watch(args: &WatchArgs) -> anyhow::Result<ExitCode> {
     if let Some(code) = fd_precheck(cfg.total_sessions(), 1) {
         return Ok(code);
     }
-    watch_logging(cfg.log_file.as_ref(), cfg.headless)?;
+    if let Err(e) = watch_logging(cfg.log_file.as_ref(), cfg.headless) {
+        if let Some(bad) = e.downcast_ref::<LogFileError>() {
+            eprintln!("wsmon: {bad}");
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+        return Err(e);
+    }
     if !cfg.headless && cfg.export.is_none() {
         cfg.export = Some(default_export_path("wsmon"));
     }

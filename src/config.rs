@@ -31,8 +31,50 @@ pub enum ConfigError {
     },
     #[error("config file {}: {message}", escape_control(&path.display().to_string()))]
     Parse { path: PathBuf, message: String },
+    #[error(
+        "config file {} is not a regular file ({kind})",
+        escape_control(&path.display().to_string())
+    )]
+    NotAFile { path: PathBuf, kind: &'static str },
+    #[error(
+        "config file {} is {}, over the {} limit",
+        escape_control(&path.display().to_string()),
+        mib(*size),
+        mib(MAX_CONFIG_BYTES)
+    )]
+    TooBig { path: PathBuf, size: u64 },
     #[error("{0}")]
     Invalid(String),
+}
+
+/// The largest config file read: a real one is a few KiB (25,000 `[[targets]]` fit in 1 MiB),
+/// and parsing costs about 30 times the file in memory.
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// The longest line of a config file quoted in an error (the parser quotes the offending one).
+const MAX_QUOTED_LINE: usize = 160;
+
+/// "50.0 MiB", "1 MiB".
+fn mib(bytes: u64) -> String {
+    let m = bytes as f64 / (1024.0 * 1024.0);
+    if bytes.is_multiple_of(1024 * 1024) {
+        format!("{m:.0} MiB")
+    } else {
+        format!("{m:.1} MiB")
+    }
+}
+
+/// Text from a file for an error message: each line cut to `MAX_QUOTED_LINE` characters (with
+/// `...`), then every control character escaped, line breaks kept.
+fn excerpt(text: &str) -> String {
+    let cut: Vec<String> = text
+        .lines()
+        .map(|l| match l.char_indices().nth(MAX_QUOTED_LINE) {
+            Some((at, _)) => format!("{}...", &l[..at]),
+            None => l.to_string(),
+        })
+        .collect();
+    crate::redact::escape_control_lines(&cut.join("\n"))
 }
 
 fn invalid(msg: impl Into<String>) -> ConfigError {
@@ -600,21 +642,89 @@ pub fn keys_from_file(path: &Path) -> Result<BTreeMap<String, String>, ConfigErr
     load_file(path).map(|f| f.keys)
 }
 
-fn load_file(path: &Path) -> Result<FileConfig, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+/// Read a config file: a regular file (not a device, a FIFO or a directory, even through a
+/// symlink) of at most `MAX_CONFIG_BYTES`.
+fn read_bounded(path: &Path) -> Result<String, ConfigError> {
+    use std::io::Read as _;
+    let read_err = |source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    // Checked before opening: opening a FIFO would wait for a writer.
+    let check = |meta: &std::fs::Metadata| {
+        let kind = meta.file_type();
+        if kind.is_file() {
+            if meta.len() > MAX_CONFIG_BYTES {
+                return Err(ConfigError::TooBig {
+                    path: path.to_path_buf(),
+                    size: meta.len(),
+                });
+            }
+            return Ok(());
+        }
+        let kind = if kind.is_dir() {
+            "a directory"
+        } else {
+            special_file_kind(&kind)
+        };
+        Err(ConfigError::NotAFile {
+            path: path.to_path_buf(),
+            kind,
+        })
+    };
+    check(&std::fs::metadata(path).map_err(read_err)?)?;
+    let file = std::fs::File::open(path).map_err(read_err)?;
+    // Again on what was opened (the path may have changed in between).
+    check(&file.metadata().map_err(read_err)?)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_err)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(ConfigError::TooBig {
+            path: path.to_path_buf(),
+            size: bytes.len() as u64,
+        });
+    }
+    String::from_utf8(bytes).map_err(|e| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
+    })
+}
+
+#[cfg(unix)]
+fn special_file_kind(kind: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt as _;
+    if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "not a file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_file_kind(_: &std::fs::FileType) -> &'static str {
+    "not a file"
+}
+
+fn load_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = read_bounded(path)?;
     let file: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
         path: path.to_path_buf(),
-        // The parser quotes the offending line: escape it, keeping the layout's line breaks.
-        message: crate::redact::escape_control_lines(&e.to_string()),
+        // The parser quotes the offending line: a short excerpt of it, escaped.
+        message: excerpt(&e.to_string()),
     })?;
     // `[keys]` is checked with the rest of the file, before anything connects (the TUI would
     // otherwise refuse it after the sessions started).
     crate::tui::keys::KeyMap::from_config(&file.keys).map_err(|e| ConfigError::Parse {
         path: path.to_path_buf(),
-        message: escape_control(&e),
+        message: excerpt(&e),
     })?;
     Ok(file)
 }
