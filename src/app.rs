@@ -237,7 +237,7 @@ fn fd_precheck(sessions: usize, per_session: u64) -> Option<ExitCode> {
         eprintln!("wsmon: {short}");
         return Some(ExitCode::from(EXIT_USAGE));
     }
-    #[cfg(feature = "test-support")]
+    #[cfg(feature = "fault-injection")]
     limits::test_leave_fds(limit);
     None
 }

@@ -38,7 +38,7 @@ const USAGE: u8 = 2;
 
 /// What `wsmon replay` does with its arguments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub enum ReplayMode {
     Summary,
     At,
     Export,
@@ -48,15 +48,15 @@ pub enum Mode {
 
 /// Plain `wsmon replay FILE` opens the TUI on the recording when stdout is a terminal, and
 /// prints the summary otherwise (or with `--summary`, `--from`, `--to`).
-pub fn mode(args: &Options, stdout_is_terminal: bool) -> Mode {
+pub fn mode(args: &Options, stdout_is_terminal: bool) -> ReplayMode {
     if args.at.is_some() {
-        Mode::At
+        ReplayMode::At
     } else if args.export.is_some() {
-        Mode::Export
+        ReplayMode::Export
     } else if stdout_is_terminal && !args.summary && args.from.is_none() && args.to.is_none() {
-        Mode::Tui
+        ReplayMode::Tui
     } else {
-        Mode::Summary
+        ReplayMode::Summary
     }
 }
 
@@ -123,7 +123,7 @@ pub async fn run(args: &Options) -> anyhow::Result<ExitCode> {
     };
     let window = Window { from, to };
     let mode = mode(args, io::stdout().is_terminal());
-    if mode == Mode::Tui {
+    if mode == ReplayMode::Tui {
         let name = rec.path.file_name().map_or_else(
             || rec.path.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
@@ -132,7 +132,7 @@ pub async fn run(args: &Options) -> anyhow::Result<ExitCode> {
     }
     let mut out = io::stdout().lock();
     match mode {
-        Mode::At => {
+        ReplayMode::At => {
             let at = match resolve(&args.at).transpose() {
                 Ok(Some(t)) => t,
                 Ok(None) => return usage("--at needs a time"),
@@ -156,7 +156,7 @@ pub async fn run(args: &Options) -> anyhow::Result<ExitCode> {
             writeln!(out, "{shown}")?;
             write!(out, "{}", state_report(&rec, &snap, cursor.position()))?;
         }
-        Mode::Export => {
+        ReplayMode::Export => {
             let Some(path) = &args.export else {
                 return usage("--export needs a file");
             };
@@ -170,7 +170,7 @@ pub async fn run(args: &Options) -> anyhow::Result<ExitCode> {
                 escape_control(&path.display().to_string())
             )?;
         }
-        Mode::Tui | Mode::Summary => {
+        ReplayMode::Tui | ReplayMode::Summary => {
             writeln!(out, "{shown}")?;
             write!(out, "{}", summary(&rec, window))?;
         }

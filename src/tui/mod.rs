@@ -253,9 +253,9 @@ where
             dirty = true;
         }
         if dirty && now >= next_frame {
-            #[cfg(feature = "test-support")]
+            #[cfg(feature = "fault-injection")]
             if stats.frames == 5 && std::env::var_os("WSMON_TEST_PANIC_UI").is_some() {
-                panic!("test-support: the UI panics on purpose (WSMON_TEST_PANIC_UI)");
+                panic!("fault-injection: the UI panics on purpose (WSMON_TEST_PANIC_UI)");
             }
             let shown = app.view.shown(&latest).clone();
             let size = terminal.size()?;
