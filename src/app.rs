@@ -277,7 +277,7 @@ async fn run_engine(
         None => None,
     };
     let rt = match runtime::live_with_metrics(
-        cfg.engine(),
+        cfg.engine,
         registry.clone(),
         cfg.export.as_deref(),
         metrics,
@@ -399,17 +399,20 @@ pub fn demo_config(
         })
     };
     let mut cfg = Config {
-        targets: vec![
-            target("/echo", n, &[])?,
-            target("/nodeflate", quarter, &["permessage-deflate"])?,
-            target(&format!("/overload?cap={}", (n / 4).max(2)), n, &[])?,
-            target("/flaky?p=0.5", quarter * 2, &[])?,
-            target("/close/1012", quarter, &[])?,
-            target("/reject/503", quarter, &[])?,
-            target("/drop?after=3s", quarter, &[])?,
-            target("/close/1008", 2, &[])?,
-            target("/burst?n=50", 2, &[])?,
-        ],
+        engine: crate::engine::EngineSettings {
+            targets: vec![
+                target("/echo", n, &[])?,
+                target("/nodeflate", quarter, &["permessage-deflate"])?,
+                target(&format!("/overload?cap={}", (n / 4).max(2)), n, &[])?,
+                target("/flaky?p=0.5", quarter * 2, &[])?,
+                target("/close/1012", quarter, &[])?,
+                target("/reject/503", quarter, &[])?,
+                target("/drop?after=3s", quarter, &[])?,
+                target("/close/1008", 2, &[])?,
+                target("/burst?n=50", 2, &[])?,
+            ],
+            ..Default::default()
+        },
         headless: args.headless,
         duration: args.duration,
         fps: args.fps.clamp(1, 60),
