@@ -330,10 +330,17 @@ fn resolve(
     }
 }
 
-/// Every crate-internal path of `scan`, resolved: (line, top-level module it names). Aliases
-/// (`use crate as root;`, `use crate::tui;`) are resolved until nothing changes, so their order
-/// in the file does not matter.
-fn resolved_targets(scan: &Scan) -> Vec<(usize, Result<String, String>)> {
+/// One crate-internal path, resolved: where it is written and the absolute path it names.
+struct Resolved {
+    line: usize,
+    from: Vec<String>,
+    to: Result<Vec<String>, String>,
+}
+
+/// Every crate-internal path of `scan`, resolved. Aliases (`use crate as root;`,
+/// `use crate::tui;`) are resolved until nothing changes, so their order in the file does not
+/// matter.
+fn resolved_paths(scan: &Scan) -> Vec<Resolved> {
     let mut aliases: BTreeMap<Vec<String>, BTreeMap<String, Vec<String>>> = BTreeMap::new();
     for _ in 0..8 {
         let mut changed = false;
@@ -353,18 +360,73 @@ fn resolved_targets(scan: &Scan) -> Vec<(usize, Result<String, String>)> {
     }
     let mut out = Vec::new();
     for p in &scan.paths {
-        match resolve(&p.module, &p.segments, &aliases, &scan.children) {
-            None => {}
-            Some(Err(e)) => out.push((p.line, Err(e))),
+        let to = match resolve(&p.module, &p.segments, &aliases, &scan.children) {
+            None => continue,
             // `use crate as root;` on its own names nothing yet; its uses are resolved.
-            Some(Ok(abs)) if abs.is_empty() && p.binds.is_some() => {}
-            Some(Ok(abs)) => {
-                let top = match abs.first().map(String::as_str) {
-                    None | Some("*") => ROOT.to_string(),
-                    Some(t) => t.to_string(),
-                };
-                out.push((p.line, Ok(top)));
+            Some(Ok(abs)) if abs.is_empty() && p.binds.is_some() => continue,
+            Some(to) => to,
+        };
+        out.push(Resolved {
+            line: p.line,
+            from: p.module.clone(),
+            to,
+        });
+    }
+    out
+}
+
+/// The top-level module an absolute path names (`lib` for the crate root or a glob of it).
+fn top_of(abs: &[String]) -> String {
+    match abs.first().map(String::as_str) {
+        None | Some("*") => ROOT.to_string(),
+        Some(t) => t.to_string(),
+    }
+}
+
+/// (line, top-level module named) for every crate-internal path of `scan`.
+fn resolved_targets(scan: &Scan) -> Vec<(usize, Result<String, String>)> {
+    resolved_paths(scan)
+        .into_iter()
+        .map(|r| (r.line, r.to.map(|abs| top_of(&abs))))
+        .collect()
+}
+
+/// A reference from module `from` into a sibling's subtree (below a top-level module):
+/// (the sibling `from` is in, the sibling it names). `tui::ui::detail` naming
+/// `tui::ui::log::Entry` is the edge `tui::ui::detail -> tui::ui::log`.
+fn sibling_edge(from: &[String], to: &[String]) -> Option<(String, String)> {
+    let common = from.iter().zip(to).take_while(|(a, b)| a == b).count();
+    if common == 0 || common >= from.len() || common >= to.len() {
+        return None;
+    }
+    Some((from[..=common].join("::"), to[..=common].join("::")))
+}
+
+/// The import loops of `edges`: each as its modules, sorted and joined with ", ".
+fn loops(edges: &BTreeMap<String, BTreeSet<String>>) -> BTreeSet<String> {
+    let reach = |start: &String| {
+        let mut seen = BTreeSet::new();
+        let mut todo = vec![start.clone()];
+        while let Some(n) = todo.pop() {
+            for next in edges.get(&n).into_iter().flatten() {
+                if seen.insert(next.clone()) {
+                    todo.push(next.clone());
+                }
             }
+        }
+        seen
+    };
+    let reaches: BTreeMap<&String, BTreeSet<String>> =
+        edges.keys().map(|k| (k, reach(k))).collect();
+    let mut out = BTreeSet::new();
+    for (node, r) in &reaches {
+        let members: Vec<&str> = r
+            .iter()
+            .filter(|other| reaches.get(other).is_some_and(|back| back.contains(*node)))
+            .map(String::as_str)
+            .collect();
+        if members.len() > 1 {
+            out.insert(members.join(", "));
         }
     }
     out
@@ -464,8 +526,19 @@ fn rust_files(dir: &Path, out: &mut BTreeSet<PathBuf>) {
     }
 }
 
-/// Walk the module tree from `src/lib.rs`: (violations, files walked, files skipped as test-only).
-fn walk_crate() -> (Vec<String>, BTreeSet<PathBuf>, BTreeSet<PathBuf>) {
+/// What a walk of the crate found.
+struct Walk {
+    violations: Vec<String>,
+    walked: BTreeSet<PathBuf>,
+    /// Files skipped because their `mod` item is `#[cfg(test)]`.
+    skipped: BTreeSet<PathBuf>,
+    /// Sibling module -> sibling modules it names (see `sibling_edge`).
+    edges: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// Walk the module tree from `src/lib.rs`.
+fn walk_crate() -> Walk {
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let src = src_dir();
     let mut violations = Vec::new();
     let mut walked = BTreeSet::new();
@@ -483,6 +556,11 @@ fn walk_crate() -> (Vec<String>, BTreeSet<PathBuf>, BTreeSet<PathBuf>) {
         let Ok(scan) = scan_file(&module, &text) else {
             continue;
         };
+        for r in resolved_paths(&scan) {
+            if let Some((a, b)) = r.to.ok().and_then(|to| sibling_edge(&r.from, &to)) {
+                edges.entry(a).or_default().insert(b);
+            }
+        }
         for (child, is_test) in scan
             .file_mods
             .iter()
@@ -506,12 +584,17 @@ fn walk_crate() -> (Vec<String>, BTreeSet<PathBuf>, BTreeSet<PathBuf>) {
             }
         }
     }
-    (violations, walked, skipped)
+    Walk {
+        violations,
+        walked,
+        skipped,
+        edges,
+    }
 }
 
 #[test]
 fn every_import_points_down_the_layer_table() {
-    let (violations, _, _) = walk_crate();
+    let violations = walk_crate().violations;
     assert!(
         violations.is_empty(),
         "imports that point up or sideways:\n{}",
@@ -521,7 +604,9 @@ fn every_import_points_down_the_layer_table() {
 
 #[test]
 fn every_file_is_walked_or_is_test_only() {
-    let (_, walked, skipped) = walk_crate();
+    let Walk {
+        walked, skipped, ..
+    } = walk_crate();
     let mut all = BTreeSet::new();
     rust_files(&src_dir(), &mut all);
     // main.rs is the binary crate: it names the library as `wsmon::`, from the top.
@@ -661,4 +746,70 @@ fn a_clean_file_passes() {
                 format!(\"{s}{}\", crate::codes::x()); }\n\
                 #[cfg(test)]\nmod tests {\n    use crate::tui;\n}\n";
     assert_eq!(flags(&["engine", "session"], text), Vec::<String>::new());
+}
+
+/// Import loops between sibling modules that are known and being removed (issue 18 item 3, the
+/// TUI's split): each as its modules, sorted, joined with ", ". Remove a line when its loop is
+/// gone; a new loop fails the test.
+const KNOWN_LOOPS: &[&str] = &[
+    // tui/view.rs <-> tui/replay.rs <-> ui/{table,targets}.rs (view state in render files).
+    "tui::replay, tui::ui, tui::view",
+    // ui/detail.rs <-> ui/log.rs (`detail::safe`, for a formatting module).
+    "tui::ui::detail, tui::ui::log",
+];
+
+#[test]
+fn no_import_loops_between_sibling_modules() {
+    let found = loops(&walk_crate().edges);
+    let known: BTreeSet<String> = KNOWN_LOOPS.iter().map(|s| s.to_string()).collect();
+    let new: Vec<_> = found.difference(&known).collect();
+    let gone: Vec<_> = known.difference(&found).collect();
+    assert!(
+        new.is_empty(),
+        "import loops between sibling modules: {new:#?}"
+    );
+    assert!(
+        gone.is_empty(),
+        "loops gone, remove them from KNOWN_LOOPS: {gone:#?}"
+    );
+}
+
+#[test]
+fn sibling_edges_and_loops_are_found() {
+    let v = |s: &str| s.split("::").map(String::from).collect::<Vec<_>>();
+    assert_eq!(
+        sibling_edge(&v("tui::ui::detail"), &v("tui::ui::log::Entry")),
+        Some(("tui::ui::detail".into(), "tui::ui::log".into()))
+    );
+    // A parent naming its child, a child its parent, another top-level module: no edge.
+    assert_eq!(sibling_edge(&v("engine"), &v("engine::inbox::X")), None);
+    assert_eq!(
+        sibling_edge(&v("engine::session::open"), &v("engine::session")),
+        None
+    );
+    assert_eq!(
+        sibling_edge(&v("state::store"), &v("engine::events::X")),
+        None
+    );
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (a, b) in [
+        ("e::a", "e::b"),
+        ("e::b", "e::c"),
+        ("e::c", "e::a"),
+        ("e::c", "e::d"),
+    ] {
+        edges.entry(a.into()).or_default().insert(b.into());
+    }
+    assert_eq!(
+        loops(&edges),
+        BTreeSet::from(["e::a, e::b, e::c".to_string()])
+    );
+    // Through `super::`: engine::inbox naming super::session is a loop with the reverse.
+    let scan = scan_file(&v("engine::inbox"), "use super::session::SessionCmd;\n").expect("parses");
+    let r = resolved_paths(&scan);
+    assert_eq!(r.len(), 1);
+    assert_eq!(
+        sibling_edge(&r[0].from, r[0].to.as_ref().expect("resolves")),
+        Some(("engine::inbox".into(), "engine::session".into()))
+    );
 }
