@@ -50,8 +50,12 @@ pub enum ConfigError {
 /// and parsing costs about 30 times the file in memory.
 pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
-/// The longest line of a config file quoted in an error (the parser quotes the offending one).
+/// The longest line of a config file quoted in a parse error (the parser quotes the offending
+/// one), and the longest line of any other config error (a value quoted in it is cut).
 const MAX_QUOTED_LINE: usize = 160;
+const MAX_ERROR_LINE: usize = 400;
+/// The longest `[keys]` action name or key list.
+const MAX_KEY_ENTRY: usize = 64;
 
 /// "50.0 MiB", "1 MiB".
 fn mib(bytes: u64) -> String {
@@ -63,12 +67,12 @@ fn mib(bytes: u64) -> String {
     }
 }
 
-/// Text from a file for an error message: each line cut to `MAX_QUOTED_LINE` characters (with
-/// `...`), then every control character escaped, line breaks kept.
-fn excerpt(text: &str) -> String {
+/// Text from a file for an error message: each line cut to `max` characters (with `...`),
+/// then every control character escaped, line breaks kept.
+fn excerpt(text: &str, max: usize) -> String {
     let cut: Vec<String> = text
         .lines()
-        .map(|l| match l.char_indices().nth(MAX_QUOTED_LINE) {
+        .map(|l| match l.char_indices().nth(max) {
             Some((at, _)) => format!("{}...", &l[..at]),
             None => l.to_string(),
         })
@@ -351,7 +355,11 @@ impl Config {
             Some(path) => load_file(path)?,
             None => FileConfig::default(),
         };
-        Self::merge(file, args)
+        // A value quoted in an error may come from the file: a short excerpt of it.
+        Self::merge(file, args).map_err(|e| match e {
+            ConfigError::Invalid(m) => ConfigError::Invalid(excerpt(&m, MAX_ERROR_LINE)),
+            other => other,
+        })
     }
 
     /// File and flags, section by section, in the order errors are reported.
@@ -766,14 +774,24 @@ fn load_file(path: &Path) -> Result<FileConfig, ConfigError> {
     let file: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
         path: path.to_path_buf(),
         // The parser quotes the offending line: a short excerpt of it, escaped.
-        message: excerpt(&e.to_string()),
+        message: excerpt(&e.to_string(), MAX_QUOTED_LINE),
     })?;
     // `[keys]` is checked with the rest of the file, before anything connects (the TUI would
     // otherwise refuse it after the sessions started).
-    crate::tui::keys::KeyMap::from_config(&file.keys).map_err(|e| ConfigError::Parse {
+    let keys_error = |message| ConfigError::Parse {
         path: path.to_path_buf(),
-        message: excerpt(&e),
-    })?;
+        message,
+    };
+    for (name, value) in &file.keys {
+        if name.chars().count() > MAX_KEY_ENTRY || value.chars().count() > MAX_KEY_ENTRY {
+            return Err(keys_error(format!(
+                "[keys] entry '{}' is over {MAX_KEY_ENTRY} characters",
+                excerpt(name, 32)
+            )));
+        }
+    }
+    crate::tui::keys::KeyMap::from_config(&file.keys)
+        .map_err(|e| keys_error(escape_control(&e)))?;
     Ok(file)
 }
 

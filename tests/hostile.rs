@@ -1142,6 +1142,24 @@ fn a_config_error_quotes_a_short_escaped_excerpt() {
         err.len(),
         &err[..err.len().min(400)]
     );
+    // Values that parse as TOML but not as what they should be: a duration, a key binding.
+    let long = "A".repeat(300 * 1024);
+    for (name, text, want) in [
+        (
+            "dur.toml",
+            format!("connect_timeout = \"{long}\"\n"),
+            "connect_timeout",
+        ),
+        ("keys.toml", format!("[keys]\n{long} = \"q\"\n"), "[keys]"),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write");
+        let (out, _, _) = watch_with_config(&path);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        assert!(err.contains(want), "{name}: {}", &err[..err.len().min(400)]);
+        assert!(err.len() < 2048, "{name}: {} bytes", err.len());
+    }
 }
 
 #[test]

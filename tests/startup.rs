@@ -62,7 +62,10 @@ fn a_bad_keys_entry_exits_2_before_connecting_and_leaves_no_export() {
             .code(2)
             .stderr(
                 predicate::str::contains("bad_keys.toml")
-                    .and(predicate::str::contains("frobnicate")),
+                    .and(predicate::str::contains("frobnicate"))
+                    // The whole list of actions, to pick the right name from.
+                    .and(predicate::str::contains("reconnect_all"))
+                    .and(predicate::str::contains("quit")),
             )
             .get_output()
             .stderr
