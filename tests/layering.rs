@@ -813,3 +813,118 @@ fn sibling_edges_and_loops_are_found() {
         Some(("engine::inbox".into(), "engine::session".into()))
     );
 }
+
+// --- Size: no production file over 800 non-test lines, no production function over 150 -----
+
+const MAX_FILE_LINES: usize = 800;
+const MAX_FN_LINES: usize = 150;
+
+/// Files and functions over the limits that their owners are splitting (issue 18): remove a
+/// line when it fits; anything new over a limit fails the test.
+const KNOWN_OVERSIZE: &[&str] = &[
+    "codes/explain.rs",
+    "codes/explain.rs: fn render_compare_at",
+    "codes/mod.rs",
+    "protocol/handshake.rs",
+    "server/conn.rs: fn serve",
+    "state/store.rs: fn apply",
+    "tui/app.rs: fn on_action",
+    "tui/fixtures.rs: fn session",
+    "tui/keys.rs",
+];
+
+/// Lines of `item` (by its span).
+fn span_lines(span: proc_macro2::Span) -> usize {
+    span.end().line + 1 - span.start().line
+}
+
+/// One thing over a limit: its name ("tui/keys.rs", "tui/app.rs: fn on_action") -> its size.
+type Oversize = BTreeMap<String, usize>;
+
+fn check_fn(label: &str, name: &syn::Ident, span: proc_macro2::Span, out: &mut Oversize) {
+    let n = span_lines(span);
+    if n > MAX_FN_LINES {
+        out.insert(format!("{label}: fn {name}"), n);
+    }
+}
+
+/// Functions (free, in impls, in traits) of `items` over `MAX_FN_LINES`; returns the lines of
+/// the `#[cfg(test)]` items, which do not count.
+fn size_check(label: &str, items: &[syn::Item], out: &mut Oversize) -> usize {
+    use syn::spanned::Spanned;
+    let mut test_lines = 0;
+    for item in items {
+        if cfg_is_test_only(item_attrs(item)) {
+            test_lines += span_lines(item.span());
+            continue;
+        }
+        match item {
+            syn::Item::Fn(f) => check_fn(label, &f.sig.ident, f.span(), out),
+            syn::Item::Impl(i) => {
+                for it in &i.items {
+                    if let syn::ImplItem::Fn(f) = it
+                        && !cfg_is_test_only(&f.attrs)
+                    {
+                        check_fn(label, &f.sig.ident, f.span(), out);
+                    }
+                }
+            }
+            syn::Item::Trait(t) => {
+                for it in &t.items {
+                    if let syn::TraitItem::Fn(f) = it {
+                        check_fn(label, &f.sig.ident, f.span(), out);
+                    }
+                }
+            }
+            syn::Item::Mod(m) => {
+                if let Some((_, inner)) = &m.content {
+                    test_lines += size_check(label, inner, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    test_lines
+}
+
+/// Every production file over `MAX_FILE_LINES` non-test lines, every function over
+/// `MAX_FN_LINES`.
+fn oversize() -> Oversize {
+    let src = src_dir();
+    let mut out = Oversize::new();
+    for file in walk_crate().walked {
+        let text = std::fs::read_to_string(&file).expect("read source");
+        let label = file
+            .strip_prefix(&src)
+            .unwrap_or(&file)
+            .display()
+            .to_string();
+        let parsed = syn::parse_file(&text).expect("parses");
+        let test_lines = size_check(&label, &parsed.items, &mut out);
+        let lines = text.lines().count().saturating_sub(test_lines);
+        if lines > MAX_FILE_LINES {
+            out.insert(label, lines);
+        }
+    }
+    out
+}
+
+#[test]
+fn no_production_file_or_function_is_too_long() {
+    let found = oversize();
+    let known: BTreeSet<&str> = KNOWN_OVERSIZE.iter().copied().collect();
+    let new: Vec<_> = found
+        .iter()
+        .filter(|(k, _)| !known.contains(k.as_str()))
+        .map(|(k, n)| format!("{k} ({n} lines)"))
+        .collect();
+    let gone: Vec<_> = known.iter().filter(|k| !found.contains_key(**k)).collect();
+    assert!(
+        new.is_empty(),
+        "over {MAX_FILE_LINES} lines (a file) or {MAX_FN_LINES} (a function): {new:#?}"
+    );
+    assert!(
+        gone.is_empty(),
+        "now within the limits, remove from KNOWN_OVERSIZE: {gone:#?}"
+    );
+}
