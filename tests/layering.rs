@@ -536,8 +536,13 @@ struct Walk {
     edges: BTreeMap<String, BTreeSet<String>>,
 }
 
-/// Walk the module tree from `src/lib.rs`.
-fn walk_crate() -> Walk {
+/// Walk the module tree from `src/lib.rs` (once for all the tests here).
+fn walk_crate() -> &'static Walk {
+    static WALK: std::sync::OnceLock<Walk> = std::sync::OnceLock::new();
+    WALK.get_or_init(walk_crate_now)
+}
+
+fn walk_crate_now() -> Walk {
     let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let src = src_dir();
     let mut violations = Vec::new();
@@ -594,7 +599,7 @@ fn walk_crate() -> Walk {
 
 #[test]
 fn every_import_points_down_the_layer_table() {
-    let violations = walk_crate().violations;
+    let violations = &walk_crate().violations;
     assert!(
         violations.is_empty(),
         "imports that point up or sideways:\n{}",
@@ -611,9 +616,9 @@ fn every_file_is_walked_or_is_test_only() {
     rust_files(&src_dir(), &mut all);
     // main.rs is the binary crate: it names the library as `wsmon::`, from the top.
     all.remove(&src_dir().join("main.rs"));
-    let mut reached = walked;
+    let mut reached = walked.clone();
     // A test-only file's own children are test-only too.
-    for s in &skipped {
+    for s in skipped {
         let dir = children_dir(s);
         reached.extend(all.iter().filter(|f| f.starts_with(&dir)).cloned());
         reached.insert(s.clone());
@@ -892,11 +897,11 @@ fn size_check(label: &str, items: &[syn::Item], out: &mut Oversize) -> usize {
 fn oversize() -> Oversize {
     let src = src_dir();
     let mut out = Oversize::new();
-    for file in walk_crate().walked {
-        let text = std::fs::read_to_string(&file).expect("read source");
+    for file in &walk_crate().walked {
+        let text = std::fs::read_to_string(file).expect("read source");
         let label = file
             .strip_prefix(&src)
-            .unwrap_or(&file)
+            .unwrap_or(file)
             .display()
             .to_string();
         let parsed = syn::parse_file(&text).expect("parses");
