@@ -8,16 +8,20 @@
 //! Modules, bottom to top (imports point down only):
 //!
 //! ```text
-//! units, redact, signal  durations and sizes; secrets never reach a screen or a file; Ctrl-C
-//! limits                 the open-files limit, SIGXFSZ
-//! codes, protocol        close-code knowledge; handshake, extensions, URL, frame layer
-//! engine                 supervisor, session tasks, backoff; its own settings types
-//! state, export, metrics the store and snapshots; the export writer and reader; Prometheus
-//! runtime                wires a source (the engine) to the store and its sinks
-//! tui, headless, replay, explain, server   front ends, and the scenario server
-//! cli, config            clap and the TOML file, parsed into the lower layers' settings
-//! app                    picks a front end (main.rs is the binary)
+//! units, redact, signal, limits  durations, sizes; secrets; stop signals; open files, SIGXFSZ
+//! codes, protocol                close-code knowledge; handshake, extensions, URL, frame layer
+//! engine                         supervisor, session tasks, backoff; its own settings types
+//! state, export, metrics         the store and snapshots; the export writer, reader; Prometheus
+//! runtime, thresholds            wires a source (the engine, or a recorded log: runtime::replay)
+//!                                to the store and its sinks; --fail-if
+//! tui, headless, replay, explain, server  front ends, and the scenario server
+//! cli, config                    clap and the TOML file, parsed into the lower layers' settings
+//! app                            picks a front end (main.rs is the binary)
 //! ```
+//!
+//! Modules on one line may not name each other, except `config` -> `cli` (it merges the flags
+//! over the file) and `replay` -> `tui`, `headless` (replay opens the TUI, prints the summary).
+//! `tests/layering.rs` parses every file and holds the same table: add a module to both.
 
 pub mod app;
 pub mod cli;

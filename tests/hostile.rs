@@ -1279,3 +1279,174 @@ fn replay_escapes_paths_in_its_errors() {
     assert_no_raw_controls("stderr", &run.stderr);
     assert!(err.contains("no\\u{1b}[5mdir"), "{err}");
 }
+
+// --- Hostile config files and log files (issue 19 section 5) ------------------------------
+
+/// Run `wsmon ARGS` to the end (at most 30 s), sampling its peak RSS: (output, peak KiB, time).
+fn run_measured(args: &[&std::ffi::OsStr], env: &[(&str, &str)]) -> (Output, u64, Duration) {
+    let mut child = Command::new(wsmon_bin())
+        .args(args)
+        .envs(env.iter().copied())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn wsmon");
+    let pid = child.id();
+    let mut peak = 0;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(30) {
+        if let Some(kib) = peak_rss_kib(pid) {
+            peak = peak.max(kib);
+        }
+        if child.try_wait().expect("try_wait").is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().expect("wsmon output");
+    (out, peak, started.elapsed())
+}
+
+fn watch_with_config(config: &Path) -> (Output, u64, Duration) {
+    run_measured(
+        &[
+            "watch".as_ref(),
+            "--headless".as_ref(),
+            "--duration".as_ref(),
+            "1s".as_ref(),
+            "-c".as_ref(),
+            config.as_os_str(),
+            "ws://127.0.0.1:1/".as_ref(),
+        ],
+        &[],
+    )
+}
+
+#[test]
+fn a_config_that_is_not_a_regular_file_is_refused_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, target) in [("zero.toml", "/dev/zero"), ("urandom.toml", "/dev/urandom")] {
+        let link = dir.path().join(name);
+        std::os::unix::fs::symlink(target, &link).expect("symlink");
+        let (out, peak, took) = watch_with_config(&link);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert!(
+            err.contains(name) && err.contains("not a regular file"),
+            "{err}"
+        );
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+        assert!(took < Duration::from_secs(5), "{name}: {took:?}");
+        assert!(peak < 64 * 1024, "{name}: peak RSS {peak} KiB");
+    }
+    // A directory too.
+    let (out, _, _) = watch_with_config(dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a regular file"));
+}
+
+#[test]
+fn a_50_mb_targets_config_is_refused_with_the_limit_in_bounded_memory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("huge.toml");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
+    let mut written = 0;
+    let mut i = 0u64;
+    while written < 50 * MIB {
+        let t = format!("[[targets]]\nurl = \"ws://127.0.0.1:1/{i}\"\nsessions = 1\n");
+        f.write_all(t.as_bytes()).expect("write");
+        written += t.len();
+        i += 1;
+    }
+    f.flush().expect("flush");
+    drop(f);
+    let (out, peak, took) = watch_with_config(&path);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("huge.toml") && err.contains("50.0 MiB") && err.contains("1 MiB limit"),
+        "{err}"
+    );
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert!(peak < 64 * 1024, "peak RSS {peak} KiB");
+}
+
+#[test]
+fn a_config_error_quotes_a_short_escaped_excerpt() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // One 900 KB line that does not parse, with an OSC sequence in it.
+    let path = dir.path().join("long\x1b]0;pwn\x07.toml");
+    let mut text = String::from("jitter = \"\x1b]0;pwn\x07");
+    text.push_str(&"A".repeat(900 * 1024));
+    text.push_str("\"\n");
+    std::fs::write(&path, &text).expect("write");
+    let (out, _, _) = watch_with_config(&path);
+    assert_eq!(out.status.code(), Some(2));
+    assert_no_raw_controls("stderr", &out.stderr);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("jitter"), "{err}");
+    assert!(
+        err.len() < 2048,
+        "{} bytes: {}",
+        err.len(),
+        &err[..err.len().min(400)]
+    );
+    // Values that parse as TOML but not as what they should be: a duration, a key binding.
+    let long = "A".repeat(300 * 1024);
+    for (name, text, want) in [
+        (
+            "dur.toml",
+            format!("connect_timeout = \"{long}\"\n"),
+            "connect_timeout",
+        ),
+        ("keys.toml", format!("[keys]\n{long} = \"q\"\n"), "[keys]"),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write");
+        let (out, _, _) = watch_with_config(&path);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        assert!(err.contains(want), "{name}: {}", &err[..err.len().min(400)]);
+        assert!(err.len() < 2048, "{name}: {} bytes", err.len());
+    }
+}
+
+#[test]
+fn a_log_file_that_cannot_be_written_is_said_once() {
+    if !Path::new("/dev/full").exists() {
+        return;
+    }
+    // Each connection opens and is closed by the server: a debug line per connection.
+    let server = serve(|mut c| async move {
+        c.upgrade("").await;
+        c.send(&close_frame(1000, b"")).await;
+        let _ = c.read_until_close().await;
+    });
+    let url = server.url("/");
+    let (out, _, _) = run_measured(
+        &[
+            "watch".as_ref(),
+            "--headless".as_ref(),
+            "--duration".as_ref(),
+            "2s".as_ref(),
+            "--backoff-base".as_ref(),
+            "100ms".as_ref(),
+            "--log-file".as_ref(),
+            "/dev/full".as_ref(),
+            "--retry-on".as_ref(),
+            "1000".as_ref(),
+            url.as_ref(),
+        ],
+        &[("WSMON_LOG", "debug")],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.matches("cannot write log file /dev/full").count(),
+        1,
+        "said once: {err}"
+    );
+    assert_eq!(out.status.code(), Some(0), "the run itself goes on: {err}");
+}

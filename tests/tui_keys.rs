@@ -663,7 +663,9 @@ fn explain_on_a_session_refused_with_an_http_status_explains_the_status() {
         .enumerate()
         .find_map(
             |(i, s)| match s.timeline.iter().rev().find_map(|r| r.outcome) {
-                Some(wsmon::state::snapshot::Outcome::Status { status }) => Some((i, status)),
+                Some(wsmon::state::snapshot::AttemptOutcome::Status { status }) => {
+                    Some((i, status))
+                }
                 _ => None,
             },
         )

@@ -494,7 +494,7 @@ fn narrow_replay_header_keeps_the_tabs_and_the_cursor() {
 
 #[test]
 fn replay_opens_the_tui_only_on_a_terminal_without_summary_flags() {
-    use wsmon::replay::command::{Mode as Run, mode};
+    use wsmon::replay::command::{ReplayMode as Run, mode};
     let plain = wsmon::replay::Options {
         file: "f.jsonl".into(),
         ..Default::default()

@@ -6,7 +6,7 @@
 //! stream, the close timeout, a TLS failure. Each input gives a [`Step`]: the close frame the
 //! session must send, the `closing` event to emit, and whether to stop reading.
 //! [`CloseTracker::finish`] gives the one [`CloseInfo`] of the connection, plus what went on
-//! the wire both ways ([`Outcome`]).
+//! the wire both ways ([`CloseOutcome`]).
 //!
 //! Rules (RFC 6455 sections 5.5.1, 7.1.5, 7.1.7 and 7.4):
 //! - The first close frame on the wire decides the code and the initiator.
@@ -184,7 +184,7 @@ struct First {
 
 /// How the connection ended, in full.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Outcome {
+pub struct CloseOutcome {
     /// The record (the `closed` event).
     pub info: CloseInfo,
     /// The first close frame we sent (or our stack or frame layer sent for us).
@@ -394,7 +394,7 @@ impl CloseTracker {
     }
 
     /// The record of the connection. `uptime`: how long it was open (`None` if it never was).
-    pub fn finish(self, uptime: Option<Duration>) -> Outcome {
+    pub fn finish(self, uptime: Option<Duration>) -> CloseOutcome {
         let clean = !self.failed && self.eof && self.handshake_done();
         let first = self.first.unwrap_or_else(|| First {
             code: 1006,
@@ -412,7 +412,7 @@ impl CloseTracker {
             uptime_ms: uptime.map(|u| u64::try_from(u.as_millis()).unwrap_or(u64::MAX)),
             peer_code: first.peer_code,
         };
-        Outcome {
+        CloseOutcome {
             info,
             sent: self.sent,
             received: self.received,

@@ -23,7 +23,7 @@ use crate::engine::counters::SessionCounters;
 use crate::engine::events::{
     BackoffInfo, Cause, DelayKind, ErrorKind, Event, EventKind, SessionId, SessionMsg, Timings,
 };
-use crate::engine::inbox::Inbox;
+use crate::engine::inbox::{Inbox, SessionCmd};
 use crate::engine::settings::SessionSettings;
 use crate::engine::slots::{Slot, Slots};
 use crate::protocol::handshake::{self, RequestSpec, Transport, UpgradeOutcome};
@@ -31,26 +31,6 @@ use crate::protocol::wire::{Role, WireStream};
 
 mod open;
 pub use open::ws_config;
-
-/// What the supervisor tells one session.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SessionCmd {
-    /// Close with this code; the session is not retried.
-    Close {
-        code: u16,
-        reason: String,
-    },
-    /// Skip the wait and reconnect now (also restarts an ended session).
-    ReconnectNow,
-    /// `R`: reconnect now only if waiting for a retry; an open, connecting or ended session
-    /// ignores it.
-    ReconnectIfWaiting,
-    SetPaused(bool),
-    /// wsmon is stopping: close with 1001.
-    Shutdown,
-    /// The session is being removed: close with 1000 and end.
-    Remove,
-}
 
 /// Settings shared by every session.
 pub struct Shared {
@@ -153,15 +133,15 @@ pub fn in_session_task() -> bool {
     IN_SESSION.try_with(|_| ()).is_ok()
 }
 
-/// Test-only (feature `test-support`): `WSMON_TEST_PANIC_SESSION=ID` makes session ID's task
+/// Test-only (feature `fault-injection`): `WSMON_TEST_PANIC_SESSION=ID` makes session ID's task
 /// panic when its first attempt starts, to check that a panic stays in its session.
-#[cfg(feature = "test-support")]
+#[cfg(feature = "fault-injection")]
 fn test_panic(id: SessionId) {
     let chosen = std::env::var("WSMON_TEST_PANIC_SESSION")
         .ok()
         .and_then(|v| v.parse::<SessionId>().ok());
     if chosen == Some(id) {
-        panic!("test-support: session {id} panics on purpose (WSMON_TEST_PANIC_SESSION)");
+        panic!("fault-injection: session {id} panics on purpose (WSMON_TEST_PANIC_SESSION)");
     }
 }
 
@@ -242,7 +222,7 @@ impl Session {
                 slot_wait_ms,
             })
             .await;
-            #[cfg(feature = "test-support")]
+            #[cfg(feature = "fault-injection")]
             test_panic(self.spec.id);
             // Each phase of an attempt is boxed while it runs, so an idle session holds only
             // the phase it is in (an open connection), not room for the largest of them all.

@@ -14,8 +14,9 @@ use crate::engine::counters::{EngineGauges, SessionCounters};
 use crate::engine::events::{
     Cause, Command, ErrorKind, Event, EventKind, Notice, SessionId, SessionMsg,
 };
+use crate::engine::inbox::SessionCmd;
 use crate::engine::inbox::{InboxSender, inbox};
-use crate::engine::session::{Session, SessionCmd, SessionSpec, Shared, session_scope};
+use crate::engine::session::{Session, SessionSpec, Shared, session_scope};
 use crate::engine::settings::{EngineSettings, ProxyRule, TargetSpec};
 use crate::engine::shard::{LocalAddrs, Shard};
 use crate::engine::slots::Slots;

@@ -143,7 +143,7 @@ pub struct AttemptRecord {
     pub started_at: Option<DateTime<Utc>>,
     /// Time spent waiting for a handshake slot (`--max-connecting`, `--ramp`) before starting.
     pub slot_wait_ms: Option<u64>,
-    pub outcome: Option<Outcome>,
+    pub outcome: Option<AttemptOutcome>,
     /// How long this attempt's connection stayed open.
     pub uptime_ms: Option<u64>,
     /// When the attempt ended (closed, refused, failed).
@@ -155,7 +155,7 @@ pub struct AttemptRecord {
 /// How an attempt ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub enum Outcome {
+pub enum AttemptOutcome {
     /// Opened and still open.
     Opened,
     Closed {

@@ -15,8 +15,8 @@ use crate::engine::events::{Cause, Event, EventKind, SessionId, SessionMsg, Sess
 use crate::protocol::extensions;
 use crate::state::export_fault::ExportFault;
 use crate::state::snapshot::{
-    AttemptRecord, ERROR_MESSAGES_MAX, EVENT_LOG_LEN, INITIATORS, LogEntry, Outcome, SessionView,
-    Snapshot, TARGET_HANDSHAKE_SAMPLES, TIMELINE_LEN, TargetView, Totals,
+    AttemptOutcome, AttemptRecord, ERROR_MESSAGES_MAX, EVENT_LOG_LEN, INITIATORS, LogEntry,
+    SessionView, Snapshot, TARGET_HANDSHAKE_SAMPLES, TIMELINE_LEN, TargetView, Totals,
 };
 use crate::state::storm::StormTracker;
 
@@ -218,7 +218,7 @@ impl Store {
                         .entry(extensions::format_header(&info.accepted))
                         .or_default() += 1;
                 } else if let Some(r) = s.timeline.back_mut() {
-                    r.outcome = Some(Outcome::Status {
+                    r.outcome = Some(AttemptOutcome::Status {
                         status: info.status,
                     });
                     r.ended_at = Some(ts);
@@ -232,7 +232,7 @@ impl Store {
                 s.opened_at = Some(ts);
                 s.last_error = None;
                 if let Some(r) = s.timeline.back_mut() {
-                    r.outcome = Some(Outcome::Opened);
+                    r.outcome = Some(AttemptOutcome::Opened);
                 }
             }
             EventKind::Closing { .. } => set_state(s, SessionState::Closing),
@@ -246,7 +246,7 @@ impl Store {
                 }
                 storm.record_close(ts, ci.code);
                 if let Some(r) = s.timeline.back_mut() {
-                    r.outcome = Some(Outcome::Closed { code: ci.code });
+                    r.outcome = Some(AttemptOutcome::Closed { code: ci.code });
                     r.uptime_ms = ci.uptime_ms;
                     r.ended_at = Some(ts);
                 }
@@ -256,9 +256,9 @@ impl Store {
                 *totals.errors.entry(*kind).or_default() += 1;
                 s.last_error = Some((*kind, message.clone()));
                 if let Some(r) = s.timeline.back_mut()
-                    && (r.outcome.is_none() || r.outcome == Some(Outcome::Opened))
+                    && (r.outcome.is_none() || r.outcome == Some(AttemptOutcome::Opened))
                 {
-                    r.outcome = Some(Outcome::Error { kind: *kind });
+                    r.outcome = Some(AttemptOutcome::Error { kind: *kind });
                     r.ended_at = Some(ts);
                 }
                 if s.state == SessionState::Connecting || s.state == SessionState::Handshaking {

@@ -370,7 +370,7 @@ impl App {
                         // The last outcome decides: an HTTP status, else the last close.
                         let last = s.timeline.iter().rev().find_map(|r| r.outcome);
                         match last {
-                            Some(crate::state::snapshot::Outcome::Status { status }) => {
+                            Some(crate::state::snapshot::AttemptOutcome::Status { status }) => {
                                 Some(ExplainTarget::Http(status))
                             }
                             _ => s.last_close.as_ref().map(|c| ExplainTarget::One(c.code)),

@@ -9,7 +9,7 @@ use chrono::{DateTime, FixedOffset, Offset as _, Utc};
 
 use crate::codes::{Lang, Registry};
 use crate::engine::events::{Command, ErrorKind, SessionId, SessionState};
-use crate::state::snapshot::{Outcome, SessionView, Snapshot};
+use crate::state::snapshot::{AttemptOutcome, SessionView, Snapshot};
 
 use super::keys::{KeyMap, Mode, Selection};
 use super::ui::format;
@@ -72,8 +72,8 @@ impl OutcomeFilter {
 /// pending attempt of a waiting session).
 pub fn last_outcome(s: &SessionView) -> Option<OutcomeFilter> {
     match s.timeline.iter().rev().find_map(|r| r.outcome) {
-        Some(Outcome::Status { status }) => return Some(OutcomeFilter::Status(status)),
-        Some(Outcome::Error { kind }) => return Some(OutcomeFilter::Error(kind)),
+        Some(AttemptOutcome::Status { status }) => return Some(OutcomeFilter::Status(status)),
+        Some(AttemptOutcome::Error { kind }) => return Some(OutcomeFilter::Error(kind)),
         _ => {}
     }
     s.last_close.as_ref().map(|c| OutcomeFilter::Code(c.code))
@@ -744,8 +744,10 @@ fn matches_text(
     }
     // What the LAST CLOSE column shows when the last attempt ended without a close code.
     match s.timeline.iter().rev().find_map(|r| r.outcome) {
-        Some(Outcome::Status { status }) if outcomes.statuses.contains(&status) => return true,
-        Some(Outcome::Error { kind }) if outcomes.errors.contains(&kind) => return true,
+        Some(AttemptOutcome::Status { status }) if outcomes.statuses.contains(&status) => {
+            return true;
+        }
+        Some(AttemptOutcome::Error { kind }) if outcomes.errors.contains(&kind) => return true,
         _ => {}
     }
     s.last_handshake

@@ -13,7 +13,7 @@ fn peer(code: u16, reason: &str) -> Input {
     })
 }
 
-fn run(inputs: Vec<Input>) -> (Vec<Step>, Outcome) {
+fn run(inputs: Vec<Input>) -> (Vec<Step>, CloseOutcome) {
     let mut t = CloseTracker::new();
     let steps = inputs.into_iter().map(|i| t.on(i)).collect();
     (steps, t.finish(Some(UP)))

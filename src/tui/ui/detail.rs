@@ -402,7 +402,7 @@ fn close_lines(
         .find(|r| {
             matches!(
                 r.outcome,
-                Some(crate::state::snapshot::Outcome::Closed { .. })
+                Some(crate::state::snapshot::AttemptOutcome::Closed { .. })
             )
         })
         .and_then(|r| r.ended_at)

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::engine::events::{Cause, DelayKind, SessionState};
 use crate::protocol::extensions::Extension;
-use crate::state::snapshot::{Outcome, SessionView};
+use crate::state::snapshot::{AttemptOutcome, SessionView};
 
 /// How long the current connection has been open, in ms (Open and Closing only).
 pub fn uptime_ms(s: &SessionView, now: DateTime<Utc>) -> Option<u64> {
@@ -150,12 +150,12 @@ pub fn cause(c: &Cause) -> String {
 }
 
 /// An outcome in a few words: `open`, `close 1013`, `HTTP 503`, `error dns`.
-pub fn outcome(o: &Outcome) -> String {
+pub fn outcome(o: &AttemptOutcome) -> String {
     match o {
-        Outcome::Opened => "open".to_string(),
-        Outcome::Closed { code } => format!("close {code}"),
-        Outcome::Status { status } => format!("HTTP {status}"),
-        Outcome::Error { kind } => format!("error {}", kind.as_str()),
+        AttemptOutcome::Opened => "open".to_string(),
+        AttemptOutcome::Closed { code } => format!("close {code}"),
+        AttemptOutcome::Status { status } => format!("HTTP {status}"),
+        AttemptOutcome::Error { kind } => format!("error {}", kind.as_str()),
     }
 }
 

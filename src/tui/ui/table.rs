@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use crate::engine::events::SessionState;
-use crate::state::snapshot::{Outcome, SessionView, Snapshot};
+use crate::state::snapshot::{AttemptOutcome, SessionView, Snapshot};
 
 use super::{Theme, format};
 use crate::tui::view::{Column, ViewState};
@@ -285,10 +285,10 @@ pub fn state_text(s: &SessionView, snap: &Snapshot) -> String {
 /// (an HTTP status or an error), looking past the pending attempt of a waiting session.
 fn close_cell<'a>(s: &SessionView, view: &ViewState, width: u16, t: Theme) -> Line<'a> {
     match s.timeline.iter().rev().find_map(|r| r.outcome) {
-        Some(Outcome::Status { status }) => {
+        Some(AttemptOutcome::Status { status }) => {
             return Line::styled(format!("HTTP {status}"), t.error());
         }
-        Some(Outcome::Error { kind }) => {
+        Some(AttemptOutcome::Error { kind }) => {
             return Line::styled(format!("error {}", kind.as_str()), t.error());
         }
         _ => {}
