@@ -162,6 +162,10 @@ async fn run_engine(
     let fps = cfg.fps;
     let keys = cfg.keys.clone();
     let gate = crate::headless::Gate {
+        no_default_gate: cfg.no_default_gate,
+        metrics_linger: cfg
+            .metrics_linger
+            .unwrap_or(crate::headless::METRICS_LINGER),
         thresholds: cfg.fail_if.clone(),
         abort_on_fail: cfg.abort_on_fail,
         summary_json: cfg.summary_json.clone(),
@@ -206,6 +210,11 @@ async fn run_engine(
         }
     };
     if headless {
+        if let Some(line) =
+            crate::headless::proxy_line(&cfg.proxy, cfg.targets.iter().map(|t| &t.url))
+        {
+            eprintln!("wsmon: {line}");
+        }
         return crate::headless::run_gated(rt, duration, registry, &gate).await;
     }
     let opts = crate::tui::TuiOptions {

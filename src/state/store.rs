@@ -164,8 +164,14 @@ impl Store {
                 s.next_attempt_at = None;
                 s.ended_why = None;
                 totals.attempts += 1;
-                // First connections are not retries: they count in attempts/s only.
-                if *attempt > 1 {
+                // First connections are not retries, and neither are the attempts the operator
+                // asked for (`r`, `R`: a `backoff` with cause `manual` came first): they count
+                // in attempts/s only, not in the lockstep index (pressing `R` is no herd).
+                let manual = s
+                    .timeline
+                    .back()
+                    .is_some_and(|r| r.attempt == *attempt && r.started_at.is_none() && r.manual);
+                if *attempt > 1 && !manual {
                     storm.record_attempt(ts);
                 } else {
                     storm.record_first_attempt(ts);
@@ -314,7 +320,13 @@ impl Store {
                 cause: Some(Cause::Shutdown),
                 ..
             } => {}
-            EventKind::Ended { why, .. } => {
+            EventKind::Ended { why, cause } => {
+                if let Some(cause) = cause {
+                    match totals.ended.iter_mut().find(|(c, _)| c == cause) {
+                        Some((_, n)) => *n += 1,
+                        None => totals.ended.push((*cause, 1)),
+                    }
+                }
                 set_state(s, SessionState::Closed);
                 s.next_attempt_at = None;
                 s.ended_why = Some(why.clone());
@@ -375,8 +387,13 @@ impl Store {
         if let Some(l) = storm.lockstep {
             t.peak_lockstep = Some(t.peak_lockstep.map_or(l, |p| p.max(l)));
         }
+        if let Some(v) = storm.verdict {
+            let e = v.share - v.chance;
+            t.peak_lockstep_excess = Some(t.peak_lockstep_excess.map_or(e, |p| p.max(e)));
+        }
         totals.peak_attempts_per_sec = t.peak_attempts_per_sec;
         totals.peak_lockstep = t.peak_lockstep;
+        totals.peak_lockstep_excess = t.peak_lockstep_excess;
         Snapshot {
             now,
             generation: self.generation,
