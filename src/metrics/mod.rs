@@ -221,12 +221,24 @@ mod tests {
                 "input {i} is declared but no panel uses it"
             );
         }
-        let scrape = include_str!("../../assets/prometheus.yml");
-        for n in series_names(scrape) {
-            assert!(
-                family_of(&n).is_some(),
-                "prometheus.yml names unknown series {n}"
-            );
+        for (file, text) in [
+            (
+                "prometheus.yml",
+                include_str!("../../assets/prometheus.yml"),
+            ),
+            (
+                "prometheus-k8s.yml",
+                include_str!("../../assets/prometheus-k8s.yml"),
+            ),
+            // Rules only on metrics that exist.
+            (
+                "prometheus-rules.yml",
+                include_str!("../../assets/prometheus-rules.yml"),
+            ),
+        ] {
+            for n in series_names(text) {
+                assert!(family_of(&n).is_some(), "{file} names unknown series {n}");
+            }
         }
     }
 }
