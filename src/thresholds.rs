@@ -478,13 +478,19 @@ pub const ENDED_WITH_FAILURE: &str = "ended_with_failure";
 
 /// Whether a session that ended for `cause` (without a retry) ended in failure: a close with
 /// 1002, 1003, 1007-1011 (1011 only gets here when it was not retried), 1014 or 1015 (TLS), an
-/// HTTP 4xx answer, or any error without a close code (TLS, a broken handshake, a bad URL ...).
+/// HTTP 4xx answer, or an error without a close code (TLS, a broken handshake, a bad URL ...)
+/// other than wsmon's own (`internal`, `resource`).
 /// 1000 (done), 1001/1012/1013 (the server going away, restarting, busy) and application codes
 /// (3000-4999, whose meaning is the application's) are not.
 pub fn is_failure(cause: &Cause) -> bool {
     match cause {
         Cause::Close { code } => matches!(code, 1002 | 1003 | 1007..=1011 | 1014 | 1015),
         Cause::Status { status } => (400..500).contains(status),
+        // wsmon's own trouble (a panicked session task, no descriptor left) says nothing
+        // about the target: the summary and the export report it.
+        Cause::Error {
+            kind: ErrorKind::Internal | ErrorKind::Resource,
+        } => false,
         Cause::Error { .. } => true,
         Cause::Manual | Cause::Shutdown => false,
     }
@@ -886,6 +892,12 @@ mod tests {
             (Cause::Close { code: 1013 }, 1),
             (Cause::Close { code: 4000 }, 1),
             (Cause::Status { status: 503 }, 1),
+            (
+                Cause::Error {
+                    kind: ErrorKind::Internal,
+                },
+                1,
+            ),
         ];
         assert_eq!(
             default_gate(&s, &[]),
