@@ -164,14 +164,9 @@ impl Store {
                 s.next_attempt_at = None;
                 s.ended_why = None;
                 totals.attempts += 1;
-                // First connections are not retries, and neither are the attempts the operator
-                // asked for (`r`, `R`: a `backoff` with cause `manual` came first): they count
-                // in attempts/s only, not in the lockstep index (pressing `R` is no herd).
-                let manual = s
-                    .timeline
-                    .back()
-                    .is_some_and(|r| r.attempt == *attempt && r.started_at.is_none() && r.manual);
-                if *attempt > 1 && !manual {
+                // First connections are not retries, and neither are the operator's (`r`, `R`):
+                // they count in attempts/s only, not in the lockstep index.
+                if *attempt > 1 && !asked_by_operator(s, *attempt) {
                     storm.record_attempt(ts);
                 } else {
                     storm.record_first_attempt(ts);
@@ -321,12 +316,7 @@ impl Store {
                 ..
             } => {}
             EventKind::Ended { why, cause } => {
-                if let Some(cause) = cause {
-                    match totals.ended.iter_mut().find(|(c, _)| c == cause) {
-                        Some((_, n)) => *n += 1,
-                        None => totals.ended.push((*cause, 1)),
-                    }
-                }
+                count_ended(totals, *cause);
                 set_state(s, SessionState::Closed);
                 s.next_attempt_at = None;
                 s.ended_why = Some(why.clone());
@@ -734,6 +724,25 @@ pub async fn run(
     let last = Arc::new(store.snapshot(now));
     let _ = snapshots.send(last.clone());
     last
+}
+
+/// Whether attempt `attempt`, about to start, is one the operator asked for (`r`, `R`): its row
+/// in the timeline was opened (or marked) by a `backoff` with cause `manual`. Pressing `R` is
+/// no herd.
+fn asked_by_operator(s: &SessionView, attempt: u32) -> bool {
+    s.timeline
+        .back()
+        .is_some_and(|r| r.attempt == attempt && r.started_at.is_none() && r.manual)
+}
+
+/// A session ended without a retry (not at wsmon's shutdown): count it by cause.
+fn count_ended(totals: &mut Totals, cause: Option<Cause>) {
+    if let Some(cause) = cause {
+        match totals.ended.iter_mut().find(|(c, _)| *c == cause) {
+            Some((_, n)) => *n += 1,
+            None => totals.ended.push((cause, 1)),
+        }
+    }
 }
 
 #[cfg(test)]
