@@ -247,9 +247,19 @@ async fn run_engine(
     let fps = cfg.fps;
     let keys = cfg.keys.clone();
     let gate = crate::headless::Gate {
+        no_default_gate: cfg.no_default_gate,
+        metrics_linger: cfg
+            .metrics_linger
+            .unwrap_or(crate::headless::METRICS_LINGER),
         thresholds: cfg.fail_if.clone(),
         abort_on_fail: cfg.abort_on_fail,
         summary_json: cfg.summary_json.clone(),
+    };
+    // Headless mode says at its start which proxy the sessions go through.
+    let proxy_line = if headless {
+        crate::headless::proxy_line(&cfg.engine.proxy, cfg.engine.targets.iter().map(|t| &t.url))
+    } else {
+        None
     };
     let mut title = title;
     let metrics = match &cfg.metrics {
@@ -304,6 +314,9 @@ async fn run_engine(
         }
     };
     let Some(screen) = screen else {
+        if let Some(line) = proxy_line {
+            eprintln!("wsmon: {line}");
+        }
         return crate::headless::run_gated(rt, duration, registry, &gate).await;
     };
     let opts = crate::tui::TuiOptions {
@@ -427,6 +440,9 @@ pub fn demo_config(
         fps: args.fps.clamp(1, 60),
         lang: args.lang,
         metrics: args.metrics.clone(),
+        // The demo shows failures on purpose (1008, a missing required extension): it is no
+        // CI gate.
+        no_default_gate: true,
         ..Config::default()
     };
     cfg.session.send = Some(

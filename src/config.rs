@@ -104,6 +104,11 @@ pub struct Config {
     pub fail_if: Vec<Threshold>,
     /// `--abort-on-fail`: stop at the first failed threshold.
     pub abort_on_fail: bool,
+    /// `--no-default-gate` (headless).
+    pub no_default_gate: bool,
+    /// `--metrics-linger DUR` (headless): how long `/metrics` may outlive the run, waiting for
+    /// a scrape of the final values. None: the default ([`crate::headless::METRICS_LINGER`]).
+    pub metrics_linger: Option<Duration>,
     /// `--summary-json FILE`.
     pub summary_json: Option<PathBuf>,
     /// `--metrics ADDR`, config `metrics`: where `/metrics` is served.
@@ -125,6 +130,8 @@ impl Default for Config {
             log_file: None,
             fail_if: Vec::new(),
             abort_on_fail: false,
+            no_default_gate: false,
+            metrics_linger: None,
             summary_json: None,
             metrics: None,
         }
@@ -641,13 +648,20 @@ fn merge_front_end(
             .push(thresholds::parse(e).map_err(|e| invalid(format!("--fail-if {e}")))?);
     }
     if !args.headless
-        && (!args.fail_if.is_empty() || args.abort_on_fail || args.summary_json.is_some())
+        && (!args.fail_if.is_empty()
+            || args.abort_on_fail
+            || args.summary_json.is_some()
+            || args.no_default_gate
+            || args.metrics_linger.is_some())
     {
         return Err(invalid(
-            "--fail-if, --abort-on-fail and --summary-json need --headless",
+            "--fail-if, --abort-on-fail, --summary-json, --no-default-gate and \
+             --metrics-linger need --headless",
         ));
     }
     cfg.abort_on_fail = args.abort_on_fail;
+    cfg.no_default_gate = args.no_default_gate;
+    cfg.metrics_linger = args.metrics_linger;
     cfg.summary_json = args.summary_json.clone();
     Ok(())
 }

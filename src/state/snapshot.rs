@@ -192,6 +192,11 @@ pub struct Totals {
     pub peak_attempts_per_sec: u64,
     /// Highest (smoothed) lockstep index seen over the whole run.
     pub peak_lockstep: Option<f64>,
+    /// Highest lockstep excess (the verdict's share minus what chance gives) over the run.
+    pub peak_lockstep_excess: Option<f64>,
+    /// Sessions that ended without a retry (not at wsmon's own shutdown), by the cause that
+    /// ended them, in the order first seen.
+    pub ended: Vec<(Cause, u64)>,
     pub gave_up: u64,
     /// Largest retry number scheduled by any session.
     pub max_backoff_attempt: u32,

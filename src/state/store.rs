@@ -164,8 +164,9 @@ impl Store {
                 s.next_attempt_at = None;
                 s.ended_why = None;
                 totals.attempts += 1;
-                // First connections are not retries: they count in attempts/s only.
-                if *attempt > 1 {
+                // First connections are not retries, and neither are the operator's (`r`, `R`):
+                // they count in attempts/s only, not in the lockstep index.
+                if *attempt > 1 && !asked_by_operator(s, *attempt) {
                     storm.record_attempt(ts);
                 } else {
                     storm.record_first_attempt(ts);
@@ -314,7 +315,8 @@ impl Store {
                 cause: Some(Cause::Shutdown),
                 ..
             } => {}
-            EventKind::Ended { why, .. } => {
+            EventKind::Ended { why, cause } => {
+                count_ended(totals, *cause);
                 set_state(s, SessionState::Closed);
                 s.next_attempt_at = None;
                 s.ended_why = Some(why.clone());
@@ -375,8 +377,13 @@ impl Store {
         if let Some(l) = storm.lockstep {
             t.peak_lockstep = Some(t.peak_lockstep.map_or(l, |p| p.max(l)));
         }
+        if let Some(v) = storm.verdict {
+            let e = v.share - v.chance;
+            t.peak_lockstep_excess = Some(t.peak_lockstep_excess.map_or(e, |p| p.max(e)));
+        }
         totals.peak_attempts_per_sec = t.peak_attempts_per_sec;
         totals.peak_lockstep = t.peak_lockstep;
+        totals.peak_lockstep_excess = t.peak_lockstep_excess;
         Snapshot {
             now,
             generation: self.generation,
@@ -717,4 +724,139 @@ pub async fn run(
     let last = Arc::new(store.snapshot(now));
     let _ = snapshots.send(last.clone());
     last
+}
+
+/// Whether attempt `attempt`, about to start, is one the operator asked for (`r`, `R`): its row
+/// in the timeline was opened (or marked) by a `backoff` with cause `manual`. Pressing `R` is
+/// no herd.
+fn asked_by_operator(s: &SessionView, attempt: u32) -> bool {
+    s.timeline
+        .back()
+        .is_some_and(|r| r.attempt == attempt && r.started_at.is_none() && r.manual)
+}
+
+/// A session ended without a retry (not at wsmon's shutdown): count it by cause.
+fn count_ended(totals: &mut Totals, cause: Option<Cause>) {
+    if let Some(cause) = cause {
+        match totals.ended.iter_mut().find(|(c, _)| *c == cause) {
+            Some((_, n)) => *n += 1,
+            None => totals.ended.push((cause, 1)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicU64;
+
+    use chrono::{DateTime, Duration, TimeZone, Utc};
+
+    use super::*;
+    use crate::engine::events::{BackoffInfo, Cause, DelayKind, ErrorKind, Event, Jitter};
+
+    fn backoff(cause: Cause, kind: DelayKind, at: DateTime<Utc>) -> EventKind {
+        EventKind::Backoff(BackoffInfo {
+            attempt: 1,
+            cause,
+            kind,
+            window_ms: 10_000,
+            delay_ms: if kind == DelayKind::Immediate {
+                0
+            } else {
+                9_000
+            },
+            retry_after_ms: None,
+            jitter: Jitter::Full,
+            next_attempt_at: at,
+        })
+    }
+
+    /// 30 sessions wait for a retry; all retry within 30 ms, either on their own (a herd) or
+    /// because the operator pressed `R` (a `backoff` with cause `manual` first).
+    fn thirty_retry_together(by_the_operator: bool) -> Snapshot {
+        let mut store = Store::new(None, Arc::new(AtomicU64::new(0)));
+        let t0 = Utc
+            .timestamp_opt(1_800_000_000, 300_000_000)
+            .single()
+            .expect("valid time");
+        let connect = Cause::Error {
+            kind: ErrorKind::Connect,
+        };
+        for id in 0..30u64 {
+            let first = t0 + Duration::milliseconds(id as i64 * 20);
+            let retry = t0 + Duration::milliseconds(1_000 + id as i64);
+            let mut kinds = vec![
+                (
+                    first,
+                    EventKind::Spawned {
+                        target: 0,
+                        index: id as usize,
+                        url: "ws://h/".into(),
+                    },
+                ),
+                (
+                    first,
+                    EventKind::Connecting {
+                        attempt: 1,
+                        slot_wait_ms: 0,
+                    },
+                ),
+                (
+                    first,
+                    EventKind::Error {
+                        kind: ErrorKind::Connect,
+                        message: "refused".into(),
+                    },
+                ),
+                (
+                    first,
+                    backoff(connect, DelayKind::Backoff, first + Duration::seconds(9)),
+                ),
+            ];
+            if by_the_operator {
+                kinds.push((retry, backoff(Cause::Manual, DelayKind::Immediate, retry)));
+            }
+            kinds.push((
+                retry,
+                EventKind::Connecting {
+                    attempt: 2,
+                    slot_wait_ms: 0,
+                },
+            ));
+            for (ts, kind) in kinds {
+                store.apply(&Event {
+                    ts,
+                    session: id,
+                    kind,
+                });
+            }
+        }
+        let now = t0 + Duration::seconds(3);
+        store.tick(now);
+        store.snapshot(now)
+    }
+
+    /// Issue 19 section 1: pressing `R` turned the Storm tab to `0.93 IN STEP`. Attempts the
+    /// operator asked for count in attempts/s, not in the lockstep index.
+    #[test]
+    fn retries_the_operator_asked_for_are_not_a_herd() {
+        let herd = thirty_retry_together(false);
+        assert!(
+            herd.storm.lockstep.is_some_and(|l| l > 0.9),
+            "{:?}",
+            herd.storm.lockstep
+        );
+        let verdict = herd.storm.verdict.expect("30 retries judged");
+        assert_eq!(verdict.level, crate::state::snapshot::LockstepLevel::InStep);
+        assert!(herd.totals.peak_lockstep_excess.is_some_and(|e| e > 0.25));
+
+        let pressed_r = thirty_retry_together(true);
+        assert_eq!(pressed_r.storm.lockstep, None, "no retry of its own");
+        assert_eq!(pressed_r.storm.verdict, None);
+        assert_eq!(pressed_r.totals.peak_lockstep_excess, None);
+        assert_eq!(pressed_r.totals.attempts, 60, "every attempt still counts");
+        let busiest = pressed_r.storm.seconds.iter().map(|s| s.attempts).max();
+        assert_eq!(busiest, Some(30), "in attempts/s too");
+    }
 }
