@@ -720,67 +720,31 @@ fn read_bounded(path: &Path) -> Result<String, ConfigError> {
         path: path.to_path_buf(),
         source,
     };
-    // Checked before opening: opening a FIFO would wait for a writer.
-    let check = |meta: &std::fs::Metadata| {
-        let kind = meta.file_type();
-        if kind.is_file() {
-            if meta.len() > MAX_CONFIG_BYTES {
-                return Err(ConfigError::TooBig {
-                    path: path.to_path_buf(),
-                    size: meta.len(),
-                });
-            }
-            return Ok(());
-        }
-        let kind = if kind.is_dir() {
-            "a directory"
-        } else {
-            special_file_kind(&kind)
-        };
-        Err(ConfigError::NotAFile {
+    let too_big = |size| ConfigError::TooBig {
+        path: path.to_path_buf(),
+        size,
+    };
+    let (file, meta) = crate::files::open_regular(path).map_err(|e| match e {
+        crate::files::OpenError::Io(e) => read_err(e),
+        crate::files::OpenError::NotAFile(kind) => ConfigError::NotAFile {
             path: path.to_path_buf(),
             kind,
-        })
-    };
-    check(&std::fs::metadata(path).map_err(read_err)?)?;
-    let file = std::fs::File::open(path).map_err(read_err)?;
-    // Again on what was opened (the path may have changed in between).
-    check(&file.metadata().map_err(read_err)?)?;
+        },
+    })?;
+    if meta.len() > MAX_CONFIG_BYTES {
+        return Err(too_big(meta.len()));
+    }
     let mut bytes = Vec::new();
     file.take(MAX_CONFIG_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(read_err)?;
     if bytes.len() as u64 > MAX_CONFIG_BYTES {
-        return Err(ConfigError::TooBig {
-            path: path.to_path_buf(),
-            size: bytes.len() as u64,
-        });
+        return Err(too_big(bytes.len() as u64));
     }
     String::from_utf8(bytes).map_err(|e| ConfigError::Parse {
         path: path.to_path_buf(),
         message: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
     })
-}
-
-#[cfg(unix)]
-fn special_file_kind(kind: &std::fs::FileType) -> &'static str {
-    use std::os::unix::fs::FileTypeExt as _;
-    if kind.is_char_device() {
-        "a character device"
-    } else if kind.is_block_device() {
-        "a block device"
-    } else if kind.is_fifo() {
-        "a FIFO"
-    } else if kind.is_socket() {
-        "a socket"
-    } else {
-        "not a file"
-    }
-}
-
-#[cfg(not(unix))]
-fn special_file_kind(_: &std::fs::FileType) -> &'static str {
-    "not a file"
 }
 
 fn load_file(path: &Path) -> Result<FileConfig, ConfigError> {

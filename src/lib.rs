@@ -8,12 +8,11 @@
 //! Modules, bottom to top (imports point down only):
 //!
 //! ```text
-//! units, redact, signal, limits  durations, sizes; secrets; stop signals; open files, SIGXFSZ
+//! units, redact, signal, limits, files  durations, sizes; secrets; signals; fd limits; files
 //! codes, protocol                close-code knowledge; handshake, extensions, URL, frame layer
 //! engine                         supervisor, session tasks, backoff; its own settings types
 //! state, export, metrics         the store and snapshots; the export writer, reader; Prometheus
-//! runtime, thresholds            wires a source (the engine, or a recorded log: runtime::replay)
-//!                                to the store and its sinks; --fail-if
+//! runtime, thresholds            wires a source (engine or recorded log) to the sinks; --fail-if
 //! tui, headless, replay, explain, server  front ends, and the scenario server
 //! cli, config                    clap and the TOML file, parsed into the lower layers' settings
 //! app                            picks a front end (main.rs is the binary)
@@ -30,6 +29,7 @@ pub mod config;
 pub mod engine;
 pub mod explain;
 pub mod export;
+pub mod files;
 pub mod headless;
 pub mod limits;
 pub mod metrics;

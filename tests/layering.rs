@@ -20,7 +20,7 @@ use syn::visit::Visit;
 /// Top-level modules, bottom to top: one line is one layer, and a module may not name another of
 /// its own layer. THE place to add a module (and to `src/lib.rs`'s doc table).
 const LAYERS: &[&[&str]] = &[
-    &["units", "redact", "signal", "limits"],
+    &["units", "redact", "signal", "limits", "files"],
     &["codes", "protocol"],
     &["engine"],
     &["state", "export", "metrics"],
@@ -827,9 +827,6 @@ const MAX_FN_LINES: usize = 150;
 /// Files and functions over the limits that their owners are splitting (issue 18): remove a
 /// line when it fits; anything new over a limit fails the test.
 const KNOWN_OVERSIZE: &[&str] = &[
-    "codes/explain.rs",
-    "codes/explain.rs: fn render_compare_at",
-    "codes/mod.rs",
     "protocol/handshake.rs",
     "server/conn.rs: fn serve",
     "state/store.rs: fn apply",
