@@ -52,10 +52,14 @@ pub fn to_json_line(ev: &Event, url: &str, code_name: &dyn Fn(u16) -> String) ->
             put("code_name", Value::String(code_name(c.code)));
             put("reason", Value::String(c.reason.clone()));
             put("initiator", Value::String(c.initiator.as_str().into()));
+            put("code_on_wire", Value::Bool(c.code_on_wire()));
             put("clean", Value::Bool(c.clean));
             put("uptime_ms", opt(c.uptime_ms));
             if let Some(peer) = c.peer_code {
                 put("peer_code", Value::from(peer));
+            }
+            if let Some(why) = c.why {
+                put("close_why", Value::String(why.as_str().into()));
             }
         }
         EventKind::Error { kind, message } => {

@@ -458,6 +458,7 @@ mod tests {
                 clean: true,
                 uptime_ms: None,
                 peer_code: None,
+                why: None,
             }),
         )
     }

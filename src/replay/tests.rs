@@ -35,6 +35,7 @@ fn sample() -> Vec<Event> {
             clean: true,
             uptime_ms: Some(3),
             peer_code: None,
+            why: None,
         })
     };
     let backoff = |attempt, at| {
@@ -355,6 +356,7 @@ fn seeking_anywhere_in_any_order_gives_the_state_of_a_straight_run() {
                     clean: true,
                     uptime_ms: None,
                     peer_code: None,
+                    why: None,
                 }),
             };
             events.push(ev(t, s, kind));

@@ -395,6 +395,14 @@ fn close_lines(
         return;
     };
     let mut how = format!("by {}", c.initiator.as_str());
+    // Who sent (or dropped) it is known; the code itself did not travel.
+    if !c.code_on_wire() {
+        how.push_str(match c.code {
+            1005 => " (close frame without a code)",
+            1006 => " (no close frame)",
+            _ => " (not on the wire)",
+        });
+    }
     if let Some(at) = s
         .timeline
         .iter()
