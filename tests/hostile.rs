@@ -718,6 +718,71 @@ fn deflate_bomb_ends_with_1009_and_bounded_memory() {
     );
 }
 
+/// Issue 19 section 5, a greedy peer: a server that floods pings and never reads what wsmon
+/// sends. Every ping owes a pong; unbounded, the queue of pongs grew one session to 210 MB.
+/// The queue is bounded, and past the bound wsmon closes with 1008 and says why.
+#[test]
+fn a_peer_that_floods_pings_and_never_reads_is_closed_with_1008_in_bounded_memory() {
+    let server = serve(|mut c| async move {
+        c.upgrade("").await;
+        // 1,000 pings of 100 bytes per write, never reading; at most 20 s or 3 M pings.
+        let batch: Vec<u8> = (0..1000)
+            .flat_map(|_| frame(0x89, &[b'p'; 100], None))
+            .collect();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        for _ in 0..3000 {
+            match tokio::time::timeout_at(deadline, c.stream.write_all(&batch)).await {
+                Ok(Ok(())) => {}
+                _ => break,
+            }
+        }
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let export = dir.path().join("events.jsonl");
+    let mut args = base_args(&export);
+    args.extend(["--no-offer".to_string(), server.url("/greedy")]);
+    let mut child = Command::new(wsmon_bin())
+        .args(&args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn wsmon");
+    let pid = child.id();
+    let mut peak = 0;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(30) {
+        if let Some(kib) = peak_rss_kib(pid) {
+            peak = peak.max(kib);
+        }
+        if child.try_wait().expect("try_wait").is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().expect("wsmon output");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the run ends on time"
+    );
+    eprintln!("peak {peak} KiB after {:?}", started.elapsed());
+    let r = finish(out, &export);
+    r.one("open");
+    let c = r.closed(1008, "client", false);
+    assert_eq!(c["close_why"], "peer_not_reading", "{c}");
+    assert!(
+        c["reason"].as_str().is_some_and(|s| s.contains("pings")),
+        "the reason says why: {c}"
+    );
+    assert!(peak > 0, "peak memory was read");
+    assert!(
+        peak < 40 * 1024,
+        "peak RSS {peak} KiB: the pongs owed must not pile up (71 MB after 3 s unbounded)"
+    );
+}
+
 #[test]
 fn a_close_never_answered() {
     let server = serve(|mut c| async move {

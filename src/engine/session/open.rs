@@ -27,10 +27,13 @@ impl Session {
             self.counters.clone(),
         );
         let layer_state = layer.layer_close();
+        // Our own message must fit the bounded write queue whole.
+        let largest_send = settings.send.as_ref().map_or(0, String::len);
+        let config = ws_config(max).max_write_buffer_size(WRITE_QUEUE.saturating_add(largest_send));
         let mut ws = Box::pin(WebSocketStream::from_raw_socket(
             layer,
             WsRole::Client,
-            Some(ws_config(max)),
+            Some(config),
         ))
         .await;
         self.emit(EventKind::Open { attempt }).await;
@@ -275,13 +278,20 @@ fn ping_schedule(
     )
 }
 
+/// Bytes tungstenite may queue for a peer that does not read (pongs it owes, a close frame);
+/// past it tungstenite keeps only the latest pong. Without a bound, a peer that floods pings
+/// and never reads grew one session to 210 MB (issue 19). The frame layer closes such a peer
+/// with 1008 long before ([`crate::protocol::wire::MAX_OWED_PONGS`]); this is the backstop.
+pub const WRITE_QUEUE: usize = 256 * 1024;
+
 /// Small buffers: 10,000 idle sessions must stay small (tungstenite preallocates its read buffer
 /// and keeps it). Reads below it come from our frame layer's memory, not from the socket, so a
-/// small one costs copies, not system calls.
+/// small one costs copies, not system calls. The write queue is bounded ([`WRITE_QUEUE`]).
 pub fn ws_config(max_message: usize) -> WebSocketConfig {
     WebSocketConfig::default()
         .read_buffer_size(512)
         .write_buffer_size(0)
+        .max_write_buffer_size(WRITE_QUEUE)
         .max_message_size(Some(max_message))
         .max_frame_size(Some(max_message))
 }
