@@ -25,6 +25,8 @@ const MIB: usize = 1024 * 1024;
 struct Conn {
     stream: TcpStream,
     key: String,
+    /// The request head as it arrived.
+    head: Vec<u8>,
 }
 
 impl Conn {
@@ -189,8 +191,8 @@ where
                             .then(|| v.trim().to_string())
                     })
                     .unwrap_or_default();
-                seen.lock().expect("requests lock").push(head);
-                handle(Conn { stream, key }).await;
+                seen.lock().expect("requests lock").push(head.clone());
+                handle(Conn { stream, key, head }).await;
             });
         }
     });
@@ -877,6 +879,80 @@ fn request_headers_in_the_export_are_the_bytes_on_the_wire_with_secrets_redacted
         shown.contains("room=7") && shown.contains("design=blue"),
         "{shown}"
     );
+}
+
+/// Issue 19 section 5: a server whose error page echoes the request (many do) must not put the
+/// secrets wsmon sent into the export, the summary or the screen: every secret value wsmon sent
+/// (URL credentials and the Basic token made of them, secret query values, also after `;`,
+/// secret headers, a Kubernetes bearer subprotocol) and every JWT-shaped value is redacted
+/// wherever it comes back: body, response headers, status line, error message.
+#[test]
+fn an_error_page_that_echoes_the_request_does_not_leak_its_secrets() {
+    const JWT: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJKV1RCT0RZIn0.SldUU0lHTkFUVVJF";
+    let server = serve(|mut c| async move {
+        let echo = String::from_utf8_lossy(&c.head).into_owned();
+        let line = echo.lines().next().unwrap_or_default().to_string();
+        let answer = format!(
+            "HTTP/1.1 400 {line}\r\nX-Echo: {line}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{echo}",
+            echo.len()
+        );
+        c.send(answer.as_bytes()).await;
+    });
+    let url = format!(
+        "ws://alice:PASSWORDSECRET@{}/feed?x=1;token=SEMISECRET&jwt=JWTPARAMSECRET&q={JWT}",
+        server.addr
+    );
+    let r = run(
+        &[
+            "--header",
+            "X-Api-Key: APIKEYSECRET",
+            "--header",
+            "Cookie: c=COOKIESECRET",
+            "--header",
+            &format!("X-Neutral: {JWT}"),
+            "--subprotocol",
+            "base64url.bearer.authorization.k8s.io.SzhTVE9LRU5TRUNSRVQ",
+            "--subprotocol",
+            "base64.channel.k8s.io",
+        ],
+        &url,
+    );
+    // The server did see them: the test is about what wsmon keeps.
+    let wire = String::from_utf8_lossy(&server.requests()[0]).into_owned();
+    assert!(
+        wire.contains("SEMISECRET") && wire.contains("APIKEYSECRET"),
+        "{wire}"
+    );
+    let h = r.one("handshake");
+    let body = h["body"].as_str().expect("the echoed body is recorded");
+    assert!(body.contains("GET /feed?x=1;token=<redacted>"), "{body}");
+    assert!(body.contains("X-Api-Key: <redacted>"), "{body}");
+    assert!(
+        h["request_headers"]["Sec-WebSocket-Protocol"]
+            .as_str()
+            .is_some_and(|p| p.contains("k8s.io.<redacted>, base64.channel.k8s.io")),
+        "{h}"
+    );
+    let basic = data_encoding::BASE64.encode(b"alice:PASSWORDSECRET");
+    let all = format!(
+        "{}{}{}",
+        serde_json::to_string(&r.records).expect("json"),
+        String::from_utf8_lossy(&r.out.stdout),
+        r.stderr()
+    );
+    for secret in [
+        "PASSWORDSECRET",
+        basic.as_str(),
+        "SEMISECRET",
+        "JWTPARAMSECRET",
+        "APIKEYSECRET",
+        "COOKIESECRET",
+        "SzhTVE9LRU5TRUNSRVQ",
+        "SldUU0lHTkFUVVJF",
+        "eyJzdWIiOiJKV1RCT0RZIn0",
+    ] {
+        assert!(!all.contains(secret), "{secret} leaked: {all}");
+    }
 }
 
 #[test]

@@ -286,6 +286,46 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Rewrite every text that came from the peer or the wire (answer headers and body, status
+    /// line, reasons, messages) with `f`, which returns `Owned` only when it changed something.
+    /// The session runs its known secrets through it before an event leaves ([`Secrets`]).
+    ///
+    /// [`Secrets`]: crate::redact::Secrets
+    pub fn rewrite_texts(&mut self, f: impl Fn(&str) -> std::borrow::Cow<'_, str>) {
+        let fix = |s: &mut String| {
+            if let std::borrow::Cow::Owned(new) = f(s) {
+                *s = new;
+            }
+        };
+        match self {
+            EventKind::Handshake(h) => {
+                let h = Arc::make_mut(h);
+                fix(&mut h.status_line);
+                for (_, v) in h.request_headers.iter_mut().chain(&mut h.response_headers) {
+                    fix(v);
+                }
+                for s in [
+                    &mut h.body,
+                    &mut h.subprotocol,
+                    &mut h.retry_after_invalid,
+                    &mut h.invalid,
+                    &mut h.bad_header,
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    fix(s);
+                }
+                h.missing.iter_mut().chain(&mut h.unexpected).for_each(fix);
+            }
+            EventKind::Closed(c) => fix(&mut c.reason),
+            EventKind::Error { message, .. } => fix(message),
+            EventKind::Ended { why, .. } => fix(why),
+            // The URL is shown through `redact::url`; the rest holds no text.
+            _ => {}
+        }
+    }
+
     /// The `event` field of the export.
     pub fn name(&self) -> &'static str {
         match self {

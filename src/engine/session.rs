@@ -79,6 +79,8 @@ pub struct SessionSpec {
     pub url: Arc<Url>,
     pub url_shown: Arc<str>,
     pub request: Arc<RequestSpec>,
+    /// The secret values this session sends: scrubbed from every event it emits.
+    pub secrets: Arc<crate::redact::Secrets>,
     pub seed: u64,
 }
 
@@ -187,10 +189,13 @@ impl Session {
         }
     }
 
-    async fn emit(&mut self, kind: EventKind) {
+    async fn emit(&mut self, mut kind: EventKind) {
         if self.orphaned {
             return;
         }
+        // A peer that echoes the request (an error page, a close reason) must not put our
+        // secrets into the store, the exports or the screen.
+        kind.rewrite_texts(|text| self.spec.secrets.scrub(text));
         self.last_event = kind.name();
         let ev = Event {
             ts: Utc::now(),
@@ -660,6 +665,7 @@ mod tests {
             url_shown: Arc::from(url.as_str()),
             url: Arc::new(url),
             request: Arc::new(RequestSpec::default()),
+            secrets: Arc::default(),
             seed: 1,
         };
         let session = Session::new(spec, shared, Arc::default(), cmds);

@@ -146,7 +146,7 @@ fn headers_object(headers: &[(String, String)]) -> Value {
         {
             Some((_, v)) => {
                 v.push_str(", ");
-                v.push_str(value);
+                v.push_str(&value);
             }
             None => merged.push((name, value.to_string())),
         }

@@ -477,7 +477,7 @@ fn record_response_headers(h: &[(String, String)]) -> Vec<(String, String)> {
         .map(|(k, v)| {
             (
                 k.clone(),
-                redact::escape_control(redact::header_value(k, v)),
+                redact::escape_control(&redact::header_value(k, v)),
             )
         })
         .collect()

@@ -269,7 +269,7 @@ fn handshake_lines(out: &mut Vec<Line<'static>>, h: &HandshakeInfo, width: u16, 
             push_wrapped(
                 out,
                 format!("    {}: ", safe(name)),
-                &safe(redact::header_value(name, value)),
+                &safe(&redact::header_value(name, value)),
                 t.plain(),
                 width,
                 t,
