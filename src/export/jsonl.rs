@@ -46,6 +46,11 @@ pub fn to_json_line(ev: &Event, url: &str, code_name: &dyn Fn(u16) -> String) ->
             put("code", Value::from(*code));
             put("code_name", Value::String(code_name(*code)));
             put("initiator", Value::String(initiator.as_str().into()));
+            // As in `closed`: 1005 (a close frame without a code) never travels.
+            put(
+                "code_on_wire",
+                Value::Bool(crate::codes::valid_on_wire(*code)),
+            );
         }
         EventKind::Closed(c) => {
             put("code", Value::from(c.code));
