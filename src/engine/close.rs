@@ -12,7 +12,8 @@
 //! - The first close frame on the wire decides the code and the initiator.
 //! - A close frame without a code is recorded as 1005, sent by the side that sent the frame
 //!   (`server`); a connection that ends without any close frame as 1006, by `server` when the
-//!   peer ended it (its FIN or reset), else `local`; a failed TLS handshake as 1015 (`local`).
+//!   peer ended it (its FIN or reset), else `local`; a failed TLS handshake as 1015, by `server`
+//!   when its alert ended it, by `client` when wsmon refused it (a certificate).
 //!   These three codes are never on the wire (`code_on_wire` false in the record).
 //! - When wsmon closes first, the record keeps why ([`CloseWhy`]): the store and the exports
 //!   read it instead of guessing from the code.
@@ -153,8 +154,9 @@ pub enum Input {
     Eof,
     /// The closing handshake did not finish within the close timeout.
     Timeout,
-    /// The TLS handshake failed (before any WebSocket connection existed).
-    TlsFailed(String),
+    /// The TLS handshake failed (before any WebSocket connection existed): by the peer's alert
+    /// (`by_peer`), or because wsmon refused what it was shown (a certificate).
+    TlsFailed { message: String, by_peer: bool },
 }
 
 /// What the session does after an input.
@@ -271,10 +273,15 @@ impl CloseTracker {
                 });
                 stop()
             }
-            Input::TlsFailed(message) => {
+            Input::TlsFailed { message, by_peer } => {
                 self.failed = true;
                 if self.first.is_none() {
-                    self.set_first(1015, message, Initiator::Local, None, None);
+                    let by = if by_peer {
+                        Initiator::Server
+                    } else {
+                        Initiator::Client
+                    };
+                    self.set_first(1015, message, by, None, None);
                 }
                 stop()
             }

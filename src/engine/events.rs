@@ -79,12 +79,14 @@ impl SessionState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Initiator {
-    /// The server sent the first close frame (with a code, or without one: 1005), or ended the
-    /// connection without any close frame (1006 after its FIN or reset).
+    /// The server sent the first close frame (with a code, or without one: 1005), ended the
+    /// connection without any close frame (1006 after its FIN or reset), or failed the TLS
+    /// handshake with an alert (1015).
     Server,
-    /// wsmon sent the first close frame (1010, 1009, a user's `c`, shutdown's 1001).
+    /// wsmon sent the first close frame (1010, 1009, a user's `c`, shutdown's 1001), or refused
+    /// the TLS handshake (1015, a certificate it does not trust).
     Client,
-    /// Nobody known: 1006 after a local I/O error, 1015 (a failed TLS handshake).
+    /// Nobody known: 1006 after a local I/O error.
     Local,
 }
 

@@ -495,9 +495,13 @@ impl Session {
                 })
                 .await;
                 if e.kind == ErrorKind::Tls {
-                    // A TLS failure is reported as 1015, detected locally (never on the wire).
+                    // A TLS failure is reported as 1015 (never on the wire), ended by the side
+                    // that decided it.
                     let mut tracker = CloseTracker::new();
-                    tracker.on(Input::TlsFailed(e.message));
+                    tracker.on(Input::TlsFailed {
+                        message: e.message,
+                        by_peer: e.tls_alert_from_peer,
+                    });
                     return Err(self.end_connection(tracker, None).await);
                 }
                 return Err(AttemptEnd::failed(Cause::Error { kind: e.kind }));

@@ -430,26 +430,36 @@ fn read_errors_are_classified() {
 }
 
 #[test]
-fn a_tls_failure_is_1015_local_and_never_open() {
-    let mut t = CloseTracker::new();
-    let step = t.on(Input::TlsFailed(
-        "invalid peer certificate: UnknownIssuer".into(),
-    ));
-    assert_eq!(step, stop(), "nothing on the wire, no closing event");
-    let out = t.finish(None);
-    assert_eq!(
-        out.info,
-        CloseInfo {
-            uptime_ms: None,
-            ..info(
-                1015,
-                "invalid peer certificate: UnknownIssuer",
-                Initiator::Local,
-                false
-            )
-        }
-    );
-    assert_eq!((out.sent, out.received), (None, None));
+fn a_tls_failure_is_1015_by_the_side_that_decided_it_and_never_open() {
+    for (message, by_peer, initiator) in [
+        (
+            "invalid peer certificate: UnknownIssuer",
+            false,
+            Initiator::Client,
+        ),
+        (
+            "received fatal alert: HandshakeFailure",
+            true,
+            Initiator::Server,
+        ),
+    ] {
+        let mut t = CloseTracker::new();
+        let step = t.on(Input::TlsFailed {
+            message: message.into(),
+            by_peer,
+        });
+        assert_eq!(step, stop(), "nothing on the wire, no closing event");
+        let out = t.finish(None);
+        assert_eq!(
+            out.info,
+            CloseInfo {
+                uptime_ms: None,
+                ..info(1015, message, initiator, false)
+            }
+        );
+        assert!(!out.info.code_on_wire());
+        assert_eq!((out.sent, out.received), (None, None));
+    }
 }
 
 #[test]
