@@ -785,6 +785,48 @@ fn a_peer_that_floods_pings_and_never_reads_is_closed_with_1008_in_bounded_memor
     );
 }
 
+/// A peer that never reads anything: wsmon's own sends stop going out. The session must not
+/// hang on its own write (unable to read, obey commands or stop); after the close timeout (5 s)
+/// the write is given up and the session closes with 1008, saying why.
+#[test]
+fn a_peer_that_never_reads_is_closed_with_1008_when_our_sends_stall() {
+    let server = serve(|mut c| async move {
+        c.upgrade("").await;
+        // Never read, never write; hang up after 20 s at most.
+        tokio::time::sleep(Duration::from_secs(20)).await;
+    });
+    // 100 KB every 5 ms: the socket buffers (megabytes on loopback) fill within a second.
+    let text = "x".repeat(100_000);
+    let started = Instant::now();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let export = dir.path().join("events.jsonl");
+    let mut args = base_args(&export);
+    let at = args
+        .iter()
+        .position(|a| a == "--duration")
+        .expect("duration flag");
+    args[at + 1] = "9s".into();
+    args.extend(["--no-offer", "--send", &text, "--send-every", "5ms"].map(String::from));
+    args.push(server.url("/"));
+    let out = Command::new(wsmon_bin())
+        .args(&args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run wsmon");
+    let r = finish(out, &export);
+    assert!(started.elapsed() < Duration::from_secs(15), "bounded run");
+    r.one("open");
+    let c = r.closed(1008, "client", false);
+    assert_eq!(c["close_why"], "peer_not_reading", "{c}");
+    assert!(
+        c["reason"]
+            .as_str()
+            .is_some_and(|s| s.contains("does not read")),
+        "{c}"
+    );
+}
+
 #[test]
 fn a_close_never_answered() {
     let server = serve(|mut c| async move {

@@ -41,97 +41,102 @@ impl Session {
         let mut tracker = CloseTracker::new();
         // Set once a close frame was sent or received: the closing handshake must end by then.
         let mut close_deadline: Option<Instant> = None;
+        // Our writes wait this long at most for a peer that does not read (`first`: it did not
+        // take our first message).
+        let (stall, mut first) = (settings.close_timeout, None);
 
         if let Some(reason) = agreement.missing_reason() {
             let step = tracker.on(Input::Ours(OurClose::missing_extension(&reason)));
             close_deadline = Box::pin(self.apply(&mut ws, step)).await;
-        } else if let Some(text) = &settings.send
-            && ws.send(Message::text(text.clone())).await.is_ok()
-        {
-            SessionCounters::add(&self.counters.msgs_out, 1);
+        } else if let Some(text) = &settings.send {
+            match send_within(&mut ws, Message::text(text.clone()), stall).await {
+                Sent::Yes => SessionCounters::add(&self.counters.msgs_out, 1),
+                Sent::No => {}
+                Sent::Stalled => first = Some(stalled(stall)),
+            }
         }
 
-        // Timers only for what is turned on (each holds an allocated timer entry).
-        let mut ping = settings.ping_interval.map(|every| {
-            let (first, every) = ping_schedule(self.shared.epoch, opened, every, &mut self.rng);
-            let mut ping = tokio::time::interval_at(first, every);
-            // Skip keeps a late session on its grid slot.
-            ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-            ping
-        });
-        let mut resend = settings.send_every.map(|every| {
-            let mut resend = tokio::time::interval_at(opened + every, every);
-            resend.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            resend
-        });
+        let (mut ping, mut resend) = self.timers(opened);
         let mut ping_seq: u64 = 0;
         let mut ping_sent: Option<(u64, Instant)> = None;
 
         loop {
             let deadline = close_deadline.unwrap_or(opened + FAR);
             let open = !tracker.is_closing();
-            let input = tokio::select! {
-                msg = ws.next() => match msg {
-                    Some(Ok(Message::Text(_))) | Some(Ok(Message::Binary(_))) => {
-                        SessionCounters::add(&self.counters.msgs_in, 1);
-                        continue;
-                    }
-                    Some(Ok(Message::Pong(p))) => {
-                        if let (Some((seq, at)), Ok(bytes)) = (ping_sent, <[u8; 8]>::try_from(p.as_ref()))
-                            && u64::from_be_bytes(bytes) == seq
-                        {
-                            let rtt = at.elapsed().as_micros().max(1) as u64;
-                            self.counters.rtt_us.store(rtt, std::sync::atomic::Ordering::Relaxed);
-                            ping_sent = None;
+            let input = if let Some(input) = first.take() {
+                input
+            } else {
+                tokio::select! {
+                    msg = ws.next() => match msg {
+                        Some(Ok(Message::Text(_))) | Some(Ok(Message::Binary(_))) => {
+                            SessionCounters::add(&self.counters.msgs_in, 1);
+                            continue;
                         }
-                        continue;
-                    }
-                    Some(Ok(Message::Ping(_))) | Some(Ok(Message::Frame(_))) => continue,
-                    // Prefer the raw frame our frame layer saw: tungstenite rewrites codes it
-                    // does not allow (1014, and every invalid one) to 1002.
-                    Some(Ok(Message::Close(frame))) => Input::Peer(close::peer_frame(
-                        layer_state.peer_close().map(|r| (r.code, r.reason)),
-                        frame.map(|f| (u16::from(f.code), f.reason.to_string())),
-                    )),
-                    Some(Err(e)) => match layer_state.get() {
-                        Some(lc) => Input::LayerFailed { code: lc.code, reason: lc.reason },
-                        None => close::from_ws_error(&e),
+                        Some(Ok(Message::Pong(p))) => {
+                            if let (Some((seq, at)), Ok(bytes)) = (ping_sent, <[u8; 8]>::try_from(p.as_ref()))
+                                && u64::from_be_bytes(bytes) == seq
+                            {
+                                let rtt = at.elapsed().as_micros().max(1) as u64;
+                                self.counters.rtt_us.store(rtt, std::sync::atomic::Ordering::Relaxed);
+                                ping_sent = None;
+                            }
+                            continue;
+                        }
+                        Some(Ok(Message::Ping(_))) | Some(Ok(Message::Frame(_))) => continue,
+                        // Prefer the raw frame our frame layer saw: tungstenite rewrites codes it
+                        // does not allow (1014, and every invalid one) to 1002.
+                        Some(Ok(Message::Close(frame))) => Input::Peer(close::peer_frame(
+                            layer_state.peer_close().map(|r| (r.code, r.reason)),
+                            frame.map(|f| (u16::from(f.code), f.reason.to_string())),
+                        )),
+                        Some(Err(e)) => match layer_state.get() {
+                            Some(lc) => Input::LayerFailed { code: lc.code, reason: lc.reason },
+                            None => close::from_ws_error(&e),
+                        },
+                        None => Input::Eof,
                     },
-                    None => Input::Eof,
-                },
-                _ = tick(&mut ping), if open => {
-                    ping_seq += 1;
-                    // Stamp before the send: the round trip includes our own write.
-                    let sent_at = Instant::now();
-                    if ws.send(Message::Ping(ping_seq.to_be_bytes().to_vec().into())).await.is_ok() {
-                        ping_sent = Some((ping_seq, sent_at));
+                    _ = tick(&mut ping), if open => {
+                        ping_seq += 1;
+                        // Stamp before the send: the round trip includes our own write.
+                        let sent_at = Instant::now();
+                        let ping = Message::Ping(ping_seq.to_be_bytes().to_vec().into());
+                        match send_within(&mut ws, ping, stall).await {
+                            Sent::Yes => {
+                                ping_sent = Some((ping_seq, sent_at));
+                                continue;
+                            }
+                            Sent::No => continue,
+                            Sent::Stalled => stalled(stall),
+                        }
                     }
-                    continue;
+                    _ = tick(&mut resend), if open => {
+                        let Some(text) = &settings.send else { continue };
+                        match send_within(&mut ws, Message::text(text.clone()), stall).await {
+                            Sent::Yes => {
+                                SessionCounters::add(&self.counters.msgs_out, 1);
+                                continue;
+                            }
+                            Sent::No => continue,
+                            Sent::Stalled => stalled(stall),
+                        }
+                    }
+                    cmd = self.cmds.recv(), if open => Input::Ours(match cmd {
+                        None | Some(SessionCmd::Shutdown) => {
+                            self.stopping = true;
+                            OurClose::shutdown()
+                        }
+                        Some(SessionCmd::Remove) => OurClose::removal(),
+                        Some(SessionCmd::Close { code, reason }) => OurClose::operator(code, &reason),
+                        Some(SessionCmd::ReconnectNow) => OurClose::reconnect(),
+                        // `R` never closes an open connection.
+                        Some(SessionCmd::ReconnectIfWaiting) => continue,
+                        Some(SessionCmd::SetPaused(p)) => {
+                            Box::pin(self.set_paused(p)).await;
+                            continue;
+                        }
+                    }),
+                    _ = tokio::time::sleep_until(deadline), if close_deadline.is_some() => Input::Timeout,
                 }
-                _ = tick(&mut resend), if open => {
-                    if let Some(text) = &settings.send
-                        && ws.send(Message::text(text.clone())).await.is_ok()
-                    {
-                        SessionCounters::add(&self.counters.msgs_out, 1);
-                    }
-                    continue;
-                }
-                cmd = self.cmds.recv(), if open => Input::Ours(match cmd {
-                    None | Some(SessionCmd::Shutdown) => {
-                        self.stopping = true;
-                        OurClose::shutdown()
-                    }
-                    Some(SessionCmd::Remove) => OurClose::removal(),
-                    Some(SessionCmd::Close { code, reason }) => OurClose::operator(code, &reason),
-                    Some(SessionCmd::ReconnectNow) => OurClose::reconnect(),
-                    // `R` never closes an open connection.
-                    Some(SessionCmd::ReconnectIfWaiting) => continue,
-                    Some(SessionCmd::SetPaused(p)) => {
-                        Box::pin(self.set_paused(p)).await;
-                        continue;
-                    }
-                }),
-                _ = tokio::time::sleep_until(deadline), if close_deadline.is_some() => Input::Timeout,
             };
             // A violation tungstenite found (too big, bad UTF-8, bad framing) is also an error.
             let violation = matches!(&input, Input::Ours(o) if o.why.fails())
@@ -152,6 +157,28 @@ impl Session {
             }
         }
         Box::pin(self.end_connection(tracker, Some(opened.elapsed()))).await
+    }
+
+    /// The ping and resend timers, only for what is turned on (each holds an allocated timer
+    /// entry).
+    fn timers(
+        &mut self,
+        opened: Instant,
+    ) -> (Option<tokio::time::Interval>, Option<tokio::time::Interval>) {
+        let settings = &self.shared.settings;
+        let ping = settings.ping_interval.map(|every| {
+            let (first, every) = ping_schedule(self.shared.epoch, opened, every, &mut self.rng);
+            let mut ping = tokio::time::interval_at(first, every);
+            // Skip keeps a late session on its grid slot.
+            ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            ping
+        });
+        let resend = settings.send_every.map(|every| {
+            let mut resend = tokio::time::interval_at(opened + every, every);
+            resend.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            resend
+        });
+        (ping, resend)
     }
 
     /// Carry out a tracker step: send its close frame (and flush, when the connection is being
@@ -234,6 +261,41 @@ async fn tick(timer: &mut Option<tokio::time::Interval>) {
         }
         None => std::future::pending().await,
     }
+}
+
+/// How one of our own writes went.
+enum Sent {
+    Yes,
+    /// The connection failed; the read side reports how.
+    No,
+    /// The peer took nothing for the whole wait: it does not read.
+    Stalled,
+}
+
+/// Send `msg`, waiting at most `limit` for a peer that does not read. Our own writes must not
+/// hold the session's loop forever: while one waits, nothing is read and no command obeyed.
+async fn send_within<S>(ws: &mut WebSocketStream<S>, msg: Message, limit: Duration) -> Sent
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    match tokio::time::timeout(limit, ws.send(msg)).await {
+        Ok(Ok(())) => Sent::Yes,
+        Ok(Err(_)) => Sent::No,
+        Err(_) => Sent::Stalled,
+    }
+}
+
+/// The close for a peer that did not take one of our writes within `limit` (1008, as for the
+/// peer that pings without reading: see `protocol::wire`).
+fn stalled(limit: Duration) -> Input {
+    Input::Ours(OurClose::new(
+        CloseWhy::PeerNotReading,
+        1008,
+        &format!(
+            "the peer does not read: a write waited {} s",
+            limit.as_secs_f64()
+        ),
+    ))
 }
 
 /// How long a close frame that fails the connection may take to leave.
