@@ -117,7 +117,7 @@ pub struct CloseInfo {
     pub peer_code: Option<u16>,
     /// Why wsmon sent the first close frame (the close tracker's reason); `None` when the
     /// server closed first or nobody sent a close frame.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, rename = "close_why", skip_serializing_if = "Option::is_none")]
     pub why: Option<CloseWhy>,
 }
 
