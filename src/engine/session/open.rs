@@ -41,9 +41,8 @@ impl Session {
         let mut tracker = CloseTracker::new();
         // Set once a close frame was sent or received: the closing handshake must end by then.
         let mut close_deadline: Option<Instant> = None;
-        // Our writes wait this long at most for a peer that does not read (`first`: it did not
-        // take our first message).
-        let (stall, mut first) = (settings.close_timeout, None);
+        // Our writes wait this long at most for a peer that does not read.
+        let stall = settings.close_timeout;
 
         if let Some(reason) = agreement.missing_reason() {
             let step = tracker.on(Input::Ours(OurClose::missing_extension(&reason)));
@@ -52,7 +51,11 @@ impl Session {
             match send_within(&mut ws, Message::text(text.clone()), stall).await {
                 Sent::Yes => SessionCounters::add(&self.counters.msgs_out, 1),
                 Sent::No => {}
-                Sent::Stalled => first = Some(stalled(stall)),
+                Sent::Stalled => {
+                    let step = tracker.on(stalled(stall));
+                    Box::pin(self.apply(&mut ws, step)).await;
+                    return Box::pin(self.end_connection(tracker, Some(opened.elapsed()))).await;
+                }
             }
         }
 
@@ -63,80 +66,76 @@ impl Session {
         loop {
             let deadline = close_deadline.unwrap_or(opened + FAR);
             let open = !tracker.is_closing();
-            let input = if let Some(input) = first.take() {
-                input
-            } else {
-                tokio::select! {
-                    msg = ws.next() => match msg {
-                        Some(Ok(Message::Text(_))) | Some(Ok(Message::Binary(_))) => {
-                            SessionCounters::add(&self.counters.msgs_in, 1);
-                            continue;
+            let input = tokio::select! {
+                msg = ws.next() => match msg {
+                    Some(Ok(Message::Text(_))) | Some(Ok(Message::Binary(_))) => {
+                        SessionCounters::add(&self.counters.msgs_in, 1);
+                        continue;
+                    }
+                    Some(Ok(Message::Pong(p))) => {
+                        if let (Some((seq, at)), Ok(bytes)) = (ping_sent, <[u8; 8]>::try_from(p.as_ref()))
+                            && u64::from_be_bytes(bytes) == seq
+                        {
+                            let rtt = at.elapsed().as_micros().max(1) as u64;
+                            self.counters.rtt_us.store(rtt, std::sync::atomic::Ordering::Relaxed);
+                            ping_sent = None;
                         }
-                        Some(Ok(Message::Pong(p))) => {
-                            if let (Some((seq, at)), Ok(bytes)) = (ping_sent, <[u8; 8]>::try_from(p.as_ref()))
-                                && u64::from_be_bytes(bytes) == seq
-                            {
-                                let rtt = at.elapsed().as_micros().max(1) as u64;
-                                self.counters.rtt_us.store(rtt, std::sync::atomic::Ordering::Relaxed);
-                                ping_sent = None;
-                            }
-                            continue;
-                        }
-                        Some(Ok(Message::Ping(_))) | Some(Ok(Message::Frame(_))) => continue,
-                        // Prefer the raw frame our frame layer saw: tungstenite rewrites codes it
-                        // does not allow (1014, and every invalid one) to 1002.
-                        Some(Ok(Message::Close(frame))) => Input::Peer(close::peer_frame(
-                            layer_state.peer_close().map(|r| (r.code, r.reason)),
-                            frame.map(|f| (u16::from(f.code), f.reason.to_string())),
-                        )),
-                        Some(Err(e)) => match layer_state.get() {
-                            Some(lc) => Input::LayerFailed { code: lc.code, reason: lc.reason },
-                            None => close::from_ws_error(&e),
-                        },
-                        None => Input::Eof,
+                        continue;
+                    }
+                    Some(Ok(Message::Ping(_))) | Some(Ok(Message::Frame(_))) => continue,
+                    // Prefer the raw frame our frame layer saw: tungstenite rewrites codes it
+                    // does not allow (1014, and every invalid one) to 1002.
+                    Some(Ok(Message::Close(frame))) => Input::Peer(close::peer_frame(
+                        layer_state.peer_close().map(|r| (r.code, r.reason)),
+                        frame.map(|f| (u16::from(f.code), f.reason.to_string())),
+                    )),
+                    Some(Err(e)) => match layer_state.get() {
+                        Some(lc) => Input::LayerFailed { code: lc.code, reason: lc.reason },
+                        None => close::from_ws_error(&e),
                     },
-                    _ = tick(&mut ping), if open => {
-                        ping_seq += 1;
-                        // Stamp before the send: the round trip includes our own write.
-                        let sent_at = Instant::now();
-                        let ping = Message::Ping(ping_seq.to_be_bytes().to_vec().into());
-                        match send_within(&mut ws, ping, stall).await {
-                            Sent::Yes => {
-                                ping_sent = Some((ping_seq, sent_at));
-                                continue;
-                            }
-                            Sent::No => continue,
-                            Sent::Stalled => stalled(stall),
-                        }
-                    }
-                    _ = tick(&mut resend), if open => {
-                        let Some(text) = &settings.send else { continue };
-                        match send_within(&mut ws, Message::text(text.clone()), stall).await {
-                            Sent::Yes => {
-                                SessionCounters::add(&self.counters.msgs_out, 1);
-                                continue;
-                            }
-                            Sent::No => continue,
-                            Sent::Stalled => stalled(stall),
-                        }
-                    }
-                    cmd = self.cmds.recv(), if open => Input::Ours(match cmd {
-                        None | Some(SessionCmd::Shutdown) => {
-                            self.stopping = true;
-                            OurClose::shutdown()
-                        }
-                        Some(SessionCmd::Remove) => OurClose::removal(),
-                        Some(SessionCmd::Close { code, reason }) => OurClose::operator(code, &reason),
-                        Some(SessionCmd::ReconnectNow) => OurClose::reconnect(),
-                        // `R` never closes an open connection.
-                        Some(SessionCmd::ReconnectIfWaiting) => continue,
-                        Some(SessionCmd::SetPaused(p)) => {
-                            Box::pin(self.set_paused(p)).await;
+                    None => Input::Eof,
+                },
+                _ = tick(&mut ping), if open => {
+                    ping_seq += 1;
+                    // Stamp before the send: the round trip includes our own write.
+                    let sent_at = Instant::now();
+                    let ping = Message::Ping(ping_seq.to_be_bytes().to_vec().into());
+                    match send_within(&mut ws, ping, stall).await {
+                        Sent::Yes => {
+                            ping_sent = Some((ping_seq, sent_at));
                             continue;
                         }
-                    }),
-                    _ = tokio::time::sleep_until(deadline), if close_deadline.is_some() => Input::Timeout,
+                        Sent::No => continue,
+                        Sent::Stalled => stalled(stall),
+                    }
                 }
+                _ = tick(&mut resend), if open => {
+                    let Some(text) = &settings.send else { continue };
+                    match send_within(&mut ws, Message::text(text.clone()), stall).await {
+                        Sent::Yes => {
+                            SessionCounters::add(&self.counters.msgs_out, 1);
+                            continue;
+                        }
+                        Sent::No => continue,
+                        Sent::Stalled => stalled(stall),
+                    }
+                }
+                cmd = self.cmds.recv(), if open => Input::Ours(match cmd {
+                    None | Some(SessionCmd::Shutdown) => {
+                        self.stopping = true;
+                        OurClose::shutdown()
+                    }
+                    Some(SessionCmd::Remove) => OurClose::removal(),
+                    Some(SessionCmd::Close { code, reason }) => OurClose::operator(code, &reason),
+                    Some(SessionCmd::ReconnectNow) => OurClose::reconnect(),
+                    // `R` never closes an open connection.
+                    Some(SessionCmd::ReconnectIfWaiting) => continue,
+                    Some(SessionCmd::SetPaused(p)) => {
+                        Box::pin(self.set_paused(p)).await;
+                        continue;
+                    }
+                }),
+                _ = tokio::time::sleep_until(deadline), if close_deadline.is_some() => Input::Timeout,
             };
             // A violation tungstenite found (too big, bad UTF-8, bad framing) is also an error.
             let violation = matches!(&input, Input::Ours(o) if o.why.fails())
