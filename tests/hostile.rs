@@ -25,6 +25,8 @@ const MIB: usize = 1024 * 1024;
 struct Conn {
     stream: TcpStream,
     key: String,
+    /// The request head as it arrived.
+    head: Vec<u8>,
 }
 
 impl Conn {
@@ -189,8 +191,8 @@ where
                             .then(|| v.trim().to_string())
                     })
                     .unwrap_or_default();
-                seen.lock().expect("requests lock").push(head);
-                handle(Conn { stream, key }).await;
+                seen.lock().expect("requests lock").push(head.clone());
+                handle(Conn { stream, key, head }).await;
             });
         }
     });
@@ -718,6 +720,113 @@ fn deflate_bomb_ends_with_1009_and_bounded_memory() {
     );
 }
 
+/// Issue 19 section 5, a greedy peer: a server that floods pings and never reads what wsmon
+/// sends. Every ping owes a pong; unbounded, the queue of pongs grew one session to 210 MB.
+/// The queue is bounded, and past the bound wsmon closes with 1008 and says why.
+#[test]
+fn a_peer_that_floods_pings_and_never_reads_is_closed_with_1008_in_bounded_memory() {
+    let server = serve(|mut c| async move {
+        c.upgrade("").await;
+        // 1,000 pings of 100 bytes per write, never reading; at most 20 s or 3 M pings.
+        let batch: Vec<u8> = (0..1000)
+            .flat_map(|_| frame(0x89, &[b'p'; 100], None))
+            .collect();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        for _ in 0..3000 {
+            match tokio::time::timeout_at(deadline, c.stream.write_all(&batch)).await {
+                Ok(Ok(())) => {}
+                _ => break,
+            }
+        }
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let export = dir.path().join("events.jsonl");
+    let mut args = base_args(&export);
+    args.extend(["--no-offer".to_string(), server.url("/greedy")]);
+    let mut child = Command::new(wsmon_bin())
+        .args(&args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn wsmon");
+    let pid = child.id();
+    let mut peak = 0;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(30) {
+        if let Some(kib) = peak_rss_kib(pid) {
+            peak = peak.max(kib);
+        }
+        if child.try_wait().expect("try_wait").is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().expect("wsmon output");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the run ends on time"
+    );
+    eprintln!("peak {peak} KiB after {:?}", started.elapsed());
+    let r = finish(out, &export);
+    r.one("open");
+    let c = r.closed(1008, "client", false);
+    assert_eq!(c["close_why"], "peer_not_reading", "{c}");
+    assert!(
+        c["reason"].as_str().is_some_and(|s| s.contains("pings")),
+        "the reason says why: {c}"
+    );
+    assert!(peak > 0, "peak memory was read");
+    assert!(
+        peak < 40 * 1024,
+        "peak RSS {peak} KiB: the pongs owed must not pile up (71 MB after 3 s unbounded)"
+    );
+}
+
+/// A peer that never reads anything: wsmon's own sends stop going out. The session must not
+/// hang on its own write (unable to read, obey commands or stop); after the close timeout (5 s)
+/// the write is given up and the session closes with 1008, saying why.
+#[test]
+fn a_peer_that_never_reads_is_closed_with_1008_when_our_sends_stall() {
+    let server = serve(|mut c| async move {
+        c.upgrade("").await;
+        // Never read, never write; hang up after 20 s at most.
+        tokio::time::sleep(Duration::from_secs(20)).await;
+    });
+    // 100 KB every 5 ms: the socket buffers (megabytes on loopback) fill within a second.
+    let text = "x".repeat(100_000);
+    let started = Instant::now();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let export = dir.path().join("events.jsonl");
+    let mut args = base_args(&export);
+    let at = args
+        .iter()
+        .position(|a| a == "--duration")
+        .expect("duration flag");
+    args[at + 1] = "9s".into();
+    args.extend(["--no-offer", "--send", &text, "--send-every", "5ms"].map(String::from));
+    args.push(server.url("/"));
+    let out = Command::new(wsmon_bin())
+        .args(&args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run wsmon");
+    let r = finish(out, &export);
+    assert!(started.elapsed() < Duration::from_secs(15), "bounded run");
+    r.one("open");
+    let c = r.closed(1008, "client", false);
+    assert_eq!(c["close_why"], "peer_not_reading", "{c}");
+    assert!(
+        c["reason"]
+            .as_str()
+            .is_some_and(|s| s.contains("does not read")),
+        "{c}"
+    );
+}
+
 #[test]
 fn a_close_never_answered() {
     let server = serve(|mut c| async move {
@@ -812,6 +921,80 @@ fn request_headers_in_the_export_are_the_bytes_on_the_wire_with_secrets_redacted
         shown.contains("room=7") && shown.contains("design=blue"),
         "{shown}"
     );
+}
+
+/// Issue 19 section 5: a server whose error page echoes the request (many do) must not put the
+/// secrets wsmon sent into the export, the summary or the screen: every secret value wsmon sent
+/// (URL credentials and the Basic token made of them, secret query values, also after `;`,
+/// secret headers, a Kubernetes bearer subprotocol) and every JWT-shaped value is redacted
+/// wherever it comes back: body, response headers, status line, error message.
+#[test]
+fn an_error_page_that_echoes_the_request_does_not_leak_its_secrets() {
+    const JWT: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJKV1RCT0RZIn0.SldUU0lHTkFUVVJF";
+    let server = serve(|mut c| async move {
+        let echo = String::from_utf8_lossy(&c.head).into_owned();
+        let line = echo.lines().next().unwrap_or_default().to_string();
+        let answer = format!(
+            "HTTP/1.1 400 {line}\r\nX-Echo: {line}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{echo}",
+            echo.len()
+        );
+        c.send(answer.as_bytes()).await;
+    });
+    let url = format!(
+        "ws://alice:PASSWORDSECRET@{}/feed?x=1;token=SEMISECRET&jwt=JWTPARAMSECRET&q={JWT}",
+        server.addr
+    );
+    let r = run(
+        &[
+            "--header",
+            "X-Api-Key: APIKEYSECRET",
+            "--header",
+            "Cookie: c=COOKIESECRET",
+            "--header",
+            &format!("X-Neutral: {JWT}"),
+            "--subprotocol",
+            "base64url.bearer.authorization.k8s.io.SzhTVE9LRU5TRUNSRVQ",
+            "--subprotocol",
+            "base64.channel.k8s.io",
+        ],
+        &url,
+    );
+    // The server did see them: the test is about what wsmon keeps.
+    let wire = String::from_utf8_lossy(&server.requests()[0]).into_owned();
+    assert!(
+        wire.contains("SEMISECRET") && wire.contains("APIKEYSECRET"),
+        "{wire}"
+    );
+    let h = r.one("handshake");
+    let body = h["body"].as_str().expect("the echoed body is recorded");
+    assert!(body.contains("GET /feed?x=1;token=<redacted>"), "{body}");
+    assert!(body.contains("X-Api-Key: <redacted>"), "{body}");
+    assert!(
+        h["request_headers"]["Sec-WebSocket-Protocol"]
+            .as_str()
+            .is_some_and(|p| p.contains("k8s.io.<redacted>, base64.channel.k8s.io")),
+        "{h}"
+    );
+    let basic = data_encoding::BASE64.encode(b"alice:PASSWORDSECRET");
+    let all = format!(
+        "{}{}{}",
+        serde_json::to_string(&r.records).expect("json"),
+        String::from_utf8_lossy(&r.out.stdout),
+        r.stderr()
+    );
+    for secret in [
+        "PASSWORDSECRET",
+        basic.as_str(),
+        "SEMISECRET",
+        "JWTPARAMSECRET",
+        "APIKEYSECRET",
+        "COOKIESECRET",
+        "SzhTVE9LRU5TRUNSRVQ",
+        "SldUU0lHTkFUVVJF",
+        "eyJzdWIiOiJKV1RCT0RZIn0",
+    ] {
+        assert!(!all.contains(secret), "{secret} leaked: {all}");
+    }
 }
 
 #[test]

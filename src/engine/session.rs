@@ -59,6 +59,8 @@ pub struct SessionSpec {
     pub url: Arc<Url>,
     pub url_shown: Arc<str>,
     pub request: Arc<RequestSpec>,
+    /// The secret values this session sends: scrubbed from every event it emits.
+    pub secrets: Arc<crate::redact::Secrets>,
     pub seed: u64,
 }
 
@@ -167,10 +169,13 @@ impl Session {
         }
     }
 
-    async fn emit(&mut self, kind: EventKind) {
+    async fn emit(&mut self, mut kind: EventKind) {
         if self.orphaned {
             return;
         }
+        // A peer that echoes the request (an error page, a close reason) must not put our
+        // secrets into the store, the exports or the screen.
+        kind.rewrite_texts(|text| self.spec.secrets.scrub(text));
         self.last_event = kind.name();
         let ev = Event {
             ts: Utc::now(),
@@ -470,9 +475,13 @@ impl Session {
                 })
                 .await;
                 if e.kind == ErrorKind::Tls {
-                    // A TLS failure is reported as 1015, detected locally (never on the wire).
+                    // A TLS failure is reported as 1015 (never on the wire), ended by the side
+                    // that decided it.
                     let mut tracker = CloseTracker::new();
-                    tracker.on(Input::TlsFailed(e.message));
+                    tracker.on(Input::TlsFailed {
+                        message: e.message,
+                        by_peer: e.tls_alert_from_peer,
+                    });
                     return Err(self.end_connection(tracker, None).await);
                 }
                 return Err(AttemptEnd::failed(Cause::Error { kind: e.kind }));
@@ -640,6 +649,7 @@ mod tests {
             url_shown: Arc::from(url.as_str()),
             url: Arc::new(url),
             request: Arc::new(RequestSpec::default()),
+            secrets: Arc::default(),
             seed: 1,
         };
         let session = Session::new(spec, shared, Arc::default(), cmds);

@@ -429,11 +429,8 @@ impl Store {
                     t.other_error_messages += 1;
                 }
             }
-            EventKind::Closed(ci)
-                if ci.code == 1001 && ci.initiator == crate::engine::events::Initiator::Client =>
-            {
-                self.totals.shutdown_closes += 1;
-            }
+            // The close tracker's own reason, not a guess from (1001, client).
+            EventKind::Closed(ci) if ci.is_shutdown() => self.totals.shutdown_closes += 1,
             EventKind::Backoff(b) if b.kind == crate::engine::events::DelayKind::Backoff => {
                 self.storm.record_jitter(b.jitter);
             }
@@ -753,7 +750,9 @@ mod tests {
     use chrono::{DateTime, Duration, TimeZone, Utc};
 
     use super::*;
-    use crate::engine::events::{BackoffInfo, Cause, DelayKind, ErrorKind, Event, Jitter};
+    use crate::engine::events::{
+        BackoffInfo, Cause, CloseInfo, CloseWhy, DelayKind, ErrorKind, Event, Initiator, Jitter,
+    };
 
     fn backoff(cause: Cause, kind: DelayKind, at: DateTime<Utc>) -> EventKind {
         EventKind::Backoff(BackoffInfo {
@@ -858,5 +857,43 @@ mod tests {
         assert_eq!(pressed_r.totals.attempts, 60, "every attempt still counts");
         let busiest = pressed_r.storm.seconds.iter().map(|s| s.attempts).max();
         assert_eq!(busiest, Some(30), "in attempts/s too");
+    }
+
+    fn closed(session: u64, why: Option<CloseWhy>) -> Event {
+        Event {
+            ts: Utc::now(),
+            session,
+            kind: EventKind::Closed(CloseInfo {
+                code: 1001,
+                reason: "bye".into(),
+                initiator: Initiator::Client,
+                clean: true,
+                uptime_ms: Some(5),
+                peer_code: None,
+                why,
+            }),
+        }
+    }
+
+    /// Issue 18 item 5: the store takes the close tracker's reason; an operator's 1001 (`c`)
+    /// is not a shutdown close, whatever its code says.
+    #[test]
+    fn shutdown_closes_come_from_the_trackers_reason_not_the_code() {
+        let mut store = Store::new(None, Arc::new(AtomicU64::new(0)));
+        for session in 1..=3 {
+            store.apply(&Event {
+                ts: Utc::now(),
+                session,
+                kind: EventKind::Spawned {
+                    target: 0,
+                    index: 0,
+                    url: "ws://h/".into(),
+                },
+            });
+        }
+        store.apply(&closed(1, Some(CloseWhy::Operator)));
+        store.apply(&closed(2, Some(CloseWhy::Shutdown)));
+        store.apply(&closed(3, None));
+        assert_eq!(store.snapshot(Utc::now()).totals.shutdown_closes, 1);
     }
 }

@@ -455,7 +455,7 @@ fn cell_value(column: &str, cell: &str) -> Value {
     {
         return Value::from(n);
     }
-    if column == "clean" {
+    if column == "clean" || column == "code_on_wire" {
         match cell {
             "true" => return Value::Bool(true),
             "false" => return Value::Bool(false),

@@ -269,7 +269,7 @@ fn handshake_lines(out: &mut Vec<Line<'static>>, h: &HandshakeInfo, width: u16, 
             push_wrapped(
                 out,
                 format!("    {}: ", safe(name)),
-                &safe(redact::header_value(name, value)),
+                &safe(&redact::header_value(name, value)),
                 t.plain(),
                 width,
                 t,
@@ -395,6 +395,14 @@ fn close_lines(
         return;
     };
     let mut how = format!("by {}", c.initiator.as_str());
+    // Who sent (or dropped) it is known; the code itself did not travel.
+    if !c.code_on_wire() {
+        how.push_str(match c.code {
+            1005 => " (close frame without a code)",
+            1006 => " (no close frame)",
+            _ => " (not on the wire)",
+        });
+    }
     if let Some(at) = s
         .timeline
         .iter()
@@ -864,6 +872,55 @@ mod tests {
         ] {
             assert!(text.contains(want), "{want} missing:\n{text}");
         }
+    }
+
+    /// Issue 19 section 4b: a close frame without a code is 1005 sent by the server, and the
+    /// detail says the code was not on the wire.
+    #[test]
+    fn a_close_without_a_code_is_shown_as_sent_by_the_server() {
+        use crate::engine::events::{CloseInfo, Initiator};
+        let now = fixtures::now();
+        let mut store = Store::new(None, Arc::new(AtomicU64::new(0)));
+        store.register(1, Arc::new(SessionCounters::default()));
+        for kind in [
+            EventKind::Spawned {
+                target: 0,
+                index: 0,
+                url: "ws://127.0.0.1:9001/socket.io/".into(),
+            },
+            EventKind::Connecting {
+                attempt: 1,
+                slot_wait_ms: 0,
+            },
+            EventKind::Open { attempt: 1 },
+            EventKind::Closing {
+                code: 1005,
+                initiator: Initiator::Server,
+            },
+            EventKind::Closed(CloseInfo {
+                code: 1005,
+                reason: String::new(),
+                initiator: Initiator::Server,
+                clean: true,
+                uptime_ms: Some(20_000),
+                peer_code: None,
+                why: None,
+            }),
+        ] {
+            store.apply(&Event {
+                ts: now,
+                session: 1,
+                kind,
+            });
+        }
+        let snap = store.snapshot(now);
+        let mut app = App::new(fixtures::view_state());
+        app.view.detail = Some(1);
+        let text = fixtures::render(&mut app, &snap, 120, 40).join("\n");
+        assert!(
+            text.contains("by server (close frame without a code)"),
+            "{text}"
+        );
     }
 
     /// Through a proxy, the timings line shows the proxy hop.
