@@ -6,11 +6,16 @@
 //! `TestBackend` with scripted events.
 
 pub mod app;
+mod bindings;
+pub mod columns;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fixtures;
+pub mod format;
 pub mod keys;
+pub mod order;
 pub mod prompt;
 pub mod replay;
+pub mod targets;
 pub mod ui;
 pub mod view;
 

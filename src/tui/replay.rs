@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use crate::state::snapshot::Snapshot;
 
 use super::keys::Action;
-use super::view::{Prompt, PromptKind, ViewState};
+use super::prompt::PromptKind;
 
 /// What a refused operator action says.
 pub const REFUSED: &str = "replay: nothing is sent";
@@ -193,11 +193,21 @@ pub fn sends_commands(action: Action) -> bool {
     )
 }
 
-/// Handle a replay action (time cursor keys). Returns false if `action` is not one.
-pub fn on_action(view: &mut ViewState, action: Action, shown: &Snapshot) -> bool {
-    let Some(r) = view.replay.as_mut() else {
-        return false;
-    };
+/// What a time cursor key asks of the screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// Sent; nothing to say.
+    Done,
+    /// A status line.
+    Said(String),
+    /// An error line.
+    Failed(String),
+    /// Open a prompt.
+    Ask(PromptKind),
+}
+
+/// Handle a replay action (time cursor keys). `None` if `action` is not one.
+pub fn on_action(r: &mut ReplayView, action: Action, shown: &Snapshot) -> Option<Reply> {
     let cmd = match action {
         Action::PlayPause => {
             if r.running(shown) {
@@ -205,8 +215,9 @@ pub fn on_action(view: &mut ViewState, action: Action, shown: &Snapshot) -> bool
                 ReplayCmd::Pause
             } else {
                 if shown.now >= r.end && r.send(ReplayCmd::Seek(r.start)).is_err() {
-                    view.set_error("replay: the time cursor has stopped");
-                    return true;
+                    return Some(Reply::Failed(
+                        "replay: the time cursor has stopped".to_string(),
+                    ));
                 }
                 r.playing = true;
                 ReplayCmd::Play
@@ -225,42 +236,23 @@ pub fn on_action(view: &mut ViewState, action: Action, shown: &Snapshot) -> bool
         Action::TimeStart => ReplayCmd::Seek(r.start),
         Action::TimeEnd => ReplayCmd::Seek(r.end),
         Action::NextBurst => ReplayCmd::NextBurst,
-        Action::NextClose => {
-            view.prompt = Some(Prompt {
-                kind: PromptKind::NextClose,
-                input: String::new(),
+        Action::NextClose => return Some(Reply::Ask(PromptKind::NextClose)),
+        Action::RepeatNextClose => {
+            return Some(match r.last_code {
+                Some(code) => match r.next_close(code, shown.now) {
+                    Ok(msg) => Reply::Said(msg),
+                    Err(e) => Reply::Failed(e),
+                },
+                None => Reply::Ask(PromptKind::NextClose),
             });
-            return true;
         }
-        Action::RepeatNextClose => match r.last_code {
-            Some(code) => {
-                match r.next_close(code, shown.now) {
-                    Ok(msg) => view.set_status(msg),
-                    Err(e) => view.set_error(e),
-                }
-                return true;
-            }
-            None => {
-                view.prompt = Some(Prompt {
-                    kind: PromptKind::NextClose,
-                    input: String::new(),
-                });
-                return true;
-            }
-        },
-        Action::GotoTime => {
-            view.prompt = Some(Prompt {
-                kind: PromptKind::GotoTime,
-                input: String::new(),
-            });
-            return true;
-        }
-        _ => return false,
+        Action::GotoTime => return Some(Reply::Ask(PromptKind::GotoTime)),
+        _ => return None,
     };
-    if let Err(e) = r.send(cmd) {
-        view.set_error(e);
-    }
-    true
+    Some(match r.send(cmd) {
+        Ok(()) => Reply::Done,
+        Err(e) => Reply::Failed(e),
+    })
 }
 
 fn set_speed(r: &mut ReplayView, speed: PlaySpeed) -> ReplayCmd {
@@ -269,12 +261,10 @@ fn set_speed(r: &mut ReplayView, speed: PlaySpeed) -> ReplayCmd {
 }
 
 /// Submit a replay prompt: the code of the next close, or a time (`14:03:12`, `+2m30s`,
-/// `-10s`). `parse_time` resolves a time against the recording's span.
-pub fn submit(view: &mut ViewState, kind: PromptKind, input: &str) {
-    let Some(r) = view.replay.as_mut() else {
-        return;
-    };
-    let sent = match kind {
+/// `-10s`). `parse_time` resolves a time against the recording's span. The status or error
+/// line to show; `None` for a prompt that is not replay's.
+pub fn submit(r: &mut ReplayView, kind: PromptKind, input: &str) -> Option<Result<String, String>> {
+    Some(match kind {
         PromptKind::NextClose => match input.parse::<u16>() {
             Ok(code) => {
                 let at = r.at;
@@ -286,10 +276,6 @@ pub fn submit(view: &mut ViewState, kind: PromptKind, input: &str) {
             r.send(ReplayCmd::Seek(t))
                 .map(|()| format!("going to {input}"))
         }),
-        _ => return,
-    };
-    match sent {
-        Ok(msg) => view.set_status(msg),
-        Err(e) => view.set_error(e),
-    }
+        _ => return None,
+    })
 }

@@ -85,7 +85,8 @@ fn where_you_are<'a>(snap: &Snapshot, view: &ViewState, t: Theme, area: Rect) ->
             }
             // Columns left out for want of room, and how to bring them back.
             let body = super::areas(area_screen(area)).body;
-            let hidden = super::table::hidden_for_room(body.width, snap, view);
+            let hidden =
+                crate::tui::columns::hidden_for_room(body.width, snap, &view.column_prefs());
             if !hidden.is_empty() {
                 let names: Vec<&str> = hidden
                     .iter()
@@ -121,7 +122,7 @@ fn where_you_are<'a>(snap: &Snapshot, view: &ViewState, t: Theme, area: Rect) ->
             )),
         ]),
         Mode::Targets => {
-            let rows = super::targets::order(snap, &view.targets);
+            let rows = crate::tui::targets::order(snap, &view.targets);
             let selected = rows
                 .get(view.targets.cursor.min(rows.len().saturating_sub(1)))
                 .map(|&i| snap.targets[i].url.as_str());

@@ -10,7 +10,8 @@ use ratatui::widgets::Paragraph;
 use crate::engine::events::SessionState;
 use crate::state::snapshot::{LockstepLevel, Snapshot};
 
-use super::{Theme, format};
+use super::Theme;
+use crate::tui::format;
 use crate::tui::view::{Tab, ViewState};
 
 /// The style of a lockstep verdict.

@@ -1,13 +1,15 @@
 //! Pure rendering: `draw(frame, snapshot, view)` reads the snapshot (which carries its own `now`)
 //! and the view state, and nothing else: no clock, no I/O. Only the visible table rows are built.
 
+pub mod backoff;
 pub mod detail;
 pub mod explain;
 pub mod footer;
-pub mod format;
+pub mod handshake;
 pub mod header;
 pub mod help;
 pub mod log;
+pub mod rows;
 pub mod storm;
 pub mod table;
 pub mod targets;

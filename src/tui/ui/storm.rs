@@ -339,7 +339,7 @@ fn side_panel(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, 
             break;
         }
         let name_w = w.saturating_sub(label_w + 1 + count_w + 1 + 6).min(22);
-        let name = super::format::fit(&b.name, name_w).into_owned();
+        let name = crate::tui::format::fit(&b.name, name_w).into_owned();
         let bar_room = w.saturating_sub(label_w + 1 + name_w + 1 + count_w + 1);
         let bar_len = if max == 0 {
             0

@@ -1,4 +1,5 @@
-//! Small, pure text formatters shared by the views: durations, counts, bytes, extensions.
+//! Small, pure text formatters shared by the views: durations, counts, bytes, extensions, and
+//! [`safe`] for text that came from a peer or a file.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -7,7 +8,18 @@ use chrono::{DateTime, Utc};
 
 use crate::engine::events::{Cause, DelayKind, SessionState};
 use crate::protocol::extensions::Extension;
+use crate::redact;
 use crate::state::snapshot::{Outcome, SessionView};
+
+/// Text from a remote peer or a file, safe to draw: control characters escaped (text that is
+/// already escaped is left alone, so backslashes are not doubled).
+pub fn safe(s: &str) -> Cow<'_, str> {
+    if s.chars().any(char::is_control) {
+        Cow::Owned(redact::escape_control(s))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
 
 /// How long the current connection has been open, in ms (Open and Closing only).
 pub fn uptime_ms(s: &SessionView, now: DateTime<Utc>) -> Option<u64> {
