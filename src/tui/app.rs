@@ -173,7 +173,12 @@ impl App {
             && title.height > 0
             && self.view.prompt.is_none()
         {
-            return match ui::header::tab_at(&self.view, m.column.saturating_sub(title.x)) {
+            return match ui::header::tab_at(
+                shown,
+                &self.view,
+                title.width,
+                m.column.saturating_sub(title.x),
+            ) {
                 Some(tab) => {
                     self.view.tab = tab;
                     self.view.explain = None;

@@ -41,20 +41,10 @@ pub fn ms_since(t: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
     ms_until(now, t)
 }
 
-/// A duration in ms as a short human text: `850ms`, `12.3s`, `4m05s`, `2h03m`, `3d04h`.
+/// A duration in ms as a short human text: `850ms`, `12.3s`, `4m05s`, `2h03m`, `3d04h` (the
+/// one formatter, [`crate::units::format_ms`], shared with the event log).
 pub fn duration_ms(ms: u64) -> String {
-    let s = ms / 1000;
-    if ms < 1000 {
-        format!("{ms}ms")
-    } else if ms < 60_000 {
-        format!("{}.{}s", s, (ms % 1000) / 100)
-    } else if s < 3600 {
-        format!("{}m{:02}s", s / 60, s % 60)
-    } else if s < 86_400 {
-        format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
-    } else {
-        format!("{}d{:02}h", s / 86_400, (s % 86_400) / 3600)
-    }
+    crate::units::format_ms(ms)
 }
 
 /// A duration in ms, rounded to whole units for tight columns: `850ms`, `12s`, `4m05s`.
@@ -333,6 +323,9 @@ mod tests {
         assert_eq!(duration_ms(7_380_000), "2h03m");
         assert_eq!(duration_ms(3 * 86_400_000 + 4 * 3_600_000), "3d04h");
         assert_eq!(duration_short(12_345), "12s");
+        // One formatter: rounded to the tenth, as the event log writes it.
+        assert_eq!(duration_ms(1756), "1.8s");
+        assert_eq!(duration_ms(59_960), "1m00s");
     }
 
     #[test]

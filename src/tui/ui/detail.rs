@@ -11,7 +11,7 @@ use crate::engine::events::{SessionId, SessionState};
 use crate::state::snapshot::{SessionView, Snapshot};
 
 use super::rows::Rows;
-use super::{Theme, backoff, handshake};
+use super::{Theme, backoff, handshake, layout};
 use crate::tui::format::{self, safe};
 use crate::tui::view::ViewState;
 
@@ -64,37 +64,49 @@ pub fn lines(
     t: Theme,
 ) -> Vec<Line<'static>> {
     let mut out = Rows::new(width, t);
-    let mut state = vec![
-        Span::styled("  state       ", t.label()),
-        Span::styled(s.state.as_str(), t.state(s.state)),
-        Span::raw(format!(
-            " for {} (since {})",
-            format::duration_ms(format::ms_since(s.state_since, snap.now)),
-            view.time(s.state_since)
-        )),
-        Span::styled("  attempt ", t.label()),
-        Span::raw(s.attempt.to_string()),
+    // Whole pieces, wrapped under the value when the line is narrow: a time or a countdown is
+    // never cut. "since" counts up from when the state began; "next in" counts down.
+    let mut state: Vec<layout::Piece> = vec![
+        vec![
+            ("  state       ".to_string(), t.label()),
+            (s.state.as_str().to_string(), t.state(s.state)),
+        ],
+        vec![(
+            format!(
+                " since {} ({})",
+                view.time(s.state_since),
+                format::duration_ms(format::ms_since(s.state_since, snap.now))
+            ),
+            t.plain(),
+        )],
+        vec![(format!("  attempt {}", s.attempt), t.plain())],
     ];
     if let Some(up) = format::uptime_ms(s, snap.now) {
-        state.push(Span::styled("  uptime ", t.label()));
-        state.push(Span::raw(format::duration_ms(up)));
+        state.push(vec![(
+            format!("  uptime {}", format::duration_ms(up)),
+            t.plain(),
+        )]);
     }
     if s.state == SessionState::Waiting
+        && !s.paused
         && let Some(at) = s.next_attempt_at
     {
-        state.push(Span::styled(
-            format!("  attempt {} in ", s.attempt.saturating_add(1)),
-            t.label(),
-        ));
-        state.push(Span::raw(format::duration_ms(format::ms_until(
-            at, snap.now,
-        ))));
+        state.push(vec![(
+            format!(
+                "  next in {} (attempt {})",
+                format::duration_ms(format::ms_until(at, snap.now)),
+                s.attempt.saturating_add(1)
+            ),
+            t.plain(),
+        )]);
     }
     if s.paused {
-        state.push(Span::styled("  retries paused", t.warn()));
+        state.push(vec![("  retries paused".to_string(), t.warn())]);
     }
     out.kv("target", &format!("#{} {}", s.target, &*s.url), t.plain());
-    out.push(Line::from(state));
+    for line in layout::wrap_pieces(state, usize::from(width), 14) {
+        out.push(line);
+    }
     if let Some((kind, msg)) = &s.last_error {
         out.kv(
             "last error",

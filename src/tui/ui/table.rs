@@ -128,13 +128,14 @@ pub fn draw(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, t:
     }
 }
 
-/// The text of the STATE cell: the state, with the countdown to the next attempt when waiting.
+/// The text of the STATE cell: the state; a waiting session shows the countdown to its next
+/// attempt (`next in 17s`), a paused one `paused`.
 pub fn state_text(s: &SessionView, snap: &Snapshot) -> String {
     match s.state {
         SessionState::Waiting if s.paused => "paused".to_string(),
         SessionState::Waiting => match s.next_attempt_at {
             Some(at) => format!(
-                "waiting {}",
+                "next in {}",
                 format::duration_short(format::ms_until(at, snap.now))
             ),
             None => "waiting".to_string(),
