@@ -88,6 +88,7 @@ fn help_120x40_needs_no_scrolling() {
     let mut app = app();
     app.view.help = true;
     let s = fixtures::render(&mut app, &snap20(), 120, 40);
+    assert!(!s.join("\n").contains(" lines "), "no scroll hint");
     check("help_120x40", &s, HELP_120X40);
 }
 
@@ -172,6 +173,39 @@ fn long_error_80x24() {
          or 2026-11-25T14:03:12Z",
     );
     check("long_error_80x24", &screen(&mut app, &snap20()), LONG_ERROR);
+}
+
+/// A 503 refusal: nothing was negotiated, the server never answered the offer.
+#[test]
+fn a_refused_upgrade_negotiated_no_extension() {
+    let snap = snap20();
+    let mut app = app();
+    app.view.detail = Some(9);
+    let text = fixtures::render(&mut app, &snap, 100, 200).join("\n");
+    assert!(text.contains("HTTP/1.1 503"), "{text}");
+    assert!(
+        text.contains("permessage-deflate: not negotiated (no upgrade)"),
+        "{text}"
+    );
+    assert!(!text.contains("declined by the server"), "{text}");
+}
+
+/// Paused sessions are counted apart from the ones waiting for a retry.
+#[test]
+fn paused_sessions_are_not_counted_as_waiting() {
+    let mut snap = fixtures::snapshot(20);
+    let mut paused = 0;
+    for s in &mut snap.sessions {
+        if s.state == SessionState::Waiting && paused < 2 {
+            let mut v = (**s).clone();
+            v.paused = true;
+            *s = Arc::new(v);
+            paused += 1;
+        }
+    }
+    let mut app = app();
+    let s = screen(&mut app, &snap);
+    assert!(s[1].contains("waiting 5 paused 2"), "{}", s[1]);
 }
 
 /// An overload storm without jitter (the same herd as `tui_screens`' storm tests).
@@ -384,21 +418,21 @@ const HELP_120X40: &str = r#"
 | attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)                        |
 |┌ Help (Esc, q or ? closes) ───────────────────────────────────────────────────────────────────────────────────────────┐|
 |│Keys (change them in the config file: [keys] name = "key")                                                            │|
-|│  k/Up   move up / scroll up                up               z      times in UTC / local time          clock          │|
-|│  j/Down move down / scroll down            down             x      explain the close code (asks for   explain        │|
-|│  PgUp   one page up                        page_up                 one if none)                                      │|
-|│  PgDn   one page down                      page_down        c      in the explanation: compare with   compare        │|
-|│  Home/g first row / top                    home                    another code                                      │|
-|│  End/G  last row / bottom                  end              a      add sessions (URL and count)       add            │|
-|│  Enter  open the session's detail / the    open             c      close marked / selected (code,     close          │|
-|│         target's sessions                                          default 1000)                                     │|
-|│  Esc    back; on the main screen: clear    back             r      reconnect the marked / selected    reconnect      │|
-|│         filters, then marks                                        session now                                       │|
-|│  Tab    next tab: Sessions, Storm, Events, next_tab         R      reconnect every waiting session    reconnect_all  │|
-|│         Targets                                                    now (asks first)                                  │|
-|│  >      sort by the next column            sort_next        p      pause / resume retries of marked / pause          │|
-|│  <      sort by the previous column        sort_prev               selected                                          │|
-|│  i      invert the sort order              sort_reverse     P      pause / resume all retries         pause_all      │|
+|│  k/Up   move up / scroll up                up               x      explain the close code (asks for   explain        │|
+|│  j/Down move down / scroll down            down                    one if none)                                      │|
+|│  PgUp   one page up                        page_up          c      in the explanation: compare with   compare        │|
+|│  PgDn   one page down                      page_down               another code                                      │|
+|│  Home/g first row / top                    home             a      add sessions (URL and count)       add            │|
+|│  End/G  last row / bottom                  end              c      close marked / selected (code,     close          │|
+|│  Enter  open the session's detail / the    open                    default 1000)                                     │|
+|│         target's sessions                                   r      reconnect the marked / selected    reconnect      │|
+|│  Esc    back; on the main screen: clear    back                    session now                                       │|
+|│         filters, then marks                                 R      reconnect every waiting session    reconnect_all  │|
+|│  Tab    next tab: Sessions, Storm, Events, next_tab                now (asks first)                                  │|
+|│         Targets                                             p      pause / resume retries of marked / pause          │|
+|│  >      sort by the next column            sort_next               selected                                          │|
+|│  <      sort by the previous column        sort_prev        P      pause / resume all retries (asks   pause_all      │|
+|│  i      invert the sort order              sort_reverse            first)                                            │|
 |│  /      filter rows by text (empty clears) filter           +      one more session of the selected   grow           │|
 |│  t      filter by state (cycles through    state_filter            target                                            │|
 |│         states present)                                     -      one session fewer of the selected  shrink         │|
@@ -410,11 +444,11 @@ const HELP_120X40: &str = r#"
 |│         unmark all)                                         ?      show / hide this help (Esc and q   help           │|
 |│  C      choose the table's columns         columns                 close it too)                                     │|
 |│  w      table: ages / wall-clock times     table_times      q      quit (sessions close with 1001)    quit           │|
+|│  z      times in UTC / local time          clock                                                                     │|
 |│  Ctrl-C quit (always)                                                                                                │|
 |│  Mouse: click a row to select it, a column title to sort, wheel to scroll.                                           │|
 |│  In a prompt: Enter accepts, Esc cancels, Backspace deletes.                                                         │|
 |│  An action on several sessions asks first: y (or Enter) sends it, n (or Esc) does not.                               │|
-|│                                                                                                                      │|
 |└──────────────────────────────────────────────────────────────────────────────────────────────────────────────────────┘|
 | help                                                                                                                   |
 | Esc close  j scroll                                                                                                    |

@@ -857,7 +857,7 @@ const HELP_100X40: &str = r#"
 |│  r      reconnect the marked / selected session now                                reconnect     │|
 |│  R      reconnect every waiting session now (asks first)                           reconnect_all │|
 |│  p      pause / resume retries of marked / selected                                pause         │|
-|│  P      pause / resume all retries                                                 pause_all     │|
+|│  P      pause / resume all retries (asks first)                                    pause_all     │|
 |│  +      one more session of the selected target                                    grow          │|
 |│  -      one session fewer of the selected target                                   shrink        │|
 |│  f      freeze / unfreeze the display (data keeps flowing)                         freeze        │|

@@ -529,12 +529,8 @@ impl App {
                 self.bulk(action, latest, out);
             }
             Action::ReconnectAll => self.reconnect_all(latest),
-            Action::Reconnect
-            | Action::Pause
-            | Action::PauseAll
-            | Action::Grow
-            | Action::Shrink
-            | Action::Export => {
+            Action::PauseAll => self.pause_all(latest),
+            Action::Reconnect | Action::Pause | Action::Grow | Action::Shrink | Action::Export => {
                 let sel = self.view.selection(latest);
                 match keys::command_for(action, &sel) {
                     Some(cmd) => {
@@ -547,6 +543,35 @@ impl App {
             _ => return false,
         }
         true
+    }
+
+    /// `P`: ask before pausing (or, when all are paused, resuming) the retries of every
+    /// session, as every action on several sessions asks.
+    fn pause_all(&mut self, latest: &Snapshot) {
+        let sel = self.view.selection(latest);
+        let Some(cmd) = keys::command_for(Action::PauseAll, &sel) else {
+            return;
+        };
+        let n = latest.sessions.len();
+        let (question, done) = if sel.paused_all {
+            (
+                format!("resume the retries of all {n} session{}?", plural(n)),
+                "resuming all retries".to_string(),
+            )
+        } else {
+            (
+                format!(
+                    "pause the retries of all {n} session{}? open sessions stay open",
+                    plural(n)
+                ),
+                "pausing all retries".to_string(),
+            )
+        };
+        self.view.confirm = Some(Confirm {
+            question,
+            commands: vec![cmd],
+            done,
+        });
     }
 
     /// `R`: ask before reconnecting every waiting session.

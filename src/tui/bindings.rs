@@ -402,7 +402,7 @@ pub const SPECS: &[Spec] = &[
         name: "pause_all",
         action: Action::PauseAll,
         keys: "P",
-        help: "pause / resume all retries",
+        help: "pause / resume all retries (asks first)",
         scope: Scope::Screens,
     },
     Spec {

@@ -112,7 +112,10 @@ pub fn extension_lines(out: &mut Rows, h: &HandshakeInfo, t: Theme) {
         let offered = find(&h.offered, name);
         let accepted = find(&h.accepted, name);
         let required = find(&h.required, name).is_some();
+        // No 101: the server never answered the offer, it refused the upgrade.
+        let upgraded = h.status == 101;
         let verdict = match (offered.is_some(), accepted.is_some()) {
+            (true, false) if !upgraded => ("not negotiated (no upgrade)", t.dim()),
             (true, true) => ("accepted", t.good()),
             (true, false) if required => ("required but not accepted", t.error()),
             (true, false) => ("declined by the server", t.dim()),
