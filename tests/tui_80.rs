@@ -620,11 +620,11 @@ const LOCKSTEP: &str = r#"
 |┌ attempts/s now 100 peak 100 ─────────┐┌ closes, HTTP answers, errors ────────┐|
 |│100┤ █       █       █       █       █││1013 Try Again Later        1800 █████│|
 |│   ┤ █       █       █       █       █││1010 Mandatory Extension       2 █    │|
-|│   ┤ █       █       █       █       █││HTTP 503                       2 █    │|
-|│  0┤ █       █       █       █       █││1006 Abnormal Closure          1 █    │|
-|└    11:59:26 ─── UTC ──────── 11:59:59┘└──────────────────────────────────────┘|
-|┌ closes/s 1013 now 100 peak 100 ──────┐┌ lockstep (last 10 s) ────────────────┐|
-|│100┤ █       █       █       █       █││1.00 IN STEP chance 0.17, 200 attempts│|
+|│   ┤ █       █       █       █       █││+2 more                               │|
+|│  0┤ █       █       █       █       █│└──────────────────────────────────────┘|
+|└    11:59:26 ─── UTC ──────── 11:59:59┘┌ lockstep (last 10 s) ────────────────┐|
+|┌ closes/s 1013 now 100 peak 100 ──────┐│1.00 IN STEP                          │|
+|│100┤ █       █       █       █       █││chance 0.17, 200 attempts             │|
 |│   ┤ █       █       █       █       █││Retries are in step, a herd: 100% of  │|
 |│   ┤ █       █       █       █       █││each second's attempts land in one 100│|
 |│  0┤ █       █       █       █       █││ms slice; independent retries would   │|

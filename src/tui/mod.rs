@@ -5,6 +5,7 @@
 //! The loop is generic over the ratatui backend and the input stream, so tests drive it on a
 //! `TestBackend` with scripted events.
 
+mod actions;
 pub mod app;
 mod bindings;
 pub mod columns;

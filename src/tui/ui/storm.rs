@@ -311,16 +311,15 @@ fn lockstep_lines(snap: &Snapshot, width: usize, t: Theme) -> Vec<Line<'static>>
     let mut paras: Vec<(String, Style)> = Vec::new();
     match &snap.storm.verdict {
         Some(v) => {
-            paras.push((
-                format!(
-                    "{:.2} {}  chance {:.2}, {} attempts",
-                    v.share,
-                    v.level.as_str(),
-                    v.chance,
-                    v.attempts
-                ),
-                lockstep_style(v.level, t),
-            ));
+            let verdict = format!("{:.2} {}", v.share, v.level.as_str());
+            let chance = format!("chance {:.2}, {} attempts", v.chance, v.attempts);
+            // The verdict and its numbers on one line if they fit, else on two.
+            if verdict.len() + 2 + chance.len() <= width {
+                paras.push((format!("{verdict}  {chance}"), lockstep_style(v.level, t)));
+            } else {
+                paras.push((verdict, lockstep_style(v.level, t)));
+                paras.push((chance, t.dim()));
+            }
             match lockstep_advice(v, snap.storm.jitter) {
                 Some(a) => paras.push((a, lockstep_style(v.level, t))),
                 None => paras.push((
