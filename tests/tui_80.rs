@@ -506,7 +506,7 @@ const BADGES: &str = r#"
 | / filter  Tab tabs  Enter detail  ? help  q quit  Space mark  c close          |
 "#;
 const DEMO_TITLE: &str = r#"
-| wsmon [Sessions] Storm  Events  Targets   …on ws://127.0.0.1:41471   12:00:00Z |
+| wsmon [Sessions] Storm  Events  Targets   …ws://127.0.0.1:41471      12:00:00Z |
 "#;
 const EXPORT_PATH: &str = r#"
 | wsmon [Sessions] Storm  Events  Targets   demo                       12:00:00Z |

@@ -32,6 +32,10 @@ pub fn title_tail(title: &str, room: usize) -> Option<String> {
     }
     let words: Vec<&str> = title.split(' ').collect();
     for skip in 1..words.len() {
+        // A tail does not start with a little word ("…on ws://…" reads as "…ws://…").
+        if words[skip].chars().count() <= 2 && skip + 1 < words.len() {
+            continue;
+        }
         let tail = format!("…{}", words[skip..].join(" "));
         if width(&tail) <= room {
             return Some(tail);
@@ -97,6 +101,7 @@ mod tests {
             title_tail(t, 31).as_deref(),
             Some("…server on ws://127.0.0.1:41471")
         );
+        assert_eq!(title_tail(t, 27).as_deref(), Some("…ws://127.0.0.1:41471"));
         assert_eq!(title_tail(t, 21).as_deref(), Some("…ws://127.0.0.1:41471"));
         assert_eq!(title_tail(t, 20), None);
     }
