@@ -140,6 +140,36 @@ fn export_path_80x24() {
     check("export_path_80x24", &s, EXPORT_PATH);
 }
 
+/// The header never cuts the export's path: the whole path, else its file name, else the count.
+#[test]
+fn export_path_in_the_header_is_never_cut() {
+    let mut snap = fixtures::snapshot(20);
+    snap.export_path = Some(
+        "/var/tmp/a/long/directory/for/the/exports/wsmon-demo-20250115T120000Z-10411.jsonl"
+            .to_string(),
+    );
+    snap.exported_events = 1234;
+    let snap = Arc::new(snap);
+    let mut app = app();
+    let wide = fixtures::render(&mut app, &snap, 160, 30);
+    assert!(
+        wide[3].contains("export /var/tmp/a/long/directory/for/the/exports/wsmon-demo-20250115T120000Z-10411.jsonl (1234 events)"),
+        "{}",
+        wide[3]
+    );
+    let mid = fixtures::render(&mut app, &snap, 120, 30);
+    assert!(
+        mid[3].contains("export wsmon-demo-20250115T120000Z-10411.jsonl (1234 events)"),
+        "{}",
+        mid[3]
+    );
+    let narrow = screen(&mut app, &snap);
+    assert!(narrow[3].contains("export 1234 events"), "{}", narrow[3]);
+    for line in [&wide[3], &mid[3], &narrow[3]] {
+        assert!(!line.contains('…'), "{line}");
+    }
+}
+
 /// A question on several sessions: the whole question and both answers.
 #[test]
 fn confirm_80x24() {

@@ -299,9 +299,16 @@ pub fn draw_summary(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewS
         let label = "  export ";
         let room = usize::from(area.width).saturating_sub(used + label.len() + count.len());
         rates.push(Span::styled(label, t.label()));
-        if room >= 12 {
-            // The file name is at the end: cut the middle of the path, not the end.
-            rates.push(Span::raw(format::fit_middle(path, room).into_owned()));
+        // A path is never cut: the whole path, else its file name, else only the count (`e`
+        // shows the whole path in the status line).
+        let name = std::path::Path::new(path)
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let shown = [path.as_str(), name.as_str()]
+            .into_iter()
+            .find(|p| !p.is_empty() && layout::width(p) <= room);
+        if let Some(shown) = shown {
+            rates.push(Span::raw(format::safe(shown).into_owned()));
             rates.push(Span::raw(count));
         } else {
             rates.push(Span::raw(format!("{} events", snap.exported_events)));
