@@ -578,7 +578,7 @@ fn replayed_detail_says_traffic_was_not_recorded() {
 }
 
 const REPLAY_DETAIL_100X44: &str = r#"
-| wsmon [Sessions] Storm  Events  Targets    REPLAY  incide….jsonl  11:59:39Z (+2m30s of 2m50s) x1 ⏸ |
+| wsmon [Sessions] Storm  Events  Targets                   REPLAY  11:59:39Z (+2m30s of 2m50s) x1 ⏸ |
 | targets 4  sessions 19  open 10 closed 2 waiting 7                                                 |
 | closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1 |
 | attempts/s 0.0 (total 38)  lockstep - (few retries)                                                |

@@ -127,12 +127,10 @@ fn title_plan(snap: &Snapshot, view: &ViewState, width: usize, t: Theme) -> Titl
                 long
             };
             // The file name goes first when the tabs and the cursor need the room.
-            let room = width
-                .saturating_sub(tabs(true) + badges_w + 8 + layout::width(&cursor) + 2)
-                .min(30);
-            if room >= 9 {
-                let file = format::fit_middle(&r.file, room - 2);
-                tail.push(Span::styled(format!(" {file} "), bar));
+            let room = width.saturating_sub(tabs(true) + badges_w + 8 + layout::width(&cursor) + 2);
+            // A file name is never cut: whole, or left out.
+            if layout::width(&r.file) + 2 <= room {
+                tail.push(Span::styled(format!(" {} ", format::safe(&r.file)), bar));
             }
             tail.push(Span::styled(cursor, bar));
         }
