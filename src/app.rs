@@ -221,6 +221,14 @@ pub async fn run_watch(args: &WatchArgs) -> anyhow::Result<ExitCode> {
     run_engine(cfg, registry, title).await
 }
 
+/// The proxies the targets go through, credentials redacted: `via proxy http://proxy:3128`
+/// (several: comma-separated). `None` when every target goes direct.
+fn proxy_note(cfg: &Config) -> Option<String> {
+    let urls = cfg.engine.targets.iter().map(|t| &t.url);
+    let (via, _, _) = crate::headless::proxies_used(&cfg.engine.proxy, urls);
+    (!via.is_empty()).then(|| format!("via proxy {}", via.join(", ")))
+}
+
 /// Raise the open-files limit to the hard limit and check that `sessions` sessions (each
 /// holding `per_session` descriptors) fit; if not, say so and how to raise it: exit status 2.
 fn fd_precheck(sessions: usize, per_session: u64) -> Option<ExitCode> {
@@ -262,6 +270,11 @@ async fn run_engine(
         None
     };
     let mut title = title;
+    // A proxy (from --proxy or the environment) is said in the title bar: its last words,
+    // which stay whole when the title shrinks.
+    if !headless && let Some(note) = proxy_note(&cfg) {
+        title = format!("{title}  {note}");
+    }
     let metrics = match &cfg.metrics {
         Some(addr) => match crate::metrics::http::bind(addr).await {
             Ok(listener) => {
@@ -461,4 +474,36 @@ pub fn demo_config(
         crate::export::Format::from_path(p)?;
     }
     Ok(cfg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::settings::ProxyRule;
+
+    /// A proxy from the environment is named (without its credentials); a target it skips
+    /// (`no_proxy`) is not.
+    #[test]
+    fn the_proxy_from_the_environment_is_named_without_credentials() {
+        let env = |k: &str| match k {
+            "http_proxy" => Some("http://alice:s3cret@proxy.example:3128".to_string()),
+            "no_proxy" => Some("direct.example".to_string()),
+            _ => None,
+        };
+        let mut cfg = Config::default();
+        cfg.engine.proxy = ProxyRule::from_env(&env);
+        let target = |url: &str| {
+            crate::engine::settings::TargetSpec::new(url::Url::parse(url).expect("url"), 1)
+        };
+        cfg.targets = vec![target("ws://direct.example/")];
+        assert_eq!(proxy_note(&cfg), None);
+        cfg.targets.push(target("ws://far.example/echo"));
+        let note = proxy_note(&cfg).expect("a proxy");
+        assert!(note.starts_with("via proxy http://"), "{note}");
+        assert!(note.contains("proxy.example:3128"), "{note}");
+        assert!(
+            !note.contains("s3cret") && !note.contains("alice"),
+            "{note}"
+        );
+    }
 }

@@ -49,13 +49,12 @@ pub async fn run(
 /// final values (`--metrics-linger`): Prometheus' default scrape interval.
 pub const METRICS_LINGER: Duration = Duration::from_secs(15);
 
-/// The start line that says which proxy the sessions go through (credentials redacted), and
-/// where that came from; None when every target is reached directly.
-pub fn proxy_line<'a>(
+/// The proxies the targets go through (credentials redacted, escaped, each named once), how
+/// many targets go direct, and how many there are.
+pub fn proxies_used<'a>(
     rule: &crate::engine::settings::ProxyRule,
     urls: impl Iterator<Item = &'a url::Url>,
-) -> Option<String> {
-    use crate::engine::settings::ProxyRule;
+) -> (Vec<String>, usize, usize) {
     let (mut via, mut direct, mut all) = (Vec::<String>::new(), 0usize, 0usize);
     for url in urls {
         all += 1;
@@ -69,6 +68,17 @@ pub fn proxy_line<'a>(
             _ => direct += 1,
         }
     }
+    (via, direct, all)
+}
+
+/// The start line that says which proxy the sessions go through (credentials redacted), and
+/// where that came from; None when every target is reached directly.
+pub fn proxy_line<'a>(
+    rule: &crate::engine::settings::ProxyRule,
+    urls: impl Iterator<Item = &'a url::Url>,
+) -> Option<String> {
+    use crate::engine::settings::ProxyRule;
+    let (via, direct, all) = proxies_used(rule, urls);
     if via.is_empty() {
         return None;
     }

@@ -439,24 +439,7 @@ impl Session {
         };
         let transport = match transport {
             None => {
-                // The host dialled: the proxy's, when there is one.
-                let dials_a_name = match &self.spec.proxy {
-                    Some(p) => p.host.parse::<std::net::IpAddr>().is_err(),
-                    None => self
-                        .spec
-                        .url
-                        .host()
-                        .is_some_and(|h| matches!(h, url::Host::Domain(_))),
-                };
-                let phase = if timings.dns.is_none() && dials_a_name {
-                    "name resolution"
-                } else if timings.connect.is_none() {
-                    "TCP connect"
-                } else if self.spec.proxy.is_some() && timings.proxy.is_none() {
-                    "the proxy tunnel"
-                } else {
-                    "TLS handshake"
-                };
+                let phase = self.unfinished_phase(&timings);
                 return Err(self
                     .fail(
                         ErrorKind::Timeout,
@@ -565,6 +548,28 @@ impl Session {
                     agreement,
                 })
             }
+        }
+    }
+
+    /// The phase of the transport that had not finished when the connect timeout fired.
+    fn unfinished_phase(&self, timings: &Timings) -> &'static str {
+        // The host dialled: the proxy's, when there is one.
+        let dials_a_name = match &self.spec.proxy {
+            Some(p) => p.host.parse::<std::net::IpAddr>().is_err(),
+            None => self
+                .spec
+                .url
+                .host()
+                .is_some_and(|h| matches!(h, url::Host::Domain(_))),
+        };
+        if timings.dns.is_none() && dials_a_name {
+            "name resolution"
+        } else if timings.connect.is_none() {
+            "TCP connect"
+        } else if self.spec.proxy.is_some() && timings.proxy.is_none() {
+            "the proxy tunnel"
+        } else {
+            "TLS handshake"
         }
     }
 

@@ -460,13 +460,7 @@ impl Store {
 /// follows).
 fn log_text(kind: &EventKind) -> Option<(String, String, Option<u16>)> {
     use crate::engine::events::DelayKind;
-    let ms = |ms: u64| {
-        if ms < 1000 {
-            format!("{ms}ms")
-        } else {
-            format!("{:.1}s", ms as f64 / 1000.0)
-        }
-    };
+    let ms = crate::units::format_ms;
     Some(match kind {
         EventKind::Handshaking { .. } => return None,
         EventKind::Handshake(h) if h.status == 101 => return None,

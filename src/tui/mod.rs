@@ -5,12 +5,18 @@
 //! The loop is generic over the ratatui backend and the input stream, so tests drive it on a
 //! `TestBackend` with scripted events.
 
+mod actions;
 pub mod app;
+mod bindings;
+pub mod columns;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fixtures;
+pub mod format;
 pub mod keys;
+pub mod order;
 pub mod prompt;
 pub mod replay;
+pub mod targets;
 pub mod ui;
 pub mod view;
 

@@ -73,13 +73,7 @@ impl Session {
                         continue;
                     }
                     Some(Ok(Message::Pong(p))) => {
-                        if let (Some((seq, at)), Ok(bytes)) = (ping_sent, <[u8; 8]>::try_from(p.as_ref()))
-                            && u64::from_be_bytes(bytes) == seq
-                        {
-                            let rtt = at.elapsed().as_micros().max(1) as u64;
-                            self.counters.rtt_us.store(rtt, std::sync::atomic::Ordering::Relaxed);
-                            ping_sent = None;
-                        }
+                        self.on_pong(&p, &mut ping_sent);
                         continue;
                     }
                     Some(Ok(Message::Ping(_))) | Some(Ok(Message::Frame(_))) => continue,
@@ -156,6 +150,19 @@ impl Session {
             }
         }
         Box::pin(self.end_connection(tracker, Some(opened.elapsed()))).await
+    }
+
+    /// A pong: when it answers our outstanding ping, its round trip is the session's RTT.
+    fn on_pong(&self, payload: &[u8], ping_sent: &mut Option<(u64, Instant)>) {
+        if let (Some((seq, at)), Ok(bytes)) = (*ping_sent, <[u8; 8]>::try_from(payload))
+            && u64::from_be_bytes(bytes) == seq
+        {
+            let rtt = at.elapsed().as_micros().max(1) as u64;
+            self.counters
+                .rtt_us
+                .store(rtt, std::sync::atomic::Ordering::Relaxed);
+            *ping_sent = None;
+        }
     }
 
     /// The ping and resend timers, only for what is turned on (each holds an allocated timer
