@@ -96,6 +96,7 @@ fn generate(path: &std::path::Path) -> usize {
                 clean: true,
                 uptime_ms: Some((close_at - ms) as u64),
                 peer_code: None,
+                why: None,
             }),
         );
         let retry = retries + 1;

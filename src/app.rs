@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -30,6 +31,52 @@ enum LogTo<'a> {
     Nowhere,
 }
 
+/// A log file that cannot be opened: bad usage (exit 2), said before anything starts.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct LogFileError(String);
+
+fn log_file_problem(path: &Path, what: &str, e: &std::io::Error) -> String {
+    format!(
+        "cannot {what} log file {}: {e}",
+        crate::redact::escape_control(&path.display().to_string())
+    )
+}
+
+/// `--log-file`: the first failed write is said once on stderr; later lines are dropped.
+struct LogFile {
+    file: std::fs::File,
+    path: PathBuf,
+    failed: AtomicBool,
+}
+
+struct LogWriter(Arc<LogFile>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let log = &*self.0;
+        if log.failed.load(Ordering::Relaxed) {
+            return Ok(buf.len());
+        }
+        match (&log.file).write_all(buf) {
+            Ok(()) => Ok(buf.len()),
+            Err(e) => {
+                if !log.failed.swap(true, Ordering::Relaxed) {
+                    eprintln!(
+                        "wsmon: {}; no more log lines are written",
+                        log_file_problem(&log.path, "write", &e)
+                    );
+                }
+                Ok(buf.len())
+            }
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// The one logging set-up: `WSMON_LOG` sets the filter, `default` applies without it.
 fn init_logging(to: LogTo<'_>, default: &str) -> anyhow::Result<()> {
     use tracing_subscriber::EnvFilter;
@@ -41,8 +88,16 @@ fn init_logging(to: LogTo<'_>, default: &str) -> anyhow::Result<()> {
                 .create(true)
                 .append(true)
                 .open(path)
-                .with_context(|| format!("cannot open log file {}", path.display()))?;
-            let _ = logger.with_ansi(false).with_writer(Arc::new(f)).try_init();
+                .map_err(|e| LogFileError(log_file_problem(path, "open", &e)))?;
+            let sink = Arc::new(LogFile {
+                file: f,
+                path: path.to_path_buf(),
+                failed: AtomicBool::new(false),
+            });
+            let _ = logger
+                .with_ansi(false)
+                .with_writer(move || LogWriter(sink.clone()))
+                .try_init();
         }
         LogTo::Stderr => {
             let _ = logger
@@ -66,10 +121,31 @@ fn watch_logging(file: Option<&PathBuf>, headless: bool) -> anyhow::Result<()> {
     init_logging(to, "warn")
 }
 
-/// `wsmon serve`: logs to stderr (`info` unless `WSMON_LOG` says otherwise).
+/// `wsmon serve`: logs to stderr (`info` unless `WSMON_LOG` says otherwise). An address that
+/// cannot be listened on (in use, not local, not resolved) is bad usage: exit 2.
 pub async fn run_serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging(LogTo::Stderr, "info")?;
-    crate::server::run(&args.bind).await
+    let handle = match crate::server::start(&args.bind).await {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!(
+                "wsmon: cannot listen on {}: {e}",
+                crate::redact::escape_control(&args.bind)
+            );
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    };
+    crate::server::run(handle).await
+}
+
+/// The TUI needs a terminal; checked first, before anything starts or connects (the screen
+/// itself is opened just before the runtime). Without one: exit 2 with a hint.
+fn terminal_precheck(headless: bool) -> Option<ExitCode> {
+    if headless || crate::tui::has_terminal() {
+        return None;
+    }
+    eprintln!("wsmon: {}", crate::tui::ScreenError::NoTerminal);
+    Some(ExitCode::from(EXIT_USAGE))
 }
 
 /// Where the TUI writes its log when `--export` is not given, so that `e` always has a file and
@@ -107,6 +183,9 @@ pub async fn run_watch(args: &WatchArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(EXIT_USAGE));
     }
+    if let Some(code) = terminal_precheck(cfg.headless) {
+        return Ok(code);
+    }
     if cfg.session.insecure {
         eprintln!("wsmon: WARNING: --insecure: TLS certificates are NOT verified");
     }
@@ -123,7 +202,13 @@ pub async fn run_watch(args: &WatchArgs) -> anyhow::Result<ExitCode> {
     if let Some(code) = fd_precheck(cfg.total_sessions(), 1) {
         return Ok(code);
     }
-    watch_logging(cfg.log_file.as_ref(), cfg.headless)?;
+    if let Err(e) = watch_logging(cfg.log_file.as_ref(), cfg.headless) {
+        if let Some(bad) = e.downcast_ref::<LogFileError>() {
+            eprintln!("wsmon: {bad}");
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+        return Err(e);
+    }
     if !cfg.headless && cfg.export.is_none() {
         cfg.export = Some(default_export_path("wsmon"));
     }
@@ -136,6 +221,14 @@ pub async fn run_watch(args: &WatchArgs) -> anyhow::Result<ExitCode> {
     run_engine(cfg, registry, title).await
 }
 
+/// The proxies the targets go through, credentials redacted: `via proxy http://proxy:3128`
+/// (several: comma-separated). `None` when every target goes direct.
+fn proxy_note(cfg: &Config) -> Option<String> {
+    let urls = cfg.engine.targets.iter().map(|t| &t.url);
+    let (via, _, _) = crate::headless::proxies_used(&cfg.engine.proxy, urls);
+    (!via.is_empty()).then(|| format!("via proxy {}", via.join(", ")))
+}
+
 /// Raise the open-files limit to the hard limit and check that `sessions` sessions (each
 /// holding `per_session` descriptors) fit; if not, say so and how to raise it: exit status 2.
 fn fd_precheck(sessions: usize, per_session: u64) -> Option<ExitCode> {
@@ -146,7 +239,7 @@ fn fd_precheck(sessions: usize, per_session: u64) -> Option<ExitCode> {
         eprintln!("wsmon: {short}");
         return Some(ExitCode::from(EXIT_USAGE));
     }
-    #[cfg(feature = "test-support")]
+    #[cfg(feature = "fault-injection")]
     limits::test_leave_fds(limit);
     None
 }
@@ -162,11 +255,26 @@ async fn run_engine(
     let fps = cfg.fps;
     let keys = cfg.keys.clone();
     let gate = crate::headless::Gate {
+        no_default_gate: cfg.no_default_gate,
+        metrics_linger: cfg
+            .metrics_linger
+            .unwrap_or(crate::headless::METRICS_LINGER),
         thresholds: cfg.fail_if.clone(),
         abort_on_fail: cfg.abort_on_fail,
         summary_json: cfg.summary_json.clone(),
     };
+    // Headless mode says at its start which proxy the sessions go through.
+    let proxy_line = if headless {
+        crate::headless::proxy_line(&cfg.engine.proxy, cfg.engine.targets.iter().map(|t| &t.url))
+    } else {
+        None
+    };
     let mut title = title;
+    // A proxy (from --proxy or the environment) is said in the title bar: its last words,
+    // which stay whole when the title shrinks.
+    if !headless && let Some(note) = proxy_note(&cfg) {
+        title = format!("{title}  {note}");
+    }
     let metrics = match &cfg.metrics {
         Some(addr) => match crate::metrics::http::bind(addr).await {
             Ok(listener) => {
@@ -198,7 +306,7 @@ async fn run_engine(
         }
     };
     let rt = match runtime::live_with_metrics(
-        cfg.engine(),
+        cfg.engine,
         registry.clone(),
         cfg.export.as_deref(),
         metrics,
@@ -219,6 +327,9 @@ async fn run_engine(
         }
     };
     let Some(screen) = screen else {
+        if let Some(line) = proxy_line {
+            eprintln!("wsmon: {line}");
+        }
         return crate::headless::run_gated(rt, duration, registry, &gate).await;
     };
     let opts = crate::tui::TuiOptions {
@@ -284,6 +395,9 @@ async fn run_tui(
 
 /// `wsmon demo`: the scenario server in-process, and a curated mix of sessions watching it.
 pub async fn run_demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
+    if let Some(code) = terminal_precheck(args.headless) {
+        return Ok(code);
+    }
     watch_logging(None, args.headless)?;
     let server = crate::server::start("127.0.0.1:0")
         .await
@@ -320,22 +434,28 @@ pub fn demo_config(
         })
     };
     let mut cfg = Config {
-        targets: vec![
-            target("/echo", n, &[])?,
-            target("/nodeflate", quarter, &["permessage-deflate"])?,
-            target(&format!("/overload?cap={}", (n / 4).max(2)), n, &[])?,
-            target("/flaky?p=0.5", quarter * 2, &[])?,
-            target("/close/1012", quarter, &[])?,
-            target("/reject/503", quarter, &[])?,
-            target("/drop?after=3s", quarter, &[])?,
-            target("/close/1008", 2, &[])?,
-            target("/burst?n=50", 2, &[])?,
-        ],
+        engine: crate::engine::EngineSettings {
+            targets: vec![
+                target("/echo", n, &[])?,
+                target("/nodeflate", quarter, &["permessage-deflate"])?,
+                target(&format!("/overload?cap={}", (n / 4).max(2)), n, &[])?,
+                target("/flaky?p=0.5", quarter * 2, &[])?,
+                target("/close/1012", quarter, &[])?,
+                target("/reject/503", quarter, &[])?,
+                target("/drop?after=3s", quarter, &[])?,
+                target("/close/1008", 2, &[])?,
+                target("/burst?n=50", 2, &[])?,
+            ],
+            ..Default::default()
+        },
         headless: args.headless,
         duration: args.duration,
         fps: args.fps.clamp(1, 60),
         lang: args.lang,
         metrics: args.metrics.clone(),
+        // The demo shows failures on purpose (1008, a missing required extension): it is no
+        // CI gate.
+        no_default_gate: true,
         ..Config::default()
     };
     cfg.session.send = Some(
@@ -354,4 +474,36 @@ pub fn demo_config(
         crate::export::Format::from_path(p)?;
     }
     Ok(cfg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::settings::ProxyRule;
+
+    /// A proxy from the environment is named (without its credentials); a target it skips
+    /// (`no_proxy`) is not.
+    #[test]
+    fn the_proxy_from_the_environment_is_named_without_credentials() {
+        let env = |k: &str| match k {
+            "http_proxy" => Some("http://alice:s3cret@proxy.example:3128".to_string()),
+            "no_proxy" => Some("direct.example".to_string()),
+            _ => None,
+        };
+        let mut cfg = Config::default();
+        cfg.engine.proxy = ProxyRule::from_env(&env);
+        let target = |url: &str| {
+            crate::engine::settings::TargetSpec::new(url::Url::parse(url).expect("url"), 1)
+        };
+        cfg.targets = vec![target("ws://direct.example/")];
+        assert_eq!(proxy_note(&cfg), None);
+        cfg.targets.push(target("ws://far.example/echo"));
+        let note = proxy_note(&cfg).expect("a proxy");
+        assert!(note.starts_with("via proxy http://"), "{note}");
+        assert!(note.contains("proxy.example:3128"), "{note}");
+        assert!(
+            !note.contains("s3cret") && !note.contains("alice"),
+            "{note}"
+        );
+    }
 }

@@ -342,6 +342,15 @@ pub struct WatchArgs {
     /// 'closes{code=1006}>0', 'handshake_p99>500ms' (repeatable).
     #[arg(long = "fail-if", value_name = "EXPR")]
     pub fail_if: Vec<String>,
+    /// Headless: turn off the default gate (exit 1 when no session became usable, or when a
+    /// session ended, not retried, for a failure such as 1002, 1008, 1010, HTTP 4xx or TLS).
+    #[arg(long)]
+    pub no_default_gate: bool,
+    /// Headless: keep serving --metrics after the run until one scrape has read the final
+    /// values, at most this long (default 15s, Prometheus' default scrape interval; 0 turns it
+    /// off).
+    #[arg(long, value_parser = parse_duration, value_name = "DUR")]
+    pub metrics_linger: Option<Duration>,
     /// Headless: stop the run as soon as a --fail-if threshold fails.
     #[arg(long)]
     pub abort_on_fail: bool,

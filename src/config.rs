@@ -13,7 +13,6 @@ use crate::codes::AppCode;
 use crate::engine::backoff::{self, Advice, BackoffConfig};
 use crate::engine::events::Jitter;
 use crate::engine::settings::ProxyRule;
-use crate::engine::shard::{LocalAddrs, Shard};
 use crate::engine::{EngineSettings, SessionSettings, TargetSpec};
 use crate::protocol::extensions::{self, DEFAULT_OFFER, Extension, is_token};
 use crate::protocol::handshake;
@@ -31,21 +30,66 @@ pub enum ConfigError {
     },
     #[error("config file {}: {message}", escape_control(&path.display().to_string()))]
     Parse { path: PathBuf, message: String },
+    #[error(
+        "config file {} is not a regular file ({kind})",
+        escape_control(&path.display().to_string())
+    )]
+    NotAFile { path: PathBuf, kind: &'static str },
+    #[error(
+        "config file {} is {}, over the {} limit",
+        escape_control(&path.display().to_string()),
+        mib(*size),
+        mib(MAX_CONFIG_BYTES)
+    )]
+    TooBig { path: PathBuf, size: u64 },
     #[error("{0}")]
     Invalid(String),
+}
+
+/// The largest config file read: a real one is a few KiB (25,000 `[[targets]]` fit in 1 MiB),
+/// and parsing costs about 30 times the file in memory.
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// The longest line of a config file quoted in a parse error (the parser quotes the offending
+/// one), and the longest line of any other config error (a value quoted in it is cut).
+const MAX_QUOTED_LINE: usize = 160;
+const MAX_ERROR_LINE: usize = 400;
+/// The longest `[keys]` action name or key list.
+const MAX_KEY_ENTRY: usize = 64;
+
+/// "50.0 MiB", "1 MiB".
+fn mib(bytes: u64) -> String {
+    let m = bytes as f64 / (1024.0 * 1024.0);
+    if bytes.is_multiple_of(1024 * 1024) {
+        format!("{m:.0} MiB")
+    } else {
+        format!("{m:.1} MiB")
+    }
+}
+
+/// Text from a file for an error message: each line cut to `max` characters (with `...`),
+/// then every control character escaped, line breaks kept.
+fn excerpt(text: &str, max: usize) -> String {
+    let cut: Vec<String> = text
+        .lines()
+        .map(|l| match l.char_indices().nth(max) {
+            Some((at, _)) => format!("{}...", &l[..at]),
+            None => l.to_string(),
+        })
+        .collect();
+    crate::redact::escape_control_lines(&cut.join("\n"))
 }
 
 fn invalid(msg: impl Into<String>) -> ConfigError {
     ConfigError::Invalid(msg.into())
 }
 
-/// Everything `watch` needs, validated.
+/// Everything `watch` needs, validated: the engine's own settings, embedded as they are (the
+/// engine never reads a file or a flag), and the front ends' settings beside them.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub targets: Vec<TargetSpec>,
-    pub session: SessionSettings,
-    pub backoff: BackoffConfig,
-    pub seed: Option<u64>,
+    /// Targets, session settings, backoff, seed, proxy, source addresses, shard.
+    pub engine: EngineSettings,
     pub headless: bool,
     pub duration: Option<Duration>,
     pub export: Option<PathBuf>,
@@ -60,14 +104,13 @@ pub struct Config {
     pub fail_if: Vec<Threshold>,
     /// `--abort-on-fail`: stop at the first failed threshold.
     pub abort_on_fail: bool,
+    /// `--no-default-gate` (headless).
+    pub no_default_gate: bool,
+    /// `--metrics-linger DUR` (headless): how long `/metrics` may outlive the run, waiting for
+    /// a scrape of the final values. None: the default ([`crate::headless::METRICS_LINGER`]).
+    pub metrics_linger: Option<Duration>,
     /// `--summary-json FILE`.
     pub summary_json: Option<PathBuf>,
-    /// `--proxy`, `--no-proxy`, or the environment.
-    pub proxy: ProxyRule,
-    /// `--local-addr`.
-    pub local_addrs: Option<LocalAddrs>,
-    /// `--shard K/N`.
-    pub shard: Shard,
     /// `--metrics ADDR`, config `metrics`: where `/metrics` is served.
     pub metrics: Option<String>,
 }
@@ -75,10 +118,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            targets: Vec::new(),
-            session: SessionSettings::default(),
-            backoff: BackoffConfig::default(),
-            seed: None,
+            engine: EngineSettings::default(),
             headless: false,
             duration: None,
             export: None,
@@ -90,12 +130,26 @@ impl Default for Config {
             log_file: None,
             fail_if: Vec::new(),
             abort_on_fail: false,
+            no_default_gate: false,
+            metrics_linger: None,
             summary_json: None,
-            proxy: ProxyRule::Direct,
-            local_addrs: None,
-            shard: Shard::ALL,
             metrics: None,
         }
+    }
+}
+
+/// `cfg.session`, `cfg.targets` ... read the embedded [`EngineSettings`]: a config is the
+/// engine's settings plus the front ends' own, and each field has one home.
+impl std::ops::Deref for Config {
+    type Target = EngineSettings;
+    fn deref(&self) -> &EngineSettings {
+        &self.engine
+    }
+}
+
+impl std::ops::DerefMut for Config {
+    fn deref_mut(&mut self) -> &mut EngineSettings {
+        &mut self.engine
     }
 }
 
@@ -308,286 +362,32 @@ impl Config {
             Some(path) => load_file(path)?,
             None => FileConfig::default(),
         };
-        Self::merge(file, args)
+        // A value quoted in an error may come from the file: a short excerpt of it.
+        Self::merge(file, args).map_err(|e| match e {
+            ConfigError::Invalid(m) => ConfigError::Invalid(excerpt(&m, MAX_ERROR_LINE)),
+            other => other,
+        })
     }
 
+    /// File and flags, section by section, in the order errors are reported.
     fn merge(file: FileConfig, args: &WatchArgs) -> Result<Config, ConfigError> {
-        let mut cfg = Config::default();
-
-        // Connection defaults: file, then CLI.
-        let default_sessions = args.sessions.or(file.sessions).unwrap_or(1);
-        if default_sessions == 0 {
-            return Err(invalid("--sessions must be at least 1"));
-        }
-        let mut headers = parse_file_headers(&file.headers)?;
-        headers.extend(parse_headers(&args.headers)?);
-        let mut subprotocols = file.subprotocols.clone();
-        subprotocols.extend(args.subprotocols.iter().cloned());
-        check_subprotocols(&subprotocols)?;
-        let offers = if args.no_offer {
-            Vec::new()
-        } else if !args.offers.is_empty() {
-            parse_offers(&args.offers)?
-        } else if let Some(o) = &file.offers {
-            parse_offers(o)?
-        } else {
-            parse_offers(&[DEFAULT_OFFER.to_string()])?
+        let targets = merge_targets(&file, args)?;
+        let session = merge_session(&file, args)?;
+        let backoff = merge_backoff(&file.backoff, &file.retry, args)?;
+        let mut cfg = Config {
+            engine: EngineSettings {
+                targets,
+                session,
+                backoff,
+                seed: args.seed.or(file.seed),
+                ..EngineSettings::default()
+            },
+            ..Config::default()
         };
-        let mut require = file.require.clone();
-        require.extend(args.require.iter().cloned());
-        for r in &require {
-            if !is_token(r) {
-                return Err(invalid(format!(
-                    "--require '{}' is not a valid extension name",
-                    escape_control(r)
-                )));
-            }
-        }
-
-        for t in &file.targets {
-            let url = parse_url(&t.url)?;
-            let sessions = args.sessions.or(t.sessions).unwrap_or(default_sessions);
-            let mut th = match &t.headers {
-                Some(h) => parse_file_headers(h)?,
-                None => parse_file_headers(&file.headers)?,
-            };
-            th.extend(parse_headers(&args.headers)?);
-            let tsub = t
-                .subprotocols
-                .clone()
-                .unwrap_or_else(|| subprotocols.clone());
-            check_subprotocols(&tsub)?;
-            let toffers = if args.no_offer || !args.offers.is_empty() {
-                offers.clone()
-            } else if let Some(o) = &t.offers {
-                parse_offers(o)?
-            } else {
-                offers.clone()
-            };
-            let mut treq = t.require.clone().unwrap_or_else(|| file.require.clone());
-            treq.extend(args.require.iter().cloned());
-            cfg.targets.push(TargetSpec {
-                url,
-                sessions,
-                headers: th,
-                subprotocols: tsub,
-                offers: toffers,
-                require: treq,
-            });
-        }
-        for u in &args.urls {
-            cfg.targets.push(TargetSpec {
-                url: parse_url(u)?,
-                sessions: default_sessions,
-                headers: headers.clone(),
-                subprotocols: subprotocols.clone(),
-                offers: offers.clone(),
-                require: require.clone(),
-            });
-        }
-        for t in &cfg.targets {
-            if t.sessions == 0 {
-                return Err(invalid(format!(
-                    "target {}: sessions must be at least 1",
-                    crate::redact::url(t.url.as_str())
-                )));
-            }
-        }
-
-        // Session settings.
-        let s = &mut cfg.session;
-        if let Some(d) = args
-            .connect_timeout
-            .or(dur("connect_timeout", &file.connect_timeout)?)
-        {
-            if d.is_zero() {
-                return Err(invalid("--connect-timeout must be more than 0"));
-            }
-            s.connect_timeout = d;
-        }
-        if let Some(n) = args.max_connecting.or(file.max_connecting) {
-            if n == 0 {
-                return Err(invalid("--max-connecting must be at least 1"));
-            }
-            s.max_connecting = n;
-        }
-        if let Some(r) = args.ramp.or(file.ramp) {
-            if !(r.is_finite() && r > 0.0) {
-                return Err(invalid(
-                    "--ramp must be a number of sessions per second above 0",
-                ));
-            }
-            s.ramp = Some(r);
-        }
-        if let Some(d) = args
-            .close_timeout
-            .or(dur("close_timeout", &file.close_timeout)?)
-        {
-            s.shutdown_close_timeout = d;
-        }
-        let max = match (args.max_message_size, &file.max_message_size) {
-            (Some(m), _) => Some(m),
-            (None, Some(f)) => {
-                Some(parse_size(f).map_err(|e| invalid(format!("max_message_size: {e}")))?)
-            }
-            _ => None,
-        };
-        if let Some(m) = max {
-            if m == 0 {
-                return Err(invalid("--max-message-size must be more than 0"));
-            }
-            s.max_message_size =
-                usize::try_from(m).map_err(|_| invalid("--max-message-size is too large"))?;
-        }
-        if let Some(p) = args
-            .ping_interval
-            .or(dur("ping_interval", &file.ping_interval)?)
-        {
-            s.ping_interval = (!p.is_zero()).then_some(p);
-        }
-        s.send = args.send.clone().or(file.send.clone());
-        s.send_every = args.send_every.or(dur("send_every", &file.send_every)?);
-        if let Some(e) = s.send_every {
-            if e.is_zero() {
-                return Err(invalid("--send-every must be more than 0"));
-            }
-            if s.send.is_none() {
-                return Err(invalid("send_every needs send (the message to repeat)"));
-            }
-        }
-        s.insecure = args.insecure || file.insecure.unwrap_or(false);
-
-        // Backoff.
-        let b = &mut cfg.backoff;
-        let fb = &file.backoff;
-        if let Some(v) = args.backoff_base.or(dur("backoff.base", &fb.base)?) {
-            b.base = v;
-        }
-        if let Some(v) = args.backoff_cap.or(dur("backoff.cap", &fb.cap)?) {
-            b.cap = v;
-        }
-        if let Some(j) = args.jitter.map(Jitter::from).or(fb.jitter) {
-            b.jitter = j;
-        }
-        if let Some(m) = args.max_attempts.or(fb.max_attempts) {
-            b.max_attempts = (m > 0).then_some(m);
-        }
-        if let Some(v) = args
-            .retry_after_max
-            .or(dur("backoff.retry_after_max", &fb.retry_after_max)?)
-        {
-            b.retry_after_max = v;
-        }
-        if let Some(v) = args
-            .stable_after
-            .or(dur("backoff.stable_after", &fb.stable_after)?)
-        {
-            b.stable_after = v;
-        }
-        if let Some(r) = args
-            .restart_delay
-            .as_deref()
-            .or(fb.restart_delay.as_deref())
-        {
-            b.restart_delay = backoff::parse_restart_range(r)
-                .map_err(|e| invalid(format!("--restart-delay: {e}")))?;
-        }
-        for (k, v) in &file.retry {
-            let code: u16 = k
-                .parse()
-                .ok()
-                .filter(|c| (1000..=4999).contains(c))
-                .ok_or_else(|| {
-                    invalid(format!(
-                        "[retry] key '{k}' is not a close code in 1000-4999"
-                    ))
-                })?;
-            b.overrides.insert(code, *v);
-        }
-        let flags = backoff::overrides_from(&args.retry_on, &args.no_retry_on)
-            .map_err(|e| invalid(e.to_string()))?;
-        b.overrides.extend(flags);
-        b.validate().map_err(|e| invalid(e.to_string()))?;
-
-        cfg.seed = args.seed.or(file.seed);
-        cfg.headless = args.headless;
-        cfg.duration = args.duration;
-        cfg.export = args.export.clone().or(file.export.clone());
-        if let Some(p) = &cfg.export {
-            crate::export::Format::from_path(p).map_err(|e| invalid(e.to_string()))?;
-        }
-        cfg.fps = args.fps.or(file.ui.fps).unwrap_or(10).clamp(1, 60);
-        cfg.lang = args.lang.or(file.ui.lang);
-        cfg.keys = file.keys;
-        cfg.app_codes =
-            crate::codes::app_codes_from_table(&file.codes).map_err(|e| invalid(e.to_string()))?;
-        cfg.profile = match args.profile.as_deref().or(file.profile.as_deref()) {
-            Some(name) => {
-                Some(crate::codes::check_profile(name).map_err(|e| invalid(e.to_string()))?)
-            }
-            None => None,
-        };
-        cfg.log_file = args.log_file.clone();
-
-        // Thresholds, proxy, source addresses, shard.
-        for e in file.fail_if.iter().chain(&args.fail_if) {
-            cfg.fail_if
-                .push(thresholds::parse(e).map_err(|e| invalid(format!("--fail-if {e}")))?);
-        }
-        if !args.headless
-            && (!args.fail_if.is_empty() || args.abort_on_fail || args.summary_json.is_some())
-        {
-            return Err(invalid(
-                "--fail-if, --abort-on-fail and --summary-json need --headless",
-            ));
-        }
-        cfg.abort_on_fail = args.abort_on_fail;
-        cfg.summary_json = args.summary_json.clone();
-        let env = |k: &str| std::env::var(k).ok();
-        let proxy = if args.no_proxy {
-            Some("")
-        } else {
-            args.proxy.as_deref().or(file.proxy.as_deref())
-        };
-        cfg.proxy = match proxy.map(str::trim) {
-            Some("") => ProxyRule::Direct,
-            Some(p) => ProxyRule::fixed(
-                ProxyUrl::parse(p).map_err(|e| invalid(format!("--proxy: {e}")))?,
-                &env,
-            ),
-            None => ProxyRule::from_env(&env),
-        };
-        for t in &cfg.targets {
-            cfg.proxy
-                .for_url(&t.url)
-                .map_err(|e| invalid(format!("proxy from the environment: {e}")))?;
-        }
-        if let Some(l) = args.local_addr.as_deref().or(file.local_addr.as_deref()) {
-            cfg.local_addrs = Some(
-                l.parse()
-                    .map_err(|e: crate::engine::shard::ShardError| invalid(e.to_string()))?,
-            );
-        }
-        if let Some(k) = args.shard.as_deref().or(file.shard.as_deref()) {
-            cfg.shard = k
-                .parse()
-                .map_err(|e: crate::engine::shard::ShardError| invalid(e.to_string()))?;
-        }
-        cfg.metrics = args.metrics.clone().or(file.metrics.clone());
+        merge_front_end(&mut cfg, &file, args)?;
+        merge_network(&mut cfg.engine, &file, args)?;
+        cfg.metrics = args.metrics.clone().or(file.metrics);
         Ok(cfg)
-    }
-
-    /// The engine's part of the config.
-    pub fn engine(&self) -> EngineSettings {
-        EngineSettings {
-            targets: self.targets.clone(),
-            session: self.session.clone(),
-            backoff: self.backoff.clone(),
-            seed: self.seed,
-            proxy: self.proxy.clone(),
-            local_addrs: self.local_addrs.clone(),
-            shard: self.shard,
-        }
     }
 
     pub fn total_sessions(&self) -> usize {
@@ -595,21 +395,382 @@ impl Config {
     }
 }
 
+/// The connection settings every target starts from: file, then flags.
+struct TargetDefaults {
+    sessions: usize,
+    headers: Vec<(String, String)>,
+    subprotocols: Vec<String>,
+    offers: Vec<Extension>,
+    require: Vec<String>,
+}
+
+fn target_defaults(file: &FileConfig, args: &WatchArgs) -> Result<TargetDefaults, ConfigError> {
+    let sessions = args.sessions.or(file.sessions).unwrap_or(1);
+    if sessions == 0 {
+        return Err(invalid("--sessions must be at least 1"));
+    }
+    let mut headers = parse_file_headers(&file.headers)?;
+    headers.extend(parse_headers(&args.headers)?);
+    let mut subprotocols = file.subprotocols.clone();
+    subprotocols.extend(args.subprotocols.iter().cloned());
+    check_subprotocols(&subprotocols)?;
+    let offers = if args.no_offer {
+        Vec::new()
+    } else if !args.offers.is_empty() {
+        parse_offers(&args.offers)?
+    } else if let Some(o) = &file.offers {
+        parse_offers(o)?
+    } else {
+        parse_offers(&[DEFAULT_OFFER.to_string()])?
+    };
+    let mut require = file.require.clone();
+    require.extend(args.require.iter().cloned());
+    for r in &require {
+        if !is_token(r) {
+            return Err(invalid(format!(
+                "--require '{}' is not a valid extension name",
+                escape_control(r)
+            )));
+        }
+    }
+    Ok(TargetDefaults {
+        sessions,
+        headers,
+        subprotocols,
+        offers,
+        require,
+    })
+}
+
+/// The file's `[[targets]]` (each over the defaults, flags on top), then the URLs given as
+/// arguments (with the defaults).
+fn merge_targets(file: &FileConfig, args: &WatchArgs) -> Result<Vec<TargetSpec>, ConfigError> {
+    let d = target_defaults(file, args)?;
+    let mut targets = Vec::new();
+    for t in &file.targets {
+        let url = parse_url(&t.url)?;
+        let sessions = args.sessions.or(t.sessions).unwrap_or(d.sessions);
+        let mut headers = match &t.headers {
+            Some(h) => parse_file_headers(h)?,
+            None => parse_file_headers(&file.headers)?,
+        };
+        headers.extend(parse_headers(&args.headers)?);
+        let subprotocols = t
+            .subprotocols
+            .clone()
+            .unwrap_or_else(|| d.subprotocols.clone());
+        check_subprotocols(&subprotocols)?;
+        let offers = match &t.offers {
+            Some(o) if !args.no_offer && args.offers.is_empty() => parse_offers(o)?,
+            _ => d.offers.clone(),
+        };
+        let mut require = t.require.clone().unwrap_or_else(|| file.require.clone());
+        require.extend(args.require.iter().cloned());
+        targets.push(TargetSpec {
+            url,
+            sessions,
+            headers,
+            subprotocols,
+            offers,
+            require,
+        });
+    }
+    for u in &args.urls {
+        targets.push(TargetSpec {
+            url: parse_url(u)?,
+            sessions: d.sessions,
+            headers: d.headers.clone(),
+            subprotocols: d.subprotocols.clone(),
+            offers: d.offers.clone(),
+            require: d.require.clone(),
+        });
+    }
+    for t in &targets {
+        if t.sessions == 0 {
+            return Err(invalid(format!(
+                "target {}: sessions must be at least 1",
+                crate::redact::url(t.url.as_str())
+            )));
+        }
+    }
+    Ok(targets)
+}
+
+/// Per-connection settings: the defaults, the file, then the flags.
+fn merge_session(file: &FileConfig, args: &WatchArgs) -> Result<SessionSettings, ConfigError> {
+    let mut s = SessionSettings::default();
+    if let Some(d) = args
+        .connect_timeout
+        .or(dur("connect_timeout", &file.connect_timeout)?)
+    {
+        if d.is_zero() {
+            return Err(invalid("--connect-timeout must be more than 0"));
+        }
+        s.connect_timeout = d;
+    }
+    if let Some(n) = args.max_connecting.or(file.max_connecting) {
+        if n == 0 {
+            return Err(invalid("--max-connecting must be at least 1"));
+        }
+        s.max_connecting = n;
+    }
+    if let Some(r) = args.ramp.or(file.ramp) {
+        if !(r.is_finite() && r > 0.0) {
+            return Err(invalid(
+                "--ramp must be a number of sessions per second above 0",
+            ));
+        }
+        s.ramp = Some(r);
+    }
+    if let Some(d) = args
+        .close_timeout
+        .or(dur("close_timeout", &file.close_timeout)?)
+    {
+        s.shutdown_close_timeout = d;
+    }
+    let max = match (args.max_message_size, &file.max_message_size) {
+        (Some(m), _) => Some(m),
+        (None, Some(f)) => {
+            Some(parse_size(f).map_err(|e| invalid(format!("max_message_size: {e}")))?)
+        }
+        _ => None,
+    };
+    if let Some(m) = max {
+        if m == 0 {
+            return Err(invalid("--max-message-size must be more than 0"));
+        }
+        s.max_message_size =
+            usize::try_from(m).map_err(|_| invalid("--max-message-size is too large"))?;
+    }
+    if let Some(p) = args
+        .ping_interval
+        .or(dur("ping_interval", &file.ping_interval)?)
+    {
+        s.ping_interval = (!p.is_zero()).then_some(p);
+    }
+    s.send = args.send.clone().or(file.send.clone());
+    s.send_every = args.send_every.or(dur("send_every", &file.send_every)?);
+    if let Some(e) = s.send_every {
+        if e.is_zero() {
+            return Err(invalid("--send-every must be more than 0"));
+        }
+        if s.send.is_none() {
+            return Err(invalid("send_every needs send (the message to repeat)"));
+        }
+    }
+    s.insecure = args.insecure || file.insecure.unwrap_or(false);
+    Ok(s)
+}
+
+/// The backoff policy: `[backoff]` and `[retry]`, then the flags; validated as a whole.
+fn merge_backoff(
+    fb: &FileBackoff,
+    retry: &BTreeMap<String, Advice>,
+    args: &WatchArgs,
+) -> Result<BackoffConfig, ConfigError> {
+    let mut b = BackoffConfig::default();
+    if let Some(v) = args.backoff_base.or(dur("backoff.base", &fb.base)?) {
+        b.base = v;
+    }
+    if let Some(v) = args.backoff_cap.or(dur("backoff.cap", &fb.cap)?) {
+        b.cap = v;
+    }
+    if let Some(j) = args.jitter.map(Jitter::from).or(fb.jitter) {
+        b.jitter = j;
+    }
+    if let Some(m) = args.max_attempts.or(fb.max_attempts) {
+        b.max_attempts = (m > 0).then_some(m);
+    }
+    if let Some(v) = args
+        .retry_after_max
+        .or(dur("backoff.retry_after_max", &fb.retry_after_max)?)
+    {
+        b.retry_after_max = v;
+    }
+    if let Some(v) = args
+        .stable_after
+        .or(dur("backoff.stable_after", &fb.stable_after)?)
+    {
+        b.stable_after = v;
+    }
+    if let Some(r) = args
+        .restart_delay
+        .as_deref()
+        .or(fb.restart_delay.as_deref())
+    {
+        b.restart_delay = backoff::parse_restart_range(r)
+            .map_err(|e| invalid(format!("--restart-delay: {e}")))?;
+    }
+    for (k, v) in retry {
+        let code: u16 = k
+            .parse()
+            .ok()
+            .filter(|c| (1000..=4999).contains(c))
+            .ok_or_else(|| {
+                invalid(format!(
+                    "[retry] key '{}' is not a close code in 1000-4999",
+                    escape_control(k)
+                ))
+            })?;
+        b.overrides.insert(code, *v);
+    }
+    let flags = backoff::overrides_from(&args.retry_on, &args.no_retry_on)
+        .map_err(|e| invalid(e.to_string()))?;
+    b.overrides.extend(flags);
+    b.validate().map_err(|e| invalid(e.to_string()))?;
+    Ok(b)
+}
+
+/// What the front ends use: run mode, export, screen, codes, thresholds.
+fn merge_front_end(
+    cfg: &mut Config,
+    file: &FileConfig,
+    args: &WatchArgs,
+) -> Result<(), ConfigError> {
+    cfg.headless = args.headless;
+    cfg.duration = args.duration;
+    cfg.export = args.export.clone().or(file.export.clone());
+    if let Some(p) = &cfg.export {
+        crate::export::Format::from_path(p).map_err(|e| invalid(e.to_string()))?;
+    }
+    cfg.fps = args.fps.or(file.ui.fps).unwrap_or(10).clamp(1, 60);
+    cfg.lang = args.lang.or(file.ui.lang);
+    cfg.keys = file.keys.clone();
+    cfg.app_codes =
+        crate::codes::app_codes_from_table(&file.codes).map_err(|e| invalid(e.to_string()))?;
+    cfg.profile = match args.profile.as_deref().or(file.profile.as_deref()) {
+        Some(name) => Some(crate::codes::check_profile(name).map_err(|e| invalid(e.to_string()))?),
+        None => None,
+    };
+    cfg.log_file = args.log_file.clone();
+    for e in file.fail_if.iter().chain(&args.fail_if) {
+        cfg.fail_if
+            .push(thresholds::parse(e).map_err(|e| invalid(format!("--fail-if {e}")))?);
+    }
+    if !args.headless
+        && (!args.fail_if.is_empty()
+            || args.abort_on_fail
+            || args.summary_json.is_some()
+            || args.no_default_gate
+            || args.metrics_linger.is_some())
+    {
+        return Err(invalid(
+            "--fail-if, --abort-on-fail, --summary-json, --no-default-gate and \
+             --metrics-linger need --headless",
+        ));
+    }
+    cfg.abort_on_fail = args.abort_on_fail;
+    cfg.no_default_gate = args.no_default_gate;
+    cfg.metrics_linger = args.metrics_linger;
+    cfg.summary_json = args.summary_json.clone();
+    Ok(())
+}
+
+/// How the engine reaches its targets: proxy (flags, file, or the environment, checked for
+/// every target), source addresses, shard.
+fn merge_network(
+    engine: &mut EngineSettings,
+    file: &FileConfig,
+    args: &WatchArgs,
+) -> Result<(), ConfigError> {
+    let env = |k: &str| std::env::var(k).ok();
+    let proxy = if args.no_proxy {
+        Some("")
+    } else {
+        args.proxy.as_deref().or(file.proxy.as_deref())
+    };
+    engine.proxy = match proxy.map(str::trim) {
+        Some("") => ProxyRule::Direct,
+        Some(p) => ProxyRule::fixed(
+            ProxyUrl::parse(p).map_err(|e| invalid(format!("--proxy: {e}")))?,
+            &env,
+        ),
+        None => ProxyRule::from_env(&env),
+    };
+    for t in &engine.targets {
+        engine
+            .proxy
+            .for_url(&t.url)
+            .map_err(|e| invalid(format!("proxy from the environment: {e}")))?;
+    }
+    if let Some(l) = args.local_addr.as_deref().or(file.local_addr.as_deref()) {
+        engine.local_addrs = Some(
+            l.parse()
+                .map_err(|e: crate::engine::shard::ShardError| invalid(e.to_string()))?,
+        );
+    }
+    if let Some(k) = args.shard.as_deref().or(file.shard.as_deref()) {
+        engine.shard = k
+            .parse()
+            .map_err(|e: crate::engine::shard::ShardError| invalid(e.to_string()))?;
+    }
+    Ok(())
+}
+
 /// The `[keys]` table of a config file (`wsmon replay -c FILE`).
 pub fn keys_from_file(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
     load_file(path).map(|f| f.keys)
 }
 
-fn load_file(path: &Path) -> Result<FileConfig, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+/// Read a config file: a regular file (not a device, a FIFO or a directory, even through a
+/// symlink) of at most `MAX_CONFIG_BYTES`.
+fn read_bounded(path: &Path) -> Result<String, ConfigError> {
+    use std::io::Read as _;
+    let read_err = |source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
-    })?;
-    toml::from_str(&text).map_err(|e| ConfigError::Parse {
+    };
+    let too_big = |size| ConfigError::TooBig {
         path: path.to_path_buf(),
-        // The parser quotes the offending line: escape it, keeping the layout's line breaks.
-        message: crate::redact::escape_control_lines(&e.to_string()),
+        size,
+    };
+    let (file, meta) = crate::files::open_regular(path).map_err(|e| match e {
+        crate::files::OpenError::Io(e) => read_err(e),
+        crate::files::OpenError::NotAFile(kind) => ConfigError::NotAFile {
+            path: path.to_path_buf(),
+            kind,
+        },
+    })?;
+    if meta.len() > MAX_CONFIG_BYTES {
+        return Err(too_big(meta.len()));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_err)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(too_big(bytes.len() as u64));
+    }
+    String::from_utf8(bytes).map_err(|e| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
     })
+}
+
+fn load_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = read_bounded(path)?;
+    let file: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.to_path_buf(),
+        // The parser quotes the offending line: a short excerpt of it, escaped.
+        message: excerpt(&e.to_string(), MAX_QUOTED_LINE),
+    })?;
+    // `[keys]` is checked with the rest of the file, before anything connects (the TUI would
+    // otherwise refuse it after the sessions started).
+    let keys_error = |message| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message,
+    };
+    for (name, value) in &file.keys {
+        if name.chars().count() > MAX_KEY_ENTRY || value.chars().count() > MAX_KEY_ENTRY {
+            return Err(keys_error(format!(
+                "[keys] entry '{}' is over {MAX_KEY_ENTRY} characters",
+                excerpt(name, 32)
+            )));
+        }
+    }
+    crate::tui::keys::KeyMap::from_config(&file.keys)
+        .map_err(|e| keys_error(escape_control(&e)))?;
+    Ok(file)
 }
 
 #[cfg(test)]
@@ -637,7 +798,7 @@ mod tests {
         let exprs: Vec<&str> = cfg.fail_if.iter().map(|t| t.expr.as_str()).collect();
         assert_eq!(exprs, ["open_ratio<0.99", "closes{code=1006}>0"]);
         assert!(matches!(cfg.proxy, ProxyRule::Fixed { .. }));
-        assert_eq!(cfg.local_addrs.expect("set").addrs().len(), 2);
+        assert_eq!(cfg.local_addrs.as_ref().expect("set").addrs().len(), 2);
         assert_eq!(cfg.shard.to_string(), "2/3");
 
         let mut a = args(&["ws://127.0.0.1:9/"]);

@@ -16,7 +16,7 @@ use crate::runtime::Runtime;
 use crate::state::snapshot::Snapshot;
 use crate::thresholds::{self, Threshold, ThresholdResult, Verdict};
 
-/// Exit status: a `--fail-if` threshold failed, or (without thresholds) no session ever opened.
+/// Exit status: the default gate or a `--fail-if` threshold failed.
 pub const EXIT_FAILED: u8 = 1;
 /// Exit status: wsmon itself failed (an export or summary write error).
 pub const EXIT_INTERNAL: u8 = 3;
@@ -24,9 +24,15 @@ pub const EXIT_INTERNAL: u8 = 3;
 /// The CI gate of a headless run: `--fail-if`, `--abort-on-fail`, `--summary-json`.
 #[derive(Debug, Clone, Default)]
 pub struct Gate {
+    /// `--no-default-gate`: do not fail the run when no session became usable or one ended
+    /// for a failure ([`thresholds::default_gate`]).
+    pub no_default_gate: bool,
     pub thresholds: Vec<Threshold>,
     pub abort_on_fail: bool,
     pub summary_json: Option<std::path::PathBuf>,
+    /// `--metrics-linger`: how long `/metrics` may outlive the run waiting for a scrape of
+    /// the final values (zero: stop with the run).
+    pub metrics_linger: Duration,
 }
 
 /// Run until `duration` passes, a stop signal or an export failure, then shut down and print
@@ -39,6 +45,55 @@ pub async fn run(
     run_gated(rt, duration, registry, &Gate::default()).await
 }
 
+/// How long `/metrics` may outlive a headless run by default, waiting for one scrape of the
+/// final values (`--metrics-linger`): Prometheus' default scrape interval.
+pub const METRICS_LINGER: Duration = Duration::from_secs(15);
+
+/// The proxies the targets go through (credentials redacted, escaped, each named once), how
+/// many targets go direct, and how many there are.
+pub fn proxies_used<'a>(
+    rule: &crate::engine::settings::ProxyRule,
+    urls: impl Iterator<Item = &'a url::Url>,
+) -> (Vec<String>, usize, usize) {
+    let (mut via, mut direct, mut all) = (Vec::<String>::new(), 0usize, 0usize);
+    for url in urls {
+        all += 1;
+        match rule.for_url(url) {
+            Ok(Some(p)) => {
+                let shown = crate::redact::escape_control(&p.redacted());
+                if !via.contains(&shown) {
+                    via.push(shown);
+                }
+            }
+            _ => direct += 1,
+        }
+    }
+    (via, direct, all)
+}
+
+/// The start line that says which proxy the sessions go through (credentials redacted), and
+/// where that came from; None when every target is reached directly.
+pub fn proxy_line<'a>(
+    rule: &crate::engine::settings::ProxyRule,
+    urls: impl Iterator<Item = &'a url::Url>,
+) -> Option<String> {
+    use crate::engine::settings::ProxyRule;
+    let (via, direct, all) = proxies_used(rule, urls);
+    if via.is_empty() {
+        return None;
+    }
+    let from = match rule {
+        ProxyRule::Env(_) => " (from the environment; --no-proxy ignores it)",
+        ProxyRule::Fixed { .. } => " (--proxy)",
+        ProxyRule::Direct => "",
+    };
+    let mut line = format!("via proxy {}{from}", via.join(", "));
+    if direct > 0 {
+        let _ = write!(line, "; {direct} of {all} targets direct (no_proxy)");
+    }
+    Some(line)
+}
+
 /// How often the store publishes snapshots by itself for headless mode: the status line and the
 /// verdict each ask for a fresh one when they need it.
 pub const SNAPSHOT_EVERY: Duration = Duration::from_secs(1);
@@ -46,7 +101,7 @@ pub const SNAPSHOT_EVERY: Duration = Duration::from_secs(1);
 /// [`run`] with thresholds: evaluated on the last snapshot before the shutdown (so the 1001
 /// closes of the shutdown itself do not count), and with `abort_on_fail` on every snapshot.
 pub async fn run_gated(
-    rt: Runtime,
+    mut rt: Runtime,
     duration: Option<Duration>,
     registry: Arc<Registry>,
     gate: &Gate,
@@ -103,12 +158,15 @@ pub async fn run_gated(
     let elapsed = started.elapsed();
     let before = rt.fresh_snapshot().await;
     let results = thresholds::evaluate_all(&gate.thresholds, &before);
+    let endpoint = rt.take_metrics();
     let (last, export) = rt.shutdown().await;
     let mut out = summary(&last, elapsed, &registry);
     let mut status = 0u8;
     match &export {
         Some(Ok(n)) => {
             if let Some(p) = &last.export_path {
+                // A path may hold any byte: never a raw escape on the operator's terminal.
+                let p = crate::redact::escape_control(p);
                 let _ = writeln!(out, "export: {p} ({n} events)");
             }
         }
@@ -124,20 +182,30 @@ pub async fn run_gated(
     if let Some(expr) = &aborted {
         let _ = writeln!(out, "aborted: threshold failed: {expr}");
     }
-    let causes = if last.totals.opens == 0 && before.totals.opens == 0 {
+    let causes = if thresholds::usable_opens(&last) == 0 {
         top_causes(&before, 3)
     } else {
         Vec::new()
     };
-    if status == 0 {
-        if results.iter().any(|r| r.verdict == Verdict::Fail) {
-            status = EXIT_FAILED;
-        } else if gate.thresholds.is_empty() && last.totals.opens == 0 {
-            let line = format!("no session opened: {}", causes.join("; "));
+    let gate_failed = if gate.no_default_gate {
+        out.push_str("default gate: off (--no-default-gate)\n");
+        Vec::new()
+    } else {
+        let failed = thresholds::default_gate(&last, &causes);
+        if failed.is_empty() {
+            out.push_str("default gate: pass\n");
+        }
+        for f in &failed {
+            let line = format!("default gate: FAIL {}: {}", f.rule, f.message);
             let _ = writeln!(out, "{line}");
             err_line(&format!("wsmon: {line}"));
-            status = EXIT_FAILED;
         }
+        failed
+    };
+    if status == 0
+        && (!gate_failed.is_empty() || results.iter().any(|r| r.verdict == Verdict::Fail))
+    {
+        status = EXIT_FAILED;
     }
     if let Some(path) = &gate.summary_json {
         let json = summary_json(
@@ -148,6 +216,7 @@ pub async fn run_gated(
             aborted.as_deref(),
             status,
         );
+        let json = with_default_gate(json, !gate.no_default_gate, &gate_failed);
         let written = serde_json::to_vec_pretty(&json)
             .map_err(std::io::Error::other)
             .and_then(|b| std::fs::write(path, b));
@@ -161,7 +230,44 @@ pub async fn run_gated(
     }
     // A closed stdout (`| head`) must not turn a finished run into a crash.
     let _ = std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes());
+    if let Some(endpoint) = endpoint {
+        linger(endpoint, gate.metrics_linger).await;
+    }
     Ok(ExitCode::from(status))
+}
+
+/// After the run: keep `/metrics` up until one scrape has read the final values (the closes of
+/// the end of the run included), at most `max`; say so on stderr.
+async fn linger(endpoint: crate::metrics::http::Endpoint, max: Duration) {
+    if max.is_zero() {
+        endpoint.stop();
+        return;
+    }
+    err_line(&format!(
+        "wsmon: serving /metrics until its next scrape reads the final values (at most {max:?}, \
+         --metrics-linger)"
+    ));
+    if !endpoint.linger(max).await {
+        err_line(&format!(
+            "wsmon: /metrics was not scraped within {max:?}: the final values were not read"
+        ));
+    }
+}
+
+/// `--summary-json` with the default gate: `"default_gate": {"enabled", "failed": [{"rule",
+/// "message", "causes"}]}`.
+pub fn with_default_gate(
+    mut json: serde_json::Value,
+    enabled: bool,
+    failed: &[thresholds::GateFailure],
+) -> serde_json::Value {
+    if let Some(map) = json.as_object_mut() {
+        map.insert(
+            "default_gate".to_string(),
+            serde_json::json!({ "enabled": enabled, "failed": failed }),
+        );
+    }
+    json
 }
 
 /// The thresholds part of the summary: one line per threshold, value and verdict.
@@ -192,7 +298,14 @@ pub fn top_causes(snap: &Snapshot, n: usize) -> Vec<String> {
     for s in &snap.sessions {
         let why = match (&s.last_error, &s.last_handshake) {
             (Some((kind, msg)), _) => format!("{}: {msg}", kind.as_str()),
-            (None, Some(h)) if h.status != 101 => format!("HTTP {}", h.status_line),
+            // "HTTP 503 Service Unavailable", not the status line's own "HTTP/1.1 503 ...".
+            (None, Some(h)) if h.status != 101 => {
+                let line = crate::redact::escape_control(&h.status_line);
+                match line.split_once(' ') {
+                    Some((version, rest)) if version.starts_with("HTTP/") => format!("HTTP {rest}"),
+                    _ => format!("HTTP {}", h.status),
+                }
+            }
             _ => match &s.last_close {
                 Some(c) => format!("closed with {}", c.code),
                 None => "still connecting".to_string(),
@@ -393,7 +506,7 @@ pub fn summary(snap: &Snapshot, elapsed: Duration, registry: &Registry) -> Strin
         out.push_str("errors:");
         for (kind, n) in &t.errors {
             let k: &ErrorKind = kind;
-            let _ = write!(out, " {}x{n}", k.as_str());
+            let _ = write!(out, " {} x{n}", k.as_str());
         }
         out.push('\n');
         // The messages say what to fix ("Connection refused", "Name or service not known").

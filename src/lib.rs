@@ -8,16 +8,19 @@
 //! Modules, bottom to top (imports point down only):
 //!
 //! ```text
-//! units, redact, signal  durations and sizes; secrets never reach a screen or a file; Ctrl-C
-//! limits                 the open-files limit, SIGXFSZ
-//! codes, protocol        close-code knowledge; handshake, extensions, URL, frame layer
-//! engine                 supervisor, session tasks, backoff; its own settings types
-//! state, export, metrics the store and snapshots; the export writer and reader; Prometheus
-//! runtime                wires a source (the engine) to the store and its sinks
-//! tui, headless, replay, explain, report, server   front ends, and the scenario server
-//! cli, config            clap and the TOML file, parsed into the lower layers' settings
-//! app                    picks a front end (main.rs is the binary)
+//! units, redact, signal, limits, files  durations, sizes; secrets; signals; fd limits; files
+//! codes, protocol                close-code knowledge; handshake, extensions, URL, frame layer
+//! engine                         supervisor, session tasks, backoff; its own settings types
+//! state, export, metrics         the store and snapshots; the export writer, reader; Prometheus
+//! runtime, thresholds            wires a source (engine or recorded log) to the sinks; --fail-if
+//! tui, headless, replay, explain, report, server  front ends, and the scenario server
+//! cli, config                    clap and the TOML file, parsed into the lower layers' settings
+//! app                            picks a front end (main.rs is the binary)
 //! ```
+//!
+//! Modules on one line may not name each other, except `config` -> `cli` (it merges the flags
+//! over the file) and `replay` -> `tui`, `headless` (replay opens the TUI, prints the summary).
+//! `tests/layering.rs` parses every file and holds the same table: add a module to both.
 
 pub mod app;
 pub mod cli;
@@ -26,6 +29,7 @@ pub mod config;
 pub mod engine;
 pub mod explain;
 pub mod export;
+pub mod files;
 pub mod headless;
 pub mod limits;
 pub mod metrics;

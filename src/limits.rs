@@ -146,10 +146,10 @@ pub fn ignore_sigxfsz() {
     }
 }
 
-/// Test-only (feature `test-support`): `WSMON_TEST_LEAVE_FDS=K` opens descriptors after the
+/// Test-only (feature `fault-injection`): `WSMON_TEST_LEAVE_FDS=K` opens descriptors after the
 /// start-up check and holds them until only K are left under `limit`, so that a test can run
 /// the process out of descriptors mid-run.
-#[cfg(feature = "test-support")]
+#[cfg(feature = "fault-injection")]
 pub fn test_leave_fds(limit: NoFile) {
     static HELD: std::sync::Mutex<Vec<std::fs::File>> = std::sync::Mutex::new(Vec::new());
     let Some(leave) = std::env::var("WSMON_TEST_LEAVE_FDS")

@@ -326,8 +326,9 @@ pub struct Runtime {
     store: Option<JoinHandle<Arc<Snapshot>>>,
     export: Option<std::thread::JoinHandle<SinkResult>>,
     others: Vec<std::thread::JoinHandle<SinkResult>>,
-    /// The `/metrics` endpoint, stopped once the store has stopped.
-    metrics: Option<JoinHandle<()>>,
+    /// The `/metrics` endpoint, stopped once the store has stopped (unless the front end took
+    /// it with [`Runtime::take_metrics`] to let it linger).
+    metrics: Option<crate::metrics::http::Endpoint>,
     /// Asks the store for a snapshot now ([`Runtime::fresh_snapshot`]).
     refresh: Arc<tokio::sync::Notify>,
 }
@@ -458,7 +459,7 @@ pub fn live_with_metrics(
         snapshot_every,
     )?;
     let render = metrics_sink::render(families, rt.snapshots.clone());
-    rt.metrics = Some(tokio::spawn(crate::metrics::http::serve(listener, render)));
+    rt.metrics = Some(crate::metrics::http::spawn(listener, render));
     Ok(rt)
 }
 
@@ -525,6 +526,12 @@ impl Runtime {
         rx.borrow().clone()
     }
 
+    /// Take the `/metrics` endpoint out: [`Runtime::wait`] then leaves it running, and the
+    /// caller stops it (after letting it answer a last scrape, [`crate::metrics::http::Endpoint::linger`]).
+    pub fn take_metrics(&mut self) -> Option<crate::metrics::http::Endpoint> {
+        self.metrics.take()
+    }
+
     /// Ask the source to stop (every session closes with 1001), wait for it, flush the sinks.
     /// Returns the final snapshot and the export result (events written, or the error).
     pub async fn shutdown(self) -> (Arc<Snapshot>, Option<SinkResult>) {
@@ -557,7 +564,7 @@ impl Runtime {
             None => snapshots.borrow().clone(),
         };
         if let Some(server) = metrics {
-            server.abort();
+            server.stop();
         }
         for thread in others {
             if let Err(e) = Sink::join(thread).await {

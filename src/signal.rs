@@ -1,18 +1,30 @@
 //! Waiting for the operator to stop wsmon: used by headless mode, `serve` and the TUI.
 
-/// Resolves when the process gets Ctrl-C or SIGTERM.
+/// Resolves when the process gets Ctrl-C, SIGTERM or SIGHUP (the terminal or the session that
+/// started a headless run went away: without a handler it would kill the process with no
+/// summary and no end to any session's story in the export).
 pub async fn stop() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) {
+            (Ok(mut term), Ok(mut hup)) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                    _ = hup.recv() => {}
+                }
+            }
+            (Ok(mut term), Err(_)) => {
                 tokio::select! {
                     _ = tokio::signal::ctrl_c() => {}
                     _ = term.recv() => {}
                 }
             }
-            Err(_) => {
+            _ => {
                 let _ = tokio::signal::ctrl_c().await;
             }
         }

@@ -5,14 +5,20 @@
 //!
 //! Names: `open_ratio` (sessions open now / live sessions), `opens`, `attempts`,
 //! `attempts_per_s` (peak over the run), `gave_up`, `lockstep` (peak over the run),
-//! `closes{code,initiator}`, `errors{kind}`, `statuses{status}`, `sessions{state}`, and
-//! `handshake_p50|p90|p95|p99` (milliseconds, over each live session's latest handshake).
+//! `lockstep_excess` (peak over the run of the lockstep index minus what chance gives for the
+//! same attempt counts: the screen's verdict), `closes{code,initiator}`, `errors{kind}`,
+//! `statuses{status}`, `sessions{state}`, and `handshake_p50|p90|p95|p99` (over each live
+//! session's latest handshake; the value needs a unit, `ms` or `s`).
+//!
+//! Beside the thresholds, the **default gate** ([`default_gate`]) always holds unless turned
+//! off (`--no-default-gate`): a run fails when no session ever became usable, or when a session
+//! ended, not retried, for a cause that is a failure ([`is_failure`]).
 
 use std::fmt;
 
 use serde::Serialize;
 
-use crate::engine::events::{ErrorKind, Initiator, SessionState};
+use crate::engine::events::{Cause, ErrorKind, Initiator, SessionState};
 use crate::state::snapshot::{INITIATORS, Snapshot};
 
 /// Why an expression cannot be used (a usage error: exit status 2).
@@ -26,13 +32,14 @@ pub enum ThresholdError {
     Invalid { expr: String, message: String },
 }
 
-const METRIC_NAMES: [&str; 14] = [
+const METRIC_NAMES: [&str; 15] = [
     "open_ratio",
     "opens",
     "attempts",
     "attempts_per_s",
     "gave_up",
     "lockstep",
+    "lockstep_excess",
     "closes",
     "errors",
     "statuses",
@@ -52,6 +59,8 @@ pub enum Metric {
     AttemptsPerS,
     GaveUp,
     Lockstep,
+    /// Peak of (lockstep index - chance) over the run.
+    LockstepExcess,
     Closes {
         code: Option<u16>,
         initiator: Option<Initiator>,
@@ -81,7 +90,7 @@ enum Unit {
 impl Metric {
     fn unit(&self) -> Unit {
         match self {
-            Metric::OpenRatio | Metric::Lockstep => Unit::Ratio,
+            Metric::OpenRatio | Metric::Lockstep | Metric::LockstepExcess => Unit::Ratio,
             Metric::HandshakePercentile(_) => Unit::Millis,
             Metric::AttemptsPerS => Unit::PerSecond,
             _ => Unit::Count,
@@ -268,6 +277,7 @@ fn metric(name: &str, labels: &[(&str, &str)]) -> Result<Metric, Option<String>>
         "attempts_per_s" => Metric::AttemptsPerS,
         "gave_up" => Metric::GaveUp,
         "lockstep" => Metric::Lockstep,
+        "lockstep_excess" => Metric::LockstepExcess,
         "closes" => Metric::Closes {
             code: number("code")?,
             initiator: label("initiator")
@@ -344,6 +354,10 @@ fn value(s: &str, unit: Unit) -> Result<f64, String> {
         .parse()
         .map_err(|_| format!("'{s}' is not a number (as in 0.99, 500ms, 97%)"))?;
     let scale = match (suffix.trim(), unit) {
+        // A bare number is ambiguous for a duration (0.1 second or millisecond?): ask.
+        ("", Unit::Millis) => {
+            return Err(format!("a duration needs a unit: {num}ms or {num}s"));
+        }
         ("", _) => 1.0,
         ("%", Unit::Ratio) => 0.01,
         ("ms", Unit::Millis) => 1.0,
@@ -380,6 +394,7 @@ impl Threshold {
             Metric::AttemptsPerS => count(t.peak_attempts_per_sec),
             Metric::GaveUp => count(t.gave_up),
             Metric::Lockstep => t.peak_lockstep,
+            Metric::LockstepExcess => t.peak_lockstep_excess,
             Metric::Closes { code, initiator } => count(match initiator {
                 None => t
                     .closes_by_code
@@ -445,6 +460,103 @@ impl Threshold {
             verdict,
         }
     }
+}
+
+/// A rule of the default gate that failed: its name (`no_usable_session`,
+/// `ended_with_failure`), what it says, and the causes behind it ("2 x close 1010").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GateFailure {
+    pub rule: &'static str,
+    pub message: String,
+    pub causes: Vec<String>,
+}
+
+/// Rule: no session ever became usable.
+pub const NO_USABLE_SESSION: &str = "no_usable_session";
+/// Rule: a session ended, not retried, for a cause that is a failure.
+pub const ENDED_WITH_FAILURE: &str = "ended_with_failure";
+
+/// Whether a session that ended for `cause` (without a retry) ended in failure: a close with
+/// 1002, 1003, 1007-1011 (1011 only gets here when it was not retried), 1014 or 1015 (TLS), an
+/// HTTP 4xx answer, or an error without a close code (TLS, a broken handshake, a bad URL ...)
+/// other than wsmon's own (`internal`, `resource`).
+/// 1000 (done), 1001/1012/1013 (the server going away, restarting, busy) and application codes
+/// (3000-4999, whose meaning is the application's) are not.
+pub fn is_failure(cause: &Cause) -> bool {
+    match cause {
+        Cause::Close { code } => matches!(code, 1002 | 1003 | 1007..=1011 | 1014 | 1015),
+        Cause::Status { status } => (400..500).contains(status),
+        // wsmon's own trouble (a panicked session task, no descriptor left) says nothing
+        // about the target: the summary and the export report it.
+        Cause::Error {
+            kind: ErrorKind::Internal | ErrorKind::Resource,
+        } => false,
+        Cause::Error { .. } => true,
+        Cause::Manual | Cause::Shutdown => false,
+    }
+}
+
+/// How a cause is named in the gate's messages: `close 1010`, `HTTP 403`, `error tls`.
+pub fn cause_label(cause: &Cause) -> String {
+    match cause {
+        Cause::Close { code } => format!("close {code}"),
+        Cause::Status { status } => format!("HTTP {status}"),
+        Cause::Error { kind } => format!("error {}", kind.as_str()),
+        Cause::Manual => "the operator".to_string(),
+        Cause::Shutdown => "wsmon's shutdown".to_string(),
+    }
+}
+
+/// Connections that became usable: opened (101 and a valid upgrade) and not closed at once by
+/// wsmon with 1010 because a required extension was missing.
+pub fn usable_opens(snap: &Snapshot) -> u64 {
+    let t = &snap.totals;
+    let slot = INITIATORS
+        .iter()
+        .position(|i| *i == Initiator::Client)
+        .unwrap_or(1);
+    let missing_extension = t.closes_by_initiator.get(&1010).map_or(0, |n| n[slot]);
+    t.opens.saturating_sub(missing_extension)
+}
+
+/// The default gate on the run's last snapshot. `no_open_causes`: the top reasons sessions did
+/// not open, quoted when no session became usable. Empty when both rules hold.
+pub fn default_gate(snap: &Snapshot, no_open_causes: &[String]) -> Vec<GateFailure> {
+    let mut failed = Vec::new();
+    if !snap.sessions.is_empty() && usable_opens(snap) == 0 {
+        let mut message = if snap.totals.opens == 0 {
+            "no session opened".to_string()
+        } else {
+            "no session became usable (opened and kept past its handshake and required \
+             extensions)"
+                .to_string()
+        };
+        if !no_open_causes.is_empty() {
+            message = format!("{message}: {}", no_open_causes.join("; "));
+        }
+        failed.push(GateFailure {
+            rule: NO_USABLE_SESSION,
+            message,
+            causes: no_open_causes.to_vec(),
+        });
+    }
+    let mut ended: Vec<(String, u64)> = snap
+        .totals
+        .ended
+        .iter()
+        .filter(|(c, _)| is_failure(c))
+        .map(|(c, n)| (cause_label(c), *n))
+        .collect();
+    ended.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    if !ended.is_empty() {
+        let causes: Vec<String> = ended.iter().map(|(c, n)| format!("{n} x {c}")).collect();
+        failed.push(GateFailure {
+            rule: ENDED_WITH_FAILURE,
+            message: format!("{} (not retried)", causes.join(", ")),
+            causes,
+        });
+    }
+    failed
 }
 
 /// Nearest-rank percentile (the smallest value with at least p% of the samples at or below it).
@@ -532,7 +644,8 @@ mod tests {
             (Metric::HandshakePercentile(99), 500.0)
         );
         assert_eq!(p("handshake_p95>0.5s").value, 500.0);
-        assert_eq!(p("handshake_p50>20").value, 20.0);
+        assert_eq!(p("handshake_p50>20ms").value, 20.0);
+        assert_eq!(p("lockstep_excess>0.25").metric, Metric::LockstepExcess);
         assert_eq!(p("attempts_per_s>200").metric, Metric::AttemptsPerS);
         assert_eq!(p("gave_up>0").metric, Metric::GaveUp);
         assert_eq!(p("lockstep>0.5").metric, Metric::Lockstep);
@@ -589,6 +702,10 @@ mod tests {
             ("gave_up>5ms", "does not fit a count"),
             ("open_ratio<5ms", "does not fit a ratio"),
             ("handshake_p99>5%", "does not fit a duration"),
+            (
+                "handshake_p99>0.1",
+                "a duration needs a unit: 0.1ms or 0.1s",
+            ),
             ("closes{code=abc}>0", "code=abc: expected a number"),
             ("closes{initiator=them}>0", "initiator=them"),
             ("closes{reason=x}>0", "has no label 'reason'"),
@@ -652,6 +769,7 @@ mod tests {
         s.totals.gave_up = 1;
         s.totals.peak_attempts_per_sec = 250;
         s.totals.peak_lockstep = Some(0.62);
+        s.totals.peak_lockstep_excess = Some(0.12);
         s
     }
 
@@ -696,6 +814,11 @@ mod tests {
         );
         assert_eq!(verdict("gave_up>0", &s), (Some(1.0), Verdict::Fail));
         assert_eq!(verdict("lockstep>0.5", &s), (Some(0.62), Verdict::Fail));
+        // Above 0.5, but only 0.12 above chance: the screen says "not in step", so does this.
+        assert_eq!(
+            verdict("lockstep_excess>0.25", &s),
+            (Some(0.12), Verdict::Pass)
+        );
         assert_eq!(
             verdict("errors{kind=dns}>0", &s),
             (Some(3.0), Verdict::Fail)
@@ -727,6 +850,10 @@ mod tests {
             (None, Verdict::NoData)
         );
         assert_eq!(verdict("lockstep>0.5", &empty), (None, Verdict::NoData));
+        assert_eq!(
+            verdict("lockstep_excess>0.25", &empty),
+            (None, Verdict::NoData)
+        );
         assert_eq!(verdict("gave_up>0", &empty), (Some(0.0), Verdict::Pass));
     }
 
@@ -750,6 +877,69 @@ mod tests {
         let json = serde_json::to_value(&all[0]).expect("serializes");
         assert_eq!(json["verdict"], "pass");
         assert_eq!(json["observed"], 99.0);
+    }
+
+    #[test]
+    fn the_default_gate_names_each_rule_that_failed() {
+        let mut s = snapshot();
+        assert_eq!(
+            default_gate(&s, &[]),
+            Vec::new(),
+            "113 opens, nothing ended"
+        );
+        s.totals.ended = vec![
+            (Cause::Close { code: 1000 }, 3),
+            (Cause::Close { code: 1013 }, 1),
+            (Cause::Close { code: 4000 }, 1),
+            (Cause::Status { status: 503 }, 1),
+            (
+                Cause::Error {
+                    kind: ErrorKind::Internal,
+                },
+                1,
+            ),
+        ];
+        assert_eq!(
+            default_gate(&s, &[]),
+            Vec::new(),
+            "none of these is a failure"
+        );
+        s.totals.ended.push((Cause::Status { status: 403 }, 2));
+        s.totals.ended.push((
+            Cause::Error {
+                kind: ErrorKind::Tls,
+            },
+            5,
+        ));
+        let failed = default_gate(&s, &[]);
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].rule, ENDED_WITH_FAILURE);
+        assert_eq!(
+            failed[0].message,
+            "5 x error tls, 2 x HTTP 403 (not retried)"
+        );
+        // Every open was closed at once with 1010 by wsmon (a required extension missing).
+        s.totals.opens = 4;
+        s.totals.closes_by_initiator.insert(1010, [0, 4, 0]);
+        s.totals.ended = vec![(Cause::Close { code: 1010 }, 4)];
+        let failed = default_gate(&s, &["4 x closed with 1010".to_string()]);
+        let rules: Vec<&str> = failed.iter().map(|f| f.rule).collect();
+        assert_eq!(rules, [NO_USABLE_SESSION, ENDED_WITH_FAILURE]);
+        assert!(
+            failed[0]
+                .message
+                .ends_with("extensions): 4 x closed with 1010"),
+            "{}",
+            failed[0].message
+        );
+        assert_eq!(failed[1].causes, ["4 x close 1010"]);
+        // A 1010 the server sent does not make a session unusable.
+        s.totals.closes_by_initiator.insert(1010, [1, 3, 0]);
+        assert_eq!(usable_opens(&s), 1);
+        assert!(
+            default_gate(&Snapshot::default(), &[]).is_empty(),
+            "no session at all"
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Durations and sizes as operators type them ("20s", "1m30s", "16MiB"): parsing lives here,
-//! below every other layer, so the CLI, the config file and the TUI prompts agree.
+//! below every other layer, so the CLI, the config file and the TUI prompts agree; and the
+//! one way durations are written ([`format_ms`]).
 
 use std::time::Duration;
 
@@ -17,6 +18,30 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     }
     humantime::parse_duration(t)
         .map_err(|e| format!("invalid duration '{s}': {e} (try 20s, 5m, 500ms)"))
+}
+
+/// A duration in ms as operators read it: `850ms`, `12.3s` (rounded to the tenth), `4m05s`
+/// (whole seconds),
+/// `2h03m`, `3d04h`. The one formatter for durations on screen and in the event log, so the
+/// same 1756 ms reads `1.8s` everywhere.
+pub fn format_ms(ms: u64) -> String {
+    // Tenths of a second, rounded half up: 59,960 ms is a minute, not "60.0s".
+    let tenths = ms.saturating_add(50) / 100;
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else if tenths < 600 {
+        format!("{}.{}s", tenths / 10, tenths % 10)
+    } else {
+        // Whole seconds from a minute on (the tenths rounded up to a minute above).
+        let s = (ms / 1000).max(60);
+        if s < 3600 {
+            format!("{}m{:02}s", s / 60, s % 60)
+        } else if s < 86_400 {
+            format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
+        } else {
+            format!("{}d{:02}h", s / 86_400, (s % 86_400) / 3600)
+        }
+    }
 }
 
 /// Parse "16MiB", "64KiB", "1000", "2MB".

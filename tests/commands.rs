@@ -55,7 +55,7 @@ async fn close_pause_reconnect_add_and_remove() {
     cfg.session.connect_timeout = Duration::from_secs(120);
     let registry = Arc::new(Registry::builtin().clone());
     let engine =
-        wsmon::runtime::live(cfg.engine(), registry, cfg.export.as_deref()).expect("runtime");
+        wsmon::runtime::live(cfg.engine.clone(), registry, cfg.export.as_deref()).expect("runtime");
     let mut rx = engine.snapshots.clone();
     let cmd = Commands(engine.commands.clone());
 
@@ -204,7 +204,7 @@ async fn shift_r_leaves_open_sessions_alone_and_r_keeps_the_attempt_number() {
     cfg.backoff.jitter = wsmon::engine::events::Jitter::None;
     let registry = Arc::new(Registry::builtin().clone());
     let engine =
-        wsmon::runtime::live(cfg.engine(), registry, cfg.export.as_deref()).expect("runtime");
+        wsmon::runtime::live(cfg.engine.clone(), registry, cfg.export.as_deref()).expect("runtime");
     let mut rx = engine.snapshots.clone();
     let cmd = Commands(engine.commands.clone());
 

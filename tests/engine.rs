@@ -97,19 +97,56 @@ async fn every_close_code_is_recorded_as_the_server_sent_it() {
     server.shutdown().await;
 }
 
+/// A close frame without a status code (what a Socket.IO server sends when it drops a client
+/// after its ping timeout): the code is 1005 because none travelled, but the server sent the
+/// frame, so the record says `server` and `code_on_wire: false` (issue 19, section 4b).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn close_frame_without_code_is_1005_local() {
+async fn close_frame_without_code_is_1005_by_the_server_with_no_code_on_the_wire() {
     let server = wsmon::server::start("127.0.0.1:0").await.expect("server");
-    let run = run_until(
-        config(vec![target(&server.url("/close/1005"), 1)]),
-        LIMIT,
-        |s| s.totals.closes_by_code.contains_key(&1005),
-    )
+    let (raw, seen) = close_frame_server(Vec::new()).await;
+    let targets = vec![target(&server.url("/close/1005"), 1), target(&raw, 1)];
+    let run = run_until(config(targets), LIMIT, |s| {
+        s.totals.closes_by_code.get(&1005) == Some(&2)
+    })
     .await;
-    let c = &run.of("closed")[0];
-    assert_eq!(c["code"], 1005);
-    assert_eq!(c["initiator"], "local");
-    assert_eq!(c["code_name"], "No Status Received");
+    for session in run.sessions() {
+        let c = run.for_session(session, "closed")[0];
+        assert_eq!(c["code"], 1005, "{c}");
+        assert_eq!(c["initiator"], "server", "{c}");
+        assert_eq!(c["code_on_wire"], false, "{c}");
+        assert_eq!(c["code_name"], "No Status Received", "{c}");
+        assert!(c.get("close_why").is_none(), "wsmon did not close it: {c}");
+        let closing = run.for_session(session, "closing");
+        assert_eq!(closing[0]["initiator"], "server", "{closing:?}");
+    }
+    // The answer on the wire is an empty close frame too: no code either way.
+    let answer = seen.lock().expect("lock")[0].clone();
+    assert_eq!(client_close_code(&answer), None, "{answer:?}");
+    assert!(
+        answer.first().is_some_and(|b| b & 0x0f == 0x8),
+        "{answer:?}"
+    );
+    server.shutdown().await;
+}
+
+/// When wsmon stops, the record says why it closed (`close_why: shutdown`), and the store counts
+/// shutdown closes from that, not from the code: an operator's 1001 is not a shutdown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_closes_are_counted_from_the_trackers_reason() {
+    let server = wsmon::server::start("127.0.0.1:0").await.expect("server");
+    let run = run_until(config(vec![target(&server.url("/echo"), 2)]), LIMIT, |s| {
+        s.totals.by_state[SessionState::Open.index()] == 2
+    })
+    .await;
+    let closed = run.of("closed");
+    assert_eq!(closed.len(), 2, "{closed:?}");
+    for c in &closed {
+        assert_eq!(c["code"], 1001, "{c}");
+        assert_eq!(c["initiator"], "client", "{c}");
+        assert_eq!(c["close_why"], "shutdown", "{c}");
+        assert_eq!(c["code_on_wire"], true, "{c}");
+    }
+    assert_eq!(run.snapshot.totals.shutdown_closes, 2);
     server.shutdown().await;
 }
 
@@ -139,7 +176,7 @@ async fn rejected_upgrade_records_status_body_and_retry_after() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dropped_connection_is_1006_local() {
+async fn dropped_connection_is_1006_by_the_server() {
     let server = wsmon::server::start("127.0.0.1:0").await.expect("server");
     let run = run_until(config(vec![target(&server.url("/drop"), 1)]), LIMIT, |s| {
         s.totals.closes_by_code.contains_key(&1006)
@@ -147,7 +184,9 @@ async fn dropped_connection_is_1006_local() {
     .await;
     let c = &run.of("closed")[0];
     assert_eq!(c["code"], 1006);
-    assert_eq!(c["initiator"], "local");
+    // The server ended the TCP connection without a close frame: it is the side that closed.
+    assert_eq!(c["initiator"], "server");
+    assert_eq!(c["code_on_wire"], false);
     assert_eq!(c["clean"], false);
     server.shutdown().await;
 }
@@ -377,7 +416,7 @@ async fn a_message_over_the_limit_after_inflating_closes_with_1009() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_tls_failure_is_1015_detected_locally() {
+async fn a_tls_failure_is_1015_ended_by_the_client() {
     // wss:// to a plain-text server: the TLS handshake fails.
     let server = wsmon::server::start("127.0.0.1:0").await.expect("server");
     let url = server.url("/echo").replace("ws://", "wss://");
@@ -388,7 +427,9 @@ async fn a_tls_failure_is_1015_detected_locally() {
     assert_eq!(run.of("error")[0]["kind"], "tls");
     let c = &run.of("closed")[0];
     assert_eq!(c["code"], 1015);
-    assert_eq!(c["initiator"], "local");
+    // wsmon gave up on an answer that is not TLS: the client ended it; 1015 never travels.
+    assert_eq!(c["initiator"], "client");
+    assert_eq!(c["code_on_wire"], false);
     assert_eq!(c["code_name"], "TLS Handshake Failure");
     server.shutdown().await;
 }

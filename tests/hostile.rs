@@ -25,6 +25,8 @@ const MIB: usize = 1024 * 1024;
 struct Conn {
     stream: TcpStream,
     key: String,
+    /// The request head as it arrived.
+    head: Vec<u8>,
 }
 
 impl Conn {
@@ -189,8 +191,8 @@ where
                             .then(|| v.trim().to_string())
                     })
                     .unwrap_or_default();
-                seen.lock().expect("requests lock").push(head);
-                handle(Conn { stream, key }).await;
+                seen.lock().expect("requests lock").push(head.clone());
+                handle(Conn { stream, key, head }).await;
             });
         }
     });
@@ -302,10 +304,10 @@ fn run(extra: &[&str], url: &str) -> Run {
 
 fn finish(out: Output, export: &Path) -> Run {
     let stderr = String::from_utf8_lossy(&out.stderr);
-    // Exit 1 with "no session opened" is the verdict on a server nobody could connect to (the
-    // gate of issue 12), not a failure of wsmon.
+    // Exit 1 from the default gate (issue 19: no session usable, or a session ended by a
+    // failure such as 1002 or 1009) is the verdict on a hostile server, not a failure of wsmon.
     let no_open = out.status.code() == Some(1)
-        && String::from_utf8_lossy(&out.stdout).contains("no session opened: ");
+        && String::from_utf8_lossy(&out.stdout).contains("default gate: FAIL ");
     assert!(out.status.success() || no_open, "wsmon failed: {stderr}");
     assert_no_raw_controls("stdout", &out.stdout);
     assert_no_raw_controls("stderr", &out.stderr);
@@ -718,6 +720,113 @@ fn deflate_bomb_ends_with_1009_and_bounded_memory() {
     );
 }
 
+/// Issue 19 section 5, a greedy peer: a server that floods pings and never reads what wsmon
+/// sends. Every ping owes a pong; unbounded, the queue of pongs grew one session to 210 MB.
+/// The queue is bounded, and past the bound wsmon closes with 1008 and says why.
+#[test]
+fn a_peer_that_floods_pings_and_never_reads_is_closed_with_1008_in_bounded_memory() {
+    let server = serve(|mut c| async move {
+        c.upgrade("").await;
+        // 1,000 pings of 100 bytes per write, never reading; at most 20 s or 3 M pings.
+        let batch: Vec<u8> = (0..1000)
+            .flat_map(|_| frame(0x89, &[b'p'; 100], None))
+            .collect();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        for _ in 0..3000 {
+            match tokio::time::timeout_at(deadline, c.stream.write_all(&batch)).await {
+                Ok(Ok(())) => {}
+                _ => break,
+            }
+        }
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let export = dir.path().join("events.jsonl");
+    let mut args = base_args(&export);
+    args.extend(["--no-offer".to_string(), server.url("/greedy")]);
+    let mut child = Command::new(wsmon_bin())
+        .args(&args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn wsmon");
+    let pid = child.id();
+    let mut peak = 0;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(30) {
+        if let Some(kib) = peak_rss_kib(pid) {
+            peak = peak.max(kib);
+        }
+        if child.try_wait().expect("try_wait").is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().expect("wsmon output");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the run ends on time"
+    );
+    eprintln!("peak {peak} KiB after {:?}", started.elapsed());
+    let r = finish(out, &export);
+    r.one("open");
+    let c = r.closed(1008, "client", false);
+    assert_eq!(c["close_why"], "peer_not_reading", "{c}");
+    assert!(
+        c["reason"].as_str().is_some_and(|s| s.contains("pings")),
+        "the reason says why: {c}"
+    );
+    assert!(peak > 0, "peak memory was read");
+    assert!(
+        peak < 40 * 1024,
+        "peak RSS {peak} KiB: the pongs owed must not pile up (71 MB after 3 s unbounded)"
+    );
+}
+
+/// A peer that never reads anything: wsmon's own sends stop going out. The session must not
+/// hang on its own write (unable to read, obey commands or stop); after the close timeout (5 s)
+/// the write is given up and the session closes with 1008, saying why.
+#[test]
+fn a_peer_that_never_reads_is_closed_with_1008_when_our_sends_stall() {
+    let server = serve(|mut c| async move {
+        c.upgrade("").await;
+        // Never read, never write; hang up after 20 s at most.
+        tokio::time::sleep(Duration::from_secs(20)).await;
+    });
+    // 100 KB every 5 ms: the socket buffers (megabytes on loopback) fill within a second.
+    let text = "x".repeat(100_000);
+    let started = Instant::now();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let export = dir.path().join("events.jsonl");
+    let mut args = base_args(&export);
+    let at = args
+        .iter()
+        .position(|a| a == "--duration")
+        .expect("duration flag");
+    args[at + 1] = "9s".into();
+    args.extend(["--no-offer", "--send", &text, "--send-every", "5ms"].map(String::from));
+    args.push(server.url("/"));
+    let out = Command::new(wsmon_bin())
+        .args(&args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run wsmon");
+    let r = finish(out, &export);
+    assert!(started.elapsed() < Duration::from_secs(15), "bounded run");
+    r.one("open");
+    let c = r.closed(1008, "client", false);
+    assert_eq!(c["close_why"], "peer_not_reading", "{c}");
+    assert!(
+        c["reason"]
+            .as_str()
+            .is_some_and(|s| s.contains("does not read")),
+        "{c}"
+    );
+}
+
 #[test]
 fn a_close_never_answered() {
     let server = serve(|mut c| async move {
@@ -812,6 +921,80 @@ fn request_headers_in_the_export_are_the_bytes_on_the_wire_with_secrets_redacted
         shown.contains("room=7") && shown.contains("design=blue"),
         "{shown}"
     );
+}
+
+/// Issue 19 section 5: a server whose error page echoes the request (many do) must not put the
+/// secrets wsmon sent into the export, the summary or the screen: every secret value wsmon sent
+/// (URL credentials and the Basic token made of them, secret query values, also after `;`,
+/// secret headers, a Kubernetes bearer subprotocol) and every JWT-shaped value is redacted
+/// wherever it comes back: body, response headers, status line, error message.
+#[test]
+fn an_error_page_that_echoes_the_request_does_not_leak_its_secrets() {
+    const JWT: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJKV1RCT0RZIn0.SldUU0lHTkFUVVJF";
+    let server = serve(|mut c| async move {
+        let echo = String::from_utf8_lossy(&c.head).into_owned();
+        let line = echo.lines().next().unwrap_or_default().to_string();
+        let answer = format!(
+            "HTTP/1.1 400 {line}\r\nX-Echo: {line}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{echo}",
+            echo.len()
+        );
+        c.send(answer.as_bytes()).await;
+    });
+    let url = format!(
+        "ws://alice:PASSWORDSECRET@{}/feed?x=1;token=SEMISECRET&jwt=JWTPARAMSECRET&q={JWT}",
+        server.addr
+    );
+    let r = run(
+        &[
+            "--header",
+            "X-Api-Key: APIKEYSECRET",
+            "--header",
+            "Cookie: c=COOKIESECRET",
+            "--header",
+            &format!("X-Neutral: {JWT}"),
+            "--subprotocol",
+            "base64url.bearer.authorization.k8s.io.SzhTVE9LRU5TRUNSRVQ",
+            "--subprotocol",
+            "base64.channel.k8s.io",
+        ],
+        &url,
+    );
+    // The server did see them: the test is about what wsmon keeps.
+    let wire = String::from_utf8_lossy(&server.requests()[0]).into_owned();
+    assert!(
+        wire.contains("SEMISECRET") && wire.contains("APIKEYSECRET"),
+        "{wire}"
+    );
+    let h = r.one("handshake");
+    let body = h["body"].as_str().expect("the echoed body is recorded");
+    assert!(body.contains("GET /feed?x=1;token=<redacted>"), "{body}");
+    assert!(body.contains("X-Api-Key: <redacted>"), "{body}");
+    assert!(
+        h["request_headers"]["Sec-WebSocket-Protocol"]
+            .as_str()
+            .is_some_and(|p| p.contains("k8s.io.<redacted>, base64.channel.k8s.io")),
+        "{h}"
+    );
+    let basic = data_encoding::BASE64.encode(b"alice:PASSWORDSECRET");
+    let all = format!(
+        "{}{}{}",
+        serde_json::to_string(&r.records).expect("json"),
+        String::from_utf8_lossy(&r.out.stdout),
+        r.stderr()
+    );
+    for secret in [
+        "PASSWORDSECRET",
+        basic.as_str(),
+        "SEMISECRET",
+        "JWTPARAMSECRET",
+        "APIKEYSECRET",
+        "COOKIESECRET",
+        "SzhTVE9LRU5TRUNSRVQ",
+        "SldUU0lHTkFUVVJF",
+        "eyJzdWIiOiJKV1RCT0RZIn0",
+    ] {
+        assert!(!all.contains(secret), "{secret} leaked: {all}");
+    }
 }
 
 #[test]
@@ -1278,4 +1461,175 @@ fn replay_escapes_paths_in_its_errors() {
     assert_eq!(run.code, Some(1), "{err}");
     assert_no_raw_controls("stderr", &run.stderr);
     assert!(err.contains("no\\u{1b}[5mdir"), "{err}");
+}
+
+// --- Hostile config files and log files (issue 19 section 5) ------------------------------
+
+/// Run `wsmon ARGS` to the end (at most 30 s), sampling its peak RSS: (output, peak KiB, time).
+fn run_measured(args: &[&std::ffi::OsStr], env: &[(&str, &str)]) -> (Output, u64, Duration) {
+    let mut child = Command::new(wsmon_bin())
+        .args(args)
+        .envs(env.iter().copied())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn wsmon");
+    let pid = child.id();
+    let mut peak = 0;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(30) {
+        if let Some(kib) = peak_rss_kib(pid) {
+            peak = peak.max(kib);
+        }
+        if child.try_wait().expect("try_wait").is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().expect("wsmon output");
+    (out, peak, started.elapsed())
+}
+
+fn watch_with_config(config: &Path) -> (Output, u64, Duration) {
+    run_measured(
+        &[
+            "watch".as_ref(),
+            "--headless".as_ref(),
+            "--duration".as_ref(),
+            "1s".as_ref(),
+            "-c".as_ref(),
+            config.as_os_str(),
+            "ws://127.0.0.1:1/".as_ref(),
+        ],
+        &[],
+    )
+}
+
+#[test]
+fn a_config_that_is_not_a_regular_file_is_refused_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, target) in [("zero.toml", "/dev/zero"), ("urandom.toml", "/dev/urandom")] {
+        let link = dir.path().join(name);
+        std::os::unix::fs::symlink(target, &link).expect("symlink");
+        let (out, peak, took) = watch_with_config(&link);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert!(
+            err.contains(name) && err.contains("not a regular file"),
+            "{err}"
+        );
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+        assert!(took < Duration::from_secs(5), "{name}: {took:?}");
+        assert!(peak < 64 * 1024, "{name}: peak RSS {peak} KiB");
+    }
+    // A directory too.
+    let (out, _, _) = watch_with_config(dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a regular file"));
+}
+
+#[test]
+fn a_50_mb_targets_config_is_refused_with_the_limit_in_bounded_memory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("huge.toml");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
+    let mut written = 0;
+    let mut i = 0u64;
+    while written < 50 * MIB {
+        let t = format!("[[targets]]\nurl = \"ws://127.0.0.1:1/{i}\"\nsessions = 1\n");
+        f.write_all(t.as_bytes()).expect("write");
+        written += t.len();
+        i += 1;
+    }
+    f.flush().expect("flush");
+    drop(f);
+    let (out, peak, took) = watch_with_config(&path);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("huge.toml") && err.contains("50.0 MiB") && err.contains("1 MiB limit"),
+        "{err}"
+    );
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert!(peak < 64 * 1024, "peak RSS {peak} KiB");
+}
+
+#[test]
+fn a_config_error_quotes_a_short_escaped_excerpt() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // One 900 KB line that does not parse, with an OSC sequence in it.
+    let path = dir.path().join("long\x1b]0;pwn\x07.toml");
+    let mut text = String::from("jitter = \"\x1b]0;pwn\x07");
+    text.push_str(&"A".repeat(900 * 1024));
+    text.push_str("\"\n");
+    std::fs::write(&path, &text).expect("write");
+    let (out, _, _) = watch_with_config(&path);
+    assert_eq!(out.status.code(), Some(2));
+    assert_no_raw_controls("stderr", &out.stderr);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("jitter"), "{err}");
+    assert!(
+        err.len() < 2048,
+        "{} bytes: {}",
+        err.len(),
+        &err[..err.len().min(400)]
+    );
+    // Values that parse as TOML but not as what they should be: a duration, a key binding.
+    let long = "A".repeat(300 * 1024);
+    for (name, text, want) in [
+        (
+            "dur.toml",
+            format!("connect_timeout = \"{long}\"\n"),
+            "connect_timeout",
+        ),
+        ("keys.toml", format!("[keys]\n{long} = \"q\"\n"), "[keys]"),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write");
+        let (out, _, _) = watch_with_config(&path);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        assert!(err.contains(want), "{name}: {}", &err[..err.len().min(400)]);
+        assert!(err.len() < 2048, "{name}: {} bytes", err.len());
+    }
+}
+
+#[test]
+fn a_log_file_that_cannot_be_written_is_said_once() {
+    if !Path::new("/dev/full").exists() {
+        return;
+    }
+    // Each connection opens and is closed by the server: a debug line per connection.
+    let server = serve(|mut c| async move {
+        c.upgrade("").await;
+        c.send(&close_frame(1000, b"")).await;
+        let _ = c.read_until_close().await;
+    });
+    let url = server.url("/");
+    let (out, _, _) = run_measured(
+        &[
+            "watch".as_ref(),
+            "--headless".as_ref(),
+            "--duration".as_ref(),
+            "2s".as_ref(),
+            "--backoff-base".as_ref(),
+            "100ms".as_ref(),
+            "--log-file".as_ref(),
+            "/dev/full".as_ref(),
+            "--retry-on".as_ref(),
+            "1000".as_ref(),
+            url.as_ref(),
+        ],
+        &[("WSMON_LOG", "debug")],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.matches("cannot write log file /dev/full").count(),
+        1,
+        "said once: {err}"
+    );
+    assert_eq!(out.status.code(), Some(0), "the run itself goes on: {err}");
 }

@@ -918,3 +918,24 @@ engine_tests! {
     python_1014_is_recorded_as_sent: peer_1014_is_recorded_as_sent(Runtime::Python);
     node_1014_is_recorded_as_sent: peer_1014_is_recorded_as_sent(Runtime::Node);
 }
+
+/// Issue 19 section 4b: Node `ws`'s `close()` without a code (what Socket.IO's engine.io calls
+/// when it drops a client after its ping timeout) sends an empty close frame. wsmon records 1005,
+/// sent by the server, with the code not on the wire.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_close_without_a_code_is_1005_by_the_server() {
+    let peer = Peer::start(Runtime::Node, &["--compression", "on"]).await;
+    let cfg = config(vec![target(&peer.url("/close/none"), 1)]);
+    let run = run_until(cfg, ENGINE_LIMIT, |s| {
+        s.totals.closes_by_code.contains_key(&1005)
+    })
+    .await;
+    let c = &run.of("closed")[0];
+    assert_eq!(c["code"], 1005, "{c}");
+    assert_eq!(c["initiator"], "server", "{c}");
+    assert_eq!(c["code_on_wire"], false, "{c}");
+    assert_eq!(c["clean"], true, "{c}");
+    let closing = run.of("closing")[0];
+    assert_eq!(closing["initiator"], "server", "{closing}");
+    assert_eq!(closing["code_on_wire"], false, "{closing}");
+}

@@ -158,7 +158,7 @@ fn descriptors_running_out_mid_run_are_resource_errors_that_back_off() {
         "status lines say so: {err}"
     );
     let summary = text(&out.stdout);
-    assert!(summary.contains("resourcex"), "{summary}");
+    assert!(summary.contains("resource x"), "{summary}");
     eprintln!(
         "fd exhaustion: {sessions} sessions, {opened} opened, {} starved, {attempts} attempts by \
          starved sessions in 3 s",
@@ -310,7 +310,7 @@ fn a_panicking_session_is_recorded_and_the_others_go_on() {
         assert_eq!(last["code"], 1001);
     }
     assert!(
-        text(&out.stdout).contains("internalx1"),
+        text(&out.stdout).contains("internal x1"),
         "summary counts it"
     );
 }

@@ -267,3 +267,52 @@ fn an_address_that_cannot_be_bound_is_a_usage_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(&format!("--metrics {addr}: ")), "{err}");
 }
+
+/// Issue 19 section 1: Prometheus missed the end of a headless run (none of the final 1001
+/// closes). `/metrics` now stays up after the run until one scrape has read the final values
+/// (`--metrics-linger`, default 15 s), and no longer than that scrape.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prometheus_reads_the_end_of_a_headless_run() {
+    if which("prometheus").is_none() {
+        panic!("the prometheus server is not installed: run `bash tests/peers/install.sh`");
+    }
+    let server = wsmon::server::start("127.0.0.1:0")
+        .await
+        .expect("scenario server");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let target = format!("127.0.0.1:{port}");
+    // Prometheus first (scraping every second), so it is ready when the agent starts.
+    let prom = Prometheus::start(&scrape_config("wsmon", std::slice::from_ref(&target))).await;
+    let started = Instant::now();
+    let agent = Command::new(assert_cmd::cargo::cargo_bin("wsmon"))
+        .args(["watch", "--headless", "--duration", "3s", "-n", "3"])
+        .args(["--metrics", &target])
+        .arg(server.url("/echo"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("run wsmon");
+    let took = started.elapsed();
+    let stderr = String::from_utf8_lossy(&agent.stderr);
+    assert_eq!(agent.status.code(), Some(0), "{stderr}");
+    let closes = prom
+        .wait_for(
+            "sum(wsmon_closes_total{code=\"1001\",initiator=\"client\"})",
+            Duration::from_secs(10),
+            |v| v >= 3.0,
+        )
+        .await;
+    assert_eq!(closes, 3.0, "the three closes of the end of the run");
+    let closed = prom.scalar("sum(wsmon_sessions{state=\"closed\"})").await;
+    assert_eq!(closed, Some(3.0), "the final state of every session");
+    assert!(
+        stderr.contains("serving /metrics until its next scrape reads the final values"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("was not scraped"), "{stderr}");
+    // 3 s, the 1001 closes, and at most about one scrape interval more.
+    assert!(took < Duration::from_secs(9), "the run took {took:?}");
+    server.shutdown().await;
+}

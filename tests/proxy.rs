@@ -367,7 +367,7 @@ async fn watch_through_tinyproxy_records_the_proxy_hop_with_credentials_redacted
         ended[0]
     );
     assert!(
-        text.contains("proxyx2"),
+        text.contains("proxy x2"),
         "summary counts proxy errors: {text}"
     );
 }

@@ -111,7 +111,7 @@ async fn overload_1013_backs_off_doubling_windows_exactly_with_jitter_none() {
     assert_eq!(t[2].window_ms, Some(2000));
     assert!(matches!(
         t[1].outcome,
-        Some(wsmon::state::snapshot::Outcome::Closed { code: 1013 })
+        Some(wsmon::state::snapshot::AttemptOutcome::Closed { code: 1013 })
     ));
 }
 

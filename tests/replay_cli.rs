@@ -45,6 +45,7 @@ fn replay_prints_a_summary_of_an_export() {
             clean: true,
             uptime_ms: Some(2),
             peer_code: None,
+            why: None,
         }),
         EventKind::Backoff(BackoffInfo {
             attempt: 4,

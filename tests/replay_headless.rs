@@ -29,6 +29,7 @@ fn recording(path: &std::path::Path) {
             clean: true,
             uptime_ms: Some(2),
             peer_code: None,
+            why: None,
         })
     };
     let backoff = |attempt, delay: i64, at: i64| {

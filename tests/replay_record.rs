@@ -95,7 +95,7 @@ async fn replayed_state_matches_the_live_snapshots_of_a_recorded_storm() {
     cfg.headless = true;
     let total = cfg.total_sessions();
     let engine = wsmon::runtime::live(
-        cfg.engine(),
+        cfg.engine.clone(),
         Arc::new(Registry::builtin().clone()),
         cfg.export.as_deref(),
     )

@@ -328,6 +328,48 @@ fn navigation_selects_by_id_and_pages() {
     assert!(!out.redraw && out.commands.is_empty());
 }
 
+/// `P` pauses every session: like every action on several sessions, it asks first; `n` sends
+/// nothing, `y` sends it.
+#[test]
+fn pause_all_asks_first() {
+    let snap = snap();
+    let mut app = ready(&snap);
+    let out = press(&mut app, &snap, ch('P'));
+    assert!(
+        out.commands.is_empty(),
+        "sent without asking: {:?}",
+        out.commands
+    );
+    let question = app.view.confirm.as_ref().map(|c| c.question.clone());
+    assert!(
+        question
+            .as_deref()
+            .is_some_and(|q| q.starts_with("pause the retries of all 20 sessions?")),
+        "{question:?}"
+    );
+    let out = press(&mut app, &snap, ch('n'));
+    assert!(out.commands.is_empty() && app.view.confirm.is_none());
+    press(&mut app, &snap, ch('P'));
+    let out = press(&mut app, &snap, ch('y'));
+    assert_eq!(
+        out.commands,
+        vec![Command::SetPaused {
+            session: None,
+            paused: true
+        }]
+    );
+    // All paused: P offers to resume them.
+    let mut paused = (*snap).clone();
+    paused.totals.paused_all = true;
+    let paused = Arc::new(paused);
+    press(&mut app, &paused, ch('P'));
+    let question = app.view.confirm.as_ref().map(|c| c.question.clone());
+    assert_eq!(
+        question.as_deref(),
+        Some("resume the retries of all 20 sessions?")
+    );
+}
+
 #[test]
 fn session_keys_send_commands_for_the_selected_session() {
     let snap = snap();
@@ -352,7 +394,9 @@ fn session_keys_send_commands_for_the_selected_session() {
             paused: true
         }]
     );
-    let out = press(&mut app, &snap, ch('P'));
+    // P acts on every session: it asks first (see pause_all_asks_first).
+    press(&mut app, &snap, ch('P'));
+    let out = press(&mut app, &snap, ch('y'));
     assert_eq!(
         out.commands,
         vec![Command::SetPaused {
@@ -663,7 +707,9 @@ fn explain_on_a_session_refused_with_an_http_status_explains_the_status() {
         .enumerate()
         .find_map(
             |(i, s)| match s.timeline.iter().rev().find_map(|r| r.outcome) {
-                Some(wsmon::state::snapshot::Outcome::Status { status }) => Some((i, status)),
+                Some(wsmon::state::snapshot::AttemptOutcome::Status { status }) => {
+                    Some((i, status))
+                }
                 _ => None,
             },
         )

@@ -113,6 +113,46 @@ fn check(name: &str, actual: &[String], expected: &str) {
     );
 }
 
+/// Replay at 80x24: the Storm tab's chart titles keep their values (the code's name goes
+/// first), the lockstep text is whole.
+#[test]
+fn replay_storm_80x24() {
+    let mut r = Replay::new();
+    r.press(':');
+    r.text("-10s");
+    r.app.view.tab = Tab::Storm;
+    let screen = r.render(80, 24);
+    check("replay_storm_80x24", &screen, REPLAY_STORM_80X24);
+}
+
+/// Replay help at 80x24: every config name whole (`speed_x100`, `step_back_10s`).
+#[test]
+fn replay_help_80x24() {
+    let mut r = Replay::new();
+    r.press('?');
+    let mut text = String::new();
+    for scroll in 0..5 {
+        r.app.view.help_scroll = scroll * 14;
+        text.push_str(&r.render(80, 24).join("\n"));
+    }
+    for name in [
+        "speed_x10 ",
+        "speed_x100",
+        "step_back ",
+        "step_back_10s",
+        "step_back_1m",
+        "step_forward_10s",
+        "next_close_again",
+        "sort_reverse",
+        "reconnect_all",
+    ] {
+        assert!(text.contains(name), "{name} missing:\n{text}");
+    }
+    r.app.view.help_scroll = 0;
+    let screen = r.render(80, 24);
+    check("replay_help_80x24", &screen, REPLAY_HELP_80X24);
+}
+
 #[test]
 fn replay_header_and_cursor_after_a_seek() {
     let mut r = Replay::new();
@@ -333,7 +373,7 @@ fn time_keys_are_bound_only_in_replay_and_listed_in_its_help() {
     );
 }
 
-const SEEK_120X12: &str = "
+const SEEK_120X12: &str = r#"
 | wsmon [Sessions] Storm  Events  Targets                    REPLAY  incident-42.jsonl  11:59:39Z (+2m30s of 2m50s) x1 ⏸ |
 | targets 4  sessions 19  open 10 closed 2 waiting 7                                                                     |
 | closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1                     |
@@ -341,13 +381,13 @@ const SEEK_120X12: &str = "
 |ID▲ TARGET       STATE         UPTIME ATT  LAST CLOSE                     EXT     RTT     MSGS IN/OUT BYTES IN/OUT RATIO|
 |s1  /echo        open          39.1s  1    -                              deflate -       -           -            -    |
 |s2  /echo        open          47.0s  1    -                              deflate -       -           -            -    |
-|s3  /echo        open          54.9s  1    -                              deflate -       -           -            -    |
+|s3  /echo        open          55.0s  1    -                              deflate -       -           -            -    |
 |s4  /echo        open          1m02s  1    -                              deflate -       -           -            -    |
-|s6  /overload    waiting 1s    -      4    1013 srv Try Again Later       deflate -       -           -            -    |
+|s6  /overload    next in 1s    -      4    1013 srv Try Again Later       deflate -       -           -            -    |
 | going to +2m30s                                                                                                        |
 | Space play  Right ±1s  . ±10s  1 x1  4 max  : go to  n next close  b burst  / filter  Tab tabs  Enter detail  ? help   |
-";
-const STORM_120X30: &str = "
+"#;
+const STORM_120X30: &str = r#"
 | wsmon  Sessions [Storm] Events  Targets                    REPLAY  incident-42.jsonl  11:59:44Z (+2m35s of 2m50s) x1 ⏸ |
 | targets 4  sessions 19  open 10 closed 2 waiting 7                                                                     |
 | closes 1013 Try Again Later 30 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1                     |
@@ -377,8 +417,8 @@ const STORM_120X30: &str = "
 |│                                                               █   │      ││next 1s 0  5s 0  30s 7                    │|
 |└────────────────────────────── whole recording (2m50s), │ cursor 11:59:44 ┘└──────────────────────────────────────────┘|
 | going to -15s                                                                                                          |
-| Space play  Right ±1s  . ±10s  1 x1  4 max  : go to  n next close  b burst  Esc back  Tab sessions  f freeze  ? help   |
-";
+| Space play  Right ±1s  . ±10s  1 x1  4 max  : go to  n next close  b burst  Esc back  Tab events  f freeze  ? help     |
+"#;
 const TARGETS_120X14: &str = "
 | wsmon  Sessions  Storm  Events [Targets]                   REPLAY  incident-42.jsonl  11:59:59Z (+2m50s of 2m50s) x1 ⏸ |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                                        |
@@ -494,7 +534,7 @@ fn narrow_replay_header_keeps_the_tabs_and_the_cursor() {
 
 #[test]
 fn replay_opens_the_tui_only_on_a_terminal_without_summary_flags() {
-    use wsmon::replay::command::{Mode as Run, mode};
+    use wsmon::replay::command::{ReplayMode as Run, mode};
     let plain = wsmon::replay::Options {
         file: "f.jsonl".into(),
         ..Default::default()
@@ -530,13 +570,13 @@ fn replayed_detail_says_traffic_was_not_recorded() {
 }
 
 const REPLAY_DETAIL_100X44: &str = r#"
-| wsmon [Sessions] Storm  Events  Targets    REPLAY  incide….jsonl  11:59:39Z (+2m30s of 2m50s) x1 ⏸ |
+| wsmon [Sessions] Storm  Events  Targets                   REPLAY  11:59:39Z (+2m30s of 2m50s) x1 ⏸ |
 | targets 4  sessions 19  open 10 closed 2 waiting 7                                                 |
 | closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1 |
 | attempts/s 0.0 (total 38)  lockstep - (few retries)                                                |
 | Session s1 (Esc: back, j/k: scroll) ───────────────────────────────────────────── lines 1-37 of 51 |
 |  target      #0 ws://127.0.0.1:9001/echo                                                           |
-|  state       open for 39.1s (since 11:59:00.000Z)  attempt 1  uptime 39.1s                         |
+|  state       open since 11:59:00.000Z (39.1s)  attempt 1  uptime 39.1s                             |
 |                                                                                                    |
 |Last close                                                                                          |
 |  none yet                                                                                          |
@@ -549,7 +589,7 @@ const REPLAY_DETAIL_100X44: &str = r#"
 |Attempts on a time axis (0 .. 39.1s)                                                                |
 |  1                                                                                                 |
 |  ●                                                                                              |  |
-|  0s                                            19.5s                                        39.1s  |
+|  0s                                            19.6s                                        39.1s  |
 |  ● attempt   | now   ○ next attempt                                                                |
 |                                                                                                    |
 |Recent events (UTC, newest last)                                                                    |
@@ -599,3 +639,56 @@ fn b_says_so_when_no_burst_follows() {
         format!("no burst of attempts after {}", end.format("%H:%M:%SZ"))
     );
 }
+
+const REPLAY_STORM_80X24: &str = r#"
+| wsmon  Sessions [Storm] Events  Targets          REPLAY  11:59:49Z +2m40s x1 ⏸ |
+| targets 4  sessions 19  open 10 closed 2 waiting 7                             |
+| closes 1013 Try Again Later 30 | 1010 Mandatory Extension 2 | +2 more          |
+| attempts/s 0.0 (total 44)  lockstep - (few retries)                            |
+|┌ attempts/s cursor 0 peak 10 ─────────┐┌ closes, HTTP answers, errors ────────┐|
+|│                              █    │  ││1013 Try Again Later        30 ███████│|
+|│                              █▆ ▆ │ ▆││1010 Mandatory Extension     2 █      │|
+|│▂▂ ▂ ▂ ▂           ▂ ▂ ▂▂     ██▂█ │ █││1006 Abnormal Closure        1 █      │|
+|└ recording (2m50s), │ cursor 11:59:49 ┘│HTTP 503                     1 █      │|
+|┌ closes/s 1013 cursor 0 peak 6 ───────┐└──────────────────────────────────────┘|
+|│                              ██ █ │ █│┌ lockstep (last 10 s) ────────────────┐|
+|│                              ██ █ │ █││too few recent attempts to judge      │|
+|└ recording (2m50s), │ cursor 11:59:49 ┘│(needs 20 in the last 10 s)           │|
+|┌ closes/s 1010 cursor 0 peak 2 ───────┐│                                      │|
+|│                              █    │  ││                                      │|
+|│                              █    │  ││                                      │|
+|│                              █    │  ││                                      │|
+|└ recording (2m50s), │ cursor 11:59:49 ┘│                                      │|
+|┌ closes/s other codes cursor 0 peak 1 ┐└──────────────────────────────────────┘|
+|│                                █  │  │┌ retries due ─────────────────────────┐|
+|│                                █  │  ││next 1s 0  5s 0  30s 7                │|
+|└ recording (2m50s), │ cursor 11:59:49 ┘└──────────────────────────────────────┘|
+| going to -10s                                                                  |
+| Space play  Right ±1s  . ±10s  1 x1  4 max  : go to  n next close  b burst     |
+"#;
+const REPLAY_HELP_80X24: &str = r#"
+| wsmon [Sessions] Storm  Events  Targets          REPLAY  11:57:09Z +0m00s x1 ⏸ |
+| targets 1  sessions 1  connecting 1 open 0 waiting 0                           |
+| closes none                                                                    |
+| attempts/s 0.0 (total 1)  lockstep - (few retries)                             |
+|┌ Help (Esc, q or ? closes) ───────────────────────────────────────────────────┐|
+|│Keys (change them in the config file: [keys] name = "key")                    │|
+|│  k/Up         move up / scroll up                           up               │|
+|│  j/Down       move down / scroll down                       down             │|
+|│  PgUp         one page up                                   page_up          │|
+|│  PgDn         one page down                                 page_down        │|
+|│  Home/g       first row / top                               home             │|
+|│  End/G        last row / bottom                             end              │|
+|│  Enter        open the session's detail / the target's      open             │|
+|│               sessions                                                       │|
+|│  Esc          back; on the main screen: clear filters, then back             │|
+|│               marks                                                          │|
+|│  Tab          next tab: Sessions, Storm, Events, Targets    next_tab         │|
+|│  >            sort by the next column                       sort_next        │|
+|│  <            sort by the previous column                   sort_prev        │|
+|│  i            invert the sort order                         sort_reverse     │|
+|│  /            filter rows by text (empty clears)            filter           │|
+|└──────────────────────────────────────────────────────────── lines 1-16 of 67 ┘|
+| help                                                                           |
+| Space play  Right ±1s  . ±10s  1 x1  4 max  : go to  n next close  b burst     |
+"#;

@@ -214,12 +214,13 @@ fn frozen_badge_and_tabs_survive_a_long_title_on_a_narrow_screen() {
     let screen = fixtures::render(&mut app, &snap, 80, 24);
     let title = &screen[0];
     assert!(
-        title.starts_with(" wsmon [Sessions] Storm  Events  Targets   demo"),
+        title.starts_with(" wsmon [Sessions] Storm  Events  Targets   …"),
         "{title}"
     );
+    // The title loses its leading words, whole words only; the badges stay whole.
     assert!(
-        title.contains("…ail  FROZEN   PAUSED  12:00:00Z"),
-        "cut in the middle, not overlapped: {title}"
+        title.contains("…tail") && title.ends_with(" FROZEN   PAUSED  12:00:00Z "),
+        "cut by words, not overlapped: {title}"
     );
 }
 
@@ -388,7 +389,7 @@ fn waiting_session_shows_what_ended_its_last_attempt() {
     let mut app = app();
     let screen = fixtures::render(&mut app, &snap, 100, 30);
     assert!(
-        screen[13].starts_with("s9  /flaky       waiting 25s   -      2    HTTP 503 "),
+        screen[13].starts_with("s9  /flaky       next in 25s   -      2    HTTP 503 "),
         "{}",
         screen[13]
     );
@@ -598,19 +599,19 @@ const MAIN_100X30: &str = r#"
 |s3  /echo        open          1m15s  1    -                                   deflate 276us   2.81 |
 |s4  /echo        open          1m23s  1    -                                   deflate 289us   2.81 |
 |s5  /echo        connecting    -      1    -                                   -       -       -    |
-|s6  /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
-|s7  /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
-|s8  /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
-|s9  /flaky       waiting 25s   -      2    HTTP 503                            -       -       -    |
+|s6  /overload    next in 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s7  /overload    next in 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s8  /overload    next in 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s9  /flaky       next in 25s   -      2    HTTP 503                            -       -       -    |
 |s10 /strict      closed        -      1    1010 cli Mandatory Extension        -       -       -    |
 |s11 /echo        open          2m19s  1    -                                   deflate 380us   2.81 |
 |s12 /echo        open          2m27s  1    -                                   deflate 393us   2.81 |
 |s13 /echo        open          2m35s  1    -                                   deflate 406us   2.81 |
 |s14 /echo        open          2m42s  1    -                                   deflate 419us   2.81 |
 |s15 /echo        open          2m50s  1    -                                   deflate 432us   2.81 |
-|s16 /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
-|s17 /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
-|s18 /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s16 /overload    next in 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s17 /overload    next in 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s18 /overload    next in 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
 |s19 /flaky       open          23.9s  2    1006 loc Abnormal Closure           deflate 2.0ms   0.95 |
 |s20 /strict      closed        -      1    1010 cli Mandatory Extension        -       -       -    |
 |                                                                                                    |
@@ -631,18 +632,18 @@ const MAIN_80X24: &str = r#"
 |s3  /echo        open          1m15s  1    -                             deflate|
 |s4  /echo        open          1m23s  1    -                             deflate|
 |s5  /echo        connecting    -      1    -                             -      |
-|s6  /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
-|s7  /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
-|s8  /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
-|s9  /flaky       waiting 25s   -      2    HTTP 503                      -      |
+|s6  /overload    next in 28s   -      6    1013 srv Try Again Later      deflate|
+|s7  /overload    next in 28s   -      6    1013 srv Try Again Later      deflate|
+|s8  /overload    next in 28s   -      6    1013 srv Try Again Later      deflate|
+|s9  /flaky       next in 25s   -      2    HTTP 503                      -      |
 |s10 /strict      closed        -      1    1010 cli Mandatory Extension  -      |
 |s11 /echo        open          2m19s  1    -                             deflate|
 |s12 /echo        open          2m27s  1    -                             deflate|
 |s13 /echo        open          2m35s  1    -                             deflate|
 |s14 /echo        open          2m42s  1    -                             deflate|
 |s15 /echo        open          2m50s  1    -                             deflate|
-|s16 /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
-|s17 /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
+|s16 /overload    next in 28s   -      6    1013 srv Try Again Later      deflate|
+|s17 /overload    next in 28s   -      6    1013 srv Try Again Later      deflate|
 | row 1/20  sort ID asc  hidden RTT, RATIO, MSGS, BYTES (C: columns)             |
 | / filter  Tab tabs  Enter detail  ? help  q quit  Space mark  c close          |
 "#;
@@ -654,7 +655,7 @@ const DETAIL_TIMELINE_100X30: &str = r#"
 | attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
 | Session s7 (Esc: back, j/k: scroll) ──────────────────────────────────────────── lines 1-23 of 118 |
 |  target      #1 ws://127.0.0.1:9001/overload                                                       |
-|  state       waiting for 3.3s (since 11:59:56.665Z)  attempt 6  attempt 7 in 28.6s                 |
+|  state       waiting since 11:59:56.665Z (3.3s)  attempt 6  next in 28.7s (attempt 7)              |
 |                                                                                                    |
 |Last close  1013 Try Again Later  by server at 11:59:56.665Z, clean, after 108ms open               |
 |  reason      "server overloaded, try later"                                                        |
@@ -753,7 +754,7 @@ const STORM_100X30: &str = r#"
 |│ 0┤███████████████████████████████████████████████████││next 1s 0  5s 0  30s 7                    │|
 |└   11:59:09 ──────────── UTC ──────────────── 11:59:59┘└──────────────────────────────────────────┘|
 | storm: 171 s of history, 52 attempts so far                                                        |
-| Esc back  Tab sessions  P pause all  R reconnect waiting  f freeze  e export  ? help  q quit       |
+| Esc back  Tab events  P pause all  R reconnect waiting  f freeze  e export  ? help  q quit         |
 "#;
 
 const EXPLAIN_100X30: &str = r#"
@@ -827,40 +828,40 @@ const HELP_100X40: &str = r#"
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
 | attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
-|ID▲ TAR┌ Help (Esc, q or ? closes) ─────────────────────────────────────────────────────────┐  RATIO|
-|s1  /ec│Keys (change them in the config file: [keys] name = "key")                          │  2.81 |
-|s2  /ec│  k/Up        move up / scroll up                                  up               │  2.81 |
-|s3  /ec│  j/Down      move down / scroll down                              down             │  2.81 |
-|s4  /ec│  PgUp        one page up                                          page_up          │  2.81 |
-|s5  /ec│  PgDn        one page down                                        page_down        │  -    |
-|s6  /ov│  Home/g      first row / top                                      home             │  0.55 |
-|s7  /ov│  End/G       last row / bottom                                    end              │  0.55 |
-|s8  /ov│  Enter       open the session's detail / the target's sessions    open             │  0.55 |
-|s9  /fl│  Esc         back; on the main screen: clear filters, then marks  back             │  -    |
-|s10 /st│  Tab         next tab: Sessions, Storm, Events, Targets           next_tab         │  -    |
-|s11 /ec│  >           sort by the next column                              sort_next        │  2.81 |
-|s12 /ec│  <           sort by the previous column                          sort_prev        │  2.81 |
-|s13 /ec│  i           invert the sort order                                sort_reverse     │  2.81 |
-|s14 /ec│  /           filter rows by text (empty clears)                   filter           │  2.81 |
-|s15 /ec│  t           filter by state (cycles through states present)      state_filter     │  2.81 |
-|s16 /ov│  o           filter by LAST CLOSE: code, status, error (cycles)   code_filter      │  0.55 |
-|s17 /ov│  Space       mark / unmark (c, r, p then act on the marked)       mark             │  0.55 |
-|s18 /ov│  m           mark every session shown (again: unmark all)         mark_all         │  0.55 |
-|s19 /fl│  C           choose the table's columns                           columns          │  0.95 |
-|s20 /st│  w           table: ages / wall-clock times                       table_times      │  -    |
-|       │  z           times in UTC / local time                            clock            │       |
-|       │  x           explain the close code (asks for one if none)        explain          │       |
-|       │  c           in the explanation: compare with another code        compare          │       |
-|       │  a           add sessions (URL and count)                         add              │       |
-|       │  c           close marked / selected (code, default 1000)         close            │       |
-|       │  r           reconnect the marked / selected session now          reconnect        │       |
-|       │  R           reconnect every waiting session now (asks first)     reconnect_all    │       |
-|       │  p           pause / resume retries of marked / selected          pause            │       |
-|       │  P           pause / resume all retries                           pause_all        │       |
-|       │  +           one more session of the selected target              grow             │       |
-|       │  -           one session fewer of the selected target             shrink           │       |
-|       │  f           freeze / unfreeze the display (data keeps flowing)   freeze           │       |
-|       └────────────────────────────────────────────────────────────────── lines 1-32 of 39 ┘       |
+|┌ Help (Esc, q or ? closes) ───────────────────────────────────────────────────────────────────────┐|
+|│Keys (change them in the config file: [keys] name = "key")                                        │|
+|│  k/Up   move up / scroll up                                                        up            │|
+|│  j/Down move down / scroll down                                                    down          │|
+|│  PgUp   one page up                                                                page_up       │|
+|│  PgDn   one page down                                                              page_down     │|
+|│  Home/g first row / top                                                            home          │|
+|│  End/G  last row / bottom                                                          end           │|
+|│  Enter  open the session's detail / the target's sessions                          open          │|
+|│  Esc    back; on the main screen: clear filters, then marks                        back          │|
+|│  Tab    next tab: Sessions, Storm, Events, Targets                                 next_tab      │|
+|│  >      sort by the next column                                                    sort_next     │|
+|│  <      sort by the previous column                                                sort_prev     │|
+|│  i      invert the sort order                                                      sort_reverse  │|
+|│  /      filter rows by text (empty clears)                                         filter        │|
+|│  t      filter by state (cycles through states present)                            state_filter  │|
+|│  o      filter by LAST CLOSE: code, status, error (cycles)                         code_filter   │|
+|│  Space  mark / unmark (c, r, p then act on the marked)                             mark          │|
+|│  m      mark every session shown (again: unmark all)                               mark_all      │|
+|│  C      choose the table's columns                                                 columns       │|
+|│  w      table: ages / wall-clock times                                             table_times   │|
+|│  z      times in UTC / local time                                                  clock         │|
+|│  x      explain the close code (asks for one if none)                              explain       │|
+|│  c      in the explanation: compare with another code                              compare       │|
+|│  a      add sessions (URL and count)                                               add           │|
+|│  c      close marked / selected (code, default 1000)                               close         │|
+|│  r      reconnect the marked / selected session now                                reconnect     │|
+|│  R      reconnect every waiting session now (asks first)                           reconnect_all │|
+|│  p      pause / resume retries of marked / selected                                pause         │|
+|│  P      pause / resume all retries (asks first)                                    pause_all     │|
+|│  +      one more session of the selected target                                    grow          │|
+|│  -      one session fewer of the selected target                                   shrink        │|
+|│  f      freeze / unfreeze the display (data keeps flowing)                         freeze        │|
+|└──────────────────────────────────────────────────────────────────────────────── lines 1-32 of 39 ┘|
 | help                                                                                               |
 | Esc close  j scroll                                                                                |
 "#;
@@ -871,13 +872,13 @@ const PROMPT_FILTER_80X24: &str = r#"
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | +2 more          |
 | attempts/s 1.0 (total 52)  lockstep - (few retries)  export 1234 events        |
 |ID▲ TARGET       STATE         UPTIME ATT  LAST CLOSE                    EXT    |
-|s6  /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
-|s7  /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
-|s8  /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
-|s9  /flaky       waiting 25s   -      2    HTTP 503                      -      |
-|s16 /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
-|s17 /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
-|s18 /overload    waiting 28s   -      6    1013 srv Try Again Later      deflate|
+|s6  /overload    next in 28s   -      6    1013 srv Try Again Later      deflate|
+|s7  /overload    next in 28s   -      6    1013 srv Try Again Later      deflate|
+|s8  /overload    next in 28s   -      6    1013 srv Try Again Later      deflate|
+|s9  /flaky       next in 25s   -      2    HTTP 503                      -      |
+|s16 /overload    next in 28s   -      6    1013 srv Try Again Later      deflate|
+|s17 /overload    next in 28s   -      6    1013 srv Try Again Later      deflate|
+|s18 /overload    next in 28s   -      6    1013 srv Try Again Later      deflate|
 |                                                                                |
 |                                                                                |
 |                                                                                |
@@ -922,7 +923,7 @@ const STORM_JITTER_NONE_100X30: &str = r#"
 |│  0┤                                                  ││next 1s 0  5s 0  30s 0                    │|
 |└    11:59:10 ─────────── UTC ──────────────── 11:59:59┘└──────────────────────────────────────────┘|
 | storm: 120 s of history, 1800 attempts so far                                                      |
-| Esc back  Tab sessions  P pause all  R reconnect waiting  f freeze  e export  ? help  q quit       |
+| Esc back  Tab events  P pause all  R reconnect waiting  f freeze  e export  ? help  q quit         |
 "#;
 
 const STORM_JITTER_FULL_100X30: &str = r#"
@@ -937,8 +938,8 @@ const STORM_JITTER_FULL_100X30: &str = r#"
 |│ 13┤███████████████████████████▆█▂███████████████▆████││1006 Abnormal Closure          1 █        │|
 |│   ┤██████████████████████████████████████████████████│└──────────────────────────────────────────┘|
 |│  0┤██████████████████████████████████████████████████│┌ lockstep (last 10 s) ────────────────────┐|
-|└    11:59:10 ─────────── UTC ──────────────── 11:59:59┘│0.24 not in step  chance 0.24, 254        │|
-|┌ closes/s 1013 Try Again Later now 33 peak 34 ────────┐│attempts                                  │|
+|└    11:59:10 ─────────── UTC ──────────────── 11:59:59┘│0.24 not in step                          │|
+|┌ closes/s 1013 Try Again Later now 33 peak 34 ────────┐│chance 0.24, 254 attempts                 │|
 |│ 34┤           ▅▂    ▆ ▃    ▃ █   ▆█  ▆             ▂▆││Retries are no more bunched than          │|
 |│   ┤ ▄█▃ ▃▄ ▃▄▄██▄▁  █▁█▇ ▃ █▃█   ██▃▄█▁▁▆ ▇▃ █▇  ▁▄██││independent ones would be.                │|
 |│   ┤▇███▅██▁███████▇▅████▄█████ █ ████████▅██▅██▇ ████││                                          │|
@@ -955,7 +956,7 @@ const STORM_JITTER_FULL_100X30: &str = r#"
 |│  0┤                                                  ││next 1s 0  5s 0  30s 0                    │|
 |└    11:59:10 ─────────── UTC ──────────────── 11:59:59┘└──────────────────────────────────────────┘|
 | storm: 120 s of history, 3336 attempts so far                                                      |
-| Esc back  Tab sessions  P pause all  R reconnect waiting  f freeze  e export  ? help  q quit       |
+| Esc back  Tab events  P pause all  R reconnect waiting  f freeze  e export  ? help  q quit         |
 "#;
 
 const MARKS_CONFIRM_80X24: &str = r#"
@@ -969,34 +970,34 @@ const MARKS_CONFIRM_80X24: &str = r#"
 | s3  /echo        open          1m15s  1    -                            deflate|
 | s4  /echo        open          1m23s  1    -                            deflate|
 | s5  /echo        connecting    -      1    -                            -      |
-|*s6  /overload    waiting 28s   -      6    1013 srv Try Again Later     deflate|
-|*s7  /overload    waiting 28s   -      6    1013 srv Try Again Later     deflate|
-|*s8  /overload    waiting 28s   -      6    1013 srv Try Again Later     deflate|
-| s9  /flaky       waiting 25s   -      2    HTTP 503                     -      |
+|*s6  /overload    next in 28s   -      6    1013 srv Try Again Later     deflate|
+|*s7  /overload    next in 28s   -      6    1013 srv Try Again Later     deflate|
+|*s8  /overload    next in 28s   -      6    1013 srv Try Again Later     deflate|
+| s9  /flaky       next in 25s   -      2    HTTP 503                     -      |
 | s10 /strict      closed        -      1    1010 cli Mandatory Extension -      |
 | s11 /echo        open          2m19s  1    -                            deflate|
 | s12 /echo        open          2m27s  1    -                            deflate|
 | s13 /echo        open          2m35s  1    -                            deflate|
 | s14 /echo        open          2m42s  1    -                            deflate|
 | s15 /echo        open          2m50s  1    -                            deflate|
-|*s16 /overload    waiting 28s   -      6    1013 srv Try Again Later     deflate|
-| s17 /overload    waiting 28s   -      6    1013 srv Try Again Later     deflate|
-| reconnect 4 marked sessions now? y yes  n no                                   |
+|*s16 /overload    next in 28s   -      6    1013 srv Try Again Later     deflate|
+| s17 /overload    next in 28s   -      6    1013 srv Try Again Later     deflate|
+| reconnect 4 marked sessions now?  y yes  n no                                  |
 | y yes, send it  n no                                                           |
 "#;
 
 const FILTERS_HEADER_100X30: &str = r#"
-| wsmon [Sessions] Storm  Events  Targe FILTER text "overload", state waiting, close 1013  12:00:00Z |
+| wsmon [Sessions] Storm  Events  Targets   demo                                   FILTER  12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
 | attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
 |ID▲ TARGET       STATE         UPTIME ATT  LAST CLOSE                          EXT     RTT     RATIO|
-|s6  /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
-|s7  /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
-|s8  /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
-|s16 /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
-|s17 /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
-|s18 /overload    waiting 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s6  /overload    next in 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s7  /overload    next in 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s8  /overload    next in 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s16 /overload    next in 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s17 /overload    next in 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
+|s18 /overload    next in 28s   -      6    1013 srv Try Again Later            deflate -       0.55 |
 |                                                                                                    |
 |                                                                                                    |
 |                                                                                                    |
@@ -1014,7 +1015,7 @@ const FILTERS_HEADER_100X30: &str = r#"
 |                                                                                                    |
 |                                                                                                    |
 |                                                                                                    |
-| row 1/6  sort ID asc  hidden MSGS, BYTES (C: columns)                                              |
+| row 1/6  filter text "overload", state waiting, close 1013  sort ID asc                            |
 | / filter  Tab tabs  Enter detail  ? help  q quit  Space mark  c close  r reconnect  p pause        |
 "#;
 

@@ -6,13 +6,17 @@
 //! stream, the close timeout, a TLS failure. Each input gives a [`Step`]: the close frame the
 //! session must send, the `closing` event to emit, and whether to stop reading.
 //! [`CloseTracker::finish`] gives the one [`CloseInfo`] of the connection, plus what went on
-//! the wire both ways ([`Outcome`]).
+//! the wire both ways ([`CloseOutcome`]).
 //!
 //! Rules (RFC 6455 sections 5.5.1, 7.1.5, 7.1.7 and 7.4):
 //! - The first close frame on the wire decides the code and the initiator.
-//! - A close frame without a code is recorded as 1005 (`local`); a connection that ends
-//!   without any close frame as 1006 (`local`); a failed TLS handshake as 1015 (`local`).
-//!   These three are never on the wire.
+//! - A close frame without a code is recorded as 1005, sent by the side that sent the frame
+//!   (`server`); a connection that ends without any close frame as 1006, by `server` when the
+//!   peer ended it (its FIN or reset), else `local`; a failed TLS handshake as 1015, by `server`
+//!   when its alert ended it, by `client` when wsmon refused it (a certificate).
+//!   These three codes are never on the wire (`code_on_wire` false in the record).
+//! - When wsmon closes first, the record keeps why ([`CloseWhy`]): the store and the exports
+//!   read it instead of guessing from the code.
 //! - A peer close frame whose code may not be on the wire, or whose payload is one byte, is a
 //!   protocol error: the client fails the connection with 1002 (`client`, not clean), and the
 //!   raw code is kept as `peer_code`.
@@ -24,6 +28,7 @@ use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
+pub use crate::engine::events::CloseWhy;
 use crate::engine::events::{CloseInfo, Initiator};
 use crate::protocol::close_reason;
 use crate::redact;
@@ -44,30 +49,17 @@ pub enum PeerFrame {
     OneByte,
 }
 
-/// Why wsmon sends a close frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CloseWhy {
-    /// The operator's `c`: close with the operator's code; not retried.
-    Operator,
-    /// The operator's `r` on an open connection (1000).
-    Reconnect,
-    /// wsmon is stopping (1001).
-    Shutdown,
-    /// The session is being removed (1000).
-    Removal,
-    /// A required extension was not negotiated (1010).
-    MissingExtension,
-    /// The server's extension answer broke RFC 6455 section 9.1 or RFC 7692 (1002).
-    BadExtensions,
-    /// A message over the size limit (1009).
-    TooBig,
-    /// Text that is not UTF-8 (1007).
-    BadUtf8,
-    /// Another protocol violation by the peer (1002).
-    ProtocolError,
-}
-
 impl CloseWhy {
+    /// The reason behind a close the frame layer sent when it failed the connection.
+    pub fn from_layer_code(code: u16) -> Self {
+        match code {
+            1009 => CloseWhy::TooBig,
+            1007 => CloseWhy::BadData,
+            1008 => CloseWhy::PeerNotReading,
+            _ => CloseWhy::ProtocolError,
+        }
+    }
+
     /// Whether this close fails the connection (send the close frame and drop the connection,
     /// RFC 6455 section 7.1.7) instead of starting the closing handshake.
     pub fn fails(self) -> bool {
@@ -75,8 +67,9 @@ impl CloseWhy {
             self,
             CloseWhy::BadExtensions
                 | CloseWhy::TooBig
-                | CloseWhy::BadUtf8
+                | CloseWhy::BadData
                 | CloseWhy::ProtocolError
+                | CloseWhy::PeerNotReading
         )
     }
 }
@@ -152,14 +145,18 @@ pub enum Input {
     Ours(OurClose),
     /// The frame layer failed the connection and sent this close frame itself.
     LayerFailed { code: u16, reason: String },
-    /// The connection broke (I/O error, reset without a closing handshake); says how.
+    /// The connection broke on our side or somewhere unknown (an I/O error); says how.
     Lost(String),
+    /// The peer ended the connection (its FIN, or a reset) without finishing a closing
+    /// handshake; says how.
+    Dropped(String),
     /// The stream ended.
     Eof,
     /// The closing handshake did not finish within the close timeout.
     Timeout,
-    /// The TLS handshake failed (before any WebSocket connection existed).
-    TlsFailed(String),
+    /// The TLS handshake failed (before any WebSocket connection existed): by the peer's alert
+    /// (`by_peer`), or because wsmon refused what it was shown (a certificate).
+    TlsFailed { message: String, by_peer: bool },
 }
 
 /// What the session does after an input.
@@ -180,11 +177,13 @@ struct First {
     reason: String,
     initiator: Initiator,
     peer_code: Option<u16>,
+    /// Why we closed, when we sent the first close frame.
+    why: Option<CloseWhy>,
 }
 
 /// How the connection ended, in full.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Outcome {
+pub struct CloseOutcome {
     /// The record (the `closed` event).
     pub info: CloseInfo,
     /// The first close frame we sent (or our stack or frame layer sent for us).
@@ -206,6 +205,8 @@ pub struct CloseTracker {
     failed: bool,
     /// How the connection ended when there was no close frame (the 1006 reason).
     lost: Option<String>,
+    /// The peer ended the connection before any close frame (a 1006 by the server).
+    peer_dropped: bool,
     /// The stream ended normally.
     eof: bool,
 }
@@ -235,11 +236,18 @@ impl CloseTracker {
                     reason: reason.clone(),
                     by: SentBy::Layer,
                 });
-                self.set_first(code, reason, Initiator::Client, None);
+                let why = CloseWhy::from_layer_code(code);
+                self.set_first(code, reason, Initiator::Client, None, Some(why));
                 Step {
                     closing: Some((code, Initiator::Client)),
                     ..stop()
                 }
+            }
+            Input::Dropped(why) => {
+                if self.first.is_none() && self.lost.is_none() {
+                    self.peer_dropped = true;
+                }
+                self.on(Input::Lost(why))
             }
             Input::Lost(why) => {
                 // After both close frames, the connection may as well end this way.
@@ -252,6 +260,9 @@ impl CloseTracker {
                 stop()
             }
             Input::Eof => {
+                if self.first.is_none() && self.lost.is_none() {
+                    self.peer_dropped = true;
+                }
                 self.eof = true;
                 stop()
             }
@@ -262,10 +273,15 @@ impl CloseTracker {
                 });
                 stop()
             }
-            Input::TlsFailed(message) => {
+            Input::TlsFailed { message, by_peer } => {
                 self.failed = true;
                 if self.first.is_none() {
-                    self.set_first(1015, message, Initiator::Local, None);
+                    let by = if by_peer {
+                        Initiator::Server
+                    } else {
+                        Initiator::Client
+                    };
+                    self.set_first(1015, message, by, None, None);
                 }
                 stop()
             }
@@ -300,15 +316,16 @@ impl CloseTracker {
                     reason: String::new(),
                     by: SentBy::Stack,
                 });
-                self.set_first(1005, String::new(), Initiator::Local, None);
+                // The server sent the frame; only its code was missing (RFC 6455 7.1.5).
+                self.set_first(1005, String::new(), Initiator::Server, None, None);
                 Step {
-                    closing: Some((1005, Initiator::Local)),
+                    closing: Some((1005, Initiator::Server)),
                     ..Step::default()
                 }
             }
             PeerFrame::Code { code, reason } if valid_on_wire(code) => {
                 self.sent = Some(stack_answer(code, &reason));
-                self.set_first(code, reason, Initiator::Server, None);
+                self.set_first(code, reason, Initiator::Server, None, None);
                 Step {
                     closing: Some((code, Initiator::Server)),
                     ..Step::default()
@@ -322,7 +339,13 @@ impl CloseTracker {
                 if !reason.is_empty() {
                     why = format!("{why}: {reason}");
                 }
-                self.set_first(1002, why, Initiator::Client, Some(code));
+                self.set_first(
+                    1002,
+                    why,
+                    Initiator::Client,
+                    Some(code),
+                    Some(CloseWhy::ProtocolError),
+                );
                 Step {
                     closing: Some((1002, Initiator::Client)),
                     ..stop()
@@ -337,7 +360,13 @@ impl CloseTracker {
                     reason: reason.clone(),
                     by: SentBy::Session,
                 });
-                self.set_first(1002, reason.clone(), Initiator::Client, None);
+                self.set_first(
+                    1002,
+                    reason.clone(),
+                    Initiator::Client,
+                    None,
+                    Some(CloseWhy::ProtocolError),
+                );
                 Step {
                     send: Some((1002, reason)),
                     closing: Some((1002, Initiator::Client)),
@@ -363,7 +392,13 @@ impl CloseTracker {
             reason: close.reason.clone(),
             by: SentBy::Session,
         });
-        self.set_first(close.code, close.reason.clone(), Initiator::Client, None);
+        self.set_first(
+            close.code,
+            close.reason.clone(),
+            Initiator::Client,
+            None,
+            Some(close.why),
+        );
         let step = Step {
             send: Some((close.code, close.reason.clone())),
             closing: Some((close.code, Initiator::Client)),
@@ -379,12 +414,14 @@ impl CloseTracker {
         reason: String,
         initiator: Initiator,
         peer_code: Option<u16>,
+        why: Option<CloseWhy>,
     ) {
         self.first = Some(First {
             code,
             reason,
             initiator,
             peer_code,
+            why,
         });
     }
 
@@ -394,15 +431,20 @@ impl CloseTracker {
     }
 
     /// The record of the connection. `uptime`: how long it was open (`None` if it never was).
-    pub fn finish(self, uptime: Option<Duration>) -> Outcome {
+    pub fn finish(self, uptime: Option<Duration>) -> CloseOutcome {
         let clean = !self.failed && self.eof && self.handshake_done();
         let first = self.first.unwrap_or_else(|| First {
             code: 1006,
             reason: self
                 .lost
                 .unwrap_or_else(|| "connection dropped without a close frame".into()),
-            initiator: Initiator::Local,
+            initiator: if self.peer_dropped {
+                Initiator::Server
+            } else {
+                Initiator::Local
+            },
             peer_code: None,
+            why: None,
         });
         let info = CloseInfo {
             code: first.code,
@@ -411,8 +453,9 @@ impl CloseTracker {
             clean: clean && first.code != 1006,
             uptime_ms: uptime.map(|u| u64::try_from(u.as_millis()).unwrap_or(u64::MAX)),
             peer_code: first.peer_code,
+            why: first.why,
         };
-        Outcome {
+        CloseOutcome {
             info,
             sent: self.sent,
             received: self.received,
@@ -468,12 +511,12 @@ pub fn from_ws_error(e: &WsError) -> Input {
             &format!("message too big: {c}"),
         )),
         WsError::Utf8(_) => Input::Ours(OurClose::new(
-            CloseWhy::BadUtf8,
+            CloseWhy::BadData,
             1007,
             "text message is not valid UTF-8",
         )),
         WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
-            Input::Lost("connection reset without a close frame".into())
+            Input::Dropped("connection reset without a close frame".into())
         }
         WsError::Protocol(ProtocolError::InvalidCloseSequence) => Input::Peer(PeerFrame::OneByte),
         WsError::Protocol(p) => Input::Ours(OurClose::new(
@@ -481,6 +524,16 @@ pub fn from_ws_error(e: &WsError) -> Input {
             1002,
             &format!("protocol error: {p}"),
         )),
+        WsError::Io(io)
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::UnexpectedEof
+            ) =>
+        {
+            Input::Dropped(format!("connection lost: {io}"))
+        }
         WsError::Io(io) => Input::Lost(format!("connection lost: {io}")),
         other => Input::Lost(format!("connection ended: {other}")),
     }

@@ -74,15 +74,19 @@ impl SessionState {
     }
 }
 
-/// Who ended the connection.
+/// Who ended the connection: the side that sent the first close frame, or that dropped the
+/// connection without one. Whether the code itself travelled is [`CloseInfo::code_on_wire`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Initiator {
-    /// The server sent the first close frame.
+    /// The server sent the first close frame (with a code, or without one: 1005), ended the
+    /// connection without any close frame (1006 after its FIN or reset), or failed the TLS
+    /// handshake with an alert (1015).
     Server,
-    /// wsmon sent the first close frame (1010, 1009, a user's `c`, shutdown's 1001).
+    /// wsmon sent the first close frame (1010, 1009, a user's `c`, shutdown's 1001), or refused
+    /// the TLS handshake (1015, a certificate it does not trust).
     Client,
-    /// Detected locally, never on the wire: 1005, 1006, 1015.
+    /// Nobody known: 1006 after a local I/O error.
     Local,
 }
 
@@ -111,6 +115,69 @@ pub struct CloseInfo {
     /// record then says 1002 from the client, which failed the connection.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peer_code: Option<u16>,
+    /// Why wsmon sent the first close frame (the close tracker's reason); `None` when the
+    /// server closed first or nobody sent a close frame.
+    #[serde(default, rename = "close_why", skip_serializing_if = "Option::is_none")]
+    pub why: Option<CloseWhy>,
+}
+
+impl CloseInfo {
+    /// Whether the code travelled in a close frame. 1005 (a close frame without a code), 1006
+    /// (no close frame) and 1015 (no WebSocket yet) never do: the close tracker records them
+    /// only for those cases, and turns a peer's frame carrying one of them into 1002.
+    pub fn code_on_wire(&self) -> bool {
+        crate::codes::valid_on_wire(self.code)
+    }
+
+    /// wsmon closed it because it was stopping (its 1001 on shutdown).
+    pub fn is_shutdown(&self) -> bool {
+        self.why == Some(CloseWhy::Shutdown)
+    }
+}
+
+/// Why wsmon sends a close frame: the close tracker's reason, kept in the record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseWhy {
+    /// The operator's `c`: close with the operator's code; not retried.
+    Operator,
+    /// The operator's `r` on an open connection (1000).
+    Reconnect,
+    /// wsmon is stopping (1001).
+    Shutdown,
+    /// The session is being removed (1000).
+    Removal,
+    /// A required extension was not negotiated (1010).
+    MissingExtension,
+    /// The server's extension answer broke RFC 6455 section 9.1 or RFC 7692 (1002).
+    BadExtensions,
+    /// A message over the size limit (1009).
+    TooBig,
+    /// Text that is not UTF-8, or compressed data that does not inflate (1007).
+    BadData,
+    /// Another protocol violation by the peer (1002).
+    ProtocolError,
+    /// The peer keeps sending pings but does not read our answers (1008): the queue of unsent
+    /// bytes reached its bound.
+    PeerNotReading,
+}
+
+impl CloseWhy {
+    /// The export's spelling (`shutdown`, `peer_not_reading` ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseWhy::Operator => "operator",
+            CloseWhy::Reconnect => "reconnect",
+            CloseWhy::Shutdown => "shutdown",
+            CloseWhy::Removal => "removal",
+            CloseWhy::MissingExtension => "missing_extension",
+            CloseWhy::BadExtensions => "bad_extensions",
+            CloseWhy::TooBig => "too_big",
+            CloseWhy::BadData => "bad_data",
+            CloseWhy::ProtocolError => "protocol_error",
+            CloseWhy::PeerNotReading => "peer_not_reading",
+        }
+    }
 }
 
 /// Why a retry was scheduled (or refused).
@@ -221,6 +288,46 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Rewrite every text that came from the peer or the wire (answer headers and body, status
+    /// line, reasons, messages) with `f`, which returns `Owned` only when it changed something.
+    /// The session runs its known secrets through it before an event leaves ([`Secrets`]).
+    ///
+    /// [`Secrets`]: crate::redact::Secrets
+    pub fn rewrite_texts(&mut self, f: impl Fn(&str) -> std::borrow::Cow<'_, str>) {
+        let fix = |s: &mut String| {
+            if let std::borrow::Cow::Owned(new) = f(s) {
+                *s = new;
+            }
+        };
+        match self {
+            EventKind::Handshake(h) => {
+                let h = Arc::make_mut(h);
+                fix(&mut h.status_line);
+                for (_, v) in h.request_headers.iter_mut().chain(&mut h.response_headers) {
+                    fix(v);
+                }
+                for s in [
+                    &mut h.body,
+                    &mut h.subprotocol,
+                    &mut h.retry_after_invalid,
+                    &mut h.invalid,
+                    &mut h.bad_header,
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    fix(s);
+                }
+                h.missing.iter_mut().chain(&mut h.unexpected).for_each(fix);
+            }
+            EventKind::Closed(c) => fix(&mut c.reason),
+            EventKind::Error { message, .. } => fix(message),
+            EventKind::Ended { why, .. } => fix(why),
+            // The URL is shown through `redact::url`; the rest holds no text.
+            _ => {}
+        }
+    }
+
     /// The `event` field of the export.
     pub fn name(&self) -> &'static str {
         match self {

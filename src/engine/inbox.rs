@@ -13,7 +13,25 @@ use std::task::Poll;
 
 use futures_util::task::AtomicWaker;
 
-use crate::engine::session::SessionCmd;
+/// What the supervisor tells one session.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionCmd {
+    /// Close with this code; the session is not retried.
+    Close {
+        code: u16,
+        reason: String,
+    },
+    /// Skip the wait and reconnect now (also restarts an ended session).
+    ReconnectNow,
+    /// `R`: reconnect now only if waiting for a retry; an open, connecting or ended session
+    /// ignores it.
+    ReconnectIfWaiting,
+    SetPaused(bool),
+    /// wsmon is stopping: close with 1001.
+    Shutdown,
+    /// The session is being removed: close with 1000 and end.
+    Remove,
+}
 
 struct Shared {
     queue: Mutex<VecDeque<SessionCmd>>,

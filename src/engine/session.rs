@@ -23,7 +23,7 @@ use crate::engine::counters::SessionCounters;
 use crate::engine::events::{
     BackoffInfo, Cause, DelayKind, ErrorKind, Event, EventKind, SessionId, SessionMsg, Timings,
 };
-use crate::engine::inbox::Inbox;
+use crate::engine::inbox::{Inbox, SessionCmd};
 use crate::engine::settings::SessionSettings;
 use crate::engine::slots::{Slot, Slots};
 use crate::protocol::handshake::{self, RequestSpec, Transport, UpgradeOutcome};
@@ -31,26 +31,6 @@ use crate::protocol::wire::{Role, WireStream};
 
 mod open;
 pub use open::ws_config;
-
-/// What the supervisor tells one session.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SessionCmd {
-    /// Close with this code; the session is not retried.
-    Close {
-        code: u16,
-        reason: String,
-    },
-    /// Skip the wait and reconnect now (also restarts an ended session).
-    ReconnectNow,
-    /// `R`: reconnect now only if waiting for a retry; an open, connecting or ended session
-    /// ignores it.
-    ReconnectIfWaiting,
-    SetPaused(bool),
-    /// wsmon is stopping: close with 1001.
-    Shutdown,
-    /// The session is being removed: close with 1000 and end.
-    Remove,
-}
 
 /// Settings shared by every session.
 pub struct Shared {
@@ -79,6 +59,8 @@ pub struct SessionSpec {
     pub url: Arc<Url>,
     pub url_shown: Arc<str>,
     pub request: Arc<RequestSpec>,
+    /// The secret values this session sends: scrubbed from every event it emits.
+    pub secrets: Arc<crate::redact::Secrets>,
     pub seed: u64,
 }
 
@@ -153,15 +135,15 @@ pub fn in_session_task() -> bool {
     IN_SESSION.try_with(|_| ()).is_ok()
 }
 
-/// Test-only (feature `test-support`): `WSMON_TEST_PANIC_SESSION=ID` makes session ID's task
+/// Test-only (feature `fault-injection`): `WSMON_TEST_PANIC_SESSION=ID` makes session ID's task
 /// panic when its first attempt starts, to check that a panic stays in its session.
-#[cfg(feature = "test-support")]
+#[cfg(feature = "fault-injection")]
 fn test_panic(id: SessionId) {
     let chosen = std::env::var("WSMON_TEST_PANIC_SESSION")
         .ok()
         .and_then(|v| v.parse::<SessionId>().ok());
     if chosen == Some(id) {
-        panic!("test-support: session {id} panics on purpose (WSMON_TEST_PANIC_SESSION)");
+        panic!("fault-injection: session {id} panics on purpose (WSMON_TEST_PANIC_SESSION)");
     }
 }
 
@@ -187,10 +169,13 @@ impl Session {
         }
     }
 
-    async fn emit(&mut self, kind: EventKind) {
+    async fn emit(&mut self, mut kind: EventKind) {
         if self.orphaned {
             return;
         }
+        // A peer that echoes the request (an error page, a close reason) must not put our
+        // secrets into the store, the exports or the screen.
+        kind.rewrite_texts(|text| self.spec.secrets.scrub(text));
         self.last_event = kind.name();
         let ev = Event {
             ts: Utc::now(),
@@ -242,7 +227,7 @@ impl Session {
                 slot_wait_ms,
             })
             .await;
-            #[cfg(feature = "test-support")]
+            #[cfg(feature = "fault-injection")]
             test_panic(self.spec.id);
             // Each phase of an attempt is boxed while it runs, so an idle session holds only
             // the phase it is in (an open connection), not room for the largest of them all.
@@ -454,24 +439,7 @@ impl Session {
         };
         let transport = match transport {
             None => {
-                // The host dialled: the proxy's, when there is one.
-                let dials_a_name = match &self.spec.proxy {
-                    Some(p) => p.host.parse::<std::net::IpAddr>().is_err(),
-                    None => self
-                        .spec
-                        .url
-                        .host()
-                        .is_some_and(|h| matches!(h, url::Host::Domain(_))),
-                };
-                let phase = if timings.dns.is_none() && dials_a_name {
-                    "name resolution"
-                } else if timings.connect.is_none() {
-                    "TCP connect"
-                } else if self.spec.proxy.is_some() && timings.proxy.is_none() {
-                    "the proxy tunnel"
-                } else {
-                    "TLS handshake"
-                };
+                let phase = self.unfinished_phase(&timings);
                 return Err(self
                     .fail(
                         ErrorKind::Timeout,
@@ -490,9 +458,13 @@ impl Session {
                 })
                 .await;
                 if e.kind == ErrorKind::Tls {
-                    // A TLS failure is reported as 1015, detected locally (never on the wire).
+                    // A TLS failure is reported as 1015 (never on the wire), ended by the side
+                    // that decided it.
                     let mut tracker = CloseTracker::new();
-                    tracker.on(Input::TlsFailed(e.message));
+                    tracker.on(Input::TlsFailed {
+                        message: e.message,
+                        by_peer: e.tls_alert_from_peer,
+                    });
                     return Err(self.end_connection(tracker, None).await);
                 }
                 return Err(AttemptEnd::failed(Cause::Error { kind: e.kind }));
@@ -579,6 +551,28 @@ impl Session {
         }
     }
 
+    /// The phase of the transport that had not finished when the connect timeout fired.
+    fn unfinished_phase(&self, timings: &Timings) -> &'static str {
+        // The host dialled: the proxy's, when there is one.
+        let dials_a_name = match &self.spec.proxy {
+            Some(p) => p.host.parse::<std::net::IpAddr>().is_err(),
+            None => self
+                .spec
+                .url
+                .host()
+                .is_some_and(|h| matches!(h, url::Host::Domain(_))),
+        };
+        if timings.dns.is_none() && dials_a_name {
+            "name resolution"
+        } else if timings.connect.is_none() {
+            "TCP connect"
+        } else if self.spec.proxy.is_some() && timings.proxy.is_none() {
+            "the proxy tunnel"
+        } else {
+            "TLS handshake"
+        }
+    }
+
     async fn fail(&mut self, kind: ErrorKind, message: String) -> AttemptEnd {
         self.emit(EventKind::Error { kind, message }).await;
         AttemptEnd::failed(Cause::Error { kind })
@@ -660,6 +654,7 @@ mod tests {
             url_shown: Arc::from(url.as_str()),
             url: Arc::new(url),
             request: Arc::new(RequestSpec::default()),
+            secrets: Arc::default(),
             seed: 1,
         };
         let session = Session::new(spec, shared, Arc::default(), cmds);

@@ -14,8 +14,9 @@ use crate::engine::counters::{EngineGauges, SessionCounters};
 use crate::engine::events::{
     Cause, Command, ErrorKind, Event, EventKind, Notice, SessionId, SessionMsg,
 };
+use crate::engine::inbox::SessionCmd;
 use crate::engine::inbox::{InboxSender, inbox};
-use crate::engine::session::{Session, SessionCmd, SessionSpec, Shared, session_scope};
+use crate::engine::session::{Session, SessionSpec, Shared, session_scope};
 use crate::engine::settings::{EngineSettings, ProxyRule, TargetSpec};
 use crate::engine::shard::{LocalAddrs, Shard};
 use crate::engine::slots::Slots;
@@ -104,6 +105,8 @@ struct TargetEntry {
     request: Arc<RequestSpec>,
     url: Arc<url::Url>,
     url_shown: Arc<str>,
+    /// The secret values its requests carry (see `redact::Secrets`).
+    secrets: Arc<crate::redact::Secrets>,
     /// Live sessions of this target (ids grow: oldest first). A set: 10,000 sessions ending at
     /// shutdown each leave it in O(log n).
     sessions: BTreeSet<SessionId>,
@@ -139,6 +142,11 @@ impl Supervisor {
             required: target.require.clone(),
         });
         let url_shown = Arc::from(crate::redact::url(target.url.as_str()));
+        let secrets = Arc::new(crate::redact::Secrets::of_request(
+            &target.url,
+            &request.headers,
+            &request.subprotocols,
+        ));
         let url = Arc::new(target.url.clone());
         // The environment was checked when the config was built; a target added later with a
         // proxy variable that cannot be parsed goes direct, and says so in the log.
@@ -151,6 +159,7 @@ impl Supervisor {
             request,
             url,
             url_shown,
+            secrets,
             sessions: BTreeSet::new(),
             proxy,
             next_index: 0,
@@ -199,6 +208,7 @@ impl Supervisor {
                 url: entry.url.clone(),
                 url_shown: entry.url_shown.clone(),
                 request: entry.request.clone(),
+                secrets: entry.secrets.clone(),
                 seed: self
                     .seed
                     .wrapping_add(id.wrapping_mul(0x9E37_79B9_7F4A_7C15)),

@@ -39,6 +39,7 @@ pub fn close_info(code: u16, initiator: Initiator) -> CloseInfo {
         clean: true,
         uptime_ms: None,
         peer_code: None,
+        why: None,
     }
 }
 

@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 /// The fixed columns, in order.
-pub const COLUMNS: [&str; 20] = [
+pub const COLUMNS: [&str; 21] = [
     "ts",
     "session",
     "url",
@@ -15,6 +15,7 @@ pub const COLUMNS: [&str; 20] = [
     "code_name",
     "reason",
     "initiator",
+    "code_on_wire",
     "clean",
     "uptime_ms",
     "status",

@@ -46,16 +46,25 @@ pub fn to_json_line(ev: &Event, url: &str, code_name: &dyn Fn(u16) -> String) ->
             put("code", Value::from(*code));
             put("code_name", Value::String(code_name(*code)));
             put("initiator", Value::String(initiator.as_str().into()));
+            // As in `closed`: 1005 (a close frame without a code) never travels.
+            put(
+                "code_on_wire",
+                Value::Bool(crate::codes::valid_on_wire(*code)),
+            );
         }
         EventKind::Closed(c) => {
             put("code", Value::from(c.code));
             put("code_name", Value::String(code_name(c.code)));
             put("reason", Value::String(c.reason.clone()));
             put("initiator", Value::String(c.initiator.as_str().into()));
+            put("code_on_wire", Value::Bool(c.code_on_wire()));
             put("clean", Value::Bool(c.clean));
             put("uptime_ms", opt(c.uptime_ms));
             if let Some(peer) = c.peer_code {
                 put("peer_code", Value::from(peer));
+            }
+            if let Some(why) = c.why {
+                put("close_why", Value::String(why.as_str().into()));
             }
         }
         EventKind::Error { kind, message } => {
@@ -142,7 +151,7 @@ fn headers_object(headers: &[(String, String)]) -> Value {
         {
             Some((_, v)) => {
                 v.push_str(", ");
-                v.push_str(value);
+                v.push_str(&value);
             }
             None => merged.push((name, value.to_string())),
         }

@@ -100,6 +100,7 @@ fn every_kind() -> Vec<Event> {
             clean: true,
             uptime_ms: None,
             peer_code: None,
+            why: None,
         }),
         EventKind::Error {
             kind: ErrorKind::Connect,
@@ -495,6 +496,7 @@ fn summary_of_a_run() {
             clean: true,
             uptime_ms: Some(3),
             peer_code: None,
+            why: None,
         }),
         EventKind::Backoff(BackoffInfo {
             attempt: 6,
@@ -569,6 +571,7 @@ fn peer_code_is_exported_only_when_the_peer_sent_an_invalid_code() {
             clean: false,
             uptime_ms: Some(4),
             peer_code,
+            why: None,
         }),
     };
     let name = |c: u16| format!("code {c}");
@@ -608,4 +611,97 @@ fn salvage_cuts_a_partial_last_line_and_counts_whole_events() {
     std::fs::write(&empty, b"{\"half").expect("write");
     assert_eq!(salvage(&empty, Format::Jsonl).expect("salvage"), 0);
     assert_eq!(std::fs::metadata(&empty).expect("meta").len(), 0);
+}
+
+/// Issue 19 section 4b: who closed it and whether the code travelled, in both formats; read
+/// back by replay; old exports without the new fields still load.
+#[test]
+fn who_closed_it_and_code_on_wire_round_trip_through_jsonl_and_csv() {
+    use crate::engine::events::CloseWhy;
+    let close = |session, code, initiator, why| Event {
+        ts: t(i64::try_from(session).unwrap_or(0)),
+        session,
+        kind: EventKind::Closed(CloseInfo {
+            code,
+            reason: String::new(),
+            initiator,
+            clean: code != 1006,
+            uptime_ms: Some(4),
+            peer_code: None,
+            why,
+        }),
+    };
+    let events = [
+        close(1, 1005, Initiator::Server, None),
+        close(2, 1006, Initiator::Server, None),
+        close(3, 1001, Initiator::Client, Some(CloseWhy::Shutdown)),
+        close(4, 1008, Initiator::Client, Some(CloseWhy::PeerNotReading)),
+    ];
+    let line = jsonl::to_json_line(&events[0], "ws://h/", &|c| format!("code {c}"));
+    assert_eq!(line["initiator"], json!("server"));
+    assert_eq!(line["code_on_wire"], json!(false));
+    assert!(line.get("close_why").is_none(), "{line}");
+    let line = jsonl::to_json_line(&events[3], "ws://h/", &|c| format!("code {c}"));
+    assert_eq!(line["code_on_wire"], json!(true));
+    assert_eq!(line["close_why"], json!("peer_not_reading"));
+    let row = csv::row(&line);
+    let at = |name: &str| csv::COLUMNS.iter().position(|c| *c == name).unwrap_or(0);
+    assert_eq!(row[at("code_on_wire")], "true");
+    assert_eq!(row[at("detail")], r#"{"close_why":"peer_not_reading"}"#);
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    for name in ["log.jsonl", "log.csv"] {
+        let path = dir.path().join(name);
+        let mut w = ExportWriter::create(&path, namer()).expect("create export");
+        for ev in &events {
+            w.write(ev).expect("write");
+        }
+        w.flush().expect("flush");
+        let back = crate::runtime::replay::load(&path).expect("loads");
+        assert_eq!(back.events, events, "{name}");
+        assert!(back.warnings.is_empty(), "{name}: {:?}", back.warnings);
+    }
+
+    // An export from before these fields: it loads, and its (1001, client) closes were
+    // shutdown closes (wsmon sent 1001 for nothing else then).
+    let old = dir.path().join("old.jsonl");
+    std::fs::write(
+        &old,
+        concat!(
+            r#"{"ts":"2026-11-25T19:20:17.123Z","session":1,"url":"ws://h/","event":"closed","code":1001,"code_name":"Going Away","reason":"wsmon is shutting down","initiator":"client","clean":true,"uptime_ms":5}"#,
+            "\n",
+            r#"{"ts":"2026-11-25T19:20:17.124Z","session":2,"url":"ws://h/","event":"closed","code":1005,"code_name":"No Status Received","reason":"","initiator":"local","clean":true,"uptime_ms":5}"#,
+            "\n"
+        ),
+    )
+    .expect("write old log");
+    let back = crate::runtime::replay::load(&old).expect("an old export loads");
+    assert!(back.warnings.is_empty(), "{:?}", back.warnings);
+    let infos: Vec<&CloseInfo> = back
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Closed(c) => Some(c),
+            _ => None,
+        })
+        .collect();
+    assert!(infos[0].is_shutdown());
+    assert_eq!(infos[1].initiator, Initiator::Local, "kept as written");
+    assert!(!infos[1].code_on_wire());
+
+    // A line that contradicts itself (1005 on the wire) is refused.
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &bad,
+        concat!(
+            r#"{"ts":"2026-11-25T19:20:17.123Z","session":1,"url":"ws://h/","event":"closed","code":1005,"initiator":"server","clean":true,"uptime_ms":5,"code_on_wire":true}"#,
+            "\n"
+        ),
+    )
+    .expect("write bad log");
+    let loaded = crate::runtime::replay::load(&bad);
+    assert!(
+        loaded.map_or(true, |r| !r.warnings.is_empty()),
+        "a contradiction is not silently accepted"
+    );
 }

@@ -1,24 +1,33 @@
 //! The `/metrics` endpoint: a small HTTP/1.1 server on a tokio listener. It answers
 //! `GET /metrics` (and `HEAD`) with the exposition, anything else with 404 or 405, one request per
 //! connection. A scrape needs no more than that, and `httparse` (already used for the upgrade)
-//! parses the request head; hyper would add a server stack for one route.
+//! parses the request head; hyper would add a server stack for one route. At most
+//! `MAX_CONNECTIONS` connections are held: a newcomer pushes the oldest out, so silent or
+//! reconnecting clients cannot keep a scrape from its answer.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::task::{AbortHandle, JoinHandle};
 
 use crate::metrics::registry::CONTENT_TYPE;
 
 /// Largest request head read.
 const MAX_HEAD: usize = 8 * 1024;
-/// A client has this long to send its request head.
+/// A client has this long to send its request head ...
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
-/// Connections served at once; more wait in the accept queue.
-const MAX_CONNECTIONS: usize = 32;
+/// ... and this long in all, its answer written.
+const CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections held at once. A newcomer is always accepted; past this many, the oldest
+/// connection is dropped. A scrape sends its request at once and is answered in a millisecond,
+/// so clients that connect and stay silent (or reconnect in a loop) can no longer keep every
+/// slot and starve Prometheus, as a fixed set of slots held until a timeout did.
+const MAX_CONNECTIONS: usize = 128;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MetricsError {
@@ -42,23 +51,104 @@ pub async fn bind(addr: &str) -> Result<TcpListener, MetricsError> {
 /// What the endpoint renders on each scrape.
 pub type Render = Arc<dyn Fn() -> String + Send + Sync>;
 
+/// A running `/metrics` endpoint ([`spawn`]): stop it, or let it answer one more scrape first.
+#[derive(Debug)]
+pub struct Endpoint {
+    task: JoinHandle<()>,
+    /// Expositions rendered so far (GET and HEAD of `/metrics`).
+    scrapes: Arc<AtomicU64>,
+}
+
+/// Serve `/metrics` on `listener` in a task of its own.
+pub fn spawn(listener: TcpListener, render: Render) -> Endpoint {
+    let scrapes = Arc::new(AtomicU64::new(0));
+    let counted = scrapes.clone();
+    let render: Render = Arc::new(move || {
+        let text = render();
+        counted.fetch_add(1, Ordering::SeqCst);
+        text
+    });
+    Endpoint {
+        task: tokio::spawn(serve(listener, render)),
+        scrapes,
+    }
+}
+
+impl Endpoint {
+    /// Scrapes answered so far.
+    pub fn scrapes(&self) -> u64 {
+        self.scrapes.load(Ordering::SeqCst)
+    }
+
+    /// Keep serving until one scrape renders after this call (so it reads the values as they
+    /// are now: the end of a run), or `max` passes; then stop. True when a scrape came.
+    pub async fn linger(self, max: Duration) -> bool {
+        let before = self.scrapes();
+        let deadline = tokio::time::Instant::now() + max;
+        let mut scraped = false;
+        while tokio::time::Instant::now() < deadline {
+            if self.scrapes() > before {
+                scraped = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // Let the scrape's answer leave before the task goes.
+        if scraped {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.stop();
+        scraped
+    }
+
+    /// Stop serving now.
+    pub fn stop(self) {
+        self.task.abort();
+    }
+}
+
 /// Serve until the task is aborted. Accept errors (too many open files ...) are logged and
 /// retried after a pause.
 pub async fn serve(listener: TcpListener, render: Render) {
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let mut held: VecDeque<(u64, AbortHandle)> = VecDeque::new();
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<u64>();
+    let mut next_id = 0u64;
     loop {
-        let Ok(permit) = slots.clone().acquire_owned().await else {
-            return;
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            Some(id) = done_rx.recv() => {
+                held.retain(|(h, _)| *h != id);
+                continue;
+            }
         };
-        match listener.accept().await {
+        match accepted {
             Ok((stream, peer)) => {
-                let render = render.clone();
-                tokio::spawn(async move {
-                    if let Err(e) = answer(stream, &render).await {
-                        tracing::debug!("metrics: {peer}: {e}");
+                while let Ok(id) = done_rx.try_recv() {
+                    held.retain(|(h, _)| *h != id);
+                }
+                while held.len() >= MAX_CONNECTIONS {
+                    if let Some((_, oldest)) = held.pop_front() {
+                        oldest.abort();
                     }
-                    drop(permit);
+                }
+                let render = render.clone();
+                let id = next_id;
+                next_id += 1;
+                let done = done_tx.clone();
+                let task = tokio::spawn(async move {
+                    let answered =
+                        tokio::time::timeout(CONNECTION_TIMEOUT, answer(stream, &render)).await;
+                    match answered {
+                        Ok(Err(e)) => tracing::debug!("metrics: {peer}: {e}"),
+                        Err(_) => tracing::debug!("metrics: {peer}: too slow, dropped"),
+                        Ok(Ok(())) => {}
+                    }
+                    let _ = done.send(id);
                 });
+                held.push_back((id, task.abort_handle()));
+                // Let the connection just accepted read its request before the next accept
+                // (a burst of connections could otherwise push it out at once).
+                tokio::task::yield_now().await;
             }
             Err(e) => {
                 tracing::warn!("metrics: accept: {e}");
@@ -167,7 +257,7 @@ mod tests {
         let listener = bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let render: Render = Arc::new(|| "x_total 1\n# EOF\n".to_string());
-        let server = tokio::spawn(serve(listener, render));
+        let server = spawn(listener, render);
 
         let ok = get(addr, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").await;
         assert!(ok.starts_with("HTTP/1.1 200 OK\r\n"), "{ok}");
@@ -191,7 +281,88 @@ mod tests {
         assert!(post.contains("Allow: GET, HEAD\r\n"), "{post}");
         let junk = get(addr, "\x01\x02 nonsense\r\n\r\n").await;
         assert!(junk.starts_with("HTTP/1.1 400 "), "{junk}");
-        server.abort();
+        assert_eq!(server.scrapes(), 2, "GET and HEAD of /metrics rendered");
+        server.stop();
+    }
+
+    /// Issue 19 section 5: with 500 slow clients reconnecting to `--metrics`, 15 of 20
+    /// Prometheus scrapes failed. Here 500 clients connect, send nothing and reconnect as soon
+    /// as they are dropped (bounded: 200 reconnects each, and stopped after the scrapes), while
+    /// 20 scrapes each get 2 s: every one is answered.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn scrapes_are_answered_while_slow_clients_reconnect() {
+        use std::sync::atomic::AtomicBool;
+        let listener = bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let server = spawn(listener, Arc::new(|| "x_total 1\n# EOF\n".to_string()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut slow = Vec::new();
+        for _ in 0..500 {
+            let stop = stop.clone();
+            slow.push(tokio::spawn(async move {
+                let mut reconnects = 0u32;
+                while !stop.load(Ordering::Relaxed) && reconnects < 200 {
+                    reconnects += 1;
+                    let Ok(mut s) = TcpStream::connect(addr).await else {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        continue;
+                    };
+                    // Send nothing; hold on until the server lets go.
+                    let mut b = [0u8; 16];
+                    let _ = tokio::time::timeout(Duration::from_secs(10), s.read(&mut b)).await;
+                }
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let mut answered = 0;
+        for _ in 0..20 {
+            let scrape = tokio::time::timeout(
+                Duration::from_secs(2),
+                get(addr, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"),
+            )
+            .await;
+            if scrape.is_ok_and(|r| r.starts_with("HTTP/1.1 200 OK\r\n")) {
+                answered += 1;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        stop.store(true, Ordering::Relaxed);
+        for t in slow {
+            t.abort();
+        }
+        assert_eq!(answered, 20, "scrapes answered under load");
+        assert!(server.scrapes() >= 20);
+        server.stop();
+    }
+
+    #[tokio::test]
+    async fn linger_waits_for_one_scrape_and_no_longer() {
+        let listener = bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let server = spawn(listener, Arc::new(|| "x_total 1\n# EOF\n".to_string()));
+        let scraper = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            get(addr, "GET /metrics HTTP/1.1\r\n\r\n").await
+        });
+        let started = std::time::Instant::now();
+        assert!(
+            server.linger(Duration::from_secs(10)).await,
+            "a scrape came"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+        let answer = scraper.await.expect("scraper");
+        assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+        // Nobody scrapes: it stops after the bound.
+        let listener = bind("127.0.0.1:0").await.expect("bind");
+        let server = spawn(listener, Arc::new(String::new));
+        let started = std::time::Instant::now();
+        assert!(!server.linger(Duration::from_millis(300)).await);
+        let waited = started.elapsed();
+        assert!(waited >= Duration::from_millis(300) && waited < Duration::from_secs(2));
     }
 
     #[tokio::test]

@@ -17,6 +17,8 @@
 //! | `wsmon_backoff_delay_seconds` | histogram | target |
 //! | `wsmon_retries_due` | gauge | target, within (1s, 5s, 30s) |
 //! | `wsmon_lockstep_index` | gauge | |
+//! | `wsmon_lockstep_chance` | gauge | |
+//! | `wsmon_lockstep_excess` | gauge | |
 //! | `wsmon_export_events_total` | counter | |
 //! | `wsmon_export_errors_total` | counter | |
 //! | `wsmon_build_info` | gauge (= 1) | version |
@@ -91,6 +93,8 @@ pub const FAMILIES: &[FamilySpec] = &[
         &["target", "within"],
     ),
     family("wsmon_lockstep_index", FamilyType::Gauge, &[]),
+    family("wsmon_lockstep_chance", FamilyType::Gauge, &[]),
+    family("wsmon_lockstep_excess", FamilyType::Gauge, &[]),
     family("wsmon_export_events_total", FamilyType::Counter, &[]),
     family("wsmon_export_errors_total", FamilyType::Counter, &[]),
     family("wsmon_build_info", FamilyType::Gauge, &["version"]),
@@ -179,12 +183,62 @@ mod tests {
                 f.name
             );
         }
-        let scrape = include_str!("../../assets/prometheus.yml");
-        for n in series_names(scrape) {
+        // Issue 19: the dashboard declared a `DS_PROMETHEUS` input that no panel used, while
+        // every panel used `${datasource}`. Every `${NAME}` it uses is one of its template
+        // variables (or an input), and every input it declares is used.
+        let inputs: Vec<String> = dash["__inputs"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|i| i["name"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let variables: Vec<String> = dash["templating"]["list"]
+            .as_array()
+            .expect("templating")
+            .iter()
+            .filter_map(|v| v["name"].as_str().map(String::from))
+            .collect();
+        let mut used = Vec::new();
+        let mut rest = text;
+        while let Some(i) = rest.find("${") {
+            let tail = &rest[i + 2..];
+            let end = tail.find('}').expect("closed ${");
+            used.push(tail[..end].to_string());
+            rest = &tail[end..];
+        }
+        assert!(used.iter().any(|u| u == "datasource"), "{used:?}");
+        for u in &used {
             assert!(
-                family_of(&n).is_some(),
-                "prometheus.yml names unknown series {n}"
+                variables.contains(u) || inputs.contains(u),
+                "the dashboard uses ${{{u}}}, which it does not declare"
             );
+        }
+        for i in &inputs {
+            assert!(
+                used.contains(i),
+                "input {i} is declared but no panel uses it"
+            );
+        }
+        for (file, text) in [
+            (
+                "prometheus.yml",
+                include_str!("../../assets/prometheus.yml"),
+            ),
+            (
+                "prometheus-k8s.yml",
+                include_str!("../../assets/prometheus-k8s.yml"),
+            ),
+            // Rules only on metrics that exist.
+            (
+                "prometheus-rules.yml",
+                include_str!("../../assets/prometheus-rules.yml"),
+            ),
+        ] {
+            for n in series_names(text) {
+                assert!(family_of(&n).is_some(), "{file} names unknown series {n}");
+            }
         }
     }
 }

@@ -99,8 +99,12 @@ pub struct ExportCounts {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Gauges {
     pub targets: Vec<TargetGauges>,
-    /// `None` while there is no verdict (too few attempts): the family is then absent.
+    /// The lockstep verdict's index (as the screen shows it); `None` while there is no verdict
+    /// (too few retries): the family is then absent.
     pub lockstep: Option<f64>,
+    /// What chance gives for the same retry counts (`wsmon_lockstep_chance`); the excess
+    /// (`wsmon_lockstep_excess`) is the index minus this. Absent with the index.
+    pub lockstep_chance: Option<f64>,
 }
 
 /// One target's sessions by state and retries due.
@@ -117,23 +121,39 @@ pub struct TargetGauges {
 /// The families that are neither event counts nor per-target gauges: read on each scrape.
 #[derive(Debug)]
 struct Scraped {
-    /// f64 bits of the lockstep index; NaN when there is no verdict.
+    /// f64 bits of the lockstep index and of its chance level; NaN when there is no verdict.
     lockstep: AtomicU64,
+    chance: AtomicU64,
     export: ExportCounts,
 }
 
 impl Collector for Scraped {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), fmt::Error> {
         let lockstep = f64::from_bits(self.lockstep.load(Ordering::Relaxed));
-        if !lockstep.is_nan() {
-            let g = ConstGauge::new(lockstep);
-            let m = encoder.encode_descriptor(
+        let chance = f64::from_bits(self.chance.load(Ordering::Relaxed));
+        let gauges = [
+            (
                 "wsmon_lockstep_index",
-                "Share of recent reconnect attempts that fall in the busiest 100 ms of their second (1 all at once, about 0.1 spread evenly); absent without a verdict.",
-                None,
-                g.metric_type(),
-            )?;
-            g.encode(m)?;
+                "Share of recent retries that fall in the busiest 100 ms of their second (1 all at once, about 0.1 spread evenly over many retries); absent without a verdict.",
+                lockstep,
+            ),
+            (
+                "wsmon_lockstep_chance",
+                "The lockstep index that independent retries, spread uniformly, give for the same retry counts; absent without a verdict.",
+                chance,
+            ),
+            (
+                "wsmon_lockstep_excess",
+                "wsmon_lockstep_index minus wsmon_lockstep_chance: how far the retries are in step beyond chance (the screen says IN STEP from 0.25 on); absent without a verdict.",
+                lockstep - chance,
+            ),
+        ];
+        for (name, help, value) in gauges {
+            if !value.is_nan() {
+                let g = ConstGauge::new(value);
+                let m = encoder.encode_descriptor(name, help, None, g.metric_type())?;
+                g.encode(m)?;
+            }
         }
         let counts = [
             (
@@ -240,6 +260,7 @@ impl Metrics {
         registry.register("wsmon_build_info", "wsmon build, always 1", build);
         let scraped = Arc::new(Scraped {
             lockstep: AtomicU64::new(f64::NAN.to_bits()),
+            chance: AtomicU64::new(f64::NAN.to_bits()),
             export,
         });
         registry.register_collector(Box::new(scraped.clone()));
@@ -282,8 +303,17 @@ impl Metrics {
                     .set(i64::try_from(n).unwrap_or(i64::MAX));
             }
         }
-        let bits = g.lockstep.unwrap_or(f64::NAN).to_bits();
-        self.scraped.lockstep.store(bits, Ordering::Relaxed);
+        // Both or neither: the excess is their difference.
+        let (index, chance) = match (g.lockstep, g.lockstep_chance) {
+            (Some(i), Some(c)) => (i, c),
+            _ => (f64::NAN, f64::NAN),
+        };
+        self.scraped
+            .lockstep
+            .store(index.to_bits(), Ordering::Relaxed);
+        self.scraped
+            .chance
+            .store(chance.to_bits(), Ordering::Relaxed);
     }
 
     /// The exposition: OpenMetrics text (Prometheus' text format as its official client writes
@@ -582,6 +612,7 @@ mod tests {
                 due: [1, 2, 3],
             }],
             lockstep: None,
+            lockstep_chance: None,
         };
         metrics.set_gauges(&g);
         written.store(42, Ordering::Relaxed);
@@ -599,13 +630,20 @@ mod tests {
         ] {
             assert!(has(&text, line), "missing {line} in\n{text}");
         }
-        assert!(!text.contains("wsmon_lockstep_index"), "{text}");
+        assert!(!text.contains("wsmon_lockstep"), "{text}");
 
         g.lockstep = Some(0.75);
+        g.lockstep_chance = Some(0.25);
         g.targets[0].by_state = [0; 7];
         metrics.set_gauges(&g);
         let text = metrics.render();
         assert!(has(&text, "wsmon_lockstep_index 0.75"), "{text}");
+        assert!(has(&text, "wsmon_lockstep_chance 0.25"), "{text}");
+        assert!(has(&text, "wsmon_lockstep_excess 0.5"), "{text}");
+        assert!(
+            text.contains("# TYPE wsmon_lockstep_chance gauge\n"),
+            "{text}"
+        );
         assert!(
             text.contains("# TYPE wsmon_lockstep_index gauge\n"),
             "{text}"

@@ -9,6 +9,10 @@ pub const OP_TEXT: u8 = 0x1;
 pub const OP_BINARY: u8 = 0x2;
 /// Close frame.
 pub const OP_CLOSE: u8 = 0x8;
+/// Ping frame.
+pub const OP_PING: u8 = 0x9;
+/// Pong frame.
+pub const OP_PONG: u8 = 0xA;
 
 /// Largest frame header: 2 + 8 (length) + 4 (mask).
 pub const MAX_HEAD: usize = 14;

@@ -100,6 +100,9 @@ pub struct ConnectError {
     /// The answer as far as it could be read, when one (or part of one) arrived but was not a
     /// valid upgrade answer: record it before the error.
     pub info: Option<Box<HandshakeInfo>>,
+    /// A TLS failure the server decided (it sent an alert), not one wsmon decided (a refused
+    /// certificate): who ended the attempt.
+    pub tls_alert_from_peer: bool,
 }
 
 impl ConnectError {
@@ -110,6 +113,7 @@ impl ConnectError {
             timings,
             proxy: None,
             info: None,
+            tls_alert_from_peer: false,
         }
     }
 
@@ -120,6 +124,7 @@ impl ConnectError {
             timings,
             proxy: Some(e.refusal()),
             info: None,
+            tls_alert_from_peer: false,
         }
     }
 }
@@ -271,20 +276,23 @@ pub async fn open_transport_via(
     let stream = connector.connect(name, tcp).await.map_err(|e| {
         // A refused certificate or TLS setup (a rustls error) fails every attempt the same way;
         // a reset or an early end of stream during the handshake is a network problem.
-        let refused = e
+        let tls = e
             .get_ref()
-            .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some());
-        let (kind, what) = if refused {
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+        let (kind, what) = if tls.is_some() {
             (ErrorKind::Tls, "failed")
         } else {
             (ErrorKind::Io, "was interrupted")
         };
-        ConnectError::new(
-            kind,
-            // rustls quotes the certificate's names, which the peer chose: escaped.
-            redact::escape_control(&format!("TLS handshake with {bare} {what}: {e}")),
-            *timings,
-        )
+        ConnectError {
+            tls_alert_from_peer: matches!(tls, Some(rustls::Error::AlertReceived(_))),
+            ..ConnectError::new(
+                kind,
+                // rustls quotes the certificate's names, which the peer chose: escaped.
+                redact::escape_control(&format!("TLS handshake with {bare} {what}: {e}")),
+                *timings,
+            )
+        }
     })?;
     timings.tls = Some(ms(t2.elapsed()));
     Ok(Transport::Tls(Box::new(stream)))
@@ -477,7 +485,7 @@ fn record_response_headers(h: &[(String, String)]) -> Vec<(String, String)> {
         .map(|(k, v)| {
             (
                 k.clone(),
-                redact::escape_control(redact::header_value(k, v)),
+                redact::escape_control(&redact::header_value(k, v)),
             )
         })
         .collect()
@@ -663,6 +671,7 @@ pub(crate) fn judge_answer(
             timings,
             proxy: None,
             info: Some(Box::new(info)),
+            tls_alert_from_peer: false,
         })
     };
     if let Some(why) = parsed.malformed {
@@ -814,6 +823,7 @@ pub async fn upgrade(
             proxy: None,
             // Nothing arrived: there is no answer to record.
             info: (!buf.is_empty()).then(|| Box::new(info)),
+            tls_alert_from_peer: false,
         }
     };
     let head_len = match read_head(&mut transport, &mut buf).await {

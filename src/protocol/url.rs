@@ -57,6 +57,12 @@ mod tests {
         assert!(parse_ws_url("not a url").is_err());
         let e = parse_ws_url("ftp://user:hunter2@h/").expect_err("ftp");
         assert!(!e.0.contains("hunter2"), "{e}");
+        // The fragment is quoted in the error: its secrets are not (issue 19 section 5).
+        let e = parse_ws_url("ws://h/feed#token=FRAGSECRET;x=1").expect_err("fragment");
+        assert!(
+            e.0.contains("#fragment") && !e.0.contains("FRAGSECRET"),
+            "{e}"
+        );
     }
 
     #[test]

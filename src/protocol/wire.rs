@@ -25,6 +25,15 @@
 //!   [`io::ErrorKind::InvalidData`] error. Writes after that are dropped: nothing may follow a
 //!   close frame. The size limit applies to uncompressed messages as well (checked from the
 //!   frame headers before the payload arrives), so one mechanism gives 1009 in every case.
+//! - **A greedy peer**: every ping owes a pong. A peer that keeps pinging but never reads
+//!   makes the pongs pile up (tungstenite queues them without a bound unless told one, see
+//!   `engine::session::ws_config`). The layer counts the pings that arrive while what it has
+//!   to send is stuck above its high-water mark; past [`MAX_OWED_PONGS`] of them it fails the
+//!   connection with 1008 Policy Violation: the peer
+//!   breaks the rules of the exchange (RFC 6455 section 5.5.2 obliges the pongs it will not
+//!   take), which is a policy matter, not an internal error of ours (1011). That close frame
+//!   cannot reach a peer that does not read, so the read error comes at once instead of after
+//!   a drain that would never end.
 //!
 //! Buffers start empty and are released when they drain.
 
@@ -36,7 +45,9 @@ use std::task::{Context, Poll, ready};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::deflate::{Codec, DeflateError, DeflateParams};
-use super::frame::{self, CloseBody, FrameHead, MAX_HEAD, OP_CLOSE, apply_mask, write_head};
+use super::frame::{
+    self, CloseBody, FrameHead, MAX_HEAD, OP_CLOSE, OP_PING, apply_mask, write_head,
+};
 
 /// Which end of the connection this layer serves (tungstenite's own type, so the same value
 /// goes to `from_raw_socket`).
@@ -61,6 +72,10 @@ const KEEP_CAPACITY: usize = 1024;
 const WRITE_HIGH_WATER: usize = 64 * 1024;
 /// Bytes read from the socket per call (a stack buffer, not kept per connection).
 const READ_CHUNK: usize = 8 * 1024;
+/// Pings the peer may send while our unsent bytes stay above [`WRITE_HIGH_WATER`] (it does
+/// not read: the kernel's socket buffers are full as well) before the layer fails the
+/// connection. A peer that reads never gets there.
+pub const MAX_OWED_PONGS: u64 = 1024;
 
 /// Why the layer failed the connection; the session reports it as a close sent by the client
 /// (or by the server in the server role).
@@ -183,7 +198,13 @@ pub struct WireStream<S> {
     close: LayerCloseHandle,
     /// Set once the layer failed the connection.
     failed: Option<LayerClose>,
+    /// Whether to report the failure only once its close frame left (not when the peer does
+    /// not read).
+    drain_on_fail: bool,
     eof: bool,
+    /// Pings read from the peer since our unsent bytes went above the high-water mark (see
+    /// [`MAX_OWED_PONGS`]).
+    pings_unread: u64,
 
     // Reading.
     raw: Vec<u8>,
@@ -230,7 +251,9 @@ impl<S> WireStream<S> {
             counters,
             close: LayerCloseHandle::default(),
             failed: None,
+            drain_on_fail: true,
             eof: false,
+            pings_unread: 0,
             raw: leftover,
             raw_pos: 0,
             out: Vec::new(),
@@ -387,6 +410,9 @@ impl<S> WireStream<S> {
             if h.rsv1 && self.codec.is_some() {
                 return Err(LayerClose::new(1002, "RSV1 set on a control frame"));
             }
+            if h.opcode == OP_PING {
+                self.count_ping()?;
+            }
             self.pass(h);
             return Ok(());
         }
@@ -447,6 +473,28 @@ impl<S> WireStream<S> {
             None => self.pass(h),
         }
         Ok(())
+    }
+
+    /// A ping arrived: count it if the peer is not reading what we send.
+    fn count_ping(&mut self) -> Result<(), LayerClose> {
+        let unsent = self.wire.len() - self.wire_pos;
+        if unsent <= WRITE_HIGH_WATER {
+            self.pings_unread = 0;
+            return Ok(());
+        }
+        self.pings_unread += 1;
+        if self.pings_unread <= MAX_OWED_PONGS {
+            return Ok(());
+        }
+        self.drain_on_fail = false;
+        Err(LayerClose::new(
+            1008,
+            format!(
+                "the peer sent {} pings without reading ({} KiB unsent)",
+                self.pings_unread,
+                unsent / 1024
+            ),
+        ))
     }
 
     fn check_mask(&self, h: FrameHead) -> Result<(), LayerClose> {
@@ -590,7 +638,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for WireStream<S> {
             }
             if let Some(close) = &this.failed {
                 let msg = format!("permessage-deflate layer closed the connection: {close}");
-                ready!(this.poll_drain(cx))?;
+                if this.drain_on_fail {
+                    ready!(this.poll_drain(cx))?;
+                } else if let Poll::Ready(Err(e)) = this.poll_drain(cx) {
+                    return Poll::Ready(Err(e));
+                }
                 return Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, msg)));
             }
             if let Err(close) = this.process_input() {
@@ -1054,6 +1106,88 @@ mod tests {
         let (b0, p, masked) = read_frame(&mut raw).await;
         assert_eq!((b0, masked), (0x88, false));
         assert_eq!(&p[..2], &1002u16.to_be_bytes());
+    }
+
+    /// A peer that pings and never reads: the pongs it owes are bounded, and past
+    /// [`MAX_OWED_PONGS`] the layer fails the connection with 1008 at once (no drain first: the
+    /// peer would never take it). A peer that reads its pongs may ping as much as it likes.
+    #[tokio::test]
+    async fn a_peer_that_pings_without_reading_is_failed_with_1008() {
+        let ping: Vec<u8> = (0..2000u32)
+            .flat_map(|_| [0x89u8, 0x04, b'p', b'i', b'n', b'g'])
+            .collect();
+        // Reading peer: 2,000 pings, each pong taken; no failure.
+        let (mut client, raw) = client_and_raw(None, Vec::new()).await;
+        let (mut raw_r, mut raw_w) = tokio::io::split(raw);
+        let drain = tokio::spawn(async move {
+            let mut sink = vec![0u8; 64 * 1024];
+            let mut n = 0usize;
+            while n < 2000 * 10 {
+                match raw_r.read(&mut sink).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(k) => n += k,
+                }
+            }
+            n
+        });
+        let pings = ping.clone();
+        tokio::spawn(async move { raw_w.write_all(&pings).await });
+        let read = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            let mut seen = 0;
+            while seen < 2000 {
+                match client.ws.next().await {
+                    Some(Ok(Message::Ping(_))) => seen += 1,
+                    other => panic!("{other:?}"),
+                }
+            }
+            // The last pong goes out with the next read or flush.
+            client.ws.flush().await.expect("flush");
+        })
+        .await;
+        assert!(read.is_ok(), "2,000 pings read");
+        assert_eq!(
+            drain.await.expect("drain"),
+            2000 * 10,
+            "every pong reached the peer"
+        );
+        assert_eq!(client.close.get(), None);
+
+        // Greedy peer: a 1 KiB pipe it never reads; 20,000 pings (about 200 KB of pongs).
+        let ping: Vec<u8> = (0..20_000u32)
+            .flat_map(|_| [0x89u8, 0x04, b'p', b'i', b'n', b'g'])
+            .collect();
+        let (a, b) = tokio::io::duplex(1024);
+        let mut client = end(a, Role::Client, None, Vec::new(), MIB).await;
+        let (_keep_reader, mut raw_w) = tokio::io::split(b);
+        tokio::spawn(async move { raw_w.write_all(&ping).await });
+        let err = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            loop {
+                match client.ws.next().await {
+                    Some(Ok(Message::Ping(_))) => continue,
+                    Some(Err(e)) => return e,
+                    other => panic!("{other:?}"),
+                }
+            }
+        })
+        .await
+        .expect("the layer fails the connection without waiting for the peer");
+        assert!(err.to_string().contains("1008"), "{err}");
+        let close = client.close.get().expect("layer close");
+        assert_eq!(close.code, 1008);
+        assert!(
+            close.reason.starts_with(&format!(
+                "the peer sent {} pings without reading (",
+                MAX_OWED_PONGS + 1
+            )),
+            "{close}"
+        );
+        // What it holds stays small: the pongs it could not send are not kept.
+        let held = client.ws.get_ref();
+        assert!(
+            held.wire.len() < WRITE_HIGH_WATER + 1024,
+            "{}",
+            held.wire.len()
+        );
     }
 
     #[tokio::test]

@@ -38,7 +38,7 @@ const USAGE: u8 = 2;
 
 /// What `wsmon replay` does with its arguments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub enum ReplayMode {
     Summary,
     At,
     Export,
@@ -48,15 +48,15 @@ pub enum Mode {
 
 /// Plain `wsmon replay FILE` opens the TUI on the recording when stdout is a terminal, and
 /// prints the summary otherwise (or with `--summary`, `--from`, `--to`).
-pub fn mode(args: &Options, stdout_is_terminal: bool) -> Mode {
+pub fn mode(args: &Options, stdout_is_terminal: bool) -> ReplayMode {
     if args.at.is_some() {
-        Mode::At
+        ReplayMode::At
     } else if args.export.is_some() {
-        Mode::Export
+        ReplayMode::Export
     } else if stdout_is_terminal && !args.summary && args.from.is_none() && args.to.is_none() {
-        Mode::Tui
+        ReplayMode::Tui
     } else {
-        Mode::Summary
+        ReplayMode::Summary
     }
 }
 
@@ -143,7 +143,7 @@ pub async fn run(args: &Options) -> anyhow::Result<ExitCode> {
     }
     let window = Window { from, to };
     let mode = mode(args, io::stdout().is_terminal());
-    if mode == Mode::Tui {
+    if mode == ReplayMode::Tui {
         let name = rec.path.file_name().map_or_else(
             || rec.path.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
@@ -151,7 +151,7 @@ pub async fn run(args: &Options) -> anyhow::Result<ExitCode> {
         return run_tui(rec, escape_control(&name), args.keys.clone()).await;
     }
     let text = match mode {
-        Mode::At => {
+        ReplayMode::At => {
             let at = match resolve(&args.at).transpose() {
                 Ok(Some(t)) => t,
                 Ok(None) => return usage("--at needs a time"),
@@ -174,7 +174,7 @@ pub async fn run(args: &Options) -> anyhow::Result<ExitCode> {
             let snap = cursor.snapshot();
             format!("{shown}\n{}", state_report(&rec, &snap, cursor.position()))
         }
-        Mode::Export => {
+        ReplayMode::Export => {
             let Some(path) = &args.export else {
                 return usage("--export needs a file");
             };
@@ -192,7 +192,7 @@ pub async fn run(args: &Options) -> anyhow::Result<ExitCode> {
             let out = escape_control(&path.display().to_string());
             format!("wrote {n} events to {out}\n")
         }
-        Mode::Tui | Mode::Summary => format!("{shown}\n{}", summary(&rec, window)),
+        ReplayMode::Tui | ReplayMode::Summary => format!("{shown}\n{}", summary(&rec, window)),
     };
     print_quietly(&text)?;
     Ok(ExitCode::SUCCESS)

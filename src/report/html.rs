@@ -13,7 +13,7 @@ use super::data::{Report, Series, TopSession};
 use crate::codes::explain::{Block, Explanation};
 use crate::codes::{Lang, Registry};
 use crate::engine::events::{Cause, SessionState};
-use crate::state::snapshot::{AttemptRecord, Outcome, TargetView};
+use crate::state::snapshot::{AttemptOutcome as Outcome, AttemptRecord, TargetView};
 use crate::thresholds::Verdict;
 
 /// The vendored uPlot (see `assets/vendor/uplot/VERSION`).

@@ -45,6 +45,7 @@ fn closed(code: u16, reason: &str) -> EventKind {
         clean: true,
         uptime_ms: Some(10),
         peer_code: None,
+        why: None,
     })
 }
 

@@ -30,7 +30,8 @@ fn consume(metrics: Arc<Metrics>, mut rx: mpsc::Receiver<SinkMsg>) -> SinkResult
     Ok(counter.events())
 }
 
-/// The gauges of a snapshot: sessions by target and state, retries due by target, lockstep.
+/// The gauges of a snapshot: sessions by target and state, retries due by target, and the
+/// lockstep verdict (index and chance).
 pub fn gauges(snap: &Snapshot) -> Gauges {
     let mut targets: Vec<TargetGauges> = snap
         .targets
@@ -52,9 +53,12 @@ pub fn gauges(snap: &Snapshot) -> Gauges {
     for (t, at) in targets.iter_mut().zip(next) {
         t.due = storm::forecast(snap.now, at.into_iter());
     }
+    // The verdict the screen shows: its index and what chance gives for the same counts.
+    let verdict = snap.storm.verdict;
     Gauges {
         targets,
-        lockstep: snap.storm.lockstep,
+        lockstep: verdict.map(|v| v.share),
+        lockstep_chance: verdict.map(|v| v.chance),
     }
 }
 
@@ -106,9 +110,22 @@ mod tests {
             ],
             ..Snapshot::default()
         };
-        snap.storm.lockstep = Some(0.5);
         let g = gauges(&snap);
-        assert_eq!(g.lockstep, Some(0.5));
+        assert_eq!(
+            (g.lockstep, g.lockstep_chance),
+            (None, None),
+            "no verdict yet"
+        );
+        snap.storm.lockstep = Some(0.5);
+        snap.storm.verdict = Some(crate::state::snapshot::LockstepVerdict {
+            share: 0.57,
+            chance: 0.44,
+            attempts: 30,
+            level: crate::state::snapshot::LockstepLevel::Spread,
+        });
+        let g = gauges(&snap);
+        assert_eq!(g.lockstep, Some(0.57), "the index the screen shows");
+        assert_eq!(g.lockstep_chance, Some(0.44));
         assert_eq!(g.targets.len(), 2);
         let a = &g.targets[0];
         assert_eq!(a.url, "ws://a/");

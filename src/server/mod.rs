@@ -17,7 +17,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use anyhow::Context as _;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use tokio::net::{TcpListener, TcpSocket};
@@ -246,12 +245,9 @@ pub fn help_text() -> String {
     )
 }
 
-/// `wsmon serve`: listen on `bind`, print the address and the paths, serve until Ctrl-C or
-/// SIGTERM.
-pub async fn run(bind: &str) -> anyhow::Result<ExitCode> {
-    let handle = start(bind)
-        .await
-        .with_context(|| format!("cannot listen on {bind}"))?;
+/// `wsmon serve` on a started server (`start`): print the address and the paths, serve until
+/// Ctrl-C or SIGTERM.
+pub async fn run(handle: ServerHandle) -> anyhow::Result<ExitCode> {
     println!("wsmon scenario server on ws://{}", handle.addr());
     println!();
     print!("{}", path_list());

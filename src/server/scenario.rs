@@ -241,22 +241,28 @@ fn close_scenario(raw: &str, reason: Option<&str>) -> Result<Scenario, RouteErro
     })
 }
 
-/// Why a close code may not appear in a close frame, or `None` when it may.
-/// 1005 is accepted here: the scenario sends it as a close frame without a code.
+/// Why the scenario server will not send `code` in a close frame, or `None` when it will.
+///
+/// The wire rule has one owner, [`crate::codes::valid_on_wire`]. The scenario server goes past
+/// it on purpose in two places, to show how a client meets a peer that breaks it: 1005 is sent
+/// as a close frame without a code, and 1016-2999 (reserved, invalid on the wire) are sent as
+/// they are. The other invalid codes are refused, with the reason.
 pub fn not_on_the_wire(code: u16) -> Option<&'static str> {
-    match code {
-        0..=999 => Some("codes 0-999 are not used (RFC 6455 section 7.4.2)"),
-        1004 => Some("1004 is reserved and must not be sent"),
-        1006 => Some(
-            "1006 (Abnormal Closure) is only reported locally when a connection drops without a \
-             close frame; use /drop to make that happen",
-        ),
-        1015 => Some(
-            "1015 (TLS Handshake failure) is only reported locally when the TLS handshake fails",
-        ),
-        5000.. => Some("close codes end at 4999"),
-        _ => None,
+    if crate::codes::valid_on_wire(code) || code == 1005 || (1016..=2999).contains(&code) {
+        return None;
     }
+    Some(match code {
+        0..=999 => "codes 0-999 are not used (RFC 6455 section 7.4.2)",
+        1004 => "1004 is reserved and must not be sent",
+        1006 => {
+            "1006 (Abnormal Closure) is only reported locally when a connection drops without a \
+             close frame; use /drop to make that happen"
+        }
+        1015 => {
+            "1015 (TLS Handshake failure) is only reported locally when the TLS handshake fails"
+        }
+        _ => "close codes end at 4999",
+    })
 }
 
 /// `scenario close 1008 Policy Violation`.

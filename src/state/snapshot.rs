@@ -143,7 +143,7 @@ pub struct AttemptRecord {
     pub started_at: Option<DateTime<Utc>>,
     /// Time spent waiting for a handshake slot (`--max-connecting`, `--ramp`) before starting.
     pub slot_wait_ms: Option<u64>,
-    pub outcome: Option<Outcome>,
+    pub outcome: Option<AttemptOutcome>,
     /// How long this attempt's connection stayed open.
     pub uptime_ms: Option<u64>,
     /// When the attempt ended (closed, refused, failed).
@@ -155,7 +155,7 @@ pub struct AttemptRecord {
 /// How an attempt ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub enum Outcome {
+pub enum AttemptOutcome {
     /// Opened and still open.
     Opened,
     Closed {
@@ -192,6 +192,11 @@ pub struct Totals {
     pub peak_attempts_per_sec: u64,
     /// Highest (smoothed) lockstep index seen over the whole run.
     pub peak_lockstep: Option<f64>,
+    /// Highest lockstep excess (the verdict's share minus what chance gives) over the run.
+    pub peak_lockstep_excess: Option<f64>,
+    /// Sessions that ended without a retry (not at wsmon's own shutdown), by the cause that
+    /// ended them, in the order first seen.
+    pub ended: Vec<(Cause, u64)>,
     pub gave_up: u64,
     /// Largest retry number scheduled by any session.
     pub max_backoff_attempt: u32,

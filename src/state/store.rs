@@ -15,8 +15,8 @@ use crate::engine::events::{Cause, Event, EventKind, SessionId, SessionMsg, Sess
 use crate::protocol::extensions;
 use crate::state::export_fault::ExportFault;
 use crate::state::snapshot::{
-    AttemptRecord, ERROR_MESSAGES_MAX, EVENT_LOG_LEN, INITIATORS, LogEntry, Outcome, SessionView,
-    Snapshot, TARGET_HANDSHAKE_SAMPLES, TIMELINE_LEN, TargetView, Totals,
+    AttemptOutcome, AttemptRecord, ERROR_MESSAGES_MAX, EVENT_LOG_LEN, INITIATORS, LogEntry,
+    SessionView, Snapshot, TARGET_HANDSHAKE_SAMPLES, TIMELINE_LEN, TargetView, Totals,
 };
 use crate::state::storm::StormTracker;
 
@@ -164,8 +164,9 @@ impl Store {
                 s.next_attempt_at = None;
                 s.ended_why = None;
                 totals.attempts += 1;
-                // First connections are not retries: they count in attempts/s only.
-                if *attempt > 1 {
+                // First connections are not retries, and neither are the operator's (`r`, `R`):
+                // they count in attempts/s only, not in the lockstep index.
+                if *attempt > 1 && !asked_by_operator(s, *attempt) {
                     storm.record_attempt(ts);
                 } else {
                     storm.record_first_attempt(ts);
@@ -218,7 +219,7 @@ impl Store {
                         .entry(extensions::format_header(&info.accepted))
                         .or_default() += 1;
                 } else if let Some(r) = s.timeline.back_mut() {
-                    r.outcome = Some(Outcome::Status {
+                    r.outcome = Some(AttemptOutcome::Status {
                         status: info.status,
                     });
                     r.ended_at = Some(ts);
@@ -232,7 +233,7 @@ impl Store {
                 s.opened_at = Some(ts);
                 s.last_error = None;
                 if let Some(r) = s.timeline.back_mut() {
-                    r.outcome = Some(Outcome::Opened);
+                    r.outcome = Some(AttemptOutcome::Opened);
                 }
             }
             EventKind::Closing { .. } => set_state(s, SessionState::Closing),
@@ -246,7 +247,7 @@ impl Store {
                 }
                 storm.record_close(ts, ci.code);
                 if let Some(r) = s.timeline.back_mut() {
-                    r.outcome = Some(Outcome::Closed { code: ci.code });
+                    r.outcome = Some(AttemptOutcome::Closed { code: ci.code });
                     r.uptime_ms = ci.uptime_ms;
                     r.ended_at = Some(ts);
                 }
@@ -256,9 +257,9 @@ impl Store {
                 *totals.errors.entry(*kind).or_default() += 1;
                 s.last_error = Some((*kind, message.clone()));
                 if let Some(r) = s.timeline.back_mut()
-                    && (r.outcome.is_none() || r.outcome == Some(Outcome::Opened))
+                    && (r.outcome.is_none() || r.outcome == Some(AttemptOutcome::Opened))
                 {
-                    r.outcome = Some(Outcome::Error { kind: *kind });
+                    r.outcome = Some(AttemptOutcome::Error { kind: *kind });
                     r.ended_at = Some(ts);
                 }
                 if s.state == SessionState::Connecting || s.state == SessionState::Handshaking {
@@ -314,7 +315,8 @@ impl Store {
                 cause: Some(Cause::Shutdown),
                 ..
             } => {}
-            EventKind::Ended { why, .. } => {
+            EventKind::Ended { why, cause } => {
+                count_ended(totals, *cause);
                 set_state(s, SessionState::Closed);
                 s.next_attempt_at = None;
                 s.ended_why = Some(why.clone());
@@ -375,8 +377,13 @@ impl Store {
         if let Some(l) = storm.lockstep {
             t.peak_lockstep = Some(t.peak_lockstep.map_or(l, |p| p.max(l)));
         }
+        if let Some(v) = storm.verdict {
+            let e = v.share - v.chance;
+            t.peak_lockstep_excess = Some(t.peak_lockstep_excess.map_or(e, |p| p.max(e)));
+        }
         totals.peak_attempts_per_sec = t.peak_attempts_per_sec;
         totals.peak_lockstep = t.peak_lockstep;
+        totals.peak_lockstep_excess = t.peak_lockstep_excess;
         Snapshot {
             now,
             generation: self.generation,
@@ -422,11 +429,8 @@ impl Store {
                     t.other_error_messages += 1;
                 }
             }
-            EventKind::Closed(ci)
-                if ci.code == 1001 && ci.initiator == crate::engine::events::Initiator::Client =>
-            {
-                self.totals.shutdown_closes += 1;
-            }
+            // The close tracker's own reason, not a guess from (1001, client).
+            EventKind::Closed(ci) if ci.is_shutdown() => self.totals.shutdown_closes += 1,
             EventKind::Backoff(b) if b.kind == crate::engine::events::DelayKind::Backoff => {
                 self.storm.record_jitter(b.jitter);
             }
@@ -456,13 +460,7 @@ impl Store {
 /// follows).
 fn log_text(kind: &EventKind) -> Option<(String, String, Option<u16>)> {
     use crate::engine::events::DelayKind;
-    let ms = |ms: u64| {
-        if ms < 1000 {
-            format!("{ms}ms")
-        } else {
-            format!("{:.1}s", ms as f64 / 1000.0)
-        }
-    };
+    let ms = crate::units::format_ms;
     Some(match kind {
         EventKind::Handshaking { .. } => return None,
         EventKind::Handshake(h) if h.status == 101 => return None,
@@ -717,4 +715,179 @@ pub async fn run(
     let last = Arc::new(store.snapshot(now));
     let _ = snapshots.send(last.clone());
     last
+}
+
+/// Whether attempt `attempt`, about to start, is one the operator asked for (`r`, `R`): its row
+/// in the timeline was opened (or marked) by a `backoff` with cause `manual`. Pressing `R` is
+/// no herd.
+fn asked_by_operator(s: &SessionView, attempt: u32) -> bool {
+    s.timeline
+        .back()
+        .is_some_and(|r| r.attempt == attempt && r.started_at.is_none() && r.manual)
+}
+
+/// A session ended without a retry (not at wsmon's shutdown): count it by cause.
+fn count_ended(totals: &mut Totals, cause: Option<Cause>) {
+    if let Some(cause) = cause {
+        match totals.ended.iter_mut().find(|(c, _)| *c == cause) {
+            Some((_, n)) => *n += 1,
+            None => totals.ended.push((cause, 1)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicU64;
+
+    use chrono::{DateTime, Duration, TimeZone, Utc};
+
+    use super::*;
+    use crate::engine::events::{
+        BackoffInfo, Cause, CloseInfo, CloseWhy, DelayKind, ErrorKind, Event, Initiator, Jitter,
+    };
+
+    fn backoff(cause: Cause, kind: DelayKind, at: DateTime<Utc>) -> EventKind {
+        EventKind::Backoff(BackoffInfo {
+            attempt: 1,
+            cause,
+            kind,
+            window_ms: 10_000,
+            delay_ms: if kind == DelayKind::Immediate {
+                0
+            } else {
+                9_000
+            },
+            retry_after_ms: None,
+            jitter: Jitter::Full,
+            next_attempt_at: at,
+        })
+    }
+
+    /// 30 sessions wait for a retry; all retry within 30 ms, either on their own (a herd) or
+    /// because the operator pressed `R` (a `backoff` with cause `manual` first).
+    fn thirty_retry_together(by_the_operator: bool) -> Snapshot {
+        let mut store = Store::new(None, Arc::new(AtomicU64::new(0)));
+        let t0 = Utc
+            .timestamp_opt(1_800_000_000, 300_000_000)
+            .single()
+            .expect("valid time");
+        let connect = Cause::Error {
+            kind: ErrorKind::Connect,
+        };
+        for id in 0..30u64 {
+            let first = t0 + Duration::milliseconds(id as i64 * 20);
+            let retry = t0 + Duration::milliseconds(1_000 + id as i64);
+            let mut kinds = vec![
+                (
+                    first,
+                    EventKind::Spawned {
+                        target: 0,
+                        index: id as usize,
+                        url: "ws://h/".into(),
+                    },
+                ),
+                (
+                    first,
+                    EventKind::Connecting {
+                        attempt: 1,
+                        slot_wait_ms: 0,
+                    },
+                ),
+                (
+                    first,
+                    EventKind::Error {
+                        kind: ErrorKind::Connect,
+                        message: "refused".into(),
+                    },
+                ),
+                (
+                    first,
+                    backoff(connect, DelayKind::Backoff, first + Duration::seconds(9)),
+                ),
+            ];
+            if by_the_operator {
+                kinds.push((retry, backoff(Cause::Manual, DelayKind::Immediate, retry)));
+            }
+            kinds.push((
+                retry,
+                EventKind::Connecting {
+                    attempt: 2,
+                    slot_wait_ms: 0,
+                },
+            ));
+            for (ts, kind) in kinds {
+                store.apply(&Event {
+                    ts,
+                    session: id,
+                    kind,
+                });
+            }
+        }
+        let now = t0 + Duration::seconds(3);
+        store.tick(now);
+        store.snapshot(now)
+    }
+
+    /// Issue 19 section 1: pressing `R` turned the Storm tab to `0.93 IN STEP`. Attempts the
+    /// operator asked for count in attempts/s, not in the lockstep index.
+    #[test]
+    fn retries_the_operator_asked_for_are_not_a_herd() {
+        let herd = thirty_retry_together(false);
+        assert!(
+            herd.storm.lockstep.is_some_and(|l| l > 0.9),
+            "{:?}",
+            herd.storm.lockstep
+        );
+        let verdict = herd.storm.verdict.expect("30 retries judged");
+        assert_eq!(verdict.level, crate::state::snapshot::LockstepLevel::InStep);
+        assert!(herd.totals.peak_lockstep_excess.is_some_and(|e| e > 0.25));
+
+        let pressed_r = thirty_retry_together(true);
+        assert_eq!(pressed_r.storm.lockstep, None, "no retry of its own");
+        assert_eq!(pressed_r.storm.verdict, None);
+        assert_eq!(pressed_r.totals.peak_lockstep_excess, None);
+        assert_eq!(pressed_r.totals.attempts, 60, "every attempt still counts");
+        let busiest = pressed_r.storm.seconds.iter().map(|s| s.attempts).max();
+        assert_eq!(busiest, Some(30), "in attempts/s too");
+    }
+
+    fn closed(session: u64, why: Option<CloseWhy>) -> Event {
+        Event {
+            ts: Utc::now(),
+            session,
+            kind: EventKind::Closed(CloseInfo {
+                code: 1001,
+                reason: "bye".into(),
+                initiator: Initiator::Client,
+                clean: true,
+                uptime_ms: Some(5),
+                peer_code: None,
+                why,
+            }),
+        }
+    }
+
+    /// Issue 18 item 5: the store takes the close tracker's reason; an operator's 1001 (`c`)
+    /// is not a shutdown close, whatever its code says.
+    #[test]
+    fn shutdown_closes_come_from_the_trackers_reason_not_the_code() {
+        let mut store = Store::new(None, Arc::new(AtomicU64::new(0)));
+        for session in 1..=3 {
+            store.apply(&Event {
+                ts: Utc::now(),
+                session,
+                kind: EventKind::Spawned {
+                    target: 0,
+                    index: 0,
+                    url: "ws://h/".into(),
+                },
+            });
+        }
+        store.apply(&closed(1, Some(CloseWhy::Operator)));
+        store.apply(&closed(2, Some(CloseWhy::Shutdown)));
+        store.apply(&closed(3, None));
+        assert_eq!(store.snapshot(Utc::now()).totals.shutdown_closes, 1);
+    }
 }

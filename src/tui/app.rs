@@ -6,16 +6,16 @@ use std::sync::Arc;
 use crossterm::event::{Event, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
 
-use crate::engine::events::{Command, Notice, SessionId, SessionState};
+use crate::engine::events::Notice;
 use crate::runtime::Request;
 use crate::state::snapshot::Snapshot;
 
 use super::keys::{self, Action, Mode};
-use super::prompt;
 use super::replay;
+use super::targets;
 use super::ui;
 use super::view::{
-    Clock, Confirm, ExplainTarget, Prompt, PromptKind, Tab, ViewState, next_outcome_filter,
+    Clock, ExplainTarget, Prompt, PromptKind, Tab, ViewState, next_outcome_filter,
     next_state_filter,
 };
 
@@ -96,7 +96,7 @@ impl App {
     /// answer to `e` ("export flushed (N events written)") gets the file's path added.
     pub fn on_notice(&mut self, notice: &Notice, latest: &Snapshot) -> Outcome {
         let text = notice.to_string();
-        let text = ui::detail::safe(&text).into_owned();
+        let text = super::format::safe(&text).into_owned();
         if notice.is_error() {
             self.view.set_error(text);
         } else if let (Notice::ExportFlushed { .. }, Some(path)) = (notice, &latest.export_path) {
@@ -135,13 +135,8 @@ impl App {
             Mode::Explain => &mut self.view.explain_scroll,
             Mode::Help => &mut self.view.help_scroll,
             Mode::Targets => {
-                let n = ui::targets::order(shown, &self.view.targets).len();
-                let t = &mut self.view.targets;
-                t.cursor = t
-                    .cursor
-                    .min(n.saturating_sub(1))
-                    .saturating_add_signed(delta)
-                    .min(n.saturating_sub(1));
+                let n = targets::order(shown, &self.view.targets).len();
+                self.view.targets.move_cursor(n, delta);
                 return;
             }
             Mode::Log => {
@@ -178,7 +173,12 @@ impl App {
             && title.height > 0
             && self.view.prompt.is_none()
         {
-            return match ui::header::tab_at(&self.view, m.column.saturating_sub(title.x)) {
+            return match ui::header::tab_at(
+                shown,
+                &self.view,
+                title.width,
+                m.column.saturating_sub(title.x),
+            ) {
                 Some(tab) => {
                     self.view.tab = tab;
                     self.view.explain = None;
@@ -211,248 +211,71 @@ impl App {
         Outcome::redraw()
     }
 
-    fn open_prompt(&mut self, kind: PromptKind, input: String) {
+    pub(super) fn open_prompt(&mut self, kind: PromptKind, input: String) {
         self.view.prompt = Some(Prompt { kind, input });
     }
 
+    /// One action: the time cursor's keys in replay, then the keys of the mode on screen
+    /// (prompt, confirmation, column chooser, Targets tab), then moving, the view's own keys,
+    /// and last the keys that send commands.
     fn on_action(&mut self, action: Action, shown: &Snapshot, latest: &Arc<Snapshot>) -> Outcome {
         let mut out = Outcome::redraw();
-        let page = isize::try_from(self.page_rows_for(shown)).unwrap_or(1);
-        if self.view.replay.is_some() {
-            // A recording: nothing reconnects or sends.
-            if replay::sends_commands(action) {
-                self.view.set_error(replay::REFUSED);
-                return out;
-            }
-            if replay::on_action(&mut self.view, action, shown, &mut out.commands) {
-                return out;
-            }
-        }
-        if self.view.mode() == Mode::Targets && self.on_targets_action(action, shown) {
+        if self.view.replay.is_some() && self.on_replay_action(action, shown, &mut out.commands) {
             return out;
         }
+        let handled = match self.view.mode() {
+            Mode::Prompt => self.on_prompt_action(action, &mut out),
+            Mode::Confirm => self.on_confirm_action(action, &mut out),
+            Mode::Columns => self.on_columns_action(action, shown),
+            Mode::Targets => self.on_targets_action(action, shown),
+            _ => false,
+        };
+        if handled
+            || self.on_move_action(action, shown)
+            || self.on_view_action(action, shown, latest)
+        {
+            return out;
+        }
+        if !self.on_session_action(action, latest, &mut out) {
+            // Nothing this action does here (a replay key outside replay, a prompt key with no
+            // prompt): no redraw.
+            return Outcome::default();
+        }
+        out
+    }
+
+    /// Replay: keys that would send something are refused; the time cursor keys go to the
+    /// replay driver. Returns false for the other keys.
+    fn on_replay_action(
+        &mut self,
+        action: Action,
+        shown: &Snapshot,
+        commands: &mut Vec<Request>,
+    ) -> bool {
+        if replay::sends_commands(action) {
+            self.view.set_error(replay::REFUSED);
+            return true;
+        }
+        let Some(reply) = self
+            .view
+            .replay
+            .as_mut()
+            .and_then(|r| replay::on_action(r, action, shown, commands))
+        else {
+            return false;
+        };
+        match reply {
+            replay::Reply::Done => {}
+            replay::Reply::Said(text) => self.view.set_status(text),
+            replay::Reply::Failed(text) => self.view.set_error(text),
+            replay::Reply::Ask(kind) => self.open_prompt(kind, String::new()),
+        }
+        true
+    }
+
+    /// Editing a prompt: typed characters, Backspace, Esc, Enter.
+    fn on_prompt_action(&mut self, action: Action, out: &mut Outcome) -> bool {
         match action {
-            Action::Quit => {
-                out.quit = true;
-                out.commands.push(Command::Shutdown.into());
-            }
-            Action::Help => {
-                self.view.help = !self.view.help;
-                self.view.help_scroll = 0;
-            }
-            Action::Back => {
-                if self.view.chooser.is_some() {
-                    self.view.chooser = None;
-                } else if self.view.help {
-                    self.view.help = false;
-                } else if self.view.explain.is_some() {
-                    self.view.explain = None;
-                } else if self.view.tab != Tab::Sessions {
-                    self.view.tab = Tab::Sessions;
-                } else if self.view.detail.is_some() {
-                    self.view.detail = None;
-                } else if self.view.filtered() {
-                    self.view.clear_filters();
-                    self.view.set_status("filters cleared");
-                } else if !self.view.marked.is_empty() {
-                    let n = self.view.marked.len();
-                    self.view.marked.clear();
-                    self.view.set_status(format!("{n} marks cleared"));
-                } else {
-                    return Outcome::default();
-                }
-            }
-            Action::NextTab => {
-                self.view.tab = self.view.tab.next();
-                self.view.log_scroll = 0;
-            }
-            Action::Mark => {
-                if let Some(id) = self.view.selected {
-                    if !self.view.marked.remove(&id) {
-                        self.view.marked.insert(id);
-                    }
-                    self.view.move_cursor(shown, 1);
-                }
-            }
-            Action::MarkAll => {
-                let ids = self.view.shown_ids(shown);
-                if !ids.is_empty() && ids.iter().all(|id| self.view.marked.contains(id)) {
-                    let n = self.view.marked.len();
-                    self.view.marked.clear();
-                    self.view.set_status(format!("{n} marks cleared"));
-                } else {
-                    self.view.marked.extend(ids.iter().copied());
-                    self.view.set_status(format!(
-                        "{} sessions marked (c, r, p act on them; m again or Esc clears)",
-                        self.view.marked.len()
-                    ));
-                }
-            }
-            Action::Columns => self.view.chooser = Some(0),
-            Action::Toggle => {
-                if let Some(i) = self.view.chooser {
-                    let col = crate::tui::view::Column::ALL[i];
-                    ui::table::toggle_column(&mut self.view, col, shown, self.screen.width);
-                }
-            }
-            Action::Clock => {
-                self.view.clock = match self.view.clock {
-                    Clock::Utc => Clock::Local,
-                    Clock::Local => Clock::Utc,
-                };
-                self.view
-                    .set_status(format!("times are now in {}", self.view.zone()));
-            }
-            Action::TableTimes => {
-                self.view.table_times = !self.view.table_times;
-                self.view.set_status(if self.view.table_times {
-                    format!("table: when each state began ({})", self.view.zone())
-                } else {
-                    "table: ages".to_string()
-                });
-            }
-            Action::Yes => {
-                if let Some(c) = self.view.confirm.take() {
-                    self.view.set_status(c.done);
-                    out.commands
-                        .extend(c.commands.into_iter().map(Request::from));
-                }
-            }
-            Action::No => {
-                if self.view.confirm.take().is_some() {
-                    self.view.set_status("cancelled: nothing sent");
-                }
-            }
-            Action::Up => self.scroll(shown, -1),
-            Action::Down => self.scroll(shown, 1),
-            Action::PageUp => self.scroll(shown, -page),
-            Action::PageDown => self.scroll(shown, page),
-            Action::Home => match self.view.mode() {
-                Mode::Sessions => self.view.select_position(shown, 0),
-                _ => self.scroll(shown, -65_535isize),
-            },
-            Action::End => match self.view.mode() {
-                Mode::Sessions => self.view.select_position(shown, usize::MAX),
-                _ => self.scroll(shown, 65_535isize),
-            },
-            Action::Open => match self.view.selected {
-                Some(id) => {
-                    self.view.detail = Some(id);
-                    self.view.detail_scroll = 0;
-                }
-                None => self.view.set_error("no session selected"),
-            },
-            Action::SortNext => {
-                self.view.sort = self.view.sort.next();
-                self.view.descending = false;
-            }
-            Action::SortPrev => {
-                self.view.sort = self.view.sort.prev();
-                self.view.descending = false;
-            }
-            Action::SortReverse => self.view.descending = !self.view.descending,
-            Action::Filter => {
-                let current = self.view.filter.clone();
-                self.open_prompt(PromptKind::Filter, current);
-            }
-            Action::StateFilter => {
-                self.view.state_filter = next_state_filter(self.view.state_filter, shown);
-                self.view.cursor = 0;
-            }
-            Action::CodeFilter => {
-                self.view.outcome_filter = next_outcome_filter(self.view.outcome_filter, shown);
-                self.view.cursor = 0;
-            }
-            Action::Explain => {
-                let target = match self.view.mode() {
-                    Mode::Explain => None,
-                    _ => self.view.selected_session(shown).and_then(|s| {
-                        // The last outcome decides: an HTTP status, else the last close.
-                        let last = s.timeline.iter().rev().find_map(|r| r.outcome);
-                        match last {
-                            Some(crate::state::snapshot::Outcome::Status { status }) => {
-                                Some(ExplainTarget::Http(status))
-                            }
-                            _ => s.last_close.as_ref().map(|c| ExplainTarget::One(c.code)),
-                        }
-                    }),
-                };
-                match target {
-                    Some(target) => {
-                        self.view.explain = Some(target);
-                        self.view.explain_scroll = 0;
-                    }
-                    None => self.open_prompt(PromptKind::Explain, String::new()),
-                }
-            }
-            Action::Compare => {
-                let first = match self.view.explain {
-                    Some(ExplainTarget::One(a) | ExplainTarget::Compare(a, _)) => a,
-                    Some(ExplainTarget::Http(_)) | None => return out,
-                };
-                self.open_prompt(PromptKind::Compare(first), String::new());
-            }
-            Action::Add => self.open_prompt(PromptKind::Add, String::new()),
-            Action::Close => {
-                let marked = self.view.live_marks(latest);
-                match (marked.len(), self.view.selection(latest).session) {
-                    (0, Some(id)) => self.open_prompt(PromptKind::Close(id), String::new()),
-                    (0, None) => self.view.set_error("no session selected"),
-                    (1, _) => self.open_prompt(PromptKind::Close(marked[0]), String::new()),
-                    (n, _) => self.open_prompt(PromptKind::CloseMarked(n), String::new()),
-                }
-            }
-            Action::Freeze => {
-                if self.view.frozen.take().is_some() {
-                    self.view.set_status("display live again");
-                } else {
-                    self.view.frozen = Some(latest.clone());
-                    self.view
-                        .set_status("display frozen; data keeps flowing (f: live again)");
-                }
-            }
-            Action::Reconnect | Action::Pause if !self.view.live_marks(latest).is_empty() => {
-                self.bulk(action, latest, &mut out);
-            }
-            Action::ReconnectAll => {
-                let waiting: Vec<_> = latest
-                    .sessions
-                    .iter()
-                    .filter(|s| s.state == SessionState::Waiting)
-                    .map(|s| s.id)
-                    .collect();
-                match waiting.len() {
-                    0 => self
-                        .view
-                        .set_error("no session is waiting: nothing to reconnect"),
-                    n => {
-                        self.view.confirm = Some(Confirm {
-                            question: format!(
-                                "reconnect the {n} waiting session{} now? open sessions are \
-                                 not touched",
-                                plural(n)
-                            ),
-                            commands: vec![Command::ReconnectNow { session: None }],
-                            done: format!("reconnecting the {n} waiting session{} now", plural(n)),
-                        });
-                    }
-                }
-            }
-            Action::Reconnect
-            | Action::Pause
-            | Action::PauseAll
-            | Action::Grow
-            | Action::Shrink
-            | Action::Export => {
-                let sel = self.view.selection(latest);
-                match keys::command_for(action, &sel) {
-                    Some(cmd) => {
-                        self.view.set_status(describe(&cmd, latest));
-                        out.commands.push(cmd.into());
-                    }
-                    None => self.view.set_error("no session selected"),
-                }
-            }
             Action::Input(c) => {
                 if let Some(p) = &mut self.view.prompt
                     && p.input.len() < 1024
@@ -468,29 +291,221 @@ impl App {
             Action::Cancel => self.view.prompt = None,
             Action::Submit => {
                 if let Some(p) = self.view.prompt.take() {
-                    self.submit(p, &mut out);
+                    self.submit(p, out);
                 }
             }
-            // Time cursor keys outside replay (not bound there).
-            Action::PlayPause
-            | Action::SpeedX1
-            | Action::SpeedX10
-            | Action::SpeedX100
-            | Action::SpeedMax
-            | Action::StepBack
-            | Action::StepForward
-            | Action::StepBack10
-            | Action::StepForward10
-            | Action::StepBackMinute
-            | Action::StepForwardMinute
-            | Action::TimeStart
-            | Action::TimeEnd
-            | Action::NextClose
-            | Action::RepeatNextClose
-            | Action::NextBurst
-            | Action::GotoTime => {}
+            _ => return false,
         }
-        out
+        true
+    }
+
+    /// A question on several sessions: y sends, n cancels.
+    fn on_confirm_action(&mut self, action: Action, out: &mut Outcome) -> bool {
+        match action {
+            Action::Yes => {
+                if let Some(c) = self.view.confirm.take() {
+                    self.view.set_status(c.done);
+                    out.commands
+                        .extend(c.commands.into_iter().map(Request::from));
+                }
+            }
+            Action::No => {
+                if self.view.confirm.take().is_some() {
+                    self.view.set_status("cancelled: nothing sent");
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// The column chooser: Space shows or hides the column under the cursor.
+    fn on_columns_action(&mut self, action: Action, shown: &Snapshot) -> bool {
+        match action {
+            Action::Toggle => {
+                if let Some(i) = self.view.chooser {
+                    let col = crate::tui::view::Column::ALL[i];
+                    self.view.toggle_column(col, shown, self.screen.width);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Moving the cursor or scrolling the pane on screen.
+    fn on_move_action(&mut self, action: Action, shown: &Snapshot) -> bool {
+        let page = isize::try_from(self.page_rows_for(shown)).unwrap_or(1);
+        match action {
+            Action::Up => self.scroll(shown, -1),
+            Action::Down => self.scroll(shown, 1),
+            Action::PageUp => self.scroll(shown, -page),
+            Action::PageDown => self.scroll(shown, page),
+            Action::Home => match self.view.mode() {
+                Mode::Sessions => self.view.select_position(shown, 0),
+                _ => self.scroll(shown, -65_535isize),
+            },
+            Action::End => match self.view.mode() {
+                Mode::Sessions => self.view.select_position(shown, usize::MAX),
+                _ => self.scroll(shown, 65_535isize),
+            },
+            _ => return false,
+        }
+        true
+    }
+
+    /// Esc: close the innermost overlay or view; on the main screen clear the filters, then
+    /// the marks. Returns false when there is nothing to go back from.
+    fn back(&mut self) -> bool {
+        let v = &mut self.view;
+        if v.chooser.is_some() {
+            v.chooser = None;
+        } else if v.help {
+            v.help = false;
+        } else if v.explain.is_some() {
+            v.explain = None;
+        } else if v.tab != Tab::Sessions {
+            v.tab = Tab::Sessions;
+        } else if v.detail.is_some() {
+            v.detail = None;
+        } else if v.filtered() {
+            v.clear_filters();
+            v.set_status("filters cleared");
+        } else if !v.marked.is_empty() {
+            let n = v.marked.len();
+            v.marked.clear();
+            v.set_status(format!("{n} marks cleared"));
+        } else {
+            return false;
+        }
+        true
+    }
+
+    /// The view's own keys: overlays, tabs, marks, sorting, filters, clocks, freezing. They
+    /// send nothing.
+    fn on_view_action(&mut self, action: Action, shown: &Snapshot, latest: &Arc<Snapshot>) -> bool {
+        let v = &mut self.view;
+        match action {
+            Action::Help => {
+                v.help = !v.help;
+                v.help_scroll = 0;
+            }
+            Action::Back => return self.back(),
+            Action::NextTab => {
+                v.tab = v.tab.next();
+                v.log_scroll = 0;
+            }
+            Action::Mark => {
+                if let Some(id) = v.selected {
+                    if !v.marked.remove(&id) {
+                        v.marked.insert(id);
+                    }
+                    v.move_cursor(shown, 1);
+                }
+            }
+            Action::MarkAll => self.mark_all(shown),
+            Action::Columns => v.chooser = Some(0),
+            Action::Clock => {
+                v.clock = match v.clock {
+                    Clock::Utc => Clock::Local,
+                    Clock::Local => Clock::Utc,
+                };
+                v.set_status(format!("times are now in {}", v.zone()));
+            }
+            Action::TableTimes => {
+                v.table_times = !v.table_times;
+                v.set_status(if v.table_times {
+                    format!("table: when each state began ({})", v.zone())
+                } else {
+                    "table: ages".to_string()
+                });
+            }
+            Action::Open => match v.selected {
+                Some(id) => {
+                    v.detail = Some(id);
+                    v.detail_scroll = 0;
+                }
+                None => v.set_error("no session selected"),
+            },
+            Action::SortNext => {
+                v.sort = v.sort.next();
+                v.descending = false;
+            }
+            Action::SortPrev => {
+                v.sort = v.sort.prev();
+                v.descending = false;
+            }
+            Action::SortReverse => v.descending = !v.descending,
+            Action::Filter => {
+                let current = v.filter.clone();
+                self.open_prompt(PromptKind::Filter, current);
+            }
+            Action::StateFilter => {
+                v.state_filter = next_state_filter(v.state_filter, shown);
+                v.cursor = 0;
+            }
+            Action::CodeFilter => {
+                v.outcome_filter = next_outcome_filter(v.outcome_filter, shown);
+                v.cursor = 0;
+            }
+            Action::Explain => self.explain(shown),
+            Action::Compare => {
+                if let Some(ExplainTarget::One(a) | ExplainTarget::Compare(a, _)) = v.explain {
+                    self.open_prompt(PromptKind::Compare(a), String::new());
+                }
+            }
+            Action::Freeze => {
+                if v.frozen.take().is_some() {
+                    v.set_status("display live again");
+                } else {
+                    v.frozen = Some(latest.clone());
+                    v.set_status("display frozen; data keeps flowing (f: live again)");
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// `m`: mark every session shown, or unmark them all when they all are.
+    fn mark_all(&mut self, shown: &Snapshot) {
+        let v = &mut self.view;
+        let ids = v.shown_ids(shown);
+        if !ids.is_empty() && ids.iter().all(|id| v.marked.contains(id)) {
+            let n = v.marked.len();
+            v.marked.clear();
+            v.set_status(format!("{n} marks cleared"));
+        } else {
+            v.marked.extend(ids.iter().copied());
+            v.set_status(format!(
+                "{} sessions marked (c, r, p act on them; m again or Esc clears)",
+                v.marked.len()
+            ));
+        }
+    }
+
+    /// `x`: explain what ended the selected session's last attempt (an HTTP status, else the
+    /// last close); without one, or inside the explanation, ask for a code.
+    fn explain(&mut self, shown: &Snapshot) {
+        let target = match self.view.mode() {
+            Mode::Explain => None,
+            _ => self.view.selected_session(shown).and_then(|s| {
+                let last = s.timeline.iter().rev().find_map(|r| r.outcome);
+                match last {
+                    Some(crate::state::snapshot::AttemptOutcome::Status { status }) => {
+                        Some(ExplainTarget::Http(status))
+                    }
+                    _ => s.last_close.as_ref().map(|c| ExplainTarget::One(c.code)),
+                }
+            }),
+        };
+        match target {
+            Some(target) => {
+                self.view.explain = Some(target);
+                self.view.explain_scroll = 0;
+            }
+            None => self.open_prompt(PromptKind::Explain, String::new()),
+        }
     }
 
     /// Keys of the Targets tab: sort, move, Enter shows the target's sessions. Returns false
@@ -509,7 +524,7 @@ impl App {
             Action::SortReverse => t.descending = !t.descending,
             Action::Home => t.cursor = 0,
             Action::End => t.cursor = usize::MAX,
-            Action::Open => match ui::targets::selected(shown, &self.view.targets) {
+            Action::Open => match targets::selected(shown, &self.view.targets) {
                 Some(target) => {
                     self.view.target_filter = Some(target);
                     self.view.tab = Tab::Sessions;
@@ -527,172 +542,10 @@ impl App {
         true
     }
 
-    /// `r` or `p` on the marked sessions: one asks nothing, more ask for a yes with the count.
-    fn bulk(&mut self, action: Action, latest: &Snapshot, out: &mut Outcome) {
-        let ids = self.view.live_marks(latest);
-        let paused = |id| {
-            latest
-                .index_of(id)
-                .and_then(|i| latest.sessions.get(i))
-                .is_some_and(|s| s.paused)
-        };
-        let (verb, commands): (&str, Vec<Command>) = match action {
-            Action::Reconnect => (
-                "reconnect",
-                ids.iter()
-                    .map(|&id| Command::ReconnectNow { session: Some(id) })
-                    .collect(),
-            ),
-            _ => {
-                // Pause them all unless every one is paused already: then resume them.
-                let pause = !ids.iter().all(|&id| paused(id));
-                (
-                    if pause {
-                        "pause the retries of"
-                    } else {
-                        "resume the retries of"
-                    },
-                    ids.iter()
-                        .map(|&id| Command::SetPaused {
-                            session: Some(id),
-                            paused: pause,
-                        })
-                        .collect(),
-                )
-            }
-        };
-        let n = ids.len();
-        let done = format!("sent: {verb} {n} marked session{}", plural(n));
-        if n == 1 {
-            self.view.set_status(done);
-            out.commands.extend(commands.into_iter().map(Request::from));
-        } else {
-            self.view.confirm = Some(Confirm {
-                question: format!("{verb} {n} marked sessions now?"),
-                commands: vec![Command::Many(commands)],
-                done,
-            });
-        }
-    }
-
     fn page_rows_for(&self, _shown: &Snapshot) -> usize {
         match self.view.mode() {
             Mode::Sessions => self.page_rows(),
             _ => usize::from(ui::areas(self.screen).body.height.saturating_sub(2)).max(1),
         }
-    }
-
-    fn submit(&mut self, p: Prompt, out: &mut Outcome) {
-        let v = &mut self.view;
-        let input = p.input.trim();
-        match p.kind {
-            PromptKind::Filter => {
-                if input.is_empty() {
-                    v.target_filter = None;
-                }
-                v.filter = input.to_string();
-                v.cursor = 0;
-            }
-            PromptKind::Add => match prompt::parse_add(input) {
-                Ok(cmd) => {
-                    if let Command::AddSessions { url, count } = &cmd {
-                        v.set_status(format!(
-                            "adding {count} session{} to {}",
-                            if *count == 1 { "" } else { "s" },
-                            crate::redact::url(url)
-                        ));
-                    }
-                    out.commands.push(cmd.into());
-                }
-                Err(e) => v.set_error(e),
-            },
-            PromptKind::CloseMarked(_) => match prompt::parse_close(input, 0) {
-                Ok(Command::Close { code, reason, .. }) => {
-                    let ids: Vec<SessionId> = v.marked.iter().copied().collect();
-                    let n = ids.len();
-                    v.confirm = Some(Confirm {
-                        question: format!("close {n} marked sessions with {code}?"),
-                        commands: vec![Command::Many(
-                            ids.into_iter()
-                                .map(|session| Command::Close {
-                                    session,
-                                    code,
-                                    reason: reason.clone(),
-                                })
-                                .collect(),
-                        )],
-                        done: format!("closing {n} marked sessions with {code}"),
-                    });
-                }
-                Ok(_) => {}
-                Err(e) => v.set_error(e),
-            },
-            PromptKind::Close(id) => match prompt::parse_close(input, id) {
-                Ok(cmd) => {
-                    if let Command::Close { code, .. } = &cmd {
-                        v.set_status(format!("closing s{id} with {code}"));
-                    }
-                    out.commands.push(cmd.into());
-                }
-                Err(e) => v.set_error(e),
-            },
-            PromptKind::Explain => match prompt::parse_codes(input) {
-                Ok((a, None)) => v.explain = Some(ExplainTarget::One(a)),
-                Ok((a, Some(b))) => v.explain = Some(ExplainTarget::Compare(a, b)),
-                Err(e) => v.set_error(e),
-            },
-            PromptKind::Compare(a) => match prompt::parse_codes(input) {
-                Ok((b, None)) => v.explain = Some(ExplainTarget::Compare(a, b)),
-                Ok(_) => v.set_error("give one code to compare with"),
-                Err(e) => v.set_error(e),
-            },
-            PromptKind::NextClose | PromptKind::GotoTime => {
-                replay::submit(v, p.kind, input, &mut out.commands)
-            }
-        }
-        v.explain_scroll = 0;
-    }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
-/// A status line for a command just sent.
-fn describe(cmd: &Command, snap: &Snapshot) -> String {
-    let target = |t: usize| {
-        snap.targets
-            .get(t)
-            .map_or_else(|| format!("target #{t}"), |v| format!("#{t} {}", v.url))
-    };
-    match cmd {
-        Command::ReconnectNow { session: Some(id) } => format!("reconnecting s{id} now"),
-        Command::ReconnectNow { session: None } => "reconnecting every waiting session now".into(),
-        Command::SetPaused {
-            session: Some(id),
-            paused,
-        } => format!(
-            "{} retries of s{id}",
-            if *paused { "pausing" } else { "resuming" }
-        ),
-        Command::SetPaused {
-            session: None,
-            paused,
-        } => format!(
-            "{} all retries",
-            if *paused { "pausing" } else { "resuming" }
-        ),
-        Command::Grow { target: t, count } => format!("adding {count} session to {}", target(*t)),
-        Command::Shrink { target: t, count } => {
-            format!("removing {count} session from {}", target(*t))
-        }
-        Command::FlushExport => match &snap.export_path {
-            Some(p) => format!("flushing the export to {p} ..."),
-            None => "no export file: start wsmon with --export FILE".into(),
-        },
-        Command::AddSessions { url, count } => format!("adding {count} sessions to {url}"),
-        Command::Close { session, code, .. } => format!("closing s{session} with {code}"),
-        Command::Shutdown => "shutting down".into(),
-        Command::Many(cmds) => format!("{} commands", cmds.len()),
     }
 }

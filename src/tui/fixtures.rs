@@ -413,6 +413,7 @@ fn session(i: usize, now: DateTime<Utc>, hs: &Handshakes) -> (Vec<Event>, Counte
                         clean: true,
                         uptime_ms: Some(uptime),
                         peer_code: None,
+                        why: None,
                     }),
                 );
                 let window = 1000u64 << (attempt - 1).min(6);
@@ -471,6 +472,7 @@ fn session(i: usize, now: DateTime<Utc>, hs: &Handshakes) -> (Vec<Event>, Counte
                     clean: false,
                     uptime_ms: Some(uptime),
                     peer_code: None,
+                    why: None,
                 }),
             );
             let delay = 500 + (i as u64 * 29) % 500;
@@ -510,6 +512,7 @@ fn session(i: usize, now: DateTime<Utc>, hs: &Handshakes) -> (Vec<Event>, Counte
                     clean: true,
                     uptime_ms: Some(2),
                     peer_code: None,
+                    why: None,
                 }),
             );
             s.emit(

@@ -5,12 +5,18 @@
 //! The loop is generic over the ratatui backend and the input stream, so tests drive it on a
 //! `TestBackend` with scripted events.
 
+mod actions;
 pub mod app;
+mod bindings;
+pub mod columns;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fixtures;
+pub mod format;
 pub mod keys;
+pub mod order;
 pub mod prompt;
 pub mod replay;
+pub mod targets;
 pub mod ui;
 pub mod view;
 
@@ -151,6 +157,14 @@ pub enum ScreenError {
     Setup(#[from] io::Error),
 }
 
+/// Whether the TUI can run here: the screen is drawn on stdout, and keys come from stdin or,
+/// when stdin is not a terminal, from `/dev/tty` (as crossterm reads them).
+pub fn has_terminal() -> bool {
+    use std::io::IsTerminal as _;
+    let input = io::stdin().is_terminal() || std::fs::File::open("/dev/tty").is_ok();
+    io::stdout().is_terminal() && input
+}
+
 /// The real terminal, set up for the TUI (raw mode, alternate screen, mouse capture) and
 /// restored when dropped. Opened before anything connects, so that a missing terminal stops
 /// the run before the first session starts.
@@ -163,8 +177,7 @@ pub struct Screen {
 impl Screen {
     /// Take over the terminal; [`ScreenError::NoTerminal`] when stdin or stdout is not one.
     pub fn open() -> Result<Screen, ScreenError> {
-        use std::io::IsTerminal as _;
-        if !io::stdin().is_terminal() || !io::stdout().is_terminal() {
+        if !has_terminal() {
             return Err(ScreenError::NoTerminal);
         }
         let guard = TerminalGuard::enter()?;
@@ -283,9 +296,9 @@ where
             dirty = true;
         }
         if dirty && now >= next_frame {
-            #[cfg(feature = "test-support")]
+            #[cfg(feature = "fault-injection")]
             if stats.frames == 5 && std::env::var_os("WSMON_TEST_PANIC_UI").is_some() {
-                panic!("test-support: the UI panics on purpose (WSMON_TEST_PANIC_UI)");
+                panic!("fault-injection: the UI panics on purpose (WSMON_TEST_PANIC_UI)");
             }
             let shown = app.view.shown(&latest).clone();
             let size = terminal.size()?;

@@ -79,6 +79,50 @@ pub fn parse_codes(input: &str) -> Result<(u16, Option<u16>), String> {
     }
 }
 
+/// What a prompt is asking for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    /// `/`: text filter.
+    Filter,
+    /// `a`: URL and count.
+    Add,
+    /// `c`: close code and reason for this session.
+    Close(SessionId),
+    /// `x` without a close code: code(s) to explain.
+    Explain,
+    /// `c` in the explain view: the second code.
+    Compare(u16),
+    /// `c` with marked sessions: close code and reason for all of them.
+    CloseMarked(usize),
+    /// Replay `n`: the code of the next close to go to.
+    NextClose,
+    /// Replay `:`: a time to go to.
+    GotoTime,
+}
+
+impl PromptKind {
+    pub fn label(self) -> String {
+        match self {
+            PromptKind::Filter => "filter: ".to_string(),
+            PromptKind::Add => "add sessions (URL COUNT): ".to_string(),
+            PromptKind::Close(id) => format!("close s{id} with code [reason] (default 1000): "),
+            PromptKind::Explain => "explain code (or two to compare): ".to_string(),
+            PromptKind::Compare(a) => format!("compare {a} with code: "),
+            PromptKind::CloseMarked(n) => {
+                format!("close {n} marked sessions with code [reason] (default 1000): ")
+            }
+            PromptKind::NextClose => "next close with code: ".to_string(),
+            PromptKind::GotoTime => "go to time (14:03:12, +2m30s, -10s): ".to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub input: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

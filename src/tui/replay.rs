@@ -13,7 +13,7 @@ use crate::runtime::replay::{ReplayCmd, ReplayCursor, Speed};
 use crate::state::snapshot::Snapshot;
 
 use super::keys::Action;
-use super::view::{Prompt, PromptKind, ViewState};
+use super::prompt::PromptKind;
 
 /// What a refused operator action says.
 pub const REFUSED: &str = "replay: nothing is sent";
@@ -158,18 +158,28 @@ pub fn sends_commands(action: Action) -> bool {
     )
 }
 
-/// Handle a replay action (time cursor keys). Returns false if `action` is not one.
+/// What a time cursor key asks of the screen (what it asks of the replay source goes to the
+/// commands).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// Sent; nothing to say.
+    Done,
+    /// A status line.
+    Said(String),
+    /// An error line.
+    Failed(String),
+    /// Open a prompt.
+    Ask(PromptKind),
+}
+
 /// Handle a replay action (time cursor keys); what it asks of the replay source goes to `out`.
-/// Returns false if `action` is not one.
+/// `None` if `action` is not one.
 pub fn on_action(
-    view: &mut ViewState,
+    r: &mut ReplayView,
     action: Action,
     shown: &Snapshot,
     out: &mut Vec<Request>,
-) -> bool {
-    let Some(r) = view.replay.as_mut() else {
-        return false;
-    };
+) -> Option<Reply> {
     let cmd = match action {
         Action::PlayPause => {
             if r.running(shown) {
@@ -198,48 +208,28 @@ pub fn on_action(
         Action::NextBurst => {
             if !r.has_burst_after(shown.now) {
                 let at = shown.now.format("%H:%M:%SZ");
-                view.set_status(format!("no burst of attempts after {at}"));
-                return true;
+                return Some(Reply::Said(format!("no burst of attempts after {at}")));
             }
             ReplayCmd::NextBurst
         }
-        Action::NextClose => {
-            view.prompt = Some(Prompt {
-                kind: PromptKind::NextClose,
-                input: String::new(),
-            });
-            return true;
-        }
-        Action::RepeatNextClose => match r.last_code {
-            Some(code) => {
-                match r.next_close(code, shown.now) {
+        Action::NextClose => return Some(Reply::Ask(PromptKind::NextClose)),
+        Action::RepeatNextClose => {
+            return Some(match r.last_code {
+                Some(code) => match r.next_close(code, shown.now) {
                     Ok((cmd, msg)) => {
                         out.push(cmd.into());
-                        view.set_status(msg);
+                        Reply::Said(msg)
                     }
-                    Err(e) => view.set_error(e),
-                }
-                return true;
-            }
-            None => {
-                view.prompt = Some(Prompt {
-                    kind: PromptKind::NextClose,
-                    input: String::new(),
-                });
-                return true;
-            }
-        },
-        Action::GotoTime => {
-            view.prompt = Some(Prompt {
-                kind: PromptKind::GotoTime,
-                input: String::new(),
+                    Err(e) => Reply::Failed(e),
+                },
+                None => Reply::Ask(PromptKind::NextClose),
             });
-            return true;
         }
-        _ => return false,
+        Action::GotoTime => return Some(Reply::Ask(PromptKind::GotoTime)),
+        _ => return None,
     };
     out.push(cmd.into());
-    true
+    Some(Reply::Done)
 }
 
 fn set_speed(r: &mut ReplayView, speed: Speed) -> ReplayCmd {
@@ -248,11 +238,14 @@ fn set_speed(r: &mut ReplayView, speed: Speed) -> ReplayCmd {
 }
 
 /// Submit a replay prompt: the code of the next close, or a time (`14:03:12`, `+2m30s`,
-/// `-10s`, resolved against the recording's span). The command goes to `out`.
-pub fn submit(view: &mut ViewState, kind: PromptKind, input: &str, out: &mut Vec<Request>) {
-    let Some(r) = view.replay.as_mut() else {
-        return;
-    };
+/// `-10s`, resolved against the recording's span). The command goes to `out`; the status or
+/// error line to show comes back, `None` for a prompt that is not replay's.
+pub fn submit(
+    r: &mut ReplayView,
+    kind: PromptKind,
+    input: &str,
+    out: &mut Vec<Request>,
+) -> Option<Result<String, String>> {
     let shown = crate::redact::escape_control(input);
     let sent = match kind {
         PromptKind::NextClose => match input.parse::<u16>() {
@@ -266,13 +259,10 @@ pub fn submit(view: &mut ViewState, kind: PromptKind, input: &str, out: &mut Vec
             Ok(t) => Ok((ReplayCmd::Seek(t), format!("going to {shown}"))),
             Err(e) => Err(crate::redact::escape_control(&e.to_string())),
         },
-        _ => return,
+        _ => return None,
     };
-    match sent {
-        Ok((cmd, msg)) => {
-            out.push(cmd.into());
-            view.set_status(msg);
-        }
-        Err(e) => view.set_error(e),
-    }
+    Some(sent.map(|(cmd, msg)| {
+        out.push(cmd.into());
+        msg
+    }))
 }

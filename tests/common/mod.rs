@@ -61,7 +61,7 @@ pub async fn run_until(mut cfg: Config, limit: Duration, done: impl Fn(&Snapshot
     cfg.headless = true;
     let expected = cfg.total_sessions();
     let registry = Arc::new(Registry::builtin().clone());
-    let engine = wsmon::runtime::live(cfg.engine(), registry, cfg.export.as_deref())
+    let engine = wsmon::runtime::live(cfg.engine.clone(), registry, cfg.export.as_deref())
         .expect("runtime starts");
     let mut rx = engine.snapshots.clone();
     let reached = tokio::time::timeout(limit, async {
@@ -96,7 +96,10 @@ pub async fn run_until(mut cfg: Config, limit: Duration, done: impl Fn(&Snapshot
 /// A config with quiet defaults for tests: no pings, short close timeout.
 pub fn config(targets: Vec<TargetSpec>) -> Config {
     let mut cfg = Config {
-        targets,
+        engine: wsmon::engine::EngineSettings {
+            targets,
+            ..Default::default()
+        },
         ..Config::default()
     };
     cfg.session.ping_interval = None;

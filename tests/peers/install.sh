@@ -2,8 +2,8 @@
 # Installs the real peer servers used by the interop tests, under target/peers (kept out of the
 # tree): Python `websockets` in a venv and Node `ws`. Also tmux for the end-to-end TUI test,
 # tinyproxy (HTTP CONNECT) and microsocks (SOCKS5) for tests/proxy.rs, and the prometheus server
-# (the tests start their own instance on 127.0.0.1; a system service is never needed), and
-# headless Chromium for the report tests.
+# (the tests start their own instance on 127.0.0.1; a system service is never needed) with its
+# promtool (the alert rules' unit tests), and headless Chromium for the report tests.
 # Idempotent: a second run does nothing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,7 +14,8 @@ need_apt=()
 command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
 command -v tinyproxy >/dev/null 2>&1 || need_apt+=(tinyproxy)
 command -v microsocks >/dev/null 2>&1 || need_apt+=(microsocks)
-command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)
+# The prometheus package also ships promtool (tests/prometheus_rules.rs).
+{ command -v prometheus && command -v promtool; } >/dev/null 2>&1 || need_apt+=(prometheus)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 # Headless Chromium opens the HTML reports in tests/report_browser.rs (either binary will do).
@@ -60,4 +61,4 @@ if [ ! -d "$peers/node/node_modules/ws" ]; then
   mkdir -p "$peers/node"
   (cd "$peers/node" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund 'ws@8')
 fi
-echo "peers ready: $("$peers/venv/bin/python" -c 'import websockets; print("websockets", websockets.__version__)'), ws $(node -p "require('./$peers/node/node_modules/ws/package.json').version"), $(tinyproxy -v), microsocks, $(prometheus --version 2>&1 | head -1)"
+echo "peers ready: $("$peers/venv/bin/python" -c 'import websockets; print("websockets", websockets.__version__)'), ws $(node -p "require('./$peers/node/node_modules/ws/package.json').version"), $(tinyproxy -v), microsocks, $(prometheus --version 2>&1 | head -1), $(promtool --version 2>&1 | head -1)"

@@ -7,6 +7,8 @@
 // Paths:
 //   /echo          echoes every text and binary message exactly
 //   /close/CODE    closes at once with CODE and reason "peer close CODE"
+//   /close/none    closes at once with ws.close() and no code: an empty close frame, what
+//                  Socket.IO (engine.io, on `ws`) sends when it drops a client after a ping timeout
 //   /log           like /echo, and writes "<text|binary> <length> <sha256>" per message to stderr,
 //                  then "close <code> <reason>" for the client's close frame (1006 if none came)
 //   /fragment      echoes each message (4 bytes or more) as 4 fragments, with a ping between them
@@ -123,6 +125,8 @@ wss.on('connection', (ws, req) => {
   } else if (close) {
     const code = Number(close[1]);
     ws.close(code, `peer close ${code}`);
+  } else if (p === '/close/none') {
+    ws.close();
   } else {
     ws.close(1008, `unknown path ${p.slice(0, 80)}`);
   }

@@ -13,7 +13,7 @@ fn peer(code: u16, reason: &str) -> Input {
     })
 }
 
-fn run(inputs: Vec<Input>) -> (Vec<Step>, Outcome) {
+fn run(inputs: Vec<Input>) -> (Vec<Step>, CloseOutcome) {
     let mut t = CloseTracker::new();
     let steps = inputs.into_iter().map(|i| t.on(i)).collect();
     (steps, t.finish(Some(UP)))
@@ -27,6 +27,15 @@ fn info(code: u16, reason: &str, initiator: Initiator, clean: bool) -> CloseInfo
         clean,
         uptime_ms: Some(1500),
         peer_code: None,
+        why: None,
+    }
+}
+
+/// A close wsmon sent first, for this reason.
+fn ours(why: CloseWhy, code: u16, reason: &str, clean: bool) -> CloseInfo {
+    CloseInfo {
+        why: Some(why),
+        ..info(code, reason, Initiator::Client, clean)
     }
 }
 
@@ -88,10 +97,15 @@ fn tungstenite_answers_1014_with_1002_although_1014_is_valid() {
 }
 
 #[test]
-fn server_close_without_a_code_is_1005_local() {
+fn server_close_without_a_code_is_1005_by_the_server_with_no_code_on_the_wire() {
+    // A Socket.IO server dropping a client after its ping timeout sends exactly this.
     let (steps, out) = run(vec![Input::Peer(PeerFrame::NoCode), Input::Eof]);
-    assert_eq!(steps[0], closing(1005, Initiator::Local));
-    assert_eq!(out.info, info(1005, "", Initiator::Local, true));
+    assert_eq!(steps[0], closing(1005, Initiator::Server));
+    assert_eq!(out.info, info(1005, "", Initiator::Server, true));
+    assert!(
+        !out.info.code_on_wire(),
+        "1005: the frame came, its code did not"
+    );
     assert_eq!(
         out.sent,
         sent(None, "", SentBy::Stack),
@@ -129,10 +143,10 @@ fn server_close_with_an_invalid_code_is_a_1002_failure_by_the_client() {
             out.info,
             CloseInfo {
                 peer_code: Some(code),
-                ..info(
+                ..ours(
+                    CloseWhy::ProtocolError,
                     1002,
                     &format!("peer sent invalid close code {code}: bye"),
-                    Initiator::Client,
                     false
                 )
             },
@@ -159,7 +173,7 @@ fn a_one_byte_close_payload_is_a_1002_failure() {
             stop: true,
         }
     );
-    assert_eq!(out.info, info(1002, reason, Initiator::Client, false));
+    assert_eq!(out.info, ours(CloseWhy::ProtocolError, 1002, reason, false));
     assert_eq!(out.sent, sent(Some(1002), reason, SentBy::Session));
 }
 
@@ -183,7 +197,8 @@ fn our_close_answered_is_clean() {
         Step::default(),
         "the answer: keep reading to the end"
     );
-    assert_eq!(out.info, info(4001, "enough", Initiator::Client, true));
+    assert_eq!(out.info, ours(CloseWhy::Operator, 4001, "enough", true));
+    assert!(out.info.code_on_wire());
     assert_eq!(out.sent, sent(Some(4001), "enough", SentBy::Session));
     assert_eq!(out.ours, Some(OurClose::operator(4001, "enough")));
 }
@@ -194,7 +209,11 @@ fn our_close_never_answered_times_out_unclean() {
     assert!(steps[1].stop);
     assert_eq!(
         out.info,
-        info(1001, "wsmon is shutting down", Initiator::Client, false)
+        ours(CloseWhy::Shutdown, 1001, "wsmon is shutting down", false)
+    );
+    assert!(
+        out.info.is_shutdown(),
+        "the store counts it from the record"
     );
     assert_eq!(out.received, None);
     assert_eq!(out.ours.map(|o| o.why), Some(CloseWhy::Shutdown));
@@ -208,10 +227,10 @@ fn our_close_answered_by_a_dropped_connection_is_unclean() {
     ]);
     assert_eq!(
         out.info,
-        info(
+        ours(
+            CloseWhy::Removal,
             1000,
             "session removed by the operator",
-            Initiator::Client,
             false
         )
     );
@@ -226,10 +245,10 @@ fn a_reset_after_both_close_frames_is_still_clean() {
     ]);
     assert_eq!(
         out.info,
-        info(
+        ours(
+            CloseWhy::Reconnect,
             1000,
             "reconnect requested by the operator",
-            Initiator::Client,
             true
         )
     );
@@ -254,7 +273,7 @@ fn an_invalid_code_in_the_answer_to_our_close_is_kept() {
 }
 
 #[test]
-fn eof_without_a_close_frame_is_1006_local() {
+fn eof_without_a_close_frame_is_1006_by_the_server() {
     let (steps, out) = run(vec![Input::Eof]);
     assert!(steps[0].stop);
     assert_eq!(steps[0].closing, None);
@@ -263,15 +282,16 @@ fn eof_without_a_close_frame_is_1006_local() {
         info(
             1006,
             "connection dropped without a close frame",
-            Initiator::Local,
+            Initiator::Server,
             false
         )
     );
+    assert!(!out.info.code_on_wire());
     assert_eq!(out.sent, None);
 }
 
 #[test]
-fn an_io_error_is_1006_local_saying_what_broke() {
+fn an_io_error_is_1006_saying_what_broke_by_the_server_only_for_a_reset() {
     let e = WsError::Io(io::Error::new(
         io::ErrorKind::ConnectionReset,
         "reset by peer",
@@ -282,18 +302,40 @@ fn an_io_error_is_1006_local_saying_what_broke() {
         info(
             1006,
             "connection lost: reset by peer",
-            Initiator::Local,
+            Initiator::Server,
             false
         )
     );
+    // Any other I/O error may be ours or the path's: nobody known.
+    let e = WsError::Io(io::Error::new(io::ErrorKind::TimedOut, "timed out"));
+    let (_, out) = run(vec![from_ws_error(&e)]);
+    assert_eq!(
+        out.info,
+        info(1006, "connection lost: timed out", Initiator::Local, false)
+    );
+    // A drop after a local failure stays local: the first thing that happened decides.
+    let (_, out) = run(vec![
+        Input::Lost("connection lost: no route".into()),
+        Input::Eof,
+    ]);
+    assert_eq!(out.info.initiator, Initiator::Local);
 }
 
 #[test]
 fn frame_layer_failures_are_closes_by_the_client() {
-    for (code, reason) in [
-        (1009, "message too big: over 200 bytes after inflating"),
-        (1002, "RSV1 set on a control frame"),
-        (1007, "invalid deflate data"),
+    for (code, reason, why) in [
+        (
+            1009,
+            "message too big: over 200 bytes after inflating",
+            CloseWhy::TooBig,
+        ),
+        (1002, "RSV1 set on a control frame", CloseWhy::ProtocolError),
+        (1007, "invalid deflate data", CloseWhy::BadData),
+        (
+            1008,
+            "the peer does not read: 1024 pings unanswered",
+            CloseWhy::PeerNotReading,
+        ),
     ] {
         let (steps, out) = run(vec![Input::LayerFailed {
             code,
@@ -308,7 +350,7 @@ fn frame_layer_failures_are_closes_by_the_client() {
             },
             "the layer sent the frame itself"
         );
-        assert_eq!(out.info, info(code, reason, Initiator::Client, false));
+        assert_eq!(out.info, ours(why, code, reason, false));
         assert_eq!(out.sent, sent(Some(code), reason, SentBy::Layer));
     }
 }
@@ -338,19 +380,22 @@ fn violations_tungstenite_finds_fail_the_connection() {
             }),
             1009,
             "message too big: Message too long: 300 > 200",
+            CloseWhy::TooBig,
         ),
         (
             WsError::Utf8("invalid utf-8 sequence".into()),
             1007,
             "text message is not valid UTF-8",
+            CloseWhy::BadData,
         ),
         (
             WsError::Protocol(ProtocolError::NonZeroReservedBits),
             1002,
             "protocol error: Reserved bits are non-zero",
+            CloseWhy::ProtocolError,
         ),
     ];
-    for (e, code, reason) in cases {
+    for (e, code, reason, why) in cases {
         let input = from_ws_error(&e);
         let (steps, out) = run(vec![input]);
         assert_eq!(
@@ -362,7 +407,7 @@ fn violations_tungstenite_finds_fail_the_connection() {
             },
             "{e}"
         );
-        assert_eq!(out.info, info(code, reason, Initiator::Client, false));
+        assert_eq!(out.info, ours(why, code, reason, false));
     }
 }
 
@@ -376,7 +421,7 @@ fn read_errors_are_classified() {
         from_ws_error(&WsError::Protocol(
             ProtocolError::ResetWithoutClosingHandshake
         )),
-        Input::Lost("connection reset without a close frame".into())
+        Input::Dropped("connection reset without a close frame".into())
     );
     assert_eq!(
         from_ws_error(&WsError::AttackAttempt),
@@ -385,26 +430,36 @@ fn read_errors_are_classified() {
 }
 
 #[test]
-fn a_tls_failure_is_1015_local_and_never_open() {
-    let mut t = CloseTracker::new();
-    let step = t.on(Input::TlsFailed(
-        "invalid peer certificate: UnknownIssuer".into(),
-    ));
-    assert_eq!(step, stop(), "nothing on the wire, no closing event");
-    let out = t.finish(None);
-    assert_eq!(
-        out.info,
-        CloseInfo {
-            uptime_ms: None,
-            ..info(
-                1015,
-                "invalid peer certificate: UnknownIssuer",
-                Initiator::Local,
-                false
-            )
-        }
-    );
-    assert_eq!((out.sent, out.received), (None, None));
+fn a_tls_failure_is_1015_by_the_side_that_decided_it_and_never_open() {
+    for (message, by_peer, initiator) in [
+        (
+            "invalid peer certificate: UnknownIssuer",
+            false,
+            Initiator::Client,
+        ),
+        (
+            "received fatal alert: HandshakeFailure",
+            true,
+            Initiator::Server,
+        ),
+    ] {
+        let mut t = CloseTracker::new();
+        let step = t.on(Input::TlsFailed {
+            message: message.into(),
+            by_peer,
+        });
+        assert_eq!(step, stop(), "nothing on the wire, no closing event");
+        let out = t.finish(None);
+        assert_eq!(
+            out.info,
+            CloseInfo {
+                uptime_ms: None,
+                ..info(1015, message, initiator, false)
+            }
+        );
+        assert!(!out.info.code_on_wire());
+        assert_eq!((out.sent, out.received), (None, None));
+    }
 }
 
 #[test]
@@ -433,10 +488,10 @@ fn a_missing_extension_starts_the_closing_handshake() {
     assert!(!steps[0].stop, "wait for the answer");
     assert_eq!(
         out.info,
-        info(
+        ours(
+            CloseWhy::MissingExtension,
             1010,
             "missing extension: permessage-deflate",
-            Initiator::Client,
             true
         )
     );

@@ -27,10 +27,13 @@ impl Session {
             self.counters.clone(),
         );
         let layer_state = layer.layer_close();
+        // Our own message must fit the bounded write queue whole.
+        let largest_send = settings.send.as_ref().map_or(0, String::len);
+        let config = ws_config(max).max_write_buffer_size(WRITE_QUEUE.saturating_add(largest_send));
         let mut ws = Box::pin(WebSocketStream::from_raw_socket(
             layer,
             WsRole::Client,
-            Some(ws_config(max)),
+            Some(config),
         ))
         .await;
         self.emit(EventKind::Open { attempt }).await;
@@ -38,29 +41,25 @@ impl Session {
         let mut tracker = CloseTracker::new();
         // Set once a close frame was sent or received: the closing handshake must end by then.
         let mut close_deadline: Option<Instant> = None;
+        // Our writes wait this long at most for a peer that does not read.
+        let stall = settings.close_timeout;
 
         if let Some(reason) = agreement.missing_reason() {
             let step = tracker.on(Input::Ours(OurClose::missing_extension(&reason)));
             close_deadline = Box::pin(self.apply(&mut ws, step)).await;
-        } else if let Some(text) = &settings.send
-            && ws.send(Message::text(text.clone())).await.is_ok()
-        {
-            SessionCounters::add(&self.counters.msgs_out, 1);
+        } else if let Some(text) = &settings.send {
+            match send_within(&mut ws, Message::text(text.clone()), stall).await {
+                Sent::Yes => SessionCounters::add(&self.counters.msgs_out, 1),
+                Sent::No => {}
+                Sent::Stalled => {
+                    let step = tracker.on(stalled(stall));
+                    Box::pin(self.apply(&mut ws, step)).await;
+                    return Box::pin(self.end_connection(tracker, Some(opened.elapsed()))).await;
+                }
+            }
         }
 
-        // Timers only for what is turned on (each holds an allocated timer entry).
-        let mut ping = settings.ping_interval.map(|every| {
-            let (first, every) = ping_schedule(self.shared.epoch, opened, every, &mut self.rng);
-            let mut ping = tokio::time::interval_at(first, every);
-            // Skip keeps a late session on its grid slot.
-            ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-            ping
-        });
-        let mut resend = settings.send_every.map(|every| {
-            let mut resend = tokio::time::interval_at(opened + every, every);
-            resend.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            resend
-        });
+        let (mut ping, mut resend) = self.timers(opened);
         let mut ping_seq: u64 = 0;
         let mut ping_sent: Option<(u64, Instant)> = None;
 
@@ -74,13 +73,7 @@ impl Session {
                         continue;
                     }
                     Some(Ok(Message::Pong(p))) => {
-                        if let (Some((seq, at)), Ok(bytes)) = (ping_sent, <[u8; 8]>::try_from(p.as_ref()))
-                            && u64::from_be_bytes(bytes) == seq
-                        {
-                            let rtt = at.elapsed().as_micros().max(1) as u64;
-                            self.counters.rtt_us.store(rtt, std::sync::atomic::Ordering::Relaxed);
-                            ping_sent = None;
-                        }
+                        self.on_pong(&p, &mut ping_sent);
                         continue;
                     }
                     Some(Ok(Message::Ping(_))) | Some(Ok(Message::Frame(_))) => continue,
@@ -100,18 +93,26 @@ impl Session {
                     ping_seq += 1;
                     // Stamp before the send: the round trip includes our own write.
                     let sent_at = Instant::now();
-                    if ws.send(Message::Ping(ping_seq.to_be_bytes().to_vec().into())).await.is_ok() {
-                        ping_sent = Some((ping_seq, sent_at));
+                    let ping = Message::Ping(ping_seq.to_be_bytes().to_vec().into());
+                    match send_within(&mut ws, ping, stall).await {
+                        Sent::Yes => {
+                            ping_sent = Some((ping_seq, sent_at));
+                            continue;
+                        }
+                        Sent::No => continue,
+                        Sent::Stalled => stalled(stall),
                     }
-                    continue;
                 }
                 _ = tick(&mut resend), if open => {
-                    if let Some(text) = &settings.send
-                        && ws.send(Message::text(text.clone())).await.is_ok()
-                    {
-                        SessionCounters::add(&self.counters.msgs_out, 1);
+                    let Some(text) = &settings.send else { continue };
+                    match send_within(&mut ws, Message::text(text.clone()), stall).await {
+                        Sent::Yes => {
+                            SessionCounters::add(&self.counters.msgs_out, 1);
+                            continue;
+                        }
+                        Sent::No => continue,
+                        Sent::Stalled => stalled(stall),
                     }
-                    continue;
                 }
                 cmd = self.cmds.recv(), if open => Input::Ours(match cmd {
                     None | Some(SessionCmd::Shutdown) => {
@@ -149,6 +150,41 @@ impl Session {
             }
         }
         Box::pin(self.end_connection(tracker, Some(opened.elapsed()))).await
+    }
+
+    /// A pong: when it answers our outstanding ping, its round trip is the session's RTT.
+    fn on_pong(&self, payload: &[u8], ping_sent: &mut Option<(u64, Instant)>) {
+        if let (Some((seq, at)), Ok(bytes)) = (*ping_sent, <[u8; 8]>::try_from(payload))
+            && u64::from_be_bytes(bytes) == seq
+        {
+            let rtt = at.elapsed().as_micros().max(1) as u64;
+            self.counters
+                .rtt_us
+                .store(rtt, std::sync::atomic::Ordering::Relaxed);
+            *ping_sent = None;
+        }
+    }
+
+    /// The ping and resend timers, only for what is turned on (each holds an allocated timer
+    /// entry).
+    fn timers(
+        &mut self,
+        opened: Instant,
+    ) -> (Option<tokio::time::Interval>, Option<tokio::time::Interval>) {
+        let settings = &self.shared.settings;
+        let ping = settings.ping_interval.map(|every| {
+            let (first, every) = ping_schedule(self.shared.epoch, opened, every, &mut self.rng);
+            let mut ping = tokio::time::interval_at(first, every);
+            // Skip keeps a late session on its grid slot.
+            ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            ping
+        });
+        let resend = settings.send_every.map(|every| {
+            let mut resend = tokio::time::interval_at(opened + every, every);
+            resend.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            resend
+        });
+        (ping, resend)
     }
 
     /// Carry out a tracker step: send its close frame (and flush, when the connection is being
@@ -233,6 +269,41 @@ async fn tick(timer: &mut Option<tokio::time::Interval>) {
     }
 }
 
+/// How one of our own writes went.
+enum Sent {
+    Yes,
+    /// The connection failed; the read side reports how.
+    No,
+    /// The peer took nothing for the whole wait: it does not read.
+    Stalled,
+}
+
+/// Send `msg`, waiting at most `limit` for a peer that does not read. Our own writes must not
+/// hold the session's loop forever: while one waits, nothing is read and no command obeyed.
+async fn send_within<S>(ws: &mut WebSocketStream<S>, msg: Message, limit: Duration) -> Sent
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    match tokio::time::timeout(limit, ws.send(msg)).await {
+        Ok(Ok(())) => Sent::Yes,
+        Ok(Err(_)) => Sent::No,
+        Err(_) => Sent::Stalled,
+    }
+}
+
+/// The close for a peer that did not take one of our writes within `limit` (1008, as for the
+/// peer that pings without reading: see `protocol::wire`).
+fn stalled(limit: Duration) -> Input {
+    Input::Ours(OurClose::new(
+        CloseWhy::PeerNotReading,
+        1008,
+        &format!(
+            "the peer does not read: a write waited {} s",
+            limit.as_secs_f64()
+        ),
+    ))
+}
+
 /// How long a close frame that fails the connection may take to leave.
 const FAIL_FLUSH: Duration = Duration::from_secs(1);
 
@@ -275,13 +346,20 @@ fn ping_schedule(
     )
 }
 
+/// Bytes tungstenite may queue for a peer that does not read (pongs it owes, a close frame);
+/// past it tungstenite keeps only the latest pong. Without a bound, a peer that floods pings
+/// and never reads grew one session to 210 MB (issue 19). The frame layer closes such a peer
+/// with 1008 long before ([`crate::protocol::wire::MAX_OWED_PONGS`]); this is the backstop.
+pub const WRITE_QUEUE: usize = 256 * 1024;
+
 /// Small buffers: 10,000 idle sessions must stay small (tungstenite preallocates its read buffer
 /// and keeps it). Reads below it come from our frame layer's memory, not from the socket, so a
-/// small one costs copies, not system calls.
+/// small one costs copies, not system calls. The write queue is bounded ([`WRITE_QUEUE`]).
 pub fn ws_config(max_message: usize) -> WebSocketConfig {
     WebSocketConfig::default()
         .read_buffer_size(512)
         .write_buffer_size(0)
+        .max_write_buffer_size(WRITE_QUEUE)
         .max_message_size(Some(max_message))
         .max_frame_size(Some(max_message))
 }

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use crate::engine::events::{
-    BackoffInfo, Cause, CloseInfo, DelayKind, ErrorKind, Event, EventKind, HandshakeInfo,
+    BackoffInfo, Cause, CloseInfo, CloseWhy, DelayKind, ErrorKind, Event, EventKind, HandshakeInfo,
     Initiator, Jitter, Timings,
 };
 use crate::protocol::extensions::{Extension, Param};
@@ -58,6 +58,13 @@ pub struct Parsed {
     pub code_name: Option<(u16, String)>,
     pub unknown_fields: usize,
     pub first_unknown: Option<String>,
+}
+
+/// Logs written before `close_why` existed: wsmon closed with 1001 only when it was stopping,
+/// so (1001, client) there is a shutdown close. Newer logs name the reason of every close wsmon
+/// sent, so this reading is for old files only.
+fn legacy_close_why(code: u16, initiator: Initiator) -> Option<CloseWhy> {
+    (code == 1001 && initiator == Initiator::Client).then_some(CloseWhy::Shutdown)
 }
 
 /// Parse one JSONL line.
@@ -177,6 +184,8 @@ struct Raw<'a> {
     clean: Option<bool>,
     uptime_ms: Option<Option<u64>>,
     peer_code: Option<u16>,
+    code_on_wire: Option<bool>,
+    close_why: Option<CloseWhy>,
     kind: Option<Str<'a>>,
     message: Option<String>,
     cause: Option<Option<Cause>>,
@@ -235,6 +244,8 @@ impl<'de> Deserialize<'de> for Raw<'de> {
                         "clean" => r.clean = Some(map.next_value()?),
                         "uptime_ms" => r.uptime_ms = Some(map.next_value()?),
                         "peer_code" => r.peer_code = Some(map.next_value()?),
+                        "code_on_wire" => r.code_on_wire = Some(map.next_value()?),
+                        "close_why" => r.close_why = Some(map.next_value()?),
                         "kind" => r.kind = Some(map.next_value()?),
                         "message" => r.message = Some(map.next_value()?),
                         "cause" => r.cause = Some(map.next_value()?),
@@ -353,14 +364,24 @@ impl Raw<'_> {
             "closed" => {
                 let code = self.code.ok_or_else(|| missing("code", name))?;
                 code_name = self.code_name.map(|n| (code, n));
-                EventKind::Closed(CloseInfo {
+                let initiator = self.initiator.ok_or_else(|| missing("initiator", name))?;
+                let info = CloseInfo {
                     code,
                     reason: self.reason.unwrap_or_default(),
-                    initiator: self.initiator.ok_or_else(|| missing("initiator", name))?,
+                    initiator,
                     clean: self.clean.unwrap_or(false),
                     uptime_ms: self.uptime_ms.flatten(),
                     peer_code: self.peer_code,
-                })
+                    why: self.close_why.or_else(|| legacy_close_why(code, initiator)),
+                };
+                // `code_on_wire` follows from the code (1005, 1006 and 1015 never travel).
+                if self.code_on_wire.is_some_and(|w| w != info.code_on_wire()) {
+                    return Err(LineError::Malformed(format!(
+                        "close code {code} with code_on_wire {}",
+                        !info.code_on_wire()
+                    )));
+                }
+                EventKind::Closed(info)
             }
             "error" => EventKind::Error {
                 kind: enum_from::<ErrorKind>(

@@ -7,7 +7,6 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
@@ -302,25 +301,6 @@ impl Collector {
     }
 }
 
-/// What a path is when it is not a regular file.
-fn file_kind(meta: &std::fs::Metadata) -> &'static str {
-    use std::os::unix::fs::FileTypeExt as _;
-    let t = meta.file_type();
-    if t.is_dir() {
-        "a directory"
-    } else if t.is_char_device() {
-        "a character device"
-    } else if t.is_block_device() {
-        "a block device"
-    } else if t.is_fifo() {
-        "a FIFO"
-    } else if t.is_socket() {
-        "a socket"
-    } else {
-        "not a file"
-    }
-}
-
 /// Load an export; the format follows the file name (`.jsonl`/`.json` or `.csv`). Only regular
 /// files are read (a symlink to `/dev/zero` is refused before reading), line by line, each line
 /// at most [`MAX_LINE`](super::cap::MAX_LINE) bytes.
@@ -332,23 +312,13 @@ pub fn load(path: &Path) -> Result<Recording, LoadError> {
         path: path.to_path_buf(),
         error,
     };
-    // Before opening: opening a FIFO would wait for a writer.
-    let meta = std::fs::metadata(path).map_err(io_error)?;
-    if !meta.is_file() {
-        return Err(LoadError::NotAFile {
+    let (file, _) = crate::files::open_regular(path).map_err(|e| match e {
+        crate::files::OpenError::Io(e) => io_error(e),
+        crate::files::OpenError::NotAFile(what) => LoadError::NotAFile {
             path: path.to_path_buf(),
-            what: file_kind(&meta),
-        });
-    }
-    let file = File::open(path).map_err(io_error)?;
-    // And what was opened (the path may have changed in between).
-    let meta = file.metadata().map_err(io_error)?;
-    if !meta.is_file() {
-        return Err(LoadError::NotAFile {
-            path: path.to_path_buf(),
-            what: file_kind(&meta),
-        });
-    }
+            what,
+        },
+    })?;
     let mut reader = LineCap::new(file);
     let mut c = match format {
         Format::Jsonl => load_jsonl(path, &mut reader)?,
@@ -485,7 +455,7 @@ fn cell_value(column: &str, cell: &str) -> Value {
     {
         return Value::from(n);
     }
-    if column == "clean" {
+    if column == "clean" || column == "code_on_wire" {
         match cell {
             "true" => return Value::Bool(true),
             "false" => return Value::Bool(false),

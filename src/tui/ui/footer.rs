@@ -7,50 +7,92 @@ use ratatui::widgets::Paragraph;
 
 use crate::state::snapshot::Snapshot;
 
-use super::Theme;
+use super::{Theme, layout};
+use crate::tui::format;
 use crate::tui::keys::{Action, Mode};
 use crate::tui::view::{StatusKind, ViewState};
+
+/// The confirmation's question and keys as pieces: its words, then `y yes  n no`.
+fn confirm_pieces(question: &str, t: Theme) -> Vec<layout::Piece> {
+    let mut pieces: Vec<layout::Piece> = question
+        .split(' ')
+        .map(|w| vec![(format!(" {w}"), t.warn())])
+        .collect();
+    for (key, label) in [("y", " yes"), ("n", " no")] {
+        pieces.push(vec![
+            ("  ".to_string(), t.plain()),
+            (key.to_string(), t.key()),
+            (label.to_string(), t.plain()),
+        ]);
+    }
+    pieces
+}
+
+/// Does the status line need the footer's row too (a message, a question or a prompt longer
+/// than the width)? Then it takes it, and the footer is not drawn.
+pub fn needs_two_lines(view: &ViewState, width: u16) -> bool {
+    let w = usize::from(width);
+    if let Some(p) = &view.prompt {
+        return layout::width(&p.kind.label()) + layout::width(&p.input) + 2 > w;
+    }
+    if let Some(c) = &view.confirm {
+        return layout::width(&c.question) + 14 > w;
+    }
+    view.status
+        .as_ref()
+        .is_some_and(|s| layout::width(&s.text) + 1 > w)
+}
 
 pub fn draw_status(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, t: Theme) {
     if area.width == 0 || area.height == 0 {
         return;
     }
+    let w = usize::from(area.width);
     if let Some(p) = &view.prompt {
-        let label = p.kind.label();
-        let line = Line::from(vec![
-            Span::styled(format!(" {label}"), t.key()),
-            Span::raw(p.input.clone()),
-        ]);
+        let label = Span::styled(format!(" {}", p.kind.label()), t.key());
+        // Too long for one line: the label above, what is typed below (its end in view).
+        let (lines, x, y) = if area.height > 1 && label.width() + layout::width(&p.input) + 1 > w {
+            let room = w.saturating_sub(2);
+            let skip = layout::width(&p.input).saturating_sub(room);
+            let input: String = p.input.chars().skip(skip).collect();
+            let x = 1 + layout::width(&input);
+            (
+                vec![Line::from(label), Line::raw(format!(" {input}"))],
+                x,
+                area.y + 1,
+            )
+        } else {
+            let line = Line::from(vec![label, Span::raw(p.input.clone())]);
+            let x = line.width();
+            (vec![line], x, area.y)
+        };
         let x = area
             .x
-            .saturating_add(u16::try_from(line.width()).unwrap_or(u16::MAX))
+            .saturating_add(u16::try_from(x).unwrap_or(u16::MAX))
             .min(area.right().saturating_sub(1));
-        frame.render_widget(Paragraph::new(line), area);
-        frame.set_cursor_position(Position { x, y: area.y });
+        frame.render_widget(Paragraph::new(lines), area);
+        frame.set_cursor_position(Position { x, y });
         return;
     }
     if let Some(c) = &view.confirm {
-        let line = Line::from(vec![
-            Span::styled(format!(" {} ", c.question), t.warn()),
-            Span::styled("y", t.key()),
-            Span::raw(" yes  "),
-            Span::styled("n", t.key()),
-            Span::raw(" no"),
-        ]);
-        frame.render_widget(Paragraph::new(line), area);
+        let lines = layout::wrap_pieces(confirm_pieces(&c.question, t), w, 1);
+        frame.render_widget(Paragraph::new(lines), area);
         return;
     }
-    let line = match &view.status {
-        Some(s) => Line::styled(
-            format!(" {}", s.text),
-            match s.kind {
+    let lines = match &view.status {
+        Some(s) => {
+            let style = match s.kind {
                 StatusKind::Info => t.good(),
                 StatusKind::Error => t.error(),
-            },
-        ),
-        None => where_you_are(snap, view, t, area),
+            };
+            layout::wrap_prose(&s.text, w.saturating_sub(1), usize::from(area.height))
+                .into_iter()
+                .map(|l| Line::styled(format!(" {l}"), style))
+                .collect()
+        }
+        None => vec![where_you_are(snap, view, t, area)],
     };
-    frame.render_widget(Paragraph::new(line), area);
+    frame.render_widget(Paragraph::new(lines), area);
 }
 
 /// The whole screen, from the status line's area (it is the second row from the bottom).
@@ -71,29 +113,54 @@ fn where_you_are<'a>(snap: &Snapshot, view: &ViewState, t: Theme, area: Rect) ->
             let mut spans = vec![
                 Span::styled(" row ", t.label()),
                 Span::raw(format!("{pos}/{len}")),
+            ];
+            // The filters in full (the title bar may only have room for the word FILTER).
+            let w = usize::from(area.width);
+            if view.filtered() {
+                let used: usize = spans.iter().map(Span::width).sum();
+                let label = "  filter ";
+                let room = w.saturating_sub(used + label.len());
+                spans.push(Span::styled(label, t.label()));
+                spans.push(Span::raw(
+                    format::fit(&view.filter_summary(), room).into_owned(),
+                ));
+            }
+            let mut optional = vec![vec![
                 Span::styled("  sort ", t.label()),
                 Span::raw(format!(
                     "{} {}",
                     view.sort.title(),
                     if view.descending { "desc" } else { "asc" }
                 )),
-            ];
-            // The filters are in the title bar.
+            ]];
             if !view.marked.is_empty() {
-                spans.push(Span::styled("  marked ", t.label()));
-                spans.push(Span::raw(view.marked.len().to_string()));
+                optional.push(vec![
+                    Span::styled("  marked ", t.label()),
+                    Span::raw(view.marked.len().to_string()),
+                ]);
             }
             // Columns left out for want of room, and how to bring them back.
             let body = super::areas(area_screen(area)).body;
-            let hidden = super::table::hidden_for_room(body.width, snap, view);
+            let hidden =
+                crate::tui::columns::hidden_for_room(body.width, snap, &view.column_prefs());
             if !hidden.is_empty() {
                 let names: Vec<&str> = hidden
                     .iter()
                     .map(|c| c.title().split(' ').next().unwrap_or_default())
                     .collect();
-                spans.push(Span::styled("  hidden ", t.label()));
-                spans.push(Span::raw(names.join(", ")));
-                spans.push(Span::styled(" (C: columns)", t.dim()));
+                optional.push(vec![
+                    Span::styled("  hidden ", t.label()),
+                    Span::raw(names.join(", ")),
+                    Span::styled(" (C: columns)", t.dim()),
+                ]);
+            }
+            // Each optional piece whole, or left out.
+            for piece in optional {
+                let used: usize = spans.iter().map(Span::width).sum();
+                let need: usize = piece.iter().map(Span::width).sum();
+                if used + need <= w {
+                    spans.extend(piece);
+                }
             }
             Line::from(spans)
         }
@@ -121,7 +188,7 @@ fn where_you_are<'a>(snap: &Snapshot, view: &ViewState, t: Theme, area: Rect) ->
             )),
         ]),
         Mode::Targets => {
-            let rows = super::targets::order(snap, &view.targets);
+            let rows = crate::tui::targets::order(snap, &view.targets);
             let selected = rows
                 .get(view.targets.cursor.min(rows.len().saturating_sub(1)))
                 .map(|&i| snap.targets[i].url.as_str());
@@ -188,7 +255,7 @@ fn footer_items(mode: Mode) -> &'static [(Action, &'static str)] {
         ],
         Mode::Storm => &[
             (Action::Back, "back"),
-            (Action::NextTab, "sessions"),
+            (Action::NextTab, "events"),
             (Action::PauseAll, "pause all"),
             (Action::ReconnectAll, "reconnect waiting"),
             (Action::Freeze, "freeze"),

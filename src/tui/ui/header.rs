@@ -10,7 +10,8 @@ use ratatui::widgets::Paragraph;
 use crate::engine::events::SessionState;
 use crate::state::snapshot::{LockstepLevel, Snapshot};
 
-use super::{Theme, format};
+use super::{Theme, layout};
+use crate::tui::format;
 use crate::tui::view::{Tab, ViewState};
 
 /// The style of a lockstep verdict.
@@ -24,9 +25,14 @@ pub fn lockstep_style(level: LockstepLevel, t: Theme) -> Style {
 
 /// The left part of the title bar: text pieces, with the tab each piece switches to. The tabs
 /// come before the free-form title, so they stay in place and visible on narrow screens (the
-/// title is cut instead).
-fn title_pieces(view: &ViewState) -> Vec<(Option<Tab>, String)> {
-    let mut out = vec![(None, " wsmon ".to_string())];
+/// title is cut instead). `name`: the program's name first.
+fn title_pieces(view: &ViewState, name: bool) -> Vec<(Option<Tab>, String)> {
+    let mut out = Vec::new();
+    if name {
+        out.push((None, " wsmon ".to_string()));
+    } else {
+        out.push((None, " ".to_string()));
+    }
     for tab in Tab::ALL {
         let name = tab.name();
         let text = if view.tab == tab {
@@ -39,10 +45,148 @@ fn title_pieces(view: &ViewState) -> Vec<(Option<Tab>, String)> {
     out
 }
 
+/// How the title bar fits its width (see `layout.rs` for the order things shrink in).
+struct TitlePlan {
+    /// The program's name before the tabs.
+    name: bool,
+    /// The badges and the clock (or the replay cursor), right-aligned.
+    right: Vec<Span<'static>>,
+    /// The free-form title, as it fits.
+    title: Option<String>,
+}
+
+/// A badge: its full text and a shorter one for narrow screens.
+struct Badge {
+    long: String,
+    short: String,
+    style: Style,
+}
+
+fn title_plan(snap: &Snapshot, view: &ViewState, width: usize, t: Theme) -> TitlePlan {
+    let bar = t.title_bar();
+    let mut badges = Vec::new();
+    if snap.export_error.is_some() {
+        let b = " EXPORT FAILED ".to_string();
+        badges.push(Badge {
+            long: b.clone(),
+            short: b,
+            style: t.alarm(),
+        });
+    }
+    // The active filters, so a short table is never mistaken for the whole picture; the
+    // status line below the table spells them out.
+    if view.filtered() {
+        badges.push(Badge {
+            long: format!(" FILTER {} ", view.filter_summary()),
+            short: " FILTER ".to_string(),
+            style: t.badge(),
+        });
+    }
+    if !view.marked.is_empty() {
+        let b = format!(" {} MARKED ", view.marked.len());
+        badges.push(Badge {
+            long: b.clone(),
+            short: b,
+            style: t.badge(),
+        });
+    }
+    if view.frozen.is_some() {
+        let b = " FROZEN ".to_string();
+        badges.push(Badge {
+            long: b.clone(),
+            short: b,
+            style: t.badge(),
+        });
+    }
+    if snap.totals.paused_all {
+        let b = " PAUSED ".to_string();
+        badges.push(Badge {
+            long: b.clone(),
+            short: b,
+            style: t.badge(),
+        });
+    }
+    let tabs = |name: bool| -> usize {
+        title_pieces(view, name)
+            .iter()
+            .map(|p| layout::width(&p.1))
+            .sum()
+    };
+    // The clock, or in replay the badge, the cursor and (if room) the file name.
+    let mut tail: Vec<Span<'static>> = Vec::new();
+    match &view.replay {
+        Some(r) => {
+            tail.push(Span::styled(" REPLAY ", t.badge()));
+            let long = format!(" {} ", crate::tui::replay::cursor_text(r, snap));
+            let short = format!(" {} ", crate::tui::replay::cursor_text_short(r, snap));
+            let badges_w: usize = badges.iter().map(|b| layout::width(&b.short) + 1).sum();
+            let fixed = tabs(true) + badges_w + 8;
+            let cursor = if fixed + layout::width(&long) + 1 > width {
+                short
+            } else {
+                long
+            };
+            // The file name goes first when the tabs and the cursor need the room.
+            let room = width.saturating_sub(tabs(true) + badges_w + 8 + layout::width(&cursor) + 2);
+            // A file name is never cut: whole, or left out.
+            if layout::width(&r.file) + 2 <= room {
+                tail.push(Span::styled(format!(" {} ", format::safe(&r.file)), bar));
+            }
+            tail.push(Span::styled(cursor, bar));
+        }
+        None => {
+            let clock = match view.clock {
+                crate::tui::view::Clock::Utc => format!("{}Z ", view.time_short(snap.now)),
+                crate::tui::view::Clock::Local => {
+                    format!("{}{} ", view.time_short(snap.now), view.local_offset)
+                }
+            };
+            tail.push(Span::styled(clock, bar));
+        }
+    }
+    let tail_w: usize = tail.iter().map(Span::width).sum();
+    // Shrink in order: the filter's summary, the program's name, the spaces between badges.
+    let badge_w = |long: bool, seps: bool| -> usize {
+        badges
+            .iter()
+            .map(|b| layout::width(if long { &b.long } else { &b.short }) + usize::from(seps))
+            .sum()
+    };
+    let (long, name, seps) = [
+        (true, true, true),
+        (false, true, true),
+        (false, false, true),
+    ]
+    .into_iter()
+    .find(|&(long, name, seps)| tabs(name) + badge_w(long, seps) + tail_w <= width)
+    .unwrap_or((false, false, false));
+    let mut right = Vec::new();
+    for b in &badges {
+        let text = if long {
+            b.long.clone()
+        } else {
+            b.short.clone()
+        };
+        right.push(Span::styled(text, b.style));
+        if seps {
+            right.push(Span::styled(" ", bar));
+        }
+    }
+    right.extend(tail);
+    let used = tabs(name) + right.iter().map(Span::width).sum::<usize>();
+    // Two spaces before the title, one kept free before the right-hand part.
+    let title = (!view.title.is_empty())
+        .then(|| layout::title_tail(&view.title, width.saturating_sub(used + 3)))
+        .flatten()
+        .filter(|t| layout::width(t) >= 4);
+    TitlePlan { name, right, title }
+}
+
 /// The tab under column `x` of the title bar, if any (for mouse clicks).
-pub fn tab_at(view: &ViewState, x: u16) -> Option<Tab> {
+pub fn tab_at(snap: &Snapshot, view: &ViewState, width: u16, x: u16) -> Option<Tab> {
+    let plan = title_plan(snap, view, usize::from(width), Theme { color: false });
     let mut left = 0usize;
-    for (tab, text) in title_pieces(view) {
+    for (tab, text) in title_pieces(view, plan.name) {
         let w = text.chars().count();
         if usize::from(x) >= left && usize::from(x) < left + w {
             return tab;
@@ -54,7 +198,8 @@ pub fn tab_at(view: &ViewState, x: u16) -> Option<Tab> {
 
 pub fn draw_title(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, t: Theme) {
     let bar = t.title_bar();
-    let mut left: Vec<Span> = title_pieces(view)
+    let plan = title_plan(snap, view, usize::from(area.width), t);
+    let mut left: Vec<Span> = title_pieces(view, plan.name)
         .into_iter()
         .map(|(tab, text)| {
             let style = if tab.is_some() && tab == Some(view.tab) {
@@ -65,80 +210,12 @@ pub fn draw_title(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewSta
             Span::styled(text, style)
         })
         .collect();
-    let mut right = Vec::new();
-    if snap.export_error.is_some() {
-        right.push(Span::styled(" EXPORT FAILED ", t.alarm()));
-        right.push(Span::styled(" ", bar));
+    if let Some(title) = plan.title {
+        left.push(Span::styled(format!("  {title}"), bar));
     }
-    // The active filters, so a short table is never mistaken for the whole picture.
-    if view.filtered() {
-        let f = view.filter_summary();
-        let room = usize::from(area.width).saturating_sub(46).max(12);
-        right.push(Span::styled(
-            format!(" FILTER {} ", format::fit(&f, room)),
-            t.badge(),
-        ));
-        right.push(Span::styled(" ", bar));
-    }
-    if !view.marked.is_empty() {
-        right.push(Span::styled(
-            format!(" {} MARKED ", view.marked.len()),
-            t.badge(),
-        ));
-        right.push(Span::styled(" ", bar));
-    }
-    if view.frozen.is_some() {
-        right.push(Span::styled(" FROZEN ", t.badge()));
-        right.push(Span::styled(" ", bar));
-    }
-    if snap.totals.paused_all {
-        right.push(Span::styled(" PAUSED ", t.badge()));
-        right.push(Span::styled(" ", bar));
-    }
-    match &view.replay {
-        // Replay: the recorded time at the cursor, where it is in the recording, the speed.
-        Some(r) => {
-            right.push(Span::styled(" REPLAY ", t.badge()));
-            // The file name goes first when the tabs and the cursor need the room, then the
-            // recording's length.
-            let tabs: usize = title_pieces(view).iter().map(|p| p.1.chars().count()).sum();
-            let used: usize = right.iter().map(Span::width).sum();
-            let mut cursor = format!(" {} ", crate::tui::replay::cursor_text(r, snap));
-            if tabs + used + cursor.chars().count() + 1 > usize::from(area.width) {
-                cursor = format!(" {} ", crate::tui::replay::cursor_text_short(r, snap));
-            }
-            let room = usize::from(area.width)
-                .saturating_sub(tabs + used + cursor.chars().count() + 2)
-                .min(30);
-            if room >= 9 {
-                let file = format::fit_middle(&r.file, room - 2);
-                right.push(Span::styled(format!(" {file} "), bar));
-            }
-            right.push(Span::styled(cursor, bar));
-        }
-        None => {
-            let clock = match view.clock {
-                crate::tui::view::Clock::Utc => format!("{}Z ", view.time_short(snap.now)),
-                crate::tui::view::Clock::Local => {
-                    format!("{}{} ", view.time_short(snap.now), view.local_offset)
-                }
-            };
-            right.push(Span::styled(clock, bar));
-        }
-    }
-    let right = Line::from(right);
+    let right = Line::from(plan.right);
     let width = u16::try_from(right.width()).unwrap_or(u16::MAX);
     let [l, r] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(width)]).areas(area);
-    if !view.title.is_empty() {
-        let used: usize = left.iter().map(Span::width).sum();
-        // Two spaces before the title, one kept free before the right-hand part.
-        let room = usize::from(l.width).saturating_sub(used + 3);
-        if room >= 4 {
-            // The end of the title (a port, the last URL) tells apart as much as its start.
-            let title = format::fit_middle(&view.title, room).into_owned();
-            left.push(Span::styled(format!("  {title}"), bar));
-        }
-    }
     frame.render_widget(Paragraph::new(Line::from(left)).style(bar), l);
     frame.render_widget(Paragraph::new(right).style(bar), r);
 }
@@ -152,14 +229,28 @@ pub fn draw_summary(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewS
         Span::raw(snap.sessions.len().to_string()),
         Span::raw(" "),
     ];
+    // A paused session waits for the operator, not for a retry: counted apart.
+    let paused = snap
+        .sessions
+        .iter()
+        .filter(|s| s.paused && s.state == SessionState::Waiting)
+        .count();
     for s in SessionState::ALL {
-        let n = totals.by_state[s.index()];
+        let mut n = totals.by_state[s.index()];
+        if s == SessionState::Waiting {
+            n = n.saturating_sub(paused);
+        }
         if n == 0 && !matches!(s, SessionState::Open | SessionState::Waiting) {
             continue;
         }
         states.push(Span::raw(" "));
         states.push(Span::styled(s.as_str(), t.state(s)));
         states.push(Span::raw(format!(" {n}")));
+    }
+    if paused > 0 {
+        states.push(Span::raw(" "));
+        states.push(Span::styled("paused", t.warn()));
+        states.push(Span::raw(format!(" {paused}")));
     }
     if totals.waiting_for_slot > 0 {
         states.push(Span::styled("  waiting for a slot ", t.label()));
@@ -206,9 +297,16 @@ pub fn draw_summary(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewS
         let label = "  export ";
         let room = usize::from(area.width).saturating_sub(used + label.len() + count.len());
         rates.push(Span::styled(label, t.label()));
-        if room >= 12 {
-            // The file name is at the end: cut the middle of the path, not the end.
-            rates.push(Span::raw(format::fit_middle(path, room).into_owned()));
+        // A path is never cut: the whole path, else its file name, else only the count (`e`
+        // shows the whole path in the status line).
+        let name = std::path::Path::new(path)
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let shown = [path.as_str(), name.as_str()]
+            .into_iter()
+            .find(|p| !p.is_empty() && layout::width(p) <= room);
+        if let Some(shown) = shown {
+            rates.push(Span::raw(format::safe(shown).into_owned()));
             rates.push(Span::raw(count));
         } else {
             rates.push(Span::raw(format!("{} events", snap.exported_events)));

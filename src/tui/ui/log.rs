@@ -12,7 +12,8 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use crate::engine::events::SessionId;
 use crate::state::snapshot::{LogEntry, Snapshot};
 
-use super::{Theme, format};
+use super::Theme;
+use crate::tui::format;
 use crate::tui::view::ViewState;
 
 /// The entries shown: every event when no filter is on; else the events of the sessions the
@@ -60,7 +61,7 @@ pub fn line<'a>(e: &LogEntry, label: &str, view: &ViewState, t: Theme, width: u1
     Line::from(vec![
         Span::raw(head),
         Span::styled(
-            format::fit(&super::detail::safe(&e.detail), room).into_owned(),
+            format::fit(&format::safe(&e.detail), room).into_owned(),
             style,
         ),
     ])
@@ -92,7 +93,7 @@ pub fn draw(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, t:
     block = block.title(Line::styled(position, t.dim()).right_aligned());
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let labels = super::table::target_labels(snap);
+    let labels = crate::tui::columns::target_labels(snap);
     let selected = view.selected;
     let mut lines = vec![Line::styled(
         format!(

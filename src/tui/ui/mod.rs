@@ -1,13 +1,16 @@
 //! Pure rendering: `draw(frame, snapshot, view)` reads the snapshot (which carries its own `now`)
 //! and the view state, and nothing else: no clock, no I/O. Only the visible table rows are built.
 
+pub mod backoff;
 pub mod detail;
 pub mod explain;
 pub mod footer;
-pub mod format;
+pub mod handshake;
 pub mod header;
 pub mod help;
+pub mod layout;
 pub mod log;
+pub mod rows;
 pub mod storm;
 pub mod table;
 pub mod targets;
@@ -199,8 +202,16 @@ pub fn draw(frame: &mut Frame, snap: &Snapshot, view: &ViewState) {
         Tab::Log => log::draw(frame, a.body, snap, view, theme),
         Tab::Targets => targets::draw(frame, a.body, snap, view, theme),
     }
-    footer::draw_status(frame, a.status, snap, view, theme);
-    footer::draw_footer(frame, a.footer, view, theme);
+    if a.footer.height > 0 && footer::needs_two_lines(view, a.status.width) {
+        let both = Rect {
+            height: a.status.height + a.footer.height,
+            ..a.status
+        };
+        footer::draw_status(frame, both, snap, view, theme);
+    } else {
+        footer::draw_status(frame, a.status, snap, view, theme);
+        footer::draw_footer(frame, a.footer, view, theme);
+    }
     if let Some(target) = view.explain {
         explain::draw(frame, a.body, view, target, theme);
     }
@@ -238,7 +249,11 @@ pub fn max_scroll(snap: &Snapshot, view: &ViewState, screen: Rect) -> (u16, u16,
             body.height.saturating_sub(2),
         )
     });
-    let help = over(help::lines(view, t).len(), body.height.saturating_sub(2));
+    let help_width = help::pane(body, view).width.saturating_sub(2);
+    let help = over(
+        help::lines(view, help_width, t).len(),
+        body.height.saturating_sub(2),
+    );
     (detail, explain, help)
 }
 

@@ -7,7 +7,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, RenderDirection, Sparkline, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, RenderDirection, Sparkline};
 
 use crate::engine::events::Jitter;
 use crate::state::snapshot::{LockstepLevel, LockstepVerdict, SecondSample, Snapshot};
@@ -306,9 +306,86 @@ fn outcomes(snap: &Snapshot, view: &ViewState, t: Theme) -> Vec<Bar> {
     bars.into_iter().map(|(_, b)| b).collect()
 }
 
+/// The lockstep verdict and what to do, wrapped to `width`.
+fn lockstep_lines(snap: &Snapshot, width: usize, t: Theme) -> Vec<Line<'static>> {
+    let mut paras: Vec<(String, Style)> = Vec::new();
+    match &snap.storm.verdict {
+        Some(v) => {
+            let verdict = format!("{:.2} {}", v.share, v.level.as_str());
+            let chance = format!("chance {:.2}, {} attempts", v.chance, v.attempts);
+            // The verdict and its numbers on one line if they fit, else on two.
+            if verdict.len() + 2 + chance.len() <= width {
+                paras.push((format!("{verdict}  {chance}"), lockstep_style(v.level, t)));
+            } else {
+                paras.push((verdict, lockstep_style(v.level, t)));
+                paras.push((chance, t.dim()));
+            }
+            match lockstep_advice(v, snap.storm.jitter) {
+                Some(a) => paras.push((a, lockstep_style(v.level, t))),
+                None => paras.push((
+                    "Retries are no more bunched than independent ones would be.".to_string(),
+                    t.dim(),
+                )),
+            }
+        }
+        None => paras.push((
+            format!(
+                "too few recent attempts to judge (needs {LOCKSTEP_MIN_SAMPLE} in the last \
+                 {LOCKSTEP_RECENT_SECONDS} s)"
+            ),
+            t.dim(),
+        )),
+    }
+    paras
+        .into_iter()
+        .flat_map(|(text, style)| {
+            let lines = if text.chars().count() <= width {
+                vec![text]
+            } else {
+                crate::tui::format::wrap(&text, width.max(1))
+            };
+            lines.into_iter().map(move |l| Line::styled(l, style))
+        })
+        .collect()
+}
+
+/// At most `height` lines, ending at the end of a sentence: prose that does not fit loses its
+/// last sentences, never half of one.
+fn whole_sentences(mut lines: Vec<Line<'static>>, height: usize) -> Vec<Line<'static>> {
+    if lines.len() <= height {
+        return lines;
+    }
+    lines.truncate(height);
+    while let Some(last) = lines.last() {
+        let text = last.to_string();
+        if text.trim_end().ends_with('.') || lines.len() == 1 {
+            break;
+        }
+        // Cut the line after its last full stop, if it has one.
+        if let Some(i) = text.rfind(". ") {
+            let style = last.style;
+            let kept = text[..=i].to_string();
+            lines.pop();
+            lines.push(Line::styled(kept, style));
+            break;
+        }
+        lines.pop();
+    }
+    lines
+}
+
 fn side_panel(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, t: Theme) {
     let bars = outcomes(snap, view, t);
-    let rows = u16::try_from(bars.len().clamp(1, 10)).unwrap_or(10);
+    // The lockstep text gets the room it needs first (the histogram repeats the header's
+    // closes line, and says "+N more" when short).
+    let lock_lines = lockstep_lines(snap, usize::from(area.width.saturating_sub(2)), t);
+    let lock_need = u16::try_from(lock_lines.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(2);
+    let room_for_bars = area.height.saturating_sub(3 + 2 + lock_need).max(1);
+    let rows = u16::try_from(bars.len().clamp(1, 10))
+        .unwrap_or(10)
+        .min(room_for_bars);
     let [hist, lock, fc] = Layout::vertical([
         Constraint::Length(rows + 2),
         Constraint::Fill(1),
@@ -339,7 +416,7 @@ fn side_panel(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, 
             break;
         }
         let name_w = w.saturating_sub(label_w + 1 + count_w + 1 + 6).min(22);
-        let name = super::format::fit(&b.name, name_w).into_owned();
+        let name = crate::tui::format::fit(&b.name, name_w).into_owned();
         let bar_room = w.saturating_sub(label_w + 1 + name_w + 1 + count_w + 1);
         let bar_len = if max == 0 {
             0
@@ -361,36 +438,10 @@ fn side_panel(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, 
         .title_style(t.heading());
     let inner = block.inner(lock);
     frame.render_widget(block, lock);
-    let mut lines = Vec::new();
-    match &snap.storm.verdict {
-        Some(v) => {
-            lines.push(Line::from(vec![
-                Span::styled(
-                    format!("{:.2} {}", v.share, v.level.as_str()),
-                    lockstep_style(v.level, t),
-                ),
-                Span::styled(
-                    format!("  chance {:.2}, {} attempts", v.chance, v.attempts),
-                    t.dim(),
-                ),
-            ]));
-            match lockstep_advice(v, snap.storm.jitter) {
-                Some(a) => lines.push(Line::styled(a, lockstep_style(v.level, t))),
-                None => lines.push(Line::styled(
-                    "Retries are no more bunched than independent ones would be.",
-                    t.dim(),
-                )),
-            }
-        }
-        None => lines.push(Line::styled(
-            format!(
-                "too few recent attempts to judge (needs {LOCKSTEP_MIN_SAMPLE} in the last \
-                 {LOCKSTEP_RECENT_SECONDS} s)"
-            ),
-            t.dim(),
-        )),
-    }
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
+    frame.render_widget(
+        Paragraph::new(whole_sentences(lock_lines, usize::from(inner.height))),
+        inner,
+    );
 
     // Forecast.
     let block = Block::default()

@@ -8,156 +8,18 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use crate::engine::events::SessionState;
-use crate::state::snapshot::{Outcome, SessionView, Snapshot};
+use crate::state::snapshot::{AttemptOutcome, SessionView, Snapshot};
 
-use super::{Theme, format};
-use crate::tui::view::{Column, ViewState};
-
-/// Which columns to keep when the screen is narrow, most important first.
-const PRIORITY: [Column; 11] = [
-    Column::Id,
-    Column::State,
-    Column::Close,
-    Column::Target,
-    Column::Uptime,
-    Column::Attempt,
-    Column::Ext,
-    Column::Rtt,
-    Column::Ratio,
-    Column::Msgs,
-    Column::Bytes,
-];
-
-const SPACING: u16 = 1;
-const TARGET_MAX: u16 = 40;
-/// The LAST CLOSE column grows up to this width so that long names stay whole.
-const CLOSE_MAX: u16 = 36;
-
-fn base_width(col: Column, id_width: u16, times: bool) -> u16 {
-    match col {
-        Column::Id => id_width,
-        Column::Target => 12,
-        Column::State => 13,
-        Column::Uptime if times => 8,
-        Column::Uptime => 6,
-        Column::Attempt => 4,
-        Column::Close => 24,
-        Column::Ext => 7,
-        Column::Rtt => 7,
-        Column::Msgs => 11,
-        Column::Bytes => 12,
-        Column::Ratio => 5,
-    }
-}
-
-/// The TARGET labels of the snapshot's targets (see [`format::target_labels`]).
-pub fn target_labels(snap: &Snapshot) -> Vec<String> {
-    let urls: Vec<&str> = snap.targets.iter().map(|t| t.url.as_str()).collect();
-    format::target_labels(&urls)
-}
+use super::Theme;
+use crate::tui::columns::{Column, SPACING, columns, target_labels};
+use crate::tui::format;
+use crate::tui::view::ViewState;
 
 /// The TARGET text of a session: its target's label, or its URL without the scheme.
 fn target_label<'a>(s: &'a SessionView, labels: &'a [String]) -> &'a str {
     labels
         .get(s.target)
         .map_or_else(|| format::short_url(&s.url), String::as_str)
-}
-
-/// The order in which columns get room: ID and STATE, then the operator's pinned columns, then
-/// the rest by [`PRIORITY`]; turned-off columns are left out.
-fn priority(view: &ViewState) -> Vec<Column> {
-    let mut out = vec![Column::Id, Column::State];
-    for c in view.pinned.iter().chain(PRIORITY.iter()) {
-        if !out.contains(c) && !view.hidden.contains(c) {
-            out.push(*c);
-        }
-    }
-    out
-}
-
-/// Columns left out at this width for want of room (not the ones turned off).
-pub fn hidden_for_room(width: u16, snap: &Snapshot, view: &ViewState) -> Vec<Column> {
-    let shown = columns(width, snap, view);
-    priority(view)
-        .into_iter()
-        .filter(|c| !shown.iter().any(|(s, _)| s == c))
-        .collect()
-}
-
-/// The chooser's toggle: a shown column is turned off; a hidden one is turned on and pinned,
-/// so it gets room before the unpinned ones. ID and STATE always stay.
-pub fn toggle_column(view: &mut ViewState, col: Column, snap: &Snapshot, width: u16) {
-    if matches!(col, Column::Id | Column::State) {
-        view.set_error(format!("{} always stays", col.title()));
-        return;
-    }
-    let shown = columns(width, snap, view).iter().any(|(c, _)| *c == col);
-    if shown {
-        view.pinned.retain(|c| *c != col);
-        view.hidden.push(col);
-        view.set_status(format!("{} off", col.title()));
-    } else {
-        view.hidden.retain(|c| *c != col);
-        view.pinned.retain(|c| *c != col);
-        view.pinned.push(col);
-        view.set_status(format!("{} on", col.title()));
-    }
-}
-
-/// The columns shown at this width, in display order, with their widths. Spare room goes first
-/// to TARGET (as far as its longest label needs), then to LAST CLOSE, then to TARGET again.
-pub fn columns(width: u16, snap: &Snapshot, view: &ViewState) -> Vec<(Column, u16)> {
-    let max_id = snap.sessions.last().map_or(0, |s| s.id);
-    // Room for the mark before the id.
-    let id_width = u16::try_from(format!("s{max_id}").len() + usize::from(!view.marked.is_empty()))
-        .unwrap_or(8)
-        .max(3);
-    let mut chosen: Vec<Column> = Vec::new();
-    let mut used: u16 = 0;
-    for col in priority(view) {
-        let w = base_width(col, id_width, view.table_times);
-        let extra = if chosen.is_empty() { w } else { w + SPACING };
-        if used + extra <= width {
-            used += extra;
-            chosen.push(col);
-        }
-    }
-    let mut spare = width.saturating_sub(used);
-    let label_need = target_labels(snap)
-        .iter()
-        .map(|l| u16::try_from(l.chars().count()).unwrap_or(u16::MAX))
-        .max()
-        .unwrap_or(0);
-    let mut take = |want: u16| {
-        let got = want.min(spare);
-        spare -= got;
-        got
-    };
-    let base_target = base_width(Column::Target, id_width, false);
-    let base_close = base_width(Column::Close, id_width, false);
-    let mut target_w = base_target;
-    let mut close_w = base_close;
-    if chosen.contains(&Column::Target) {
-        target_w += take(label_need.min(TARGET_MAX).saturating_sub(base_target));
-    }
-    if chosen.contains(&Column::Close) {
-        close_w += take(CLOSE_MAX - base_close);
-    }
-    if chosen.contains(&Column::Target) {
-        target_w += take(TARGET_MAX.saturating_sub(target_w));
-    }
-    Column::ALL
-        .iter()
-        .filter(|c| chosen.contains(c))
-        .map(|&c| {
-            let w = match c {
-                Column::Target => target_w,
-                Column::Close => close_w,
-                _ => base_width(c, id_width, view.table_times),
-            };
-            (c, w)
-        })
-        .collect()
 }
 
 /// The first visible row so that the cursor is in view, starting from the previous offset.
@@ -199,7 +61,7 @@ pub fn hit(body: Rect, x: u16, y: u16, snap: &Snapshot, view: &ViewState) -> Opt
     }
     if y == body.y {
         let mut left = body.x;
-        for (col, w) in columns(body.width, snap, view) {
+        for (col, w) in columns(body.width, snap, &view.column_prefs()) {
             if x >= left && x < left + w + SPACING {
                 return Some(Hit::Header(col));
             }
@@ -218,7 +80,7 @@ pub fn draw(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, t:
     if area.height == 0 || area.width == 0 {
         return;
     }
-    let cols = columns(area.width, snap, view);
+    let cols = columns(area.width, snap, &view.column_prefs());
     let header = Row::new(cols.iter().map(|(c, _)| {
         let mut title = match c {
             Column::Uptime if view.table_times => "SINCE".to_string(),
@@ -266,13 +128,14 @@ pub fn draw(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, t:
     }
 }
 
-/// The text of the STATE cell: the state, with the countdown to the next attempt when waiting.
+/// The text of the STATE cell: the state; a waiting session shows the countdown to its next
+/// attempt (`next in 17s`), a paused one `paused`.
 pub fn state_text(s: &SessionView, snap: &Snapshot) -> String {
     match s.state {
         SessionState::Waiting if s.paused => "paused".to_string(),
         SessionState::Waiting => match s.next_attempt_at {
             Some(at) => format!(
-                "waiting {}",
+                "next in {}",
                 format::duration_short(format::ms_until(at, snap.now))
             ),
             None => "waiting".to_string(),
@@ -285,10 +148,10 @@ pub fn state_text(s: &SessionView, snap: &Snapshot) -> String {
 /// (an HTTP status or an error), looking past the pending attempt of a waiting session.
 fn close_cell<'a>(s: &SessionView, view: &ViewState, width: u16, t: Theme) -> Line<'a> {
     match s.timeline.iter().rev().find_map(|r| r.outcome) {
-        Some(Outcome::Status { status }) => {
+        Some(AttemptOutcome::Status { status }) => {
             return Line::styled(format!("HTTP {status}"), t.error());
         }
-        Some(Outcome::Error { kind }) => {
+        Some(AttemptOutcome::Error { kind }) => {
             return Line::styled(format!("error {}", kind.as_str()), t.error());
         }
         _ => {}
@@ -387,7 +250,7 @@ pub fn draw_chooser(
     if pane.width == 0 || pane.height == 0 {
         return;
     }
-    let shown = columns(body.width, snap, view);
+    let shown = columns(body.width, snap, &view.column_prefs());
     let lines: Vec<Line> = Column::ALL
         .iter()
         .enumerate()

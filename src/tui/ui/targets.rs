@@ -10,7 +10,9 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use crate::engine::events::SessionState;
 use crate::state::snapshot::{Snapshot, TargetView};
 
-use super::{Theme, format};
+use super::Theme;
+use crate::tui::format;
+use crate::tui::targets::{TargetColumn, order};
 use crate::tui::view::ViewState;
 
 /// Close codes shown per row, most frequent first.
@@ -26,147 +28,17 @@ const DROP_ORDER: [TargetColumn; 5] = [
     TargetColumn::Open,
 ];
 
-/// Columns of the targets table, in display order. Every column sorts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum TargetColumn {
-    #[default]
-    Index,
-    Url,
-    Sessions,
-    Open,
-    Waiting,
-    Opens,
-    Closes,
-    Http,
-    P50,
-    P99,
-    Rate,
-    GaveUp,
-}
-
-impl TargetColumn {
-    pub const ALL: [TargetColumn; 12] = [
-        TargetColumn::Index,
-        TargetColumn::Url,
-        TargetColumn::Sessions,
-        TargetColumn::Open,
-        TargetColumn::Waiting,
-        TargetColumn::Opens,
-        TargetColumn::Closes,
-        TargetColumn::Http,
-        TargetColumn::P50,
-        TargetColumn::P99,
-        TargetColumn::Rate,
-        TargetColumn::GaveUp,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            TargetColumn::Index => "#",
-            TargetColumn::Url => "TARGET",
-            TargetColumn::Sessions => "SESS",
-            TargetColumn::Open => "OPEN",
-            TargetColumn::Waiting => "WAIT",
-            TargetColumn::Opens => "OPENS",
-            TargetColumn::Closes => "CLOSES BY CODE",
-            TargetColumn::Http => "HTTP FAIL",
-            TargetColumn::P50 => "HS p50",
-            TargetColumn::P99 => "HS p99",
-            TargetColumn::Rate => "ATT/S",
-            TargetColumn::GaveUp => "GAVE UP",
-        }
+/// Width of a column (the URL takes what is left).
+fn col_width(c: TargetColumn) -> usize {
+    match c {
+        TargetColumn::Index => 3,
+        TargetColumn::Url => 0,
+        TargetColumn::Closes => 20,
+        TargetColumn::Http => 9,
+        TargetColumn::P50 | TargetColumn::P99 | TargetColumn::GaveUp => 7,
+        TargetColumn::Opens | TargetColumn::Rate => 6,
+        _ => 5,
     }
-
-    /// Width of the column (the URL takes what is left).
-    fn width(self) -> usize {
-        match self {
-            TargetColumn::Index => 3,
-            TargetColumn::Url => 0,
-            TargetColumn::Closes => 20,
-            TargetColumn::Http => 9,
-            TargetColumn::P50 | TargetColumn::P99 | TargetColumn::GaveUp => 7,
-            TargetColumn::Opens | TargetColumn::Rate => 6,
-            _ => 5,
-        }
-    }
-
-    fn position(self) -> usize {
-        TargetColumn::ALL
-            .iter()
-            .position(|c| *c == self)
-            .unwrap_or(0)
-    }
-
-    pub fn next(self) -> TargetColumn {
-        TargetColumn::ALL[(self.position() + 1) % TargetColumn::ALL.len()]
-    }
-
-    pub fn prev(self) -> TargetColumn {
-        let n = TargetColumn::ALL.len();
-        TargetColumn::ALL[(self.position() + n - 1) % n]
-    }
-}
-
-/// The Targets tab's own view state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct TargetsState {
-    pub sort: TargetColumn,
-    pub descending: bool,
-    /// Position of the selected row in [`order`].
-    pub cursor: usize,
-}
-
-/// Rows in display order: indices into `snap.targets` (targets never seen are skipped).
-pub fn order(snap: &Snapshot, st: &TargetsState) -> Vec<usize> {
-    let mut rows: Vec<usize> = (0..snap.targets.len())
-        .filter(|&i| !snap.targets[i].url.is_empty())
-        .collect();
-    let key = |i: usize| -> u64 {
-        let t = &snap.targets[i];
-        let opt = |v: Option<u64>| v.map_or(0, |v| v.saturating_add(1));
-        match st.sort {
-            TargetColumn::Index | TargetColumn::Url => 0,
-            TargetColumn::Sessions => t.sessions as u64,
-            TargetColumn::Open => t.by_state[SessionState::Open.index()] as u64,
-            TargetColumn::Waiting => t.by_state[SessionState::Waiting.index()] as u64,
-            TargetColumn::Opens => t.opens,
-            TargetColumn::Closes => t.closes_by_code.values().sum(),
-            TargetColumn::Http => t.http_failures,
-            TargetColumn::P50 => opt(t.handshake_p50_ms),
-            TargetColumn::P99 => opt(t.handshake_p99_ms),
-            TargetColumn::Rate => t.attempts_per_sec,
-            TargetColumn::GaveUp => t.gave_up,
-        }
-    };
-    if st.sort == TargetColumn::Url {
-        rows.sort_by(|a, b| {
-            snap.targets[*a]
-                .url
-                .cmp(&snap.targets[*b].url)
-                .then(a.cmp(b))
-        });
-    } else {
-        rows.sort_by_key(|&i| (key(i), i));
-    }
-    if st.descending {
-        // Ties stay in index order.
-        rows.sort_by(|a, b| match st.sort {
-            TargetColumn::Url => snap.targets[*b]
-                .url
-                .cmp(&snap.targets[*a].url)
-                .then(a.cmp(b)),
-            TargetColumn::Index => b.cmp(a),
-            _ => key(*b).cmp(&key(*a)).then(a.cmp(b)),
-        });
-    }
-    rows
-}
-
-/// The selected target (index into `snap.targets`), if any.
-pub fn selected(snap: &Snapshot, st: &TargetsState) -> Option<usize> {
-    let rows = order(snap, st);
-    rows.get(st.cursor.min(rows.len().saturating_sub(1)))
-        .copied()
 }
 
 fn ms(v: Option<u64>) -> String {
@@ -194,7 +66,7 @@ fn closes_text(t: &TargetView) -> String {
 /// The columns that fit in `width` (the URL gets at least [`MIN_URL`]).
 pub fn visible_columns(width: usize) -> Vec<TargetColumn> {
     let mut cols = TargetColumn::ALL.to_vec();
-    let needs = |cols: &[TargetColumn]| cols.iter().map(|c| c.width() + 1).sum::<usize>() + 1;
+    let needs = |cols: &[TargetColumn]| cols.iter().map(|c| col_width(*c) + 1).sum::<usize>() + 1;
     for drop in DROP_ORDER {
         if needs(&cols) + MIN_URL <= width {
             break;
@@ -226,7 +98,7 @@ fn cells(cols: &[TargetColumn], i: usize, t: &TargetView, url: &str) -> Vec<Stri
 
 /// The room the other columns leave for the URL.
 fn url_width(cols: &[TargetColumn], width: usize) -> usize {
-    let fixed: usize = cols.iter().map(|c| c.width() + 1).sum();
+    let fixed: usize = cols.iter().map(|c| col_width(*c) + 1).sum();
     width.saturating_sub(fixed + 1).max(8)
 }
 
@@ -238,7 +110,7 @@ fn row_text(cols: &[TargetColumn], cells: &[String], width: usize) -> String {
         let w = if *c == TargetColumn::Url {
             url_w
         } else {
-            c.width()
+            col_width(*c)
         };
         let text = format::fit_middle(text, w).into_owned();
         match c {
@@ -291,7 +163,7 @@ pub fn draw(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, t:
     // Whole URLs when they all fit, else every row shows the table's TARGET label (the part
     // that tells targets apart), rather than URLs cut in the middle or a column that mixes
     // the two. The status line shows the selected target's whole URL.
-    let labels = super::table::target_labels(snap);
+    let labels = crate::tui::columns::target_labels(snap);
     let url_w = url_width(&cols, width);
     let use_labels = rows
         .iter()

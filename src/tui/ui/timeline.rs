@@ -133,11 +133,19 @@ pub fn draw(
     for ((title, values, style), a) in series.iter().zip(areas.iter()) {
         let peak = values.iter().copied().max().unwrap_or(0);
         let at = values.get(col).copied().unwrap_or(0);
+        let stats = format!("cursor {at} peak {peak} ");
+        // On a narrow panel the code's name goes first, so that the numbers stay.
+        let room = usize::from(a.width.saturating_sub(2));
+        let title = if title.chars().count() + 2 + stats.len() <= room {
+            title.clone()
+        } else {
+            title.split(' ').take(2).collect::<Vec<_>>().join(" ")
+        };
         let block = Block::default()
             .borders(Borders::ALL)
             .title(Line::from(vec![
                 Span::styled(format!(" {title} "), t.heading()),
-                Span::styled(format!("cursor {at} peak {peak} "), t.dim()),
+                Span::styled(stats, t.dim()),
             ]))
             .title_bottom(
                 Line::styled(

@@ -1,4 +1,5 @@
-//! Small, pure text formatters shared by the views: durations, counts, bytes, extensions.
+//! Small, pure text formatters shared by the views: durations, counts, bytes, extensions, and
+//! [`safe`] for text that came from a peer or a file.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -7,7 +8,18 @@ use chrono::{DateTime, Utc};
 
 use crate::engine::events::{Cause, DelayKind, SessionState};
 use crate::protocol::extensions::Extension;
-use crate::state::snapshot::{Outcome, SessionView};
+use crate::redact;
+use crate::state::snapshot::{AttemptOutcome, SessionView};
+
+/// Text from a remote peer or a file, safe to draw: control characters escaped (text that is
+/// already escaped is left alone, so backslashes are not doubled).
+pub fn safe(s: &str) -> Cow<'_, str> {
+    if s.chars().any(char::is_control) {
+        Cow::Owned(redact::escape_control(s))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
 
 /// How long the current connection has been open, in ms (Open and Closing only).
 pub fn uptime_ms(s: &SessionView, now: DateTime<Utc>) -> Option<u64> {
@@ -29,20 +41,10 @@ pub fn ms_since(t: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
     ms_until(now, t)
 }
 
-/// A duration in ms as a short human text: `850ms`, `12.3s`, `4m05s`, `2h03m`, `3d04h`.
+/// A duration in ms as a short human text: `850ms`, `12.3s`, `4m05s`, `2h03m`, `3d04h` (the
+/// one formatter, [`crate::units::format_ms`], shared with the event log).
 pub fn duration_ms(ms: u64) -> String {
-    let s = ms / 1000;
-    if ms < 1000 {
-        format!("{ms}ms")
-    } else if ms < 60_000 {
-        format!("{}.{}s", s, (ms % 1000) / 100)
-    } else if s < 3600 {
-        format!("{}m{:02}s", s / 60, s % 60)
-    } else if s < 86_400 {
-        format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
-    } else {
-        format!("{}d{:02}h", s / 86_400, (s % 86_400) / 3600)
-    }
+    crate::units::format_ms(ms)
 }
 
 /// A duration in ms, rounded to whole units for tight columns: `850ms`, `12s`, `4m05s`.
@@ -150,12 +152,12 @@ pub fn cause(c: &Cause) -> String {
 }
 
 /// An outcome in a few words: `open`, `close 1013`, `HTTP 503`, `error dns`.
-pub fn outcome(o: &Outcome) -> String {
+pub fn outcome(o: &AttemptOutcome) -> String {
     match o {
-        Outcome::Opened => "open".to_string(),
-        Outcome::Closed { code } => format!("close {code}"),
-        Outcome::Status { status } => format!("HTTP {status}"),
-        Outcome::Error { kind } => format!("error {}", kind.as_str()),
+        AttemptOutcome::Opened => "open".to_string(),
+        AttemptOutcome::Closed { code } => format!("close {code}"),
+        AttemptOutcome::Status { status } => format!("HTTP {status}"),
+        AttemptOutcome::Error { kind } => format!("error {}", kind.as_str()),
     }
 }
 
@@ -321,6 +323,9 @@ mod tests {
         assert_eq!(duration_ms(7_380_000), "2h03m");
         assert_eq!(duration_ms(3 * 86_400_000 + 4 * 3_600_000), "3d04h");
         assert_eq!(duration_short(12_345), "12s");
+        // One formatter: rounded to the tenth, as the event log writes it.
+        assert_eq!(duration_ms(1756), "1.8s");
+        assert_eq!(duration_ms(59_960), "1m00s");
     }
 
     #[test]
