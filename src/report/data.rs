@@ -108,9 +108,13 @@ pub struct Report {
 
 impl Report {
     pub fn default_title(&self) -> String {
+        let name = match self.lang {
+            Lang::En => "wsmon report",
+            Lang::Fr => "rapport wsmon",
+        };
         match self.header.span {
-            Some((a, _)) => format!("wsmon report: {}", a.format("%Y-%m-%d %H:%M:%S UTC")),
-            None => "wsmon report".to_string(),
+            Some((a, _)) => format!("{name}: {}", a.format("%Y-%m-%d %H:%M:%S UTC")),
+            None => name.to_string(),
         }
     }
 }

@@ -423,13 +423,18 @@ fn explanation(o: &mut String, ex: &Explanation, w: &Words) {
 fn explained(o: &mut String, r: &Report, w: &Words) {
     let _ = writeln!(o, "<section id=\"codes\"><h2>{}</h2>", w.codes);
     for (code, n, name) in &r.closes {
+        // The registry's name in the page's language when it knows the code; else the log's.
+        let ex = crate::codes::explain::one(Registry::builtin(), *code, r.lang);
+        let title = ex
+            .as_ref()
+            .map_or_else(|_| format!("{code} {name}"), |ex| ex.title.clone());
         let _ = writeln!(
             o,
-            "<details class=\"code\" id=\"code-{code}\"><summary><b>{code}</b> {} \
+            "<details class=\"code\" id=\"code-{code}\"><summary>{} \
              <span class=\"count\">× {n}</span></summary>",
-            esc(name)
+            esc(&title)
         );
-        match crate::codes::explain::one(Registry::builtin(), *code, r.lang) {
+        match ex {
             Ok(ex) => explanation(o, &ex, w),
             Err(e) => {
                 let _ = writeln!(o, "<p>{}</p>", esc(&e.to_string()));
