@@ -195,3 +195,29 @@ fn several_files_merge_with_qualified_sessions() {
     );
     assert!(html.contains(">2:s1 <"), "qualified session id");
 }
+
+#[test]
+fn a_window_counts_what_replay_summary_counts_in_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = export(dir.path(), false);
+    let out = dir.path().join("r.html");
+    let window = ["--from", "+1s", "--to", "+2600ms"];
+    let o = run(&window, &[&file], &out);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let html = std::fs::read_to_string(&out).expect("page");
+    let summary = wsmon()
+        .args(["replay", "--summary"])
+        .args(window)
+        .arg(&file)
+        .output()
+        .expect("replay");
+    let summary = String::from_utf8_lossy(&summary.stdout).into_owned();
+    // 14:00:01.000 .. 14:00:02.600: the close, its backoff, the retry and its open.
+    assert!(summary.contains("Events: 4 "), "{summary}");
+    assert!(summary.contains("Sessions: 1\n"), "{summary}");
+    assert!(summary.contains("Connection attempts: 1\n"), "{summary}");
+    assert!(html.contains("id=\"h-events\" data-value=\"4\""));
+    assert!(html.contains("id=\"h-sessions\" data-value=\"1\""));
+    assert!(html.contains("id=\"h-attempts\" data-value=\"1\""));
+    assert!(html.contains("id=\"h-opens\" data-value=\"1\""));
+}
