@@ -587,6 +587,7 @@ impl Config {
             proxy: self.proxy.clone(),
             local_addrs: self.local_addrs.clone(),
             shard: self.shard,
+            start_at: None,
         }
     }
 

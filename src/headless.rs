@@ -27,6 +27,8 @@ pub struct Gate {
     pub thresholds: Vec<Threshold>,
     pub abort_on_fail: bool,
     pub summary_json: Option<std::path::PathBuf>,
+    /// `--start-at`: `--duration` counts from this instant (the first session's start).
+    pub starts: Option<Instant>,
 }
 
 /// Run until `duration` passes, a stop signal or an export failure, then shut down and print
@@ -51,7 +53,7 @@ pub async fn run_gated(
     registry: Arc<Registry>,
     gate: &Gate,
 ) -> anyhow::Result<ExitCode> {
-    let started = Instant::now();
+    let started = gate.starts.unwrap_or_else(Instant::now);
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
     ticker.tick().await;
     let until = duration.map(|d| started + d);

@@ -38,7 +38,7 @@ pub fn start(
     settings: EngineSettings,
     registry: Arc<Registry>,
     events: mpsc::Sender<SessionMsg>,
-    commands: mpsc::Receiver<Command>,
+    mut commands: mpsc::Receiver<Command>,
     notices: mpsc::Sender<Notice>,
 ) -> Result<JoinHandle<()>, StartError> {
     let tls = tls_connector(settings.session.insecure).map_err(StartError::Tls)?;
@@ -75,14 +75,53 @@ pub fn start(
         spawned: 0,
     };
     let initial = settings.targets;
+    let start_at = settings.start_at.map(instant_of);
     Ok(tokio::spawn(async move {
         let _ = sup.shared.events.send(SessionMsg::Gauges(gauges)).await;
+        let mut held = Vec::new();
+        if let Some(at) = start_at {
+            match wait_for_start(at, &mut commands).await {
+                Some(cmds) => held = cmds,
+                None => return,
+            }
+        }
         for t in initial {
             let n = t.sessions;
             sup.add_target(t, n).await;
         }
+        for cmd in held {
+            sup.handle(cmd).await;
+        }
         sup.run(commands).await
     }))
+}
+
+/// The monotonic instant of a wall-clock time (now, when it has passed).
+fn instant_of(at: chrono::DateTime<chrono::Utc>) -> tokio::time::Instant {
+    let ahead = (at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO);
+    tokio::time::Instant::now() + ahead
+}
+
+/// Commands kept while waiting for `--start-at` (more are dropped: keys pressed meanwhile).
+const HELD_COMMANDS: usize = 256;
+
+/// `--start-at`: no session before `at`. Commands that arrive meanwhile are returned to run
+/// after the start; a stop ends the run before any session (`None`).
+async fn wait_for_start(
+    at: tokio::time::Instant,
+    commands: &mut mpsc::Receiver<Command>,
+) -> Option<Vec<Command>> {
+    let mut held = Vec::new();
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep_until(at) => return Some(held),
+            cmd = commands.recv() => match cmd {
+                None | Some(Command::Shutdown) => return None,
+                Some(cmd) if held.len() < HELD_COMMANDS => held.push(cmd),
+                Some(_) => {}
+            },
+        }
+    }
 }
 
 /// How much longer than `--close-timeout` shutdown waits for the sessions' own bounds to fire.
