@@ -60,7 +60,7 @@ pub fn parse_start_at(
         .map_err(|e| {
             format!(
                 "invalid time '{}': {e} (use RFC 3339 UTC, e.g. 2026-12-07T12:30:00Z, or +30s from now)",
-                crate::redact::escape_control(s)
+                s.escape_debug()
             )
         })
 }

@@ -445,3 +445,45 @@ impl Supervisor {
         }
     }
 }
+
+#[cfg(test)]
+mod start_tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_start_waits_for_its_instant_and_keeps_commands_for_after() {
+        let (tx, mut rx) = mpsc::channel(8);
+        let t0 = tokio::time::Instant::now();
+        let at = t0 + Duration::from_secs(30);
+        let waiter = tokio::spawn(async move {
+            let held = wait_for_start(at, &mut rx).await;
+            (tokio::time::Instant::now(), held.map(|h| h.len()))
+        });
+        tx.send(Command::ReconnectNow { session: None })
+            .await
+            .expect("send");
+        tokio::time::sleep(Duration::from_secs(29)).await;
+        assert!(!waiter.is_finished(), "no start before the instant");
+        let (when, held) = waiter.await.expect("join");
+        assert_eq!(when - t0, Duration::from_secs(30));
+        assert_eq!(held, Some(1), "the command waits for the start");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stop_while_waiting_ends_the_run_before_any_session() {
+        let (tx, mut rx) = mpsc::channel(8);
+        let at = tokio::time::Instant::now() + Duration::from_secs(3600);
+        let waiter = tokio::spawn(async move { wait_for_start(at, &mut rx).await.is_none() });
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        tx.send(Command::Shutdown).await.expect("send");
+        assert!(waiter.await.expect("join"), "stopped, not started");
+    }
+
+    #[test]
+    fn a_past_start_is_now() {
+        let now = tokio::time::Instant::now();
+        let past = chrono::Utc::now() - chrono::TimeDelta::seconds(60);
+        let at = instant_of(past);
+        assert!(at >= now && at - now < Duration::from_secs(1));
+    }
+}

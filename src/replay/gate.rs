@@ -1,7 +1,8 @@
 //! `replay --summary --fail-if EXPR ... FILES`: the thresholds of `watch --headless`, judged on
 //! a record. The merged record is replayed up to the moment each agent began its shutdown (its
 //! own 1001 closes do not count, as in `watch`), and the thresholds are evaluated on the store's
-//! snapshot there: the same functions, the same exit codes, the same `--summary-json`.
+//! snapshot there: the same functions, the same exit codes, the same `--summary-json` (whose
+//! numbers, as `watch`'s, are those of the whole record, shutdown included).
 //!
 //! Every metric of `--fail-if` can be computed from a record: sessions, states, opens, closes,
 //! statuses and errors are events; handshake durations are the `handshake` events' timings;
@@ -64,13 +65,22 @@ pub fn judge(
 ) -> Verdicts {
     let snap = last_snapshot_before_shutdown(merged);
     let results: Vec<ThresholdResult> = thresholds::evaluate_all(gate, &snap);
+    // As `watch` does: the thresholds on the state before the shutdown, the summary's numbers
+    // on the whole record.
+    let last = {
+        let mut cursor = ReplayCursor::new(merged.rec.clone());
+        if let Some(end) = merged.rec.end() {
+            cursor.seek(end);
+        }
+        cursor.snapshot()
+    };
     let mut text = headless::thresholds_section(&results);
     let mut status = if results.iter().any(|r| r.verdict == Verdict::Fail) {
         EXIT_FAILED
     } else {
         0
     };
-    let causes = if snap.totals.opens == 0 {
+    let causes = if last.totals.opens == 0 && snap.totals.opens == 0 {
         headless::top_causes(&snap, 3)
     } else {
         Vec::new()
@@ -82,7 +92,7 @@ pub fn judge(
             .start()
             .and_then(|a| (snap.now - a).to_std().ok())
             .unwrap_or(Duration::ZERO);
-        let json = headless::summary_json(&snap, elapsed, &results, &causes, None, status);
+        let json = headless::summary_json(&last, elapsed, &results, &causes, None, status);
         let written = serde_json::to_vec_pretty(&json)
             .map_err(std::io::Error::other)
             .and_then(|b| std::fs::write(path, b));
