@@ -87,7 +87,10 @@ async fn two_shards_merged_count_like_one_unsharded_run() {
         dir.path().join("shard2.csv"),
         dir.path().join("all.jsonl"),
     );
-    let start = s(&["--start-at", "+1s"]);
+    // One start time for both agents, as a fleet is given.
+    let at = (chrono::Utc::now() + chrono::TimeDelta::milliseconds(1500))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let start = s(&["--start-at", &at]);
     let shard = |k: &str| [n.clone(), start.clone(), s(&["--shard", k])].concat();
     let (one_of_two, two_of_two) = (shard("1/2"), shard("2/2"));
     let (ra, rb) = tokio::join!(watch(&a, &one_of_two, &urls), watch(&b, &two_of_two, &urls));
@@ -201,6 +204,10 @@ async fn two_shards_merged_count_like_one_unsharded_run() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let sliced = std::fs::read_to_string(&slice).expect("slice");
     assert!(sliced.contains(r#""shard":"1/2""#) && sliced.contains(r#""shard":"2/2""#));
+    assert!(
+        sliced.contains(r#""start_at":""#),
+        "the common start time is kept"
+    );
     server.shutdown().await;
 }
 

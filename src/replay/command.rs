@@ -351,7 +351,7 @@ pub fn write_slice(merged: &Merged, window: Window, path: &Path) -> anyhow::Resu
             .first()
             .cloned()
             .unwrap_or_else(|| "1/1".into()),
-        start_at: None,
+        start_at: merged.start_at,
     });
     w.set_session_shards(merged.shard_of.clone());
     for i in carried.into_iter().chain(inside) {

@@ -29,6 +29,8 @@ pub struct Merged {
     pub notes: Vec<String>,
     /// When each file's shutdown began (see [`shutdown_start`]), by shard.
     pub shutdown_at: HashMap<String, DateTime<Utc>>,
+    /// The runs' `--start-at` when every file says the same one.
+    pub start_at: Option<DateTime<Utc>>,
 }
 
 impl Merged {
@@ -149,10 +151,13 @@ pub fn merge(mut files: Vec<(Recording, RunMeta)>) -> Merged {
             shards: vec![shard],
             notes,
             shutdown_at,
+            start_at: meta.start_at,
         };
     }
     let shards = shard_labels(&files, &mut notes);
     clock_notes(&files, &mut notes);
+    let start_at = files.first().and_then(|(_, m)| m.start_at);
+    let start_at = start_at.filter(|at| files.iter().all(|(_, m)| m.start_at == Some(*at)));
     let shutdown_at: HashMap<String, DateTime<Utc>> = files
         .iter()
         .zip(&shards)
@@ -213,6 +218,7 @@ pub fn merge(mut files: Vec<(Recording, RunMeta)>) -> Merged {
         shards,
         notes,
         shutdown_at,
+        start_at,
     }
 }
 
