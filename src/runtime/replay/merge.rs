@@ -245,3 +245,162 @@ pub fn shutdown_start(rec: &Recording) -> Option<DateTime<Utc>> {
         .map_or(0, |i| i + 1);
     rec.events.get(kept).map(|e| e.ts)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::events::{Cause, Event, EventKind, Initiator};
+    use crate::engine::test_events::{close_info, event, spawned};
+
+    fn t(ms: i64) -> DateTime<Utc> {
+        DateTime::<Utc>::UNIX_EPOCH + chrono::TimeDelta::milliseconds(1_800_000_000_000 + ms)
+    }
+
+    fn rec(name: &str, events: Vec<Event>) -> Recording {
+        Recording {
+            path: PathBuf::from(name),
+            format: crate::export::Format::Jsonl,
+            events,
+            code_names: HashMap::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn meta(shard: Option<&str>, start_at: Option<DateTime<Utc>>) -> RunMeta {
+        RunMeta {
+            shard: shard.map(str::to_string),
+            start_at,
+        }
+    }
+
+    /// Sessions 1 and 2 of `url_a` and `url_b`, spawned at `first`, then a shutdown at
+    /// `first + 5 s`.
+    fn run(name: &str, first: i64) -> Recording {
+        let open = EventKind::Open { attempt: 1 };
+        let bye = || EventKind::Closed(close_info(1001, Initiator::Client));
+        rec(
+            name,
+            vec![
+                event(t(first), 1, spawned(0, "ws://h/a")),
+                event(t(first), 2, spawned(1, "ws://h/b")),
+                event(t(first + 10), 1, open.clone()),
+                event(t(first + 20), 2, open),
+                event(t(first + 5000), 1, bye()),
+                event(
+                    t(first + 5000),
+                    2,
+                    EventKind::Ended {
+                        cause: Some(Cause::Shutdown),
+                        why: "wsmon stopped".into(),
+                    },
+                ),
+            ],
+        )
+    }
+
+    #[test]
+    fn sessions_are_renumbered_labelled_by_shard_and_targets_merged_by_url() {
+        // The second agent's targets come in the other order: merged by URL, not by index.
+        let mut b = run("b.jsonl", 3);
+        for ev in &mut b.events {
+            if let EventKind::Spawned { target, .. } = &mut ev.kind {
+                *target = 1 - *target;
+            }
+        }
+        let m = merge(vec![
+            (run("a.jsonl", 0), meta(Some("1/2"), None)),
+            (b, meta(Some("2/2"), None)),
+        ]);
+        assert_eq!(m.shards, ["1/2", "2/2"]);
+        assert_eq!(m.rec.events.len(), 12);
+        assert!(m.rec.events.windows(2).all(|w| w[0].ts <= w[1].ts));
+        let labels: Vec<String> = (1..=4).map(|id| m.label(id)).collect();
+        assert_eq!(labels, ["1/2:s1", "1/2:s2", "2/2:s1", "2/2:s2"]);
+        let targets: Vec<(u64, usize)> = m
+            .rec
+            .events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Spawned { target, url, .. } => {
+                    Some((e.session, usize::from(url.ends_with('b')) * 10 + target))
+                }
+                _ => None,
+            })
+            .collect();
+        // URL a is target 0 and URL b target 1 in both files.
+        assert_eq!(targets, [(1, 0), (2, 11), (3, 0), (4, 11)]);
+        assert!(m.notes.is_empty(), "{:?}", m.notes);
+    }
+
+    #[test]
+    fn missing_or_repeated_shards_fall_back_to_file_positions() {
+        let m = merge(vec![
+            (run("a.jsonl", 0), meta(None, None)),
+            (run("b.jsonl", 0), meta(Some("2/3"), None)),
+        ]);
+        assert_eq!(m.shards, ["1/2", "2/3"]);
+        assert!(
+            m.notes[0].contains("a.jsonl: no shard recorded"),
+            "{:?}",
+            m.notes
+        );
+        let m = merge(vec![
+            (run("a.jsonl", 0), meta(Some("1/1"), None)),
+            (run("b.jsonl", 0), meta(Some("1/1"), None)),
+        ]);
+        assert_eq!(m.shards, ["1/2", "2/2"]);
+        assert!(m.notes[0].contains("shard 1/1 is written by more than one file"));
+        assert_eq!(m.label(3), "2/2:s1");
+    }
+
+    #[test]
+    fn the_same_start_with_first_events_over_a_second_apart_is_noted() {
+        let at = Some(t(-100));
+        let m = merge(vec![
+            (run("a.jsonl", 0), meta(Some("1/3"), at)),
+            (run("b.jsonl", 900), meta(Some("2/3"), at)),
+            (run("c.jsonl", 1250), meta(Some("3/3"), at)),
+        ]);
+        assert_eq!(m.notes.len(), 1, "{:?}", m.notes);
+        assert!(
+            m.notes[0]
+                .starts_with("c.jsonl starts 1.250 s after a.jsonl although both say --start-at"),
+            "{}",
+            m.notes[0]
+        );
+        assert_eq!(m.start_at, at);
+        // Different start times: nothing to compare.
+        let m = merge(vec![
+            (run("a.jsonl", 0), meta(Some("1/2"), Some(t(0)))),
+            (run("b.jsonl", 5000), meta(Some("2/2"), Some(t(5000)))),
+        ]);
+        assert!(m.notes.is_empty(), "{:?}", m.notes);
+        assert_eq!(m.start_at, None);
+    }
+
+    #[test]
+    fn each_file_s_shutdown_is_left_out_of_the_state_before_it() {
+        let a = run("a.jsonl", 0);
+        assert_eq!(shutdown_start(&a), Some(t(5000)));
+        // b is still running when a stops: a's shutdown is a's only.
+        let m = merge(vec![
+            (a, meta(Some("1/2"), None)),
+            (run("b.jsonl", 4000), meta(Some("2/2"), None)),
+        ]);
+        let after: Vec<(u64, i64)> = m
+            .rec
+            .events
+            .iter()
+            .filter(|e| m.after_shutdown(e))
+            .map(|e| (e.session, (e.ts - t(0)).num_milliseconds()))
+            .collect();
+        assert_eq!(after, [(1, 5000), (2, 5000), (3, 9000), (4, 9000)]);
+        // A log cut before its shutdown has none.
+        let mut cut = run("c.jsonl", 0);
+        cut.events.truncate(4);
+        assert_eq!(shutdown_start(&cut), None);
+        let one = merge(vec![(cut, meta(None, None))]);
+        assert!(one.rec.events.iter().all(|e| !one.after_shutdown(e)));
+        assert_eq!(one.label(2), "s2", "one file keeps its ids");
+    }
+}
