@@ -17,6 +17,8 @@
 # retries so that the storm ends before the agents do; then Prometheus's opens and 1013 closes
 # must equal the merged replay's to the event.
 #
+# With assets/prometheus-rules.yml (or RULES=FILE), Prometheus loads it and the alerts that fired
+# during the storm are listed.
 # Needs: tests/peers/install.sh (Debian's prometheus), python3. WSMON=path picks the binary
 # (default target/release/wsmon, built if missing).
 set -euo pipefail
@@ -81,10 +83,15 @@ done
 
 # Prometheus, scraping every agent's metrics port every second.
 targets=$(for k in $(seq 1 "$AGENTS"); do printf "'127.0.0.1:%d'," $((BASE_PORT + 10 + k)); done)
+# The alert and recording rules (assets/prometheus-rules.yml), when this checkout has them.
+RULES=${RULES:-$ROOT/assets/prometheus-rules.yml}
+RULE_FILES=""
+[ -f "$RULES" ] && RULE_FILES="rule_files: ['$RULES']"
 cat >"$OUT/prometheus.yml" <<EOF
 global:
   scrape_interval: 1s
   evaluation_interval: 1s
+$RULE_FILES
 scrape_configs:
   - job_name: wsmon-fleet
     static_configs:
@@ -223,6 +230,12 @@ read -r r_opens r_1013 < <(python3 -c 'import json,sys; j=json.loads(sys.argv[1]
 check "merged replay opens = Prometheus" "$r_opens" "$prom_opens"
 check "merged replay 1013 closes = Prometheus" "$r_1013" "$prom_1013"
 printf "  peak 1013 closes/s across the fleet (Prometheus, 5 s rate): %.0f\n" "${peak_rate:-0}"
+if [ -n "$RULE_FILES" ]; then
+  fired=$(curl -s --max-time 5 "$PROM/api/v1/query" \
+    --data-urlencode 'query=max_over_time(ALERTS{alertstate="firing"}[2m])' |
+    python3 -c 'import json,sys; print(" ".join(sorted({r["metric"]["alertname"] for r in json.load(sys.stdin)["data"]["result"]})) or "none")')
+  echo "  alerts that fired during the storm ($(basename "$RULES")): $fired"
+fi
 for i in $(seq 0 $((AGENTS - 1))); do
   printf "  agent %d/%d: CPU %.2f s over the storm phase\n" $((i + 1)) "$AGENTS" \
     "$(div "${LAST_CPU[$i]:-0}" "$TICK")"
