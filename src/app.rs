@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use anyhow::Context;
 
 use crate::cli::{DemoArgs, ServeArgs, WatchArgs};
@@ -218,7 +220,7 @@ pub async fn run_watch(args: &WatchArgs) -> anyhow::Result<ExitCode> {
         .map(|t| crate::redact::url(t.url.as_str()))
         .collect::<Vec<_>>()
         .join(" ");
-    run_engine(cfg, registry, title).await
+    run_engine(cfg, registry, title, args.start_at).await
 }
 
 /// The proxies the targets go through, credentials redacted: `via proxy http://proxy:3128`
@@ -244,13 +246,37 @@ fn fd_precheck(sessions: usize, per_session: u64) -> Option<ExitCode> {
     None
 }
 
+/// `--start-at`: the monotonic instant of the first session (`None` without the flag). A time
+/// that has passed starts at once, with a warning; a future one is said on stderr.
+fn start_instant(start_at: Option<chrono::DateTime<chrono::Utc>>) -> Option<tokio::time::Instant> {
+    let at = start_at?;
+    let shown = crate::export::jsonl::format_ts(&at);
+    let ahead = at - chrono::Utc::now();
+    let secs = ahead.num_milliseconds().abs() as f64 / 1000.0;
+    match ahead.to_std() {
+        Ok(wait) => {
+            eprintln!("wsmon: starting at {shown} (in {secs:.1} s)");
+            Some(tokio::time::Instant::now() + wait)
+        }
+        Err(_) => {
+            eprintln!(
+                "wsmon: warning: --start-at {shown} is {secs:.1} s in the past: starting now"
+            );
+            Some(tokio::time::Instant::now())
+        }
+    }
+}
+
 async fn run_engine(
     cfg: Config,
     registry: Arc<Registry>,
     title: String,
+    start_at: Option<chrono::DateTime<chrono::Utc>>,
 ) -> anyhow::Result<ExitCode> {
     let headless = cfg.headless;
     let duration = cfg.duration;
+    let mut cfg = cfg;
+    cfg.engine.start_at = start_at;
     let lang = Lang::resolve(cfg.lang.map(Lang::from));
     let fps = cfg.fps;
     let keys = cfg.keys.clone();
@@ -262,6 +288,7 @@ async fn run_engine(
         thresholds: cfg.fail_if.clone(),
         abort_on_fail: cfg.abort_on_fail,
         summary_json: cfg.summary_json.clone(),
+        ..Default::default()
     };
     // Headless mode says at its start which proxy the sessions go through.
     let proxy_line = if headless {
@@ -305,6 +332,9 @@ async fn run_engine(
             }
         }
     };
+    // After the metrics endpoint is bound and the screen is open: the wait is the engine's.
+    let starts = start_instant(start_at);
+    let gate = crate::headless::Gate { starts, ..gate };
     let rt = match runtime::live_with_metrics(
         cfg.engine,
         registry.clone(),
@@ -341,7 +371,13 @@ async fn run_engine(
         registry,
         local_time: crate::tui::local_time_from_env(),
     };
-    run_tui(rt, screen, opts, duration).await
+    run_tui(
+        rt,
+        screen,
+        opts,
+        duration.map(|d| starts.unwrap_or_else(Instant::now) + d),
+    )
+    .await
 }
 
 /// The TUI on a running runtime. `q` sends `Shutdown`; every session closes with 1001, the
@@ -350,12 +386,12 @@ async fn run_tui(
     mut rt: Runtime,
     screen: crate::tui::Screen,
     opts: crate::tui::TuiOptions,
-    duration: Option<Duration>,
+    until: Option<Instant>,
 ) -> anyhow::Result<ExitCode> {
-    if let Some(d) = duration {
+    if let Some(until) = until {
         let commands = rt.commands.clone();
         tokio::spawn(async move {
-            tokio::time::sleep(d).await;
+            tokio::time::sleep_until(until).await;
             let _ = commands
                 .send(crate::engine::events::Command::Shutdown.into())
                 .await;
@@ -410,7 +446,7 @@ pub async fn run_demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     }
     let registry = Arc::new(Registry::builtin().clone());
     let title = format!("demo: scenario server on ws://{}", server.addr());
-    let result = run_engine(cfg, registry, title).await;
+    let result = run_engine(cfg, registry, title, args.start_at).await;
     server.shutdown().await;
     result
 }

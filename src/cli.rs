@@ -128,8 +128,10 @@ pub struct ServeArgs {
 
 #[derive(Debug, Clone, Default, Args)]
 pub struct ReplayArgs {
-    /// A .jsonl or .csv file written by `watch --export`.
-    pub file: PathBuf,
+    /// .jsonl or .csv files written by `watch --export`; several (the agents of a fleet, one
+    /// per `--shard`) are merged by time, their session ids qualified by shard (2/4:s17).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
     /// Print the summary of the log (the default when not opening a screen).
     #[arg(long, conflicts_with_all = ["at", "export"])]
     pub summary: bool,
@@ -151,6 +153,17 @@ pub struct ReplayArgs {
     /// Write the events (of --from/--to) to a new file: .jsonl or .csv.
     #[arg(long, value_name = "OUT")]
     pub export: Option<PathBuf>,
+    /// Fail (exit 1) if EXPR holds on the record, as `watch --headless --fail-if` does:
+    /// judged just before the agents' shutdown (repeatable; implies --summary).
+    #[arg(long = "fail-if", value_name = "EXPR", conflicts_with_all = ["at", "export"])]
+    pub fail_if: Vec<String>,
+    /// Write the summary as JSON to FILE (the shape of `watch --summary-json`).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["at", "export"])]
+    pub summary_json: Option<PathBuf>,
+    /// With --fail-if or --summary-json: turn off the default gate (as `watch
+    /// --no-default-gate`: no session usable, or one ended for a failure, fails the verdict).
+    #[arg(long, conflicts_with_all = ["at", "export"])]
+    pub no_default_gate: bool,
     /// A config file whose [keys] table the replay TUI uses.
     #[arg(short = 'c', long = "config", value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -224,6 +237,10 @@ pub struct DemoArgs {
     /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464; port 0 picks one).
     #[arg(long, value_name = "ADDR")]
     pub metrics: Option<String>,
+    /// Open the first session at TIME (RFC 3339 UTC, or +30s from now); --duration counts
+    /// from it.
+    #[arg(long, value_name = "TIME", value_parser = parse_start_at_now)]
+    pub start_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// `watch`: every flag is optional so that a config file can provide it; CLI wins over file.
@@ -380,6 +397,10 @@ pub struct WatchArgs {
     /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464; port 0 picks one).
     #[arg(long, value_name = "ADDR")]
     pub metrics: Option<String>,
+    /// Open the first session at TIME (RFC 3339 UTC, e.g. 2026-12-07T12:30:00Z, or +30s from
+    /// now); --duration counts from it. Agents of a fleet given the same TIME start together.
+    #[arg(long, value_name = "TIME", value_parser = parse_start_at_now)]
+    pub start_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-pub use crate::units::{parse_duration, parse_size};
+pub use crate::units::{parse_duration, parse_size, parse_start_at_now};

@@ -33,6 +33,8 @@ pub struct Gate {
     /// `--metrics-linger`: how long `/metrics` may outlive the run waiting for a scrape of
     /// the final values (zero: stop with the run).
     pub metrics_linger: Duration,
+    /// `--start-at`: `--duration` counts from this instant (the first session's start).
+    pub starts: Option<Instant>,
 }
 
 /// Run until `duration` passes, a stop signal or an export failure, then shut down and print
@@ -106,7 +108,7 @@ pub async fn run_gated(
     registry: Arc<Registry>,
     gate: &Gate,
 ) -> anyhow::Result<ExitCode> {
-    let started = Instant::now();
+    let started = gate.starts.unwrap_or_else(Instant::now);
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
     ticker.tick().await;
     let until = duration.map(|d| started + d);

@@ -49,8 +49,17 @@ fn main() -> ExitCode {
                         return Ok(ExitCode::from(2));
                     }
                 };
+                let mut files = args.files.into_iter();
+                let Some(file) = files.next() else {
+                    eprintln!("wsmon: replay needs a file");
+                    return Ok(ExitCode::from(2));
+                };
                 wsmon::replay::run(&wsmon::replay::Options {
-                    file: args.file,
+                    file,
+                    more_files: files.collect(),
+                    fail_if: args.fail_if,
+                    summary_json: args.summary_json,
+                    no_default_gate: args.no_default_gate,
                     summary: args.summary,
                     at: args.at,
                     from: args.from,

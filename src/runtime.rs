@@ -28,7 +28,7 @@ use tokio::task::JoinHandle;
 use crate::codes::Registry;
 use crate::engine::events::{Command, Notice, SessionMsg};
 use crate::engine::{self, EngineSettings};
-use crate::export::{ExportError, ExportWriter};
+use crate::export::{ExportError, ExportWriter, RunInfo};
 use crate::metrics::registry::{ExportCounts, Metrics};
 use crate::state::export_fault::ExportFault;
 use crate::state::snapshot::Snapshot;
@@ -185,12 +185,22 @@ pub struct ExportSink {
 impl ExportSink {
     /// Create (truncate) the file and start its writer thread.
     pub fn create(path: &Path, registry: Arc<Registry>) -> Result<ExportSink, RuntimeError> {
+        Self::create_for(path, registry, RunInfo::default())
+    }
+
+    /// [`ExportSink::create`] for a run whose `spawned` events carry `run` (shard, start time).
+    pub fn create_for(
+        path: &Path,
+        registry: Arc<Registry>,
+        run: RunInfo,
+    ) -> Result<ExportSink, RuntimeError> {
         let name = move |code: u16| registry.name(code);
-        let writer =
+        let mut writer =
             ExportWriter::create(path, Arc::new(name)).map_err(|source| RuntimeError::Export {
                 path: crate::redact::escape_control(&path.display().to_string()),
                 source,
             })?;
+        writer.set_run(run);
         let exported = Arc::new(AtomicU64::new(0));
         let fault = Arc::new(ExportFault::default());
         let failed = Arc::new(AtomicU64::new(0));
@@ -402,6 +412,14 @@ pub fn start_paced<S: Source>(
     })
 }
 
+/// What a live run writes about itself in its export's `spawned` events.
+fn run_info(settings: &EngineSettings) -> RunInfo {
+    RunInfo {
+        shard: settings.shard.to_string(),
+        start_at: settings.start_at,
+    }
+}
+
 /// The live engine with an optional export file: what `watch` and `demo` run; snapshots ten a
 /// second.
 pub fn live(
@@ -420,7 +438,7 @@ pub fn live_paced(
     snapshot_every: Duration,
 ) -> Result<Runtime, RuntimeError> {
     let export = export
-        .map(|p| ExportSink::create(p, registry.clone()))
+        .map(|p| ExportSink::create_for(p, registry.clone(), run_info(&settings)))
         .transpose()?;
     start_paced(
         Live { settings, registry },
@@ -445,7 +463,7 @@ pub fn live_with_metrics(
         return live_paced(settings, registry, export, snapshot_every);
     };
     let export = export
-        .map(|p| ExportSink::create(p, registry.clone()))
+        .map(|p| ExportSink::create_for(p, registry.clone(), run_info(&settings)))
         .transpose()?;
     let counts = export.as_ref().map(ExportSink::counts).unwrap_or_default();
     let families = Arc::new(Metrics::new(counts));

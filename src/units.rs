@@ -66,9 +66,61 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("size '{s}' is too large"))
 }
 
+/// `--start-at`: an RFC 3339 time (`2026-12-07T12:30:00Z`; an offset is converted to UTC) or
+/// `+DURATION` from `now` (`+30s`).
+pub fn parse_start_at(
+    s: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    let t = s.trim();
+    if let Some(rel) = t.strip_prefix('+') {
+        let d = parse_duration(rel)?;
+        return chrono::TimeDelta::from_std(d)
+            .ok()
+            .and_then(|d| now.checked_add_signed(d))
+            .ok_or_else(|| format!("'{s}' is too far ahead"));
+    }
+    chrono::DateTime::parse_from_rfc3339(t)
+        .map(|at| at.with_timezone(&chrono::Utc))
+        .map_err(|e| {
+            format!(
+                "invalid time '{}': {e} (use RFC 3339 UTC, e.g. 2026-12-07T12:30:00Z, or +30s from now)",
+                s.escape_debug()
+            )
+        })
+}
+
+/// `--start-at` on the command line: resolved against the clock when the flag is read.
+pub fn parse_start_at_now(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    parse_start_at(s, chrono::Utc::now())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn start_times() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-07T12:00:00Z")
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .expect("time");
+        let at = |s| parse_start_at(s, now).map(|t| t.to_rfc3339());
+        assert_eq!(at("+30s"), Ok("2026-12-07T12:00:30+00:00".into()));
+        assert_eq!(at("+1m"), Ok("2026-12-07T12:01:00+00:00".into()));
+        assert_eq!(
+            at("2026-12-07T13:00:00+01:00"),
+            Ok("2026-12-07T12:00:00+00:00".into())
+        );
+        assert_eq!(
+            at(" 2026-12-07T12:30:00.500Z"),
+            Ok("2026-12-07T12:30:00.500+00:00".into())
+        );
+        let bad = at("tomorrow").expect_err("not a time");
+        assert!(bad.contains("invalid time 'tomorrow'"), "{bad}");
+        assert!(bad.contains("+30s"), "{bad}");
+        assert!(at("+soon").is_err());
+        assert!(at("12:30").is_err());
+    }
 
     #[test]
     fn durations() {

@@ -218,6 +218,7 @@ fn demo_help_tells_the_session_count_and_the_duration() {
                 fps: 10,
                 metrics: None,
                 close_timeout: std::time::Duration::from_secs(1),
+                start_at: None,
             };
             let cfg = wsmon::app::demo_config(&server, &args).expect("demo config");
             let started: usize = cfg.targets.iter().map(|t| t.sessions).sum();

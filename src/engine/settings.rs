@@ -87,6 +87,9 @@ pub struct EngineSettings {
     pub local_addrs: Option<LocalAddrs>,
     /// This agent's share of every target's sessions (`--shard K/N`).
     pub shard: Shard,
+    /// `--start-at`: the first session opens at this wall-clock time (at once when it has
+    /// passed); `None` starts at once.
+    pub start_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The proxy environment variables curl reads, captured once at start.

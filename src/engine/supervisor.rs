@@ -39,7 +39,7 @@ pub fn start(
     settings: EngineSettings,
     registry: Arc<Registry>,
     events: mpsc::Sender<SessionMsg>,
-    commands: mpsc::Receiver<Command>,
+    mut commands: mpsc::Receiver<Command>,
     notices: mpsc::Sender<Notice>,
 ) -> Result<JoinHandle<()>, StartError> {
     let tls = tls_connector(settings.session.insecure).map_err(StartError::Tls)?;
@@ -76,14 +76,53 @@ pub fn start(
         spawned: 0,
     };
     let initial = settings.targets;
+    let start_at = settings.start_at.map(instant_of);
     Ok(tokio::spawn(async move {
         let _ = sup.shared.events.send(SessionMsg::Gauges(gauges)).await;
+        let mut held = Vec::new();
+        if let Some(at) = start_at {
+            match wait_for_start(at, &mut commands).await {
+                Some(cmds) => held = cmds,
+                None => return,
+            }
+        }
         for t in initial {
             let n = t.sessions;
             sup.add_target(t, n).await;
         }
+        for cmd in held {
+            sup.handle(cmd).await;
+        }
         sup.run(commands).await
     }))
+}
+
+/// The monotonic instant of a wall-clock time (now, when it has passed).
+fn instant_of(at: chrono::DateTime<chrono::Utc>) -> tokio::time::Instant {
+    let ahead = (at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO);
+    tokio::time::Instant::now() + ahead
+}
+
+/// Commands kept while waiting for `--start-at` (more are dropped: keys pressed meanwhile).
+const HELD_COMMANDS: usize = 256;
+
+/// `--start-at`: no session before `at`. Commands that arrive meanwhile are returned to run
+/// after the start; a stop ends the run before any session (`None`).
+async fn wait_for_start(
+    at: tokio::time::Instant,
+    commands: &mut mpsc::Receiver<Command>,
+) -> Option<Vec<Command>> {
+    let mut held = Vec::new();
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep_until(at) => return Some(held),
+            cmd = commands.recv() => match cmd {
+                None | Some(Command::Shutdown) => return None,
+                Some(cmd) if held.len() < HELD_COMMANDS => held.push(cmd),
+                Some(_) => {}
+            },
+        }
+    }
 }
 
 /// How much longer than `--close-timeout` shutdown waits for the sessions' own bounds to fire.
@@ -414,5 +453,47 @@ impl Supervisor {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod start_tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_start_waits_for_its_instant_and_keeps_commands_for_after() {
+        let (tx, mut rx) = mpsc::channel(8);
+        let t0 = tokio::time::Instant::now();
+        let at = t0 + Duration::from_secs(30);
+        let waiter = tokio::spawn(async move {
+            let held = wait_for_start(at, &mut rx).await;
+            (tokio::time::Instant::now(), held.map(|h| h.len()))
+        });
+        tx.send(Command::ReconnectNow { session: None })
+            .await
+            .expect("send");
+        tokio::time::sleep(Duration::from_secs(29)).await;
+        assert!(!waiter.is_finished(), "no start before the instant");
+        let (when, held) = waiter.await.expect("join");
+        assert_eq!(when - t0, Duration::from_secs(30));
+        assert_eq!(held, Some(1), "the command waits for the start");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stop_while_waiting_ends_the_run_before_any_session() {
+        let (tx, mut rx) = mpsc::channel(8);
+        let at = tokio::time::Instant::now() + Duration::from_secs(3600);
+        let waiter = tokio::spawn(async move { wait_for_start(at, &mut rx).await.is_none() });
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        tx.send(Command::Shutdown).await.expect("send");
+        assert!(waiter.await.expect("join"), "stopped, not started");
+    }
+
+    #[test]
+    fn a_past_start_is_now() {
+        let now = tokio::time::Instant::now();
+        let past = chrono::Utc::now() - chrono::TimeDelta::seconds(60);
+        let at = instant_of(past);
+        assert!(at >= now && at - now < Duration::from_secs(1));
     }
 }

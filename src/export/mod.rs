@@ -85,6 +85,24 @@ impl ExportError {
     }
 }
 
+/// What a run says about itself in every `spawned` event: its `--shard` (`"1/1"` for an
+/// unsharded run) and its `--start-at` (absent without one). `replay` of several files uses
+/// them to qualify session ids (`2/4:s17`) and to check that the agents' clocks agree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunInfo {
+    pub shard: String,
+    pub start_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl Default for RunInfo {
+    fn default() -> Self {
+        RunInfo {
+            shard: "1/1".into(),
+            start_at: None,
+        }
+    }
+}
+
 /// Names close codes for the export (the knowledge base's `name`).
 pub type CodeNamer = Arc<dyn Fn(u16) -> String + Send + Sync>;
 
@@ -98,6 +116,10 @@ pub struct ExportWriter {
     out: BufWriter<File>,
     code_name: CodeNamer,
     urls: HashMap<SessionId, Arc<str>>,
+    run: RunInfo,
+    /// Per-session shards, over `run.shard` (a merged replay's slice: each session keeps the
+    /// shard of the file it came from).
+    shard_of: HashMap<SessionId, Arc<str>>,
     line: Vec<u8>,
     count: u64,
     last_flush: Instant,
@@ -125,6 +147,8 @@ impl ExportWriter {
             out: BufWriter::with_capacity(64 * 1024, file),
             code_name,
             urls: HashMap::new(),
+            run: RunInfo::default(),
+            shard_of: HashMap::new(),
             line: Vec::with_capacity(1024),
             count: 0,
             last_flush: Instant::now(),
@@ -136,6 +160,17 @@ impl ExportWriter {
                 .map_err(|e| ExportError::io(path, e))?;
         }
         Ok(w)
+    }
+
+    /// The run's shard and start time, written in every `spawned` event (`1/1` and no start
+    /// time until set).
+    pub fn set_run(&mut self, run: RunInfo) {
+        self.run = run;
+    }
+
+    /// Shards of single sessions, written in their `spawned` events instead of the run's.
+    pub fn set_session_shards(&mut self, shards: HashMap<SessionId, Arc<str>>) {
+        self.shard_of = shards;
     }
 
     pub fn path(&self) -> &Path {
@@ -163,7 +198,22 @@ impl ExportWriter {
             .get(&ev.session)
             .cloned()
             .unwrap_or_else(|| Arc::from(""));
-        let value = to_json_line(ev, &url, &*self.code_name);
+        let mut value = to_json_line(ev, &url, &*self.code_name);
+        if matches!(ev.kind, EventKind::Spawned { .. })
+            && let serde_json::Value::Object(m) = &mut value
+        {
+            let shard = self
+                .shard_of
+                .get(&ev.session)
+                .map_or(self.run.shard.as_str(), |s| s);
+            m.insert("shard".into(), serde_json::Value::String(shard.to_string()));
+            if let Some(at) = &self.run.start_at {
+                m.insert(
+                    "start_at".into(),
+                    serde_json::Value::String(jsonl::format_ts(at)),
+                );
+            }
+        }
         self.line.clear();
         match self.format {
             Format::Jsonl => {

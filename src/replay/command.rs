@@ -12,17 +12,27 @@ use chrono::{DateTime, Utc};
 use crate::engine::events::{Cause, EventKind, SessionId, SessionState};
 use crate::export::jsonl::format_ts;
 use crate::export::reader::Summary;
-use crate::export::{CodeNamer, ExportWriter, to_json_line};
+use crate::export::{CodeNamer, ExportWriter, RunInfo, to_json_line};
 use crate::redact::escape_control;
 use crate::runtime::replay::cursor::ReplayCursor;
 use crate::runtime::replay::load::{self, Recording};
+use crate::runtime::replay::merge::{Merged, merge};
 use crate::runtime::replay::time::parse_time;
 use crate::state::snapshot::Snapshot;
 
 /// What `wsmon replay` was asked to do (built by the CLI from its `ReplayArgs`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Options {
+    /// The first file; `more_files` the others (`wsmon replay A.jsonl B.jsonl ...`), merged
+    /// with it by time.
     pub file: PathBuf,
+    pub more_files: Vec<PathBuf>,
+    /// `--fail-if EXPR` (repeatable): the thresholds of `watch --headless`, on the record.
+    pub fail_if: Vec<String>,
+    /// `--summary-json FILE`: the summary as JSON, of the same shape as `watch`'s.
+    pub summary_json: Option<PathBuf>,
+    /// `--no-default-gate`: the verdict is the thresholds' only.
+    pub no_default_gate: bool,
     /// `--summary` (also what plain `wsmon replay FILE` does without a screen).
     pub summary: bool,
     pub at: Option<String>,
@@ -53,7 +63,13 @@ pub fn mode(args: &Options, stdout_is_terminal: bool) -> ReplayMode {
         ReplayMode::At
     } else if args.export.is_some() {
         ReplayMode::Export
-    } else if stdout_is_terminal && !args.summary && args.from.is_none() && args.to.is_none() {
+    } else if stdout_is_terminal
+        && !args.summary
+        && args.from.is_none()
+        && args.to.is_none()
+        && args.fail_if.is_empty()
+        && args.summary_json.is_none()
+    {
         ReplayMode::Tui
     } else {
         ReplayMode::Summary
@@ -63,11 +79,11 @@ pub fn mode(args: &Options, stdout_is_terminal: bool) -> ReplayMode {
 /// The TUI on a recording: the replay source (a driver task owning the time cursor) runs in a
 /// runtime; the TUI shows its snapshots and sends it the time cursor's commands.
 async fn run_tui(
-    rec: Recording,
+    rec: Arc<Recording>,
     file: String,
     keys: std::collections::BTreeMap<String, String>,
 ) -> anyhow::Result<ExitCode> {
-    let cursor = ReplayCursor::new(Arc::new(rec));
+    let cursor = ReplayCursor::new(rec);
     let Some(replay) = crate::tui::replay::ReplayView::new(file.clone(), &cursor) else {
         return usage(format!("{file}: no events"));
     };
@@ -111,14 +127,45 @@ pub async fn run(args: &Options) -> anyhow::Result<ExitCode> {
     {
         return usage(e);
     }
-    let rec = match load::load(&args.file) {
-        Ok(rec) => rec,
+    let gate = match super::gate::parse(&args.fail_if) {
+        Ok(gate) => gate,
         Err(e) => return usage(e),
     };
-    let shown = escape_control(&rec.path.display().to_string());
-    for w in &rec.warnings {
-        eprintln!("wsmon: warning: {shown}: {w}");
+    let paths: Vec<&PathBuf> = std::iter::once(&args.file)
+        .chain(&args.more_files)
+        .collect();
+    let mut files = Vec::with_capacity(paths.len());
+    for path in &paths {
+        match load::load_run(path) {
+            Ok((rec, meta)) => {
+                let shown = escape_control(&rec.path.display().to_string());
+                for w in &rec.warnings {
+                    eprintln!("wsmon: warning: {shown}: {w}");
+                }
+                files.push((rec, meta));
+            }
+            Err(e) => return usage(e),
+        }
     }
+    let merged = merge(files);
+    for note in &merged.notes {
+        eprintln!("wsmon: warning: {note}");
+    }
+    let shown = if paths.len() == 1 {
+        escape_control(&args.file.display().to_string())
+    } else {
+        format!(
+            "{} ({} files merged; shards {})",
+            paths
+                .iter()
+                .map(|p| escape_control(&p.display().to_string()))
+                .collect::<Vec<_>>()
+                .join(" + "),
+            paths.len(),
+            merged.shards.join(", ")
+        )
+    };
+    let rec = &merged.rec;
     let (start, end) = match (rec.start(), rec.end()) {
         (Some(a), Some(b)) => (a, b),
         _ => (DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC),
@@ -144,12 +191,19 @@ pub async fn run(args: &Options) -> anyhow::Result<ExitCode> {
     let window = Window { from, to };
     let mode = mode(args, io::stdout().is_terminal());
     if mode == ReplayMode::Tui {
-        let name = rec.path.file_name().map_or_else(
-            || rec.path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        return run_tui(rec, escape_control(&name), args.keys.clone()).await;
+        let name = paths
+            .iter()
+            .map(|p| {
+                p.file_name().map_or_else(
+                    || p.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" + ");
+        return run_tui(merged.rec, escape_control(&name), args.keys.clone()).await;
     }
+    let mut status = 0;
     let text = match mode {
         ReplayMode::At => {
             let at = match resolve(&args.at).transpose() {
@@ -168,20 +222,22 @@ pub async fn run(args: &Options) -> anyhow::Result<ExitCode> {
                     format_ts(&end)
                 ));
             }
-            let rec = Arc::new(rec);
             let mut cursor = ReplayCursor::new(rec.clone());
             cursor.seek(at);
             let snap = cursor.snapshot();
-            format!("{shown}\n{}", state_report(&rec, &snap, cursor.position()))
+            format!(
+                "{shown}\n{}",
+                state_report(&merged, &snap, cursor.position())
+            )
         }
         ReplayMode::Export => {
             let Some(path) = &args.export else {
                 return usage("--export needs a file");
             };
-            if same_file(path, &rec.path) {
-                return usage("--export would overwrite the file being replayed");
+            if paths.iter().any(|p| same_file(path, p)) {
+                return usage("--export would overwrite a file being replayed");
             }
-            let n = match write_slice(&rec, window, path) {
+            let n = match write_slice(&merged, window, path) {
                 Ok(n) => n,
                 Err(e) => {
                     // The export error's own text: its path escaped, the OS's cause once.
@@ -192,10 +248,23 @@ pub async fn run(args: &Options) -> anyhow::Result<ExitCode> {
             let out = escape_control(&path.display().to_string());
             format!("wrote {n} events to {out}\n")
         }
-        ReplayMode::Tui | ReplayMode::Summary => format!("{shown}\n{}", summary(&rec, window)),
+        ReplayMode::Tui | ReplayMode::Summary => {
+            let mut text = format!("{shown}\n{}", summary(rec, window));
+            if !gate.is_empty() || args.summary_json.is_some() {
+                let v = super::gate::judge(
+                    &merged,
+                    &gate,
+                    !args.no_default_gate,
+                    args.summary_json.as_deref(),
+                );
+                text.push_str(&v.text);
+                status = v.status;
+            }
+            text
+        }
     };
     print_quietly(&text)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitCode::from(status))
 }
 
 /// Exit code when the slice could not be written.
@@ -261,7 +330,8 @@ pub fn summary(rec: &Recording, window: Window) -> Summary {
 /// Write the events inside `window` to `path` (format by its extension). Sessions spawned
 /// before the window keep their `spawned` line (with its own, earlier time) so the slice
 /// replays on its own. Returns the number of events written.
-pub fn write_slice(rec: &Recording, window: Window, path: &Path) -> anyhow::Result<u64> {
+pub fn write_slice(merged: &Merged, window: Window, path: &Path) -> anyhow::Result<u64> {
+    let rec = &merged.rec;
     let mut spawned: HashMap<SessionId, usize> = HashMap::new();
     let mut carried: Vec<usize> = Vec::new();
     let mut inside: Vec<usize> = Vec::new();
@@ -281,6 +351,16 @@ pub fn write_slice(rec: &Recording, window: Window, path: &Path) -> anyhow::Resu
     }
     carried.sort_unstable();
     let mut w = ExportWriter::create(path, namer(rec))?;
+    // Each session keeps the shard of the file it came from.
+    w.set_run(RunInfo {
+        shard: merged
+            .shards
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "1/1".into()),
+        start_at: merged.start_at,
+    });
+    w.set_session_shards(merged.shard_of.clone());
     for i in carried.into_iter().chain(inside) {
         w.write(&rec.events[i])?;
     }
@@ -300,7 +380,8 @@ fn cause_text(rec: &Recording, c: &Cause) -> String {
 
 /// The state at the cursor as plain text: sessions by state, closes by code, waiting sessions
 /// with their next attempt.
-pub fn state_report(rec: &Recording, snap: &Snapshot, applied: usize) -> String {
+pub fn state_report(merged: &Merged, snap: &Snapshot, applied: usize) -> String {
+    let rec = &merged.rec;
     let mut o = String::new();
     let now = snap.now;
     let offset = rec
@@ -353,8 +434,8 @@ pub fn state_report(rec: &Recording, snap: &Snapshot, applied: usize) -> String 
                 .unwrap_or_default();
             let _ = writeln!(
                 o,
-                "  s{:<6} attempt {attempt:<4} at {} (in {secs:.1} s){}",
-                s.id,
+                "  {:<7} attempt {attempt:<4} at {} (in {secs:.1} s){}",
+                merged.label(s.id),
                 format_ts(&at),
                 escape_control(&cause)
             );

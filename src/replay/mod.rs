@@ -3,5 +3,6 @@
 //! cursor and the driver are a runtime source: [`crate::runtime::replay`].
 
 pub mod command;
+pub mod gate;
 
 pub use command::{Options, run};

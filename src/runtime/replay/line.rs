@@ -58,6 +58,9 @@ pub struct Parsed {
     pub code_name: Option<(u16, String)>,
     pub unknown_fields: usize,
     pub first_unknown: Option<String>,
+    /// What a `spawned` event says of its run: `shard` (`2/4`) and `start_at`, as written.
+    pub shard: Option<String>,
+    pub start_at: Option<DateTime<Utc>>,
 }
 
 /// Logs written before `close_why` existed: wsmon closed with 1001 only when it was stopping,
@@ -213,6 +216,8 @@ struct Raw<'a> {
     bytes_received: Option<u64>,
     invalid: Option<String>,
     bad_header: Option<String>,
+    shard: Option<String>,
+    start_at: Option<Str<'a>>,
     unknown_fields: usize,
     first_unknown: Option<String>,
 }
@@ -273,6 +278,8 @@ impl<'de> Deserialize<'de> for Raw<'de> {
                         "bytes_received" => r.bytes_received = Some(map.next_value()?),
                         "invalid" => r.invalid = Some(map.next_value()?),
                         "bad_header" => r.bad_header = Some(map.next_value()?),
+                        "shard" => r.shard = Some(map.next_value()?),
+                        "start_at" => r.start_at = Some(map.next_value()?),
                         other => {
                             r.unknown_fields += 1;
                             if r.first_unknown.is_none() {
@@ -429,6 +436,8 @@ impl Raw<'_> {
             code_name,
             unknown_fields: self.unknown_fields,
             first_unknown: self.first_unknown,
+            shard: self.shard,
+            start_at: self.start_at.and_then(|s| parse_ts(&s.0)),
         })
     }
 }

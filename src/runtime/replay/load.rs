@@ -154,8 +154,19 @@ impl Recording {
     }
 }
 
+/// What an export says about the run that wrote it (from its first `spawned` event that says
+/// it; older exports say nothing).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunMeta {
+    /// `--shard` as written (`2/4`; `1/1` for an unsharded run).
+    pub shard: Option<String>,
+    /// `--start-at`, when the run had one.
+    pub start_at: Option<DateTime<Utc>>,
+}
+
 #[derive(Default)]
 struct Collector {
+    run: RunMeta,
     events: Vec<Event>,
     code_names: HashMap<u16, String>,
     warnings: HashMap<WarningKind, Warning>,
@@ -200,6 +211,12 @@ impl Collector {
                 if let Some((code, name)) = p.code_name {
                     self.code_names.entry(code).or_insert(name);
                 }
+                if self.run.shard.is_none() {
+                    self.run.shard = p.shard;
+                }
+                if self.run.start_at.is_none() {
+                    self.run.start_at = p.start_at;
+                }
                 self.events.push(p.event);
                 self.lines.push(line_no);
             }
@@ -226,6 +243,8 @@ impl Collector {
     /// Add the collector of the next part of the file, whose line numbers start after
     /// `line_base` lines.
     fn append(&mut self, mut next: Collector, line_base: u64) {
+        self.run.shard = self.run.shard.take().or(next.run.shard.take());
+        self.run.start_at = self.run.start_at.or(next.run.start_at);
         self.events.append(&mut next.events);
         self.lines.extend(next.lines.iter().map(|l| l + line_base));
         for (code, name) in next.code_names {
@@ -264,7 +283,7 @@ impl Collector {
         Ok(())
     }
 
-    fn finish(mut self, path: &Path, format: Format) -> Recording {
+    fn finish(mut self, path: &Path, format: Format) -> (Recording, RunMeta) {
         let mut latest: Option<DateTime<Utc>> = None;
         let mut max_lag_ms = 0;
         for (ev, &line) in self.events.iter().zip(&self.lines) {
@@ -291,13 +310,14 @@ impl Collector {
         }
         let mut warnings: Vec<Warning> = self.warnings.into_values().collect();
         warnings.sort_by_key(|w| w.kind);
-        Recording {
+        let rec = Recording {
             path: path.to_path_buf(),
             format,
             events: self.events,
             code_names: self.code_names,
             warnings,
-        }
+        };
+        (rec, self.run)
     }
 }
 
@@ -305,6 +325,11 @@ impl Collector {
 /// files are read (a symlink to `/dev/zero` is refused before reading), line by line, each line
 /// at most [`MAX_LINE`](super::cap::MAX_LINE) bytes.
 pub fn load(path: &Path) -> Result<Recording, LoadError> {
+    load_run(path).map(|(rec, _)| rec)
+}
+
+/// [`load`], and what the export says about its run (shard, start time).
+pub fn load_run(path: &Path) -> Result<(Recording, RunMeta), LoadError> {
     let format = Format::from_path(path).map_err(|_| LoadError::UnknownFormat {
         path: path.to_path_buf(),
     })?;

@@ -3,6 +3,8 @@
 //!
 //! - [`load`]: `.jsonl` / `.csv` exports back into events in time order, warning once per kind
 //!   of damage and refusing files that are not wsmon exports (or not regular files).
+//! - [`merge`]: several exports of one fleet (`--shard K/N` agents) as one recording, session
+//!   ids qualified by shard (`2/4:s17`), targets merged by URL.
 //! - [`line`]: one exported line back into an [`Event`](crate::engine::events::Event).
 //! - [`cursor`]: [`ReplayCursor`], the store at any recorded moment (checkpoints, seek, step,
 //!   play, next close, next burst, snapshot with the recorded clock).
@@ -19,6 +21,7 @@ pub mod cursor;
 pub mod drive;
 pub mod line;
 pub mod load;
+pub mod merge;
 pub mod time;
 
 use chrono::{DateTime, TimeDelta, Utc};
