@@ -193,7 +193,19 @@ fn several_files_merge_with_qualified_sessions() {
         html.contains("id=\"h-targets\" data-value=\"1\""),
         "merged by URL"
     );
-    assert!(html.contains(">2:s1 <"), "qualified session id");
+    assert!(html.contains(">2/2:s1 <"), "qualified session id: {html}");
+    // The files say no shard: the merge's note is listed with the warnings.
+    assert!(html.contains("no shard recorded"), "merge notes listed");
+    let summary = wsmon()
+        .args(["replay", "--summary"])
+        .arg(&a)
+        .arg(&b)
+        .output()
+        .expect("replay");
+    let summary = String::from_utf8_lossy(&summary.stdout).into_owned();
+    assert!(summary.contains("Sessions: 4\n"), "{summary}");
+    assert!(summary.contains("Connection attempts: 6\n"), "{summary}");
+    assert!(html.contains("id=\"h-attempts\" data-value=\"6\""));
 }
 
 #[test]

@@ -13,7 +13,7 @@ use std::sync::atomic::AtomicU64;
 
 use chrono::{DateTime, Utc};
 
-use super::{FILE_SHIFT, Window};
+use super::Window;
 use crate::codes::Lang;
 use crate::engine::events::{Event, EventKind, SessionId};
 use crate::runtime::replay::load::Recording;
@@ -119,13 +119,10 @@ impl Report {
     }
 }
 
-/// `s17`, or `2:s17` for session 17 of the second of several files merged by
-/// [`super::load_all`].
+/// `s17`: a session of a single file (merged files name theirs `2/4:s17`, see
+/// [`Merged::label`](crate::runtime::replay::merge::Merged::label)).
 pub fn session_label(id: SessionId) -> String {
-    match id >> FILE_SHIFT {
-        0 => format!("s{id}"),
-        k => format!("{}:s{}", k + 1, id & ((1 << FILE_SHIFT) - 1)),
-    }
+    format!("s{id}")
 }
 
 fn second_start(s: i64) -> DateTime<Utc> {

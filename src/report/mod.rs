@@ -36,6 +36,7 @@ use crate::codes::Lang;
 use crate::export::jsonl::format_ts;
 use crate::redact::escape_control;
 use crate::runtime::replay::load::{self, Recording};
+use crate::runtime::replay::merge::{Merged, merge};
 use crate::runtime::replay::time::parse_time;
 
 /// What `wsmon report` was asked to do (built by the CLI).
@@ -67,66 +68,22 @@ fn shown(path: &Path) -> String {
     escape_control(&path.display().to_string())
 }
 
-/// Session ids of the `k`-th file (from 0) when several are merged: the file's number in the
-/// high bits, so ids from different files never meet. [`data::session_label`] shows them as
-/// `2:s17`.
-pub const FILE_SHIFT: u32 = 40;
-
-/// Load every file (as replay does) and merge them by time: sessions of the `k`-th file get
-/// `k << FILE_SHIFT` added to their ids, targets are merged by URL. One file is returned as
-/// loaded. Warnings are returned as text, prefixed with the file they came from.
-pub fn load_all(files: &[PathBuf]) -> Result<(Recording, Vec<String>), load::LoadError> {
-    let mut recs = Vec::with_capacity(files.len());
+/// Several files, loaded as replay loads them and merged as replay merges them (by time,
+/// session ids qualified by their file's shard, targets by URL: see
+/// [`merge`](crate::runtime::replay::merge)). Warnings come back as text: each file's, prefixed
+/// with its name, then the merge's notes (clock offsets, shards missing or repeated).
+pub fn load_all(files: &[PathBuf]) -> Result<(Merged, Vec<String>), load::LoadError> {
+    let mut loaded = Vec::with_capacity(files.len());
     let mut warnings = Vec::new();
     for f in files {
-        let rec = load::load(f)?;
+        let (rec, meta) = load::load_run(f)?;
         let name = shown(&rec.path);
         warnings.extend(rec.warnings.iter().map(|w| format!("{name}: {w}")));
-        recs.push(rec);
+        loaded.push((rec, meta));
     }
-    let mut recs = recs.into_iter();
-    let Some(mut merged) = recs.next() else {
-        return Err(load::LoadError::UnknownFormat {
-            path: PathBuf::new(),
-        });
-    };
-    let rest: Vec<Recording> = recs.collect();
-    if rest.is_empty() {
-        return Ok((merged, warnings));
-    }
-    let mut urls: Vec<String> = Vec::new();
-    remap(&mut merged, 0, &mut urls);
-    for (k, mut rec) in rest.into_iter().enumerate() {
-        remap(&mut rec, k as u64 + 1, &mut urls);
-        for (code, name) in rec.code_names {
-            merged.code_names.entry(code).or_insert(name);
-        }
-        merged.events.append(&mut rec.events);
-    }
-    // Stable: events of one time keep their file order.
-    merged.events.sort_by_key(|e| e.ts);
+    let merged = merge(loaded);
+    warnings.extend(merged.notes.iter().cloned());
     Ok((merged, warnings))
-}
-
-/// Qualify the session ids of file `k` and renumber its targets by URL across files.
-fn remap(rec: &mut Recording, k: u64, urls: &mut Vec<String>) {
-    use crate::engine::events::EventKind;
-    let mut local: Vec<Option<usize>> = Vec::new();
-    for ev in &mut rec.events {
-        ev.session |= k << FILE_SHIFT;
-        if let EventKind::Spawned { target, url, .. } = &mut ev.kind {
-            if local.len() <= *target {
-                local.resize(*target + 1, None);
-            }
-            let global = *local[*target].get_or_insert_with(|| {
-                urls.iter().position(|u| u == url).unwrap_or_else(|| {
-                    urls.push(url.clone());
-                    urls.len() - 1
-                })
-            });
-            *target = global;
-        }
-    }
 }
 
 /// `--from` / `--to` resolved against the recording (both inclusive).
@@ -197,26 +154,27 @@ pub fn run(opts: &Options) -> ExitCode {
             format!("-o {} would overwrite an input file", shown(same)),
         );
     }
-    let (rec, warnings) = match load_all(&opts.files) {
+    let (merged, warnings) = match load_all(&opts.files) {
         Ok(r) => r,
         Err(e) => return fail(EXIT_USAGE, e),
     };
+    let rec: &Recording = &merged.rec;
     for w in &warnings {
         eprintln!("wsmon: warning: {w}");
     }
-    let window = match resolve_window(&rec, opts.from.as_deref(), opts.to.as_deref()) {
+    let window = match resolve_window(rec, opts.from.as_deref(), opts.to.as_deref()) {
         Ok(w) => w,
         Err(e) => return fail(EXIT_USAGE, e),
     };
     let files = opts.files.iter().map(|f| shown(f)).collect();
     let report = data::build(
-        &rec,
+        rec,
         window,
         &thresholds,
         opts.lang,
         files,
         warnings,
-        &data::session_label,
+        &|id| merged.label(id),
     );
     let title = opts.title.clone().unwrap_or_else(|| report.default_title());
     let page = html::render(&report, &title);

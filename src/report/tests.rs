@@ -295,12 +295,6 @@ fn verdicts_are_evaluated_on_the_final_snapshot() {
 }
 
 #[test]
-fn merged_sessions_carry_their_file_number() {
-    assert_eq!(session_label(17), "s17");
-    assert_eq!(session_label((1 << super::FILE_SHIFT) | 17), "2:s17");
-}
-
-#[test]
 fn the_vendored_uplot_is_the_recorded_version_under_its_licence() {
     let version = html::UPLOT_VERSION
         .lines()
