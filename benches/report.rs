@@ -14,7 +14,8 @@ use wsmon::engine::events::{
 };
 use wsmon::export::ExportWriter;
 use wsmon::report::{Window, data, html};
-use wsmon::runtime::replay::load;
+use wsmon::runtime::replay::load::{RunMeta, load};
+use wsmon::runtime::replay::merge::merge;
 
 const SESSIONS: u64 = 10_000;
 const EVENTS: usize = 1_000_000;
@@ -218,14 +219,14 @@ fn main() {
     let rec = load(&path).expect("load");
     let parse = t.elapsed();
     let t = Instant::now();
+    let merged = merge(vec![(rec, RunMeta::default())]);
     let report = data::build(
-        &rec,
+        &merged,
         Window::default(),
         &[],
         wsmon::codes::Lang::En,
         vec![],
         vec![],
-        &data::session_label,
     );
     let build = t.elapsed();
     let t = Instant::now();
@@ -235,7 +236,7 @@ fn main() {
         "{:<28}{}  ({} events)",
         "parse (load)",
         ms(parse),
-        rec.events.len()
+        merged.rec.events.len()
     );
     println!(
         "{:<28}{}  ({} points per series)",

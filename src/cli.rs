@@ -186,8 +186,9 @@ pub struct ReportArgs {
     /// Language of the page and the explanations (defaults from LANG).
     #[arg(long, value_enum)]
     pub lang: Option<LangArg>,
-    /// Show this threshold's verdict in the header, evaluated at the end of the window; exit 1
-    /// when one fails (the report is written anyway). Same expressions as watch (repeatable).
+    /// Show this threshold's verdict in the header, judged as `replay --fail-if` judges it (at
+    /// the end of the window, without the run's own shutdown); exit 1 when one fails (the report
+    /// is written anyway). Same expressions as watch (repeatable).
     #[arg(long = "fail-if", value_name = "EXPR")]
     pub fail_if: Vec<String>,
     /// The page's title (default: "wsmon report: " and the start time).

@@ -17,6 +17,7 @@ use super::Window;
 use crate::codes::Lang;
 use crate::engine::events::{Event, EventKind, SessionId};
 use crate::runtime::replay::load::Recording;
+use crate::runtime::replay::merge::Merged;
 use crate::state::snapshot::{AttemptRecord, STORM_SECONDS, SessionView, Snapshot, TargetView};
 use crate::state::store::Store;
 use crate::state::storm::{LOCKSTEP_MIN_ATTEMPTS, chance};
@@ -117,12 +118,6 @@ impl Report {
             None => name.to_string(),
         }
     }
-}
-
-/// `s17`: a session of a single file (merged files name theirs `2/4:s17`, see
-/// [`Merged::label`](crate::runtime::replay::merge::Merged::label)).
-pub fn session_label(id: SessionId) -> String {
-    format!("s{id}")
 }
 
 fn second_start(s: i64) -> DateTime<Utc> {
@@ -345,17 +340,19 @@ impl Counts {
     }
 }
 
-/// Build the report of `rec` over `window`. `files` and `warnings` are shown as given; `label`
-/// names a session.
+/// Build the report of a (merged) recording over `window`. `files` and `warnings` are shown as
+/// given. The `--fail-if` thresholds are judged as `replay --fail-if` judges them: on the store
+/// at the end of the window, without each agent's own shutdown (its 1001 closes), so the page
+/// says what the CI step said.
 pub fn build(
-    rec: &Recording,
+    merged: &Merged,
     window: Window,
     thresholds: &[Threshold],
     lang: Lang,
     files: Vec<String>,
     warnings: Vec<String>,
-    label: &dyn Fn(SessionId) -> String,
 ) -> Report {
+    let rec: &Recording = &merged.rec;
     let in_window: Vec<&Event> = rec
         .events
         .iter()
@@ -372,9 +369,21 @@ pub fn build(
         store: Store::new(None, Arc::new(AtomicU64::new(0))),
         ticked: None,
     };
+    let mut judge = (!thresholds.is_empty()).then(|| Driven {
+        store: Store::new(None, Arc::new(AtomicU64::new(0))),
+        ticked: None,
+    });
+    let mut judged_ts = None;
     let end = window.to.or(rec.end()).unwrap_or_default();
     let mut last_ts = None;
     for ev in rec.events.iter().take_while(|e| e.ts <= end) {
+        if let Some(j) = judge.as_mut()
+            && !merged.after_shutdown(ev)
+        {
+            j.tick_through(ev.ts.timestamp());
+            j.store.apply(ev);
+            judged_ts = Some(ev.ts);
+        }
         let sec = ev.ts.timestamp();
         // Read the storm window before it moves on: every HARVEST_SECONDS, and before a quiet
         // gap longer than that (the ticks through it would push older seconds out).
@@ -398,13 +407,17 @@ pub fn build(
     let snap = driven.store.snapshot(now);
     let mut header = counts.header;
     header.targets = snap.targets.iter().map(|t| t.url.clone()).collect();
-    let top = top_sessions(&counts.attempts, &snap, window, label);
+    let top = top_sessions(&counts.attempts, &snap, window, &|id| merged.label(id));
+    let verdicts = match (judge.as_mut(), judged_ts) {
+        (Some(j), Some(t)) => evaluate_all(thresholds, &j.store.snapshot(t)),
+        _ => evaluate_all(thresholds, &snap),
+    };
     Report {
         lang,
         files,
         warnings,
         window,
-        verdicts: evaluate_all(thresholds, &snap),
+        verdicts,
         header,
         series: acc.finish(),
         targets: snap.targets.clone(),

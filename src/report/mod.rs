@@ -167,15 +167,7 @@ pub fn run(opts: &Options) -> ExitCode {
         Err(e) => return fail(EXIT_USAGE, e),
     };
     let files = opts.files.iter().map(|f| shown(f)).collect();
-    let report = data::build(
-        rec,
-        window,
-        &thresholds,
-        opts.lang,
-        files,
-        warnings,
-        &|id| merged.label(id),
-    );
+    let report = data::build(&merged, window, &thresholds, opts.lang, files, warnings);
     let title = opts.title.clone().unwrap_or_else(|| report.default_title());
     let page = html::render(&report, &title);
     if let Err(e) = write::atomic(&opts.output, page.as_bytes()) {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::data::{self, session_label};
+use super::data;
 use super::html::{self, esc, script_safe, source_href};
 use super::{Window, write};
 use crate::codes::Lang;
@@ -12,7 +12,8 @@ use crate::engine::events::{
     BackoffInfo, Cause, CloseInfo, DelayKind, Event, EventKind, HandshakeInfo, Initiator, Jitter,
 };
 use crate::export::Format;
-use crate::runtime::replay::load::Recording;
+use crate::runtime::replay::load::{Recording, RunMeta};
+use crate::runtime::replay::merge::{Merged, merge};
 
 fn t0() -> DateTime<Utc> {
     DateTime::<Utc>::from_timestamp(1_795_634_400, 0).expect("valid time")
@@ -123,16 +124,21 @@ fn recording() -> Recording {
     }
 }
 
+/// One recording as the report takes it (a merge of one file).
+fn merged(rec: &Recording) -> Merged {
+    let copy = Recording {
+        path: rec.path.clone(),
+        format: rec.format,
+        events: rec.events.clone(),
+        code_names: rec.code_names.clone(),
+        warnings: rec.warnings.clone(),
+    };
+    merge(vec![(copy, RunMeta::default())])
+}
+
 fn build(rec: &Recording, window: Window) -> data::Report {
-    data::build(
-        rec,
-        window,
-        &[],
-        Lang::En,
-        vec!["test.jsonl".into()],
-        vec![],
-        &session_label,
-    )
+    let m = merged(rec);
+    data::build(&m, window, &[], Lang::En, vec!["test.jsonl".into()], vec![])
 }
 
 #[test]
@@ -255,13 +261,12 @@ fn sources_link_to_where_they_can_be_read() {
 fn the_french_page_has_french_headings_and_explanations() {
     let rec = recording();
     let r = data::build(
-        &rec,
+        &merged(&rec),
         Window::default(),
         &[],
         Lang::Fr,
         vec![],
         vec![],
-        &session_label,
     );
     let page = html::render(&r, "t");
     assert!(page.contains("<html lang=\"fr\">"));
@@ -277,13 +282,12 @@ fn verdicts_are_evaluated_on_the_final_snapshot() {
         crate::thresholds::parse("closes{code=1013}>10").expect("valid"),
     ];
     let r = data::build(
-        &rec,
+        &merged(&rec),
         Window::default(),
         &ths,
         Lang::En,
         vec![],
         vec![],
-        &session_label,
     );
     use crate::thresholds::Verdict;
     let verdicts: Vec<Verdict> = r.verdicts.iter().map(|v| v.verdict).collect();
@@ -401,4 +405,35 @@ fn retries_in_step_are_drawn_against_the_chance_band() {
     );
     assert!(lo <= c && c <= hi && hi < 0.5, "chance {lo} {c} {hi}");
     assert_eq!(s.lockstep[1], None, "no retries, no index");
+}
+
+#[test]
+fn verdicts_leave_out_the_runs_own_shutdown_as_replay_does() {
+    let mut rec = recording();
+    // wsmon stopping: it closes the open session with 1001 itself.
+    rec.events.push(ev(
+        5000,
+        2,
+        EventKind::Closed(CloseInfo {
+            code: 1001,
+            reason: String::new(),
+            initiator: Initiator::Client,
+            clean: true,
+            uptime_ms: Some(100),
+            peer_code: None,
+            why: None,
+        }),
+    ));
+    let ths = [crate::thresholds::parse("closes{code=1001}>0").expect("valid")];
+    let r = data::build(
+        &merged(&rec),
+        Window::default(),
+        &ths,
+        Lang::En,
+        vec![],
+        vec![],
+    );
+    assert_eq!(r.verdicts[0].verdict, crate::thresholds::Verdict::Pass);
+    // The page still shows the close.
+    assert_eq!(r.closes.iter().find(|c| c.0 == 1001).map(|c| c.1), Some(1));
 }
