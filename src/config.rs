@@ -390,8 +390,11 @@ impl Config {
         Ok(cfg)
     }
 
+    /// The sessions this agent runs: its shard's share of every target (`--shard K/N`), which
+    /// is what the open-files check must count.
     pub fn total_sessions(&self) -> usize {
-        self.targets.iter().map(|t| t.sessions).sum()
+        let shard = self.engine.shard;
+        self.targets.iter().map(|t| shard.count(t.sessions)).sum()
     }
 }
 
@@ -818,6 +821,20 @@ mod tests {
         a.proxy = Some("http://user:hunter2@".into());
         let e = Config::merge(FileConfig::default(), &a).expect_err("no host");
         assert!(!e.to_string().contains("hunter2"), "{e}");
+    }
+
+    /// A fleet agent counts only its own share: 4 agents of 12,500 sessions each fit a 20,000
+    /// open-files limit although the whole run asks for 50,000.
+    #[test]
+    fn an_agent_counts_only_its_shards_sessions() {
+        let mut a = args(&["ws://127.0.0.1:9001/echo", "ws://127.0.0.1:9002/echo"]);
+        a.sessions = Some(25_000);
+        a.shard = Some("3/4".into());
+        let cfg = Config::from_watch_args(&a).expect("valid");
+        assert_eq!(cfg.total_sessions(), 12_500);
+        a.shard = None;
+        let cfg = Config::from_watch_args(&a).expect("valid");
+        assert_eq!(cfg.total_sessions(), 50_000);
     }
 
     #[test]

@@ -17,10 +17,10 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
-use super::Shared;
 use super::http::{self, ReadError, Request};
 use super::scenario::{self, RouteError, Scenario};
-use crate::protocol::extensions;
+use super::{OverloadSlot, Shared};
+use crate::protocol::extensions::{self, DeflateParams};
 use crate::protocol::frame::{self, FrameHead, MAX_HEAD, OP_CLOSE};
 use crate::protocol::wire::WireStream;
 
@@ -102,14 +102,33 @@ pub(crate) async fn handle(
     }
 }
 
-/// A plain HTTP answer that ends the connection.
-async fn answer(
-    sock: &mut TcpStream,
+/// A plain HTTP answer that ends the connection, given instead of an upgrade.
+#[derive(Debug, PartialEq)]
+struct PlainAnswer {
     status: u16,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> std::io::Result<()> {
-    http::respond_and_close(sock, &http::text_response(status, headers, body)).await
+    headers: Vec<(&'static str, String)>,
+    body: String,
+}
+
+impl PlainAnswer {
+    fn new(status: u16, body: String) -> Self {
+        PlainAnswer {
+            status,
+            headers: Vec::new(),
+            body,
+        }
+    }
+
+    fn with_header(mut self, name: &'static str, value: &str) -> Self {
+        self.headers.push((name, value.to_string()));
+        self
+    }
+}
+
+/// Send `a` and end the connection.
+async fn answer(sock: &mut TcpStream, a: &PlainAnswer) -> std::io::Result<()> {
+    let headers: Vec<(&str, &str)> = a.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    http::respond_and_close(sock, &http::text_response(a.status, &headers, &a.body)).await
 }
 
 async fn serve(
@@ -119,21 +138,71 @@ async fn serve(
     shared: &Shared,
     shutdown: &mut watch::Receiver<bool>,
 ) -> std::io::Result<()> {
+    let (scenario, accept) = match admit(&req) {
+        Ok(admitted) => admitted,
+        Err(a) => return answer(sock, &a).await,
+    };
+    if scenario == Scenario::Stall {
+        return stall(sock, shutdown).await;
+    }
+    let (ext_header, deflate) = match negotiate(&req, &scenario) {
+        Ok(agreed) => agreed,
+        Err(a) => return answer(sock, &a).await,
+    };
+    // Decide the fate of the session before answering, so a capacity slot is held from the start.
+    let (fate, slot) = decide_fate(&scenario, shared);
+
+    let head = http::switching_protocols(&accept, ext_header.as_deref());
+    sock.write_all(head.as_bytes()).await?;
+    match fate {
+        Fate::DropNow => {
+            sock.flush().await?;
+            sock.shutdown().await
+        }
+        Fate::CloseNow(code, reason) => raw_close(sock, leftover, code, &reason, shutdown).await,
+        Fate::Serve(plan) => {
+            // The layer counts traffic and enforces the size limit even without deflate.
+            let stream = WireStream::new(
+                sock,
+                Role::Server,
+                deflate,
+                leftover,
+                MAX_MESSAGE,
+                shared.counters.clone(),
+            );
+            let layer_close = stream.layer_close();
+            let ws =
+                WebSocketStream::from_raw_socket(stream, Role::Server, Some(ws_config())).await;
+            let result = run_session(ws, plan, shutdown).await;
+            drop(slot);
+            if let Some(close) = layer_close.get() {
+                tracing::debug!(code = close.code, reason = %crate::redact::escape_control(&close.reason),
+                    "permessage-deflate layer closed the session");
+            }
+            result.map_err(std::io::Error::other)
+        }
+    }
+}
+
+/// The scenario a request asks for and its `Sec-WebSocket-Accept`, when it is a valid upgrade
+/// to a WebSocket scenario; otherwise the plain HTTP answer it gets (405, 404, the help page,
+/// `/reject/N`, or the upgrade's refusal).
+fn admit(req: &Request) -> Result<(Scenario, String), PlainAnswer> {
     if req.method != "GET" {
         let body = format!(
             "method {} not allowed: scenarios are GET requests\n",
             crate::redact::escape_control(&req.method)
         );
-        return answer(sock, 405, &[("Allow", "GET")], &body).await;
+        return Err(PlainAnswer::new(405, body).with_header("Allow", "GET"));
     }
     let scenario = match scenario::route(&req.target) {
         Ok(s) => s,
         Err(RouteError::NotFound(path)) => {
             let body = format!("no scenario at {path}\n\n{}", super::path_list());
-            return answer(sock, 404, &[], &body).await;
+            return Err(PlainAnswer::new(404, body));
         }
         Err(RouteError::BadRequest(why)) => {
-            return answer(sock, 400, &[], &format!("{why}\n")).await;
+            return Err(PlainAnswer::new(400, format!("{why}\n")));
         }
     };
     match &scenario {
@@ -142,9 +211,9 @@ async fn serve(
                 "no scenario at /: pick one of these paths\n\n{}",
                 super::path_list()
             );
-            return answer(sock, 404, &[], &body).await;
+            return Err(PlainAnswer::new(404, body));
         }
-        Scenario::Index => return answer(sock, 200, &[], &super::help_text()).await,
+        Scenario::Index => return Err(PlainAnswer::new(200, super::help_text())),
         Scenario::Reject {
             status,
             retry_after,
@@ -153,37 +222,33 @@ async fn serve(
                 "upgrade rejected by scenario /reject/{status}: {}\n",
                 http::status_line(*status)
             );
-            let headers: Vec<(&str, &str)> = retry_after
-                .as_deref()
-                .map(|v| ("Retry-After", v))
-                .into_iter()
-                .collect();
-            return answer(sock, *status, &headers, &body).await;
+            let a = PlainAnswer::new(*status, body);
+            return Err(match retry_after.as_deref() {
+                Some(v) => a.with_header("Retry-After", v),
+                None => a,
+            });
         }
         _ => {}
     }
-    let accept = match http::check_upgrade(&req) {
-        Ok(a) => a,
+    match http::check_upgrade(req) {
+        Ok(accept) => Ok((scenario, accept)),
         Err(refusal) => {
-            let headers: &[(&str, &str)] = if refusal.status == 426 {
-                &[("Sec-WebSocket-Version", "13")]
+            let a = PlainAnswer::new(refusal.status, format!("{}\n", refusal.message));
+            Err(if refusal.status == 426 {
+                a.with_header("Sec-WebSocket-Version", "13")
             } else {
-                &[]
-            };
-            return answer(
-                sock,
-                refusal.status,
-                headers,
-                &format!("{}\n", refusal.message),
-            )
-            .await;
+                a
+            })
         }
-    };
-    if scenario == Scenario::Stall {
-        return stall(sock, shutdown).await;
     }
+}
 
-    // Extensions: parse every offer line; a malformed offer is the client's bug, say so.
+/// The `Sec-WebSocket-Extensions` answer and the deflate parameters the scenario agrees to.
+/// Every offer line is parsed; a malformed offer is the client's bug, answered with 400.
+fn negotiate(
+    req: &Request,
+    scenario: &Scenario,
+) -> Result<(Option<String>, Option<DeflateParams>), PlainAnswer> {
     let mut offers = Vec::new();
     for value in req.header_values("sec-websocket-extensions") {
         if value.trim().is_empty() {
@@ -193,7 +258,7 @@ async fn serve(
             Ok(mut exts) => offers.append(&mut exts),
             Err(e) => {
                 let body = format!("malformed Sec-WebSocket-Extensions header: {e}\n");
-                return answer(sock, 400, &[], &body).await;
+                return Err(PlainAnswer::new(400, body));
             }
         }
     }
@@ -202,7 +267,7 @@ async fn serve(
     } else {
         None
     };
-    let (ext_header, deflate) = match selected {
+    Ok(match selected {
         Some((mut response, mut params)) => {
             if scenario.forces_server_no_context_takeover() && !params.server_no_context_takeover {
                 response = response.with_param("server_no_context_takeover", None);
@@ -211,11 +276,13 @@ async fn serve(
             (Some(response.to_string()), Some(params))
         }
         None => (None, None),
-    };
+    })
+}
 
-    // Decide the fate of the session before answering, so a capacity slot is held from the start.
+/// What happens after the 101, and the `/overload` slot the session holds while it runs.
+fn decide_fate<'a>(scenario: &Scenario, shared: &'a Shared) -> (Fate, Option<OverloadSlot<'a>>) {
     let mut slot = None;
-    let fate = match &scenario {
+    let fate = match scenario {
         Scenario::Overload { cap } => match shared.try_overload_slot(*cap) {
             Ok(guard) => {
                 slot = Some(guard);
@@ -248,40 +315,10 @@ async fn serve(
             end: None,
         }),
         Scenario::Echo | Scenario::NoDeflate => Fate::Serve(Plan::ECHO),
-        // Handled above.
+        // Answered before the upgrade (admit, stall).
         Scenario::Index | Scenario::Reject { .. } | Scenario::Stall => Fate::DropNow,
     };
-
-    let head = http::switching_protocols(&accept, ext_header.as_deref());
-    sock.write_all(head.as_bytes()).await?;
-    match fate {
-        Fate::DropNow => {
-            sock.flush().await?;
-            sock.shutdown().await
-        }
-        Fate::CloseNow(code, reason) => raw_close(sock, leftover, code, &reason, shutdown).await,
-        Fate::Serve(plan) => {
-            // The layer counts traffic and enforces the size limit even without deflate.
-            let stream = WireStream::new(
-                sock,
-                Role::Server,
-                deflate,
-                leftover,
-                MAX_MESSAGE,
-                shared.counters.clone(),
-            );
-            let layer_close = stream.layer_close();
-            let ws =
-                WebSocketStream::from_raw_socket(stream, Role::Server, Some(ws_config())).await;
-            let result = run_session(ws, plan, shutdown).await;
-            drop(slot);
-            if let Some(close) = layer_close.get() {
-                tracing::debug!(code = close.code, reason = %crate::redact::escape_control(&close.reason),
-                    "permessage-deflate layer closed the session");
-            }
-            result.map_err(std::io::Error::other)
-        }
-    }
+    (fate, slot)
 }
 
 /// `/stall`: never answer, hold the connection until the client goes or the server stops.
@@ -472,6 +509,68 @@ mod tests {
         assert_eq!(v["seq"], 3);
         assert_eq!(v["of"], 5);
         assert!((1000..1100).contains(&m.len()), "{}", m.len());
+    }
+
+    fn request(method: &str, target: &str, headers: &[(&str, &str)]) -> Request {
+        Request {
+            method: method.into(),
+            target: target.into(),
+            version: 1,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn requests_that_get_no_upgrade_get_their_plain_answer() {
+        let a = admit(&request("POST", "/echo", &[])).expect_err("not GET");
+        assert_eq!((a.status, a.headers), (405, vec![("Allow", "GET".into())]));
+        let a = admit(&request("GET", "/reject/503?retry_after=7", &[])).expect_err("rejected");
+        assert_eq!(a.status, 503);
+        assert_eq!(a.headers, [("Retry-After", "7".to_string())]);
+        let a = admit(&request("GET", "/nowhere", &[])).expect_err("no scenario");
+        assert!(a.body.starts_with("no scenario at /nowhere"), "{}", a.body);
+        let a = admit(&request("GET", "/echo", &[])).expect_err("no upgrade headers");
+        assert_eq!((a.status, a.headers.len()), (400, 0));
+        // A wrong version: 426 names the version the server speaks.
+        let upgrade = [
+            ("Upgrade", "websocket"),
+            ("Connection", "Upgrade"),
+            ("Sec-WebSocket-Version", "8"),
+        ];
+        let a = admit(&request("GET", "/echo", &upgrade)).expect_err("old version");
+        assert_eq!(a.status, 426);
+        assert_eq!(a.headers, [("Sec-WebSocket-Version", "13".to_string())]);
+        let mut upgrade = upgrade.to_vec();
+        upgrade[2].1 = "13";
+        upgrade.push(("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="));
+        let (scenario, accept) = admit(&request("GET", "/echo", &upgrade)).expect("upgrade");
+        assert_eq!(scenario, Scenario::Echo);
+        assert_eq!(accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    }
+
+    #[test]
+    fn a_malformed_extension_offer_is_answered_with_400() {
+        let req = request(
+            "GET",
+            "/echo",
+            &[("Sec-WebSocket-Extensions", "permessage-deflate; =x")],
+        );
+        let a = negotiate(&req, &Scenario::Echo).expect_err("malformed");
+        assert_eq!(a.status, 400);
+        assert!(a.body.starts_with("malformed Sec-WebSocket-Extensions"));
+        let req = request(
+            "GET",
+            "/echo",
+            &[("Sec-WebSocket-Extensions", "permessage-deflate")],
+        );
+        let (header, params) = negotiate(&req, &Scenario::Echo).expect("valid offer");
+        assert_eq!(header.as_deref(), Some("permessage-deflate"));
+        assert!(params.is_some());
+        let (header, params) = negotiate(&req, &Scenario::NoDeflate).expect("valid offer");
+        assert_eq!((header, params.is_none()), (None, true));
     }
 
     #[tokio::test]

@@ -11,14 +11,17 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::engine::counters::{EngineGauges, SessionCounters};
-use crate::engine::events::{Cause, Event, EventKind, SessionId, SessionMsg, SessionState};
-use crate::protocol::extensions;
+use crate::engine::events::{Event, EventKind, SessionId, SessionMsg, SessionState};
 use crate::state::export_fault::ExportFault;
 use crate::state::snapshot::{
-    AttemptOutcome, AttemptRecord, ERROR_MESSAGES_MAX, EVENT_LOG_LEN, INITIATORS, LogEntry,
-    SessionView, Snapshot, TARGET_HANDSHAKE_SAMPLES, TIMELINE_LEN, TargetView, Totals,
+    ERROR_MESSAGES_MAX, EVENT_LOG_LEN, LogEntry, SessionView, Snapshot, TARGET_HANDSHAKE_SAMPLES,
+    TargetView, Totals,
 };
 use crate::state::storm::StormTracker;
+
+mod apply;
+
+use apply::SessionChange;
 
 /// What a sink (the export writer, later metrics) receives from the store, in order, on its
 /// own bounded channel.
@@ -99,29 +102,8 @@ impl Store {
     pub fn apply(&mut self, ev: &Event) {
         self.dirty = true;
         self.log(ev);
-        let ts = ev.ts;
         if let EventKind::Spawned { target, url, .. } = &ev.kind {
-            while self.targets.len() <= *target {
-                self.targets.push(TargetView::default());
-                self.target_acc.push(TargetAcc::default());
-            }
-            let t = &mut self.targets[*target];
-            if t.url.is_empty() {
-                t.url = url.clone();
-            }
-            t.sessions += 1;
-            while self.target_urls.len() <= *target {
-                self.target_urls.push(Arc::from(""));
-            }
-            let shared = &mut self.target_urls[*target];
-            if **shared != **url {
-                *shared = Arc::from(url.as_str());
-            }
-            let view = SessionView::new(ev.session, *target, shared.clone(), ts);
-            let counters = self.pending_counters.remove(&ev.session);
-            let pos = self.sessions.partition_point(|s| s.id < ev.session);
-            self.sessions.insert(pos, Arc::new(view));
-            self.counters.insert(pos, counters);
+            self.spawn(ev.session, *target, url, ev.ts);
             return;
         }
         let Some(i) = self.index(ev.session) else {
@@ -135,8 +117,6 @@ impl Store {
             }
             return;
         }
-        let totals = &mut self.totals;
-        let storm = &mut self.storm;
         let s = Arc::make_mut(&mut self.sessions[i]);
         // Per-target counters, kept here (O(1) per event) rather than recounted per snapshot.
         let (mut spare_tv, mut spare_acc) = (TargetView::default(), TargetAcc::default());
@@ -147,182 +127,40 @@ impl Store {
             (Some(tv), Some(acc)) => (tv, acc),
             _ => (&mut spare_tv, &mut spare_acc),
         };
-        let set_state = |s: &mut SessionView, st: SessionState| {
-            if s.state != st {
-                s.state = st;
-                s.state_since = ts;
-            }
-        };
-        match &ev.kind {
-            EventKind::Spawned { .. } | EventKind::Removed => {}
-            EventKind::Connecting {
-                attempt,
-                slot_wait_ms,
-            } => {
-                set_state(s, SessionState::Connecting);
-                s.attempt = *attempt;
-                s.next_attempt_at = None;
-                s.ended_why = None;
-                totals.attempts += 1;
-                // First connections are not retries, and neither are the operator's (`r`, `R`):
-                // they count in attempts/s only, not in the lockstep index.
-                if *attempt > 1 && !asked_by_operator(s, *attempt) {
-                    storm.record_attempt(ts);
-                } else {
-                    storm.record_first_attempt(ts);
-                }
-                tv.attempts += 1;
-                acc.record_attempt(ts.timestamp());
-                match s.timeline.back_mut() {
-                    Some(r) if r.attempt == *attempt && r.started_at.is_none() => {
-                        r.started_at = Some(ts);
-                        r.slot_wait_ms = Some(*slot_wait_ms);
-                    }
-                    _ => push_record(
-                        s,
-                        AttemptRecord {
-                            attempt: *attempt,
-                            cause: None,
-                            kind: None,
-                            window_ms: None,
-                            delay_ms: None,
-                            retry_after_ms: None,
-                            scheduled_at: None,
-                            started_at: Some(ts),
-                            slot_wait_ms: Some(*slot_wait_ms),
-                            outcome: None,
-                            uptime_ms: None,
-                            ended_at: None,
-                            manual: false,
-                        },
-                    ),
-                }
-            }
-            EventKind::Handshaking { .. } => set_state(s, SessionState::Handshaking),
-            // An answer refused as malformed is kept for the detail view; the error event
-            // that follows it is what counts.
-            EventKind::Handshake(info) if info.invalid.is_some() => {
-                s.last_handshake = Some(info.clone());
-            }
-            EventKind::Handshake(info) => {
-                *totals.statuses.entry(info.status).or_default() += 1;
-                if info.status != 101 {
-                    tv.http_failures += 1;
-                }
-                if let Some(start) = s.timeline.back().and_then(|r| r.started_at) {
-                    let ms = (ts - start).num_milliseconds().max(0);
-                    acc.record_handshake(u64::try_from(ms).unwrap_or(0));
-                }
-                if info.status == 101 {
-                    *totals
-                        .negotiated
-                        .entry(extensions::format_header(&info.accepted))
-                        .or_default() += 1;
-                } else if let Some(r) = s.timeline.back_mut() {
-                    r.outcome = Some(AttemptOutcome::Status {
-                        status: info.status,
-                    });
-                    r.ended_at = Some(ts);
-                }
-                s.last_handshake = Some(info.clone());
-            }
-            EventKind::Open { .. } => {
-                set_state(s, SessionState::Open);
-                totals.opens += 1;
-                tv.opens += 1;
-                s.opened_at = Some(ts);
-                s.last_error = None;
-                if let Some(r) = s.timeline.back_mut() {
-                    r.outcome = Some(AttemptOutcome::Opened);
-                }
-            }
-            EventKind::Closing { .. } => set_state(s, SessionState::Closing),
-            EventKind::Closed(ci) => {
-                set_state(s, SessionState::Closed);
-                s.opened_at = None;
-                *totals.closes_by_code.entry(ci.code).or_default() += 1;
-                *tv.closes_by_code.entry(ci.code).or_default() += 1;
-                if let Some(slot) = INITIATORS.iter().position(|i| *i == ci.initiator) {
-                    totals.closes_by_initiator.entry(ci.code).or_default()[slot] += 1;
-                }
-                storm.record_close(ts, ci.code);
-                if let Some(r) = s.timeline.back_mut() {
-                    r.outcome = Some(AttemptOutcome::Closed { code: ci.code });
-                    r.uptime_ms = ci.uptime_ms;
-                    r.ended_at = Some(ts);
-                }
-                s.last_close = Some(ci.clone());
-            }
-            EventKind::Error { kind, message } => {
-                *totals.errors.entry(*kind).or_default() += 1;
-                s.last_error = Some((*kind, message.clone()));
-                if let Some(r) = s.timeline.back_mut()
-                    && (r.outcome.is_none() || r.outcome == Some(AttemptOutcome::Opened))
-                {
-                    r.outcome = Some(AttemptOutcome::Error { kind: *kind });
-                    r.ended_at = Some(ts);
-                }
-                if s.state == SessionState::Connecting || s.state == SessionState::Handshaking {
-                    set_state(s, SessionState::Closed);
-                }
-            }
-            EventKind::Backoff(b) => {
-                set_state(s, SessionState::Waiting);
-                s.next_attempt_at = Some(b.next_attempt_at);
-                totals.max_backoff_attempt = totals.max_backoff_attempt.max(b.attempt);
-                let next = s.attempt.saturating_add(1);
-                let manual = b.cause == crate::engine::events::Cause::Manual;
-                // The operator's `r` while a retry was pending: that attempt runs now. One row
-                // per attempt: the pending row is marked manual instead of a second row.
-                if manual
-                    && let Some(r) = s.timeline.back_mut()
-                    && r.attempt == next
-                    && r.started_at.is_none()
-                {
-                    r.manual = true;
-                    return;
-                }
-                push_record(
-                    s,
-                    AttemptRecord {
-                        attempt: next,
-                        cause: Some(b.cause),
-                        kind: Some(b.kind),
-                        window_ms: Some(b.window_ms),
-                        delay_ms: Some(b.delay_ms),
-                        retry_after_ms: b.retry_after_ms,
-                        scheduled_at: Some(ts),
-                        started_at: None,
-                        slot_wait_ms: None,
-                        outcome: None,
-                        uptime_ms: None,
-                        ended_at: None,
-                        manual,
-                    },
-                );
-            }
-            EventKind::GaveUp { attempts, .. } => {
-                set_state(s, SessionState::GaveUp);
-                s.next_attempt_at = None;
-                s.ended_why = Some(format!(
-                    "gave up after {attempts} retries (--max-attempts); press r to reconnect"
-                ));
-                totals.gave_up += 1;
-                tv.gave_up += 1;
-            }
-            // wsmon stopping: the final snapshot keeps the state each session was in.
-            EventKind::Ended {
-                cause: Some(Cause::Shutdown),
-                ..
-            } => {}
-            EventKind::Ended { why, cause } => {
-                count_ended(totals, *cause);
-                set_state(s, SessionState::Closed);
-                s.next_attempt_at = None;
-                s.ended_why = Some(why.clone());
-            }
-            EventKind::Paused { paused } => s.paused = *paused,
+        SessionChange {
+            ts: ev.ts,
+            s,
+            totals: &mut self.totals,
+            storm: &mut self.storm,
+            tv,
+            acc,
         }
+        .apply(&ev.kind);
+    }
+
+    /// A new session of `target` (the target is created on its first session).
+    fn spawn(&mut self, id: SessionId, target: usize, url: &str, ts: DateTime<Utc>) {
+        while self.targets.len() <= target {
+            self.targets.push(TargetView::default());
+            self.target_acc.push(TargetAcc::default());
+        }
+        let t = &mut self.targets[target];
+        if t.url.is_empty() {
+            t.url = url.to_string();
+        }
+        t.sessions += 1;
+        while self.target_urls.len() <= target {
+            self.target_urls.push(Arc::from(""));
+        }
+        let shared = &mut self.target_urls[target];
+        if **shared != *url {
+            *shared = Arc::from(url);
+        }
+        let view = SessionView::new(id, target, shared.clone(), ts);
+        let counters = self.pending_counters.remove(&id);
+        let pos = self.sessions.partition_point(|s| s.id < id);
+        self.sessions.insert(pos, Arc::new(view));
+        self.counters.insert(pos, counters);
     }
 
     /// Close the storm second(s) up to `now`.
@@ -568,18 +406,6 @@ impl TargetAcc {
     }
 }
 
-fn push_record(s: &mut SessionView, r: AttemptRecord) {
-    // Most sessions connect once: room for one record, not the default four.
-    if s.timeline.capacity() == 0 {
-        s.timeline.reserve_exact(1);
-    }
-    if s.timeline.len() >= TIMELINE_LEN {
-        s.timeline.pop_front();
-        s.timeline_dropped += 1;
-    }
-    s.timeline.push_back(r);
-}
-
 /// Snapshot publishing limits: at most every [`Pace::every`] (at least [`MIN_PUBLISH`]), and at
 /// least once a second.
 pub const MIN_PUBLISH: Duration = Duration::from_millis(100);
@@ -715,25 +541,6 @@ pub async fn run(
     let last = Arc::new(store.snapshot(now));
     let _ = snapshots.send(last.clone());
     last
-}
-
-/// Whether attempt `attempt`, about to start, is one the operator asked for (`r`, `R`): its row
-/// in the timeline was opened (or marked) by a `backoff` with cause `manual`. Pressing `R` is
-/// no herd.
-fn asked_by_operator(s: &SessionView, attempt: u32) -> bool {
-    s.timeline
-        .back()
-        .is_some_and(|r| r.attempt == attempt && r.started_at.is_none() && r.manual)
-}
-
-/// A session ended without a retry (not at wsmon's shutdown): count it by cause.
-fn count_ended(totals: &mut Totals, cause: Option<Cause>) {
-    if let Some(cause) = cause {
-        match totals.ended.iter_mut().find(|(c, _)| *c == cause) {
-            Some((_, n)) => *n += 1,
-            None => totals.ended.push((cause, 1)),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -201,6 +201,18 @@ impl Script {
         });
     }
 
+    /// The session is created on fixture target `target` at `ts`.
+    fn spawn(&mut self, ts: DateTime<Utc>, target: usize) {
+        self.emit(
+            ts,
+            EventKind::Spawned {
+                target,
+                index: 0,
+                url: TARGETS[target].to_string(),
+            },
+        );
+    }
+
     /// Attempt `attempt` from `start` to an upgrade answered by `handshake` at `start + 3 ms`
     /// (and, for a 101, open at `start + 4 ms`). Returns when the connection opened (or the
     /// answer came).
@@ -288,247 +300,258 @@ fn kind_of(i: usize) -> usize {
 
 /// The events of session `i` (id `i + 1`) up to [`now`] and its counters.
 fn session(i: usize, now: DateTime<Utc>, hs: &Handshakes) -> (Vec<Event>, CounterValues) {
-    let id = i as SessionId + 1;
-    let kind = kind_of(i);
-    let mut s = Script::new(id);
-    let spawn = |s: &mut Script, ts| {
-        s.emit(
-            ts,
-            EventKind::Spawned {
-                target: kind,
-                index: 0,
-                url: TARGETS[kind].to_string(),
-            },
-        );
-    };
+    let mut s = Script::new(i as SessionId + 1);
     // The herd's members start within 20 ms of each other.
     let herd = herd_start(now) + ms((i % 7) as i64 * 3);
-    let spread = (i as i64 * 7919) % 3_600_000;
-    let counters = match kind {
-        0 => {
-            let started = match i % 50 {
-                4 | 24 => now - ms(400),
-                34 => now - ms(30_000),
-                44 => now - ms(20_000),
-                _ => now - ms(60_000 + spread) - ms(4),
-            };
-            spawn(&mut s, started);
-            match i % 50 {
-                // Still connecting, or the upgrade request is out.
-                4 | 24 => {
-                    s.emit(
-                        started,
-                        EventKind::Connecting {
-                            attempt: 1,
-                            slot_wait_ms: 0,
-                        },
-                    );
-                    if i % 50 == 24 {
-                        s.emit(started + ms(2), EventKind::Handshaking { attempt: 1 });
-                    }
-                    return (s.events, CounterValues::default());
-                }
-                // Closing: the server sent 1001 and the answer is on its way.
-                34 => {
-                    s.attempt(1, started, &hs.deflate);
-                    s.emit(
-                        now - ms(50),
-                        EventKind::Closing {
-                            code: 1001,
-                            initiator: Initiator::Server,
-                        },
-                    );
-                }
-                // Connection refused three times: --max-attempts 2 reached.
-                44 => {
-                    let mut t = started;
-                    let cause = Cause::Error {
-                        kind: ErrorKind::Connect,
-                    };
-                    for attempt in 1..=3u32 {
-                        s.emit(
-                            t,
-                            EventKind::Connecting {
-                                attempt,
-                                slot_wait_ms: 0,
-                            },
-                        );
-                        s.emit(
-                            t + ms(1),
-                            EventKind::Error {
-                                kind: ErrorKind::Connect,
-                                message: "connection refused".to_string(),
-                            },
-                        );
-                        if attempt < 3 {
-                            let window = 1000 << (attempt - 1);
-                            let delay = Delay::Jitter(window, Jitter::None);
-                            s.backoff(t + ms(1), attempt, cause, window, delay);
-                            t += ms(1 + window as i64);
-                        } else {
-                            s.emit(t + ms(1), EventKind::GaveUp { attempts: 2, cause });
-                        }
-                    }
-                    return (s.events, CounterValues::default());
-                }
-                _ => {
-                    s.attempt(1, started, &hs.deflate);
-                }
-            }
-            let msgs = 10 + (i as u64 * 37) % 5000;
-            CounterValues {
-                msgs_in: msgs,
-                msgs_out: msgs,
-                wire_in: msgs * 61,
-                wire_out: msgs * 67,
-                payload_in: msgs * 180,
-                payload_out: msgs * 180,
-                rtt_us: Some(250 + (i as u64 * 13) % 2000),
-            }
-        }
-        1 => {
-            // Each attempt opens and the server closes it with 1013 after ~100 ms. Without
-            // jitter the windows double from 1 s and the sessions retry in step: a herd every
-            // round, the last one a few seconds ago. One in 40 had its retries paused.
-            spawn(&mut s, herd);
-            let mut t = herd;
-            let mut attempt = 1u32;
-            while t <= now {
-                let opened = s.attempt(attempt, t, &hs.deflate);
-                let uptime = 100 + (i as u64 + u64::from(attempt) * 7) % 10;
-                let closed = opened + ms(uptime as i64);
-                s.emit(
-                    closed - ms(1),
-                    EventKind::Closing {
-                        code: 1013,
-                        initiator: Initiator::Server,
-                    },
-                );
-                s.emit(
-                    closed,
-                    EventKind::Closed(CloseInfo {
-                        code: 1013,
-                        reason: "server overloaded, try later".to_string(),
-                        initiator: Initiator::Server,
-                        clean: true,
-                        uptime_ms: Some(uptime),
-                        peer_code: None,
-                        why: None,
-                    }),
-                );
-                let window = 1000u64 << (attempt - 1).min(6);
-                let delay = Delay::Jitter(window, Jitter::None);
-                s.backoff(closed, attempt, Cause::Close { code: 1013 }, window, delay);
-                if i % 40 == 25 && attempt == 2 {
-                    s.emit(closed + ms(1), EventKind::Paused { paused: true });
-                    break;
-                }
-                t = closed + ms(window as i64);
-                attempt += 1;
-            }
-            CounterValues {
-                msgs_in: 0,
-                msgs_out: 1,
-                wire_in: 4,
-                wire_out: 18,
-                payload_in: 0,
-                payload_out: 12,
-                rtt_us: None,
-            }
-        }
-        2 if i % 20 == 8 => {
-            // 503 with Retry-After: 30: the server's value sets every delay.
-            spawn(&mut s, herd);
-            let mut t = herd;
-            let mut attempt = 1u32;
-            while t <= now {
-                let answered = s.attempt(attempt, t, &hs.rejected);
-                let window = 1000u64 << (attempt - 1).min(6);
-                let delay = Delay::RetryAfter(30_000);
-                s.backoff(
-                    answered,
-                    attempt,
-                    Cause::Status { status: 503 },
-                    window,
-                    delay,
-                );
-                t = answered + ms(30_000);
-                attempt += 1;
-            }
-            CounterValues::default()
-        }
-        2 => {
-            // Open, dropped without a close frame (1006), open again after a short backoff.
-            spawn(&mut s, herd);
-            let opened = s.attempt(1, herd, &hs.deflate);
-            let uptime = 8_200 + (i as u64 * 131) % 4_000;
-            let dropped = opened + ms(uptime as i64);
-            s.emit(
-                dropped,
-                EventKind::Closed(CloseInfo {
-                    code: 1006,
-                    reason: String::new(),
-                    initiator: Initiator::Local,
-                    clean: false,
-                    uptime_ms: Some(uptime),
-                    peer_code: None,
-                    why: None,
-                }),
-            );
-            let delay = 500 + (i as u64 * 29) % 500;
-            let jittered = Delay::Jitter(delay, Jitter::Equal);
-            s.backoff(dropped, 1, Cause::Close { code: 1006 }, 1000, jittered);
-            s.attempt(2, dropped + ms(delay as i64), &hs.deflate);
-            let msgs = 3 + (i as u64 * 17) % 300;
-            CounterValues {
-                msgs_in: msgs,
-                msgs_out: msgs,
-                wire_in: msgs * 140,
-                wire_out: msgs * 146,
-                payload_in: msgs * 136,
-                payload_out: msgs * 136,
-                rtt_us: Some(1_500 + (i as u64 * 29) % 9_000),
-            }
-        }
-        _ => {
-            // The server did not accept the required permessage-deflate: wsmon closes with
-            // 1010 and does not retry.
-            spawn(&mut s, herd);
-            let opened = s.attempt(1, herd, &hs.strict);
-            let code = 1010;
-            s.emit(
-                opened,
-                EventKind::Closing {
-                    code,
-                    initiator: Initiator::Client,
-                },
-            );
-            s.emit(
-                opened + ms(2),
-                EventKind::Closed(CloseInfo {
-                    code,
-                    reason: "permessage-deflate".to_string(),
-                    initiator: Initiator::Client,
-                    clean: true,
-                    uptime_ms: Some(2),
-                    peer_code: None,
-                    why: None,
-                }),
-            );
-            s.emit(
-                opened + ms(2),
-                EventKind::Ended {
-                    cause: Some(Cause::Close { code }),
-                    why: "closed with 1010 Mandatory Extension: a retry does not fix a missing \
-                          required extension"
-                        .to_string(),
-                },
-            );
-            CounterValues::default()
-        }
+    let counters = match kind_of(i) {
+        0 => echo(&mut s, i, now, hs),
+        1 => overload(&mut s, i, herd, now, hs),
+        2 if i % 20 == 8 => rejected(&mut s, herd, now, hs),
+        2 => dropped(&mut s, i, herd, hs),
+        _ => strict(&mut s, herd, hs),
     };
     s.events.retain(|e| e.ts <= now);
     (s.events, counters)
+}
+
+/// An echo session: open for a while (a few connecting, handshaking, closing or given up).
+fn echo(s: &mut Script, i: usize, now: DateTime<Utc>, hs: &Handshakes) -> CounterValues {
+    let spread = (i as i64 * 7919) % 3_600_000;
+    let started = match i % 50 {
+        4 | 24 => now - ms(400),
+        34 => now - ms(30_000),
+        44 => now - ms(20_000),
+        _ => now - ms(60_000 + spread) - ms(4),
+    };
+    s.spawn(started, 0);
+    match i % 50 {
+        // Still connecting, or the upgrade request is out.
+        4 | 24 => {
+            s.emit(
+                started,
+                EventKind::Connecting {
+                    attempt: 1,
+                    slot_wait_ms: 0,
+                },
+            );
+            if i % 50 == 24 {
+                s.emit(started + ms(2), EventKind::Handshaking { attempt: 1 });
+            }
+            return CounterValues::default();
+        }
+        // Closing: the server sent 1001 and the answer is on its way.
+        34 => {
+            s.attempt(1, started, &hs.deflate);
+            s.emit(
+                now - ms(50),
+                EventKind::Closing {
+                    code: 1001,
+                    initiator: Initiator::Server,
+                },
+            );
+        }
+        // Connection refused three times: --max-attempts 2 reached.
+        44 => {
+            let mut t = started;
+            let cause = Cause::Error {
+                kind: ErrorKind::Connect,
+            };
+            for attempt in 1..=3u32 {
+                s.emit(
+                    t,
+                    EventKind::Connecting {
+                        attempt,
+                        slot_wait_ms: 0,
+                    },
+                );
+                s.emit(
+                    t + ms(1),
+                    EventKind::Error {
+                        kind: ErrorKind::Connect,
+                        message: "connection refused".to_string(),
+                    },
+                );
+                if attempt < 3 {
+                    let window = 1000 << (attempt - 1);
+                    let delay = Delay::Jitter(window, Jitter::None);
+                    s.backoff(t + ms(1), attempt, cause, window, delay);
+                    t += ms(1 + window as i64);
+                } else {
+                    s.emit(t + ms(1), EventKind::GaveUp { attempts: 2, cause });
+                }
+            }
+            return CounterValues::default();
+        }
+        _ => {
+            s.attempt(1, started, &hs.deflate);
+        }
+    }
+    let msgs = 10 + (i as u64 * 37) % 5000;
+    CounterValues {
+        msgs_in: msgs,
+        msgs_out: msgs,
+        wire_in: msgs * 61,
+        wire_out: msgs * 67,
+        payload_in: msgs * 180,
+        payload_out: msgs * 180,
+        rtt_us: Some(250 + (i as u64 * 13) % 2000),
+    }
+}
+
+/// An overload session: each attempt opens and the server closes it with 1013 after ~100 ms.
+/// Without jitter the windows double from 1 s and the sessions retry in step: a herd every
+/// round, the last one a few seconds ago. One in 40 had its retries paused.
+fn overload(
+    s: &mut Script,
+    i: usize,
+    herd: DateTime<Utc>,
+    now: DateTime<Utc>,
+    hs: &Handshakes,
+) -> CounterValues {
+    s.spawn(herd, 1);
+    let mut t = herd;
+    let mut attempt = 1u32;
+    while t <= now {
+        let opened = s.attempt(attempt, t, &hs.deflate);
+        let uptime = 100 + (i as u64 + u64::from(attempt) * 7) % 10;
+        let closed = opened + ms(uptime as i64);
+        s.emit(
+            closed - ms(1),
+            EventKind::Closing {
+                code: 1013,
+                initiator: Initiator::Server,
+            },
+        );
+        s.emit(
+            closed,
+            EventKind::Closed(CloseInfo {
+                code: 1013,
+                reason: "server overloaded, try later".to_string(),
+                initiator: Initiator::Server,
+                clean: true,
+                uptime_ms: Some(uptime),
+                peer_code: None,
+                why: None,
+            }),
+        );
+        let window = 1000u64 << (attempt - 1).min(6);
+        let delay = Delay::Jitter(window, Jitter::None);
+        s.backoff(closed, attempt, Cause::Close { code: 1013 }, window, delay);
+        if i % 40 == 25 && attempt == 2 {
+            s.emit(closed + ms(1), EventKind::Paused { paused: true });
+            break;
+        }
+        t = closed + ms(window as i64);
+        attempt += 1;
+    }
+    CounterValues {
+        msgs_in: 0,
+        msgs_out: 1,
+        wire_in: 4,
+        wire_out: 18,
+        payload_in: 0,
+        payload_out: 12,
+        rtt_us: None,
+    }
+}
+
+/// A flaky session answered 503 with Retry-After: 30: the server's value sets every delay.
+fn rejected(
+    s: &mut Script,
+    herd: DateTime<Utc>,
+    now: DateTime<Utc>,
+    hs: &Handshakes,
+) -> CounterValues {
+    s.spawn(herd, 2);
+    let mut t = herd;
+    let mut attempt = 1u32;
+    while t <= now {
+        let answered = s.attempt(attempt, t, &hs.rejected);
+        let window = 1000u64 << (attempt - 1).min(6);
+        let delay = Delay::RetryAfter(30_000);
+        s.backoff(
+            answered,
+            attempt,
+            Cause::Status { status: 503 },
+            window,
+            delay,
+        );
+        t = answered + ms(30_000);
+        attempt += 1;
+    }
+    CounterValues::default()
+}
+
+/// A flaky session: open, dropped without a close frame (1006), open again after a short
+/// backoff.
+fn dropped(s: &mut Script, i: usize, herd: DateTime<Utc>, hs: &Handshakes) -> CounterValues {
+    s.spawn(herd, 2);
+    let opened = s.attempt(1, herd, &hs.deflate);
+    let uptime = 8_200 + (i as u64 * 131) % 4_000;
+    let dropped = opened + ms(uptime as i64);
+    s.emit(
+        dropped,
+        EventKind::Closed(CloseInfo {
+            code: 1006,
+            reason: String::new(),
+            initiator: Initiator::Local,
+            clean: false,
+            uptime_ms: Some(uptime),
+            peer_code: None,
+            why: None,
+        }),
+    );
+    let delay = 500 + (i as u64 * 29) % 500;
+    let jittered = Delay::Jitter(delay, Jitter::Equal);
+    s.backoff(dropped, 1, Cause::Close { code: 1006 }, 1000, jittered);
+    s.attempt(2, dropped + ms(delay as i64), &hs.deflate);
+    let msgs = 3 + (i as u64 * 17) % 300;
+    CounterValues {
+        msgs_in: msgs,
+        msgs_out: msgs,
+        wire_in: msgs * 140,
+        wire_out: msgs * 146,
+        payload_in: msgs * 136,
+        payload_out: msgs * 136,
+        rtt_us: Some(1_500 + (i as u64 * 29) % 9_000),
+    }
+}
+
+/// A strict session: the server did not accept the required permessage-deflate, so wsmon
+/// closes with 1010 and does not retry.
+fn strict(s: &mut Script, herd: DateTime<Utc>, hs: &Handshakes) -> CounterValues {
+    s.spawn(herd, 3);
+    let opened = s.attempt(1, herd, &hs.strict);
+    let code = 1010;
+    s.emit(
+        opened,
+        EventKind::Closing {
+            code,
+            initiator: Initiator::Client,
+        },
+    );
+    s.emit(
+        opened + ms(2),
+        EventKind::Closed(CloseInfo {
+            code,
+            reason: "permessage-deflate".to_string(),
+            initiator: Initiator::Client,
+            clean: true,
+            uptime_ms: Some(2),
+            peer_code: None,
+            why: None,
+        }),
+    );
+    s.emit(
+        opened + ms(2),
+        EventKind::Ended {
+            cause: Some(Cause::Close { code }),
+            why: "closed with 1010 Mandatory Extension: a retry does not fix a missing \
+                  required extension"
+                .to_string(),
+        },
+    );
+    CounterValues::default()
 }
 
 /// A snapshot of `n` sessions over the four fixture targets at [`now`], built by the real

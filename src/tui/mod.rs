@@ -157,12 +157,12 @@ pub enum ScreenError {
     Setup(#[from] io::Error),
 }
 
-/// Whether the TUI can run here: the screen is drawn on stdout, and keys come from stdin or,
-/// when stdin is not a terminal, from `/dev/tty` (as crossterm reads them).
+/// Whether the TUI can run here: the screen is drawn on stdout and keys are read from stdin,
+/// so both must be a terminal (`wsmon watch URL </dev/null` in a terminal is no terminal
+/// either: the keys would not come from where the user typed the command).
 pub fn has_terminal() -> bool {
     use std::io::IsTerminal as _;
-    let input = io::stdin().is_terminal() || std::fs::File::open("/dev/tty").is_ok();
-    io::stdout().is_terminal() && input
+    io::stdin().is_terminal() && io::stdout().is_terminal()
 }
 
 /// The real terminal, set up for the TUI (raw mode, alternate screen, mouse capture) and
