@@ -31,6 +31,9 @@ pub enum Command {
     /// Replay an exported log (.jsonl or .csv): a TUI with a time cursor on a terminal, else its
     /// summary; or its state at a moment, or a slice.
     Replay(ReplayArgs),
+    /// Write one self-contained HTML report of one or several exports (charts, targets, codes
+    /// explained, the busiest sessions' backoff timelines).
+    Report(ReportArgs),
 }
 
 /// `--jitter`: the CLI spelling of [`Jitter`].
@@ -164,6 +167,47 @@ pub struct ReplayArgs {
     /// A config file whose [keys] table the replay TUI uses.
     #[arg(short = 'c', long = "config", value_name = "FILE")]
     pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct ReportArgs {
+    /// One or several .jsonl or .csv files written by `watch --export` (merged by time).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The HTML file to write (through a temporary file in the same directory).
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    pub output: PathBuf,
+    /// Only events from this time on (same forms as replay's --at).
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub from: Option<String>,
+    /// Only events up to this time (same forms as replay's --at).
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub to: Option<String>,
+    /// Language of the page and the explanations (defaults from LANG).
+    #[arg(long, value_enum)]
+    pub lang: Option<LangArg>,
+    /// Show this threshold's verdict in the header, judged as `replay --fail-if` judges it (at
+    /// the end of the window, without the run's own shutdown); exit 1 when one fails (the report
+    /// is written anyway). Same expressions as watch (repeatable).
+    #[arg(long = "fail-if", value_name = "EXPR")]
+    pub fail_if: Vec<String>,
+    /// The page's title (default: "wsmon report: " and the start time).
+    #[arg(long, value_name = "TEXT")]
+    pub title: Option<String>,
+}
+
+impl From<ReportArgs> for crate::report::Options {
+    fn from(a: ReportArgs) -> Self {
+        crate::report::Options {
+            files: a.files,
+            output: a.output,
+            from: a.from,
+            to: a.to,
+            lang: crate::codes::Lang::resolve(a.lang.map(Into::into)),
+            fail_if: a.fail_if,
+            title: a.title,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]

@@ -13,7 +13,7 @@
 //! engine                         supervisor, session tasks, backoff; its own settings types
 //! state, export, metrics         the store and snapshots; the export writer, reader; Prometheus
 //! runtime, thresholds            wires a source (engine or recorded log) to the sinks; --fail-if
-//! tui, headless, replay, explain, server  front ends, and the scenario server
+//! tui, headless, replay, explain, report, server  front ends, and the scenario server
 //! cli, config                    clap and the TOML file, parsed into the lower layers' settings
 //! app                            picks a front end (main.rs is the binary)
 //! ```
@@ -36,6 +36,7 @@ pub mod metrics;
 pub mod protocol;
 pub mod redact;
 pub mod replay;
+pub mod report;
 pub mod runtime;
 pub mod server;
 pub mod signal;

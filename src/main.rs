@@ -38,6 +38,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => wsmon::app::run_serve(&args).await,
             Command::Watch(args) => wsmon::app::run_watch(&args).await,
             Command::Demo(args) => wsmon::app::run_demo(&args).await,
+            Command::Report(args) => Ok(wsmon::report::run(&args.into())),
             Command::Replay(args) => {
                 // The replay TUI takes its keys from a config file's [keys].
                 let keys = match args.config.as_deref().map(wsmon::config::keys_from_file) {

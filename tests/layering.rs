@@ -25,7 +25,7 @@ const LAYERS: &[&[&str]] = &[
     &["engine"],
     &["state", "export", "metrics"],
     &["runtime", "thresholds"],
-    &["tui", "headless", "replay", "explain", "server"],
+    &["tui", "headless", "replay", "explain", "report", "server"],
     &["cli", "config"],
     &["app"],
 ];

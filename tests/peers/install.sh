@@ -3,7 +3,7 @@
 # tree): Python `websockets` in a venv and Node `ws`. Also tmux for the end-to-end TUI test,
 # tinyproxy (HTTP CONNECT) and microsocks (SOCKS5) for tests/proxy.rs, and the prometheus server
 # (the tests start their own instance on 127.0.0.1; a system service is never needed) with its
-# promtool (the alert rules' unit tests).
+# promtool (the alert rules' unit tests), and headless Chromium for the report tests.
 # Idempotent: a second run does nothing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -18,6 +18,10 @@ command -v microsocks >/dev/null 2>&1 || need_apt+=(microsocks)
 { command -v prometheus && command -v promtool; } >/dev/null 2>&1 || need_apt+=(prometheus)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+# Headless Chromium opens the HTML reports in tests/report_browser.rs (either binary will do).
+if ! command -v chromium-headless-shell >/dev/null 2>&1 && ! command -v chromium >/dev/null 2>&1; then
+  need_apt+=(chromium-headless-shell)
+fi
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then need_apt+=(python3-venv); fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   # apt-get needs root: use sudo when we are not root (and say so when there is no sudo).
