@@ -227,8 +227,10 @@ while kill -0 "${AGENT_PIDS[0]}" 2>/dev/null; do
   sleep 0.5
 done
 sleep 2
-prom_opens=$(query 'sum(wsmon_opens_total)'); prom_opens=${prom_opens%.*}
-prom_1013=$(query 'sum(wsmon_closes_total{code="1013"})'); prom_1013=${prom_1013%.*}
+# The agents have ended, so their series are stale: the last value each scrape read, of the
+# storm's targets only (the open phase's /echo series are still in the window).
+prom_opens=$(query 'sum(last_over_time(wsmon_opens_total{target=~".*/overload.*"}[10m]))'); prom_opens=${prom_opens%.*}
+prom_1013=$(query 'sum(last_over_time(wsmon_closes_total{code="1013",target=~".*/overload.*"}[10m]))'); prom_1013=${prom_1013%.*}
 peak_rate=$(query 'max_over_time(sum(rate(wsmon_closes_total{code="1013"}[5s]))[5m:1s])')
 agents_exit || { echo "  FAIL  an agent exited non-zero (see $OUT/storm-agent-*.err)"; FAILS=$((FAILS + 1)); }
 json=$(replay_json storm)
