@@ -146,6 +146,17 @@ wait_prom() { # PROMQL WANT SECS
   echo "${v%.*}"
 }
 
+# Sample the agents' and Prometheus's CPU until the agents have ended.
+follow_agents() {
+  while kill -0 "${AGENT_PIDS[0]}" 2>/dev/null; do
+    for i in $(seq 0 $((AGENTS - 1))); do
+      t=$(cpu_ticks "${AGENT_PIDS[$i]}"); [ "$t" != 0 ] && LAST_CPU[$i]=$t
+    done
+    PROM_CPU1=$(cpu_ticks $PROM_PID)
+    sleep 0.5
+  done
+}
+
 agents_exit() {
   local code=0
   for p in "${AGENT_PIDS[@]}"; do wait "$p" || code=$?; done
@@ -173,13 +184,7 @@ for i in $(seq 0 $((AGENTS - 1))); do
   RSS[$i]=$(rss_kib "$p")
 done
 LAST_CPU=()
-while kill -0 "${AGENT_PIDS[0]}" 2>/dev/null; do
-  for i in $(seq 0 $((AGENTS - 1))); do
-    t=$(cpu_ticks "${AGENT_PIDS[$i]}"); [ "$t" != 0 ] && LAST_CPU[$i]=$t
-  done
-  PROM_CPU1=$(cpu_ticks $PROM_PID)
-  sleep 0.5
-done
+follow_agents
 agents_exit || { echo "  FAIL  an agent exited non-zero (see $OUT/open-agent-*.err)"; FAILS=$((FAILS + 1)); }
 json=$(replay_json open)
 read -r r_opens r_sessions < <(python3 -c 'import json,sys; j=json.loads(sys.argv[1]); print(j["opens"], j["sessions"])' "$json")
@@ -219,13 +224,7 @@ if [ -n "$RULE_FILES" ]; then
   check "WsmonReconnectStorm firing in Prometheus (one per target)" "$firing" "$AGENTS"
 fi
 # Until the agents have ended (each keeps /metrics up until one scrape read its final values).
-while kill -0 "${AGENT_PIDS[0]}" 2>/dev/null; do
-  for i in $(seq 0 $((AGENTS - 1))); do
-    t=$(cpu_ticks "${AGENT_PIDS[$i]}"); [ "$t" != 0 ] && LAST_CPU[$i]=$t
-  done
-  PROM_CPU1=$(cpu_ticks $PROM_PID)
-  sleep 0.5
-done
+follow_agents
 sleep 2
 # The agents have ended, so their series are stale: the last value each scrape read, of the
 # storm's targets only (the open phase's /echo series are still in the window).
