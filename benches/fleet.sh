@@ -36,7 +36,7 @@ OPEN_SECS=${OPEN_SECS:-$((20 + N / 1000))}
 # 10/s per target over 1 m, for 2 m) to fire: STORM_REJECT sessions per server are refused and
 # keep retrying (backoff capped at 5 s), the others stay open.
 STORM_SECS=${STORM_SECS:-200}
-STORM_REJECT=${STORM_REJECT:-250}
+STORM_REJECT=${STORM_REJECT:-$(( N < 500 ? N / 2 : 250 ))}
 STORM_CAP=${STORM_CAP:-$((N - STORM_REJECT))}
 
 # Each agent holds N sockets (and each server as many): raise the soft limit to the hard one.
