@@ -743,33 +743,10 @@ fn a_peer_that_floods_pings_and_never_reads_is_closed_with_1008_in_bounded_memor
     let export = dir.path().join("events.jsonl");
     let mut args = base_args(&export);
     args.extend(["--no-offer".to_string(), server.url("/greedy")]);
-    let mut child = Command::new(wsmon_bin())
-        .args(&args)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn wsmon");
-    let pid = child.id();
-    let mut peak = 0;
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(30) {
-        if let Some(kib) = peak_rss_kib(pid) {
-            peak = peak.max(kib);
-        }
-        if child.try_wait().expect("try_wait").is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    let out = child.wait_with_output().expect("wsmon output");
-    assert!(
-        started.elapsed() < Duration::from_secs(20),
-        "the run ends on time"
-    );
-    eprintln!("peak {peak} KiB after {:?}", started.elapsed());
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
+    let (out, peak, took) = run_measured(&args, &[]);
+    assert!(took < Duration::from_secs(20), "the run ends on time");
+    eprintln!("peak {peak} KiB after {took:?}");
     let r = finish(out, &export);
     r.one("open");
     let c = r.closed(1008, "client", false);
