@@ -544,4 +544,7 @@ fn no_status_1005_says_the_peer_sent_the_close_frame() {
     let text = flat(&["1005"]);
     assert!(text.contains("who sent the close frame"), "{text}");
     assert!(text.contains("usually the server"), "{text}");
+    // The number is reported locally, but a side did close: not "nobody".
+    assert!(!text.contains("nobody"), "{text}");
+    assert!(text.contains("no side sends this number"), "{text}");
 }

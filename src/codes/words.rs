@@ -96,8 +96,12 @@ impl Sender {
             (Sender::Server, Lang::Fr) => "le serveur",
             (Sender::Gateway, Lang::En) => "a server acting as gateway or proxy",
             (Sender::Gateway, Lang::Fr) => "un serveur agissant comme passerelle ou proxy",
-            (Sender::Local, Lang::En) => "nobody: your own WebSocket library reports it",
-            (Sender::Local, Lang::Fr) => "personne : votre propre bibliothèque WebSocket l'indique",
+            (Sender::Local, Lang::En) => {
+                "no side sends this number: your WebSocket library reports it"
+            }
+            (Sender::Local, Lang::Fr) => {
+                "aucun côté n'envoie ce numéro : votre bibliothèque WebSocket l'indique"
+            }
             (Sender::Nobody, Lang::En) => "nobody (reserved value)",
             (Sender::Nobody, Lang::Fr) => "personne (valeur réservée)",
         }
