@@ -10,6 +10,7 @@ use wsmon::engine::events::SessionState;
 use wsmon::state::snapshot::Snapshot;
 use wsmon::tui::app::App;
 use wsmon::tui::fixtures;
+use wsmon::tui::fixtures::check_screen as check;
 use wsmon::tui::view::{Confirm, OutcomeFilter, Prompt, PromptKind, Tab};
 
 fn app() -> App {
@@ -18,22 +19,6 @@ fn app() -> App {
 
 fn snap20() -> Arc<Snapshot> {
     Arc::new(fixtures::snapshot(20))
-}
-
-/// Compare a rendered screen with the expected one. With `WSMON_SCREENS_DIR` set, the actual
-/// screen is also written there (to review a change).
-fn check(name: &str, actual: &[String], expected: &str) {
-    let actual: Vec<String> = actual.iter().map(|l| format!("|{l}|")).collect();
-    if let Some(dir) = std::env::var_os("WSMON_SCREENS_DIR") {
-        let path = std::path::Path::new(&dir).join(format!("{name}.txt"));
-        std::fs::write(&path, actual.join("\n")).expect("write screen");
-    }
-    let expected: Vec<&str> = expected.trim_matches('\n').lines().collect();
-    assert_eq!(
-        actual.join("\n"),
-        expected.join("\n"),
-        "screen {name} differs"
-    );
 }
 
 fn screen(app: &mut App, snap: &Snapshot) -> Vec<String> {

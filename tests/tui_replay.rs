@@ -17,6 +17,7 @@ use wsmon::runtime::replay::load::Recording;
 use wsmon::runtime::replay::{ReplayCmd, Speed};
 use wsmon::state::snapshot::Snapshot;
 use wsmon::tui::app::App;
+use wsmon::tui::fixtures::check_screen as check;
 use wsmon::tui::keys::{Action, KeyMap, Mode, action_for};
 use wsmon::tui::replay::{REFUSED, ReplayView};
 use wsmon::tui::view::Tab;
@@ -97,20 +98,6 @@ impl Replay {
         let snap = self.snap.clone();
         fixtures::render(&mut self.app, &snap, w, h)
     }
-}
-
-fn check(name: &str, actual: &[String], expected: &str) {
-    let actual: Vec<String> = actual.iter().map(|l| format!("|{l}|")).collect();
-    if let Some(dir) = std::env::var_os("WSMON_SCREENS_DIR") {
-        let path = std::path::Path::new(&dir).join(format!("{name}.txt"));
-        std::fs::write(&path, actual.join("\n")).expect("write screen");
-    }
-    let expected: Vec<&str> = expected.trim_matches('\n').lines().collect();
-    assert_eq!(
-        actual.join("\n"),
-        expected.join("\n"),
-        "screen {name} differs"
-    );
 }
 
 /// Replay at 80x24: the Storm tab's chart titles keep their values (the code's name goes

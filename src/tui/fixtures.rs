@@ -632,6 +632,23 @@ pub fn buffer_lines(buf: &ratatui::buffer::Buffer) -> Vec<String> {
         .collect()
 }
 
+/// Compare a rendered screen (from [`render`]) with the expected one, each line framed in
+/// `|...|`. With `WSMON_SCREENS_DIR` set, the actual screen is also written there (to review a
+/// change). For the whole-screen tests.
+pub fn check_screen(name: &str, actual: &[String], expected: &str) {
+    let actual: Vec<String> = actual.iter().map(|l| format!("|{l}|")).collect();
+    if let Some(dir) = std::env::var_os("WSMON_SCREENS_DIR") {
+        let path = std::path::Path::new(&dir).join(format!("{name}.txt"));
+        std::fs::write(&path, actual.join("\n")).expect("write screen");
+    }
+    let expected: Vec<&str> = expected.trim_matches('\n').lines().collect();
+    assert_eq!(
+        actual.join("\n"),
+        expected.join("\n"),
+        "screen {name} differs"
+    );
+}
+
 /// Draw `snap` as the loop would (order synced, cursor kept in view) on a `width` x `height`
 /// test terminal and return the screen's text.
 pub fn render(
