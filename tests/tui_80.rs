@@ -379,12 +379,13 @@ const DETAIL: &str = r#"
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | +2 more          |
 | attempts/s 1.0 (total 52)  lockstep - (few retries)  export 1234 events        |
-| Session s7 (Esc: back, j/k: scroll) ──────────────────────── lines 1-17 of 123 |
+| Session s7 (Esc: back, j/k: scroll) ──────────────────────── lines 1-17 of 124 |
 |  target      #1 ws://127.0.0.1:9001/overload                                   |
 |  state       waiting since 11:59:56.665Z (3.3s)  attempt 6                     |
 |              next in 28.7s (attempt 7)                                         |
 |                                                                                |
-|Last close  1013 Try Again Later  by server at 11:59:56.665Z, clean, after 108ms|
+|Last close  1013 Try Again Later  by server at 11:59:56.665Z, clean,            |
+|            after 108ms open                                                    |
 |  reason      "server overloaded, try later"                                    |
 |                                                                                |
 |Backoff timeline (6 attempts, attempt 7 due; times UTC)                         |
@@ -396,7 +397,6 @@ const DETAIL: &str = r#"
 |     3  close 1013  backoff     2.0s   2.0s      -  close 1013    107ms  █      |
 |        decided 11:59:26.229Z  started 11:59:28.229Z  ended 11:59:28.340Z       |
 |     4  close 1013  backoff     4.0s   4.0s      -  close 1013    104ms  █      |
-|        decided 11:59:28.340Z  started 11:59:32.340Z  ended 11:59:32.448Z       |
 | session detail; times in UTC (z: switch)                                       |
 | Esc back  j scroll  x explain  c close  r reconnect  p pause  z UTC/local      |
 "#;

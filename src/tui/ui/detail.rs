@@ -174,16 +174,34 @@ fn close_lines(out: &mut Rows, s: &SessionView, view: &ViewState, t: Theme) {
     {
         how.push_str(&format!(" at {}", view.time(at)));
     }
-    how.push_str(if c.clean { ", clean" } else { ", not clean" });
+    // Whole pieces wrap under the code, so no time or duration is cut at 80 columns.
+    let mut pieces: Vec<layout::Piece> = vec![
+        vec![
+            ("Last close  ".to_string(), t.heading()),
+            (c.code.to_string(), t.code(c.code).add_modifier_bold()),
+            (
+                format!(" {}  ", view.registry.name_in(c.code, view.lang)),
+                ratatui::style::Style::default(),
+            ),
+        ],
+        vec![(format!("{how},"), t.dim())],
+        vec![(
+            if c.clean { " clean" } else { " not clean" }.to_string(),
+            t.dim(),
+        )],
+    ];
     if let Some(up) = c.uptime_ms {
-        how.push_str(&format!(", after {} open", format::duration_ms(up)));
+        if let Some((text, _)) = pieces.last_mut().and_then(|p| p.last_mut()) {
+            text.push(',');
+        }
+        pieces.push(vec![(
+            format!(" after {} open", format::duration_ms(up)),
+            t.dim(),
+        )]);
     }
-    out.push(Line::from(vec![
-        Span::styled("Last close  ", t.heading()),
-        Span::styled(c.code.to_string(), t.code(c.code).add_modifier_bold()),
-        Span::raw(format!(" {}  ", view.registry.name_in(c.code, view.lang))),
-        Span::styled(how, t.dim()),
-    ]));
+    for line in layout::wrap_pieces(pieces, usize::from(out.width), 12) {
+        out.push(line);
+    }
     if !c.reason.is_empty() {
         out.kv("reason", &format!("\"{}\"", safe(&c.reason)), t.plain());
     }
