@@ -476,6 +476,7 @@ fn merge_targets(file: &FileConfig, args: &WatchArgs) -> Result<Vec<TargetSpec>,
             subprotocols,
             offers,
             require,
+            conversation: None,
         });
     }
     for u in &args.urls {
@@ -486,6 +487,7 @@ fn merge_targets(file: &FileConfig, args: &WatchArgs) -> Result<Vec<TargetSpec>,
             subprotocols: d.subprotocols.clone(),
             offers: d.offers.clone(),
             require: d.require.clone(),
+            conversation: None,
         });
     }
     for t in &targets {

@@ -501,7 +501,12 @@ fn error_advice(kind: ErrorKind) -> (Advice, Option<String>) {
         | ErrorKind::Proxy
         // Out of file descriptors: a local fault that passes when sessions close; backing off
         // (not spinning) gives them the time to.
-        | ErrorKind::Resource => return (Advice::Backoff, None),
+        | ErrorKind::Resource
+        // A script step that timed out, or a stale conversation closed by
+        // `--stale-action reconnect`: a real client reconnects (with backoff) and says hello
+        // again.
+        | ErrorKind::Script
+        | ErrorKind::Stale => return (Advice::Backoff, None),
         ErrorKind::Internal => "a bug in wsmon ended this session (see its error event)",
         // One rule, owned by the knowledge base's 1015 entry: a refused certificate or TLS
         // setup is not retried (interrupted TLS handshakes are reported as `Io`).

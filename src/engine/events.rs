@@ -160,6 +160,10 @@ pub enum CloseWhy {
     /// The peer keeps sending pings but does not read our answers (1008): the queue of unsent
     /// bytes reached its bound.
     PeerNotReading,
+    /// A script step failed (an `expect` timed out): the script's close code, 1000 by default.
+    Script,
+    /// No message from the server for the stale threshold, with `--stale-action reconnect`.
+    Stale,
 }
 
 impl CloseWhy {
@@ -176,6 +180,8 @@ impl CloseWhy {
             CloseWhy::BadData => "bad_data",
             CloseWhy::ProtocolError => "protocol_error",
             CloseWhy::PeerNotReading => "peer_not_reading",
+            CloseWhy::Script => "script",
+            CloseWhy::Stale => "stale",
         }
     }
 }
@@ -285,6 +291,122 @@ pub enum EventKind {
     Paused { paused: bool },
     /// The session was removed (`-` in the TUI); it no longer exists.
     Removed,
+    /// A step of the session's script (or built-in protocol) started, matched or timed out.
+    Script(Arc<ScriptEvent>),
+    /// No message from the server for `silent_ms` (the stale threshold): the connection may be
+    /// up, the conversation is not.
+    Stale { silent_ms: u64 },
+    /// A message came after a stale spell of `silent_ms`.
+    Fresh { silent_ms: u64 },
+    /// A request got its response (`rpc`: a script's `send` then `expect`) or an application
+    /// ping its pong (`ping`), `us` microseconds later.
+    Latency {
+        us: u64,
+        source: LatencySource,
+        /// The script step that matched (0 for a built-in protocol's ping).
+        step: u32,
+    },
+    /// A frame sent or received, for the message log (`--message-log`) and the export
+    /// (`--record-messages`).
+    Message(Arc<MessageRecord>),
+}
+
+/// Which way a frame went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// From the server.
+    In,
+    /// From wsmon.
+    Out,
+}
+
+/// A message's or control frame's kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Opcode {
+    Text,
+    Binary,
+    Ping,
+    Pong,
+    Close,
+}
+
+/// One message or control frame as kept: its sizes always, its payload up to the preview cap.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageRecord {
+    pub dir: Direction,
+    pub opcode: Opcode,
+    /// Payload bytes on the wire (compressed when `rsv1`).
+    pub wire_size: u64,
+    /// Payload bytes after inflating: the message's full length.
+    pub size: u64,
+    /// Sent compressed (permessage-deflate).
+    pub rsv1: bool,
+    /// The payload's first bytes (all of it when `payload.len() == size`). A close frame's
+    /// payload is its code (2 bytes, big-endian) and reason, as on the wire.
+    pub payload: Vec<u8>,
+}
+
+impl MessageRecord {
+    /// Only the first bytes of the payload were kept.
+    pub fn is_cut(&self) -> bool {
+        (self.payload.len() as u64) < self.size
+    }
+}
+
+/// What a `script` event says about its step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScriptPhase {
+    Started,
+    Matched,
+    TimedOut,
+}
+
+impl ScriptPhase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScriptPhase::Started => "started",
+            ScriptPhase::Matched => "matched",
+            ScriptPhase::TimedOut => "timed_out",
+        }
+    }
+}
+
+/// One step of a script, as recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScriptEvent {
+    /// The step's number in the script, from 1 (0: a built-in protocol's own step).
+    pub step: u32,
+    pub phase: ScriptPhase,
+    /// What the step does or waits for, as shown: `expect {"type":"connection_ack"} within 5s`.
+    pub what: String,
+    /// On `timed_out`: the last message that came (escaped, cut); `None` when none came.
+    #[serde(default)]
+    pub last: Option<String>,
+    /// On `matched`: the values the step captured, secret ones already `<redacted>`.
+    #[serde(default)]
+    pub captured: Vec<(String, String)>,
+}
+
+/// Where a latency sample comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LatencySource {
+    /// A script's `send` answered by the `expect` after it.
+    Rpc,
+    /// An application-level ping answered by its pong (graphql-ws `ping`/`pong`).
+    Ping,
+}
+
+impl LatencySource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LatencySource::Rpc => "rpc",
+            LatencySource::Ping => "ping",
+        }
+    }
 }
 
 impl EventKind {
@@ -323,6 +445,12 @@ impl EventKind {
             EventKind::Closed(c) => fix(&mut c.reason),
             EventKind::Error { message, .. } => fix(message),
             EventKind::Ended { why, .. } => fix(why),
+            EventKind::Script(sc) => {
+                let sc = Arc::make_mut(sc);
+                fix(&mut sc.what);
+                sc.last.iter_mut().for_each(fix);
+                sc.captured.iter_mut().for_each(|(_, v)| fix(v));
+            }
             // The URL is shown through `redact::url`; the rest holds no text.
             _ => {}
         }
@@ -344,6 +472,11 @@ impl EventKind {
             EventKind::Ended { .. } => "ended",
             EventKind::Paused { .. } => "paused",
             EventKind::Removed => "removed",
+            EventKind::Script(_) => "script",
+            EventKind::Stale { .. } => "stale",
+            EventKind::Fresh { .. } => "fresh",
+            EventKind::Latency { .. } => "latency",
+            EventKind::Message(_) => "message",
         }
     }
 }

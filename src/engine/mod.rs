@@ -9,6 +9,7 @@
 
 pub mod backoff;
 pub mod close;
+pub mod conversation;
 pub mod counters;
 pub mod events;
 pub mod inbox;

@@ -30,6 +30,8 @@ use crate::protocol::handshake::{self, RequestSpec, Transport, UpgradeOutcome};
 use crate::protocol::wire::{Role, WireStream};
 
 mod open;
+mod talk;
+mod write;
 pub use open::ws_config;
 
 /// Settings shared by every session.
@@ -62,6 +64,8 @@ pub struct SessionSpec {
     /// The secret values this session sends: scrubbed from every event it emits.
     pub secrets: Arc<crate::redact::Secrets>,
     pub seed: u64,
+    /// The target's conversation (script or protocol), started on every connection.
+    pub conversation: Option<Arc<dyn crate::engine::conversation::ConversationFactory>>,
 }
 
 /// Why the session loop stops for good.
@@ -656,6 +660,7 @@ mod tests {
             request: Arc::new(RequestSpec::default()),
             secrets: Arc::default(),
             seed: 1,
+            conversation: None,
         };
         let session = Session::new(spec, shared, Arc::default(), cmds);
         let run = session.run();

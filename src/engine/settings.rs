@@ -19,6 +19,9 @@ pub struct TargetSpec {
     pub subprotocols: Vec<String>,
     pub offers: Vec<Extension>,
     pub require: Vec<String>,
+    /// What the target's sessions say once open (a script, a built-in protocol); `None`:
+    /// nothing but `--send`.
+    pub conversation: Option<std::sync::Arc<dyn crate::engine::conversation::ConversationFactory>>,
 }
 
 impl TargetSpec {
@@ -31,6 +34,7 @@ impl TargetSpec {
             subprotocols: Vec::new(),
             offers: extensions::parse_header(extensions::DEFAULT_OFFER).unwrap_or_default(),
             require: Vec::new(),
+            conversation: None,
         }
     }
 }
@@ -54,6 +58,22 @@ pub struct SessionSettings {
     /// The same wait for the 1001 closes sent when wsmon stops (`--close-timeout`): short, so
     /// a run ends about this long after its deadline or signal.
     pub shutdown_close_timeout: Duration,
+    /// A session with no message from the server for this long is stale (`--stale-after`);
+    /// `None`: never (a protocol may set its own).
+    pub stale_after: Option<Duration>,
+    /// What a stale session does (`--stale-action`).
+    pub stale_action: StaleAction,
+}
+
+/// What a stale session does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StaleAction {
+    /// Stay open, shown and counted as stale until the next message.
+    #[default]
+    Keep,
+    /// Close with this code (initiator client, reason "stale: no message for ...") and
+    /// reconnect per the reconnect policy, as a real client would.
+    Reconnect { code: u16 },
 }
 
 impl Default for SessionSettings {
@@ -69,6 +89,8 @@ impl Default for SessionSettings {
             max_connecting: crate::engine::slots::DEFAULT_MAX_CONNECTING,
             ramp: None,
             shutdown_close_timeout: Duration::from_secs(1),
+            stale_after: None,
+            stale_action: StaleAction::Keep,
         }
     }
 }

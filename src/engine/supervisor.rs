@@ -247,6 +247,7 @@ impl Supervisor {
                 url: entry.url.clone(),
                 url_shown: entry.url_shown.clone(),
                 request: entry.request.clone(),
+                conversation: entry.target.conversation.clone(),
                 secrets: entry.secrets.clone(),
                 seed: self
                     .seed

@@ -99,6 +99,33 @@ pub fn to_json_line(ev: &Event, url: &str, code_name: &dyn Fn(u16) -> String) ->
         }
         EventKind::Paused { paused } => put("paused", Value::Bool(*paused)),
         EventKind::Removed => {}
+        EventKind::Script(sc) => {
+            put("step", Value::from(sc.step));
+            put("phase", Value::String(sc.phase.as_str().into()));
+            put("what", Value::String(sc.what.clone()));
+            if let Some(last) = &sc.last {
+                put("last", Value::String(last.clone()));
+            }
+            if !sc.captured.is_empty() {
+                put("captured", headers_object(&sc.captured));
+            }
+        }
+        EventKind::Stale { silent_ms } | EventKind::Fresh { silent_ms } => {
+            put("silent_ms", Value::from(*silent_ms))
+        }
+        EventKind::Latency { us, source, step } => {
+            // Milliseconds with microsecond precision.
+            put("latency_ms", json!(*us as f64 / 1000.0));
+            put("source", Value::String(source.as_str().into()));
+            put("step", Value::from(*step));
+        }
+        EventKind::Message(r) => {
+            put("direction", enum_value(&r.dir));
+            put("opcode", enum_value(&r.opcode));
+            put("wire_size", Value::from(r.wire_size));
+            put("size", Value::from(r.size));
+            put("rsv1", Value::Bool(r.rsv1));
+        }
     }
     Value::Object(m)
 }

@@ -445,7 +445,12 @@ impl EventCounter {
             | EventKind::GaveUp { .. }
             | EventKind::Ended { .. }
             | EventKind::Paused { .. }
-            | EventKind::Removed => {}
+            | EventKind::Removed
+            | EventKind::Script(_)
+            | EventKind::Stale { .. }
+            | EventKind::Fresh { .. }
+            | EventKind::Latency { .. }
+            | EventKind::Message(_) => {}
         }
     }
 }

@@ -31,6 +31,11 @@ pub enum ErrorKind {
     Internal,
     /// The proxy could not be reached or refused the tunnel (HTTP 407/403/502, a SOCKS5 reply).
     Proxy,
+    /// A step of the session's script (or built-in protocol) failed: an `expect` timed out.
+    Script,
+    /// No message from the server for `--stale-after`, and `--stale-action reconnect` closed
+    /// the connection.
+    Stale,
 }
 
 impl ErrorKind {
@@ -48,6 +53,8 @@ impl ErrorKind {
             ErrorKind::Resource => "resource",
             ErrorKind::Internal => "internal",
             ErrorKind::Proxy => "proxy",
+            ErrorKind::Script => "script",
+            ErrorKind::Stale => "stale",
         }
     }
 }

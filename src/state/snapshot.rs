@@ -38,6 +38,8 @@ pub struct Snapshot {
     pub export_error: Option<String>,
     /// Events not written to the export since that error (the failed one included).
     pub export_unwritten: u64,
+    /// Every session's recent frames (a handle to the store's logs: lock briefly).
+    pub messages: crate::state::messages::MessageLogs,
 }
 
 impl Snapshot {

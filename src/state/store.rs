@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::engine::counters::{EngineGauges, SessionCounters};
 use crate::engine::events::{Event, EventKind, SessionId, SessionMsg, SessionState};
 use crate::state::export_fault::ExportFault;
+use crate::state::messages::{LogCaps, MessageLogs};
 use crate::state::snapshot::{
     ERROR_MESSAGES_MAX, EVENT_LOG_LEN, LogEntry, SessionView, Snapshot, TARGET_HANDSHAKE_SAMPLES,
     TargetView, Totals,
@@ -57,6 +58,8 @@ pub struct Store {
     dirty: bool,
     /// The event log ring (shared with snapshots; copied on write at most once per publish).
     events: Arc<std::collections::VecDeque<LogEntry>>,
+    /// Every session's message log (shared with snapshots: a handle).
+    messages: MessageLogs,
 }
 
 impl Store {
@@ -77,7 +80,13 @@ impl Store {
             export_fault: None,
             dirty: true,
             events: Arc::default(),
+            messages: MessageLogs::new(LogCaps::default()),
         }
+    }
+
+    /// Bound every session's message log (`--message-log`; [`LogCaps::OFF`] keeps none).
+    pub fn set_message_caps(&mut self, caps: LogCaps) {
+        self.messages = MessageLogs::new(caps);
     }
 
     /// Show the export writer's failure (set by its thread) in every snapshot.
@@ -109,7 +118,14 @@ impl Store {
         let Some(i) = self.index(ev.session) else {
             return;
         };
+        if let EventKind::Message(record) = &ev.kind {
+            // Into the session's log only: the session's view does not change (and is not
+            // copied) for a message.
+            self.messages.push(ev.session, ev.ts, record.clone());
+            return;
+        }
         if let EventKind::Removed = ev.kind {
+            self.messages.remove(ev.session);
             let s = self.sessions.remove(i);
             self.counters.remove(i);
             if let Some(t) = self.targets.get_mut(s.target) {
@@ -242,6 +258,7 @@ impl Store {
                 .as_ref()
                 .and_then(|f| f.error().map(str::to_string)),
             export_unwritten: self.export_fault.as_ref().map_or(0, |f| f.unwritten()),
+            messages: self.messages.clone(),
         }
     }
 
@@ -348,6 +365,33 @@ fn log_text(kind: &EventKind) -> Option<(String, String, Option<u16>)> {
             None,
         ),
         EventKind::Removed => (String::new(), String::new(), None),
+        EventKind::Script(sc) => {
+            let mut text = sc.what.clone();
+            if let Some(last) = &sc.last {
+                text.push_str("; last message: ");
+                text.push_str(last);
+            }
+            (
+                format!("step {} {}", sc.step, sc.phase.as_str()),
+                text,
+                None,
+            )
+        }
+        EventKind::Stale { silent_ms } => (
+            "stale".to_string(),
+            format!("no message for {}", ms(*silent_ms)),
+            None,
+        ),
+        EventKind::Fresh { silent_ms } => (
+            "fresh".to_string(),
+            format!("a message after {} of silence", ms(*silent_ms)),
+            None,
+        ),
+        // One a response: too many for the event log (the LAT column and the detail show
+        // them).
+        EventKind::Latency { .. } => return None,
+        // The message log and the Messages view show them.
+        EventKind::Message(_) => return None,
     })
 }
 

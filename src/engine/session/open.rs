@@ -2,6 +2,7 @@
 //! WebSocket is up, and how it ends (through the close tracker). Split from `session.rs`,
 //! which owns the session's life between attempts.
 
+use super::write::{Sent, send_within, stalled};
 use super::*;
 
 impl Session {
@@ -62,15 +63,30 @@ impl Session {
         let (mut ping, mut resend) = self.timers(opened);
         let mut ping_seq: u64 = 0;
         let mut ping_sent: Option<(u64, Instant)> = None;
+        let mut talk = self.talk(attempt, opened);
+        // What the conversation's start asks for (a close), judged like any loop input.
+        let mut pending = if tracker.is_closing() {
+            None
+        } else {
+            Box::pin(self.talk_start(&mut ws, &mut talk)).await
+        };
 
         loop {
             let deadline = close_deadline.unwrap_or(opened + FAR);
             let open = !tracker.is_closing();
-            let input = tokio::select! {
+            let talk_due = talk.next_deadline();
+            let stale_due = talk.stale_at();
+            let input = if let Some(input) = pending.take() {
+                input
+            } else {
+                tokio::select! {
                 msg = ws.next() => match msg {
-                    Some(Ok(Message::Text(_))) | Some(Ok(Message::Binary(_))) => {
+                    Some(Ok(m @ (Message::Text(_) | Message::Binary(_)))) => {
                         SessionCounters::add(&self.counters.msgs_in, 1);
-                        continue;
+                        match Box::pin(self.talk_message(&mut ws, &mut talk, &m, open)).await {
+                            Some(input) => input,
+                            None => continue,
+                        }
                     }
                     Some(Ok(Message::Pong(p))) => {
                         self.on_pong(&p, &mut ping_sent);
@@ -90,46 +106,35 @@ impl Session {
                     None => Input::Eof,
                 },
                 _ = tick(&mut ping), if open => {
-                    ping_seq += 1;
-                    // Stamp before the send: the round trip includes our own write.
-                    let sent_at = Instant::now();
-                    let ping = Message::Ping(ping_seq.to_be_bytes().to_vec().into());
-                    match send_within(&mut ws, ping, stall).await {
-                        Sent::Yes => {
-                            ping_sent = Some((ping_seq, sent_at));
-                            continue;
-                        }
-                        Sent::No => continue,
-                        Sent::Stalled => stalled(stall),
+                    match Box::pin(self.send_ping(&mut ws, &mut ping_seq, &mut ping_sent)).await {
+                        Some(input) => input,
+                        None => continue,
                     }
                 }
                 _ = tick(&mut resend), if open => {
-                    let Some(text) = &settings.send else { continue };
-                    match send_within(&mut ws, Message::text(text.clone()), stall).await {
-                        Sent::Yes => {
-                            SessionCounters::add(&self.counters.msgs_out, 1);
-                            continue;
-                        }
-                        Sent::No => continue,
-                        Sent::Stalled => stalled(stall),
+                    match Box::pin(self.resend(&mut ws)).await {
+                        Some(input) => input,
+                        None => continue,
                     }
                 }
-                cmd = self.cmds.recv(), if open => Input::Ours(match cmd {
-                    None | Some(SessionCmd::Shutdown) => {
-                        self.stopping = true;
-                        OurClose::shutdown()
+                cmd = self.cmds.recv(), if open => match Box::pin(self.command(cmd)).await {
+                    Some(ours) => Input::Ours(ours),
+                    None => continue,
+                },
+                _ = tokio::time::sleep_until(talk_due.unwrap_or(deadline)), if open && talk_due.is_some() => {
+                    match Box::pin(self.talk_due(&mut ws, &mut talk)).await {
+                        Some(input) => input,
+                        None => continue,
                     }
-                    Some(SessionCmd::Remove) => OurClose::removal(),
-                    Some(SessionCmd::Close { code, reason }) => OurClose::operator(code, &reason),
-                    Some(SessionCmd::ReconnectNow) => OurClose::reconnect(),
-                    // `R` never closes an open connection.
-                    Some(SessionCmd::ReconnectIfWaiting) => continue,
-                    Some(SessionCmd::SetPaused(p)) => {
-                        Box::pin(self.set_paused(p)).await;
-                        continue;
+                }
+                _ = tokio::time::sleep_until(stale_due.unwrap_or(deadline)), if open && stale_due.is_some() => {
+                    match Box::pin(self.went_stale(&mut talk)).await {
+                        Some(input) => input,
+                        None => continue,
                     }
-                }),
+                }
                 _ = tokio::time::sleep_until(deadline), if close_deadline.is_some() => Input::Timeout,
+                }
             };
             // A violation tungstenite found (too big, bad UTF-8, bad framing) is also an error.
             let violation = matches!(&input, Input::Ours(o) if o.why.fails())
@@ -150,6 +155,49 @@ impl Session {
             }
         }
         Box::pin(self.end_connection(tracker, Some(opened.elapsed()))).await
+    }
+
+    /// Our next ping (its payload numbers it, so its pong gives the round trip). Returns the
+    /// close to start when the peer took nothing for the whole write wait.
+    async fn send_ping<S>(
+        &mut self,
+        ws: &mut WebSocketStream<S>,
+        seq: &mut u64,
+        sent: &mut Option<(u64, Instant)>,
+    ) -> Option<Input>
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    {
+        let stall = self.shared.settings.close_timeout;
+        *seq += 1;
+        // Stamp before the send: the round trip includes our own write.
+        let sent_at = Instant::now();
+        let ping = Message::Ping(seq.to_be_bytes().to_vec().into());
+        match send_within(ws, ping, stall).await {
+            Sent::Yes => {
+                *sent = Some((*seq, sent_at));
+                None
+            }
+            Sent::No => None,
+            Sent::Stalled => Some(stalled(stall)),
+        }
+    }
+
+    /// `--send-every`: `--send` again.
+    async fn resend<S>(&mut self, ws: &mut WebSocketStream<S>) -> Option<Input>
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    {
+        let stall = self.shared.settings.close_timeout;
+        let text = self.shared.settings.send.clone()?;
+        match send_within(ws, Message::text(text), stall).await {
+            Sent::Yes => {
+                SessionCounters::add(&self.counters.msgs_out, 1);
+                None
+            }
+            Sent::No => None,
+            Sent::Stalled => Some(stalled(stall)),
+        }
     }
 
     /// A pong: when it answers our outstanding ping, its round trip is the session's RTT.
@@ -250,6 +298,14 @@ impl Session {
             Some(o) if o.why == CloseWhy::Shutdown => AttemptEnd::Stopped(Stop::Shutdown),
             Some(o) if o.why == CloseWhy::Removal => AttemptEnd::Stopped(Stop::Remove),
             Some(o) if o.why == CloseWhy::Reconnect => AttemptEnd::ReconnectNow,
+            // A failed script step and a stale conversation retry per the policy for their
+            // error kind (the close code is the script's or the user's own, often 1000).
+            Some(o) if o.why == CloseWhy::Script => AttemptEnd::failed(Cause::Error {
+                kind: ErrorKind::Script,
+            }),
+            Some(o) if o.why == CloseWhy::Stale => AttemptEnd::failed(Cause::Error {
+                kind: ErrorKind::Stale,
+            }),
             Some(o) if o.why == CloseWhy::Operator => AttemptEnd::ClosedByOperator {
                 code: o.code,
                 cause: Cause::Close { code },
@@ -267,41 +323,6 @@ async fn tick(timer: &mut Option<tokio::time::Interval>) {
         }
         None => std::future::pending().await,
     }
-}
-
-/// How one of our own writes went.
-enum Sent {
-    Yes,
-    /// The connection failed; the read side reports how.
-    No,
-    /// The peer took nothing for the whole wait: it does not read.
-    Stalled,
-}
-
-/// Send `msg`, waiting at most `limit` for a peer that does not read. Our own writes must not
-/// hold the session's loop forever: while one waits, nothing is read and no command obeyed.
-async fn send_within<S>(ws: &mut WebSocketStream<S>, msg: Message, limit: Duration) -> Sent
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-{
-    match tokio::time::timeout(limit, ws.send(msg)).await {
-        Ok(Ok(())) => Sent::Yes,
-        Ok(Err(_)) => Sent::No,
-        Err(_) => Sent::Stalled,
-    }
-}
-
-/// The close for a peer that did not take one of our writes within `limit` (1008, as for the
-/// peer that pings without reading: see `protocol::wire`).
-fn stalled(limit: Duration) -> Input {
-    Input::Ours(OurClose::new(
-        CloseWhy::PeerNotReading,
-        1008,
-        &format!(
-            "the peer does not read: a write waited {} s",
-            limit.as_secs_f64()
-        ),
-    ))
 }
 
 /// How long a close frame that fails the connection may take to leave.

@@ -11,7 +11,7 @@ use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor}
 
 use crate::engine::events::{
     BackoffInfo, Cause, CloseInfo, CloseWhy, DelayKind, ErrorKind, Event, EventKind, HandshakeInfo,
-    Initiator, Jitter, Timings,
+    Initiator, Jitter, LatencySource, ScriptEvent, ScriptPhase, Timings,
 };
 use crate::protocol::extensions::{Extension, Param};
 
@@ -218,6 +218,14 @@ struct Raw<'a> {
     bad_header: Option<String>,
     shard: Option<String>,
     start_at: Option<Str<'a>>,
+    step: Option<u32>,
+    phase: Option<ScriptPhase>,
+    what: Option<String>,
+    last: Option<String>,
+    captured: Option<Pairs<String>>,
+    silent_ms: Option<u64>,
+    latency_ms: Option<f64>,
+    source: Option<LatencySource>,
     unknown_fields: usize,
     first_unknown: Option<String>,
 }
@@ -280,6 +288,14 @@ impl<'de> Deserialize<'de> for Raw<'de> {
                         "bad_header" => r.bad_header = Some(map.next_value()?),
                         "shard" => r.shard = Some(map.next_value()?),
                         "start_at" => r.start_at = Some(map.next_value()?),
+                        "step" => r.step = Some(map.next_value()?),
+                        "phase" => r.phase = Some(map.next_value()?),
+                        "what" => r.what = Some(map.next_value()?),
+                        "last" => r.last = Some(map.next_value()?),
+                        "captured" => r.captured = Some(map.next_value()?),
+                        "silent_ms" => r.silent_ms = Some(map.next_value()?),
+                        "latency_ms" => r.latency_ms = Some(map.next_value()?),
+                        "source" => r.source = Some(map.next_value()?),
                         other => {
                             r.unknown_fields += 1;
                             if r.first_unknown.is_none() {
@@ -313,8 +329,39 @@ fn enum_from<T: serde::de::DeserializeOwned>(s: &str, field: &str) -> Result<T, 
 }
 
 impl Raw<'_> {
-    fn into_parsed(self) -> Result<Parsed, LineError> {
-        let Some(event) = self.event else {
+    /// The conversation events (issue 20): `script`, `stale`, `fresh`, `latency`.
+    fn conversation(&mut self, name: &str) -> Result<EventKind, LineError> {
+        Ok(match name {
+            "script" => EventKind::Script(std::sync::Arc::new(ScriptEvent {
+                step: self.step.ok_or_else(|| missing("step", name))?,
+                phase: self.phase.ok_or_else(|| missing("phase", name))?,
+                what: self.what.take().unwrap_or_default(),
+                last: self.last.take(),
+                captured: self.captured.take().map(|p| p.0).unwrap_or_default(),
+            })),
+            "stale" => EventKind::Stale {
+                silent_ms: self.silent_ms.ok_or_else(|| missing("silent_ms", name))?,
+            },
+            "fresh" => EventKind::Fresh {
+                silent_ms: self.silent_ms.ok_or_else(|| missing("silent_ms", name))?,
+            },
+            "latency" => {
+                let ms = self
+                    .latency_ms
+                    .filter(|ms| ms.is_finite() && *ms >= 0.0)
+                    .ok_or_else(|| missing("latency_ms", name))?;
+                EventKind::Latency {
+                    us: (ms * 1000.0).round() as u64,
+                    source: self.source.ok_or_else(|| missing("source", name))?,
+                    step: self.step.unwrap_or(0),
+                }
+            }
+            _ => return Err(LineError::UnknownEvent(name.to_string())),
+        })
+    }
+
+    fn into_parsed(mut self) -> Result<Parsed, LineError> {
+        let Some(event) = self.event.take() else {
             return Err(LineError::Malformed(
                 "not a wsmon event (no \"event\" field)".into(),
             ));
@@ -429,6 +476,7 @@ impl Raw<'_> {
                 paused: self.paused.ok_or_else(|| missing("paused", name))?,
             },
             "removed" => EventKind::Removed,
+            "script" | "stale" | "fresh" | "latency" => self.conversation(name)?,
             other => return Err(LineError::UnknownEvent(other.to_string())),
         };
         Ok(Parsed {

@@ -332,3 +332,66 @@ fn next_close_and_next_burst() {
     assert_eq!(s2.state, SessionState::Closed);
     assert_eq!(cursor.next_burst(), None);
 }
+
+/// The conversation events (issue 20) come back as they were recorded, captured secrets
+/// already redacted by the writer.
+#[test]
+fn conversation_events_round_trip() {
+    use crate::engine::events::{LatencySource, ScriptEvent, ScriptPhase};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = |phase, last: Option<&str>, captured: Vec<(String, String)>| {
+        EventKind::Script(Arc::new(ScriptEvent {
+            step: 2,
+            phase,
+            what: "expect {\"type\":\"connection_ack\"} within 5s".into(),
+            last: last.map(str::to_string),
+            captured,
+        }))
+    };
+    let events = vec![
+        ev(0, 1, script(ScriptPhase::Started, None, vec![])),
+        ev(
+            5,
+            1,
+            script(
+                ScriptPhase::Matched,
+                None,
+                vec![("user".into(), "ada, 7".into())],
+            ),
+        ),
+        ev(
+            9,
+            1,
+            EventKind::Latency {
+                us: 23_456,
+                source: LatencySource::Rpc,
+                step: 2,
+            },
+        ),
+        ev(
+            10,
+            1,
+            script(ScriptPhase::TimedOut, Some("{\"type\":\"x\"}"), vec![]),
+        ),
+        ev(20, 1, EventKind::Stale { silent_ms: 3000 }),
+        ev(30, 1, EventKind::Fresh { silent_ms: 4210 }),
+    ];
+    for name in ["talk.jsonl", "talk.csv"] {
+        let rec = load(&write(&dir, name, &events)).expect("loads");
+        assert!(rec.warnings.is_empty(), "{name}: {:?}", rec.warnings);
+        assert_eq!(rec.events, events, "{name}");
+    }
+    // A captured value whose name is secret never reaches the file.
+    let secret = vec![ev(
+        0,
+        1,
+        script(
+            ScriptPhase::Matched,
+            None,
+            vec![("token".into(), "s3cr3t-value".into())],
+        ),
+    )];
+    let path = write(&dir, "secret.jsonl", &secret);
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(!text.contains("s3cr3t-value"), "{text}");
+}

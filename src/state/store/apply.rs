@@ -56,6 +56,11 @@ impl SessionChange<'_> {
             } => {}
             EventKind::Ended { why, cause } => self.ended(why, *cause),
             EventKind::Paused { paused } => self.s.paused = *paused,
+            EventKind::Script(_)
+            | EventKind::Stale { .. }
+            | EventKind::Fresh { .. }
+            | EventKind::Latency { .. }
+            | EventKind::Message(_) => {}
         }
     }
 
