@@ -127,12 +127,22 @@ fn watch_logging(file: Option<&PathBuf>, headless: bool) -> anyhow::Result<()> {
 /// cannot be listened on (in use, not local, not resolved) is bad usage: exit 2.
 pub async fn run_serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging(LogTo::Stderr, "info")?;
-    let handle = match crate::server::start(&args.bind).await {
+    let settings = crate::server::h2::H2Settings {
+        connect_protocol: !args.h2_no_connect_protocol,
+    };
+    let options = crate::server::ServeOptions {
+        h2: args.h2.then(|| (args.h2_bind.clone(), settings)),
+    };
+    let handle = match crate::server::start_with(&args.bind, &options).await {
         Ok(h) => h,
         Err(e) => {
+            let bind = match &options.h2 {
+                Some((h2, _)) => format!("{} or {h2}", args.bind),
+                None => args.bind.clone(),
+            };
             eprintln!(
                 "wsmon: cannot listen on {}: {e}",
-                crate::redact::escape_control(&args.bind)
+                crate::redact::escape_control(&bind)
             );
             return Ok(ExitCode::from(EXIT_USAGE));
         }

@@ -124,6 +124,17 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:9001")]
     pub bind: String,
+    /// Also serve the same paths as WebSockets over HTTP/2 (h2c with prior knowledge, RFC 8441
+    /// extended CONNECT), plus the connection faults /h2/goaway and /h2/reset.
+    #[arg(long)]
+    pub h2: bool,
+    /// Address of the HTTP/2 listener.
+    #[arg(long, default_value = "127.0.0.1:9002", value_name = "ADDR")]
+    pub h2_bind: String,
+    /// Do not announce SETTINGS_ENABLE_CONNECT_PROTOCOL: an HTTP/2 server on which no
+    /// WebSocket can open (to test clients against one).
+    #[arg(long, requires = "h2")]
+    pub h2_no_connect_protocol: bool,
 }
 
 #[derive(Debug, Clone, Default, Args)]
