@@ -491,6 +491,10 @@ pub fn demo_config(
                 target("/drop?after=3s", quarter, &[])?,
                 target("/close/1008", 2, &[])?,
                 target("/burst?n=50", 2, &[])?,
+                // A feed that goes silent after 20 s with the connection up (stale), and an
+                // RPC server answering after 20-80 ms (latency).
+                target("/feed?rate=2&stall_after=20s", 2, &[])?,
+                target("/rpc?delay=20ms-80ms", 2, &[])?,
             ],
             ..Default::default()
         },
@@ -504,8 +508,9 @@ pub fn demo_config(
         no_default_gate: true,
         ..Config::default()
     };
+    // The id makes /rpc answer it (after its delay) instead of answering with an error.
     cfg.session.send = Some(
-        r#"{"type":"tick","from":"wsmon demo","payload":"hello hello hello hello hello hello"}"#
+        r#"{"type":"tick","id":"demo","from":"wsmon demo","payload":"hello hello hello hello hello hello"}"#
             .into(),
     );
     cfg.session.send_every = Some(Duration::from_secs(1));

@@ -478,3 +478,59 @@ async fn shutdown_closes_h2_websockets_with_1001() {
         .expect("shutdown finishes")
         .expect("shutdown task");
 }
+
+/// `wsmon serve --h2` prints the HTTP/2 address like the HTTP/1.1 one, and a WebSocket opens
+/// there; `--h2-no-connect-protocol` needs `--h2`.
+#[tokio::test]
+async fn serve_h2_prints_its_address_and_serves_there() {
+    use tokio::io::AsyncBufReadExt;
+    let bin = env!("CARGO_BIN_EXE_wsmon");
+    let out = std::process::Command::new(bin)
+        .args(["serve", "--h2-no-connect-protocol"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "--h2-no-connect-protocol alone");
+    let mut child = tokio::process::Command::new(bin)
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--h2",
+            "--h2-bind",
+            "127.0.0.1:0",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start wsmon serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let mut banner = Vec::new();
+    let h2_addr = timeout(Duration::from_secs(20), async {
+        while let Some(line) = lines.next_line().await.expect("read stdout") {
+            banner.push(line.clone());
+            if let Some(rest) = line.strip_prefix("HTTP/2 (h2c, RFC 8441) on ws://") {
+                return rest.to_string();
+            }
+        }
+        panic!("no HTTP/2 line in {banner:?}");
+    })
+    .await
+    .expect("banner in time");
+    assert!(banner[0].starts_with("wsmon scenario server on ws://127.0.0.1:"));
+    let tcp = TcpStream::connect(&h2_addr)
+        .await
+        .expect("connect to the h2 address");
+    let (send, conn) = h2::client::handshake(tcp).await.expect("HTTP/2 handshake");
+    tokio::spawn(conn);
+    let mut c = Client {
+        send: send.ready().await.expect("ready"),
+        conn: tokio::spawn(async { Ok(()) }),
+        log: Arc::new(Mutex::new(Vec::new())),
+    };
+    let mut ws = websocket(&mut c, "/echo").await;
+    echo(&mut ws, Message::text("via the CLI")).await;
+    child.start_kill().expect("stop wsmon serve");
+    let _ = child.wait().await;
+}

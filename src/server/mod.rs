@@ -303,7 +303,9 @@ pub fn help_text() -> String {
          DUR is a duration such as 500ms, 15s or 1m30s. Every path except /nodeflate accepts\n\
          permessage-deflate when the client offers it: /echo with exactly the parameters asked\n\
          for, the others also with server_no_context_takeover (no per-session compression\n\
-         context on the server, so thousands of sessions stay small).\n",
+         context on the server, so thousands of sessions stay small).\n\n\
+         With `wsmon serve --h2`, an HTTP/2 listener (h2c, prior knowledge) serves the same paths\n\
+         to an extended CONNECT (RFC 8441, :protocol websocket); the /h2/ paths work only there.\n",
         path_list()
     )
 }
