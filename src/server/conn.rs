@@ -13,10 +13,12 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
+pub use super::closing::{CLOSE_TIMEOUT, SHUTDOWN_REASON};
+pub(crate) use super::closing::{close_and_drain, shutting_down};
 use super::http::{self, ReadError, Request};
 use super::messages::{self, Talk};
 use super::scenario::{self, RouteError, Scenario};
@@ -27,26 +29,16 @@ use crate::protocol::wire::WireStream;
 
 /// How long a client may take to send its request head.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long we wait for the client's close frame after sending ours.
-pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
 /// tungstenite's read buffer per connection: small, the demo hosts thousands of sessions.
 pub const READ_BUFFER: usize = 4 * 1024;
 /// Largest message we accept, after inflating.
 pub const MAX_MESSAGE: usize = 16 << 20;
-
-/// The reason sent with 1001 when the server shuts down.
-pub const SHUTDOWN_REASON: &str = "server shutting down";
 
 pub(crate) fn ws_config() -> WebSocketConfig {
     WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER)
         .max_message_size(Some(MAX_MESSAGE))
         .max_frame_size(Some(MAX_MESSAGE))
-}
-
-/// Resolves once the server is shutting down (or its handle is gone).
-pub(crate) async fn shutting_down(rx: &mut watch::Receiver<bool>) {
-    let _ = rx.wait_for(|down| *down).await;
 }
 
 /// Serve one connection to the end. Errors are logged, never propagated: one bad client must
@@ -478,25 +470,6 @@ where
             }
         }
     }
-}
-
-/// Send a close frame, then read until the client's reply (or a timeout) and drop the socket.
-pub(crate) async fn close_and_drain<S>(
-    mut ws: WebSocketStream<S>,
-    code: CloseCode,
-    reason: &str,
-) -> Result<(), tokio_tungstenite::tungstenite::Error>
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    let frame = CloseFrame {
-        code,
-        reason: Utf8Bytes::from(reason),
-    };
-    ws.close(Some(frame)).await?;
-    let drain = async { while let Some(Ok(_)) = ws.next().await {} };
-    let _ = tokio::time::timeout(CLOSE_TIMEOUT, drain).await;
-    Ok(())
 }
 
 /// Close with exactly this code, written by hand (tungstenite will not send 1014 or an empty

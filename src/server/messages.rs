@@ -20,7 +20,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use super::Shared;
-use super::conn::{SHUTDOWN_REASON, close_and_drain, shutting_down};
+use super::closing::{SHUTDOWN_REASON, close_and_drain, shutting_down};
 use super::scenario::AUTH_TIMEOUT_CODE;
 
 /// Most `/rpc` answers waiting for their delay on one session; past it a request is answered

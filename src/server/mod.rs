@@ -7,6 +7,7 @@
 //! Shutdown follows mini-redis: a watch channel tells every connection to stop (open sessions
 //! are closed with 1001 "server shutting down"), and the accept loop waits for them.
 
+pub mod closing;
 pub mod conn;
 pub mod h2;
 pub mod h2_io;
