@@ -534,3 +534,97 @@ async fn serve_h2_prints_its_address_and_serves_there() {
     child.start_kill().expect("stop wsmon serve");
     let _ = child.wait().await;
 }
+
+/// An HTTP/1.1 request on the HTTP/2 port gets a readable 400, not HTTP/2 frames.
+#[tokio::test]
+async fn http1_on_the_h2_port_is_told_so() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let srv = serve_h2(true).await;
+    let mut tcp = TcpStream::connect(srv.h2_addr().expect("h2 listener"))
+        .await
+        .expect("connect");
+    tcp.write_all(
+        b"GET /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+    )
+    .await
+    .expect("send");
+    let mut answer = String::new();
+    timeout(Duration::from_secs(5), tcp.read_to_string(&mut answer))
+        .await
+        .expect("answer in time")
+        .expect("read");
+    assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+    assert!(answer.contains("HTTP/2 listener"), "{answer}");
+    srv.shutdown().await;
+}
+
+/// The other scenarios behave over HTTP/2 as over HTTP/1.1: a scripted close code, a stream
+/// that is never answered, and overload slots.
+#[tokio::test]
+async fn close_stall_and_overload_over_h2() {
+    let srv = serve_h2(true).await;
+    let mut c = client(&srv).await;
+    let mut ws = websocket(&mut c, "/close/4001?reason=bye").await;
+    match timeout(Duration::from_secs(2), ws.next()).await {
+        Ok(Some(Ok(Message::Close(Some(frame))))) => {
+            assert_eq!(
+                (u16::from(frame.code), frame.reason.as_str()),
+                (4001, "bye")
+            );
+        }
+        other => panic!("expected 4001, got {other:?}"),
+    }
+    // /stall: no response at all; the client gives up and resets the stream.
+    let req = http::Request::builder()
+        .method(http::Method::CONNECT)
+        .uri("http://127.0.0.1/stall")
+        .header("sec-websocket-version", "13")
+        .extension(h2::ext::Protocol::from("websocket"))
+        .body(())
+        .expect("request");
+    let (resp, _send) = c.send.send_request(req, false).expect("send");
+    assert!(
+        timeout(Duration::from_millis(500), resp).await.is_err(),
+        "/stall answered"
+    );
+    // /overload?cap=1: the first session echoes, the second is closed with 1013.
+    let mut first = websocket(&mut c, "/overload?cap=1").await;
+    let mut second = websocket(&mut c, "/overload?cap=1").await;
+    match timeout(Duration::from_secs(2), second.next()).await {
+        Ok(Some(Ok(Message::Close(Some(frame))))) => assert_eq!(u16::from(frame.code), 1013),
+        other => panic!("expected 1013, got {other:?}"),
+    }
+    echo(&mut first, Message::text("still mine")).await;
+    srv.shutdown().await;
+}
+
+/// 1,000 WebSockets on 10 HTTP/2 connections (100 streams each) open and echo.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_websockets_on_ten_connections() {
+    let srv = serve_h2(true).await;
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for conn in 0..10 {
+        let mut c = client(&srv).await;
+        let mut sockets = Vec::new();
+        for _ in 0..100 {
+            sockets.push(websocket(&mut c, "/echo").await);
+        }
+        tasks.push(tokio::spawn(async move {
+            for (i, ws) in sockets.iter_mut().enumerate() {
+                echo(ws, Message::text(format!("connection {conn} stream {i}"))).await;
+            }
+            (c, sockets)
+        }));
+    }
+    let mut kept = Vec::new();
+    for t in tasks {
+        kept.push(t.await.expect("echo task"));
+    }
+    let took = start.elapsed();
+    eprintln!("1000 WebSockets on 10 HTTP/2 connections opened and echoed in {took:?}");
+    assert!(took < Duration::from_secs(30), "{took:?}");
+    assert_eq!(kept.iter().map(|(_, s)| s.len()).sum::<usize>(), 1000);
+    srv.shutdown().await;
+}

@@ -110,6 +110,23 @@ pub(crate) async fn handle(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let _ = tcp.set_nodelay(true);
+    let mut tcp = tcp;
+    let first = tokio::select! {
+        r = tokio::time::timeout(HEADER_TIMEOUT, starts_like_h2(&tcp)) => r,
+        () = shutting_down(&mut shutdown) => return,
+    };
+    match first {
+        Ok(Ok(true)) => {}
+        Ok(Ok(false)) => {
+            // An HTTP/1.1 client on the HTTP/2 port: say so in words it can read.
+            let body = "this is the scenario server's HTTP/2 listener (h2c with prior knowledge, \
+                        RFC 8441): open WebSockets here over HTTP/2, or use the HTTP/1.1 port\n";
+            let response = super::http::text_response(400, &[], body);
+            let _ = super::http::respond_and_close(&mut tcp, &response).await;
+            return;
+        }
+        Ok(Err(_)) | Err(_) => return,
+    }
     let reset = Arc::new(AtomicBool::new(false));
     let socket = Socket {
         tcp,
@@ -141,6 +158,15 @@ pub(crate) async fn handle(
     if reset.load(Ordering::Acquire) {
         tracing::debug!(%peer, "HTTP/2 connection reset by scenario /h2/reset");
     }
+}
+
+/// Whether the first bytes a client sent are (the start of) the HTTP/2 connection preface;
+/// `false` for anything else, e.g. an HTTP/1.1 request line.
+async fn starts_like_h2(tcp: &TcpStream) -> std::io::Result<bool> {
+    const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    let mut buf = [0u8; PREFACE.len()];
+    let n = tcp.peek(&mut buf).await?;
+    Ok(n > 0 && buf[..n] == PREFACE[..n])
 }
 
 /// Accept streams until the connection ends, a fault ends it, or the server stops. The
