@@ -560,9 +560,9 @@ async fn http1_on_the_h2_port_is_told_so() {
 }
 
 /// The other scenarios behave over HTTP/2 as over HTTP/1.1: a scripted close code, a stream
-/// that is never answered, and overload slots.
+/// that is never answered, a dropped one, and overload slots.
 #[tokio::test]
-async fn close_stall_and_overload_over_h2() {
+async fn close_stall_drop_and_overload_over_h2() {
     let srv = serve_h2(true).await;
     let mut c = client(&srv).await;
     let mut ws = websocket(&mut c, "/close/4001?reason=bye").await;
@@ -588,6 +588,12 @@ async fn close_stall_and_overload_over_h2() {
         timeout(Duration::from_millis(500), resp).await.is_err(),
         "/stall answered"
     );
+    // /drop: the stream ends without a close frame (the HTTP/2 form of a dropped socket).
+    let mut dropped = websocket(&mut c, "/drop").await;
+    match timeout(Duration::from_secs(2), dropped.next()).await {
+        Ok(None | Some(Err(_))) => {}
+        other => panic!("expected the stream to end without a close frame, got {other:?}"),
+    }
     // /overload?cap=1: the first session echoes, the second is closed with 1013.
     let mut first = websocket(&mut c, "/overload?cap=1").await;
     let mut second = websocket(&mut c, "/overload?cap=1").await;
