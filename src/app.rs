@@ -127,12 +127,22 @@ fn watch_logging(file: Option<&PathBuf>, headless: bool) -> anyhow::Result<()> {
 /// cannot be listened on (in use, not local, not resolved) is bad usage: exit 2.
 pub async fn run_serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging(LogTo::Stderr, "info")?;
-    let handle = match crate::server::start(&args.bind).await {
+    let settings = crate::server::h2::H2Settings {
+        connect_protocol: !args.h2_no_connect_protocol,
+    };
+    let options = crate::server::ServeOptions {
+        h2: args.h2.then(|| (args.h2_bind.clone(), settings)),
+    };
+    let handle = match crate::server::start_with(&args.bind, &options).await {
         Ok(h) => h,
         Err(e) => {
+            let bind = match &options.h2 {
+                Some((h2, _)) => format!("{} or {h2}", args.bind),
+                None => args.bind.clone(),
+            };
             eprintln!(
                 "wsmon: cannot listen on {}: {e}",
-                crate::redact::escape_control(&args.bind)
+                crate::redact::escape_control(&bind)
             );
             return Ok(ExitCode::from(EXIT_USAGE));
         }
@@ -481,6 +491,10 @@ pub fn demo_config(
                 target("/drop?after=3s", quarter, &[])?,
                 target("/close/1008", 2, &[])?,
                 target("/burst?n=50", 2, &[])?,
+                // A feed that goes silent after 20 s with the connection up (stale), and an
+                // RPC server answering after 20-80 ms (latency).
+                target("/feed?rate=2&stall_after=20s", 2, &[])?,
+                target("/rpc?delay=20ms-80ms", 2, &[])?,
             ],
             ..Default::default()
         },
@@ -494,8 +508,9 @@ pub fn demo_config(
         no_default_gate: true,
         ..Config::default()
     };
+    // The id makes /rpc answer it (after its delay) instead of answering with an error.
     cfg.session.send = Some(
-        r#"{"type":"tick","from":"wsmon demo","payload":"hello hello hello hello hello hello"}"#
+        r#"{"type":"tick","id":"demo","from":"wsmon demo","payload":"hello hello hello hello hello hello"}"#
             .into(),
     );
     cfg.session.send_every = Some(Duration::from_secs(1));

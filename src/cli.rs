@@ -24,7 +24,8 @@ pub enum Command {
     Watch(Box<WatchArgs>),
     /// Start the scenario server in-process and watch a curated mix of its endpoints.
     Demo(DemoArgs),
-    /// Run the scenario server (echo, overload, flaky, close codes, rejects, drops, stalls).
+    /// Run the scenario server (echo, overload, flaky, close codes, rejects, drops, stalls,
+    /// silent feeds, slow RPC, auth timeouts; `--h2` adds the same over HTTP/2).
     Serve(ServeArgs),
     /// Explain close codes: `explain 1013`, compare two: `explain 1010 1013`, list: `--all`.
     Explain(ExplainArgs),
@@ -124,6 +125,17 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:9001")]
     pub bind: String,
+    /// Also serve the same paths as WebSockets over HTTP/2 (h2c with prior knowledge, RFC 8441
+    /// extended CONNECT), plus the connection faults /h2/goaway and /h2/reset.
+    #[arg(long)]
+    pub h2: bool,
+    /// Address of the HTTP/2 listener.
+    #[arg(long, default_value = "127.0.0.1:9002", value_name = "ADDR")]
+    pub h2_bind: String,
+    /// Do not announce SETTINGS_ENABLE_CONNECT_PROTOCOL: an HTTP/2 server on which no
+    /// WebSocket can open (to test clients against one).
+    #[arg(long, requires = "h2")]
+    pub h2_no_connect_protocol: bool,
 }
 
 #[derive(Debug, Clone, Default, Args)]
@@ -213,7 +225,7 @@ impl From<ReportArgs> for crate::report::Options {
 #[derive(Debug, Clone, Args)]
 pub struct DemoArgs {
     /// Sessions of the busiest scenario targets (echo, overload); the others get a quarter or
-    /// half of it. The default, 20, runs 74 sessions over 9 targets (the smallest, 4, runs 18).
+    /// half of it. The default, 20, runs 78 sessions over 11 targets (the smallest, 4, runs 22).
     #[arg(short = 'n', long = "sessions", default_value_t = 20, value_name = "N")]
     pub sessions: usize,
     /// No TUI: status lines on stderr, a summary on stdout at the end (for scripts and CI).

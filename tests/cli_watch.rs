@@ -201,14 +201,14 @@ fn demo_help_tells_the_session_count_and_the_duration() {
         .output()
         .expect("demo --help runs");
     let help = String::from_utf8_lossy(&out.stdout);
-    assert!(help.contains("runs 74 sessions"), "{help}");
-    assert!(help.contains("the smallest, 4, runs 18"), "{help}");
+    assert!(help.contains("runs 78 sessions"), "{help}");
+    assert!(help.contains("the smallest, 4, runs 22"), "{help}");
     assert!(help.contains("--duration <DURATION>"), "{help}");
     assert!(help.contains("Stop after this long"), "{help}");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
         let server = wsmon::server::start("127.0.0.1:0").await.expect("server");
-        for (n, total) in [(20, 74), (4, 18), (1, 18)] {
+        for (n, total) in [(20, 78), (4, 22), (1, 22)] {
             let args = wsmon::cli::DemoArgs {
                 sessions: n,
                 headless: true,

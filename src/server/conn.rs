@@ -13,11 +13,14 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
+pub use super::closing::{CLOSE_TIMEOUT, SHUTDOWN_REASON};
+pub(crate) use super::closing::{close_and_drain, shutting_down};
 use super::http::{self, ReadError, Request};
+use super::messages::{self, Talk};
 use super::scenario::{self, RouteError, Scenario};
 use super::{OverloadSlot, Shared};
 use crate::protocol::extensions::{self, DeflateParams};
@@ -26,26 +29,16 @@ use crate::protocol::wire::WireStream;
 
 /// How long a client may take to send its request head.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long we wait for the client's close frame after sending ours.
-pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
 /// tungstenite's read buffer per connection: small, the demo hosts thousands of sessions.
 pub const READ_BUFFER: usize = 4 * 1024;
 /// Largest message we accept, after inflating.
 pub const MAX_MESSAGE: usize = 16 << 20;
-
-/// The reason sent with 1001 when the server shuts down.
-pub const SHUTDOWN_REASON: &str = "server shutting down";
 
 pub(crate) fn ws_config() -> WebSocketConfig {
     WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER)
         .max_message_size(Some(MAX_MESSAGE))
         .max_frame_size(Some(MAX_MESSAGE))
-}
-
-/// Resolves once the server is shutting down (or its handle is gone).
-pub(crate) async fn shutting_down(rx: &mut watch::Receiver<bool>) {
-    let _ = rx.wait_for(|down| *down).await;
 }
 
 /// Serve one connection to the end. Errors are logged, never propagated: one bad client must
@@ -104,14 +97,14 @@ pub(crate) async fn handle(
 
 /// A plain HTTP answer that ends the connection, given instead of an upgrade.
 #[derive(Debug, PartialEq)]
-struct PlainAnswer {
-    status: u16,
-    headers: Vec<(&'static str, String)>,
-    body: String,
+pub(crate) struct PlainAnswer {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(&'static str, String)>,
+    pub(crate) body: String,
 }
 
 impl PlainAnswer {
-    fn new(status: u16, body: String) -> Self {
+    pub(crate) fn new(status: u16, body: String) -> Self {
         PlainAnswer {
             status,
             headers: Vec::new(),
@@ -154,34 +147,54 @@ async fn serve(
 
     let head = http::switching_protocols(&accept, ext_header.as_deref());
     sock.write_all(head.as_bytes()).await?;
-    match fate {
+    let result = run_upgraded(sock, leftover, fate, deflate, shared, shutdown).await;
+    drop(slot);
+    result
+}
+
+/// Run the WebSocket side of an accepted upgrade on any byte stream (an upgraded TCP socket,
+/// an HTTP/2 stream): `leftover` are bytes read past the request head.
+pub(crate) async fn run_upgraded<S>(
+    mut sock: S,
+    leftover: Vec<u8>,
+    fate: Fate,
+    deflate: Option<DeflateParams>,
+    shared: &Shared,
+    shutdown: &mut watch::Receiver<bool>,
+) -> std::io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let plan = match fate {
         Fate::DropNow => {
             sock.flush().await?;
-            sock.shutdown().await
+            return sock.shutdown().await;
         }
-        Fate::CloseNow(code, reason) => raw_close(sock, leftover, code, &reason, shutdown).await,
-        Fate::Serve(plan) => {
-            // The layer counts traffic and enforces the size limit even without deflate.
-            let stream = WireStream::new(
-                sock,
-                Role::Server,
-                deflate,
-                leftover,
-                MAX_MESSAGE,
-                shared.counters.clone(),
-            );
-            let layer_close = stream.layer_close();
-            let ws =
-                WebSocketStream::from_raw_socket(stream, Role::Server, Some(ws_config())).await;
-            let result = run_session(ws, plan, shutdown).await;
-            drop(slot);
-            if let Some(close) = layer_close.get() {
-                tracing::debug!(code = close.code, reason = %crate::redact::escape_control(&close.reason),
-                    "permessage-deflate layer closed the session");
-            }
-            result.map_err(std::io::Error::other)
+        Fate::CloseNow(code, reason) => {
+            return raw_close(&mut sock, leftover, code, &reason, shutdown).await;
         }
+        Fate::Serve(plan) => plan,
+    };
+    // The layer counts traffic and enforces the size limit even without deflate.
+    let stream = WireStream::new(
+        sock,
+        Role::Server,
+        deflate,
+        leftover,
+        MAX_MESSAGE,
+        shared.counters.clone(),
+    );
+    let layer_close = stream.layer_close();
+    let ws = WebSocketStream::from_raw_socket(stream, Role::Server, Some(ws_config())).await;
+    let result = match plan.talk {
+        Some(talk) => messages::run(ws, talk, shared, shutdown).await,
+        None => run_session(ws, plan, shutdown).await,
+    };
+    if let Some(close) = layer_close.get() {
+        tracing::debug!(code = close.code, reason = %crate::redact::escape_control(&close.reason),
+            "permessage-deflate layer closed the session");
     }
+    result.map_err(std::io::Error::other)
 }
 
 /// The scenario a request asks for and its `Sec-WebSocket-Accept`, when it is a valid upgrade
@@ -195,40 +208,11 @@ fn admit(req: &Request) -> Result<(Scenario, String), PlainAnswer> {
         );
         return Err(PlainAnswer::new(405, body).with_header("Allow", "GET"));
     }
-    let scenario = match scenario::route(&req.target) {
-        Ok(s) => s,
-        Err(RouteError::NotFound(path)) => {
-            let body = format!("no scenario at {path}\n\n{}", super::path_list());
-            return Err(PlainAnswer::new(404, body));
-        }
-        Err(RouteError::BadRequest(why)) => {
-            return Err(PlainAnswer::new(400, format!("{why}\n")));
-        }
-    };
-    match &scenario {
-        Scenario::Index if req.wants_websocket() => {
-            let body = format!(
-                "no scenario at /: pick one of these paths\n\n{}",
-                super::path_list()
-            );
-            return Err(PlainAnswer::new(404, body));
-        }
-        Scenario::Index => return Err(PlainAnswer::new(200, super::help_text())),
-        Scenario::Reject {
-            status,
-            retry_after,
-        } => {
-            let body = format!(
-                "upgrade rejected by scenario /reject/{status}: {}\n",
-                http::status_line(*status)
-            );
-            let a = PlainAnswer::new(*status, body);
-            return Err(match retry_after.as_deref() {
-                Some(v) => a.with_header("Retry-After", v),
-                None => a,
-            });
-        }
-        _ => {}
+    let scenario = route_request(&req.target, req.wants_websocket())?;
+    if scenario.is_h2_only() {
+        let body = "this path is a fault of HTTP/2 connections: open it on the HTTP/2 \
+                    listener (wsmon serve --h2)\n";
+        return Err(PlainAnswer::new(404, body.to_string()));
     }
     match http::check_upgrade(req) {
         Ok(accept) => Ok((scenario, accept)),
@@ -243,9 +227,50 @@ fn admit(req: &Request) -> Result<(Scenario, String), PlainAnswer> {
     }
 }
 
+/// The scenario at `target`, or the plain answer the request gets instead: 404 and 400 with
+/// an explanation, the help page on `/` (404 for a WebSocket there), `/reject/N`. Shared by
+/// HTTP/1.1 and HTTP/2.
+pub(crate) fn route_request(target: &str, websocket: bool) -> Result<Scenario, PlainAnswer> {
+    let scenario = match scenario::route(target) {
+        Ok(s) => s,
+        Err(RouteError::NotFound(path)) => {
+            let body = format!("no scenario at {path}\n\n{}", super::path_list());
+            return Err(PlainAnswer::new(404, body));
+        }
+        Err(RouteError::BadRequest(why)) => {
+            return Err(PlainAnswer::new(400, format!("{why}\n")));
+        }
+    };
+    match &scenario {
+        Scenario::Index if websocket => {
+            let body = format!(
+                "no scenario at /: pick one of these paths\n\n{}",
+                super::path_list()
+            );
+            Err(PlainAnswer::new(404, body))
+        }
+        Scenario::Index => Err(PlainAnswer::new(200, super::help_text())),
+        Scenario::Reject {
+            status,
+            retry_after,
+        } => {
+            let body = format!(
+                "upgrade rejected by scenario /reject/{status}: {}\n",
+                http::status_line(*status)
+            );
+            let a = PlainAnswer::new(*status, body);
+            Err(match retry_after.as_deref() {
+                Some(v) => a.with_header("Retry-After", v),
+                None => a,
+            })
+        }
+        _ => Ok(scenario),
+    }
+}
+
 /// The `Sec-WebSocket-Extensions` answer and the deflate parameters the scenario agrees to.
 /// Every offer line is parsed; a malformed offer is the client's bug, answered with 400.
-fn negotiate(
+pub(crate) fn negotiate(
     req: &Request,
     scenario: &Scenario,
 ) -> Result<(Option<String>, Option<DeflateParams>), PlainAnswer> {
@@ -280,7 +305,10 @@ fn negotiate(
 }
 
 /// What happens after the 101, and the `/overload` slot the session holds while it runs.
-fn decide_fate<'a>(scenario: &Scenario, shared: &'a Shared) -> (Fate, Option<OverloadSlot<'a>>) {
+pub(crate) fn decide_fate<'a>(
+    scenario: &Scenario,
+    shared: &'a Shared,
+) -> (Fate, Option<OverloadSlot<'a>>) {
     let mut slot = None;
     let fate = match scenario {
         Scenario::Overload { cap } => match shared.try_overload_slot(*cap) {
@@ -299,22 +327,36 @@ fn decide_fate<'a>(scenario: &Scenario, shared: &'a Shared) -> (Fate, Option<Ove
                 (false, _) => Fate::Serve(Plan::ECHO),
                 (true, None) => Fate::CloseNow(Some(1013), reason),
                 (true, Some(d)) => Fate::Serve(Plan {
-                    burst: 0,
                     end: Some((*d, End::Close(CloseCode::Again, reason))),
+                    ..Plan::ECHO
                 }),
             }
         }
         Scenario::Close { code, reason } => Fate::CloseNow(*code, reason.clone()),
         Scenario::Drop { after: None } => Fate::DropNow,
         Scenario::Drop { after: Some(d) } => Fate::Serve(Plan {
-            burst: 0,
             end: Some((*d, End::Drop)),
+            ..Plan::ECHO
         }),
         Scenario::Burst { n } => Fate::Serve(Plan {
             burst: *n,
-            end: None,
+            ..Plan::ECHO
         }),
-        Scenario::Echo | Scenario::NoDeflate => Fate::Serve(Plan::ECHO),
+        Scenario::Feed { rate, stall_after } => Fate::talk(Talk::Feed {
+            rate: *rate,
+            stall_after: *stall_after,
+        }),
+        Scenario::Rpc { min, max } => Fate::talk(Talk::Rpc {
+            min: *min,
+            max: *max,
+        }),
+        Scenario::Auth { timeout } => Fate::talk(Talk::Auth { timeout: *timeout }),
+        // The connection-level faults echo on their stream (the HTTP/2 connection does the
+        // rest); HTTP/1.1 refuses them in `admit`.
+        Scenario::Echo
+        | Scenario::NoDeflate
+        | Scenario::H2Goaway { .. }
+        | Scenario::H2Reset { .. } => Fate::Serve(Plan::ECHO),
         // Answered before the upgrade (admit, stall).
         Scenario::Index | Scenario::Reject { .. } | Scenario::Stall => Fate::DropNow,
     };
@@ -335,7 +377,7 @@ async fn stall(sock: &mut TcpStream, shutdown: &mut watch::Receiver<bool>) -> st
     }
 }
 
-enum Fate {
+pub(crate) enum Fate {
     /// Close TCP right after the 101.
     DropNow,
     /// Send this close frame right after the 101 (`None`: no code, i.e. 1005).
@@ -344,18 +386,30 @@ enum Fate {
     Serve(Plan),
 }
 
+impl Fate {
+    fn talk(talk: Talk) -> Fate {
+        Fate::Serve(Plan {
+            talk: Some(talk),
+            ..Plan::ECHO
+        })
+    }
+}
+
 /// What a served session does.
-struct Plan {
+pub(crate) struct Plan {
     /// Messages to send first.
     burst: u32,
     /// What happens after a while, if anything.
     end: Option<(Duration, End)>,
+    /// A message-layer scenario instead of the echo.
+    talk: Option<Talk>,
 }
 
 impl Plan {
     const ECHO: Plan = Plan {
         burst: 0,
         end: None,
+        talk: None,
     };
 }
 
@@ -418,34 +472,18 @@ where
     }
 }
 
-/// Send a close frame, then read until the client's reply (or a timeout) and drop the socket.
-async fn close_and_drain<S>(
-    mut ws: WebSocketStream<S>,
-    code: CloseCode,
-    reason: &str,
-) -> Result<(), tokio_tungstenite::tungstenite::Error>
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    let frame = CloseFrame {
-        code,
-        reason: Utf8Bytes::from(reason),
-    };
-    ws.close(Some(frame)).await?;
-    let drain = async { while let Some(Ok(_)) = ws.next().await {} };
-    let _ = tokio::time::timeout(CLOSE_TIMEOUT, drain).await;
-    Ok(())
-}
-
 /// Close with exactly this code, written by hand (tungstenite will not send 1014 or an empty
 /// close frame on request), then wait for the client's close frame and close TCP.
-async fn raw_close(
-    sock: &mut TcpStream,
+async fn raw_close<S>(
+    sock: &mut S,
     leftover: Vec<u8>,
     code: Option<u16>,
     reason: &str,
     shutdown: &mut watch::Receiver<bool>,
-) -> std::io::Result<()> {
+) -> std::io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     // Server frames are not masked; `code: None` is the empty close frame (1005).
     sock.write_all(&frame::close_frame(code, reason, None))
         .await?;

@@ -7,8 +7,12 @@
 //! Shutdown follows mini-redis: a watch channel tells every connection to stop (open sessions
 //! are closed with 1001 "server shutting down"), and the accept loop waits for them.
 
+pub mod closing;
 pub mod conn;
+pub mod h2;
+pub mod h2_io;
 pub mod http;
+pub mod messages;
 pub mod scenario;
 
 use std::net::SocketAddr;
@@ -39,6 +43,15 @@ pub struct ServerHandle {
     shutdown: watch::Sender<bool>,
     accept_loop: JoinHandle<()>,
     shared: Arc<Shared>,
+    /// The HTTP/2 listener, when started with one.
+    h2: Option<(SocketAddr, h2::H2Settings, JoinHandle<()>)>,
+}
+
+/// Listeners of a scenario server beyond its HTTP/1.1 one.
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// Also listen for HTTP/2 (h2c, prior knowledge) on this address, with these settings.
+    pub h2: Option<(String, h2::H2Settings)>,
 }
 
 impl ServerHandle {
@@ -56,6 +69,18 @@ impl ServerHandle {
         }
     }
 
+    /// The HTTP/2 listener's address, when there is one.
+    pub fn h2_addr(&self) -> Option<SocketAddr> {
+        self.h2.as_ref().map(|(addr, _, _)| *addr)
+    }
+
+    /// `ws://H2ADDR/path` on the HTTP/2 listener (a WebSocket URL: HTTP/2 is the transport).
+    pub fn h2_url(&self, path: &str) -> Option<String> {
+        let addr = self.h2_addr()?;
+        let path = path.strip_prefix('/').unwrap_or(path);
+        Some(format!("ws://{addr}/{path}"))
+    }
+
     /// Traffic of every WebSocket session this server ran so far, added up: messages, wire
     /// bytes and payload bytes (so `compression_ratio()` shows what permessage-deflate saved).
     pub fn traffic(&self) -> CounterValues {
@@ -68,6 +93,11 @@ impl ServerHandle {
         let _ = self.shutdown.send(true);
         if let Err(e) = self.accept_loop.await {
             tracing::warn!(error = %e, "scenario server accept loop failed");
+        }
+        if let Some((_, _, h2_loop)) = self.h2
+            && let Err(e) = h2_loop.await
+        {
+            tracing::warn!(error = %e, "scenario server HTTP/2 accept loop failed");
         }
     }
 }
@@ -122,18 +152,45 @@ pub const LISTEN_BACKLOG: u32 = 4096;
 
 /// Bind (`127.0.0.1:0` picks a free port) and spawn the accept loop.
 pub async fn start(bind: &str) -> std::io::Result<ServerHandle> {
+    start_with(bind, &ServeOptions::default()).await
+}
+
+/// [`start`], with the listeners `options` add (an HTTP/2 one). Both share the scenario state.
+pub async fn start_with(bind: &str, options: &ServeOptions) -> std::io::Result<ServerHandle> {
     let listener = listen(bind).await?;
     let addr = listener.local_addr()?;
+    let h2_listener = match &options.h2 {
+        Some((h2_bind, settings)) => Some((listen(h2_bind).await?, *settings)),
+        None => None,
+    };
     let (tx, rx) = watch::channel(false);
     let shared = Arc::new(Shared::new());
-    let accept_loop = tokio::spawn(accept_loop(listener, shared.clone(), rx));
+    let h2 = match h2_listener {
+        Some((l, settings)) => {
+            let h2_addr = l.local_addr()?;
+            let kind = Kind::H2(settings);
+            let task = tokio::spawn(accept_loop(l, kind, shared.clone(), rx.clone()));
+            tracing::info!(addr = %h2_addr, "scenario server listening for HTTP/2");
+            Some((h2_addr, settings, task))
+        }
+        None => None,
+    };
+    let accept_loop = tokio::spawn(accept_loop(listener, Kind::H1, shared.clone(), rx));
     tracing::info!(%addr, "scenario server listening");
     Ok(ServerHandle {
         addr,
         shutdown: tx,
         accept_loop,
         shared,
+        h2,
     })
+}
+
+/// What a listener speaks.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    H1,
+    H2(h2::H2Settings),
 }
 
 /// Resolve `bind` and listen on the first address that works.
@@ -165,6 +222,7 @@ async fn listen(bind: &str) -> std::io::Result<TcpListener> {
 
 async fn accept_loop(
     listener: TcpListener,
+    kind: Kind,
     shared: Arc<Shared>,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -181,7 +239,13 @@ async fn accept_loop(
             }
             accepted = listener.accept() => match accepted {
                 Ok((sock, peer)) => {
-                    conns.spawn(conn::handle(sock, peer, shared.clone(), shutdown.clone()));
+                    let (shared, down) = (shared.clone(), shutdown.clone());
+                    match kind {
+                        Kind::H1 => conns.spawn(conn::handle(sock, peer, shared, down)),
+                        Kind::H2(settings) => {
+                            conns.spawn(h2::handle(sock, peer, shared, settings, down))
+                        }
+                    };
                 }
                 Err(e) if is_connection_error(&e) => {
                     tracing::debug!(error = %e, "accept: connection gone before accept");
@@ -240,7 +304,9 @@ pub fn help_text() -> String {
          DUR is a duration such as 500ms, 15s or 1m30s. Every path except /nodeflate accepts\n\
          permessage-deflate when the client offers it: /echo with exactly the parameters asked\n\
          for, the others also with server_no_context_takeover (no per-session compression\n\
-         context on the server, so thousands of sessions stay small).\n",
+         context on the server, so thousands of sessions stay small).\n\n\
+         With `wsmon serve --h2`, an HTTP/2 listener (h2c, prior knowledge) serves the same paths\n\
+         to an extended CONNECT (RFC 8441, :protocol websocket); the /h2/ paths work only there.\n",
         path_list()
     )
 }
@@ -249,6 +315,14 @@ pub fn help_text() -> String {
 /// Ctrl-C or SIGTERM.
 pub async fn run(handle: ServerHandle) -> anyhow::Result<ExitCode> {
     println!("wsmon scenario server on ws://{}", handle.addr());
+    if let Some((addr, settings, _)) = &handle.h2 {
+        let note = if settings.connect_protocol {
+            ""
+        } else {
+            " (extended CONNECT not announced: no WebSocket can open there)"
+        };
+        println!("HTTP/2 (h2c, RFC 8441) on ws://{addr}{note}");
+    }
     println!();
     print!("{}", path_list());
     println!();

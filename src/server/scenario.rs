@@ -16,6 +16,17 @@ pub const DEFAULT_CAP: usize = 10;
 pub const DEFAULT_P: f64 = 0.5;
 /// Default message count of `/burst` when `n` is not given.
 pub const DEFAULT_BURST: u32 = 10;
+/// Default rate of `/feed` (messages a second) when `rate` is not given.
+pub const DEFAULT_FEED_RATE: f64 = 1.0;
+/// Highest `/feed` rate: a thousand messages a second per session is a load test already.
+pub const MAX_FEED_RATE: f64 = 1000.0;
+/// Default `/auth` timeout when `timeout` is not given.
+pub const DEFAULT_AUTH_TIMEOUT: Duration = Duration::from_secs(5);
+/// Close code of `/auth` when no auth message came in time (graphql-ws uses the same number
+/// for its connection-init timeout).
+pub const AUTH_TIMEOUT_CODE: u16 = 4408;
+/// Default HTTP/2 error code of `/h2/goaway`.
+pub const DEFAULT_GOAWAY_CODE: u32 = 0;
 /// `Retry-After` sent with `/reject/503` and `/reject/429` unless `retry_after` overrides it.
 pub const DEFAULT_RETRY_AFTER: &str = "3";
 
@@ -52,6 +63,26 @@ pub const SCENARIOS: &[(&str, &str)] = &[
         "/burst?n=N",
         "send N compressible ~1 KiB JSON text messages (default 10), then echo",
     ),
+    (
+        "/feed?rate=R&stall_after=DUR",
+        "send R {\"type\":\"tick\",\"seq\":N,\"ts_ms\":MS} a second (default 1); silent after DUR",
+    ),
+    (
+        "/rpc?delay=MIN-MAX",
+        "answer each JSON message with an id after a random delay in [MIN, MAX] (default 0)",
+    ),
+    (
+        "/auth?timeout=DUR",
+        "close with 4408 unless {\"type\":\"auth\"} comes within DUR (default 5s); then echo",
+    ),
+    (
+        "/h2/goaway?after=DUR&code=C",
+        "HTTP/2 only: echo; after DUR send GOAWAY (code C, default NO_ERROR) on the connection",
+    ),
+    (
+        "/h2/reset?after=DUR",
+        "HTTP/2 only: echo; after DUR drop the TCP connection (every stream on it is lost)",
+    ),
 ];
 
 /// What one request asks for.
@@ -84,6 +115,29 @@ pub enum Scenario {
     Burst {
         n: u32,
     },
+    /// `/feed`: `rate` ticks a second, none after `stall_after`.
+    Feed {
+        rate: f64,
+        stall_after: Option<Duration>,
+    },
+    /// `/rpc`: answers after a delay drawn uniformly in `[min, max]`.
+    Rpc {
+        min: Duration,
+        max: Duration,
+    },
+    /// `/auth`: 4408 unless an auth message arrives within `timeout`.
+    Auth {
+        timeout: Duration,
+    },
+    /// `/h2/goaway` (HTTP/2 listener only): echo; after `after`, GOAWAY with `code`.
+    H2Goaway {
+        after: Duration,
+        code: u32,
+    },
+    /// `/h2/reset` (HTTP/2 listener only): echo; after `after`, drop the TCP connection.
+    H2Reset {
+        after: Duration,
+    },
 }
 
 impl Scenario {
@@ -99,6 +153,11 @@ impl Scenario {
     /// sessions, so they do not keep it.
     pub fn forces_server_no_context_takeover(&self) -> bool {
         !matches!(self, Scenario::Echo)
+    }
+
+    /// Whether the scenario is a fault of an HTTP/2 connection (served on `serve --h2` only).
+    pub fn is_h2_only(&self) -> bool {
+        matches!(self, Scenario::H2Goaway { .. } | Scenario::H2Reset { .. })
     }
 }
 
@@ -185,6 +244,50 @@ pub fn route(target: &str) -> Result<Scenario, RouteError> {
                 None => DEFAULT_BURST,
             };
             Scenario::Burst { n }
+        }
+        "/feed" => {
+            params.only(&["rate", "stall_after"])?;
+            let rate = match params.get("rate") {
+                Some(v) => parse_rate(v)?,
+                None => DEFAULT_FEED_RATE,
+            };
+            let stall_after = params.get("stall_after").map(parse_after).transpose()?;
+            Scenario::Feed { rate, stall_after }
+        }
+        "/rpc" => {
+            params.only(&["delay"])?;
+            let (min, max) = match params.get("delay") {
+                Some(v) => parse_delay_range(v)?,
+                None => (Duration::ZERO, Duration::ZERO),
+            };
+            Scenario::Rpc { min, max }
+        }
+        "/auth" => {
+            params.only(&["timeout"])?;
+            let timeout = match params.get("timeout") {
+                Some(v) => parse_after(v)?,
+                None => DEFAULT_AUTH_TIMEOUT,
+            };
+            Scenario::Auth { timeout }
+        }
+        "/h2/goaway" => {
+            params.only(&["after", "code"])?;
+            let after = params.get("after").map(parse_after).transpose()?;
+            let code = match params.get("code") {
+                Some(v) => parse_h2_code(v)?,
+                None => DEFAULT_GOAWAY_CODE,
+            };
+            Scenario::H2Goaway {
+                after: after.unwrap_or(Duration::ZERO),
+                code,
+            }
+        }
+        "/h2/reset" => {
+            params.only(&["after"])?;
+            let after = params.get("after").map(parse_after).transpose()?;
+            Scenario::H2Reset {
+                after: after.unwrap_or(Duration::ZERO),
+            }
         }
         _ => {
             if let Some(code) = path.strip_prefix("/close/") {
@@ -324,6 +427,83 @@ fn parse_after(v: &str) -> Result<Duration, RouteError> {
         ))),
     }
 }
+
+fn parse_rate(v: &str) -> Result<f64, RouteError> {
+    match v.parse::<f64>() {
+        Ok(r) if r > 0.0 && r <= MAX_FEED_RATE => Ok(r),
+        _ => Err(bad(format!(
+            "rate must be messages a second, more than 0 and at most {MAX_FEED_RATE}, got {:?}",
+            esc(v)
+        ))),
+    }
+}
+
+/// `20ms-40ms` or one value (`30ms`): a range of delays, `MIN <= MAX`.
+fn parse_delay_range(v: &str) -> Result<(Duration, Duration), RouteError> {
+    let one = |s: &str| match humantime::parse_duration(s.trim()) {
+        Ok(d) if d <= MAX_AFTER => Ok(d),
+        Ok(_) => Err(bad(format!("delay must be at most 24h, got {:?}", esc(v)))),
+        Err(e) => Err(bad(format!(
+            "delay must be a duration or a range such as 20ms-40ms, got {:?}: {e}",
+            esc(v)
+        ))),
+    };
+    let (min, max) = match v.split_once('-') {
+        Some((lo, hi)) => (one(lo)?, one(hi)?),
+        None => {
+            let d = one(v)?;
+            (d, d)
+        }
+    };
+    if min > max {
+        return Err(bad(format!(
+            "delay range {:?} goes backwards: MIN must not be above MAX",
+            esc(v)
+        )));
+    }
+    Ok((min, max))
+}
+
+/// An HTTP/2 error code (RFC 9113 section 7): a name such as `NO_ERROR` or
+/// `ENHANCE_YOUR_CALM`, or a number.
+pub fn parse_h2_code(v: &str) -> Result<u32, RouteError> {
+    if let Some(code) = H2_CODES
+        .iter()
+        .position(|name| name.eq_ignore_ascii_case(v))
+    {
+        return Ok(code as u32);
+    }
+    let digits = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X"));
+    let parsed = match digits {
+        Some(hex) => u32::from_str_radix(hex, 16),
+        None => v.parse::<u32>(),
+    };
+    parsed.map_err(|_| {
+        bad(format!(
+            "code must be an HTTP/2 error code ({}) or a number, got {:?}",
+            H2_CODES.join(", "),
+            esc(v)
+        ))
+    })
+}
+
+/// The HTTP/2 error codes by number (RFC 9113 section 7).
+pub const H2_CODES: &[&str] = &[
+    "NO_ERROR",
+    "PROTOCOL_ERROR",
+    "INTERNAL_ERROR",
+    "FLOW_CONTROL_ERROR",
+    "SETTINGS_TIMEOUT",
+    "STREAM_CLOSED",
+    "FRAME_SIZE_ERROR",
+    "REFUSED_STREAM",
+    "CANCEL",
+    "COMPRESSION_ERROR",
+    "CONNECT_ERROR",
+    "ENHANCE_YOUR_CALM",
+    "INADEQUATE_SECURITY",
+    "HTTP_1_1_REQUIRED",
+];
 
 /// Decoded query parameters of one request.
 struct Params<'a> {
@@ -534,6 +714,111 @@ mod tests {
         assert_eq!(ok("/burst?n=5"), Scenario::Burst { n: 5 });
         assert_eq!(ok("/burst"), Scenario::Burst { n: DEFAULT_BURST });
         assert!(bad_request("/burst?n=100001").contains("0 to"));
+    }
+
+    #[test]
+    fn feed_rate_and_stall() {
+        assert_eq!(
+            ok("/feed"),
+            Scenario::Feed {
+                rate: 1.0,
+                stall_after: None
+            }
+        );
+        assert_eq!(
+            ok("/feed?rate=2.5&stall_after=20s"),
+            Scenario::Feed {
+                rate: 2.5,
+                stall_after: Some(Duration::from_secs(20))
+            }
+        );
+        for r in ["0", "-1", "1001", "NaN", "fast"] {
+            assert!(
+                bad_request(&format!("/feed?rate={r}")).contains("rate"),
+                "{r}"
+            );
+        }
+        assert!(bad_request("/feed?stall_after=later").contains("duration"));
+        assert!(bad_request("/feed?stal_after=1s").contains("unknown parameter"));
+    }
+
+    #[test]
+    fn rpc_delay_ranges() {
+        let ms = Duration::from_millis;
+        assert_eq!(
+            ok("/rpc"),
+            Scenario::Rpc {
+                min: ms(0),
+                max: ms(0)
+            }
+        );
+        assert_eq!(
+            ok("/rpc?delay=20ms-40ms"),
+            Scenario::Rpc {
+                min: ms(20),
+                max: ms(40)
+            }
+        );
+        assert_eq!(
+            ok("/rpc?delay=1s"),
+            Scenario::Rpc {
+                min: ms(1000),
+                max: ms(1000)
+            }
+        );
+        assert!(bad_request("/rpc?delay=40ms-20ms").contains("backwards"));
+        assert!(bad_request("/rpc?delay=20ms-").contains("range"));
+        assert!(bad_request("/rpc?delay=soon").contains("range"));
+        assert!(bad_request("/rpc?delay=1000d").contains("24h"));
+    }
+
+    #[test]
+    fn auth_timeout() {
+        assert_eq!(
+            ok("/auth"),
+            Scenario::Auth {
+                timeout: Duration::from_secs(5)
+            }
+        );
+        assert_eq!(
+            ok("/auth?timeout=300ms"),
+            Scenario::Auth {
+                timeout: Duration::from_millis(300)
+            }
+        );
+        assert!(bad_request("/auth?timeout=x").contains("duration"));
+    }
+
+    #[test]
+    fn h2_faults() {
+        assert_eq!(
+            ok("/h2/goaway?after=2s"),
+            Scenario::H2Goaway {
+                after: Duration::from_secs(2),
+                code: 0
+            }
+        );
+        assert_eq!(
+            ok("/h2/goaway?after=1s&code=ENHANCE_YOUR_CALM"),
+            Scenario::H2Goaway {
+                after: Duration::from_secs(1),
+                code: 0xb
+            }
+        );
+        assert_eq!(
+            ok("/h2/goaway?code=0x2"),
+            Scenario::H2Goaway {
+                after: Duration::ZERO,
+                code: 2
+            }
+        );
+        assert!(ok("/h2/reset?after=1s").is_h2_only());
+        assert!(!ok("/echo").is_h2_only());
+        assert!(bad_request("/h2/goaway?code=OOPS").contains("HTTP/2 error code"));
+        assert_eq!(
+            route("/h2/nope"),
+            Err(RouteError::NotFound("/h2/nope".into()))
+        );
     }
 
     #[test]
