@@ -333,3 +333,19 @@ fn bad_protocols_and_unset_variables_exit_2_naming_the_place() {
         "{err}"
     );
 }
+
+#[test]
+fn explain_with_a_graphql_ws_config_uses_its_profile() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("w.toml");
+    let text = "[[targets]]\nurl = \"ws://127.0.0.1:1/\"\nprotocol = \"graphql-ws\"\n";
+    std::fs::write(&path, text).expect("write");
+    let out = wsmon()
+        .args(["explain", "4408", "-c"])
+        .arg(&path)
+        .env("LANG", "C")
+        .assert()
+        .code(0);
+    let said = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(said.contains("Connection initialisation timeout"), "{said}");
+}
