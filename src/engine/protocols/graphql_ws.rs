@@ -28,7 +28,6 @@ pub const SUBPROTOCOL: &str = "graphql-transport-ws";
 pub const SUBSCRIPTION_ID: &str = "1";
 
 /// A target's graphql-ws settings: one conversation per connection.
-#[derive(Debug)]
 pub struct GraphqlWs {
     opts: Options,
     /// The `connection_init` message, built once.
@@ -71,6 +70,21 @@ impl GraphqlWs {
     }
 }
 
+/// Never shows the `connection_init` payload (it usually carries a token).
+impl std::fmt::Debug for GraphqlWs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GraphqlWs")
+            .field(
+                "init_payload",
+                &self.opts.init_payload.as_ref().map(|_| "<redacted>"),
+            )
+            .field("subscribe", &self.subscribe.is_some())
+            .field("timeout", &self.opts.timeout)
+            .field("ping_interval", &self.opts.ping_interval)
+            .finish()
+    }
+}
+
 impl ConversationFactory for GraphqlWs {
     fn start(&self, _conn: ConnectionInfo) -> Box<dyn Conversation> {
         Box::new(Talk {
@@ -102,7 +116,6 @@ enum Phase {
 }
 
 /// One connection's graphql-ws conversation.
-#[derive(Debug)]
 pub struct Talk {
     init: String,
     subscribe: Option<String>,
@@ -435,6 +448,14 @@ mod tests {
             })
         );
         assert_eq!(c.next_deadline(), None);
+    }
+
+    #[test]
+    fn debug_never_shows_the_init_payload() {
+        let f = GraphqlWs::new(subscribing()).expect("options");
+        let shown = format!("{f:?}");
+        assert!(!shown.contains("t0k"), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
     }
 
     #[test]

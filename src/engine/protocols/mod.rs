@@ -103,8 +103,8 @@ impl Protocol {
 }
 
 /// A protocol's options (config `[targets.protocol_options]`), templates already expanded.
-/// Each protocol uses its own and refuses the others'.
-#[derive(Debug, Clone, PartialEq)]
+/// Each protocol uses its own and refuses the others'. No `Debug`: the payloads carry tokens.
+#[derive(Clone, PartialEq)]
 pub struct Options {
     /// graphql-ws `connection_init` payload; Socket.IO: not used (see `auth`).
     pub init_payload: Option<Value>,

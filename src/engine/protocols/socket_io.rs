@@ -44,7 +44,6 @@ pub fn socket_io_url(url: &mut Url) {
 }
 
 /// A target's Socket.IO settings: one conversation per connection.
-#[derive(Debug)]
 pub struct SocketIo {
     timeout: Duration,
     namespace: String,
@@ -79,7 +78,12 @@ impl SocketIo {
         }
         let mut emits = Vec::new();
         for (name, data) in &opts.emit {
-            let event = Value::Array(vec![Value::from(name.as_str()), data.clone()]);
+            // `["name"]` when there is no data.
+            let mut event = vec![Value::from(name.as_str())];
+            if !data.is_null() {
+                event.push(data.clone());
+            }
+            let event = Value::Array(event);
             emits.push(format!("{}{event}", prefix('2')));
         }
         Ok(SocketIo {
@@ -88,6 +92,17 @@ impl SocketIo {
             connect,
             emits,
         })
+    }
+}
+
+/// Never shows the auth payload nor the events' data.
+impl std::fmt::Debug for SocketIo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SocketIo")
+            .field("namespace", &self.namespace)
+            .field("emits", &self.emits.len())
+            .field("timeout", &self.timeout)
+            .finish()
     }
 }
 
@@ -117,7 +132,6 @@ enum Phase {
 }
 
 /// One connection's Socket.IO conversation.
-#[derive(Debug)]
 pub struct Talk {
     timeout: Duration,
     namespace: String,
@@ -319,7 +333,11 @@ mod tests {
         let f = SocketIo::new(Options {
             namespace: Some("/chat".into()),
             auth: Some(json!({"token": "ok"})),
-            emit: vec![("hello".into(), json!({"n": 1})), ("bye".into(), json!(2))],
+            emit: vec![
+                ("hello".into(), json!({"n": 1})),
+                ("bye".into(), json!(2)),
+                ("ping".into(), Value::Null),
+            ],
             ..Options::default()
         })
         .expect("options");
@@ -344,7 +362,11 @@ mod tests {
         c.on_message(Incoming::Text(r#"40/chat,{"sid":"b"}"#), t0, &mut out);
         assert_eq!(
             sent(&out),
-            [r#"42/chat,["hello",{"n":1}]"#, r#"42/chat,["bye",2]"#]
+            [
+                r#"42/chat,["hello",{"n":1}]"#,
+                r#"42/chat,["bye",2]"#,
+                r#"42/chat,["ping"]"#
+            ]
         );
         assert_eq!(c.next_deadline(), None);
     }
