@@ -349,3 +349,41 @@ fn explain_with_a_graphql_ws_config_uses_its_profile() {
     let said = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
     assert!(said.contains("Connection initialisation timeout"), "{said}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graphql_ws_without_an_ack_fails_the_step_closes_1000_and_retries() {
+    let peer = Peer::start("graphql_ws_server.js", &["--no-ack"]).await;
+    let mut t = target(&peer.url("/graphql"), 1);
+    let opts = Options {
+        timeout: Duration::from_millis(300),
+        ..Options::default()
+    };
+    Protocol::GraphqlWs.prepare(&mut t, opts).expect("options");
+    let mut cfg = config(vec![t]);
+    cfg.backoff.base = Duration::from_millis(50);
+    let run = run_until(cfg, LIMIT, |s| {
+        s.events.iter().filter(|e| e.event == "open").count() >= 2
+    })
+    .await;
+    let timed_out: Vec<_> = run
+        .of("script")
+        .into_iter()
+        .filter(|e| e["phase"] == "timed_out")
+        .collect();
+    assert_eq!(timed_out[0]["step"], 1, "{timed_out:?}");
+    assert_eq!(timed_out[0]["what"], "expect connection_ack within 300ms");
+    let error = run.of("error");
+    assert_eq!(error[0]["kind"], "script", "{error:?}");
+    assert_eq!(
+        error[0]["message"],
+        "step 1: expect connection_ack within 300ms timed out"
+    );
+    let closed = run.of("closed");
+    assert_eq!(closed[0]["code"], 1000, "{closed:?}");
+    assert_eq!(closed[0]["initiator"], "client");
+    assert_eq!(closed[0]["reason"], "connection_ack timed out");
+    let up = closed[0]["uptime_ms"].as_u64().expect("uptime");
+    assert!((300..2000).contains(&up), "closed after {up} ms");
+    let backoff = run.of("backoff");
+    assert_eq!(backoff[0]["cause"]["kind"], "script", "{backoff:?}");
+}

@@ -10,6 +10,8 @@
 // Flags: --init-wait MS  the server's connectionInitWaitTimeout (default: graphql-ws's, 3000):
 //                        a client that sends no connection_init in time is closed with 4408.
 //        --tick-ms MS    the subscription's period.
+//        --no-ack        never acknowledge: the onConnect hook never returns (a server stuck
+//                        checking a token), so connection_ack never comes.
 // The packages are looked up in target/peers/node (where `bash tests/peers/install.sh` puts
 // them), or in NODE_PATH.
 'use strict';
@@ -37,6 +39,7 @@ function usage(msg) {
 const opts = { initWait: undefined, tickMs: 100 };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
+  if (argv[i] === '--no-ack') { opts.noAck = true; continue; }
   const n = Number(argv[i + 1]);
   if (!Number.isInteger(n) || n <= 0) usage(`${argv[i]} needs a positive integer`);
   if (argv[i] === '--init-wait') opts.initWait = n;
@@ -63,6 +66,7 @@ const server = http.createServer((_, res) => { res.writeHead(404); res.end(); })
 const wss = new WebSocketServer({ server });
 const serverOpts = { schema, roots };
 if (opts.initWait !== undefined) serverOpts.connectionInitWaitTimeout = opts.initWait;
+if (opts.noAck) serverOpts.onConnect = () => new Promise(() => {});
 useServer(serverOpts, wss);
 
 server.listen(0, '127.0.0.1', () => {
