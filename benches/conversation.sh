@@ -37,7 +37,7 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((N + 500)) ]; then
   exit 1
 fi
 
-WSMON=$ROOT/target/release/wsmon
+WSMON=${WSMON:-$ROOT/target/release/wsmon}
 [ -x "$WSMON" ] || cargo build --release --bin wsmon
 NODE_MODULES=$ROOT/target/peers/node/node_modules
 [ -d "$NODE_MODULES/ws" ] || { echo "conversation.sh: run tests/peers/install.sh first (Node ws)" >&2; exit 1; }

@@ -387,3 +387,56 @@ async fn graphql_ws_without_an_ack_fails_the_step_closes_1000_and_retries() {
     let backoff = run.of("backoff");
     assert_eq!(backoff[0]["cause"]["kind"], "script", "{backoff:?}");
 }
+
+#[test]
+fn protocol_options_from_a_config_file_are_checked() {
+    let dir = tempfile::tempdir().expect("dir");
+    let cases = [
+        (
+            "protocol = \"socket.io\"\n[targets.protocol_options]\nnamespace = \"/chat\"\n\
+             emit = [[\"hello\", 1, 2]]\n",
+            ":6: targets[0].protocol_options.emit: each event must be",
+        ),
+        (
+            "protocol = \"graphql-ws\"\n[targets.protocol_options]\nnamespace = \"/chat\"\n",
+            "targets[0]: protocol graphql-ws: option namespace is not one of this protocol's",
+        ),
+        (
+            "protocol = \"graphql-ws\"\n[targets.protocol_options]\n\
+             subscribe_variables = \"{not json\"\n",
+            ":5: targets[0].protocol_options.subscribe_variables: not JSON",
+        ),
+        (
+            "[targets.protocol_options]\ntimeout = \"1s\"\n",
+            "targets[0]: protocol_options needs a protocol",
+        ),
+    ];
+    for (i, (tail, expected)) in cases.iter().enumerate() {
+        let path = dir.path().join(format!("c{i}.toml"));
+        let text = format!("[[targets]]\nurl = \"ws://127.0.0.1:1/\"\n{tail}");
+        std::fs::write(&path, text).expect("write");
+        let out = wsmon()
+            .args(["watch", "--headless", "-c"])
+            .arg(&path)
+            .assert()
+            .code(2);
+        let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert!(err.contains(expected), "case {i}: {err}");
+    }
+    // A good one: the URL gets Socket.IO's endpoint.
+    let path = dir.path().join("good.toml");
+    let text = "[[targets]]\nurl = \"ws://127.0.0.1:1\"\nprotocol = \"socket.io\"\n\
+                [targets.protocol_options]\nnamespace = \"/chat\"\nauth = '{\"token\": \"x\"}'\n\
+                emit = [[\"hello\", {n = 1}], [\"bye\"]]\ntimeout = \"2s\"\n";
+    std::fs::write(&path, text).expect("write");
+    let args = WatchArgs {
+        config: Some(path),
+        ..Default::default()
+    };
+    let cfg = Config::from_watch_args(&args).expect("valid config");
+    assert_eq!(
+        cfg.targets[0].url.as_str(),
+        "ws://127.0.0.1:1/socket.io/?EIO=4&transport=websocket"
+    );
+    assert_eq!(cfg.profile, None, "Socket.IO has no close-code profile");
+}
