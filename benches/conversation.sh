@@ -124,8 +124,11 @@ for name in ("wsmon", "node"):
         except (OSError, ValueError, IndexError, KeyError):
             note = "no result line"
     else:
-        text = open(os.path.join(out, "wsmon.out")).read()
-        note = next((l.strip() for l in text.splitlines() if l.startswith("sessions by final")), "")
+        # The last status line before the end (the summary's final states include the
+        # shutdown's closes).
+        lines = [l for l in open(os.path.join(out, "wsmon.err")).read().splitlines()
+                 if l.startswith("[")]
+        note = lines[-1].split("] ", 1)[-1].split(" | ")[0] if lines else "no status line"
     rows.append((name, f"{p['cpu_s']:.2f}", f"{100 * p['cpu_s'] / (secs - 1):.1f}",
                  f"{p['rss_kib'] / 1024:.1f}", note))
 print(f"{n} sessions, {secs - 1} s measured")
