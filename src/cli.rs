@@ -414,6 +414,11 @@ pub struct WatchArgs {
     /// now); --duration counts from it. Agents of a fleet given the same TIME start together.
     #[arg(long, value_name = "TIME", value_parser = parse_start_at_now)]
     pub start_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Speak a built-in protocol on every connection: graphql-ws (connection_init, pings, a
+    /// subscription) or socket.io (Engine.IO v4 open, namespace connect, heartbeat). Applies to
+    /// the URLs given here and to config targets without their own `protocol`.
+    #[arg(long, value_name = "NAME")]
+    pub protocol: Option<String>,
 }
 
 pub use crate::units::{parse_duration, parse_size, parse_start_at_now};

@@ -21,6 +21,8 @@ use crate::redact::escape_control;
 use crate::thresholds::{self, Threshold};
 use crate::units::{parse_duration, parse_size};
 
+mod protocols;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {}: {source}", escape_control(&path.display().to_string()))]
@@ -198,6 +200,11 @@ struct FileConfig {
     proxy: Option<String>,
     local_addr: Option<String>,
     shard: Option<String>,
+    /// The file's path and text, for errors that name a line.
+    #[serde(skip)]
+    path: Option<PathBuf>,
+    #[serde(skip)]
+    text: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -209,6 +216,9 @@ struct FileTarget {
     subprotocols: Option<Vec<String>>,
     offers: Option<Vec<String>>,
     require: Option<Vec<String>>,
+    /// A built-in protocol (`graphql-ws`, `socket.io`) and its options.
+    protocol: Option<String>,
+    protocol_options: Option<protocols::FileProtocolOptions>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -384,7 +394,10 @@ impl Config {
             },
             ..Config::default()
         };
+        let profile = protocols::apply(&mut cfg, &file, args)?;
         merge_front_end(&mut cfg, &file, args)?;
+        // A protocol's close codes explain its closes unless another profile was asked for.
+        cfg.profile = cfg.profile.take().or(profile.map(String::from));
         merge_network(&mut cfg.engine, &file, args)?;
         cfg.metrics = args.metrics.clone().or(file.metrics);
         Ok(cfg)
@@ -754,7 +767,7 @@ fn read_bounded(path: &Path) -> Result<String, ConfigError> {
 
 fn load_file(path: &Path) -> Result<FileConfig, ConfigError> {
     let text = read_bounded(path)?;
-    let file: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+    let mut file: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
         path: path.to_path_buf(),
         // The parser quotes the offending line: a short excerpt of it, escaped.
         message: excerpt(&e.to_string(), MAX_QUOTED_LINE),
@@ -775,6 +788,8 @@ fn load_file(path: &Path) -> Result<FileConfig, ConfigError> {
     }
     crate::tui::keys::KeyMap::from_config(&file.keys)
         .map_err(|e| keys_error(escape_control(&e)))?;
+    file.path = Some(path.to_path_buf());
+    file.text = text;
     Ok(file)
 }
 

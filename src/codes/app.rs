@@ -105,11 +105,18 @@ pub fn app_codes_from_toml(text: &str) -> Result<BTreeMap<u16, AppCode>, CodesEr
 }
 
 /// The `profile` key of a wsmon config, if any (the one reader shared by `watch` and
-/// `explain -c`).
+/// `explain -c`); without one, the profile of the first target whose built-in `protocol` has
+/// one (`protocol = "graphql-ws"`), as `watch` loads it.
 pub fn profile_from_toml(text: &str) -> Result<Option<String>, CodesError> {
     let doc: toml::Table = toml::from_str(text).map_err(CodesError::ConfigToml)?;
     match doc.get("profile") {
-        None => Ok(None),
+        None => Ok(doc
+            .get("targets")
+            .and_then(toml::Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t.get("protocol").and_then(toml::Value::as_str))
+            .find_map(|p| check_profile(p).ok())),
         Some(v) => {
             let name = v
                 .as_str()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the real peer servers used by the interop tests, under target/peers (kept out of the
-# tree): Python `websockets` in a venv and Node `ws`. Also tmux for the end-to-end TUI test,
+# tree): Python `websockets` in a venv, Node `ws`, and the npm graphql-ws and socket.io servers. Also tmux for the end-to-end TUI test,
 # tinyproxy (HTTP CONNECT) and microsocks (SOCKS5) for tests/proxy.rs, and the prometheus server
 # (the tests start their own instance on 127.0.0.1; a system service is never needed) with its
 # promtool (the alert rules' unit tests), and headless Chromium for the report tests.
@@ -61,4 +61,10 @@ if [ ! -d "$peers/node/node_modules/ws" ]; then
   mkdir -p "$peers/node"
   (cd "$peers/node" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund 'ws@8')
 fi
-echo "peers ready: $("$peers/venv/bin/python" -c 'import websockets; print("websockets", websockets.__version__)'), ws $(node -p "require('./$peers/node/node_modules/ws/package.json').version"), $(tinyproxy -v), microsocks, $(prometheus --version 2>&1 | head -1), $(promtool --version 2>&1 | head -1)"
+# The real graphql-ws and Socket.IO servers of tests/protocols.rs (pinned: graphql-ws 6 wants
+# graphql 15 or 16).
+if [ ! -d "$peers/node/node_modules/graphql-ws" ] || [ ! -d "$peers/node/node_modules/graphql" ] \
+  || [ ! -d "$peers/node/node_modules/socket.io" ]; then
+  (cd "$peers/node" && npm install --silent --no-audit --no-fund 'graphql-ws@6.4.2' 'graphql@16.15.0' 'socket.io@4.8.4')
+fi
+echo "peers ready: $("$peers/venv/bin/python" -c 'import websockets; print("websockets", websockets.__version__)'), ws $(node -p "require('./$peers/node/node_modules/ws/package.json').version"), graphql-ws $(node -p "require('./$peers/node/node_modules/graphql-ws/package.json').version"), socket.io $(node -p "require('./$peers/node/node_modules/socket.io/package.json').version"), $(tinyproxy -v), microsocks, $(prometheus --version 2>&1 | head -1), $(promtool --version 2>&1 | head -1)"

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Conversation benchmark (issue 20, "How it is checked"): N sessions on a feed that sends one
+# JSON message a second per session, wsmon (release, headless) running a script with a JSON
+# expect, side by side with the Node `ws` client doing the same parse (JSON.parse each message,
+# match {"type":"tick"}). Reports each client's CPU (utime+stime from /proc) and RSS.
+#
+#   benches/conversation.sh [--quick] [-n N] [--secs S] [URL]
+#
+# URL: the feed (default: `wsmon serve` started here, on its /feed?rate=1 when it has one). A
+# URL whose path is /echo runs echo mode instead: both clients send {"type":"tick"} every second
+# per session (wsmon with --send/--send-every) and parse the echo.
+# --quick: 500 sessions for 10 s. Default: 10,000 sessions for 30 s (10,000 needs ulimit -n above
+# 10,000 for each process). Everything is on 127.0.0.1, bounded in time, and stops by itself.
+# Needs: a release build (built here if missing), Node with `ws` (tests/peers/install.sh),
+# python3 for the table.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+N=10000; SECS=30; URL=""
+while [ $# -gt 0 ]; do
+  case $1 in
+    --quick) N=500; SECS=10 ;;
+    -n) N=$2; shift ;;
+    --secs) SECS=$2; shift ;;
+    ws://127.0.0.1:*|ws://localhost:*|ws://\[::1\]:*) URL=$1 ;;
+    *) echo "conversation.sh: unknown argument or non-loopback URL: $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+[ "$SECS" -ge 5 ] && [ "$SECS" -le 600 ] || { echo "conversation.sh: --secs must be 5..600" >&2; exit 2; }
+[ "$N" -ge 1 ] && [ "$N" -le 20000 ] || { echo "conversation.sh: -n must be 1..20000" >&2; exit 2; }
+
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((N + 500)) ]; then
+  echo "conversation.sh: ulimit -n is $(ulimit -n), too low for $N sessions" >&2
+  exit 1
+fi
+
+WSMON=${WSMON:-$ROOT/target/release/wsmon}
+[ -x "$WSMON" ] || cargo build --release --bin wsmon
+NODE_MODULES=$ROOT/target/peers/node/node_modules
+[ -d "$NODE_MODULES/ws" ] || { echo "conversation.sh: run tests/peers/install.sh first (Node ws)" >&2; exit 1; }
+export NODE_PATH=$NODE_MODULES
+
+OUT=$(mktemp -d /tmp/wsmon-conv.XXXXXX)
+PORT=${PORT:-9321}
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+if [ -z "$URL" ]; then
+  "$WSMON" serve --bind "127.0.0.1:$PORT" >"$OUT/server.log" 2>&1 &
+  PIDS+=($!)
+  sleep 1
+  if python3 - "$PORT" <<'PY'
+import sys, urllib.request
+body = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/", timeout=5).read().decode()
+sys.exit(0 if "/feed" in body else 1)
+PY
+  then URL="ws://127.0.0.1:$PORT/feed?rate=1"
+  else URL="ws://127.0.0.1:$PORT/echo"; echo "conversation.sh: this server has no /feed yet: echo mode" >&2
+  fi
+fi
+ECHO=0
+case $URL in */echo|*/echo\?*) ECHO=1 ;; esac
+
+# The script: one JSON expect (engineer S's syntax); whether this build has --script at all.
+printf '%s\n' 'expect json {"type":"tick"} within 5s' >"$OUT/tick.script"
+WS_ARGS=(watch "$URL" -n "$N" --headless --duration "${SECS}s" --ping-interval 0 --no-offer)
+if "$WSMON" watch --help | grep -q -- '--script'; then
+  WS_ARGS+=(--script "$OUT/tick.script"); SCRIPTED=yes
+else
+  SCRIPTED="no (this build has no --script: wsmon does not parse the messages)"
+fi
+NODE_ARGS=("$ROOT/benches/node/feed_client.mjs" "$URL" "$N" "$SECS")
+if [ $ECHO = 1 ]; then
+  WS_ARGS+=(--send '{"type":"tick"}' --send-every 1s)
+  NODE_ARGS+=(1000)
+fi
+
+TICK=$(getconf CLK_TCK)
+# measure NAME CMD...: run CMD (it stops by itself after SECS); one second before the end,
+# record its CPU seconds (utime+stime) and RSS in $OUT/NAME.proc.
+measure() {
+  local name=$1; shift
+  "$@" >"$OUT/$name.out" 2>"$OUT/$name.err" &
+  local pid=$!
+  sleep $((SECS - 1))
+  if [ -d "/proc/$pid" ]; then
+    awk -v k="$TICK" '{printf "{\"cpu_s\": %.2f, ", ($14 + $15) / k}' "/proc/$pid/stat" >"$OUT/$name.proc"
+    awk '/^VmRSS/ {printf "\"rss_kib\": %d}\n", $2}' "/proc/$pid/status" >>"$OUT/$name.proc"
+  fi
+  local waited=0
+  while kill -0 "$pid" 2>/dev/null && [ $waited -lt 60 ]; do sleep 0.5; waited=$((waited + 1)); done
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+echo "results in $OUT; $N sessions for ${SECS}s on $URL (wsmon scripted: $SCRIPTED)" >&2
+measure wsmon "$WSMON" "${WS_ARGS[@]}"
+sleep 2
+measure node node "${NODE_ARGS[@]}"
+
+python3 - "$OUT" "$N" "$SECS" <<'PY'
+import json, os, sys
+out, n, secs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def proc(name):
+    try:
+        return json.load(open(os.path.join(out, name + ".proc")))
+    except (OSError, ValueError):
+        return None
+rows = []
+for name in ("wsmon", "node"):
+    p = proc(name)
+    if p is None:
+        rows.append((name, "-", "-", "-", "ended early: see " + os.path.join(out, name + ".err")))
+        continue
+    note = ""
+    if name == "node":
+        try:
+            r = json.loads(open(os.path.join(out, "node.out")).read().strip().splitlines()[-1])
+            note = f"opened {r['opened']}, {r['messages']} msgs, {r['matched']} matched"
+        except (OSError, ValueError, IndexError, KeyError):
+            note = "no result line"
+    else:
+        # The last status line before the end (the summary's final states include the
+        # shutdown's closes).
+        lines = [l for l in open(os.path.join(out, "wsmon.err")).read().splitlines()
+                 if l.startswith("[")]
+        note = lines[-1].split("] ", 1)[-1].split(" | ")[0] if lines else "no status line"
+    rows.append((name, f"{p['cpu_s']:.2f}", f"{100 * p['cpu_s'] / (secs - 1):.1f}",
+                 f"{p['rss_kib'] / 1024:.1f}", note))
+print(f"{n} sessions, {secs - 1} s measured")
+print(f"{'client':<7} {'cpu_s':>7} {'cpu_%':>6} {'rss_mib':>8}  notes")
+for r in rows:
+    print(f"{r[0]:<7} {r[1]:>7} {r[2]:>6} {r[3]:>8}  {r[4]}")
+w, nd = proc("wsmon"), proc("node")
+if w and nd and nd["cpu_s"] > 0:
+    print(f"wsmon CPU / Node CPU = {w['cpu_s'] / nd['cpu_s']:.2f} (the issue asks for at most 0.5)")
+PY
