@@ -180,18 +180,6 @@ impl Inspector {
         Some(pos.min(last))
     }
 
-    /// The first row on screen among `shown` (positions), for `rows` rows: the newest rows
-    /// when following, else from the top row kept, moved just enough to show the selection.
-    pub fn start(&self, log: &MessageLog, shown: &[usize], rows: usize) -> usize {
-        if self.selected.is_none() {
-            return shown.len().saturating_sub(rows);
-        }
-        let entries = log.entries();
-        let top = shown.partition_point(|&i| entries.get(i).is_some_and(|e| e.seq < self.top));
-        let cur = self.cursor(log, shown).unwrap_or(0);
-        crate::tui::ui::table::window(top, cur, rows, shown.len())
-    }
-
     /// Move the selection by `delta` shown entries; following stops.
     pub fn move_by(&mut self, log: &MessageLog, delta: isize) {
         let shown = self.shown(log);

@@ -331,7 +331,7 @@ impl App {
                 return;
             }
             let list = i.shown(log);
-            let start = i.start(log, &list, rows);
+            let start = ui::messages::start(i, log, &list, rows);
             if let Some(e) = list.get(start).and_then(|&p| log.entries().get(p)) {
                 i.top = e.seq;
             }

@@ -285,7 +285,7 @@ pub fn draw(
         lines.push(Line::styled("  no message matches the filters", t.dim()));
     }
     let cur = cursor.unwrap_or(0);
-    let start = insp.start(log, &shown, n);
+    let start = start(insp, log, &shown, n);
     let entries = log.entries();
     for (pos, &i) in shown.iter().enumerate().skip(start).take(n) {
         let Some(e) = entries.get(i) else { continue };
@@ -307,6 +307,19 @@ pub fn draw(
     }
     drop(logs);
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The first row on screen among `shown` (positions into the log), for `rows` rows: the
+/// newest rows when following, else from the top row kept, moved just enough to show the
+/// selection.
+pub fn start(insp: &Inspector, log: &MessageLog, shown: &[usize], rows: usize) -> usize {
+    if insp.selected.is_none() {
+        return shown.len().saturating_sub(rows);
+    }
+    let entries = log.entries();
+    let top = shown.partition_point(|&i| entries.get(i).is_some_and(|e| e.seq < insp.top));
+    let cur = insp.cursor(log, shown).unwrap_or(0);
+    super::table::window(top, cur, rows, shown.len())
 }
 
 /// The last `n` entries of a session, for the Messages pane of the detail view.
