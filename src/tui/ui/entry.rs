@@ -476,6 +476,31 @@ mod tests {
     }
 
     #[test]
+    fn a_16_mib_json_is_shown_raw_and_only_the_rows_on_screen_are_built() {
+        let mut payload = b"[".to_vec();
+        while payload.len() < 16 * 1024 * 1024 {
+            payload.extend_from_slice(b"{\"k\":\"\x1b[31m\"},");
+        }
+        payload.extend_from_slice(b"{}]");
+        let r = MessageRecord {
+            dir: crate::engine::events::Direction::In,
+            opcode: Opcode::Text,
+            wire_size: payload.len() as u64,
+            size: payload.len() as u64,
+            rsv1: false,
+            payload,
+        };
+        let view = crate::tui::fixtures::view_state();
+        let t = Theme { color: false };
+        let (lines, total) = body(&r, &view, None, 80, 100_000, 20, t);
+        assert_eq!(total, r.payload.len().div_ceil(80));
+        assert_eq!(lines.len(), 20);
+        let text: String = lines[0].spans.iter().map(|s| s.content.as_ref()).collect();
+        assert!(!text.chars().any(char::is_control), "escaped: {text}");
+        assert!(text.contains("\\u{1b}"), "{text}");
+    }
+
+    #[test]
     fn hex_rows_show_offsets_and_printable_ascii() {
         let p: Vec<u8> = (0u8..20).chain(b"AZ".iter().copied()).collect();
         assert_eq!(
