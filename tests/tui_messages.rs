@@ -631,3 +631,37 @@ const SEARCH_JUMP_80X24: &str = r#"
 | s1 message #59 (Esc: back to the results)                                      |
 | Esc back  Enter open  / regex  d dir  o opcode  c ping/pong  p pause           |
 "#;
+
+#[test]
+fn the_help_lists_the_inspectors_own_keys_only_over_the_inspector() {
+    let map = wsmon::tui::keys::KeyMap::default();
+    let names = |inspecting| {
+        map.help_rows_in(inspecting)
+            .into_iter()
+            .map(|r| r.0)
+            .collect::<Vec<_>>()
+    };
+    let main = names(false);
+    assert!(
+        main.contains(&"messages") && main.contains(&"search"),
+        "{main:?}"
+    );
+    assert!(!main.contains(&"msg_dir"), "{main:?}");
+    let over = names(true);
+    for name in [
+        "msg_dir",
+        "msg_opcode",
+        "msg_pings",
+        "msg_pause",
+        "fold",
+        "unfold",
+    ] {
+        assert!(over.contains(&name), "{name}: {over:?}");
+    }
+    // Opened over the Messages view, the help shows them.
+    let snap = snap();
+    let mut app = messages(&snap, 120, 40);
+    key(&mut app, &snap, KeyCode::Char('?'));
+    let screen = fixtures::render(&mut app, &snap, 120, 40).join("\n");
+    assert!(screen.contains("msg_pings"), "{screen}");
+}
