@@ -379,7 +379,7 @@ const DETAIL: &str = r#"
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | +2 more          |
 | attempts/s 1.0 (total 52)  lockstep - (few retries)  export 1234 events        |
-| Session s7 (Esc: back, j/k: scroll) ──────────────────────── lines 1-17 of 124 |
+| Session s7 (Esc: back, j/k: scroll) ──────────────────────── lines 1-17 of 127 |
 |  target      #1 ws://127.0.0.1:9001/overload                                   |
 |  state       waiting since 11:59:56.665Z (3.3s)  attempt 6                     |
 |              next in 28.7s (attempt 7)                                         |
@@ -413,7 +413,7 @@ const HELP: &str = r#"
 |│  PgDn   one page down                                          page_down     │|
 |│  Home/g first row / top                                        home          │|
 |│  End/G  last row / bottom                                      end           │|
-|│  Enter  open the session's detail / the target's sessions      open          │|
+|│  Enter  open detail / a target's sessions                      open          │|
 |│  Esc    back; on the main screen: clear filters, then marks    back          │|
 |│  Tab    next tab: Sessions, Storm, Events, Targets             next_tab      │|
 |│  >      sort by the next column                                sort_next     │|
@@ -422,7 +422,7 @@ const HELP: &str = r#"
 |│  /      filter rows by text (empty clears)                     filter        │|
 |│  t      filter by state (cycles through states present)        state_filter  │|
 |│  o      filter by LAST CLOSE: code, status, error (cycles)     code_filter   │|
-|└──────────────────────────────────────────────────────────── lines 1-16 of 40 ┘|
+|└──────────────────────────────────────────────────────────── lines 1-16 of 42 ┘|
 | help                                                                           |
 | Esc close  j scroll                                                            |
 "#;
@@ -433,33 +433,33 @@ const HELP_120X40: &str = r#"
 | attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)                        |
 |┌ Help (Esc, q or ? closes) ───────────────────────────────────────────────────────────────────────────────────────────┐|
 |│Keys (change them in the config file: [keys] name = "key")                                                            │|
-|│  k/Up   move up / scroll up                up               x      explain the close code (asks for   explain        │|
-|│  j/Down move down / scroll down            down                    one if none)                                      │|
-|│  PgUp   one page up                        page_up          c      in the explanation: compare with   compare        │|
-|│  PgDn   one page down                      page_down               another code                                      │|
-|│  Home/g first row / top                    home             a      add sessions (URL and count)       add            │|
-|│  End/G  last row / bottom                  end              c      close marked / selected (code,     close          │|
-|│  Enter  open the session's detail / the    open                    default 1000)                                     │|
-|│         target's sessions                                   r      reconnect the marked / selected    reconnect      │|
-|│  Esc    back; on the main screen: clear    back                    session now                                       │|
-|│         filters, then marks                                 R      reconnect every waiting session    reconnect_all  │|
-|│  Tab    next tab: Sessions, Storm, Events, next_tab                now (asks first)                                  │|
-|│         Targets                                             p      pause / resume retries of marked / pause          │|
-|│  >      sort by the next column            sort_next               selected                                          │|
-|│  <      sort by the previous column        sort_prev        P      pause / resume all retries (asks   pause_all      │|
-|│  i      invert the sort order              sort_reverse            first)                                            │|
-|│  /      filter rows by text (empty clears) filter           +      one more session of the selected   grow           │|
-|│  t      filter by state (cycles through    state_filter            target                                            │|
-|│         states present)                                     -      one session fewer of the selected  shrink         │|
-|│  o      filter by LAST CLOSE: code,        code_filter             target                                            │|
-|│         status, error (cycles)                              f      freeze / unfreeze the display      freeze         │|
-|│  Space  mark / unmark (c, r, p then act on mark                    (data keeps flowing)                              │|
-|│         the marked)                                         e      write the log export now and show  export         │|
+|│  k/Up   move up / scroll up                up               c      in the explanation: compare with   compare        │|
+|│  j/Down move down / scroll down            down                    another code                                      │|
+|│  PgUp   one page up                        page_up          a      add sessions (URL and count)       add            │|
+|│  PgDn   one page down                      page_down        c      close marked / selected (code,     close          │|
+|│  Home/g first row / top                    home                    default 1000)                                     │|
+|│  End/G  last row / bottom                  end              r      reconnect the marked / selected    reconnect      │|
+|│  Enter  open detail / a target's sessions  open                    session now                                       │|
+|│  Esc    back; on the main screen: clear    back             R      reconnect every waiting session    reconnect_all  │|
+|│         filters, then marks                                        now (asks first)                                  │|
+|│  Tab    next tab: Sessions, Storm, Events, next_tab         p      pause / resume retries of marked / pause          │|
+|│         Targets                                                    selected                                          │|
+|│  >      sort by the next column            sort_next        P      pause / resume all retries (asks   pause_all      │|
+|│  <      sort by the previous column        sort_prev               first)                                            │|
+|│  i      invert the sort order              sort_reverse     +      one more session of the selected   grow           │|
+|│  /      filter rows by text (empty clears) filter                  target                                            │|
+|│  t      filter by state (cycles through    state_filter     -      one session fewer of the selected  shrink         │|
+|│         states present)                                            target                                            │|
+|│  o      filter by LAST CLOSE: code,        code_filter      f      freeze / unfreeze the display      freeze         │|
+|│         status, error (cycles)                                     (data keeps flowing)                              │|
+|│  Space  mark / unmark (c, r, p use marks)  mark             e      write the log export now and show  export         │|
 |│  m      mark every session shown (again:   mark_all                its path                                          │|
-|│         unmark all)                                         ?      show / hide this help (Esc and q   help           │|
-|│  C      choose the table's columns         columns                 close it too)                                     │|
-|│  w      table: ages / wall-clock times     table_times      q      quit (sessions close with 1001)    quit           │|
-|│  z      times in UTC / local time          clock                                                                     │|
+|│         unmark all)                                         M      the session's messages             messages       │|
+|│  C      choose the table's columns         columns          S      search all sessions' messages      search         │|
+|│  w      table: ages / wall-clock times     table_times      ?      show / hide this help (Esc and q   help           │|
+|│  z      times in UTC / local time          clock                   close it too)                                     │|
+|│  x      explain the close code (asks for   explain          q      quit (sessions close with 1001)    quit           │|
+|│         one if none)                                                                                                 │|
 |│  Ctrl-C quit (always)                                                                                                │|
 |│  Mouse: click a row to select it, a column title to sort, wheel to scroll.                                           │|
 |│  In a prompt: Enter accepts, Esc cancels, Backspace deletes.                                                         │|

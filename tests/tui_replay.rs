@@ -561,7 +561,7 @@ const REPLAY_DETAIL_100X44: &str = r#"
 | targets 4  sessions 19  open 10 closed 2 waiting 7                                                 |
 | closes 1013 Try Again Later 24 | 1010 Mandatory Extension 2 | 1006 Abnormal Closure 1 | HTTP 503 1 |
 | attempts/s 0.0 (total 38)  lockstep - (few retries)                                                |
-| Session s1 (Esc: back, j/k: scroll) ───────────────────────────────────────────── lines 1-37 of 51 |
+| Session s1 (Esc: back, j/k: scroll) ───────────────────────────────────────────── lines 1-37 of 54 |
 |  target      #0 ws://127.0.0.1:9001/echo                                                           |
 |  state       open since 11:59:00.000Z (39.1s)  attempt 1  uptime 39.1s                             |
 |                                                                                                    |
@@ -587,6 +587,9 @@ const REPLAY_DETAIL_100X44: &str = r#"
 |Traffic                                                                                             |
 |  not recorded (an export holds events, not message or byte counts)                                 |
 |                                                                                                    |
+|Messages (the last 5, newest last; M: all)                                                          |
+|  no message logged yet                                                                             |
+|                                                                                                    |
 |Handshake  HTTP/1.1 101 Switching Protocols                                                         |
 |  timings     dns -, connect 0.4ms, tls -, upgrade 1.8ms                                            |
 |  request headers                                                                                   |
@@ -596,9 +599,6 @@ const REPLAY_DETAIL_100X44: &str = r#"
 |    Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==                                                     |
 |    Sec-WebSocket-Version: 13                                                                       |
 |    Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits; client_no_context_takeover|
-|    Authorization: <redacted>                                                                       |
-|  response headers                                                                                  |
-|    Upgrade: websocket                                                                              |
 | going to +2m30s                                                                                    |
 | Space play  Right ±1s  . ±10s  1 x1  4 max  : go to  n next close  b burst  Esc back  j scroll     |
 "#;
@@ -666,8 +666,7 @@ const REPLAY_HELP_80X24: &str = r#"
 |│  PgDn         one page down                                 page_down        │|
 |│  Home/g       first row / top                               home             │|
 |│  End/G        last row / bottom                             end              │|
-|│  Enter        open the session's detail / the target's      open             │|
-|│               sessions                                                       │|
+|│  Enter        open detail / a target's sessions             open             │|
 |│  Esc          back; on the main screen: clear filters, then back             │|
 |│               marks                                                          │|
 |│  Tab          next tab: Sessions, Storm, Events, Targets    next_tab         │|
@@ -675,6 +674,7 @@ const REPLAY_HELP_80X24: &str = r#"
 |│  <            sort by the previous column                   sort_prev        │|
 |│  i            invert the sort order                         sort_reverse     │|
 |│  /            filter rows by text (empty clears)            filter           │|
+|│  t            filter by state (cycles through states        state_filter     │|
 |└──────────────────────────────────────────────────────────── lines 1-16 of 67 ┘|
 | help                                                                           |
 | Space play  Right ±1s  . ±10s  1 x1  4 max  : go to  n next close  b burst     |

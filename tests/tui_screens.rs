@@ -638,7 +638,7 @@ const DETAIL_TIMELINE_100X30: &str = r#"
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
 | attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
-| Session s7 (Esc: back, j/k: scroll) ──────────────────────────────────────────── lines 1-23 of 118 |
+| Session s7 (Esc: back, j/k: scroll) ──────────────────────────────────────────── lines 1-23 of 121 |
 |  target      #1 ws://127.0.0.1:9001/overload                                                       |
 |  state       waiting since 11:59:56.665Z (3.3s)  attempt 6  next in 28.7s (attempt 7)              |
 |                                                                                                    |
@@ -671,7 +671,10 @@ const DETAIL_HANDSHAKE_100X40: &str = r#"
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
 | attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
-| Session s10 (Esc: back, j/k: scroll) ─────────────────────────────────────────── lines 32-64 of 86 |
+| Session s10 (Esc: back, j/k: scroll) ─────────────────────────────────────────── lines 32-64 of 89 |
+|Messages (the last 5, newest last; M: all)                                                          |
+|  no message logged yet                                                                             |
+|                                                                                                    |
 |Handshake  HTTP/1.1 101 Switching Protocols                                                         |
 |  timings     dns -, connect 0.4ms, tls -, upgrade 1.8ms                                            |
 |  request headers                                                                                   |
@@ -702,9 +705,6 @@ const DETAIL_HANDSHAKE_100X40: &str = r#"
 |  On the wire    yes                                                                                |
 |  Retry advice   never                                                                              |
 |  Sources        RFC 6455 §7.4.1                                                                    |
-|                 RFC 6455 §9.1 (extension negotiation)                                              |
-|                 RFC 7692 (permessage-deflate)                                                      |
-|                                                                                                    |
 | session detail; times in UTC (z: switch)                                                           |
 | Esc back  j scroll  x explain  c close  r reconnect  p pause  z UTC/local  f freeze  ? help        |
 "#;
@@ -821,7 +821,7 @@ const HELP_100X40: &str = r#"
 |│  PgDn   one page down                                                              page_down     │|
 |│  Home/g first row / top                                                            home          │|
 |│  End/G  last row / bottom                                                          end           │|
-|│  Enter  open the session's detail / the target's sessions                          open          │|
+|│  Enter  open detail / a target's sessions                                          open          │|
 |│  Esc    back; on the main screen: clear filters, then marks                        back          │|
 |│  Tab    next tab: Sessions, Storm, Events, Targets                                 next_tab      │|
 |│  >      sort by the next column                                                    sort_next     │|
@@ -830,7 +830,7 @@ const HELP_100X40: &str = r#"
 |│  /      filter rows by text (empty clears)                                         filter        │|
 |│  t      filter by state (cycles through states present)                            state_filter  │|
 |│  o      filter by LAST CLOSE: code, status, error (cycles)                         code_filter   │|
-|│  Space  mark / unmark (c, r, p then act on the marked)                             mark          │|
+|│  Space  mark / unmark (c, r, p use marks)                                          mark          │|
 |│  m      mark every session shown (again: unmark all)                               mark_all      │|
 |│  C      choose the table's columns                                                 columns       │|
 |│  w      table: ages / wall-clock times                                             table_times   │|
@@ -846,7 +846,7 @@ const HELP_100X40: &str = r#"
 |│  +      one more session of the selected target                                    grow          │|
 |│  -      one session fewer of the selected target                                   shrink        │|
 |│  f      freeze / unfreeze the display (data keeps flowing)                         freeze        │|
-|└──────────────────────────────────────────────────────────────────────────────── lines 1-32 of 39 ┘|
+|└──────────────────────────────────────────────────────────────────────────────── lines 1-32 of 41 ┘|
 | help                                                                                               |
 | Esc close  j scroll                                                                                |
 "#;
@@ -1042,7 +1042,7 @@ const DETAIL_EVENTS_100X30: &str = r#"
 | targets 4  sessions 20  connecting 1 open 10 closed 2 waiting 7                                    |
 | closes 1013 Try Again Later 36 | 1010 Mandatory Extension 2 | HTTP 503 2 | 1006 Abnormal Closure 1 |
 | attempts/s 1.0 (total 52)  lockstep - (few retries)  export /tmp/wsmon-demo.jsonl (1234 events)    |
-| Session s7 (Esc: back, j/k: scroll) ─────────────────────────────────────────── lines 25-47 of 118 |
+| Session s7 (Esc: back, j/k: scroll) ─────────────────────────────────────────── lines 25-47 of 121 |
 |  1 2  3     4           5                       6                                                  |
 |  ●─●──●─────●───────────●───────────────────────●┄┄┄┄|┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄○  |
 |  0s                                            31.8s                                        1m03s  |

@@ -223,6 +223,8 @@ impl App {
                 Ok(_) => v.set_error("give one code to compare with"),
                 Err(e) => v.set_error(e),
             },
+            // Answered by `submit_inspect` (they need the snapshot's logs).
+            PromptKind::Search | PromptKind::MessageFilter => {}
             PromptKind::NextClose | PromptKind::GotoTime => {
                 match v
                     .replay

@@ -75,6 +75,7 @@ impl App {
             rows,
             self.view.order().len(),
         );
+        self.prepare_inspect(shown, screen);
     }
 
     /// A new snapshot arrived.
@@ -155,6 +156,10 @@ impl App {
                 }
                 return;
             }
+            Mode::Messages | Mode::Entry | Mode::Search => {
+                self.inspect_scroll(shown, delta);
+                return;
+            }
             Mode::Storm | Mode::Prompt | Mode::Confirm => return,
         };
         let d = i32::try_from(delta).unwrap_or(0);
@@ -224,10 +229,11 @@ impl App {
             return out;
         }
         let handled = match self.view.mode() {
-            Mode::Prompt => self.on_prompt_action(action, &mut out),
+            Mode::Prompt => self.on_prompt_action(action, shown, &mut out),
             Mode::Confirm => self.on_confirm_action(action, &mut out),
             Mode::Columns => self.on_columns_action(action, shown),
             Mode::Targets => self.on_targets_action(action, shown),
+            Mode::Messages | Mode::Entry | Mode::Search => self.on_inspect_action(action, shown),
             _ => false,
         };
         if handled
@@ -274,7 +280,7 @@ impl App {
     }
 
     /// Editing a prompt: typed characters, Backspace, Esc, Enter.
-    fn on_prompt_action(&mut self, action: Action, out: &mut Outcome) -> bool {
+    fn on_prompt_action(&mut self, action: Action, shown: &Snapshot, out: &mut Outcome) -> bool {
         match action {
             Action::Input(c) => {
                 if let Some(p) = &mut self.view.prompt
@@ -290,7 +296,9 @@ impl App {
             }
             Action::Cancel => self.view.prompt = None,
             Action::Submit => {
-                if let Some(p) = self.view.prompt.take() {
+                if let Some(p) = self.view.prompt.take()
+                    && !self.submit_inspect(&p, shown)
+                {
                     self.submit(p, out);
                 }
             }
@@ -364,6 +372,8 @@ impl App {
             v.help = false;
         } else if v.explain.is_some() {
             v.explain = None;
+        } else if v.inspect.is_some() || v.search.is_some() {
+            return self.inspect_back();
         } else if v.tab != Tab::Sessions {
             v.tab = Tab::Sessions;
         } else if v.detail.is_some() {
@@ -449,6 +459,9 @@ impl App {
                 v.cursor = 0;
             }
             Action::Explain => self.explain(shown),
+            Action::Messages | Action::SearchMessages => {
+                return self.on_open_inspector(action, shown);
+            }
             Action::Compare => {
                 if let Some(ExplainTarget::One(a) | ExplainTarget::Compare(a, _)) = v.explain {
                     self.open_prompt(PromptKind::Compare(a), String::new());

@@ -25,6 +25,12 @@ pub enum Mode {
     Confirm,
     /// The column chooser (`C`).
     Columns,
+    /// One session's logged messages (`M`).
+    Messages,
+    /// One logged message in full (Enter in the Messages view).
+    Entry,
+    /// The search results across every session's messages (`S`).
+    Search,
 }
 
 /// Something the user asked for.
@@ -126,6 +132,22 @@ pub enum Action {
     NextBurst,
     /// Replay: go to a typed time.
     GotoTime,
+    /// Open the selected session's Messages view.
+    Messages,
+    /// Search the messages of every session (asks for a regex).
+    SearchMessages,
+    /// Messages view: cycle the direction filter (both, in, out).
+    MsgDirection,
+    /// Messages view: cycle the opcode filter (any, text, binary, close).
+    MsgOpcode,
+    /// Messages view: show or hide ping and pong.
+    MsgControl,
+    /// Messages view: pause or resume the view (messages keep being logged).
+    MsgPause,
+    /// Entry view: unfold one more JSON level.
+    Unfold,
+    /// Entry view: fold the deepest JSON level shown.
+    Fold,
 }
 
 /// Where a binding is active.
@@ -150,6 +172,16 @@ impl Scope {
         }
     }
 
+    /// Active only in the message inspector's screens (Messages, entry, search results).
+    pub fn inspector_only(self) -> bool {
+        match self {
+            Scope::Only(modes) => modes
+                .iter()
+                .all(|m| matches!(m, Mode::Messages | Mode::Entry | Mode::Search)),
+            _ => false,
+        }
+    }
+
     pub fn overlaps(self, other: Scope) -> bool {
         [
             Mode::Sessions,
@@ -162,6 +194,9 @@ impl Scope {
             Mode::Log,
             Mode::Confirm,
             Mode::Columns,
+            Mode::Messages,
+            Mode::Entry,
+            Mode::Search,
         ]
         .iter()
         .any(|m| self.contains(*m) && other.contains(*m))
@@ -175,6 +210,9 @@ const SCROLLABLE: &[Mode] = &[
     Mode::Help,
     Mode::Log,
     Mode::Targets,
+    Mode::Messages,
+    Mode::Entry,
+    Mode::Search,
 ];
 const SESSION_SCREENS: &[Mode] = &[Mode::Sessions, Mode::Detail];
 /// Esc: back from a view; on the main screen it clears the filters (then the marks).
@@ -186,6 +224,9 @@ const BACKABLE: &[Mode] = &[
     Mode::Help,
     Mode::Log,
     Mode::Targets,
+    Mode::Messages,
+    Mode::Entry,
+    Mode::Search,
 ];
 /// Screens whose rows the filters narrow: the table and the event log.
 const FILTERED: &[Mode] = &[Mode::Sessions, Mode::Log];
@@ -249,8 +290,8 @@ pub const SPECS: &[Spec] = &[
         name: "open",
         action: Action::Open,
         keys: "enter",
-        help: "open the session's detail / the target's sessions",
-        scope: Scope::Only(&[Mode::Sessions, Mode::Targets]),
+        help: "open detail / a target's sessions",
+        scope: Scope::Only(&[Mode::Sessions, Mode::Targets, Mode::Messages, Mode::Search]),
     },
     Spec {
         name: "back",
@@ -298,7 +339,7 @@ pub const SPECS: &[Spec] = &[
         action: Action::Filter,
         keys: "/",
         help: "filter rows by text (empty clears)",
-        scope: Scope::Only(FILTERED),
+        scope: Scope::Only(&[Mode::Sessions, Mode::Log, Mode::Messages]),
     },
     Spec {
         name: "state_filter",
@@ -318,7 +359,7 @@ pub const SPECS: &[Spec] = &[
         name: "mark",
         action: Action::Mark,
         keys: "space",
-        help: "mark / unmark (c, r, p then act on the marked)",
+        help: "mark / unmark (c, r, p use marks)",
         scope: Scope::Only(&[Mode::Sessions]),
     },
     Spec {
@@ -432,6 +473,70 @@ pub const SPECS: &[Spec] = &[
         keys: "e",
         help: "write the log export now and show its path",
         scope: Scope::Screens,
+    },
+    Spec {
+        name: "messages",
+        action: Action::Messages,
+        keys: "M",
+        help: "the session's messages",
+        scope: Scope::Only(SESSION_SCREENS),
+    },
+    Spec {
+        name: "search",
+        action: Action::SearchMessages,
+        keys: "S",
+        help: "search all sessions' messages",
+        scope: Scope::Only(&[
+            Mode::Sessions,
+            Mode::Detail,
+            Mode::Storm,
+            Mode::Log,
+            Mode::Targets,
+            Mode::Messages,
+            Mode::Search,
+        ]),
+    },
+    Spec {
+        name: "msg_dir",
+        action: Action::MsgDirection,
+        keys: "d",
+        help: "messages: both ways / in / out",
+        scope: Scope::Only(&[Mode::Messages]),
+    },
+    Spec {
+        name: "msg_opcode",
+        action: Action::MsgOpcode,
+        keys: "o",
+        help: "messages: any / text / binary / close",
+        scope: Scope::Only(&[Mode::Messages]),
+    },
+    Spec {
+        name: "msg_pings",
+        action: Action::MsgControl,
+        keys: "c",
+        help: "messages: ping and pong on / off",
+        scope: Scope::Only(&[Mode::Messages]),
+    },
+    Spec {
+        name: "msg_pause",
+        action: Action::MsgPause,
+        keys: "p",
+        help: "messages: pause / resume the view",
+        scope: Scope::Only(&[Mode::Messages]),
+    },
+    Spec {
+        name: "unfold",
+        action: Action::Unfold,
+        keys: "+",
+        help: "message: unfold a JSON level",
+        scope: Scope::Only(&[Mode::Entry]),
+    },
+    Spec {
+        name: "fold",
+        action: Action::Fold,
+        keys: "-",
+        help: "message: fold a JSON level",
+        scope: Scope::Only(&[Mode::Entry]),
     },
     Spec {
         name: "help",

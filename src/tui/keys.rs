@@ -254,9 +254,16 @@ impl KeyMap {
     /// Every configurable binding: (config name, keys as shown, help text). The time cursor
     /// keys are listed only in replay.
     pub fn help_rows(&self) -> Vec<(&'static str, String, &'static str)> {
+        self.help_rows_in(true)
+    }
+
+    /// [`KeyMap::help_rows`], without the keys of the message inspector's own screens unless
+    /// `inspecting` (the help was opened over them), as the time cursor keys outside replay.
+    pub fn help_rows_in(&self, inspecting: bool) -> Vec<(&'static str, String, &'static str)> {
         self.bindings
             .iter()
             .filter(|b| self.replay || !b.replay)
+            .filter(|b| inspecting || !b.scope.inspector_only())
             .map(|b| (b.name, self.keys_of(b.action), b.help))
             .collect()
     }

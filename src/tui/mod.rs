@@ -12,7 +12,11 @@ pub mod columns;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fixtures;
 pub mod format;
+pub mod inspect;
+mod inspect_keys;
 pub mod keys;
+#[cfg(any(test, feature = "test-support"))]
+pub mod msg_fixtures;
 pub mod order;
 pub mod prompt;
 pub mod replay;

@@ -98,6 +98,10 @@ pub enum PromptKind {
     NextClose,
     /// Replay `:`: a time to go to.
     GotoTime,
+    /// `S`: a regex to search every session's messages for.
+    Search,
+    /// `/` in the Messages view: a regex over the payloads.
+    MessageFilter,
 }
 
 impl PromptKind {
@@ -113,6 +117,8 @@ impl PromptKind {
             }
             PromptKind::NextClose => "next close with code: ".to_string(),
             PromptKind::GotoTime => "go to time (14:03:12, +2m30s, -10s): ".to_string(),
+            PromptKind::Search => "search every session's messages (regex): ".to_string(),
+            PromptKind::MessageFilter => "messages matching (regex, empty: all): ".to_string(),
         }
     }
 }

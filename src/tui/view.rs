@@ -157,6 +157,10 @@ pub struct ViewState {
     pub targets: super::targets::TargetsState,
     /// Replaying a recorded log: the recording and the time cursor's state.
     pub replay: Option<super::replay::ReplayView>,
+    /// The Messages view (and the entry open in it), over whatever else is shown.
+    pub inspect: Option<super::inspect::Inspector>,
+    /// The search results across sessions (`S`).
+    pub search: Option<super::inspect::SearchView>,
     /// Indices into the shown snapshot's `sessions`, filtered and sorted.
     order: Vec<usize>,
     order_key: Option<OrderKey>,
@@ -207,6 +211,8 @@ impl ViewState {
             target_filter: None,
             targets: super::targets::TargetsState::default(),
             replay: None,
+            inspect: None,
+            search: None,
             order: Vec::new(),
             order_key: None,
         }
@@ -256,6 +262,14 @@ impl ViewState {
             Mode::Help
         } else if self.explain.is_some() {
             Mode::Explain
+        } else if let Some(i) = &self.inspect {
+            if i.entry.is_some() {
+                Mode::Entry
+            } else {
+                Mode::Messages
+            }
+        } else if self.search.is_some() {
+            Mode::Search
         } else if self.tab == Tab::Storm {
             Mode::Storm
         } else if self.tab == Tab::Log {

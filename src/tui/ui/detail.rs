@@ -124,6 +124,18 @@ pub fn lines(
     out.push(Line::raw(""));
     traffic_lines(&mut out, s, snap, t);
     out.push(Line::raw(""));
+    out.heading(format!(
+        "Messages (the last {DETAIL_MESSAGES}, newest last; {}: all)",
+        view.keys
+            .first_key(crate::tui::keys::Action::Messages)
+            .unwrap_or_default()
+    ));
+    for line in
+        super::messages::recent_lines(snap, view, s.id, DETAIL_MESSAGES, usize::from(width), t)
+    {
+        out.push(line);
+    }
+    out.push(Line::raw(""));
     match &s.last_handshake {
         Some(h) => {
             handshake::handshake_lines(&mut out, h, t);
@@ -260,7 +272,12 @@ fn traffic_lines(out: &mut Rows, s: &SessionView, snap: &Snapshot, t: Theme) {
 }
 
 /// The full explanation of the last close code, at the end of the detail.
-fn explanation_lines(out: &mut Vec<Line<'static>>, code: u16, view: &ViewState, t: Theme) {
+pub(super) fn explanation_lines(
+    out: &mut Vec<Line<'static>>,
+    code: u16,
+    view: &ViewState,
+    t: Theme,
+) {
     use crate::codes::layout as text;
     let Ok(ex) = crate::codes::explain::one(&view.registry, code, view.lang) else {
         return;
@@ -284,6 +301,9 @@ impl BoldExt for ratatui::style::Style {
         self.add_modifier(ratatui::style::Modifier::BOLD)
     }
 }
+
+/// How many logged messages of the session the detail lists.
+const DETAIL_MESSAGES: usize = 5;
 
 /// How many events of the session the detail lists.
 const RECENT_EVENTS: usize = 12;

@@ -201,6 +201,14 @@ fn where_you_are<'a>(snap: &Snapshot, view: &ViewState, t: Theme, area: Rect) ->
         }
         Mode::Explain => Line::styled(" close code explanation", t.label()),
         Mode::Help => Line::styled(" help", t.label()),
+        Mode::Messages | Mode::Entry => Line::styled(
+            format!(" messages; times in {} (z: switch)", view.zone()),
+            t.label(),
+        ),
+        Mode::Search => Line::styled(
+            format!(" search results, newest first; times in {}", view.zone()),
+            t.label(),
+        ),
     }
 }
 
@@ -281,6 +289,35 @@ fn footer_items(mode: Mode) -> &'static [(Action, &'static str)] {
         ],
         Mode::Help => &[(Action::Back, "close"), (Action::Down, "scroll")],
         Mode::Prompt => &[],
+        Mode::Messages => &[
+            (Action::Back, "back"),
+            (Action::Open, "open"),
+            (Action::Filter, "regex"),
+            (Action::MsgDirection, "dir"),
+            (Action::MsgOpcode, "opcode"),
+            (Action::MsgControl, "ping/pong"),
+            (Action::MsgPause, "pause"),
+            (Action::End, "follow"),
+            (Action::SearchMessages, "search all"),
+            (Action::Help, "help"),
+            (Action::Quit, "quit"),
+        ],
+        Mode::Entry => &[
+            (Action::Back, "back"),
+            (Action::Down, "scroll"),
+            (Action::Unfold, "unfold"),
+            (Action::Fold, "fold"),
+            (Action::Help, "help"),
+            (Action::Quit, "quit"),
+        ],
+        Mode::Search => &[
+            (Action::Back, "back"),
+            (Action::Open, "go to"),
+            (Action::SearchMessages, "new search"),
+            (Action::Down, "move"),
+            (Action::Help, "help"),
+            (Action::Quit, "quit"),
+        ],
     }
 }
 

@@ -29,7 +29,9 @@ pub fn pane(area: Rect, view: &ViewState) -> Rect {
 
 /// (keys column, names column) widths.
 fn widths(view: &ViewState) -> (usize, usize) {
-    let rows = view.keys.help_rows();
+    let rows = view
+        .keys
+        .help_rows_in(view.inspect.is_some() || view.search.is_some());
     let kw = rows
         .iter()
         .map(|r| layout::width(&r.1))
@@ -85,7 +87,9 @@ pub fn lines(view: &ViewState, width: u16, t: Theme) -> Vec<Line<'static>> {
     .into_iter()
     .map(|l| Line::styled(l, t.dim()))
     .collect();
-    let rows = view.keys.help_rows();
+    let rows = view
+        .keys
+        .help_rows_in(view.inspect.is_some() || view.search.is_some());
     let ws = widths(view);
     let two = two_columns(view, width);
     let cw = if two { (w - 1) / 2 } else { w };

@@ -3,6 +3,7 @@
 
 pub mod backoff;
 pub mod detail;
+pub mod entry;
 pub mod explain;
 pub mod footer;
 pub mod handshake;
@@ -10,7 +11,9 @@ pub mod header;
 pub mod help;
 pub mod layout;
 pub mod log;
+pub mod messages;
 pub mod rows;
+pub mod search;
 pub mod storm;
 pub mod table;
 pub mod targets;
@@ -193,14 +196,15 @@ pub fn draw(frame: &mut Frame, snap: &Snapshot, view: &ViewState) {
     let a = areas(area);
     header::draw_title(frame, a.title, snap, view, theme);
     header::draw_summary(frame, a.summary, snap, view, theme);
-    match view.tab {
-        Tab::Sessions => match view.detail {
-            Some(id) => detail::draw(frame, a.body, snap, view, id, theme),
-            None => table::draw(frame, a.body, snap, view, theme),
-        },
-        Tab::Storm => storm::draw(frame, a.body, snap, view, theme),
-        Tab::Log => log::draw(frame, a.body, snap, view, theme),
-        Tab::Targets => targets::draw(frame, a.body, snap, view, theme),
+    if let Some(insp) = &view.inspect {
+        match insp.entry {
+            Some(seq) => entry::draw(frame, a.body, snap, view, insp, seq, theme),
+            None => messages::draw(frame, a.body, snap, view, insp, theme),
+        }
+    } else if let Some(s) = &view.search {
+        search::draw(frame, a.body, snap, view, s, theme);
+    } else {
+        draw_tab(frame, a.body, snap, view, theme);
     }
     if a.footer.height > 0 && footer::needs_two_lines(view, a.status.width) {
         let both = Rect {
@@ -220,6 +224,19 @@ pub fn draw(frame: &mut Frame, snap: &Snapshot, view: &ViewState) {
     }
     if let Some(cursor) = view.chooser {
         table::draw_chooser(frame, a.body, snap, view, cursor, theme);
+    }
+}
+
+/// The body of the tab on screen.
+fn draw_tab(frame: &mut Frame, body: Rect, snap: &Snapshot, view: &ViewState, theme: Theme) {
+    match view.tab {
+        Tab::Sessions => match view.detail {
+            Some(id) => detail::draw(frame, body, snap, view, id, theme),
+            None => table::draw(frame, body, snap, view, theme),
+        },
+        Tab::Storm => storm::draw(frame, body, snap, view, theme),
+        Tab::Log => log::draw(frame, body, snap, view, theme),
+        Tab::Targets => targets::draw(frame, body, snap, view, theme),
     }
 }
 
