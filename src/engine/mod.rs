@@ -13,6 +13,7 @@ pub mod conversation;
 pub mod counters;
 pub mod events;
 pub mod inbox;
+pub mod script;
 pub mod session;
 pub mod settings;
 pub mod shard;
