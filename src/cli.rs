@@ -402,6 +402,10 @@ pub struct WatchArgs {
     /// now); --duration counts from it. Agents of a fleet given the same TIME start together.
     #[arg(long, value_name = "TIME", value_parser = parse_start_at_now)]
     pub start_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Run the session script in FILE on every connection (a single target only; see the
+    /// README's "Session scripts").
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
 }
 
 pub use crate::units::{parse_duration, parse_size, parse_start_at_now};

@@ -21,6 +21,8 @@ use crate::redact::escape_control;
 use crate::thresholds::{self, Threshold};
 use crate::units::{parse_duration, parse_size};
 
+mod script;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {}: {source}", escape_control(&path.display().to_string()))]
@@ -198,6 +200,9 @@ struct FileConfig {
     proxy: Option<String>,
     local_addr: Option<String>,
     shard: Option<String>,
+    /// The file this came from and its text (for the lines of inline scripts).
+    #[serde(skip)]
+    source: Option<(PathBuf, String)>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -209,6 +214,10 @@ struct FileTarget {
     subprotocols: Option<Vec<String>>,
     offers: Option<Vec<String>>,
     require: Option<Vec<String>>,
+    /// A session script, inline (see `config::script`).
+    script: Option<toml::Spanned<String>>,
+    /// A session script in a file (relative to the config file).
+    script_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -386,6 +395,7 @@ impl Config {
         };
         merge_front_end(&mut cfg, &file, args)?;
         merge_network(&mut cfg.engine, &file, args)?;
+        script::attach(&mut cfg.engine, &file, args)?;
         cfg.metrics = args.metrics.clone().or(file.metrics);
         Ok(cfg)
     }
@@ -754,7 +764,7 @@ fn read_bounded(path: &Path) -> Result<String, ConfigError> {
 
 fn load_file(path: &Path) -> Result<FileConfig, ConfigError> {
     let text = read_bounded(path)?;
-    let file: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+    let mut file: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
         path: path.to_path_buf(),
         // The parser quotes the offending line: a short excerpt of it, escaped.
         message: excerpt(&e.to_string(), MAX_QUOTED_LINE),
@@ -775,6 +785,7 @@ fn load_file(path: &Path) -> Result<FileConfig, ConfigError> {
     }
     crate::tui::keys::KeyMap::from_config(&file.keys)
         .map_err(|e| keys_error(escape_control(&e)))?;
+    file.source = Some((path.to_path_buf(), text));
     Ok(file)
 }
 

@@ -319,7 +319,11 @@ impl Conversation for Runner {
                     None => "no message came".to_string(),
                 }
             );
-            let waited = crate::units::format_ms(now.duration_since(w.since).as_millis() as u64);
+            let within = match &self.script.steps[self.pc].kind {
+                StepKind::Expect { within, .. } => *within,
+                _ => now.duration_since(w.since),
+            };
+            let waited = crate::units::format_ms(within.as_millis() as u64);
             out.push(Action::Emit(EventKind::Script(Arc::new(ev))));
             out.push(Action::Emit(EventKind::Error {
                 kind: ErrorKind::Script,
