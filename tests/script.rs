@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 use common::{config, run_until, target};
+use wsmon::engine::events::ScriptPhase;
 use wsmon::engine::script::{ScriptFactory, parse};
 use wsmon::state::snapshot::Snapshot;
 
@@ -233,6 +234,14 @@ async fn a_script_sends_and_expects_its_echo_and_records_the_latency() {
         );
     }
     assert!(run.of("error").is_empty(), "{:?}", run.of("error"));
+    // The store keeps each session's progress: the last step, and all it captured.
+    for s in &run.snapshot.sessions {
+        let p = s.script.as_ref().expect("script progress");
+        assert_eq!((p.step, p.phase), (4, ScriptPhase::Matched));
+        let names: Vec<&str> = p.captured.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["from", "token", "who"]);
+        assert_eq!(p.captured[1].1, "<redacted>");
+    }
     assert!(
         !serde_json::to_string(&run.events)
             .expect("json")
@@ -288,6 +297,9 @@ async fn an_expect_that_never_matches_fails_closes_with_the_code_and_reruns_from
     assert_eq!(timed_out[0]["last"], "hello 1");
     assert_eq!(timed_out[0]["step"], 2);
     assert_eq!(matched(&run.snapshot), 0);
+    let failures = &run.snapshot.targets[0].script_failures;
+    assert!(failures.get(&2).is_some_and(|n| *n >= 2), "{failures:?}");
+    assert_eq!(failures.len(), 1, "{failures:?}");
     server.shutdown().await;
 }
 

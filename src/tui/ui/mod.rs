@@ -11,6 +11,7 @@ pub mod help;
 pub mod layout;
 pub mod log;
 pub mod rows;
+pub mod script;
 pub mod storm;
 pub mod table;
 pub mod targets;
