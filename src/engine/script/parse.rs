@@ -537,6 +537,23 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_scripts_parse() {
+        let readme = include_str!("../../../README.md");
+        let section = readme
+            .split("### Session scripts")
+            .nth(1)
+            .and_then(|s| s.split("\n### ").next())
+            .expect("README has the section");
+        let blocks: Vec<&str> = section.split("```").skip(1).step_by(2).collect();
+        assert_eq!(blocks.len(), 2, "{section}");
+        let env = |_: &str| Some("x".to_string());
+        let first = parse(blocks[0], &env).expect("the syntax block parses");
+        assert_eq!((first.close_code, first.steps.len()), (4000, 9));
+        let example = parse(blocks[1], &env).expect("the example parses");
+        assert_eq!((example.close_code, example.steps.len()), (4401, 5));
+    }
+
+    #[test]
     fn every_error_names_its_line_and_column() {
         let cases: &[(&str, &str)] = &[
             ("wait 5s", "1:1: unknown step 'wait'"),
