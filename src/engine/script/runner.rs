@@ -26,7 +26,7 @@ use crate::engine::events::{ErrorKind, EventKind, LatencySource, ScriptEvent, Sc
 /// How much of the last message a `timed_out` event shows (characters).
 pub const LAST_SHOWN: usize = 120;
 /// How much of the last message is kept to show it (bytes).
-const LAST_KEPT: usize = 4096;
+const LAST_KEPT: usize = 1024;
 /// How many sends since the last `expect` are remembered for latency.
 const SENDS_KEPT: usize = 16;
 
@@ -244,17 +244,25 @@ fn cut(s: &str, max: usize) -> String {
     }
 }
 
-/// The start of a message, to show it later (at most [`LAST_KEPT`] bytes, on a char boundary).
-fn keep(msg: Incoming<'_>) -> (String, usize) {
+/// Keep the start of a message in `last`, to show it later (at most [`LAST_KEPT`] bytes, on a
+/// char boundary), reusing its buffer.
+fn keep(last: &mut Option<(String, usize)>, msg: Incoming<'_>) {
+    let (buf, len) = last.get_or_insert_with(|| (String::new(), 0));
+    buf.clear();
     match msg {
         Incoming::Text(t) => {
             let mut end = t.len().min(LAST_KEPT);
             while !t.is_char_boundary(end) {
                 end -= 1;
             }
-            (t[..end].to_string(), t.len())
+            buf.push_str(&t[..end]);
+            *len = t.len();
         }
-        Incoming::Binary(b) => (format!("<binary, {} bytes>", b.len()), 0),
+        Incoming::Binary(b) => {
+            use std::fmt::Write as _;
+            let _ = write!(buf, "<binary, {} bytes>", b.len());
+            *len = 0;
+        }
     }
 }
 
@@ -267,7 +275,7 @@ impl Conversation for Runner {
         if self.failed {
             return;
         }
-        self.last = Some(keep(msg));
+        keep(&mut self.last, msg);
         let script = self.script.clone();
         let mut heard = Heard::new(msg);
         for k in 0..self.on.len() {
