@@ -146,6 +146,40 @@ pub(super) fn attach(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::conversation::{Action, ConnectionInfo, Outgoing};
+
+    /// What the target's script sends first, on session 3's first connection.
+    fn first_send(cfg: &crate::config::Config) -> Option<String> {
+        let f = cfg.targets[0].conversation.as_ref()?;
+        let mut conv = f.start(ConnectionInfo {
+            session: 3,
+            index: 2,
+            attempt: 1,
+        });
+        let mut out = Vec::new();
+        conv.start(tokio::time::Instant::now(), &mut out);
+        out.into_iter().find_map(|a| match a {
+            Action::Send(Outgoing::Text(t)) => Some(t),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn script_flag_gives_the_target_its_script_with_the_shard() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("s.wss");
+        std::fs::write(&path, "send {session} {index} [{shard}]\n").expect("write");
+        let mut args = WatchArgs {
+            urls: vec!["ws://127.0.0.1:9/".into()],
+            script: Some(path),
+            ..Default::default()
+        };
+        let cfg = crate::config::Config::from_watch_args(&args).expect("valid");
+        assert_eq!(first_send(&cfg).as_deref(), Some("s3 2 []"));
+        args.shard = Some("2/3".into());
+        let cfg = crate::config::Config::from_watch_args(&args).expect("valid");
+        assert_eq!(first_send(&cfg).as_deref(), Some("s3 2 [2/3]"));
+    }
 
     #[test]
     fn inline_scripts_start_after_their_quotes() {
