@@ -419,6 +419,10 @@ pub struct WatchArgs {
     /// the URLs given here and to config targets without their own `protocol`.
     #[arg(long, value_name = "NAME")]
     pub protocol: Option<String>,
+    /// Run the session script in FILE on every connection (a single target only; see the
+    /// README's "Session scripts").
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
 }
 
 pub use crate::units::{parse_duration, parse_size, parse_start_at_now};

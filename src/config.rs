@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
-use url::Url;
 
 use crate::cli::{LangArg, WatchArgs};
 use crate::codes::AppCode;
@@ -14,14 +13,18 @@ use crate::engine::backoff::{self, Advice, BackoffConfig};
 use crate::engine::events::Jitter;
 use crate::engine::settings::ProxyRule;
 use crate::engine::{EngineSettings, SessionSettings, TargetSpec};
-use crate::protocol::extensions::{self, DEFAULT_OFFER, Extension, is_token};
-use crate::protocol::handshake;
+use crate::protocol::extensions::{DEFAULT_OFFER, Extension, is_token};
 use crate::protocol::proxy::ProxyUrl;
 use crate::redact::escape_control;
 use crate::thresholds::{self, Threshold};
 use crate::units::{parse_duration, parse_size};
 
 mod protocols;
+mod script;
+mod values;
+
+use values::{check_subprotocols, parse_file_headers, parse_headers, parse_offers};
+pub use values::{expand_env, parse_header_arg, parse_url};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -219,6 +222,10 @@ struct FileTarget {
     /// A built-in protocol (`graphql-ws`, `socket.io`) and its options.
     protocol: Option<String>,
     protocol_options: Option<protocols::FileProtocolOptions>,
+    /// A session script, inline (see `config::script`).
+    script: Option<toml::Spanned<String>>,
+    /// A session script in a file (relative to the config file).
+    script_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -247,122 +254,6 @@ fn dur(field: &str, v: &Option<String>) -> Result<Option<Duration>, ConfigError>
     v.as_deref()
         .map(|s| parse_duration(s).map_err(|e| invalid(format!("{field}: {e}"))))
         .transpose()
-}
-
-/// Parse a `--header 'K: V'` value. Every quoted piece of it is escaped in errors.
-pub fn parse_header_arg(s: &str) -> Result<(String, String), ConfigError> {
-    let (k, v) = s.split_once(':').ok_or_else(|| {
-        invalid(format!(
-            "header '{}' must look like 'Name: value'",
-            escape_control(s)
-        ))
-    })?;
-    let k = k.trim();
-    handshake::validate_header_name(k).map_err(|e| invalid(e.to_string()))?;
-    // Only spaces and tabs around the value are trimmed: a CR or LF there is refused.
-    let v = v.trim_matches([' ', '\t']);
-    handshake::validate_header_value(k, v).map_err(|e| invalid(e.to_string()))?;
-    const RESERVED: [&str; 6] = [
-        "host",
-        "upgrade",
-        "connection",
-        "sec-websocket-key",
-        "sec-websocket-version",
-        "sec-websocket-extensions",
-    ];
-    if RESERVED.iter().any(|r| k.eq_ignore_ascii_case(r)) {
-        return Err(invalid(format!(
-            "header '{k}' is set by wsmon itself (use --offer for extensions)"
-        )));
-    }
-    Ok((k.to_string(), v.to_string()))
-}
-
-/// Replace every `${NAME}` in a config file header value with the environment variable NAME
-/// (so secrets need not live in the file). `$$` is a literal `$`; a variable that is unset,
-/// or a `${` without its `}`, is an error naming it.
-pub fn expand_env(value: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, String> {
-    let mut out = String::with_capacity(value.len());
-    let mut rest = value;
-    while let Some(pos) = rest.find('$') {
-        out.push_str(&rest[..pos]);
-        let after = &rest[pos + 1..];
-        if let Some(tail) = after.strip_prefix('$') {
-            out.push('$');
-            rest = tail;
-        } else if let Some(tail) = after.strip_prefix('{') {
-            let end = tail.find('}').ok_or_else(|| {
-                format!(
-                    "'${{' without a closing '}}' in '{}'",
-                    escape_control(value)
-                )
-            })?;
-            let name = &tail[..end];
-            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(format!(
-                    "'${{{}}}' is not an environment variable name (letters, digits, _)",
-                    escape_control(name)
-                ));
-            }
-            let v =
-                lookup(name).ok_or_else(|| format!("environment variable {name} is not set"))?;
-            out.push_str(&v);
-            rest = &tail[end + 1..];
-        } else {
-            out.push('$');
-            rest = after;
-        }
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
-/// A header line from the config file: `${NAME}` expanded, then checked like `--header`.
-fn parse_file_header(
-    s: &str,
-    lookup: impl Fn(&str) -> Option<String>,
-) -> Result<(String, String), ConfigError> {
-    let expanded =
-        expand_env(s, lookup).map_err(|e| invalid(format!("header in the config file: {e}")))?;
-    parse_header_arg(&expanded)
-}
-
-/// Every subprotocol must be an RFC 6455 token.
-fn check_subprotocols(list: &[String]) -> Result<(), ConfigError> {
-    for p in list {
-        handshake::validate_subprotocol(p).map_err(|e| invalid(e.to_string()))?;
-    }
-    Ok(())
-}
-
-/// Parse and check a ws:// or wss:// URL (the one parser, in `protocol::url`).
-pub fn parse_url(s: &str) -> Result<Url, ConfigError> {
-    crate::protocol::url::parse_ws_url(s).map_err(|e| ConfigError::Invalid(e.0))
-}
-
-fn parse_offers(list: &[String]) -> Result<Vec<Extension>, ConfigError> {
-    let mut out = Vec::new();
-    for o in list {
-        let shown = escape_control(o);
-        let exts =
-            extensions::parse_header(o).map_err(|e| invalid(format!("offer '{shown}': {e}")))?;
-        for e in &exts {
-            extensions::check_offer(e)
-                .map_err(|problems| invalid(format!("offer '{shown}': {}", problems.join("; "))))?;
-        }
-        out.extend(exts);
-    }
-    Ok(out)
-}
-
-fn parse_headers(list: &[String]) -> Result<Vec<(String, String)>, ConfigError> {
-    list.iter().map(|h| parse_header_arg(h)).collect()
-}
-
-fn parse_file_headers(list: &[String]) -> Result<Vec<(String, String)>, ConfigError> {
-    list.iter()
-        .map(|h| parse_file_header(h, |n| std::env::var(n).ok()))
-        .collect()
 }
 
 impl Config {
@@ -399,6 +290,7 @@ impl Config {
         // A protocol's close codes explain its closes unless another profile was asked for.
         cfg.profile = cfg.profile.take().or(profile.map(String::from));
         merge_network(&mut cfg.engine, &file, args)?;
+        script::attach(&mut cfg.engine, &file, args)?;
         cfg.metrics = args.metrics.clone().or(file.metrics);
         Ok(cfg)
     }
@@ -796,6 +688,7 @@ fn load_file(path: &Path) -> Result<FileConfig, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use super::values::parse_file_header;
 
     fn args(urls: &[&str]) -> WatchArgs {
         WatchArgs {

@@ -527,6 +527,7 @@ pub fn summary(snap: &Snapshot, elapsed: Duration, registry: &Registry) -> Strin
             let _ = writeln!(out, "  {rest:>6} x other messages");
         }
     }
+    out.push_str(&script_failures(snap));
     if !t.negotiated.is_empty() {
         out.push_str("negotiated extensions:\n");
         for (ext, n) in &t.negotiated {
@@ -556,6 +557,29 @@ pub fn summary(snap: &Snapshot, elapsed: Duration, registry: &Registry) -> Strin
         out.push_str("not retried:\n");
         for (w, n) in whys {
             let _ = writeln!(out, "  {n} x {w}");
+        }
+    }
+    out
+}
+
+/// Script steps that timed out, by target and step, each with what it waited for when a
+/// session still shows it; empty when none did.
+fn script_failures(snap: &Snapshot) -> String {
+    let mut out = String::new();
+    for (i, tv) in snap.targets.iter().enumerate() {
+        for (step, n) in &tv.script_failures {
+            if out.is_empty() {
+                out.push_str("script failures by step:\n");
+            }
+            let what = snap
+                .sessions
+                .iter()
+                .filter(|s| s.target == i)
+                .filter_map(|s| s.script.as_ref())
+                .find(|p| p.step == *step)
+                .map(|p| format!(" {}", one_line(&p.what)))
+                .unwrap_or_default();
+            let _ = writeln!(out, "  {n:>6} x {} step {step}{what}", tv.url);
         }
     }
     out
@@ -715,5 +739,43 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("Name or service not known"), "{out}");
+        assert!(!out.contains("script failures"), "{out}");
+    }
+
+    #[test]
+    fn summary_lists_script_failures_by_target_and_step() {
+        let mut s = snap_with(0, 0);
+        s.targets = vec![crate::state::snapshot::TargetView {
+            url: "ws://127.0.0.1:9/auth".into(),
+            script_failures: [(2, 7), (4, 1)].into_iter().collect(),
+            ..Default::default()
+        }];
+        let mut session = crate::state::snapshot::SessionView::new(
+            1,
+            0,
+            std::sync::Arc::from("ws://127.0.0.1:9/auth"),
+            s.now,
+        );
+        session.script = Some(crate::state::snapshot::ScriptProgress {
+            step: 2,
+            phase: crate::engine::events::ScriptPhase::TimedOut,
+            what: r#"expect {"type":"auth_ok"} within 5s"#.into(),
+            since: s.now,
+            captured: Vec::new(),
+            last: None,
+        });
+        s.sessions = vec![std::sync::Arc::new(session)];
+        let out = summary(
+            &s,
+            Duration::from_secs(3),
+            crate::codes::Registry::builtin(),
+        );
+        assert!(
+            out.contains(
+                "script failures by step:\n       7 x ws://127.0.0.1:9/auth step 2 \
+                 expect {\"type\":\"auth_ok\"} within 5s\n       1 x ws://127.0.0.1:9/auth step 4\n"
+            ),
+            "{out}"
+        );
     }
 }

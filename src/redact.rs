@@ -500,9 +500,146 @@ pub fn escape_bytes(b: &[u8]) -> String {
     escape_control(&String::from_utf8_lossy(b))
 }
 
+/// The index just past the JSON string that starts at `b[start]` (a `"`), or `None` when it
+/// does not end.
+fn json_string_end(b: &[u8], start: usize) -> Option<usize> {
+    let mut i = start + 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// The index just past the JSON value that starts at `b[start]`; the end of `b` when it is
+/// cut (a string, object or array that does not end there).
+fn json_value_end(b: &[u8], start: usize) -> usize {
+    match b.get(start) {
+        Some(b'"') => json_string_end(b, start).unwrap_or(b.len()),
+        Some(b'{' | b'[') => {
+            let mut depth = 0usize;
+            let mut i = start;
+            while i < b.len() {
+                match b[i] {
+                    b'"' => {
+                        i = json_string_end(b, i).unwrap_or(b.len());
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return i + 1;
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            b.len()
+        }
+        _ => {
+            let rest = &b[start..];
+            start
+                + rest
+                    .iter()
+                    .position(|c| matches!(c, b',' | b'}' | b']') || c.is_ascii_whitespace())
+                    .unwrap_or(rest.len())
+        }
+    }
+}
+
+/// A JSON text (or the start of one, or any text holding `"name": value` pairs) with the value
+/// of every field whose name is secret (the header rules in force: `{"token": "..."}`,
+/// `{"password": ...}`, `--redact NAME`) replaced by `"<redacted>"`, nested values whole. The
+/// rest of the text is kept as it was (no reordering); a value cut short is redacted to the
+/// end. Used for what a script sent or heard before it reaches an event or a screen.
+pub fn json_secrets(text: &str) -> Cow<'_, str> {
+    let rules = policy();
+    if rules.show_secrets || !text.contains('"') {
+        return Cow::Borrowed(text);
+    }
+    let b = text.as_bytes();
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'"' {
+            i += 1;
+            continue;
+        }
+        let Some(end) = json_string_end(b, i) else {
+            break;
+        };
+        let mut j = end;
+        while b.get(j).is_some_and(|c| c.is_ascii_whitespace()) {
+            j += 1;
+        }
+        if b.get(j) != Some(&b':') || !rules.is_secret_header(&text[i + 1..end - 1]) {
+            i = end;
+            continue;
+        }
+        j += 1;
+        while b.get(j).is_some_and(|c| c.is_ascii_whitespace()) {
+            j += 1;
+        }
+        let value_end = json_value_end(b, j);
+        if value_end > j {
+            out.push_str(&text[copied..j]);
+            out.push('"');
+            out.push_str(REDACTED);
+            out.push('"');
+            copied = value_end;
+        }
+        i = value_end.max(end);
+    }
+    if copied == 0 {
+        return Cow::Borrowed(text);
+    }
+    out.push_str(&text[copied..]);
+    Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_secret_fields_are_redacted_in_place() {
+        let r = Redactor::default();
+        assert!(!r.show_secrets);
+        let cases = [
+            (
+                r#"{"type":"auth","token":"abc","n":1}"#,
+                r#"{"type":"auth","token":"<redacted>","n":1}"#,
+            ),
+            (
+                r#"{"password" : 12, "user":"ada", "apiKey":{"a":[1,"}"]},"x":"token"}"#,
+                r#"{"password" : "<redacted>", "user":"ada", "apiKey":"<redacted>","x":"token"}"#,
+            ),
+            (
+                r#"{"s":"a \"token\":1","ok":true}"#,
+                r#"{"s":"a \"token\":1","ok":true}"#,
+            ),
+            (
+                r#"{"a":{"clientSecret":null}}"#,
+                r#"{"a":{"clientSecret":"<redacted>"}}"#,
+            ),
+            (r#"{"jwt":"eyJhbGciOi"#, r#"{"jwt":"<redacted>""#),
+            ("not json at all", "not json at all"),
+            (
+                r#"{"author":"x","monkey":2}"#,
+                r#"{"author":"x","monkey":2}"#,
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(json_secrets(text), want, "{text}");
+        }
+        assert!(matches!(json_secrets(r#"{"a":1}"#), Cow::Borrowed(_)));
+    }
 
     #[test]
     fn url_credentials_are_redacted() {

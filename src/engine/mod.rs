@@ -14,6 +14,7 @@ pub mod counters;
 pub mod events;
 pub mod inbox;
 pub mod protocols;
+pub mod script;
 pub mod session;
 pub mod settings;
 pub mod shard;

@@ -17,7 +17,7 @@ use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-use crate::engine::events::{Event, EventKind, SessionId, SessionState, Timings};
+use crate::engine::events::{Event, EventKind, ScriptPhase, SessionId, SessionState, Timings};
 
 /// Buckets of `wsmon_handshake_phase_seconds`: 0.5 ms to 10 s.
 pub const PHASE_BUCKETS: [f64; 14] = [
@@ -52,6 +52,13 @@ struct CloseLabels {
 struct StatusLabels {
     target: Arc<str>,
     status: String,
+}
+
+/// A script step, by its number in the script.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StepLabels {
+    target: Arc<str>,
+    step: u32,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -190,6 +197,7 @@ pub struct Metrics {
     backoff: HistogramFamily<TargetLabels>,
     retries_due: Family<DueLabels, Gauge>,
     scraped: Arc<Scraped>,
+    script_failures: Family<StepLabels, Counter>,
 }
 
 impl Metrics {
@@ -264,6 +272,12 @@ impl Metrics {
             export,
         });
         registry.register_collector(Box::new(scraped.clone()));
+        let script_failures = Family::<StepLabels, Counter>::default();
+        registry.register(
+            "wsmon_script_failures",
+            "Session script steps that timed out, by target and step",
+            script_failures.clone(),
+        );
         Metrics {
             registry,
             sessions,
@@ -276,6 +290,7 @@ impl Metrics {
             backoff,
             retries_due,
             scraped,
+            script_failures,
         }
     }
 
@@ -435,6 +450,13 @@ impl EventCounter {
                 };
                 m.errors.get_or_create(&labels).inc();
             }
+            EventKind::Script(sc) if sc.phase == ScriptPhase::TimedOut => {
+                let labels = StepLabels {
+                    target,
+                    step: sc.step,
+                };
+                m.script_failures.get_or_create(&labels).inc();
+            }
             EventKind::Backoff(b) => {
                 m.backoff
                     .get_or_create(&by_target)
@@ -493,6 +515,47 @@ mod tests {
 
     fn has(text: &str, line: &str) -> bool {
         samples(text).contains(&line)
+    }
+
+    #[test]
+    fn script_timeouts_count_by_target_and_step() {
+        let metrics = Arc::new(Metrics::new(ExportCounts::default()));
+        let mut c = EventCounter::new(metrics.clone());
+        c.observe(&spawned(1, "ws://a/"));
+        let step = |step, phase| {
+            EventKind::Script(Arc::new(crate::engine::events::ScriptEvent {
+                step,
+                phase,
+                what: "expect /x/ within 1s".into(),
+                last: None,
+                captured: Vec::new(),
+            }))
+        };
+        for kind in [
+            step(2, ScriptPhase::Started),
+            step(2, ScriptPhase::TimedOut),
+            step(2, ScriptPhase::TimedOut),
+            step(3, ScriptPhase::Matched),
+            step(4, ScriptPhase::TimedOut),
+        ] {
+            c.observe(&ev(1, kind));
+        }
+        let text = metrics.render();
+        assert!(
+            has(
+                &text,
+                r#"wsmon_script_failures_total{target="ws://a/",step="2"} 2"#
+            ),
+            "{text}"
+        );
+        assert!(
+            has(
+                &text,
+                r#"wsmon_script_failures_total{target="ws://a/",step="4"} 1"#
+            ),
+            "{text}"
+        );
+        assert!(!text.contains(r#"step="3""#), "{text}");
     }
 
     /// An answer refused as invalid is no HTTP status (issue 9): only its error counts.

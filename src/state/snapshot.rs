@@ -73,6 +73,8 @@ pub struct TargetView {
     pub handshake_p99_ms: Option<u64>,
     /// Attempts started in the last completed second.
     pub attempts_per_sec: u64,
+    /// Script steps that timed out, by step number.
+    pub script_failures: BTreeMap<u32, u64>,
 }
 
 /// Handshake times kept per target for its percentiles.
@@ -103,6 +105,24 @@ pub struct SessionView {
     pub timeline: VecDeque<AttemptRecord>,
     /// Attempts dropped from the front of `timeline`.
     pub timeline_dropped: u32,
+    /// The script's progress on the current (or last) connection, when it has a script.
+    pub script: Option<ScriptProgress>,
+}
+
+/// Where a session's script is: its last `script` event, and what it captured so far on this
+/// connection (secret values already `<redacted>`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScriptProgress {
+    pub step: u32,
+    pub phase: crate::engine::events::ScriptPhase,
+    /// What the step does or waits for (`expect {"type":"auth_ok"} within 5s`).
+    pub what: String,
+    /// When the step reached this phase.
+    pub since: DateTime<Utc>,
+    /// Values captured on this connection, in order.
+    pub captured: Vec<(String, String)>,
+    /// On `timed_out`: the last message that came.
+    pub last: Option<String>,
 }
 
 impl SessionView {
@@ -124,6 +144,7 @@ impl SessionView {
             ended_why: None,
             timeline: VecDeque::new(),
             timeline_dropped: 0,
+            script: None,
         }
     }
 }

@@ -8,11 +8,13 @@ use chrono::{DateTime, Utc};
 
 use super::TargetAcc;
 use crate::engine::events::{
-    BackoffInfo, Cause, CloseInfo, ErrorKind, EventKind, HandshakeInfo, SessionState,
+    BackoffInfo, Cause, CloseInfo, ErrorKind, EventKind, HandshakeInfo, ScriptEvent, ScriptPhase,
+    SessionState,
 };
 use crate::protocol::extensions;
 use crate::state::snapshot::{
-    AttemptOutcome, AttemptRecord, INITIATORS, SessionView, TIMELINE_LEN, TargetView, Totals,
+    AttemptOutcome, AttemptRecord, INITIATORS, ScriptProgress, SessionView, TIMELINE_LEN,
+    TargetView, Totals,
 };
 use crate::state::storm::StormTracker;
 
@@ -56,12 +58,34 @@ impl SessionChange<'_> {
             } => {}
             EventKind::Ended { why, cause } => self.ended(why, *cause),
             EventKind::Paused { paused } => self.s.paused = *paused,
-            EventKind::Script(_)
-            | EventKind::Stale { .. }
+            EventKind::Script(sc) => self.script(sc),
+            // Message health and latency: aggregated by engineer H's part.
+            EventKind::Stale { .. }
             | EventKind::Fresh { .. }
             | EventKind::Latency { .. }
             | EventKind::Message(_) => {}
         }
+    }
+
+    /// A script step started, matched or timed out: the session's progress; a timeout counts
+    /// for its target, by step.
+    fn script(&mut self, sc: &ScriptEvent) {
+        let mut captured = self.s.script.take().map(|p| p.captured).unwrap_or_default();
+        for (name, value) in &sc.captured {
+            captured.retain(|(n, _)| n != name);
+            captured.push((name.clone(), value.clone()));
+        }
+        if sc.phase == ScriptPhase::TimedOut {
+            *self.tv.script_failures.entry(sc.step).or_default() += 1;
+        }
+        self.s.script = Some(ScriptProgress {
+            step: sc.step,
+            phase: sc.phase,
+            what: sc.what.clone(),
+            since: self.ts,
+            captured,
+            last: sc.last.clone(),
+        });
     }
 
     fn set_state(&mut self, st: SessionState) {
@@ -146,6 +170,8 @@ impl SessionChange<'_> {
         let s = &mut *self.s;
         s.opened_at = Some(self.ts);
         s.last_error = None;
+        // The script runs from the top on every connection.
+        s.script = None;
         if let Some(r) = s.timeline.back_mut() {
             r.outcome = Some(AttemptOutcome::Opened);
         }

@@ -114,6 +114,7 @@ pub fn lines(
         );
     }
     out.push(Line::raw(""));
+    super::script::script_lines(&mut out, s, snap, t);
     // What happened and what happens next first (the last close, the backoff timeline), then
     // the handshake and extensions, then the close code's full explanation.
     close_lines(&mut out, s, view, t);

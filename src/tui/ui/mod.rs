@@ -13,6 +13,7 @@ pub mod layout;
 pub mod log;
 pub mod messages;
 pub mod rows;
+pub mod script;
 pub mod search;
 pub mod storm;
 pub mod table;
