@@ -56,11 +56,13 @@ impl SessionChange<'_> {
             } => {}
             EventKind::Ended { why, cause } => self.ended(why, *cause),
             EventKind::Paused { paused } => self.s.paused = *paused,
-            EventKind::Script(_)
-            | EventKind::Stale { .. }
-            | EventKind::Fresh { .. }
-            | EventKind::Latency { .. }
-            | EventKind::Message(_) => {}
+            EventKind::Script(_) | EventKind::Message(_) => {}
+            EventKind::Stale { silent_ms } => self.stale(*silent_ms),
+            EventKind::Fresh { .. } => self.s.stale_since = None,
+            EventKind::Latency { us, .. } => {
+                self.s.latency.get_or_insert_default().record(*us);
+                self.acc.record_latency(*us);
+            }
         }
     }
 
@@ -68,6 +70,18 @@ impl SessionChange<'_> {
         if self.s.state != st {
             self.s.state = st;
             self.s.state_since = self.ts;
+        }
+        // Only an open connection can be stale.
+        if st != SessionState::Open {
+            self.s.stale_since = None;
+        }
+    }
+
+    /// No message from the server for `silent_ms`: the open connection is stale.
+    fn stale(&mut self, silent_ms: u64) {
+        if self.s.state == SessionState::Open && self.s.stale_since.is_none() {
+            self.s.stale_since = Some(self.ts);
+            self.s.stale_silent_ms = silent_ms;
         }
     }
 
