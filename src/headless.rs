@@ -726,11 +726,13 @@ mod tests {
         let mut s = Snapshot::default();
         assert!(!summary(&s, Duration::from_secs(1), registry).contains("stale"));
         for (second, stale) in [(1, 2), (2, 5), (3, 3)] {
-            s.storm.seconds.push_back(crate::state::snapshot::SecondSample {
-                second,
-                stale,
-                ..Default::default()
-            });
+            s.storm
+                .seconds
+                .push_back(crate::state::snapshot::SecondSample {
+                    second,
+                    stale,
+                    ..Default::default()
+                });
         }
         s.targets.push(crate::state::snapshot::TargetView {
             url: "ws://127.0.0.1:9/rpc".into(),

@@ -80,6 +80,10 @@ pub struct TargetView {
     /// over the target's last [`TARGET_LATENCY_SAMPLES`], median and 99th percentile, in µs.
     pub latency_p50_us: Option<u64>,
     pub latency_p99_us: Option<u64>,
+    /// Data messages received and sent by the target's sessions, removed ones included (0
+    /// where nothing counts them: a replay).
+    pub msgs_in: u64,
+    pub msgs_out: u64,
 }
 
 /// Message latencies kept per target for its percentiles (and the `msg_latency_*` thresholds).

@@ -130,9 +130,14 @@ impl Store {
         if let EventKind::Removed = ev.kind {
             self.messages.remove(ev.session);
             let s = self.sessions.remove(i);
-            self.counters.remove(i);
+            let counters = self.counters.remove(i);
             if let Some(t) = self.targets.get_mut(s.target) {
                 t.sessions = t.sessions.saturating_sub(1);
+            }
+            // Its messages stay counted in its target's totals.
+            if let (Some(c), Some(acc)) = (counters, self.target_acc.get_mut(s.target)) {
+                acc.removed_msgs[0] += c.msgs_in.load(Ordering::Relaxed);
+                acc.removed_msgs[1] += c.msgs_out.load(Ordering::Relaxed);
             }
             return;
         }
@@ -230,6 +235,18 @@ impl Store {
             t.attempts_per_sec = acc.per_sec(now.timestamp());
             (t.latency_p50_us, t.latency_p99_us) = acc.latency_percentiles();
             t.stale = 0;
+            [t.msgs_in, t.msgs_out] = acc.removed_msgs;
+        }
+        let counters: Vec<_> = self
+            .counters
+            .iter()
+            .map(|c| c.as_ref().map(|c| c.load()))
+            .collect();
+        for (s, c) in self.sessions.iter().zip(&counters) {
+            if let (Some(c), Some(t)) = (c, targets.get_mut(s.target)) {
+                t.msgs_in += c.msgs_in;
+                t.msgs_out += c.msgs_out;
+            }
         }
         totals.msg_latency_us = all_latencies(&self.target_acc);
         totals.stale = 0;
@@ -277,11 +294,7 @@ impl Store {
             generation: self.generation,
             targets,
             sessions: self.sessions.clone(),
-            counters: self
-                .counters
-                .iter()
-                .map(|c| c.as_ref().map(|c| c.load()))
-                .collect(),
+            counters,
             totals,
             storm,
             export_path: self.export_path.clone(),
@@ -436,6 +449,8 @@ struct TargetAcc {
     handshakes: VecDeque<u64>,
     /// The most recent message latencies, µs.
     latencies: VecDeque<u64>,
+    /// Data messages received and sent by the target's removed sessions.
+    removed_msgs: [u64; 2],
     /// The second of the latest attempt, attempts in it, and in the second before it.
     second: i64,
     in_second: u64,
