@@ -580,6 +580,43 @@ fn strict(s: &mut Script, herd: DateTime<Utc>, hs: &Handshakes) -> CounterValues
 /// store from the events the sessions' tasks would have sent, with the store ticked once a
 /// second as its task does (so the storm seconds are the store's own).
 pub fn snapshot(n: usize) -> Snapshot {
+    snapshot_with(n, false)
+}
+
+/// [`snapshot`] with message health (issue 20): every echo session has request/response
+/// latencies (18-43 ms, five in the last five seconds), and one echo session in three went
+/// stale 42 s ago after 3 s of silence (its server's last message 45 s ago).
+pub fn health_snapshot(n: usize) -> Snapshot {
+    snapshot_with(n, true)
+}
+
+/// The message-health events of echo session `i` (see [`health_snapshot`]), and whether it
+/// went stale.
+fn health_events(i: usize, now: DateTime<Utc>) -> (Vec<crate::engine::events::Event>, bool) {
+    let session = i as SessionId + 1;
+    let mut out: Vec<crate::engine::events::Event> = (0..5u64)
+        .map(|k| crate::engine::events::Event {
+            ts: now - ms(1000 * (5 - k as i64)),
+            session,
+            kind: EventKind::Latency {
+                us: 18_000 + (i as u64 * 1_300 + k * 2_700) % 25_000,
+                source: crate::engine::events::LatencySource::Rpc,
+                step: 2,
+            },
+        })
+        .collect();
+    let stale = i.is_multiple_of(3);
+    if stale {
+        out.push(crate::engine::events::Event {
+            ts: now - ms(42_000),
+            session,
+            kind: EventKind::Stale { silent_ms: 3_000 },
+        });
+    }
+    (out, stale)
+}
+
+fn snapshot_with(n: usize, health: bool) -> Snapshot {
     let now = now();
     let hs = Handshakes {
         deflate: Arc::new(handshake_101(true)),
@@ -590,7 +627,14 @@ pub fn snapshot(n: usize) -> Snapshot {
     let mut store = Store::new(Some("/tmp/wsmon-demo.jsonl".to_string()), exported);
     let mut events = Vec::new();
     for i in 0..n {
-        let (evs, c) = session(i, now, &hs);
+        let (evs, mut c) = session(i, now, &hs);
+        if health && kind_of(i) == 0 {
+            let (more, stale) = health_events(i, now);
+            if stale {
+                c.last_in_ms = Some(last_message(now, 45_000));
+            }
+            events.extend(more);
+        }
         store.register(i as SessionId + 1, counters(c));
         events.extend(evs);
     }

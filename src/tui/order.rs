@@ -175,6 +175,9 @@ fn sort_key(snap: &Snapshot, i: usize, col: Column) -> u64 {
         Column::Msgs => c.msgs_in.saturating_add(c.msgs_out),
         Column::Bytes => c.wire_in.saturating_add(c.wire_out),
         Column::Ratio => some(c.compression_ratio().map(|r| (r.max(0.0) * 1e6) as u64)),
+        // Oldest message first when descending: the silent ones.
+        Column::MsgAge => some(c.msg_age_ms(snap.now)),
+        Column::Lat => some(s.latency.as_ref().map(|l| l.last_us)),
     }
 }
 
