@@ -51,12 +51,15 @@ fn silent_sessions_go_stale_and_fail_the_stale_threshold() {
     let server = Server::start();
     let dir = tempfile::tempdir().expect("tmp");
     let json = dir.path().join("summary.json");
+    let export = dir.path().join("run.jsonl");
     let out = wsmon()
         .args(["watch", "--headless", "--duration", "2500ms", "-n", "3"])
         .args(["--stale-after", "500ms", "--fail-if", "stale>0"])
         .args(["--fail-if", "stale_ratio<1"])
         .arg("--summary-json")
         .arg(&json)
+        .arg("--export")
+        .arg(&export)
         .arg(server.url("/echo"))
         .assert()
         .code(1)
@@ -77,6 +80,17 @@ fn silent_sessions_go_stale_and_fail_the_stale_threshold() {
     let summary: Value =
         serde_json::from_slice(&std::fs::read(&json).expect("written")).expect("JSON");
     assert_eq!(summary["stale_sessions"]["end"], 3, "{summary}");
+
+    // The replay of the export (events only) fails the same threshold.
+    let out = wsmon()
+        .args(["replay", "--summary", "--fail-if", "stale>0"])
+        .arg(&export)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("FAIL    stale>0  (observed 3)"), "{stdout}");
 
     let out = wsmon()
         .args(["watch", "--headless", "--duration", "2s", "-n", "2"])
