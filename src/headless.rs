@@ -410,12 +410,13 @@ pub fn status_line(snap: &Snapshot, elapsed: Duration, registry: &Registry) -> S
             let _ = write!(line, " {} {n}", st.as_str());
             any = true;
         }
+        // Stale sessions are open, counted apart.
+        if st == SessionState::Open && snap.totals.stale > 0 {
+            let _ = write!(line, " (stale {})", snap.totals.stale);
+        }
     }
     if !any {
         line.push_str(" none");
-    }
-    if snap.totals.stale > 0 {
-        let _ = write!(line, " (stale {})", snap.totals.stale);
     }
     if snap.totals.waiting_for_slot > 0 {
         let _ = write!(
@@ -752,8 +753,9 @@ mod tests {
         );
         s.totals.stale = 3;
         s.totals.by_state[SessionState::Open.index()] = 4;
+        s.totals.by_state[SessionState::Waiting.index()] = 2;
         let line = status_line(&s, Duration::from_secs(1), registry);
-        assert!(line.contains("open 4 (stale 3) |"), "{line}");
+        assert!(line.contains(" open 4 (stale 3) waiting 2 |"), "{line}");
         let json = summary_json(&s, Duration::from_secs(1), &[], &[], None, 0);
         assert_eq!(json["stale_sessions"]["most"], 5);
         assert_eq!(json["message_latency_us"][0]["p50"], 9_140);

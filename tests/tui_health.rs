@@ -77,6 +77,20 @@ fn detail_of_a_stale_session_80x24() {
     check("health_detail_80x24", &s, DETAIL_80);
 }
 
+/// `/stale` keeps the stale sessions (their STATE cell says so), and only them.
+#[test]
+fn the_text_filter_finds_stale_sessions() {
+    let mut app = App::new(fixtures::view_state());
+    app.view.filter = "stale".to_string();
+    let s = fixtures::render(&mut app, &snap(), 80, 24);
+    let rows: Vec<&String> = s.iter().filter(|l| l.starts_with("s")).collect();
+    assert_eq!(rows.len(), 3, "{s:#?}");
+    assert!(
+        rows.iter().all(|l| l.contains("open, stale 45s")),
+        "{rows:#?}"
+    );
+}
+
 const SESSIONS_80: &str = r#"
 | wsmon [Sessions] Storm  Events  Targets   demo                       12:00:00Z |
 | targets 4  sessions 20  connecting 1 open 10 (stale 3) closed 2 waiting 7      |

@@ -216,6 +216,10 @@ fn matches_text(
     if contains_ci(&s.url, needle) || s.state.as_str().contains(needle) {
         return true;
     }
+    // The STATE cell says `open, stale 42s`: `/stale` finds the silent sessions.
+    if s.stale_since.is_some() && "stale".contains(needle) {
+        return true;
+    }
     if let Some(c) = &s.last_close {
         let code = c.code.to_string();
         if code.contains(needle) || names.get(&c.code).is_some_and(|n| n.contains(needle)) {
