@@ -183,3 +183,71 @@ fn a_bad_stale_action_exits_2() {
         assert!(stderr.contains(says), "{flag} {value}: {stderr}");
     }
 }
+
+/// GET /metrics from `addr` (HTTP/1.0): the body.
+fn scrape(addr: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).expect("connect to /metrics");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .expect("timeout");
+    write!(s, "GET /metrics HTTP/1.0\r\nHost: {addr}\r\n\r\n").expect("write");
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).expect("read");
+    raw.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
+}
+
+/// Issue 20's check: Prometheus shows the stale sessions. A headless agent's `/metrics`
+/// counts its 2 silent sessions in `wsmon_stale_sessions` and their messages (the echo of
+/// `--send`) in `wsmon_messages_total`.
+#[test]
+fn metrics_show_stale_sessions_and_messages() {
+    use std::io::BufRead;
+    let server = Server::start();
+    let url = server.url("/echo");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("wsmon"))
+        .args(["watch", "--headless", "--duration", "20s", "-n", "2"])
+        .args(["--send", "hi", "--stale-after", "300ms"])
+        .args(["--metrics", "127.0.0.1:0", "--metrics-linger", "0s"])
+        .arg(&url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start wsmon");
+    let stderr = child.stderr.take().expect("piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Some(at) = line.strip_prefix("wsmon: metrics at http://") {
+                let _ = tx.send(at.trim_end_matches("/metrics").to_string());
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the agent prints its metrics address");
+    let want = [
+        format!("wsmon_stale_sessions{{target=\"{url}\"}} 2"),
+        format!("wsmon_messages_total{{target=\"{url}\",direction=\"in\"}} 2"),
+        format!("wsmon_messages_total{{target=\"{url}\",direction=\"out\"}} 2"),
+    ];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let mut text = String::new();
+    while std::time::Instant::now() < deadline {
+        text = scrape(&addr);
+        if want.iter().all(|w| text.lines().any(|l| l == w)) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    for w in &want {
+        assert!(text.lines().any(|l| l == w), "missing {w} in\n{text}");
+    }
+}
