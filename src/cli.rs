@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::engine::events::Jitter;
+use crate::engine::settings::StaleAction;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -423,6 +424,17 @@ pub struct WatchArgs {
     /// README's "Session scripts").
     #[arg(long, value_name = "FILE")]
     pub script: Option<PathBuf>,
+    /// A session with no message from the server for this long is stale (default: never).
+    #[arg(long, value_parser = parse_duration, value_name = "DUR")]
+    pub stale_after: Option<Duration>,
+    /// What a stale session does: keep (default), reconnect (close with 1000) or
+    /// reconnect:CODE; a close reconnects per the retry policy.
+    #[arg(long, value_name = "keep|reconnect[:CODE]", value_parser = parse_stale_action)]
+    pub stale_action: Option<StaleAction>,
+}
+
+fn parse_stale_action(s: &str) -> Result<StaleAction, String> {
+    s.parse()
 }
 
 pub use crate::units::{parse_duration, parse_size, parse_start_at_now};

@@ -11,7 +11,7 @@ use crate::cli::{LangArg, WatchArgs};
 use crate::codes::AppCode;
 use crate::engine::backoff::{self, Advice, BackoffConfig};
 use crate::engine::events::Jitter;
-use crate::engine::settings::ProxyRule;
+use crate::engine::settings::{ProxyRule, StaleAction};
 use crate::engine::{EngineSettings, SessionSettings, TargetSpec};
 use crate::protocol::extensions::{DEFAULT_OFFER, Extension, is_token};
 use crate::protocol::proxy::ProxyUrl;
@@ -208,6 +208,8 @@ struct FileConfig {
     path: Option<PathBuf>,
     #[serde(skip)]
     text: String,
+    stale_after: Option<String>,
+    stale_action: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -469,6 +471,17 @@ fn merge_session(file: &FileConfig, args: &WatchArgs) -> Result<SessionSettings,
         }
     }
     s.insecure = args.insecure || file.insecure.unwrap_or(false);
+    s.stale_after = args.stale_after.or(dur("stale_after", &file.stale_after)?);
+    if s.stale_after.is_some_and(|d| d.is_zero()) {
+        return Err(invalid("--stale-after must be more than 0"));
+    }
+    if let Some(a) = args.stale_action {
+        s.stale_action = a;
+    } else if let Some(a) = &file.stale_action {
+        s.stale_action = a
+            .parse::<StaleAction>()
+            .map_err(|e| invalid(format!("stale_action: {e}")))?;
+    }
     Ok(s)
 }
 
@@ -687,13 +700,55 @@ fn load_file(path: &Path) -> Result<FileConfig, ConfigError> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::values::parse_file_header;
+    use super::*;
 
     fn args(urls: &[&str]) -> WatchArgs {
         WatchArgs {
             urls: urls.iter().map(|s| s.to_string()).collect(),
             ..Default::default()
+        }
+    }
+
+    /// Issue 20 item 3: `stale_after`/`stale_action` from the file, the flags over them, and
+    /// bad values refused with the key named.
+    #[test]
+    fn stale_after_and_action_from_file_and_flags() {
+        let file = || -> FileConfig {
+            toml::from_str("stale_after = '3s'\nstale_action = 'reconnect:4001'").expect("parses")
+        };
+        let cfg = Config::merge(file(), &args(&["ws://127.0.0.1:9/"])).expect("valid");
+        assert_eq!(cfg.session.stale_after, Some(Duration::from_secs(3)));
+        assert_eq!(
+            cfg.session.stale_action,
+            StaleAction::Reconnect { code: 4001 }
+        );
+        let mut a = args(&["ws://127.0.0.1:9/"]);
+        a.stale_after = Some(Duration::from_millis(500));
+        a.stale_action = Some(StaleAction::Keep);
+        let cfg = Config::merge(file(), &a).expect("valid");
+        assert_eq!(cfg.session.stale_after, Some(Duration::from_millis(500)));
+        assert_eq!(cfg.session.stale_action, StaleAction::Keep);
+        let cfg = Config::merge(FileConfig::default(), &args(&["ws://h:1/"])).expect("valid");
+        assert_eq!(cfg.session.stale_after, None, "off by default");
+        assert_eq!(cfg.session.stale_action, StaleAction::Keep);
+        assert_eq!(
+            "reconnect".parse::<StaleAction>(),
+            Ok(StaleAction::Reconnect { code: 1000 })
+        );
+        for (toml, needle) in [
+            ("stale_action = 'reconnect:1006'", "1006 cannot be sent"),
+            (
+                "stale_action = 'close'",
+                "stale_action: stale action 'close' must be",
+            ),
+            ("stale_action = 'reconnect:x'", "must be keep, reconnect or"),
+            ("stale_after = 'soon'", "stale_after:"),
+            ("stale_after = '0s'", "--stale-after must be more than 0"),
+        ] {
+            let f: FileConfig = toml::from_str(toml).expect("parses");
+            let err = Config::merge(f, &args(&["ws://h:1/"])).expect_err(toml);
+            assert!(err.to_string().contains(needle), "{toml}: {err}");
         }
     }
 

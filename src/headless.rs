@@ -370,6 +370,10 @@ pub fn summary_json(
         "opens": t.opens,
         "gave_up": t.gave_up,
         "thresholds": thresholds,
+        "stale_sessions": { "end": stale_counts(snap).0, "most": stale_counts(snap).1 },
+        "message_latency_us": snap.targets.iter().filter(|t| t.latency_p50_us.is_some()).map(|t| {
+            serde_json::json!({"target": t.url, "p50": t.latency_p50_us, "p99": t.latency_p99_us})
+        }).collect::<Vec<_>>(),
         "no_open_causes": causes,
         "aborted_by": aborted,
         "exit_status": exit_status,
@@ -405,6 +409,10 @@ pub fn status_line(snap: &Snapshot, elapsed: Duration, registry: &Registry) -> S
         if n > 0 {
             let _ = write!(line, " {} {n}", st.as_str());
             any = true;
+        }
+        // Stale sessions are open, counted apart.
+        if st == SessionState::Open && snap.totals.stale > 0 {
+            let _ = write!(line, " (stale {})", snap.totals.stale);
         }
     }
     if !any {
@@ -559,6 +567,7 @@ pub fn summary(snap: &Snapshot, elapsed: Duration, registry: &Registry) -> Strin
             let _ = writeln!(out, "  {n} x {w}");
         }
     }
+    out.push_str(&message_health(snap));
     out
 }
 
@@ -583,6 +592,58 @@ fn script_failures(snap: &Snapshot) -> String {
         }
     }
     out
+}
+
+/// Stale sessions at the end (the last completed second: before wsmon's own closes) and at
+/// most, over the storm window.
+fn stale_counts(snap: &Snapshot) -> (u64, u64) {
+    let end = snap.storm.seconds.back().map_or(0, |s| s.stale);
+    let most = snap
+        .storm
+        .seconds
+        .iter()
+        .map(|s| s.stale)
+        .max()
+        .unwrap_or(0);
+    (
+        end.max(snap.totals.stale as u64),
+        most.max(snap.totals.stale as u64),
+    )
+}
+
+/// The summary's message health: stale sessions, latency p50/p99 by target. Empty when there
+/// is nothing to say (no stale session, no latency).
+fn message_health(snap: &Snapshot) -> String {
+    let mut out = String::new();
+    let (end, most) = stale_counts(snap);
+    if most > 0 {
+        let _ = writeln!(
+            out,
+            "stale sessions (open, no message for --stale-after): {end} at the end, at most {most}"
+        );
+    }
+    let with_latency: Vec<_> = snap
+        .targets
+        .iter()
+        .filter_map(|t| Some((t, t.latency_p50_us?, t.latency_p99_us?)))
+        .collect();
+    if !with_latency.is_empty() {
+        out.push_str("message latency by target (p50 / p99 of the last 512):\n");
+        for (t, p50, p99) in with_latency {
+            let url = crate::redact::escape_control(&t.url);
+            let _ = writeln!(out, "  {url}  {} / {}", fmt_us(p50), fmt_us(p99));
+        }
+    }
+    out
+}
+
+/// Microseconds as milliseconds with one decimal below 10 ms (`0.4ms`, `21ms`).
+fn fmt_us(us: u64) -> String {
+    if us < 10_000 {
+        format!("{:.1}ms", us as f64 / 1000.0)
+    } else {
+        format!("{}ms", (us + 500) / 1000)
+    }
 }
 
 /// Distinct error messages the summary lists.
@@ -681,6 +742,47 @@ mod tests {
             );
         }
         s
+    }
+
+    /// Issue 20 item 7: stale sessions (at the end and at most) and latency by target.
+    #[test]
+    fn summary_shows_stale_sessions_and_latency_by_target() {
+        let registry = Registry::builtin();
+        let mut s = Snapshot::default();
+        assert!(!summary(&s, Duration::from_secs(1), registry).contains("stale"));
+        for (second, stale) in [(1, 2), (2, 5), (3, 3)] {
+            s.storm
+                .seconds
+                .push_back(crate::state::snapshot::SecondSample {
+                    second,
+                    stale,
+                    ..Default::default()
+                });
+        }
+        s.targets.push(crate::state::snapshot::TargetView {
+            url: "ws://127.0.0.1:9/rpc".into(),
+            latency_p50_us: Some(9_140),
+            latency_p99_us: Some(39_600),
+            ..Default::default()
+        });
+        s.targets.push(Default::default());
+        let text = summary(&s, Duration::from_secs(1), registry);
+        assert!(
+            text.ends_with(
+                "stale sessions (open, no message for --stale-after): 3 at the end, at most 5\n\
+                 message latency by target (p50 / p99 of the last 512):\n  \
+                 ws://127.0.0.1:9/rpc  9.1ms / 40ms\n"
+            ),
+            "{text}"
+        );
+        s.totals.stale = 3;
+        s.totals.by_state[SessionState::Open.index()] = 4;
+        s.totals.by_state[SessionState::Waiting.index()] = 2;
+        let line = status_line(&s, Duration::from_secs(1), registry);
+        assert!(line.contains(" open 4 (stale 3) waiting 2 |"), "{line}");
+        let json = summary_json(&s, Duration::from_secs(1), &[], &[], None, 0);
+        assert_eq!(json["stale_sessions"]["most"], 5);
+        assert_eq!(json["message_latency_us"][0]["p50"], 9_140);
     }
 
     #[test]

@@ -8,7 +8,11 @@
 //! `lockstep_excess` (peak over the run of the lockstep index minus what chance gives for the
 //! same attempt counts: the screen's verdict), `closes{code,initiator}`, `errors{kind}`,
 //! `statuses{status}`, `sessions{state}`, and `handshake_p50|p90|p95|p99` (over each live
-//! session's latest handshake; the value needs a unit, `ms` or `s`).
+//! session's latest handshake; the value needs a unit, `ms` or `s`), and message health:
+//! `stale` (open sessions with no message for `--stale-after`), `stale_ratio` (stale / open),
+//! `msg_latency_p50|p90|p95|p99` (over every target's last 512 request/response or ping/pong
+//! latencies; a unit, `ms` or `s`) and `msgs_in_per_s` (messages received per second over the
+//! last 10 s; live runs only: an export does not record messages one by one).
 //!
 //! Beside the thresholds, the **default gate** ([`default_gate`]) always holds unless turned
 //! off (`--no-default-gate`): a run fails when no session ever became usable, or when a session
@@ -32,7 +36,7 @@ pub enum ThresholdError {
     Invalid { expr: String, message: String },
 }
 
-const METRIC_NAMES: [&str; 15] = [
+const METRIC_NAMES: [&str; 22] = [
     "open_ratio",
     "opens",
     "attempts",
@@ -48,6 +52,13 @@ const METRIC_NAMES: [&str; 15] = [
     "handshake_p90",
     "handshake_p95",
     "handshake_p99",
+    "stale",
+    "stale_ratio",
+    "msg_latency_p50",
+    "msg_latency_p90",
+    "msg_latency_p95",
+    "msg_latency_p99",
+    "msgs_in_per_s",
 ];
 
 /// What a threshold measures, with its label filters.
@@ -76,6 +87,15 @@ pub enum Metric {
     },
     /// Percentile (50, 90, 95 or 99) of handshake durations, in milliseconds.
     HandshakePercentile(u8),
+    /// Open sessions that are stale.
+    Stale,
+    /// Stale sessions / open sessions.
+    StaleRatio,
+    /// Percentile of message latencies (index into `Totals::msg_latency_us`: p50, p90, p95,
+    /// p99), in milliseconds.
+    MsgLatencyPercentile(u8),
+    /// Messages received per second.
+    MsgsInPerS,
 }
 
 /// What a value means, which decides the units it accepts and how it is shown.
@@ -91,8 +111,9 @@ impl Metric {
     fn unit(&self) -> Unit {
         match self {
             Metric::OpenRatio | Metric::Lockstep | Metric::LockstepExcess => Unit::Ratio,
-            Metric::HandshakePercentile(_) => Unit::Millis,
-            Metric::AttemptsPerS => Unit::PerSecond,
+            Metric::StaleRatio => Unit::Ratio,
+            Metric::HandshakePercentile(_) | Metric::MsgLatencyPercentile(_) => Unit::Millis,
+            Metric::AttemptsPerS | Metric::MsgsInPerS => Unit::PerSecond,
             _ => Unit::Count,
         }
     }
@@ -327,11 +348,18 @@ fn metric(name: &str, labels: &[(&str, &str)]) -> Result<Metric, Option<String>>
         "handshake_p90" => Metric::HandshakePercentile(90),
         "handshake_p95" => Metric::HandshakePercentile(95),
         "handshake_p99" => Metric::HandshakePercentile(99),
+        "stale" => Metric::Stale,
+        "stale_ratio" => Metric::StaleRatio,
+        "msg_latency_p50" => Metric::MsgLatencyPercentile(50),
+        "msg_latency_p90" => Metric::MsgLatencyPercentile(90),
+        "msg_latency_p95" => Metric::MsgLatencyPercentile(95),
+        "msg_latency_p99" => Metric::MsgLatencyPercentile(99),
+        "msgs_in_per_s" => Metric::MsgsInPerS,
         _ => return Err(None),
     })
 }
 
-const ERROR_KINDS: [ErrorKind; 10] = [
+const ERROR_KINDS: [ErrorKind; 11] = [
     ErrorKind::Url,
     ErrorKind::Dns,
     ErrorKind::Connect,
@@ -342,6 +370,7 @@ const ERROR_KINDS: [ErrorKind; 10] = [
     ErrorKind::Protocol,
     ErrorKind::Io,
     ErrorKind::Proxy,
+    ErrorKind::Stale,
 ];
 
 /// A number with an optional unit, converted to the metric's base unit.
@@ -442,6 +471,16 @@ impl Threshold {
                     .collect();
                 percentile(&mut ms, *p)
             }
+            Metric::Stale => count(t.stale as u64),
+            Metric::StaleRatio => {
+                let open = t.by_state[SessionState::Open.index()];
+                (open > 0).then(|| t.stale as f64 / open as f64)
+            }
+            Metric::MsgLatencyPercentile(p) => {
+                let slot = [50, 90, 95, 99].iter().position(|q| q == p)?;
+                t.msg_latency_us.map(|l| l[slot] as f64 / 1000.0)
+            }
+            Metric::MsgsInPerS => t.msgs_in_per_s,
         }
     }
 
@@ -614,6 +653,60 @@ mod tests {
 
     fn p(s: &str) -> Threshold {
         parse(s).unwrap_or_else(|e| panic!("{s} should parse: {e}"))
+    }
+
+    /// Issue 20 item 5: the message-health thresholds, on a snapshot and with no data.
+    #[test]
+    fn message_health_thresholds() {
+        assert_eq!(p("stale>0").metric, Metric::Stale);
+        assert_eq!(p("stale_ratio>5%").value, 0.05);
+        assert_eq!(
+            (
+                p("msg_latency_p90>40ms").metric,
+                p("msg_latency_p99>0.1s").value
+            ),
+            (Metric::MsgLatencyPercentile(90), 100.0)
+        );
+        assert!(
+            parse("msg_latency_p50>40").is_err(),
+            "a duration needs a unit"
+        );
+        assert_eq!(p("msgs_in_per_s<100").metric, Metric::MsgsInPerS);
+        assert_eq!(
+            p("errors{kind=stale}>0").metric,
+            Metric::Errors {
+                kind: Some(ErrorKind::Stale)
+            }
+        );
+        let mut snap = Snapshot::default();
+        for e in [
+            "stale>0",
+            "stale_ratio>0.1",
+            "msg_latency_p50>1ms",
+            "msgs_in_per_s<1",
+        ] {
+            let r = p(e).evaluate(&snap);
+            let want = if e == "stale>0" {
+                Verdict::Pass
+            } else {
+                Verdict::NoData
+            };
+            assert_eq!(r.verdict, want, "{e}: {r}");
+        }
+        snap.totals.by_state[SessionState::Open.index()] = 40;
+        snap.totals.stale = 10;
+        snap.totals.msg_latency_us = Some([21_000, 30_000, 35_500, 39_000]);
+        snap.totals.msgs_in_per_s = Some(12.5);
+        let r = p("stale>0").evaluate(&snap);
+        assert_eq!((r.verdict, r.shown.as_str()), (Verdict::Fail, "10"));
+        let r = p("stale_ratio>0.3").evaluate(&snap);
+        assert_eq!((r.verdict, r.shown.as_str()), (Verdict::Pass, "0.25"));
+        let r = p("msg_latency_p95>35ms").evaluate(&snap);
+        assert_eq!((r.verdict, r.shown.as_str()), (Verdict::Fail, "35.5ms"));
+        let r = p("msg_latency_p50>=21ms").evaluate(&snap);
+        assert_eq!(r.verdict, Verdict::Fail);
+        let r = p("msgs_in_per_s<10").evaluate(&snap);
+        assert_eq!((r.verdict, r.shown.as_str()), (Verdict::Pass, "12.5/s"));
     }
 
     #[test]

@@ -63,7 +63,7 @@ fn every_alert_of_the_rules_file_has_a_test() {
         .lines()
         .filter_map(|l| l.trim().strip_prefix("- alert: "))
         .collect();
-    assert_eq!(alerts.len(), 5, "{alerts:?}");
+    assert_eq!(alerts.len(), 6, "{alerts:?}");
     for a in alerts {
         let cases = tests.matches(&format!("alertname: {a}\n")).count();
         assert!(cases >= 2, "{a}: a firing and a quiet case, found {cases}");

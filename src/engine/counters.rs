@@ -26,6 +26,8 @@ pub struct SessionCounters {
     pub payload_out: AtomicU64,
     /// Last ping round-trip time in microseconds; 0 = none yet.
     pub rtt_us: AtomicU64,
+    /// When the server's last data message came, wall clock in unix ms; 0 = none yet.
+    pub last_in_ms: AtomicU64,
 }
 
 impl SessionCounters {
@@ -35,6 +37,7 @@ impl SessionCounters {
 
     pub fn load(&self) -> CounterValues {
         let rtt = self.rtt_us.load(Ordering::Relaxed);
+        let last_in = self.last_in_ms.load(Ordering::Relaxed);
         CounterValues {
             msgs_in: self.msgs_in.load(Ordering::Relaxed),
             msgs_out: self.msgs_out.load(Ordering::Relaxed),
@@ -43,6 +46,7 @@ impl SessionCounters {
             payload_in: self.payload_in.load(Ordering::Relaxed),
             payload_out: self.payload_out.load(Ordering::Relaxed),
             rtt_us: (rtt != 0).then_some(rtt),
+            last_in_ms: (last_in != 0).then_some(last_in),
         }
     }
 }
@@ -73,9 +77,18 @@ pub struct CounterValues {
     pub payload_in: u64,
     pub payload_out: u64,
     pub rtt_us: Option<u64>,
+    /// When the server's last data message came (unix ms).
+    #[serde(default)]
+    pub last_in_ms: Option<u64>,
 }
 
 impl CounterValues {
+    /// How long ago the server's last data message came, at `now` (None before any).
+    pub fn msg_age_ms(&self, now: chrono::DateTime<chrono::Utc>) -> Option<u64> {
+        let last = i64::try_from(self.last_in_ms?).ok()?;
+        Some(u64::try_from(now.timestamp_millis().saturating_sub(last)).unwrap_or(0))
+    }
+
     /// Payload bytes per wire byte, both directions together: 1.0 without compression,
     /// above 1 when deflate saves bytes. `None` before any data.
     pub fn compression_ratio(&self) -> Option<f64> {

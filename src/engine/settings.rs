@@ -76,6 +76,36 @@ pub enum StaleAction {
     Reconnect { code: u16 },
 }
 
+impl std::str::FromStr for StaleAction {
+    type Err = String;
+
+    /// `keep`, `reconnect` (close with 1000) or `reconnect:CODE` (a code wsmon may send:
+    /// 1000-1003, 1007-1014, 3000-4999).
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || {
+            format!(
+                "stale action '{}' must be keep, reconnect or reconnect:CODE",
+                crate::redact::escape_control(s)
+            )
+        };
+        match s.split_once(':') {
+            None if s == "keep" => Ok(StaleAction::Keep),
+            None if s == "reconnect" => Ok(StaleAction::Reconnect { code: 1000 }),
+            Some(("reconnect", c)) => {
+                let code = crate::codes::parse_code(c).map_err(|_| bad())?;
+                if !crate::codes::valid_on_wire(code) {
+                    return Err(format!(
+                        "stale action: {code} cannot be sent in a close frame (use \
+                         1000-1003, 1007-1014 or 3000-4999)"
+                    ));
+                }
+                Ok(StaleAction::Reconnect { code })
+            }
+            _ => Err(bad()),
+        }
+    }
+}
+
 impl Default for SessionSettings {
     fn default() -> Self {
         SessionSettings {

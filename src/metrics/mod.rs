@@ -22,6 +22,9 @@
 //! | `wsmon_export_events_total` | counter | |
 //! | `wsmon_export_errors_total` | counter | |
 //! | `wsmon_build_info` | gauge (= 1) | version |
+//! | `wsmon_stale_sessions` | gauge | target |
+//! | `wsmon_message_latency_seconds` | histogram | target |
+//! | `wsmon_messages_total` | counter | target, direction (in, out) |
 //!
 //! `assets/grafana-dashboard.json` and `assets/prometheus.yml` are built on these names; a test
 //! below keeps them in step.
@@ -98,6 +101,17 @@ pub const FAMILIES: &[FamilySpec] = &[
     family("wsmon_export_events_total", FamilyType::Counter, &[]),
     family("wsmon_export_errors_total", FamilyType::Counter, &[]),
     family("wsmon_build_info", FamilyType::Gauge, &["version"]),
+    family("wsmon_stale_sessions", FamilyType::Gauge, &["target"]),
+    family(
+        "wsmon_message_latency_seconds",
+        FamilyType::Histogram,
+        &["target"],
+    ),
+    family(
+        "wsmon_messages_total",
+        FamilyType::Counter,
+        &["target", "direction"],
+    ),
 ];
 
 /// The family a series name belongs to (`wsmon_x_bucket` belongs to histogram `wsmon_x`).

@@ -80,6 +80,12 @@ struct DueLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DirectionLabels {
+    target: Arc<str>,
+    direction: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct VersionLabels {
     version: &'static str,
 }
@@ -123,6 +129,11 @@ pub struct TargetGauges {
     pub by_state: [u64; 7],
     /// Waiting sessions whose next attempt is due within 1 s, 5 s, 30 s ([`DUE_WITHIN`]).
     pub due: [u64; 3],
+    /// Open sessions that are stale.
+    pub stale: u64,
+    /// Data messages received and sent so far (`wsmon_messages_total`).
+    pub msgs_in: u64,
+    pub msgs_out: u64,
 }
 
 /// The families that are neither event counts nor per-target gauges: read on each scrape.
@@ -198,6 +209,9 @@ pub struct Metrics {
     retries_due: Family<DueLabels, Gauge>,
     scraped: Arc<Scraped>,
     script_failures: Family<StepLabels, Counter>,
+    stale: Family<TargetLabels, Gauge>,
+    latency: HistogramFamily<TargetLabels>,
+    messages: Family<DirectionLabels, Counter>,
 }
 
 impl Metrics {
@@ -259,6 +273,24 @@ impl Metrics {
             "Waiting sessions whose next attempt is due within 1s, 5s or 30s (overdue ones count in each)",
             retries_due.clone(),
         );
+        let stale = Family::<TargetLabels, Gauge>::default();
+        registry.register(
+            "wsmon_stale_sessions",
+            "Open sessions with no message from the server for --stale-after",
+            stale.clone(),
+        );
+        let latency: HistogramFamily<TargetLabels> = Family::new_with_constructor(phase_histogram);
+        registry.register(
+            "wsmon_message_latency_seconds",
+            "Message latency: a script's request to its response, a protocol's ping to its pong",
+            latency.clone(),
+        );
+        let messages = Family::<DirectionLabels, Counter>::default();
+        registry.register(
+            "wsmon_messages",
+            "Data messages received (in) and sent (out)",
+            messages.clone(),
+        );
         let build = Family::<VersionLabels, Gauge>::default();
         build
             .get_or_create(&VersionLabels {
@@ -291,6 +323,9 @@ impl Metrics {
             retries_due,
             scraped,
             script_failures,
+            stale,
+            latency,
+            messages,
         }
     }
 
@@ -316,6 +351,26 @@ impl Metrics {
                 self.retries_due
                     .get_or_create(&labels)
                     .set(i64::try_from(n).unwrap_or(i64::MAX));
+            }
+        }
+        for t in &g.targets {
+            let target: Arc<str> = Arc::from(t.url.as_str());
+            self.stale
+                .get_or_create(&TargetLabels {
+                    target: target.clone(),
+                })
+                .set(i64::try_from(t.stale).unwrap_or(i64::MAX));
+            for (direction, n) in [("in", t.msgs_in), ("out", t.msgs_out)] {
+                let labels = DirectionLabels {
+                    target: target.clone(),
+                    direction,
+                };
+                // A counter only grows: add what is new since the last scrape.
+                let c = self.messages.get_or_create(&labels);
+                let seen = c.get();
+                if n > seen {
+                    c.inc_by(n - seen);
+                }
             }
         }
         // Both or neither: the excess is their difference.
@@ -462,6 +517,11 @@ impl EventCounter {
                     .get_or_create(&by_target)
                     .observe(b.delay_ms as f64 / 1000.0);
             }
+            EventKind::Latency { us, .. } => {
+                m.latency
+                    .get_or_create(&by_target)
+                    .observe(*us as f64 / 1e6);
+            }
             EventKind::Handshaking { .. }
             | EventKind::Closing { .. }
             | EventKind::GaveUp { .. }
@@ -471,7 +531,6 @@ impl EventCounter {
             | EventKind::Script(_)
             | EventKind::Stale { .. }
             | EventKind::Fresh { .. }
-            | EventKind::Latency { .. }
             | EventKind::Message(_) => {}
         }
     }
@@ -662,6 +721,53 @@ mod tests {
         assert!(text.ends_with("# EOF\n"), "{text}");
     }
 
+    /// Issue 20 item 6: stale sessions and messages by target from the snapshot's values
+    /// (messages only grow), latency as a histogram from the events.
+    #[test]
+    fn stale_messages_and_latency_by_target() {
+        let metrics = Arc::new(Metrics::new(ExportCounts::default()));
+        let mut counter = EventCounter::new(metrics.clone());
+        counter.observe(&spawned(1, "ws://a/rpc"));
+        for us in [3_000, 20_000, 30_000] {
+            counter.observe(&ev(
+                1,
+                EventKind::Latency {
+                    us,
+                    source: crate::engine::events::LatencySource::Rpc,
+                    step: 1,
+                },
+            ));
+        }
+        let mut g = Gauges {
+            targets: vec![TargetGauges {
+                url: "ws://a/rpc".into(),
+                stale: 4,
+                msgs_in: 120,
+                msgs_out: 7,
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        metrics.set_gauges(&g);
+        g.targets[0].msgs_in = 100; // fewer (cannot happen): the counter stays
+        g.targets[0].stale = 0;
+        metrics.set_gauges(&g);
+        let text = metrics.render();
+        for line in [
+            r#"wsmon_stale_sessions{target="ws://a/rpc"} 0"#,
+            r#"wsmon_messages_total{target="ws://a/rpc",direction="in"} 120"#,
+            r#"wsmon_messages_total{target="ws://a/rpc",direction="out"} 7"#,
+            r#"wsmon_message_latency_seconds_count{target="ws://a/rpc"} 3"#,
+            r#"wsmon_message_latency_seconds_bucket{le="0.005",target="ws://a/rpc"} 1"#,
+            r#"wsmon_message_latency_seconds_bucket{le="0.025",target="ws://a/rpc"} 2"#,
+            r#"wsmon_message_latency_seconds_bucket{le="0.05",target="ws://a/rpc"} 3"#,
+        ] {
+            assert!(has(&text, line), "missing {line} in\n{text}");
+        }
+        assert!(text.contains("# TYPE wsmon_message_latency_seconds histogram\n"));
+        assert!(text.contains("# TYPE wsmon_messages counter\n"));
+    }
+
     #[test]
     fn gauges_come_from_snapshot_values_and_lockstep_is_absent_without_verdict() {
         let written = Arc::new(AtomicU64::new(0));
@@ -678,6 +784,7 @@ mod tests {
                 url: "ws://a/".into(),
                 by_state,
                 due: [1, 2, 3],
+                ..Default::default()
             }],
             lockstep: None,
             lockstep_chance: None,

@@ -38,6 +38,9 @@ pub fn gauges(snap: &Snapshot) -> Gauges {
         .iter()
         .map(|t| TargetGauges {
             url: t.url.clone(),
+            stale: t.stale as u64,
+            msgs_in: t.msgs_in,
+            msgs_out: t.msgs_out,
             ..TargetGauges::default()
         })
         .collect();

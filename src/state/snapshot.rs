@@ -75,6 +75,56 @@ pub struct TargetView {
     pub attempts_per_sec: u64,
     /// Script steps that timed out, by step number.
     pub script_failures: BTreeMap<u32, u64>,
+    /// Live sessions open but stale (no message for the stale threshold; counted in
+    /// `snapshot`, also in `by_state`'s open).
+    pub stale: usize,
+    /// Message latency (a script's request to its response, a protocol's ping to its pong)
+    /// over the target's last [`TARGET_LATENCY_SAMPLES`], median and 99th percentile, in µs.
+    pub latency_p50_us: Option<u64>,
+    pub latency_p99_us: Option<u64>,
+    /// Data messages received and sent by the target's sessions, removed ones included (0
+    /// where nothing counts them: a replay).
+    pub msgs_in: u64,
+    pub msgs_out: u64,
+}
+
+/// Message latencies kept per target for its percentiles (and the `msg_latency_*` thresholds).
+pub const TARGET_LATENCY_SAMPLES: usize = 512;
+/// Message latencies kept per session for its p50/p99.
+pub const SESSION_LATENCY_SAMPLES: usize = 64;
+
+/// Nearest-rank percentile `p` (0-100) of `sorted` (ascending, not empty).
+pub fn nearest_rank(sorted: &[u64], p: u8) -> u64 {
+    let rank = (sorted.len() * usize::from(p)).div_ceil(100).max(1);
+    sorted[rank.min(sorted.len()) - 1]
+}
+
+/// One session's message latencies: the last one, and p50/p99 over its recent samples
+/// (at most [`SESSION_LATENCY_SAMPLES`]), in µs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SessionLatency {
+    #[serde(skip)]
+    samples: VecDeque<u64>,
+    pub last_us: u64,
+    pub p50_us: u64,
+    pub p99_us: u64,
+    /// Samples seen on this session (all connections).
+    pub count: u64,
+}
+
+impl SessionLatency {
+    pub fn record(&mut self, us: u64) {
+        if self.samples.len() >= SESSION_LATENCY_SAMPLES {
+            self.samples.pop_front();
+        }
+        self.samples.push_back(us);
+        self.last_us = us;
+        self.count += 1;
+        let mut v: Vec<u64> = self.samples.iter().copied().collect();
+        v.sort_unstable();
+        self.p50_us = nearest_rank(&v, 50);
+        self.p99_us = nearest_rank(&v, 99);
+    }
 }
 
 /// Handshake times kept per target for its percentiles.
@@ -105,6 +155,14 @@ pub struct SessionView {
     pub timeline: VecDeque<AttemptRecord>,
     /// Attempts dropped from the front of `timeline`.
     pub timeline_dropped: u32,
+    /// When the open connection went stale (no message from the server for the stale
+    /// threshold); cleared by the next message and by any state but open.
+    pub stale_since: Option<DateTime<Utc>>,
+    /// The silence when it went stale, ms: the server's last message came at
+    /// `stale_since - stale_silent_ms`.
+    pub stale_silent_ms: u64,
+    /// Message latencies (None until the first: most sessions never have one).
+    pub latency: Option<Box<SessionLatency>>,
     /// The script's progress on the current (or last) connection, when it has a script.
     pub script: Option<ScriptProgress>,
 }
@@ -123,6 +181,15 @@ pub struct ScriptProgress {
     pub captured: Vec<(String, String)>,
     /// On `timed_out`: the last message that came.
     pub last: Option<String>,
+}
+
+impl SessionView {
+    /// How long the server has been silent, at `now`, when the session is stale.
+    pub fn stale_for_ms(&self, now: DateTime<Utc>) -> Option<u64> {
+        let since = self.stale_since?;
+        let more = u64::try_from((now - since).num_milliseconds()).unwrap_or(0);
+        Some(self.stale_silent_ms.saturating_add(more))
+    }
 }
 
 impl SessionView {
@@ -145,6 +212,9 @@ impl SessionView {
             timeline: VecDeque::new(),
             timeline_dropped: 0,
             script: None,
+            stale_since: None,
+            stale_silent_ms: 0,
+            latency: None,
         }
     }
 }
@@ -232,7 +302,17 @@ pub struct Totals {
     pub shutdown_closes: u64,
     /// Sessions held back by `--max-connecting` or `--ramp` right now.
     pub waiting_for_slot: u64,
+    /// Live sessions open but stale right now (counted in `snapshot`).
+    pub stale: usize,
+    /// Message latency p50, p90, p95, p99 (µs) over every target's recent samples.
+    pub msg_latency_us: Option<[u64; 4]>,
+    /// Messages received per second, over the last [`MSGS_IN_WINDOW`] completed seconds
+    /// (None where nothing counts messages: a replay).
+    pub msgs_in_per_s: Option<f64>,
 }
+
+/// Seconds `Totals::msgs_in_per_s` averages over.
+pub const MSGS_IN_WINDOW: usize = 10;
 
 /// Distinct error messages kept in [`Totals::error_messages`].
 pub const ERROR_MESSAGES_MAX: usize = 64;
@@ -326,4 +406,8 @@ pub struct SecondSample {
     pub waiting: u64,
     pub connecting: u64,
     pub lockstep: Option<f64>,
+    /// Open sessions that were stale at the end of the second.
+    pub stale: u64,
+    /// Messages received in this second (None where nothing counts them: a replay).
+    pub msgs_in: Option<u64>,
 }

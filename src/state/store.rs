@@ -15,8 +15,8 @@ use crate::engine::events::{Event, EventKind, SessionId, SessionMsg, SessionStat
 use crate::state::export_fault::ExportFault;
 use crate::state::messages::{LogCaps, MessageLogs};
 use crate::state::snapshot::{
-    ERROR_MESSAGES_MAX, EVENT_LOG_LEN, LogEntry, SessionView, Snapshot, TARGET_HANDSHAKE_SAMPLES,
-    TargetView, Totals,
+    ERROR_MESSAGES_MAX, EVENT_LOG_LEN, LogEntry, MSGS_IN_WINDOW, SessionView, Snapshot,
+    TARGET_HANDSHAKE_SAMPLES, TARGET_LATENCY_SAMPLES, TargetView, Totals, nearest_rank,
 };
 use crate::state::storm::StormTracker;
 
@@ -60,6 +60,8 @@ pub struct Store {
     events: Arc<std::collections::VecDeque<LogEntry>>,
     /// Every session's message log (shared with snapshots: a handle).
     messages: MessageLogs,
+    /// Messages received by the sessions counted at the previous `tick` (None before one).
+    msgs_in_seen: Option<u64>,
 }
 
 impl Store {
@@ -81,6 +83,7 @@ impl Store {
             dirty: true,
             events: Arc::default(),
             messages: MessageLogs::new(LogCaps::default()),
+            msgs_in_seen: None,
         }
     }
 
@@ -127,9 +130,14 @@ impl Store {
         if let EventKind::Removed = ev.kind {
             self.messages.remove(ev.session);
             let s = self.sessions.remove(i);
-            self.counters.remove(i);
+            let counters = self.counters.remove(i);
             if let Some(t) = self.targets.get_mut(s.target) {
                 t.sessions = t.sessions.saturating_sub(1);
+            }
+            // Its messages stay counted in its target's totals.
+            if let (Some(c), Some(acc)) = (counters, self.target_acc.get_mut(s.target)) {
+                acc.removed_msgs[0] += c.msgs_in.load(Ordering::Relaxed);
+                acc.removed_msgs[1] += c.msgs_out.load(Ordering::Relaxed);
             }
             return;
         }
@@ -181,7 +189,7 @@ impl Store {
 
     /// Close the storm second(s) up to `now`.
     pub fn tick(&mut self, now: DateTime<Utc>) {
-        let (mut open, mut waiting, mut connecting) = (0u64, 0u64, 0u64);
+        let (mut open, mut waiting, mut connecting, mut stale) = (0u64, 0u64, 0u64, 0u64);
         for s in &self.sessions {
             match s.state {
                 SessionState::Open | SessionState::Closing => open += 1,
@@ -189,8 +197,23 @@ impl Store {
                 SessionState::Connecting | SessionState::Handshaking => connecting += 1,
                 _ => {}
             }
+            stale += u64::from(s.stale_since.is_some());
         }
         self.storm.tick(now, open, waiting, connecting);
+        // Messages received since the last tick, from the live counters (none in a replay).
+        let counted = self.counters.iter().flatten().peekable().peek().is_some();
+        let msgs_in = counted.then(|| {
+            let total: u64 = self
+                .counters
+                .iter()
+                .flatten()
+                .map(|c| c.msgs_in.load(Ordering::Relaxed))
+                .sum();
+            let new = self.msgs_in_seen.map(|seen| total.saturating_sub(seen));
+            self.msgs_in_seen = Some(total);
+            new
+        });
+        self.storm.tick_messages(now, stale, msgs_in.flatten());
         self.dirty = true;
     }
 
@@ -210,11 +233,30 @@ impl Store {
             t.by_state = [0; 7];
             (t.handshake_p50_ms, t.handshake_p99_ms) = acc.percentiles();
             t.attempts_per_sec = acc.per_sec(now.timestamp());
+            (t.latency_p50_us, t.latency_p99_us) = acc.latency_percentiles();
+            t.stale = 0;
+            [t.msgs_in, t.msgs_out] = acc.removed_msgs;
         }
+        let counters: Vec<_> = self
+            .counters
+            .iter()
+            .map(|c| c.as_ref().map(|c| c.load()))
+            .collect();
+        for (s, c) in self.sessions.iter().zip(&counters) {
+            if let (Some(c), Some(t)) = (c, targets.get_mut(s.target)) {
+                t.msgs_in += c.msgs_in;
+                t.msgs_out += c.msgs_out;
+            }
+        }
+        totals.msg_latency_us = all_latencies(&self.target_acc);
+        totals.stale = 0;
         for s in &self.sessions {
             totals.by_state[s.state.index()] += 1;
+            let stale = usize::from(s.stale_since.is_some());
+            totals.stale += stale;
             if let Some(t) = targets.get_mut(s.target) {
                 t.by_state[s.state.index()] += 1;
+                t.stale += stale;
             }
             all_paused &= s.paused;
         }
@@ -225,6 +267,15 @@ impl Store {
             .map_or(0, |g| g.waiting_for_slot.load(Ordering::Relaxed));
         let next = self.sessions.iter().filter_map(|s| s.next_attempt_at);
         let storm = self.storm.view(now, next);
+        let counted: Vec<u64> = storm
+            .seconds
+            .iter()
+            .rev()
+            .take(MSGS_IN_WINDOW)
+            .filter_map(|s| s.msgs_in)
+            .collect();
+        totals.msgs_in_per_s = (!counted.is_empty())
+            .then(|| counted.iter().sum::<u64>() as f64 / counted.len() as f64);
         let peak = storm.seconds.iter().map(|s| s.attempts).max().unwrap_or(0);
         let t = &mut self.totals;
         t.peak_attempts_per_sec = t.peak_attempts_per_sec.max(peak);
@@ -243,11 +294,7 @@ impl Store {
             generation: self.generation,
             targets,
             sessions: self.sessions.clone(),
-            counters: self
-                .counters
-                .iter()
-                .map(|c| c.as_ref().map(|c| c.load()))
-                .collect(),
+            counters,
             totals,
             storm,
             export_path: self.export_path.clone(),
@@ -400,6 +447,10 @@ fn log_text(kind: &EventKind) -> Option<(String, String, Option<u16>)> {
 struct TargetAcc {
     /// The most recent handshake times, ms.
     handshakes: VecDeque<u64>,
+    /// The most recent message latencies, µs.
+    latencies: VecDeque<u64>,
+    /// Data messages received and sent by the target's removed sessions.
+    removed_msgs: [u64; 2],
     /// The second of the latest attempt, attempts in it, and in the second before it.
     second: i64,
     in_second: u64,
@@ -438,6 +489,23 @@ impl TargetAcc {
         self.handshakes.push_back(ms);
     }
 
+    fn record_latency(&mut self, us: u64) {
+        if self.latencies.len() >= TARGET_LATENCY_SAMPLES {
+            self.latencies.pop_front();
+        }
+        self.latencies.push_back(us);
+    }
+
+    /// Median and 99th percentile (nearest rank) of the kept message latencies, µs.
+    fn latency_percentiles(&self) -> (Option<u64>, Option<u64>) {
+        if self.latencies.is_empty() {
+            return (None, None);
+        }
+        let mut v: Vec<u64> = self.latencies.iter().copied().collect();
+        v.sort_unstable();
+        (Some(nearest_rank(&v, 50)), Some(nearest_rank(&v, 99)))
+    }
+
     /// Median and 99th percentile (nearest rank) of the kept handshake times.
     fn percentiles(&self) -> (Option<u64>, Option<u64>) {
         if self.handshakes.is_empty() {
@@ -448,6 +516,19 @@ impl TargetAcc {
         let rank = |p: usize| v[(v.len() * p).div_ceil(100).max(1) - 1];
         (Some(rank(50)), Some(rank(99)))
     }
+}
+
+/// Message latency p50, p90, p95 and p99 (µs) over every target's kept samples.
+fn all_latencies(accs: &[TargetAcc]) -> Option<[u64; 4]> {
+    let mut v: Vec<u64> = accs
+        .iter()
+        .flat_map(|a| a.latencies.iter().copied())
+        .collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_unstable();
+    Some([50, 90, 95, 99].map(|p| nearest_rank(&v, p)))
 }
 
 /// Snapshot publishing limits: at most every [`Pace::every`] (at least [`MIN_PUBLISH`]), and at
@@ -702,6 +783,188 @@ mod tests {
         assert_eq!(pressed_r.totals.attempts, 60, "every attempt still counts");
         let busiest = pressed_r.storm.seconds.iter().map(|s| s.attempts).max();
         assert_eq!(busiest, Some(30), "in attempts/s too");
+    }
+
+    /// Sessions 1..=n of target `target` spawned and open at `t0`.
+    fn open_sessions(
+        store: &mut Store,
+        t0: DateTime<Utc>,
+        ids: std::ops::RangeInclusive<u64>,
+        target: usize,
+    ) {
+        for session in ids {
+            for kind in [
+                EventKind::Spawned {
+                    target,
+                    index: 0,
+                    url: format!("ws://h/{target}"),
+                },
+                EventKind::Connecting {
+                    attempt: 1,
+                    slot_wait_ms: 0,
+                },
+                EventKind::Open { attempt: 1 },
+            ] {
+                store.apply(&Event {
+                    ts: t0,
+                    session,
+                    kind,
+                });
+            }
+        }
+    }
+
+    /// Issue 20 item 3: a stale session is still open but counted apart (totals, its target,
+    /// the storm series); the next message, a close or any state but open ends it.
+    #[test]
+    fn stale_sessions_are_open_and_counted_apart_until_fresh_or_closed() {
+        let mut store = Store::new(None, Arc::new(AtomicU64::new(0)));
+        let t0 = Utc
+            .timestamp_opt(1_800_000_000, 0)
+            .single()
+            .expect("valid time");
+        open_sessions(&mut store, t0, 1..=4, 0);
+        open_sessions(&mut store, t0, 5..=5, 1);
+        let at = |s: i64| t0 + Duration::seconds(s);
+        for session in [1, 2, 5] {
+            store.apply(&Event {
+                ts: at(3),
+                session,
+                kind: EventKind::Stale { silent_ms: 3_000 },
+            });
+        }
+        store.tick(at(4));
+        let snap = store.snapshot(at(5));
+        assert_eq!(snap.totals.stale, 3);
+        assert_eq!(
+            snap.totals.by_state[SessionState::Open.index()],
+            5,
+            "still open"
+        );
+        assert_eq!((snap.targets[0].stale, snap.targets[1].stale), (2, 1));
+        let s1 = &snap.sessions[0];
+        assert_eq!(s1.stale_since, Some(at(3)));
+        assert_eq!(s1.stale_for_ms(snap.now), Some(5_000), "silent since t0");
+        assert_eq!(snap.storm.seconds.back().map(|s| s.stale), Some(3));
+
+        // Session 1 hears a message; session 2 is closed; session 5 goes to closing.
+        store.apply(&Event {
+            ts: at(6),
+            session: 1,
+            kind: EventKind::Fresh { silent_ms: 6_000 },
+        });
+        store.apply(&closed(2, Some(CloseWhy::Stale)));
+        store.apply(&Event {
+            ts: at(6),
+            session: 5,
+            kind: EventKind::Closing {
+                code: 1000,
+                initiator: Initiator::Client,
+            },
+        });
+        // A late `stale` for a session no longer open changes nothing.
+        store.apply(&Event {
+            ts: at(6),
+            session: 2,
+            kind: EventKind::Stale { silent_ms: 9_000 },
+        });
+        store.tick(at(7));
+        let snap = store.snapshot(at(8));
+        assert_eq!(snap.totals.stale, 0);
+        assert!(snap.sessions.iter().all(|s| s.stale_since.is_none()));
+        assert_eq!((snap.targets[0].stale, snap.targets[1].stale), (0, 0));
+        assert_eq!(snap.storm.seconds.back().map(|s| s.stale), Some(0));
+        let series: Vec<u64> = snap.storm.seconds.iter().map(|s| s.stale).collect();
+        assert_eq!(series, [0, 0, 0, 0, 3, 3, 3, 0], "stale sessions over time");
+    }
+
+    /// Issue 20 item 4: per session last/p50/p99 over its recent samples, per target p50/p99
+    /// over its last 512, and the totals' percentiles over every target.
+    #[test]
+    fn message_latency_per_session_per_target_and_overall() {
+        let mut store = Store::new(None, Arc::new(AtomicU64::new(0)));
+        let t0 = Utc
+            .timestamp_opt(1_800_000_000, 0)
+            .single()
+            .expect("valid time");
+        open_sessions(&mut store, t0, 1..=2, 0);
+        open_sessions(&mut store, t0, 3..=3, 1);
+        let lat = |session, us| Event {
+            ts: t0,
+            session,
+            kind: EventKind::Latency {
+                us,
+                source: crate::engine::events::LatencySource::Rpc,
+                step: 2,
+            },
+        };
+        // Session 1: 1..=100 ms, then 1000 more samples of 5 ms on session 2 (the target keeps
+        // the last 512 only).
+        for ms in 1..=100u64 {
+            store.apply(&lat(1, ms * 1000));
+        }
+        for _ in 0..1000 {
+            store.apply(&lat(2, 5_000));
+        }
+        store.apply(&lat(3, 40_000));
+        let snap = store.snapshot(t0);
+        let l1 = snap.sessions[0].latency.as_deref().expect("latencies");
+        // The session keeps its last 64: 37..=100 ms.
+        assert_eq!(
+            (l1.last_us, l1.p50_us, l1.p99_us, l1.count),
+            (100_000, 68_000, 100_000, 100)
+        );
+        assert!(snap.sessions[2].latency.is_some());
+        let t = &snap.targets[0];
+        assert_eq!(
+            (t.latency_p50_us, t.latency_p99_us),
+            (Some(5_000), Some(5_000))
+        );
+        let t = &snap.targets[1];
+        assert_eq!(
+            (t.latency_p50_us, t.latency_p99_us),
+            (Some(40_000), Some(40_000))
+        );
+        // 512 of 5 ms and one of 40 ms.
+        assert_eq!(
+            snap.totals.msg_latency_us,
+            Some([5_000, 5_000, 5_000, 5_000])
+        );
+        let mut empty = Store::new(None, Arc::new(AtomicU64::new(0)));
+        open_sessions(&mut empty, t0, 1..=1, 0);
+        let snap = empty.snapshot(t0);
+        assert_eq!(snap.totals.msg_latency_us, None);
+        assert_eq!(snap.targets[0].latency_p50_us, None);
+        assert_eq!(snap.sessions[0].latency, None);
+    }
+
+    /// Messages received per second come from the live counters (none in a replay).
+    #[test]
+    fn messages_in_per_second_from_the_counters() {
+        let mut store = Store::new(None, Arc::new(AtomicU64::new(0)));
+        let t0 = Utc
+            .timestamp_opt(1_800_000_000, 0)
+            .single()
+            .expect("valid time");
+        let c = Arc::new(SessionCounters::default());
+        store.register(1, c.clone());
+        open_sessions(&mut store, t0, 1..=2, 0);
+        for s in 0..=4 {
+            c.msgs_in.fetch_add(50, Ordering::Relaxed);
+            store.tick(t0 + Duration::seconds(s));
+        }
+        let snap = store.snapshot(t0 + Duration::seconds(5));
+        assert_eq!(snap.totals.msgs_in_per_s, Some(50.0));
+        let mut replayed = Store::new(None, Arc::new(AtomicU64::new(0)));
+        open_sessions(&mut replayed, t0, 1..=1, 0);
+        replayed.tick(t0 + Duration::seconds(1));
+        assert_eq!(
+            replayed
+                .snapshot(t0 + Duration::seconds(3))
+                .totals
+                .msgs_in_per_s,
+            None
+        );
     }
 
     fn closed(session: u64, why: Option<CloseWhy>) -> Event {

@@ -65,6 +65,10 @@ struct Bucket {
     open: u64,
     waiting: u64,
     connecting: u64,
+    /// Stale sessions (a gauge, carried to the next seconds like the others).
+    stale: u64,
+    /// Messages received in this second, where counted.
+    msgs_in: Option<u64>,
 }
 
 impl Bucket {
@@ -78,6 +82,16 @@ impl Bucket {
             open,
             waiting,
             connecting,
+            stale: 0,
+            msgs_in: None,
+        }
+    }
+
+    /// A new second after `prev`: its gauges carried over.
+    fn after(second: i64, prev: &Bucket) -> Self {
+        Bucket {
+            stale: prev.stale,
+            ..Bucket::new(second, prev.open, prev.waiting, prev.connecting)
         }
     }
 
@@ -107,6 +121,8 @@ impl Bucket {
             waiting: self.waiting,
             connecting: self.connecting,
             lockstep: self.lockstep(),
+            stale: self.stale,
+            msgs_in: self.msgs_in,
         }
     }
 }
@@ -171,6 +187,19 @@ impl StormTracker {
         }
     }
 
+    /// The message-health gauges at `now`: open sessions that are stale, and the messages
+    /// received since the previous call (counted in the second before `now`'s).
+    pub fn tick_messages(&mut self, now: DateTime<Utc>, stale: u64, msgs_in: Option<u64>) {
+        if let Some(b) = self.bucket_mut(now.timestamp()) {
+            b.stale = stale;
+        }
+        if let Some(n) = msgs_in
+            && let Some(b) = self.bucket_mut(now.timestamp() - 1)
+        {
+            b.msgs_in = Some(b.msgs_in.unwrap_or(0) + n);
+        }
+    }
+
     /// An exponential backoff with this jitter was scheduled.
     pub fn record_jitter(&mut self, jitter: Jitter) {
         self.jitter = Some(jitter);
@@ -199,7 +228,7 @@ impl StormTracker {
         if let Some(last) = self.buckets.back() {
             let first_gap = (last.second + 1).max(now_sec - STORM_SECONDS as i64);
             for second in first_gap..now_sec {
-                let quiet = Bucket::new(second, last.open, last.waiting, last.connecting);
+                let quiet = Bucket::after(second, last);
                 seconds.push_back(quiet.sample());
             }
         }
@@ -252,15 +281,13 @@ impl StormTracker {
             Some(b) => b,
         };
         if second > back.second {
-            let (open, waiting, connecting) = (back.open, back.waiting, back.connecting);
+            let prev = back.clone();
             if second - back.second > KEEP as i64 {
                 self.buckets.clear();
-                self.buckets
-                    .push_back(Bucket::new(second, open, waiting, connecting));
+                self.buckets.push_back(Bucket::after(second, &prev));
             } else {
                 for s in back.second + 1..=second {
-                    self.buckets
-                        .push_back(Bucket::new(s, open, waiting, connecting));
+                    self.buckets.push_back(Bucket::after(s, &prev));
                 }
             }
             while self.buckets.len() > KEEP {

@@ -21,10 +21,14 @@ pub enum Column {
     Msgs,
     Bytes,
     Ratio,
+    /// How long ago the server's last data message came.
+    MsgAge,
+    /// The last message latency (a script's request to its response, a protocol's ping).
+    Lat,
 }
 
 impl Column {
-    pub const ALL: [Column; 11] = [
+    pub const ALL: [Column; 13] = [
         Column::Id,
         Column::Target,
         Column::State,
@@ -36,7 +40,12 @@ impl Column {
         Column::Msgs,
         Column::Bytes,
         Column::Ratio,
+        Column::MsgAge,
+        Column::Lat,
     ];
+
+    /// Columns off until the operator turns them on (`C`).
+    pub const OFF_BY_DEFAULT: [Column; 2] = [Column::MsgAge, Column::Lat];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -51,6 +60,8 @@ impl Column {
             Column::Msgs => "MSGS IN/OUT",
             Column::Bytes => "BYTES IN/OUT",
             Column::Ratio => "RATIO",
+            Column::MsgAge => "MSG AGE",
+            Column::Lat => "LAT",
         }
     }
 
@@ -82,7 +93,7 @@ pub struct ColumnPrefs<'a> {
 }
 
 /// Which columns to keep when the screen is narrow, most important first.
-const PRIORITY: [Column; 11] = [
+const PRIORITY: [Column; 13] = [
     Column::Id,
     Column::State,
     Column::Close,
@@ -94,8 +105,12 @@ const PRIORITY: [Column; 11] = [
     Column::Ratio,
     Column::Msgs,
     Column::Bytes,
+    Column::MsgAge,
+    Column::Lat,
 ];
 
+/// The STATE column's width while a session is stale (`open, stale 1m12s`).
+const STATE_STALE: u16 = 18;
 /// Spaces between two columns.
 pub const SPACING: u16 = 1;
 const TARGET_MAX: u16 = 40;
@@ -116,6 +131,8 @@ fn base_width(col: Column, id_width: u16, times: bool) -> u16 {
         Column::Msgs => 11,
         Column::Bytes => 12,
         Column::Ratio => 5,
+        Column::MsgAge => 7,
+        Column::Lat => 7,
     }
 }
 
@@ -154,10 +171,20 @@ pub fn columns(width: u16, snap: &Snapshot, view: &ColumnPrefs) -> Vec<(Column, 
     let id_width = u16::try_from(format!("s{max_id}").len() + usize::from(view.marks))
         .unwrap_or(8)
         .max(3);
+    // Room for `open, stale 1m12s` while a session is stale.
+    let state_w = if snap.totals.stale > 0 {
+        STATE_STALE
+    } else {
+        base_width(Column::State, id_width, view.times)
+    };
+    let width_of = |col: Column| match col {
+        Column::State => state_w,
+        c => base_width(c, id_width, view.times),
+    };
     let mut chosen: Vec<Column> = Vec::new();
     let mut used: u16 = 0;
     for col in priority(view) {
-        let w = base_width(col, id_width, view.times);
+        let w = width_of(col);
         let extra = if chosen.is_empty() { w } else { w + SPACING };
         if used + extra <= width {
             used += extra;
@@ -195,7 +222,7 @@ pub fn columns(width: u16, snap: &Snapshot, view: &ColumnPrefs) -> Vec<(Column, 
             let w = match c {
                 Column::Target => target_w,
                 Column::Close => close_w,
-                _ => base_width(c, id_width, view.times),
+                _ => width_of(c),
             };
             (c, w)
         })

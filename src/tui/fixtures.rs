@@ -285,7 +285,16 @@ fn counters(c: CounterValues) -> Arc<SessionCounters> {
     n.payload_in.store(c.payload_in, Ordering::Relaxed);
     n.payload_out.store(c.payload_out, Ordering::Relaxed);
     n.rtt_us.store(c.rtt_us.unwrap_or(0), Ordering::Relaxed);
+    n.last_in_ms
+        .store(c.last_in_ms.unwrap_or(0), Ordering::Relaxed);
     Arc::new(n)
+}
+
+/// The wall clock (unix ms) `ago_ms` before `now`.
+fn last_message(now: DateTime<Utc>, ago_ms: u64) -> u64 {
+    u64::try_from(now.timestamp_millis())
+        .unwrap_or(0)
+        .saturating_sub(ago_ms)
 }
 
 /// The kinds of session the fixture mixes, by `i % 10`.
@@ -307,7 +316,7 @@ fn session(i: usize, now: DateTime<Utc>, hs: &Handshakes) -> (Vec<Event>, Counte
         0 => echo(&mut s, i, now, hs),
         1 => overload(&mut s, i, herd, now, hs),
         2 if i % 20 == 8 => rejected(&mut s, herd, now, hs),
-        2 => dropped(&mut s, i, herd, hs),
+        2 => dropped(&mut s, i, herd, now, hs),
         _ => strict(&mut s, herd, hs),
     };
     s.events.retain(|e| e.ts <= now);
@@ -395,6 +404,11 @@ fn echo(s: &mut Script, i: usize, now: DateTime<Utc>, hs: &Handshakes) -> Counte
         payload_in: msgs * 180,
         payload_out: msgs * 180,
         rtt_us: Some(250 + (i as u64 * 13) % 2000),
+        // Most talked a moment ago; one in 11 has been silent for over a minute.
+        last_in_ms: Some(last_message(
+            now,
+            (i as u64 * 373) % 9_000 + 65_000 * u64::from(i % 11 == 3),
+        )),
     }
 }
 
@@ -452,6 +466,7 @@ fn overload(
         payload_in: 0,
         payload_out: 12,
         rtt_us: None,
+        last_in_ms: None,
     }
 }
 
@@ -484,7 +499,13 @@ fn rejected(
 
 /// A flaky session: open, dropped without a close frame (1006), open again after a short
 /// backoff.
-fn dropped(s: &mut Script, i: usize, herd: DateTime<Utc>, hs: &Handshakes) -> CounterValues {
+fn dropped(
+    s: &mut Script,
+    i: usize,
+    herd: DateTime<Utc>,
+    now: DateTime<Utc>,
+    hs: &Handshakes,
+) -> CounterValues {
     s.spawn(herd, 2);
     let opened = s.attempt(1, herd, &hs.deflate);
     let uptime = 8_200 + (i as u64 * 131) % 4_000;
@@ -514,6 +535,7 @@ fn dropped(s: &mut Script, i: usize, herd: DateTime<Utc>, hs: &Handshakes) -> Co
         payload_in: msgs * 136,
         payload_out: msgs * 136,
         rtt_us: Some(1_500 + (i as u64 * 29) % 9_000),
+        last_in_ms: Some(last_message(now, (i as u64 * 211) % 4_000)),
     }
 }
 
@@ -558,6 +580,43 @@ fn strict(s: &mut Script, herd: DateTime<Utc>, hs: &Handshakes) -> CounterValues
 /// store from the events the sessions' tasks would have sent, with the store ticked once a
 /// second as its task does (so the storm seconds are the store's own).
 pub fn snapshot(n: usize) -> Snapshot {
+    snapshot_with(n, false)
+}
+
+/// [`snapshot`] with message health (issue 20): every echo session has request/response
+/// latencies (18-43 ms, five in the last five seconds), and one echo session in three went
+/// stale 42 s ago after 3 s of silence (its server's last message 45 s ago).
+pub fn health_snapshot(n: usize) -> Snapshot {
+    snapshot_with(n, true)
+}
+
+/// The message-health events of echo session `i` (see [`health_snapshot`]), and whether it
+/// went stale.
+fn health_events(i: usize, now: DateTime<Utc>) -> (Vec<crate::engine::events::Event>, bool) {
+    let session = i as SessionId + 1;
+    let mut out: Vec<crate::engine::events::Event> = (0..5u64)
+        .map(|k| crate::engine::events::Event {
+            ts: now - ms(1000 * (5 - k as i64)),
+            session,
+            kind: EventKind::Latency {
+                us: 18_000 + (i as u64 * 1_300 + k * 2_700) % 25_000,
+                source: crate::engine::events::LatencySource::Rpc,
+                step: 2,
+            },
+        })
+        .collect();
+    let stale = i.is_multiple_of(3);
+    if stale {
+        out.push(crate::engine::events::Event {
+            ts: now - ms(42_000),
+            session,
+            kind: EventKind::Stale { silent_ms: 3_000 },
+        });
+    }
+    (out, stale)
+}
+
+fn snapshot_with(n: usize, health: bool) -> Snapshot {
     let now = now();
     let hs = Handshakes {
         deflate: Arc::new(handshake_101(true)),
@@ -568,7 +627,14 @@ pub fn snapshot(n: usize) -> Snapshot {
     let mut store = Store::new(Some("/tmp/wsmon-demo.jsonl".to_string()), exported);
     let mut events = Vec::new();
     for i in 0..n {
-        let (evs, c) = session(i, now, &hs);
+        let (evs, mut c) = session(i, now, &hs);
+        if health && kind_of(i) == 0 {
+            let (more, stale) = health_events(i, now);
+            if stale {
+                c.last_in_ms = Some(last_message(now, 45_000));
+            }
+            events.extend(more);
+        }
         store.register(i as SessionId + 1, counters(c));
         events.extend(evs);
     }

@@ -56,6 +56,15 @@ pub fn duration_short(ms: u64) -> String {
     }
 }
 
+/// The age of a message (or a silence): `0s`, `3s`, `1m12s`, `2h03m`.
+pub fn msg_age(ms: u64) -> String {
+    if ms < 60_000 {
+        format!("{}s", ms / 1000)
+    } else {
+        duration_ms(ms)
+    }
+}
+
 /// Round-trip time from microseconds: `850us`, `12.3ms`, `1.20s`.
 pub fn rtt(us: u64) -> String {
     if us < 1000 {

@@ -175,6 +175,9 @@ fn sort_key(snap: &Snapshot, i: usize, col: Column) -> u64 {
         Column::Msgs => c.msgs_in.saturating_add(c.msgs_out),
         Column::Bytes => c.wire_in.saturating_add(c.wire_out),
         Column::Ratio => some(c.compression_ratio().map(|r| (r.max(0.0) * 1e6) as u64)),
+        // Oldest message first when descending: the silent ones.
+        Column::MsgAge => some(c.msg_age_ms(snap.now)),
+        Column::Lat => some(s.latency.as_ref().map(|l| l.last_us)),
     }
 }
 
@@ -211,6 +214,10 @@ fn matches_text(
         return true;
     }
     if contains_ci(&s.url, needle) || s.state.as_str().contains(needle) {
+        return true;
+    }
+    // The STATE cell says `open, stale 42s`: `/stale` finds the silent sessions.
+    if s.stale_since.is_some() && "stale".contains(needle) {
         return true;
     }
     if let Some(c) = &s.last_close {

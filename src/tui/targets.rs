@@ -20,10 +20,15 @@ pub enum TargetColumn {
     P99,
     Rate,
     GaveUp,
+    /// Open sessions that are stale.
+    Stale,
+    /// Message latency p50 / p99 over the target's last 512.
+    LatP50,
+    LatP99,
 }
 
 impl TargetColumn {
-    pub const ALL: [TargetColumn; 12] = [
+    pub const ALL: [TargetColumn; 15] = [
         TargetColumn::Index,
         TargetColumn::Url,
         TargetColumn::Sessions,
@@ -36,6 +41,16 @@ impl TargetColumn {
         TargetColumn::P99,
         TargetColumn::Rate,
         TargetColumn::GaveUp,
+        TargetColumn::Stale,
+        TargetColumn::LatP50,
+        TargetColumn::LatP99,
+    ];
+
+    /// The message-health columns, shown while some target has a stale session or latencies.
+    pub const HEALTH: [TargetColumn; 3] = [
+        TargetColumn::Stale,
+        TargetColumn::LatP50,
+        TargetColumn::LatP99,
     ];
 
     pub fn title(self) -> &'static str {
@@ -52,6 +67,9 @@ impl TargetColumn {
             TargetColumn::P99 => "HS p99",
             TargetColumn::Rate => "ATT/S",
             TargetColumn::GaveUp => "GAVE UP",
+            TargetColumn::Stale => "STALE",
+            TargetColumn::LatP50 => "LAT p50",
+            TargetColumn::LatP99 => "LAT p99",
         }
     }
 
@@ -101,6 +119,9 @@ pub fn order(snap: &Snapshot, st: &TargetsState) -> Vec<usize> {
             TargetColumn::P99 => opt(t.handshake_p99_ms),
             TargetColumn::Rate => t.attempts_per_sec,
             TargetColumn::GaveUp => t.gave_up,
+            TargetColumn::Stale => t.stale as u64,
+            TargetColumn::LatP50 => opt(t.latency_p50_us),
+            TargetColumn::LatP99 => opt(t.latency_p99_us),
         }
     };
     if st.sort == TargetColumn::Url {

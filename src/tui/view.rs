@@ -198,7 +198,7 @@ impl ViewState {
             local_offset: Utc.fix(),
             table_times: false,
             pinned: Vec::new(),
-            hidden: Vec::new(),
+            hidden: Column::OFF_BY_DEFAULT.to_vec(),
             chooser: None,
             log_scroll: 0,
             frozen: None,

@@ -85,6 +85,12 @@ impl Session {
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
     {
         let now = Instant::now();
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        self.counters
+            .last_in_ms
+            .store(wall, std::sync::atomic::Ordering::Relaxed);
         if let Some(silent_ms) = talk.health.on_message(now) {
             self.emit(EventKind::Fresh { silent_ms }).await;
         }

@@ -59,11 +59,13 @@ impl SessionChange<'_> {
             EventKind::Ended { why, cause } => self.ended(why, *cause),
             EventKind::Paused { paused } => self.s.paused = *paused,
             EventKind::Script(sc) => self.script(sc),
-            // Message health and latency: aggregated by engineer H's part.
-            EventKind::Stale { .. }
-            | EventKind::Fresh { .. }
-            | EventKind::Latency { .. }
-            | EventKind::Message(_) => {}
+            EventKind::Message(_) => {}
+            EventKind::Stale { silent_ms } => self.stale(*silent_ms),
+            EventKind::Fresh { .. } => self.s.stale_since = None,
+            EventKind::Latency { us, .. } => {
+                self.s.latency.get_or_insert_default().record(*us);
+                self.acc.record_latency(*us);
+            }
         }
     }
 
@@ -92,6 +94,18 @@ impl SessionChange<'_> {
         if self.s.state != st {
             self.s.state = st;
             self.s.state_since = self.ts;
+        }
+        // Only an open connection can be stale.
+        if st != SessionState::Open {
+            self.s.stale_since = None;
+        }
+    }
+
+    /// No message from the server for `silent_ms`: the open connection is stale.
+    fn stale(&mut self, silent_ms: u64) {
+        if self.s.state == SessionState::Open && self.s.stale_since.is_none() {
+            self.s.stale_since = Some(self.ts);
+            self.s.stale_silent_ms = silent_ms;
         }
     }
 

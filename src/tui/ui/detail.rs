@@ -124,6 +124,7 @@ pub fn lines(
     recent_events(&mut out, s, snap, view, t);
     out.push(Line::raw(""));
     traffic_lines(&mut out, s, snap, t);
+    health_lines(&mut out, s, snap, view, t);
     out.push(Line::raw(""));
     out.heading(format!(
         "Messages (the last {DETAIL_MESSAGES}, newest last; {}: all)",
@@ -269,6 +270,46 @@ fn traffic_lines(out: &mut Rows, s: &SessionView, snap: &Snapshot, t: Theme) {
     }
     if !extra.is_empty() {
         out.kv("", &extra.join("; "), t.dim());
+    }
+}
+
+/// Message health under the traffic: the server's last message, since when the session is
+/// stale, the message latency (last, p50, p99). Nothing when none is known.
+fn health_lines(out: &mut Rows, s: &SessionView, snap: &Snapshot, view: &ViewState, t: Theme) {
+    let age = snap
+        .index_of(s.id)
+        .and_then(|i| snap.counters.get(i).copied().flatten())
+        .and_then(|c| c.msg_age_ms(snap.now));
+    if let Some(ms) = age {
+        out.kv(
+            "last msg",
+            &format!("{} ago", format::msg_age(ms)),
+            t.plain(),
+        );
+    }
+    if let (Some(since), Some(ms)) = (s.stale_since, s.stale_for_ms(snap.now)) {
+        let text = format!(
+            "since {} ({}); no message for {}",
+            view.time(since),
+            format::msg_age(format::ms_since(since, snap.now)),
+            format::msg_age(ms)
+        );
+        out.kv("stale", &text, t.warn());
+    }
+    if let Some(l) = &s.latency {
+        let kept = crate::state::snapshot::SESSION_LATENCY_SAMPLES as u64;
+        let over = if l.count > kept {
+            format!("the last {kept} of {}", l.count)
+        } else {
+            format!("{} sample{}", l.count, if l.count == 1 { "" } else { "s" })
+        };
+        let text = format!(
+            "last {}, p50 {}, p99 {} ({over})",
+            format::rtt(l.last_us),
+            format::rtt(l.p50_us),
+            format::rtt(l.p99_us),
+        );
+        out.kv("latency", &text, t.plain());
     }
 }
 

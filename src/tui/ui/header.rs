@@ -246,6 +246,12 @@ pub fn draw_summary(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewS
         states.push(Span::raw(" "));
         states.push(Span::styled(s.as_str(), t.state(s)));
         states.push(Span::raw(format!(" {n}")));
+        // Stale sessions are open, counted apart: `open 9870 (stale 130)`.
+        if s == SessionState::Open && totals.stale > 0 {
+            states.push(Span::raw(" ("));
+            states.push(Span::styled("stale", t.warn()));
+            states.push(Span::raw(format!(" {})", totals.stale)));
+        }
     }
     if paused > 0 {
         states.push(Span::raw(" "));

@@ -107,6 +107,15 @@ fn series(samples: &[&SecondSample], view: &ViewState, t: Theme) -> Vec<Series> 
         values: samples.iter().map(|s| s.open).collect(),
         style: t.good(),
     });
+    // Open sessions that went silent (`--stale-after`): charted once some were.
+    if samples.iter().any(|s| s.stale > 0) {
+        out.push(Series {
+            title: "stale sessions (open, no message)".to_string(),
+            title_short: "stale".to_string(),
+            values: samples.iter().map(|s| s.stale).collect(),
+            style: t.warn(),
+        });
+    }
     out
 }
 

@@ -140,6 +140,10 @@ pub fn state_text(s: &SessionView, snap: &Snapshot) -> String {
             ),
             None => "waiting".to_string(),
         },
+        SessionState::Open => match s.stale_for_ms(snap.now) {
+            Some(ms) => format!("open, stale {}", format::msg_age(ms)),
+            None => "open".to_string(),
+        },
         st => st.as_str().to_string(),
     }
 }
@@ -200,6 +204,9 @@ fn build_row<'a>(
         Column::Target => {
             Cell::from(format::fit_middle(target_label(s, labels), *w as usize).into_owned())
         }
+        Column::State if s.stale_since.is_some() => {
+            Cell::from(Span::styled(state_text(s, snap), t.warn()))
+        }
         Column::State => Cell::from(Span::styled(state_text(s, snap), t.state(s.state))),
         Column::Uptime => match format::uptime_ms(s, snap.now) {
             Some(ms) => Cell::from(format::duration_ms(ms)),
@@ -230,6 +237,14 @@ fn build_row<'a>(
         },
         Column::Ratio => match c.and_then(|c| c.compression_ratio()) {
             Some(r) => Cell::from(format!("{r:.2}")),
+            None => dash(),
+        },
+        Column::MsgAge => match c.and_then(|c| c.msg_age_ms(snap.now)) {
+            Some(ms) => Cell::from(format::msg_age(ms)),
+            None => dash(),
+        },
+        Column::Lat => match &s.latency {
+            Some(l) => Cell::from(format::rtt(l.last_us)),
             None => dash(),
         },
     });

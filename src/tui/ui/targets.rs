@@ -36,9 +36,20 @@ fn col_width(c: TargetColumn) -> usize {
         TargetColumn::Closes => 20,
         TargetColumn::Http => 9,
         TargetColumn::P50 | TargetColumn::P99 | TargetColumn::GaveUp => 7,
+        TargetColumn::LatP50 | TargetColumn::LatP99 => 7,
         TargetColumn::Opens | TargetColumn::Rate => 6,
         _ => 5,
     }
+}
+
+/// A latency in µs, as the LAT column shows it.
+fn lat(v: Option<u64>) -> String {
+    v.map_or_else(|| "-".to_string(), format::rtt)
+}
+
+/// Whether `cols` leave the URL less than [`MIN_URL`] in `width`.
+fn needs_room(cols: &[TargetColumn], width: usize) -> bool {
+    cols.iter().map(|c| col_width(*c) + 1).sum::<usize>() + 1 + MIN_URL > width
 }
 
 fn ms(v: Option<u64>) -> String {
@@ -63,12 +74,27 @@ fn closes_text(t: &TargetView) -> String {
     parts.join(" ")
 }
 
-/// The columns that fit in `width` (the URL gets at least [`MIN_URL`]).
-pub fn visible_columns(width: usize) -> Vec<TargetColumn> {
+/// Whether any target has message health to show (a stale session, a latency).
+fn has_health(snap: &Snapshot) -> bool {
+    snap.targets
+        .iter()
+        .any(|t| t.stale > 0 || t.latency_p50_us.is_some())
+}
+
+/// The columns that fit in `width` (the URL gets at least [`MIN_URL`]); the message-health
+/// columns only with `health`, and they go first when the room is short.
+pub fn visible_columns(width: usize, health: bool) -> Vec<TargetColumn> {
     let mut cols = TargetColumn::ALL.to_vec();
-    let needs = |cols: &[TargetColumn]| cols.iter().map(|c| col_width(*c) + 1).sum::<usize>() + 1;
-    for drop in DROP_ORDER {
-        if needs(&cols) + MIN_URL <= width {
+    if !health {
+        cols.retain(|c| !TargetColumn::HEALTH.contains(c));
+    }
+    // LAT p50 goes first, LAT p99 last; STALE stays.
+    let drops = [TargetColumn::LatP50]
+        .into_iter()
+        .chain(DROP_ORDER)
+        .chain([TargetColumn::LatP99]);
+    for drop in drops {
+        if !needs_room(&cols, width) {
             break;
         }
         cols.retain(|c| *c != drop);
@@ -92,6 +118,9 @@ fn cells(cols: &[TargetColumn], i: usize, t: &TargetView, url: &str) -> Vec<Stri
             TargetColumn::P99 => ms(t.handshake_p99_ms),
             TargetColumn::Rate => t.attempts_per_sec.to_string(),
             TargetColumn::GaveUp => t.gave_up.to_string(),
+            TargetColumn::Stale => t.stale.to_string(),
+            TargetColumn::LatP50 => lat(t.latency_p50_us),
+            TargetColumn::LatP99 => lat(t.latency_p99_us),
         })
         .collect()
 }
@@ -144,7 +173,7 @@ pub fn draw(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, t:
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let width = usize::from(inner.width);
-    let cols = visible_columns(width);
+    let cols = visible_columns(width, has_health(snap));
     let titles: Vec<String> = cols
         .iter()
         .map(|c| {
