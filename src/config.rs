@@ -198,6 +198,9 @@ struct FileConfig {
     proxy: Option<String>,
     local_addr: Option<String>,
     shard: Option<String>,
+    message_log: Option<String>,
+    message_preview: Option<String>,
+    record_messages: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -564,6 +567,10 @@ fn merge_session(file: &FileConfig, args: &WatchArgs) -> Result<SessionSettings,
         }
     }
     s.insecure = args.insecure || file.insecure.unwrap_or(false);
+    let exported = args.export.is_some() || file.export.is_some();
+    let keys = (file.message_log.as_deref(), file.message_preview.as_deref());
+    s.messages = crate::cli::message_settings(args, keys, file.record_messages, exported)
+        .map_err(invalid)?;
     Ok(s)
 }
 

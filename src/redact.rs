@@ -868,3 +868,133 @@ mod tests {
         assert_eq!(escape_control_lines("a\x1b\r\n  ^\n"), "a\\u{1b}\n  ^\n");
     }
 }
+
+/// A message payload with the values of JSON fields whose names are secret (the header rules:
+/// `authorization`, `token`, `password`, `secret`, `cookie`, `api_key` ...) replaced by
+/// `"<redacted>"`, at any depth. A lexical pass, so a payload cut short (only its first bytes
+/// kept) or one that is not JSON at all is handled too: a secret value cut off is redacted to
+/// the end; text without a `"name": value` pair is returned as it is.
+pub fn json_secrets(text: &str) -> Cow<'_, str> {
+    let b = text.as_bytes();
+    let mut cuts: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'"' {
+            i += 1;
+            continue;
+        }
+        let end = json_string_end(b, i);
+        let mut j = end;
+        while j < b.len() && b[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        if j < b.len() && b[j] == b':' && end > i + 1 {
+            let name = &text[i + 1..end.saturating_sub(1).max(i + 1)];
+            j += 1;
+            while j < b.len() && b[j].is_ascii_whitespace() {
+                j += 1;
+            }
+            if is_secret_header(name) && j < b.len() {
+                let v_end = json_value_end(b, j);
+                cuts.push((j, v_end));
+                i = v_end;
+                continue;
+            }
+        }
+        i = end;
+    }
+    if cuts.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (s, e) in cuts {
+        out.push_str(&text[at..s]);
+        out.push('"');
+        out.push_str(REDACTED);
+        out.push('"');
+        at = e;
+    }
+    out.push_str(&text[at..]);
+    Cow::Owned(out)
+}
+
+/// The end (one past the closing quote, or the end of the text) of the JSON string at `start`.
+fn json_string_end(b: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    b.len()
+}
+
+/// The end of the JSON value at `start` (a string, an object or array, or a scalar), or the
+/// end of the text for a value cut short.
+fn json_value_end(b: &[u8], start: usize) -> usize {
+    match b[start] {
+        b'"' => json_string_end(b, start),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut i = start;
+            while i < b.len() {
+                match b[i] {
+                    b'"' => {
+                        i = json_string_end(b, i);
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return i + 1;
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            b.len()
+        }
+        _ => b[start..]
+            .iter()
+            .position(|c| matches!(c, b',' | b'}' | b']') || c.is_ascii_whitespace())
+            .map_or(b.len(), |n| start + n),
+    }
+}
+
+#[cfg(test)]
+mod json_secrets_tests {
+    use super::json_secrets;
+
+    #[test]
+    fn secret_fields_are_redacted_at_any_depth_and_others_kept() {
+        let text =
+            r#"{"type":"auth","token":"abc123","user":{"name":"ann","password":"p\"w"},"n":1}"#;
+        assert_eq!(
+            json_secrets(text),
+            r#"{"type":"auth","token":"<redacted>","user":{"name":"ann","password":"<redacted>"},"n":1}"#
+        );
+        let nested = r#"{"api_key": {"a": [1, "}"]}, "authorization" : 42, "ok": true}"#;
+        assert_eq!(
+            json_secrets(nested),
+            r#"{"api_key": "<redacted>", "authorization" : "<redacted>", "ok": true}"#
+        );
+    }
+
+    #[test]
+    fn cut_and_non_json_text() {
+        assert_eq!(
+            json_secrets(r#"{"x":1,"secret":"abcdef"#),
+            r#"{"x":1,"secret":"<redacted>""#
+        );
+        let plain = "hello \"token\" world: not a field";
+        assert!(matches!(json_secrets(plain), std::borrow::Cow::Borrowed(_)));
+        // A string value that looks like a pair is a value, not a field.
+        let inner = r#"{"note":"\"token\": 5"}"#;
+        assert_eq!(json_secrets(inner), inner);
+    }
+}

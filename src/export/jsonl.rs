@@ -4,7 +4,9 @@
 use chrono::SecondsFormat;
 use serde_json::{Map, Value, json};
 
-use crate::engine::events::{Cause, Event, EventKind, HandshakeInfo, Timings};
+use crate::engine::events::{
+    Cause, Event, EventKind, HandshakeInfo, MessageRecord, Opcode, Timings,
+};
 use crate::protocol::extensions::Extension;
 use crate::redact;
 
@@ -125,9 +127,40 @@ pub fn to_json_line(ev: &Event, url: &str, code_name: &dyn Fn(u16) -> String) ->
             put("wire_size", Value::from(r.wire_size));
             put("size", Value::from(r.size));
             put("rsv1", Value::Bool(r.rsv1));
+            message_payload(r, &mut put);
         }
     }
     Value::Object(m)
+}
+
+/// A `message` event's payload as kept: `text` (UTF-8, JSON fields with secret names
+/// redacted) or `base64`; `cut` when only the first bytes were kept; a close frame's `code`
+/// and `reason`.
+fn message_payload(r: &MessageRecord, put: &mut impl FnMut(&str, Value)) {
+    let body = if r.opcode == Opcode::Close {
+        let (code, reason) = r.close_parts();
+        if let Some(code) = code {
+            put("code", Value::from(code));
+        }
+        if !reason.is_empty() {
+            put("reason", Value::String(reason.to_string()));
+        }
+        &r.payload[r.payload.len().min(2)..]
+    } else {
+        &r.payload[..]
+    };
+    if r.opcode != Opcode::Close {
+        match std::str::from_utf8(body) {
+            Ok(text) => put(
+                "text",
+                Value::String(redact::json_secrets(text).into_owned()),
+            ),
+            Err(_) => put("base64", Value::String(data_encoding::BASE64.encode(body))),
+        }
+    }
+    if r.is_cut() {
+        put("cut", Value::Bool(true));
+    }
 }
 
 fn handshake_fields(h: &HandshakeInfo, put: &mut impl FnMut(&str, Value)) {

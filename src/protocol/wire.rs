@@ -77,6 +77,118 @@ const READ_CHUNK: usize = 8 * 1024;
 /// connection. A peer that reads never gets there.
 pub const MAX_OWED_PONGS: u64 = 1024;
 
+/// A frame the layer wrote to the socket, as the message log keeps it (see [`FrameTap`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TappedFrame {
+    /// The frame's opcode (`1` text, `2` binary, `8` close, `9` ping, `10` pong).
+    pub opcode: u8,
+    /// Payload bytes on the wire (compressed when `rsv1`).
+    pub wire_size: u64,
+    /// Payload bytes before compressing.
+    pub size: u64,
+    pub rsv1: bool,
+    /// The payload's first bytes (at most the tap's cap), unmasked, before compressing.
+    pub payload: Vec<u8>,
+}
+
+#[derive(Debug, Default)]
+struct TapState {
+    cap: usize,
+    /// Data messages received so far.
+    received: u64,
+    /// (message number, wire size, RSV1) of data messages not yet taken.
+    sizes: std::collections::VecDeque<(u64, u64, bool)>,
+    /// Frames written, not yet taken.
+    written: Vec<TappedFrame>,
+}
+
+/// What the layer saw of each frame, for the message log: the wire size and RSV1 of every
+/// data message received (tungstenite hands over the inflated message only), and every frame
+/// written (our messages compressed, our pings, the pongs and close frames tungstenite
+/// answers with on its own, the layer's own close). Off (no tap) unless the session asks for
+/// it: then the layer records nothing.
+#[derive(Debug, Clone, Default)]
+pub struct FrameTap(Arc<Mutex<TapState>>);
+
+/// Sizes of data messages the session has not taken yet (a bound: it takes them one by one).
+const TAP_SIZES: usize = 4096;
+
+impl FrameTap {
+    fn with<T>(&self, f: impl FnOnce(&mut TapState) -> T) -> T {
+        match self.0.lock() {
+            Ok(mut g) => f(&mut g),
+            Err(p) => f(&mut p.into_inner()),
+        }
+    }
+
+    /// The wire size and RSV1 of the `n`-th data message received (from 1), if known.
+    pub fn received(&self, n: u64) -> Option<(u64, bool)> {
+        self.with(|t| {
+            while let Some(&(k, wire, rsv1)) = t.sizes.front() {
+                if k > n {
+                    return None;
+                }
+                t.sizes.pop_front();
+                if k == n {
+                    return Some((wire, rsv1));
+                }
+            }
+            None
+        })
+    }
+
+    /// The frames written since the last call, in order.
+    pub fn take_written(&self) -> Vec<TappedFrame> {
+        self.with(|t| std::mem::take(&mut t.written))
+    }
+
+    fn on_received(&self, wire: u64, rsv1: bool) {
+        self.with(|t| {
+            t.received += 1;
+            if t.sizes.len() == TAP_SIZES {
+                t.sizes.pop_front();
+            }
+            let n = t.received;
+            t.sizes.push_back((n, wire, rsv1));
+        });
+    }
+
+    /// A frame written: `payload` unmasked and before compressing; `wire_size` as sent.
+    fn on_written(
+        &self,
+        opcode: u8,
+        payload: &[u8],
+        mask: Option<[u8; 4]>,
+        wire_size: u64,
+        rsv1: bool,
+    ) {
+        self.with(|t| {
+            let mut kept = payload[..payload.len().min(t.cap)].to_vec();
+            if let Some(k) = mask {
+                apply_mask(&mut kept, k, 0);
+            }
+            let size = payload.len() as u64;
+            match t.written.last_mut() {
+                // A continuation frame adds to its message.
+                Some(last) if opcode == 0 => {
+                    last.wire_size += wire_size;
+                    last.size += size;
+                    let room = t.cap.saturating_sub(last.payload.len());
+                    last.payload
+                        .extend_from_slice(&kept[..kept.len().min(room)]);
+                }
+                _ => t.written.push(TappedFrame {
+                    opcode,
+                    wire_size,
+                    size,
+                    rsv1,
+                    payload: kept,
+                }),
+            }
+        });
+    }
+}
+
 /// Why the layer failed the connection; the session reports it as a close sent by the client
 /// (or by the server in the server role).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,6 +336,8 @@ pub struct WireStream<S> {
     wire: Vec<u8>,
     wire_pos: usize,
     scratch: Vec<u8>,
+    /// The message log's view of the frames ([`WireStream::tap`]); `None`: nothing recorded.
+    tap: Option<FrameTap>,
 }
 
 impl<S> WireStream<S> {
@@ -267,7 +381,17 @@ impl<S> WireStream<S> {
             wire_pos: 0,
             codec,
             scratch: Vec::new(),
+            tap: None,
         }
+    }
+
+    /// Record what the message log needs of every frame from now on, payloads cut to `cap`
+    /// bytes (see [`FrameTap`]).
+    pub fn tap(&mut self, cap: usize) -> FrameTap {
+        let tap = FrameTap::default();
+        tap.with(|t| t.cap = cap);
+        self.tap = Some(tap.clone());
+        tap
     }
 
     /// A handle that tells whether (and how) the layer failed the connection. Read it when
@@ -298,6 +422,10 @@ impl<S> WireStream<S> {
         };
         self.wire
             .extend_from_slice(&frame::close_frame(Some(close.code), &close.reason, mask));
+        if let Some(t) = &self.tap {
+            let payload = frame::close_payload(Some(close.code), &close.reason);
+            t.on_written(OP_CLOSE, &payload, None, payload.len() as u64, false);
+        }
         self.close.set(close.clone());
         self.failed = Some(close);
     }
@@ -311,6 +439,13 @@ impl<S> WireStream<S> {
                 self.max_message_size
             ),
         )
+    }
+
+    /// A data message was received whole: its wire size for the message log.
+    fn tap_received(&self, wire: u64, rsv1: bool) {
+        if let Some(t) = &self.tap {
+            t.on_received(wire, rsv1);
+        }
     }
 
     /// Turn raw socket bytes into frames for tungstenite, as far as they go.
@@ -434,7 +569,7 @@ impl<S> WireStream<S> {
                 self.msg = Some(InMsg {
                     compressed: true,
                     opcode: h.opcode,
-                    size: 0,
+                    size: h.len,
                 });
                 self.start_inflate(h);
                 return Ok(());
@@ -447,6 +582,9 @@ impl<S> WireStream<S> {
                 opcode: h.opcode,
                 size: h.len,
             });
+            if h.fin {
+                self.tap_received(h.len, false);
+            }
             self.counters.add_payload_in(h.len);
             self.pass(h);
             return Ok(());
@@ -456,8 +594,10 @@ impl<S> WireStream<S> {
             return Err(LayerClose::new(1002, "RSV1 set on a continuation frame"));
         }
         match self.msg {
-            Some(m) if m.compressed => {
+            Some(mut m) if m.compressed => {
                 self.check_mask(h)?;
+                m.size = m.size.saturating_add(h.len);
+                self.msg = Some(m);
                 self.start_inflate(h);
             }
             Some(mut m) => {
@@ -466,6 +606,9 @@ impl<S> WireStream<S> {
                     return Err(self.too_big(false));
                 }
                 self.msg = (!h.fin).then_some(m);
+                if h.fin {
+                    self.tap_received(m.size, false);
+                }
                 self.counters.add_payload_in(h.len);
                 self.pass(h);
             }
@@ -533,6 +676,7 @@ impl<S> WireStream<S> {
         };
         let len = self.inflated.len().saturating_sub(MAX_HEAD);
         self.counters.add_payload_in(len as u64);
+        self.tap_received(msg.size, true);
         // tungstenite's server insists on masked client frames: any key will do.
         let mask = (self.role == Role::Server).then_some([0u8; 4]);
         let mut head = Vec::with_capacity(MAX_HEAD);
@@ -570,6 +714,10 @@ impl<S> WireStream<S> {
                 .map(|c| &mut c.compressor)
                 .filter(|_| h.is_data())
             else {
+                if let Some(t) = &self.tap {
+                    let payload = &self.pending[frame.start + h.size..frame.end];
+                    t.on_written(h.opcode, payload, h.mask, h.len, false);
+                }
                 self.wire.extend_from_slice(&self.pending[frame]);
                 continue;
             };
@@ -582,6 +730,9 @@ impl<S> WireStream<S> {
                 .map_err(io::Error::other)?;
             // RSV1 on the first frame of the message only (RFC 7692 section 6).
             let first = h.opcode != 0;
+            if let Some(t) = &self.tap {
+                t.on_written(h.opcode, payload, None, self.scratch.len() as u64, first);
+            }
             write_head(
                 &mut self.wire,
                 h.fin,

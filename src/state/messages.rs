@@ -46,6 +46,20 @@ impl LogCaps {
     }
 }
 
+impl From<&crate::engine::settings::MessageSettings> for LogCaps {
+    /// `--message-log COUNT,SIZE` and `--message-preview SIZE`.
+    fn from(m: &crate::engine::settings::MessageSettings) -> Self {
+        if m.log_off() {
+            return LogCaps::OFF;
+        }
+        LogCaps {
+            count: m.log_count,
+            bytes: m.log_bytes,
+            preview: m.preview,
+        }
+    }
+}
+
 /// One kept frame.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {

@@ -19,7 +19,7 @@ impl Session {
         let shared = self.shared.clone();
         let settings = &shared.settings;
         let max = settings.max_message_size;
-        let layer = WireStream::new(
+        let mut layer = WireStream::new(
             transport,
             Role::Client,
             agreement.deflate,
@@ -27,6 +27,7 @@ impl Session {
             max,
             self.counters.clone(),
         );
+        self.tap_frames(&mut layer);
         let layer_state = layer.layer_close();
         // Our own message must fit the bounded write queue whole.
         let largest_send = settings.send.as_ref().map_or(0, String::len);
@@ -72,6 +73,7 @@ impl Session {
         };
 
         loop {
+            self.frames_written().await;
             let deadline = close_deadline.unwrap_or(opened + FAR);
             let open = !tracker.is_closing();
             let talk_due = talk.next_deadline();
@@ -80,7 +82,7 @@ impl Session {
                 input
             } else {
                 tokio::select! {
-                msg = ws.next() => match msg {
+                msg = ws.next() => match self.seen(&mut ws, msg).await {
                     Some(Ok(m @ (Message::Text(_) | Message::Binary(_)))) => {
                         SessionCounters::add(&self.counters.msgs_in, 1);
                         match Box::pin(self.talk_message(&mut ws, &mut talk, &m, open)).await {
@@ -265,6 +267,7 @@ impl Session {
             None => {}
         }
         if let Some((code, initiator)) = step.closing {
+            self.frames_written().await;
             self.emit(EventKind::Closing { code, initiator }).await;
             if !step.stop {
                 let s = &self.shared.settings;
@@ -285,6 +288,8 @@ impl Session {
         tracker: CloseTracker,
         uptime: Option<Duration>,
     ) -> AttemptEnd {
+        self.frames_written().await;
+        self.frames = None;
         let outcome = tracker.finish(uptime);
         tracing::debug!(
             session = self.spec.id,
