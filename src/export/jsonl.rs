@@ -150,12 +150,16 @@ fn message_payload(r: &MessageRecord, put: &mut impl FnMut(&str, Value)) {
         &r.payload[..]
     };
     if r.opcode != Opcode::Close {
-        match std::str::from_utf8(body) {
-            Ok(text) => put(
+        // Binary messages always as base64; text (and pings, pongs) as text when UTF-8.
+        match std::str::from_utf8(body)
+            .ok()
+            .filter(|_| r.opcode != Opcode::Binary)
+        {
+            Some(text) => put(
                 "text",
                 Value::String(redact::json_secrets(text).into_owned()),
             ),
-            Err(_) => put("base64", Value::String(data_encoding::BASE64.encode(body))),
+            None => put("base64", Value::String(data_encoding::BASE64.encode(body))),
         }
     }
     if r.is_cut() {

@@ -185,6 +185,36 @@ impl MessageLogs {
             .push(&caps, ts, record);
     }
 
+    /// Rebuild the logs from recorded events (a replay cursor that jumped to a checkpoint):
+    /// what [`crate::state::store::Store::apply`] logs, in one pass under one lock: messages of
+    /// sessions spawned and not removed, a removed session's log dropped.
+    pub fn replay(&self, events: &[crate::engine::events::Event]) {
+        use crate::engine::events::EventKind;
+        let mut logs = self.lock();
+        let caps = logs.caps;
+        if caps.is_off() {
+            return;
+        }
+        let mut alive = std::collections::HashSet::new();
+        for ev in events {
+            match &ev.kind {
+                EventKind::Spawned { .. } => {
+                    alive.insert(ev.session);
+                }
+                EventKind::Removed => {
+                    alive.remove(&ev.session);
+                    logs.sessions.remove(&ev.session);
+                }
+                EventKind::Message(r) if alive.contains(&ev.session) => logs
+                    .sessions
+                    .entry(ev.session)
+                    .or_default()
+                    .push(&caps, ev.ts, r.clone()),
+                _ => {}
+            }
+        }
+    }
+
     /// A removed session's log goes with it.
     pub fn remove(&self, session: SessionId) {
         self.lock().sessions.remove(&session);
