@@ -133,33 +133,37 @@ pub fn to_json_line(ev: &Event, url: &str, code_name: &dyn Fn(u16) -> String) ->
     Value::Object(m)
 }
 
-/// A `message` event's payload as kept: `text` (UTF-8, JSON fields with secret names
-/// redacted) or `base64`; `cut` when only the first bytes were kept; a close frame's `code`
-/// and `reason`.
+/// A `message` event's payload as kept: `text` (UTF-8 with no control character but tab,
+/// JSON fields with secret names redacted) or else `base64` (binary messages, invalid UTF-8,
+/// text holding escape sequences or line breaks: every string in the export stays printable,
+/// and the bytes are kept exactly); `cut` when only the first bytes were kept; a close
+/// frame's `code` and `reason`.
 fn message_payload(r: &MessageRecord, put: &mut impl FnMut(&str, Value)) {
-    let body = if r.opcode == Opcode::Close {
+    if r.opcode == Opcode::Close {
         let (code, reason) = r.close_parts();
         if let Some(code) = code {
             put("code", Value::from(code));
         }
         if !reason.is_empty() {
-            put("reason", Value::String(reason.to_string()));
+            put("reason", Value::String(redact::escape_control(&reason)));
         }
-        &r.payload[r.payload.len().min(2)..]
     } else {
-        &r.payload[..]
-    };
-    if r.opcode != Opcode::Close {
-        // Binary messages always as base64; text (and pings, pongs) as text when UTF-8.
-        match std::str::from_utf8(body)
+        let text = std::str::from_utf8(&r.payload)
             .ok()
             .filter(|_| r.opcode != Opcode::Binary)
-        {
-            Some(text) => put(
-                "text",
-                Value::String(redact::json_secrets(text).into_owned()),
+            .map(redact::json_secrets);
+        match text {
+            Some(t) if !t.chars().any(|c| c.is_control() && c != '\t') => {
+                put("text", Value::String(t.into_owned()))
+            }
+            Some(t) => put(
+                "base64",
+                Value::String(data_encoding::BASE64.encode(t.as_bytes())),
             ),
-            None => put("base64", Value::String(data_encoding::BASE64.encode(body))),
+            None => put(
+                "base64",
+                Value::String(data_encoding::BASE64.encode(&r.payload)),
+            ),
         }
     }
     if r.is_cut() {
