@@ -1647,7 +1647,10 @@ fn recorded_messages_are_escaped_and_a_deflate_bomb_is_never_recorded() {
     assert_eq!(text.len(), 1, "only the text message came in: {msgs:#?}");
     // Text with escape sequences is kept exactly, as base64: no export string holds one.
     let evil = "\u{1b}]0;owned\u{7} hi \u{9b}2J";
-    assert_eq!(text[0]["base64"], data_encoding::BASE64.encode(evil.as_bytes()));
+    assert_eq!(
+        text[0]["base64"],
+        data_encoding::BASE64.encode(evil.as_bytes())
+    );
     let ours: Vec<&&Value> = msgs.iter().filter(|m| m["direction"] == "out").collect();
     assert!(
         ours.iter()
