@@ -950,6 +950,43 @@ mod tests {
     }
 
     #[test]
+    fn message_log_flags_and_keys() {
+        let merge = |toml: &str, a: &WatchArgs| {
+            let file: FileConfig = toml::from_str(toml).expect("parses");
+            Config::merge(file, a).map(|c| c.session.messages)
+        };
+        let a = args(&["ws://h/"]);
+        let m = merge("", &a).expect("defaults");
+        assert_eq!(
+            (m.log_count, m.log_bytes, m.preview, m.record),
+            (200, 65536, 4096, false)
+        );
+        assert_eq!(m.emit_cap(), Some(4096));
+        let file = "message_log = \"50,8KiB\"\nmessage_preview = \"1KiB\"\nrecord_messages = true\nexport = \"x.jsonl\"";
+        let m = merge(file, &a).expect("keys");
+        assert_eq!(
+            (m.log_count, m.log_bytes, m.preview, m.record),
+            (50, 8192, 1024, true)
+        );
+        // The flags win; 0 turns the log off, and with nothing recorded no frame is reported.
+        let mut off = args(&["ws://h/"]);
+        off.message_log = Some(crate::cli::parse_message_log("0").expect("0"));
+        let m = merge("message_log = \"50,8KiB\"", &off).expect("off");
+        assert!(m.log_off());
+        assert_eq!(m.emit_cap(), None);
+        for bad in ["abc", "10", "10,lots", "x,1KiB"] {
+            let err = crate::cli::parse_message_log(bad).expect_err(bad);
+            assert!(err.contains(bad) || err.contains("size"), "{err}");
+            let file = format!("message_log = \"{bad}\"");
+            assert!(merge(&file, &a).is_err(), "{bad}");
+        }
+        let mut rec = args(&["ws://h/"]);
+        rec.record_messages = true;
+        let err = merge("", &rec).expect_err("needs an export").to_string();
+        assert!(err.contains("--export"), "{err}");
+    }
+
+    #[test]
     fn subprotocols_must_be_tokens_everywhere() {
         let mut a = args(&["ws://h/"]);
         a.subprotocols = vec!["chat\r\nX-Injected: 1".into()];
