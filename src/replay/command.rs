@@ -256,13 +256,7 @@ pub async fn run(args: &Options) -> anyhow::Result<ExitCode> {
             let out = escape_control(&path.display().to_string());
             format!("wrote {n} events to {out}\n")
         }
-        ReplayMode::Messages => match messages(&merged, window, args) {
-            Ok((text, code)) => {
-                status = code;
-                text
-            }
-            Err(e) => return usage(e),
-        },
+        ReplayMode::Messages => return messages(&merged, window, args),
         ReplayMode::Tui | ReplayMode::Summary => {
             let mut text = format!("{shown}\n{}", summary(rec, window));
             if !gate.is_empty() || args.summary_json.is_some() {
@@ -282,9 +276,19 @@ pub async fn run(args: &Options) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(status))
 }
 
-/// `--messages`: the lines, and the exit code: 0 when some were printed, 1 when none matched
-/// (or none were recorded). Errors: a bad `--grep`, a `--session` not in the recording.
-fn messages(merged: &Merged, window: Window, args: &Options) -> Result<(String, u8), String> {
+/// `--messages`: print the lines; exit 0 when some were printed, 1 when none matched (or none
+/// were recorded), 2 for a bad `--grep` or a `--session` not in the recording.
+fn messages(merged: &Merged, window: Window, args: &Options) -> anyhow::Result<ExitCode> {
+    match message_lines(merged, window, args) {
+        Ok((text, code)) => {
+            print_quietly(&text)?;
+            Ok(ExitCode::from(code))
+        }
+        Err(e) => usage(e),
+    }
+}
+
+fn message_lines(merged: &Merged, window: Window, args: &Options) -> Result<(String, u8), String> {
     let grep = args
         .grep
         .as_deref()
@@ -296,7 +300,7 @@ fn messages(merged: &Merged, window: Window, args: &Options) -> Result<(String, 
         session: args.session.clone(),
         grep,
     };
-    let listing = super::messages::list(merged, window, &filter);
+    let listing = super::messages::list(merged, &|t| window.contains(t), &filter);
     if let Some(s) = &args.session
         && !listing.session_found
     {

@@ -6,7 +6,6 @@ use std::fmt::Write as _;
 
 use regex::Regex;
 
-use super::command::Window;
 use crate::engine::events::{Direction, EventKind, MessageRecord, Opcode};
 use crate::export::jsonl::format_ts;
 use crate::redact::{escape_control, json_secrets};
@@ -33,8 +32,12 @@ pub struct Listing {
     pub session_found: bool,
 }
 
-/// The lines of the messages inside `window` that pass `filter`.
-pub fn list(merged: &Merged, window: Window, filter: &Filter) -> Listing {
+/// The lines of the messages at times `in_window` accepts that pass `filter`.
+pub fn list(
+    merged: &Merged,
+    in_window: &dyn Fn(chrono::DateTime<chrono::Utc>) -> bool,
+    filter: &Filter,
+) -> Listing {
     let want = filter.session.as_deref().map(session_label);
     let mut out = Listing::default();
     for ev in &merged.rec.events {
@@ -44,7 +47,7 @@ pub fn list(merged: &Merged, window: Window, filter: &Filter) -> Listing {
         let EventKind::Message(r) = &ev.kind else {
             continue;
         };
-        if !window.contains(ev.ts) {
+        if !in_window(ev.ts) {
             continue;
         }
         out.recorded += 1;

@@ -26,13 +26,14 @@ pub(super) struct Frames {
 
 impl Session {
     /// Start recording the frames of a new connection, when `message` events are on.
-    pub(super) fn tap_frames(&mut self, layer: &mut WireStream<Transport>) {
+    pub(super) fn tap_frames(&mut self, mut layer: WireStream<Transport>) -> WireStream<Transport> {
         self.frames = self.shared.settings.messages.emit_cap().map(|cap| Frames {
             tap: layer.tap(cap),
             layer: layer.layer_close(),
             cap,
             received: 0,
         });
+        layer
     }
 
     /// What `ws.next()` gave, logged as a received frame (after the frames written before

@@ -19,15 +19,14 @@ impl Session {
         let shared = self.shared.clone();
         let settings = &shared.settings;
         let max = settings.max_message_size;
-        let mut layer = WireStream::new(
+        let layer = self.tap_frames(WireStream::new(
             transport,
             Role::Client,
             agreement.deflate,
             leftover,
             max,
             self.counters.clone(),
-        );
-        self.tap_frames(&mut layer);
+        ));
         let layer_state = layer.layer_close();
         // Our own message must fit the bounded write queue whole.
         let largest_send = settings.send.as_ref().map_or(0, String::len);
@@ -73,7 +72,6 @@ impl Session {
         };
 
         loop {
-            self.frames_written().await;
             let deadline = close_deadline.unwrap_or(opened + FAR);
             let open = !tracker.is_closing();
             let talk_due = talk.next_deadline();
@@ -175,7 +173,9 @@ impl Session {
         // Stamp before the send: the round trip includes our own write.
         let sent_at = Instant::now();
         let ping = Message::Ping(seq.to_be_bytes().to_vec().into());
-        match send_within(ws, ping, stall).await {
+        let result = send_within(ws, ping, stall).await;
+        self.frames_written().await;
+        match result {
             Sent::Yes => {
                 *sent = Some((*seq, sent_at));
                 None
@@ -192,7 +192,9 @@ impl Session {
     {
         let stall = self.shared.settings.close_timeout;
         let text = self.shared.settings.send.clone()?;
-        match send_within(ws, Message::text(text), stall).await {
+        let sent = send_within(ws, Message::text(text), stall).await;
+        self.frames_written().await;
+        match sent {
             Sent::Yes => {
                 SessionCounters::add(&self.counters.msgs_out, 1);
                 None
