@@ -180,6 +180,16 @@ pub struct ReplayArgs {
     /// A config file whose [keys] table the replay TUI uses.
     #[arg(short = 'c', long = "config", value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Print the recorded messages (`watch --record-messages`), one line each; exit 1 when
+    /// none match.
+    #[arg(long, conflicts_with_all = ["summary", "at", "export", "fail_if", "summary_json"])]
+    pub messages: bool,
+    /// With --messages: only this session's (17, s17, or 2/4:s17 for merged files).
+    #[arg(long, value_name = "ID", requires = "messages")]
+    pub session: Option<String>,
+    /// With --messages: only messages whose payload (as shown) matches REGEX.
+    #[arg(long, value_name = "REGEX", requires = "messages")]
+    pub grep: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Args)]
@@ -431,10 +441,58 @@ pub struct WatchArgs {
     /// reconnect:CODE; a close reconnects per the retry policy.
     #[arg(long, value_name = "keep|reconnect[:CODE]", value_parser = parse_stale_action)]
     pub stale_action: Option<StaleAction>,
+    /// Keep each session's last COUNT messages and control frames, SIZE payload bytes in all
+    /// (default 200,64KiB; 0 turns the message log off).
+    #[arg(long, value_name = "COUNT,SIZE", value_parser = parse_message_log)]
+    pub message_log: Option<(usize, usize)>,
+    /// Payload bytes kept per message (default 4KiB): a longer one keeps its first bytes and
+    /// its length.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub message_preview: Option<u64>,
+    /// Write every message and control frame, payload as kept, to --export (payloads may hold
+    /// personal data; JSON fields with secret names are redacted).
+    #[arg(long)]
+    pub record_messages: bool,
 }
 
 fn parse_stale_action(s: &str) -> Result<StaleAction, String> {
     s.parse()
+}
+
+/// The message log and recording: the flags over the config keys `message_log`,
+/// `message_preview` (`keys`) and `record_messages`; `exported`: an export file is set.
+pub fn message_settings(
+    args: &WatchArgs,
+    keys: (Option<&str>, Option<&str>),
+    record: Option<bool>,
+    exported: bool,
+) -> Result<crate::engine::settings::MessageSettings, String> {
+    let mut m = crate::engine::settings::MessageSettings::default();
+    let log = keys.0.map(parse_message_log).transpose()?;
+    if let Some((count, bytes)) = args.message_log.or(log) {
+        (m.log_count, m.log_bytes) = (count, bytes);
+    }
+    let preview = keys.1.map(parse_size).transpose()?;
+    if let Some(p) = args.message_preview.or(preview) {
+        m.preview = usize::try_from(p).map_err(|_| "--message-preview is too large")?;
+    }
+    m.record = args.record_messages || record.unwrap_or(false);
+    if m.record && !exported {
+        return Err("--record-messages needs --export FILE (where the messages go)".into());
+    }
+    Ok(m)
+}
+
+/// `--message-log COUNT,SIZE` (`200,64KiB`), or `0` to turn the log off.
+pub fn parse_message_log(s: &str) -> Result<(usize, usize), String> {
+    if s.trim() == "0" {
+        return Ok((0, 0));
+    }
+    let bad = || format!("invalid message log '{s}' (try 200,64KiB, or 0 to turn it off)");
+    let (count, size) = s.split_once(',').ok_or_else(bad)?;
+    let count: usize = count.trim().parse().map_err(|_| bad())?;
+    let size = usize::try_from(parse_size(size)?).map_err(|_| bad())?;
+    Ok((count, size))
 }
 
 pub use crate::units::{parse_duration, parse_size, parse_start_at_now};

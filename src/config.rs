@@ -210,6 +210,9 @@ struct FileConfig {
     text: String,
     stale_after: Option<String>,
     stale_action: Option<String>,
+    message_log: Option<String>,
+    message_preview: Option<String>,
+    record_messages: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -482,6 +485,10 @@ fn merge_session(file: &FileConfig, args: &WatchArgs) -> Result<SessionSettings,
             .parse::<StaleAction>()
             .map_err(|e| invalid(format!("stale_action: {e}")))?;
     }
+    let exported = args.export.is_some() || file.export.is_some();
+    let keys = (file.message_log.as_deref(), file.message_preview.as_deref());
+    s.messages = crate::cli::message_settings(args, keys, file.record_messages, exported)
+        .map_err(invalid)?;
     Ok(s)
 }
 
@@ -903,6 +910,43 @@ mod tests {
         assert!(Config::merge(FileConfig::default(), &a).is_err());
         a.headers = vec!["Host: evil".into()];
         assert!(Config::merge(FileConfig::default(), &a).is_err());
+    }
+
+    #[test]
+    fn message_log_flags_and_keys() {
+        let merge = |toml: &str, a: &WatchArgs| {
+            let file: FileConfig = toml::from_str(toml).expect("parses");
+            Config::merge(file, a).map(|c| c.session.messages)
+        };
+        let a = args(&["ws://h/"]);
+        let m = merge("", &a).expect("defaults");
+        assert_eq!(
+            (m.log_count, m.log_bytes, m.preview, m.record),
+            (200, 65536, 4096, false)
+        );
+        assert_eq!(m.emit_cap(), Some(4096));
+        let file = "message_log = \"50,8KiB\"\nmessage_preview = \"1KiB\"\nrecord_messages = true\nexport = \"x.jsonl\"";
+        let m = merge(file, &a).expect("keys");
+        assert_eq!(
+            (m.log_count, m.log_bytes, m.preview, m.record),
+            (50, 8192, 1024, true)
+        );
+        // The flags win; 0 turns the log off, and with nothing recorded no frame is reported.
+        let mut off = args(&["ws://h/"]);
+        off.message_log = Some(crate::cli::parse_message_log("0").expect("0"));
+        let m = merge("message_log = \"50,8KiB\"", &off).expect("off");
+        assert!(m.log_off());
+        assert_eq!(m.emit_cap(), None);
+        for bad in ["abc", "10", "10,lots", "x,1KiB"] {
+            let err = crate::cli::parse_message_log(bad).expect_err(bad);
+            assert!(err.contains(bad) || err.contains("size"), "{err}");
+            let file = format!("message_log = \"{bad}\"");
+            assert!(merge(&file, &a).is_err(), "{bad}");
+        }
+        let mut rec = args(&["ws://h/"]);
+        rec.record_messages = true;
+        let err = merge("", &rec).expect_err("needs an export").to_string();
+        assert!(err.contains("--export"), "{err}");
     }
 
     #[test]

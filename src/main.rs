@@ -66,6 +66,9 @@ fn main() -> ExitCode {
                     to: args.to,
                     export: args.export,
                     keys,
+                    messages: args.messages,
+                    session: args.session,
+                    grep: args.grep,
                 })
                 .await
             }

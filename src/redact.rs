@@ -1005,3 +1005,36 @@ mod tests {
         assert_eq!(escape_control_lines("a\x1b\r\n  ^\n"), "a\\u{1b}\n  ^\n");
     }
 }
+
+#[cfg(test)]
+mod json_secrets_tests {
+    use super::json_secrets;
+
+    #[test]
+    fn secret_fields_are_redacted_at_any_depth_and_others_kept() {
+        let text =
+            r#"{"type":"auth","token":"abc123","user":{"name":"ann","password":"p\"w"},"n":1}"#;
+        assert_eq!(
+            json_secrets(text),
+            r#"{"type":"auth","token":"<redacted>","user":{"name":"ann","password":"<redacted>"},"n":1}"#
+        );
+        let nested = r#"{"api_key": {"a": [1, "}"]}, "authorization" : 42, "ok": true}"#;
+        assert_eq!(
+            json_secrets(nested),
+            r#"{"api_key": "<redacted>", "authorization" : "<redacted>", "ok": true}"#
+        );
+    }
+
+    #[test]
+    fn cut_and_non_json_text() {
+        assert_eq!(
+            json_secrets(r#"{"x":1,"secret":"abcdef"#),
+            r#"{"x":1,"secret":"<redacted>""#
+        );
+        let plain = "hello \"token\" world: not a field";
+        assert!(matches!(json_secrets(plain), std::borrow::Cow::Borrowed(_)));
+        // A string value that looks like a pair is a value, not a field.
+        let inner = r#"{"note":"\"token\": 5"}"#;
+        assert_eq!(json_secrets(inner), inner);
+    }
+}

@@ -31,6 +31,7 @@ use crate::engine::{self, EngineSettings};
 use crate::export::{ExportError, ExportWriter, RunInfo};
 use crate::metrics::registry::{ExportCounts, Metrics};
 use crate::state::export_fault::ExportFault;
+use crate::state::messages::LogCaps;
 use crate::state::snapshot::Snapshot;
 use crate::state::store::{self, Pace, SinkMsg, Store};
 
@@ -105,6 +106,10 @@ pub trait Source {
     /// The command in a front end's request that this source takes (others are dropped).
     fn accept(req: Request) -> Option<Self::Cmd>;
     fn start(self, io: SourceIo<Self::Cmd>) -> Result<JoinHandle<()>, RuntimeError>;
+    /// The bounds of the store's message logs (`--message-log`).
+    fn message_caps(&self) -> LogCaps {
+        LogCaps::default()
+    }
 }
 
 /// The live engine: a supervisor and one task per session.
@@ -122,6 +127,10 @@ impl Source for Live {
             // The TUI refuses the time cursor keys outside replay.
             Request::Replay(_) => None,
         }
+    }
+
+    fn message_caps(&self) -> LogCaps {
+        LogCaps::from(&self.settings.session.messages)
     }
 
     fn start(self, io: SourceIo<Command>) -> Result<JoinHandle<()>, RuntimeError> {
@@ -364,6 +373,7 @@ pub fn start_paced<S: Source>(
     } else {
         (Some(snap_tx), None)
     };
+    let caps = source.message_caps();
     let source = source.start(SourceIo {
         events: events_tx,
         commands: source_cmd_rx,
@@ -382,6 +392,8 @@ pub fn start_paced<S: Source>(
         }
         None => (Store::new(None, Arc::new(AtomicU64::new(0))), None, None),
     };
+    let mut store = store;
+    store.set_message_caps(caps);
     let mut others = Vec::new();
     for s in sinks.others {
         txs.push(s.tx);
@@ -417,6 +429,7 @@ fn run_info(settings: &EngineSettings) -> RunInfo {
     RunInfo {
         shard: settings.shard.to_string(),
         start_at: settings.start_at,
+        record_messages: settings.session.messages.record,
     }
 }
 

@@ -1610,3 +1610,81 @@ fn a_log_file_that_cannot_be_written_is_said_once() {
     );
     assert_eq!(out.status.code(), Some(0), "the run itself goes on: {err}");
 }
+
+/// Issue 21: `--record-messages` writes what came (escape sequences and C1 controls escaped,
+/// in the export and in `replay --messages`), and a deflate bomb never reaches the log or the
+/// export: the frame layer fails the connection with 1009 first, and the record holds our
+/// close frame, not the bomb.
+#[test]
+fn recorded_messages_are_escaped_and_a_deflate_bomb_is_never_recorded() {
+    let payload = bomb();
+    let server = serve(move |mut c| async move {
+        c.upgrade("Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover\r\n")
+            .await;
+        c.send(&frame(
+            0x81,
+            "\u{1b}]0;owned\u{7} hi \u{9b}2J".as_bytes(),
+            None,
+        ))
+        .await;
+        c.send(&frame(0xC2, payload, None)).await;
+        c.read_until_eof().await;
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let export = dir.path().join("events.jsonl");
+    let mut args = base_args(&export);
+    args.extend(["--record-messages".to_string(), server.url("/")]);
+    let out = Command::new(wsmon_bin())
+        .args(&args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run wsmon");
+    let r = finish(out, &export);
+    r.closed(1009, "client", false);
+    let msgs = r.all("message");
+    let text: Vec<&&Value> = msgs.iter().filter(|m| m["direction"] == "in").collect();
+    assert_eq!(text.len(), 1, "only the text message came in: {msgs:#?}");
+    // Text with escape sequences is kept exactly, as base64: no export string holds one.
+    let evil = "\u{1b}]0;owned\u{7} hi \u{9b}2J";
+    assert_eq!(
+        text[0]["base64"],
+        data_encoding::BASE64.encode(evil.as_bytes())
+    );
+    let ours: Vec<&&Value> = msgs.iter().filter(|m| m["direction"] == "out").collect();
+    assert!(
+        ours.iter()
+            .any(|m| m["opcode"] == "close" && m["code"] == 1009),
+        "our 1009 close is recorded: {msgs:#?}"
+    );
+    assert!(
+        msgs.iter().all(|m| m["size"].as_u64() < Some(1024)),
+        "{msgs:#?}"
+    );
+
+    let replay = |extra: &[&str]| {
+        let mut cmd = Command::new(wsmon_bin());
+        cmd.args(["replay", "--messages"]).args(extra).arg(&export);
+        cmd.stdin(Stdio::null()).output().expect("run replay")
+    };
+    let all = replay(&[]);
+    assert_eq!(all.status.code(), Some(0));
+    assert_no_raw_controls("replay stdout", &all.stdout);
+    let shown = String::from_utf8_lossy(&all.stdout);
+    assert!(
+        shown.contains(r" s1 in  text   18 B  \u{1b}]0;owned\u{7} hi \u{9b}2J"),
+        "{shown}"
+    );
+    assert!(shown.contains(" s1 out close "), "{shown}");
+    let hi = replay(&["--grep", r"owned.*hi", "--session", "1"]);
+    assert_eq!(hi.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&hi.stdout).lines().count(), 1);
+    assert_eq!(
+        replay(&["--grep", "nothing-like-this"]).status.code(),
+        Some(1)
+    );
+    let bad = replay(&["--session", "s99"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no such session"));
+    assert_eq!(replay(&["--grep", "("]).status.code(), Some(2));
+}

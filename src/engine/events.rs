@@ -353,6 +353,18 @@ impl MessageRecord {
     pub fn is_cut(&self) -> bool {
         (self.payload.len() as u64) < self.size
     }
+
+    /// A close frame's code (`None`: a close frame without one) and reason, from its payload
+    /// (the reason decoded lossily: it comes from the peer).
+    pub fn close_parts(&self) -> (Option<u16>, std::borrow::Cow<'_, str>) {
+        match self.payload.as_slice() {
+            [a, b, rest @ ..] => (
+                Some(u16::from_be_bytes([*a, *b])),
+                String::from_utf8_lossy(rest),
+            ),
+            _ => (None, std::borrow::Cow::Borrowed("")),
+        }
+    }
 }
 
 /// What a `script` event says about its step.

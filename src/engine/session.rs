@@ -29,6 +29,7 @@ use crate::engine::slots::{Slot, Slots};
 use crate::protocol::handshake::{self, RequestSpec, Transport, UpgradeOutcome};
 use crate::protocol::wire::{Role, WireStream};
 
+mod frames;
 mod open;
 mod talk;
 mod write;
@@ -122,6 +123,8 @@ pub struct Session {
     last_event: &'static str,
     /// The proxy's verdict on the attempt that just failed with `ErrorKind::Proxy`.
     proxy_refusal: Option<crate::protocol::proxy::Refusal>,
+    /// The open connection's frames, while `message` events are on.
+    frames: Option<frames::Frames>,
 }
 
 tokio::task_local! {
@@ -170,6 +173,7 @@ impl Session {
             stopping: false,
             last_event: "",
             proxy_refusal: None,
+            frames: None,
         }
     }
 

@@ -63,6 +63,52 @@ pub struct SessionSettings {
     pub stale_after: Option<Duration>,
     /// What a stale session does (`--stale-action`).
     pub stale_action: StaleAction,
+    /// The message log and `--record-messages`: whether sessions report their frames.
+    pub messages: MessageSettings,
+}
+
+/// `--message-log COUNT,SIZE`, `--message-preview SIZE`, `--record-messages`. Sessions emit a
+/// `message` event per frame only when the log is on or the frames are recorded: with both
+/// off the log costs nothing (no event, no copy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageSettings {
+    /// Entries kept per session (0: the log is off).
+    pub log_count: usize,
+    /// Payload bytes kept per session, over all its entries (0: the log is off).
+    pub log_bytes: usize,
+    /// Payload bytes kept per entry: a longer payload keeps its first bytes and its length.
+    pub preview: usize,
+    /// `--record-messages`: `message` events go to the export too.
+    pub record: bool,
+}
+
+impl Default for MessageSettings {
+    fn default() -> Self {
+        MessageSettings {
+            log_count: 200,
+            log_bytes: 64 * 1024,
+            preview: 4 * 1024,
+            record: false,
+        }
+    }
+}
+
+impl MessageSettings {
+    /// The log keeps nothing (`--message-log 0`).
+    pub fn log_off(&self) -> bool {
+        self.log_count == 0 || self.log_bytes == 0
+    }
+
+    /// The payload bytes a `message` event carries, or `None` when sessions emit none.
+    pub fn emit_cap(&self) -> Option<usize> {
+        if self.record {
+            Some(self.preview)
+        } else if self.log_off() {
+            None
+        } else {
+            Some(self.preview.min(self.log_bytes))
+        }
+    }
 }
 
 /// What a stale session does.
@@ -121,6 +167,7 @@ impl Default for SessionSettings {
             shutdown_close_timeout: Duration::from_secs(1),
             stale_after: None,
             stale_action: StaleAction::Keep,
+            messages: MessageSettings::default(),
         }
     }
 }

@@ -4,7 +4,9 @@
 use chrono::SecondsFormat;
 use serde_json::{Map, Value, json};
 
-use crate::engine::events::{Cause, Event, EventKind, HandshakeInfo, Timings};
+use crate::engine::events::{
+    Cause, Event, EventKind, HandshakeInfo, MessageRecord, Opcode, Timings,
+};
 use crate::protocol::extensions::Extension;
 use crate::redact;
 
@@ -125,9 +127,48 @@ pub fn to_json_line(ev: &Event, url: &str, code_name: &dyn Fn(u16) -> String) ->
             put("wire_size", Value::from(r.wire_size));
             put("size", Value::from(r.size));
             put("rsv1", Value::Bool(r.rsv1));
+            message_payload(r, &mut put);
         }
     }
     Value::Object(m)
+}
+
+/// A `message` event's payload as kept: `text` (UTF-8 with no control character but tab,
+/// JSON fields with secret names redacted) or else `base64` (binary messages, invalid UTF-8,
+/// text holding escape sequences or line breaks: every string in the export stays printable,
+/// and the bytes are kept exactly); `cut` when only the first bytes were kept; a close
+/// frame's `code` and `reason`.
+fn message_payload(r: &MessageRecord, put: &mut impl FnMut(&str, Value)) {
+    if r.opcode == Opcode::Close {
+        let (code, reason) = r.close_parts();
+        if let Some(code) = code {
+            put("code", Value::from(code));
+        }
+        if !reason.is_empty() {
+            put("reason", Value::String(redact::escape_control(&reason)));
+        }
+    } else {
+        let text = std::str::from_utf8(&r.payload)
+            .ok()
+            .filter(|_| r.opcode != Opcode::Binary)
+            .map(redact::json_secrets);
+        match text {
+            Some(t) if !t.chars().any(|c| c.is_control() && c != '\t') => {
+                put("text", Value::String(t.into_owned()))
+            }
+            Some(t) => put(
+                "base64",
+                Value::String(data_encoding::BASE64.encode(t.as_bytes())),
+            ),
+            None => put(
+                "base64",
+                Value::String(data_encoding::BASE64.encode(&r.payload)),
+            ),
+        }
+    }
+    if r.is_cut() {
+        put("cut", Value::Bool(true));
+    }
 }
 
 fn handshake_fields(h: &HandshakeInfo, put: &mut impl FnMut(&str, Value)) {

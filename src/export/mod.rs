@@ -92,6 +92,9 @@ impl ExportError {
 pub struct RunInfo {
     pub shard: String,
     pub start_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// `--record-messages`: `message` events (with their payloads) are written; without it
+    /// the writer drops them, and no payload ever reaches the file.
+    pub record_messages: bool,
 }
 
 impl Default for RunInfo {
@@ -99,6 +102,7 @@ impl Default for RunInfo {
         RunInfo {
             shard: "1/1".into(),
             start_at: None,
+            record_messages: false,
         }
     }
 }
@@ -184,6 +188,9 @@ impl ExportWriter {
     /// Write one event as one whole line (buffered; flushed at least once a second while
     /// events arrive, and by [`ExportWriter::flush`]).
     pub fn write(&mut self, ev: &Event) -> Result<(), ExportError> {
+        if matches!(ev.kind, EventKind::Message(_)) && !self.run.record_messages {
+            return Ok(());
+        }
         if let EventKind::Spawned { url, .. } = &ev.kind {
             let shown = redact::url(url);
             // Sessions of one target share one copy of its URL.

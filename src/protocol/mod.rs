@@ -9,6 +9,7 @@ pub mod handshake;
 #[cfg(test)]
 mod prop_tests;
 pub mod proxy;
+pub mod tap;
 #[cfg(test)]
 pub(crate) mod test_support;
 pub mod url;

@@ -48,6 +48,7 @@ use super::deflate::{Codec, DeflateError, DeflateParams};
 use super::frame::{
     self, CloseBody, FrameHead, MAX_HEAD, OP_CLOSE, OP_PING, apply_mask, write_head,
 };
+pub use super::tap::{FrameTap, TappedFrame};
 
 /// Which end of the connection this layer serves (tungstenite's own type, so the same value
 /// goes to `from_raw_socket`).
@@ -224,6 +225,8 @@ pub struct WireStream<S> {
     wire: Vec<u8>,
     wire_pos: usize,
     scratch: Vec<u8>,
+    /// The message log's view of the frames ([`WireStream::tap`]); `None`: nothing recorded.
+    tap: Option<FrameTap>,
 }
 
 impl<S> WireStream<S> {
@@ -267,7 +270,16 @@ impl<S> WireStream<S> {
             wire_pos: 0,
             codec,
             scratch: Vec::new(),
+            tap: None,
         }
+    }
+
+    /// Record what the message log needs of every frame from now on, payloads cut to `cap`
+    /// bytes (see [`FrameTap`]).
+    pub fn tap(&mut self, cap: usize) -> FrameTap {
+        let tap = FrameTap::new(cap);
+        self.tap = Some(tap.clone());
+        tap
     }
 
     /// A handle that tells whether (and how) the layer failed the connection. Read it when
@@ -298,6 +310,10 @@ impl<S> WireStream<S> {
         };
         self.wire
             .extend_from_slice(&frame::close_frame(Some(close.code), &close.reason, mask));
+        if let Some(t) = &self.tap {
+            let payload = frame::close_payload(Some(close.code), &close.reason);
+            t.on_written(OP_CLOSE, &payload, None, payload.len() as u64, false);
+        }
         self.close.set(close.clone());
         self.failed = Some(close);
     }
@@ -311,6 +327,13 @@ impl<S> WireStream<S> {
                 self.max_message_size
             ),
         )
+    }
+
+    /// A data message was received whole: its wire size for the message log.
+    fn tap_received(&self, wire: u64, rsv1: bool) {
+        if let Some(t) = &self.tap {
+            t.on_received(wire, rsv1);
+        }
     }
 
     /// Turn raw socket bytes into frames for tungstenite, as far as they go.
@@ -434,7 +457,7 @@ impl<S> WireStream<S> {
                 self.msg = Some(InMsg {
                     compressed: true,
                     opcode: h.opcode,
-                    size: 0,
+                    size: h.len,
                 });
                 self.start_inflate(h);
                 return Ok(());
@@ -447,6 +470,9 @@ impl<S> WireStream<S> {
                 opcode: h.opcode,
                 size: h.len,
             });
+            if h.fin {
+                self.tap_received(h.len, false);
+            }
             self.counters.add_payload_in(h.len);
             self.pass(h);
             return Ok(());
@@ -456,8 +482,10 @@ impl<S> WireStream<S> {
             return Err(LayerClose::new(1002, "RSV1 set on a continuation frame"));
         }
         match self.msg {
-            Some(m) if m.compressed => {
+            Some(mut m) if m.compressed => {
                 self.check_mask(h)?;
+                m.size = m.size.saturating_add(h.len);
+                self.msg = Some(m);
                 self.start_inflate(h);
             }
             Some(mut m) => {
@@ -466,6 +494,9 @@ impl<S> WireStream<S> {
                     return Err(self.too_big(false));
                 }
                 self.msg = (!h.fin).then_some(m);
+                if h.fin {
+                    self.tap_received(m.size, false);
+                }
                 self.counters.add_payload_in(h.len);
                 self.pass(h);
             }
@@ -533,6 +564,7 @@ impl<S> WireStream<S> {
         };
         let len = self.inflated.len().saturating_sub(MAX_HEAD);
         self.counters.add_payload_in(len as u64);
+        self.tap_received(msg.size, true);
         // tungstenite's server insists on masked client frames: any key will do.
         let mask = (self.role == Role::Server).then_some([0u8; 4]);
         let mut head = Vec::with_capacity(MAX_HEAD);
@@ -570,6 +602,10 @@ impl<S> WireStream<S> {
                 .map(|c| &mut c.compressor)
                 .filter(|_| h.is_data())
             else {
+                if let Some(t) = &self.tap {
+                    let payload = &self.pending[frame.start + h.size..frame.end];
+                    t.on_written(h.opcode, payload, h.mask, h.len, false);
+                }
                 self.wire.extend_from_slice(&self.pending[frame]);
                 continue;
             };
@@ -582,6 +618,9 @@ impl<S> WireStream<S> {
                 .map_err(io::Error::other)?;
             // RSV1 on the first frame of the message only (RFC 7692 section 6).
             let first = h.opcode != 0;
+            if let Some(t) = &self.tap {
+                t.on_written(h.opcode, payload, None, self.scratch.len() as u64, first);
+            }
             write_head(
                 &mut self.wire,
                 h.fin,

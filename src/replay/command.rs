@@ -41,6 +41,10 @@ pub struct Options {
     pub export: Option<PathBuf>,
     /// The config file's `[keys]`, for the TUI.
     pub keys: std::collections::BTreeMap<String, String>,
+    /// `--messages`: print the recorded messages (of `--session`, matching `--grep`).
+    pub messages: bool,
+    pub session: Option<String>,
+    pub grep: Option<String>,
 }
 
 /// Exit code for a file that is not a wsmon export, or a time that cannot be used.
@@ -54,12 +58,16 @@ pub enum ReplayMode {
     Export,
     /// The TUI on the recording, with a time cursor.
     Tui,
+    /// `--messages`: the recorded messages, one line each.
+    Messages,
 }
 
 /// Plain `wsmon replay FILE` opens the TUI on the recording when stdout is a terminal, and
 /// prints the summary otherwise (or with `--summary`, `--from`, `--to`).
 pub fn mode(args: &Options, stdout_is_terminal: bool) -> ReplayMode {
-    if args.at.is_some() {
+    if args.messages {
+        ReplayMode::Messages
+    } else if args.at.is_some() {
         ReplayMode::At
     } else if args.export.is_some() {
         ReplayMode::Export
@@ -248,6 +256,7 @@ pub async fn run(args: &Options) -> anyhow::Result<ExitCode> {
             let out = escape_control(&path.display().to_string());
             format!("wrote {n} events to {out}\n")
         }
+        ReplayMode::Messages => return messages(&merged, window, args),
         ReplayMode::Tui | ReplayMode::Summary => {
             let mut text = format!("{shown}\n{}", summary(rec, window));
             if !gate.is_empty() || args.summary_json.is_some() {
@@ -265,6 +274,48 @@ pub async fn run(args: &Options) -> anyhow::Result<ExitCode> {
     };
     print_quietly(&text)?;
     Ok(ExitCode::from(status))
+}
+
+/// `--messages`: print the lines; exit 0 when some were printed, 1 when none matched (or none
+/// were recorded), 2 for a bad `--grep` or a `--session` not in the recording.
+fn messages(merged: &Merged, window: Window, args: &Options) -> anyhow::Result<ExitCode> {
+    match message_lines(merged, window, args) {
+        Ok((text, code)) => {
+            print_quietly(&text)?;
+            Ok(ExitCode::from(code))
+        }
+        Err(e) => usage(e),
+    }
+}
+
+fn message_lines(merged: &Merged, window: Window, args: &Options) -> Result<(String, u8), String> {
+    let grep = args
+        .grep
+        .as_deref()
+        .map(|g| {
+            regex::Regex::new(g).map_err(|e| format!("--grep: {}", escape_control(&e.to_string())))
+        })
+        .transpose()?;
+    let filter = super::messages::Filter {
+        session: args.session.clone(),
+        grep,
+    };
+    let listing = super::messages::list(merged, &|t| window.contains(t), &filter);
+    if let Some(s) = &args.session
+        && !listing.session_found
+    {
+        return Err(format!(
+            "--session {}: no such session in the recording",
+            escape_control(s)
+        ));
+    }
+    if listing.recorded == 0 {
+        eprintln!("wsmon: no messages in the recording (record them with watch --record-messages)");
+    }
+    Ok((
+        listing.text,
+        if listing.shown > 0 { 0 } else { EXIT_FAILED },
+    ))
 }
 
 /// Exit code when the slice could not be written.
@@ -294,7 +345,7 @@ pub struct Window {
 }
 
 impl Window {
-    fn contains(&self, t: DateTime<Utc>) -> bool {
+    pub fn contains(&self, t: DateTime<Utc>) -> bool {
         self.from.is_none_or(|f| t >= f) && self.to.is_none_or(|e| t <= e)
     }
 }
@@ -359,6 +410,8 @@ pub fn write_slice(merged: &Merged, window: Window, path: &Path) -> anyhow::Resu
             .cloned()
             .unwrap_or_else(|| "1/1".into()),
         start_at: merged.start_at,
+        // Messages in the log were recorded on purpose: the slice keeps them.
+        record_messages: true,
     });
     w.set_session_shards(merged.shard_of.clone());
     for i in carried.into_iter().chain(inside) {

@@ -4,5 +4,6 @@
 
 pub mod command;
 pub mod gate;
+pub mod messages;
 
 pub use command::{Options, run};

@@ -46,6 +46,20 @@ impl LogCaps {
     }
 }
 
+impl From<&crate::engine::settings::MessageSettings> for LogCaps {
+    /// `--message-log COUNT,SIZE` and `--message-preview SIZE`.
+    fn from(m: &crate::engine::settings::MessageSettings) -> Self {
+        if m.log_off() {
+            return LogCaps::OFF;
+        }
+        LogCaps {
+            count: m.log_count,
+            bytes: m.log_bytes,
+            preview: m.preview,
+        }
+    }
+}
+
 /// One kept frame.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
@@ -169,6 +183,36 @@ impl MessageLogs {
             .entry(session)
             .or_default()
             .push(&caps, ts, record);
+    }
+
+    /// Rebuild the logs from recorded events (a replay cursor that jumped to a checkpoint):
+    /// what [`crate::state::store::Store::apply`] logs, in one pass under one lock: messages of
+    /// sessions spawned and not removed, a removed session's log dropped.
+    pub fn replay(&self, events: &[crate::engine::events::Event]) {
+        use crate::engine::events::EventKind;
+        let mut logs = self.lock();
+        let caps = logs.caps;
+        if caps.is_off() {
+            return;
+        }
+        let mut alive = std::collections::HashSet::new();
+        for ev in events {
+            match &ev.kind {
+                EventKind::Spawned { .. } => {
+                    alive.insert(ev.session);
+                }
+                EventKind::Removed => {
+                    alive.remove(&ev.session);
+                    logs.sessions.remove(&ev.session);
+                }
+                EventKind::Message(r) if alive.contains(&ev.session) => logs
+                    .sessions
+                    .entry(ev.session)
+                    .or_default()
+                    .push(&caps, ev.ts, r.clone()),
+                _ => {}
+            }
+        }
     }
 
     /// A removed session's log goes with it.

@@ -92,6 +92,11 @@ impl Store {
         self.messages = MessageLogs::new(caps);
     }
 
+    /// Every session's message log (a handle).
+    pub fn message_logs(&self) -> &MessageLogs {
+        &self.messages
+    }
+
     /// Show the export writer's failure (set by its thread) in every snapshot.
     pub fn set_export_fault(&mut self, fault: Arc<ExportFault>) {
         self.export_fault = Some(fault);

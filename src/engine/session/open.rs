@@ -19,14 +19,14 @@ impl Session {
         let shared = self.shared.clone();
         let settings = &shared.settings;
         let max = settings.max_message_size;
-        let layer = WireStream::new(
+        let layer = self.tap_frames(WireStream::new(
             transport,
             Role::Client,
             agreement.deflate,
             leftover,
             max,
             self.counters.clone(),
-        );
+        ));
         let layer_state = layer.layer_close();
         // Our own message must fit the bounded write queue whole.
         let largest_send = settings.send.as_ref().map_or(0, String::len);
@@ -80,7 +80,7 @@ impl Session {
                 input
             } else {
                 tokio::select! {
-                msg = ws.next() => match msg {
+                msg = ws.next() => match self.seen(&mut ws, msg).await {
                     Some(Ok(m @ (Message::Text(_) | Message::Binary(_)))) => {
                         SessionCounters::add(&self.counters.msgs_in, 1);
                         match Box::pin(self.talk_message(&mut ws, &mut talk, &m, open)).await {
@@ -173,7 +173,9 @@ impl Session {
         // Stamp before the send: the round trip includes our own write.
         let sent_at = Instant::now();
         let ping = Message::Ping(seq.to_be_bytes().to_vec().into());
-        match send_within(ws, ping, stall).await {
+        let result = send_within(ws, ping, stall).await;
+        self.frames_written().await;
+        match result {
             Sent::Yes => {
                 *sent = Some((*seq, sent_at));
                 None
@@ -190,7 +192,9 @@ impl Session {
     {
         let stall = self.shared.settings.close_timeout;
         let text = self.shared.settings.send.clone()?;
-        match send_within(ws, Message::text(text), stall).await {
+        let sent = send_within(ws, Message::text(text), stall).await;
+        self.frames_written().await;
+        match sent {
             Sent::Yes => {
                 SessionCounters::add(&self.counters.msgs_out, 1);
                 None
@@ -265,6 +269,7 @@ impl Session {
             None => {}
         }
         if let Some((code, initiator)) = step.closing {
+            self.frames_written().await;
             self.emit(EventKind::Closing { code, initiator }).await;
             if !step.stop {
                 let s = &self.shared.settings;
@@ -285,6 +290,8 @@ impl Session {
         tracker: CloseTracker,
         uptime: Option<Duration>,
     ) -> AttemptEnd {
+        self.frames_written().await;
+        self.frames = None;
         let outcome = tracker.finish(uptime);
         tracing::debug!(
             session = self.spec.id,

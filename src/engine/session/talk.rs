@@ -67,6 +67,8 @@ impl Session {
     where
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
     {
+        // What went out before (the `--send` of the open) is logged first.
+        self.frames_written().await;
         let conv = talk.conv.as_mut()?;
         conv.start(Instant::now(), &mut talk.actions);
         self.act(ws, talk).await
@@ -188,6 +190,7 @@ impl Session {
                     .set_after(after.or(self.shared.settings.stale_after)),
             }
         }
+        self.frames_written().await;
         close
     }
 }

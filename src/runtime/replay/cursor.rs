@@ -15,6 +15,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use super::Speed;
 use super::load::Recording;
 use crate::engine::events::EventKind;
+use crate::state::messages::LogCaps;
 use crate::state::snapshot::{STORM_SECONDS, Snapshot};
 use crate::state::store::Store;
 use crate::state::storm::LOCKSTEP_MIN_ATTEMPTS;
@@ -73,8 +74,20 @@ fn second_mut(seconds: &mut Vec<SecondTotals>, sec: i64) -> &mut SecondTotals {
     &mut seconds[last]
 }
 
+/// The index pass and the checkpoints keep no message log (a copy of every log per
+/// checkpoint would cost the recording's payloads again each time): the cursor's own store
+/// logs, and rebuilds its logs from the events when it jumps to a checkpoint.
 fn empty_store() -> Store {
-    Store::new(None, Arc::new(AtomicU64::new(0)))
+    let mut store = Store::new(None, Arc::new(AtomicU64::new(0)));
+    store.set_message_caps(LogCaps::OFF);
+    store
+}
+
+/// Give `p` (a checkpoint's copy) its own message logs, as they were at its position.
+fn with_logs(mut p: Position, rec: &Recording) -> Position {
+    p.store.set_message_caps(LogCaps::default());
+    p.store.message_logs().replay(&rec.events[..p.pos]);
+    p
 }
 
 impl Position {
@@ -149,7 +162,7 @@ impl ReplayCursor {
         let peak = seconds.iter().map(|s| s.attempts).max().unwrap_or(0);
         let burst_min = (LOCKSTEP_MIN_ATTEMPTS as u32).max(peak / 4);
         let start = rec.start().unwrap_or_default();
-        let mut cur = checkpoints[0].clone();
+        let mut cur = with_logs(checkpoints[0].clone(), &rec);
         cur.advance(&rec, start);
         ReplayCursor {
             rec,
@@ -209,7 +222,7 @@ impl ReplayCursor {
             .find(|c| c.pos <= target)
             .filter(|c| t < self.time || c.pos > self.cur.pos);
         if let Some(c) = from_checkpoint {
-            self.cur = c.clone();
+            self.cur = with_logs(c.clone(), &self.rec);
         }
         self.cur.advance(&self.rec, t);
         self.time = t;

@@ -10,8 +10,9 @@ use chrono::{DateTime, Utc};
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use crate::engine::events::{
-    BackoffInfo, Cause, CloseInfo, CloseWhy, DelayKind, ErrorKind, Event, EventKind, HandshakeInfo,
-    Initiator, Jitter, LatencySource, ScriptEvent, ScriptPhase, Timings,
+    BackoffInfo, Cause, CloseInfo, CloseWhy, DelayKind, Direction, ErrorKind, Event, EventKind,
+    HandshakeInfo, Initiator, Jitter, LatencySource, MessageRecord, Opcode, ScriptEvent,
+    ScriptPhase, Timings,
 };
 use crate::protocol::extensions::{Extension, Param};
 
@@ -226,6 +227,14 @@ struct Raw<'a> {
     silent_ms: Option<u64>,
     latency_ms: Option<f64>,
     source: Option<LatencySource>,
+    direction: Option<Direction>,
+    opcode: Option<Opcode>,
+    wire_size: Option<u64>,
+    size: Option<u64>,
+    rsv1: Option<bool>,
+    text: Option<String>,
+    base64: Option<Str<'a>>,
+    cut: Option<bool>,
     unknown_fields: usize,
     first_unknown: Option<String>,
 }
@@ -296,6 +305,14 @@ impl<'de> Deserialize<'de> for Raw<'de> {
                         "silent_ms" => r.silent_ms = Some(map.next_value()?),
                         "latency_ms" => r.latency_ms = Some(map.next_value()?),
                         "source" => r.source = Some(map.next_value()?),
+                        "direction" => r.direction = Some(map.next_value()?),
+                        "opcode" => r.opcode = Some(map.next_value()?),
+                        "wire_size" => r.wire_size = Some(map.next_value()?),
+                        "size" => r.size = Some(map.next_value()?),
+                        "rsv1" => r.rsv1 = Some(map.next_value()?),
+                        "text" => r.text = Some(map.next_value()?),
+                        "base64" => r.base64 = Some(map.next_value()?),
+                        "cut" => r.cut = Some(map.next_value()?),
                         other => {
                             r.unknown_fields += 1;
                             if r.first_unknown.is_none() {
@@ -358,6 +375,39 @@ impl Raw<'_> {
             }
             _ => return Err(LineError::UnknownEvent(name.to_string())),
         })
+    }
+
+    /// A `message` event (`--record-messages`): its payload from `text` or `base64`, a close
+    /// frame's from `code` and `reason`.
+    fn message(&mut self) -> Result<EventKind, LineError> {
+        let name = "message";
+        let opcode = self.opcode.ok_or_else(|| missing("opcode", name))?;
+        let payload = match (opcode, self.text.take(), self.base64.take()) {
+            (Opcode::Close, _, _) => crate::protocol::frame::close_payload(
+                self.code,
+                self.reason.as_deref().unwrap_or_default(),
+            ),
+            (_, Some(text), _) => text.into_bytes(),
+            (_, None, Some(b)) => data_encoding::BASE64
+                .decode(b.0.as_bytes())
+                .map_err(|_| LineError::Malformed("invalid \"base64\" payload".into()))?,
+            (_, None, None) => Vec::new(),
+        };
+        let len = payload.len() as u64;
+        // `cut` says whether the payload is whole: a redacted secret may have changed its
+        // length, so a whole one keeps its length as written (the wire size stays as sent).
+        let size = match self.cut {
+            Some(true) => self.size.unwrap_or(0).max(len + 1),
+            _ => len,
+        };
+        Ok(EventKind::Message(std::sync::Arc::new(MessageRecord {
+            dir: self.direction.ok_or_else(|| missing("direction", name))?,
+            opcode,
+            wire_size: self.wire_size.unwrap_or(size),
+            size,
+            rsv1: self.rsv1.unwrap_or(false),
+            payload,
+        })))
     }
 
     fn into_parsed(mut self) -> Result<Parsed, LineError> {
@@ -477,6 +527,7 @@ impl Raw<'_> {
             },
             "removed" => EventKind::Removed,
             "script" | "stale" | "fresh" | "latency" => self.conversation(name)?,
+            "message" => self.message()?,
             other => return Err(LineError::UnknownEvent(other.to_string())),
         };
         Ok(Parsed {

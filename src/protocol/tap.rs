@@ -1,0 +1,125 @@
+//! The message log's view of the frame layer ([`FrameTap`]): the wire size and RSV1 of each
+//! data message received, and every frame written, as [`super::wire::WireStream`] saw them.
+
+use std::sync::{Arc, Mutex};
+
+use super::frame::apply_mask;
+
+/// A frame the layer wrote to the socket, as the message log keeps it (see [`FrameTap`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TappedFrame {
+    /// The frame's opcode (`1` text, `2` binary, `8` close, `9` ping, `10` pong).
+    pub opcode: u8,
+    /// Payload bytes on the wire (compressed when `rsv1`).
+    pub wire_size: u64,
+    /// Payload bytes before compressing.
+    pub size: u64,
+    pub rsv1: bool,
+    /// The payload's first bytes (at most the tap's cap), unmasked, before compressing.
+    pub payload: Vec<u8>,
+}
+
+#[derive(Debug, Default)]
+struct TapState {
+    cap: usize,
+    /// Data messages received so far.
+    received: u64,
+    /// (message number, wire size, RSV1) of data messages not yet taken.
+    sizes: std::collections::VecDeque<(u64, u64, bool)>,
+    /// Frames written, not yet taken.
+    written: Vec<TappedFrame>,
+}
+
+/// What the layer saw of each frame, for the message log: the wire size and RSV1 of every
+/// data message received (tungstenite hands over the inflated message only), and every frame
+/// written (our messages compressed, our pings, the pongs and close frames tungstenite
+/// answers with on its own, the layer's own close). Off (no tap) unless the session asks for
+/// it: then the layer records nothing.
+#[derive(Debug, Clone, Default)]
+pub struct FrameTap(Arc<Mutex<TapState>>);
+
+/// Sizes of data messages the session has not taken yet (a bound: it takes them one by one).
+const TAP_SIZES: usize = 4096;
+
+impl FrameTap {
+    /// A tap keeping the first `cap` bytes of each payload written.
+    pub(super) fn new(cap: usize) -> Self {
+        let tap = FrameTap::default();
+        tap.with(|t| t.cap = cap);
+        tap
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut TapState) -> T) -> T {
+        match self.0.lock() {
+            Ok(mut g) => f(&mut g),
+            Err(p) => f(&mut p.into_inner()),
+        }
+    }
+
+    /// The wire size and RSV1 of the `n`-th data message received (from 1), if known.
+    pub fn received(&self, n: u64) -> Option<(u64, bool)> {
+        self.with(|t| {
+            while let Some(&(k, wire, rsv1)) = t.sizes.front() {
+                if k > n {
+                    return None;
+                }
+                t.sizes.pop_front();
+                if k == n {
+                    return Some((wire, rsv1));
+                }
+            }
+            None
+        })
+    }
+
+    /// The frames written since the last call, in order.
+    pub fn take_written(&self) -> Vec<TappedFrame> {
+        self.with(|t| std::mem::take(&mut t.written))
+    }
+
+    pub(super) fn on_received(&self, wire: u64, rsv1: bool) {
+        self.with(|t| {
+            t.received += 1;
+            if t.sizes.len() == TAP_SIZES {
+                t.sizes.pop_front();
+            }
+            let n = t.received;
+            t.sizes.push_back((n, wire, rsv1));
+        });
+    }
+
+    /// A frame written: `payload` unmasked and before compressing; `wire_size` as sent.
+    pub(super) fn on_written(
+        &self,
+        opcode: u8,
+        payload: &[u8],
+        mask: Option<[u8; 4]>,
+        wire_size: u64,
+        rsv1: bool,
+    ) {
+        self.with(|t| {
+            let mut kept = payload[..payload.len().min(t.cap)].to_vec();
+            if let Some(k) = mask {
+                apply_mask(&mut kept, k, 0);
+            }
+            let size = payload.len() as u64;
+            match t.written.last_mut() {
+                // A continuation frame adds to its message.
+                Some(last) if opcode == 0 => {
+                    last.wire_size += wire_size;
+                    last.size += size;
+                    let room = t.cap.saturating_sub(last.payload.len());
+                    last.payload
+                        .extend_from_slice(&kept[..kept.len().min(room)]);
+                }
+                _ => t.written.push(TappedFrame {
+                    opcode,
+                    wire_size,
+                    size,
+                    rsv1,
+                    payload: kept,
+                }),
+            }
+        });
+    }
+}
