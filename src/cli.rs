@@ -402,6 +402,14 @@ pub struct WatchArgs {
     /// now); --duration counts from it. Agents of a fleet given the same TIME start together.
     #[arg(long, value_name = "TIME", value_parser = parse_start_at_now)]
     pub start_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// h1 (HTTP/1.1 upgrade, the default), h2 (WebSockets over HTTP/2, RFC 8441: TLS with ALPN
+    /// h2 on wss://, prior knowledge on ws://) or auto (h2 where a wss:// server allows it).
+    #[arg(long, value_name = "h1|h2|auto")]
+    pub transport: Option<crate::protocol::http2::TransportMode>,
+    /// Sessions per HTTP/2 connection (default 100; the server's
+    /// SETTINGS_MAX_CONCURRENT_STREAMS caps it).
+    #[arg(long, value_name = "N")]
+    pub streams_per_connection: Option<usize>,
 }
 
 pub use crate::units::{parse_duration, parse_size, parse_start_at_now};

@@ -11,6 +11,7 @@ pub mod backoff;
 pub mod close;
 pub mod counters;
 pub mod events;
+pub mod h2pool;
 pub mod inbox;
 pub mod session;
 pub mod settings;

@@ -54,6 +54,11 @@ pub struct SessionSettings {
     /// The same wait for the 1001 closes sent when wsmon stops (`--close-timeout`): short, so
     /// a run ends about this long after its deadline or signal.
     pub shutdown_close_timeout: Duration,
+    /// HTTP/1.1, HTTP/2 or what the server allows (`--transport`).
+    pub transport: crate::protocol::http2::TransportMode,
+    /// Sessions per HTTP/2 connection (`--streams-per-connection`), capped by the server's
+    /// SETTINGS_MAX_CONCURRENT_STREAMS.
+    pub streams_per_connection: usize,
 }
 
 impl Default for SessionSettings {
@@ -69,9 +74,14 @@ impl Default for SessionSettings {
             max_connecting: crate::engine::slots::DEFAULT_MAX_CONNECTING,
             ramp: None,
             shutdown_close_timeout: Duration::from_secs(1),
+            transport: Default::default(),
+            streams_per_connection: DEFAULT_STREAMS_PER_CONNECTION,
         }
     }
 }
+
+/// `--streams-per-connection` unless told.
+pub const DEFAULT_STREAMS_PER_CONNECTION: usize = 100;
 
 /// Everything the engine needs to start.
 #[derive(Debug, Clone, Default)]

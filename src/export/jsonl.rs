@@ -4,7 +4,7 @@
 use chrono::SecondsFormat;
 use serde_json::{Map, Value, json};
 
-use crate::engine::events::{Cause, Event, EventKind, HandshakeInfo, Timings};
+use crate::engine::events::{Cause, Event, EventKind, HandshakeInfo, Link, Timings};
 use crate::protocol::extensions::Extension;
 use crate::redact;
 
@@ -34,12 +34,16 @@ pub fn to_json_line(ev: &Event, url: &str, code_name: &dyn Fn(u16) -> String) ->
         EventKind::Connecting {
             attempt,
             slot_wait_ms,
+            link,
         } => {
             put("attempt", Value::from(*attempt));
             put("slot_wait_ms", Value::from(*slot_wait_ms));
+            link_fields(link, &mut put);
         }
-        EventKind::Handshaking { attempt } | EventKind::Open { attempt } => {
-            put("attempt", Value::from(*attempt))
+        EventKind::Handshaking { attempt } => put("attempt", Value::from(*attempt)),
+        EventKind::Open { attempt, link } => {
+            put("attempt", Value::from(*attempt));
+            link_fields(link, &mut put);
         }
         EventKind::Handshake(h) => handshake_fields(h, &mut put),
         EventKind::Closing { code, initiator } => {
@@ -136,6 +140,20 @@ fn handshake_fields(h: &HandshakeInfo, put: &mut impl FnMut(&str, Value)) {
     }
     if let Some(name) = &h.bad_header {
         put("bad_header", Value::String(name.clone()));
+    }
+    link_fields(&h.link, put);
+}
+
+/// `"transport":"h2","connection":"c3","stream":5`: what is known of the attempt's link.
+fn link_fields(link: &Link, put: &mut impl FnMut(&str, Value)) {
+    if let Some(t) = link.transport {
+        put("transport", Value::String(t.as_str().into()));
+    }
+    if let Some(c) = link.connection_name() {
+        put("connection", Value::String(c));
+    }
+    if let Some(s) = link.stream {
+        put("stream", Value::from(s));
     }
 }
 

@@ -546,7 +546,13 @@ mod tests {
                     proxy: None,
                 },
             ),
-            ev(1, EventKind::Open { attempt: 1 }),
+            ev(
+                1,
+                EventKind::Open {
+                    attempt: 1,
+                    link: Default::default(),
+                },
+            ),
             closed(1, 1013, Initiator::Server),
             closed(2, 1013, Initiator::Server),
             closed(3, 1008, Initiator::Server),

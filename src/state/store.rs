@@ -307,7 +307,7 @@ fn log_text(kind: &EventKind) -> Option<(String, String, Option<u16>)> {
             (format!("attempt {attempt}"), String::new(), None)
         }
         EventKind::Handshake(h) => (format!("HTTP {}", h.status), h.status_line.clone(), None),
-        EventKind::Open { attempt } => (format!("attempt {attempt}"), String::new(), None),
+        EventKind::Open { attempt, .. } => (format!("attempt {attempt}"), String::new(), None),
         EventKind::Closing { code, initiator } => (
             code.to_string(),
             format!("close frame by {}", initiator.as_str()),
@@ -600,6 +600,7 @@ mod tests {
                     EventKind::Connecting {
                         attempt: 1,
                         slot_wait_ms: 0,
+                        link: Default::default(),
                     },
                 ),
                 (
@@ -622,6 +623,7 @@ mod tests {
                 EventKind::Connecting {
                     attempt: 2,
                     slot_wait_ms: 0,
+                    link: Default::default(),
                 },
             ));
             for (ts, kind) in kinds {

@@ -36,7 +36,11 @@ impl Session {
             Some(config),
         ))
         .await;
-        self.emit(EventKind::Open { attempt }).await;
+        self.emit(EventKind::Open {
+            attempt,
+            link: self.link,
+        })
+        .await;
         let opened = Instant::now();
         let mut tracker = CloseTracker::new();
         // Set once a close frame was sent or received: the closing handshake must end by then.

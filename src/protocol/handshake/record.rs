@@ -55,4 +55,10 @@ pub struct HandshakeInfo {
     /// The first response header line that did not parse: its name, escaped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bad_header: Option<String>,
+    /// Over HTTP/2: the transport, connection and stream (empty for the default HTTP/1.1).
+    #[serde(
+        default,
+        skip_serializing_if = "crate::protocol::http2::Link::is_empty"
+    )]
+    pub link: crate::protocol::http2::Link,
 }

@@ -11,7 +11,7 @@ use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor}
 
 use crate::engine::events::{
     BackoffInfo, Cause, CloseInfo, CloseWhy, DelayKind, ErrorKind, Event, EventKind, HandshakeInfo,
-    Initiator, Jitter, Timings,
+    Initiator, Jitter, Link, Proto, Timings,
 };
 use crate::protocol::extensions::{Extension, Param};
 
@@ -218,6 +218,9 @@ struct Raw<'a> {
     bad_header: Option<String>,
     shard: Option<String>,
     start_at: Option<Str<'a>>,
+    transport: Option<Proto>,
+    connection: Option<String>,
+    stream: Option<u32>,
     unknown_fields: usize,
     first_unknown: Option<String>,
 }
@@ -280,6 +283,9 @@ impl<'de> Deserialize<'de> for Raw<'de> {
                         "bad_header" => r.bad_header = Some(map.next_value()?),
                         "shard" => r.shard = Some(map.next_value()?),
                         "start_at" => r.start_at = Some(map.next_value()?),
+                        "transport" => r.transport = Some(map.next_value()?),
+                        "connection" => r.connection = Some(map.next_value()?),
+                        "stream" => r.stream = Some(map.next_value()?),
                         other => {
                             r.unknown_fields += 1;
                             if r.first_unknown.is_none() {
@@ -328,6 +334,23 @@ impl Raw<'_> {
         let session = self.session.ok_or_else(|| missing("session", name))?;
         let need = |v: Option<u32>, f: &str| v.ok_or_else(|| missing(f, name));
         let mut code_name = None;
+        let link = Link {
+            transport: self.transport,
+            connection: match &self.connection {
+                None => None,
+                Some(c) => Some(
+                    c.strip_prefix('c')
+                        .and_then(|n| n.parse().ok())
+                        .ok_or_else(|| {
+                            LineError::Malformed(format!(
+                                "invalid \"connection\": \"{}\"",
+                                excerpt(c)
+                            ))
+                        })?,
+                ),
+            },
+            stream: self.stream,
+        };
         let kind = match name {
             "spawned" => EventKind::Spawned {
                 target: self.target.ok_or_else(|| missing("target", name))?,
@@ -338,12 +361,14 @@ impl Raw<'_> {
                 attempt: need(self.attempt, "attempt")?,
                 // Logs from before --max-connecting have no slot wait.
                 slot_wait_ms: self.slot_wait_ms.unwrap_or(0),
+                link,
             },
             "handshaking" => EventKind::Handshaking {
                 attempt: need(self.attempt, "attempt")?,
             },
             "open" => EventKind::Open {
                 attempt: need(self.attempt, "attempt")?,
+                link,
             },
             "handshake" => EventKind::Handshake(std::sync::Arc::new(HandshakeInfo {
                 status: self.status.ok_or_else(|| missing("status", name))?,
@@ -363,6 +388,7 @@ impl Raw<'_> {
                 bytes_received: self.bytes_received.unwrap_or_default(),
                 invalid: self.invalid,
                 bad_header: self.bad_header,
+                link,
             })),
             "closing" => EventKind::Closing {
                 code: self.code.ok_or_else(|| missing("code", name))?,

@@ -35,6 +35,7 @@ impl SessionChange<'_> {
             EventKind::Connecting {
                 attempt,
                 slot_wait_ms,
+                ..
             } => self.connecting(*attempt, *slot_wait_ms),
             EventKind::Handshaking { .. } => self.set_state(SessionState::Handshaking),
             // An answer refused as malformed is kept for the detail view; the error event

@@ -350,6 +350,7 @@ mod tests {
             EventKind::Connecting {
                 attempt: 1,
                 slot_wait_ms: 0,
+                link: Default::default(),
             },
             EventKind::Handshaking { attempt: 1 },
             EventKind::Handshake(Arc::new(info)),
@@ -415,6 +416,7 @@ mod tests {
             EventKind::Connecting {
                 attempt: 1,
                 slot_wait_ms: 0,
+                link: Default::default(),
             },
             EventKind::Handshake(Arc::new(info)),
         ] {
@@ -453,8 +455,12 @@ mod tests {
             EventKind::Connecting {
                 attempt: 1,
                 slot_wait_ms: 0,
+                link: Default::default(),
             },
-            EventKind::Open { attempt: 1 },
+            EventKind::Open {
+                attempt: 1,
+                link: Default::default(),
+            },
             EventKind::Closing {
                 code: 1005,
                 initiator: Initiator::Server,
