@@ -24,8 +24,8 @@ type Key = (usize, Option<IpAddr>);
 
 /// What a session gets from the pool.
 pub enum Leased {
-    /// A place on this connection; `opened` when this session opened it (its timings hold the
-    /// DNS, TCP and TLS phases).
+    /// A place on this connection (the session that opened it has the DNS, TCP and TLS
+    /// phases in its timings).
     H2 {
         send: SendRequest<Bytes>,
         lease: Lease,
@@ -151,7 +151,7 @@ impl Pool {
                 return Ok(Leased::H1(Some(transport)));
             }
             return Err(ConnectError::new(
-                ErrorKind::Tls,
+                ErrorKind::Handshake,
                 "the server did not choose HTTP/2 in the TLS handshake (ALPN h2): \
                  it cannot carry WebSockets over HTTP/2 (try --transport auto or h1)",
                 *timings,
