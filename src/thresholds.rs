@@ -493,6 +493,8 @@ pub fn is_failure(cause: &Cause) -> bool {
         } => false,
         Cause::Error { .. } => true,
         Cause::Manual | Cause::Shutdown => false,
+        // A lost connection counts in `connections_lost`, not as the target's failure.
+        Cause::Connection { .. } => false,
     }
 }
 
@@ -504,6 +506,9 @@ pub fn cause_label(cause: &Cause) -> String {
         Cause::Error { kind } => format!("error {}", kind.as_str()),
         Cause::Manual => "the operator".to_string(),
         Cause::Shutdown => "wsmon's shutdown".to_string(),
+        Cause::Connection { reason, h2_error } => {
+            crate::protocol::http2::loss_label(*reason, *h2_error)
+        }
     }
 }
 

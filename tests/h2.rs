@@ -451,3 +451,157 @@ async fn auto_falls_back_to_h1_when_the_server_has_no_extended_connect() {
     assert!(run.of("handshake").iter().all(|h| h["status"] == 101));
     assert!(run.of("error").is_empty(), "{:?}", run.of("error"));
 }
+
+// ------------------------------------------------------------------------------------------
+// Connection-level faults, from a small RFC 8441 server built on the h2 crate
+// ------------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Fault {
+    /// GOAWAY (NO_ERROR) once the first connection holds its sessions.
+    Goaway,
+    /// The first connection's TCP connection is reset.
+    Reset,
+    /// The first stream is reset with CANCEL; the connection lives on.
+    RstStream,
+}
+
+/// An extended CONNECT server: each stream gets 200 and is held open (what the client sends
+/// is read and dropped). The first connection suffers `fault` once it holds `after` streams.
+async fn faulty_server(fault: Fault, after: usize) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let mut first = true;
+        while let Ok((sock, _)) = listener.accept().await {
+            let faulty = std::mem::replace(&mut first, false);
+            tokio::spawn(serve_connection(sock, faulty.then_some(fault), after));
+        }
+    });
+    addr
+}
+
+async fn serve_connection(sock: tokio::net::TcpStream, fault: Option<Fault>, after: usize) {
+    if fault == Some(Fault::Reset) {
+        // Closing with SO_LINGER 0 sends a TCP RST.
+        let _ = sock.set_zero_linger();
+    }
+    let Ok(mut conn) = h2::server::Builder::new()
+        .enable_connect_protocol()
+        .handshake::<_, bytes::Bytes>(sock)
+        .await
+    else {
+        return;
+    };
+    let mut held = Vec::new();
+    let strike = tokio::time::sleep(Duration::from_secs(3600));
+    tokio::pin!(strike);
+    let mut armed = fault.is_some();
+    loop {
+        tokio::select! {
+            next = conn.accept() => {
+                let Some(Ok((req, mut respond))) = next else { return };
+                let resp = http::Response::builder().status(200).body(()).expect("response");
+                let Ok(send) = respond.send_response(resp, false) else { continue };
+                let mut body = req.into_body();
+                tokio::spawn(async move {
+                    while let Some(Ok(data)) = body.data().await {
+                        let _ = body.flow_control().release_capacity(data.len());
+                    }
+                });
+                held.push((send, respond));
+                if armed && held.len() == after {
+                    // Let the sessions settle as open, then strike.
+                    strike.as_mut().reset(tokio::time::Instant::now() + Duration::from_millis(300));
+                }
+            }
+            _ = &mut strike, if armed => {
+                armed = false;
+                match fault {
+                    Some(Fault::Goaway) => conn.abrupt_shutdown(h2::Reason::NO_ERROR),
+                    Some(Fault::Reset) => return,
+                    Some(Fault::RstStream) => {
+                        if let Some((send, _)) = held.first_mut() {
+                            send.send_reset(h2::Reason::CANCEL);
+                        }
+                    }
+                    None => {}
+                }
+            }
+        }
+    }
+}
+
+/// Run `n` sessions against a server with `fault`; wait until `done` holds.
+async fn run_fault(
+    fault: Fault,
+    n: usize,
+    done: impl Fn(&wsmon::state::snapshot::Snapshot) -> bool,
+) -> common::Run {
+    let addr = faulty_server(fault, n).await;
+    let mut cfg = config(vec![target(&format!("ws://{addr}/feed"), n)]);
+    cfg.session.transport = TransportMode::H2;
+    cfg.backoff.base = Duration::from_millis(50);
+    cfg.backoff.cap = Duration::from_millis(200);
+    run_until(cfg, LIMIT, done).await
+}
+
+fn backoff_causes(run: &common::Run) -> Vec<serde_json::Value> {
+    run.of("backoff")
+        .iter()
+        .map(|b| b["cause"].clone())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_goaway_is_every_session_s_cause_and_retries_share_a_new_connection() {
+    let n = 4;
+    let run = run_fault(Fault::Goaway, n, |s| s.totals.opens >= 2 * n as u64).await;
+    let causes = backoff_causes(&run);
+    assert_eq!(causes.len(), n, "{causes:?}");
+    for c in &causes {
+        assert_eq!(
+            c,
+            &serde_json::json!({"type": "connection", "reason": "goaway", "h2_error": "NO_ERROR"})
+        );
+    }
+    let conns: BTreeSet<&str> = run
+        .of("open")
+        .iter()
+        .filter_map(|o| o["connection"].as_str())
+        .collect();
+    assert_eq!(conns, BTreeSet::from(["c1", "c2"]), "retries share c2");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_connection_is_recorded_for_each_of_its_sessions() {
+    let n = 3;
+    let run = run_fault(Fault::Reset, n, |s| s.totals.opens >= 2 * n as u64).await;
+    let causes = backoff_causes(&run);
+    assert_eq!(causes.len(), n, "{causes:?}");
+    for c in &causes {
+        assert_eq!(c["type"], "connection", "{c}");
+        assert_eq!(c["reason"], "reset", "a TCP RST: {c}");
+        assert!(c.get("h2_error").is_none(), "no HTTP/2 frame carried a code: {c}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rst_stream_records_its_code_and_touches_no_other_session() {
+    let n = 3;
+    let run = run_fault(Fault::RstStream, n, |s| s.totals.opens > n as u64).await;
+    let causes = backoff_causes(&run);
+    assert_eq!(
+        causes,
+        [serde_json::json!({"type": "connection", "reason": "rst_stream", "h2_error": "CANCEL"})]
+    );
+    // The retry found room on the same connection.
+    let conns: BTreeSet<&str> = run
+        .of("open")
+        .iter()
+        .filter_map(|o| o["connection"].as_str())
+        .collect();
+    assert_eq!(conns, BTreeSet::from(["c1"]));
+}

@@ -195,6 +195,13 @@ pub enum Cause {
     Manual,
     /// wsmon was stopping (`--duration`, `q`, a signal): the session's last event.
     Shutdown,
+    /// Over HTTP/2: the shared connection was lost (a GOAWAY with its error code, a TCP reset,
+    /// a PING timeout ...), or the server reset the session's stream (`rst_stream`).
+    Connection {
+        reason: crate::protocol::http2::LossReason,
+        #[serde(default, with = "crate::protocol::http2::h2_error_serde")]
+        h2_error: Option<u32>,
+    },
 }
 
 /// Which delay rule produced a backoff.

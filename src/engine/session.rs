@@ -93,6 +93,11 @@ enum AttemptEnd {
     },
     /// The operator asked to reconnect now.
     ReconnectNow,
+    /// Over HTTP/2: the connection under the session was lost, or its stream reset.
+    Lost {
+        cause: Cause,
+        uptime: Option<Duration>,
+    },
     Stopped(Stop),
 }
 
@@ -245,7 +250,14 @@ impl Session {
             // the phase it is in (an open connection), not room for the largest of them all.
             let end = match Box::pin(self.connect(attempt, slot)).await {
                 Ok(up) => {
-                    Box::pin(self.run_open(attempt, up.transport, up.leftover, up.agreement)).await
+                    let failure = match &up.transport {
+                        Transport::H2(s) => Some(s.failure()),
+                        _ => None,
+                    };
+                    let end =
+                        Box::pin(self.run_open(attempt, up.transport, up.leftover, up.agreement))
+                            .await;
+                    self.transport_cause(end, failure)
                 }
                 Err(end) => end,
             };
@@ -306,6 +318,7 @@ impl Session {
             }
             AttemptEnd::Failed { cause, retry_after } => (cause, None, retry_after),
             AttemptEnd::Closed { code, uptime } => (Cause::Close { code }, uptime, None),
+            AttemptEnd::Lost { cause, uptime } => (cause, uptime, None),
         };
         retries.number =
             backoff::next_attempt(retries.number, uptime, self.shared.backoff.stable_after);

@@ -206,6 +206,16 @@ pub fn cause_value(cause: &Cause, code_name: &dyn Fn(u16) -> String) -> Value {
         Cause::Error { kind } => json!({"type": "error", "kind": kind.as_str()}),
         Cause::Manual => json!({"type": "manual"}),
         Cause::Shutdown => json!({"type": "shutdown"}),
+        Cause::Connection { reason, h2_error } => {
+            let mut v = json!({"type": "connection", "reason": reason.as_str()});
+            if let (Some(code), Some(m)) = (h2_error, v.as_object_mut()) {
+                m.insert(
+                    "h2_error".into(),
+                    Value::String(crate::protocol::http2::error_name(code)),
+                );
+            }
+            v
+        }
     }
 }
 

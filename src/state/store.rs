@@ -331,6 +331,10 @@ fn log_text(kind: &EventKind) -> Option<(String, String, Option<u16>)> {
                 crate::engine::events::Cause::Error { kind } => format!("after {}", kind.as_str()),
                 crate::engine::events::Cause::Manual => "asked by the operator".to_string(),
                 crate::engine::events::Cause::Shutdown => "at shutdown".to_string(),
+                crate::engine::events::Cause::Connection { reason, h2_error } => format!(
+                    "after {}",
+                    crate::protocol::http2::loss_label(reason, h2_error)
+                ),
             };
             (
                 format!("wait {}", ms(b.delay_ms)),

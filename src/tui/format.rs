@@ -148,6 +148,9 @@ pub fn cause(c: &Cause) -> String {
         Cause::Error { kind } => format!("error {}", kind.as_str()),
         Cause::Manual => "manual".to_string(),
         Cause::Shutdown => "shutdown".to_string(),
+        Cause::Connection { reason, h2_error } => {
+            crate::protocol::http2::loss_label(*reason, *h2_error)
+        }
     }
 }
 

@@ -67,6 +67,31 @@ impl Session {
         self.answered(outcome).await
     }
 
+    /// An HTTP/2 session whose WebSocket ended without a close frame (1006) ended because of
+    /// its transport: the connection's loss (GOAWAY, reset, PING timeout), else its stream's
+    /// (RST_STREAM). That is the cause its retry records.
+    pub(super) fn transport_cause(
+        &self,
+        end: AttemptEnd,
+        stream: Option<std::sync::Arc<std::sync::Mutex<Option<http2::Loss>>>>,
+    ) -> AttemptEnd {
+        let AttemptEnd::Closed { code: 1006, uptime } = end else {
+            return end;
+        };
+        let of_stream = stream.and_then(|s| s.lock().ok().and_then(|l| *l));
+        let of_conn = self.conn.as_ref().and_then(|c| c.loss());
+        match of_conn.or(of_stream) {
+            Some(loss) => AttemptEnd::Lost {
+                cause: Cause::Connection {
+                    reason: loss.reason,
+                    h2_error: loss.h2_error,
+                },
+                uptime,
+            },
+            None => end,
+        }
+    }
+
     /// The link the `connecting` event announces.
     pub(super) fn connecting_link(&self) -> Link {
         match self.shared.h2.mode() {

@@ -27,6 +27,8 @@ use crate::protocol::handshake::{
 };
 use crate::redact;
 
+mod tap;
+
 /// Which HTTP carries the WebSockets (`--transport`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -137,6 +139,35 @@ pub fn error_code(name: &str) -> Option<u32> {
     (0..14).find(|c| error_name(*c) == name)
 }
 
+/// `connection goaway NO_ERROR`, `connection reset`: a connection cause in a few words.
+pub fn loss_label(reason: LossReason, h2_error: Option<u32>) -> String {
+    match h2_error {
+        Some(code) => format!("connection {} {}", reason.as_str(), error_name(code)),
+        None => format!("connection {}", reason.as_str()),
+    }
+}
+
+/// Serde for an optional HTTP/2 error code as its RFC name (`"NO_ERROR"`, or `"0x42"`).
+pub mod h2_error_serde {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(code: &Option<u32>, s: S) -> Result<S::Ok, S::Error> {
+        match code {
+            Some(c) => s.serialize_str(&super::error_name(*c)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(name) => super::error_code(&name).map(Some).ok_or_else(|| {
+                serde::de::Error::custom(format!("unknown HTTP/2 error code '{name}'"))
+            }),
+        }
+    }
+}
+
 /// How a connection was lost, for every session on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -151,6 +182,8 @@ pub enum LossReason {
     PingTimeout,
     /// The server broke the HTTP/2 protocol (our GOAWAY).
     Protocol,
+    /// The server reset this session's stream (RST_STREAM): the connection itself lives on.
+    RstStream,
 }
 
 impl LossReason {
@@ -161,6 +194,7 @@ impl LossReason {
             LossReason::Eof => "eof",
             LossReason::PingTimeout => "ping_timeout",
             LossReason::Protocol => "protocol",
+            LossReason::RstStream => "rst_stream",
         }
     }
 }
@@ -183,6 +217,8 @@ pub struct ConnShared {
     loss: Mutex<Option<Loss>>,
     /// Drops the connection (a PING timeout): every stream on it fails.
     abort: tokio::sync::Notify,
+    /// The server's GOAWAY: (last stream id, error code).
+    goaway: Mutex<Option<(u32, u32)>>,
 }
 
 impl ConnShared {
@@ -193,6 +229,7 @@ impl ConnShared {
             dead: AtomicBool::new(false),
             loss: Mutex::new(None),
             abort: tokio::sync::Notify::new(),
+            goaway: Mutex::new(None),
         }
     }
 
@@ -206,8 +243,34 @@ impl ConnShared {
         self.loss.lock().ok().and_then(|l| *l)
     }
 
+    /// The server's GOAWAY, once it came: (last stream id, error code).
+    pub fn goaway(&self) -> Option<(u32, u32)> {
+        self.goaway.lock().ok().and_then(|g| *g)
+    }
+
+    /// A GOAWAY arrived: no new stream goes here; streams after `last` were refused.
+    fn saw_goaway(&self, last: u32, code: u32) {
+        if let Ok(mut g) = self.goaway.lock() {
+            g.get_or_insert((last, code));
+        }
+        self.dead.store(true, Ordering::Release);
+    }
+
+    /// What ended the connection's streams: the server's GOAWAY when it sent one (the TCP close
+    /// that follows it is its consequence), else `loss`.
+    fn explain(&self, loss: Loss) -> Loss {
+        match (self.goaway(), loss.reason) {
+            (Some((_, code)), r) if r != LossReason::RstStream => Loss {
+                reason: LossReason::Goaway,
+                h2_error: Some(code),
+            },
+            _ => loss,
+        }
+    }
+
     /// Record the loss (the first one counts) and stop handing out streams.
     pub fn set_lost(&self, loss: Loss) {
+        let loss = self.explain(loss);
         if let Ok(mut l) = self.loss.lock() {
             l.get_or_insert(loss);
         }
@@ -302,13 +365,13 @@ pub async fn connect(
             Timings::default(),
         )
     };
+    let shared = Arc::new(ConnShared::new(id));
     let (send, mut conn) = h2::client::Builder::new()
         .enable_push(false)
-        .handshake::<_, Bytes>(transport)
+        .handshake::<_, Bytes>(tap::Tap::new(transport, shared.clone()))
         .await
         .map_err(|e| io_err("handshake", e))?;
     let mut ping = conn.ping_pong();
-    let shared = Arc::new(ConnShared::new(id));
     let watch = shared.clone();
     tokio::spawn(async move {
         tokio::select! {
@@ -517,6 +580,7 @@ pub async fn open_stream(
         buf: Bytes::new(),
         lease,
         id: stream_id,
+        failed: Arc::default(),
     };
     let transport = Transport::H2(Box::new(stream));
     Ok(match check_agreement(info, &headers, spec, timings)? {
@@ -567,9 +631,32 @@ pub struct H2Stream {
     buf: Bytes,
     lease: Lease,
     id: u32,
+    /// How the stream failed, for the session to read after the frame layer gave up.
+    failed: Arc<Mutex<Option<Loss>>>,
 }
 
 impl H2Stream {
+    /// Where the stream's failure is recorded (a RST_STREAM, a GOAWAY that refused it).
+    pub fn failure(&self) -> Arc<Mutex<Option<Loss>>> {
+        self.failed.clone()
+    }
+
+    fn fail(&self, e: h2::Error) -> io::Error {
+        let loss = if e.is_reset() {
+            Some(Loss {
+                reason: LossReason::RstStream,
+                h2_error: e.reason().map(u32::from),
+            })
+        } else {
+            loss_of(&e)
+        };
+        let loss = loss.map(|l| self.connection().explain(l));
+        if let (Some(loss), Ok(mut slot)) = (loss, self.failed.lock()) {
+            slot.get_or_insert(loss);
+        }
+        to_io(e)
+    }
+
     /// The connection it runs on.
     pub fn connection(&self) -> &Arc<ConnShared> {
         self.lease.connection()
@@ -610,7 +697,7 @@ impl AsyncRead for H2Stream {
                     this.buf = data;
                 }
                 None => return Poll::Ready(Ok(())),
-                Some(Err(e)) => return Poll::Ready(Err(to_io(e))),
+                Some(Err(e)) => return Poll::Ready(Err(this.fail(e))),
             }
         }
         let n = this.buf.len().min(out.remaining());
@@ -636,19 +723,19 @@ impl AsyncWrite for H2Stream {
                 Some(Ok(0)) => continue,
                 Some(Ok(n)) => {
                     let n = n.min(buf.len());
-                    this.send
+                    if let Err(e) = this
+                        .send
                         .send_data(Bytes::copy_from_slice(&buf[..n]), false)
-                        .map_err(to_io)?;
+                    {
+                        return Poll::Ready(Err(this.fail(e)));
+                    }
                     return Poll::Ready(Ok(n));
                 }
-                Some(Err(e)) => return Poll::Ready(Err(to_io(e))),
+                Some(Err(e)) => return Poll::Ready(Err(this.fail(e))),
                 None => {
                     return Poll::Ready(match ready!(this.send.poll_reset(cx)) {
-                        Ok(reason) => Err(io::Error::new(
-                            io::ErrorKind::ConnectionReset,
-                            h2::Error::from(reason),
-                        )),
-                        Err(e) => Err(to_io(e)),
+                        Ok(reason) => Err(this.fail(h2::Error::from(reason))),
+                        Err(e) => Err(this.fail(e)),
                     });
                 }
             }
