@@ -573,6 +573,19 @@ async fn a_goaway_is_every_session_s_cause_and_retries_share_a_new_connection() 
         .filter_map(|o| o["connection"].as_str())
         .collect();
     assert_eq!(conns, BTreeSet::from(["c1", "c2"]), "retries share c2");
+    // Replay reads every line back, and writes it again the same: the link fields and the
+    // connection cause survive the round trip.
+    let registry = wsmon::codes::Registry::builtin().clone();
+    let name = |c: u16| registry.name(c).to_string();
+    // (`spawned` lines carry the run's shard and start, written by the export writer.)
+    for line in run.events.iter().filter(|l| l["event"] != "spawned") {
+        let parsed = wsmon::runtime::replay::line::parse_value(line.clone())
+            .unwrap_or_else(|e| panic!("replay reads {line}: {e}"));
+        assert_eq!(parsed.unknown_fields, 0, "{line}");
+        let url = line["url"].as_str().unwrap_or_default();
+        let again = wsmon::export::jsonl::to_json_line(&parsed.event, url, &name);
+        assert_eq!(&again, line);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
