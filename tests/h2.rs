@@ -597,7 +597,10 @@ async fn a_reset_connection_is_recorded_for_each_of_its_sessions() {
     for c in &causes {
         assert_eq!(c["type"], "connection", "{c}");
         assert_eq!(c["reason"], "reset", "a TCP RST: {c}");
-        assert!(c.get("h2_error").is_none(), "no HTTP/2 frame carried a code: {c}");
+        assert!(
+            c.get("h2_error").is_none(),
+            "no HTTP/2 frame carried a code: {c}"
+        );
     }
 }
 

@@ -190,12 +190,15 @@ pub struct Metrics {
     backoff: HistogramFamily<TargetLabels>,
     retries_due: Family<DueLabels, Gauge>,
     scraped: Arc<Scraped>,
+    /// `wsmon_connections{transport}`, `wsmon_connection_losses_total{reason}`.
+    connections: std::sync::Mutex<super::connections::Connections>,
 }
 
 impl Metrics {
     /// The families, registered; `export` is read on each scrape (all zero without an export).
     pub fn new(export: ExportCounts) -> Metrics {
         let mut registry = Registry::default();
+        let connections = super::connections::Connections::default();
         let sessions = Family::<StateLabels, Gauge>::default();
         registry.register(
             "wsmon_sessions",
@@ -264,6 +267,7 @@ impl Metrics {
             export,
         });
         registry.register_collector(Box::new(scraped.clone()));
+        connections.register(&mut registry);
         Metrics {
             registry,
             sessions,
@@ -276,6 +280,7 @@ impl Metrics {
             backoff,
             retries_due,
             scraped,
+            connections: std::sync::Mutex::new(connections),
         }
     }
 
@@ -370,6 +375,9 @@ impl EventCounter {
     /// `unknown` (the engine always sends `Spawned` first).
     pub fn observe(&mut self, ev: &Event) {
         self.events += 1;
+        if let Ok(mut c) = self.metrics.connections.lock() {
+            c.observe(ev);
+        }
         let target = match &ev.kind {
             EventKind::Spawned { url, .. } => {
                 let t: Arc<str> = Arc::from(url.as_str());
@@ -403,7 +411,7 @@ impl EventCounter {
             }
             EventKind::Handshake(info) => {
                 // A refused answer (malformed, bad accept ...) counts as its error event.
-                if info.status != 101 && info.invalid.is_none() {
+                if !info.is_upgrade() && info.invalid.is_none() {
                     let labels = StatusLabels {
                         target: target.clone(),
                         status: info.status.to_string(),

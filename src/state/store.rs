@@ -301,7 +301,7 @@ fn log_text(kind: &EventKind) -> Option<(String, String, Option<u16>)> {
     let ms = crate::units::format_ms;
     Some(match kind {
         EventKind::Handshaking { .. } => return None,
-        EventKind::Handshake(h) if h.status == 101 => return None,
+        EventKind::Handshake(h) if h.is_upgrade() => return None,
         EventKind::Spawned { url, .. } => (String::new(), url.clone(), None),
         EventKind::Connecting { attempt, .. } => {
             (format!("attempt {attempt}"), String::new(), None)

@@ -125,7 +125,7 @@ pub fn ext_name(name: &str) -> &str {
 
 /// The negotiated extensions of the session's last successful handshake, short ("-" if none).
 pub fn ext_short(s: &SessionView) -> Cow<'_, str> {
-    let Some(h) = s.last_handshake.as_ref().filter(|h| h.status == 101) else {
+    let Some(h) = s.last_handshake.as_ref().filter(|h| h.is_upgrade()) else {
         return Cow::Borrowed("-");
     };
     match h.accepted.as_slice() {

@@ -62,3 +62,13 @@ pub struct HandshakeInfo {
     )]
     pub link: crate::protocol::http2::Link,
 }
+
+impl HandshakeInfo {
+    /// The answer opened the WebSocket: 101 to an HTTP/1.1 upgrade, 200 to an HTTP/2 extended
+    /// CONNECT (RFC 8441).
+    pub fn is_upgrade(&self) -> bool {
+        self.status == 101
+            || (self.status == 200
+                && self.link.transport == Some(crate::protocol::http2::Proto::H2))
+    }
+}

@@ -114,14 +114,14 @@ impl SessionChange<'_> {
     fn handshake(&mut self, info: &Arc<HandshakeInfo>) {
         let (ts, s, totals) = (self.ts, &mut *self.s, &mut *self.totals);
         *totals.statuses.entry(info.status).or_default() += 1;
-        if info.status != 101 {
+        if !info.is_upgrade() {
             self.tv.http_failures += 1;
         }
         if let Some(start) = s.timeline.back().and_then(|r| r.started_at) {
             let ms = (ts - start).num_milliseconds().max(0);
             self.acc.record_handshake(u64::try_from(ms).unwrap_or(0));
         }
-        if info.status == 101 {
+        if info.is_upgrade() {
             *totals
                 .negotiated
                 .entry(extensions::format_header(&info.accepted))
