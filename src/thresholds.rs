@@ -32,7 +32,7 @@ pub enum ThresholdError {
     Invalid { expr: String, message: String },
 }
 
-const METRIC_NAMES: [&str; 15] = [
+const METRIC_NAMES: [&str; 16] = [
     "open_ratio",
     "opens",
     "attempts",
@@ -48,6 +48,7 @@ const METRIC_NAMES: [&str; 15] = [
     "handshake_p90",
     "handshake_p95",
     "handshake_p99",
+    "connections_lost",
 ];
 
 /// What a threshold measures, with its label filters.
@@ -76,6 +77,8 @@ pub enum Metric {
     },
     /// Percentile (50, 90, 95 or 99) of handshake durations, in milliseconds.
     HandshakePercentile(u8),
+    /// HTTP/2 connections lost under their sessions (GOAWAY, reset, PING timeout).
+    ConnectionsLost,
 }
 
 /// What a value means, which decides the units it accepts and how it is shown.
@@ -327,6 +330,7 @@ fn metric(name: &str, labels: &[(&str, &str)]) -> Result<Metric, Option<String>>
         "handshake_p90" => Metric::HandshakePercentile(90),
         "handshake_p95" => Metric::HandshakePercentile(95),
         "handshake_p99" => Metric::HandshakePercentile(99),
+        "connections_lost" => Metric::ConnectionsLost,
         _ => return Err(None),
     })
 }
@@ -390,6 +394,7 @@ impl Threshold {
                 (live > 0).then(|| open as f64 / live as f64)
             }
             Metric::Opens => count(t.opens),
+            Metric::ConnectionsLost => count(t.connections_lost),
             Metric::Attempts => count(t.attempts),
             Metric::AttemptsPerS => count(t.peak_attempts_per_sec),
             Metric::GaveUp => count(t.gave_up),

@@ -573,6 +573,12 @@ async fn a_goaway_is_every_session_s_cause_and_retries_share_a_new_connection() 
         .filter_map(|o| o["connection"].as_str())
         .collect();
     assert_eq!(conns, BTreeSet::from(["c1", "c2"]), "retries share c2");
+    // One connection lost, with its 4 sessions; the gate can fail on it.
+    let t = &run.snapshot.totals;
+    assert_eq!(t.connections_lost, 1);
+    assert_eq!(t.lost_connections, BTreeMap::from([(1, n as u64)]));
+    let gate = wsmon::thresholds::parse("connections_lost>0").expect("parses");
+    assert_eq!(gate.observe(&run.snapshot), Some(1.0));
     // Replay reads every line back, and writes it again the same: the link fields and the
     // connection cause survive the round trip.
     let registry = wsmon::codes::Registry::builtin().clone();

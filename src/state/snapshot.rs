@@ -101,6 +101,8 @@ pub struct SessionView {
     pub timeline: VecDeque<AttemptRecord>,
     /// Attempts dropped from the front of `timeline`.
     pub timeline_dropped: u32,
+    /// Over HTTP/2: the transport, connection and stream of the last open connection.
+    pub link: crate::engine::events::Link,
 }
 
 impl SessionView {
@@ -122,6 +124,7 @@ impl SessionView {
             ended_why: None,
             timeline: VecDeque::new(),
             timeline_dropped: 0,
+            link: Default::default(),
         }
     }
 }
@@ -209,6 +212,10 @@ pub struct Totals {
     pub shutdown_closes: u64,
     /// Sessions held back by `--max-connecting` or `--ramp` right now.
     pub waiting_for_slot: u64,
+    /// HTTP/2 connections lost under their sessions (GOAWAY, reset, PING timeout), each once.
+    pub connections_lost: u64,
+    /// Which connections (`c3` is 3) were lost, and how many sessions each took down.
+    pub lost_connections: BTreeMap<u32, u64>,
 }
 
 /// Distinct error messages kept in [`Totals::error_messages`].

@@ -44,20 +44,53 @@ impl SessionChange<'_> {
                 self.s.last_handshake = Some(info.clone());
             }
             EventKind::Handshake(info) => self.handshake(info),
-            EventKind::Open { .. } => self.open(),
+            EventKind::Open { link, .. } => {
+                self.s.link = *link;
+                self.open();
+            }
             EventKind::Closing { .. } => self.set_state(SessionState::Closing),
             EventKind::Closed(ci) => self.closed(ci),
             EventKind::Error { kind, message } => self.error(*kind, message),
-            EventKind::Backoff(b) => self.backoff(b),
-            EventKind::GaveUp { attempts, .. } => self.gave_up(*attempts),
+            EventKind::Backoff(b) => {
+                self.connection_lost(&b.cause);
+                self.backoff(b);
+            }
+            EventKind::GaveUp { attempts, cause } => {
+                self.connection_lost(cause);
+                self.gave_up(*attempts);
+            }
             // wsmon stopping: the final snapshot keeps the state each session was in.
             EventKind::Ended {
                 cause: Some(Cause::Shutdown),
                 ..
             } => {}
-            EventKind::Ended { why, cause } => self.ended(why, *cause),
+            EventKind::Ended { why, cause } => {
+                if let Some(c) = cause {
+                    self.connection_lost(c);
+                }
+                self.ended(why, *cause);
+            }
             EventKind::Paused { paused } => self.s.paused = *paused,
         }
+    }
+
+    /// A session lost with its HTTP/2 connection: the connection counts once, its sessions
+    /// each (a reset stream is no lost connection).
+    fn connection_lost(&mut self, cause: &Cause) {
+        let Cause::Connection { reason, .. } = cause else {
+            return;
+        };
+        let Some(conn) = self.s.link.connection else {
+            return;
+        };
+        if *reason == crate::protocol::http2::LossReason::RstStream {
+            return;
+        }
+        let n = self.totals.lost_connections.entry(conn).or_default();
+        if *n == 0 {
+            self.totals.connections_lost += 1;
+        }
+        *n += 1;
     }
 
     fn set_state(&mut self, st: SessionState) {
