@@ -453,6 +453,14 @@ pub struct WatchArgs {
     /// personal data; JSON fields with secret names are redacted).
     #[arg(long)]
     pub record_messages: bool,
+    /// h1 (HTTP/1.1 upgrade, the default), h2 (WebSockets over HTTP/2, RFC 8441: TLS with ALPN
+    /// h2 on wss://, prior knowledge on ws://) or auto (h2 where a wss:// server allows it).
+    #[arg(long, value_name = "h1|h2|auto")]
+    pub transport: Option<crate::protocol::http2::TransportMode>,
+    /// Sessions per HTTP/2 connection (default 100; the server's
+    /// SETTINGS_MAX_CONCURRENT_STREAMS caps it).
+    #[arg(long, value_name = "N")]
+    pub streams_per_connection: Option<usize>,
 }
 
 fn parse_stale_action(s: &str) -> Result<StaleAction, String> {

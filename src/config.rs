@@ -213,6 +213,8 @@ struct FileConfig {
     message_log: Option<String>,
     message_preview: Option<String>,
     record_messages: Option<bool>,
+    transport: Option<String>,
+    streams_per_connection: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -428,6 +430,18 @@ fn merge_session(file: &FileConfig, args: &WatchArgs) -> Result<SessionSettings,
             return Err(invalid("--max-connecting must be at least 1"));
         }
         s.max_connecting = n;
+    }
+    if let Some(t) = &file.transport {
+        s.transport = t.parse().map_err(|e| invalid(format!("transport: {e}")))?;
+    }
+    if let Some(t) = args.transport {
+        s.transport = t;
+    }
+    if let Some(n) = args.streams_per_connection.or(file.streams_per_connection) {
+        if n == 0 {
+            return Err(invalid("--streams-per-connection must be at least 1"));
+        }
+        s.streams_per_connection = n;
     }
     if let Some(r) = args.ramp.or(file.ramp) {
         if !(r.is_finite() && r > 0.0) {

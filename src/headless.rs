@@ -301,7 +301,7 @@ pub fn top_causes(snap: &Snapshot, n: usize) -> Vec<String> {
         let why = match (&s.last_error, &s.last_handshake) {
             (Some((kind, msg)), _) => format!("{}: {msg}", kind.as_str()),
             // "HTTP 503 Service Unavailable", not the status line's own "HTTP/1.1 503 ...".
-            (None, Some(h)) if h.status != 101 => {
+            (None, Some(h)) if !h.is_upgrade() => {
                 let line = crate::redact::escape_control(&h.status_line);
                 match line.split_once(' ') {
                     Some((version, rest)) if version.starts_with("HTTP/") => format!("HTTP {rest}"),

@@ -36,7 +36,7 @@ pub enum ThresholdError {
     Invalid { expr: String, message: String },
 }
 
-const METRIC_NAMES: [&str; 22] = [
+const METRIC_NAMES: [&str; 23] = [
     "open_ratio",
     "opens",
     "attempts",
@@ -59,6 +59,7 @@ const METRIC_NAMES: [&str; 22] = [
     "msg_latency_p95",
     "msg_latency_p99",
     "msgs_in_per_s",
+    "connections_lost",
 ];
 
 /// What a threshold measures, with its label filters.
@@ -96,6 +97,8 @@ pub enum Metric {
     MsgLatencyPercentile(u8),
     /// Messages received per second.
     MsgsInPerS,
+    /// HTTP/2 connections lost under their sessions (GOAWAY, reset, PING timeout).
+    ConnectionsLost,
 }
 
 /// What a value means, which decides the units it accepts and how it is shown.
@@ -355,6 +358,7 @@ fn metric(name: &str, labels: &[(&str, &str)]) -> Result<Metric, Option<String>>
         "msg_latency_p95" => Metric::MsgLatencyPercentile(95),
         "msg_latency_p99" => Metric::MsgLatencyPercentile(99),
         "msgs_in_per_s" => Metric::MsgsInPerS,
+        "connections_lost" => Metric::ConnectionsLost,
         _ => return Err(None),
     })
 }
@@ -419,6 +423,7 @@ impl Threshold {
                 (live > 0).then(|| open as f64 / live as f64)
             }
             Metric::Opens => count(t.opens),
+            Metric::ConnectionsLost => count(t.connections_lost),
             Metric::Attempts => count(t.attempts),
             Metric::AttemptsPerS => count(t.peak_attempts_per_sec),
             Metric::GaveUp => count(t.gave_up),
@@ -532,6 +537,8 @@ pub fn is_failure(cause: &Cause) -> bool {
         } => false,
         Cause::Error { .. } => true,
         Cause::Manual | Cause::Shutdown => false,
+        // A lost connection counts in `connections_lost`, not as the target's failure.
+        Cause::Connection { .. } => false,
     }
 }
 
@@ -543,6 +550,9 @@ pub fn cause_label(cause: &Cause) -> String {
         Cause::Error { kind } => format!("error {}", kind.as_str()),
         Cause::Manual => "the operator".to_string(),
         Cause::Shutdown => "wsmon's shutdown".to_string(),
+        Cause::Connection { reason, h2_error } => {
+            crate::protocol::http2::loss_label(*reason, *h2_error)
+        }
     }
 }
 

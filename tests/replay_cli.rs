@@ -36,8 +36,12 @@ fn replay_prints_a_summary_of_an_export() {
         EventKind::Connecting {
             attempt: 1,
             slot_wait_ms: 0,
+            link: Default::default(),
         },
-        EventKind::Open { attempt: 1 },
+        EventKind::Open {
+            attempt: 1,
+            link: Default::default(),
+        },
         EventKind::Closed(CloseInfo {
             code: 1013,
             reason: "busy".into(),

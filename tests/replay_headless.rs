@@ -69,6 +69,7 @@ fn recording(path: &std::path::Path) {
             EventKind::Connecting {
                 attempt: 1,
                 slot_wait_ms: 0,
+                link: Default::default(),
             },
         ),
         (
@@ -77,10 +78,25 @@ fn recording(path: &std::path::Path) {
             EventKind::Connecting {
                 attempt: 1,
                 slot_wait_ms: 0,
+                link: Default::default(),
             },
         ),
-        (5, 1, EventKind::Open { attempt: 1 }),
-        (5, 2, EventKind::Open { attempt: 1 }),
+        (
+            5,
+            1,
+            EventKind::Open {
+                attempt: 1,
+                link: Default::default(),
+            },
+        ),
+        (
+            5,
+            2,
+            EventKind::Open {
+                attempt: 1,
+                link: Default::default(),
+            },
+        ),
         (7, 2, close()),
         (8, 2, backoff(1, 900, 908)),
         (
@@ -89,9 +105,17 @@ fn recording(path: &std::path::Path) {
             EventKind::Connecting {
                 attempt: 2,
                 slot_wait_ms: 0,
+                link: Default::default(),
             },
         ),
-        (910, 2, EventKind::Open { attempt: 2 }),
+        (
+            910,
+            2,
+            EventKind::Open {
+                attempt: 2,
+                link: Default::default(),
+            },
+        ),
         (912, 2, close()),
         (913, 2, backoff(2, 1500, 2413)),
         (
@@ -100,9 +124,17 @@ fn recording(path: &std::path::Path) {
             EventKind::Connecting {
                 attempt: 3,
                 slot_wait_ms: 0,
+                link: Default::default(),
             },
         ),
-        (2415, 2, EventKind::Open { attempt: 3 }),
+        (
+            2415,
+            2,
+            EventKind::Open {
+                attempt: 3,
+                link: Default::default(),
+            },
+        ),
         (4000, 1, EventKind::Paused { paused: true }),
     ];
     for (ms, session, kind) in events {

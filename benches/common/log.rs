@@ -70,11 +70,20 @@ pub fn generate(path: &std::path::Path) -> usize {
             EventKind::Connecting {
                 attempt,
                 slot_wait_ms: 0,
+                link: Default::default(),
             },
         );
         emit(&mut events, ms + 2, s, EventKind::Handshaking { attempt });
         emit(&mut events, ms + 4, s, hs(101));
-        emit(&mut events, ms + 5, s, EventKind::Open { attempt });
+        emit(
+            &mut events,
+            ms + 5,
+            s,
+            EventKind::Open {
+                attempt,
+                link: Default::default(),
+            },
+        );
         n += 4;
         // Open for a while; storms every 120 s close most sessions together.
         let storm = (ms / 120_000 + 1) * 120_000;

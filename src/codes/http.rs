@@ -18,7 +18,7 @@ struct Status {
 }
 
 /// [name, meaning in an upgrade, what to check]
-const STATUSES: [Status; 14] = [
+const STATUSES: [Status; 15] = [
     Status {
         code: 101,
         en: [
@@ -32,6 +32,27 @@ const STATUSES: [Status; 14] = [
             "La réponse de succès : le serveur a accepté la demande Upgrade et la connexion \
              parle désormais WebSocket (RFC 6455, section 4.1).",
             "Rien : toute connexion WebSocket commence ainsi.",
+        ],
+    },
+    Status {
+        code: 200,
+        en: [
+            "OK",
+            "Over HTTP/2 (--transport h2, RFC 8441 section 5): the success answer to the \
+             extended CONNECT; the stream now carries the WebSocket. Over HTTP/1.1 the server \
+             answered the upgrade as a plain HTTP request (a web page or an API at this path) \
+             instead of switching with 101.",
+            "Over HTTP/2, nothing. Over HTTP/1.1, check the URL's path, and that nothing \
+             between wsmon and the server removes the Upgrade and Connection headers.",
+        ],
+        fr: [
+            "OK",
+            "En HTTP/2 (--transport h2, RFC 8441, section 5) : la réponse de succès au CONNECT \
+             étendu ; le flux porte désormais le WebSocket. En HTTP/1.1, le serveur a répondu \
+             comme à une requête HTTP ordinaire (une page web ou une API à ce chemin) au lieu \
+             de passer à WebSocket avec 101.",
+            "En HTTP/2, rien. En HTTP/1.1, vérifiez le chemin de l'URL, et que rien entre \
+             wsmon et le serveur ne supprime les en-têtes Upgrade et Connection.",
         ],
     },
     Status {
@@ -342,6 +363,14 @@ fn what_wsmon_does(status: u16, lang: Lang) -> &'static str {
             "wsmon goes on with the WebSocket connection: there is nothing to retry."
         }
         (_, 101, Lang::Fr) => "wsmon poursuit la connexion WebSocket : il n'y a rien à retenter.",
+        (_, 200, Lang::En) => {
+            "Over HTTP/2, wsmon goes on with the WebSocket on the stream. Over HTTP/1.1 it does \
+             not reconnect: the same request gets the same answer."
+        }
+        (_, 200, Lang::Fr) => {
+            "En HTTP/2, wsmon poursuit le WebSocket sur le flux. En HTTP/1.1, il ne se \
+             reconnecte pas : la même requête obtient la même réponse."
+        }
         (_, 300..=399, Lang::En) => {
             "wsmon does not follow redirects and does not reconnect: the same request gets the \
              same redirect. Point it at the URL in Location."
@@ -398,12 +427,14 @@ pub fn explain(status: u16, lang: Lang) -> Explanation {
             "Reconnexion",
         ),
     };
+    let over_h2 = over_http2(status, lang).map(|t| (h2_heading(lang), t.to_string()));
     let sections = [
         (h_meaning, meaning),
         (h_check, check),
         (h_wsmon, what_wsmon_does(status, lang).to_string()),
     ]
     .into_iter()
+    .chain(over_h2)
     .map(|(heading, text)| Section {
         heading: heading.to_string(),
         blocks: vec![Block::Paragraph(text)],
@@ -430,13 +461,59 @@ pub fn explain(status: u16, lang: Lang) -> Explanation {
     }
 }
 
-fn sources(lang: Lang) -> [&'static str; 3] {
+fn h2_heading(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "Over HTTP/2 (RFC 8441)",
+        Lang::Fr => "En HTTP/2 (RFC 8441)",
+    }
+}
+
+/// The RFC 8441 cases: the same status answering an extended CONNECT (`--transport h2`), and
+/// the refusal that has no status at all. `None` for 101 and 200, which say it themselves.
+fn over_http2(status: u16, lang: Lang) -> Option<&'static str> {
+    let front = matches!(status, 400 | 405 | 501);
+    Some(match (status, front, lang) {
+        (101 | 200, _, _) => return None,
+        (_, true, Lang::En) => {
+            "The same status can answer the extended CONNECT (:method CONNECT, :protocol \
+             websocket). This one often means a front (a proxy or load balancer that ends \
+             HTTP/2) that does not know RFC 8441 and refuses the CONNECT or the :protocol \
+             pseudo-header. A server whose SETTINGS do not enable extended CONNECT \
+             (SETTINGS_ENABLE_CONNECT_PROTOCOL) gets no request at all: wsmon records its \
+             SETTINGS as the answer (status 0, error 'handshake') and does not retry; \
+             --transport auto falls back to HTTP/1.1."
+        }
+        (_, true, Lang::Fr) => {
+            "Le même statut peut répondre au CONNECT étendu (:method CONNECT, :protocol \
+             websocket). Celui-ci désigne souvent un frontal (proxy ou répartiteur qui termine \
+             HTTP/2) qui ne connaît pas la RFC 8441 et refuse le CONNECT ou le pseudo-en-tête \
+             :protocol. Un serveur dont les SETTINGS n'activent pas le CONNECT étendu \
+             (SETTINGS_ENABLE_CONNECT_PROTOCOL) ne reçoit aucune requête : wsmon enregistre \
+             ses SETTINGS comme réponse (statut 0, erreur « handshake ») et ne réessaie pas ; \
+             --transport auto revient à HTTP/1.1."
+        }
+        (_, false, Lang::En) => {
+            "The same status can answer the extended CONNECT (--transport h2, RFC 8441 \
+             section 5) and means the same there; wsmon records it with the stream's \
+             connection and stream id, and retries as above."
+        }
+        (_, false, Lang::Fr) => {
+            "Le même statut peut répondre au CONNECT étendu (--transport h2, RFC 8441, \
+             section 5) et y a le même sens ; wsmon l'enregistre avec la connexion et le \
+             numéro de flux, et réessaie comme ci-dessus."
+        }
+    })
+}
+
+fn sources(lang: Lang) -> [&'static str; 4] {
     match lang {
         Lang::En => [
             "RFC 6455 §4.1 (101 is success; the client handles any other status as HTTP says)",
             "RFC 9110 §15 (status codes), §15.5.9 (408), §10.2.3 (Retry-After), RFC 6585 §4 \
              (429)",
             "wsmon engine/backoff.rs (status_advice)",
+            "RFC 8441 §3 (SETTINGS_ENABLE_CONNECT_PROTOCOL), §4-5 (the extended CONNECT; 200 \
+             opens the stream)",
         ],
         Lang::Fr => [
             "RFC 6455 §4.1 (101 signale le succès ; le client traite tout autre statut selon \
@@ -444,6 +521,8 @@ fn sources(lang: Lang) -> [&'static str; 3] {
             "RFC 9110 §15 (codes de statut), §15.5.9 (408), §10.2.3 (Retry-After), RFC 6585 \
              §4 (429)",
             "wsmon engine/backoff.rs (status_advice)",
+            "RFC 8441 §3 (SETTINGS_ENABLE_CONNECT_PROTOCOL), §4-5 (le CONNECT étendu ; 200 \
+             ouvre le flux)",
         ],
     }
 }
@@ -459,6 +538,9 @@ pub struct JsonStatus {
     pub check: String,
     pub wsmon: String,
     pub sources: Vec<String>,
+    /// The RFC 8441 case (`--transport h2`), when it differs from the HTTP/1.1 text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http2: Option<String>,
 }
 
 impl JsonStatus {
@@ -473,6 +555,7 @@ impl JsonStatus {
             check,
             wsmon: what_wsmon_does(status, lang).to_string(),
             sources: sources(lang).iter().map(|s| s.to_string()).collect(),
+            http2: over_http2(status, lang).map(str::to_string),
         }
     }
 }

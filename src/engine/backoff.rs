@@ -266,6 +266,8 @@ pub fn advice_for(
             Advice::Never,
             Some("wsmon is stopping; nothing is retried".to_string()),
         ),
+        // The transport failed, not the session: retry, on a new or a free connection.
+        Cause::Connection { .. } => (Advice::Backoff, None),
     }
 }
 

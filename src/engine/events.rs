@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::counters::{EngineGauges, SessionCounters};
 pub use crate::protocol::error::ErrorKind;
 pub use crate::protocol::handshake::{HandshakeInfo, Timings};
+pub use crate::protocol::http2::{Link, Proto};
 
 /// What the engine emits, in order, on the one bounded channel it is given.
 #[derive(Debug)]
@@ -200,6 +201,13 @@ pub enum Cause {
     Manual,
     /// wsmon was stopping (`--duration`, `q`, a signal): the session's last event.
     Shutdown,
+    /// Over HTTP/2: the shared connection was lost (a GOAWAY with its error code, a TCP reset,
+    /// a PING timeout ...), or the server reset the session's stream (`rst_stream`).
+    Connection {
+        reason: crate::protocol::http2::LossReason,
+        #[serde(default, with = "crate::protocol::http2::h2_error_serde")]
+        h2_error: Option<u32>,
+    },
 }
 
 /// Which delay rule produced a backoff.
@@ -268,13 +276,20 @@ pub enum EventKind {
         attempt: u32,
         #[serde(default)]
         slot_wait_ms: u64,
+        /// Over HTTP/2 (`--transport`): the transport asked for.
+        #[serde(default, skip_serializing_if = "Link::is_empty")]
+        link: Link,
     },
     /// The upgrade request was sent.
     Handshaking { attempt: u32 },
     /// An HTTP answer to the upgrade arrived (101 or not).
     Handshake(std::sync::Arc<HandshakeInfo>),
-    /// The WebSocket is open.
-    Open { attempt: u32 },
+    /// The WebSocket is open; over HTTP/2 `link` says on which connection and stream.
+    Open {
+        attempt: u32,
+        #[serde(default, skip_serializing_if = "Link::is_empty")]
+        link: Link,
+    },
     /// A close frame was sent (`initiator` client) or received (`initiator` server).
     Closing { code: u16, initiator: Initiator },
     /// The connection ended.

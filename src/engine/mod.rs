@@ -12,6 +12,7 @@ pub mod close;
 pub mod conversation;
 pub mod counters;
 pub mod events;
+pub mod h2pool;
 pub mod inbox;
 pub mod protocols;
 pub mod script;

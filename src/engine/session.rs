@@ -30,6 +30,7 @@ use crate::protocol::handshake::{self, RequestSpec, Transport, UpgradeOutcome};
 use crate::protocol::wire::{Role, WireStream};
 
 mod frames;
+mod h2;
 mod open;
 mod talk;
 mod write;
@@ -46,6 +47,8 @@ pub struct Shared {
     pub slots: Slots,
     /// Start of the pings' shared time grid.
     pub epoch: Instant,
+    /// Shared HTTP/2 connections (`--transport h2|auto`); unused with HTTP/1.1.
+    pub h2: crate::engine::h2pool::Pool,
 }
 
 /// One session's identity.
@@ -95,6 +98,11 @@ enum AttemptEnd {
     },
     /// The operator asked to reconnect now.
     ReconnectNow,
+    /// Over HTTP/2: the connection under the session was lost, or its stream reset.
+    Lost {
+        cause: Cause,
+        uptime: Option<Duration>,
+    },
     Stopped(Stop),
 }
 
@@ -125,6 +133,10 @@ pub struct Session {
     proxy_refusal: Option<crate::protocol::proxy::Refusal>,
     /// The open connection's frames, while `message` events are on.
     frames: Option<frames::Frames>,
+    /// The attempt's transport, connection and stream (`--transport h2|auto`).
+    link: crate::engine::events::Link,
+    /// The HTTP/2 connection the attempt runs on.
+    conn: Option<Arc<crate::protocol::http2::ConnShared>>,
 }
 
 tokio::task_local! {
@@ -174,6 +186,8 @@ impl Session {
             last_event: "",
             proxy_refusal: None,
             frames: None,
+            link: Default::default(),
+            conn: None,
         }
     }
 
@@ -230,9 +244,12 @@ impl Session {
                 };
             first = false;
             let slot_wait_ms = u64::try_from(slot.waited.as_millis()).unwrap_or(u64::MAX);
+            self.link = self.connecting_link();
+            self.conn = None;
             self.emit(EventKind::Connecting {
                 attempt,
                 slot_wait_ms,
+                link: self.link,
             })
             .await;
             #[cfg(feature = "fault-injection")]
@@ -241,7 +258,14 @@ impl Session {
             // the phase it is in (an open connection), not room for the largest of them all.
             let end = match Box::pin(self.connect(attempt, slot)).await {
                 Ok(up) => {
-                    Box::pin(self.run_open(attempt, up.transport, up.leftover, up.agreement)).await
+                    let failure = match &up.transport {
+                        Transport::H2(s) => Some(s.failure()),
+                        _ => None,
+                    };
+                    let end =
+                        Box::pin(self.run_open(attempt, up.transport, up.leftover, up.agreement))
+                            .await;
+                    self.transport_cause(end, failure)
                 }
                 Err(end) => end,
             };
@@ -302,6 +326,7 @@ impl Session {
             }
             AttemptEnd::Failed { cause, retry_after } => (cause, None, retry_after),
             AttemptEnd::Closed { code, uptime } => (Cause::Close { code }, uptime, None),
+            AttemptEnd::Lost { cause, uptime } => (cause, uptime, None),
         };
         retries.number =
             backoff::next_attempt(retries.number, uptime, self.shared.backoff.stable_after);
@@ -425,59 +450,45 @@ impl Session {
     /// Connect and upgrade: the open connection, or (`Err`) how the attempt ended without one.
     /// The handshake `slot` is held until the upgrade is answered (or fails).
     async fn connect(&mut self, attempt: u32, slot: Slot) -> Result<Upgraded, AttemptEnd> {
-        let mut timings = Timings::default();
         let timeout = self.shared.settings.connect_timeout;
         let deadline = Instant::now() + timeout;
+        if self.shared.h2.applies_to(&self.spec.url) {
+            return Box::pin(self.connect_h2(attempt, slot, deadline)).await;
+        }
+        self.connect_h1(attempt, slot, None, Timings::default(), deadline)
+            .await
+    }
 
-        // Phase 1: DNS, TCP, TLS.
-        let route = handshake::Route {
-            proxy: self.spec.proxy.as_ref(),
-            local: self.spec.local,
-        };
-        let fut = handshake::open_transport_via(
-            &self.spec.url,
-            self.shared.tls.as_ref(),
-            &mut timings,
-            route,
-        );
-        let transport = match race(Box::pin(fut), deadline, &mut self.cmds, &mut self.paused).await
-        {
-            Err(stop) => return Err(AttemptEnd::Stopped(stop)),
-            Ok(r) => r,
-        };
+    /// Over HTTP/1.1: DNS, TCP and TLS (unless `transport` is already open), then the upgrade.
+    async fn connect_h1(
+        &mut self,
+        attempt: u32,
+        slot: Slot,
+        transport: Option<Transport>,
+        mut timings: Timings,
+        deadline: Instant,
+    ) -> Result<Upgraded, AttemptEnd> {
         let transport = match transport {
+            Some(t) => t,
             None => {
-                let phase = self.unfinished_phase(&timings);
-                return Err(self
-                    .fail(
-                        ErrorKind::Timeout,
-                        format!(
-                            "{phase} did not finish within {}",
-                            humantime::format_duration(timeout)
-                        ),
-                    )
-                    .await);
-            }
-            Some(Err(e)) => {
-                self.proxy_refusal = e.proxy;
-                self.emit(EventKind::Error {
-                    kind: e.kind,
-                    message: e.message.clone(),
-                })
-                .await;
-                if e.kind == ErrorKind::Tls {
-                    // A TLS failure is reported as 1015 (never on the wire), ended by the side
-                    // that decided it.
-                    let mut tracker = CloseTracker::new();
-                    tracker.on(Input::TlsFailed {
-                        message: e.message,
-                        by_peer: e.tls_alert_from_peer,
-                    });
-                    return Err(self.end_connection(tracker, None).await);
+                // Phase 1: DNS, TCP, TLS.
+                let route = handshake::Route {
+                    proxy: self.spec.proxy.as_ref(),
+                    local: self.spec.local,
+                };
+                let fut = handshake::open_transport_via(
+                    &self.spec.url,
+                    self.shared.tls.as_ref(),
+                    &mut timings,
+                    route,
+                );
+                match race(Box::pin(fut), deadline, &mut self.cmds, &mut self.paused).await {
+                    Err(stop) => return Err(AttemptEnd::Stopped(stop)),
+                    Ok(None) => return Err(self.connect_timed_out(&timings).await),
+                    Ok(Some(Err(e))) => return Err(self.transport_failed(e).await),
+                    Ok(Some(Ok(t))) => t,
                 }
-                return Err(AttemptEnd::failed(Cause::Error { kind: e.kind }));
             }
-            Some(Ok(t)) => t,
         };
 
         // Phase 2: the upgrade.
@@ -489,6 +500,56 @@ impl Session {
         };
         // The upgrade is answered (or failed): the next session may start its handshake.
         drop(slot);
+        self.answered(outcome).await
+    }
+
+    /// The connect timeout fired before the transport was up.
+    async fn connect_timed_out(&mut self, timings: &Timings) -> AttemptEnd {
+        let phase = self.unfinished_phase(timings);
+        let timeout = self.shared.settings.connect_timeout;
+        self.fail(
+            ErrorKind::Timeout,
+            format!(
+                "{phase} did not finish within {}",
+                humantime::format_duration(timeout)
+            ),
+        )
+        .await
+    }
+
+    /// DNS, TCP, a proxy or TLS failed (or the server refused HTTP/2 WebSockets).
+    async fn transport_failed(&mut self, e: handshake::ConnectError) -> AttemptEnd {
+        self.proxy_refusal = e.proxy;
+        // An answer that arrived but was refused is recorded before the error.
+        if let Some(info) = e.info {
+            self.emit(EventKind::Handshake(std::sync::Arc::new(*info)))
+                .await;
+        }
+        self.emit(EventKind::Error {
+            kind: e.kind,
+            message: e.message.clone(),
+        })
+        .await;
+        if e.kind == ErrorKind::Tls {
+            // A TLS failure is reported as 1015 (never on the wire), ended by the side
+            // that decided it.
+            let mut tracker = CloseTracker::new();
+            tracker.on(Input::TlsFailed {
+                message: e.message,
+                by_peer: e.tls_alert_from_peer,
+            });
+            return self.end_connection(tracker, None).await;
+        }
+        AttemptEnd::failed(Cause::Error { kind: e.kind })
+    }
+
+    /// What the answer to the upgrade (or the extended CONNECT) means for the attempt; `None`:
+    /// the connect timeout fired first.
+    async fn answered(
+        &mut self,
+        outcome: Option<Result<UpgradeOutcome, handshake::ConnectError>>,
+    ) -> Result<Upgraded, AttemptEnd> {
+        let timeout = self.shared.settings.connect_timeout;
         match outcome {
             None => Err(self
                 .fail(
@@ -650,6 +711,8 @@ mod tests {
             events,
             slots: Slots::new(1, None, Arc::default()),
             epoch: Instant::now(),
+            h2: crate::engine::h2pool::Pool::new(Default::default(), 100, false, None)
+                .expect("an HTTP/1.1 pool needs no TLS"),
         });
         let (_tx, cmds) = crate::engine::inbox::inbox();
         let url = Url::parse("ws://127.0.0.1:1/").expect("valid URL");

@@ -65,6 +65,11 @@ pub struct SessionSettings {
     pub stale_action: StaleAction,
     /// The message log and `--record-messages`: whether sessions report their frames.
     pub messages: MessageSettings,
+    /// HTTP/1.1, HTTP/2 or what the server allows (`--transport`).
+    pub transport: crate::protocol::http2::TransportMode,
+    /// Sessions per HTTP/2 connection (`--streams-per-connection`), capped by the server's
+    /// SETTINGS_MAX_CONCURRENT_STREAMS.
+    pub streams_per_connection: usize,
 }
 
 /// `--message-log COUNT,SIZE`, `--message-preview SIZE`, `--record-messages`. Sessions emit a
@@ -168,9 +173,14 @@ impl Default for SessionSettings {
             stale_after: None,
             stale_action: StaleAction::Keep,
             messages: MessageSettings::default(),
+            transport: Default::default(),
+            streams_per_connection: DEFAULT_STREAMS_PER_CONNECTION,
         }
     }
 }
+
+/// `--streams-per-connection` unless told.
+pub const DEFAULT_STREAMS_PER_CONNECTION: usize = 100;
 
 /// Everything the engine needs to start.
 #[derive(Debug, Clone, Default)]

@@ -43,6 +43,13 @@ pub fn start(
     notices: mpsc::Sender<Notice>,
 ) -> Result<JoinHandle<()>, StartError> {
     let tls = tls_connector(settings.session.insecure).map_err(StartError::Tls)?;
+    let h2 = crate::engine::h2pool::Pool::new(
+        settings.session.transport,
+        settings.session.streams_per_connection,
+        settings.session.insecure,
+        settings.session.ping_interval,
+    )
+    .map_err(StartError::Tls)?;
     let gauges = Arc::new(EngineGauges::default());
     let slots = Slots::new(
         settings.session.max_connecting,
@@ -57,6 +64,7 @@ pub fn start(
         tls: Some(tls),
         registry,
         events,
+        h2,
     });
     let seed = settings
         .seed

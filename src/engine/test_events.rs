@@ -27,6 +27,7 @@ pub fn connecting(attempt: u32) -> EventKind {
     EventKind::Connecting {
         attempt,
         slot_wait_ms: 0,
+        link: Default::default(),
     }
 }
 

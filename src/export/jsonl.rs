@@ -5,7 +5,7 @@ use chrono::SecondsFormat;
 use serde_json::{Map, Value, json};
 
 use crate::engine::events::{
-    Cause, Event, EventKind, HandshakeInfo, MessageRecord, Opcode, Timings,
+    Cause, Event, EventKind, HandshakeInfo, Link, MessageRecord, Opcode, Timings,
 };
 use crate::protocol::extensions::Extension;
 use crate::redact;
@@ -36,12 +36,16 @@ pub fn to_json_line(ev: &Event, url: &str, code_name: &dyn Fn(u16) -> String) ->
         EventKind::Connecting {
             attempt,
             slot_wait_ms,
+            link,
         } => {
             put("attempt", Value::from(*attempt));
             put("slot_wait_ms", Value::from(*slot_wait_ms));
+            link_fields(link, &mut put);
         }
-        EventKind::Handshaking { attempt } | EventKind::Open { attempt } => {
-            put("attempt", Value::from(*attempt))
+        EventKind::Handshaking { attempt } => put("attempt", Value::from(*attempt)),
+        EventKind::Open { attempt, link } => {
+            put("attempt", Value::from(*attempt));
+            link_fields(link, &mut put);
         }
         EventKind::Handshake(h) => handshake_fields(h, &mut put),
         EventKind::Closing { code, initiator } => {
@@ -205,6 +209,20 @@ fn handshake_fields(h: &HandshakeInfo, put: &mut impl FnMut(&str, Value)) {
     if let Some(name) = &h.bad_header {
         put("bad_header", Value::String(name.clone()));
     }
+    link_fields(&h.link, put);
+}
+
+/// `"transport":"h2","connection":"c3","stream":5`: what is known of the attempt's link.
+fn link_fields(link: &Link, put: &mut impl FnMut(&str, Value)) {
+    if let Some(t) = link.transport {
+        put("transport", Value::String(t.as_str().into()));
+    }
+    if let Some(c) = link.connection_name() {
+        put("connection", Value::String(c));
+    }
+    if let Some(s) = link.stream {
+        put("stream", Value::from(s));
+    }
 }
 
 /// Headers as an object; a repeated header (names compared case-insensitively) merges as
@@ -256,6 +274,16 @@ pub fn cause_value(cause: &Cause, code_name: &dyn Fn(u16) -> String) -> Value {
         Cause::Error { kind } => json!({"type": "error", "kind": kind.as_str()}),
         Cause::Manual => json!({"type": "manual"}),
         Cause::Shutdown => json!({"type": "shutdown"}),
+        Cause::Connection { reason, h2_error } => {
+            let mut v = json!({"type": "connection", "reason": reason.as_str()});
+            if let (Some(code), Some(m)) = (h2_error, v.as_object_mut()) {
+                m.insert(
+                    "h2_error".into(),
+                    Value::String(crate::protocol::http2::error_name(code)),
+                );
+            }
+            v
+        }
     }
 }
 

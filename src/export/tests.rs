@@ -85,10 +85,14 @@ fn every_kind() -> Vec<Event> {
         EventKind::Connecting {
             attempt: 1,
             slot_wait_ms: 0,
+            link: Default::default(),
         },
         EventKind::Handshaking { attempt: 1 },
         EventKind::Handshake(std::sync::Arc::new(handshake())),
-        EventKind::Open { attempt: 1 },
+        EventKind::Open {
+            attempt: 1,
+            link: Default::default(),
+        },
         EventKind::Closing {
             code: 1013,
             initiator: Initiator::Server,
@@ -147,6 +151,7 @@ fn every_kind() -> Vec<Event> {
         kind: EventKind::Connecting {
             attempt: 1,
             slot_wait_ms: 0,
+            link: Default::default(),
         },
     });
     events
@@ -422,6 +427,7 @@ fn lines_are_whole_even_when_larger_than_the_buffer() {
             EventKind::Connecting {
                 attempt: i,
                 slot_wait_ms: 0,
+                link: Default::default(),
             }
         };
         w.write(&spawned).expect("write");
@@ -488,6 +494,7 @@ fn summary_of_a_run() {
         EventKind::Connecting {
             attempt: 1,
             slot_wait_ms: 0,
+            link: Default::default(),
         },
         EventKind::Closed(CloseInfo {
             code: 1013,

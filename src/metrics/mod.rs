@@ -29,6 +29,7 @@
 //! `assets/grafana-dashboard.json` and `assets/prometheus.yml` are built on these names; a test
 //! below keeps them in step.
 
+pub mod connections;
 pub mod http;
 pub mod registry;
 

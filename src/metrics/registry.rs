@@ -212,12 +212,15 @@ pub struct Metrics {
     stale: Family<TargetLabels, Gauge>,
     latency: HistogramFamily<TargetLabels>,
     messages: Family<DirectionLabels, Counter>,
+    /// `wsmon_connections{transport}`, `wsmon_connection_losses_total{reason}`.
+    connections: std::sync::Mutex<super::connections::Connections>,
 }
 
 impl Metrics {
     /// The families, registered; `export` is read on each scrape (all zero without an export).
     pub fn new(export: ExportCounts) -> Metrics {
         let mut registry = Registry::default();
+        let connections = super::connections::Connections::default();
         let sessions = Family::<StateLabels, Gauge>::default();
         registry.register(
             "wsmon_sessions",
@@ -310,6 +313,7 @@ impl Metrics {
             "Session script steps that timed out, by target and step",
             script_failures.clone(),
         );
+        connections.register(&mut registry);
         Metrics {
             registry,
             sessions,
@@ -326,6 +330,7 @@ impl Metrics {
             stale,
             latency,
             messages,
+            connections: std::sync::Mutex::new(connections),
         }
     }
 
@@ -440,6 +445,9 @@ impl EventCounter {
     /// `unknown` (the engine always sends `Spawned` first).
     pub fn observe(&mut self, ev: &Event) {
         self.events += 1;
+        if let Ok(mut c) = self.metrics.connections.lock() {
+            c.observe(ev);
+        }
         let target = match &ev.kind {
             EventKind::Spawned { url, .. } => {
                 let t: Arc<str> = Arc::from(url.as_str());
@@ -473,7 +481,7 @@ impl EventCounter {
             }
             EventKind::Handshake(info) => {
                 // A refused answer (malformed, bad accept ...) counts as its error event.
-                if info.status != 101 && info.invalid.is_none() {
+                if !info.is_upgrade() && info.invalid.is_none() {
                     let labels = StatusLabels {
                         target: target.clone(),
                         status: info.status.to_string(),
@@ -673,7 +681,13 @@ mod tests {
                     proxy: None,
                 },
             ),
-            ev(1, EventKind::Open { attempt: 1 }),
+            ev(
+                1,
+                EventKind::Open {
+                    attempt: 1,
+                    link: Default::default(),
+                },
+            ),
             closed(1, 1013, Initiator::Server),
             closed(2, 1013, Initiator::Server),
             closed(3, 1008, Initiator::Server),

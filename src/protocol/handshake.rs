@@ -4,7 +4,8 @@
 //!
 //! Here: the exchange itself ([`upgrade`]) and the judgement of the answer. Beside it:
 //! `transport` (resolve, connect, proxy tunnel, TLS), `request` (the request and its checks),
-//! `head` (reading and parsing the answer's head), `record` (what is recorded), `retry_after`.
+//! `head` (reading and parsing the answer's head), `record` (what is recorded), `retry_after`,
+//! and `http2`: the same exchange as an extended CONNECT on a shared HTTP/2 connection (RFC 8441).
 
 use std::io;
 use std::time::{Duration, Instant, SystemTime};
@@ -20,6 +21,7 @@ use crate::protocol::proxy::{self, ProxyError};
 use crate::redact;
 
 mod head;
+pub mod http2;
 mod record;
 mod request;
 mod retry_after;
@@ -34,7 +36,9 @@ pub use request::{
 };
 use request::{encode_request, redact_headers};
 pub use retry_after::{RetryAfterError, parse_retry_after};
-pub use transport::{Route, Transport, open_transport, open_transport_via, tls_connector};
+pub use transport::{
+    Route, Transport, open_transport, open_transport_via, tls_connector, tls_connector_alpn,
+};
 
 /// How much of a non-101 body we keep.
 const MAX_BODY: usize = 4 * 1024;
@@ -58,7 +62,7 @@ pub struct ConnectError {
 }
 
 impl ConnectError {
-    fn new(kind: ErrorKind, message: impl Into<String>, timings: Timings) -> Self {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>, timings: Timings) -> Self {
         ConnectError {
             kind,
             message: message.into(),
@@ -101,13 +105,13 @@ pub enum UpgradeOutcome {
     Rejected { info: HandshakeInfo },
 }
 
-fn ms(d: Duration) -> f64 {
+pub(crate) fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0
 }
 
 /// Response headers as they may be recorded: secrets redacted, and what HTTP lets through that a
 /// terminal would act on (tab, C1 controls decoded from obs-text bytes) escaped.
-fn record_response_headers(h: &[(String, String)]) -> Vec<(String, String)> {
+pub(crate) fn record_response_headers(h: &[(String, String)]) -> Vec<(String, String)> {
     h.iter()
         .map(|(k, v)| {
             (
@@ -219,6 +223,35 @@ pub(crate) fn judge_answer(
             );
         }
     }
+    check_agreement(info, &response_headers, spec, timings)
+}
+
+/// The part of the judgement HTTP/1.1 and HTTP/2 share: the subprotocol and the extension
+/// answer of an accepted upgrade (101, or 200 to an extended CONNECT).
+pub(crate) fn check_agreement(
+    mut info: HandshakeInfo,
+    response_headers: &[(String, String)],
+    spec: &RequestSpec,
+    timings: Timings,
+) -> Result<Verdict, ConnectError> {
+    let get = |name: &str| -> Vec<&str> {
+        response_headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    };
+    let refuse = |mut info: HandshakeInfo, msg: String| {
+        info.invalid = Some(msg.clone());
+        Err(ConnectError {
+            kind: ErrorKind::Handshake,
+            message: msg,
+            timings,
+            proxy: None,
+            info: Some(Box::new(info)),
+            tls_alert_from_peer: false,
+        })
+    };
     let protos = get("sec-websocket-protocol");
     if let Some(p) = protos.first() {
         let p = p.trim();

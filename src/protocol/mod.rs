@@ -16,3 +16,5 @@ pub mod url;
 pub mod wire;
 
 pub use frame::{MAX_CLOSE_REASON, close_reason};
+/// WebSockets over HTTP/2 (RFC 8441), beside the HTTP/1.1 upgrade it shares its records with.
+pub use handshake::http2;

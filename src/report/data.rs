@@ -319,7 +319,7 @@ impl Counts {
             // A refused answer is counted by its error event, as `replay --summary` does.
             EventKind::Handshake(info) if info.invalid.is_none() => {
                 *self.statuses.entry(info.status).or_insert(0) += 1;
-                if info.status != 101 {
+                if !info.is_upgrade() {
                     Acc::count(&mut acc.s.statuses, info.status, len, i);
                 }
                 if let Some(start) = self.started.get(&ev.session) {

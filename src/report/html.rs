@@ -468,6 +468,9 @@ fn cause_text(c: &Cause) -> String {
         Cause::Error { kind } => format!("{} error", kind.as_str()),
         Cause::Manual => "manual".into(),
         Cause::Shutdown => "shutdown".into(),
+        Cause::Connection { reason, h2_error } => {
+            crate::protocol::http2::loss_label(reason, h2_error)
+        }
     }
 }
 

@@ -58,10 +58,18 @@ fn cycle(out: &mut Vec<Event>, ms: i64, s: u64, attempt: u32, code: u16, reason:
         EventKind::Connecting {
             attempt,
             slot_wait_ms: 0,
+            link: Default::default(),
         },
     ));
     out.push(ev(ms + 4, s, hs(101)));
-    out.push(ev(ms + 5, s, EventKind::Open { attempt }));
+    out.push(ev(
+        ms + 5,
+        s,
+        EventKind::Open {
+            attempt,
+            link: Default::default(),
+        },
+    ));
     out.push(ev(ms + 30, s, closed(code, reason)));
     out.push(ev(
         ms + 31,
@@ -110,6 +118,7 @@ fn recording() -> Recording {
         EventKind::Connecting {
             attempt: 1,
             slot_wait_ms: 0,
+            link: Default::default(),
         },
     ));
     events.push(ev(20, 2, hs(503)));
@@ -350,6 +359,7 @@ fn a_long_window_is_drawn_in_wider_buckets_as_per_second_rates() {
         EventKind::Connecting {
             attempt: 9,
             slot_wait_ms: 0,
+            link: Default::default(),
         },
     ));
     let r = build(&rec, Window::default());
@@ -383,6 +393,7 @@ fn retries_in_step_are_drawn_against_the_chance_band() {
             EventKind::Connecting {
                 attempt: 2,
                 slot_wait_ms: 0,
+                link: Default::default(),
             },
         ));
     }

@@ -165,6 +165,8 @@ pub struct SessionView {
     pub latency: Option<Box<SessionLatency>>,
     /// The script's progress on the current (or last) connection, when it has a script.
     pub script: Option<ScriptProgress>,
+    /// Over HTTP/2: the transport, connection and stream of the last open connection.
+    pub link: crate::engine::events::Link,
 }
 
 /// Where a session's script is: its last `script` event, and what it captured so far on this
@@ -215,6 +217,7 @@ impl SessionView {
             stale_since: None,
             stale_silent_ms: 0,
             latency: None,
+            link: Default::default(),
         }
     }
 }
@@ -309,6 +312,10 @@ pub struct Totals {
     /// Messages received per second, over the last [`MSGS_IN_WINDOW`] completed seconds
     /// (None where nothing counts messages: a replay).
     pub msgs_in_per_s: Option<f64>,
+    /// HTTP/2 connections lost under their sessions (GOAWAY, reset, PING timeout), each once.
+    pub connections_lost: u64,
+    /// Which connections (`c3` is 3) were lost, and how many sessions each took down.
+    pub lost_connections: BTreeMap<u32, u64>,
 }
 
 /// Seconds `Totals::msgs_in_per_s` averages over.

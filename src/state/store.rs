@@ -370,13 +370,13 @@ fn log_text(kind: &EventKind) -> Option<(String, String, Option<u16>)> {
     let ms = crate::units::format_ms;
     Some(match kind {
         EventKind::Handshaking { .. } => return None,
-        EventKind::Handshake(h) if h.status == 101 => return None,
+        EventKind::Handshake(h) if h.is_upgrade() => return None,
         EventKind::Spawned { url, .. } => (String::new(), url.clone(), None),
         EventKind::Connecting { attempt, .. } => {
             (format!("attempt {attempt}"), String::new(), None)
         }
         EventKind::Handshake(h) => (format!("HTTP {}", h.status), h.status_line.clone(), None),
-        EventKind::Open { attempt } => (format!("attempt {attempt}"), String::new(), None),
+        EventKind::Open { attempt, .. } => (format!("attempt {attempt}"), String::new(), None),
         EventKind::Closing { code, initiator } => (
             code.to_string(),
             format!("close frame by {}", initiator.as_str()),
@@ -400,6 +400,10 @@ fn log_text(kind: &EventKind) -> Option<(String, String, Option<u16>)> {
                 crate::engine::events::Cause::Error { kind } => format!("after {}", kind.as_str()),
                 crate::engine::events::Cause::Manual => "asked by the operator".to_string(),
                 crate::engine::events::Cause::Shutdown => "at shutdown".to_string(),
+                crate::engine::events::Cause::Connection { reason, h2_error } => format!(
+                    "after {}",
+                    crate::protocol::http2::loss_label(reason, h2_error)
+                ),
             };
             (
                 format!("wait {}", ms(b.delay_ms)),
@@ -730,6 +734,7 @@ mod tests {
                     EventKind::Connecting {
                         attempt: 1,
                         slot_wait_ms: 0,
+                        link: Default::default(),
                     },
                 ),
                 (
@@ -752,6 +757,7 @@ mod tests {
                 EventKind::Connecting {
                     attempt: 2,
                     slot_wait_ms: 0,
+                    link: Default::default(),
                 },
             ));
             for (ts, kind) in kinds {
@@ -807,8 +813,12 @@ mod tests {
                 EventKind::Connecting {
                     attempt: 1,
                     slot_wait_ms: 0,
+                    link: Default::default(),
                 },
-                EventKind::Open { attempt: 1 },
+                EventKind::Open {
+                    attempt: 1,
+                    link: Default::default(),
+                },
             ] {
                 store.apply(&Event {
                     ts: t0,

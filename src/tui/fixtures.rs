@@ -227,6 +227,7 @@ impl Script {
             EventKind::Connecting {
                 attempt,
                 slot_wait_ms: 0,
+                link: Default::default(),
             },
         );
         self.emit(start + ms(1), EventKind::Handshaking { attempt });
@@ -234,7 +235,13 @@ impl Script {
         if handshake.status != 101 {
             return start + ms(3);
         }
-        self.emit(start + ms(4), EventKind::Open { attempt });
+        self.emit(
+            start + ms(4),
+            EventKind::Open {
+                attempt,
+                link: Default::default(),
+            },
+        );
         start + ms(4)
     }
 
@@ -341,6 +348,7 @@ fn echo(s: &mut Script, i: usize, now: DateTime<Utc>, hs: &Handshakes) -> Counte
                 EventKind::Connecting {
                     attempt: 1,
                     slot_wait_ms: 0,
+                    link: Default::default(),
                 },
             );
             if i % 50 == 24 {
@@ -371,6 +379,7 @@ fn echo(s: &mut Script, i: usize, now: DateTime<Utc>, hs: &Handshakes) -> Counte
                     EventKind::Connecting {
                         attempt,
                         slot_wait_ms: 0,
+                        link: Default::default(),
                     },
                 );
                 s.emit(

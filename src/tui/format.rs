@@ -134,7 +134,7 @@ pub fn ext_name(name: &str) -> &str {
 
 /// The negotiated extensions of the session's last successful handshake, short ("-" if none).
 pub fn ext_short(s: &SessionView) -> Cow<'_, str> {
-    let Some(h) = s.last_handshake.as_ref().filter(|h| h.status == 101) else {
+    let Some(h) = s.last_handshake.as_ref().filter(|h| h.is_upgrade()) else {
         return Cow::Borrowed("-");
     };
     match h.accepted.as_slice() {
@@ -157,6 +157,9 @@ pub fn cause(c: &Cause) -> String {
         Cause::Error { kind } => format!("error {}", kind.as_str()),
         Cause::Manual => "manual".to_string(),
         Cause::Shutdown => "shutdown".to_string(),
+        Cause::Connection { reason, h2_error } => {
+            crate::protocol::http2::loss_label(*reason, *h2_error)
+        }
     }
 }
 

@@ -57,6 +57,10 @@ if [ ! -x "$peers/venv/bin/python" ] || ! "$peers/venv/bin/python" -c 'import we
   python3 -m venv --clear "$peers/venv"
   "$peers/venv/bin/python" -m pip install -q --disable-pip-version-check 'websockets>=13,<16'
 fi
+# hypercorn: a real RFC 8441 server (WebSockets over HTTP/2, h2c and TLS) for tests/h2.rs.
+if [ ! -x "$peers/venv/bin/hypercorn" ]; then
+  "$peers/venv/bin/python" -m pip install -q --disable-pip-version-check 'hypercorn==0.17.3'
+fi
 if [ ! -d "$peers/node/node_modules/ws" ]; then
   mkdir -p "$peers/node"
   (cd "$peers/node" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund 'ws@8')
@@ -67,4 +71,4 @@ if [ ! -d "$peers/node/node_modules/graphql-ws" ] || [ ! -d "$peers/node/node_mo
   || [ ! -d "$peers/node/node_modules/socket.io" ]; then
   (cd "$peers/node" && npm install --silent --no-audit --no-fund 'graphql-ws@6.4.2' 'graphql@16.15.0' 'socket.io@4.8.4')
 fi
-echo "peers ready: $("$peers/venv/bin/python" -c 'import websockets; print("websockets", websockets.__version__)'), ws $(node -p "require('./$peers/node/node_modules/ws/package.json').version"), graphql-ws $(node -p "require('./$peers/node/node_modules/graphql-ws/package.json').version"), socket.io $(node -p "require('./$peers/node/node_modules/socket.io/package.json').version"), $(tinyproxy -v), microsocks, $(prometheus --version 2>&1 | head -1), $(promtool --version 2>&1 | head -1)"
+echo "peers ready: $("$peers/venv/bin/python" -c 'import websockets; print("websockets", websockets.__version__)'), $("$peers/venv/bin/python" -c 'import importlib.metadata as m; print("hypercorn", m.version("hypercorn"))'), ws $(node -p "require('./$peers/node/node_modules/ws/package.json').version"), graphql-ws $(node -p "require('./$peers/node/node_modules/graphql-ws/package.json').version"), socket.io $(node -p "require('./$peers/node/node_modules/socket.io/package.json').version"), $(tinyproxy -v), microsocks, $(prometheus --version 2>&1 | head -1), $(promtool --version 2>&1 | head -1)"

@@ -18,26 +18,13 @@ impl Session {
     ) -> AttemptEnd {
         let shared = self.shared.clone();
         let settings = &shared.settings;
-        let max = settings.max_message_size;
-        let layer = self.tap_frames(WireStream::new(
-            transport,
-            Role::Client,
-            agreement.deflate,
-            leftover,
-            max,
-            self.counters.clone(),
-        ));
-        let layer_state = layer.layer_close();
-        // Our own message must fit the bounded write queue whole.
-        let largest_send = settings.send.as_ref().map_or(0, String::len);
-        let config = ws_config(max).max_write_buffer_size(WRITE_QUEUE.saturating_add(largest_send));
-        let mut ws = Box::pin(WebSocketStream::from_raw_socket(
-            layer,
-            WsRole::Client,
-            Some(config),
-        ))
+        let (mut ws, layer_state) =
+            Box::pin(self.websocket(transport, leftover, agreement.deflate)).await;
+        self.emit(EventKind::Open {
+            attempt,
+            link: self.link,
+        })
         .await;
-        self.emit(EventKind::Open { attempt }).await;
         let opened = Instant::now();
         let mut tracker = CloseTracker::new();
         // Set once a close frame was sent or received: the closing handshake must end by then.
@@ -155,6 +142,36 @@ impl Session {
             }
         }
         Box::pin(self.end_connection(tracker, Some(opened.elapsed()))).await
+    }
+
+    /// The WebSocket over the upgraded byte stream: our frame layer (and its frame tap when
+    /// messages are logged) under tungstenite, with the write queue bounded.
+    async fn websocket(
+        &mut self,
+        transport: Transport,
+        leftover: Vec<u8>,
+        deflate: Option<crate::protocol::deflate::DeflateParams>,
+    ) -> (
+        WebSocketStream<WireStream<Transport>>,
+        crate::protocol::wire::LayerCloseHandle,
+    ) {
+        let settings = &self.shared.settings;
+        let max = settings.max_message_size;
+        let layer = WireStream::new(
+            transport,
+            Role::Client,
+            deflate,
+            leftover,
+            max,
+            self.counters.clone(),
+        );
+        let layer = self.tap_frames(layer);
+        let layer_state = layer.layer_close();
+        // Our own message must fit the bounded write queue whole.
+        let largest_send = self.shared.settings.send.as_ref().map_or(0, String::len);
+        let config = ws_config(max).max_write_buffer_size(WRITE_QUEUE.saturating_add(largest_send));
+        let ws = WebSocketStream::from_raw_socket(layer, WsRole::Client, Some(config)).await;
+        (ws, layer_state)
     }
 
     /// Our next ping (its payload numbers it, so its pong gives the round trip). Returns the

@@ -55,4 +55,20 @@ pub struct HandshakeInfo {
     /// The first response header line that did not parse: its name, escaped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bad_header: Option<String>,
+    /// Over HTTP/2: the transport, connection and stream (empty for the default HTTP/1.1).
+    #[serde(
+        default,
+        skip_serializing_if = "crate::protocol::http2::Link::is_empty"
+    )]
+    pub link: crate::protocol::http2::Link,
+}
+
+impl HandshakeInfo {
+    /// The answer opened the WebSocket: 101 to an HTTP/1.1 upgrade, 200 to an HTTP/2 extended
+    /// CONNECT (RFC 8441).
+    pub fn is_upgrade(&self) -> bool {
+        self.status == 101
+            || (self.status == 200
+                && self.link.transport == Some(crate::protocol::http2::Proto::H2))
+    }
 }

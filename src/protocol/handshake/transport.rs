@@ -24,6 +24,8 @@ use crate::redact;
 pub enum Transport {
     Plain(TcpStream),
     Tls(Box<TlsStream<TcpStream>>),
+    /// A WebSocket's stream on a shared HTTP/2 connection (RFC 8441).
+    H2(Box<crate::protocol::http2::H2Stream>),
 }
 
 impl AsyncRead for Transport {
@@ -35,6 +37,7 @@ impl AsyncRead for Transport {
         match self.get_mut() {
             Transport::Plain(s) => Pin::new(s).poll_read(cx, buf),
             Transport::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            Transport::H2(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
         }
     }
 }
@@ -48,18 +51,21 @@ impl AsyncWrite for Transport {
         match self.get_mut() {
             Transport::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Transport::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            Transport::H2(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
         }
     }
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Transport::Plain(s) => Pin::new(s).poll_flush(cx),
             Transport::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            Transport::H2(s) => Pin::new(s.as_mut()).poll_flush(cx),
         }
     }
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Transport::Plain(s) => Pin::new(s).poll_shutdown(cx),
             Transport::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            Transport::H2(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
         }
     }
 }
@@ -209,6 +215,16 @@ pub async fn open_transport_via(
     Ok(Transport::Tls(Box::new(stream)))
 }
 
+impl Transport {
+    /// The protocol ALPN chose on a TLS stream.
+    pub fn alpn(&self) -> Option<&[u8]> {
+        match self {
+            Transport::Tls(s) => s.get_ref().1.alpn_protocol(),
+            _ => None,
+        }
+    }
+}
+
 /// TCP connect to `addr`, bound to `local` first when given.
 async fn connect_from(
     addr: SocketAddr,
@@ -248,6 +264,11 @@ async fn connect_from(
 
 /// TLS client configuration: webpki roots, or no verification at all with `insecure`.
 pub fn tls_connector(insecure: bool) -> Result<TlsConnector, String> {
+    tls_connector_alpn(insecure, &[b"http/1.1"])
+}
+
+/// [`tls_connector`] offering these ALPN protocols (`h2` for WebSockets over HTTP/2).
+pub fn tls_connector_alpn(insecure: bool, alpn: &[&[u8]]) -> Result<TlsConnector, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -263,7 +284,7 @@ pub fn tls_connector(insecure: bool) -> Result<TlsConnector, String> {
         };
         builder.with_root_certificates(roots).with_no_client_auth()
     };
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     Ok(TlsConnector::from(Arc::new(config)))
 }
 

@@ -11,8 +11,8 @@ use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor}
 
 use crate::engine::events::{
     BackoffInfo, Cause, CloseInfo, CloseWhy, DelayKind, Direction, ErrorKind, Event, EventKind,
-    HandshakeInfo, Initiator, Jitter, LatencySource, MessageRecord, Opcode, ScriptEvent,
-    ScriptPhase, Timings,
+    HandshakeInfo, Initiator, Jitter, LatencySource, Link, MessageRecord, Opcode, Proto,
+    ScriptEvent, ScriptPhase, Timings,
 };
 use crate::protocol::extensions::{Extension, Param};
 
@@ -235,6 +235,9 @@ struct Raw<'a> {
     text: Option<String>,
     base64: Option<Str<'a>>,
     cut: Option<bool>,
+    transport: Option<Proto>,
+    connection: Option<String>,
+    stream: Option<u32>,
     unknown_fields: usize,
     first_unknown: Option<String>,
 }
@@ -313,6 +316,9 @@ impl<'de> Deserialize<'de> for Raw<'de> {
                         "text" => r.text = Some(map.next_value()?),
                         "base64" => r.base64 = Some(map.next_value()?),
                         "cut" => r.cut = Some(map.next_value()?),
+                        "transport" => r.transport = Some(map.next_value()?),
+                        "connection" => r.connection = Some(map.next_value()?),
+                        "stream" => r.stream = Some(map.next_value()?),
                         other => {
                             r.unknown_fields += 1;
                             if r.first_unknown.is_none() {
@@ -425,6 +431,23 @@ impl Raw<'_> {
         let session = self.session.ok_or_else(|| missing("session", name))?;
         let need = |v: Option<u32>, f: &str| v.ok_or_else(|| missing(f, name));
         let mut code_name = None;
+        let link = Link {
+            transport: self.transport,
+            connection: match &self.connection {
+                None => None,
+                Some(c) => Some(
+                    c.strip_prefix('c')
+                        .and_then(|n| n.parse().ok())
+                        .ok_or_else(|| {
+                            LineError::Malformed(format!(
+                                "invalid \"connection\": \"{}\"",
+                                excerpt(c)
+                            ))
+                        })?,
+                ),
+            },
+            stream: self.stream,
+        };
         let kind = match name {
             "spawned" => EventKind::Spawned {
                 target: self.target.ok_or_else(|| missing("target", name))?,
@@ -435,12 +458,14 @@ impl Raw<'_> {
                 attempt: need(self.attempt, "attempt")?,
                 // Logs from before --max-connecting have no slot wait.
                 slot_wait_ms: self.slot_wait_ms.unwrap_or(0),
+                link,
             },
             "handshaking" => EventKind::Handshaking {
                 attempt: need(self.attempt, "attempt")?,
             },
             "open" => EventKind::Open {
                 attempt: need(self.attempt, "attempt")?,
+                link,
             },
             "handshake" => EventKind::Handshake(std::sync::Arc::new(HandshakeInfo {
                 status: self.status.ok_or_else(|| missing("status", name))?,
@@ -460,6 +485,7 @@ impl Raw<'_> {
                 bytes_received: self.bytes_received.unwrap_or_default(),
                 invalid: self.invalid,
                 bad_header: self.bad_header,
+                link,
             })),
             "closing" => EventKind::Closing {
                 code: self.code.ok_or_else(|| missing("code", name))?,

@@ -276,7 +276,10 @@ mod tests {
     /// Sessions 1 and 2 of `url_a` and `url_b`, spawned at `first`, then a shutdown at
     /// `first + 5 s`.
     fn run(name: &str, first: i64) -> Recording {
-        let open = EventKind::Open { attempt: 1 };
+        let open = EventKind::Open {
+            attempt: 1,
+            link: Default::default(),
+        };
         let bye = || EventKind::Closed(close_info(1001, Initiator::Client));
         rec(
             name,

@@ -52,12 +52,33 @@ fn sample() -> Vec<Event> {
         ev(2, 1, connecting(1)),
         ev(3, 2, connecting(1)),
         ev(5, 1, hs),
-        ev(6, 1, EventKind::Open { attempt: 1 }),
-        ev(7, 2, EventKind::Open { attempt: 1 }),
+        ev(
+            6,
+            1,
+            EventKind::Open {
+                attempt: 1,
+                link: Default::default(),
+            },
+        ),
+        ev(
+            7,
+            2,
+            EventKind::Open {
+                attempt: 1,
+                link: Default::default(),
+            },
+        ),
         ev(9, 2, close(1013)),
         ev(10, 2, backoff(1, 710)),
         ev(710, 2, connecting(2)),
-        ev(712, 2, EventKind::Open { attempt: 2 }),
+        ev(
+            712,
+            2,
+            EventKind::Open {
+                attempt: 2,
+                link: Default::default(),
+            },
+        ),
         ev(1300, 2, close(1013)),
         ev(1301, 2, backoff(2, 2800)),
         ev(2800, 2, connecting(3)),
@@ -267,7 +288,10 @@ fn seeking_anywhere_in_any_order_gives_the_state_of_a_straight_run() {
             t += 1;
             let kind = match round % 3 {
                 0 => connecting(round + 1),
-                1 => EventKind::Open { attempt: round },
+                1 => EventKind::Open {
+                    attempt: round,
+                    link: Default::default(),
+                },
                 _ => closed(1013, Initiator::Server),
             };
             events.push(ev(t, s, kind));

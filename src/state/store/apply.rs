@@ -37,6 +37,7 @@ impl SessionChange<'_> {
             EventKind::Connecting {
                 attempt,
                 slot_wait_ms,
+                ..
             } => self.connecting(*attempt, *slot_wait_ms),
             EventKind::Handshaking { .. } => self.set_state(SessionState::Handshaking),
             // An answer refused as malformed is kept for the detail view; the error event
@@ -45,18 +46,32 @@ impl SessionChange<'_> {
                 self.s.last_handshake = Some(info.clone());
             }
             EventKind::Handshake(info) => self.handshake(info),
-            EventKind::Open { .. } => self.open(),
+            EventKind::Open { link, .. } => {
+                self.s.link = *link;
+                self.open();
+            }
             EventKind::Closing { .. } => self.set_state(SessionState::Closing),
             EventKind::Closed(ci) => self.closed(ci),
             EventKind::Error { kind, message } => self.error(*kind, message),
-            EventKind::Backoff(b) => self.backoff(b),
-            EventKind::GaveUp { attempts, .. } => self.gave_up(*attempts),
+            EventKind::Backoff(b) => {
+                self.connection_lost(&b.cause);
+                self.backoff(b);
+            }
+            EventKind::GaveUp { attempts, cause } => {
+                self.connection_lost(cause);
+                self.gave_up(*attempts);
+            }
             // wsmon stopping: the final snapshot keeps the state each session was in.
             EventKind::Ended {
                 cause: Some(Cause::Shutdown),
                 ..
             } => {}
-            EventKind::Ended { why, cause } => self.ended(why, *cause),
+            EventKind::Ended { why, cause } => {
+                if let Some(c) = cause {
+                    self.connection_lost(c);
+                }
+                self.ended(why, *cause);
+            }
             EventKind::Paused { paused } => self.s.paused = *paused,
             EventKind::Script(sc) => self.script(sc),
             EventKind::Message(_) => {}
@@ -88,6 +103,25 @@ impl SessionChange<'_> {
             captured,
             last: sc.last.clone(),
         });
+    }
+
+    /// A session lost with its HTTP/2 connection: the connection counts once, its sessions
+    /// each (a reset stream is no lost connection).
+    fn connection_lost(&mut self, cause: &Cause) {
+        let Cause::Connection { reason, .. } = cause else {
+            return;
+        };
+        let Some(conn) = self.s.link.connection else {
+            return;
+        };
+        if *reason == crate::protocol::http2::LossReason::RstStream {
+            return;
+        }
+        let n = self.totals.lost_connections.entry(conn).or_default();
+        if *n == 0 {
+            self.totals.connections_lost += 1;
+        }
+        *n += 1;
     }
 
     fn set_state(&mut self, st: SessionState) {
@@ -156,14 +190,14 @@ impl SessionChange<'_> {
     fn handshake(&mut self, info: &Arc<HandshakeInfo>) {
         let (ts, s, totals) = (self.ts, &mut *self.s, &mut *self.totals);
         *totals.statuses.entry(info.status).or_default() += 1;
-        if info.status != 101 {
+        if !info.is_upgrade() {
             self.tv.http_failures += 1;
         }
         if let Some(start) = s.timeline.back().and_then(|r| r.started_at) {
             let ms = (ts - start).num_milliseconds().max(0);
             self.acc.record_handshake(u64::try_from(ms).unwrap_or(0));
         }
-        if info.status == 101 {
+        if info.is_upgrade() {
             *totals
                 .negotiated
                 .entry(extensions::format_header(&info.accepted))

@@ -412,6 +412,7 @@ mod tests {
             EventKind::Connecting {
                 attempt: 1,
                 slot_wait_ms: 0,
+                link: Default::default(),
             },
             EventKind::Handshaking { attempt: 1 },
             EventKind::Handshake(Arc::new(info)),
@@ -477,6 +478,7 @@ mod tests {
             EventKind::Connecting {
                 attempt: 1,
                 slot_wait_ms: 0,
+                link: Default::default(),
             },
             EventKind::Handshake(Arc::new(info)),
         ] {
@@ -515,8 +517,12 @@ mod tests {
             EventKind::Connecting {
                 attempt: 1,
                 slot_wait_ms: 0,
+                link: Default::default(),
             },
-            EventKind::Open { attempt: 1 },
+            EventKind::Open {
+                attempt: 1,
+                link: Default::default(),
+            },
             EventKind::Closing {
                 code: 1005,
                 initiator: Initiator::Server,

@@ -16,7 +16,7 @@ fn ms_f(v: Option<f64>) -> String {
 }
 
 pub fn handshake_lines(out: &mut Rows, h: &HandshakeInfo, t: Theme) {
-    let status_style = if h.status == 101 && h.invalid.is_none() {
+    let status_style = if h.is_upgrade() && h.invalid.is_none() {
         t.good()
     } else {
         t.error()
@@ -113,7 +113,7 @@ pub fn extension_lines(out: &mut Rows, h: &HandshakeInfo, t: Theme) {
         let accepted = find(&h.accepted, name);
         let required = find(&h.required, name).is_some();
         // No 101: the server never answered the offer, it refused the upgrade.
-        let upgraded = h.status == 101;
+        let upgraded = h.is_upgrade();
         let verdict = match (offered.is_some(), accepted.is_some()) {
             (true, false) if !upgraded => ("not negotiated (no upgrade)", t.dim()),
             (true, true) => ("accepted", t.good()),

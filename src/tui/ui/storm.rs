@@ -315,9 +315,31 @@ fn outcomes(snap: &Snapshot, view: &ViewState, t: Theme) -> Vec<Bar> {
     bars.into_iter().map(|(_, b)| b).collect()
 }
 
+/// Over HTTP/2, the connections whose loss took most sessions down with them, largest first:
+/// "140 sessions lost with connection c3" (at most two).
+fn lost_connections(snap: &Snapshot) -> Vec<String> {
+    let mut lost: Vec<(u32, u64)> = snap
+        .totals
+        .lost_connections
+        .iter()
+        .map(|(c, n)| (*c, *n))
+        .collect();
+    lost.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    lost.into_iter()
+        .take(2)
+        .map(|(c, n)| {
+            let what = if n == 1 { "session" } else { "sessions" };
+            format!("{n} {what} lost with connection c{c}")
+        })
+        .collect()
+}
+
 /// The lockstep verdict and what to do, wrapped to `width`.
 fn lockstep_lines(snap: &Snapshot, width: usize, t: Theme) -> Vec<Line<'static>> {
-    let mut paras: Vec<(String, Style)> = Vec::new();
+    let mut paras: Vec<(String, Style)> = lost_connections(snap)
+        .into_iter()
+        .map(|l| (l, t.error()))
+        .collect();
     match &snap.storm.verdict {
         Some(v) => {
             let verdict = format!("{:.2} {}", v.share, v.level.as_str());
@@ -474,6 +496,22 @@ fn side_panel(frame: &mut Frame, area: Rect, snap: &Snapshot, view: &ViewState, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_connections_that_took_most_sessions_down_are_named() {
+        let mut snap = Snapshot::default();
+        assert!(lost_connections(&snap).is_empty());
+        snap.totals
+            .lost_connections
+            .extend([(1, 3), (3, 140), (2, 1)]);
+        assert_eq!(
+            lost_connections(&snap),
+            [
+                "140 sessions lost with connection c3",
+                "3 sessions lost with connection c1"
+            ]
+        );
+    }
 
     #[test]
     fn short_history_is_stretched_over_the_width() {
