@@ -494,7 +494,10 @@ pub fn demo_config(
                 // A feed that goes silent after 20 s with the connection up (stale), and an
                 // RPC server answering after 20-80 ms (latency).
                 target("/feed?rate=2&stall_after=20s", 2, &[])?,
-                target("/rpc?delay=20ms-80ms", 2, &[])?,
+                TargetSpec {
+                    conversation: Some(demo_rpc_script()?),
+                    ..target("/rpc?delay=20ms-80ms", 2, &[])?
+                },
             ],
             ..Default::default()
         },
@@ -516,6 +519,8 @@ pub fn demo_config(
     cfg.session.send_every = Some(Duration::from_secs(1));
     cfg.session.shutdown_close_timeout = args.close_timeout;
     cfg.session.ping_interval = Some(Duration::from_secs(2));
+    // The feed's silence shows as stale 5 s after its last tick (the burst's too, once done).
+    cfg.session.stale_after = Some(Duration::from_secs(5));
     cfg.export = match &args.export {
         Some(p) => Some(p.clone()),
         None if !args.headless => Some(default_export_path("wsmon-demo")),
@@ -525,6 +530,26 @@ pub fn demo_config(
         crate::export::Format::from_path(p)?;
     }
     Ok(cfg)
+}
+
+/// The demo's RPC target asks three questions on every connection, each answered after the
+/// server's delay: three request-to-response latencies per connection (the LAT column, the
+/// Targets view's p50/p99). The ids keep the answers to the demo's own `--send` ("demo") out.
+fn demo_rpc_script() -> anyhow::Result<Arc<dyn crate::engine::conversation::ConversationFactory>> {
+    const SCRIPT: &str = r#"
+send json {"id":"q1","op":"quote"}
+expect json {"id":"q1","type":"result"} within 5s
+send json {"id":"q2","op":"quote"}
+expect json {"id":"q2","type":"result"} within 5s
+send json {"id":"q3","op":"quote"}
+expect json {"id":"q3","type":"result"} within 5s
+"#;
+    let script = crate::engine::script::parse::parse(SCRIPT, &|_| None)
+        .map_err(|e| anyhow::anyhow!("the demo's script: {}:{}: {}", e.line, e.col, e.what))?;
+    Ok(Arc::new(crate::engine::script::ScriptFactory {
+        script: Arc::new(script),
+        shard: String::new(),
+    }))
 }
 
 #[cfg(test)]
