@@ -665,3 +665,26 @@ fn the_help_lists_the_inspectors_own_keys_only_over_the_inspector() {
     let screen = fixtures::render(&mut app, &snap, 120, 40).join("\n");
     assert!(screen.contains("msg_pings"), "{screen}");
 }
+
+/// A long target at 80 columns: the title drops its key hint (the footer has it) rather than
+/// let the position overlap it mid-word ("... (Enter: o following the newest", seen on the
+/// demo's `/feed?rate=2&stall_after=20s` target).
+#[test]
+fn a_long_target_never_cuts_the_title_mid_word_at_80_columns() {
+    let mut s = msg_fixtures::with_messages(fixtures::snapshot(20));
+    for t in &mut s.targets {
+        t.url = "ws://127.0.0.1:32837/feed?rate=2&stall_after=20s".to_string();
+    }
+    let snap = Arc::new(s);
+    let mut app = messages(&snap, 80, 24);
+    let screen = fixtures::render(&mut app, &snap, 80, 24);
+    let title = screen
+        .iter()
+        .find(|l| l.contains("Messages of s1"))
+        .expect("the title line");
+    assert_eq!(
+        title.trim_end(),
+        " Messages of s1 #0 /feed?rate=2&stall_after=20s ────────── following the newest",
+        "{title}"
+    );
+}

@@ -243,14 +243,24 @@ pub fn draw(
         (Some(_), Some(c)) => format!(" row {}/{} (G: newest) ", c + 1, shown.len()),
         (Some(_), None) => " (G: newest) ".to_string(),
     };
-    let block = Block::default()
+    // The titles share one line: drop the key hint (the footer has it), then the position,
+    // rather than let them overlap mid-word at 80 columns.
+    let width = usize::from(area.width);
+    let fits = |a: &str, b: &str| a.chars().count() + b.chars().count() + 2 <= width;
+    let mut title = format!(
+        " Messages of s{}{target} (Enter: open, Esc: back) ",
+        insp.session
+    );
+    if !fits(&title, &position) {
+        title = format!(" Messages of s{}{target} ", insp.session);
+    }
+    let mut block = Block::default()
         .borders(Borders::TOP)
-        .title(format!(
-            " Messages of s{}{target} (Enter: open, Esc: back) ",
-            insp.session
-        ))
-        .title_style(t.heading())
-        .title(Line::styled(position, t.dim()).right_aligned());
+        .title(title.clone())
+        .title_style(t.heading());
+    if fits(&title, &position) {
+        block = block.title(Line::styled(position, t.dim()).right_aligned());
+    }
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let width = usize::from(inner.width);
