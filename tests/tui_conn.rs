@@ -76,6 +76,22 @@ fn a_reset_stream_is_the_session_s_own_loss() {
     }
 }
 
+/// s1 lost c1 and reopened on c3: the detail speaks of c3 (open), not of c1's loss; the HTTP/2
+/// 200s that opened sessions are no refusal in the header.
+#[test]
+fn a_session_back_on_a_new_connection_shows_that_one() {
+    let text = fixtures::render(&mut detail(1), &snap(), 80, 24).join("\n");
+    for want in [
+        "connection c3, stream 1, HTTP/2",
+        "c3          open, 4 sessions on it now",
+        "also on c3  s2 s3 s4",
+    ] {
+        assert!(text.contains(want), "{want} missing:\n{text}");
+    }
+    assert!(!text.contains("lost ("), "{text}");
+    assert!(!text.contains("HTTP 200"), "{text}");
+}
+
 /// `/c3` keeps the sessions whose last connection is c3, and only them (not c31, not a URL).
 #[test]
 fn the_text_filter_finds_a_connection_s_sessions() {
@@ -285,8 +301,8 @@ const DETAIL_LOST_80: &str = r#"
 |     #  cause       rule      window  delay  retry  outcome      uptime         |
 |     1  -           -              -      -      -  close 1006    1m09s         |
 |        started 11:58:30.600Z  ended 11:59:40.000Z                              |
-|     2  connection goaway NO_ERROR backoff    30.0s  38.0s      -  pending      |
-|        decided 11:59:40.000Z  due 12:00:18.000Z                                |
+|     2  h2 goaway   backoff    30.0s  38.0s      -  pending           -  ████   |
+|        decided 11:59:40.000Z  due 12:00:18.000Z  connection goaway NO_ERROR    |
 |                                                                                |
 | session detail; times in UTC (z: switch)                                       |
 | Esc back  j scroll  x explain  c close  r reconnect  p pause  z UTC/local      |
