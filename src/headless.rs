@@ -661,8 +661,8 @@ fn cause_counts(snap: &Snapshot) -> std::collections::BTreeMap<String, u64> {
     for (code, n) in &t.closes_by_code {
         out.insert(format!("close {code}"), *n);
     }
-    for (status, n) in t.statuses.iter().filter(|(s, _)| **s != 101) {
-        out.insert(format!("HTTP {status}"), *n);
+    for (status, n) in t.refused_statuses() {
+        out.insert(format!("HTTP {status}"), n);
     }
     for (kind, n) in &t.errors {
         out.insert(format!("error {}", kind.as_str()), *n);

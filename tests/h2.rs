@@ -579,6 +579,21 @@ async fn a_goaway_is_every_session_s_cause_and_retries_share_a_new_connection() 
     assert_eq!(t.lost_connections, BTreeMap::from([(1, n as u64)]));
     let gate = wsmon::thresholds::parse("connections_lost>0").expect("parses");
     assert_eq!(gate.observe(&run.snapshot), Some(1.0));
+    // The detail of a session (the TUI, from the live run's final snapshot, after wsmon's
+    // shutdown closed every session with 1001): its link is c2, the connection the retries
+    // shared, not lost, and the others were on it too.
+    let first = run.snapshot.sessions[0].id;
+    let mut app = wsmon::tui::app::App::new(wsmon::tui::fixtures::view_state());
+    app.view.detail = Some(first);
+    let text = wsmon::tui::fixtures::render(&mut app, &run.snapshot, 100, 30).join("\n");
+    for want in [
+        "connection c2, stream ".to_string(),
+        "c2          no session on it now".to_string(),
+        "also on c2  s".to_string(),
+    ] {
+        assert!(text.contains(&want), "{want} missing:\n{text}");
+    }
+    assert!(!text.contains("lost ("), "c2 was not lost:\n{text}");
     // Replay reads every line back, and writes it again the same: the link fields and the
     // connection cause survive the round trip.
     let registry = wsmon::codes::Registry::builtin().clone();

@@ -17,7 +17,9 @@ fn snap() -> Snapshot {
 /// The sessions table with MSG AGE and LAT turned on (as `C` and Space do).
 fn with_health_columns() -> App {
     let mut app = App::new(fixtures::view_state());
-    app.view.hidden.clear();
+    app.view
+        .hidden
+        .retain(|c| !matches!(c, Column::MsgAge | Column::Lat));
     app.view.pinned = vec![Column::MsgAge, Column::Lat];
     app
 }

@@ -920,8 +920,14 @@ fn column_chooser_brings_back_rtt_at_80_columns() {
     press(&mut app, &snap, ch('q'));
     assert_eq!(
         app.view.hidden,
-        vec![Column::MsgAge, Column::Lat, Column::Target],
-        "MSG AGE and LAT are off until chosen"
+        vec![
+            Column::MsgAge,
+            Column::Lat,
+            Column::Conn,
+            Column::Proto,
+            Column::Target
+        ],
+        "MSG AGE, LAT, CONN and PROTO are off until chosen"
     );
     let screen = fixtures::render(&mut app, &snap, 80, 24);
     assert!(!screen[4].contains("TARGET"), "{}", screen[4]);

@@ -167,6 +167,9 @@ pub struct SessionView {
     pub script: Option<ScriptProgress>,
     /// Over HTTP/2: the transport, connection and stream of the last open connection.
     pub link: crate::engine::events::Link,
+    /// Over HTTP/2: the connection cause (GOAWAY, reset, RST_STREAM ...) that ended the
+    /// attempt on `link`; None while it is open or when something else ended it.
+    pub link_lost: Option<Cause>,
 }
 
 /// Where a session's script is: its last `script` event, and what it captured so far on this
@@ -218,6 +221,7 @@ impl SessionView {
             stale_silent_ms: 0,
             latency: None,
             link: Default::default(),
+            link_lost: None,
         }
     }
 }
@@ -316,6 +320,21 @@ pub struct Totals {
     pub connections_lost: u64,
     /// Which connections (`c3` is 3) were lost, and how many sessions each took down.
     pub lost_connections: BTreeMap<u32, u64>,
+    /// The `200` answers in `statuses` that opened a session over HTTP/2 (an upgrade, not a
+    /// refusal).
+    pub h2_opened: u64,
+}
+
+impl Totals {
+    /// The answers that refused the upgrade, by status: every status but 101, and the 200s
+    /// that did not open a session over HTTP/2 (over HTTP/1.1 a 200 is a refusal).
+    pub fn refused_statuses(&self) -> impl Iterator<Item = (u16, u64)> + '_ {
+        self.statuses.iter().filter_map(|(s, n)| match *s {
+            101 => None,
+            200 => Some((200, n.saturating_sub(self.h2_opened))).filter(|(_, n)| *n > 0),
+            s => Some((s, *n)),
+        })
+    }
 }
 
 /// Seconds `Totals::msgs_in_per_s` averages over.

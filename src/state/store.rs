@@ -1019,4 +1019,47 @@ mod tests {
         store.apply(&closed(3, None));
         assert_eq!(store.snapshot(Utc::now()).totals.shutdown_closes, 1);
     }
+
+    /// A 200 that opened a session over HTTP/2 is an upgrade; a 200 over HTTP/1.1 refused it.
+    #[test]
+    fn an_http2_200_is_no_refusal() {
+        use crate::engine::events::HandshakeInfo;
+        use crate::protocol::http2::{Link, Proto};
+        let now = Utc
+            .with_ymd_and_hms(2025, 1, 15, 12, 0, 0)
+            .single()
+            .unwrap_or_default();
+        let mut store = Store::new(None, Arc::new(AtomicU64::new(0)));
+        for (session, transport) in [(1, Some(Proto::H2)), (2, Some(Proto::H2)), (3, None)] {
+            let link = Link {
+                transport,
+                connection: transport.map(|_| 1),
+                stream: transport.map(|_| session as u32 * 2 - 1),
+            };
+            store.apply(&Event {
+                ts: now,
+                session,
+                kind: EventKind::Spawned {
+                    target: 0,
+                    index: 0,
+                    url: "wss://127.0.0.1:8443/echo".into(),
+                },
+            });
+            let info = HandshakeInfo {
+                status: 200,
+                link,
+                ..HandshakeInfo::default()
+            };
+            store.apply(&Event {
+                ts: now,
+                session,
+                kind: EventKind::Handshake(Arc::new(info)),
+            });
+        }
+        let snap = store.snapshot(now);
+        assert_eq!(snap.totals.statuses.get(&200), Some(&3));
+        assert_eq!(snap.totals.h2_opened, 2);
+        let refused: Vec<(u16, u64)> = snap.totals.refused_statuses().collect();
+        assert_eq!(refused, vec![(200, 1)]);
+    }
 }

@@ -25,10 +25,14 @@ pub enum Column {
     MsgAge,
     /// The last message latency (a script's request to its response, a protocol's ping).
     Lat,
+    /// Over HTTP/2: the session's connection (`c3`); `-` over HTTP/1.1.
+    Conn,
+    /// The HTTP version that carried the WebSocket (`h1`, `h2`).
+    Proto,
 }
 
 impl Column {
-    pub const ALL: [Column; 13] = [
+    pub const ALL: [Column; 15] = [
         Column::Id,
         Column::Target,
         Column::State,
@@ -42,10 +46,13 @@ impl Column {
         Column::Ratio,
         Column::MsgAge,
         Column::Lat,
+        Column::Conn,
+        Column::Proto,
     ];
 
     /// Columns off until the operator turns them on (`C`).
-    pub const OFF_BY_DEFAULT: [Column; 2] = [Column::MsgAge, Column::Lat];
+    pub const OFF_BY_DEFAULT: [Column; 4] =
+        [Column::MsgAge, Column::Lat, Column::Conn, Column::Proto];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -62,6 +69,8 @@ impl Column {
             Column::Ratio => "RATIO",
             Column::MsgAge => "MSG AGE",
             Column::Lat => "LAT",
+            Column::Conn => "CONN",
+            Column::Proto => "PROTO",
         }
     }
 
@@ -93,7 +102,7 @@ pub struct ColumnPrefs<'a> {
 }
 
 /// Which columns to keep when the screen is narrow, most important first.
-const PRIORITY: [Column; 13] = [
+const PRIORITY: [Column; 15] = [
     Column::Id,
     Column::State,
     Column::Close,
@@ -107,6 +116,8 @@ const PRIORITY: [Column; 13] = [
     Column::Bytes,
     Column::MsgAge,
     Column::Lat,
+    Column::Conn,
+    Column::Proto,
 ];
 
 /// The STATE column's width while a session is stale (`open, stale 1m12s`).
@@ -133,6 +144,8 @@ fn base_width(col: Column, id_width: u16, times: bool) -> u16 {
         Column::Ratio => 5,
         Column::MsgAge => 7,
         Column::Lat => 7,
+        Column::Conn => 5,
+        Column::Proto => 5,
     }
 }
 

@@ -132,6 +132,20 @@ pub fn ext_name(name: &str) -> &str {
     }
 }
 
+/// The HTTP version that carried the session: its last open connection's, else its last
+/// answer's; HTTP/1.1 when an answer came without one (the default transport records none).
+/// None before any answer.
+pub fn proto(s: &SessionView) -> Option<crate::protocol::http2::Proto> {
+    s.link
+        .transport
+        .or_else(|| s.last_handshake.as_ref().and_then(|h| h.link.transport))
+        .or_else(|| {
+            s.last_handshake
+                .as_ref()
+                .map(|_| crate::protocol::http2::Proto::H1)
+        })
+}
+
 /// The negotiated extensions of the session's last successful handshake, short ("-" if none).
 pub fn ext_short(s: &SessionView) -> Cow<'_, str> {
     let Some(h) = s.last_handshake.as_ref().filter(|h| h.is_upgrade()) else {

@@ -12,6 +12,8 @@ pub mod columns;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fixtures;
 pub mod format;
+#[cfg(any(test, feature = "test-support"))]
+pub mod h2_fixtures;
 pub mod inspect;
 mod inspect_keys;
 pub mod keys;

@@ -178,6 +178,8 @@ fn sort_key(snap: &Snapshot, i: usize, col: Column) -> u64 {
         // Oldest message first when descending: the silent ones.
         Column::MsgAge => some(c.msg_age_ms(snap.now)),
         Column::Lat => some(s.latency.as_ref().map(|l| l.last_us)),
+        Column::Conn => some(s.link.connection.map(u64::from)),
+        Column::Proto => some(format::proto(s).map(|p| p as u64)),
     }
 }
 
@@ -210,6 +212,14 @@ fn matches_text(
         && !digits.is_empty()
         && digits.bytes().all(|b| b.is_ascii_digit())
         && contains_ci(&s.id.to_string(), digits)
+    {
+        return true;
+    }
+    // `c3`: the sessions whose last connection is c3 (exactly, not c31).
+    if let Some(digits) = needle.strip_prefix('c')
+        && !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && s.link.connection.is_some_and(|c| c.to_string() == digits)
     {
         return true;
     }

@@ -48,6 +48,7 @@ impl SessionChange<'_> {
             EventKind::Handshake(info) => self.handshake(info),
             EventKind::Open { link, .. } => {
                 self.s.link = *link;
+                self.s.link_lost = None;
                 self.open();
             }
             EventKind::Closing { .. } => self.set_state(SessionState::Closing),
@@ -114,6 +115,7 @@ impl SessionChange<'_> {
         let Some(conn) = self.s.link.connection else {
             return;
         };
+        self.s.link_lost = Some(*cause);
         if *reason == crate::protocol::http2::LossReason::RstStream {
             return;
         }
@@ -196,6 +198,9 @@ impl SessionChange<'_> {
         if let Some(start) = s.timeline.back().and_then(|r| r.started_at) {
             let ms = (ts - start).num_milliseconds().max(0);
             self.acc.record_handshake(u64::try_from(ms).unwrap_or(0));
+        }
+        if info.is_upgrade() && info.status == 200 {
+            totals.h2_opened += 1;
         }
         if info.is_upgrade() {
             *totals

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use ratatui::text::{Line, Span};
 
-use crate::engine::events::SessionState;
+use crate::engine::events::{Cause, SessionState};
 use crate::state::snapshot::{AttemptRecord, SessionView, Snapshot};
 
 use super::Theme;
@@ -81,9 +81,7 @@ pub fn timeline_lines(
             Span::raw(format!(
                 "  {:>4}  {:<11} {:<9} {:>6} {:>6} {:>6}  ",
                 r.attempt,
-                r.cause
-                    .as_ref()
-                    .map_or_else(|| "-".to_string(), format::cause),
+                r.cause.as_ref().map_or_else(|| "-".to_string(), cause_cell),
                 rule,
                 opt_ms(r.window_ms),
                 opt_ms(r.delay_ms),
@@ -116,6 +114,10 @@ pub fn timeline_lines(
         if let Some(at) = r.ended_at {
             when.push(format!("ended {}", view.time(at)));
         }
+        // The connection cause in full (`connection goaway NO_ERROR`) where there is room.
+        if let Some(c @ Cause::Connection { .. }) = r.cause {
+            when.push(format::cause(&c));
+        }
         if !when.is_empty() {
             out.push(Line::styled(
                 format!("        {}", when.join("  ")),
@@ -125,6 +127,24 @@ pub fn timeline_lines(
     }
     out.push(Line::raw(""));
     axis_lines(out, s, snap.now, t);
+}
+
+/// The cause column (11 wide): a connection cause short (`h2 goaway`), its full label goes
+/// on the line under the row.
+fn cause_cell(c: &Cause) -> String {
+    use crate::protocol::http2::LossReason;
+    match c {
+        Cause::Connection { reason, .. } => match reason {
+            LossReason::Goaway => "h2 goaway",
+            LossReason::Reset => "h2 reset",
+            LossReason::Eof => "h2 eof",
+            LossReason::PingTimeout => "h2 ping",
+            LossReason::Protocol => "h2 protocol",
+            LossReason::RstStream => "h2 rst",
+        }
+        .to_string(),
+        c => format::cause(c),
+    }
 }
 
 /// Column of time `at` on an axis from `t0` spanning `span_ms` over `cols` columns.

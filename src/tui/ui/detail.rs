@@ -113,6 +113,7 @@ pub fn lines(
             t.error(),
         );
     }
+    super::conn::connection_lines(&mut out, s, snap);
     out.push(Line::raw(""));
     super::script::script_lines(&mut out, s, snap, t);
     // What happened and what happens next first (the last close, the backoff timeline), then

@@ -349,10 +349,10 @@ fn closes_line<'a>(snap: &Snapshot, view: &ViewState, width: usize, t: Theme) ->
             rest: format!(" {name} {n}"),
         });
     }
-    for (status, n) in totals.statuses.iter().filter(|(s, _)| **s != 101) {
+    for (status, n) in totals.refused_statuses() {
         items.push(CloseItem {
-            count: *n,
-            order: (1, *status),
+            count: n,
+            order: (1, status),
             label: format!("HTTP {status}"),
             style: t.error(),
             rest: format!(" {n}"),

@@ -2,6 +2,7 @@
 //! and the view state, and nothing else: no clock, no I/O. Only the visible table rows are built.
 
 pub mod backoff;
+pub mod conn;
 pub mod detail;
 pub mod entry;
 pub mod explain;

@@ -289,13 +289,13 @@ fn outcomes(snap: &Snapshot, view: &ViewState, t: Theme) -> Vec<Bar> {
             },
         ));
     }
-    for (status, n) in totals.statuses.iter().filter(|(s, _)| **s != 101) {
+    for (status, n) in totals.refused_statuses() {
         bars.push((
             1,
             Bar {
                 label: "HTTP".to_string(),
                 name: status.to_string(),
-                count: *n,
+                count: n,
                 style: t.error(),
             },
         ));

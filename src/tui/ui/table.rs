@@ -247,6 +247,14 @@ fn build_row<'a>(
             Some(l) => Cell::from(format::rtt(l.last_us)),
             None => dash(),
         },
+        Column::Conn => match s.link.connection_name() {
+            Some(c) => Cell::from(c),
+            None => dash(),
+        },
+        Column::Proto => match format::proto(s) {
+            Some(p) => Cell::from(p.as_str()),
+            None => dash(),
+        },
     });
     Row::new(cells)
 }
