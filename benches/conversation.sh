@@ -73,6 +73,10 @@ if "$WSMON" watch --help | grep -q -- '--script'; then
 else
   SCRIPTED="no (this build has no --script: wsmon does not parse the messages)"
 fi
+# WSMON_EXTRA: more flags for wsmon, e.g. WSMON_EXTRA='--message-log 0' (the log is on by
+# default: every message is also an event for the store).
+read -r -a EXTRA <<<"${WSMON_EXTRA:-}"
+WS_ARGS+=("${EXTRA[@]}")
 NODE_ARGS=("$ROOT/benches/node/feed_client.mjs" "$URL" "$N" "$SECS")
 if [ $ECHO = 1 ]; then
   WS_ARGS+=(--send '{"type":"tick"}' --send-every 1s)
