@@ -4,47 +4,11 @@
 
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
+mod common;
+
+use common::binary::{Server, wsmon};
 use predicates::prelude::*;
 use serde_json::Value;
-
-fn wsmon() -> Command {
-    let mut c = Command::cargo_bin("wsmon").expect("binary is built");
-    c.env("NO_COLOR", "1");
-    for v in wsmon::engine::settings::PROXY_ENV_VARS {
-        c.env_remove(v);
-    }
-    c
-}
-
-struct Server {
-    rt: tokio::runtime::Runtime,
-    handle: Option<wsmon::server::ServerHandle>,
-}
-
-impl Server {
-    fn start() -> Server {
-        let rt = tokio::runtime::Runtime::new().expect("runtime");
-        let handle = rt
-            .block_on(wsmon::server::start("127.0.0.1:0"))
-            .expect("scenario server starts");
-        Server {
-            rt,
-            handle: Some(handle),
-        }
-    }
-    fn url(&self, path: &str) -> String {
-        self.handle.as_ref().expect("running").url(path)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(h) = self.handle.take() {
-            self.rt.block_on(h.shutdown());
-        }
-    }
-}
 
 fn read_json(path: &std::path::Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).expect("summary written")).expect("valid JSON")

@@ -2,46 +2,10 @@
 //! `--stale-action`, the `stale` threshold, the summary and the export, against the scenario
 //! server's `/echo` (silent unless spoken to) started in-process on 127.0.0.1:0.
 
-use assert_cmd::Command;
+mod common;
+
+use common::binary::{Server, wsmon};
 use serde_json::Value;
-
-fn wsmon() -> Command {
-    let mut c = Command::cargo_bin("wsmon").expect("binary is built");
-    c.env("NO_COLOR", "1");
-    for v in wsmon::engine::settings::PROXY_ENV_VARS {
-        c.env_remove(v);
-    }
-    c
-}
-
-struct Server {
-    rt: tokio::runtime::Runtime,
-    handle: Option<wsmon::server::ServerHandle>,
-}
-
-impl Server {
-    fn start() -> Server {
-        let rt = tokio::runtime::Runtime::new().expect("runtime");
-        let handle = rt
-            .block_on(wsmon::server::start("127.0.0.1:0"))
-            .expect("scenario server starts");
-        Server {
-            rt,
-            handle: Some(handle),
-        }
-    }
-    fn url(&self, path: &str) -> String {
-        self.handle.as_ref().expect("running").url(path)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(h) = self.handle.take() {
-            self.rt.block_on(h.shutdown());
-        }
-    }
-}
 
 /// `/echo` says nothing unless spoken to: with `--stale-after 500ms` every session is stale
 /// before the end of a 2.5 s run, `--fail-if 'stale>0'` fails it (exit 1), and the summary

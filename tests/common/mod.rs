@@ -2,6 +2,7 @@
 //! and read back what it exported.
 #![allow(dead_code)]
 
+pub mod binary;
 pub mod prometheus;
 pub mod proxies;
 pub mod tmux;
