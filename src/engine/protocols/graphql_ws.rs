@@ -298,23 +298,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-
-    fn conn() -> ConnectionInfo {
-        ConnectionInfo {
-            session: 1,
-            index: 0,
-            attempt: 1,
-        }
-    }
-
-    fn sent(out: &[Action]) -> Vec<String> {
-        out.iter()
-            .filter_map(|a| match a {
-                Action::Send(Outgoing::Text(t)) => Some(t.clone()),
-                _ => None,
-            })
-            .collect()
-    }
+    use crate::engine::protocols::test_support::{conn, sent};
 
     fn scripts(out: &[Action]) -> Vec<(u32, ScriptPhase, String)> {
         out.iter()

@@ -273,3 +273,26 @@ mod tests {
         assert_eq!(shown(&long), format!("{}...", "x".repeat(SHOWN)));
     }
 }
+
+/// What the protocols' unit tests share: a connection and the texts a step sent.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use crate::engine::conversation::{Action, ConnectionInfo, Outgoing};
+
+    pub fn conn() -> ConnectionInfo {
+        ConnectionInfo {
+            session: 1,
+            index: 0,
+            attempt: 1,
+        }
+    }
+
+    pub fn sent(out: &[Action]) -> Vec<String> {
+        out.iter()
+            .filter_map(|a| match a {
+                Action::Send(Outgoing::Text(t)) => Some(t.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}

@@ -288,23 +288,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    fn conn() -> ConnectionInfo {
-        ConnectionInfo {
-            session: 1,
-            index: 0,
-            attempt: 1,
-        }
-    }
-
-    fn sent(out: &[Action]) -> Vec<String> {
-        out.iter()
-            .filter_map(|a| match a {
-                Action::Send(Outgoing::Text(t)) => Some(t.clone()),
-                _ => None,
-            })
-            .collect()
-    }
+    use crate::engine::protocols::test_support::{conn, sent};
 
     #[test]
     fn urls_get_the_engine_io_endpoint() {
