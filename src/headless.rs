@@ -568,6 +568,33 @@ pub fn summary(snap: &Snapshot, elapsed: Duration, registry: &Registry) -> Strin
         }
     }
     out.push_str(&message_health(snap));
+    out.push_str(&store_lag(snap));
+    out
+}
+
+/// wsmon's own delay: how late events reached the store (p50 / p99 / largest), `message`
+/// events apart. Empty when nothing was counted (a replay).
+fn store_lag(snap: &Snapshot) -> String {
+    let mut out = String::new();
+    for (what, lag) in [
+        ("events", &snap.lag.events),
+        ("message events", &snap.lag.messages),
+    ] {
+        let (Some(p50), Some(p99)) = (lag.quantile_us(0.5), lag.quantile_us(0.99)) else {
+            continue;
+        };
+        if out.is_empty() {
+            out.push_str("wsmon's own lag, from an event to the store (p50 / p99 / max):\n");
+        }
+        let _ = writeln!(
+            out,
+            "  {what}: {} / {} / {} over {}",
+            fmt_us(p50),
+            fmt_us(p99),
+            fmt_us(lag.max_us()),
+            lag.total()
+        );
+    }
     out
 }
 

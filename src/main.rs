@@ -19,12 +19,12 @@ fn main() -> ExitCode {
         }
     };
     wsmon::limits::ignore_sigxfsz();
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
-    // One worker: sessions are I/O bound, and a second worker mostly wakes up to find nothing
-    // to steal (a storm cost twice the context switches). TOKIO_WORKER_THREADS=N overrides.
-    if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
-        builder.worker_threads(1);
-    }
+    let headless = match &cli.command {
+        Command::Watch(args) => args.headless,
+        Command::Demo(args) => args.headless,
+        _ => false,
+    };
+    let mut builder = wsmon::runtime::threads::builder(headless);
     let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(err) => {

@@ -5,6 +5,7 @@
 //! source (the live engine) --SessionMsg (bounded)--> store task
 //! store task --SinkMsg (bounded, every event, in order, batched)--> each sink (export writer thread, ...)
 //! store task --watch<Arc<Snapshot>> (<= 10/s)--> front end (TUI, headless)
+//! live sessions --each frame, under a short lock--> the store's message logs (no event)
 //! front end --Request (bounded)--> router --Source::Cmd (bounded)--> source    (FlushExport is answered here)
 //! ```
 //!
@@ -16,6 +17,7 @@
 
 pub mod metrics_sink;
 pub mod replay;
+pub mod threads;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -31,7 +33,7 @@ use crate::engine::{self, EngineSettings};
 use crate::export::{ExportError, ExportWriter, RunInfo};
 use crate::metrics::registry::{ExportCounts, Metrics};
 use crate::state::export_fault::ExportFault;
-use crate::state::messages::LogCaps;
+use crate::state::messages::{LogCaps, MessageLogs};
 use crate::state::snapshot::Snapshot;
 use crate::state::store::{self, Pace, SinkMsg, Store};
 
@@ -93,6 +95,9 @@ pub struct SourceIo<C> {
     pub notices: mpsc::Sender<Notice>,
     /// `Some` exactly when the source keeps its own store ([`Source::OWN_STORE`]).
     pub snapshots: Option<watch::Sender<Arc<Snapshot>>>,
+    /// The store's message logs, for a source that logs its frames itself
+    /// ([`Source::LOGS_MESSAGES`]).
+    pub messages: MessageLogs,
 }
 
 /// Something that feeds the store: the live engine, or a recorded log ([`replay::Replay`]).
@@ -110,6 +115,9 @@ pub trait Source {
     fn message_caps(&self) -> LogCaps {
         LogCaps::default()
     }
+    /// The source pushes its sessions' frames into [`SourceIo::messages`] itself; its `message`
+    /// events (if any) only go to the sinks. Otherwise the store logs the `message` events.
+    const LOGS_MESSAGES: bool = false;
 }
 
 /// The live engine: a supervisor and one task per session.
@@ -120,6 +128,7 @@ pub struct Live {
 
 impl Source for Live {
     type Cmd = Command;
+    const LOGS_MESSAGES: bool = true;
 
     fn accept(req: Request) -> Option<Command> {
         match req {
@@ -140,6 +149,7 @@ impl Source for Live {
             io.events,
             io.commands,
             io.notices,
+            Arc::new(io.messages),
         )?)
     }
 }
@@ -373,12 +383,13 @@ pub fn start_paced<S: Source>(
     } else {
         (Some(snap_tx), None)
     };
-    let caps = source.message_caps();
+    let messages = MessageLogs::new(source.message_caps());
     let source = source.start(SourceIo {
         events: events_tx,
         commands: source_cmd_rx,
         notices: notice_tx.clone(),
         snapshots: source_snapshots,
+        messages: messages.clone(),
     })?;
 
     let mut txs = Vec::new();
@@ -393,7 +404,7 @@ pub fn start_paced<S: Source>(
         None => (Store::new(None, Arc::new(AtomicU64::new(0))), None, None),
     };
     let mut store = store;
-    store.set_message_caps(caps);
+    store.use_message_logs(messages, S::LOGS_MESSAGES);
     let mut others = Vec::new();
     for s in sinks.others {
         txs.push(s.tx);

@@ -108,14 +108,14 @@ async fn every_frame_both_ways_with_wire_sizes_and_redacted_payloads() {
     server.shutdown().await;
 }
 
-/// With the log off and nothing recorded, sessions send no `message` event at all.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn nothing_is_emitted_when_the_log_and_recording_are_off() {
+/// Runs two `/echo` sessions sending "hi" every 50 ms until each got 5 messages; returns the
+/// `message` events that reached the store's sinks and the final snapshot.
+async fn message_events_with(log_count: usize) -> (u64, Arc<wsmon::state::snapshot::Snapshot>) {
     let server = wsmon::server::start("127.0.0.1:0").await.expect("server");
     let mut cfg = config(vec![target(&server.url("/echo"), 2)]);
     cfg.session.send = Some("hi".into());
     cfg.session.send_every = Some(Duration::from_millis(50));
-    cfg.session.messages.log_count = 0;
+    cfg.session.messages.log_count = log_count;
     let seen = Arc::new(AtomicU64::new(0));
     let count = seen.clone();
     let sink = wsmon::runtime::Sink::spawn("test-count", move |mut rx| {
@@ -166,9 +166,35 @@ async fn nothing_is_emitted_when_the_log_and_recording_are_off() {
     .await
     .expect("messages flowed");
     let (snap, _) = rt.shutdown().await;
-    assert_eq!(seen.load(Ordering::Relaxed), 0, "no message event");
-    assert!(snap.messages.lock().sessions.is_empty());
     server.shutdown().await;
+    (seen.load(Ordering::Relaxed), snap)
+}
+
+/// With the log off and nothing recorded, sessions send no `message` event at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_is_emitted_when_the_log_and_recording_are_off() {
+    let (events, snap) = message_events_with(0).await;
+    assert_eq!(events, 0, "no message event");
+    assert!(snap.messages.lock().sessions.is_empty());
+}
+
+/// With the log on and nothing recorded, sessions log their frames straight into the store's
+/// logs: every frame is there, both ways, and not one `message` event crossed the channel
+/// (10,000 sessions on a feed would otherwise send the store 10,000 events a second).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_logged_frame_is_no_event_unless_recorded() {
+    let (events, snap) = message_events_with(200).await;
+    assert_eq!(events, 0, "no message event without --record-messages");
+    let logs = snap.messages.lock();
+    assert_eq!(logs.sessions.len(), 2, "both sessions logged");
+    for log in logs.sessions.values() {
+        let dirs: Vec<_> = log.entries().iter().map(|e| e.record.dir).collect();
+        assert!(
+            dirs.contains(&Direction::In) && dirs.contains(&Direction::Out),
+            "{dirs:?}"
+        );
+        assert!(log.logged() >= 10, "{} frames", log.logged());
+    }
 }
 
 /// A recorded run replays its logs as they were live: same entries at the same moments, from

@@ -31,8 +31,14 @@ pub struct SessionCounters {
 }
 
 impl SessionCounters {
+    /// Add `n`. Each session's counters have one writer, the session's task (its stream
+    /// layers run in it), so a plain load and store does: no locked read-modify-write on every
+    /// frame (readers see either value, as with `fetch_add`).
     pub fn add(counter: &AtomicU64, n: u64) {
-        counter.fetch_add(n, Ordering::Relaxed);
+        counter.store(
+            counter.load(Ordering::Relaxed).wrapping_add(n),
+            Ordering::Relaxed,
+        );
     }
 
     pub fn load(&self) -> CounterValues {

@@ -347,6 +347,14 @@ pub enum Opcode {
     Close,
 }
 
+/// Where a session's frames go while the message log is on: its log in the store, written by
+/// the session directly (a `message` event goes to the store only for `--record-messages`).
+/// Implemented by the store's logs ([`crate::state::messages::MessageLogs`]).
+pub trait FrameLog: Send + Sync {
+    /// Keep `record`, a frame of `session` seen at `ts`.
+    fn push(&self, session: SessionId, ts: DateTime<Utc>, record: Arc<MessageRecord>);
+}
+
 /// One message or control frame as kept: its sizes always, its payload up to the preview cap.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MessageRecord {

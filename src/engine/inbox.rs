@@ -39,6 +39,9 @@ struct Shared {
     waker: AtomicWaker,
     /// The sender is gone: once the queue is empty, `recv` answers `None`.
     closed: AtomicBool,
+    /// The queue holds a command (changed only under its lock): an open session polls its
+    /// inbox on every message, and almost always finds it empty without taking the lock.
+    queued: AtomicBool,
 }
 
 /// A new inbox: the supervisor keeps the sender, the session the receiving end.
@@ -47,6 +50,7 @@ pub fn inbox() -> (InboxSender, Inbox) {
         queue: Mutex::new(VecDeque::new()),
         waker: AtomicWaker::new(),
         closed: AtomicBool::new(false),
+        queued: AtomicBool::new(false),
     });
     (InboxSender(shared.clone()), Inbox(shared))
 }
@@ -60,11 +64,14 @@ impl InboxSender {
         if Arc::strong_count(&self.0) < 2 {
             return false;
         }
-        self.0
+        let mut queue = self
+            .0
             .queue
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push_back(cmd);
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        queue.push_back(cmd);
+        self.0.queued.store(true, Ordering::Release);
+        drop(queue);
         self.0.waker.wake();
         true
     }
@@ -89,12 +96,17 @@ impl Inbox {
             self.0.waker.register(cx.waker());
             // Read before the queue: once the sender is gone, everything it sent is queued.
             let closed = self.0.closed.load(Ordering::Acquire);
-            let next = self
+            if !closed && !self.0.queued.load(Ordering::Acquire) {
+                return Poll::Pending;
+            }
+            let mut queue = self
                 .0
                 .queue
                 .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .pop_front();
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let next = queue.pop_front();
+            self.0.queued.store(!queue.is_empty(), Ordering::Release);
+            drop(queue);
             match next {
                 Some(cmd) => Poll::Ready(Some(cmd)),
                 None if closed => Poll::Ready(None),

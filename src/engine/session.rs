@@ -3,14 +3,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use crate::protocol::ws::WsStream;
+use chrono::{DateTime, Utc};
 use futures_util::{SinkExt, StreamExt};
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_rustls::TlsConnector;
-use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role as WsRole, WebSocketConfig};
@@ -29,6 +29,7 @@ use crate::engine::slots::{Slot, Slots};
 use crate::protocol::handshake::{self, RequestSpec, Transport, UpgradeOutcome};
 use crate::protocol::wire::{Role, WireStream};
 
+mod deadline;
 mod frames;
 mod h2;
 mod open;
@@ -49,6 +50,9 @@ pub struct Shared {
     pub epoch: Instant,
     /// Shared HTTP/2 connections (`--transport h2|auto`); unused with HTTP/1.1.
     pub h2: crate::engine::h2pool::Pool,
+    /// The store's message logs, when the log is on: each frame goes straight into its
+    /// session's log (a `message` event is sent only for `--record-messages`).
+    pub messages: Option<Arc<dyn crate::engine::events::FrameLog>>,
 }
 
 /// One session's identity.
@@ -191,7 +195,12 @@ impl Session {
         }
     }
 
-    async fn emit(&mut self, mut kind: EventKind) {
+    async fn emit(&mut self, kind: EventKind) {
+        self.emit_at(Utc::now(), kind).await;
+    }
+
+    /// [`Session::emit`], stamped `ts`.
+    async fn emit_at(&mut self, ts: DateTime<Utc>, mut kind: EventKind) {
         if self.orphaned {
             return;
         }
@@ -200,7 +209,7 @@ impl Session {
         kind.rewrite_texts(|text| self.spec.secrets.scrub(text));
         self.last_event = kind.name();
         let ev = Event {
-            ts: Utc::now(),
+            ts,
             session: self.spec.id,
             kind,
         };
@@ -592,12 +601,8 @@ impl Session {
                 })
                 .await;
                 // Fail the WebSocket connection (RFC 6455 section 7.1.7): send 1002 and drop.
-                let mut ws = WebSocketStream::from_raw_socket(
-                    transport,
-                    WsRole::Client,
-                    Some(ws_config(1024)),
-                )
-                .await;
+                let mut ws =
+                    WsStream::from_raw_socket(transport, WsRole::Client, Some(ws_config(1024)));
                 let mut tracker = CloseTracker::new();
                 let step = tracker.on(Input::Ours(OurClose::bad_extensions(&message)));
                 self.apply(&mut ws, step).await;
@@ -713,6 +718,7 @@ mod tests {
             epoch: Instant::now(),
             h2: crate::engine::h2pool::Pool::new(Default::default(), 100, false, None)
                 .expect("an HTTP/1.1 pool needs no TLS"),
+            messages: None,
         });
         let (_tx, cmds) = crate::engine::inbox::inbox();
         let url = Url::parse("ws://127.0.0.1:1/").expect("valid URL");

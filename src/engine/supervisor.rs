@@ -41,6 +41,7 @@ pub fn start(
     events: mpsc::Sender<SessionMsg>,
     mut commands: mpsc::Receiver<Command>,
     notices: mpsc::Sender<Notice>,
+    messages: Arc<dyn crate::engine::events::FrameLog>,
 ) -> Result<JoinHandle<()>, StartError> {
     let tls = tls_connector(settings.session.insecure).map_err(StartError::Tls)?;
     let h2 = crate::engine::h2pool::Pool::new(
@@ -56,7 +57,10 @@ pub fn start(
         settings.session.ramp,
         gauges.clone(),
     );
+    // Sessions push their frames into the store's logs themselves, when the log is on.
+    let messages = (!settings.session.messages.log_off()).then_some(messages);
     let shared = Arc::new(Shared {
+        messages,
         slots,
         epoch: tokio::time::Instant::now(),
         settings: settings.session,

@@ -14,6 +14,7 @@ pub mod tap;
 pub(crate) mod test_support;
 pub mod url;
 pub mod wire;
+pub mod ws;
 
 pub use frame::{MAX_CLOSE_REASON, close_reason};
 /// WebSockets over HTTP/2 (RFC 8441), beside the HTTP/1.1 upgrade it shares its records with.

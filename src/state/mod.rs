@@ -1,6 +1,7 @@
 //! The store: the single owner of session state.
 
 pub mod export_fault;
+pub mod lag;
 pub mod messages;
 pub mod snapshot;
 pub mod store;

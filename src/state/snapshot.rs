@@ -40,6 +40,8 @@ pub struct Snapshot {
     pub export_unwritten: u64,
     /// Every session's recent frames (a handle to the store's logs: lock briefly).
     pub messages: crate::state::messages::MessageLogs,
+    /// How late events reached the store (live; zero in a replay).
+    pub lag: crate::state::lag::StoreLag,
 }
 
 impl Snapshot {

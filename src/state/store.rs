@@ -60,8 +60,13 @@ pub struct Store {
     events: Arc<std::collections::VecDeque<LogEntry>>,
     /// Every session's message log (shared with snapshots: a handle).
     messages: MessageLogs,
+    /// The source pushes its sessions' frames into `messages` itself (the live engine): a
+    /// `message` event is then only passed on to the sinks, never logged twice.
+    source_logs: bool,
     /// Messages received by the sessions counted at the previous `tick` (None before one).
     msgs_in_seen: Option<u64>,
+    /// How late events reached the store ([`crate::state::lag`]).
+    lag: crate::state::lag::StoreLag,
 }
 
 impl Store {
@@ -83,13 +88,22 @@ impl Store {
             dirty: true,
             events: Arc::default(),
             messages: MessageLogs::new(LogCaps::default()),
+            source_logs: false,
             msgs_in_seen: None,
+            lag: Default::default(),
         }
     }
 
     /// Bound every session's message log (`--message-log`; [`LogCaps::OFF`] keeps none).
     pub fn set_message_caps(&mut self, caps: LogCaps) {
         self.messages = MessageLogs::new(caps);
+    }
+
+    /// Keep `logs` as the message logs; `source_logs`: the source pushes its frames into them
+    /// itself, so `message` events are not logged again.
+    pub fn use_message_logs(&mut self, logs: MessageLogs, source_logs: bool) {
+        self.messages = logs;
+        self.source_logs = source_logs;
     }
 
     /// Every session's message log (a handle).
@@ -127,9 +141,11 @@ impl Store {
             return;
         };
         if let EventKind::Message(record) = &ev.kind {
-            // Into the session's log only: the session's view does not change (and is not
-            // copied) for a message.
-            self.messages.push(ev.session, ev.ts, record.clone());
+            // Into the session's log only (unless the source logged it already): the session's
+            // view does not change (and is not copied) for a message.
+            if !self.source_logs {
+                self.messages.push(ev.session, ev.ts, record.clone());
+            }
             return;
         }
         if let EventKind::Removed = ev.kind {
@@ -222,6 +238,19 @@ impl Store {
         self.dirty = true;
     }
 
+    /// Count how late the events stamped `stamps` (µs since the epoch; `true` for a `message`
+    /// event) reached the store, applied by `now`.
+    pub fn record_lag(&mut self, now: DateTime<Utc>, stamps: &[(i64, bool)]) {
+        let now = now.timestamp_micros();
+        for &(ts, message) in stamps {
+            let us = u64::try_from(now.saturating_sub(ts)).unwrap_or(0);
+            match message {
+                true => self.lag.messages.record(us),
+                false => self.lag.events.record(us),
+            }
+        }
+    }
+
     pub fn is_dirty(&self) -> bool {
         self.dirty
     }
@@ -311,6 +340,7 @@ impl Store {
                 .and_then(|f| f.error().map(str::to_string)),
             export_unwritten: self.export_fault.as_ref().map_or(0, |f| f.unwritten()),
             messages: self.messages.clone(),
+            lag: self.lag.clone(),
         }
     }
 
@@ -568,8 +598,9 @@ pub const BATCH: usize = 4096;
 /// runtime the sessions share, so a longer run would make their timers late under a storm.
 const TAKE: usize = 512;
 /// After taking events, the store lets more gather for this long before taking again: under a
-/// storm it wakes at most ~100 times a second instead of once per event.
-const GATHER: Duration = Duration::from_millis(10);
+/// storm it wakes at most ~500 times a second instead of once per event, and an event waits at
+/// most this long (plus the runtime's rest, [`crate::runtime::threads::REST`]) to be applied.
+const GATHER: Duration = Duration::from_millis(2);
 
 /// Hand `pending` to every sink as one batch (waiting for room: backpressure, never loss).
 async fn send_batch(sinks: &[mpsc::Sender<SinkMsg>], pending: &mut Vec<Event>) {
@@ -605,6 +636,7 @@ pub async fn run(
     let mut unflushed = false;
     let mut msgs = Vec::with_capacity(TAKE);
     let mut pending: Vec<Event> = Vec::new();
+    let mut stamps: Vec<(i64, bool)> = Vec::with_capacity(TAKE);
     loop {
         tokio::select! {
             n = rx.recv_many(&mut msgs, TAKE) => {
@@ -617,6 +649,8 @@ pub async fn run(
                         SessionMsg::Gauges(g) => store.set_gauges(g),
                         SessionMsg::Event(ev) => {
                             store.apply(&ev);
+                            let message = matches!(ev.kind, EventKind::Message(_));
+                            stamps.push((ev.ts.timestamp_micros(), message));
                             if !sinks.is_empty() {
                                 pending.push(ev);
                                 unflushed = true;
@@ -624,6 +658,8 @@ pub async fn run(
                         }
                     }
                 }
+                store.record_lag(Utc::now(), &stamps);
+                stamps.clear();
                 if pending.len() >= BATCH {
                     send_batch(&sinks, &mut pending).await;
                 }
@@ -638,6 +674,9 @@ pub async fn run(
             },
             _ = tick.tick() => {
                 send_batch(&sinks, &mut pending).await;
+                if store.messages.take_changed() {
+                    store.dirty = true;
+                }
                 let now = Utc::now();
                 if now.timestamp() != last_second {
                     last_second = now.timestamp();

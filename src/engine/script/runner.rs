@@ -272,7 +272,9 @@ impl Conversation for Runner {
     }
 
     fn on_message(&mut self, msg: Incoming<'_>, now: Instant, out: &mut Vec<Action>) {
-        if self.failed {
+        // Done (no `expect` waiting, no `on` step): nothing to match, nothing can time out, so
+        // the message is not even kept as the last one (a feed costs nothing past its script).
+        if self.failed || (self.waiting.is_none() && self.on.is_empty()) {
             return;
         }
         keep(&mut self.last, msg);

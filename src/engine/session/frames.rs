@@ -41,7 +41,7 @@ impl Session {
     /// the pong is pushed out at once, so the log shows it right after its ping.
     pub(super) async fn seen<S>(
         &mut self,
-        ws: &mut WebSocketStream<S>,
+        ws: &mut WsStream<S>,
         msg: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
     ) -> Option<Result<Message, tokio_tungstenite::tungstenite::Error>>
     where
@@ -54,7 +54,7 @@ impl Session {
         if let Some(Ok(m)) = &msg
             && let Some(record) = self.received_record(m)
         {
-            self.emit(EventKind::Message(Arc::new(record))).await;
+            self.log_frame(record).await;
             if matches!(m, Message::Ping(_)) {
                 // One try, without waiting: a peer that does not read keeps its pong queued.
                 let _ = ws.flush().now_or_never();
@@ -109,8 +109,22 @@ impl Session {
         };
         for frame in f.tap.take_written() {
             if let Some(record) = sent_record(frame) {
-                self.emit(EventKind::Message(Arc::new(record))).await;
+                self.log_frame(record).await;
             }
+        }
+    }
+
+    /// A frame into the session's message log (directly: the log is the store's, behind a
+    /// short lock) and, with `--record-messages`, a `message` event for the export with the
+    /// same time, so a replay rebuilds the same log.
+    async fn log_frame(&mut self, record: MessageRecord) {
+        let ts = Utc::now();
+        let record = Arc::new(record);
+        if let Some(logs) = &self.shared.messages {
+            logs.push(self.spec.id, ts, record.clone());
+        }
+        if self.shared.settings.messages.record {
+            self.emit_at(ts, EventKind::Message(record)).await;
         }
     }
 }

@@ -2,6 +2,7 @@
 //! WebSocket is up, and how it ends (through the close tracker). Split from `session.rs`,
 //! which owns the session's life between attempts.
 
+use super::deadline::Deadline;
 use super::write::{Sent, send_within, stalled};
 use super::*;
 
@@ -58,11 +59,19 @@ impl Session {
             Box::pin(self.talk_start(&mut ws, &mut talk)).await
         };
 
+        let mut timer = Deadline::default();
         loop {
-            let deadline = close_deadline.unwrap_or(opened + FAR);
             let open = !tracker.is_closing();
-            let talk_due = talk.next_deadline();
-            let stale_due = talk.stale_at();
+            let (talk_due, stale_due) = match open {
+                true => (talk.next_deadline(), talk.stale_at()),
+                false => (None, None),
+            };
+            timer.aim(
+                [close_deadline, talk_due, stale_due]
+                    .into_iter()
+                    .flatten()
+                    .min(),
+            );
             let input = if let Some(input) = pending.take() {
                 input
             } else {
@@ -108,19 +117,12 @@ impl Session {
                     Some(ours) => Input::Ours(ours),
                     None => continue,
                 },
-                _ = tokio::time::sleep_until(talk_due.unwrap_or(deadline)), if open && talk_due.is_some() => {
-                    match Box::pin(self.talk_due(&mut ws, &mut talk)).await {
+                () = timer.fired(), if timer.armed() => {
+                    match Box::pin(self.deadline_passed(&mut ws, &mut talk, close_deadline, open)).await {
                         Some(input) => input,
                         None => continue,
                     }
                 }
-                _ = tokio::time::sleep_until(stale_due.unwrap_or(deadline)), if open && stale_due.is_some() => {
-                    match Box::pin(self.went_stale(&mut talk)).await {
-                        Some(input) => input,
-                        None => continue,
-                    }
-                }
-                _ = tokio::time::sleep_until(deadline), if close_deadline.is_some() => Input::Timeout,
                 }
             };
             // A violation tungstenite found (too big, bad UTF-8, bad framing) is also an error.
@@ -144,6 +146,35 @@ impl Session {
         Box::pin(self.end_connection(tracker, Some(opened.elapsed()))).await
     }
 
+    /// The loop's timer fired: the closing handshake ran out of time, or the conversation's
+    /// step or the stale threshold is due. Nothing due (a deadline that moved later since the
+    /// timer was set) is a turn of the loop that sets it again.
+    async fn deadline_passed<S>(
+        &mut self,
+        ws: &mut WsStream<S>,
+        talk: &mut super::talk::Talk,
+        close_deadline: Option<Instant>,
+        open: bool,
+    ) -> Option<Input>
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    {
+        let now = Instant::now();
+        if close_deadline.is_some_and(|d| d <= now) {
+            return Some(Input::Timeout);
+        }
+        if !open {
+            return None;
+        }
+        if talk.next_deadline().is_some_and(|d| d <= now) {
+            return self.talk_due(ws, talk).await;
+        }
+        if talk.stale_at().is_some_and(|d| d <= now) {
+            return self.went_stale(talk).await;
+        }
+        None
+    }
+
     /// The WebSocket over the upgraded byte stream: our frame layer (and its frame tap when
     /// messages are logged) under tungstenite, with the write queue bounded.
     async fn websocket(
@@ -152,7 +183,7 @@ impl Session {
         leftover: Vec<u8>,
         deflate: Option<crate::protocol::deflate::DeflateParams>,
     ) -> (
-        WebSocketStream<WireStream<Transport>>,
+        WsStream<WireStream<Transport>>,
         crate::protocol::wire::LayerCloseHandle,
     ) {
         let settings = &self.shared.settings;
@@ -170,7 +201,7 @@ impl Session {
         // Our own message must fit the bounded write queue whole.
         let largest_send = self.shared.settings.send.as_ref().map_or(0, String::len);
         let config = ws_config(max).max_write_buffer_size(WRITE_QUEUE.saturating_add(largest_send));
-        let ws = WebSocketStream::from_raw_socket(layer, WsRole::Client, Some(config)).await;
+        let ws = WsStream::from_raw_socket(layer, WsRole::Client, Some(config));
         (ws, layer_state)
     }
 
@@ -178,7 +209,7 @@ impl Session {
     /// close to start when the peer took nothing for the whole write wait.
     async fn send_ping<S>(
         &mut self,
-        ws: &mut WebSocketStream<S>,
+        ws: &mut WsStream<S>,
         seq: &mut u64,
         sent: &mut Option<(u64, Instant)>,
     ) -> Option<Input>
@@ -203,7 +234,7 @@ impl Session {
     }
 
     /// `--send-every`: `--send` again.
-    async fn resend<S>(&mut self, ws: &mut WebSocketStream<S>) -> Option<Input>
+    async fn resend<S>(&mut self, ws: &mut WsStream<S>) -> Option<Input>
     where
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
     {
@@ -259,11 +290,7 @@ impl Session {
     /// Carry out a tracker step: send its close frame (and flush, when the connection is being
     /// dropped), emit its `closing` event. Returns the deadline of the closing handshake it
     /// starts, if it starts one.
-    pub(super) async fn apply<S>(
-        &mut self,
-        ws: &mut WebSocketStream<S>,
-        step: Step,
-    ) -> Option<Instant>
+    pub(super) async fn apply<S>(&mut self, ws: &mut WsStream<S>, step: Step) -> Option<Instant>
     where
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
     {

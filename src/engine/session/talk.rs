@@ -61,7 +61,7 @@ impl Session {
     /// The connection opened: the conversation's first words.
     pub(super) async fn talk_start<S>(
         &mut self,
-        ws: &mut WebSocketStream<S>,
+        ws: &mut WsStream<S>,
         talk: &mut Talk,
     ) -> Option<Input>
     where
@@ -78,7 +78,7 @@ impl Session {
     /// (while the connection is not closing).
     pub(super) async fn talk_message<S>(
         &mut self,
-        ws: &mut WebSocketStream<S>,
+        ws: &mut WsStream<S>,
         talk: &mut Talk,
         msg: &Message,
         open: bool,
@@ -110,7 +110,7 @@ impl Session {
     /// The conversation's deadline passed.
     pub(super) async fn talk_due<S>(
         &mut self,
-        ws: &mut WebSocketStream<S>,
+        ws: &mut WsStream<S>,
         talk: &mut Talk,
     ) -> Option<Input>
     where
@@ -159,10 +159,14 @@ impl Session {
 
     /// Carry out a conversation's actions, in order. Returns the close to start when one asks
     /// for it (or our write stalled); the actions after it are dropped.
-    async fn act<S>(&mut self, ws: &mut WebSocketStream<S>, talk: &mut Talk) -> Option<Input>
+    async fn act<S>(&mut self, ws: &mut WsStream<S>, talk: &mut Talk) -> Option<Input>
     where
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
     {
+        if talk.actions.is_empty() {
+            // Nothing said, nothing written (a feed's message after its script is done).
+            return None;
+        }
         let stall = self.shared.settings.close_timeout;
         let mut close = None;
         for action in talk.actions.drain(..) {

@@ -14,11 +14,7 @@ pub(super) enum Sent {
 
 /// Send `msg`, waiting at most `limit` for a peer that does not read. Our own writes must not
 /// hold the session's loop forever: while one waits, nothing is read and no command obeyed.
-pub(super) async fn send_within<S>(
-    ws: &mut WebSocketStream<S>,
-    msg: Message,
-    limit: Duration,
-) -> Sent
+pub(super) async fn send_within<S>(ws: &mut WsStream<S>, msg: Message, limit: Duration) -> Sent
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
