@@ -3,7 +3,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::protocol::ws::WsStream;
 use chrono::{DateTime, Utc};
 use futures_util::{SinkExt, StreamExt};
 use rand::SeedableRng;
@@ -28,6 +27,7 @@ use crate::engine::settings::SessionSettings;
 use crate::engine::slots::{Slot, Slots};
 use crate::protocol::handshake::{self, RequestSpec, Transport, UpgradeOutcome};
 use crate::protocol::wire::{Role, WireStream};
+use crate::protocol::ws::WsStream;
 
 mod deadline;
 mod frames;

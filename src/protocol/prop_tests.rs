@@ -11,11 +11,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
+use crate::protocol::ws::WsStream;
 use futures_util::StreamExt;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::deflate::{Compressor, DeflateParams};
@@ -601,7 +601,7 @@ fn check_wire(
             Arc::new(CountingBytes::default()),
         );
         let handle = layer.layer_close();
-        let mut ws = WebSocketStream::from_raw_socket(layer, Role::Client, None).await;
+        let mut ws = WsStream::from_raw_socket(layer, Role::Client, None);
         let mut end = None;
         let mut steps = 0;
         while let Some(item) = ws.next().await {

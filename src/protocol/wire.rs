@@ -1,5 +1,6 @@
-//! The frame layer under tokio-tungstenite: [`WireStream`] sits between the socket and
-//! tungstenite (`WebSocketStream::from_raw_socket(WireStream, ..)`). It always counts bytes,
+//! The frame layer under tungstenite: [`WireStream`] sits between the socket and tungstenite
+//! (`WsStream::from_raw_socket(WireStream, ..)` for sessions, tokio-tungstenite's
+//! `WebSocketStream` in the scenario server). It always counts bytes,
 //! enforces the message size limit and records close frames as they were on the wire
 //! ([`LayerCloseHandle`]); with a permessage-deflate [`Codec`] (RFC 7692; tungstenite 0.30
 //! rejects every frame with RSV1 set) it also compresses and inflates. Without a codec, data
@@ -750,13 +751,14 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for WireStream<S> {
 mod tests {
     use super::*;
     use crate::protocol::test_support::{ByteTotals, CountingBytes};
+    use crate::protocol::ws::WsStream;
     use futures_util::{SinkExt, StreamExt};
     use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
-    use tokio_tungstenite::WebSocketStream;
     use tokio_tungstenite::tungstenite::Message;
     use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 
-    type Ws = WebSocketStream<WireStream<DuplexStream>>;
+    // The adapter sessions use (`protocol::ws`), in both roles.
+    type Ws = WsStream<WireStream<DuplexStream>>;
     const MIB: usize = 1024 * 1024;
 
     struct End {
@@ -775,7 +777,7 @@ mod tests {
         let counters = Arc::new(CountingBytes::default());
         let s = WireStream::new(io, role, deflate, leftover, limit, counters.clone());
         let close = s.layer_close();
-        let ws = WebSocketStream::from_raw_socket(s, role, None).await;
+        let ws = WsStream::from_raw_socket(s, role, None);
         End {
             ws,
             counters,
