@@ -122,15 +122,23 @@ async fn feed_ticks_at_its_rate_then_stalls_with_the_connection_alive() {
     srv.shutdown().await;
 }
 
-/// Client messages do not make `/feed` talk: it ticks on its own schedule only.
+/// Client messages do not make `/feed` talk: it ticks on its own schedule only, the first tick
+/// one period after the open (like a timer: `stall_after=5s` at one a second sends five, the
+/// last at 5 s).
 #[tokio::test]
 async fn feed_ignores_client_messages() {
     let srv = serve().await;
+    let start = Instant::now();
     let mut ws = connect(&srv, "/feed?rate=1").await;
     let first = json(
-        &next_text(&mut ws, Duration::from_secs(1))
+        &next_text(&mut ws, Duration::from_secs(2))
             .await
             .expect("first tick"),
+    );
+    let at = start.elapsed();
+    assert!(
+        (Duration::from_millis(900)..Duration::from_millis(1500)).contains(&at),
+        "the first tick came {at:?} after the connect, not one period"
     );
     assert_eq!(first["seq"], 1);
     for i in 0..5 {

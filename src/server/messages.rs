@@ -73,7 +73,9 @@ pub fn tick_message(seq: u64, at: SystemTime) -> String {
 }
 
 /// `/feed`: `rate` ticks a second on a fixed schedule (a late tick does not shift the next),
-/// none once `stall_after` has passed; client messages are read and ignored.
+/// the first one period after the open (like a timer), the last at `stall_after` (so
+/// `stall_after=5s` at `rate=1` sends five, at 1 s to 5 s, then nothing); client messages are
+/// read and ignored.
 async fn feed<S>(
     mut ws: WebSocketStream<S>,
     rate: f64,
@@ -86,10 +88,10 @@ where
     let start = Instant::now();
     let period = Duration::from_secs_f64(1.0 / rate);
     let stall_at = stall_after.map(|d| start + d);
-    let mut next = start;
+    let mut next = start + period;
     let mut seq = 0u64;
     loop {
-        let ticking = stall_at.is_none_or(|at| next < at);
+        let ticking = stall_at.is_none_or(|at| next <= at);
         let tick = async {
             if ticking {
                 tokio::time::sleep_until(next).await;
