@@ -86,19 +86,32 @@ fn expand(v: Value, env: &dyn Fn(&str) -> Option<String>) -> Result<Value, Strin
     })
 }
 
+/// `{env.NAME}` (the scripts' template) and `${NAME}` (as in the file's header values) are
+/// both the environment variable NAME; any other `$` or `{` is text.
 fn expand_str(s: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
-    while let Some(at) = rest.find("{env.") {
+    loop {
+        let curly = rest.find("{env.").map(|at| (at, 5, "{env."));
+        let dollar = rest.find("${").map(|at| (at, 2, "${"));
+        let Some((at, skip, opener)) = [curly, dollar].into_iter().flatten().min() else {
+            break;
+        };
         out.push_str(&rest[..at]);
-        let tail = &rest[at + 5..];
+        let tail = &rest[at + skip..];
         let end = tail
             .find('}')
-            .ok_or_else(|| "'{env.' without its closing '}'".to_string())?;
+            .ok_or_else(|| format!("'{opener}' without its closing '}}'"))?;
         let name = &tail[..end];
+        // `${env.NAME}` mixes the two forms: it means NAME too.
+        let name = match opener {
+            "${" => name.strip_prefix("env.").unwrap_or(name),
+            _ => name,
+        };
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return Err(format!(
-                "'{{env.{}}}' is not an environment variable name (letters, digits, _)",
+                "'{}{}}}' is not an environment variable name (letters, digits, _)",
+                opener,
                 escape_control(name)
             ));
         }
@@ -217,5 +230,24 @@ mod tests {
         assert!(e.contains("not an environment variable name"), "{e}");
         let e = expand_str("{env.TOKEN", &env).expect_err("unclosed");
         assert!(e.contains("without its closing"), "{e}");
+    }
+
+    #[test]
+    fn dollar_brace_is_an_environment_variable_too() {
+        let env = |n: &str| (n == "TOKEN").then(|| "s3cret".to_string());
+        assert_eq!(
+            expand_str("Bearer ${TOKEN} and {env.TOKEN}, ${env.TOKEN}", &env).as_deref(),
+            Ok("Bearer s3cret and s3cret, s3cret")
+        );
+        assert_eq!(
+            expand_str("costs $5 {not env} $x", &env).as_deref(),
+            Ok("costs $5 {not env} $x")
+        );
+        let e = expand_str("${NOPE}", &env).expect_err("unset");
+        assert_eq!(e, "environment variable NOPE is not set");
+        let e = expand_str("${TOKEN", &env).expect_err("unclosed");
+        assert!(e.contains("'${' without its closing '}'"), "{e}");
+        let e = expand_str("${A B}", &env).expect_err("bad name");
+        assert!(e.contains("'${A B}' is not an environment"), "{e}");
     }
 }
