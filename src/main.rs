@@ -82,3 +82,7 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// mimalloc: see its line in Cargo.toml (measured on the message path of 10,000 sessions).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -58,6 +58,12 @@ pub trait Conversation: Send {
     fn next_deadline(&self) -> Option<Instant>;
     /// `next_deadline` passed.
     fn on_deadline(&mut self, now: Instant, out: &mut Vec<Action>);
+    /// Whether a data message can still matter to it (a finished script: no). The session
+    /// asks after each call above and hands it no message while this is `false`: at one message
+    /// a second on 10,000 sessions, not touching a finished conversation is measurable.
+    fn listening(&self) -> bool {
+        true
+    }
 }
 
 /// What every new connection of a session needs to start its conversation: the session's

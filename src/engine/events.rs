@@ -28,6 +28,40 @@ pub enum SessionMsg {
 /// Stable session id, unique for the life of the process. Shown as `s<id>`.
 pub type SessionId = u64;
 
+/// A map keyed by session id, hashed with one multiply instead of SipHash: ids are ours (not
+/// an attacker's), and the message log looks one up for every frame of every session.
+pub type IdMap<V> = std::collections::HashMap<SessionId, V, BuildIdHasher>;
+
+/// The hasher of [`IdMap`]: Fibonacci hashing of the id (spreads sequential ids over the high
+/// bits, which the table's probes use).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BuildIdHasher;
+
+impl std::hash::BuildHasher for BuildIdHasher {
+    type Hasher = IdHasher;
+    fn build_hasher(&self) -> IdHasher {
+        IdHasher(0)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used by u64 keys; any other key still hashes all its bytes.
+        for &b in bytes {
+            self.write_u64(u64::from(b) ^ self.0.rotate_left(8));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
 /// Life-cycle state of one session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -1,6 +1,7 @@
 //! The message log's view of the frame layer ([`FrameTap`]): the wire size and RSV1 of each
 //! data message received, and every frame written, as [`super::wire::WireStream`] saw them.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::frame::apply_mask;
@@ -22,9 +23,8 @@ pub struct TappedFrame {
 #[derive(Debug, Default)]
 struct TapState {
     cap: usize,
-    /// Data messages received so far.
-    received: u64,
-    /// (message number, wire size, RSV1) of data messages not yet taken.
+    /// (message number, wire size, RSV1) of compressed data messages not yet taken (an
+    /// uncompressed message's wire size is its size: the layer does not record it).
     sizes: std::collections::VecDeque<(u64, u64, bool)>,
     /// Frames written, not yet taken.
     written: Vec<TappedFrame>,
@@ -36,7 +36,15 @@ struct TapState {
 /// answers with on its own, the layer's own close). Off (no tap) unless the session asks for
 /// it: then the layer records nothing.
 #[derive(Debug, Clone, Default)]
-pub struct FrameTap(Arc<Mutex<TapState>>);
+pub struct FrameTap(Arc<Shared>);
+
+#[derive(Debug, Default)]
+struct Shared {
+    /// A frame was written since the last [`FrameTap::take_written`]: the session asks at
+    /// every message, and most messages write nothing, so it asks without the lock.
+    written: AtomicBool,
+    state: Mutex<TapState>,
+}
 
 /// Sizes of data messages the session has not taken yet (a bound: it takes them one by one).
 const TAP_SIZES: usize = 4096;
@@ -50,13 +58,14 @@ impl FrameTap {
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut TapState) -> T) -> T {
-        match self.0.lock() {
+        match self.0.state.lock() {
             Ok(mut g) => f(&mut g),
             Err(p) => f(&mut p.into_inner()),
         }
     }
 
-    /// The wire size and RSV1 of the `n`-th data message received (from 1), if known.
+    /// The wire size and RSV1 of the `n`-th data message received (from 1), if it was
+    /// compressed (otherwise its wire size is its size).
     pub fn received(&self, n: u64) -> Option<(u64, bool)> {
         self.with(|t| {
             while let Some(&(k, wire, rsv1)) = t.sizes.front() {
@@ -74,16 +83,18 @@ impl FrameTap {
 
     /// The frames written since the last call, in order.
     pub fn take_written(&self) -> Vec<TappedFrame> {
+        if !self.0.written.swap(false, Ordering::Acquire) {
+            return Vec::new();
+        }
         self.with(|t| std::mem::take(&mut t.written))
     }
 
-    pub(super) fn on_received(&self, wire: u64, rsv1: bool) {
+    /// The `n`-th data message received (from 1) was compressed: `wire` bytes on the wire.
+    pub(super) fn on_received(&self, n: u64, wire: u64, rsv1: bool) {
         self.with(|t| {
-            t.received += 1;
             if t.sizes.len() == TAP_SIZES {
                 t.sizes.pop_front();
             }
-            let n = t.received;
             t.sizes.push_back((n, wire, rsv1));
         });
     }
@@ -121,5 +132,6 @@ impl FrameTap {
                 }),
             }
         });
+        self.0.written.store(true, Ordering::Release);
     }
 }

@@ -228,6 +228,8 @@ pub struct WireStream<S> {
     scratch: Vec<u8>,
     /// The message log's view of the frames ([`WireStream::tap`]); `None`: nothing recorded.
     tap: Option<FrameTap>,
+    /// Data messages received whole (the tap numbers compressed ones by it).
+    data_in: u64,
 }
 
 impl<S> WireStream<S> {
@@ -272,6 +274,7 @@ impl<S> WireStream<S> {
             codec,
             scratch: Vec::new(),
             tap: None,
+            data_in: 0,
         }
     }
 
@@ -281,6 +284,11 @@ impl<S> WireStream<S> {
         let tap = FrameTap::new(cap);
         self.tap = Some(tap.clone());
         tap
+    }
+
+    /// Whether permessage-deflate was negotiated (received messages may be compressed).
+    pub fn deflates(&self) -> bool {
+        self.codec.is_some()
     }
 
     /// A handle that tells whether (and how) the layer failed the connection. Read it when
@@ -331,9 +339,10 @@ impl<S> WireStream<S> {
     }
 
     /// A data message was received whole: its wire size for the message log.
-    fn tap_received(&self, wire: u64, rsv1: bool) {
-        if let Some(t) = &self.tap {
-            t.on_received(wire, rsv1);
+    fn tap_received(&mut self, wire: u64, rsv1: bool) {
+        self.data_in += 1;
+        if rsv1 && let Some(t) = &self.tap {
+            t.on_received(self.data_in, wire, rsv1);
         }
     }
 

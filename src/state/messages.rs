@@ -8,12 +8,12 @@
 //! the same logs at the cursor. Front ends read them through the handle in each snapshot, a few
 //! rows at a time, under a short lock.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 
-use crate::engine::events::{MessageRecord, SessionId};
+use crate::engine::events::{IdMap, MessageRecord, SessionId};
 
 /// The bounds of every session's log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,7 +157,7 @@ pub struct MessageLogs {
 #[derive(Debug, Default)]
 pub struct Logs {
     pub caps: LogCaps,
-    pub sessions: HashMap<SessionId, MessageLog>,
+    pub sessions: IdMap<MessageLog>,
     /// A frame was logged since the store last looked ([`MessageLogs::take_changed`]).
     changed: bool,
 }
@@ -167,7 +167,7 @@ impl MessageLogs {
         MessageLogs {
             inner: Arc::new(Mutex::new(Logs {
                 caps,
-                sessions: HashMap::new(),
+                sessions: IdMap::default(),
                 changed: false,
             })),
         }

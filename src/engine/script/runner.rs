@@ -274,7 +274,7 @@ impl Conversation for Runner {
     fn on_message(&mut self, msg: Incoming<'_>, now: Instant, out: &mut Vec<Action>) {
         // Done (no `expect` waiting, no `on` step): nothing to match, nothing can time out, so
         // the message is not even kept as the last one (a feed costs nothing past its script).
-        if self.failed || (self.waiting.is_none() && self.on.is_empty()) {
+        if !self.listening() {
             return;
         }
         keep(&mut self.last, msg);
@@ -299,6 +299,10 @@ impl Conversation for Runner {
         {
             self.matched(values, now, out);
         }
+    }
+
+    fn listening(&self) -> bool {
+        !(self.failed || (self.waiting.is_none() && self.on.is_empty()))
     }
 
     fn next_deadline(&self) -> Option<Instant> {
@@ -518,6 +522,37 @@ mod tests {
         out.clear();
         r.on_message(Incoming::Text("x"), ms(t0, 2100), &mut out);
         assert!(out.is_empty());
+    }
+
+    /// The session stops handing messages to a script that can no longer use them (its last
+    /// `expect` matched, no `on` step) and keeps handing them while an `on` step listens.
+    #[test]
+    fn a_finished_script_stops_listening_an_on_step_keeps_it() {
+        let t0 = Instant::now();
+        let mut out = Vec::new();
+        let mut r = runner("expect json {\"type\":\"tick\"} within 5s\n");
+        r.start(t0, &mut out);
+        assert!(r.listening(), "waiting for its expect");
+        r.on_message(Incoming::Text("{\"type\":\"tock\"}"), ms(t0, 10), &mut out);
+        assert!(
+            r.listening(),
+            "still waiting after a message that does not match"
+        );
+        r.on_message(
+            Incoming::Text("{\"type\":\"tick\",\"seq\":1}"),
+            ms(t0, 20),
+            &mut out,
+        );
+        assert!(!r.listening(), "done once its only expect matched");
+        assert_eq!(r.next_deadline(), None);
+
+        let mut r = runner("expect /^ready$/ within 5s\non /^ping$/ reply pong\n");
+        r.start(t0, &mut out);
+        r.on_message(Incoming::Text("ready"), ms(t0, 10), &mut out);
+        assert!(r.listening(), "an on step answers every later message");
+        out.clear();
+        r.on_message(Incoming::Text("ping"), ms(t0, 20), &mut out);
+        assert_eq!(sent(&out), ["pong"]);
     }
 
     #[test]

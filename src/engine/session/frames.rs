@@ -22,6 +22,8 @@ pub(super) struct Frames {
     cap: usize,
     /// Data messages received on this connection.
     received: u64,
+    /// permessage-deflate was negotiated: a received message's wire size is in the tap.
+    deflate: bool,
 }
 
 impl Session {
@@ -32,6 +34,7 @@ impl Session {
             layer: layer.layer_close(),
             cap,
             received: 0,
+            deflate: layer.deflates(),
         });
         layer
     }
@@ -88,7 +91,10 @@ impl Session {
         let size = size as u64;
         let (wire_size, rsv1) = if matches!(opcode, Opcode::Text | Opcode::Binary) {
             f.received += 1;
-            f.tap.received(f.received).unwrap_or((size, false))
+            match f.deflate {
+                true => f.tap.received(f.received).unwrap_or((size, false)),
+                false => (size, false),
+            }
         } else {
             (size, false)
         };

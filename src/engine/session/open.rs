@@ -79,7 +79,11 @@ impl Session {
                 msg = ws.next() => match self.seen(&mut ws, msg).await {
                     Some(Ok(m @ (Message::Text(_) | Message::Binary(_)))) => {
                         SessionCounters::add(&self.counters.msgs_in, 1);
-                        match Box::pin(self.talk_message(&mut ws, &mut talk, &m, open)).await {
+                        let fresh = self.heard(&mut talk);
+                        if fresh.is_none() && !talk.hears(open) {
+                            continue;
+                        }
+                        match Box::pin(self.talk_message(&mut ws, &mut talk, &m, open, fresh)).await {
                             Some(input) => input,
                             None => continue,
                         }

@@ -16,6 +16,10 @@ pub(super) struct Talk {
     conv: Option<Box<dyn Conversation>>,
     actions: Vec<Action>,
     health: Health,
+    /// The conversation's answers to `next_deadline` and `listening` after its last call (they
+    /// change only when it is called): the open loop asks at every wake-up without touching it.
+    deadline: Option<Instant>,
+    listening: bool,
 }
 
 impl Talk {
@@ -25,21 +29,39 @@ impl Talk {
         stale_after: Option<Duration>,
         opened: Instant,
     ) -> Self {
-        Talk {
+        let mut talk = Talk {
             conv: factory.map(|f| f.start(conn)),
             actions: Vec::new(),
             health: Health::new(stale_after, opened),
-        }
+            deadline: None,
+            listening: false,
+        };
+        talk.called();
+        talk
+    }
+
+    /// The conversation was called: note what it now waits for.
+    fn called(&mut self) {
+        (self.deadline, self.listening) = match &self.conv {
+            Some(c) => (c.next_deadline(), c.listening()),
+            None => (None, false),
+        };
     }
 
     /// When the conversation wants its next wake-up.
     pub(super) fn next_deadline(&self) -> Option<Instant> {
-        self.conv.as_ref().and_then(|c| c.next_deadline())
+        self.deadline
     }
 
     /// When the session goes stale, unless a message comes first.
     pub(super) fn stale_at(&self) -> Option<Instant> {
         self.health.stale_at()
+    }
+
+    /// Whether the conversation hears a data message now (it has one, still listening, and
+    /// the connection is not closing).
+    pub(super) fn hears(&self, open: bool) -> bool {
+        open && self.listening && self.conv.is_some()
     }
 }
 
@@ -71,21 +93,15 @@ impl Session {
         self.frames_written().await;
         let conv = talk.conv.as_mut()?;
         conv.start(Instant::now(), &mut talk.actions);
+        talk.called();
         self.act(ws, talk).await
     }
 
-    /// A data message from the server: it ends a stale spell, and the conversation hears it
-    /// (while the connection is not closing).
-    pub(super) async fn talk_message<S>(
-        &mut self,
-        ws: &mut WsStream<S>,
-        talk: &mut Talk,
-        msg: &Message,
-        open: bool,
-    ) -> Option<Input>
-    where
-        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-    {
+    /// A data message from the server, the part that never waits: its arrival stamped for the
+    /// session's message age and health. Returns the silence it ends (ms) when the session was
+    /// stale. The open loop then calls [`Session::talk_message`] only when
+    /// [`Talk::hears`] or a `fresh` is to be recorded: most messages of a feed need nothing more.
+    pub(super) fn heard(&self, talk: &mut Talk) -> Option<u64> {
         let now = Instant::now();
         let wall = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -93,10 +109,28 @@ impl Session {
         self.counters
             .last_in_ms
             .store(wall, std::sync::atomic::Ordering::Relaxed);
-        if let Some(silent_ms) = talk.health.on_message(now) {
+        talk.health.on_message(now)
+    }
+
+    /// After [`Session::heard`]: `fresh` recorded (the silence a stale session ended), and the
+    /// conversation hears the message (while the connection is not closing).
+    pub(super) async fn talk_message<S>(
+        &mut self,
+        ws: &mut WsStream<S>,
+        talk: &mut Talk,
+        msg: &Message,
+        open: bool,
+        fresh: Option<u64>,
+    ) -> Option<Input>
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    {
+        if let Some(silent_ms) = fresh {
             self.emit(EventKind::Fresh { silent_ms }).await;
         }
-        let conv = talk.conv.as_mut().filter(|_| open)?;
+        let now = talk.health.last_in;
+        let hears = talk.hears(open);
+        let conv = talk.conv.as_mut().filter(|_| hears)?;
         match msg {
             Message::Text(text) => conv.on_message(Incoming::Text(text), now, &mut talk.actions),
             Message::Binary(data) => {
@@ -104,6 +138,7 @@ impl Session {
             }
             _ => return None,
         }
+        talk.called();
         self.act(ws, talk).await
     }
 
@@ -118,6 +153,7 @@ impl Session {
     {
         let conv = talk.conv.as_mut()?;
         conv.on_deadline(Instant::now(), &mut talk.actions);
+        talk.called();
         self.act(ws, talk).await
     }
 
