@@ -26,7 +26,7 @@ use crate::engine::inbox::{Inbox, SessionCmd};
 use crate::engine::settings::SessionSettings;
 use crate::engine::slots::{Slot, Slots};
 use crate::protocol::handshake::{self, RequestSpec, Transport, UpgradeOutcome};
-use crate::protocol::wire::{Role, WireStream};
+use crate::protocol::wire::{Role, Tapped, WireStream};
 use crate::protocol::ws::WsStream;
 
 mod deadline;

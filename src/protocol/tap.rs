@@ -1,9 +1,6 @@
 //! The message log's view of the frame layer ([`FrameTap`]): the wire size and RSV1 of each
 //! data message received, and every frame written, as [`super::wire::WireStream`] saw them.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-
 use super::frame::apply_mask;
 
 /// A frame the layer wrote to the socket, as the message log keeps it (see [`FrameTap`]).
@@ -20,30 +17,26 @@ pub struct TappedFrame {
     pub payload: Vec<u8>,
 }
 
+/// What the layer saw of each frame, for the message log: the wire size and RSV1 of every
+/// compressed data message received (tungstenite hands over the inflated message only; an
+/// uncompressed message's wire size is its size), and every frame written (our messages
+/// compressed, our pings, the pongs and close frames tungstenite answers with on its own, the
+/// layer's own close). Owned by the layer ([`super::wire::WireStream::tap`]); off (no tap)
+/// unless the session asks for it: then the layer records nothing. The session reads it
+/// through [`Tapped`], in the same task: no lock, no other allocation to touch per message.
 #[derive(Debug, Default)]
-struct TapState {
+pub struct FrameTap {
     cap: usize,
-    /// (message number, wire size, RSV1) of compressed data messages not yet taken (an
-    /// uncompressed message's wire size is its size: the layer does not record it).
+    /// (message number, wire size, RSV1) of compressed data messages not yet taken.
     sizes: std::collections::VecDeque<(u64, u64, bool)>,
     /// Frames written, not yet taken.
     written: Vec<TappedFrame>,
 }
 
-/// What the layer saw of each frame, for the message log: the wire size and RSV1 of every
-/// data message received (tungstenite hands over the inflated message only), and every frame
-/// written (our messages compressed, our pings, the pongs and close frames tungstenite
-/// answers with on its own, the layer's own close). Off (no tap) unless the session asks for
-/// it: then the layer records nothing.
-#[derive(Debug, Clone, Default)]
-pub struct FrameTap(Arc<Shared>);
-
-#[derive(Debug, Default)]
-struct Shared {
-    /// A frame was written since the last [`FrameTap::take_written`]: the session asks at
-    /// every message, and most messages write nothing, so it asks without the lock.
-    written: AtomicBool,
-    state: Mutex<TapState>,
+/// A stream the session can ask for its [`FrameTap`]: the frame layer, or a bare transport
+/// (no tap).
+pub trait Tapped {
+    fn frame_tap(&mut self) -> Option<&mut FrameTap>;
 }
 
 /// Sizes of data messages the session has not taken yet (a bound: it takes them one by one).
@@ -52,86 +45,70 @@ const TAP_SIZES: usize = 4096;
 impl FrameTap {
     /// A tap keeping the first `cap` bytes of each payload written.
     pub(super) fn new(cap: usize) -> Self {
-        let tap = FrameTap::default();
-        tap.with(|t| t.cap = cap);
-        tap
-    }
-
-    fn with<T>(&self, f: impl FnOnce(&mut TapState) -> T) -> T {
-        match self.0.state.lock() {
-            Ok(mut g) => f(&mut g),
-            Err(p) => f(&mut p.into_inner()),
+        FrameTap {
+            cap,
+            ..FrameTap::default()
         }
     }
 
     /// The wire size and RSV1 of the `n`-th data message received (from 1), if it was
     /// compressed (otherwise its wire size is its size).
-    pub fn received(&self, n: u64) -> Option<(u64, bool)> {
-        self.with(|t| {
-            while let Some(&(k, wire, rsv1)) = t.sizes.front() {
-                if k > n {
-                    return None;
-                }
-                t.sizes.pop_front();
-                if k == n {
-                    return Some((wire, rsv1));
-                }
+    pub fn received(&mut self, n: u64) -> Option<(u64, bool)> {
+        while let Some(&(k, wire, rsv1)) = self.sizes.front() {
+            if k > n {
+                return None;
             }
-            None
-        })
+            self.sizes.pop_front();
+            if k == n {
+                return Some((wire, rsv1));
+            }
+        }
+        None
     }
 
     /// The frames written since the last call, in order.
-    pub fn take_written(&self) -> Vec<TappedFrame> {
-        if !self.0.written.swap(false, Ordering::Acquire) {
-            return Vec::new();
-        }
-        self.with(|t| std::mem::take(&mut t.written))
+    pub fn take_written(&mut self) -> Vec<TappedFrame> {
+        std::mem::take(&mut self.written)
     }
 
     /// The `n`-th data message received (from 1) was compressed: `wire` bytes on the wire.
-    pub(super) fn on_received(&self, n: u64, wire: u64, rsv1: bool) {
-        self.with(|t| {
-            if t.sizes.len() == TAP_SIZES {
-                t.sizes.pop_front();
-            }
-            t.sizes.push_back((n, wire, rsv1));
-        });
+    pub(super) fn on_received(&mut self, n: u64, wire: u64, rsv1: bool) {
+        if self.sizes.len() == TAP_SIZES {
+            self.sizes.pop_front();
+        }
+        self.sizes.push_back((n, wire, rsv1));
     }
 
     /// A frame written: `payload` unmasked and before compressing; `wire_size` as sent.
     pub(super) fn on_written(
-        &self,
+        &mut self,
         opcode: u8,
         payload: &[u8],
         mask: Option<[u8; 4]>,
         wire_size: u64,
         rsv1: bool,
     ) {
-        self.with(|t| {
-            let mut kept = payload[..payload.len().min(t.cap)].to_vec();
-            if let Some(k) = mask {
-                apply_mask(&mut kept, k, 0);
+        let mut kept = payload[..payload.len().min(self.cap)].to_vec();
+        if let Some(k) = mask {
+            apply_mask(&mut kept, k, 0);
+        }
+        let size = payload.len() as u64;
+        match self.written.last_mut() {
+            // A continuation frame adds to its message.
+            Some(last) if opcode == 0 => {
+                last.wire_size += wire_size;
+                last.size += size;
+                let room = self.cap.saturating_sub(last.payload.len());
+                last.payload
+                    .extend_from_slice(&kept[..kept.len().min(room)]);
             }
-            let size = payload.len() as u64;
-            match t.written.last_mut() {
-                // A continuation frame adds to its message.
-                Some(last) if opcode == 0 => {
-                    last.wire_size += wire_size;
-                    last.size += size;
-                    let room = t.cap.saturating_sub(last.payload.len());
-                    last.payload
-                        .extend_from_slice(&kept[..kept.len().min(room)]);
-                }
-                _ => t.written.push(TappedFrame {
-                    opcode,
-                    wire_size,
-                    size,
-                    rsv1,
-                    payload: kept,
-                }),
-            }
-        });
-        self.0.written.store(true, Ordering::Release);
+            _ => self.written.push(TappedFrame {
+                opcode,
+                wire_size,
+                size,
+                rsv1,
+                payload: kept,
+            }),
+        }
     }
 }

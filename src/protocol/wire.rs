@@ -49,7 +49,7 @@ use super::deflate::{Codec, DeflateError, DeflateParams};
 use super::frame::{
     self, CloseBody, FrameHead, MAX_HEAD, OP_CLOSE, OP_PING, apply_mask, write_head,
 };
-pub use super::tap::{FrameTap, TappedFrame};
+pub use super::tap::{FrameTap, Tapped, TappedFrame};
 
 /// Which end of the connection this layer serves (tungstenite's own type, so the same value
 /// goes to `from_raw_socket`).
@@ -280,10 +280,8 @@ impl<S> WireStream<S> {
 
     /// Record what the message log needs of every frame from now on, payloads cut to `cap`
     /// bytes (see [`FrameTap`]).
-    pub fn tap(&mut self, cap: usize) -> FrameTap {
-        let tap = FrameTap::new(cap);
-        self.tap = Some(tap.clone());
-        tap
+    pub fn tap(&mut self, cap: usize) {
+        self.tap = Some(FrameTap::new(cap));
     }
 
     /// Whether permessage-deflate was negotiated (received messages may be compressed).
@@ -319,7 +317,7 @@ impl<S> WireStream<S> {
         };
         self.wire
             .extend_from_slice(&frame::close_frame(Some(close.code), &close.reason, mask));
-        if let Some(t) = &self.tap {
+        if let Some(t) = &mut self.tap {
             let payload = frame::close_payload(Some(close.code), &close.reason);
             t.on_written(OP_CLOSE, &payload, None, payload.len() as u64, false);
         }
@@ -341,7 +339,7 @@ impl<S> WireStream<S> {
     /// A data message was received whole: its wire size for the message log.
     fn tap_received(&mut self, wire: u64, rsv1: bool) {
         self.data_in += 1;
-        if rsv1 && let Some(t) = &self.tap {
+        if rsv1 && let Some(t) = &mut self.tap {
             t.on_received(self.data_in, wire, rsv1);
         }
     }
@@ -612,7 +610,7 @@ impl<S> WireStream<S> {
                 .map(|c| &mut c.compressor)
                 .filter(|_| h.is_data())
             else {
-                if let Some(t) = &self.tap {
+                if let Some(t) = &mut self.tap {
                     let payload = &self.pending[frame.start + h.size..frame.end];
                     t.on_written(h.opcode, payload, h.mask, h.len, false);
                 }
@@ -628,7 +626,7 @@ impl<S> WireStream<S> {
                 .map_err(io::Error::other)?;
             // RSV1 on the first frame of the message only (RFC 7692 section 6).
             let first = h.opcode != 0;
-            if let Some(t) = &self.tap {
+            if let Some(t) = &mut self.tap {
                 t.on_written(h.opcode, payload, None, self.scratch.len() as u64, first);
             }
             write_head(
@@ -717,6 +715,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for WireStream<S> {
                 this.raw.extend_from_slice(got);
             }
         }
+    }
+}
+
+impl<S> Tapped for WireStream<S> {
+    fn frame_tap(&mut self) -> Option<&mut FrameTap> {
+        self.tap.as_mut()
     }
 }
 

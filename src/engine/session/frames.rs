@@ -13,11 +13,10 @@ use futures_util::FutureExt;
 use super::*;
 use crate::engine::events::{Direction, MessageRecord, Opcode};
 use crate::protocol::frame::{OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT};
-use crate::protocol::wire::{FrameTap, LayerCloseHandle, TappedFrame};
+use crate::protocol::wire::{LayerCloseHandle, Tapped, TappedFrame};
 
 /// One connection's view of its frames (only while `message` events are on).
 pub(super) struct Frames {
-    tap: FrameTap,
     layer: LayerCloseHandle,
     cap: usize,
     /// Data messages received on this connection.
@@ -29,12 +28,14 @@ pub(super) struct Frames {
 impl Session {
     /// Start recording the frames of a new connection, when `message` events are on.
     pub(super) fn tap_frames(&mut self, mut layer: WireStream<Transport>) -> WireStream<Transport> {
-        self.frames = self.shared.settings.messages.emit_cap().map(|cap| Frames {
-            tap: layer.tap(cap),
-            layer: layer.layer_close(),
-            cap,
-            received: 0,
-            deflate: layer.deflates(),
+        self.frames = self.shared.settings.messages.emit_cap().map(|cap| {
+            layer.tap(cap);
+            Frames {
+                layer: layer.layer_close(),
+                cap,
+                received: 0,
+                deflate: layer.deflates(),
+            }
         });
         layer
     }
@@ -48,27 +49,30 @@ impl Session {
         msg: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
     ) -> Option<Result<Message, tokio_tungstenite::tungstenite::Error>>
     where
-        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Tapped,
     {
         if self.frames.is_none() {
             return msg;
         }
-        self.frames_written().await;
+        self.frames_written(ws).await;
         if let Some(Ok(m)) = &msg
-            && let Some(record) = self.received_record(m)
+            && let Some(record) = self.received_record(ws, m)
         {
             self.log_frame(record).await;
             if matches!(m, Message::Ping(_)) {
                 // One try, without waiting: a peer that does not read keeps its pong queued.
                 let _ = ws.flush().now_or_never();
-                self.frames_written().await;
+                self.frames_written(ws).await;
             }
         }
         msg
     }
 
     /// The record of a received message or control frame.
-    fn received_record(&mut self, m: &Message) -> Option<MessageRecord> {
+    fn received_record<S>(&mut self, ws: &mut WsStream<S>, m: &Message) -> Option<MessageRecord>
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Tapped,
+    {
         let f = self.frames.as_mut()?;
         let cut = |b: &[u8]| b[..b.len().min(f.cap)].to_vec();
         let (opcode, payload, size) = match m {
@@ -91,10 +95,14 @@ impl Session {
         let size = size as u64;
         let (wire_size, rsv1) = if matches!(opcode, Opcode::Text | Opcode::Binary) {
             f.received += 1;
-            match f.deflate {
-                true => f.tap.received(f.received).unwrap_or((size, false)),
-                false => (size, false),
-            }
+            let compressed = match f.deflate {
+                true => ws
+                    .get_mut()
+                    .frame_tap()
+                    .and_then(|t| t.received(f.received)),
+                false => None,
+            };
+            compressed.unwrap_or((size, false))
         } else {
             (size, false)
         };
@@ -109,11 +117,17 @@ impl Session {
     }
 
     /// Log the frames written since the last call.
-    pub(super) async fn frames_written(&mut self) {
-        let Some(f) = &self.frames else {
+    pub(super) async fn frames_written<S>(&mut self, ws: &mut WsStream<S>)
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Tapped,
+    {
+        if self.frames.is_none() {
+            return;
+        }
+        let Some(tap) = ws.get_mut().frame_tap() else {
             return;
         };
-        for frame in f.tap.take_written() {
+        for frame in tap.take_written() {
             if let Some(record) = sent_record(frame) {
                 self.log_frame(record).await;
             }

@@ -43,6 +43,7 @@ impl Session {
                 Sent::Stalled => {
                     let step = tracker.on(stalled(stall));
                     Box::pin(self.apply(&mut ws, step)).await;
+                    self.frames_written(&mut ws).await;
                     return Box::pin(self.end_connection(tracker, Some(opened.elapsed()))).await;
                 }
             }
@@ -147,6 +148,7 @@ impl Session {
                 break;
             }
         }
+        self.frames_written(&mut ws).await;
         Box::pin(self.end_connection(tracker, Some(opened.elapsed()))).await
     }
 
@@ -161,7 +163,7 @@ impl Session {
         open: bool,
     ) -> Option<Input>
     where
-        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Tapped,
     {
         let now = Instant::now();
         if close_deadline.is_some_and(|d| d <= now) {
@@ -218,7 +220,7 @@ impl Session {
         sent: &mut Option<(u64, Instant)>,
     ) -> Option<Input>
     where
-        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Tapped,
     {
         let stall = self.shared.settings.close_timeout;
         *seq += 1;
@@ -226,7 +228,7 @@ impl Session {
         let sent_at = Instant::now();
         let ping = Message::Ping(seq.to_be_bytes().to_vec().into());
         let result = send_within(ws, ping, stall).await;
-        self.frames_written().await;
+        self.frames_written(ws).await;
         match result {
             Sent::Yes => {
                 *sent = Some((*seq, sent_at));
@@ -240,12 +242,12 @@ impl Session {
     /// `--send-every`: `--send` again.
     async fn resend<S>(&mut self, ws: &mut WsStream<S>) -> Option<Input>
     where
-        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Tapped,
     {
         let stall = self.shared.settings.close_timeout;
         let text = self.shared.settings.send.clone()?;
         let sent = send_within(ws, Message::text(text), stall).await;
-        self.frames_written().await;
+        self.frames_written(ws).await;
         match sent {
             Sent::Yes => {
                 SessionCounters::add(&self.counters.msgs_out, 1);
@@ -296,7 +298,7 @@ impl Session {
     /// starts, if it starts one.
     pub(super) async fn apply<S>(&mut self, ws: &mut WsStream<S>, step: Step) -> Option<Instant>
     where
-        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Tapped,
     {
         match step.send {
             Some((code, reason)) => {
@@ -317,7 +319,7 @@ impl Session {
             None => {}
         }
         if let Some((code, initiator)) = step.closing {
-            self.frames_written().await;
+            self.frames_written(ws).await;
             self.emit(EventKind::Closing { code, initiator }).await;
             if !step.stop {
                 let s = &self.shared.settings;
@@ -338,7 +340,7 @@ impl Session {
         tracker: CloseTracker,
         uptime: Option<Duration>,
     ) -> AttemptEnd {
-        self.frames_written().await;
+        // The frames written last were logged by the caller, which has the socket.
         self.frames = None;
         let outcome = tracker.finish(uptime);
         tracing::debug!(

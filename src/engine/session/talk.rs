@@ -87,10 +87,10 @@ impl Session {
         talk: &mut Talk,
     ) -> Option<Input>
     where
-        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Tapped,
     {
         // What went out before (the `--send` of the open) is logged first.
-        self.frames_written().await;
+        self.frames_written(ws).await;
         let conv = talk.conv.as_mut()?;
         conv.start(Instant::now(), &mut talk.actions);
         talk.called();
@@ -123,7 +123,7 @@ impl Session {
         fresh: Option<u64>,
     ) -> Option<Input>
     where
-        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Tapped,
     {
         if let Some(silent_ms) = fresh {
             self.emit(EventKind::Fresh { silent_ms }).await;
@@ -149,7 +149,7 @@ impl Session {
         talk: &mut Talk,
     ) -> Option<Input>
     where
-        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Tapped,
     {
         let conv = talk.conv.as_mut()?;
         conv.on_deadline(Instant::now(), &mut talk.actions);
@@ -197,7 +197,7 @@ impl Session {
     /// for it (or our write stalled); the actions after it are dropped.
     async fn act<S>(&mut self, ws: &mut WsStream<S>, talk: &mut Talk) -> Option<Input>
     where
-        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Tapped,
     {
         if talk.actions.is_empty() {
             // Nothing said, nothing written (a feed's message after its script is done).
@@ -230,7 +230,7 @@ impl Session {
                     .set_after(after.or(self.shared.settings.stale_after)),
             }
         }
-        self.frames_written().await;
+        self.frames_written(ws).await;
         close
     }
 }

@@ -333,3 +333,11 @@ impl rustls::client::danger::ServerCertVerifier for NoVerify {
         self.0.signature_verification_algorithms.supported_schemes()
     }
 }
+
+/// A bare transport has no frame layer, so nothing to tap (the message log's frames come from
+/// [`crate::protocol::wire::WireStream`]).
+impl crate::protocol::tap::Tapped for Transport {
+    fn frame_tap(&mut self) -> Option<&mut crate::protocol::tap::FrameTap> {
+        None
+    }
+}
