@@ -887,6 +887,7 @@ mod tests {
         );
         session.script = Some(crate::state::snapshot::ScriptProgress {
             step: 2,
+            steps: 4,
             phase: crate::engine::events::ScriptPhase::TimedOut,
             what: r#"expect {"type":"auth_ok"} within 5s"#.into(),
             since: s.now,

@@ -296,6 +296,10 @@ async fn an_expect_that_never_matches_fails_closes_with_the_code_and_reruns_from
         .collect();
     assert_eq!(timed_out[0]["last"], "hello 1");
     assert_eq!(timed_out[0]["step"], 2);
+    assert_eq!(
+        timed_out[0]["steps"], 2,
+        "send and expect (close-code is no step)"
+    );
     assert_eq!(matched(&run.snapshot), 0);
     let failures = &run.snapshot.targets[0].script_failures;
     assert!(failures.get(&2).is_some_and(|n| *n >= 2), "{failures:?}");

@@ -17,6 +17,7 @@ fn with_script(phase: ScriptPhase, last: Option<&str>) -> Arc<Snapshot> {
     let mut s = (*snap.sessions[i]).clone();
     s.script = Some(ScriptProgress {
         step: 3,
+        steps: 5,
         phase,
         what: r#"expect {"type":"auth_ok"} within 5s"#.into(),
         since: snap.now - Duration::milliseconds(1200),
@@ -66,7 +67,7 @@ const DETAIL_SCRIPT_100X30: &str = r#"
 |  state       waiting since 11:59:56.665Z (3.3s)  attempt 6  next in 28.7s (attempt 7)              |
 |                                                                                                    |
 |Script                                                                                              |
-|  step 3      expect {"type":"auth_ok"} within 5s                                                   |
+|  step 3/5    expect {"type":"auth_ok"} within 5s                                                   |
 |              waiting 1.2s                                                                          |
 |  captured    user=ada, token=<redacted>                                                            |
 |                                                                                                    |

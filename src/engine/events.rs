@@ -448,6 +448,10 @@ impl ScriptPhase {
 pub struct ScriptEvent {
     /// The step's number in the script, from 1 (0: a built-in protocol's own step).
     pub step: u32,
+    /// How many steps the script has (0: not known: a built-in protocol, or an export written
+    /// before the field existed). Exported as `steps` when known.
+    #[serde(default)]
+    pub steps: u32,
     pub phase: ScriptPhase,
     /// What the step does or waits for, as shown: `expect {"type":"connection_ack"} within 5s`.
     pub what: String,

@@ -107,6 +107,9 @@ pub fn to_json_line(ev: &Event, url: &str, code_name: &dyn Fn(u16) -> String) ->
         EventKind::Removed => {}
         EventKind::Script(sc) => {
             put("step", Value::from(sc.step));
+            if sc.steps > 0 {
+                put("steps", Value::from(sc.steps));
+            }
             put("phase", Value::String(sc.phase.as_str().into()));
             put("what", Value::String(sc.what.clone()));
             if let Some(last) = &sc.last {

@@ -592,6 +592,7 @@ mod tests {
         let step = |step, phase| {
             EventKind::Script(Arc::new(crate::engine::events::ScriptEvent {
                 step,
+                steps: 0,
                 phase,
                 what: "expect /x/ within 1s".into(),
                 last: None,

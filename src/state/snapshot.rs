@@ -179,6 +179,8 @@ pub struct SessionView {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ScriptProgress {
     pub step: u32,
+    /// Steps in the script; 0 when not known (a built-in protocol).
+    pub steps: u32,
     pub phase: crate::engine::events::ScriptPhase,
     /// What the step does or waits for (`expect {"type":"auth_ok"} within 5s`).
     pub what: String,

@@ -145,6 +145,7 @@ pub struct Talk {
 fn script(step: u32, phase: ScriptPhase, what: String, last: Option<String>) -> Action {
     Action::Emit(EventKind::Script(std::sync::Arc::new(ScriptEvent {
         step,
+        steps: 0,
         phase,
         what,
         last,

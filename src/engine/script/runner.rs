@@ -134,6 +134,7 @@ impl Runner {
     fn event(&self, step: usize, phase: ScriptPhase) -> ScriptEvent {
         ScriptEvent {
             step: step as u32 + 1,
+            steps: self.script.steps.len() as u32,
             phase,
             what: crate::redact::json_secrets(&self.script.steps[step].what).into_owned(),
             last: None,

@@ -220,6 +220,7 @@ struct Raw<'a> {
     shard: Option<String>,
     start_at: Option<Str<'a>>,
     step: Option<u32>,
+    steps: Option<u32>,
     phase: Option<ScriptPhase>,
     what: Option<String>,
     last: Option<String>,
@@ -301,6 +302,7 @@ impl<'de> Deserialize<'de> for Raw<'de> {
                         "shard" => r.shard = Some(map.next_value()?),
                         "start_at" => r.start_at = Some(map.next_value()?),
                         "step" => r.step = Some(map.next_value()?),
+                        "steps" => r.steps = Some(map.next_value()?),
                         "phase" => r.phase = Some(map.next_value()?),
                         "what" => r.what = Some(map.next_value()?),
                         "last" => r.last = Some(map.next_value()?),
@@ -357,6 +359,7 @@ impl Raw<'_> {
         Ok(match name {
             "script" => EventKind::Script(std::sync::Arc::new(ScriptEvent {
                 step: self.step.ok_or_else(|| missing("step", name))?,
+                steps: self.steps.unwrap_or(0),
                 phase: self.phase.ok_or_else(|| missing("phase", name))?,
                 what: self.what.take().unwrap_or_default(),
                 last: self.last.take(),

@@ -366,6 +366,7 @@ fn conversation_events_round_trip() {
     let script = |phase, last: Option<&str>, captured: Vec<(String, String)>| {
         EventKind::Script(Arc::new(ScriptEvent {
             step: 2,
+            steps: 3,
             phase,
             what: "expect {\"type\":\"connection_ack\"} within 5s".into(),
             last: last.map(str::to_string),

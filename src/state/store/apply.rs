@@ -98,6 +98,7 @@ impl SessionChange<'_> {
         }
         self.s.script = Some(ScriptProgress {
             step: sc.step,
+            steps: sc.steps,
             phase: sc.phase,
             what: sc.what.clone(),
             since: self.ts,

@@ -22,7 +22,12 @@ pub fn script_lines(out: &mut Rows, s: &SessionView, snap: &Snapshot, t: Theme) 
         ScriptPhase::Matched => (format!("matched {spent} ago"), t.good()),
         ScriptPhase::TimedOut => (format!("timed out {spent} ago"), t.error()),
     };
-    out.kv(&format!("step {}", p.step), &safe(&p.what), t.plain());
+    // "step 3/5" says how far the script got; a built-in protocol's steps are not numbered.
+    let step = match p.steps {
+        0 => format!("step {}", p.step),
+        n => format!("step {}/{n}", p.step),
+    };
+    out.kv(&step, &safe(&p.what), t.plain());
     out.kv("", &status, style);
     if !p.captured.is_empty() {
         let captured: Vec<String> = p
