@@ -86,40 +86,10 @@ fn expand(v: Value, env: &dyn Fn(&str) -> Option<String>) -> Result<Value, Strin
     })
 }
 
-/// `{env.NAME}` (the scripts' template) and `${NAME}` (as in the file's header values) are
-/// both the environment variable NAME; any other `$` or `{` is text.
+/// `{env.NAME}` (the scripts' template) and `${NAME}` (as in the file's header values, `$$` a
+/// literal `$`) are both the environment variable NAME.
 fn expand_str(s: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    loop {
-        let curly = rest.find("{env.").map(|at| (at, 5, "{env."));
-        let dollar = rest.find("${").map(|at| (at, 2, "${"));
-        let Some((at, skip, opener)) = [curly, dollar].into_iter().flatten().min() else {
-            break;
-        };
-        out.push_str(&rest[..at]);
-        let tail = &rest[at + skip..];
-        let end = tail
-            .find('}')
-            .ok_or_else(|| format!("'{opener}' without its closing '}}'"))?;
-        let name = &tail[..end];
-        // `${env.NAME}` mixes the two forms: it means NAME too.
-        let name = match opener {
-            "${" => name.strip_prefix("env.").unwrap_or(name),
-            _ => name,
-        };
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(format!(
-                "'{}{}}}' is not an environment variable name (letters, digits, _)",
-                opener,
-                escape_control(name)
-            ));
-        }
-        out.push_str(&env(name).ok_or_else(|| format!("environment variable {name} is not set"))?);
-        rest = &tail[end + 1..];
-    }
-    out.push_str(rest);
-    Ok(out)
+    super::values::expand_env_or_template(s, env)
 }
 
 fn options(place: &Place<'_>, o: &FileProtocolOptions) -> Result<Options, ConfigError> {
@@ -236,17 +206,20 @@ mod tests {
     fn dollar_brace_is_an_environment_variable_too() {
         let env = |n: &str| (n == "TOKEN").then(|| "s3cret".to_string());
         assert_eq!(
-            expand_str("Bearer ${TOKEN} and {env.TOKEN}, ${env.TOKEN}", &env).as_deref(),
-            Ok("Bearer s3cret and s3cret, s3cret")
+            expand_str("Bearer ${TOKEN} and {env.TOKEN}", &env).as_deref(),
+            Ok("Bearer s3cret and s3cret")
         );
         assert_eq!(
-            expand_str("costs $5 {not env} $x", &env).as_deref(),
-            Ok("costs $5 {not env} $x")
+            expand_str("costs $5 {not env} $x $${TOKEN}", &env).as_deref(),
+            Ok("costs $5 {not env} $x ${TOKEN}")
         );
+        // A value is not expanded again.
+        let env2 = |n: &str| (n == "A").then(|| "{env.B} ${B}".to_string());
+        assert_eq!(expand_str("${A}", &env2).as_deref(), Ok("{env.B} ${B}"));
         let e = expand_str("${NOPE}", &env).expect_err("unset");
         assert_eq!(e, "environment variable NOPE is not set");
         let e = expand_str("${TOKEN", &env).expect_err("unclosed");
-        assert!(e.contains("'${' without its closing '}'"), "{e}");
+        assert!(e.contains("'${' without a closing '}'"), "{e}");
         let e = expand_str("${A B}", &env).expect_err("bad name");
         assert!(e.contains("'${A B}' is not an environment"), "{e}");
     }

@@ -40,10 +40,52 @@ pub fn parse_header_arg(s: &str) -> Result<(String, String), ConfigError> {
 /// (so secrets need not live in the file). `$$` is a literal `$`; a variable that is unset,
 /// or a `${` without its `}`, is an error naming it.
 pub fn expand_env(value: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+    expand(value, &lookup, false)
+}
+
+/// [`expand_env`], and also the scripts' template form `{env.NAME}`: for the strings of a
+/// target's `protocol_options`, which users write either way.
+pub fn expand_env_or_template(
+    value: &str,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<String, String> {
+    expand(value, &lookup, true)
+}
+
+fn expand(
+    value: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    templates: bool,
+) -> Result<String, String> {
+    let var = |name: &str, shown: &dyn Fn(&str) -> String| -> Result<String, String> {
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(format!(
+                "'{}' is not an environment variable name (letters, digits, _)",
+                shown(&escape_control(name))
+            ));
+        }
+        lookup(name).ok_or_else(|| format!("environment variable {name} is not set"))
+    };
     let mut out = String::with_capacity(value.len());
     let mut rest = value;
-    while let Some(pos) = rest.find('$') {
+    loop {
+        let dollar = rest.find('$');
+        let template = rest.find("{env.").filter(|_| templates);
+        let pos = match (dollar, template) {
+            (Some(d), Some(t)) => d.min(t),
+            (Some(p), None) | (None, Some(p)) => p,
+            (None, None) => break,
+        };
         out.push_str(&rest[..pos]);
+        if template == Some(pos) {
+            let tail = &rest[pos + "{env.".len()..];
+            let end = tail
+                .find('}')
+                .ok_or_else(|| "'{env.' without its closing '}'".to_string())?;
+            out.push_str(&var(&tail[..end], &|n| format!("{{env.{n}}}"))?);
+            rest = &tail[end + 1..];
+            continue;
+        }
         let after = &rest[pos + 1..];
         if let Some(tail) = after.strip_prefix('$') {
             out.push('$');
@@ -55,16 +97,7 @@ pub fn expand_env(value: &str, lookup: impl Fn(&str) -> Option<String>) -> Resul
                     escape_control(value)
                 )
             })?;
-            let name = &tail[..end];
-            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(format!(
-                    "'${{{}}}' is not an environment variable name (letters, digits, _)",
-                    escape_control(name)
-                ));
-            }
-            let v =
-                lookup(name).ok_or_else(|| format!("environment variable {name} is not set"))?;
-            out.push_str(&v);
+            out.push_str(&var(&tail[..end], &|n| format!("${{{n}}}"))?);
             rest = &tail[end + 1..];
         } else {
             out.push('$');
