@@ -54,7 +54,7 @@ impl std::hash::Hasher for IdHasher {
     fn write(&mut self, bytes: &[u8]) {
         // Not used by u64 keys; any other key still hashes all its bytes.
         for &b in bytes {
-            self.write_u64(u64::from(b) ^ self.0.rotate_left(8));
+            self.write_u64(u64::from(b));
         }
     }
     fn write_u64(&mut self, n: u64) {

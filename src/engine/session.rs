@@ -29,6 +29,15 @@ use crate::protocol::handshake::{self, RequestSpec, Transport, UpgradeOutcome};
 use crate::protocol::wire::{Role, Tapped, WireStream};
 use crate::protocol::ws::WsStream;
 
+/// The byte stream under an open session's WebSocket: our frame layer, whose frame tap the
+/// message log reads, or a bare transport (a connection failed before the layer was set up).
+pub(super) trait Socket:
+    tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Tapped
+{
+}
+
+impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Tapped> Socket for S {}
+
 mod deadline;
 mod frames;
 mod h2;

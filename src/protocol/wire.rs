@@ -284,11 +284,6 @@ impl<S> WireStream<S> {
         self.tap = Some(FrameTap::new(cap));
     }
 
-    /// Whether permessage-deflate was negotiated (received messages may be compressed).
-    pub fn deflates(&self) -> bool {
-        self.codec.is_some()
-    }
-
     /// A handle that tells whether (and how) the layer failed the connection. Read it when
     /// tungstenite reports an error or the end of the stream.
     pub fn layer_close(&self) -> LayerCloseHandle {

@@ -13,7 +13,7 @@ use futures_util::FutureExt;
 use super::*;
 use crate::engine::events::{Direction, MessageRecord, Opcode};
 use crate::protocol::frame::{OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT};
-use crate::protocol::wire::{LayerCloseHandle, Tapped, TappedFrame};
+use crate::protocol::wire::{LayerCloseHandle, TappedFrame};
 
 /// One connection's view of its frames (only while `message` events are on).
 pub(super) struct Frames {
@@ -21,8 +21,6 @@ pub(super) struct Frames {
     cap: usize,
     /// Data messages received on this connection.
     received: u64,
-    /// permessage-deflate was negotiated: a received message's wire size is in the tap.
-    deflate: bool,
 }
 
 impl Session {
@@ -34,7 +32,6 @@ impl Session {
                 layer: layer.layer_close(),
                 cap,
                 received: 0,
-                deflate: layer.deflates(),
             }
         });
         layer
@@ -49,7 +46,7 @@ impl Session {
         msg: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
     ) -> Option<Result<Message, tokio_tungstenite::tungstenite::Error>>
     where
-        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Tapped,
+        S: Socket,
     {
         if self.frames.is_none() {
             return msg;
@@ -71,7 +68,7 @@ impl Session {
     /// The record of a received message or control frame.
     fn received_record<S>(&mut self, ws: &mut WsStream<S>, m: &Message) -> Option<MessageRecord>
     where
-        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Tapped,
+        S: Socket,
     {
         let f = self.frames.as_mut()?;
         let cut = |b: &[u8]| b[..b.len().min(f.cap)].to_vec();
@@ -95,13 +92,11 @@ impl Session {
         let size = size as u64;
         let (wire_size, rsv1) = if matches!(opcode, Opcode::Text | Opcode::Binary) {
             f.received += 1;
-            let compressed = match f.deflate {
-                true => ws
-                    .get_mut()
-                    .frame_tap()
-                    .and_then(|t| t.received(f.received)),
-                false => None,
-            };
+            // A compressed message's wire size is in the tap; otherwise it is its size.
+            let compressed = ws
+                .get_mut()
+                .frame_tap()
+                .and_then(|t| t.received(f.received));
             compressed.unwrap_or((size, false))
         } else {
             (size, false)
@@ -119,7 +114,7 @@ impl Session {
     /// Log the frames written since the last call.
     pub(super) async fn frames_written<S>(&mut self, ws: &mut WsStream<S>)
     where
-        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Tapped,
+        S: Socket,
     {
         if self.frames.is_none() {
             return;

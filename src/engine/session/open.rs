@@ -163,7 +163,7 @@ impl Session {
         open: bool,
     ) -> Option<Input>
     where
-        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Tapped,
+        S: Socket,
     {
         let now = Instant::now();
         if close_deadline.is_some_and(|d| d <= now) {
@@ -220,7 +220,7 @@ impl Session {
         sent: &mut Option<(u64, Instant)>,
     ) -> Option<Input>
     where
-        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Tapped,
+        S: Socket,
     {
         let stall = self.shared.settings.close_timeout;
         *seq += 1;
@@ -242,7 +242,7 @@ impl Session {
     /// `--send-every`: `--send` again.
     async fn resend<S>(&mut self, ws: &mut WsStream<S>) -> Option<Input>
     where
-        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Tapped,
+        S: Socket,
     {
         let stall = self.shared.settings.close_timeout;
         let text = self.shared.settings.send.clone()?;
@@ -298,7 +298,7 @@ impl Session {
     /// starts, if it starts one.
     pub(super) async fn apply<S>(&mut self, ws: &mut WsStream<S>, step: Step) -> Option<Instant>
     where
-        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Tapped,
+        S: Socket,
     {
         match step.send {
             Some((code, reason)) => {

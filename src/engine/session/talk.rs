@@ -87,7 +87,7 @@ impl Session {
         talk: &mut Talk,
     ) -> Option<Input>
     where
-        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Tapped,
+        S: Socket,
     {
         // What went out before (the `--send` of the open) is logged first.
         self.frames_written(ws).await;
@@ -123,7 +123,7 @@ impl Session {
         fresh: Option<u64>,
     ) -> Option<Input>
     where
-        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Tapped,
+        S: Socket,
     {
         if let Some(silent_ms) = fresh {
             self.emit(EventKind::Fresh { silent_ms }).await;
@@ -149,7 +149,7 @@ impl Session {
         talk: &mut Talk,
     ) -> Option<Input>
     where
-        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Tapped,
+        S: Socket,
     {
         let conv = talk.conv.as_mut()?;
         conv.on_deadline(Instant::now(), &mut talk.actions);
@@ -197,7 +197,7 @@ impl Session {
     /// for it (or our write stalled); the actions after it are dropped.
     async fn act<S>(&mut self, ws: &mut WsStream<S>, talk: &mut Talk) -> Option<Input>
     where
-        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Tapped,
+        S: Socket,
     {
         if talk.actions.is_empty() {
             // Nothing said, nothing written (a feed's message after its script is done).
